@@ -1,0 +1,60 @@
+# The exact commands CI, pre-commit and humans run. `make run` and `make test` work from a fresh clone.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+CX     := $(BIN)/cxloop
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test check fmt migrate migration bench demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+## run: install, create or migrate the embedded database, load the demo when empty, print an admin key, serve
+run: $(VENV)/.installed
+	$(CX) init
+	$(CX) demo --if-empty
+	$(CX) api-key create --name "make run" --role admin
+	$(CX) serve --host $(HOST) --port $(PORT)
+
+## test: lint, types and import boundaries, then the whole suite on SQLite and PostgreSQL
+test: $(VENV)/.installed-dev check
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fmt: $(VENV)/.installed-dev
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+migrate: $(VENV)/.installed
+	$(CX) init
+
+## migration: autogenerate a migration from model changes, e.g. make migration m="add consent ledger"
+migration: $(VENV)/.installed-dev
+	$(BIN)/python -m tools.new_migration "$(m)"
+
+## bench: the speed benchmarks (docs/benchmarks.md records their figures)
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+demo: $(VENV)/.installed
+	$(CX) init
+	$(CX) demo
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

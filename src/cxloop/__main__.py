@@ -1,0 +1,3 @@
+from cxloop.cli.main import main
+
+main()

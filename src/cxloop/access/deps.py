@@ -1,0 +1,45 @@
+"""FastAPI dependencies for who is calling and what they may do. Services never import this module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from cxloop.access import service as access
+from cxloop.access.enums import Role
+from cxloop.access.schemas import Principal
+from cxloop.core.errors import AuthenticationFailed, PermissionDenied
+from cxloop.storage.deps import get_database
+
+
+def get_principal(request: Request) -> Principal:
+    """Resolve `Authorization: Bearer <key>`; 401 when absent, unknown or revoked."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("send an API key as 'Authorization: Bearer <key>'")
+    # Its own short transaction, so last_used_at is kept even when the request itself fails.
+    with get_database(request).unit_of_work() as session:
+        return access.authenticate_api_key(session, plain_key=token.strip())
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(role: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets the call through only for `role` or a higher one (403 otherwise)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if not principal.role.includes(role):
+            raise PermissionDenied(f"this needs the '{role.value}' role; the key has '{principal.role.value}'")
+        return principal
+
+    return check
+
+
+ViewerDep = Annotated[Principal, Depends(require_role(Role.viewer))]
+AgentDep = Annotated[Principal, Depends(require_role(Role.agent))]
+AnalystDep = Annotated[Principal, Depends(require_role(Role.analyst))]
+AdminDep = Annotated[Principal, Depends(require_role(Role.admin))]

@@ -1,0 +1,76 @@
+"""Users and API keys: create, authenticate, revoke."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from cxloop.access.enums import Role
+from cxloop.access.errors import ApiKeyNotFound, InvalidApiKey
+from cxloop.access.models import ApiKey, User
+from cxloop.access.schemas import Principal
+from cxloop.core.clock import utcnow
+from cxloop.core.hashing import hash_password, new_token, token_digest
+
+API_KEY_PREFIX = "cxk"
+# last_used_at is only rewritten when older than this, so authenticating is not a write on every request.
+_LAST_USED_GRANULARITY = timedelta(minutes=5)
+
+
+def create_api_key(session: Session, *, name: str, role: Role, user_id: int | None = None) -> tuple[ApiKey, str]:
+    """Create a key; returns the row and the plain key, which is not stored and cannot be shown again."""
+    plain = new_token(API_KEY_PREFIX)
+    key = ApiKey(
+        name=name,
+        prefix=plain[:10],
+        digest=token_digest(plain),
+        role=role.value,
+        user_id=user_id,
+        created_at=utcnow(),
+    )
+    session.add(key)
+    session.flush()
+    return key, plain
+
+
+def list_api_keys(session: Session) -> Sequence[ApiKey]:
+    return session.scalars(select(ApiKey).order_by(ApiKey.id)).all()
+
+
+def revoke_api_key(session: Session, *, api_key_id: int) -> ApiKey:
+    """Revoke a key at once; requests with it fail from then on."""
+    key = session.get(ApiKey, api_key_id)
+    if key is None:
+        raise ApiKeyNotFound(f"no API key with id {api_key_id}")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.flush()
+    return key
+
+
+def authenticate_api_key(session: Session, *, plain_key: str) -> Principal:
+    """The principal behind a bearer key, or InvalidApiKey when it is unknown or revoked."""
+    key = session.scalar(select(ApiKey).where(ApiKey.digest == token_digest(plain_key)))
+    if key is None or key.revoked_at is not None:
+        raise InvalidApiKey("the API key is unknown or has been revoked")
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_GRANULARITY:
+        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    return Principal(api_key_id=key.id, user_id=key.user_id, name=key.name, role=Role(key.role))
+
+
+def create_user(session: Session, *, email: str, role: Role, name: str = "", password: str | None = None) -> User:
+    user = User(
+        email=email.strip().lower(),
+        name=name,
+        role=role.value,
+        password_hash=hash_password(password) if password else None,
+        is_active=True,
+        created_at=utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    return user

@@ -1,0 +1,65 @@
+"""Error bodies: every 4xx names each bad field and why, in one shape.
+
+{"detail": "plain-words summary", "errors": [{"field": "items.3.score", "message": "..."}]}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cxloop.core.errors import (
+    AuthenticationFailed,
+    Conflict,
+    CxloopError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+
+_STATUS: list[tuple[type[CxloopError], int]] = [
+    (NotFound, 404),
+    (Conflict, 409),
+    (InvalidInput, 422),
+    (PermissionDenied, 403),
+    (AuthenticationFailed, 401),
+]
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    # FastAPI prefixes the location with where it came from; "body" is noise to a client, "query" is not.
+    parts = list(loc[1:]) if loc and loc[0] == "body" else list(loc)
+    return ".".join(str(p) for p in parts) or "body"
+
+
+def error_body(detail: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {"detail": detail, "errors": errors or []}
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"field": _field_path(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+    return JSONResponse(error_body("the request has invalid fields", errors), status_code=422)
+
+
+async def _cxloop_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CxloopError)
+    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+    errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(error_body(exc.message, errors), status_code=status, headers=headers)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(error_body(str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(CxloopError, _cxloop_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

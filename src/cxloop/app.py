@@ -1,0 +1,43 @@
+"""Composition root: build the FastAPI app from Settings."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+
+from cxloop import __version__
+from cxloop.api.errors import install_error_handlers
+from cxloop.api.v1 import build_router
+from cxloop.core.config import Settings
+from cxloop.storage.database import Database
+
+
+def _operation_id(route: APIRoute) -> str:
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
+    """The web application. `database` may be passed in (tests); otherwise it is built from settings."""
+    app = FastAPI(
+        title="cxloop",
+        version=__version__,
+        description="Voice-of-the-Customer platform API. Authenticate with `Authorization: Bearer <API key>`.",
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    app.state.database = database or Database(settings.resolved_database_url)
+    install_error_handlers(app)
+    app.include_router(build_router())
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """Factory for uvicorn workers: each process reads the same CXLOOP_* settings."""
+    return create_app(Settings())

@@ -1,0 +1,30 @@
+"""What every command needs: the Settings and the Database, built once per invocation."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import typer
+from rich.console import Console
+
+from cxloop.core.config import Settings
+from cxloop.storage.database import Database
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@cache
+def settings() -> Settings:
+    return Settings()
+
+
+@cache
+def database() -> Database:
+    return Database(settings().resolved_database_url)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print an error in plain words and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)

@@ -1,0 +1,55 @@
+"""`cxloop api-key ...`: create, list and revoke API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cxloop.access import service as access
+from cxloop.access.enums import Role
+from cxloop.cli.context import console, database
+
+app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. 'zapier import'.")],
+    role: Annotated[Role, typer.Option(help="viewer < agent < analyst < admin.")] = Role.viewer,
+) -> None:
+    """Create a key and print it. It is stored hashed and cannot be shown again."""
+    with database().unit_of_work() as session:
+        key, plain = access.create_api_key(session, name=name, role=role)
+    console.print(f"API key {key.id} ({role.value}) for '{name}':")
+    print(plain)
+
+
+@app.command("list")
+def list_keys() -> None:
+    """List keys (prefixes only)."""
+    with database().unit_of_work() as session:
+        keys = access.list_api_keys(session)
+    table = Table("id", "name", "prefix", "role", "created", "last used", "revoked")
+    for k in keys:
+        table.add_row(
+            str(k.id),
+            k.name,
+            k.prefix + "…",
+            k.role,
+            f"{k.created_at:%Y-%m-%d}",
+            f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "-",
+            f"{k.revoked_at:%Y-%m-%d}" if k.revoked_at else "-",
+        )
+    console.print(table)
+
+
+@app.command("revoke")
+def revoke(
+    api_key_id: Annotated[int, typer.Argument(help="The key's id (see `cxloop api-key list`).")],
+) -> None:
+    """Revoke a key at once."""
+    with database().unit_of_work() as session:
+        access.revoke_api_key(session, api_key_id=api_key_id)
+    console.print(f"API key {api_key_id} revoked")

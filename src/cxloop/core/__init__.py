@@ -1,0 +1,1 @@
+"""Infrastructure with no domain words: settings, errors, clock, hashing."""

@@ -1,0 +1,50 @@
+"""The one Settings object. Built once at an entry point and passed in; nothing reads the environment at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "development-only-secret"}
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, read from `CXLOOP_*` environment variables (or a `.env` file)."""
+
+    model_config = SettingsConfigDict(env_prefix="CXLOOP_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: SecretStr = SecretStr("development-only-secret")
+    # Metrics are rolled up by local day in each of these zones; other zones are answered from raw rows.
+    rollup_timezones: list[str] = ["UTC"]
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_psycopg_driver(cls, value: str | None) -> str | None:
+        if value and value.startswith(("postgres://", "postgresql://")):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @model_validator(mode="after")
+    def _enforce_real_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key.get_secret_value() in _PLACEHOLDER_SECRETS:
+            raise ValueError("CXLOOP_SECRET_KEY must be set to a real secret in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL: CXLOOP_DATABASE_URL, or a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cxloop.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")

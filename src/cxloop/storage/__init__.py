@@ -1,0 +1,1 @@
+"""Engine, sessions, unit of work, declarative base and shared column types."""

@@ -1,0 +1,23 @@
+from enum import StrEnum
+
+
+class SurveyStatus(StrEnum):
+    """Life cycle of a survey."""
+
+    draft = "draft"
+    scheduled = "scheduled"
+    live = "live"
+    paused = "paused"
+    closed = "closed"
+
+
+class QuestionKind(StrEnum):
+    """What a question asks for and which answers are valid."""
+
+    nps = "nps"  # integer 0-10
+    csat = "csat"  # integer 1-5
+    ces = "ces"  # integer 1-7
+    rating = "rating"  # integer 1..scale (default 5)
+    single_choice = "single_choice"  # one option key
+    multiple_choice = "multiple_choice"  # a list of option keys
+    text = "text"  # free text

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cxloop.storage.base import Base, BigId, JsonDoc, UTCDateTime
+
+
+class Survey(Base):
+    """A survey programme. Its questions live in versions; `current_version` is the one new responses answer."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    default_locale: Mapped[str] = mapped_column(String(16), default="en")
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SurveyVersion(Base):
+    """An immutable snapshot of a survey's questions; every response points at the version it answered."""
+
+    __tablename__ = "survey_versions"
+    __table_args__ = (UniqueConstraint("survey_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    # {"questions": [...]} validated by surveys.schemas.SurveyDefinition
+    definition: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

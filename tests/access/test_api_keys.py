@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from cxloop.access.enums import Role
+from cxloop.storage.database import Database
+from tests.conftest import make_key
+
+
+def test_health_needs_no_key(client: TestClient) -> None:
+    body = client.get("/api/v1/health").json()
+    assert body["status"] == "ok"
+    assert body["database"] in {"sqlite", "postgresql"}
+
+
+def test_management_endpoints_refuse_missing_and_bad_keys(client: TestClient) -> None:
+    missing = client.get("/api/v1/api-keys")
+    assert missing.status_code == 401
+    assert "Bearer" in missing.json()["detail"]
+    wrong = client.get("/api/v1/api-keys", headers={"Authorization": "Bearer cxk_nope"})
+    assert wrong.status_code == 401
+
+
+def test_admin_creates_uses_and_revokes_a_key(api: TestClient) -> None:
+    created = api.post("/api/v1/api-keys", json={"name": "importer", "role": "agent"})
+    assert created.status_code == 201
+    key = created.json()["key"]
+    assert key.startswith("cxk_")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert api.get("/api/v1/api-keys", headers=headers).status_code == 403  # agent is not admin
+    listed = api.get("/api/v1/api-keys").json()
+    assert "key" not in listed[0]
+    assert any(k["name"] == "importer" and k["last_used_at"] for k in listed)
+    assert api.delete(f"/api/v1/api-keys/{created.json()['id']}").status_code == 200
+    assert api.get("/api/v1/health", headers=headers).status_code == 200
+    assert api.get("/api/v1/api-keys", headers=headers).status_code == 401
+
+
+def test_role_names_are_validated(api: TestClient) -> None:
+    response = api.post("/api/v1/api-keys", json={"name": "x", "role": "superuser"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "role"
+
+
+def test_viewer_cannot_create_keys(client: TestClient, db: Database) -> None:
+    response = client.post("/api/v1/api-keys", json={"name": "x", "role": "admin"}, headers=make_key(db, Role.viewer))
+    assert response.status_code == 403
+    assert "admin" in response.json()["detail"]

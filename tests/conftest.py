@@ -1,0 +1,130 @@
+"""Fixtures shared by every test: a clean database on each backend, the app, and an authenticated client.
+
+Every test that takes `db` runs twice, on SQLite and on PostgreSQL. Each test gets an empty schema: SQLite copies
+a template file made once per run, PostgreSQL truncates the throwaway database this run created. Tests therefore
+exercise real commits, exactly like the app and the CLI do.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from cxloop.access import service as access
+from cxloop.access.enums import Role
+from cxloop.app import create_app
+from cxloop.core.config import Settings
+from cxloop.journeys import service as journeys
+from cxloop.migrations.metadata import metadata
+from cxloop.storage.database import Database
+
+POSTGRES_ADMIN_URL = os.environ.get("CXLOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _postgres_available() -> str | None:
+    """None when the server answers, else the reason."""
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # any driver error means: no usable server
+        return str(exc).splitlines()[0]
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this run, dropped at the end."""
+    problem = _postgres_available()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but did not answer: {problem}")
+        pytest.skip(f"PostgreSQL tests skipped: no server at {POSTGRES_ADMIN_URL} ({problem})")
+    name = f"cxloop_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    database = Database(f"sqlite:///{path}")
+    metadata.create_all(database.engine)
+    database.dispose()
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty, fully migrated database URL on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "cxloop.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    """A Database on an empty schema with the default journey in place."""
+    database = Database(db_url)
+    with database.unit_of_work() as session:
+        journeys.ensure_default_journey(session)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(environment="test", database_url=db_url, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def client(settings: Settings, db: Database) -> Iterator[TestClient]:
+    """An HTTP client for the real ASGI app on the test database (no key attached)."""
+    with TestClient(create_app(settings, database=db)) as test_client:
+        yield test_client
+
+
+def make_key(db: Database, role: Role) -> dict[str, str]:
+    with db.unit_of_work() as session:
+        _, plain = access.create_api_key(session, name=f"test {role.value}", role=role)
+    return {"Authorization": f"Bearer {plain}"}
+
+
+@pytest.fixture
+def admin_headers(db: Database) -> dict[str, str]:
+    return make_key(db, Role.admin)
+
+
+@pytest.fixture
+def api(client: TestClient, admin_headers: dict[str, str]) -> TestClient:
+    """The client with an admin API key sent on every request."""
+    client.headers.update(admin_headers)
+    return client
