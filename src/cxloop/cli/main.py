@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cxloop.cli import keys, setup
+from cxloop.cli import demo, exporting, importing, keys, metrics, setup
 from cxloop.cli.context import fail
 from cxloop.core.errors import CxloopError
 
@@ -16,6 +16,10 @@ app = typer.Typer(
 )
 app.command()(setup.init)
 app.command()(setup.serve)
+app.command()(demo.demo)
+app.add_typer(importing.app, name="import")
+app.add_typer(exporting.app, name="export")
+app.add_typer(metrics.app, name="metrics")
 app.add_typer(keys.app, name="api-key")
 
 
