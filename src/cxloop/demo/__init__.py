@@ -1,0 +1,1 @@
+"""The demo organisation: a believable company with a year of feedback, built deterministically."""
