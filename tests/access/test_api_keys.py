@@ -46,3 +46,28 @@ def test_viewer_cannot_create_keys(client: TestClient, db: Database) -> None:
     response = client.post("/api/v1/api-keys", json={"name": "x", "role": "admin"}, headers=make_key(db, Role.viewer))
     assert response.status_code == 403
     assert "admin" in response.json()["detail"]
+
+
+def test_admin_manages_users_and_deactivation_revokes_their_keys(api: TestClient, db: Database) -> None:
+    created = api.post("/api/v1/users", json={"email": "Ann@Example.com", "role": "analyst", "name": "Ann"})
+    assert created.status_code == 201
+    user = created.json()
+    assert user["email"] == "ann@example.com"
+    duplicate = api.post("/api/v1/users", json={"email": "ann@example.com", "role": "viewer"})
+    assert duplicate.status_code == 409
+    from cxloop.access import service as access
+
+    with db.unit_of_work() as session:
+        _, plain = access.create_api_key(session, name="ann's key", role=Role.analyst, user_id=user["id"])
+    headers = {"Authorization": f"Bearer {plain}"}
+    assert api.get("/api/v1/health", headers=headers).status_code == 200
+    assert api.patch(f"/api/v1/users/{user['id']}", json={"is_active": False}).json()["is_active"] is False
+    assert api.get("/api/v1/users", headers=headers).status_code == 401
+    assert api.patch("/api/v1/users/999", json={"name": "x"}).status_code == 404
+
+
+def test_bad_user_fields_are_named(api: TestClient) -> None:
+    response = api.post("/api/v1/users", json={"email": "not-an-email", "role": "viewer", "password": "short"})
+    assert response.status_code == 422
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert fields == {"email", "password"}

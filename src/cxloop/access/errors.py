@@ -1,4 +1,4 @@
-from cxloop.core.errors import AuthenticationFailed, NotFound
+from cxloop.core.errors import AuthenticationFailed, Conflict, NotFound
 
 
 class ApiKeyNotFound(NotFound):
@@ -7,3 +7,11 @@ class ApiKeyNotFound(NotFound):
 
 class InvalidApiKey(AuthenticationFailed):
     """The bearer token is missing, unknown or revoked."""
+
+
+class UserNotFound(NotFound):
+    """No user with that id."""
+
+
+class UserExists(Conflict):
+    """A user with that email exists already."""

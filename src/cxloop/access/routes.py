@@ -4,24 +4,42 @@ from fastapi import APIRouter, status
 
 from cxloop.access import service as access
 from cxloop.access.deps import AdminDep
-from cxloop.access.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
+from cxloop.access.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, UserCreate, UserRead, UserUpdate
 from cxloop.storage.deps import SessionDep
 
-router = APIRouter(prefix="/api-keys", tags=["access"])
+router = APIRouter(tags=["access"])
 
 
-@router.get("", response_model=list[ApiKeyRead])
+@router.get("/api-keys", response_model=list[ApiKeyRead])
 def list_api_keys(session: SessionDep, _: AdminDep) -> list[ApiKeyRead]:
     return [ApiKeyRead.model_validate(k) for k in access.list_api_keys(session)]
 
 
-@router.post("", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
+@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
 def create_api_key(body: ApiKeyCreate, session: SessionDep, principal: AdminDep) -> ApiKeyCreated:
     """Create a key; the `key` field in the answer is shown only this once."""
     key, plain = access.create_api_key(session, name=body.name, role=body.role, user_id=principal.user_id)
     return ApiKeyCreated.model_validate({**ApiKeyRead.model_validate(key).model_dump(), "key": plain})
 
 
-@router.delete("/{api_key_id}", response_model=ApiKeyRead)
+@router.delete("/api-keys/{api_key_id}", response_model=ApiKeyRead)
 def revoke_api_key(api_key_id: int, session: SessionDep, _: AdminDep) -> ApiKeyRead:
     return ApiKeyRead.model_validate(access.revoke_api_key(session, api_key_id=api_key_id))
+
+
+@router.get("/users", response_model=list[UserRead])
+def list_users(session: SessionDep, _: AdminDep) -> list[UserRead]:
+    return [UserRead.model_validate(u) for u in access.list_users(session)]
+
+
+@router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED)
+def create_user(body: UserCreate, session: SessionDep, _: AdminDep) -> UserRead:
+    """Create a user with a role (password optional: the web app's sign-in comes later)."""
+    user = access.create_user(session, email=body.email, role=body.role, name=body.name, password=body.password)
+    return UserRead.model_validate(user)
+
+
+@router.patch("/users/{user_id}", response_model=UserRead)
+def update_user(user_id: int, body: UserUpdate, session: SessionDep, _: AdminDep) -> UserRead:
+    """Change name, role or active flag; deactivating a user revokes their API keys."""
+    return UserRead.model_validate(access.update_user(session, user_id=user_id, data=body))

@@ -9,9 +9,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cxloop.access.enums import Role
-from cxloop.access.errors import ApiKeyNotFound, InvalidApiKey
+from cxloop.access.errors import ApiKeyNotFound, InvalidApiKey, UserExists, UserNotFound
 from cxloop.access.models import ApiKey, User
-from cxloop.access.schemas import Principal
+from cxloop.access.schemas import Principal, UserUpdate
 from cxloop.core.clock import utcnow
 from cxloop.core.hashing import hash_password, new_token, token_digest
 
@@ -63,8 +63,12 @@ def authenticate_api_key(session: Session, *, plain_key: str) -> Principal:
 
 
 def create_user(session: Session, *, email: str, role: Role, name: str = "", password: str | None = None) -> User:
+    """Create a user; UserExists when the email is taken (emails compare case-insensitively)."""
+    email = email.strip().lower()
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise UserExists(f"a user with email {email} exists already")
     user = User(
-        email=email.strip().lower(),
+        email=email,
         name=name,
         role=role.value,
         password_hash=hash_password(password) if password else None,
@@ -72,5 +76,33 @@ def create_user(session: Session, *, email: str, role: Role, name: str = "", pas
         created_at=utcnow(),
     )
     session.add(user)
+    session.flush()
+    return user
+
+
+def list_users(session: Session) -> Sequence[User]:
+    return session.scalars(select(User).order_by(User.id)).all()
+
+
+def require_user(session: Session, *, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserNotFound(f"no user with id {user_id}")
+    return user
+
+
+def update_user(session: Session, *, user_id: int, data: UserUpdate) -> User:
+    """Change a user's name, role or active flag; a deactivated user's API keys are revoked with it."""
+    user = require_user(session, user_id=user_id)
+    if data.name is not None:
+        user.name = data.name
+    if data.role is not None:
+        user.role = data.role.value
+    if data.is_active is not None:
+        user.is_active = data.is_active
+        if not data.is_active:
+            session.execute(
+                update(ApiKey).where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None)).values(revoked_at=utcnow())
+            )
     session.flush()
     return user

@@ -53,3 +53,29 @@ def revoke(
     with database().unit_of_work() as session:
         access.revoke_api_key(session, api_key_id=api_key_id)
     console.print(f"API key {api_key_id} revoked")
+
+
+users_app = typer.Typer(help="Create and list users (people with a role).", no_args_is_help=True)
+
+
+@users_app.command("create")
+def create_user(
+    email: Annotated[str, typer.Option(help="The user's email address (unique).")],
+    role: Annotated[Role, typer.Option(help="viewer < agent < analyst < admin.")] = Role.viewer,
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+) -> None:
+    """Create a user."""
+    with database().unit_of_work() as session:
+        user = access.create_user(session, email=email, role=role, name=name)
+    console.print(f"user {user.id} <{user.email}> ({user.role}) created")
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """List users."""
+    with database().unit_of_work() as session:
+        users = access.list_users(session)
+    table = Table("id", "email", "name", "role", "active")
+    for u in users:
+        table.add_row(str(u.id), u.email, u.name, u.role, "yes" if u.is_active else "no")
+    console.print(table)

@@ -21,6 +21,7 @@ app.add_typer(importing.app, name="import")
 app.add_typer(exporting.app, name="export")
 app.add_typer(metrics.app, name="metrics")
 app.add_typer(keys.app, name="api-key")
+app.add_typer(keys.users_app, name="user")
 
 
 def main() -> None:
