@@ -71,3 +71,11 @@ def test_bad_user_fields_are_named(api: TestClient) -> None:
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["errors"]}
     assert fields == {"email", "password"}
+
+
+def test_a_write_is_committed_before_the_response_arrives(api: TestClient, db: Database) -> None:
+    created = api.post("/api/v1/api-keys", json={"name": "committed", "role": "viewer"}).json()
+    from cxloop.access import service as access
+
+    with db.unit_of_work() as session:  # a separate connection sees the row at once
+        assert any(k.id == created["id"] for k in access.list_api_keys(session))
