@@ -1,15 +1,44 @@
 """Score rollups (table `score_rollups`), kept current on every write so dashboards never scan raw rows.
 
-Owned by the metrics work; see ScoreRollup in models.py for the layout.
+One row per (timezone, metric, dimension, dimension value, local day, score) holds a count `n`; see ScoreRollup.
+Three writers keep it equal to what a full recount would give:
+- `record_scores` adds each stored batch (called by `record_responses` / `record_feedback`);
+- `on_membership_change` moves segment rows when customers join or leave a segment (a membership listener);
+- `rebuild_rollups` recounts everything from raw rows in SQL (after changing the zones, or to repair).
+
+The zones come from `configure(timezones)`, called once by the composition root with `Settings.rollup_timezones`
+(services never read settings). A module-level setting rather than an argument, because the callers of
+`record_scores` are other domains' services, which should not have to know about rollup zones at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from sqlalchemy import BigInteger, Select, String, cast, delete, func, literal, null, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from cxloop.collection import local_days
+from cxloop.collection.models import FeedbackItem, Response, ScoreRollup
+from cxloop.core.clock import utcnow
+from cxloop.customers.models import Segment, SegmentMember
+
+DIMENSIONS = ("all", "segment", "stage", "touchpoint", "channel", "survey")
+# Rollup metric -> (low, high) scale. "rating" is a feedback item's 1-5 rating: CSAT from feedback, kept apart from
+# survey CSAT so that `source=responses|feedback` is answered from rollups as well.
+SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7), "rating": (1, 5)}
+_RESPONSE_METRICS = ("nps", "csat", "ces")
+_CHUNK = 2_000  # customer ids per statement: far under SQLite's 32,766 bound variables
+_KEY = ("tz", "metric", "dim", "dim_value", "day", "score")
+
+_timezones: tuple[str, ...] = ("UTC",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +56,283 @@ class ScoredFeedback:
     ces: int | None
 
 
-def record_scores(session: Session, items: Sequence[ScoredFeedback]) -> None:
-    """Add the scores of newly stored feedback to the rollups, in the caller's transaction."""
-    raise NotImplementedError  # written by the metrics work
+def configure(timezones: Sequence[str]) -> None:
+    """Set the IANA zones rollups are kept in (ValueError naming a bad zone). Run `rebuild_rollups` after a change."""
+    keys: list[str] = []
+    for name in timezones:
+        key = local_days.zone(name).key
+        if key not in keys:
+            keys.append(key)
+    global _timezones
+    _timezones = tuple(keys)
+
+
+def rolled_up_timezones() -> tuple[str, ...]:
+    """The zones the rollups are kept in."""
+    return _timezones
+
+
+def _text(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _in_scale(metric: str, score: int | None) -> bool:
+    low, high = SCALES[metric]
+    return score is not None and low <= score <= high
+
+
+def record_scores(session: Session, *, items: Sequence[ScoredFeedback]) -> None:
+    """Add the scores of newly stored feedback to the rollups, in the caller's transaction. Out-of-scale scores
+    are ignored (validation upstream refuses them)."""
+    if not items or not _timezones:
+        return
+    customer_ids = {item.customer_id for item in items if item.customer_id is not None}
+    memberships = _segment_ids(session, customer_ids) if customer_ids else {}
+    zones = [(name, local_days.zone(name)) for name in _timezones]
+    counts: Counter[tuple[str, str, str, str, int, int]] = Counter()
+    for item in items:
+        if item.survey_id is None:
+            scores = [("rating", item.csat)]
+        else:
+            scores = [("nps", item.nps), ("csat", item.csat), ("ces", item.ces)]
+        valid = [(metric, score) for metric, score in scores if score is not None and _in_scale(metric, score)]
+        if not valid:
+            continue
+        dims = [
+            ("all", ""),
+            ("stage", _text(item.stage_id)),
+            ("touchpoint", _text(item.touchpoint_id)),
+            ("channel", item.channel),
+            ("survey", _text(item.survey_id)),
+        ]
+        if item.customer_id is not None:
+            dims += [("segment", str(segment_id)) for segment_id in memberships.get(item.customer_id, [])]
+        for name, tz in zones:
+            day = local_days.local_day(item.at, tz)
+            for metric, score in valid:
+                for dim, value in dims:
+                    counts[(name, metric, dim, value, day, score)] += 1
+    _add_counts(session, counts)
+
+
+def _segment_ids(session: Session, customer_ids: set[int]) -> dict[int, list[int]]:
+    # TEMPORARY until customers.service.customer_segment_ids lands (helper C): imported late so this module loads.
+    import importlib
+
+    customers: Any = importlib.import_module("cxloop.customers.service")
+    found: dict[int, list[int]] = customers.customer_segment_ids(session, customer_ids=customer_ids)
+    return found
+
+
+def _insert(session: Session) -> Any:
+    table: Any = ScoreRollup.__table__
+    return sqlite_insert(table) if session.get_bind().dialect.name == "sqlite" else postgresql_insert(table)
+
+
+def _add_counts(session: Session, counts: Counter[tuple[str, str, str, str, int, int]]) -> None:
+    if not counts:
+        return
+    stmt = _insert(session)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(_KEY), set_={"n": ScoreRollup.__table__.c.n + stmt.excluded.n}
+    )
+    # Sorted keys: two transactions touching the same rows lock them in the same order, so PostgreSQL never deadlocks.
+    rows = [dict(zip(_KEY, key, strict=True), n=n) for key, n in sorted(counts.items())]
+    for start in range(0, len(rows), 5_000):
+        session.execute(stmt, rows[start : start + 5_000])
+
+
+# ---- recounting in SQL ---------------------------------------------------------------------------------------
+
+
+def data_range(session: Session) -> tuple[datetime, datetime] | None:
+    """The earliest and latest feedback instants (responses and feedback items), or None when there is none."""
+    bounds = session.execute(
+        select(func.min(Response.submitted_at), func.max(Response.submitted_at)).union_all(
+            select(func.min(FeedbackItem.posted_at), func.max(FeedbackItem.posted_at))
+        )
+    ).all()
+    lows = [row[0] for row in bounds if row[0] is not None]
+    highs = [row[1] for row in bounds if row[1] is not None]
+    if not lows:
+        return None
+    return _aware(min(lows)), _aware(max(highs))
+
+
+def _aware(value: Any) -> datetime:
+    # MIN() over a UNION loses the column type on SQLite and comes back as text.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _offset_range(session: Session) -> tuple[datetime, datetime]:
+    found = data_range(session)
+    now = utcnow()
+    if found is None:
+        return now - timedelta(days=1), now + timedelta(days=1)
+    # Past `now` as well: rows stored while this statement runs are still given the right offset.
+    return found[0] - timedelta(days=1), max(found[1], now) + timedelta(days=2)
+
+
+def _scored_rows(dialect: str, metric: str, customer_ids: Sequence[int] | None) -> Any:
+    """A CTE of (seconds, instant, customer_id, survey_id, channel, touchpoint_id, stage_id, score) for one metric."""
+    if metric == "rating":
+        column: Any = FeedbackItem.rating
+        query: Select[Any] = select(
+            local_days.epoch_seconds(FeedbackItem.posted_at, dialect).label("seconds"),
+            FeedbackItem.posted_at.label("instant"),
+            FeedbackItem.customer_id.label("customer_id"),
+            cast(null(), BigInteger).label("survey_id"),
+            FeedbackItem.channel.label("channel"),
+            FeedbackItem.touchpoint_id.label("touchpoint_id"),
+            FeedbackItem.stage_id.label("stage_id"),
+            column.label("score"),
+        )
+        owner: Any = FeedbackItem.customer_id
+    else:
+        column = getattr(Response, metric)
+        query = select(
+            local_days.epoch_seconds(Response.submitted_at, dialect).label("seconds"),
+            Response.submitted_at.label("instant"),
+            Response.customer_id.label("customer_id"),
+            Response.survey_id.label("survey_id"),
+            Response.channel.label("channel"),
+            Response.touchpoint_id.label("touchpoint_id"),
+            Response.stage_id.label("stage_id"),
+            column.label("score"),
+        )
+        owner = Response.customer_id
+    low, high = SCALES[metric]
+    query = query.where(column.between(low, high))
+    if customer_ids is not None:
+        query = query.where(owner.in_(customer_ids))
+    cte = query.cte(f"scored_{metric}")
+    return cte.prefix_with("MATERIALIZED") if dialect == "sqlite" else cte
+
+
+def _dim_value(dim: str, rows: Any) -> ColumnElement[Any]:
+    column = {"stage": rows.c.stage_id, "touchpoint": rows.c.touchpoint_id, "survey": rows.c.survey_id}.get(dim)
+    if column is None:
+        return func.coalesce(rows.c.channel, "")
+    return func.coalesce(cast(column, String), "")
+
+
+def _count_into_rollups(
+    session: Session,
+    *,
+    tz_name: str,
+    metric: str,
+    dims: Sequence[str],
+    bounds: tuple[datetime, datetime],
+    customer_ids: Sequence[int] | None = None,
+    segment_id: int | None = None,
+    sign: int = 1,
+) -> None:
+    """INSERT ... SELECT the counts of one metric per dimension, adding to existing rows (ON CONFLICT)."""
+    dialect = session.get_bind().dialect.name
+    tz = local_days.zone(tz_name)
+    for dim in dims:
+        rows = _scored_rows(dialect, metric, customer_ids)
+        day = local_days.day_expression(
+            seconds=rows.c.seconds, instant=rows.c.instant, dialect=dialect, tz=tz, start=bounds[0], end=bounds[1]
+        )
+        grouped: list[Any] = [day, rows.c.score]
+        source: Any = rows
+        value: ColumnElement[Any]
+        if dim == "segment" and segment_id is not None:
+            value = literal(str(segment_id))
+        elif dim == "segment":
+            source = rows.join(SegmentMember.__table__, SegmentMember.customer_id == rows.c.customer_id)
+            value = cast(SegmentMember.segment_id, String)
+            grouped.append(value)
+        elif dim == "all":
+            value = literal("")
+        else:
+            value = _dim_value(dim, rows)
+            grouped.append(value)
+        counted = (
+            select(
+                literal(tz_name).label("tz"),
+                literal(metric).label("metric"),
+                literal(dim).label("dim"),
+                value.label("dim_value"),
+                day.label("day"),
+                rows.c.score.label("score"),
+                (func.count() * sign).label("n"),
+            )
+            .select_from(source)
+            .where(rows.c.score.is_not(None))  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
+            .group_by(*grouped)
+        )
+        stmt = _insert(session).from_select([*_KEY, "n"], counted)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(_KEY), set_={"n": ScoreRollup.__table__.c.n + stmt.excluded.n}
+        )
+        session.execute(stmt)
+
+
+def rebuild_rollups(session: Session) -> None:
+    """Recount every rollup row from the raw responses and feedback items, in SQL, in the caller's transaction."""
+    session.execute(delete(ScoreRollup))
+    bounds = _offset_range(session)
+    for tz_name in _timezones:
+        for metric in (*_RESPONSE_METRICS, "rating"):
+            _count_into_rollups(session, tz_name=tz_name, metric=metric, dims=DIMENSIONS, bounds=bounds)
+    session.flush()
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), _CHUNK):
+        yield unique[start : start + _CHUNK]
+
+
+def on_membership_change(session: Session, *, segment_id: int, added: Sequence[int], removed: Sequence[int]) -> None:
+    """Membership listener: count the feedback of `added` customers into the segment's rows, take `removed` out."""
+    if session.get(Segment, segment_id) is None:
+        # The segment is gone: its rows go with it, whatever the lists say.
+        session.execute(
+            delete(ScoreRollup).where(ScoreRollup.dim == "segment", ScoreRollup.dim_value == str(segment_id))
+        )
+        return
+    if not (added or removed) or not _timezones:
+        return
+    bounds = _offset_range(session)
+    for customer_ids, sign in ((added, 1), (removed, -1)):
+        for chunk in _chunks(customer_ids):
+            for tz_name in _timezones:
+                for metric in (*_RESPONSE_METRICS, "rating"):
+                    _count_into_rollups(
+                        session,
+                        tz_name=tz_name,
+                        metric=metric,
+                        dims=("segment",),
+                        bounds=bounds,
+                        customer_ids=chunk,
+                        segment_id=segment_id,
+                        sign=sign,
+                    )
+    if removed:
+        session.execute(
+            delete(ScoreRollup).where(
+                ScoreRollup.dim == "segment",
+                ScoreRollup.dim_value == str(segment_id),
+                ScoreRollup.n <= 0,
+            )
+        )
+    session.flush()
+
+
+__all__ = [
+    "DIMENSIONS",
+    "SCALES",
+    "ScoredFeedback",
+    "configure",
+    "data_range",
+    "on_membership_change",
+    "rebuild_rollups",
+    "record_scores",
+    "rolled_up_timezones",
+]

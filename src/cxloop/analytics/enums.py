@@ -1,0 +1,42 @@
+from enum import StrEnum
+
+from cxloop.journeys.enums import MetricKind
+
+__all__ = ["GroupKey", "MetricKind", "MetricPath", "MetricSource"]
+
+
+class GroupKey(StrEnum):
+    """What a metric can be grouped by: one time bucket and any of the dimensions."""
+
+    day = "day"
+    week = "week"  # ISO week, Monday start, labelled like 2026-W09
+    month = "month"
+    quarter = "quarter"
+    segment = "segment"
+    stage = "stage"
+    touchpoint = "touchpoint"
+    channel = "channel"
+    survey = "survey"
+    account = "account"
+
+    @property
+    def is_time(self) -> bool:
+        return self in TIME_KEYS
+
+
+TIME_KEYS = frozenset({GroupKey.day, GroupKey.week, GroupKey.month, GroupKey.quarter})
+
+
+class MetricSource(StrEnum):
+    """Which feedback a metric counts: survey responses, rated feedback items (CSAT only), or both."""
+
+    responses = "responses"
+    feedback = "feedback"
+    all = "all"
+
+
+class MetricPath(StrEnum):
+    """How a metric was answered: from the score rollups or from raw rows (same numbers either way)."""
+
+    rollup = "rollup"
+    raw = "raw"

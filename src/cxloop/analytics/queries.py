@@ -1,0 +1,283 @@
+"""Read-side SQL for metrics: score histograms from the rollups or from raw rows, and key/label lookups.
+
+Everything is counted in the database: each query returns (group values, local day, score, count) rows, at most a
+few thousand of them; Python only folds days into weeks/months and turns histograms into metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BigInteger, Select, cast, func, null, select, union_all
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from cxloop.collection import local_days, rollups
+from cxloop.collection.models import FeedbackItem, Response, ScoreRollup
+from cxloop.core.clock import utcnow
+from cxloop.customers.models import Account, Customer, Segment, SegmentMember
+from cxloop.journeys.models import Journey, Stage, Touchpoint
+from cxloop.surveys.models import Survey
+
+Count = tuple[tuple[Any, ...], int | None, int, int]  # (dimension values, local day or None, score, n)
+SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Filters resolved to ids (channel stays a name)."""
+
+    segment_id: int | None = None
+    stage_id: int | None = None
+    touchpoint_id: int | None = None
+    survey_id: int | None = None
+    account_id: int | None = None
+    channel: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CountSpec:
+    """One histogram to count: the grouping, the local-day range (inclusive) and/or the instant range."""
+
+    metric: str
+    source: str
+    tz: ZoneInfo
+    dims: tuple[str, ...]
+    by_day: bool
+    filters: Filters
+    first_day: int | None = None
+    last_day: int | None = None
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+
+
+# ---- keys and labels -----------------------------------------------------------------------------------------
+
+
+def segment_id(session: Session, *, key: str) -> int | None:
+    return session.scalar(select(Segment.id).where(Segment.key == key))
+
+
+def survey_id(session: Session, *, key: str) -> int | None:
+    return session.scalar(select(Survey.id).where(Survey.key == key))
+
+
+def account_id(session: Session, *, external_id: str) -> int | None:
+    return session.scalar(select(Account.id).where(Account.external_id == external_id))
+
+
+def stage_id(session: Session, *, key: str) -> int | None:
+    """The stage with this key; the default journey's wins when several journeys use the key."""
+    query = (
+        select(Stage.id)
+        .join(Journey, Journey.id == Stage.journey_id)
+        .where(Stage.key == key)
+        .order_by(Journey.is_default.desc(), Stage.id)
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def touchpoint_id(session: Session, *, key: str) -> int | None:
+    """The touchpoint with this key; the default journey's wins when several journeys use the key."""
+    query = (
+        select(Touchpoint.id)
+        .join(Journey, Journey.id == Touchpoint.journey_id)
+        .where(Touchpoint.key == key)
+        .order_by(Journey.is_default.desc(), Touchpoint.id)
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+_LABEL_COLUMNS: dict[str, tuple[Any, Any, Any]] = {
+    "segment": (Segment.id, Segment.key, Segment.name),
+    "stage": (Stage.id, Stage.key, Stage.name),
+    "touchpoint": (Touchpoint.id, Touchpoint.key, Touchpoint.name),
+    "survey": (Survey.id, Survey.key, Survey.name),
+    "account": (Account.id, Account.external_id, Account.name),
+}
+
+
+def labels(session: Session, *, dim: str, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """id -> (key, display name) for the rows of one dimension."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    id_col, key_col, name_col = _LABEL_COLUMNS[dim]
+    found: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(wanted), 2_000):
+        rows = session.execute(select(id_col, key_col, name_col).where(id_col.in_(wanted[start : start + 2_000])))
+        found.update({row[0]: (row[1], row[2]) for row in rows})
+    return found
+
+
+# ---- rollup path ---------------------------------------------------------------------------------------------
+
+
+def rollup_counts(
+    session: Session,
+    *,
+    metrics: Sequence[str],
+    tz: str,
+    dim: str,
+    dim_value: str | None,
+    by_dim: bool,
+    by_day: bool,
+    first_day: int | None,
+    last_day: int | None,
+) -> list[Count]:
+    """Sum rollup rows of one dimension; dimension values come back as stored ('' = none -> None)."""
+    if not metrics:
+        return []
+    columns: list[Any] = []
+    if by_dim:
+        columns.append(ScoreRollup.dim_value)
+    if by_day:
+        columns.append(ScoreRollup.day)
+    query = (
+        select(*columns, ScoreRollup.score, func.sum(ScoreRollup.n))
+        .where(ScoreRollup.tz == tz, ScoreRollup.metric.in_(metrics), ScoreRollup.dim == dim)
+        .group_by(*columns, ScoreRollup.score)
+    )
+    if dim_value is not None:
+        query = query.where(ScoreRollup.dim_value == dim_value)
+    if first_day is not None:
+        query = query.where(ScoreRollup.day >= first_day)
+    if last_day is not None:
+        query = query.where(ScoreRollup.day <= last_day)
+    counts: list[Count] = []
+    for row in session.execute(query):
+        values = tuple(row)
+        dims = ((values[0] or None),) if by_dim else ()
+        day = values[len(dims)] if by_day else None
+        counts.append((dims, day, int(values[-2]), int(values[-1])))
+    return counts
+
+
+# ---- raw path ------------------------------------------------------------------------------------------------
+
+
+def _day_bounds(spec: CountSpec) -> tuple[datetime | None, datetime | None]:
+    """Instant bounds for the index: the instant range, widened dates (no zone is more than a day off UTC)."""
+    low, high = spec.start_at, spec.end_at
+    if spec.first_day is not None:
+        widened = datetime.combine(local_days.day_date(spec.first_day), time(), UTC) - timedelta(days=2)
+        low = widened if low is None else max(low, widened)
+    if spec.last_day is not None:
+        widened = datetime.combine(local_days.day_date(spec.last_day), time(), UTC) + timedelta(days=3)
+        high = widened if high is None else min(high, widened)
+    return low, high
+
+
+def _offset_bounds(session: Session, low: datetime | None, high: datetime | None) -> tuple[datetime, datetime]:
+    if low is None or high is None:
+        found = rollups.data_range(session)
+        now = utcnow()
+        if low is None:
+            low = (found[0] if found else now) - timedelta(days=1)
+        if high is None:
+            high = max(found[1] if found else now, now) + timedelta(days=2)
+    return low, high
+
+
+def _branch(
+    spec: CountSpec, dialect: str, *, feedback: bool, low: datetime | None, high: datetime | None
+) -> Select[Any]:
+    table: Any = FeedbackItem if feedback else Response
+    at = FeedbackItem.posted_at if feedback else Response.submitted_at
+    score = FeedbackItem.rating if feedback else getattr(Response, spec.metric)
+    scale = SCALES[spec.metric]
+    query = select(
+        local_days.epoch_seconds(at, dialect).label("seconds"),
+        at.label("instant"),
+        table.customer_id.label("customer_id"),
+        (cast(null(), BigInteger) if feedback else Response.survey_id).label("survey_id"),
+        table.channel.label("channel"),
+        table.touchpoint_id.label("touchpoint_id"),
+        table.stage_id.label("stage_id"),
+        score.label("score"),
+    ).where(score.between(*scale))
+    f = spec.filters
+    if low is not None:
+        query = query.where(at >= low)
+    if high is not None:
+        query = query.where(at <= high)
+    if f.stage_id is not None:
+        query = query.where(table.stage_id == f.stage_id)
+    if f.touchpoint_id is not None:
+        query = query.where(table.touchpoint_id == f.touchpoint_id)
+    if f.channel is not None:
+        query = query.where(table.channel == f.channel)
+    if f.survey_id is not None and not feedback:
+        query = query.where(Response.survey_id == f.survey_id)
+    if f.segment_id is not None:
+        members = select(SegmentMember.customer_id).where(SegmentMember.segment_id == f.segment_id)
+        query = query.where(table.customer_id.in_(members))
+    if f.account_id is not None:
+        contacts = select(Customer.id).where(Customer.account_id == f.account_id)
+        query = query.where(table.customer_id.in_(contacts))
+    return query
+
+
+def raw_counts(session: Session, *, spec: CountSpec) -> list[Count]:
+    """Count scores straight from responses (UNION ALL rated feedback items for CSAT), grouped as `spec` says."""
+    dialect = session.get_bind().dialect.name
+    low, high = _day_bounds(spec)
+    branches: list[Select[Any]] = []
+    if spec.source in ("responses", "all"):
+        branches.append(_branch(spec, dialect, feedback=False, low=low, high=high))
+    if spec.metric == "csat" and spec.source in ("feedback", "all") and spec.filters.survey_id is None:
+        branches.append(_branch(spec, dialect, feedback=True, low=low, high=high))
+    if not branches:
+        return []
+    base = (branches[0] if len(branches) == 1 else union_all(*branches)).cte("scored")
+    if dialect == "sqlite":
+        base = base.prefix_with("MATERIALIZED")  # each row's epoch seconds computed once (local_days)
+
+    source: Any = base
+    groups: list[Any] = []
+    for dim in spec.dims:
+        if dim == "segment":
+            condition = SegmentMember.customer_id == base.c.customer_id
+            if spec.filters.segment_id is not None:
+                condition = condition & (SegmentMember.segment_id == spec.filters.segment_id)
+            source = source.join(SegmentMember, condition)
+            groups.append(SegmentMember.segment_id)
+        elif dim == "account":
+            source = source.outerjoin(Customer, Customer.id == base.c.customer_id)
+            groups.append(Customer.account_id)
+        else:
+            groups.append(base.c[f"{dim}_id"] if dim != "channel" else base.c.channel)
+    query = select(*groups)
+    needs_day = spec.by_day or spec.first_day is not None or spec.last_day is not None
+    day: ColumnElement[Any] | None = None
+    if needs_day:
+        start, end = _offset_bounds(session, low, high)
+        day = local_days.day_expression(
+            seconds=base.c.seconds, instant=base.c.instant, dialect=dialect, tz=spec.tz, start=start, end=end
+        ).label("day")
+        if spec.first_day is not None:
+            query = query.where(day >= spec.first_day)
+        if spec.last_day is not None:
+            query = query.where(day <= spec.last_day)
+    by: list[Any] = [*groups]
+    if spec.by_day and day is not None:
+        query = query.add_columns(day)
+        by.append(day)
+    query = query.add_columns(base.c.score, func.count()).select_from(source).group_by(*by, base.c.score)
+    counts: list[Count] = []
+    width = len(groups)
+    for row in session.execute(query):
+        values = tuple(row)
+        row_day = values[width] if spec.by_day else None
+        counts.append((values[:width], row_day, int(values[-2]), int(values[-1])))
+    return counts
+
+
+def today_in(tz: ZoneInfo) -> date:
+    return utcnow().astimezone(tz).date()
