@@ -1,5 +1,125 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from cxloop.access.deps import AnalystDep, ViewerDep
+from cxloop.storage.deps import SessionDep
+from cxloop.surveys import rules, templates
+from cxloop.surveys import service as surveys
+from cxloop.surveys.enums import SurveyStatus
+from cxloop.surveys.schemas import (
+    SurveyCreate,
+    SurveyForm,
+    SurveyPage,
+    SurveyRead,
+    SurveyTemplateRead,
+    SurveyUpdate,
+    SurveyVersionRead,
+)
+
+if TYPE_CHECKING:
+    from cxloop.surveys.models import Survey
 
 router = APIRouter(tags=["surveys"])
+
+
+def _read(survey: Survey, definition: dict[str, object]) -> SurveyRead:
+    return SurveyRead(
+        id=survey.id,
+        key=survey.key,
+        name=survey.name,
+        status=SurveyStatus(survey.status),
+        default_locale=survey.default_locale,
+        current_version=survey.current_version,
+        definition=definition,
+        created_at=survey.created_at,
+        updated_at=survey.updated_at,
+    )
+
+
+def _read_current(session: SessionDep, survey: Survey) -> SurveyRead:
+    return _read(survey, surveys.require_version(session, survey_id=survey.id).definition)
+
+
+@router.get("/survey-templates", response_model=list[SurveyTemplateRead])
+def list_survey_templates(_: ViewerDep) -> list[SurveyTemplateRead]:
+    """The classic programmes (relationship NPS, post-support CSAT, onboarding CES, post-delivery CSAT)."""
+    return [SurveyTemplateRead(key=t.key, survey=t) for t in templates.all_templates()]
+
+
+@router.post("/surveys", response_model=SurveyRead, status_code=status.HTTP_201_CREATED)
+def create_survey(body: SurveyCreate, session: SessionDep, _: AnalystDep) -> SurveyRead:
+    """Create a survey; its definition becomes version 1."""
+    survey = surveys.create_survey(session, data=body)
+    return _read(survey, body.definition.to_document())
+
+
+@router.get("/surveys", response_model=SurveyPage)
+def list_surveys(
+    session: SessionDep,
+    _: ViewerDep,
+    status: SurveyStatus | None = None,
+    key: str | None = None,
+    sort: Annotated[str | None, Query(description="e.g. '-updated_at' or 'name'")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SurveyPage:
+    """Surveys, filtered by status or key, sorted and paginated."""
+    page = surveys.list_surveys(session, status=status, key=key, sort=sort, limit=limit, offset=offset)
+    definitions = surveys.current_definitions(session, surveys=page.items)
+    return SurveyPage(
+        items=[_read(s, definitions[s.id]) for s in page.items], total=page.total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get("/surveys/{survey_id}", response_model=SurveyRead)
+def get_survey(survey_id: int, session: SessionDep, _: ViewerDep) -> SurveyRead:
+    """A survey with its current definition."""
+    return _read_current(session, surveys.require_survey(session, survey_id=survey_id))
+
+
+@router.patch("/surveys/{survey_id}", response_model=SurveyRead)
+def update_survey(survey_id: int, body: SurveyUpdate, session: SessionDep, _: AnalystDep) -> SurveyRead:
+    """Change name, status or locale; a changed definition becomes a new version (old responses keep theirs)."""
+    return _read_current(session, surveys.update_survey(session, survey_id=survey_id, data=body))
+
+
+@router.delete("/surveys/{survey_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_survey(survey_id: int, session: SessionDep, _: AnalystDep) -> Response:
+    """Delete a survey that has no responses (409 otherwise: close it instead)."""
+    surveys.delete_survey(session, survey_id=survey_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/surveys/{survey_id}/versions", response_model=list[SurveyVersionRead])
+def list_survey_versions(survey_id: int, session: SessionDep, _: ViewerDep) -> list[SurveyVersionRead]:
+    """Every version of a survey, oldest first."""
+    return [SurveyVersionRead.model_validate(v) for v in surveys.list_versions(session, survey_id=survey_id)]
+
+
+@router.get("/surveys/{survey_id}/versions/{version}", response_model=SurveyVersionRead)
+def get_survey_version(survey_id: int, version: int, session: SessionDep, _: ViewerDep) -> SurveyVersionRead:
+    """One version of a survey."""
+    return SurveyVersionRead.model_validate(surveys.require_version(session, survey_id=survey_id, version=version))
+
+
+@router.get("/surveys/{survey_id}/form", response_model=SurveyForm)
+def get_survey_form(
+    survey_id: int,
+    session: SessionDep,
+    _: ViewerDep,
+    locale: Annotated[str | None, Query(description="e.g. 'de' or 'pt-BR'; falls back to the default locale")] = None,
+    version: int | None = None,
+) -> SurveyForm:
+    """A version's questions with every text in one locale (falling back to the survey's default locale)."""
+    survey = surveys.require_survey(session, survey_id=survey_id)
+    found = surveys.require_version(session, survey_id=survey.id, version=version)
+    return SurveyForm(
+        survey_id=survey.id,
+        key=survey.key,
+        version=found.version,
+        locale=locale or survey.default_locale,
+        questions=rules.localize_questions(found.definition, locale, survey.default_locale),
+    )

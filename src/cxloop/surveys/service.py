@@ -1,0 +1,231 @@
+"""Surveys and their immutable versions: create, read, list, update (a new definition is a new version), delete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cxloop.core.clock import utcnow
+from cxloop.core.errors import FieldError
+from cxloop.storage.pagination import Page, order_clause, paginate
+from cxloop.surveys import rules
+from cxloop.surveys.enums import SurveyStatus
+from cxloop.surveys.errors import (
+    InvalidSurvey,
+    SurveyConflict,
+    SurveyInUse,
+    SurveyNotFound,
+    SurveyVersionNotFound,
+)
+from cxloop.surveys.models import Survey, SurveyVersion
+from cxloop.surveys.schemas import SurveyCreate, SurveyDefinition, SurveyUpdate
+
+_SORTABLE = {name: Survey.__table__.c[name] for name in ("id", "key", "name", "status", "created_at", "updated_at")}
+
+
+def create_survey(session: Session, *, data: SurveyCreate) -> Survey:
+    """Create a survey with its definition as version 1; 409 when the key is taken."""
+    if session.scalar(select(Survey.id).where(Survey.key == data.key)) is not None:
+        raise SurveyConflict(
+            f"a survey with key '{data.key}' exists already", errors=[FieldError("key", "is already taken")]
+        )
+    now = utcnow()
+    survey = Survey(
+        key=data.key,
+        name=data.name,
+        status=data.status.value,
+        default_locale=data.default_locale,
+        current_version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(survey)
+    session.flush()
+    session.add(SurveyVersion(survey_id=survey.id, version=1, definition=data.definition.to_document(), created_at=now))
+    session.flush()
+    return survey
+
+
+def get_survey(session: Session, *, survey_id: int | None = None, key: str | None = None) -> Survey | None:
+    """The survey with this id or key, or None."""
+    if survey_id is not None:
+        return session.get(Survey, survey_id)
+    if key is not None:
+        return session.scalar(select(Survey).where(Survey.key == key))
+    raise ValueError("give survey_id or key")
+
+
+def require_survey(session: Session, *, survey_id: int | None = None, key: str | None = None) -> Survey:
+    """The survey with this id or key; SurveyNotFound otherwise."""
+    survey = get_survey(session, survey_id=survey_id, key=key)
+    if survey is None:
+        raise SurveyNotFound(f"no survey with {'id ' + str(survey_id) if survey_id is not None else f'key {key!r}'}")
+    return survey
+
+
+def list_surveys(
+    session: Session,
+    *,
+    status: SurveyStatus | None = None,
+    key: str | None = None,
+    sort: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Survey]:
+    """One page of surveys, optionally filtered by status or key, sorted by `sort` (e.g. '-updated_at')."""
+    query = select(Survey)
+    if status is not None:
+        query = query.where(Survey.status == status.value)
+    if key is not None:
+        query = query.where(Survey.key == key)
+    query = query.order_by(*order_clause(sort, _SORTABLE, "id"), Survey.id)
+    return paginate(session, query, limit=limit, offset=offset)
+
+
+def update_survey(session: Session, *, survey_id: int, data: SurveyUpdate) -> Survey:
+    """Change name, status or default locale; a changed definition becomes version N+1 (old responses keep theirs)."""
+    survey = require_survey(session, survey_id=survey_id)
+    sent = data.model_fields_set
+    current = require_version(session, survey_id=survey.id)
+    locale = data.default_locale if "default_locale" in sent and data.default_locale else survey.default_locale
+    definition = data.definition if "definition" in sent else None
+    document = definition.to_document() if definition is not None else None
+    problems = (definition or SurveyDefinition.model_validate(current.definition)).missing_locale(locale)
+    if problems:
+        raise InvalidSurvey(
+            "the definition has no wording in the default locale",
+            errors=[FieldError(".".join(str(p) for p in ("definition", *loc)), message) for loc, message in problems],
+        )
+    now = utcnow()
+    if document is not None and document != current.definition:
+        survey.current_version = current.version + 1
+        session.add(
+            SurveyVersion(survey_id=survey.id, version=survey.current_version, definition=document, created_at=now)
+        )
+    if "name" in sent and data.name is not None:
+        survey.name = data.name
+    if "status" in sent and data.status is not None:
+        survey.status = data.status.value
+    survey.default_locale = locale
+    survey.updated_at = now
+    session.flush()
+    return survey
+
+
+def delete_survey(session: Session, *, survey_id: int) -> None:
+    """Delete a survey and its versions; SurveyInUse (409) when responses (or other records) point at it."""
+    survey = require_survey(session, survey_id=survey_id)
+    try:
+        # The foreign keys from responses are the authority on "in use"; a savepoint keeps the transaction usable.
+        with session.begin_nested():
+            session.execute(delete(SurveyVersion).where(SurveyVersion.survey_id == survey.id))
+            session.execute(delete(Survey).where(Survey.id == survey.id))
+    except IntegrityError as exc:
+        raise SurveyInUse(
+            f"survey '{survey.key}' has responses and cannot be deleted; close it instead (status 'closed')"
+        ) from exc
+    session.expunge(survey)
+
+
+def require_version(session: Session, *, survey_id: int, version: int | None = None) -> SurveyVersion:
+    """Version `version` of a survey (None: the current one); SurveyNotFound / SurveyVersionNotFound otherwise."""
+    if version is None:
+        version = require_survey(session, survey_id=survey_id).current_version
+    found = session.scalar(
+        select(SurveyVersion).where(SurveyVersion.survey_id == survey_id, SurveyVersion.version == version)
+    )
+    if found is None:
+        require_survey(session, survey_id=survey_id)
+        raise SurveyVersionNotFound(f"survey {survey_id} has no version {version}")
+    return found
+
+
+def list_versions(session: Session, *, survey_id: int) -> Sequence[SurveyVersion]:
+    """Every version of a survey, oldest first."""
+    require_survey(session, survey_id=survey_id)
+    return session.scalars(
+        select(SurveyVersion).where(SurveyVersion.survey_id == survey_id).order_by(SurveyVersion.version)
+    ).all()
+
+
+def current_definitions(session: Session, *, surveys: Iterable[Survey]) -> dict[int, dict[str, Any]]:
+    """survey id -> the definition of its current version, in one query (for list pages)."""
+    wanted = {(s.id, s.current_version) for s in surveys}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(SurveyVersion.survey_id, SurveyVersion.version, SurveyVersion.definition).where(
+            SurveyVersion.survey_id.in_({survey_id for survey_id, _ in wanted})
+        )
+    )
+    return {survey_id: definition for survey_id, version, definition in rows if (survey_id, version) in wanted}
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedVersion:
+    """A survey version ready for validating answers: ids, status and the compiled questions."""
+
+    survey_id: int
+    key: str
+    status: SurveyStatus
+    version_id: int
+    version: int
+    rules: rules.CompiledSurvey
+
+
+def resolve_versions(
+    session: Session, *, refs: Iterable[tuple[str, int | None]]
+) -> dict[tuple[str, int | None], ResolvedVersion]:
+    """(survey key, version or None for current) -> the resolved version, in one query; unknown refs are left out.
+
+    Each version is compiled once here, so a batch validates its rows without touching the definitions again.
+    """
+    wanted = set(refs)
+    keys = {key for key, _ in wanted}
+    if not keys:
+        return {}
+    numbers = {version for _, version in wanted if version is not None}
+    query = (
+        select(
+            Survey.id,
+            Survey.key,
+            Survey.status,
+            Survey.current_version,
+            SurveyVersion.id,
+            SurveyVersion.version,
+            SurveyVersion.definition,
+        )
+        .join(SurveyVersion, SurveyVersion.survey_id == Survey.id)
+        .where(Survey.key.in_(keys))
+        .where(or_(SurveyVersion.version == Survey.current_version, SurveyVersion.version.in_(numbers)))
+    )
+    found: dict[tuple[str, int | None], ResolvedVersion] = {}
+    for survey_id, key, status, current, version_id, version, definition in session.execute(query):
+        refs_here = [(key, version)] + ([(key, None)] if version == current else [])
+        needed = [ref for ref in refs_here if ref in wanted]
+        if not needed:
+            continue
+        resolved = ResolvedVersion(
+            survey_id=survey_id,
+            key=key,
+            status=SurveyStatus(status),
+            version_id=version_id,
+            version=version,
+            rules=rules.compile_definition(definition),
+        )
+        for ref in needed:
+            found[ref] = resolved
+    return found
+
+
+def survey_keys(session: Session, *, survey_ids: Iterable[int]) -> dict[int, str]:
+    """survey id -> key (for exports and read models)."""
+    ids = set(survey_ids)
+    if not ids:
+        return {}
+    return dict(session.execute(select(Survey.id, Survey.key).where(Survey.id.in_(ids))).tuples().all())
