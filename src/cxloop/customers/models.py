@@ -55,10 +55,13 @@ class Event(Base):
         UniqueConstraint("source", "external_id"),
         Index("ix_events_customer_occurred", "customer_id", "occurred_at"),
         Index("ix_events_name_occurred", "name", "occurred_at"),
+        Index("ix_events_anonymous_id", "anonymous_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    # Segment's anonymousId: events sent before the visitor was identified; an identify call links them.
+    anonymous_id: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200))
     properties: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -41,3 +44,40 @@ def ensure_default_journey(session: Session) -> Journey:
     journey.is_default = True
     session.flush()
     return journey
+
+
+def _journey_order() -> list[Any]:
+    # The default journey first, so its keys win when two journeys share one.
+    return [Journey.is_default.desc(), Journey.id]
+
+
+def stage_index(session: Session) -> dict[str, int]:
+    """Stage key -> stage id over every journey; the default journey wins when two journeys share a key."""
+    rows = session.execute(
+        select(Stage.key, Stage.id).join(Journey, Journey.id == Stage.journey_id).order_by(*_journey_order())
+    )
+    index: dict[str, int] = {}
+    for key, stage_id in rows:
+        index.setdefault(key, stage_id)
+    return index
+
+
+def touchpoint_index(session: Session) -> dict[str, tuple[int, int]]:
+    """Touchpoint key -> (touchpoint id, stage id) over every journey; the default journey wins on a clash."""
+    rows = session.execute(
+        select(Touchpoint.key, Touchpoint.id, Touchpoint.stage_id)
+        .join(Journey, Journey.id == Touchpoint.journey_id)
+        .order_by(*_journey_order(), Touchpoint.id)
+    )
+    index: dict[str, tuple[int, int]] = {}
+    for key, touchpoint_id, stage_id in rows:
+        index.setdefault(key, (touchpoint_id, stage_id))
+    return index
+
+
+def stage_keys(session: Session, *, stage_ids: Iterable[int]) -> dict[int, str]:
+    """Stage id -> key for the given ids (unknown ids are left out)."""
+    ids = sorted(set(stage_ids))
+    if not ids:
+        return {}
+    return {row.id: row.key for row in session.execute(select(Stage.id, Stage.key).where(Stage.id.in_(ids)))}
