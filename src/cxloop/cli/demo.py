@@ -1,8 +1,74 @@
-"""`cxloop demo`: build the demo organisation."""
+"""`cxloop demo`: build the demo organisation (a year of a believable company's customer feedback)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Annotated
 
-def demo() -> None:
-    """Build the demo organisation (not written yet)."""
-    raise NotImplementedError
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cxloop.cli.context import console, database, fail
+from cxloop.demo.builder import DEFAULT_CUSTOMERS, DEFAULT_MONTHS, DEFAULT_SEED, PHASES, build_demo, has_customers
+
+
+def demo(
+    seed: Annotated[int, typer.Option(help="Same seed, same company: customers, scores and comments.")] = DEFAULT_SEED,
+    customers: Annotated[int, typer.Option(help="How many customers to create (SMB and enterprise).")] = (
+        DEFAULT_CUSTOMERS
+    ),
+    months: Annotated[int, typer.Option(help="How many months of history, ending yesterday.")] = DEFAULT_MONTHS,
+    today: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="The demo's 'today' (default: the current UTC date)."),
+    ] = None,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when the database already holds customers.")
+    ] = False,
+) -> None:
+    """Build the demo organisation: customers, accounts, events, surveys, responses, reviews, outcomes, segments."""
+    db = database()
+    if if_empty:
+        with db.unit_of_work() as session:
+            if has_customers(session):
+                console.print("database already holds customers; demo not loaded")
+                return
+    anchor: date | None = today.date() if today else None
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def report(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(PHASES.get(phase, phase), total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        try:
+            summary = build_demo(db, seed=seed, customers=customers, months=months, today=anchor, progress=report)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+    table = Table("what", "count", title=f"Demo built (seed {summary.seed}) in {summary.seconds:.1f} s")
+    table.add_row("period", f"{summary.start} to {summary.anchor} (exclusive)")
+    for label, value in (
+        ("accounts", summary.accounts),
+        ("customers", summary.customers),
+        ("  of whom churned", summary.churned_customers),
+        ("events", summary.events),
+        ("surveys", summary.surveys),
+        ("responses", summary.responses),
+        ("  with a comment", summary.comments),
+        ("reviews, posts, chats", summary.feedback),
+        ("outcomes", summary.outcomes),
+    ):
+        table.add_row(label, f"{value:,}")
+    for key, members in summary.segments.items():
+        table.add_row(f"segment '{key}'", f"{members:,} members")
+    console.print(table)
+    console.print("Try: [bold]cxloop metrics nps --by month,segment[/]")

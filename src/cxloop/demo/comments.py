@@ -162,9 +162,14 @@ def _typo(rng: random.Random, word: str) -> str:
 
 
 def _styled(rng: random.Random, text: str, themes: tuple[str, ...]) -> Comment:
-    """Writers' habits: lowercase, no final full stop, the odd typo (never in the words that carry the theme)."""
+    """Writers' habits: lowercase, no final full stop, the odd typo (never in names or the words carrying a theme)."""
     if rng.random() < 0.1:
-        words = [m for m in _WORD.finditer(text) if not any(p.search(m.group()) for p in THEME_PATTERNS.values())]
+        protected = [m.span() for p in THEME_PATTERNS.values() for m in p.finditer(text)]
+        words = [
+            m
+            for m in _WORD.finditer(text)
+            if m.group()[0].islower() and not any(m.start() < end and start < m.end() for start, end in protected)
+        ]
         if words:
             match = rng.choice(words)
             text = text[: match.start()] + _typo(rng, match.group()) + text[match.end() :]

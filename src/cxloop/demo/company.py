@@ -16,7 +16,7 @@ from decimal import Decimal
 from cxloop.demo import names
 from cxloop.demo.period import DemoPeriod, add_months, midnight
 
-ENTERPRISE_SHARE = 0.35
+ENTERPRISE_SHARE = 0.36
 PLAN_PRICES = {"starter": Decimal("49"), "growth": Decimal("149")}  # monthly, SMB
 
 
@@ -200,7 +200,7 @@ def _pick_country(rng: random.Random) -> Country:
 
 
 def _contacts_per_account(rng: random.Random) -> int:
-    return rng.choices((1, 2, 3, 4, 5, 6, 8), weights=(20, 30, 22, 12, 8, 5, 3))[0]
+    return rng.choices((1, 2, 3, 4, 5, 6, 8), weights=(22, 30, 22, 12, 7, 4, 3))[0]
 
 
 def _company_name(rng: random.Random, industry: str, used: set[str], *, enterprise: bool) -> str:

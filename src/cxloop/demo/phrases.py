@@ -37,7 +37,7 @@ THEME_PATTERNS: dict[str, re.Pattern[str]] = {
     "delivery": re.compile(r"deliver|arriv|parcel|driver|tracking|box|shipping|order came|turned up", re.I),
     "support_wait": re.compile(r"wait|repl|respon|hold|got back|answer|picked up|hours?|days?|minutes", re.I),
     "support_resolution": re.compile(r"transfer|passed|reopen|fix|solved|resolv|explain|chase|same issue|agent", re.I),
-    "product_quality": re.compile(r"bug|crash|break|broke|slow|reliab|glitch|error|works|update|stable|load", re.I),
+    "product_quality": re.compile(r"bug|crash|break|broke|slow|reliab|glitch|error|work|update|stable|load", re.I),
     "pricing": re.compile(r"pric|expensive|cost|fee|value|cheap|money|penny|discount|pay", re.I),
     "ease_of_use": re.compile(r"easy|intuitive|click|simple|navigat|find|use|interface|training|confus", re.I),
     "agent_praise": re.compile(r"\{agent\}|thank|helpful|brilliant|great job|above and beyond|patien|knows", re.I),
@@ -59,6 +59,9 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             The payment page kept erroring out when I tried to update our card.
             Credit notes take forever to show up on the account.
             Billing support keeps telling me the refund is on its way.
+            We got three reminder emails for one invoice, and it was already paid.
+            Why does every invoice come with a different due date now?
+            After the billing change our purchase order numbers vanished from the invoices.
         """),
         "brief_neg": lines_of("""
             billing issues again
@@ -75,6 +78,8 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             The billing team fixed a duplicate charge within a day.
             Payments just work, never had to think about it.
             Consolidated invoicing saves our finance team a lot of time.
+            Paying by card is quick and the receipts land straight in our accounting tool.
+            The invoices finally show our cost centres, finance loves it.
         """),
         "brief_pos": lines_of("""
             easy billing
@@ -85,6 +90,7 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             It would help if invoices showed our purchase order numbers.
             Please let us pay invoices by bank transfer as well as card.
             A heads-up before a card payment fails would be nice.
+            Could you send one combined invoice for all our sites?
         """),
     },
     "onboarding": {
@@ -101,6 +107,9 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             Too many setup steps before you can place a first order.
             the csv import kept rejecting our file
             Setting up budgets and cost centres was not intuitive at all.
+            Our accountant had to help me with the setup, it shouldn't be that hard.
+            The onboarding checklist said 5 minutes, it took me most of a day.
+            Nobody told us we needed admin rights on our accounting system before the setup.
         """),
         "brief_neg": lines_of("""
             setup was painful
@@ -116,6 +125,8 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             We were up and running the same day.
             The setup wizard made connecting our accounting software simple.
             Inviting the team and setting permissions was straightforward.
+            The onboarding specialist answered every question we had during setup.
+            The import matched all our old product codes, no cleanup needed.
         """),
         "brief_pos": lines_of("""
             easy setup
@@ -126,6 +137,7 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             A short setup video would have saved me some time.
             The import could tell you which row is wrong instead of failing.
             An onboarding call for smaller customers would be great.
+            Let us invite the whole team at once during setup instead of one by one.
         """),
     },
     "delivery": {
@@ -137,6 +149,8 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             The delivery window keeps moving with no notice.
             Estimated delivery dates mean nothing at this point.
             Next-day delivery turned into {days} extra days of waiting for the parcel.
+            Had to ring around because the order was {days} days late and the tracking never moved.
+            The delivery was promised for Monday and turned up {days} days later.
             late delivery and no update on the tracking
         """),
         "neg_damaged": lines_of("""
@@ -149,6 +163,8 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             Half the order was missing from the delivery.
             Deliveries have become unreliable lately.
             The driver couldn't find our office and left without delivering.
+            Items were swapped for substitutes in the delivery without asking us.
+            The delivery came in three separate boxes on three different days.
         """),
         "brief_neg": lines_of("""
             late delivery
@@ -163,6 +179,8 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             Tracking updates were spot on.
             Deliveries have been reliable, we never run out of supplies.
             The order came earlier than promised.
+            The driver even carried the boxes up to the second floor for us.
+            Never had a delivery go missing in all the time we've used you.
         """),
         "brief_pos": lines_of("""
             fast delivery
@@ -173,6 +191,7 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
         "wish": lines_of("""
             A text message when the driver is close would help with deliveries.
             Please let us choose a delivery time slot.
+            Being able to leave delivery instructions for the driver would help a lot.
         """),
     },
     "support_wait": {
@@ -185,6 +204,8 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             Nobody got back to me for {wait}.
             The chat says a few minutes but it was more like {wait} of waiting.
             We needed an answer that day and got it the next.
+            I chased my ticket three times and still waited {wait} for a real reply.
+            A simple question shouldn't mean waiting {wait} on hold.
         """),
         "brief_neg": lines_of("""
             slow support response
@@ -197,6 +218,8 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             Support response times have improved a lot lately.
             Quick response from the support team.
             Didn't have to wait at all, someone picked up straight away.
+            The chat reply came in under five minutes.
+            Support got back to me the same morning.
         """),
         "brief_pos": lines_of("""
             quick response
@@ -206,6 +229,7 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
         "wish": lines_of("""
             Longer support hours would help, we often need answers in the evening.
             Tell us how long the wait is when we open a chat.
+            A callback option instead of waiting on hold would be great.
         """),
     },
     "support_resolution": {
@@ -214,17 +238,20 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             Got transferred {transfers} times before someone could help.
             Each new agent asked me the same questions again after the transfer.
             Bounced around between teams, nobody owned the problem and I had to explain it again.
+            Billing sent me to logistics, logistics sent me back to billing - I was passed around {transfers} times.
         """),
         "neg_reopen": lines_of("""
             The ticket was closed but the problem wasn't fixed, I had to reopen it.
             Had to reopen the ticket {reopens}, the same issue keeps coming back.
             The first fix didn't work and I had to chase it up.
             They marked it solved without checking with me, so I reopened it.
+            The issue was closed as fixed but came back the next day, so the ticket had to be reopened {reopens}.
         """),
         "neg": lines_of("""
             The agent was polite but couldn't actually fix anything.
             I felt like the agent didn't read my message properly.
             Still not resolved after several emails.
+            I got a copy-paste answer that had nothing to do with my question, so it wasn't fixed.
         """),
         "brief_neg": lines_of("""
             not fixed
@@ -235,6 +262,7 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             Fixed on the first try, no back and forth.
             The problem was solved in one conversation.
             They resolved it properly and followed up to check it was fixed.
+            Whoever handled my case explained the fix and it hasn't come back since.
         """),
         "brief_pos": lines_of("""
             solved quickly
@@ -242,6 +270,7 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
         """),
         "wish": lines_of("""
             Keeping one agent on a ticket would save explaining it again.
+            Tell us who owns the ticket so we don't get transferred around.
         """),
     },
     "product_quality": {
@@ -255,6 +284,9 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             Pages are slow to load, especially the order history.
             Approval notifications don't always arrive, so orders get stuck with an error.
             Reports show different totals than the invoices, looks like a bug.
+            The app has been really slow since the last update.
+            Every other week something breaks in the approval flow.
+            Budget alerts fire for orders that were cancelled, some kind of glitch.
         """),
         "brief_neg": lines_of("""
             too many bugs
@@ -268,6 +300,8 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             Very reliable, it just works.
             The mobile app works great for ordering on the go.
             Recurring orders work like a charm, a real lifesaver.
+            Haven't had a single glitch since we started, very stable.
+            The new update to {feature} is a big improvement.
         """),
         "brief_pos": lines_of("""
             reliable product
@@ -289,6 +323,8 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             It would be nice to have a cheaper plan for teams our size.
             Hard to justify the price of the growth plan.
             The per-seat pricing punishes us for adding people.
+            For what we order, the monthly fee costs more than it saves us.
+            Your prices crept up three times this year.
         """),
         "brief_neg": lines_of("""
             too expensive
@@ -300,6 +336,8 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             Prices are fair and we save on bulk orders.
             Worth every penny.
             The volume discounts make a real difference for us.
+            We pay less than with our old supplier and get a better service for the money.
+            The growth plan pays for itself with the time it saves.
         """),
         "brief_pos": lines_of("""
             great value
@@ -308,6 +346,7 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
         "wish": lines_of("""
             A discount for annual payment would make the price easier to accept.
             Free delivery above a lower order value would be great.
+            Pricing for multi-site businesses would help us a lot.
         """),
     },
     "ease_of_use": {
@@ -317,6 +356,8 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             Finding old orders is harder than it should be.
             Not very intuitive, my colleagues keep asking me how to do things.
             The approval flow is confusing for new staff.
+            I still can't find where to change our delivery address, very confusing.
+            The mobile app is hard to use on a small screen.
         """),
         "brief_neg": lines_of("""
             hard to use
@@ -330,6 +371,8 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             Everything is where you expect it to be, easy to find.
             Saves me hours every month compared to ordering by email, so simple to use.
             Budgets and approvals are easy to manage.
+            New starters can place orders on day one without any training.
+            Love how simple it is to find what we ordered last time.
         """),
         "brief_pos": lines_of("""
             easy to use
@@ -339,6 +382,7 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
         "wish": lines_of("""
             A quick reorder button on the home page would make it even easier to use.
             Let us find orders by purchase order number.
+            Please add keyboard shortcuts, the interface would be so much quicker to use.
         """),
     },
     "agent_praise": {
@@ -350,6 +394,10 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             {agent} explained everything clearly and followed up the next day, thank you.
             Please tell {agent} they did a great job.
             {agent} was super helpful
+            {agent} stayed on the chat until it was sorted, thank you.
+            Big thanks to {agent} who fixed our billing mix-up in minutes.
+            {agent} was patient with all my questions.
+            Special mention for {agent} - friendly, quick and actually knows the product.
         """),
         "brief_pos": lines_of("""
             {agent} was great, thanks

@@ -10,7 +10,7 @@ from typing import Any
 
 from cxloop.collection.enums import Channel, FeedbackKind
 from cxloop.demo.behaviour import DAY, score
-from cxloop.demo.comments import Cue, compose
+from cxloop.demo.comments import Cue, Mood, compose
 from cxloop.demo.company import Agent
 from cxloop.demo.period import DemoPeriod
 from cxloop.demo.phrases import FRAGMENTS
@@ -100,7 +100,7 @@ def _review(rng: random.Random, story: Story, at: datetime, nps: float) -> SimFe
         stars = rng.choice((2, 3))
     else:
         stars = 1 if rng.random() < 0.6 else 2
-    mood = "pos" if stars >= 4 else "neg" if stars <= 2 else "mixed"
+    mood: Mood = "pos" if stars >= 4 else "neg" if stars <= 2 else "mixed"
     if mood == "mixed":
         cues = story.recall(rng, at, "pos", 1) + story.recall(rng, at, "neg", 1)
     else:
@@ -176,7 +176,7 @@ def _anonymous_review(rng: random.Random, n: int, period: DemoPeriod, agents: di
     stars = rng.choices((1, 2, 3, 4, 5), weights=(12, 8, 14, 30, 36))[0]
     if period.in_migration(at) and rng.random() < 0.5:
         stars = min(stars, 2)
-    mood = "pos" if stars >= 4 else "neg" if stars <= 2 else "mixed"
+    mood: Mood = "pos" if stars >= 4 else "neg" if stars <= 2 else "mixed"
     agent = rng.choice([a.name for team in agents.values() for a in team])
     positives = [
         Cue("ease_of_use", "pos"),

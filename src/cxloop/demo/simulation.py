@@ -9,29 +9,17 @@ from decimal import Decimal
 from functools import partial
 
 from cxloop.demo import behaviour as model
+from cxloop.demo import operations
+from cxloop.demo.answering import answer
 from cxloop.demo.behaviour import DAY
-from cxloop.demo.comments import Cue, compose, count_word, human_wait, times
+from cxloop.demo.comments import Cue, Mood, human_wait
 from cxloop.demo.company import PLAN_PRICES, Agent, DemoCustomer, next_anniversary
-from cxloop.demo.names import CARRIERS, FEATURES
+from cxloop.demo.names import FEATURES
+from cxloop.demo.operations import feature_name
 from cxloop.demo.period import DemoPeriod, add_months
-from cxloop.demo.story import SimResponse, SimTicket, Story, SurveyRole
-
-TEAM_BY_CATEGORY = {
-    "how_to": "Product support",
-    "bug": "Product support",
-    "account": "Product support",
-    "billing": "Billing",
-    "delivery": "Logistics",
-    "setup": "Onboarding",
-}
-CATEGORY_THEME = {"billing": "billing", "bug": "product_quality", "delivery": "delivery", "setup": "onboarding"}
-
+from cxloop.demo.story import Story, SurveyRole
 
 Step = Callable[[random.Random, Story, datetime, datetime], None]
-
-
-def feature_name(feature: str) -> str:
-    return feature.replace("_", " ").replace("erp", "ERP")
 
 
 class Simulator:
@@ -72,15 +60,16 @@ class Simulator:
             for at in model.arrivals(rng, life_start, end, traits.activity * 0.7):
                 plan.append((at, 3, use_feature))
             for at in model.arrivals(rng, life_start, end, traits.order_rate):
-                plan.append((at, 2, self._order))
+                plan.append((at, 2, operations.order))
+        ticket = partial(operations.ticket, period=self.period, agents=self.agents)
         for at in model.arrivals(rng, t0, end, traits.ticket_rate):
-            plan.append((at, 2, self._ticket))
+            plan.append((at, 2, ticket))
         for at in model.arrivals(rng, t0, min(end, t0 + 30 * DAY), traits.friction * 1.2):
-            plan.append((at, 2, partial(self._ticket, category="setup")))
+            plan.append((at, 2, partial(ticket, category="setup")))
         billed = customer.is_smb or customer.is_champion
         crunch_start, crunch_end = max(t0, self.period.migration_start), min(end, self.period.migration_end)
         for at in model.arrivals(rng, crunch_start, crunch_end, 0.5 if billed else 0.1):
-            plan.append((at, 2, partial(self._ticket, category="billing")))
+            plan.append((at, 2, partial(ticket, category="billing")))
         if billed:
             step = 1 if customer.is_smb else 3
             for k in range(1, 40):
@@ -157,7 +146,7 @@ class Simulator:
             "mixed": [Cue("onboarding", "pos"), Cue("onboarding", "wish")],
             "pos": [Cue("onboarding", "pos"), Cue("ease_of_use", "pos")],
         }
-        self._answer(
+        answer(
             rng,
             story,
             SurveyRole.onboarding_ces,
@@ -177,163 +166,6 @@ class Simulator:
         feature = rng.choice(favourites) if rng.random() < 0.8 else rng.choice(FEATURES)
         story.event("feature_used", at, {"feature": feature, "minutes": rng.randint(1, 45)})
         story.feel(at, 0.03, 30)
-
-    def _order(self, rng: random.Random, story: Story, at: datetime, end: datetime) -> None:
-        customer = story.customer
-        delivery = model.deliver(rng, remote=customer.country.remote)
-        delivered = at + timedelta(days=1 + delivery.days_late, hours=rng.uniform(-6, 6))
-        if delivered >= end:
-            return  # still on its way when the window closes
-        order_id = f"O-{customer.index + 1:05d}-{story.counter + 1:03d}"
-        story.event(
-            "order_delivered",
-            delivered,
-            {
-                "order_id": order_id,
-                "on_time": delivery.on_time,
-                "days_late": delivery.days_late,
-                "items": rng.randint(2, 40),
-                "carrier": rng.choice(CARRIERS),
-                "damaged": delivery.damaged,
-            },
-        )
-        if delivery.days_late:
-            cue = Cue("delivery", "neg", "late", {"days": count_word(delivery.days_late)})
-            story.feel(delivered, -(0.3 + 0.15 * delivery.days_late), 45)
-            story.remember(delivered, cue, 0.6 + 0.3 * delivery.days_late)
-        elif delivery.damaged:
-            cue = Cue("delivery", "neg", "damaged")
-            story.feel(delivered, -0.8, 45)
-            story.remember(delivered, cue, 1.2)
-        else:
-            cue = Cue("delivery", "pos")
-            story.feel(delivered, 0.05, 45)
-            if rng.random() < 0.2:
-                story.remember(delivered, cue, 0.3)
-        channel = "sms" if rng.random() < 0.6 else "email"
-        value = model.score(model.delivery_csat(rng, delivery, harshness=customer.traits.harshness), 1, 5)
-        invited = delivered + timedelta(hours=rng.uniform(14, 22))
-        options = {
-            "neg": [cue] if cue.tone == "neg" else [Cue("delivery", "neg")],
-            "mixed": [Cue("delivery", "pos"), cue if cue.tone == "neg" else Cue("delivery", "wish")],
-            "pos": [Cue("delivery", "pos")],
-        }
-        self._answer(
-            rng,
-            story,
-            SurveyRole.delivery_csat,
-            channel,
-            "delivery",
-            invited,
-            end,
-            value,
-            (2, 4),
-            lambda mood: options[mood],
-            {"order_id": order_id},
-        )
-
-    def _ticket(
-        self, rng: random.Random, story: Story, at: datetime, end: datetime, category: str | None = None
-    ) -> None:
-        customer, period = story.customer, self.period
-        if category is None:
-            recent_delivery_trouble = any(
-                m.cue.theme == "delivery" and m.cue.tone == "neg" and timedelta(0) <= at - m.at <= 14 * DAY
-                for m in story.memories
-            )
-            weights = {
-                "how_to": 32,
-                "bug": 25,
-                "account": 8,
-                "billing": 10,
-                "delivery": 60 if recent_delivery_trouble else 10,
-            }
-            category = rng.choices(list(weights), weights=list(weights.values()))[0]
-        team = TEAM_BY_CATEGORY[category]
-        agent = rng.choice(self.agents[team])
-        crunch = category == "billing" and period.in_migration(at)
-        handling = model.handle_ticket(
-            rng, smb=customer.is_smb, staffed_up=period.staffed_up(at), billing_crunch=crunch, bug=category == "bug"
-        )
-        ticket_id = f"T-{customer.index + 1:05d}-{story.counter + 1:03d}"
-        channel = rng.choice(("email", "email", "chat", "phone"))
-        story.event(
-            "ticket_created",
-            at,
-            {
-                "ticket_id": ticket_id,
-                "category": category,
-                "channel": channel,
-                "priority": "high" if rng.random() < 0.15 else "normal",
-            },
-        )
-        solved = at + timedelta(hours=handling.resolution_hours)
-        csat = model.support_csat(rng, handling, agent_skill=agent.skill, harshness=customer.traits.harshness)
-        story.tickets.append(
-            SimTicket(ticket_id, at, category, agent.name, team, handling.wait_minutes, solved < end, csat)
-        )
-        if solved >= end:
-            return
-        story.event(
-            "ticket_solved",
-            solved,
-            {
-                "ticket_id": ticket_id,
-                "category": category,
-                "wait_time_minutes": handling.wait_minutes,
-                "transfers": handling.transfers,
-                "reopens": handling.reopens,
-                "agent": agent.name,
-                "team": team,
-                "resolution_hours": handling.resolution_hours,
-            },
-        )
-        story.feel(solved, (csat - 3.6) * 0.5, 60)
-        negatives: list[Cue] = []
-        if handling.wait_minutes > 120:
-            negatives.append(Cue("support_wait", "neg", slots={"wait": human_wait(handling.wait_minutes)}))
-        if handling.transfers:
-            negatives.append(
-                Cue("support_resolution", "neg", "transfer", {"transfers": count_word(handling.transfers + 1)})
-            )
-        if handling.reopens:
-            negatives.append(Cue("support_resolution", "neg", "reopen", {"reopens": times(handling.reopens)}))
-        if category in CATEGORY_THEME:
-            facet = "late" if category == "delivery" else None
-            slots = {"days": "a few", "feature": feature_name(rng.choice(FEATURES))}
-            negatives.append(Cue(CATEGORY_THEME[category], "neg", facet, slots))
-        rng.shuffle(negatives)
-        positives: list[Cue] = []
-        if agent.skill > 0.2:
-            positives.append(Cue("agent_praise", "pos", slots={"agent": agent.name}))
-        if handling.wait_minutes < 45:
-            positives.append(Cue("support_wait", "pos"))
-        if not handling.reopens and not handling.transfers:
-            positives.append(Cue("support_resolution", "pos"))
-        for cue in negatives[:2]:
-            story.remember(solved, cue, (4.0 - csat) * 0.6)
-        if csat > 4.2 and positives:
-            story.remember(solved, positives[0], (csat - 3.8) * 0.6)
-        channel = "email" if rng.random() < 0.7 else "sms"
-        invited = solved + timedelta(minutes=rng.uniform(20, 90))
-        options = {
-            "neg": negatives or [Cue("support_resolution", "neg")],
-            "mixed": positives[:1] + (negatives[:1] or [Cue("support_wait", "wish")]),
-            "pos": positives or [Cue("support_resolution", "pos")],
-        }
-        self._answer(
-            rng,
-            story,
-            SurveyRole.support_csat,
-            channel,
-            "support-interaction",
-            invited,
-            end,
-            model.score(csat, 1, 5),
-            (2, 4),
-            lambda mood: options[mood],
-            {"ticket_id": ticket_id},
-        )
 
     def _invoice(self, rng: random.Random, story: Story, at: datetime, end: datetime) -> None:
         customer = story.customer
@@ -384,14 +216,14 @@ class Simulator:
         story.last_nps = latent
         channel = "email" if rng.random() < 0.7 else "link"
 
-        def cues(mood: str) -> list[Cue]:
+        def cues(mood: Mood) -> list[Cue]:
             if mood == "mixed":
                 return story.recall(rng, at, "pos", 1) + story.recall(
                     rng, at, "neg" if rng.random() < 0.6 else "wish", 1
                 )
             return story.recall(rng, at, mood, 3)
 
-        self._answer(
+        answer(
             rng,
             story,
             SurveyRole.relationship_nps,
@@ -422,51 +254,3 @@ class Simulator:
             if churned < end:
                 story.churned_at = churned
                 story.event("subscription_cancelled", churned, {"plan": story.customer.plan})
-
-    # --- answering ----------------------------------------------------------------------------------------------
-
-    def _answer(
-        self,
-        rng: random.Random,
-        story: Story,
-        survey: SurveyRole,
-        channel: str,
-        touchpoint: str,
-        invited: datetime,
-        end: datetime,
-        value: int,
-        bounds: tuple[int, int],
-        cues_for: Callable[[str], list[Cue]],
-        context: dict[str, str],
-    ) -> None:
-        low, high = bounds
-        scale_low, scale_high = (
-            (0, 10) if survey is SurveyRole.relationship_nps else (1, 7 if survey is SurveyRole.onboarding_ces else 5)
-        )
-        middle = (scale_low + scale_high) / 2
-        extremity = abs(value - middle) / (scale_high - middle)
-        traits = story.customer.traits
-        if not model.answers(
-            rng, survey=survey.value, channel=channel, responsiveness=traits.responsiveness, extremity=extremity
-        ):
-            return
-        at = invited + model.answer_delay(rng, channel)
-        if at >= end:
-            return
-        mood = "neg" if value <= low else "pos" if value >= high else "mixed"
-        comment = None
-        if model.comments(rng, talkativeness=traits.talkativeness, negative=mood == "neg"):
-            comment = compose(rng, cues_for(mood), mood=mood)  # type: ignore[arg-type]
-        story.responses.append(
-            SimResponse(
-                story.customer.external_id,
-                survey,
-                channel,
-                touchpoint,
-                at,
-                value,
-                comment,
-                context,
-                story.next_key("r"),
-            )
-        )
