@@ -10,7 +10,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from cxloop.cli.context import console, database, fail
-from cxloop.demo.builder import DEFAULT_CUSTOMERS, DEFAULT_MONTHS, DEFAULT_SEED, PHASES, build_demo, has_customers
+
+# Keep in step with cxloop.demo.builder; the builder itself is imported when the command runs, which keeps
+# `cxloop --help` fast.
+DEFAULT_SEED = 7
+DEFAULT_CUSTOMERS = 5000
+DEFAULT_MONTHS = 12
 
 
 def demo(
@@ -28,6 +33,8 @@ def demo(
     ] = False,
 ) -> None:
     """Build the demo organisation: customers, accounts, events, surveys, responses, reviews, outcomes, segments."""
+    from cxloop.demo.builder import PHASES, build_demo, has_customers
+
     db = database()
     if if_empty:
         with db.unit_of_work() as session:
