@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
-from cxloop.app import create_app
+from cxloop.app import create_app, wire_domains
 from cxloop.core.config import Settings
 from cxloop.journeys import service as journeys
 from cxloop.migrations.metadata import metadata
@@ -93,6 +93,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
     """A Database on an empty schema with the default journey in place."""
+    wire_domains(Settings(environment="test"))
     database = Database(db_url)
     with database.unit_of_work() as session:
         journeys.ensure_default_journey(session)

@@ -9,7 +9,9 @@ from fastapi.routing import APIRoute
 from cxloop import __version__
 from cxloop.api.errors import install_error_handlers
 from cxloop.api.v1 import build_router
+from cxloop.collection import rollups
 from cxloop.core.config import Settings
+from cxloop.customers import membership
 from cxloop.storage.database import Database
 
 
@@ -18,8 +20,16 @@ def _operation_id(route: APIRoute) -> str:
     return f"{tag}-{route.name}"
 
 
+def wire_domains(settings: Settings) -> None:
+    """Connect domains that react to each other through registries (never by upward imports). Idempotent."""
+    rollups.configure(settings.rollup_timezones)
+    if rollups.on_membership_change not in membership.registry:
+        membership.register_listener(rollups.on_membership_change)
+
+
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     """The web application. `database` may be passed in (tests); otherwise it is built from settings."""
+    wire_domains(settings)
     app = FastAPI(
         title="cxloop",
         version=__version__,
