@@ -65,6 +65,8 @@ class FeedbackItem(Base):
     text: Mapped[str] = mapped_column(Text)
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     author: Mapped[str | None] = mapped_column(String(300))
+    # Lower-cased; links the item to a customer with this email when no customer external id is given.
+    author_email: Mapped[str | None] = mapped_column(String(320))
     url: Mapped[str | None] = mapped_column(String(2000))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id", ondelete="SET NULL"))

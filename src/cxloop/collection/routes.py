@@ -1,5 +1,241 @@
+"""Ingestion and reading of responses and feedback items (docs/api.md, "Ingestion rules").
+
+The POST handlers read the raw body themselves: one object or `{"items": [...]}`, parsed with orjson, and every
+problem of every item is reported in one 422 body. They are `async` with blocking database calls inside, like the
+session dependency (storage/deps.py): ingestion transactions are short and a thread-pool hop costs more.
+"""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
+from pydantic import BaseModel
+
+from cxloop.access.deps import AgentDep, ViewerDep
+from cxloop.collection import service as collection
+from cxloop.collection.enums import Channel, FeedbackKind
+from cxloop.collection.schemas import (
+    MAX_BATCH,
+    FeedbackBatch,
+    FeedbackCreate,
+    FeedbackPage,
+    FeedbackRead,
+    RecordResult,
+    ResponseBatch,
+    ResponseCreate,
+    ResponsePage,
+    ResponseRead,
+)
+from cxloop.core.errors import CxloopError, FieldError, InvalidInput, NotFound
+from cxloop.storage.deps import SessionDep
 
 router = APIRouter(tags=["collection"])
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=190,
+        description="A resend with the same key stores nothing new and answers the original result (200). "
+        "For a batch, item i is keyed '<key>#<i>'.",
+    ),
+]
+_WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Every item was a duplicate (same idempotency/dedupe key): nothing new was stored"},
+    413: {"description": f"The body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB"},
+    422: {"description": "Invalid items; the errors name every bad field (`items.3.answers.q1`); nothing stored"},
+}
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """The JSON schema with local $refs replaced by their definitions (for openapi_extra)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.split("/")[-1]], defs)
+        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(v, defs) for v in schema]
+    return schema
+
+
+def _body_doc(single: type[BaseModel], batch: type[BaseModel]) -> dict[str, Any]:
+    schemas = [m.model_json_schema() for m in (single, batch)]
+    defs = {k: v for s in schemas for k, v in s.get("$defs", {}).items()}
+    body = {"oneOf": [_inline(s, defs) for s in schemas]}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": body}}}}
+
+
+async def _payloads(request: Request) -> tuple[list[Any], bool]:
+    """The items of the body and whether it was one object (not a batch)."""
+    if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    try:
+        body = orjson.loads(b"".join(chunks))
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from exc
+    if isinstance(body, dict) and "items" in body:
+        items = body["items"]
+        if set(body) != {"items"}:
+            extra = sorted(set(body) - {"items"})
+            raise InvalidInput(
+                "unexpected fields", errors=[FieldError(k, "extra fields are not permitted") for k in extra]
+            )
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+            message = f"must be a list of 1 to {MAX_BATCH:,} items"
+            raise InvalidInput(f"a batch holds 1 to {MAX_BATCH:,} items", errors=[FieldError("items", message)])
+        return items, False
+    if not isinstance(body, dict):
+        raise InvalidInput('send one object or {"items": [...]}', errors=[FieldError("body", "must be a JSON object")])
+    return [body], True
+
+
+def _write(
+    record: Callable[[Sequence[Any], Sequence[str | None] | None], RecordResult],
+    payloads: list[Any],
+    single: bool,
+    key: str | None,
+    response: Response,
+    noun: str,
+) -> RecordResult:
+    keys: list[str | None] | None = None
+    if key is not None:
+        keys = [key] if single else [f"{key}#{i}" for i in range(len(payloads))]
+    try:
+        result = record(payloads, keys)
+    except CxloopError as exc:
+        if single:  # one object in, so the fields are named as in that object
+            exc.errors = [FieldError(e.field.removeprefix("items.0."), e.message) for e in exc.errors]
+            missing = isinstance(exc, NotFound)
+            exc.message = "the survey does not exist" if missing else f"the {noun} is not valid"
+            exc.message += "; nothing was stored"
+        raise
+    if result.created == 0:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return result
+
+
+@router.post(
+    "/responses",
+    response_model=RecordResult,
+    status_code=status.HTTP_201_CREATED,
+    responses=_WRITE_RESPONSES,
+    openapi_extra=_body_doc(ResponseCreate, ResponseBatch),
+)
+async def submit_responses(
+    request: Request, response: Response, session: SessionDep, _: AgentDep, idempotency_key: IdempotencyKey = None
+) -> RecordResult:
+    """Store one response or a batch of up to 1,000, all or nothing (201; 200 when all were duplicates)."""
+    payloads, single = await _payloads(request)
+    return _write(
+        lambda items, keys: collection.submit_responses(session, payloads=items, idempotency_keys=keys),
+        payloads,
+        single,
+        idempotency_key,
+        response,
+        "response",
+    )
+
+
+@router.get("/responses", response_model=ResponsePage)
+def list_responses(
+    session: SessionDep,
+    _: ViewerDep,
+    survey: Annotated[str | None, Query(description="survey key")] = None,
+    channel: Channel | None = None,
+    customer: Annotated[str | None, Query(description="customer external id")] = None,
+    since: Annotated[datetime | None, Query(description="submitted at or after")] = None,
+    until: Annotated[datetime | None, Query(description="submitted before")] = None,
+    sort: Annotated[str | None, Query(description="e.g. '-submitted_at' (default) or 'nps'")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ResponsePage:
+    """Responses, newest first, filtered by survey, channel, customer and time."""
+    return collection.list_responses(
+        session,
+        survey=survey,
+        channel=channel.value if channel else None,
+        customer=customer,
+        since=since,
+        until=until,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/responses/{response_id}", response_model=ResponseRead)
+def get_response(response_id: int, session: SessionDep, _: ViewerDep) -> ResponseRead:
+    """One response with its answers and derived scores."""
+    return collection.require_response(session, response_id=response_id)
+
+
+@router.post(
+    "/feedback",
+    response_model=RecordResult,
+    status_code=status.HTTP_201_CREATED,
+    responses=_WRITE_RESPONSES,
+    openapi_extra=_body_doc(FeedbackCreate, FeedbackBatch),
+)
+async def submit_feedback(
+    request: Request, response: Response, session: SessionDep, _: AgentDep, idempotency_key: IdempotencyKey = None
+) -> RecordResult:
+    """Store one feedback item or a batch of up to 1,000, all or nothing; (source, external_id) duplicates once."""
+    payloads, single = await _payloads(request)
+    del idempotency_key  # feedback dedupes on (source, external_id); the header is accepted and ignored
+    return _write(
+        lambda items, _keys: collection.submit_feedback(session, payloads=items),
+        payloads,
+        single,
+        None,
+        response,
+        "feedback item",
+    )
+
+
+@router.get("/feedback", response_model=FeedbackPage)
+def list_feedback(
+    session: SessionDep,
+    _: ViewerDep,
+    source: str | None = None,
+    kind: FeedbackKind | None = None,
+    channel: Channel | None = None,
+    customer: Annotated[str | None, Query(description="customer external id")] = None,
+    since: Annotated[datetime | None, Query(description="posted at or after")] = None,
+    until: Annotated[datetime | None, Query(description="posted before")] = None,
+    sort: Annotated[str | None, Query(description="e.g. '-posted_at' (default) or 'rating'")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> FeedbackPage:
+    """Feedback items, newest first, filtered by source, kind, channel, customer and time."""
+    return collection.list_feedback(
+        session,
+        source=source,
+        kind=kind.value if kind else None,
+        channel=channel.value if channel else None,
+        customer=customer,
+        since=since,
+        until=until,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/feedback/{feedback_id}", response_model=FeedbackRead)
+def get_feedback(feedback_id: int, session: SessionDep, _: ViewerDep) -> FeedbackRead:
+    """One feedback item."""
+    return collection.require_feedback(session, feedback_id=feedback_id)

@@ -256,6 +256,7 @@ class CompiledSurvey:
         result = ScoredAnswers()
         errors = result.errors
         clean: dict[str, Any] = {}
+        invalid: set[str] = set()  # answered, but badly: "is required" would only repeat the problem
         for qid, raw in answers.items():
             if raw is None:
                 continue
@@ -267,15 +268,16 @@ class CompiledSurvey:
                 value = question.parse(raw, from_text)
             except ValueError as exc:
                 errors.append(FieldError(f"answers.{qid}", str(exc)))
+                invalid.add(qid)
                 continue
             if value is not None:
                 clean[qid] = value
         if nps is not None:
-            self._fill_score("nps", QuestionKind.nps, nps, clean, errors)
+            self._fill_score("nps", QuestionKind.nps, nps, clean, errors, invalid)
         if csat is not None:
-            self._fill_score("csat", QuestionKind.csat, csat, clean, errors)
+            self._fill_score("csat", QuestionKind.csat, csat, clean, errors, invalid)
         if ces is not None:
-            self._fill_score("ces", QuestionKind.ces, ces, clean, errors)
+            self._fill_score("ces", QuestionKind.ces, ces, clean, errors, invalid)
         fill_comment = self._comment_to_fill(comment, clean, errors)
         for question in self.questions:
             condition = question.condition
@@ -292,7 +294,7 @@ class CompiledSurvey:
                 fill_comment = None
             if question.id in clean:
                 _derive(result, question, clean[question.id])
-            elif question.required and not partial:
+            elif question.required and not partial and question.id not in invalid:
                 errors.append(FieldError(f"answers.{question.id}", "is required"))
         if fill_comment is not None:
             errors.append(FieldError("comment", "no open (text) question is shown for these answers"))
@@ -302,7 +304,13 @@ class CompiledSurvey:
         return result
 
     def _fill_score(
-        self, name: str, kind: QuestionKind, value: Any, clean: dict[str, Any], errors: list[FieldError]
+        self,
+        name: str,
+        kind: QuestionKind,
+        value: Any,
+        clean: dict[str, Any],
+        errors: list[FieldError],
+        invalid: set[str],
     ) -> None:
         target = self.first_of_kind.get(kind)
         if target is None:
@@ -312,6 +320,7 @@ class CompiledSurvey:
             parsed = target.parse(value, False)
         except ValueError as exc:
             errors.append(FieldError(name, str(exc)))
+            invalid.add(target.id)
             return
         answered = next((q for q in self.questions if q.kind == kind and q.id in clean), None)
         if answered is None:

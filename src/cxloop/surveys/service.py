@@ -221,11 +221,3 @@ def resolve_versions(
         for ref in needed:
             found[ref] = resolved
     return found
-
-
-def survey_keys(session: Session, *, survey_ids: Iterable[int]) -> dict[int, str]:
-    """survey id -> key (for exports and read models)."""
-    ids = set(survey_ids)
-    if not ids:
-        return {}
-    return dict(session.execute(select(Survey.id, Survey.key).where(Survey.id.in_(ids))).tuples().all())

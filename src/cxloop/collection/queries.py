@@ -1,0 +1,287 @@
+"""Read-side SQL for collection: batch lookups for the write path, list pages, and streamed exports.
+
+Lookups take a whole batch of keys and run one query per 1,000 keys. Reads may join lower domains' tables
+(customers, journeys, surveys) as STYLE.md allows for queries modules; writes go through their services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Iterator
+from datetime import datetime
+from typing import Any, TypeAlias
+
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy.orm import Session
+
+from cxloop.collection.models import FeedbackItem, Response
+from cxloop.customers.models import Account, Customer
+from cxloop.journeys.models import Stage, Touchpoint
+from cxloop.storage.pagination import MAX_LIMIT, Page, order_clause
+from cxloop.surveys.models import Survey, SurveyVersion
+
+CHUNK = 1000
+Rows: TypeAlias = Select[*tuple[Any, ...]]
+RESPONSE_SORTS: dict[str, ColumnElement[Any]] = {
+    name: Response.__table__.c[name] for name in ("id", "submitted_at", "received_at", "nps", "csat", "ces")
+}
+FEEDBACK_SORTS: dict[str, ColumnElement[Any]] = {
+    name: FeedbackItem.__table__.c[name] for name in ("id", "posted_at", "received_at", "rating")
+}
+
+
+def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    items = list(dict.fromkeys(values))
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def customers_by_external_id(session: Session, external_ids: Iterable[str]) -> dict[str, tuple[int, int | None]]:
+    """external id -> (customer id, current stage id) for the known customers."""
+    found: dict[str, tuple[int, int | None]] = {}
+    for chunk in _chunks(external_ids):
+        rows = session.execute(
+            select(Customer.external_id, Customer.id, Customer.stage_id).where(Customer.external_id.in_(chunk))
+        )
+        found.update({external_id: (cid, stage_id) for external_id, cid, stage_id in rows})
+    return found
+
+
+def customers_by_email(session: Session, emails: Iterable[str]) -> dict[str, tuple[int, int | None]]:
+    """lower-cased email -> (customer id, stage id); the oldest customer wins when two share an address."""
+    found: dict[str, tuple[int, int | None]] = {}
+    for chunk in _chunks(emails):
+        rows = session.execute(
+            select(Customer.email, Customer.id, Customer.stage_id)
+            .where(Customer.email.in_(chunk))
+            .order_by(Customer.id.desc())
+        )
+        found.update({str(email): (cid, stage_id) for email, cid, stage_id in rows})
+    return found
+
+
+def response_ids_by_key(session: Session, keys: Iterable[Hashable]) -> dict[Hashable, int]:
+    """idempotency key -> id of the stored response."""
+    found: dict[Hashable, int] = {}
+    for chunk in _chunks(keys):
+        rows = session.execute(select(Response.idempotency_key, Response.id).where(Response.idempotency_key.in_(chunk)))
+        found.update(dict(rows.all()))
+    return found
+
+
+def feedback_ids_by_key(session: Session, keys: Iterable[Hashable]) -> dict[Hashable, int]:
+    """(source, external id) -> id of the stored feedback item."""
+    found: dict[Hashable, int] = {}
+    for chunk in _chunks(keys):
+        rows = session.execute(
+            select(FeedbackItem.source, FeedbackItem.external_id, FeedbackItem.id).where(
+                tuple_(FeedbackItem.source, FeedbackItem.external_id).in_(chunk)
+            )
+        )
+        found.update({(source, external_id): fid for source, external_id, fid in rows})
+    return found
+
+
+# ---- list pages ------------------------------------------------------------------------------------------------
+
+
+def _response_rows() -> Rows:
+    return (
+        select(Response, Survey.key, SurveyVersion.version, Customer.external_id, Touchpoint.key)
+        .join(Survey, Survey.id == Response.survey_id)
+        .join(SurveyVersion, SurveyVersion.id == Response.survey_version_id)
+        .outerjoin(Customer, Customer.id == Response.customer_id)
+        .outerjoin(Touchpoint, Touchpoint.id == Response.touchpoint_id)
+    )
+
+
+def _response_filters(
+    query: Rows,
+    *,
+    survey: str | None,
+    channel: str | None,
+    customer: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Rows:
+    if survey is not None:
+        query = query.where(Response.survey_id == select(Survey.id).where(Survey.key == survey).scalar_subquery())
+    if channel is not None:
+        query = query.where(Response.channel == channel)
+    if customer is not None:
+        query = query.where(
+            Response.customer_id == select(Customer.id).where(Customer.external_id == customer).scalar_subquery()
+        )
+    if since is not None:
+        query = query.where(Response.submitted_at >= since)
+    if until is not None:
+        query = query.where(Response.submitted_at < until)
+    return query
+
+
+def _page(session: Session, rows: Rows, count: Rows, *, limit: int, offset: int) -> Page[Any]:
+    total = session.scalar(select(func.count()).select_from(count.subquery())) or 0
+    return Page(items=session.execute(rows.limit(limit).offset(offset)).all(), total=total, limit=limit, offset=offset)
+
+
+def response_page(
+    session: Session,
+    *,
+    survey: str | None = None,
+    channel: str | None = None,
+    customer: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Any]:
+    """Rows of (Response, survey key, version, customer external id, touchpoint key) for one page."""
+    filters: dict[str, Any] = {
+        "survey": survey,
+        "channel": channel,
+        "customer": customer,
+        "since": since,
+        "until": until,
+    }
+    limit = max(1, min(limit, MAX_LIMIT))
+    order = [*order_clause(sort, RESPONSE_SORTS, "-submitted_at"), Response.id.desc()]
+    rows = _response_filters(_response_rows(), **filters).order_by(*order)
+    return _page(session, rows, _response_filters(select(Response.id), **filters), limit=limit, offset=offset)
+
+
+def response_row(session: Session, response_id: int) -> Any:
+    """One (Response, survey key, version, customer external id, touchpoint key) row, or None."""
+    return session.execute(_response_rows().where(Response.id == response_id)).first()
+
+
+def _feedback_rows() -> Rows:
+    return (
+        select(FeedbackItem, Customer.external_id, Touchpoint.key)
+        .outerjoin(Customer, Customer.id == FeedbackItem.customer_id)
+        .outerjoin(Touchpoint, Touchpoint.id == FeedbackItem.touchpoint_id)
+    )
+
+
+def _feedback_filters(
+    query: Rows,
+    *,
+    source: str | None,
+    kind: str | None,
+    channel: str | None,
+    customer: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Rows:
+    for column, value in ((FeedbackItem.source, source), (FeedbackItem.kind, kind), (FeedbackItem.channel, channel)):
+        if value is not None:
+            query = query.where(column == value)
+    if customer is not None:
+        query = query.where(
+            FeedbackItem.customer_id == select(Customer.id).where(Customer.external_id == customer).scalar_subquery()
+        )
+    if since is not None:
+        query = query.where(FeedbackItem.posted_at >= since)
+    if until is not None:
+        query = query.where(FeedbackItem.posted_at < until)
+    return query
+
+
+def feedback_page(
+    session: Session,
+    *,
+    source: str | None = None,
+    kind: str | None = None,
+    channel: str | None = None,
+    customer: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Any]:
+    """Rows of (FeedbackItem, customer external id, touchpoint key) for one page."""
+    filters: dict[str, Any] = {
+        "source": source,
+        "kind": kind,
+        "channel": channel,
+        "customer": customer,
+        "since": since,
+        "until": until,
+    }
+    limit = max(1, min(limit, MAX_LIMIT))
+    order = [*order_clause(sort, FEEDBACK_SORTS, "-posted_at"), FeedbackItem.id.desc()]
+    rows = _feedback_filters(_feedback_rows(), **filters).order_by(*order)
+    return _page(session, rows, _feedback_filters(select(FeedbackItem.id), **filters), limit=limit, offset=offset)
+
+
+def feedback_row(session: Session, feedback_id: int) -> Any:
+    """One (FeedbackItem, customer external id, touchpoint key) row, or None."""
+    return session.execute(_feedback_rows().where(FeedbackItem.id == feedback_id)).first()
+
+
+# ---- streamed exports (keyset pagination by id: memory stays flat whatever the table size) --------------------
+
+
+def iter_response_rows(
+    session: Session, *, since: datetime | None, until: datetime | None, batch_size: int
+) -> Iterator[list[Any]]:
+    """Batches of response rows (as `response_row`), oldest id first."""
+    last = 0
+    while True:
+        query = _response_filters(_response_rows(), survey=None, channel=None, customer=None, since=since, until=until)
+        batch = session.execute(query.where(Response.id > last).order_by(Response.id).limit(batch_size)).all()
+        if not batch:
+            return
+        yield list(batch)
+        last = batch[-1][0].id
+
+
+def iter_feedback_rows(
+    session: Session, *, since: datetime | None, until: datetime | None, batch_size: int
+) -> Iterator[list[Any]]:
+    """Batches of feedback rows (as `feedback_row`), oldest id first."""
+    last = 0
+    while True:
+        query = _feedback_filters(
+            _feedback_rows(), source=None, kind=None, channel=None, customer=None, since=since, until=until
+        )
+        batch = session.execute(query.where(FeedbackItem.id > last).order_by(FeedbackItem.id).limit(batch_size)).all()
+        if not batch:
+            return
+        yield list(batch)
+        last = batch[-1][0].id
+
+
+def iter_customer_rows(
+    session: Session, *, since: datetime | None, until: datetime | None, batch_size: int
+) -> Iterator[list[Any]]:
+    """Batches of (Customer, account external id, stage key), oldest id first; since/until filter `updated_at`."""
+    last = 0
+    while True:
+        query = (
+            select(Customer, Account.external_id, Stage.key)
+            .outerjoin(Account, Account.id == Customer.account_id)
+            .outerjoin(Stage, Stage.id == Customer.stage_id)
+            .where(Customer.id > last)
+        )
+        if since is not None:
+            query = query.where(Customer.updated_at >= since)
+        if until is not None:
+            query = query.where(Customer.updated_at < until)
+        batch = session.execute(query.order_by(Customer.id).limit(batch_size)).all()
+        if not batch:
+            return
+        yield list(batch)
+        last = batch[-1][0].id
+
+
+def survey_question_ids(session: Session, *, survey_ids: Iterable[int] | None = None) -> list[str]:
+    """Every question id of the given surveys' versions (all surveys when None), in first-seen order."""
+    query = select(SurveyVersion.definition).order_by(SurveyVersion.survey_id, SurveyVersion.version)
+    if survey_ids is not None:
+        query = query.where(SurveyVersion.survey_id.in_(list(survey_ids)))
+    seen: dict[str, None] = {}
+    for definition in session.scalars(query):
+        for question in definition.get("questions") or []:
+            seen.setdefault(question["id"], None)
+    return list(seen)

@@ -1,0 +1,284 @@
+"""The write path for survey responses: validate a whole batch with one lookup per kind, then insert it in bulk.
+
+Per batch: one query for idempotency keys already stored, one for the survey versions (compiled once), one for the
+touchpoints, one per 1,000 customers, one bulk INSERT/COPY, one rollup update. Per row: the compiled survey rules and
+plain Python; no ORM objects and no pydantic models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cxloop.collection import inserts, queries, rollups
+from cxloop.collection.records import ResponseLike
+from cxloop.collection.schemas import MAX_METADATA_BYTES
+from cxloop.core.clock import ensure_utc, utcnow
+from cxloop.core.errors import FieldError
+from cxloop.customers import service as customers
+from cxloop.customers.schemas import CustomerUpsert
+from cxloop.journeys import service as journeys
+from cxloop.surveys import service as surveys
+from cxloop.surveys.enums import SurveyStatus
+from cxloop.surveys.service import ResolvedVersion
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+COLUMNS = (
+    "survey_id",
+    "survey_version_id",
+    "customer_id",
+    "channel",
+    "touchpoint_id",
+    "stage_id",
+    "answers",
+    "nps",
+    "csat",
+    "ces",
+    "comment",
+    "metadata",
+    "locale",
+    "is_partial",
+    "submitted_at",
+    "received_at",
+    "idempotency_key",
+)
+_CUSTOMER, _STAGE, _KEY = COLUMNS.index("customer_id"), COLUMNS.index("stage_id"), COLUMNS.index("idempotency_key")
+
+
+@dataclass
+class Outcome:
+    """What happened to each item of a batch. `ids[i]` is None for a rejected item."""
+
+    ids: list[int | None]
+    created: int = 0
+    duplicates: int = 0
+    errors: dict[int, list[FieldError]] = field(default_factory=dict)
+    # Items whose only problem is a survey key that does not exist (the API answers 404 when no other problem exists).
+    unknown_survey: set[int] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _Valid:
+    index: int
+    row: list[Any]  # COLUMNS order, customer_id filled in later
+    customer: str | None
+    scored: tuple[datetime, int, str, int | None, int | None, int | None, int | None, int | None]
+
+
+def ingest_responses(
+    session: Session,
+    items: Sequence[ResponseLike | list[FieldError]],
+    *,
+    keys: Sequence[str | None] | None = None,
+    from_text: bool = False,
+    atomic: bool = True,
+) -> Outcome:
+    """Validate and store responses. An item may arrive as the list of problems found while parsing it.
+
+    `keys[i]` is the idempotency key of item i when the item carries none. `from_text`: answers are text (CSV).
+    `atomic`: when any item is bad, store nothing (else store the good ones and report the bad).
+    """
+    n = len(items)
+    outcome = Outcome(ids=[None] * n)
+    errors = outcome.errors
+    now = utcnow()
+    codec = inserts.codec_for(session)
+
+    candidates: list[tuple[int, ResponseLike, str | None]] = []
+    for i, item in enumerate(items):
+        if isinstance(item, list):
+            errors[i] = item
+            continue
+        key = item.idempotency_key or (keys[i] if keys is not None else None)
+        candidates.append((i, item, key))
+
+    stored = queries.response_ids_by_key(session, [key for _, _, key in candidates if key is not None])
+    if stored:
+        fresh = []
+        for i, item, key in candidates:
+            if key is not None and key in stored:
+                outcome.ids[i] = stored[key]
+                outcome.duplicates += 1
+            else:
+                fresh.append((i, item, key))
+        candidates = fresh
+
+    refs = {(item.survey, item.version) for _, item, _ in candidates}
+    versions = surveys.resolve_versions(session, refs=refs | {(survey, None) for survey, _ in refs})
+    touchpoints = journeys.touchpoint_index(session) if any(item.touchpoint for _, item, _ in candidates) else {}
+    valid: list[_Valid] = []
+    for i, item, key in candidates:
+        found = versions.get((item.survey, item.version))
+        exists = found is not None or (item.survey, None) in versions
+        problems = _check(item, found, exists, touchpoints, now, from_text, codec, key)
+        if isinstance(problems, list):
+            errors[i] = problems
+            if found is None and len(problems) == 1 and problems[0].field == "survey":
+                outcome.unknown_survey.add(i)
+            continue
+        problems.index = i
+        valid.append(problems)
+    if atomic and errors:
+        return outcome
+
+    valid = _drop_repeated_keys(valid, outcome)
+    _link_customers(session, valid)
+    rows = [tuple(v.row) for v in valid]
+    ids = inserts.insert_rows(
+        session,
+        table="responses",
+        columns=COLUMNS,
+        rows=rows,
+        conflict=("idempotency_key",),
+        key_of=lambda row: row[_KEY],
+        lookup=lambda found_keys: queries.response_ids_by_key(session, found_keys),
+    )
+    scored: list[rollups.ScoredFeedback] = []
+    raced: list[_Valid] = []
+    for v, new_id in zip(valid, ids, strict=True):
+        if new_id is None:
+            raced.append(v)
+            continue
+        outcome.ids[v.index] = new_id
+        at, survey_id, channel, touchpoint_id, stage_id, nps, csat, ces = v.scored
+        customer_id = v.row[_CUSTOMER]
+        scored.append(
+            rollups.ScoredFeedback(at, customer_id, survey_id, channel, touchpoint_id, stage_id, nps, csat, ces)
+        )
+    outcome.created = len(scored)
+    if raced:  # stored by a concurrent writer between our lookup and our insert
+        existing = queries.response_ids_by_key(session, [v.row[_KEY] for v in raced])
+        for v in raced:
+            outcome.ids[v.index] = existing[v.row[_KEY]]
+        outcome.duplicates += len(raced)
+    _point_repeats(outcome)
+    rollups.record_scores(session, items=scored)
+    return outcome
+
+
+def _check(
+    item: ResponseLike,
+    found: ResolvedVersion | None,
+    survey_exists: bool,
+    touchpoints: dict[str, tuple[int, int]],
+    now: datetime,
+    from_text: bool,
+    codec: inserts.Codec,
+    key: str | None,
+) -> list[FieldError] | _Valid:
+    """The problems of one item, or its row ready to insert."""
+    if found is None:
+        if survey_exists:
+            return [FieldError("version", f"survey '{item.survey}' has no version {item.version}")]
+        return [FieldError("survey", f"no survey with key '{item.survey}'")]
+    problems: list[FieldError] = []
+    if found.status == SurveyStatus.draft:
+        problems.append(
+            FieldError(
+                "survey", f"survey '{found.key}' is a draft; make it live (or paused/closed) to collect responses"
+            )
+        )
+    touchpoint_id = stage_id = None
+    if item.touchpoint is not None:
+        pair = touchpoints.get(item.touchpoint)
+        if pair is None:
+            problems.append(FieldError("touchpoint", f"no touchpoint with key '{item.touchpoint}'"))
+        else:
+            touchpoint_id, stage_id = pair
+    submitted_at = now if item.submitted_at is None else ensure_utc(item.submitted_at)
+    if submitted_at > now + FUTURE_TOLERANCE:
+        problems.append(FieldError("submitted_at", "is in the future"))
+    metadata = codec.json(item.metadata) if item.metadata else "{}"
+    if len(metadata) > MAX_METADATA_BYTES:
+        problems.append(FieldError("metadata", f"must be at most {MAX_METADATA_BYTES:,} bytes of JSON"))
+    elif "\\u0000" in metadata:
+        problems.append(FieldError("metadata", "must not contain NUL characters"))
+    scored = found.rules.score(
+        item.answers,
+        nps=item.nps,
+        csat=item.csat,
+        ces=item.ces,
+        comment=item.comment,
+        partial=item.is_partial,
+        from_text=from_text,
+    )
+    if scored.errors:
+        problems.extend(scored.errors)
+    if problems:
+        return problems
+    channel = str(item.channel)
+    locale = item.locale.replace("_", "-") if item.locale else None
+    row = [
+        found.survey_id,
+        found.version_id,
+        None,
+        channel,
+        touchpoint_id,
+        stage_id,
+        codec.json(scored.answers),
+        scored.nps,
+        scored.csat,
+        scored.ces,
+        scored.comment,
+        metadata,
+        locale,
+        codec.flag(item.is_partial),
+        codec.instant(submitted_at),
+        codec.instant(now),
+        key,
+    ]
+    return _Valid(
+        index=-1,
+        row=row,
+        customer=item.customer_external_id,
+        scored=(submitted_at, found.survey_id, channel, touchpoint_id, stage_id, scored.nps, scored.csat, scored.ces),
+    )
+
+
+def _drop_repeated_keys(valid: list[_Valid], outcome: Outcome) -> list[_Valid]:
+    """Within one batch the first item with a key wins; later ones are duplicates of it (ids filled in later)."""
+    first: dict[Hashable, int] = {}
+    kept: list[_Valid] = []
+    for v in valid:
+        key = v.row[_KEY]
+        if key is None:
+            kept.append(v)
+        elif key in first:
+            outcome.ids[v.index] = -first[key] - 1  # resolved by _point_repeats once the first has its id
+            outcome.duplicates += 1
+        else:
+            first[key] = v.index
+            kept.append(v)
+    return kept
+
+
+def _point_repeats(outcome: Outcome) -> None:
+    ids = outcome.ids
+    for i, value in enumerate(ids):
+        if value is not None and value < 0:
+            ids[i] = ids[-value - 1]
+
+
+def _link_customers(session: Session, valid: list[_Valid]) -> None:
+    """Fill customer_id (and the stage when no touchpoint gave one); unknown external ids become bare customers."""
+    wanted = {v.customer for v in valid if v.customer is not None}
+    if not wanted:
+        return
+    known = queries.customers_by_external_id(session, wanted)
+    unknown = sorted(wanted - known.keys())
+    if unknown:
+        created = customers.upsert_customers(session, items=[CustomerUpsert(external_id=e) for e in unknown])
+        known.update({external_id: (cid, None) for external_id, cid in zip(unknown, created, strict=True)})
+    for v in valid:
+        if v.customer is None:
+            continue
+        customer_id, stage_id = known[v.customer]
+        v.row[_CUSTOMER] = customer_id
+        if v.row[_STAGE] is None and stage_id is not None:
+            v.row[_STAGE] = stage_id
+            at, survey_id, channel, touchpoint_id, _, nps, csat, ces = v.scored
+            v.scored = (at, survey_id, channel, touchpoint_id, stage_id, nps, csat, ces)

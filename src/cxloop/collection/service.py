@@ -1,0 +1,368 @@
+"""Responses and feedback items: record (API, other domains), import (files), read, list and export.
+
+Writes are set-based (see response_intake.py and feedback_intake.py). `record_*` and `submit_*` store a batch all
+together or not at all; `import_*` keep the good rows of a file batch and report each bad one by its line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
+
+from cxloop.collection import queries
+from cxloop.collection.errors import (
+    FeedbackNotFound,
+    InvalidFeedback,
+    InvalidResponses,
+    ResponseNotFound,
+    UnknownSurvey,
+)
+from cxloop.collection.feedback_intake import ingest_feedback
+from cxloop.collection.records import (
+    FeedbackLike,
+    FeedbackReader,
+    HeaderError,
+    ResponseLike,
+    ResponseReader,
+    rename_answer_fields,
+)
+from cxloop.collection.response_intake import Outcome, ingest_responses
+from cxloop.collection.schemas import (
+    FeedbackCreate,
+    FeedbackPage,
+    FeedbackRead,
+    RecordResult,
+    ResponseCreate,
+    ResponsePage,
+    ResponseRead,
+)
+from cxloop.core.errors import FieldError, InvalidInput, RowError
+from cxloop.storage.pagination import Page
+
+FileFormat = Literal["csv", "jsonl"]
+_RESPONSE = TypeAdapter(ResponseCreate)
+_FEEDBACK = TypeAdapter(FeedbackCreate)
+
+
+@dataclass
+class ImportResult:
+    """What one import batch did: rows stored, rows already stored (same key), and each rejected row's problems."""
+
+    created: int = 0
+    duplicates: int = 0
+    rejected: list[RowError] = field(default_factory=list)
+
+
+def _result(outcome: Outcome) -> RecordResult:
+    return RecordResult(
+        created=outcome.created, duplicates=outcome.duplicates, ids=[i for i in outcome.ids if i is not None]
+    )
+
+
+def _raise_for(outcome: Outcome, what: str, error: type[InvalidInput]) -> None:
+    if not outcome.errors:
+        return
+    errors = [FieldError(f"items.{i}.{e.field}", e.message) for i in sorted(outcome.errors) for e in outcome.errors[i]]
+    count, total = len(outcome.errors), len(outcome.ids)
+    if outcome.unknown_survey == set(outcome.errors):
+        raise UnknownSurvey(
+            f"{count} of {total} {what} name a survey that does not exist; nothing was stored", errors=errors
+        )
+    raise error(f"{count} of {total} {what} are not valid; nothing was stored", errors=errors)
+
+
+def _validated(adapter: TypeAdapter[Any], payloads: Sequence[object]) -> list[Any]:
+    """Each payload as a model, or the list of its problems (field = the pydantic location)."""
+    items: list[Any] = []
+    for payload in payloads:
+        try:
+            items.append(adapter.validate_python(payload))
+        except ValidationError as exc:
+            items.append([FieldError(".".join(str(p) for p in e["loc"]) or "item", e["msg"]) for e in exc.errors()])
+    return items
+
+
+# ---- responses -------------------------------------------------------------------------------------------------
+
+
+def record_responses(
+    session: Session, *, items: Sequence[ResponseCreate], idempotency_keys: Sequence[str | None] | None = None
+) -> RecordResult:
+    """Validate and store responses, all or nothing (InvalidResponses / UnknownSurvey name `items.<i>.<field>`).
+
+    Derives nps/csat/ces/comment, sets the stage from the touchpoint (else the customer's current stage), creates
+    bare customers for unknown external ids, and adds the scores to the rollups. An item whose idempotency key
+    (its own, else `idempotency_keys[i]`) is stored already is a duplicate: nothing new is stored for it and its
+    id is the original's.
+    """
+    outcome = ingest_responses(session, items, keys=idempotency_keys)
+    _raise_for(outcome, "responses", InvalidResponses)
+    return _result(outcome)
+
+
+def submit_responses(
+    session: Session, *, payloads: Sequence[object], idempotency_keys: Sequence[str | None] | None = None
+) -> RecordResult:
+    """Like record_responses for raw JSON values: every problem of every item is reported together."""
+    outcome = ingest_responses(session, _validated(_RESPONSE, payloads), keys=idempotency_keys)
+    _raise_for(outcome, "responses", InvalidResponses)
+    return _result(outcome)
+
+
+def check_response_header(header: Sequence[str]) -> None:
+    """InvalidInput naming the problem when a CSV header does not fit the responses format."""
+    try:
+        ResponseReader(header)
+    except HeaderError as exc:
+        raise InvalidInput(str(exc), errors=[FieldError("header", str(exc))]) from exc
+
+
+def import_responses(
+    session: Session,
+    *,
+    rows: Sequence[tuple[int, Any]],
+    file_format: FileFormat,
+    header: Sequence[str] | None = None,
+) -> ImportResult:
+    """Store the good rows of one file batch; each bad row is reported with its line and reasons.
+
+    CSV rows are lists of cells read under `header`; JSON Lines rows are decoded JSON values (ResponseCreate
+    objects). The row's `response_id`/`id` (CSV) or `idempotency_key` (JSONL) makes a re-import store nothing twice.
+    """
+    items: list[ResponseLike | list[FieldError]]
+    if file_format == "csv":
+        if header is None:
+            raise ValueError("a CSV import needs the header")
+        reader = ResponseReader(header)
+        items = [reader.parse(cells) for _, cells in rows]
+    else:
+        items = _validated(_RESPONSE, [value for _, value in rows])
+    outcome = ingest_responses(session, items, from_text=file_format == "csv", atomic=False)
+    rename = rename_answer_fields if file_format == "csv" else list
+    return ImportResult(
+        created=outcome.created,
+        duplicates=outcome.duplicates,
+        rejected=[RowError(rows[i][0], rename(outcome.errors[i])) for i in sorted(outcome.errors)],
+    )
+
+
+def _response_read(row: Any) -> ResponseRead:
+    response, survey_key, version, customer_external_id, touchpoint_key = row
+    return ResponseRead(
+        id=response.id,
+        survey=survey_key,
+        survey_id=response.survey_id,
+        version=version,
+        customer_id=response.customer_id,
+        customer_external_id=customer_external_id,
+        channel=response.channel,
+        touchpoint=touchpoint_key,
+        stage_id=response.stage_id,
+        answers=response.answers,
+        nps=response.nps,
+        csat=response.csat,
+        ces=response.ces,
+        comment=response.comment,
+        locale=response.locale,
+        metadata=response.meta,
+        is_partial=response.is_partial,
+        submitted_at=response.submitted_at,
+        received_at=response.received_at,
+        idempotency_key=response.idempotency_key,
+    )
+
+
+def require_response(session: Session, *, response_id: int) -> ResponseRead:
+    """One response; ResponseNotFound otherwise."""
+    row = queries.response_row(session, response_id)
+    if row is None:
+        raise ResponseNotFound(f"no response with id {response_id}")
+    return _response_read(row)
+
+
+def list_responses(
+    session: Session,
+    *,
+    survey: str | None = None,
+    channel: str | None = None,
+    customer: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> ResponsePage:
+    """A page of responses filtered by survey key, channel, customer external id and [since, until)."""
+    page: Page[Any] = queries.response_page(
+        session,
+        survey=survey,
+        channel=channel,
+        customer=customer,
+        since=since,
+        until=until,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    return ResponsePage(
+        items=[_response_read(r) for r in page.items], total=page.total, limit=page.limit, offset=page.offset
+    )
+
+
+def iter_responses(
+    session: Session, *, since: datetime | None = None, until: datetime | None = None, batch_size: int = 5000
+) -> Iterator[list[ResponseRead]]:
+    """Every response submitted in [since, until), in batches, oldest id first (for exports)."""
+    for batch in queries.iter_response_rows(session, since=since, until=until, batch_size=batch_size):
+        yield [_response_read(r) for r in batch]
+
+
+def answer_columns(session: Session) -> list[str]:
+    """Every question id of every survey version: the `answer.<id>` columns of a full responses export."""
+    return queries.survey_question_ids(session)
+
+
+# ---- feedback --------------------------------------------------------------------------------------------------
+
+
+def record_feedback(session: Session, *, items: Sequence[FeedbackCreate]) -> RecordResult:
+    """Validate and store feedback items, all or nothing; the same (source, external_id) is stored once."""
+    outcome = ingest_feedback(session, items)
+    _raise_for(outcome, "feedback items", InvalidFeedback)
+    return _result(outcome)
+
+
+def submit_feedback(session: Session, *, payloads: Sequence[object]) -> RecordResult:
+    """Like record_feedback for raw JSON values: every problem of every item is reported together."""
+    outcome = ingest_feedback(session, _validated(_FEEDBACK, payloads))
+    _raise_for(outcome, "feedback items", InvalidFeedback)
+    return _result(outcome)
+
+
+def check_feedback_header(header: Sequence[str]) -> None:
+    """InvalidInput naming the problem when a CSV header does not fit the feedback format."""
+    try:
+        FeedbackReader(header)
+    except HeaderError as exc:
+        raise InvalidInput(str(exc), errors=[FieldError("header", str(exc))]) from exc
+
+
+def import_feedback(
+    session: Session,
+    *,
+    rows: Sequence[tuple[int, Any]],
+    file_format: FileFormat,
+    header: Sequence[str] | None = None,
+) -> ImportResult:
+    """Store the good rows of one file batch of feedback items; report each bad row with its line."""
+    items: list[FeedbackLike | list[FieldError]]
+    if file_format == "csv":
+        if header is None:
+            raise ValueError("a CSV import needs the header")
+        reader = FeedbackReader(header)
+        items = [reader.parse(cells) for _, cells in rows]
+    else:
+        items = _validated(_FEEDBACK, [value for _, value in rows])
+    outcome = ingest_feedback(session, items, atomic=False)
+    return ImportResult(
+        created=outcome.created,
+        duplicates=outcome.duplicates,
+        rejected=[RowError(rows[i][0], outcome.errors[i]) for i in sorted(outcome.errors)],
+    )
+
+
+def _feedback_read(row: Any) -> FeedbackRead:
+    item, customer_external_id, touchpoint_key = row
+    return FeedbackRead(
+        id=item.id,
+        kind=item.kind,
+        source=item.source,
+        external_id=item.external_id,
+        channel=item.channel,
+        text=item.text,
+        rating=item.rating,
+        author=item.author,
+        author_email=item.author_email,
+        url=item.url,
+        customer_id=item.customer_id,
+        customer_external_id=customer_external_id,
+        touchpoint=touchpoint_key,
+        stage_id=item.stage_id,
+        metadata=item.meta,
+        posted_at=item.posted_at,
+        received_at=item.received_at,
+    )
+
+
+def require_feedback(session: Session, *, feedback_id: int) -> FeedbackRead:
+    """One feedback item; FeedbackNotFound otherwise."""
+    row = queries.feedback_row(session, feedback_id)
+    if row is None:
+        raise FeedbackNotFound(f"no feedback item with id {feedback_id}")
+    return _feedback_read(row)
+
+
+def list_feedback(
+    session: Session,
+    *,
+    source: str | None = None,
+    kind: str | None = None,
+    channel: str | None = None,
+    customer: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> FeedbackPage:
+    """A page of feedback items filtered by source, kind, channel, customer external id and [since, until)."""
+    page: Page[Any] = queries.feedback_page(
+        session,
+        source=source,
+        kind=kind,
+        channel=channel,
+        customer=customer,
+        since=since,
+        until=until,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    return FeedbackPage(
+        items=[_feedback_read(r) for r in page.items], total=page.total, limit=page.limit, offset=page.offset
+    )
+
+
+def iter_feedback(
+    session: Session, *, since: datetime | None = None, until: datetime | None = None, batch_size: int = 5000
+) -> Iterator[list[FeedbackRead]]:
+    """Every feedback item posted in [since, until), in batches, oldest id first (for exports)."""
+    for batch in queries.iter_feedback_rows(session, since=since, until=until, batch_size=batch_size):
+        yield [_feedback_read(r) for r in batch]
+
+
+def iter_customers(
+    session: Session, *, since: datetime | None = None, until: datetime | None = None, batch_size: int = 5000
+) -> Iterator[list[Mapping[str, Any]]]:
+    """Every customer (updated in [since, until)) as CustomerUpsert-shaped dicts, in batches (for exports)."""
+    for batch in queries.iter_customer_rows(session, since=since, until=until, batch_size=batch_size):
+        yield [
+            {
+                "external_id": c.external_id,
+                "email": c.email,
+                "phone": c.phone,
+                "name": c.name,
+                "locale": c.locale,
+                "timezone": c.timezone,
+                "attributes": c.attributes,
+                "account_external_id": account_key,
+                "signup_date": c.signup_date,
+                "stage": stage_key,
+            }
+            for c, account_key, stage_key in batch
+        ]

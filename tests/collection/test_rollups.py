@@ -1,0 +1,178 @@
+"""Rollups kept on write (record_scores, membership changes) always equal a full recount (rebuild_rollups)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from cxloop.collection import rollups
+from cxloop.collection.models import ScoreRollup
+from cxloop.customers.models import Segment, SegmentMember
+from cxloop.storage.database import Database
+from tests.factories.responses import (
+    Scored,
+    add_scored,
+    add_segment,
+    add_survey,
+    random_scored,
+    random_world,
+    set_members,
+)
+
+ZONES = ["UTC", "Europe/London", "America/New_York", "Asia/Kolkata"]
+
+
+@pytest.fixture
+def zones() -> Iterator[list[str]]:
+    previous = rollups.rolled_up_timezones()
+    rollups.configure(ZONES)
+    yield ZONES
+    rollups.configure(previous)
+
+
+def snapshot(session: Session) -> dict[tuple[str, str, str, str, int, int], int]:
+    rows = session.execute(
+        select(
+            ScoreRollup.tz,
+            ScoreRollup.metric,
+            ScoreRollup.dim,
+            ScoreRollup.dim_value,
+            ScoreRollup.day,
+            ScoreRollup.score,
+            ScoreRollup.n,
+        )
+    )
+    return {tuple(row[:6]): row[6] for row in rows}  # type: ignore[misc]
+
+
+def test_incremental_rollups_equal_a_rebuild_after_batches_and_membership_changes(
+    db: Database, zones: list[str]
+) -> None:
+    with db.unit_of_work() as session:
+        world = random_world(session, seed=11)
+    rng = random.Random(12)
+    enterprise = world.segments["enterprise"]
+    stored: list[Scored] = []
+    for _ in range(4):
+        batch = random_scored(rng, world, 80)
+        stored += batch
+        with db.unit_of_work() as session:
+            add_scored(session, batch)
+        with db.unit_of_work() as session:
+            members = set(
+                session.scalars(select(SegmentMember.customer_id).where(SegmentMember.segment_id == enterprise))
+            )
+            leaving = rng.sample(sorted(members), 3)
+            joining = rng.sample(sorted(set(world.customers) - members), 3)
+            set_members(session, enterprise, added=joining, removed=leaving)
+    with db.unit_of_work() as session:
+        incremental = snapshot(session)
+        rollups.rebuild_rollups(session)
+    with db.unit_of_work() as session:
+        rebuilt = snapshot(session)
+    assert incremental == rebuilt
+    assert {key[0] for key in rebuilt} == set(ZONES)
+    assert {key[2] for key in rebuilt} == set(rollups.DIMENSIONS)
+    assert {key[1] for key in rebuilt} == {"nps", "csat", "ces", "rating"}
+    assert min(rebuilt.values()) > 0  # rows that drop to zero are deleted
+    for zone in ZONES:
+        total_nps = sum(n for key, n in rebuilt.items() if key[:3] == (zone, "nps", "all"))
+        assert total_nps == sum(1 for item in stored if item.nps is not None)
+        ratings = sum(n for key, n in rebuilt.items() if key[:3] == (zone, "rating", "channel"))
+        assert ratings == sum(1 for item in stored if item.survey_id is None)
+
+
+def test_counts_per_dimension_and_local_day(db: Database, zones: list[str]) -> None:
+    at = datetime(2025, 3, 30, 0, 30, tzinfo=UTC)  # 00:30 UTC: 29 March in New York, 30 March in London/Kolkata
+    with db.unit_of_work() as session:
+        survey = add_survey(session)
+        add_scored(session, [Scored(at, survey, None, "web", None, None, nps=9, csat=4), Scored(at, None, csat=2)])
+        rows = snapshot(session)
+    day_29, day_30 = 20176, 20177  # days since 1970-01-01
+    assert rows[("UTC", "nps", "all", "", day_30, 9)] == 1
+    assert rows[("America/New_York", "nps", "all", "", day_29, 9)] == 1
+    assert rows[("Asia/Kolkata", "nps", "survey", str(survey), day_30, 9)] == 1
+    assert rows[("UTC", "csat", "channel", "web", day_30, 4)] == 1
+    assert rows[("UTC", "rating", "survey", "", day_30, 2)] == 1  # a feedback item has no survey
+    assert rows[("UTC", "nps", "stage", "", day_30, 9)] == 1
+    assert ("UTC", "ces", "all", "", day_30, 1) not in rows
+    assert not any(key[2] == "segment" for key in rows)  # anonymous: no segment
+
+
+def test_out_of_scale_scores_are_not_counted(db: Database, zones: list[str]) -> None:
+    at = datetime(2025, 6, 1, 12, tzinfo=UTC)
+    with db.unit_of_work() as session:
+        survey = add_survey(session)
+        add_scored(session, [Scored(at, survey, nps=11, csat=0, ces=8), Scored(at, None, csat=6)])
+        assert snapshot(session) == {}
+        rollups.rebuild_rollups(session)
+        assert snapshot(session) == {}
+
+
+def test_membership_changes_move_segment_rows(db: Database) -> None:
+    at = datetime(2025, 6, 1, 12, tzinfo=UTC)
+    with db.unit_of_work() as session:
+        world = random_world(session, seed=3, customers=6)
+        session.execute(delete(SegmentMember))
+        session.execute(delete(ScoreRollup))
+        first, second = world.customers[:2]
+        survey = world.surveys[0]
+        add_scored(
+            session,
+            [Scored(at, survey, first, nps=10), Scored(at, survey, first, nps=0), Scored(at, survey, second, nps=10)],
+        )
+        vip = add_segment(session, "vip", [first, second])
+        segment_rows = {k: n for k, n in snapshot(session).items() if k[2] == "segment" and k[3] == str(vip)}
+        assert segment_rows == {
+            ("UTC", "nps", "segment", str(vip), 20240, 10): 2,
+            ("UTC", "nps", "segment", str(vip), 20240, 0): 1,
+        }
+        set_members(session, vip, removed=[first])
+        segment_rows = {k: n for k, n in snapshot(session).items() if k[2] == "segment" and k[3] == str(vip)}
+        assert segment_rows == {("UTC", "nps", "segment", str(vip), 20240, 10): 1}
+        # A deleted segment takes its rows with it.
+        session.execute(delete(Segment).where(Segment.id == vip))
+        rollups.on_membership_change(session, segment_id=vip, added=[], removed=[second])
+        assert not any(k[3] == str(vip) for k in snapshot(session) if k[2] == "segment")
+
+
+def test_retract_scores_undoes_record_scores(db: Database, zones: list[str]) -> None:
+    with db.unit_of_work() as session:
+        world = random_world(session, seed=5, customers=10)
+        items = random_scored(random.Random(6), world, 50)
+        add_scored(session, items[:20])
+        before = snapshot(session)
+        add_scored(session, items[20:])
+        rollups.retract_scores(
+            session,
+            items=[
+                rollups.ScoredFeedback(
+                    at=i.at,
+                    customer_id=i.customer_id,
+                    survey_id=i.survey_id,
+                    channel=i.channel,
+                    touchpoint_id=i.touchpoint_id,
+                    stage_id=i.stage_id,
+                    nps=i.nps,
+                    csat=i.csat,
+                    ces=i.ces,
+                )
+                for i in items[20:]
+            ],
+        )
+        assert snapshot(session) == before
+
+
+def test_configure_refuses_unknown_zones() -> None:
+    previous = rollups.rolled_up_timezones()
+    with pytest.raises(ValueError, match="Mars/Olympus"):
+        rollups.configure(["UTC", "Mars/Olympus"])
+    assert rollups.rolled_up_timezones() == previous
+    rollups.configure(["Europe/London", "Europe/London", "UTC"])
+    assert rollups.rolled_up_timezones() == ("Europe/London", "UTC")
+    rollups.configure(previous)
