@@ -368,12 +368,13 @@ def touchpoint_read(touchpoint: Touchpoint, *, stage_key: str) -> TouchpointRead
 
 
 def journey_summaries(session: Session) -> list[JourneySummary]:
-    stage_counts = dict(
-        session.execute(select(Stage.journey_id, func.count()).group_by(Stage.journey_id)).tuples().all()
-    )
-    touchpoint_counts = dict(
-        session.execute(select(Touchpoint.journey_id, func.count()).group_by(Touchpoint.journey_id)).tuples().all()
-    )
+    stage_counts = {
+        row[0]: row[1] for row in session.execute(select(Stage.journey_id, func.count()).group_by(Stage.journey_id))
+    }
+    touchpoint_counts = {
+        row[0]: row[1]
+        for row in session.execute(select(Touchpoint.journey_id, func.count()).group_by(Touchpoint.journey_id))
+    }
     return [
         JourneySummary(
             id=j.id,
