@@ -85,7 +85,7 @@ def insert_rows(
             return _sqlite_ids(rows, inserted, last, key_of, lookup)
         ids = [row[0] for row in cursor.execute(_NEXTVAL.format(table=table), (len(rows),))]
         with_ids = [(ids[i], *row) for i, row in enumerate(rows)]
-        if len(rows) >= COPY_THRESHOLD and _copy(session, cursor, table, names, with_ids):
+        if len(rows) >= COPY_THRESHOLD and _copy(cursor, table, names, with_ids):
             return list(ids)
         placeholders = ", ".join(["%s"] * (len(columns) + 1))
         cursor.executemany(f"INSERT INTO {table} (id, {names}) VALUES ({placeholders}) {on_conflict}", with_ids)
@@ -99,19 +99,20 @@ def insert_rows(
 _NEXTVAL = "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)"
 
 
-def _copy(session: Session, cursor: Any, table: str, names: str, rows: list[tuple[Any, ...]]) -> bool:
+def _copy(cursor: Any, table: str, names: str, rows: list[tuple[Any, ...]]) -> bool:
     """COPY the rows; False (nothing written) when a concurrent writer stored one of their keys meanwhile."""
     import psycopg  # noqa: PLC0415  (PostgreSQL only)
 
-    savepoint = session.begin_nested()
+    # A raw savepoint: the statements here bypass the Session, which would only emit its own savepoint lazily.
+    cursor.execute("SAVEPOINT cxloop_copy")
     try:
         with cursor.copy(f"COPY {table} (id, {names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
     except psycopg.errors.UniqueViolation:
-        savepoint.rollback()
+        cursor.execute("ROLLBACK TO SAVEPOINT cxloop_copy")
         return False
-    savepoint.commit()
+    cursor.execute("RELEASE SAVEPOINT cxloop_copy")
     return True
 
 
