@@ -54,10 +54,12 @@ def order(rng: random.Random, story: Story, at: datetime, end: datetime) -> None
         cue = Cue("delivery", "neg", "late", {"days": count_word(delivery.days_late)})
         story.feel(delivered, -(0.3 + 0.15 * delivery.days_late), 45)
         story.remember(delivered, cue, 0.6 + 0.3 * delivery.days_late)
+        story.delivery_trouble.append(delivered)
     elif delivery.damaged:
         cue = Cue("delivery", "neg", "damaged")
         story.feel(delivered, -0.8, 45)
         story.remember(delivered, cue, 1.2)
+        story.delivery_trouble.append(delivered)
     else:
         cue = Cue("delivery", "pos")
         story.feel(delivered, 0.05, 45)
@@ -99,10 +101,7 @@ def ticket(
     """A support ticket opened at `at`: handled by an agent, solved, then a support CSAT invitation."""
     customer = story.customer
     if category is None:
-        recent_delivery_trouble = any(
-            m.cue.theme == "delivery" and m.cue.tone == "neg" and timedelta(0) <= at - m.at <= 14 * DAY
-            for m in story.memories
-        )
+        recent_delivery_trouble = any(timedelta(0) <= at - when <= 14 * DAY for when in story.delivery_trouble)
         weights = {
             "how_to": 32,
             "bug": 25,

@@ -85,6 +85,7 @@ class Story:
     tickets: list[SimTicket] = field(default_factory=list)
     # (when, how much it moved the customer's mood, how many days the feeling takes to fade by 1/e)
     feelings: list[tuple[datetime, float, float]] = field(default_factory=list)
+    delivery_trouble: list[datetime] = field(default_factory=list)  # when late or damaged orders arrived
     activated: bool = False
     first_use_at: datetime | None = None
     onboarding_ces: float | None = None
