@@ -99,7 +99,9 @@ def _instant(ts: int) -> ColumnElement[Any]:
 def epoch_seconds(column: Any, dialect: str) -> ColumnElement[Any]:
     """Whole seconds since 1970 (floored) of a UTC instant column."""
     if dialect == "sqlite":
-        return cast(func.strftime("%s", column), Integer)
+        # SQLite parses fractions to whole milliseconds, rounding 23:59:59.9999995 up into the next day: cut the
+        # text to whole seconds first (the column holds naive UTC 'YYYY-MM-DD HH:MM:SS[.ffffff]').
+        return cast(func.strftime("%s", func.substr(column, 1, 19)), Integer)
     return cast(func.floor(extract("epoch", column)), BigInteger)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, String, cast, delete, func, literal, null, select
+from sqlalchemy import BigInteger, Select, String, bindparam, cast, delete, func, literal, null, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from cxloop.collection import local_days
 from cxloop.collection.models import FeedbackItem, Response, ScoreRollup
 from cxloop.core.clock import utcnow
+from cxloop.customers import service as customers
 from cxloop.customers.models import Segment, SegmentMember
 
 DIMENSIONS = ("all", "segment", "stage", "touchpoint", "channel", "survey")
@@ -84,12 +85,31 @@ def _in_scale(metric: str, score: int | None) -> bool:
 def record_scores(session: Session, *, items: Sequence[ScoredFeedback]) -> None:
     """Add the scores of newly stored feedback to the rollups, in the caller's transaction. Out-of-scale scores
     are ignored (validation upstream refuses them)."""
-    if not items or not _timezones:
-        return
-    customer_ids = {item.customer_id for item in items if item.customer_id is not None}
-    memberships = _segment_ids(session, customer_ids) if customer_ids else {}
-    zones = [(name, local_days.zone(name)) for name in _timezones]
+    _add_counts(session, _counts(session, items))
+
+
+def retract_scores(session: Session, *, items: Sequence[ScoredFeedback]) -> None:
+    """Take the scores of feedback about to be deleted out of the rollups (the inverse of `record_scores`).
+
+    Segment rows follow the customers' current membership, so when customers are deleted take them out of their
+    segments first (the membership listener moves those rows), then retract their feedback.
+    """
+    counts = _counts(session, items)
+    _add_counts(session, Counter({key: -n for key, n in counts.items()}))
+    table: Any = ScoreRollup.__table__
+    emptied = delete(table).where(*(table.c[name] == bindparam(name) for name in _KEY), table.c.n <= 0)
+    keys = [dict(zip(_KEY, key, strict=True)) for key in sorted(counts)]
+    for start in range(0, len(keys), 5_000):
+        session.execute(emptied, keys[start : start + 5_000])
+
+
+def _counts(session: Session, items: Sequence[ScoredFeedback]) -> Counter[tuple[str, str, str, str, int, int]]:
     counts: Counter[tuple[str, str, str, str, int, int]] = Counter()
+    if not items or not _timezones:
+        return counts
+    customer_ids = {item.customer_id for item in items if item.customer_id is not None}
+    memberships = customers.customer_segment_ids(session, customer_ids=customer_ids) if customer_ids else {}
+    zones = [(name, local_days.zone(name)) for name in _timezones]
     for item in items:
         if item.survey_id is None:
             scores = [("rating", item.csat)]
@@ -112,16 +132,13 @@ def record_scores(session: Session, *, items: Sequence[ScoredFeedback]) -> None:
             for metric, score in valid:
                 for dim, value in dims:
                     counts[(name, metric, dim, value, day, score)] += 1
-    _add_counts(session, counts)
+    return counts
 
 
-def _segment_ids(session: Session, customer_ids: set[int]) -> dict[int, list[int]]:
-    # TEMPORARY until customers.service.customer_segment_ids lands (helper C): imported late so this module loads.
-    import importlib
-
-    customers: Any = importlib.import_module("cxloop.customers.service")
-    found: dict[int, list[int]] = customers.customer_segment_ids(session, customer_ids=customer_ids)
-    return found
+def _delete_empty(session: Session, *where: Any) -> None:
+    # tz and metric first, so the primary key finds the rows.
+    in_index = (ScoreRollup.tz.in_(_timezones), ScoreRollup.metric.in_(list(SCALES)))
+    session.execute(delete(ScoreRollup).where(*in_index, ScoreRollup.n <= 0, *where))
 
 
 def _insert(session: Session) -> Any:
@@ -129,15 +146,31 @@ def _insert(session: Session) -> Any:
     return sqlite_insert(table) if session.get_bind().dialect.name == "sqlite" else postgresql_insert(table)
 
 
+_UNNEST_UPSERT = text(
+    "INSERT INTO score_rollups (tz, metric, dim, dim_value, day, score, n) "
+    "SELECT * FROM unnest(CAST(:tz AS varchar[]), CAST(:metric AS varchar[]), CAST(:dim AS varchar[]), "
+    "CAST(:dim_value AS varchar[]), CAST(:day AS integer[]), CAST(:score AS smallint[]), CAST(:n AS integer[])) "
+    "ON CONFLICT (tz, metric, dim, dim_value, day, score) DO UPDATE SET n = score_rollups.n + excluded.n"
+)
+
+
 def _add_counts(session: Session, counts: Counter[tuple[str, str, str, str, int, int]]) -> None:
     if not counts:
+        return
+    # Sorted keys: two transactions touching the same rows lock them in the same order, so PostgreSQL never deadlocks.
+    ordered = sorted(counts.items())
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement over arrays: an executemany upsert costs ~50 µs a row on PostgreSQL, this ~3 µs.
+        for start in range(0, len(ordered), 20_000):
+            part = ordered[start : start + 20_000]
+            columns = {name: [key[i] for key, _ in part] for i, name in enumerate(_KEY)}
+            session.execute(_UNNEST_UPSERT, {**columns, "n": [n for _, n in part]})
         return
     stmt = _insert(session)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(_KEY), set_={"n": ScoreRollup.__table__.c.n + stmt.excluded.n}
     )
-    # Sorted keys: two transactions touching the same rows lock them in the same order, so PostgreSQL never deadlocks.
-    rows = [dict(zip(_KEY, key, strict=True), n=n) for key, n in sorted(counts.items())]
+    rows = [dict(zip(_KEY, key, strict=True), n=n) for key, n in ordered]
     for start in range(0, len(rows), 5_000):
         session.execute(stmt, rows[start : start + 5_000])
 
@@ -315,13 +348,7 @@ def on_membership_change(session: Session, *, segment_id: int, added: Sequence[i
                         sign=sign,
                     )
     if removed:
-        session.execute(
-            delete(ScoreRollup).where(
-                ScoreRollup.dim == "segment",
-                ScoreRollup.dim_value == str(segment_id),
-                ScoreRollup.n <= 0,
-            )
-        )
+        _delete_empty(session, ScoreRollup.dim == "segment", ScoreRollup.dim_value == str(segment_id))
     session.flush()
 
 
@@ -334,5 +361,6 @@ __all__ = [
     "on_membership_change",
     "rebuild_rollups",
     "record_scores",
+    "retract_scores",
     "rolled_up_timezones",
 ]

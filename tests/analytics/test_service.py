@@ -1,0 +1,158 @@
+"""compute_metric on small hand-worked data: periods and their change, filters, date ranges in a zone, bad input."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from cxloop.analytics import service as analytics
+from cxloop.analytics.schemas import MetricQuery
+from cxloop.core.errors import InvalidInput
+from cxloop.storage.database import Database
+from tests.factories.responses import Scored, add_account, add_customers, add_scored, add_segment, add_survey
+
+
+def at(day: date, hour: int = 12) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def test_nps_by_month_with_change_from_the_month_before_the_range(db: Database) -> None:
+    with db.unit_of_work() as session:
+        survey = add_survey(session)
+        scores = {date(2025, 1, 10): [10] * 5 + [0] * 5, date(2025, 2, 10): [10] * 9 + [5], date(2025, 3, 10): [9, 8]}
+        add_scored(session, [Scored(at(d), survey, nps=s) for d, values in scores.items() for s in values])
+        result = analytics.compute_metric(
+            session, query=MetricQuery(metric="nps", group_by=["month"], start=date(2025, 2, 1))
+        )
+    assert result.path == "rollup"
+    assert [g.keys for g in result.groups] == [{"month": "2025-02"}, {"month": "2025-03"}]
+    february, march = result.groups
+    assert (february.value, february.n, february.promoters, february.detractors) == (80.0, 10, 9, 1)
+    # January (before the range) is 0: +80 points with n=10 each is significant
+    assert february.change == pytest.approx(80.0)
+    assert february.change_significant is True
+    assert march.value == pytest.approx(50.0) and march.change == pytest.approx(-30.0)
+    assert march.change_significant is False
+    assert result.total.n == 12  # January is not in the total
+    assert result.total.value == pytest.approx((10 - 1) / 12 * 100)
+    assert result.filters == {"start": "2025-02-01"}
+
+
+def test_end_date_is_inclusive_in_the_zone(db: Database) -> None:
+    late = datetime(2025, 3, 31, 23, 30, tzinfo=UTC)  # 1 April 00:30 in London (summer time)
+    with db.unit_of_work() as session:
+        survey = add_survey(session)
+        add_scored(
+            session, [Scored(late, survey, nps=10), Scored(datetime(2025, 3, 31, 22, 30, tzinfo=UTC), survey, nps=0)]
+        )
+        in_utc = analytics.compute_metric(session, query=MetricQuery(metric="nps", end=date(2025, 3, 31)))
+        in_london = analytics.compute_metric(
+            session, query=MetricQuery(metric="nps", end=date(2025, 3, 31), tz="Europe/London")
+        )
+        by_day = analytics.compute_metric(
+            session, query=MetricQuery(metric="nps", group_by=["day"], tz="Europe/London")
+        )
+    assert in_utc.total.n == 2
+    assert in_london.total.n == 1 and in_london.total.value == -100.0
+    assert in_london.path == "raw"  # London is not rolled up by default
+    assert [(g.keys["day"], g.n) for g in by_day.groups] == [("2025-03-31", 1), ("2025-04-01", 1)]
+
+
+def test_a_customer_in_two_segments_counts_in_both(db: Database) -> None:
+    with db.unit_of_work() as session:
+        survey = add_survey(session)
+        account = add_account(session, "acme", "Acme Ltd")
+        first, second, third = add_customers(session, 3, accounts=[account, None, None])
+        add_segment(session, "enterprise", [first, second], name="Enterprise")
+        add_segment(session, "at-risk", [first], name="At risk")
+        moment = at(date(2025, 5, 5))
+        add_scored(
+            session,
+            [
+                Scored(moment, survey, first, nps=0),
+                Scored(moment, survey, second, nps=10),
+                Scored(moment, survey, third, nps=10),
+            ],
+        )
+        by_segment = analytics.compute_metric(session, query=MetricQuery(metric="nps", group_by=["segment"]))
+        by_account = analytics.compute_metric(session, query=MetricQuery(metric="nps", group_by=["account"]))
+        only_risk = analytics.compute_metric(session, query=MetricQuery(metric="nps", segment="at-risk"))
+    groups = {g.keys["segment"]: g for g in by_segment.groups}
+    assert set(groups) == {"at-risk", "enterprise"}  # customers in no segment are in no segment group
+    assert (groups["enterprise"].n, groups["enterprise"].value) == (2, 0.0)
+    assert (groups["at-risk"].n, groups["at-risk"].value) == (1, -100.0)
+    assert groups["enterprise"].labels == {"segment": "Enterprise"}
+    assert by_segment.total.n == 3  # the total counts each response once
+    assert [(g.keys["account"], g.labels["account"], g.n) for g in by_account.groups] == [
+        ("acme", "Acme Ltd", 1),
+        (None, None, 2),
+    ]
+    assert by_account.path == "raw"
+    assert (only_risk.total.n, only_risk.path) == (1, "rollup")
+
+
+def test_csat_counts_rated_feedback_and_ces_reports_easy_share(db: Database) -> None:
+    moment = at(date(2025, 6, 1))
+    with db.unit_of_work() as session:
+        survey = add_survey(session)
+        add_scored(
+            session,
+            [
+                Scored(moment, survey, csat=5, ces=7),
+                Scored(moment, survey, csat=2, ces=3),
+                Scored(moment, None, channel="review", csat=4),
+            ],
+        )
+        both = analytics.compute_metric(session, query=MetricQuery(metric="csat"))
+        responses = analytics.compute_metric(session, query=MetricQuery(metric="csat", source="responses"))
+        reviews = analytics.compute_metric(session, query=MetricQuery(metric="csat", channel="review"))
+        ces = analytics.compute_metric(session, query=MetricQuery(metric="ces", group_by=["quarter"]))
+    assert (both.total.n, both.total.satisfied, both.total.mean) == (3, 2, pytest.approx(11 / 3))
+    assert responses.total.n == 2 and responses.total.value == 50.0
+    assert reviews.total.n == 1 and reviews.total.ci_low is None  # n < 2: no interval
+    (quarter,) = ces.groups
+    assert quarter.keys == {"quarter": "2025-Q2"}
+    assert (quarter.value, quarter.easy, quarter.easy_pct) == (5.0, 1, 50.0)
+    assert quarter.change is None and quarter.change_significant is False
+
+
+def test_unknown_filter_keys_name_the_field(db: Database) -> None:
+    with db.unit_of_work() as session, pytest.raises(InvalidInput) as caught:
+        analytics.compute_metric(
+            session,
+            query=MetricQuery(metric="nps", segment="nope", stage="nowhere", survey="x", account="y", channel="pigeon"),
+        )
+    fields = {e.field: e.message for e in caught.value.errors}
+    assert set(fields) == {"segment", "stage", "survey", "account", "channel"}
+    assert "nope" in fields["segment"] and "pigeon" in fields["channel"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"metric": "nps", "tz": "Mars/Olympus"}, "tz"),
+        ({"metric": "nps", "group_by": ["month", "week"]}, "group_by"),
+        ({"metric": "nps", "group_by": ["segment", "segment"]}, "group_by"),
+        ({"metric": "nps", "start": date(2025, 2, 1), "end": date(2025, 1, 1)}, "end"),
+    ],
+)
+def test_bad_queries_name_the_field(db: Database, query: dict[str, object], field: str) -> None:
+    with db.unit_of_work() as session, pytest.raises(InvalidInput) as caught:
+        analytics.compute_metric(session, query=MetricQuery.model_validate(query))
+    assert [e.field for e in caught.value.errors] == [field]
+
+
+def test_parse_query_reads_text_and_names_bad_fields() -> None:
+    query = analytics.parse_query(
+        metric="csat",
+        group_by="month, segment",
+        start="2025-01-01",
+        end="2025-02-01T10:00:00Z",
+        filters={"segment": "enterprise", "stage": None},
+    )
+    assert query.group_by == ["month", "segment"] and query.segment == "enterprise" and query.stage is None
+    assert query.start == date(2025, 1, 1) and query.end == datetime(2025, 2, 1, 10, tzinfo=UTC)
+    with pytest.raises(InvalidInput) as caught:
+        analytics.parse_query(metric="wow", group_by="month,colour", start="yesterday", source="rumours")
+    assert [e.field for e in caught.value.errors] == ["metric", "group_by", "source", "start"]
