@@ -7,9 +7,10 @@ import pytest
 
 from cxloop.demo.comments import Cue, compose, human_wait, times
 from cxloop.demo.phrases import FRAGMENTS, THEME_PATTERNS, THEMES
+from cxloop.demo.transcripts import OPENERS, REPLIES, transcript
 
 SAMPLE_SLOTS = {
-    "days": "three",
+    "late": "three days",
     "wait": "4 hours",
     "agent": "Maya",
     "feature": "bulk ordering",
@@ -53,7 +54,7 @@ def test_fragments_are_varied() -> None:
 def test_composed_comments_speak_about_the_themes_they_claim() -> None:
     rng = random.Random(11)
     cues = [
-        Cue("delivery", "neg", "late", {"days": "two"}),
+        Cue("delivery", "neg", "late", {"late": "two days"}),
         Cue("support_wait", "neg", slots={"wait": "5 hours"}),
         Cue("billing", "neg"),
         Cue("agent_praise", "pos", slots={"agent": "Priya"}),
@@ -77,7 +78,7 @@ def test_composed_comments_speak_about_the_themes_they_claim() -> None:
 
 def test_late_delivery_cue_mentions_the_delay() -> None:
     rng = random.Random(3)
-    texts = [compose(rng, [Cue("delivery", "neg", "late", {"days": "four"})], mood="neg").text for _ in range(200)]
+    texts = [compose(rng, [Cue("delivery", "neg", "late", {"late": "four days"})], mood="neg").text for _ in range(200)]
     assert all(THEME_PATTERNS["delivery"].search(t) for t in texts)
     assert any("four days" in t.lower() for t in texts)
 
@@ -98,3 +99,13 @@ def test_waits_are_put_as_a_customer_would(minutes: float, expected: str) -> Non
 
 def test_times() -> None:
     assert times(1) == "once" and times(2) == "twice" and times(7) == "7 times"
+
+
+def test_chat_replies_answer_the_question_asked() -> None:
+    assert OPENERS.keys() == REPLIES.keys()
+    assert all(len(OPENERS[c]) == len(REPLIES[c]) for c in OPENERS)
+    text = transcript(random.Random(2), category="billing", first="Ana", agent="Oscar", happy=True)
+    opener = text.splitlines()[0].removeprefix("Ana: ")
+    reply = REPLIES["billing"][OPENERS["billing"].index(opener)]
+    assert f"Oscar (Larkspur): {reply}" in text
+    assert text.splitlines()[-1].startswith("Ana: ")

@@ -62,6 +62,11 @@ def times(count: int) -> str:
     return _NUMBER_WORDS.get(count, f"{count} times")
 
 
+def days_word(count: int) -> str:
+    """'a day', 'two days'."""
+    return "a day" if count == 1 else f"{count_word(count)} days"
+
+
 def count_word(count: int) -> str:
     return _COUNT_WORDS.get(count, str(count))
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from cxloop.demo import behaviour as model
 from cxloop.demo.answering import answer
 from cxloop.demo.behaviour import DAY
-from cxloop.demo.comments import Cue, count_word, human_wait, times
+from cxloop.demo.comments import Cue, count_word, days_word, human_wait, times
 from cxloop.demo.company import Agent
 from cxloop.demo.names import CARRIERS, FEATURES
 from cxloop.demo.period import DemoPeriod
@@ -51,7 +51,7 @@ def order(rng: random.Random, story: Story, at: datetime, end: datetime) -> None
         },
     )
     if delivery.days_late:
-        cue = Cue("delivery", "neg", "late", {"days": count_word(delivery.days_late)})
+        cue = Cue("delivery", "neg", "late", {"late": days_word(delivery.days_late)})
         story.feel(delivered, -(0.3 + 0.15 * delivery.days_late), 45)
         story.remember(delivered, cue, 0.6 + 0.3 * delivery.days_late)
         story.delivery_trouble.append(delivered)
@@ -161,14 +161,14 @@ def ticket(
         negatives.append(Cue("support_resolution", "neg", "reopen", {"reopens": times(handling.reopens)}))
     if category in CATEGORY_THEME:
         facet = "late" if category == "delivery" else None
-        slots = {"days": "a few", "feature": feature_name(rng.choice(FEATURES))}
+        slots = {"late": "a few days", "feature": feature_name(rng.choice(FEATURES))}
         negatives.append(Cue(CATEGORY_THEME[category], "neg", facet, slots))
     rng.shuffle(negatives)
     positives: list[Cue] = []
     if agent.skill > 0.2:
         positives.append(Cue("agent_praise", "pos", slots={"agent": agent.name}))
     if handling.wait_minutes < 45:
-        positives.append(Cue("support_wait", "pos"))
+        positives.append(Cue("support_wait", "pos", "improved" if period.staffed_up(at) else None))
     if not handling.reopens and not handling.transfers:
         positives.append(Cue("support_resolution", "pos"))
     for cue in negatives[:2]:

@@ -2,7 +2,7 @@
 
 Each theme has banks: `neg` / `pos` (full sentences), `neg_<facet>` (what exactly went wrong, e.g. `neg_late`),
 `brief_neg` / `brief_pos` (a few words) and `wish` (a suggestion from a lukewarm customer). Placeholders
-({days}, {wait}, {agent}, {feature}, {transfers}, {reopens}, {setup}) are filled from what happened; a fragment whose
+({late}, {wait}, {agent}, {feature}, {transfers}, {reopens}, {setup}) are filled from what happened; a fragment whose
 placeholder has no value is never chosen. Every fragment of a theme mentions that theme in words
 (`THEME_PATTERNS`), which the tests check.
 """
@@ -142,15 +142,15 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "delivery": {
         "neg_late": lines_of("""
-            Our order arrived {days} days late and nobody told us.
+            Our order arrived {late} late and nobody told us.
             Delivery was late again, the second time this month.
-            Tracking said delivered but the box turned up {days} days later.
-            We ran out of coffee at the office because the delivery slipped by {days} days.
+            Tracking said delivered but the box turned up {late} later.
+            We ran out of coffee at the office because the delivery slipped by {late}.
             The delivery window keeps moving with no notice.
             Estimated delivery dates mean nothing at this point.
-            Next-day delivery turned into {days} extra days of waiting for the parcel.
-            Had to ring around because the order was {days} days late and the tracking never moved.
-            The delivery was promised for Monday and turned up {days} days later.
+            Next-day delivery turned into {late} of extra waiting for the parcel.
+            Had to ring around because the order was {late} late and the tracking never moved.
+            The delivery was promised for Monday and turned up {late} later.
             late delivery and no update on the tracking
         """),
         "neg_damaged": lines_of("""
@@ -215,11 +215,15 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
         "pos": lines_of("""
             Support answered within minutes.
             Got a reply really quickly, much faster than I expected.
-            Support response times have improved a lot lately.
             Quick response from the support team.
             Didn't have to wait at all, someone picked up straight away.
             The chat reply came in under five minutes.
             Support got back to me the same morning.
+        """),
+        "pos_improved": lines_of("""
+            Support response times have improved a lot lately.
+            Much quicker answers from support these days.
+            Whatever you changed in support, it shows - the replies are fast now.
         """),
         "brief_pos": lines_of("""
             quick response
@@ -395,7 +399,7 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
             Please tell {agent} they did a great job.
             {agent} was super helpful
             {agent} stayed on the chat until it was sorted, thank you.
-            Big thanks to {agent} who fixed our billing mix-up in minutes.
+            Big thanks to {agent} who sorted our problem out in minutes.
             {agent} was patient with all my questions.
             Special mention for {agent} - friendly, quick and actually knows the product.
         """),

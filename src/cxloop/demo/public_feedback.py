@@ -186,7 +186,7 @@ def _anonymous_review(rng: random.Random, n: int, period: DemoPeriod, agents: di
         Cue("product_quality", "pos", slots={"feature": "bulk ordering"}),
     ]
     negatives = [
-        Cue("delivery", "neg", "late", {"days": "three"}),
+        Cue("delivery", "neg", "late", {"late": "three days"}),
         Cue("support_wait", "neg", slots={"wait": "two days"}),
         Cue("pricing", "neg"),
         Cue("product_quality", "neg", slots={"feature": "approval workflow"}),

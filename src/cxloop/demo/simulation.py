@@ -143,7 +143,11 @@ class Simulator:
         invited = at + timedelta(minutes=rng.uniform(1, 30) if channel == "in_app" else rng.uniform(30, 300))
         cues = {
             "neg": [Cue("onboarding", "neg", slots={"setup": setup}), Cue("ease_of_use", "neg")],
-            "mixed": [Cue("onboarding", "pos"), Cue("onboarding", "wish")],
+            # A 4 leans unhappy, a 5 leans happy; both usually come with a suggestion.
+            "mixed": [
+                Cue("onboarding", "neg" if value <= 4 else "pos", slots={"setup": setup}),
+                Cue("onboarding", "wish"),
+            ],
             "pos": [Cue("onboarding", "pos"), Cue("ease_of_use", "pos")],
         }
         answer(

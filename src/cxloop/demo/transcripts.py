@@ -44,6 +44,7 @@ OPENERS: dict[str, tuple[str, ...]] = {
     """),
 }
 
+# REPLIES[category][i] answers OPENERS[category][i].
 REPLIES: dict[str, tuple[str, ...]] = {
     "how_to": lines_of("""
         Open the order, choose 'Make recurring' and pick the schedule - I've sent you a short guide too.
@@ -109,11 +110,12 @@ CLOSINGS = {
 
 def transcript(rng: random.Random, *, category: str, first: str, agent: str, happy: bool) -> str:
     """A short chat between the customer (`first`) and a Larkspur agent about a ticket of `category`."""
-    lines = [f"{first}: {rng.choice(OPENERS[category])}"]
+    exchange = rng.randrange(len(OPENERS[category]))
+    lines = [f"{first}: {OPENERS[category][exchange]}"]
     lines.append(f"{agent} (Larkspur): {rng.choice(HOLDING).format(first=first)}")
     if not happy and rng.random() < 0.6:
         lines.append(f"{first}: {rng.choice(('hello?', 'Are you still there?', 'Any update?'))}")
         lines.append(f"{agent} (Larkspur): Sorry, still here - just checking with the team.")
-    lines.append(f"{agent} (Larkspur): {rng.choice(REPLIES[category])}")
+    lines.append(f"{agent} (Larkspur): {REPLIES[category][exchange]}")
     lines.append(f"{first}: {rng.choice(CLOSINGS['happy' if happy else 'unhappy']).format(agent=agent)}")
     return "\n".join(lines)
