@@ -1,7 +1,175 @@
-"""`cxloop metrics {nps|csat|ces}`."""
+"""`cxloop metrics {nps|csat|ces}`: a metric with n, 95% interval and change, as a table or JSON; and `rebuild`."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from cxloop.analytics import service as analytics
+from cxloop.analytics.enums import MetricKind
+from cxloop.analytics.schemas import MetricGroup, MetricResult, MetricValue
+from cxloop.cli.context import console, database, fail, settings
+from cxloop.collection import rollups
+from cxloop.core.errors import InvalidInput
 
 app = typer.Typer(help="Print NPS, CSAT or CES with n and 95% intervals, grouped and filtered.", no_args_is_help=True)
+
+By = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        help="Group by, comma-separated: month,segment (day/week/month/quarter, "
+        "segment, stage, touchpoint, channel, survey, account).",
+    ),
+]
+Tz = Annotated[str, typer.Option(help="IANA zone for local days and the date range.")]
+Start = Annotated[str | None, typer.Option(help="First date in --tz (2026-01-01) or an ISO-8601 instant.")]
+End = Annotated[str | None, typer.Option(help="Last date in --tz, inclusive (or an instant).")]
+Key = Annotated[str | None, typer.Option()]
+Source = Annotated[str, typer.Option(help="responses, feedback (rated items; CSAT only) or all.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the full answer as JSON.")]
+
+
+def _run(
+    metric: MetricKind,
+    *,
+    by: str | None,
+    tz: str,
+    start: str | None,
+    end: str | None,
+    source: str,
+    as_json: bool,
+    filters: dict[str, str | None],
+) -> None:
+    _configure_zones()
+    try:
+        query = analytics.parse_query(
+            metric=metric.value, group_by=by, tz=tz, start=start, end=end, source=source, filters=filters
+        )
+        with database().unit_of_work() as session:
+            result = analytics.compute_metric(session, query=query)
+    except InvalidInput as exc:
+        details = "; ".join(f"{_option(e.field)}: {e.message}" for e in exc.errors)
+        raise fail(f"{exc.message} ({details})" if details else exc.message, code=2) from exc
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    console.print(_table(result))
+
+
+def _configure_zones() -> list[str]:
+    zones = settings().rollup_timezones
+    try:
+        rollups.configure(zones)
+    except ValueError as exc:
+        raise fail(f"CXLOOP_ROLLUP_TIMEZONES: {exc}") from exc
+    return zones
+
+
+def _option(field: str) -> str:
+    return {"group_by": "--by"}.get(field, f"--{field}")
+
+
+def _value(metric: MetricKind, value: float | None) -> str:
+    if value is None:
+        return "-"
+    if metric is MetricKind.nps:
+        return f"{value:+.1f}"
+    if metric is MetricKind.csat:
+        return f"{value:.1f}%"
+    return f"{value:.2f}"
+
+
+def _interval(metric: MetricKind, row: MetricValue) -> str:
+    if row.ci_low is None or row.ci_high is None:
+        return "-"
+    return f"{_value(metric, row.ci_low)} .. {_value(metric, row.ci_high)}"
+
+
+def _change(metric: MetricKind, group: MetricGroup) -> str:
+    if group.change is None:
+        return "-"
+    text = f"{group.change:+.1f}" if metric is not MetricKind.ces else f"{group.change:+.2f}"
+    if group.change_significant:
+        return f"[bold]{text} *[/]"
+    return text
+
+
+def _table(result: MetricResult) -> Table:
+    metric = result.metric
+    scope = ", ".join(f"{k}={v}" for k, v in result.filters.items()) or "all feedback"
+    table = Table(title=f"{metric.value.upper()} ({scope}; tz {result.tz}; from {result.path.value})")
+    keys = [key.value for key in result.group_by]
+    has_time = any(key.is_time for key in result.group_by)
+    for key in keys:
+        table.add_column(key)
+    table.add_column(metric.value.upper(), justify="right")
+    table.add_column("n", justify="right")
+    table.add_column("95% CI", justify="right")
+    if has_time:
+        table.add_column("change", justify="right")
+    for group in result.groups:
+        cells = [group.keys.get(key) or "(none)" for key in keys]
+        cells += [_value(metric, group.value), str(group.n), _interval(metric, group)]
+        if has_time:
+            cells.append(_change(metric, group))
+        table.add_row(*cells)
+    table.add_section()
+    total = result.total
+    cells = ["[bold]total[/]"] + [""] * (len(keys) - 1) if keys else []
+    cells += [f"[bold]{_value(metric, total.value)}[/]", str(total.n), _interval(metric, total)]
+    if has_time:
+        cells.append("")
+    table.add_row(*cells)
+    if has_time:
+        table.caption = "change: against the previous period of the same group; * significant at 5%"
+    return table
+
+
+def _command(metric: MetricKind) -> None:
+    def command(
+        by: By = None,
+        tz: Tz = "UTC",
+        start: Start = None,
+        end: End = None,
+        segment: Annotated[str | None, typer.Option(help="Segment key.")] = None,
+        stage: Annotated[str | None, typer.Option(help="Journey stage key.")] = None,
+        touchpoint: Annotated[str | None, typer.Option(help="Touchpoint key.")] = None,
+        channel: Annotated[str | None, typer.Option(help="Channel name.")] = None,
+        survey: Annotated[str | None, typer.Option(help="Survey key.")] = None,
+        account: Annotated[str | None, typer.Option(help="Account external id.")] = None,
+        source: Source = "all",
+        as_json: AsJson = False,
+    ) -> None:
+        filters = {
+            "segment": segment,
+            "stage": stage,
+            "touchpoint": touchpoint,
+            "channel": channel,
+            "survey": survey,
+            "account": account,
+        }
+        _run(metric, by=by, tz=tz, start=start, end=end, source=source, as_json=as_json, filters=filters)
+
+    descriptions = {
+        MetricKind.nps: "Net Promoter Score: % promoters (9-10) minus % detractors (0-6), -100..100.",
+        MetricKind.csat: "Customer satisfaction: % of 4-5 answers on 1-5 (survey CSAT and rated feedback).",
+        MetricKind.ces: "Customer effort: mean of 1-7 answers (higher is easier), with % of 5-7.",
+    }
+    command.__doc__ = descriptions[metric]
+    app.command(metric.value)(command)
+
+
+for _metric in MetricKind:
+    _command(_metric)
+
+
+@app.command("rebuild")
+def rebuild() -> None:
+    """Recount the score rollups from raw rows (after changing CXLOOP_ROLLUP_TIMEZONES, or to repair them)."""
+    zones = _configure_zones()
+    with database().unit_of_work() as session:
+        rollups.rebuild_rollups(session)
+    console.print(f"[green]rollups rebuilt[/] for {', '.join(zones) or 'no zone'}")

@@ -1,0 +1,77 @@
+"""`cxloop metrics ...` through typer's CliRunner against the test database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from cxloop.cli import context
+from cxloop.cli.main import app
+from cxloop.collection import rollups
+from cxloop.collection.models import ScoreRollup
+from cxloop.storage.database import Database
+from tests.factories.responses import Scored, add_customers, add_scored, add_segment, add_survey
+
+
+@pytest.fixture
+def cli(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    with db.unit_of_work() as session:
+        survey = add_survey(session)
+        first, second = add_customers(session, 2)
+        add_segment(session, "enterprise", [first])
+        january = [Scored(datetime(2026, 1, 10, tzinfo=UTC), survey, first, nps=s) for s in (0, 0, 0, 0, 3, 10)]
+        february = [Scored(datetime(2026, 2, 10, tzinfo=UTC), survey, first, nps=s) for s in (10, 10, 10, 9, 9, 5)]
+        other = [Scored(datetime(2026, 2, 12, tzinfo=UTC), survey, second, nps=5, csat=4)]
+        add_scored(session, january + february + other)
+    monkeypatch.setenv("CXLOOP_DATABASE_URL", db_url)
+    monkeypatch.setenv("CXLOOP_ROLLUP_TIMEZONES", '["UTC"]')
+    previous = rollups.rolled_up_timezones()
+    context.settings.cache_clear()
+    context.database.cache_clear()
+    yield CliRunner()
+    context.database().dispose()
+    context.settings.cache_clear()
+    context.database.cache_clear()
+    rollups.configure(previous)
+
+
+def test_table_by_month_and_segment_marks_significant_change(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["metrics", "nps", "--by", "month,segment"])
+    assert result.exit_code == 0, result.output
+    assert "NPS" in result.output and "from rollup" in result.output
+    lines = [line for line in result.output.splitlines() if "2026-" in line]
+    assert "2026-01" in lines[0] and "-66.7" in lines[0] and "enterprise" in lines[0]
+    # -66.7 -> +66.7 with n = 6 each: z = 133.3 / 43.0 = 3.1, significant at 5%
+    assert "2026-02" in lines[1] and "+66.7" in lines[1] and "+133.3 *" in lines[1]
+    assert "total" in result.output
+
+
+def test_json_output_matches_the_api_shape(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["metrics", "csat", "--json", "--start", "2026-02-01", "--end", "2026-02-28"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["metric"] == "csat" and body["total"]["n"] == 1 and body["total"]["value"] == 100.0
+    assert body["filters"] == {"start": "2026-02-01", "end": "2026-02-28"}
+
+
+def test_bad_options_exit_2_naming_the_option(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["metrics", "ces", "--by", "month,colour", "--segment", "nobody"])
+    assert result.exit_code == 2
+    assert "--by" in result.output and "colour" in result.output
+    unknown = cli.invoke(app, ["metrics", "nps", "--segment", "nobody"])
+    assert unknown.exit_code == 2 and "--segment" in unknown.output and "nobody" in unknown.output
+
+
+def test_rebuild_recounts_the_rollups(cli: CliRunner, db: Database) -> None:
+    with db.unit_of_work() as session:
+        before = session.query(ScoreRollup).count()
+        session.query(ScoreRollup).delete()
+    result = cli.invoke(app, ["metrics", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "rollups rebuilt" in result.output
+    with db.unit_of_work() as session:
+        assert session.query(ScoreRollup).count() == before > 0
