@@ -98,10 +98,10 @@ def bulk_upsert_customers(session: Session, *, items: Sequence[CustomerUpsert], 
     ]
     ids = {external_id: row[0] for external_id, row in existing.items()}
     if new_rows:
-        inserted = session.execute(
-            insert(_TABLE).returning(_TABLE.c.id, _TABLE.c.external_id, sort_by_parameter_order=True), new_rows
-        )
-        ids.update({row.external_id: row.id for row in inserted})
+        # A plain executemany, then one SELECT for the new ids: SQLite cannot return ids in parameter order from a
+        # multi-row INSERT, and SQLAlchemy would fall back to one statement per row.
+        session.execute(insert(_TABLE), new_rows)
+        ids.update(resolve_customer_ids(session, external_ids=[row["external_id"] for row in new_rows]))
     updated = _update_existing(session, changes, existing, now)
     result_ids = [ids[item.external_id] for item in items]
     membership.refresh_customers(session, customer_ids=set(result_ids))
