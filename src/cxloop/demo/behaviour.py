@@ -150,7 +150,7 @@ def relationship_nps(rng: random.Random, *, mood: float, fit: float, harshness: 
 
 def smb_monthly_churn(*, mood: float, fit: float, poor_onboarding: bool, starter: bool, unpaid: bool) -> float:
     """Chance an active SMB customer cancels in the coming month."""
-    hazard = 0.028 * math.exp(-0.55 * mood - 0.35 * fit)
+    hazard = 0.026 * math.exp(-0.8 * mood - 0.5 * fit)
     hazard *= 3.0 if poor_onboarding else 1.0
     hazard *= 1.35 if starter else 1.0
     hazard *= 2.0 if unpaid else 1.0

@@ -128,6 +128,7 @@ def ticket(
             "priority": "high" if rng.random() < 0.15 else "normal",
         },
     )
+    story.feel(at, -0.2, 45)  # needing help at all is a small disappointment, however well it is then handled
     solved = at + timedelta(hours=handling.resolution_hours)
     csat = model.support_csat(rng, handling, agent_skill=agent.skill, harshness=customer.traits.harshness)
     story.tickets.append(
