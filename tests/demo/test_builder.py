@@ -146,10 +146,10 @@ def _check_patterns(data: dict[str, list[dict[str, Any]]]) -> None:
 
 
 def test_the_same_seed_and_day_write_identical_data(db: Database, tmp_path: Path) -> None:
-    build_demo(db, seed=11, customers=60, today=ANCHOR)
+    build_demo(db, seed=11, customers=40, today=ANCHOR)
     other = _empty_sqlite(tmp_path / "other.db")
     try:
-        build_demo(other, seed=11, customers=60, today=ANCHOR)
+        build_demo(other, seed=11, customers=40, today=ANCHOR)
         assert export(other) == export(db)
     finally:
         other.dispose()
