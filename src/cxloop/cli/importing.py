@@ -1,7 +1,443 @@
-"""`cxloop import {customers|responses|feedback|events} FILE`."""
+"""`cxloop import {customers|responses|feedback|events} FILE` (docs/importing.md).
+
+Reads CSV or JSON Lines in batches, one transaction per batch, so a crash keeps the finished batches and a re-run
+stores nothing twice (responses by their `response_id`, feedback and events by their source id, customers by
+external id). Every bad row is reported with its physical line (the CSV header is line 1; a quoted field spanning
+lines counts each of its lines) and the good rows are kept. Exit codes: 0 all rows good, 1 some rows rejected,
+2 the file could not be read.
+"""
 
 from __future__ import annotations
 
+import csv
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import orjson
 import typer
+from pydantic import BaseModel, ValidationError
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.orm import Session
+
+from cxloop.cli.context import database, err_console
+from cxloop.collection import service as collection
+from cxloop.core.errors import CxloopError, FieldError, InvalidInput, RowError
+from cxloop.customers import service as customers
+from cxloop.customers.schemas import CustomerUpsert, EventCreate
 
 app = typer.Typer(help="Import customers, responses, feedback or events from CSV or JSON Lines.", no_args_is_help=True)
+
+csv.field_size_limit(16 * 1024 * 1024)  # cells may hold long comments and transcripts
+
+
+class FileFormat(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+class Unreadable(Exception):
+    """The file cannot be read as the format says (exit code 2)."""
+
+
+@dataclass
+class BatchResult:
+    created: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: list[RowError] = field(default_factory=list)
+
+
+@dataclass
+class Totals:
+    """What an import did, summed over its batches."""
+
+    created: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rows: int = 0
+
+
+# ---- reading files ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Source:
+    header: list[str] | None
+    batches: Iterator[list[tuple[int, Any]]]
+    position: Callable[[], int]
+
+
+def _open(path: Path, file_format: FileFormat, batch_size: int, stack: ExitStack) -> _Source:
+    try:
+        raw = stack.enter_context(path.open("rb"))
+    except OSError as exc:
+        raise Unreadable(f"cannot open {path}: {exc.strerror or exc}") from exc
+    lines = _decoded_lines(raw)
+    if file_format == FileFormat.jsonl:
+        return _Source(None, _jsonl_batches(lines, batch_size), raw.tell)
+    reader = csv.reader(lines, strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise Unreadable(f"line 1: {exc}") from exc
+    if not header:
+        raise Unreadable("the file is empty: a CSV import needs a header row")
+    return _Source([h.strip() for h in header], _csv_batches(reader, batch_size), raw.tell)
+
+
+def _decoded_lines(raw: IO[bytes]) -> Iterator[str]:
+    """The file's lines as text, line endings kept (as csv wants); a byte that is not UTF-8 names its line."""
+    for number, line in enumerate(raw, start=1):
+        try:
+            text = line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise Unreadable(
+                f"line {number}: the file is not UTF-8 text ({exc.reason} at byte {exc.start + 1})"
+            ) from exc
+        yield text
+
+
+def _csv_batches(reader: Any, batch_size: int) -> Iterator[list[tuple[int, Any]]]:
+    batch: list[tuple[int, Any]] = []
+    while True:
+        start = reader.line_num + 1  # the physical line the record starts on; a quoted field may span lines
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise Unreadable(f"line {start}: {exc}") from exc
+        if not cells or cells == [""]:
+            continue  # a blank line
+        batch.append((start, cells))
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _jsonl_batches(lines: Iterator[str], batch_size: int) -> Iterator[list[tuple[int, Any]]]:
+    batch: list[tuple[int, Any]] = []
+    for line, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            value = _Bad([FieldError("line", f"not valid JSON ({exc})")])
+        if not isinstance(value, dict | _Bad):
+            value = _Bad([FieldError("line", "must be a JSON object")])
+        batch.append((line, value))
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@dataclass
+class _Bad:
+    """A line the reader could not turn into a value."""
+
+    errors: list[FieldError]
+
+
+def _problems(rows: Sequence[tuple[int, Any]]) -> tuple[list[tuple[int, Any]], list[RowError]]:
+    """Split the lines the reader already found bad from the rest."""
+    good: list[tuple[int, Any]] = []
+    bad: list[RowError] = []
+    for line, value in rows:
+        if isinstance(value, _Bad):
+            bad.append(RowError(line, value.errors))
+        else:
+            good.append((line, value))
+    return good, bad
+
+
+# ---- what each kind of file becomes ----------------------------------------------------------------------------
+
+_CUSTOMER_COLUMNS = {name: name for name in CustomerUpsert.model_fields if name != "attributes"} | {
+    "customer_id": "external_id"
+}
+_EVENT_COLUMNS = {
+    "customer_id": "customer_external_id",
+    "anonymous_id": "anonymous_id",
+    "name": "name",
+    "occurred_at": "occurred_at",
+    "event_id": "external_id",
+    "source": "source",
+}
+_EVENT_SOURCE = "import"  # events without a `source` column: the (source, event_id) dedupe key stays stable
+
+
+def _check_columns(header: Sequence[str], known: dict[str, str], prefix: str, required: str) -> None:
+    names = [h for h in header if not h.startswith("_")]
+    unknown = [h for h in names if h not in known and not h.startswith(prefix)]
+    if unknown:
+        raise InvalidInput(f"unknown column(s): {', '.join(unknown)}; expected {', '.join(known)} or {prefix}<name>")
+    if not any(known.get(h) == required for h in names):
+        raise InvalidInput(f"missing column: {required}")
+
+
+def _records(
+    rows: Sequence[tuple[int, Any]], header: Sequence[str] | None, known: dict[str, str], prefix: str, nested: str
+) -> list[tuple[int, Any]]:
+    """CSV cells as dicts of model fields (`<prefix>x` cells under `nested`); empty cells are not sent."""
+    if header is None:
+        return list(rows)
+    records = []
+    for line, cells in rows:
+        record: dict[str, Any] = {}
+        for name, cell in zip(header, cells, strict=False):
+            if cell == "" or name.startswith("_"):
+                continue
+            if name.startswith(prefix):
+                record.setdefault(nested, {})[name[len(prefix) :]] = cell
+            else:
+                record[known[name]] = cell
+        records.append((line, record))
+    return records
+
+
+_LOC = re.compile(r"^(\w+)\.(.+)$")
+
+
+def _validate(
+    model: type[BaseModel], rows: Sequence[tuple[int, Any]], columns: dict[str, str], nested: tuple[str, str]
+) -> tuple[list[tuple[int, Any]], list[RowError]]:
+    """Each record as a model, or its problems named like the file's columns (attr.plan, prop.sku, event_id)."""
+    back: dict[str, str] = {}
+    for column, field_name in columns.items():
+        back.setdefault(field_name, column)
+    good: list[tuple[int, Any]] = []
+    bad: list[RowError] = []
+    for line, record in rows:
+        try:
+            good.append((line, model.model_validate(record)))
+        except ValidationError as exc:
+            errors = []
+            for e in exc.errors():
+                loc = ".".join(str(p) for p in e["loc"]) or "row"
+                match = _LOC.match(loc)
+                loc = nested[1] + match.group(2) if match and match.group(1) == nested[0] else back.get(loc, loc)
+                errors.append(FieldError(loc, e["msg"]))
+            bad.append(RowError(line, errors))
+    return good, bad
+
+
+def _customers(session: Session, rows: list[tuple[int, Any]], header: list[str] | None) -> BatchResult:
+    rows, rejected = _problems(rows)
+    records = _records(rows, header, _CUSTOMER_COLUMNS, "attr.", "attributes")
+    good, bad = _validate(CustomerUpsert, records, _CUSTOMER_COLUMNS, ("attributes", "attr."))
+    rejected += bad
+    while good:
+        try:
+            with session.begin_nested():
+                result = customers.bulk_upsert_customers(session, items=[item for _, item in good])
+        except InvalidInput as exc:
+            # Unknown accounts or stages: drop the rows named and store the rest.
+            named: dict[int, list[FieldError]] = {}
+            for e in exc.errors:
+                index, _, name = e.field.removeprefix("items.").partition(".")
+                named.setdefault(int(index), []).append(FieldError(name, e.message))
+            if not named:
+                raise
+            rejected += [RowError(good[i][0], errs) for i, errs in named.items()]
+            good = [row for i, row in enumerate(good) if i not in named]
+            continue
+        return BatchResult(created=result.created, updated=result.updated, rejected=sorted(rejected, key=_line))
+    return BatchResult(rejected=sorted(rejected, key=_line))
+
+
+def _events(session: Session, rows: list[tuple[int, Any]], header: list[str] | None) -> BatchResult:
+    rows, rejected = _problems(rows)
+    records = _records(rows, header, _EVENT_COLUMNS, "prop.", "properties")
+    if header is not None:
+        for _, record in records:
+            record.setdefault("source", _EVENT_SOURCE)
+    good, bad = _validate(EventCreate, records, _EVENT_COLUMNS, ("properties", "prop."))
+    result = customers.record_events(session, items=[item for _, item in good]) if good else None
+    return BatchResult(
+        created=result.created if result else 0,
+        duplicates=result.duplicates if result else 0,
+        rejected=sorted(rejected + bad, key=_line),
+    )
+
+
+def _responses(session: Session, rows: list[tuple[int, Any]], header: list[str] | None) -> BatchResult:
+    rows, rejected = _problems(rows)
+    done = collection.import_responses(session, rows=rows, file_format="csv" if header else "jsonl", header=header)
+    return BatchResult(done.created, 0, done.duplicates, sorted(rejected + done.rejected, key=_line))
+
+
+def _feedback(session: Session, rows: list[tuple[int, Any]], header: list[str] | None) -> BatchResult:
+    rows, rejected = _problems(rows)
+    done = collection.import_feedback(session, rows=rows, file_format="csv" if header else "jsonl", header=header)
+    return BatchResult(done.created, 0, done.duplicates, sorted(rejected + done.rejected, key=_line))
+
+
+def _line(error: RowError) -> int:
+    return error.line
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    help: str
+    run: Callable[[Session, list[tuple[int, Any]], list[str] | None], BatchResult]
+    check_header: Callable[[Sequence[str]], None]
+    updates: bool = False
+
+
+KINDS = (
+    Kind(
+        "customers",
+        "Create or update customers by external_id (CSV: CustomerUpsert fields, attr.<name> for attributes).",
+        _customers,
+        lambda header: _check_columns(header, _CUSTOMER_COLUMNS, "attr.", "external_id"),
+        updates=True,
+    ),
+    Kind(
+        "responses",
+        "Import survey responses (CSV: survey, customer_id, ..., answer.<question id>; JSONL: ResponseCreate).",
+        _responses,
+        collection.check_response_header,
+    ),
+    Kind(
+        "feedback",
+        "Import feedback items: reviews, posts, transcripts (deduplicated on source + external_id).",
+        _feedback,
+        collection.check_feedback_header,
+    ),
+    Kind(
+        "events",
+        "Import behavioural events (CSV: customer_id, name, occurred_at, event_id, prop.<name>).",
+        _events,
+        lambda header: _check_columns(header, _EVENT_COLUMNS, "prop.", "name"),
+    ),
+)
+
+
+# ---- the command -----------------------------------------------------------------------------------------------
+
+
+def _reason(error: RowError) -> str:
+    return "; ".join(f"{e.field}: {e.message}" for e in error.errors)
+
+
+class _ErrorFile:
+    """Rejected rows as CSV: the row as read (CSV) or its JSON (JSONL), then `_line` and `_reason`.
+
+    Columns starting with '_' are ignored on import, so a fixed error file can be imported as it is.
+    """
+
+    def __init__(self, path: Path, header: list[str] | None, stack: ExitStack) -> None:
+        handle = stack.enter_context(path.open("w", newline="", encoding="utf-8"))
+        self.writer = csv.writer(handle)
+        self.header = header
+        self.writer.writerow([*(header or ["_record"]), "_line", "_reason"])
+
+    def write(self, rows: dict[int, Any], rejected: Sequence[RowError]) -> None:
+        """Append the rejected rows of one batch (`rows`: line -> the row as read)."""
+        for error in rejected:
+            value = rows.get(error.line, [])
+            if self.header is not None:
+                cells = [*value, *[""] * (len(self.header) - len(value))][: len(self.header)]
+            else:
+                cells = ["" if isinstance(value, _Bad) else orjson.dumps(value).decode()]
+            self.writer.writerow([*cells, error.line, _reason(error)])
+
+
+def _guess_format(path: Path) -> FileFormat:
+    suffix = path.suffix.lower()
+    if suffix in {".jsonl", ".ndjson"}:
+        return FileFormat.jsonl
+    if suffix in {".csv", ".txt", ".tsv"}:
+        return FileFormat.csv
+    raise Unreadable(f"cannot tell the format of '{path.name}' from its extension; pass --format csv or jsonl")
+
+
+def run_import(
+    kind: Kind, path: Path, file_format: FileFormat | None, batch_size: int, errors_path: Path | None
+) -> Totals:
+    """Import one file batch by batch, printing every rejected row. Raises Unreadable or InvalidInput (header)."""
+    fmt = file_format or _guess_format(path)
+    totals = Totals()
+    db = database()
+    with ExitStack() as stack:
+        source = _open(path, fmt, batch_size, stack)
+        if source.header is not None:
+            kind.check_header(source.header)
+        error_file = _ErrorFile(errors_path, source.header, stack) if errors_path else None
+        size = max(path.stat().st_size, 1)
+        progress = stack.enter_context(
+            Progress(
+                TextColumn("[bold]import {task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TextColumn("{task.fields[rows]:,} rows"),
+                TimeElapsedColumn(),
+                console=err_console,
+            )
+        )
+        task = progress.add_task(kind.name, total=size, rows=0)
+        for batch in source.batches:
+            with db.unit_of_work() as session:
+                result = kind.run(session, batch, source.header)
+            totals.rows += len(batch)
+            totals.created += result.created
+            totals.updated += result.updated
+            totals.duplicates += result.duplicates
+            totals.rejected += len(result.rejected)
+            for error in result.rejected:
+                progress.console.print(
+                    f"line {error.line}: {_reason(error)}", markup=False, highlight=False, soft_wrap=True
+                )
+            if error_file is not None and result.rejected:
+                error_file.write(dict(batch), result.rejected)
+            progress.update(task, completed=min(source.position(), size), rows=totals.rows)
+        progress.update(task, completed=size)
+    return totals
+
+
+def _command(kind: Kind) -> Callable[..., None]:
+    def command(
+        file: Annotated[Path, typer.Argument(help="The CSV or JSON Lines file to import.")],
+        file_format: Annotated[
+            FileFormat | None, typer.Option("--format", help="csv or jsonl (default: from the file extension).")
+        ] = None,
+        batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Rows per transaction.")] = 5000,
+        errors: Annotated[
+            Path | None, typer.Option("--errors", help="Write the rejected rows to this CSV, with a _reason column.")
+        ] = None,
+    ) -> None:
+        try:
+            totals = run_import(kind, file, file_format, batch_size, errors)
+        except Unreadable as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from exc
+        except CxloopError as exc:
+            err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+            raise typer.Exit(2) from exc
+        parts = [f"imported {totals.created:,}"]
+        if kind.updates:
+            parts.append(f"updated {totals.updated:,}")
+        parts += [f"duplicates {totals.duplicates:,}", f"rejected {totals.rejected:,}"]
+        colour = "green" if totals.rejected == 0 else "yellow"
+        err_console.print(f"[{colour}]{kind.name}: {', '.join(parts)}[/] ({totals.rows:,} rows read)")
+        if totals.rejected:
+            raise typer.Exit(1)
+
+    command.__doc__ = kind.help
+    return command
+
+
+for _kind in KINDS:
+    app.command(_kind.name)(_command(_kind))

@@ -10,7 +10,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from cxloop.collection.models import FeedbackItem, Response
@@ -285,3 +285,27 @@ def survey_question_ids(session: Session, *, survey_ids: Iterable[int] | None = 
         for question in definition.get("questions") or []:
             seen.setdefault(question["id"], None)
     return list(seen)
+
+
+def count_rows(session: Session, what: str, *, since: datetime | None, until: datetime | None) -> int:
+    """How many responses / feedback items / customers an export of [since, until) will write."""
+    column = {
+        "responses": Response.submitted_at,
+        "feedback": FeedbackItem.posted_at,
+        "customers": Customer.updated_at,
+    }[what]
+    query = select(func.count()).select_from(column.class_)
+    if since is not None:
+        query = query.where(column >= since)
+    if until is not None:
+        query = query.where(column < until)
+    return session.scalar(query) or 0
+
+
+def customer_attribute_names(session: Session) -> list[str]:
+    """Every attribute name any customer has, sorted (the `attr.<name>` columns of a customers export)."""
+    if session.get_bind().dialect.name == "postgresql":
+        sql = "SELECT DISTINCT jsonb_object_keys(attributes) FROM customers"
+    else:
+        sql = "SELECT DISTINCT j.key FROM customers, json_each(customers.attributes) AS j"
+    return sorted(str(name) for name in session.scalars(text(sql)))

@@ -114,6 +114,8 @@ class ResponseInput:
     metadata: dict[str, Any] = field(default_factory=dict)
     is_partial: bool = False
     idempotency_key: str | None = None
+    # Cells that could not be parsed; the row is rejected, after its answers are checked too (to report it all).
+    problems: list[FieldError] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -218,7 +220,8 @@ def _index(
     header: Sequence[str], known: Sequence[str], prefixes: Sequence[str], required: Sequence[str]
 ) -> dict[str, int]:
     names = [h.strip() for h in header]
-    unknown = [n for n in names if n not in known and not n.startswith(tuple(prefixes))]
+    # Columns starting with '_' are ignored: error files add `_line` and `_reason` and can be imported again.
+    unknown = [n for n in names if n not in known and not n.startswith(("_", *prefixes))]
     if unknown:
         raise HeaderError(
             f"unknown column(s): {', '.join(unknown)}; expected {', '.join(known)} "
@@ -275,7 +278,8 @@ class ResponseReader:
         self.answers = [(i, name[len(ANSWER_PREFIX) :]) for name, i in at.items() if name.startswith(ANSWER_PREFIX)]
 
     def parse(self, cells: Sequence[str]) -> ResponseInput | list[FieldError]:
-        """One row as a ResponseInput, or the problems with its cells (field = column name)."""
+        """One row as a ResponseInput (with `problems` for bad cells, field = column name); without a survey key,
+        just the problems."""
         row = _Cells(cells)
         survey = row.text(self.survey, "survey", 64)
         if survey is None:
@@ -299,8 +303,9 @@ class ResponseReader:
             metadata=row.json_object(self.metadata, "metadata"),
             is_partial=row.flag(self.partial, "is_partial") if self.partial is not None else False,
             idempotency_key=row.text(self.key, "response_id"),
+            problems=row.errors,
         )
-        return row.errors or item
+        return item if survey is not None else row.errors
 
 
 FEEDBACK_COLUMNS = (

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cxloop.collection import inserts, queries, rollups
-from cxloop.collection.records import ResponseLike
+from cxloop.collection.records import ResponseInput, ResponseLike
 from cxloop.collection.schemas import MAX_METADATA_BYTES
 from cxloop.core.clock import ensure_utc, utcnow
 from cxloop.core.errors import FieldError
@@ -115,6 +115,9 @@ def ingest_responses(
         found = versions.get((item.survey, item.version))
         exists = found is not None or (item.survey, None) in versions
         problems = _check(item, found, exists, touchpoints, now, from_text, codec, key)
+        unparsed = item.problems if isinstance(item, ResponseInput) else None
+        if unparsed:
+            problems = unparsed + (problems if isinstance(problems, list) else [])
         if isinstance(problems, list):
             errors[i] = problems
             if found is None and len(problems) == 1 and problems[0].field == "survey":

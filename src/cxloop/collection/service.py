@@ -222,6 +222,11 @@ def iter_responses(
         yield [_response_read(r) for r in batch]
 
 
+def count_responses(session: Session, *, since: datetime | None = None, until: datetime | None = None) -> int:
+    """How many responses were submitted in [since, until)."""
+    return queries.count_rows(session, "responses", since=since, until=until)
+
+
 def answer_columns(session: Session) -> list[str]:
     """Every question id of every survey version: the `answer.<id>` columns of a full responses export."""
     return queries.survey_question_ids(session)
@@ -344,6 +349,21 @@ def iter_feedback(
     """Every feedback item posted in [since, until), in batches, oldest id first (for exports)."""
     for batch in queries.iter_feedback_rows(session, since=since, until=until, batch_size=batch_size):
         yield [_feedback_read(r) for r in batch]
+
+
+def count_feedback(session: Session, *, since: datetime | None = None, until: datetime | None = None) -> int:
+    """How many feedback items were posted in [since, until)."""
+    return queries.count_rows(session, "feedback", since=since, until=until)
+
+
+def count_customers(session: Session, *, since: datetime | None = None, until: datetime | None = None) -> int:
+    """How many customers were updated in [since, until)."""
+    return queries.count_rows(session, "customers", since=since, until=until)
+
+
+def customer_attribute_names(session: Session) -> list[str]:
+    """Every customer attribute name in use (the `attr.<name>` columns of a customers export)."""
+    return queries.customer_attribute_names(session)
 
 
 def iter_customers(
