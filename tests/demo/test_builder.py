@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from cxloop.analytics import service as analytics
 from cxloop.analytics.enums import GroupKey, MetricKind
 from cxloop.analytics.schemas import MetricQuery
 from cxloop.collection import service as collection
+from cxloop.core.clock import utcnow
 from cxloop.core.errors import InvalidInput
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import AccountRead
@@ -157,8 +158,8 @@ def test_the_same_seed_and_day_write_identical_data(db: Database, tmp_path: Path
 
 def test_the_build_is_one_transaction_and_refuses_silly_sizes(db: Database) -> None:
     with pytest.raises(InvalidInput) as caught:
-        build_demo(db, customers=3, months=0, today=ANCHOR)
-    assert {e.field for e in caught.value.errors} == {"customers", "months"}
+        build_demo(db, customers=3, months=0, today=utcnow().date() + timedelta(days=2))
+    assert {e.field for e in caught.value.errors} == {"customers", "months", "today"}
     with db.unit_of_work() as session:
         assert not has_customers(session)
         build_demo(session, seed=1, customers=30, today=ANCHOR)

@@ -126,10 +126,14 @@ def build_demo(
         problems.append(FieldError("customers", "must be between 10 and 200000"))
     if not 1 <= months <= 36:
         problems.append(FieldError("months", "must be between 1 and 36"))
+    anchor = today or utcnow().date()
+    if anchor > utcnow().date():
+        problems.append(
+            FieldError("today", "must not be after the current date (feedback cannot come from the future)")
+        )
     if problems:
         raise InvalidInput("cannot build the demo with these settings", errors=problems)
     started = time.perf_counter()
-    anchor = today or utcnow().date()
     period = DemoPeriod.ending(anchor, months)
     report = progress or (lambda _phase, _done, _total: None)
     report("simulate", 0, 1)
