@@ -12,10 +12,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Select, cast, func, null, select, union_all
+from sqlalchemy import BigInteger, Integer, Select, case, cast, func, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
+from cxloop.analytics import buckets
+from cxloop.analytics.enums import GroupKey
 from cxloop.collection import local_days, rollups
 from cxloop.collection.models import FeedbackItem, Response, ScoreRollup
 from cxloop.core.clock import utcnow
@@ -119,6 +121,31 @@ def labels(session: Session, *, dim: str, ids: Iterable[int]) -> dict[int, tuple
 # ---- rollup path ---------------------------------------------------------------------------------------------
 
 
+def _bucket_expression(day: Any, key: GroupKey, first_day: int, last_day: int) -> ColumnElement[Any]:
+    """SQL mapping a local day number to the first day of its bucket: a binary search over the bucket starts."""
+    if key is GroupKey.day:
+        return day  # type: ignore[no-any-return]
+    starts: list[int] = []
+    start = buckets.bucket_start(first_day, key)
+    while start <= last_day:
+        starts.append(start)
+        start = buckets.bucket_end(start, key) + 1
+
+    def search(part: list[int]) -> ColumnElement[Any]:
+        if len(part) == 1:
+            return literal_column(str(part[0]), Integer)
+        middle = len(part) // 2
+        return case(
+            (day >= literal_column(str(part[middle]), Integer), search(part[middle:])), else_=search(part[:middle])
+        )
+
+    return search(starts)
+
+
+def _is_constant(column: Any) -> bool:
+    return isinstance(getattr(column, "element", None), ColumnClause) and column.element.is_literal
+
+
 def rollup_counts(
     session: Session,
     *,
@@ -127,35 +154,43 @@ def rollup_counts(
     dim: str,
     dim_value: str | None,
     by_dim: bool,
-    by_day: bool,
+    bucket: GroupKey | None,
     first_day: int | None,
     last_day: int | None,
 ) -> list[Count]:
-    """Sum rollup rows of one dimension; dimension values come back as stored ('' = none -> None)."""
+    """Sum rollup rows of one dimension, folded into time buckets in SQL so only a few rows come back.
+
+    Dimension values come back as stored ('' = none -> None); the "day" of a row is its bucket's first day.
+    """
     if not metrics:
         return []
+    where = [ScoreRollup.tz == tz, ScoreRollup.metric.in_(metrics), ScoreRollup.dim == dim]
+    if dim_value is not None:
+        where.append(ScoreRollup.dim_value == dim_value)
+    if first_day is not None:
+        where.append(ScoreRollup.day >= first_day)
+    if last_day is not None:
+        where.append(ScoreRollup.day <= last_day)
     columns: list[Any] = []
     if by_dim:
         columns.append(ScoreRollup.dim_value)
-    if by_day:
-        columns.append(ScoreRollup.day)
-    query = (
-        select(*columns, ScoreRollup.score, func.sum(ScoreRollup.n))
-        .where(ScoreRollup.tz == tz, ScoreRollup.metric.in_(metrics), ScoreRollup.dim == dim)
-        .group_by(*columns, ScoreRollup.score)
-    )
-    if dim_value is not None:
-        query = query.where(ScoreRollup.dim_value == dim_value)
-    if first_day is not None:
-        query = query.where(ScoreRollup.day >= first_day)
-    if last_day is not None:
-        query = query.where(ScoreRollup.day <= last_day)
+    if bucket is not None:
+        low, high = first_day, last_day
+        if low is None or high is None:
+            found = session.execute(select(func.min(ScoreRollup.day), func.max(ScoreRollup.day)).where(*where)).one()
+            if found[0] is None:
+                return []
+            low, high = (found[0] if low is None else low), (found[1] if high is None else high)
+        columns.append(_bucket_expression(ScoreRollup.day, bucket, low, high).label("bucket"))
+    query = select(*columns, ScoreRollup.score, func.sum(ScoreRollup.n)).where(*where)
+    # A range inside one bucket makes the bucket a constant, which GROUP BY would read as a column position.
+    grouped = [c for c in columns if not (c is not ScoreRollup.dim_value and _is_constant(c))]
+    query = query.group_by(*grouped, ScoreRollup.score)
     counts: list[Count] = []
     for row in session.execute(query):
-        values = tuple(row)
-        dims = ((values[0] or None),) if by_dim else ()
-        day = values[len(dims)] if by_day else None
-        counts.append((dims, day, int(values[-2]), int(values[-1])))
+        dims = ((row[0] or None),) if by_dim else ()
+        day = row[len(dims)] if bucket is not None else None
+        counts.append((dims, day, int(row[-2]), int(row[-1])))
     return counts
 
 

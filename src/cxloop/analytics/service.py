@@ -119,7 +119,7 @@ def compute_metric(session: Session, *, query: MetricQuery) -> MetricResult:
         start_at=start_at,
         end_at=end_at,
     )
-    hists = _fold(_count(session, spec, use_rollups), time_key)
+    hists = _fold(_count(session, spec, use_rollups, time_key), time_key)
     previous: Histograms = {}
     if time_key is not None and (first_day is not None or start_at is not None):
         # The first period's change compares with the period before the range, so count that one too.
@@ -128,13 +128,13 @@ def compute_metric(session: Session, *, query: MetricQuery) -> MetricResult:
         before = replace(
             spec, first_day=buckets.previous_start(first, time_key), last_day=first - 1, start_at=None, end_at=None
         )
-        previous = _fold(_count(session, before, use_rollups), time_key)
+        previous = _fold(_count(session, before, use_rollups, time_key), time_key)
 
     if "segment" in dims or (not dims and time_key is None):
         # Segments overlap and leave non-members out, so the total is counted on its own.
         total_spec = replace(spec, dims=(), by_day=False)
         total_hist: Counter[int] = Counter()
-        for hist in _fold(_count(session, total_spec, use_rollups), None).values():
+        for hist in _fold(_count(session, total_spec, use_rollups, None), None).values():
             total_hist.update(hist)
     else:
         total_hist = Counter()
@@ -232,7 +232,7 @@ def _rollup_metrics(metric: str, source: str) -> list[str]:
     return {"responses": ["csat"], "feedback": ["rating"], "all": ["csat", "rating"]}[source]
 
 
-def _count(session: Session, spec: CountSpec, use_rollups: bool) -> list[Count]:
+def _count(session: Session, spec: CountSpec, use_rollups: bool, bucket: GroupKey | None) -> list[Count]:
     if not use_rollups:
         return queries.raw_counts(session, spec=spec)
     f = spec.filters
@@ -252,7 +252,7 @@ def _count(session: Session, spec: CountSpec, use_rollups: bool) -> list[Count]:
         dim=dim,
         dim_value=None if dim_value is None else str(dim_value),
         by_dim=bool(spec.dims),
-        by_day=spec.by_day,
+        bucket=bucket,
         first_day=spec.first_day,
         last_day=spec.last_day,
     )
@@ -261,10 +261,18 @@ def _count(session: Session, spec: CountSpec, use_rollups: bool) -> list[Count]:
 def _fold(counts: list[Count], time_key: GroupKey | None) -> Histograms:
     """Histograms per group: (bucket start or None, *dimension values as text) -> score -> n."""
     hists: Histograms = {}
+    starts: dict[int, int] = {}  # day -> bucket start, computed once per distinct day
     for dims, day, score, n in counts:
-        bucket = buckets.bucket_start(day, time_key) if time_key is not None and day is not None else None
+        bucket = None
+        if time_key is not None and day is not None:
+            bucket = starts.get(day)
+            if bucket is None:
+                bucket = starts[day] = buckets.bucket_start(day, time_key)
         key = (bucket, *(None if value is None or value == "" else str(value) for value in dims))
-        hists.setdefault(key, Counter())[score] += n
+        hist = hists.get(key)
+        if hist is None:
+            hist = hists[key] = Counter()
+        hist[score] += n
     return hists
 
 

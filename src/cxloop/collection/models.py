@@ -81,10 +81,13 @@ class ScoreRollup(Base):
 
     One row per (timezone, metric, dimension, dimension value, local day, score). `dim` is one of all, segment,
     stage, touchpoint, channel, survey; `dim_value` is the id or name as text, '' when the feedback has none.
-    `day` counts days since 1970-01-01 in `tz`. Responses and rated feedback items are both counted.
+    `day` counts days since 1970-01-01 in `tz`. `metric` is nps, csat, ces (from responses) or rating (a feedback
+    item's 1-5 rating, which analytics count as CSAT). Kept by collection/rollups.py.
     """
 
     __tablename__ = "score_rollups"
+    # On SQLite the rows live in the primary-key B-tree itself: a metric query is one range scan with no row lookups.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     tz: Mapped[str] = mapped_column(String(64), primary_key=True)
     metric: Mapped[str] = mapped_column(String(8), primary_key=True)

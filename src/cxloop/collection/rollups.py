@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, String, bindparam, cast, delete, func, literal, null, select, text
+from sqlalchemy import BigInteger, Select, String, bindparam, cast, delete, func, literal, null, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -306,13 +306,51 @@ def _count_into_rollups(
         session.execute(stmt)
 
 
+def _recount_metric(session: Session, *, tz_name: str, metric: str, bounds: tuple[datetime, datetime]) -> None:
+    """All non-segment dimensions of one metric from a single scan: count per (day, every dimension, score) once,
+    then sum that small table per dimension (SQLite has no GROUPING SETS)."""
+    dialect = session.get_bind().dialect.name
+    rows = _scored_rows(dialect, metric, None)
+    day = local_days.day_expression(
+        seconds=rows.c.seconds,
+        instant=rows.c.instant,
+        dialect=dialect,
+        tz=local_days.zone(tz_name),
+        start=bounds[0],
+        end=bounds[1],
+    ).label("day")
+    keys = [rows.c.survey_id, rows.c.channel, rows.c.touchpoint_id, rows.c.stage_id, rows.c.score]
+    daily = select(day, *keys, func.count().label("n")).group_by(day, *keys).cte(f"daily_{metric}")
+    if dialect == "sqlite":
+        daily = daily.prefix_with("MATERIALIZED")
+    parts = []
+    for dim in DIMENSIONS:
+        if dim == "segment":
+            continue
+        value = literal("") if dim == "all" else _dim_value(dim, daily)
+        grouped = [daily.c.day, daily.c.score] if dim == "all" else [value, daily.c.day, daily.c.score]
+        parts.append(
+            select(
+                literal(tz_name).label("tz"),
+                literal(metric).label("metric"),
+                literal(dim).label("dim"),
+                value.label("dim_value"),
+                daily.c.day,
+                daily.c.score,
+                func.sum(daily.c.n).label("n"),
+            ).group_by(*grouped)
+        )
+    session.execute(_insert(session).from_select([*_KEY, "n"], union_all(*parts)))
+
+
 def rebuild_rollups(session: Session) -> None:
     """Recount every rollup row from the raw responses and feedback items, in SQL, in the caller's transaction."""
     session.execute(delete(ScoreRollup))
     bounds = _offset_range(session)
     for tz_name in _timezones:
         for metric in (*_RESPONSE_METRICS, "rating"):
-            _count_into_rollups(session, tz_name=tz_name, metric=metric, dims=DIMENSIONS, bounds=bounds)
+            _recount_metric(session, tz_name=tz_name, metric=metric, bounds=bounds)
+            _count_into_rollups(session, tz_name=tz_name, metric=metric, dims=("segment",), bounds=bounds)
     session.flush()
 
 
