@@ -27,8 +27,10 @@ class Recorder:
 
 
 @pytest.fixture
-def recorder() -> Iterator[Recorder]:
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
+    """A fresh registry holding only the recorder, so the test sees exactly the changes it causes even when the
+    app's registry is already wired (and frozen)."""
+    monkeypatch.setattr(membership, "registry", membership.ListenerRegistry())
     heard = Recorder()
     membership.register_listener(heard)
     yield heard
-    membership.registry.unregister(heard)

@@ -77,6 +77,9 @@ class ListenerRegistry:
     def __len__(self) -> int:
         return len(self._listeners)
 
+    def __contains__(self, fn: object) -> bool:
+        return fn in self._listeners
+
     def notify(self, session: Session, *, segment_id: int, added: Sequence[int], removed: Sequence[int]) -> None:
         for listener in tuple(self._listeners):
             listener(session, segment_id=segment_id, added=added, removed=removed)
