@@ -15,7 +15,7 @@ from cxloop.analytics.enums import GroupKey, MetricKind
 from cxloop.analytics.schemas import MetricQuery
 from cxloop.collection import service as collection
 from cxloop.core.clock import utcnow
-from cxloop.core.errors import InvalidInput
+from cxloop.core.errors import Conflict, InvalidInput
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import AccountRead
 from cxloop.demo.builder import SEGMENTS, build_demo, has_customers
@@ -156,7 +156,7 @@ def test_the_same_seed_and_day_write_identical_data(db: Database, tmp_path: Path
         other.dispose()
 
 
-def test_the_build_is_one_transaction_and_refuses_silly_sizes(db: Database) -> None:
+def test_the_build_refuses_silly_settings_and_a_database_with_customers(db: Database) -> None:
     with pytest.raises(InvalidInput) as caught:
         build_demo(db, customers=3, months=0, today=utcnow().date() + timedelta(days=2))
     assert {e.field for e in caught.value.errors} == {"customers", "months", "today"}
@@ -164,6 +164,11 @@ def test_the_build_is_one_transaction_and_refuses_silly_sizes(db: Database) -> N
         assert not has_customers(session)
         build_demo(session, seed=1, customers=30, today=ANCHOR)
         assert has_customers(session)
+    with pytest.raises(Conflict) as refused:
+        build_demo(db, seed=2, customers=30, today=ANCHOR)
+    assert refused.value.errors[0].field == "database"
+    with db.unit_of_work() as session:
+        assert customers.list_customers(session, limit=1).total == 30
 
 
 def _empty_sqlite(path: Path) -> Database:

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from cxloop.cli import context
 from cxloop.cli import demo as demo_command
 from cxloop.cli.main import app, main
+from cxloop.core.errors import Conflict
 from cxloop.customers import service as customers
 from cxloop.demo import builder
 from cxloop.storage.database import Database
@@ -48,6 +49,9 @@ def test_demo_builds_then_if_empty_does_nothing(db: Database, cli_env: None) -> 
     assert _customer_count(db) == 30
     with db.unit_of_work() as session:
         assert customers.list_events(session, limit=1).total == before
+    third = runner.invoke(app, args[:-1])  # without --if-empty a non-empty database is refused
+    assert isinstance(third.exception, Conflict)
+    assert _customer_count(db) == 30
 
 
 def test_bad_sizes_exit_with_a_plain_error(

@@ -14,7 +14,7 @@ from cxloop.collection import service as collection
 from cxloop.collection.enums import Channel
 from cxloop.collection.schemas import FeedbackCreate, ResponseCreate
 from cxloop.core.clock import utcnow
-from cxloop.core.errors import FieldError, InvalidInput
+from cxloop.core.errors import Conflict, FieldError, InvalidInput
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import AccountUpsert, CustomerUpsert, EventCreate, OutcomeCreate, SegmentCreate
 from cxloop.demo.period import DemoPeriod
@@ -118,7 +118,8 @@ def build_demo(
 ) -> DemoSummary:
     """Build the demo organisation for `seed`, ending the day before `today` (default: the current UTC date).
 
-    With a Database the whole build is one transaction (all or nothing); with a Session the caller owns it.
+    Only into a database without customers (Conflict otherwise). With a Database the whole build is one transaction
+    (all or nothing); with a Session the caller owns it.
     The same seed, size, months and `today` always write the same data.
     """
     problems = []
@@ -134,6 +135,11 @@ def build_demo(
     if problems:
         raise InvalidInput("cannot build the demo with these settings", errors=problems)
     started = time.perf_counter()
+    if isinstance(target, Database):
+        with target.unit_of_work() as session:
+            _require_empty(session)  # fail before spending seconds on the simulation
+    else:
+        _require_empty(target)
     period = DemoPeriod.ending(anchor, months)
     report = progress or (lambda _phase, _done, _total: None)
     report("simulate", 0, 1)
@@ -153,6 +159,15 @@ def has_customers(session: Session) -> bool:
     return customers.list_customers(session, limit=1).total > 0
 
 
+def _require_empty(session: Session) -> None:
+    # Mixing the demo into real data (or into another demo) would corrupt both, so it only goes into an empty one.
+    if has_customers(session):
+        raise Conflict(
+            "the database already holds customers; the demo is only built into an empty database",
+            errors=[FieldError("database", "already holds customers (use --if-empty to skip quietly)")],
+        )
+
+
 def _batches(items: Sequence[T], size: int = _BATCH) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -161,6 +176,7 @@ def _batches(items: Sequence[T], size: int = _BATCH) -> Iterator[Sequence[T]]:
 def _write(session: Session, world: DemoWorld, report: ProgressFn) -> DemoSummary:
     period = world.period
     summary = DemoSummary(seed=world.seed, anchor=period.anchor, start=period.start.date())
+    _require_empty(session)
     journeys.ensure_default_journey(session)
     summary.accounts = _write_accounts(session, world, report)
     summary.customers = _write_customers(session, world, report)
