@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cxloop.cli.context import console, database, fail
+from cxloop.cli.context import console, database
 
 # Keep in step with cxloop.demo.builder; the builder itself is imported when the command runs, which keeps
 # `cxloop --help` fast.
@@ -57,10 +57,7 @@ def demo(
                 tasks[phase] = bar.add_task(PHASES.get(phase, phase), total=total)
             bar.update(tasks[phase], completed=done, total=total)
 
-        try:
-            summary = build_demo(db, seed=seed, customers=customers, months=months, today=anchor, progress=report)
-        except ValueError as exc:
-            raise fail(str(exc)) from exc
+        summary = build_demo(db, seed=seed, customers=customers, months=months, today=anchor, progress=report)
     table = Table("what", "count", title=f"Demo built (seed {summary.seed}) in {summary.seconds:.1f} s")
     table.add_row("period", f"{summary.start} to {summary.anchor} (exclusive)")
     for label, value in (
