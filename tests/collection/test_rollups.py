@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from cxloop.analytics import service as analytics
+from cxloop.analytics.schemas import MetricQuery
 from cxloop.collection import rollups
+from cxloop.collection import service as collection
 from cxloop.collection.models import ScoreRollup
+from cxloop.collection.schemas import FeedbackCreate, ResponseCreate
+from cxloop.customers import membership
+from cxloop.customers import service as customers
 from cxloop.customers.models import Segment, SegmentMember
+from cxloop.customers.schemas import CustomerUpsert, SegmentCreate
 from cxloop.storage.database import Database
 from tests.factories.responses import (
     Scored,
@@ -23,6 +30,7 @@ from tests.factories.responses import (
     random_world,
     set_members,
 )
+from tests.factories.surveys import every_kind_definition, make_survey
 
 ZONES = ["UTC", "Europe/London", "America/New_York", "Asia/Kolkata"]
 
@@ -176,3 +184,89 @@ def test_configure_refuses_unknown_zones() -> None:
     rollups.configure(["Europe/London", "Europe/London", "UTC"])
     assert rollups.rolled_up_timezones() == ("Europe/London", "UTC")
     rollups.configure(previous)
+
+
+@pytest.fixture
+def listening(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh membership registry holding only the rollups listener (the app's may be wired and frozen)."""
+    monkeypatch.setattr(membership, "registry", membership.ListenerRegistry())
+    membership.register_listener(rollups.on_membership_change)
+
+
+def test_rollups_stay_exact_through_the_collection_and_customers_services(
+    db: Database, zones: list[str], listening: None
+) -> None:
+    """Responses and feedback stored by their services, customers moving between segments by upsert."""
+    rng = random.Random(31)
+    make_survey(db, key="pulse", definition=every_kind_definition())
+    plans = ["enterprise", "pro", "free"]
+    with db.unit_of_work() as session:
+        customers.upsert_customers(
+            session,
+            items=[
+                CustomerUpsert(external_id=f"c{i}", attributes={"plan": rng.choice(plans)}, stage="usage")
+                for i in range(30)
+            ],
+        )
+        customers.create_segment(
+            session, data=SegmentCreate(key="enterprise", name="Enterprise", filter="plan = enterprise")
+        )
+    touchpoints = [None, "sign-up", "support-interaction"]
+    start = datetime(2025, 3, 1, tzinfo=UTC)
+    for batch in range(3):
+        with db.unit_of_work() as session:
+            collection.record_responses(
+                session,
+                items=[
+                    ResponseCreate(
+                        survey="pulse",
+                        customer_external_id=rng.choice([f"c{i}" for i in range(30)] + [None]),
+                        touchpoint=rng.choice(touchpoints),
+                        channel=rng.choice(["email", "web"]),
+                        nps=rng.randint(0, 10),
+                        csat=rng.choice([None, 1, 4, 5]),
+                        ces=rng.choice([None, 2, 7]),
+                        submitted_at=start + timedelta(hours=rng.randint(0, 24 * 300)),
+                    )
+                    for _ in range(40)
+                ],
+            )
+            collection.record_feedback(
+                session,
+                items=[
+                    FeedbackCreate(
+                        kind="review",
+                        source="test",
+                        external_id=f"f{batch}-{i}",
+                        channel="review",
+                        text="fine",
+                        rating=rng.randint(1, 5),
+                        customer_external_id=f"c{i}",
+                        posted_at=start + timedelta(hours=rng.randint(0, 24 * 300)),
+                    )
+                    for i in range(10)
+                ],
+            )
+        with db.unit_of_work() as session:  # plans change: customers join and leave the segment
+            customers.upsert_customers(
+                session,
+                items=[
+                    CustomerUpsert(external_id=f"c{i}", attributes={"plan": rng.choice(plans)}) for i in range(0, 30, 3)
+                ],
+            )
+    with db.unit_of_work() as session:
+        incremental = snapshot(session)
+        queries = [
+            MetricQuery(metric="nps", group_by=["month", "segment"]),
+            MetricQuery(metric="csat", group_by=["week", "stage"], tz="America/New_York"),
+            MetricQuery(metric="ces", group_by=["month"], segment="enterprise"),
+        ]
+        answers = [analytics.compute_metric(session, query=q) for q in queries]
+        rollups.rebuild_rollups(session)
+        assert snapshot(session) == incremental
+        rollups.configure([])
+        raw = [analytics.compute_metric(session, query=q) for q in queries]
+    assert [a.path for a in answers] == ["rollup"] * 3
+    assert [a.model_dump(exclude={"path"}) for a in answers] == [r.model_dump(exclude={"path"}) for r in raw]
+    assert sum(g.n for g in answers[0].groups) > 0
+    assert any(key[2] == "segment" for key in incremental)
