@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import select
 
 from cxloop.analytics import service as analytics
 from cxloop.analytics.schemas import MetricQuery
+from cxloop.collection import rollups
 from cxloop.core.errors import InvalidInput
+from cxloop.journeys.models import Touchpoint
 from cxloop.storage.database import Database
 from tests.factories.responses import Scored, add_account, add_customers, add_scored, add_segment, add_survey
 
@@ -156,3 +159,32 @@ def test_parse_query_reads_text_and_names_bad_fields() -> None:
     with pytest.raises(InvalidInput) as caught:
         analytics.parse_query(metric="wow", group_by="month,colour", start="yesterday", source="rumours")
     assert [e.field for e in caught.value.errors] == ["metric", "group_by", "source", "start"]
+
+
+def test_a_deleted_touchpoint_folds_into_the_null_group_on_both_paths(db: Database) -> None:
+    moment = at(date(2025, 7, 1))
+    previous = rollups.rolled_up_timezones()
+    with db.unit_of_work() as session:
+        survey = add_survey(session)
+        first_use = session.scalars(select(Touchpoint).where(Touchpoint.key == "first-use")).one()
+        sign_up = session.scalars(select(Touchpoint).where(Touchpoint.key == "sign-up")).one()
+        add_scored(
+            session,
+            [
+                Scored(moment, survey, touchpoint_id=first_use.id, nps=10),
+                Scored(moment, survey, touchpoint_id=sign_up.id, nps=0),
+                Scored(moment, survey, nps=5),
+            ],
+        )
+        session.delete(first_use)  # its responses keep their row, with touchpoint_id set to NULL
+    query = MetricQuery(metric="nps", group_by=["touchpoint"])
+    with db.unit_of_work() as session:
+        from_rollups = analytics.compute_metric(session, query=query)
+        rollups.configure([])
+        try:
+            from_raw = analytics.compute_metric(session, query=query)
+        finally:
+            rollups.configure(previous)
+    assert from_rollups.path == "rollup" and from_raw.path == "raw"
+    assert from_rollups.model_dump(exclude={"path"}) == from_raw.model_dump(exclude={"path"})
+    assert [(g.keys["touchpoint"], g.n) for g in from_rollups.groups] == [("sign-up", 1), (None, 2)]

@@ -105,7 +105,7 @@ def compute_metric(session: Session, *, query: MetricQuery) -> MetricResult:
     _check_order(query, tz)
     filters, echo = _resolve_filters(session, query)
 
-    use_rollups = _rollups_can_answer(query, dims)
+    use_rollups = _rollups_can_answer(query, dims, tz.key)
     path = MetricPath.rollup if use_rollups else MetricPath.raw
     spec = CountSpec(
         metric=query.metric.value,
@@ -141,7 +141,11 @@ def compute_metric(session: Session, *, query: MetricQuery) -> MetricResult:
         for hist in hists.values():
             total_hist.update(hist)
 
-    groups = _groups(session, query, hists, previous, time_key, dims) if query.group_by else []
+    names: Names = {}
+    if dims:
+        names = _names(session, dims, [hists, previous])
+        hists, previous = _forget_deleted(hists, dims, names), _forget_deleted(previous, dims, names)
+    groups = _groups(query, hists, previous, time_key, dims, names) if query.group_by else []
     return MetricResult(
         metric=query.metric,
         tz=tz.key,
@@ -216,9 +220,9 @@ def _resolve_filters(session: Session, query: MetricQuery) -> tuple[Filters, dic
     return Filters(**resolved), echo
 
 
-def _rollups_can_answer(query: MetricQuery, dims: tuple[str, ...]) -> bool:
+def _rollups_can_answer(query: MetricQuery, dims: tuple[str, ...], zone: str) -> bool:
     """Rollups hold one dimension at a time, by whole local days, in the configured zones only."""
-    if query.tz not in rollups.rolled_up_timezones():
+    if zone not in rollups.rolled_up_timezones():
         return False
     if isinstance(query.start, datetime) or isinstance(query.end, datetime):
         return False
@@ -300,20 +304,38 @@ def _change(metric: MetricKind, current: Any, previous: Any) -> stats.Change:
     return stats.ces_change(current, previous)
 
 
+Names = dict[str, dict[int, tuple[str, str]]]  # dimension -> id -> (key, display name)
+
+
+def _names(session: Session, dims: tuple[str, ...], histograms: list[Histograms]) -> Names:
+    names: Names = {}
+    for position, dim in enumerate(dims, start=1):
+        if dim in _ID_DIMENSIONS:
+            ids = {int(key[position]) for hists in histograms for key in hists if key[position] is not None}
+            names[dim] = queries.labels(session, dim=dim, ids=ids)
+    return names
+
+
+def _forget_deleted(hists: Histograms, dims: tuple[str, ...], names: Names) -> Histograms:
+    """Fold groups of deleted stages/touchpoints into the null group, as their raw rows were (ON DELETE SET NULL)."""
+    merged: Histograms = {}
+    for key, hist in hists.items():
+        values = [
+            None if value is not None and dim in names and int(value) not in names[dim] else value
+            for dim, value in zip(dims, key[1:], strict=True)
+        ]
+        merged.setdefault((key[0], *values), Counter()).update(hist)
+    return merged
+
+
 def _groups(
-    session: Session,
     query: MetricQuery,
     hists: Histograms,
     previous: Histograms,
     time_key: GroupKey | None,
     dims: tuple[str, ...],
+    names: Names,
 ) -> list[MetricGroup]:
-    names: dict[str, dict[int, tuple[str, str]]] = {}
-    for position, dim in enumerate(dims, start=1):
-        if dim in _ID_DIMENSIONS:
-            ids = {int(key[position]) for key in hists if key[position] is not None}
-            names[dim] = queries.labels(session, dim=dim, ids=ids)
-
     def describe(dim: str, value: str | None) -> tuple[str | None, str | None]:
         if value is None or dim not in _ID_DIMENSIONS:
             return value, value

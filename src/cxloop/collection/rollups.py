@@ -388,17 +388,3 @@ def on_membership_change(session: Session, *, segment_id: int, added: Sequence[i
     if removed:
         _delete_empty(session, ScoreRollup.dim == "segment", ScoreRollup.dim_value == str(segment_id))
     session.flush()
-
-
-__all__ = [
-    "DIMENSIONS",
-    "SCALES",
-    "ScoredFeedback",
-    "configure",
-    "data_range",
-    "on_membership_change",
-    "rebuild_rollups",
-    "record_scores",
-    "retract_scores",
-    "rolled_up_timezones",
-]
