@@ -298,6 +298,8 @@ def _count_into_rollups(
             .select_from(source)
             .where(rows.c.score.is_not(None))  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
             .group_by(*grouped)
+            # Key order, as record_scores writes: concurrent upserts lock rows in one order (no deadlocks).
+            .order_by(*([value] if len(grouped) > 2 else []), day, rows.c.score)
         )
         stmt = _insert(session).from_select([*_KEY, "n"], counted)
         stmt = stmt.on_conflict_do_update(
