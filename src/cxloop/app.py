@@ -11,7 +11,7 @@ from cxloop.api.errors import install_error_handlers
 from cxloop.api.v1 import build_router
 from cxloop.collection import rollups
 from cxloop.core.config import Settings
-from cxloop.customers import membership
+from cxloop.customers import deletion, membership
 from cxloop.storage.database import Database
 
 
@@ -25,6 +25,8 @@ def wire_domains(settings: Settings) -> None:
     rollups.configure(settings.rollup_timezones)
     if rollups.on_membership_change not in membership.registry:
         membership.register_listener(rollups.on_membership_change)
+    if not deletion.is_registered(rollups.forget_customers):
+        deletion.register_deletion_listener(rollups.forget_customers)
 
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:

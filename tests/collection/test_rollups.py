@@ -16,7 +16,7 @@ from cxloop.collection import rollups
 from cxloop.collection import service as collection
 from cxloop.collection.models import ScoreRollup
 from cxloop.collection.schemas import FeedbackCreate, ResponseCreate
-from cxloop.customers import membership
+from cxloop.customers import deletion, membership
 from cxloop.customers import service as customers
 from cxloop.customers.models import Segment, SegmentMember
 from cxloop.customers.schemas import CustomerUpsert, SegmentCreate
@@ -191,6 +191,8 @@ def listening(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fresh membership registry holding only the rollups listener (the app's may be wired and frozen)."""
     monkeypatch.setattr(membership, "registry", membership.ListenerRegistry())
     membership.register_listener(rollups.on_membership_change)
+    monkeypatch.setattr(deletion, "_listeners", [])
+    deletion.register_deletion_listener(rollups.forget_customers)
 
 
 def test_rollups_stay_exact_through_the_collection_and_customers_services(
@@ -270,3 +272,14 @@ def test_rollups_stay_exact_through_the_collection_and_customers_services(
     assert [a.model_dump(exclude={"path"}) for a in answers] == [r.model_dump(exclude={"path"}) for r in raw]
     assert sum(g.n for g in answers[0].groups) > 0
     assert any(key[2] == "segment" for key in incremental)
+
+    rollups.configure(zones)
+    with db.unit_of_work() as session:  # deleting customers takes their feedback out of every rollup row
+        for external_id in ("c0", "c1", "c2"):
+            customers.delete_customer(
+                session, customer_id=customers.resolve_customer_ids(session, external_ids=[external_id])[external_id]
+            )
+        after_delete = snapshot(session)
+        rollups.rebuild_rollups(session)
+        assert snapshot(session) == after_delete
+    assert sum(after_delete.values()) < sum(incremental.values())

@@ -390,3 +390,22 @@ def on_membership_change(session: Session, *, segment_id: int, added: Sequence[i
     if removed:
         _delete_empty(session, ScoreRollup.dim == "segment", ScoreRollup.dim_value == str(segment_id))
     session.flush()
+
+
+def forget_customers(session: Session, *, customer_ids: Sequence[int]) -> None:
+    """Deletion listener: take the feedback of customers about to be deleted out of every non-segment rollup.
+
+    Their segment rows have already moved: deleting customers removes them from their segments first.
+    """
+    if not customer_ids or not _timezones:
+        return
+    bounds = _offset_range(session)
+    dims = tuple(dim for dim in DIMENSIONS if dim != "segment")
+    for chunk in _chunks(customer_ids):
+        for tz_name in _timezones:
+            for metric in (*_RESPONSE_METRICS, "rating"):
+                _count_into_rollups(
+                    session, tz_name=tz_name, metric=metric, dims=dims, bounds=bounds, customer_ids=chunk, sign=-1
+                )
+    _delete_empty(session, ScoreRollup.dim != "segment")
+    session.flush()

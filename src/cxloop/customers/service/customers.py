@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput
-from cxloop.customers import membership
+from cxloop.customers import deletion, membership
 from cxloop.customers.errors import CustomerConflict, CustomerNotFound
 from cxloop.customers.models import Account, Customer, Segment, SegmentMember
 from cxloop.customers.schemas import CustomerRead, CustomerUpdate, CustomerUpsert, UpsertResult
@@ -225,6 +225,7 @@ def delete_customer(session: Session, *, customer_id: int) -> None:
     """Delete a customer with their events and outcomes (listeners are told they left their segments)."""
     customer = require_customer(session, customer_id=customer_id)
     membership.remove_customers(session, customer_ids=[customer.id])
+    deletion.notify_deleting(session, customer_ids=[customer.id])  # e.g. their feedback leaves the score rollups
     session.delete(customer)
     session.flush()
 
