@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -87,6 +87,7 @@ def ingest_responses(
     errors = outcome.errors
     now = utcnow()
     codec = inserts.codec_for(session)
+    received_at = codec.instant(now)
 
     candidates: list[tuple[int, ResponseLike, str | None]] = []
     for i, item in enumerate(items):
@@ -114,7 +115,7 @@ def ingest_responses(
     for i, item, key in candidates:
         found = versions.get((item.survey, item.version))
         exists = found is not None or (item.survey, None) in versions
-        problems = _check(item, found, exists, touchpoints, now, from_text, codec, key)
+        problems = _check(item, found, exists, touchpoints, now, from_text, codec, key, received_at)
         unparsed = item.problems if isinstance(item, ResponseInput) else None
         if unparsed:
             problems = unparsed + (problems if isinstance(problems, list) else [])
@@ -172,6 +173,7 @@ def _check(
     from_text: bool,
     codec: inserts.Codec,
     key: str | None,
+    received_at: Any,
 ) -> list[FieldError] | _Valid:
     """The problems of one item, or its row ready to insert."""
     if found is None:
@@ -179,6 +181,7 @@ def _check(
             return [FieldError("version", f"survey '{item.survey}' has no version {item.version}")]
         return [FieldError("survey", f"no survey with key '{item.survey}'")]
     problems: list[FieldError] = []
+    latest = now + FUTURE_TOLERANCE
     if found.status == SurveyStatus.draft:
         problems.append(
             FieldError(
@@ -192,8 +195,12 @@ def _check(
             problems.append(FieldError("touchpoint", f"no touchpoint with key '{item.touchpoint}'"))
         else:
             touchpoint_id, stage_id = pair
-    submitted_at = now if item.submitted_at is None else ensure_utc(item.submitted_at)
-    if submitted_at > now + FUTURE_TOLERANCE:
+    submitted_at = item.submitted_at
+    if submitted_at is None:
+        submitted_at = now
+    elif submitted_at.tzinfo is not UTC:
+        submitted_at = ensure_utc(submitted_at)
+    if submitted_at > latest:
         problems.append(FieldError("submitted_at", "is in the future"))
     metadata = codec.json(item.metadata) if item.metadata else "{}"
     if len(metadata) > MAX_METADATA_BYTES:
@@ -231,7 +238,7 @@ def _check(
         locale,
         codec.flag(item.is_partial),
         codec.instant(submitted_at),
-        codec.instant(now),
+        received_at,
         key,
     ]
     return _Valid(

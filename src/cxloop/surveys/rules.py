@@ -225,7 +225,7 @@ def _parser(kind: QuestionKind, spec: Mapping[str, Any]) -> Callable[[Any, bool]
 class CompiledSurvey:
     """A survey version's questions, prepared for validating many answer sets quickly."""
 
-    __slots__ = ("by_id", "first_of_kind", "questions", "text_ids")
+    __slots__ = ("by_id", "checked", "first_of_kind", "ids_of_kind", "questions", "text_ids")
 
     def __init__(self, definition: Mapping[str, Any]) -> None:
         specs: list[Mapping[str, Any]] = list(definition.get("questions") or [])
@@ -236,10 +236,13 @@ class CompiledSurvey:
             compiled = _Condition(condition, kinds[condition["question"]]) if condition else None
             self.questions.append(_Question(spec, compiled))
         self.by_id = {q.id: q for q in self.questions}
-        self.first_of_kind: dict[str, _Question] = {}
+        self.ids_of_kind: dict[str, list[str]] = {}
         for q in self.questions:
-            self.first_of_kind.setdefault(q.kind, q)
-        self.text_ids = [q.id for q in self.questions if q.kind == QuestionKind.text]
+            self.ids_of_kind.setdefault(q.kind, []).append(q.id)
+        self.first_of_kind = {kind: self.by_id[ids[0]] for kind, ids in self.ids_of_kind.items()}
+        self.text_ids = self.ids_of_kind.get(QuestionKind.text, [])
+        # Only these need a look once the answers are parsed: the others are valid wherever they are answered.
+        self.checked = [q for q in self.questions if q.condition is not None or q.required]
 
     def score(
         self,
@@ -253,14 +256,14 @@ class CompiledSurvey:
         from_text: bool = False,
     ) -> ScoredAnswers:
         """Validate one answer set; `from_text` parses answers given as text (CSV cells: '7', 'a|b')."""
-        result = ScoredAnswers()
-        errors = result.errors
+        errors: list[FieldError] = []
         clean: dict[str, Any] = {}
         invalid: set[str] = set()  # answered, but badly: "is required" would only repeat the problem
+        by_id = self.by_id
         for qid, raw in answers.items():
             if raw is None:
                 continue
-            question = self.by_id.get(qid)
+            question = by_id.get(qid)
             if question is None:
                 errors.append(FieldError(f"answers.{qid}", f"the survey has no question '{qid}'"))
                 continue
@@ -278,8 +281,8 @@ class CompiledSurvey:
             self._fill_score("csat", QuestionKind.csat, csat, clean, errors, invalid)
         if ces is not None:
             self._fill_score("ces", QuestionKind.ces, ces, clean, errors, invalid)
-        fill_comment = self._comment_to_fill(comment, clean, errors)
-        for question in self.questions:
+        fill_comment = self._comment_to_fill(comment, clean, errors) if comment is not None else None
+        for question in self.questions if fill_comment is not None else self.checked:
             condition = question.condition
             if condition is not None and not (
                 condition.question in clean and condition.test(clean[condition.question])
@@ -292,16 +295,21 @@ class CompiledSurvey:
             if fill_comment is not None and question.kind == QuestionKind.text:
                 clean[question.id] = fill_comment
                 fill_comment = None
-            if question.id in clean:
-                _derive(result, question, clean[question.id])
-            elif question.required and not partial and question.id not in invalid:
+            if question.required and question.id not in clean and not partial and question.id not in invalid:
                 errors.append(FieldError(f"answers.{question.id}", "is required"))
         if fill_comment is not None:
             errors.append(FieldError("comment", "no open (text) question is shown for these answers"))
         if not clean and not errors and not partial:
             errors.append(FieldError("answers", "at least one question must be answered"))
-        result.answers = clean
-        return result
+        kinds = self.ids_of_kind
+        return ScoredAnswers(
+            nps=_first(kinds.get(QuestionKind.nps), clean),
+            csat=_first(kinds.get(QuestionKind.csat), clean),
+            ces=_first(kinds.get(QuestionKind.ces), clean),
+            comment=_first(self.text_ids, clean),
+            errors=errors,
+            answers=clean,
+        )
 
     def _fill_score(
         self,
@@ -322,16 +330,14 @@ class CompiledSurvey:
             errors.append(FieldError(name, str(exc)))
             invalid.add(target.id)
             return
-        answered = next((q for q in self.questions if q.kind == kind and q.id in clean), None)
+        answered = next((qid for qid in self.ids_of_kind[kind] if qid in clean), None)
         if answered is None:
             clean[target.id] = parsed
-        elif clean[answered.id] != parsed:
-            errors.append(FieldError(name, f"conflicts with answers.{answered.id} ({clean[answered.id]})"))
+        elif clean[answered] != parsed:
+            errors.append(FieldError(name, f"conflicts with answers.{answered} ({clean[answered]})"))
 
-    def _comment_to_fill(self, comment: str | None, clean: dict[str, Any], errors: list[FieldError]) -> str | None:
+    def _comment_to_fill(self, comment: str, clean: dict[str, Any], errors: list[FieldError]) -> str | None:
         """The comment text still to be placed in the first shown text question, or None."""
-        if comment is None:
-            return None
         if not self.text_ids:
             errors.append(FieldError("comment", "the survey has no open (text) question"))
             return None
@@ -350,19 +356,13 @@ class CompiledSurvey:
         return None
 
 
-def _derive(result: ScoredAnswers, question: _Question, value: Any) -> None:
-    kind = question.kind
-    if kind == QuestionKind.nps:
-        if result.nps is None:
-            result.nps = value
-    elif kind == QuestionKind.csat:
-        if result.csat is None:
-            result.csat = value
-    elif kind == QuestionKind.ces:
-        if result.ces is None:
-            result.ces = value
-    elif kind == QuestionKind.text and result.comment is None:
-        result.comment = value
+def _first(ids: list[str] | None, clean: dict[str, Any]) -> Any:
+    """The answer to the first of `ids` that was answered (and shown), or None."""
+    if ids:
+        for qid in ids:
+            if qid in clean:
+                return clean[qid]
+    return None
 
 
 def compile_definition(definition: Mapping[str, Any]) -> CompiledSurvey:
