@@ -254,3 +254,14 @@ def test_bad_outcomes_are_named(api: TestClient) -> None:
     )
     assert "needs a value" in _fields(no_value)["items.0"]
     assert api.get("/api/v1/outcomes").json()["total"] == 0
+
+
+def test_outcomes_with_the_same_source_and_external_id_are_stored_once(api: TestClient) -> None:
+    api.post("/api/v1/customers", json={"external_id": "u-9"})
+    churn = {"customer_external_id": "u-9", "kind": "churned", "occurred_on": "2024-06-01", "external_id": "crm-77"}
+    first = api.post("/api/v1/outcomes", json={"items": [churn, churn]})
+    assert first.json() == {"created": 1, "duplicates": 1}
+    again = api.post("/api/v1/outcomes", json={"items": [churn, {**churn, "source": "billing"}]})
+    assert again.json() == {"created": 1, "duplicates": 1}  # same id from another source is another outcome
+    listed = api.get("/api/v1/outcomes").json()["items"]
+    assert sorted((o["source"], o["external_id"]) for o in listed) == [("api", "crm-77"), ("billing", "crm-77")]

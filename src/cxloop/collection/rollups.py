@@ -20,8 +20,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Select, String, bindparam, cast, delete, func, literal, null, select, text, union_all
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -30,6 +28,7 @@ from cxloop.collection.models import FeedbackItem, Response, ScoreRollup
 from cxloop.core.clock import utcnow
 from cxloop.customers import service as customers
 from cxloop.customers.models import Segment, SegmentMember
+from cxloop.storage.dialect_insert import dialect_insert
 
 DIMENSIONS = ("all", "segment", "stage", "touchpoint", "channel", "survey")
 # Rollup metric -> (low, high) scale. "rating" is a feedback item's 1-5 rating: CSAT from feedback, kept apart from
@@ -142,8 +141,7 @@ def _delete_empty(session: Session, *where: Any) -> None:
 
 
 def _insert(session: Session) -> Any:
-    table: Any = ScoreRollup.__table__
-    return sqlite_insert(table) if session.get_bind().dialect.name == "sqlite" else postgresql_insert(table)
+    return dialect_insert(session, ScoreRollup.__table__)
 
 
 _UNNEST_UPSERT = text(

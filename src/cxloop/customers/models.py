@@ -75,7 +75,7 @@ class Outcome(Base):
     """A business outcome for a customer or an account: churn, renewal, revenue, lifetime value."""
 
     __tablename__ = "outcomes"
-    __table_args__ = (Index("ix_outcomes_kind_on", "kind", "occurred_on"),)
+    __table_args__ = (Index("ix_outcomes_kind_on", "kind", "occurred_on"), UniqueConstraint("source", "external_id"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
@@ -84,6 +84,9 @@ class Outcome(Base):
     value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     occurred_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(64), default="api")
+    # The sender's id for the outcome (a billing system's invoice or churn record): a resend is stored once.
+    external_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

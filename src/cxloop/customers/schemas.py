@@ -255,6 +255,8 @@ class OutcomeCreate(BaseModel):
     ) = None
     occurred_on: date
     note: str = Field(default="", max_length=2000)
+    source: str = Field(default="api", min_length=1, max_length=64)
+    external_id: str | None = Field(default=None, min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _check_refs_and_value(self) -> OutcomeCreate:
@@ -281,6 +283,8 @@ class OutcomeRead(BaseModel):
     value: Money | None
     occurred_on: date
     note: str
+    source: str
+    external_id: str | None
     created_at: datetime
 
 

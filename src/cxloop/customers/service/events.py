@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -18,6 +18,7 @@ from cxloop.customers.models import Customer, Event
 from cxloop.customers.schemas import CustomerUpsert, EventCreate, EventIngestResult, EventRead, RecordResult
 from cxloop.customers.service.accounts import upsert_accounts
 from cxloop.customers.service.customers import resolve_customer_ids, upsert_customers
+from cxloop.storage.dialect_insert import dialect_insert
 from cxloop.storage.pagination import Page, order_clause, paginate
 
 _CHUNK = 1000
@@ -65,10 +66,16 @@ def record_events(session: Session, *, items: Sequence[EventCreate]) -> RecordRe
                 "external_id": item.external_id,
             }
         )
-    session.execute(insert(_TABLE), rows)
-    touched = {row["customer_id"] for row in rows if row["customer_id"] is not None}
+    # ON CONFLICT: a concurrent request storing the same (source, external_id) is counted as a duplicate, not an error.
+    stmt = (
+        dialect_insert(session, _TABLE)
+        .on_conflict_do_nothing(index_elements=["source", "external_id"])
+        .returning(_TABLE.c.customer_id)
+    )
+    stored = session.execute(stmt, rows).all()
+    touched = {row.customer_id for row in stored if row.customer_id is not None}
     membership.refresh_customers(session, customer_ids=touched, reason="events")
-    return RecordResult(created=len(rows), duplicates=duplicates)
+    return RecordResult(created=len(stored), duplicates=duplicates + len(rows) - len(stored))
 
 
 def _deduplicated(session: Session, items: Sequence[EventCreate]) -> tuple[list[EventCreate], int]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -16,6 +16,7 @@ from cxloop.customers.enums import OutcomeKind
 from cxloop.customers.models import Account, Customer, Outcome
 from cxloop.customers.schemas import OutcomeCreate, OutcomeRead, RecordResult
 from cxloop.customers.service.customers import resolve_account_ids, resolve_customer_ids
+from cxloop.storage.dialect_insert import dialect_insert
 from cxloop.storage.pagination import Page, order_clause, paginate
 
 SORTS: dict[str, ColumnElement[Any]] = {
@@ -61,12 +62,20 @@ def record_outcomes(session: Session, *, items: Sequence[OutcomeCreate]) -> Reco
             "value": item.value,
             "occurred_on": item.occurred_on,
             "note": item.note,
+            "source": item.source,
+            "external_id": item.external_id,
             "created_at": now,
         }
         for item in items
     ]
-    session.execute(insert(Outcome), rows)
-    return RecordResult(created=len(rows), duplicates=0)
+    # (source, external_id) identifies an outcome: a resent one, even within this batch, is stored once.
+    stmt = (
+        dialect_insert(session, Outcome.__table__)
+        .on_conflict_do_nothing(index_elements=["source", "external_id"])
+        .returning(Outcome.__table__.c.id)
+    )
+    stored = session.execute(stmt, rows).all()
+    return RecordResult(created=len(stored), duplicates=len(rows) - len(stored))
 
 
 def list_outcomes(
@@ -130,6 +139,8 @@ def outcome_reads(session: Session, outcomes: Sequence[Outcome]) -> list[Outcome
             value=o.value,
             occurred_on=o.occurred_on,
             note=o.note,
+            source=o.source,
+            external_id=o.external_id,
             created_at=o.created_at,
         )
         for o in outcomes
