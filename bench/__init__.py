@@ -1,0 +1,1 @@
+"""Speed benchmarks. They build their own data; results and commands are recorded in docs/benchmarks.md."""

@@ -1,0 +1,58 @@
+"""Run every benchmark at the sizes the issues set, one after the other (they must not share the 2 cores).
+
+    python -m bench.run            # full size: about 30-40 minutes on a 2-core machine
+    python -m bench.run --quick    # small sizes, to check the scripts work (a minute or two)
+    python -m bench.run --only metrics,import
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+
+FULL: dict[str, list[list[str]]] = {
+    "import": [["bench/bench_import.py", "--rows", "1000000"]],
+    "ingest-api": [
+        ["bench/bench_ingest_api.py", "--backend", "sqlite"],
+        ["bench/bench_ingest_api.py", "--backend", "postgresql"],
+    ],
+    "metrics": [
+        ["bench/bench_metrics.py", "--rows", "1000000", "--backend", "sqlite"],
+        ["bench/bench_metrics.py", "--rows", "10000000", "--customers", "200000", "--backend", "postgresql"],
+    ],
+    "customers-upsert": [["bench/customers_upsert.py", "--rows", "100000"]],
+}
+QUICK: dict[str, list[list[str]]] = {
+    "import": [["bench/bench_import.py", "--rows", "20000", "--orm-rows", "2000"]],
+    "ingest-api": [["bench/bench_ingest_api.py", "--duration", "3", "--batches", "4"]],
+    "metrics": [["bench/bench_metrics.py", "--rows", "20000", "--customers", "2000", "--repeat", "2"]],
+    "customers-upsert": [["bench/customers_upsert.py", "--rows", "5000"]],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check that the scripts run")
+    parser.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(FULL)}")
+    args = parser.parse_args()
+    plan = QUICK if args.quick else FULL
+    chosen = [name for name in plan if not args.only or name in args.only.split(",")]
+    if "ingest-api" in chosen and shutil.which("wrk") is None:
+        sys.exit("the ingest-api benchmark needs wrk: apt-get install wrk")
+    failed = []
+    for name in chosen:
+        for command in plan[name]:
+            print(f"\n=== {name}: python {' '.join(command)}", flush=True)
+            started = time.perf_counter()
+            if subprocess.run([sys.executable, *command], check=False).returncode != 0:
+                failed.append(" ".join(command))
+            print(f"=== {name} took {time.perf_counter() - started:.0f} s", flush=True)
+    if failed:
+        sys.exit("failed: " + "; ".join(failed))
+
+
+if __name__ == "__main__":
+    main()
