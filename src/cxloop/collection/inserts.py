@@ -6,8 +6,9 @@ Bulk writes bypass the ORM and SQLAlchemy's per-value type processing: the calle
 
 Conflicts on the natural key (idempotency key, source + external id) are skipped with ON CONFLICT DO NOTHING, so a
 concurrent writer storing the same key never fails the batch; the caller learns which rows were skipped and looks
-their ids up. Ids: PostgreSQL draws them from the table's sequence before inserting; SQLite assigns consecutive
-rowids to the rows of one executemany (the table's rowid is max + 1 and the transaction holds the write lock).
+their ids up. Ids: on PostgreSQL small batches use INSERT ... RETURNING, large ones draw their ids from the table's
+sequence before the COPY; SQLite assigns consecutive rowids to the rows of one executemany (the table's rowid is
+max + 1 and the transaction holds the write lock).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def insert_rows(
     connection = session.connection()
     raw = connection.connection.dbapi_connection
     assert raw is not None
-    cursor = raw.cursor()
+    cursor: Any = raw.cursor()  # the driver's own cursor: COPY and executemany(returning=True) on psycopg
     names = ", ".join(columns)
     on_conflict = f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
     try:
@@ -83,9 +84,20 @@ def insert_rows(
             if inserted == len(rows):
                 return list(range(last - inserted + 1, last + 1))
             return _sqlite_ids(rows, inserted, last, key_of, lookup)
+        if len(rows) < COPY_THRESHOLD:
+            # Few rows: each INSERT returns its id, or nothing when skipped (psycopg pipelines the statements).
+            placeholders = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders}) {on_conflict} RETURNING id"
+            cursor.executemany(sql, rows, returning=True)
+            found: list[int | None] = []
+            while True:
+                returned = cursor.fetchone()
+                found.append(returned[0] if returned else None)
+                if not cursor.nextset():
+                    return found
         ids = [row[0] for row in cursor.execute(_NEXTVAL.format(table=table), (len(rows),))]
         with_ids = [(ids[i], *row) for i, row in enumerate(rows)]
-        if len(rows) >= COPY_THRESHOLD and _copy(cursor, table, names, with_ids):
+        if _copy(cursor, table, names, with_ids):
             return list(ids)
         placeholders = ", ".join(["%s"] * (len(columns) + 1))
         cursor.executemany(f"INSERT INTO {table} (id, {names}) VALUES ({placeholders}) {on_conflict}", with_ids)

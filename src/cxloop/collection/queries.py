@@ -1,12 +1,13 @@
 """Read-side SQL for collection: batch lookups for the write path, list pages, and streamed exports.
 
-Lookups take a whole batch of keys and run one query per 1,000 keys. Reads may join lower domains' tables
-(customers, journeys, surveys) as STYLE.md allows for queries modules; writes go through their services.
+Lookups take a whole batch of keys in one query, run on the session's connection (SQLAlchemy Core: the ORM layer
+costs more than these indexed lookups themselves). Reads may join lower domains' tables (customers, journeys,
+surveys) as STYLE.md allows for queries modules; writes go through their services.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, TypeAlias
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.collection.models import FeedbackItem, Response
 from cxloop.customers.models import Account, Customer
-from cxloop.journeys.models import Stage, Touchpoint
+from cxloop.journeys.models import Journey, Stage, Touchpoint
 from cxloop.storage.pagination import MAX_LIMIT, Page, order_clause
 from cxloop.surveys.models import Survey, SurveyVersion
 
@@ -36,17 +37,44 @@ def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
         yield items[start : start + CHUNK]
 
 
-def _one_of(session: Session, column: ColumnElement[str], values: list[str]) -> ColumnElement[bool]:
-    """`column IN values` with the whole list as one parameter: a JSON array on SQLite, an array on PostgreSQL.
-
-    An expanded IN of thousands of placeholders costs more to build than the query costs to run.
+class _Lookup:
+    """A SELECT by one column, prebuilt for one value and for many (a single parameter: a JSON array on SQLite,
+    an array on PostgreSQL). Built once, so SQLAlchemy computes each statement's cache key once: building the
+    statement per call cost five times what running it does, and an expanded IN of thousands of placeholders more.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(String)))
-    keys: Rows = select(literal_column("value")).select_from(
-        func.json_each(bindparam(None, orjson.dumps(values).decode()))
-    )
-    return column.in_(keys.scalar_subquery())
+
+    def __init__(self, build: Callable[[ColumnElement[bool]], Rows], column: ColumnElement[str]) -> None:
+        self.one = build(column == bindparam("value"))
+        self.postgresql = build(column == any_(bindparam("values", type_=ARRAY(String))))
+        listed: Rows = select(literal_column("value")).select_from(func.json_each(bindparam("values")))
+        self.sqlite = build(column.in_(listed.scalar_subquery()))
+
+    def rows(self, session: Session, values: list[str]) -> Any:
+        connection = session.connection()
+        if len(values) == 1:
+            return connection.execute(self.one, {"value": values[0]})
+        if connection.dialect.name == "postgresql":
+            return connection.execute(self.postgresql, {"values": values})
+        return connection.execute(self.sqlite, {"values": orjson.dumps(values).decode()})
+
+
+_CUSTOMERS = _Lookup(
+    lambda where: select(Customer.external_id, Customer.id, Customer.stage_id).where(where),
+    Customer.__table__.c.external_id,
+)
+_TOUCHPOINTS = _Lookup(
+    lambda where: (
+        select(Touchpoint.key, Touchpoint.id, Touchpoint.stage_id)
+        .join(Journey, Journey.id == Touchpoint.journey_id)
+        .where(where)
+        .order_by(Journey.is_default.desc(), Journey.id, Touchpoint.id)
+    ),
+    Touchpoint.__table__.c.key,
+)
+_RESPONSE_KEYS = _Lookup(
+    lambda where: select(Response.idempotency_key, Response.id).where(where),
+    Response.__table__.c.idempotency_key,
+)
 
 
 def customers_by_external_id(session: Session, external_ids: Iterable[str]) -> dict[str, tuple[int, int | None]]:
@@ -54,12 +82,19 @@ def customers_by_external_id(session: Session, external_ids: Iterable[str]) -> d
     wanted = list(set(external_ids))
     if not wanted:
         return {}
-    rows = session.execute(
-        select(Customer.external_id, Customer.id, Customer.stage_id).where(
-            _one_of(session, Customer.__table__.c.external_id, wanted)
-        )
-    )
-    return {external_id: (cid, stage_id) for external_id, cid, stage_id in rows}
+    return {external_id: (cid, stage_id) for external_id, cid, stage_id in _CUSTOMERS.rows(session, wanted)}
+
+
+def touchpoints_by_key(session: Session, keys: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """touchpoint key -> (touchpoint id, stage id) for the keys asked; the default journey wins a shared key
+    (as journeys.service.touchpoint_index, but only the rows a batch names)."""
+    wanted = list(set(keys))
+    if not wanted:
+        return {}
+    found: dict[str, tuple[int, int]] = {}
+    for key, touchpoint_id, stage_id in _TOUCHPOINTS.rows(session, wanted):
+        found.setdefault(key, (touchpoint_id, stage_id))
+    return found
 
 
 def customers_by_email(session: Session, emails: Iterable[str]) -> dict[str, tuple[int, int | None]]:
@@ -80,12 +115,7 @@ def response_ids_by_key(session: Session, keys: Iterable[Hashable]) -> dict[Hash
     wanted = [str(k) for k in set(keys)]
     if not wanted:
         return {}
-    rows = session.execute(
-        select(Response.idempotency_key, Response.id).where(
-            _one_of(session, Response.__table__.c.idempotency_key, wanted)
-        )
-    )
-    return dict(rows.all())
+    return dict(_RESPONSE_KEYS.rows(session, wanted).all())
 
 
 def feedback_ids_by_key(session: Session, keys: Iterable[Hashable]) -> dict[Hashable, int]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Select, bindparam, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -178,34 +179,68 @@ class ResolvedVersion:
     rules: rules.CompiledSurvey
 
 
+# Compiled versions by (version row id, its creation instant). Versions never change once written, so this cache
+# needs no invalidation; the instant guards against a deleted version's id being reused (SQLite).
+_COMPILED: dict[tuple[int, datetime], rules.CompiledSurvey] = {}
+_COMPILED_LIMIT = 512
+
+
+def _compiled(session: Session, found: list[tuple[int, datetime]]) -> dict[int, rules.CompiledSurvey]:
+    missing = [version_id for version_id, created in found if (version_id, created) not in _COMPILED]
+    if missing:
+        if len(_COMPILED) + len(missing) > _COMPILED_LIMIT:
+            _COMPILED.clear()
+        rows = session.connection().execute(
+            select(SurveyVersion.id, SurveyVersion.created_at, SurveyVersion.definition).where(
+                SurveyVersion.id.in_(missing)
+            )
+        )
+        for version_id, created, definition in rows:
+            _COMPILED[(version_id, created)] = rules.compile_definition(definition)
+    return {version_id: _COMPILED[(version_id, created)] for version_id, created in found}
+
+
+def _version_rows() -> Select[*tuple[Any, ...]]:
+    return select(
+        Survey.id,
+        Survey.key,
+        Survey.status,
+        Survey.current_version,
+        SurveyVersion.id,
+        SurveyVersion.version,
+        SurveyVersion.created_at,
+    ).join(SurveyVersion, SurveyVersion.survey_id == Survey.id)
+
+
+# Prebuilt: SQLAlchemy computes a statement's cache key once per object, and that costs more than the query.
+_CURRENT_VERSION = _version_rows().where(
+    Survey.key == bindparam("key"), SurveyVersion.version == Survey.current_version
+)
+
+
 def resolve_versions(
     session: Session, *, refs: Iterable[tuple[str, int | None]]
 ) -> dict[tuple[str, int | None], ResolvedVersion]:
-    """(survey key, version or None for current) -> the resolved version, in one query; unknown refs are left out.
+    """(survey key, version or None for current) -> the resolved version; unknown refs are left out.
 
-    Each version is compiled once here, so a batch validates its rows without touching the definitions again.
+    One query (two when a version is new to this process). Each version is compiled once and kept, so batches and
+    single responses validate their answers without reading or compiling definitions again.
     """
     wanted = set(refs)
     keys = {key for key, _ in wanted}
     if not keys:
         return {}
     numbers = {version for _, version in wanted if version is not None}
-    query = (
-        select(
-            Survey.id,
-            Survey.key,
-            Survey.status,
-            Survey.current_version,
-            SurveyVersion.id,
-            SurveyVersion.version,
-            SurveyVersion.definition,
-        )
-        .join(SurveyVersion, SurveyVersion.survey_id == Survey.id)
-        .where(Survey.key.in_(keys))
-        .where(or_(SurveyVersion.version == Survey.current_version, SurveyVersion.version.in_(numbers)))
-    )
+    if len(keys) == 1 and not numbers:  # one survey, current version: a single response
+        rows = session.connection().execute(_CURRENT_VERSION, {"key": next(iter(keys))}).all()
+    else:
+        condition = SurveyVersion.version == Survey.current_version
+        if numbers:
+            condition = or_(condition, SurveyVersion.version.in_(numbers))
+        rows = session.connection().execute(_version_rows().where(Survey.key.in_(keys)).where(condition)).all()
+    compiled = _compiled(session, [(row[4], row[6]) for row in rows])
     found: dict[tuple[str, int | None], ResolvedVersion] = {}
-    for survey_id, key, status, current, version_id, version, definition in session.execute(query):
+    for survey_id, key, status, current, version_id, version, _ in rows:
         refs_here = [(key, version)] + ([(key, None)] if version == current else [])
         needed = [ref for ref in refs_here if ref in wanted]
         if not needed:
@@ -216,7 +251,7 @@ def resolve_versions(
             status=SurveyStatus(status),
             version_id=version_id,
             version=version,
-            rules=rules.compile_definition(definition),
+            rules=compiled[version_id],
         )
         for ref in needed:
             found[ref] = resolved
