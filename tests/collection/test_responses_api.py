@@ -191,3 +191,20 @@ def test_list_filters_sorts_and_pages(api: TestClient, survey: Survey) -> None:
     assert api.get(URL, params={"survey": "other"}).json()["total"] == 0
     assert api.get(URL, params={"sort": "colour"}).status_code == 422
     assert api.get(f"{URL}/999").status_code == 404
+
+
+@pytest.mark.parametrize("size", [1, 25])
+def test_a_resend_answers_the_original_even_if_it_would_not_validate_now(
+    api: TestClient, db: Database, survey: Survey, size: int
+) -> None:
+    items = [{"survey": "rnps", "nps": 9} for _ in range(size)]
+    body: dict[str, object] = items[0] if size == 1 else {"items": items}
+    first = api.post(URL, json=body, headers={"Idempotency-Key": "again"})
+    assert first.status_code == 201
+    assert api.patch(f"/api/v1/surveys/{survey.id}", json={"status": "draft"}).status_code == 200
+    resent = api.post(URL, json=body, headers={"Idempotency-Key": "again"})
+    assert resent.status_code == 200, resent.text
+    assert resent.json()["ids"] == first.json()["ids"] and resent.json()["duplicates"] == size
+    fresh = api.post(URL, json=body, headers={"Idempotency-Key": "new"})
+    assert fresh.status_code == 422 and "draft" in fresh.json()["errors"][0]["message"]
+    assert count_responses(db) == size
