@@ -140,6 +140,8 @@ def test_body_shape_and_size_limits(api: TestClient, survey: Survey, monkeypatch
     bad_json = api.post(URL, content=b"{not json", headers={"Content-Type": "application/json"})
     assert bad_json.status_code == 422 and bad_json.json()["errors"][0]["field"] == "body"
     assert api.post(URL, json={"items": [], "extra": 1}).json()["errors"][0]["field"] == "extra"
+    not_objects = api.post(URL, json={"items": [{"survey": "rnps", "nps": 1}, 7]})
+    assert [e["field"] for e in not_objects.json()["errors"]] == ["items.1"]
     monkeypatch.setattr(routes, "MAX_BODY_BYTES", 100)
     big = api.post(URL, json={"items": [{"survey": "rnps", "nps": 9}] * 10})
     assert big.status_code == 413 and "larger" in big.json()["detail"]

@@ -79,6 +79,8 @@ def insert_rows(
         if connection.dialect.name == "sqlite":
             placeholders = ", ".join("?" * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders}) {on_conflict}", rows)
+            # Consecutive rowids need the write lock held across the whole executemany: a transaction.
+            assert raw.in_transaction, "bulk inserts on SQLite must run inside a transaction"
             inserted = cursor.rowcount
             last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
             if inserted == len(rows):

@@ -67,7 +67,11 @@ def _result(outcome: Outcome) -> RecordResult:
 def _raise_for(outcome: Outcome, what: str, error: type[InvalidInput]) -> None:
     if not outcome.errors:
         return
-    errors = [FieldError(f"items.{i}.{e.field}", e.message) for i in sorted(outcome.errors) for e in outcome.errors[i]]
+    errors = [
+        FieldError(f"items.{i}.{e.field}" if e.field else f"items.{i}", e.message)
+        for i in sorted(outcome.errors)
+        for e in outcome.errors[i]
+    ]
     count, total = len(outcome.errors), len(outcome.ids)
     if outcome.unknown_survey == set(outcome.errors):
         raise UnknownSurvey(
@@ -83,7 +87,7 @@ def _validated(adapter: TypeAdapter[Any], payloads: Sequence[object]) -> list[An
         try:
             items.append(adapter.validate_python(payload))
         except ValidationError as exc:
-            items.append([FieldError(".".join(str(p) for p in e["loc"]) or "item", e["msg"]) for e in exc.errors()])
+            items.append([FieldError(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()])
     return items
 
 
