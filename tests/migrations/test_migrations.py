@@ -75,6 +75,20 @@ def test_upgrade_from_the_first_migration_keeps_every_row(empty_url: str) -> Non
             ),
             {"t": "2026-01-02 03:04:05"},
         )
+        customer_id = conn.execute(text("SELECT id FROM customers")).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO outcomes (customer_id, kind, occurred_on, note, created_at) "
+                "VALUES (:c, 'churned', '2026-02-01', 'price', :t)"
+            ),
+            {"c": customer_id, "t": "2026-02-02 00:00:00"},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO score_rollups (tz, metric, dim, dim_value, day, score, n) "
+                "VALUES ('UTC', 'nps', 'all', '', 20000, 9, 3)"
+            )
+        )
     engine.dispose()
 
     migrations.upgrade(empty_url)  # what `cxloop init` does on an existing database
@@ -83,9 +97,13 @@ def test_upgrade_from_the_first_migration_keeps_every_row(empty_url: str) -> Non
     with engine.connect() as conn:
         customer = conn.execute(text("SELECT external_id, email FROM customers")).one()
         survey = conn.execute(text("SELECT key, status FROM surveys")).one()
+        outcome = conn.execute(text("SELECT kind, note, source, external_id FROM outcomes")).one()
+        rollup = conn.execute(text("SELECT day, score, n FROM score_rollups")).one()
     engine.dispose()
     assert tuple(customer) == ("c-1", "ann@example.com")
     assert tuple(survey) == ("nps", "live")
+    assert tuple(outcome) == ("churned", "price", "api", None)
+    assert tuple(rollup) == (20000, 9, 3)
 
 
 def test_downgrade_one_step_and_back(empty_url: str) -> None:

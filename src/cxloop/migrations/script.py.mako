@@ -8,8 +8,8 @@ Create Date: ${create_date}
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB with a bare Text())
 from alembic import op
+from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB with a bare Text())
 
 import cxloop.storage.base
 ${imports if imports else ""}
