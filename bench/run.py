@@ -1,8 +1,8 @@
 """Run every benchmark at the sizes the issues set, one after the other (they must not share the 2 cores).
 
-    python -m bench.run            # full size: about 30-40 minutes on a 2-core machine
-    python -m bench.run --quick    # small sizes, to check the scripts work (a minute or two)
-    python -m bench.run --only metrics,import
+python -m bench.run            # full size: about 30-40 minutes on a 2-core machine
+python -m bench.run --quick    # small sizes, to check the scripts work (a minute or two)
+python -m bench.run --only metrics,import
 """
 
 from __future__ import annotations
