@@ -20,10 +20,14 @@ async def get_principal(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("send an API key as 'Authorization: Bearer <key>'")
+    plain_key = token.strip()
+    cached = access.cached_principal(plain_key=plain_key)
+    if cached is not None:
+        return cached
     # Its own short transaction, so last_used_at is kept even when the request itself fails. Async with a blocking
     # indexed lookup inside: cheaper than a thread-pool hop (see storage/deps.py).
     with get_database(request).unit_of_work() as session:
-        return access.authenticate_api_key(session, plain_key=token.strip())
+        return access.authenticate_api_key(session, plain_key=plain_key)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

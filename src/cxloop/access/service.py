@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cxloop.access.enums import Role
 from cxloop.access.errors import ApiKeyNotFound, InvalidApiKey, UserExists, UserNotFound
 from cxloop.access.models import ApiKey, User
+from cxloop.access.principal_cache import principals
 from cxloop.access.schemas import Principal, UserUpdate
 from cxloop.core.clock import utcnow
 from cxloop.core.hashing import hash_password, new_token, token_digest
@@ -48,18 +49,27 @@ def revoke_api_key(session: Session, *, api_key_id: int) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.flush()
+    principals.invalidate()
     return key
+
+
+def cached_principal(*, plain_key: str) -> Principal | None:
+    """The principal of a key authenticated in this process in the last few seconds (principal_cache.py), or None."""
+    return principals.get(token_digest(plain_key))
 
 
 def authenticate_api_key(session: Session, *, plain_key: str) -> Principal:
     """The principal behind a bearer key, or InvalidApiKey when it is unknown or revoked."""
-    key = session.scalar(select(ApiKey).where(ApiKey.digest == token_digest(plain_key)))
+    digest = token_digest(plain_key)
+    key = session.scalar(select(ApiKey).where(ApiKey.digest == digest))
     if key is None or key.revoked_at is not None:
         raise InvalidApiKey("the API key is unknown or has been revoked")
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > _LAST_USED_GRANULARITY:
         session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
-    return Principal(api_key_id=key.id, user_id=key.user_id, name=key.name, role=Role(key.role))
+    principal = Principal(api_key_id=key.id, user_id=key.user_id, name=key.name, role=Role(key.role))
+    principals.put(digest, principal)
+    return principal
 
 
 def create_user(session: Session, *, email: str, role: Role, name: str = "", password: str | None = None) -> User:
@@ -104,5 +114,6 @@ def update_user(session: Session, *, user_id: int, data: UserUpdate) -> User:
             session.execute(
                 update(ApiKey).where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None)).values(revoked_at=utcnow())
             )
+            principals.invalidate()
     session.flush()
     return user
