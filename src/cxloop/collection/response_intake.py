@@ -66,7 +66,7 @@ class _Valid:
     index: int
     row: list[Any]  # COLUMNS order, customer_id filled in later
     customer: str | None
-    scored: tuple[datetime, int, str, int | None, int | None, int | None, int | None, int | None]
+    seconds: int  # submitted_at, for the rollups
 
 
 def ingest_responses(
@@ -145,18 +145,15 @@ def ingest_responses(
         key_of=lambda row: row[_KEY],
         lookup=lambda found_keys: queries.response_ids_by_key(session, found_keys),
     )
-    scored: list[rollups.ScoredFeedback] = []
+    scored: list[rollups.ScoredRow] = []
     raced: list[_Valid] = []
     for v, new_id in zip(valid, ids, strict=True):
         if new_id is None:
             raced.append(v)
             continue
         outcome.ids[v.index] = new_id
-        at, survey_id, channel, touchpoint_id, stage_id, nps, csat, ces = v.scored
-        customer_id = v.row[_CUSTOMER]
-        scored.append(
-            rollups.ScoredFeedback(at, customer_id, survey_id, channel, touchpoint_id, stage_id, nps, csat, ces)
-        )
+        row = v.row
+        scored.append((v.seconds, row[_CUSTOMER], row[0], row[3], row[4], row[_STAGE], row[7], row[8], row[9]))
     outcome.created = len(scored)
     if raced:  # stored by a concurrent writer between our lookup and our insert
         existing = queries.response_ids_by_key(session, [v.row[_KEY] for v in raced])
@@ -164,7 +161,7 @@ def ingest_responses(
             outcome.ids[v.index] = existing[v.row[_KEY]]
         outcome.duplicates += len(raced)
     _point_repeats(outcome)
-    rollups.record_scores(session, items=scored)
+    rollups.record_rows(session, rows=scored)
     return outcome
 
 
@@ -266,7 +263,7 @@ def _check(
         index=-1,
         row=row,
         customer=item.customer_external_id,
-        scored=(submitted_at, found.survey_id, channel, touchpoint_id, stage_id, scored.nps, scored.csat, scored.ces),
+        seconds=rollups.epoch_seconds(submitted_at),
     )
 
 
@@ -311,5 +308,3 @@ def _link_customers(session: Session, valid: list[_Valid]) -> None:
         v.row[_CUSTOMER] = customer_id
         if v.row[_STAGE] is None and stage_id is not None:
             v.row[_STAGE] = stage_id
-            at, survey_id, channel, touchpoint_id, _, nps, csat, ces = v.scored
-            v.scored = (at, survey_id, channel, touchpoint_id, stage_id, nps, csat, ces)
