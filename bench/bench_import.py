@@ -5,7 +5,7 @@
 
 Generates a responses CSV (relationship NPS survey, customers drawn from a pool, score-dependent comments), then for
 each backend builds a fresh database and times, as subprocesses, `cxloop import responses FILE` (validation,
-customers, rollups, one transaction per 5,000 rows) and the same import again (every row a duplicate). Baselines on
+customers, rollups, one transaction per 50,000 rows) and the same import again (every row a duplicate). Baselines on
 the same file: pandas `read_csv` + `to_sql` into a bare table (no validation, no ids, no rollups), and the ORM
 row by row (one Response object and one customer SELECT per row) on a subset. PostgreSQL comes from
 CXLOOP_BENCH_POSTGRES_URL (default: the test server); a throwaway database is created and dropped.

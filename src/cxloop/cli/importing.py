@@ -295,6 +295,10 @@ class Kind:
     run: Callable[[Session, list[tuple[int, Any]], list[str] | None], BatchResult]
     check_header: Callable[[Sequence[str]], None]
     updates: bool = False
+    # Rows per transaction unless --batch-size says otherwise. Responses and feedback: each transaction also upserts
+    # the score rollups of the days it touches, so bigger batches write each rollup row fewer times (100k responses:
+    # 10.2 s in batches of 5,000, 6.5 s in batches of 50,000, on SQLite).
+    batch_size: int = 5_000
 
 
 KINDS = (
@@ -310,12 +314,14 @@ KINDS = (
         "Import survey responses (CSV: survey, customer_id, ..., answer.<question id>; JSONL: ResponseCreate).",
         _responses,
         collection.check_response_header,
+        batch_size=50_000,
     ),
     Kind(
         "feedback",
         "Import feedback items: reviews, posts, transcripts (deduplicated on source + external_id).",
         _feedback,
         collection.check_feedback_header,
+        batch_size=50_000,
     ),
     Kind(
         "events",
@@ -429,13 +435,20 @@ def _command(kind: Kind) -> Callable[..., None]:
         file_format: Annotated[
             FileFormat | None, typer.Option("--format", help="csv or jsonl (default: from the file extension).")
         ] = None,
-        batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Rows per transaction.")] = 5000,
+        batch_size: Annotated[
+            int | None,
+            typer.Option(
+                min=1,
+                max=100_000,
+                help="Rows per transaction (default: 50,000 for responses and feedback, 5,000 for the others).",
+            ),
+        ] = None,
         errors: Annotated[
             Path | None, typer.Option("--errors", help="Write the rejected rows to this CSV, with a _reason column.")
         ] = None,
     ) -> None:
         try:
-            totals = run_import(kind, file, file_format, batch_size, errors)
+            totals = run_import(kind, file, file_format, batch_size or kind.batch_size, errors)
         except Unreadable as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
             raise typer.Exit(2) from exc
