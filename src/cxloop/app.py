@@ -10,6 +10,7 @@ from cxloop import __version__
 from cxloop.api.errors import install_error_handlers
 from cxloop.api.v1 import build_router
 from cxloop.collection import rollups
+from cxloop.collection.coalescer import ResponseCoalescer
 from cxloop.core.config import Settings
 from cxloop.customers import deletion, membership
 from cxloop.storage.database import Database
@@ -40,6 +41,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = database or Database(settings.resolved_database_url)
+    app.state.response_coalescer = ResponseCoalescer(app.state.database)
     install_error_handlers(app)
     app.include_router(build_router())
 

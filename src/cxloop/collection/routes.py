@@ -17,7 +17,9 @@ from pydantic import BaseModel
 
 from cxloop.access.deps import AgentDep, ViewerDep
 from cxloop.collection import service as collection
+from cxloop.collection.coalescer import ResponseCoalescer
 from cxloop.collection.enums import Channel, FeedbackKind
+from cxloop.collection.errors import InvalidResponses, UnknownSurvey
 from cxloop.collection.schemas import (
     MAX_BATCH,
     FeedbackBatch,
@@ -140,6 +142,8 @@ async def submit_responses(
 ) -> RecordResult:
     """Store one response or a batch of up to 1,000, all or nothing (201; 200 when all were duplicates)."""
     payloads, single = await _payloads(request)
+    if single:
+        return await _coalesced(request, response, payloads[0], idempotency_key)
     return _write(
         lambda items, keys: collection.submit_responses(session, payloads=items, idempotency_keys=keys),
         payloads,
@@ -148,6 +152,21 @@ async def submit_responses(
         response,
         "response",
     )
+
+
+async def _coalesced(request: Request, response: Response, payload: Any, key: str | None) -> RecordResult:
+    """One response, written in a transaction shared with the single responses arriving at the same time."""
+    coalescer: ResponseCoalescer = request.app.state.response_coalescer
+    result = await coalescer.submit(payload, key)
+    if result.errors:
+        error = UnknownSurvey if result.unknown_survey else InvalidResponses
+        what = "the survey does not exist" if result.unknown_survey else "the response is not valid"
+        raise error(f"{what}; nothing was stored", errors=result.errors)
+    assert result.id is not None
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return RecordResult(created=int(result.created), duplicates=int(not result.created), ids=[result.id])
 
 
 @router.get("/responses", response_model=ResponsePage)

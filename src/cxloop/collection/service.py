@@ -118,6 +118,42 @@ def submit_responses(
     return _result(outcome)
 
 
+@dataclass
+class ItemResult:
+    """The fate of one independent response in a coalesced write: its id and whether it was new, or its problems."""
+
+    id: int | None = None
+    created: bool = False
+    errors: list[FieldError] = field(default_factory=list)
+    unknown_survey: bool = False
+
+
+def submit_each(
+    session: Session, *, payloads: Sequence[object], idempotency_keys: Sequence[str | None]
+) -> list[ItemResult]:
+    """Store independent single responses in one transaction: a bad one is rejected alone, the rest are stored.
+
+    Used to coalesce single-response requests that arrive together; each gets exactly the result it would have got
+    alone (an item whose key was stored before, or earlier in this call, is a duplicate).
+    """
+    items = _validated(_RESPONSE, payloads)
+    keys = [getattr(item, "idempotency_key", None) or key for item, key in zip(items, idempotency_keys, strict=True)]
+    stored_before = queries.response_ids_by_key(session, [k for k in keys if k is not None])
+    outcome = ingest_responses(session, items, keys=idempotency_keys, atomic=False)
+    results: list[ItemResult] = []
+    seen: set[str] = set()
+    for i, key in enumerate(keys):
+        if key is not None and key in stored_before:  # a resend answers the original, even if invalid today
+            results.append(ItemResult(id=stored_before[key], created=False))
+        elif i in outcome.errors:
+            results.append(ItemResult(errors=outcome.errors[i], unknown_survey=i in outcome.unknown_survey))
+        else:
+            results.append(ItemResult(id=outcome.ids[i], created=key is None or key not in seen))
+        if key is not None:
+            seen.add(key)
+    return results
+
+
 def check_response_header(header: Sequence[str]) -> None:
     """InvalidInput naming the problem when a CSV header does not fit the responses format."""
     try:
