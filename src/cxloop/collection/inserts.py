@@ -13,6 +13,7 @@ max + 1 and the transaction holds the write lock).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,16 @@ from sqlalchemy.orm import Session
 
 # Batches at least this big go through COPY on PostgreSQL; smaller ones through INSERT ... ON CONFLICT.
 COPY_THRESHOLD = 200
+
+
+def _null(value: None) -> None:
+    return value
+
+
+# Python 3.11's sqlite3 binds None through its adapter lookup, which fails by raising and clearing two
+# AttributeErrors: ~0.5 µs per NULL, a third of a response row's insert. A registered adapter is a dict hit instead
+# (the value bound is still NULL). Registered for the whole process, which only makes every NULL cheaper.
+sqlite3.register_adapter(type(None), _null)
 
 
 class Codec:
