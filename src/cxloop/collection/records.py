@@ -24,7 +24,7 @@ ANSWER_PREFIX = "answer."
 META_PREFIX = "meta."
 _CHANNELS = frozenset(Channel)
 _KINDS = frozenset(FeedbackKind)
-_LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 
@@ -280,6 +280,37 @@ class ResponseReader:
         # Columns seldom present in files; read through the slower generic helpers.
         self.rare = any(i is not None for i in (self.version, self.metadata, self.partial))
 
+    def keys(self, records: Sequence[Sequence[str]]) -> list[str | None]:
+        """Each record's idempotency key as `parse` reads it; None when it has none, or no survey (then it is refused
+        whatever its key)."""
+        if self.key is None:
+            return [None] * len(records)
+        at, survey = self.key, self.survey
+        keys: list[str | None] = []
+        for cells in records:
+            key = cells[at].strip() if at < len(cells) and survey < len(cells) and cells[survey].strip() else ""
+            keys.append(key if key and len(key) <= 200 else None)
+        return keys
+
+    def survey_refs(self, records: Sequence[Sequence[str]]) -> set[tuple[str, int | None]]:
+        """The (survey key, version) pairs the records name, each survey's current version too."""
+        at, version = self.survey, self.version
+        surveys = {cells[at].strip() for cells in records if at < len(cells)}
+        refs: set[tuple[str, int | None]] = {(survey, None) for survey in surveys if survey}
+        if version is not None:
+            for cells in records:
+                number = cells[version].strip() if version < len(cells) and at < len(cells) else ""
+                if number.isascii() and number.isdigit() and len(number) <= 12:
+                    refs.add((cells[at].strip(), int(number)))
+        return refs
+
+    def touchpoint_keys(self, records: Sequence[Sequence[str]]) -> set[str]:
+        """The touchpoint keys the records name."""
+        at = self.touchpoint
+        if at is None:
+            return set()
+        return {key for key in (cells[at].strip() for cells in records if at < len(cells)) if key}
+
     def parse(self, cells: Sequence[str]) -> ResponseInput | list[FieldError]:
         """One row as a ResponseInput (with `problems` for bad cells, field = column name); without a survey key,
         just the problems."""
@@ -322,7 +353,7 @@ class ResponseReader:
         if self.touchpoint is not None and cells[self.touchpoint]:
             item.touchpoint = _short(cells[self.touchpoint], "touchpoint", 64, problems)
         if self.locale is not None and (locale := cells[self.locale].strip()):
-            if _LOCALE.match(locale):
+            if LOCALE.match(locale):
                 item.locale = locale
             else:
                 problems.append(FieldError("locale", "must be a locale like 'en' or 'pt-BR'"))

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from cxloop.collection import inserts, queries, rollups
-from cxloop.collection.records import ResponseInput, ResponseLike
+from cxloop.collection.records import ResponseInput, ResponseLike, ResponseReader
+from cxloop.collection.response_rows import FUTURE_TOLERANCE, FastLane
 from cxloop.collection.schemas import MAX_METADATA_BYTES
 from cxloop.core.clock import ensure_utc, utcnow
 from cxloop.core.errors import FieldError
@@ -25,7 +26,6 @@ from cxloop.surveys import service as surveys
 from cxloop.surveys.enums import SurveyStatus
 from cxloop.surveys.service import ResolvedVersion
 
-FUTURE_TOLERANCE = timedelta(minutes=5)
 PRE_LOOKUP = 20  # batches with at least this many idempotency keys look them up before validating
 COLUMNS = (
     "survey_id",
@@ -66,7 +66,7 @@ class _Valid:
     index: int
     row: list[Any]  # COLUMNS order, customer_id filled in later
     customer: str | None
-    seconds: int  # submitted_at, for the rollups
+    seconds: int  # submitted_at in whole seconds since 1970, for the rollups
 
 
 def ingest_responses(
@@ -117,30 +117,91 @@ def ingest_responses(
     touchpoints = queries.touchpoints_by_key(session, {item.touchpoint for _, item, _ in candidates if item.touchpoint})
     valid: list[_Valid] = []
     for i, item, key in candidates:
-        found = versions.get((item.survey, item.version))
-        exists = found is not None or (item.survey, None) in versions
-        problems = _check(item, found, exists, touchpoints, now, from_text, codec, key, received_at)
-        unparsed = item.problems if isinstance(item, ResponseInput) else None
-        if unparsed:
-            problems = unparsed + (problems if isinstance(problems, list) else [])
-        if isinstance(problems, list):
-            errors[i] = problems
-            if found is None and len(problems) == 1 and problems[0].field == "survey":
-                outcome.unknown_survey.add(i)
-            continue
-        problems.index = i
-        valid.append(problems)
+        checked = _validate(outcome, i, item, key, versions, touchpoints, now, from_text, codec, received_at)
+        if checked is not None:
+            valid.append(checked)
     if atomic and errors and (looked_up or not _replay_stored(session, outcome, candidates)):
         return outcome
+    _store(session, outcome, valid)
+    return outcome
 
+
+def ingest_csv(session: Session, reader: ResponseReader, records: Sequence[Sequence[str]]) -> Outcome:
+    """Validate and store the records (cell lists) of one CSV batch, keeping the good ones (`ingest_responses` with
+    `from_text`, `atomic=False`). Plainly valid records take the fast lane (response_rows.py); the others are parsed
+    and checked in full, so every problem is still reported."""
+    outcome = Outcome(ids=[None] * len(records))
+    now = utcnow()
+    codec = inserts.codec_for(session)
+    received_at = codec.instant(now)
+    keys = reader.keys(records)
+    keyed = [key for key in keys if key is not None]
+    stored = queries.response_ids_by_key(session, keyed) if len(keyed) >= PRE_LOOKUP else {}
+    versions = surveys.resolve_versions(session, refs=reader.survey_refs(records))
+    touchpoints = queries.touchpoints_by_key(session, reader.touchpoint_keys(records))
+    lane = FastLane(reader, versions, touchpoints, codec, now, received_at)
+    valid: list[_Valid] = []
+    for i, cells in enumerate(records):
+        key = keys[i]
+        if key is not None and key in stored:
+            outcome.ids[i] = stored[key]
+            outcome.duplicates += 1
+            continue
+        fast = lane.row(cells, key)
+        if fast is not None:
+            valid.append(_Valid(i, *fast))
+            continue
+        item = reader.parse(cells)
+        if isinstance(item, list):
+            outcome.errors[i] = item
+            continue
+        if (item.survey, item.version) not in versions:  # a version the records' cells did not name plainly
+            refs = [(item.survey, item.version), (item.survey, None)]
+            versions.update(surveys.resolve_versions(session, refs=refs))
+        checked = _validate(outcome, i, item, key, versions, touchpoints, now, True, codec, received_at)
+        if checked is not None:
+            valid.append(checked)
+    _store(session, outcome, valid)
+    return outcome
+
+
+def _validate(
+    outcome: Outcome,
+    i: int,
+    item: ResponseLike,
+    key: str | None,
+    versions: dict[tuple[str, int | None], ResolvedVersion],
+    touchpoints: dict[str, tuple[int, int]],
+    now: datetime,
+    from_text: bool,
+    codec: inserts.Codec,
+    received_at: Any,
+) -> _Valid | None:
+    """Item i checked in full: its row, or None with its problems recorded in `outcome`."""
+    found = versions.get((item.survey, item.version))
+    exists = found is not None or (item.survey, None) in versions
+    problems = _check(item, found, exists, touchpoints, now, from_text, codec, key, received_at)
+    unparsed = item.problems if isinstance(item, ResponseInput) else None
+    if unparsed:
+        problems = unparsed + (problems if isinstance(problems, list) else [])
+    if isinstance(problems, list):
+        outcome.errors[i] = problems
+        if found is None and len(problems) == 1 and problems[0].field == "survey":
+            outcome.unknown_survey.add(i)
+        return None
+    problems.index = i
+    return problems
+
+
+def _store(session: Session, outcome: Outcome, valid: list[_Valid]) -> None:
+    """Insert the valid rows (a key repeated in the batch once), link customers, and count them into the rollups."""
     valid = _drop_repeated_keys(valid, outcome)
     _link_customers(session, valid)
-    rows = [tuple(v.row) for v in valid]
     ids = inserts.insert_rows(
         session,
         table="responses",
         columns=COLUMNS,
-        rows=rows,
+        rows=[tuple(v.row) for v in valid],
         conflict=("idempotency_key",),
         key_of=lambda row: row[_KEY],
         lookup=lambda found_keys: queries.response_ids_by_key(session, found_keys),
@@ -162,7 +223,6 @@ def ingest_responses(
         outcome.duplicates += len(raced)
     _point_repeats(outcome)
     rollups.record_rows(session, rows=scored)
-    return outcome
 
 
 def _replay_stored(session: Session, outcome: Outcome, candidates: list[tuple[int, ResponseLike, str | None]]) -> bool:

@@ -27,11 +27,10 @@ from cxloop.collection.records import (
     FeedbackLike,
     FeedbackReader,
     HeaderError,
-    ResponseLike,
     ResponseReader,
     rename_answer_fields,
 )
-from cxloop.collection.response_intake import Outcome, ingest_responses
+from cxloop.collection.response_intake import Outcome, ingest_csv, ingest_responses
 from cxloop.collection.schemas import (
     FeedbackCreate,
     FeedbackPage,
@@ -174,15 +173,12 @@ def import_responses(
     CSV rows are lists of cells read under `header`; JSON Lines rows are decoded JSON values (ResponseCreate
     objects). The row's `response_id`/`id` (CSV) or `idempotency_key` (JSONL) makes a re-import store nothing twice.
     """
-    items: list[ResponseLike | list[FieldError]]
     if file_format == "csv":
         if header is None:
             raise ValueError("a CSV import needs the header")
-        reader = ResponseReader(header)
-        items = [reader.parse(cells) for _, cells in rows]
+        outcome = ingest_csv(session, ResponseReader(header), [cells for _, cells in rows])
     else:
-        items = _validated(_RESPONSE, [value for _, value in rows])
-    outcome = ingest_responses(session, items, from_text=file_format == "csv", atomic=False)
+        outcome = ingest_responses(session, _validated(_RESPONSE, [value for _, value in rows]), atomic=False)
     rename = rename_answer_fields if file_format == "csv" else list
     return ImportResult(
         created=outcome.created,

@@ -1,0 +1,196 @@
+"""The fast lane of a responses CSV import: a plainly valid row goes from its cells to its insert row in one pass.
+
+No `ResponseInput` or `ScoredAnswers` per row, and answers are scored once per distinct way of answering: rows that
+answer alike share the work, a comment being spliced into the answers' JSON at a marker. Anything unusual (a bad or
+over-long cell, an unknown survey or touchpoint, a draft survey, answers the survey refuses, a partial response,
+metadata, a submission in the future) is left to the full path (`ResponseReader.parse` and response_intake's checks),
+which words every problem. Both lanes give the same row for a good record (tests/collection/test_response_rows.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cxloop.collection.enums import Channel
+from cxloop.collection.inserts import Codec
+from cxloop.collection.records import LOCALE, ResponseReader
+from cxloop.collection.schemas import MAX_TEXT
+from cxloop.core.clock import parse_instant
+from cxloop.surveys.enums import SurveyStatus
+from cxloop.surveys.rules import MAX_TEXT_LENGTH
+from cxloop.surveys.service import ResolvedVersion
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+_CHANNELS = frozenset(channel.value for channel in Channel)
+_FALSE = frozenset({"false", "0", "no", "n", "f", ""})
+# Stands for the row's comment while scoring; private-use characters, so no real answer looks like it.
+_MARKER = "\ue000cxloop-comment\ue000"
+_MARKER_JSON = '"' + _MARKER + '"'
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
+
+# A way of answering, scored: (answers JSON, or its two halves around the comment), nps, csat, ces.
+_Scored = tuple[tuple[str, ...], int | None, int | None, int | None]
+FastRow = tuple[list[Any], str | None, int]  # (insert row in COLUMNS order, customer external id, epoch seconds)
+
+
+def _whole(text: str) -> int | None | bool:
+    """A CSV number cell: the int, None when blank, False when the full path must word a problem."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit() and len(text) <= 12:
+        return int(text)
+    return False
+
+
+class FastLane:
+    """Builds insert rows from the cells of plainly valid records, for one batch (lookups done by the caller)."""
+
+    def __init__(
+        self,
+        reader: ResponseReader,
+        versions: dict[tuple[str, int | None], ResolvedVersion],
+        touchpoints: dict[str, tuple[int, int]],
+        codec: Codec,
+        now: datetime,
+        received_at: Any,
+    ) -> None:
+        self.reader = reader
+        self.versions = versions
+        self.touchpoints = touchpoints
+        self.codec = codec
+        self.received_at = received_at
+        self.latest = now + FUTURE_TOLERANCE
+        self.now = now
+        self.scored: dict[tuple[Any, ...], _Scored | None] = {}
+
+    def row(self, cells: Sequence[str], key: str | None) -> FastRow | None:
+        """The insert row of a plainly valid record, or None: take the full path. `key` is its idempotency key."""
+        reader = self.reader
+        if len(cells) < reader.width:
+            return None
+        survey = cells[reader.survey].strip()
+        if not survey or len(survey) > 64:
+            return None
+        version: int | None = None
+        if reader.rare:
+            if reader.version is not None:
+                number = _whole(cells[reader.version])
+                if number is False:
+                    return None
+                version = number
+            if reader.metadata is not None and cells[reader.metadata].strip() not in ("", "{}"):
+                return None
+            if reader.partial is not None and cells[reader.partial].strip().lower() not in _FALSE:
+                return None
+        found = self.versions.get((survey, version))
+        if found is None or found.status == SurveyStatus.draft:
+            return None
+
+        if key is None and reader.key is not None and len(cells[reader.key].strip()) > 200:
+            return None  # an over-long key, which `keys` reads as none
+        customer: str | None = None
+        if reader.customer is not None:
+            customer = cells[reader.customer].strip()
+            if len(customer) > 200:
+                return None
+            customer = customer or None
+        channel = "api"
+        if reader.channel is not None and (text := cells[reader.channel].strip()):
+            if text not in _CHANNELS:
+                return None
+            channel = text
+        touchpoint_id = stage_id = None
+        if reader.touchpoint is not None and (text := cells[reader.touchpoint].strip()):
+            pair = self.touchpoints.get(text)
+            if pair is None:
+                return None
+            touchpoint_id, stage_id = pair
+        at = self.now
+        if reader.submitted_at is not None and (text := cells[reader.submitted_at].strip()):
+            try:
+                at = datetime.fromisoformat(text)
+            except ValueError:
+                try:
+                    at = parse_instant(text)
+                except ValueError:
+                    return None
+            if at.tzinfo is not UTC:
+                at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+            if at > self.latest:
+                return None
+        nps = csat = ces = None
+        if reader.nps is not None and (nps := _whole(cells[reader.nps])) is False:
+            return None
+        if reader.csat is not None and (csat := _whole(cells[reader.csat])) is False:
+            return None
+        if reader.ces is not None and (ces := _whole(cells[reader.ces])) is False:
+            return None
+        comment = cells[reader.comment].strip() or None if reader.comment is not None else None
+        if comment is not None and (len(comment) > min(MAX_TEXT, MAX_TEXT_LENGTH) or "\x00" in comment):
+            return None
+        locale = None
+        if reader.locale is not None and (locale := cells[reader.locale].strip() or None) is not None:
+            if not LOCALE.match(locale):
+                return None
+            locale = locale.replace("_", "-")
+
+        answers = tuple((qid, cells[i]) for i, qid in reader.answers if cells[i] != "")
+        memo_key = (found.version_id, answers, nps, csat, ces, comment is not None)
+        try:
+            scored = self.scored[memo_key]
+        except KeyError:
+            scored = self.scored[memo_key] = self._score(found, dict(answers), nps, csat, ces, comment is not None)
+        if scored is None:
+            return None
+        parts, nps, csat, ces = scored
+        codec = self.codec
+        answers_json = parts[0] if comment is None else parts[0] + codec.json(comment) + parts[1]
+        row = [
+            found.survey_id,
+            found.version_id,
+            None,
+            channel,
+            touchpoint_id,
+            stage_id,
+            answers_json,
+            nps,
+            csat,
+            ces,
+            comment,
+            "{}",
+            locale,
+            codec.flag(False),
+            codec.instant(at),
+            self.received_at,
+            key,
+        ]
+        return row, customer, (at - _EPOCH) // _SECOND
+
+    def _score(
+        self,
+        found: ResolvedVersion,
+        answers: dict[str, str],
+        nps: int | None,
+        csat: int | None,
+        ces: int | None,
+        commented: bool,
+    ) -> _Scored | None:
+        """Score one way of answering, the comment standing in as a marker; None: leave such rows to the full path
+        (the answers have problems, or they answer an open question, which a comment would be compared with)."""
+        rules = found.rules
+        if any(qid in answers for qid in rules.text_ids):
+            return None
+        result = rules.score(
+            answers, nps=nps, csat=csat, ces=ces, comment=_MARKER if commented else None, from_text=True
+        )
+        if result.errors or result.comment != (_MARKER if commented else None):
+            return None
+        encoded = self.codec.json(result.answers)
+        parts = tuple(encoded.split(_MARKER_JSON)) if commented else (encoded,)
+        if len(parts) != (2 if commented else 1):
+            return None
+        return parts, result.nps, result.csat, result.ces
