@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, func, insert, literal, or_, select, update
+from sqlalchemy import Table, bindparam, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -20,6 +20,7 @@ from cxloop.customers.schemas import CustomerRead, CustomerUpdate, CustomerUpser
 from cxloop.customers.segment_sql import compile_filter
 from cxloop.journeys import service as journeys
 from cxloop.journeys.models import Stage
+from cxloop.storage.dialect_insert import dialect_insert
 from cxloop.storage.pagination import Page, order_clause, paginate
 
 _CHUNK = 1000
@@ -97,15 +98,30 @@ def bulk_upsert_customers(session: Session, *, items: Sequence[CustomerUpsert], 
         _new_row(external_id, change, now) for external_id, change in changes.items() if external_id not in existing
     ]
     ids = {external_id: row[0] for external_id, row in existing.items()}
+    created = 0
     if new_rows:
-        # A plain executemany, then one SELECT for the new ids: SQLite cannot return ids in parameter order from a
-        # multi-row INSERT, and SQLAlchemy would fall back to one statement per row.
-        session.execute(insert(_TABLE), new_rows)
-        ids.update(resolve_customer_ids(session, external_ids=[row["external_id"] for row in new_rows]))
+        # ON CONFLICT DO NOTHING: a concurrent transaction may create the same customer meanwhile (two first
+        # responses of one new customer). The rows returned are the ones created here, matched by external id; the
+        # others now exist and take the update path. Sorted, so concurrent inserts wait for each other in one order.
+        new_rows.sort(key=lambda row: str(row["external_id"]))
+        statement = (
+            dialect_insert(session, _TABLE)
+            .on_conflict_do_nothing(index_elements=["external_id"])
+            .returning(_TABLE.c.external_id, _TABLE.c.id)
+        )
+        inserted = {row[0]: row[1] for row in session.execute(statement, new_rows)}
+        created = len(inserted)
+        ids.update(inserted)
+        raced = [str(row["external_id"]) for row in new_rows if row["external_id"] not in inserted]
+        if raced:
+            with_attributes = any("attributes" in changes[external_id] for external_id in raced)
+            found = _existing(session, raced, with_attributes=with_attributes)
+            existing.update(found)
+            ids.update({external_id: row[0] for external_id, row in found.items()})
     updated = _update_existing(session, changes, existing, now)
     result_ids = [ids[item.external_id] for item in items]
     membership.refresh_customers(session, customer_ids=set(result_ids))
-    return UpsertResult(ids=result_ids, created=len(new_rows), updated=updated)
+    return UpsertResult(ids=result_ids, created=created, updated=updated)
 
 
 def _changes(session: Session, items: Sequence[CustomerUpsert], prefix: str) -> dict[str, dict[str, Any]]:
