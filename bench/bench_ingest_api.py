@@ -110,7 +110,9 @@ def server(url: str, workers: int) -> Iterator[str]:
     cxloop = Path(sys.executable).with_name("cxloop")
     env = {**os.environ, "CXLOOP_DATABASE_URL": url, "CXLOOP_LOG_LEVEL": "WARNING"}
     command = [str(cxloop), "serve", "--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log goes to a file: a pipe nobody reads would fill up and stall the server mid-benchmark.
+    log = tempfile.NamedTemporaryFile(prefix="cxloop-serve-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -121,9 +123,7 @@ def server(url: str, workers: int) -> Iterator[str]:
             except httpx.HTTPError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(
-                    f"cxloop serve did not start: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
-                )
+                raise SystemExit(f"cxloop serve did not start: {Path(log.name).read_text()[-2000:]}")
             time.sleep(0.2)
         yield base
     finally:
@@ -132,6 +132,9 @@ def server(url: str, workers: int) -> Iterator[str]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+        errors = Path(log.name).read_text().count("Traceback")
+        if errors:
+            print(f"  the server logged {errors} tracebacks: see {log.name}")
 
 
 def _ms(value: str, unit: str) -> float:
