@@ -8,7 +8,7 @@ from fastapi.routing import APIRoute
 
 from cxloop import __version__
 from cxloop.api.errors import install_error_handlers
-from cxloop.api.v1 import build_router
+from cxloop.api.v1 import include_routers
 from cxloop.collection import rollups
 from cxloop.collection.coalescer import ResponseCoalescer
 from cxloop.core.config import Settings
@@ -43,7 +43,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.database = database or Database(settings.resolved_database_url)
     app.state.response_coalescer = ResponseCoalescer(app.state.database)
     install_error_handlers(app)
-    app.include_router(build_router())
+    include_routers(app)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

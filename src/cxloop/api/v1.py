@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 
 from cxloop.access.routes import router as access_router
 from cxloop.analytics.routes import router as analytics_router
@@ -12,19 +12,20 @@ from cxloop.customers.routes import router as customers_router
 from cxloop.journeys.routes import router as journeys_router
 from cxloop.surveys.routes import router as surveys_router
 
+PREFIX = "/api/v1"
+# Collection first: the ingestion endpoints take most requests, and routes are matched in order.
 ROUTERS: list[APIRouter] = [
+    collection_router,
     health_router,
     access_router,
     customers_router,
     journeys_router,
     surveys_router,
-    collection_router,
     analytics_router,
 ]
 
 
-def build_router() -> APIRouter:
-    router = APIRouter(prefix="/api/v1")
+def include_routers(app: FastAPI) -> None:
+    """Mount every domain router under /api/v1, each directly on the app (one level of routing, not two)."""
     for domain_router in ROUTERS:
-        router.include_router(domain_router)
-    return router
+        app.include_router(domain_router, prefix=PREFIX)

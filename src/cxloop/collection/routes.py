@@ -33,7 +33,7 @@ from cxloop.collection.schemas import (
     ResponseRead,
 )
 from cxloop.core.errors import CxloopError, FieldError, InvalidInput, NotFound
-from cxloop.storage.deps import SessionDep
+from cxloop.storage.deps import SessionDep, get_database
 
 router = APIRouter(tags=["collection"])
 
@@ -138,20 +138,22 @@ def _write(
     openapi_extra=_body_doc(ResponseCreate, ResponseBatch),
 )
 async def submit_responses(
-    request: Request, response: Response, session: SessionDep, _: AgentDep, idempotency_key: IdempotencyKey = None
+    request: Request, response: Response, _: AgentDep, idempotency_key: IdempotencyKey = None
 ) -> RecordResult:
     """Store one response or a batch of up to 1,000, all or nothing (201; 200 when all were duplicates)."""
     payloads, single = await _payloads(request)
     if single:
         return await _coalesced(request, response, payloads[0], idempotency_key)
-    return _write(
-        lambda items, keys: collection.submit_responses(session, payloads=items, idempotency_keys=keys),
-        payloads,
-        single,
-        idempotency_key,
-        response,
-        "response",
-    )
+    # No SessionDep here: single responses never need one, so a batch opens its own unit of work.
+    with get_database(request).unit_of_work() as session:
+        return _write(
+            lambda items, keys: collection.submit_responses(session, payloads=items, idempotency_keys=keys),
+            payloads,
+            single,
+            idempotency_key,
+            response,
+            "response",
+        )
 
 
 async def _coalesced(request: Request, response: Response, payload: Any, key: str | None) -> RecordResult:
