@@ -87,7 +87,8 @@ def test_changing_a_filter_diffs_the_old_members(db: Database, recorder: Recorde
         customers.update_segment(session, segment_id=segment.id, data=SegmentUpdate(filter="n >= 2"))
         assert _members(session, segment.id) == set(ids[2:])
         customers.update_segment(session, segment_id=segment.id, data=SegmentUpdate(name="Renamed"))
-    assert recorder.for_segment(segment.id) == [(ids[:3], []), (ids[3:], ids[:2])]
+    # Listeners get ids in ascending order; upsert ids follow the input order, which need not ascend.
+    assert recorder.for_segment(segment.id) == [(sorted(ids[:3]), []), (sorted(ids[3:]), sorted(ids[:2]))]
 
 
 def test_account_changes_refresh_account_segments(db: Database, recorder: Recorder) -> None:
