@@ -79,3 +79,22 @@ def test_a_write_is_committed_before_the_response_arrives(api: TestClient, db: D
 
     with db.unit_of_work() as session:  # a separate connection sees the row at once
         assert any(k.id == created["id"] for k in access.list_api_keys(session))
+
+
+def test_write_units_of_work_take_the_sqlite_write_lock_up_front(db: Database) -> None:
+    import sqlite3
+
+    from sqlalchemy import text
+
+    with db.unit_of_work(write=True) as session:
+        assert session.execute(text("SELECT 1")).scalar_one() == 1  # only a read so far
+        if db.is_sqlite:  # yet a second writer is refused: the lock was taken at the start
+            raw = sqlite3.connect(db.url.split("///", 1)[1], timeout=0)
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                locked = False
+            except sqlite3.OperationalError:
+                locked = True
+            finally:
+                raw.close()
+            assert locked

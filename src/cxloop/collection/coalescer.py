@@ -13,8 +13,6 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import text
-
 from cxloop.collection import service as collection
 from cxloop.storage.database import Database
 
@@ -69,9 +67,5 @@ class ResponseCoalescer:
                 pending.future.set_result(result)
 
     def _store(self, payloads: list[object], keys: list[str | None]) -> list[collection.ItemResult]:
-        with self.database.unit_of_work() as session:
-            if self.database.is_sqlite:
-                # Take the write lock first: a transaction that reads and then writes fails at once (not after the
-                # busy timeout) when another process committed in between, which is common with several workers.
-                session.execute(text("BEGIN IMMEDIATE"))
+        with self.database.unit_of_work(write=True) as session:
             return collection.submit_each(session, payloads=payloads, idempotency_keys=keys)

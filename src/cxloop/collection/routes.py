@@ -145,7 +145,7 @@ async def submit_responses(
     if single:
         return await _coalesced(request, response, payloads[0], idempotency_key)
     # No SessionDep here: single responses never need one, so a batch opens its own unit of work.
-    with get_database(request).unit_of_work() as session:
+    with get_database(request).unit_of_work(write=True) as session:
         return _write(
             lambda items, keys: collection.submit_responses(session, payloads=items, idempotency_keys=keys),
             payloads,

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -54,10 +54,16 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends normally, rolled back when it raises."""
+    def unit_of_work(self, *, write: bool = False) -> Iterator[Session]:
+        """One transaction: committed when the block ends normally, rolled back when it raises.
+
+        `write=True` on SQLite takes the write lock at the start (BEGIN IMMEDIATE): a transaction that reads and then
+        writes would otherwise fail at once, not after the busy timeout, when another process committed in between.
+        """
         session = self.sessions()
         try:
+            if write and self.is_sqlite:
+                session.execute(text("BEGIN IMMEDIATE"))
             yield session
             session.commit()
         except BaseException:
