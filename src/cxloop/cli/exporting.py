@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.cli.context import database, err_console
 from cxloop.collection import service as collection
+from cxloop.collection.records import FEEDBACK_COLUMNS, RESPONSE_COLUMNS
 from cxloop.collection.schemas import FeedbackRead, ResponseRead
 from cxloop.core.clock import parse_instant
 
@@ -63,22 +64,8 @@ def _response_key(r: ResponseRead) -> str:
     return r.idempotency_key or f"cxloop-response-{r.id}"
 
 
-_RESPONSE_COLUMNS = [
-    "survey",
-    "version",
-    "customer_id",
-    "channel",
-    "touchpoint",
-    "submitted_at",
-    "nps",
-    "csat",
-    "ces",
-    "comment",
-    "locale",
-    "response_id",
-    "is_partial",
-    "metadata",
-]
+# The import formats, without `id` (an alias of the key column): an export always imports again.
+_RESPONSE_COLUMNS = [c for c in RESPONSE_COLUMNS if c != "id"]
 
 
 def _response_cells(r: ResponseRead, answers: Sequence[str]) -> list[str]:
@@ -117,21 +104,7 @@ def _response_object(r: ResponseRead) -> dict[str, Any]:
     }
 
 
-_FEEDBACK_COLUMNS = [
-    "kind",
-    "source",
-    "external_id",
-    "channel",
-    "text",
-    "rating",
-    "author",
-    "author_email",
-    "url",
-    "customer_id",
-    "touchpoint",
-    "posted_at",
-    "metadata",
-]
+_FEEDBACK_COLUMNS = [c for c in FEEDBACK_COLUMNS if c != "id"]
 
 
 def _feedback_object(f: FeedbackRead) -> dict[str, Any]:
