@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.storage.base import Base, BigId, JsonDoc, UTCDateTime
+from cxloop.storage.references import soft_reference
 
 
 class Response(Base):
@@ -14,6 +15,10 @@ class Response(Base):
 
     `nps`, `csat` and `ces` are derived from the answers when the response is recorded (the first question of each
     kind); `stage_id` is the journey stage at that moment, so later stage changes never move old feedback.
+
+    The hot table: its references are soft (storage/references.py), because foreign-key checks on every inserted
+    row cost more than the insert. Deleting a customer deletes their responses; deleting a stage or touchpoint
+    clears it; a survey with responses cannot be deleted.
     """
 
     __tablename__ = "responses"
@@ -24,12 +29,12 @@ class Response(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
-    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    survey_id: Mapped[int] = mapped_column(BigId, info=soft_reference("surveys", on_delete="restrict"))
+    survey_version_id: Mapped[int] = mapped_column(BigId, info=soft_reference("survey_versions", on_delete="restrict"))
+    customer_id: Mapped[int | None] = mapped_column(BigId, info=soft_reference("customers", on_delete="cascade"))
     channel: Mapped[str] = mapped_column(String(16))
-    touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id", ondelete="SET NULL"))
-    stage_id: Mapped[int | None] = mapped_column(ForeignKey("stages.id", ondelete="SET NULL"))
+    touchpoint_id: Mapped[int | None] = mapped_column(BigId, info=soft_reference("touchpoints", on_delete="set null"))
+    stage_id: Mapped[int | None] = mapped_column(BigId, info=soft_reference("stages", on_delete="set null"))
     answers: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     nps: Mapped[int | None] = mapped_column(SmallInteger)
     csat: Mapped[int | None] = mapped_column(SmallInteger)

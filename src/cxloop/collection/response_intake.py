@@ -22,6 +22,7 @@ from cxloop.core.clock import ensure_utc, utcnow
 from cxloop.core.errors import FieldError
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import CustomerUpsert
+from cxloop.storage import references
 from cxloop.surveys import service as surveys
 from cxloop.surveys.enums import SurveyStatus
 from cxloop.surveys.service import ResolvedVersion
@@ -197,11 +198,13 @@ def _store(session: Session, outcome: Outcome, valid: list[_Valid]) -> None:
     """Insert the valid rows (a key repeated in the batch once), link customers, and count them into the rollups."""
     valid = _drop_repeated_keys(valid, outcome)
     _link_customers(session, valid)
+    rows = [tuple(v.row) for v in valid]
+    references.hold_rows(session, table="responses", columns=COLUMNS, rows=rows)
     ids = inserts.insert_rows(
         session,
         table="responses",
         columns=COLUMNS,
-        rows=[tuple(v.row) for v in valid],
+        rows=rows,
         conflict=("idempotency_key",),
         key_of=lambda row: row[_KEY],
         lookup=lambda found_keys: queries.response_ids_by_key(session, found_keys),

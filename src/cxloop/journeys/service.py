@@ -25,6 +25,7 @@ from cxloop.journeys.schemas import (
     TouchpointRead,
     TouchpointUpdate,
 )
+from cxloop.storage import references
 
 
 def get_default_journey(session: Session) -> Journey | None:
@@ -166,6 +167,9 @@ def delete_journey(session: Session, *, journey_id: int) -> None:
     journey = require_journey(session, journey_id=journey_id)
     if journey.is_default:
         raise JourneyConflict("the default journey cannot be deleted; make another journey the default first")
+    stage_ids = list(session.scalars(select(Stage.id).where(Stage.journey_id == journey.id)))
+    touchpoint_ids = list(session.scalars(select(Touchpoint.id).where(Touchpoint.journey_id == journey.id)))
+    _release(session, stage_ids=stage_ids, touchpoint_ids=touchpoint_ids)
     session.delete(journey)
     session.flush()
 
@@ -219,6 +223,8 @@ def delete_stage(session: Session, *, stage_id: int, journey_id: int | None = No
     """Delete a stage and its touchpoints; feedback and customers that pointed at it keep no stage."""
     stage = require_stage(session, stage_id=stage_id, journey_id=journey_id)
     remaining = [s for s in list_stages(session, journey_id=stage.journey_id) if s.id != stage.id]
+    touchpoint_ids = list(session.scalars(select(Touchpoint.id).where(Touchpoint.stage_id == stage.id)))
+    _release(session, stage_ids=[stage.id], touchpoint_ids=touchpoint_ids)
     session.delete(stage)
     _renumber(remaining)
     session.flush()
@@ -322,8 +328,16 @@ def update_touchpoint(
 
 def delete_touchpoint(session: Session, *, touchpoint_id: int, journey_id: int | None = None) -> None:
     touchpoint = require_touchpoint(session, touchpoint_id=touchpoint_id, journey_id=journey_id)
+    _release(session, stage_ids=[], touchpoint_ids=[touchpoint.id])
     session.delete(touchpoint)
     session.flush()
+
+
+def _release(session: Session, *, stage_ids: list[int], touchpoint_ids: list[int]) -> None:
+    """Clear the soft references (e.g. from responses) to stages and touchpoints about to be deleted."""
+    references.lock(session, {"stages": stage_ids, "touchpoints": touchpoint_ids})
+    references.release(session, "stages", stage_ids)
+    references.release(session, "touchpoints", touchpoint_ids)
 
 
 # Reads ----------------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError
+from cxloop.storage import references
 from cxloop.storage.pagination import Page, order_clause, paginate
 from cxloop.surveys import rules
 from cxloop.surveys.enums import SurveyStatus
@@ -121,12 +122,17 @@ def update_survey(session: Session, *, survey_id: int, data: SurveyUpdate) -> Su
 def delete_survey(session: Session, *, survey_id: int) -> None:
     """Delete a survey and its versions; SurveyInUse (409) when responses (or other records) point at it."""
     survey = require_survey(session, survey_id=survey_id)
+    version_ids = list(session.scalars(select(SurveyVersion.id).where(SurveyVersion.survey_id == survey.id)))
+    references.lock(session, {"surveys": [survey.id], "survey_versions": version_ids})
     try:
-        # The foreign keys from responses are the authority on "in use"; a savepoint keeps the transaction usable.
+        # Responses point at surveys softly (storage/references.py); other tables with real foreign keys are
+        # caught by the database, in a savepoint that keeps the transaction usable.
+        references.release(session, "surveys", [survey.id])
+        references.release(session, "survey_versions", version_ids)
         with session.begin_nested():
             session.execute(delete(SurveyVersion).where(SurveyVersion.survey_id == survey.id))
             session.execute(delete(Survey).where(Survey.id == survey.id))
-    except IntegrityError as exc:
+    except (IntegrityError, references.StillReferenced) as exc:
         raise SurveyInUse(
             f"survey '{survey.key}' has responses and cannot be deleted; close it instead (status 'closed')"
         ) from exc

@@ -20,6 +20,7 @@ from cxloop.customers.schemas import CustomerRead, CustomerUpdate, CustomerUpser
 from cxloop.customers.segment_sql import compile_filter
 from cxloop.journeys import service as journeys
 from cxloop.journeys.models import Stage
+from cxloop.storage import references
 from cxloop.storage.dialect_insert import dialect_insert
 from cxloop.storage.pagination import Page, order_clause, paginate
 
@@ -240,8 +241,10 @@ def update_customer(session: Session, *, customer_id: int, data: CustomerUpdate)
 def delete_customer(session: Session, *, customer_id: int) -> None:
     """Delete a customer with their events and outcomes (listeners are told they left their segments)."""
     customer = require_customer(session, customer_id=customer_id)
+    references.lock(session, {"customers": [customer.id]})  # waits for writers still adding feedback about them
     membership.remove_customers(session, customer_ids=[customer.id])
     deletion.notify_deleting(session, customer_ids=[customer.id])  # e.g. their feedback leaves the score rollups
+    references.release(session, "customers", [customer.id])  # e.g. their responses
     session.delete(customer)
     session.flush()
 
