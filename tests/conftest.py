@@ -20,11 +20,12 @@ from sqlalchemy.engine import make_url
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
-from cxloop.app import create_app, wire_domains
+from cxloop.app import create_app
 from cxloop.core.config import Settings
 from cxloop.journeys import service as journeys
 from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
+from cxloop.wiring import wire_domains
 
 POSTGRES_ADMIN_URL = os.environ.get("CXLOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

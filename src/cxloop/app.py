@@ -9,25 +9,15 @@ from fastapi.routing import APIRoute
 from cxloop import __version__
 from cxloop.api.errors import install_error_handlers
 from cxloop.api.v1 import include_routers
-from cxloop.collection import rollups
 from cxloop.collection.coalescer import ResponseCoalescer
 from cxloop.core.config import Settings
-from cxloop.customers import deletion, membership
 from cxloop.storage.database import Database
+from cxloop.wiring import wire_domains
 
 
 def _operation_id(route: APIRoute) -> str:
     tag = route.tags[0] if route.tags else "default"
     return f"{tag}-{route.name}"
-
-
-def wire_domains(settings: Settings) -> None:
-    """Connect domains that react to each other through registries (never by upward imports). Idempotent."""
-    rollups.configure(settings.rollup_timezones)
-    if rollups.on_membership_change not in membership.registry:
-        membership.register_listener(rollups.on_membership_change)
-    if not deletion.is_registered(rollups.forget_customers):
-        deletion.register_deletion_listener(rollups.forget_customers)
 
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:

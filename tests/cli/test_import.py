@@ -13,10 +13,13 @@ from typer.testing import CliRunner, Result
 
 from cxloop.cli import context
 from cxloop.cli.main import app
+from cxloop.collection import rollups
 from cxloop.collection.models import FeedbackItem, Response
 from cxloop.customers.models import Customer, Event
 from cxloop.storage.database import Database
 from cxloop.surveys.models import Survey
+from tests.factories.customers import make_customer, make_segment
+from tests.factories.responses import snapshot
 from tests.factories.surveys import make_survey
 
 Cli = Callable[..., Result]
@@ -205,3 +208,35 @@ def test_events_import_and_rerun(cli: Cli, db: Database, tmp_path: Path) -> None
     assert count(db, Event) == 2
     with db.unit_of_work() as session:
         assert session.scalars(select(Event.properties).where(Event.external_id == "e1")).one() == {"sku": "A-1"}
+
+
+def test_rollups_counted_ahead_by_the_reader_equal_a_recount(
+    cli: Cli, db: Database, survey: Survey, tmp_path: Path
+) -> None:
+    """The reader process counts each batch's rollups ahead (read_ahead.py); repeated keys within and across
+    batches, a customer's stage, segments and new customers must still give exactly a full recount."""
+    with db.unit_of_work() as session:
+        make_customer(session, external_id="c-staged", stage="onboarding")
+        make_customer(session, external_id="c-ent", attributes={"plan": "enterprise"})
+        make_segment(session, "plan = enterprise")
+    header = "survey,customer_id,channel,touchpoint,submitted_at,nps,response_id\n"
+    rows = [
+        "rnps,c-staged,email,,2024-01-01T10:00:00Z,3,k1",
+        "rnps,c-ent,web,relationship,2024-01-01T23:30:00+02:00,9,k2",
+        "rnps,c-new,sms,,2024-01-02T10:00:00Z,7,k1",  # repeats k1 in the same batch
+        "rnps,,email,,2024-01-03T10:00:00Z,10,k3",
+        "rnps,c-ent,email,,2024-01-03T10:00:00Z,6,k2",  # repeats k2 from the previous batch
+        "rnps,c-new,email,,2024-01-04T10:00:00Z,8,k4",
+        "rnps,c-staged,in_app,relationship,2024-01-05T10:00:00Z,0,k5",
+    ]
+    path = tmp_path / "responses.csv"
+    path.write_text(header + "\n".join(rows) + "\n")
+    result = cli("import", "responses", path, "--batch-size", "3")
+    assert result.exit_code == 0 and "imported 5, duplicates 2, rejected 0" in result.stderr, result.stderr
+    with db.unit_of_work() as session:
+        counted = snapshot(session)
+        rollups.rebuild_rollups(session)
+    with db.unit_of_work() as session:
+        assert counted == snapshot(session)
+    assert sum(n for key, n in counted.items() if key[:3] == ("UTC", "nps", "segment")) == 1
+    assert sum(n for key, n in counted.items() if key[:3] == ("UTC", "nps", "all")) == 5

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from cxloop.analytics import service as analytics
 from cxloop.analytics.schemas import MetricQuery
@@ -29,6 +28,7 @@ from tests.factories.responses import (
     random_scored,
     random_world,
     set_members,
+    snapshot,
 )
 from tests.factories.surveys import every_kind_definition, make_survey
 
@@ -41,21 +41,6 @@ def zones() -> Iterator[list[str]]:
     rollups.configure(ZONES)
     yield ZONES
     rollups.configure(previous)
-
-
-def snapshot(session: Session) -> dict[tuple[str, str, str, str, int, int], int]:
-    rows = session.execute(
-        select(
-            ScoreRollup.tz,
-            ScoreRollup.metric,
-            ScoreRollup.dim,
-            ScoreRollup.dim_value,
-            ScoreRollup.day,
-            ScoreRollup.score,
-            ScoreRollup.n,
-        )
-    )
-    return {tuple(row[:6]): row[6] for row in rows}  # type: ignore[misc]
 
 
 def test_incremental_rollups_equal_a_rebuild_after_batches_and_membership_changes(

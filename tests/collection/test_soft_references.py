@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 
 from cxloop.collection import service as collection
 from cxloop.collection.models import Response
+from cxloop.collection.records import ResponseReader
+from cxloop.collection.response_intake import prepare_csv, store
 from cxloop.collection.schemas import ResponseCreate
 from cxloop.customers import service as customers
 from cxloop.journeys import service as journeys
@@ -137,3 +139,23 @@ def test_a_deletion_waits_for_a_writer_still_adding_responses(db: Database, surv
     assert failures == []
     assert deleted_at[0] >= committed_at[0]
     assert count_responses(db) == 0  # both the old response and the one written meanwhile are gone
+
+
+def test_a_customer_deleted_between_preparing_and_storing_is_not_pointed_at(db: Database, survey: Survey) -> None:
+    """An import prepares a batch in another process (cli/read_ahead.py); the store finds the customer gone and
+    links the row afresh, to a new bare customer, instead of pointing at nothing."""
+    _record(db, ResponseCreate(survey="rnps", nps=9, customer_external_id="leaving"))
+    _record(db, ResponseCreate(survey="rnps", nps=9, customer_external_id="stays"))  # SQLite reuses the top id
+    gone = _customer_id(db, "leaving")
+    reader = ResponseReader(["survey", "customer_id", "nps", "response_id"])
+    with db.unit_of_work() as session:
+        prepared = prepare_csv(session, reader, [["rnps", "leaving", "4", "late-1"]])
+    assert prepared.valid[0].row[2] == gone  # linked while preparing
+    with db.unit_of_work() as session:
+        customers.delete_customer(session, customer_id=gone)
+    with db.unit_of_work(write=True) as session:
+        outcome = store(session, prepared)
+    assert outcome.created == 1
+    with db.unit_of_work() as session:
+        customer_id = session.scalar(select(Response.customer_id).where(Response.nps == 4))
+    assert customer_id != gone and customer_id == _customer_id(db, "leaving")

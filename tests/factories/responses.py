@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from cxloop.collection import rollups
-from cxloop.collection.models import FeedbackItem, Response
+from cxloop.collection.models import FeedbackItem, Response, ScoreRollup
 from cxloop.collection.rollups import ScoredFeedback
 from cxloop.customers.models import Account, Customer, Segment, SegmentMember
 from cxloop.journeys.models import Stage, Touchpoint
@@ -233,3 +233,19 @@ def random_world(session: Session, *, seed: int, customers: int = 40) -> World:
 
 def as_dict(item: Scored) -> dict[str, Any]:
     return {name: getattr(item, name) for name in Scored.__dataclass_fields__}
+
+
+def snapshot(session: Session) -> dict[tuple[str, str, str, str, int, int], int]:
+    """Every rollup row as {(tz, metric, dim, dim_value, day, score): n}."""
+    rows = session.execute(
+        select(
+            ScoreRollup.tz,
+            ScoreRollup.metric,
+            ScoreRollup.dim,
+            ScoreRollup.dim_value,
+            ScoreRollup.day,
+            ScoreRollup.score,
+            ScoreRollup.n,
+        )
+    )
+    return {tuple(row[:6]): row[6] for row in rows}  # type: ignore[misc]

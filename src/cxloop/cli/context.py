@@ -21,7 +21,7 @@ def settings() -> Settings:
 
 @cache
 def database() -> Database:
-    from cxloop.app import wire_domains  # the CLI is a composition root too
+    from cxloop.wiring import wire_domains  # the CLI is a composition root too
 
     wire_domains(settings())
     return Database(settings().resolved_database_url)

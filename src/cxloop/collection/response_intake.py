@@ -7,6 +7,7 @@ plain Python; no ORM objects and no pydantic models.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,9 +66,51 @@ class Outcome:
 @dataclass(slots=True)
 class _Valid:
     index: int
-    row: list[Any]  # COLUMNS order, customer_id filled in later
+    row: list[Any]  # COLUMNS order, customer_id filled in when the customer is looked up
     customer: str | None
     seconds: int  # submitted_at in whole seconds since 1970, for the rollups
+    customer_stage: bool = False  # row's stage_id is the customer's (no touchpoint gave one)
+    staged: bool = False  # the row's stage is counted in Prepared.precounted
+
+    @property
+    def stage_final(self) -> bool:
+        """Linking the customer cannot change the row's stage: no customer, linked already, or a touchpoint's."""
+        row = self.row
+        return self.customer is None or row[_CUSTOMER] is not None or row[_STAGE] is not None
+
+
+@dataclass
+class Prepared:
+    """A batch validated by the read-only half of the work, ready for `store` (a file import prepares the next batch
+    in another process while the current one is stored)."""
+
+    outcome: Outcome
+    valid: list[_Valid]
+    looked_up: bool = False  # stored keys were looked up before validating
+    error_keys: dict[int, str] = field(default_factory=dict)  # idempotency keys of the rejected items
+    # The valid rows' rollup increments in the dimensions known before customers are linked (rollups.count_rows).
+    precounted: Counter[Any] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        if self.valid and not self.precounted:
+            self.precounted = rollups.count_rows(_scored(self.valid))
+            for v in self.valid:
+                v.staged = v.stage_final
+            staged = [v for v in self.valid if v.staged]
+            self.precounted.update(rollups.count_rows(_scored(staged), dimensions=rollups.STAGE))
+            # In key order, which the rollup upsert wants: sorting again in `store` finds one run and is cheap.
+            self.precounted = Counter(dict(sorted(self.precounted.items())))
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Crosses a process boundary per import batch: the rows as plain lists pickle several times faster.
+        state = {name: getattr(self, name) for name in ("outcome", "looked_up", "error_keys", "precounted")}
+        state["valid"] = [(v.index, v.row, v.customer, v.seconds, v.customer_stage, v.staged) for v in self.valid]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.valid = [_Valid(*fields) for fields in state["valid"]]
 
 
 def ingest_responses(
@@ -83,6 +126,21 @@ def ingest_responses(
     `keys[i]` is the idempotency key of item i when the item carries none. `from_text`: answers are text (CSV).
     `atomic`: when any item is bad, store nothing (else store the good ones and report the bad).
     """
+    prepared = prepare_responses(session, items, keys=keys, from_text=from_text)
+    outcome = prepared.outcome
+    if atomic and outcome.errors and (prepared.looked_up or not _replay_stored(session, outcome, prepared.error_keys)):
+        return outcome
+    return store(session, prepared)
+
+
+def prepare_responses(
+    session: Session,
+    items: Sequence[ResponseLike | list[FieldError]],
+    *,
+    keys: Sequence[str | None] | None = None,
+    from_text: bool = False,
+) -> Prepared:
+    """The validation half of `ingest_responses`: reads only."""
     n = len(items)
     outcome = Outcome(ids=[None] * n)
     errors = outcome.errors
@@ -121,16 +179,20 @@ def ingest_responses(
         checked = _validate(outcome, i, item, key, versions, touchpoints, now, from_text, codec, received_at)
         if checked is not None:
             valid.append(checked)
-    if atomic and errors and (looked_up or not _replay_stored(session, outcome, candidates)):
-        return outcome
-    _store(session, outcome, valid)
-    return outcome
+    error_keys = {i: key for i, _, key in candidates if key is not None and i in errors}
+    _link_known_customers(session, valid)
+    return Prepared(outcome, valid, looked_up, error_keys)
 
 
 def ingest_csv(session: Session, reader: ResponseReader, records: Sequence[Sequence[str]]) -> Outcome:
     """Validate and store the records (cell lists) of one CSV batch, keeping the good ones (`ingest_responses` with
-    `from_text`, `atomic=False`). Plainly valid records take the fast lane (response_rows.py); the others are parsed
-    and checked in full, so every problem is still reported."""
+    `from_text`, `atomic=False`)."""
+    return store(session, prepare_csv(session, reader, records))
+
+
+def prepare_csv(session: Session, reader: ResponseReader, records: Sequence[Sequence[str]]) -> Prepared:
+    """The validation half of `ingest_csv`: reads only. Plainly valid records take the fast lane
+    (response_rows.py); the others are parsed and checked in full, so every problem is still reported."""
     outcome = Outcome(ids=[None] * len(records))
     now = utcnow()
     codec = inserts.codec_for(session)
@@ -162,8 +224,8 @@ def ingest_csv(session: Session, reader: ResponseReader, records: Sequence[Seque
         checked = _validate(outcome, i, item, key, versions, touchpoints, now, True, codec, received_at)
         if checked is not None:
             valid.append(checked)
-    _store(session, outcome, valid)
-    return outcome
+    _link_known_customers(session, valid)
+    return Prepared(outcome, valid)
 
 
 def _validate(
@@ -194,10 +256,17 @@ def _validate(
     return problems
 
 
-def _store(session: Session, outcome: Outcome, valid: list[_Valid]) -> None:
-    """Insert the valid rows (a key repeated in the batch once), link customers, and count them into the rollups."""
-    valid = _drop_repeated_keys(valid, outcome)
-    _link_customers(session, valid)
+def store(session: Session, prepared: Prepared) -> Outcome:
+    """Insert the valid rows (a key repeated in the batch once), link customers, and count them into the rollups.
+
+    A key stored since the batch was prepared (by a concurrent writer, or by the previous batch of the same file)
+    makes its row a duplicate."""
+    outcome = prepared.outcome
+    valid = _drop_repeated_keys(prepared.valid, outcome)
+    if _link_customers(session, valid):  # customers linked while preparing were deleted since: count afresh
+        prepared.precounted = rollups.count_rows(_scored(prepared.valid))
+        for v in prepared.valid:
+            v.staged = False
     rows = [tuple(v.row) for v in valid]
     references.hold_rows(session, table="responses", columns=COLUMNS, rows=rows)
     ids = inserts.insert_rows(
@@ -209,29 +278,41 @@ def _store(session: Session, outcome: Outcome, valid: list[_Valid]) -> None:
         key_of=lambda row: row[_KEY],
         lookup=lambda found_keys: queries.response_ids_by_key(session, found_keys),
     )
-    scored: list[rollups.ScoredRow] = []
+    stored: list[_Valid] = []
     raced: list[_Valid] = []
     for v, new_id in zip(valid, ids, strict=True):
         if new_id is None:
             raced.append(v)
             continue
         outcome.ids[v.index] = new_id
-        row = v.row
-        scored.append((v.seconds, row[_CUSTOMER], row[0], row[3], row[4], row[_STAGE], row[7], row[8], row[9]))
-    outcome.created = len(scored)
+        stored.append(v)
+    outcome.created = len(stored)
     if raced:  # stored by a concurrent writer between our lookup and our insert
         existing = queries.response_ids_by_key(session, [v.row[_KEY] for v in raced])
         for v in raced:
             outcome.ids[v.index] = existing[v.row[_KEY]]
         outcome.duplicates += len(raced)
     _point_repeats(outcome)
-    rollups.record_rows(session, rows=scored)
+    counts = prepared.precounted
+    if len(stored) < len(prepared.valid):  # rows counted ahead but not stored
+        kept = {id(v) for v in stored}
+        dropped = [v for v in prepared.valid if id(v) not in kept]
+        counts = counts - rollups.count_rows(_scored(dropped))
+        counts = counts - rollups.count_rows(_scored([v for v in dropped if v.staged]), dimensions=rollups.STAGE)
+    counts.update(rollups.count_rows(_scored([v for v in stored if not v.staged]), dimensions=rollups.STAGE))
+    in_segments = _scored(stored) if rollups.segments_in_use(session) else []
+    rollups.record_rows(session, rows=in_segments, precounted=counts)
+    return outcome
 
 
-def _replay_stored(session: Session, outcome: Outcome, candidates: list[tuple[int, ResponseLike, str | None]]) -> bool:
+def _scored(valid: Sequence[_Valid]) -> list[rollups.ScoredRow]:
+    """The rows as the rollups see them."""
+    return [(v.seconds, v.row[_CUSTOMER], v.row[0], v.row[3], v.row[4], v.row[_STAGE], *v.row[7:10]) for v in valid]
+
+
+def _replay_stored(session: Session, outcome: Outcome, keys: dict[int, str]) -> bool:
     """A resend answers its original result even when it would not validate today (e.g. its survey became a
     draft). True when every rejected item turned out to be stored already: they are duplicates then, not errors."""
-    keys = {i: key for i, _, key in candidates if key is not None and i in outcome.errors}
     if len(keys) < len(outcome.errors):
         return False
     stored = queries.response_ids_by_key(session, keys.values())
@@ -354,20 +435,42 @@ def _point_repeats(outcome: Outcome) -> None:
             ids[i] = ids[-value - 1]
 
 
-def _link_customers(session: Session, valid: list[_Valid]) -> None:
-    """Fill customer_id (and the stage when no touchpoint gave one); unknown external ids become bare customers."""
+def _link_known_customers(session: Session, valid: list[_Valid]) -> None:
+    """Fill customer_id (and the stage when no touchpoint gave one) of the rows whose customer exists: the read-only
+    half of linking, done while preparing (`_link_customers` checks it still holds)."""
     wanted = {v.customer for v in valid if v.customer is not None}
     if not wanted:
         return
+    _fill(valid, queries.customers_by_external_id(session, wanted))
+
+
+def _link_customers(session: Session, valid: list[_Valid]) -> bool:
+    """Link the rows not linked yet; unknown external ids become bare customers. When a customer linked while
+    preparing was deleted since, every row is linked again (and True is returned)."""
+    linked = {v.row[_CUSTOMER] for v in valid if v.row[_CUSTOMER] is not None}
+    relinked = bool(linked) and queries.count_customers(session, linked) < len(linked)
+    if relinked:
+        for v in valid:
+            v.row[_CUSTOMER] = None
+            if v.customer_stage:
+                v.row[_STAGE], v.customer_stage = None, False
+    wanted = {v.customer for v in valid if v.customer is not None and v.row[_CUSTOMER] is None}
+    if not wanted:
+        return relinked
     known = queries.customers_by_external_id(session, wanted)
     unknown = sorted(wanted - known.keys())
     if unknown:
         created = customers.upsert_customers(session, items=[CustomerUpsert(external_id=e) for e in unknown])
         known.update({external_id: (cid, None) for external_id, cid in zip(unknown, created, strict=True)})
+    _fill([v for v in valid if v.row[_CUSTOMER] is None], known)
+    return relinked
+
+
+def _fill(valid: list[_Valid], known: dict[str, tuple[int, int | None]]) -> None:
     for v in valid:
-        if v.customer is None:
+        if v.customer is None or (found := known.get(v.customer)) is None:
             continue
-        customer_id, stage_id = known[v.customer]
+        customer_id, stage_id = found
         v.row[_CUSTOMER] = customer_id
         if v.row[_STAGE] is None and stage_id is not None:
-            v.row[_STAGE] = stage_id
+            v.row[_STAGE], v.customer_stage = stage_id, True

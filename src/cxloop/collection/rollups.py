@@ -40,6 +40,11 @@ _CHUNK = 2_000  # customer ids per statement: far under SQLite's 32,766 bound va
 _KEY = ("tz", "metric", "dim", "dim_value", "day", "score")
 
 _timezones: tuple[str, ...] = ("UTC",)
+_ALL = frozenset(DIMENSIONS)
+# Dimensions whose value is known before the row's customer is looked up (stage may come from the customer).
+CUSTOMER_FREE = frozenset({"all", "survey", "channel", "touchpoint"})
+STAGE = frozenset({"stage"})
+SEGMENT = frozenset({"segment"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +115,36 @@ def record_scores(session: Session, *, items: Sequence[ScoredFeedback]) -> None:
     _add_counts(session, _counts(session, items))
 
 
-def record_rows(session: Session, *, rows: Sequence[ScoredRow], feedback: bool = False) -> None:
-    """`record_scores` for plain tuples (bulk writers): responses, or feedback items when `feedback`."""
-    _add_counts(session, _count_rows(session, rows, feedback=feedback))
+def record_rows(
+    session: Session, *, rows: Sequence[ScoredRow], feedback: bool = False, precounted: Counter[_Key] | None = None
+) -> None:
+    """`record_scores` for plain tuples (bulk writers): responses, or feedback items when `feedback`.
+
+    `precounted`: the increments of the rows in every dimension but segment, counted ahead by `count_rows` (e.g.
+    in an import's reader process); then only segments are counted here, and `rows` may be left empty when
+    `segments_in_use` says no segment has members."""
+    if precounted is None:
+        _add_counts(session, _count_rows(session, rows, feedback=feedback))
+        return
+    counts = _count_rows(session, rows, feedback=feedback, dimensions=SEGMENT)
+    counts.update(precounted)
+    _add_counts(session, +counts)
+
+
+def count_rows(
+    rows: Sequence[ScoredRow], *, feedback: bool = False, dimensions: frozenset[str] = CUSTOMER_FREE
+) -> Counter[_Key]:
+    """The rollup increments of rows in the given dimensions (not segment): pure work with no database, for
+    `record_rows(precounted=...)`. By default the dimensions known before the row's customer is (all, survey,
+    channel, touchpoint)."""
+    if "segment" in dimensions:
+        raise ValueError("segment increments need the database: record_rows counts them")
+    return _count_rows(None, rows, feedback=feedback, dimensions=dimensions)
+
+
+def segments_in_use(session: Session) -> bool:
+    """Whether any segment has members (else no feedback counts into segment rollups)."""
+    return customers.segments_have_members(session)
 
 
 def retract_scores(session: Session, *, items: Sequence[ScoredFeedback]) -> None:
@@ -148,7 +180,9 @@ def _days(seconds: Sequence[int], tz_name: str) -> list[int]:
     return [(s + offsets[bisect_right(starts, s)]) // day for s in seconds]
 
 
-def _count_rows(session: Session, rows: Sequence[ScoredRow], *, feedback: bool) -> Counter[_Key]:
+def _count_rows(
+    session: Session | None, rows: Sequence[ScoredRow], *, feedback: bool, dimensions: frozenset[str] = _ALL
+) -> Counter[_Key]:
     """Rollup increments of rows, counted column-wise: one C-speed Counter pass per dimension, metric and zone."""
     counts: Counter[_Key] = Counter()
     if not rows or not _timezones:
@@ -158,17 +192,21 @@ def _count_rows(session: Session, rows: Sequence[ScoredRow], *, feedback: bool) 
     scored = [(metric, column) for metric, column in scored if column.count(None) < len(column)]
     if not scored:
         return counts
-    dimensions = (("stage", stage_ids), ("touchpoint", touchpoint_ids), ("channel", channels), ("survey", survey_ids))
-    wanted = {owner for owner in owners if owner is not None}
-    memberships = customers.customer_segment_ids(session, customer_ids=wanted) if wanted else {}
+    every = (("stage", stage_ids), ("touchpoint", touchpoint_ids), ("channel", channels), ("survey", survey_ids))
+    columns = [(dim, values) for dim, values in every if dim in dimensions]
+    wanted = {owner for owner in owners if owner is not None} if "segment" in dimensions else set()
+    memberships = customers.customer_segment_ids(session, customer_ids=wanted) if session and wanted else {}
+    if not any(memberships.values()):
+        memberships = {}
     for tz_name in _timezones:
         days = _days(seconds, tz_name)
         for metric, column in scored:
             low, high = SCALES[metric]
-            for (day, score), n in Counter(zip(days, column, strict=True)).items():
-                if score is not None and low <= score <= high:
-                    counts[(tz_name, metric, "all", "", day, score)] += n
-            for dim, values in dimensions:
+            if "all" in dimensions:
+                for (day, score), n in Counter(zip(days, column, strict=True)).items():
+                    if score is not None and low <= score <= high:
+                        counts[(tz_name, metric, "all", "", day, score)] += n
+            for dim, values in columns:
                 texts = {value: _text(value) for value in set(values)}
                 for (value, day, score), n in Counter(zip(values, days, column, strict=True)).items():
                     if score is not None and low <= score <= high:

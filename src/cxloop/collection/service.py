@@ -30,7 +30,14 @@ from cxloop.collection.records import (
     ResponseReader,
     rename_answer_fields,
 )
-from cxloop.collection.response_intake import Outcome, ingest_csv, ingest_responses
+from cxloop.collection.response_intake import (
+    Outcome,
+    Prepared,
+    ingest_responses,
+    prepare_csv,
+    prepare_responses,
+    store,
+)
 from cxloop.collection.schemas import (
     FeedbackCreate,
     FeedbackPage,
@@ -173,17 +180,39 @@ def import_responses(
     CSV rows are lists of cells read under `header`; JSON Lines rows are decoded JSON values (ResponseCreate
     objects). The row's `response_id`/`id` (CSV) or `idempotency_key` (JSONL) makes a re-import store nothing twice.
     """
+    return store_response_import(session, prepare_response_import(session, rows, file_format, header))
+
+
+@dataclass
+class PreparedImport:
+    """A file batch validated by `prepare_response_import` (reads only), for `store_response_import`."""
+
+    prepared: Prepared
+    lines: list[int]
+    file_format: FileFormat
+
+
+def prepare_response_import(
+    session: Session, rows: Sequence[tuple[int, Any]], file_format: FileFormat, header: Sequence[str] | None
+) -> PreparedImport:
+    """The read-only half of `import_responses`: may run in another process, one batch ahead of the writes."""
     if file_format == "csv":
         if header is None:
             raise ValueError("a CSV import needs the header")
-        outcome = ingest_csv(session, ResponseReader(header), [cells for _, cells in rows])
+        prepared = prepare_csv(session, ResponseReader(header), [cells for _, cells in rows])
     else:
-        outcome = ingest_responses(session, _validated(_RESPONSE, [value for _, value in rows]), atomic=False)
-    rename = rename_answer_fields if file_format == "csv" else list
+        prepared = prepare_responses(session, _validated(_RESPONSE, [value for _, value in rows]))
+    return PreparedImport(prepared, [line for line, _ in rows], file_format)
+
+
+def store_response_import(session: Session, batch: PreparedImport) -> ImportResult:
+    """The writing half of `import_responses`."""
+    outcome = store(session, batch.prepared)
+    rename = rename_answer_fields if batch.file_format == "csv" else list
     return ImportResult(
         created=outcome.created,
         duplicates=outcome.duplicates,
-        rejected=[RowError(rows[i][0], rename(outcome.errors[i])) for i in sorted(outcome.errors)],
+        rejected=[RowError(batch.lines[i], rename(outcome.errors[i])) for i in sorted(outcome.errors)],
     )
 
 

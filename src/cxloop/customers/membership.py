@@ -229,10 +229,17 @@ def remove_customers(session: Session, *, customer_ids: Collection[int]) -> list
     return changes
 
 
+def segments_have_members(session: Session) -> bool:
+    """Whether any segment has a member."""
+    return session.execute(select(SegmentMember.customer_id).limit(1)).first() is not None
+
+
 def segment_ids_by_customer(session: Session, *, customer_ids: Iterable[int]) -> dict[int, list[int]]:
     """Segment ids of each customer (every id asked for is a key; [] when in none)."""
     ids = sorted(set(customer_ids))
     result: dict[int, list[int]] = {customer_id: [] for customer_id in ids}
+    if ids and not segments_have_members(session):
+        return result  # e.g. no segment is saved yet: skip the lookups
     for start in range(0, len(ids), _CHUNK):
         rows = session.execute(
             select(SegmentMember.customer_id, SegmentMember.segment_id)

@@ -16,6 +16,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the one writer; NORMAL sync is durable across app crashes in WAL mode.
     cursor = dbapi_connection.cursor()
+    # Takes effect only while the file is still empty. 16 KiB pages make the B-trees of the big tables shallower:
+    # a 1M-row responses import inserts ~20 % faster than with the 4 KiB default (docs/benchmarks.md).
+    cursor.execute("PRAGMA page_size=16384")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

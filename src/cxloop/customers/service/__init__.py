@@ -48,6 +48,7 @@ from cxloop.customers.service.segments import (
     refresh_segment,
     require_segment,
     segment_reads,
+    segments_have_members,
     update_segment,
 )
 
@@ -60,6 +61,7 @@ __all__ = [
     "create_segment",
     "customer_reads",
     "customer_segment_ids",
+    "segments_have_members",
     "customer_segment_keys",
     "delete_account",
     "delete_customer",

@@ -183,6 +183,11 @@ def refresh_all_segments(session: Session, *, now: datetime | None = None) -> li
     return changes
 
 
+def segments_have_members(session: Session) -> bool:
+    """Whether any segment has a member (cheap: one row at most)."""
+    return membership.segments_have_members(session)
+
+
 def customer_segment_ids(session: Session, *, customer_ids: Iterable[int]) -> dict[int, list[int]]:
     """Customer id -> ids of the segments they are in (every id asked for is a key)."""
     return membership.segment_ids_by_customer(session, customer_ids=customer_ids)

@@ -1,0 +1,17 @@
+"""Connect domains that react to each other through registries. Apart from the app, so that CLI commands that
+never serve HTTP do not import the web framework to get it."""
+
+from __future__ import annotations
+
+from cxloop.collection import rollups
+from cxloop.core.config import Settings
+from cxloop.customers import deletion, membership
+
+
+def wire_domains(settings: Settings) -> None:
+    """Connect domains that react to each other through registries (never by upward imports). Idempotent."""
+    rollups.configure(settings.rollup_timezones)
+    if rollups.on_membership_change not in membership.registry:
+        membership.register_listener(rollups.on_membership_change)
+    if not deletion.is_registered(rollups.forget_customers):
+        deletion.register_deletion_listener(rollups.forget_customers)
