@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
@@ -44,4 +46,16 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
 def create_app_from_environment() -> FastAPI:
     """Factory for uvicorn workers: each process reads the same CXLOOP_* settings."""
-    return create_app(Settings())
+    app = create_app(Settings())
+    _quiet_garbage_collector()
+    return app
+
+
+def _quiet_garbage_collector() -> None:
+    """A server process keeps hundreds of thousands of long-lived objects (modules, the app, SQLAlchemy's caches).
+    The cyclic collector rescans them all on every full collection, a pause of tens of milliseconds that showed up as
+    the p99 latency of ingestion. Freeze what exists once the app is built, and collect the young generation less
+    often (request objects are mostly freed by reference counting anyway)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
