@@ -10,7 +10,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from cxloop.collection import rollups
 from cxloop.collection import service as collection
+from cxloop.collection.errors import SurveyGone
 from cxloop.collection.models import Response
 from cxloop.collection.records import ResponseReader
 from cxloop.collection.response_intake import prepare_csv, store
@@ -24,6 +26,7 @@ from cxloop.surveys import service as surveys
 from cxloop.surveys.errors import SurveyInUse
 from cxloop.surveys.models import Survey
 from tests.collection.conftest import count_responses
+from tests.factories.responses import snapshot
 
 
 def _record(db: Database, *items: ResponseCreate) -> list[int]:
@@ -159,3 +162,32 @@ def test_a_customer_deleted_between_preparing_and_storing_is_not_pointed_at(db: 
     with db.unit_of_work() as session:
         customer_id = session.scalar(select(Response.customer_id).where(Response.nps == 4))
     assert customer_id != gone and customer_id == _customer_id(db, "leaving")
+
+
+def test_a_touchpoint_deleted_between_preparing_and_storing_is_cleared(db: Database, survey: Survey) -> None:
+    reader = ResponseReader(["survey", "touchpoint", "nps", "response_id"])
+    with db.unit_of_work() as session:
+        prepared = prepare_csv(session, reader, [["rnps", "relationship", "9", "t-1"]])
+        touchpoint_id = prepared.valid[0].row[4]
+    with db.unit_of_work() as session:
+        journeys.delete_touchpoint(session, touchpoint_id=touchpoint_id)
+    with db.unit_of_work(write=True) as session:
+        assert store(session, prepared).created == 1
+    with db.unit_of_work() as session:
+        stored = session.execute(select(Response)).scalar_one()
+        assert stored.touchpoint_id is None and stored.stage_id is not None  # the stage was not deleted
+        counted = snapshot(session)
+        rollups.rebuild_rollups(session)
+    with db.unit_of_work() as session:
+        assert counted == snapshot(session)
+
+
+def test_a_survey_deleted_between_preparing_and_storing_refuses_the_batch(db: Database, survey: Survey) -> None:
+    reader = ResponseReader(["survey", "nps", "response_id"])
+    with db.unit_of_work() as session:
+        prepared = prepare_csv(session, reader, [["rnps", "9", "s-1"]])
+    with db.unit_of_work() as session:
+        surveys.delete_survey(session, survey_id=survey.id)  # no responses yet, so allowed
+    with pytest.raises(SurveyGone), db.unit_of_work(write=True) as session:
+        store(session, prepared)
+    assert count_responses(db) == 0

@@ -1,4 +1,4 @@
-from cxloop.core.errors import InvalidInput, NotFound
+from cxloop.core.errors import Conflict, InvalidInput, NotFound
 
 
 class ResponseNotFound(NotFound):
@@ -19,3 +19,7 @@ class InvalidResponses(InvalidInput):
 
 class InvalidFeedback(InvalidInput):
     """One or more feedback items break a rule; `errors` names every bad field."""
+
+
+class SurveyGone(Conflict):
+    """A survey was deleted while a batch answering it was being stored (409; nothing was stored)."""

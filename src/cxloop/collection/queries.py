@@ -85,21 +85,6 @@ def customers_by_external_id(session: Session, external_ids: Iterable[str]) -> d
     return {external_id: (cid, stage_id) for external_id, cid, stage_id in _CUSTOMERS.rows(session, wanted)}
 
 
-def count_customers(session: Session, ids: Iterable[int]) -> int:
-    """How many of these customer ids exist, in one query (an id array on PostgreSQL, JSON on SQLite)."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return 0
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        return int(connection.execute(_COUNT_CUSTOMERS_PG, {"ids": wanted}).scalar_one())
-    return int(connection.execute(_COUNT_CUSTOMERS_SQLITE, {"ids": orjson.dumps(wanted).decode()}).scalar_one())
-
-
-_COUNT_CUSTOMERS_PG = text("SELECT count(*) FROM customers WHERE id = ANY(:ids)")
-_COUNT_CUSTOMERS_SQLITE = text("SELECT count(*) FROM customers WHERE id IN (SELECT value FROM json_each(:ids))")
-
-
 def touchpoints_by_key(session: Session, keys: Iterable[str]) -> dict[str, tuple[int, int]]:
     """touchpoint key -> (touchpoint id, stage id) for the keys asked; the default journey wins a shared key
     (as journeys.service.touchpoint_index, but only the rows a batch names)."""

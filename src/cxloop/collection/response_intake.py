@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cxloop.collection import inserts, queries, rollups
+from cxloop.collection.errors import SurveyGone
 from cxloop.collection.records import ResponseInput, ResponseLike, ResponseReader
 from cxloop.collection.response_rows import FUTURE_TOLERANCE, FastLane
 from cxloop.collection.schemas import MAX_METADATA_BYTES
@@ -126,11 +127,26 @@ def ingest_responses(
     `keys[i]` is the idempotency key of item i when the item carries none. `from_text`: answers are text (CSV).
     `atomic`: when any item is bad, store nothing (else store the good ones and report the bad).
     """
+    if not atomic:
+        return store(session, prepare_responses(session, items, keys=keys, from_text=from_text))
+    prepared = prepare_all_or_nothing(session, items, keys=keys, from_text=from_text)
+    return prepared.outcome if prepared.outcome.errors else store(session, prepared)
+
+
+def prepare_all_or_nothing(
+    session: Session,
+    items: Sequence[ResponseLike | list[FieldError]],
+    *,
+    keys: Sequence[str | None] | None = None,
+    from_text: bool = False,
+) -> Prepared:
+    """`prepare_responses` for a batch stored all or nothing (reads only): when its outcome has errors, store
+    nothing. A rejected item that was stored before is a resend, so it counts as a duplicate instead."""
     prepared = prepare_responses(session, items, keys=keys, from_text=from_text)
     outcome = prepared.outcome
-    if atomic and outcome.errors and (prepared.looked_up or not _replay_stored(session, outcome, prepared.error_keys)):
-        return outcome
-    return store(session, prepared)
+    if outcome.errors and not prepared.looked_up:
+        _replay_stored(session, outcome, prepared.error_keys)
+    return prepared
 
 
 def prepare_responses(
@@ -262,13 +278,14 @@ def store(session: Session, prepared: Prepared) -> Outcome:
     A key stored since the batch was prepared (by a concurrent writer, or by the previous batch of the same file)
     makes its row a duplicate."""
     outcome = prepared.outcome
+    references.hold_parents_of(session, "responses")  # before checking that what the rows point at still exists
     valid = _drop_repeated_keys(prepared.valid, outcome)
-    if _link_customers(session, valid):  # customers linked while preparing were deleted since: count afresh
+    cleared = _forget_deleted_places(session, valid)
+    if _link_customers(session, valid) or cleared:  # deleted since the batch was prepared: count afresh
         prepared.precounted = rollups.count_rows(_scored(prepared.valid))
         for v in prepared.valid:
             v.staged = False
     rows = [tuple(v.row) for v in valid]
-    references.hold_rows(session, table="responses", columns=COLUMNS, rows=rows)
     ids = inserts.insert_rows(
         session,
         table="responses",
@@ -435,6 +452,23 @@ def _point_repeats(outcome: Outcome) -> None:
             ids[i] = ids[-value - 1]
 
 
+def _forget_deleted_places(session: Session, valid: list[_Valid]) -> bool:
+    """Survey versions, touchpoints and stages the batch was validated against and that were deleted since it was
+    prepared: a survey's refuses the batch (it no longer exists), a touchpoint or stage is cleared, as the
+    deletion did to the responses stored before (then True)."""
+    versions = references.missing(session, "survey_versions", {v.row[1] for v in valid})
+    if versions:
+        raise SurveyGone("a survey this batch answers was deleted while it was being stored; nothing was stored")
+    touchpoints = references.missing(session, "touchpoints", {t for v in valid if (t := v.row[4]) is not None})
+    stages = references.missing(session, "stages", {s for v in valid if (s := v.row[_STAGE]) is not None})
+    for v in valid:
+        if v.row[4] in touchpoints:
+            v.row[4] = None
+        if v.row[_STAGE] in stages:
+            v.row[_STAGE] = None
+    return bool(touchpoints or stages)
+
+
 def _link_known_customers(session: Session, valid: list[_Valid]) -> None:
     """Fill customer_id (and the stage when no touchpoint gave one) of the rows whose customer exists: the read-only
     half of linking, done while preparing (`_link_customers` checks it still holds)."""
@@ -448,7 +482,7 @@ def _link_customers(session: Session, valid: list[_Valid]) -> bool:
     """Link the rows not linked yet; unknown external ids become bare customers. When a customer linked while
     preparing was deleted since, every row is linked again (and True is returned)."""
     linked = {v.row[_CUSTOMER] for v in valid if v.row[_CUSTOMER] is not None}
-    relinked = bool(linked) and queries.count_customers(session, linked) < len(linked)
+    relinked = bool(references.missing(session, "customers", linked))
     if relinked:
         for v in valid:
             v.row[_CUSTOMER] = None

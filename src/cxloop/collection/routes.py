@@ -144,16 +144,17 @@ async def submit_responses(
     payloads, single = await _payloads(request)
     if single:
         return await _coalesced(request, response, payloads[0], idempotency_key)
-    # No SessionDep here: single responses never need one, so a batch opens its own unit of work.
-    with get_database(request).unit_of_work(write=True) as session:
-        return _write(
-            lambda items, keys: collection.submit_responses(session, payloads=items, idempotency_keys=keys),
-            payloads,
-            single,
-            idempotency_key,
-            response,
-            "response",
-        )
+    # No SessionDep here: single responses never need one. A batch is checked in a read-only unit of work and
+    # stored in a write one, so server processes validate side by side and take turns only to store.
+    database = get_database(request)
+
+    def record(items: Sequence[Any], keys: Sequence[str | None] | None) -> RecordResult:
+        with database.unit_of_work() as session:
+            checked = collection.check_responses(session, payloads=items, idempotency_keys=keys)
+        with database.unit_of_work(write=True) as session:
+            return collection.store_checked(session, checked)
+
+    return _write(record, payloads, single, idempotency_key, response, "response")
 
 
 async def _coalesced(request: Request, response: Response, payload: Any, key: str | None) -> RecordResult:

@@ -34,6 +34,7 @@ from cxloop.collection.response_intake import (
     Outcome,
     Prepared,
     ingest_responses,
+    prepare_all_or_nothing,
     prepare_csv,
     prepare_responses,
     store,
@@ -119,9 +120,23 @@ def submit_responses(
     session: Session, *, payloads: Sequence[object], idempotency_keys: Sequence[str | None] | None = None
 ) -> RecordResult:
     """Like record_responses for raw JSON values: every problem of every item is reported together."""
-    outcome = ingest_responses(session, _validated(_RESPONSE, payloads), keys=idempotency_keys)
-    _raise_for(outcome, "responses", InvalidResponses)
-    return _result(outcome)
+    return store_checked(session, check_responses(session, payloads=payloads, idempotency_keys=idempotency_keys))
+
+
+def check_responses(
+    session: Session, *, payloads: Sequence[object], idempotency_keys: Sequence[str | None] | None = None
+) -> Prepared:
+    """The read-only half of `submit_responses`: validate every item (InvalidResponses / UnknownSurvey naming each
+    problem). A server runs it outside the write transaction, so its processes validate batches side by side and
+    only take turns to store them."""
+    prepared = prepare_all_or_nothing(session, _validated(_RESPONSE, payloads), keys=idempotency_keys)
+    _raise_for(prepared.outcome, "responses", InvalidResponses)
+    return prepared
+
+
+def store_checked(session: Session, prepared: Prepared) -> RecordResult:
+    """The writing half of `submit_responses`: store a batch `check_responses` accepted."""
+    return _result(store(session, prepared))
 
 
 @dataclass

@@ -335,7 +335,7 @@ def delete_touchpoint(session: Session, *, touchpoint_id: int, journey_id: int |
 
 def _release(session: Session, *, stage_ids: list[int], touchpoint_ids: list[int]) -> None:
     """Clear the soft references (e.g. from responses) to stages and touchpoints about to be deleted."""
-    references.lock(session, {"stages": stage_ids, "touchpoints": touchpoint_ids})
+    references.lock(session, ["stages", "touchpoints"])
     references.release(session, "stages", stage_ids)
     references.release(session, "touchpoints", touchpoint_ids)
 

@@ -43,7 +43,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "connect", _configure_postgresql)
+    return engine
+
+
+def _configure_postgresql(dbapi_connection: Any, _record: Any) -> None:
+    # psycopg prepares a statement on the server after five runs, and PostgreSQL then reuses a generic plan. A generic
+    # plan cannot hash `col = ANY($1)` over the array it will get, so a lookup of 1,000 keys compared each row with
+    # each key: 40-80 ms instead of 0.6 ms. Custom plans keep the prepared statement and plan with the real values.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+    dbapi_connection.commit()
 
 
 def _writer_lock_path(url: str) -> Path | None:

@@ -1,25 +1,31 @@
 """Soft references: columns of a hot table that point at another table without a database foreign key.
 
 A foreign key is checked row by row: on PostgreSQL each inserted row runs one locking SELECT per key (about 5-8 µs
-each), and the five keys of `responses` cost more than the insert itself (docs/benchmarks.md). The hot tables keep
-these references in the application instead, with the same guarantees:
+each, and the lock writes to the parent row), and the five keys of `responses` cost more than the insert itself
+(docs/benchmarks.md). The hot tables keep these references in the application instead, with the same guarantees:
 
-- Writers validate the ids they write inside their transaction, then `hold` the parent rows: on PostgreSQL one
-  `SELECT ... FOR KEY SHARE` per parent table and batch, which is the lock a foreign key takes per row. SQLite runs
-  one writer at a time, so holding is a no-op there.
-- A service deleting parent rows first `lock`s them (FOR UPDATE waits for writers that hold them), then `release`s
-  them before its DELETE: each soft reference's rule runs (cascade, set null or restrict), like ON DELETE would.
+- A writer `hold`s the parent tables at the start of its transaction, then validates the ids it writes (they
+  exist) and inserts. On PostgreSQL holding is one shared advisory lock per parent table: writers never wait for
+  each other, and a few microseconds per transaction replace a locking SELECT per row and key.
+- A service deleting parent rows first `lock`s their table: an exclusive advisory lock, which waits for the
+  writers holding it and keeps new ones waiting until the deletion commits. Then it `release`s the rows before its
+  DELETE: each soft reference's rule runs (cascade, set null or restrict), as ON DELETE would.
+- SQLite runs one writer at a time, so neither is needed there.
 
-Parents are always locked in the alphabetical order of their tables, by writers and deleters alike, so the two never
-wait on each other in a cycle. A column declares its reference with `soft_reference(...)` as its `info`.
+So a writer either validates after a deletion committed (and sees the parent gone) or finishes before the deletion
+looks for rows to cascade to. Tables are always locked in alphabetical order, by writers and deleters alike, so the
+two never wait on each other in a cycle. Deletions are rare and short; ingestion waits for them, never the reverse.
+A column declares its reference with `soft_reference(...)` as its `info`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
@@ -69,32 +75,38 @@ def soft_columns(table: str) -> dict[str, str]:
     return {c.name: c.info[_INFO_KEY][0] for c in columns if _INFO_KEY in c.info}
 
 
-def hold(session: Session, parents: Mapping[str, Iterable[int | None]]) -> None:
-    """Keep the given parent rows (parent table -> ids) from being deleted until this transaction ends."""
-    _lock(session, parents, "FOR KEY SHARE")
+def hold(session: Session, parents: Iterable[str]) -> None:
+    """Keep rows of these parent tables from being deleted until this transaction ends (call before validating)."""
+    _advisory(session, parents, "pg_advisory_xact_lock_shared")
 
 
-def hold_rows(session: Session, *, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """`hold` the parents that rows about to be inserted into `table` (values in `columns` order) point at."""
+def hold_parents_of(session: Session, table: str) -> None:
+    """`hold` every table that `table`'s soft references point at."""
+    hold(session, set(soft_columns(table).values()))
+
+
+def missing(session: Session, parent: str, ids: Iterable[int]) -> set[int]:
+    """The ids that have no row in `parent` (call after `hold`, so none can go missing later in the transaction)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
     if session.get_bind().dialect.name == "sqlite":
-        return
-    refs = soft_columns(table)
-    positions = {columns.index(name): parent for name, parent in refs.items() if name in columns}
-    parents: dict[str, set[int]] = {parent: set() for parent in positions.values()}
-    for row in rows:
-        for at, parent in positions.items():
-            if (value := row[at]) is not None:
-                parents[parent].add(value)
-    hold(session, parents)
+        where, value = "id IN (SELECT value FROM json_each(:ids))", orjson.dumps(wanted).decode()
+    else:  # an array literal: psycopg adapts a list of Python ints element by element, in Python
+        where, value = "id = ANY(CAST(:ids AS bigint[]))", "{" + ",".join(map(str, wanted)) + "}"
+    found = session.execute(text(f"SELECT count(*) FROM {parent} WHERE {where}"), {"ids": value}).scalar_one()
+    if found == len(wanted):
+        return set()
+    return set(wanted) - set(session.execute(text(f"SELECT id FROM {parent} WHERE {where}"), {"ids": value}).scalars())
 
 
-def lock(session: Session, parents: Mapping[str, Iterable[int | None]]) -> None:
-    """Lock parent rows about to be deleted (waits for writers that hold them)."""
-    _lock(session, parents, "FOR UPDATE")
+def lock(session: Session, parents: Iterable[str]) -> None:
+    """Before deleting rows of these parent tables: wait for the writers holding them, and keep new ones out."""
+    _advisory(session, parents, "pg_advisory_xact_lock")
 
 
 def release(session: Session, parent: str, ids: Sequence[int]) -> None:
-    """Apply every soft reference's delete rule to the rows pointing at these parents (call `lock` first).
+    """Apply every soft reference's delete rule to the rows pointing at these parents (`lock` their table first).
 
     Raises StillReferenced (nothing changed) when a 'restrict' reference finds a row."""
     refs = references_to(parent)
@@ -117,15 +129,19 @@ def release(session: Session, parent: str, ids: Sequence[int]) -> None:
             session.execute(text(statement).bindparams(bindparam("ids", expanding=True)), {"ids": chunk})
 
 
-def _lock(session: Session, parents: Mapping[str, Iterable[int | None]], mode: str) -> None:
+def _advisory(session: Session, tables: Iterable[str], function: str) -> None:
     if session.get_bind().dialect.name == "sqlite":
         return  # one writer at a time: nothing can delete a row this transaction has validated
-    for parent in sorted(parents):
-        ids = sorted({i for i in parents[parent] if i is not None})
-        for chunk in _chunks(ids):
-            session.execute(
-                text(f"SELECT id FROM {parent} WHERE id = ANY(:ids) ORDER BY id {mode}"), {"ids": chunk}
-            ).all()
+    keys = [_lock_key(table) for table in sorted(set(tables))]
+    if keys:  # one statement; the select list is evaluated left to right, so the order holds
+        session.execute(text("SELECT " + ", ".join(f"{function}({key})" for key in keys)))
+
+
+def _lock_key(table: str) -> int:
+    """A stable 64-bit advisory lock key per table (Python's hash() differs between processes)."""
+    return int.from_bytes(
+        hashlib.blake2b(f"cxloop.references.{table}".encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:

@@ -123,7 +123,7 @@ def delete_survey(session: Session, *, survey_id: int) -> None:
     """Delete a survey and its versions; SurveyInUse (409) when responses (or other records) point at it."""
     survey = require_survey(session, survey_id=survey_id)
     version_ids = list(session.scalars(select(SurveyVersion.id).where(SurveyVersion.survey_id == survey.id)))
-    references.lock(session, {"surveys": [survey.id], "survey_versions": version_ids})
+    references.lock(session, ["survey_versions", "surveys"])
     try:
         # Responses point at surveys softly (storage/references.py); other tables with real foreign keys are
         # caught by the database, in a savepoint that keeps the transaction usable.

@@ -241,7 +241,7 @@ def update_customer(session: Session, *, customer_id: int, data: CustomerUpdate)
 def delete_customer(session: Session, *, customer_id: int) -> None:
     """Delete a customer with their events and outcomes (listeners are told they left their segments)."""
     customer = require_customer(session, customer_id=customer_id)
-    references.lock(session, {"customers": [customer.id]})  # waits for writers still adding feedback about them
+    references.lock(session, ["customers"])  # waits for writers still adding feedback about them
     membership.remove_customers(session, customer_ids=[customer.id])
     deletion.notify_deleting(session, customer_ids=[customer.id])  # e.g. their feedback leaves the score rollups
     references.release(session, "customers", [customer.id])  # e.g. their responses
