@@ -5,12 +5,13 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from cxloop.collection import inserts, queries, response_intake
+from cxloop.collection import queries, response_intake
 from cxloop.collection import service as collection
 from cxloop.collection.records import ResponseInput, ResponseReader
 from cxloop.collection.response_rows import FastLane
 from cxloop.core.clock import utcnow
 from cxloop.journeys import service as journeys
+from cxloop.storage import bulk_insert
 from cxloop.storage.database import Database
 from cxloop.surveys import service as surveys
 from cxloop.surveys.models import Survey
@@ -72,7 +73,7 @@ def test_fast_rows_equal_the_full_path_and_doubtful_records_take_it(db: Database
         records = [[_cell(rng, name, i, touchpoint) for name in HEADER] for i in range(3000)]
         reader = ResponseReader(HEADER)
         now = utcnow()
-        codec = inserts.codec_for(session)
+        codec = bulk_insert.codec_for(session)
         received_at = codec.instant(now)
         versions = surveys.resolve_versions(session, refs=reader.survey_refs(records))
         touchpoints = queries.touchpoints_by_key(session, reader.touchpoint_keys(records))

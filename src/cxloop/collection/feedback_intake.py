@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cxloop.collection import inserts, queries, rollups
+from cxloop.collection import queries, rollups
 from cxloop.collection.records import FeedbackLike
 from cxloop.collection.response_intake import Outcome
 from cxloop.collection.response_rows import FUTURE_TOLERANCE
@@ -25,6 +25,7 @@ from cxloop.core.errors import FieldError
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import CustomerUpsert
 from cxloop.journeys import service as journeys
+from cxloop.storage import bulk_insert
 
 COLUMNS = (
     "kind",
@@ -71,7 +72,7 @@ def ingest_feedback(
     """
     outcome = Outcome(ids=[None] * len(items))
     now = utcnow()
-    codec = inserts.codec_for(session)
+    codec = bulk_insert.codec_for(session)
     candidates: list[tuple[int, FeedbackLike]] = []
     for i, item in enumerate(items):
         if isinstance(item, list):
@@ -107,7 +108,7 @@ def ingest_feedback(
             first[key] = v.index
             fresh.append(v)
     _link_customers(session, fresh)
-    ids = inserts.insert_rows(
+    ids = bulk_insert.insert_rows(
         session,
         table="feedback_items",
         columns=COLUMNS,
@@ -152,7 +153,7 @@ def ingest_feedback(
 
 
 def _check(
-    item: FeedbackLike, touchpoints: dict[str, tuple[int, int]], now: datetime, codec: inserts.Codec
+    item: FeedbackLike, touchpoints: dict[str, tuple[int, int]], now: datetime, codec: bulk_insert.Codec
 ) -> list[FieldError] | _Valid:
     problems: list[FieldError] = []
     text = item.text.strip()

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cxloop.collection import inserts, queries, rollups
+from cxloop.collection import queries, rollups
 from cxloop.collection.errors import SurveyGone
 from cxloop.collection.records import ResponseInput, ResponseLike, ResponseReader
 from cxloop.collection.response_rows import FUTURE_TOLERANCE, FastLane
@@ -24,7 +24,7 @@ from cxloop.core.clock import ensure_utc, utcnow
 from cxloop.core.errors import FieldError
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import CustomerUpsert
-from cxloop.storage import references
+from cxloop.storage import bulk_insert, references
 from cxloop.surveys import service as surveys
 from cxloop.surveys.enums import SurveyStatus
 from cxloop.surveys.service import ResolvedVersion
@@ -161,7 +161,7 @@ def prepare_responses(
     outcome = Outcome(ids=[None] * n)
     errors = outcome.errors
     now = utcnow()
-    codec = inserts.codec_for(session)
+    codec = bulk_insert.codec_for(session)
     received_at = codec.instant(now)
 
     candidates: list[tuple[int, ResponseLike, str | None]] = []
@@ -211,7 +211,7 @@ def prepare_csv(session: Session, reader: ResponseReader, records: Sequence[Sequ
     (response_rows.py); the others are parsed and checked in full, so every problem is still reported."""
     outcome = Outcome(ids=[None] * len(records))
     now = utcnow()
-    codec = inserts.codec_for(session)
+    codec = bulk_insert.codec_for(session)
     received_at = codec.instant(now)
     keys = reader.keys(records)
     keyed = [key for key in keys if key is not None]
@@ -253,7 +253,7 @@ def _validate(
     touchpoints: dict[str, tuple[int, int]],
     now: datetime,
     from_text: bool,
-    codec: inserts.Codec,
+    codec: bulk_insert.Codec,
     received_at: Any,
 ) -> _Valid | None:
     """Item i checked in full: its row, or None with its problems recorded in `outcome`."""
@@ -286,7 +286,7 @@ def store(session: Session, prepared: Prepared) -> Outcome:
         for v in prepared.valid:
             v.staged = False
     rows = [tuple(v.row) for v in valid]
-    ids = inserts.insert_rows(
+    ids = bulk_insert.insert_rows(
         session,
         table="responses",
         columns=COLUMNS,
@@ -350,7 +350,7 @@ def _check(
     touchpoints: dict[str, tuple[int, int]],
     now: datetime,
     from_text: bool,
-    codec: inserts.Codec,
+    codec: bulk_insert.Codec,
     key: str | None,
     received_at: Any,
 ) -> list[FieldError] | _Valid:

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cxloop.collection.enums import Channel
-from cxloop.collection.inserts import Codec
 from cxloop.collection.records import LOCALE, ResponseReader
 from cxloop.collection.schemas import MAX_TEXT
 from cxloop.core.clock import parse_instant
+from cxloop.storage.bulk_insert import Codec
 from cxloop.surveys.enums import SurveyStatus
 from cxloop.surveys.rules import MAX_TEXT_LENGTH
 from cxloop.surveys.service import ResolvedVersion

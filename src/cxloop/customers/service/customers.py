@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -20,8 +20,7 @@ from cxloop.customers.schemas import CustomerRead, CustomerUpdate, CustomerUpser
 from cxloop.customers.segment_sql import compile_filter
 from cxloop.journeys import service as journeys
 from cxloop.journeys.models import Stage
-from cxloop.storage import references
-from cxloop.storage.dialect_insert import dialect_insert
+from cxloop.storage import bulk_insert, references
 from cxloop.storage.pagination import Page, order_clause, paginate
 
 _CHUNK = 1000
@@ -105,12 +104,7 @@ def bulk_upsert_customers(session: Session, *, items: Sequence[CustomerUpsert], 
         # responses of one new customer). The rows returned are the ones created here, matched by external id; the
         # others now exist and take the update path. Sorted, so concurrent inserts wait for each other in one order.
         new_rows.sort(key=lambda row: str(row["external_id"]))
-        statement = (
-            dialect_insert(session, _TABLE)
-            .on_conflict_do_nothing(index_elements=["external_id"])
-            .returning(_TABLE.c.external_id, _TABLE.c.id)
-        )
-        inserted = {row[0]: row[1] for row in session.execute(statement, new_rows)}
+        inserted = _insert_new(session, new_rows)
         created = len(inserted)
         ids.update(inserted)
         raced = [str(row["external_id"]) for row in new_rows if row["external_id"] not in inserted]
@@ -123,6 +117,43 @@ def bulk_upsert_customers(session: Session, *, items: Sequence[CustomerUpsert], 
     result_ids = [ids[item.external_id] for item in items]
     membership.refresh_customers(session, customer_ids=set(result_ids))
     return UpsertResult(ids=result_ids, created=created, updated=updated)
+
+
+_NEW_COLUMNS = ("external_id", *_COLUMNS, "attributes", "account_id", "stage_id", "created_at", "updated_at")
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert new customers in bulk (COPY on PostgreSQL); external id -> id of the rows inserted here (a row another
+    transaction inserted meanwhile is skipped). SQLAlchemy's multi-row INSERT spent most of its time in psycopg
+    parsing the statement's thousands of named placeholders (about 160 µs per customer)."""
+    codec = bulk_insert.codec_for(session)
+    encoded = [
+        tuple(
+            codec.json(row[name])
+            if name == "attributes"
+            else codec.instant(row[name])
+            if name in ("created_at", "updated_at")
+            else codec.day(row[name])
+            if name == "signup_date"
+            else row[name]
+            for name in _NEW_COLUMNS
+        )
+        for row in rows
+    ]
+    ids = bulk_insert.insert_rows(
+        session,
+        table="customers",
+        columns=_NEW_COLUMNS,
+        rows=encoded,
+        conflict=("external_id",),
+        key_of=lambda row: row[0],
+        lookup=lambda keys: _ids_by_external_id(session, [str(key) for key in keys]),
+    )
+    return {str(row[0]): new_id for row, new_id in zip(encoded, ids, strict=True) if new_id is not None}
+
+
+def _ids_by_external_id(session: Session, external_ids: list[str]) -> dict[Hashable, int]:
+    return {key: found[0] for key, found in _existing(session, external_ids, with_attributes=False).items()}
 
 
 def _changes(session: Session, items: Sequence[CustomerUpsert], prefix: str) -> dict[str, dict[str, Any]]:

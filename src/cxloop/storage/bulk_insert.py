@@ -1,4 +1,4 @@
-"""Set-based inserts of prepared rows, with each row's id in input order.
+"""Set-based inserts of prepared rows, with each row's id in input order (the bulk writers of every domain).
 
 Bulk writes bypass the ORM and SQLAlchemy's per-value type processing: the caller encodes values once with the
 `Codec` of the session's database, and rows go to the driver in one call per batch (PostgreSQL `COPY`, or an
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Hashable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -49,6 +49,10 @@ class Codec:
         if value.tzinfo is not UTC:
             value = value.astimezone(UTC)
         return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def day(self, value: date | None) -> Any:
+        """A calendar date as the column stores it (SQLite: ISO text)."""
+        return value.isoformat() if self.is_sqlite and value is not None else value
 
     @staticmethod
     def json(value: Any) -> str:
