@@ -8,7 +8,7 @@ plain Python; no ORM objects and no pydantic models.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from cxloop.collection import queries, rollups
 from cxloop.collection.errors import SurveyGone
 from cxloop.collection.records import ResponseInput, ResponseLike, ResponseReader
-from cxloop.collection.response_rows import FUTURE_TOLERANCE, FastLane
-from cxloop.collection.schemas import MAX_METADATA_BYTES
+from cxloop.collection.response_rows import FUTURE_TOLERANCE, JSON_READER, FastLane, json_cells
+from cxloop.collection.schemas import MAX_METADATA_BYTES, RESPONSE_ADAPTER, validated
 from cxloop.core.clock import ensure_utc, utcnow
 from cxloop.core.errors import FieldError
 from cxloop.customers import service as customers
@@ -209,15 +209,63 @@ def ingest_csv(session: Session, reader: ResponseReader, records: Sequence[Seque
 def prepare_csv(session: Session, reader: ResponseReader, records: Sequence[Sequence[str]]) -> Prepared:
     """The validation half of `ingest_csv`: reads only. Plainly valid records take the fast lane
     (response_rows.py); the others are parsed and checked in full, so every problem is still reported."""
+    return _prepare_lanes(session, reader, records, reader.keys(records), lambda i: reader.parse(records[i]), True)
+
+
+def prepare_json(session: Session, payloads: Sequence[object], *, keys: Sequence[str | None] | None = None) -> Prepared:
+    """`prepare_all_or_nothing` for raw JSON objects (the API's batches): a plain object (the usual widget or
+    webhook payload: survey, customer, channel, touchpoint, scores, comment...) takes the fast lane like a CSV
+    record; any other is validated by pydantic and checked in full. Both lanes give the same result
+    (tests/collection/test_json_lane.py)."""
+    cells = [json_cells(payload) for payload in payloads]
+    items: dict[int, Any] = {}
+    for i, payload in enumerate(payloads):
+        if cells[i] is None:
+            items[i] = validated(RESPONSE_ADAPTER, payload)
+    all_keys: list[str | None] = []
+    for i, payload in enumerate(payloads):
+        own = payload.get("idempotency_key") if isinstance(payload, dict) else None
+        item = items.get(i)
+        if item is not None and not isinstance(item, list):
+            own = item.idempotency_key
+        all_keys.append(own if isinstance(own, str) else None)
+    all_keys = [own or (keys[i] if keys is not None else None) for i, own in enumerate(all_keys)]
+
+    def full(i: int) -> ResponseLike | list[FieldError]:
+        found = items.get(i)
+        if found is None:
+            found = items[i] = validated(RESPONSE_ADAPTER, payloads[i])
+        return found
+
+    prepared = _prepare_lanes(session, JSON_READER, cells, all_keys, full, False)
+    if prepared.outcome.errors:
+        prepared.error_keys = {
+            i: key for i, key in enumerate(all_keys) if key is not None and i in prepared.outcome.errors
+        }
+        if not prepared.looked_up:
+            _replay_stored(session, prepared.outcome, prepared.error_keys)
+    return prepared
+
+
+def _prepare_lanes(
+    session: Session,
+    reader: ResponseReader,
+    records: Sequence[Sequence[str] | None],
+    keys: Sequence[str | None],
+    full: Callable[[int], ResponseLike | list[FieldError]],
+    from_text: bool,
+) -> Prepared:
+    """Records (cells under `reader`; None: no cells) through the fast lane, the rest through `full(i)`."""
     outcome = Outcome(ids=[None] * len(records))
     now = utcnow()
     codec = bulk_insert.codec_for(session)
     received_at = codec.instant(now)
-    keys = reader.keys(records)
     keyed = [key for key in keys if key is not None]
-    stored = queries.response_ids_by_key(session, keyed) if len(keyed) >= PRE_LOOKUP else {}
-    versions = surveys.resolve_versions(session, refs=reader.survey_refs(records))
-    touchpoints = queries.touchpoints_by_key(session, reader.touchpoint_keys(records))
+    looked_up = len(keyed) >= PRE_LOOKUP
+    stored = queries.response_ids_by_key(session, keyed) if looked_up else {}
+    laned = [cells for cells in records if cells is not None]
+    versions = surveys.resolve_versions(session, refs=reader.survey_refs(laned))
+    touchpoints = queries.touchpoints_by_key(session, reader.touchpoint_keys(laned))
     lane = FastLane(reader, versions, touchpoints, codec, now, received_at)
     valid: list[_Valid] = []
     for i, cells in enumerate(records):
@@ -226,22 +274,24 @@ def prepare_csv(session: Session, reader: ResponseReader, records: Sequence[Sequ
             outcome.ids[i] = stored[key]
             outcome.duplicates += 1
             continue
-        fast = lane.row(cells, key)
+        fast = lane.row(cells, key) if cells is not None else None
         if fast is not None:
             valid.append(_Valid(i, *fast))
             continue
-        item = reader.parse(cells)
+        item = full(i)
         if isinstance(item, list):
             outcome.errors[i] = item
             continue
         if (item.survey, item.version) not in versions:  # a version the records' cells did not name plainly
             refs = [(item.survey, item.version), (item.survey, None)]
             versions.update(surveys.resolve_versions(session, refs=refs))
-        checked = _validate(outcome, i, item, key, versions, touchpoints, now, True, codec, received_at)
+        if item.touchpoint and item.touchpoint not in touchpoints:
+            touchpoints.update(queries.touchpoints_by_key(session, [item.touchpoint]))
+        checked = _validate(outcome, i, item, key, versions, touchpoints, now, from_text, codec, received_at)
         if checked is not None:
             valid.append(checked)
     _link_known_customers(session, valid)
-    return Prepared(outcome, valid)
+    return Prepared(outcome, valid, looked_up)
 
 
 def _validate(

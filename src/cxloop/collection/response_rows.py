@@ -9,6 +9,7 @@ which words every problem. Both lanes give the same row for a good record (tests
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -202,3 +203,59 @@ class FastLane:
         if len(parts) != (2 if commented else 1):
             return None
         return parts, result.nps, result.csat, result.ces
+
+
+# ---- JSON objects (API batches) through the same lane ------------------------------------------------------------
+
+_JSON_NAMES = (
+    "survey",
+    "customer_external_id",
+    "channel",
+    "touchpoint",
+    "submitted_at",
+    "nps",
+    "csat",
+    "ces",
+    "comment",
+    "locale",
+)
+_JSON_OPTIONAL = frozenset({*_JSON_NAMES, "idempotency_key"})
+# The cells of a plain JSON object, read like a CSV record with this header.
+JSON_READER = ResponseReader(
+    ["survey", "customer_id", "channel", "touchpoint", "submitted_at", "nps", "csat", "ces", "comment", "locale"]
+)
+_SCORES = frozenset({"nps", "csat", "ces"})
+_NOT_NULL = frozenset({"survey", "channel"})  # null is refused for these (absent means the default)
+# ISO-8601 date-times both pydantic and the lane read alike (the full path words anything else).
+_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$")
+
+
+def json_cells(payload: object) -> list[str] | None:
+    """A plain response object as cells for `JSON_READER`, or None: validate it in full (pydantic).
+
+    Plain: only these fields; scores are ints (not bools); other values are non-empty strings with no surrounding
+    blanks (the lane strips CSV cells, pydantic keeps blanks: such values take the full path to be judged alike);
+    `submitted_at` is an ISO date-time with seconds and a zone."""
+    if type(payload) is not dict or not payload.keys() <= _JSON_OPTIONAL:
+        return None
+    cells: list[str] = []
+    for name in _JSON_NAMES:
+        value = payload.get(name)
+        if value is None:
+            if name in payload and name in _NOT_NULL:
+                return None
+            cells.append("")
+        elif name in _SCORES:
+            if type(value) is not int:
+                return None
+            cells.append(str(value))
+        elif type(value) is not str or not value or value != value.strip():
+            return None
+        else:
+            cells.append(value)
+    if cells[4] and not _ISO.match(cells[4]):
+        return None
+    key = payload.get("idempotency_key")
+    if key is not None and (type(key) is not str or not key or len(key) > 200):
+        return None
+    return cells

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, TypeAdapter, ValidationError
 
 from cxloop.collection.enums import Channel, FeedbackKind
+from cxloop.core.errors import FieldError
 
+_T = TypeVar("_T")
 MAX_BATCH = 1000
 MAX_METADATA_BYTES = 32_768
 MAX_TEXT = 10_000
@@ -144,3 +146,14 @@ class FeedbackPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+def validated(adapter: TypeAdapter[_T], payload: object) -> _T | list[FieldError]:
+    """The payload as a model, or the list of its problems (field = the pydantic location)."""
+    try:
+        return adapter.validate_python(payload)
+    except ValidationError as exc:
+        return [FieldError(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]
+
+
+RESPONSE_ADAPTER = TypeAdapter(ResponseCreate)

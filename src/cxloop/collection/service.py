@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from cxloop.collection import queries
@@ -34,8 +34,8 @@ from cxloop.collection.response_intake import (
     Outcome,
     Prepared,
     ingest_responses,
-    prepare_all_or_nothing,
     prepare_csv,
+    prepare_json,
     prepare_responses,
     store,
 )
@@ -47,6 +47,7 @@ from cxloop.collection.schemas import (
     ResponseCreate,
     ResponsePage,
     ResponseRead,
+    validated,
 )
 from cxloop.core.errors import FieldError, InvalidInput, RowError
 from cxloop.storage.pagination import Page
@@ -89,13 +90,7 @@ def _raise_for(outcome: Outcome, what: str, error: type[InvalidInput]) -> None:
 
 def _validated(adapter: TypeAdapter[Any], payloads: Sequence[object]) -> list[Any]:
     """Each payload as a model, or the list of its problems (field = the pydantic location)."""
-    items: list[Any] = []
-    for payload in payloads:
-        try:
-            items.append(adapter.validate_python(payload))
-        except ValidationError as exc:
-            items.append([FieldError(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()])
-    return items
+    return [validated(adapter, payload) for payload in payloads]
 
 
 # ---- responses -------------------------------------------------------------------------------------------------
@@ -129,7 +124,7 @@ def check_responses(
     """The read-only half of `submit_responses`: validate every item (InvalidResponses / UnknownSurvey naming each
     problem). A server runs it outside the write transaction, so its processes validate batches side by side and
     only take turns to store them."""
-    prepared = prepare_all_or_nothing(session, _validated(_RESPONSE, payloads), keys=idempotency_keys)
+    prepared = prepare_json(session, payloads, keys=idempotency_keys)
     _raise_for(prepared.outcome, "responses", InvalidResponses)
     return prepared
 
