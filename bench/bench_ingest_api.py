@@ -1,15 +1,16 @@
-"""How fast `POST /api/v1/responses` ingests: single responses (wrk) and batches of 1,000 (a Python client).
+"""How fast `POST /api/v1/responses` ingests: single responses and batches of 1,000, load from wrk.
 
-    python bench/bench_ingest_api.py --duration 10 --batches 20          # small scale
-    python bench/bench_ingest_api.py --backend postgresql --duration 30 --batches 200
+    python bench/bench_ingest_api.py --duration 10 --connections 32
+    python bench/bench_ingest_api.py --backend postgresql --duration 10 --connections 32
 
 Builds a fresh database (a live relationship NPS survey and an agent API key), starts `cxloop serve --workers 2` on
 it, then:
 - single responses: `wrk` with a Lua script that POSTs one response per request (random score, customer and a
   unique Idempotency-Key), several connections; prints requests/s and p50/p99 latency from wrk's --latency table.
   wrk is not a Python package: install it with `apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`.
-- batches: `--clients` Python threads POST `{"items": [1,000 responses]}` over keep-alive connections; prints rows/s
-  and p50/p99 per batch.
+- batches: wrk POSTs `{"items": [1,000 responses]}` (a body built once) over `--clients` connections for
+  `--duration` seconds; prints rows/s and p50/p99 per batch. `--python-client` adds the same load from Python
+  threads (httpx), which spends a good share of the two cores on encoding and sending.
 PostgreSQL comes from CXLOOP_BENCH_POSTGRES_URL (default: the test server); its throwaway database is dropped after.
 """
 
@@ -33,6 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import orjson
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -141,10 +143,36 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
+BATCH_SCRIPT = """
+local file = io.open("%(body)s", "r")
+wrk.method = "POST"
+wrk.body = file:read("*a")
+file:close()
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(key)s"
+wrk.path = "/api/v1/responses"
+"""
+
+
 def run_wrk(base: str, key: str, duration: int, connections: int, threads: int, workdir: Path) -> dict[str, float]:
     """Single-response POSTs with wrk; requests/s, p50/p99 in ms, and the count of non-2xx answers."""
     script = workdir / "post_response.lua"
     script.write_text(WRK_SCRIPT % {"key": key, "prefix": uuid.uuid4().hex[:8]})
+    return _wrk(script, base, duration, connections, threads)
+
+
+def run_wrk_batches(base: str, key: str, duration: int, size: int, connections: int, workdir: Path) -> dict[str, float]:
+    """Batches of `size` with wrk (one body, no idempotency key: every request stores new rows); rows/s and
+    p50/p99 per batch in ms."""
+    body = workdir / "batch.json"
+    body.write_bytes(orjson.dumps(_batch(random.Random(7), size)))
+    script = workdir / "post_batch.lua"
+    script.write_text(BATCH_SCRIPT % {"key": key, "body": body})
+    found = _wrk(script, base, duration, connections, min(connections, 2))
+    return {**found, "rows_per_s": found["requests_per_s"] * size}
+
+
+def _wrk(script: Path, base: str, duration: int, connections: int, threads: int) -> dict[str, float]:
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), base]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     found: dict[str, float] = {}
@@ -226,9 +254,10 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds of single-response load")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--batches", type=int, default=20, help="how many batches of --batch-size")
     parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--clients", type=int, default=2, help="concurrent batch senders")
+    parser.add_argument("--clients", type=int, default=2, help="concurrent batch connections")
+    parser.add_argument("--python-client", action="store_true", help="also send batches from Python threads")
+    parser.add_argument("--batches", type=int, default=20, help="batches the Python client sends")
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="cxloop-bench-") as tmp,
@@ -245,15 +274,24 @@ def main() -> None:
                     f"p99 {single['p99_ms']:.1f} ms  non-2xx {single['non_2xx']:.0f}",
                 )
             )
-        else:
-            rows.append(("single POST", "skipped: install wrk (apt-get install wrk)"))
-        batch = run_batches(base, key, args.batches, args.batch_size, args.clients)
-        rows.append(
-            (
-                f"batches of {args.batch_size:,} ({args.clients} clients)",
-                f"{batch['rows_per_s']:>10,.0f} rows/s p50 {batch['p50_ms']:.1f} ms  p99 {batch['p99_ms']:.1f} ms",
+            batch = run_wrk_batches(base, key, args.duration, args.batch_size, args.clients, Path(tmp))
+            rows.append(
+                (
+                    f"batches of {args.batch_size:,} (wrk, {args.clients} connections)",
+                    f"{batch['rows_per_s']:>10,.0f} rows/s p50 {batch['p50_ms']:.1f} ms  "
+                    f"p99 {batch['p99_ms']:.1f} ms  non-2xx {batch['non_2xx']:.0f}",
+                )
             )
-        )
+        else:
+            rows.append(("single POST and batches", "skipped: install wrk (apt-get install wrk)"))
+        if args.python_client or not shutil.which("wrk"):
+            batch = run_batches(base, key, args.batches, args.batch_size, args.clients)
+            rows.append(
+                (
+                    f"batches of {args.batch_size:,} (Python, {args.clients} threads)",
+                    f"{batch['rows_per_s']:>10,.0f} rows/s p50 {batch['p50_ms']:.1f} ms  p99 {batch['p99_ms']:.1f} ms",
+                )
+            )
     print()
     print(f"POST /api/v1/responses on {args.backend}, cxloop serve --workers {args.workers}")
     for name, figures in rows:

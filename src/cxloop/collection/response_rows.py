@@ -67,6 +67,7 @@ class FastLane:
         self.received_at = received_at
         self.latest = now + FUTURE_TOLERANCE
         self.now = now
+        self.now_text = codec.instant(now)  # rows without submitted_at (most API objects) share it
         self.scored: dict[tuple[Any, ...], _Scored | None] = {}
         self.locales: dict[str, str] = {}
 
@@ -173,7 +174,7 @@ class FastLane:
             "{}",
             locale,
             codec.flag(False),
-            stored_at or codec.instant(at),
+            stored_at or (self.now_text if at is self.now else codec.instant(at)),
             self.received_at,
             key,
         ]
