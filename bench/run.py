@@ -16,8 +16,21 @@ import time
 FULL: dict[str, list[list[str]]] = {
     "import": [["bench/bench_import.py", "--rows", "1000000"]],
     "ingest-api": [
-        ["bench/bench_ingest_api.py", "--backend", "sqlite"],
-        ["bench/bench_ingest_api.py", "--backend", "postgresql"],
+        [
+            "bench/bench_ingest_api.py",
+            "--backend",
+            "sqlite",
+            "--duration",
+            "8",
+            "--connections",
+            "32",
+            "--clients",
+            "4",
+        ],
+        [
+            *["bench/bench_ingest_api.py", "--backend", "postgresql"],
+            *["--duration", "8", "--connections", "32", "--clients", "4"],
+        ],
     ],
     "metrics": [
         ["bench/bench_metrics.py", "--rows", "1000000", "--backend", "sqlite"],
@@ -27,7 +40,7 @@ FULL: dict[str, list[list[str]]] = {
 }
 QUICK: dict[str, list[list[str]]] = {
     "import": [["bench/bench_import.py", "--rows", "20000", "--orm-rows", "2000"]],
-    "ingest-api": [["bench/bench_ingest_api.py", "--duration", "3", "--batches", "4"]],
+    "ingest-api": [["bench/bench_ingest_api.py", "--duration", "3", "--batches", "4", "--python-client"]],
     "metrics": [["bench/bench_metrics.py", "--rows", "20000", "--customers", "2000", "--repeat", "2"]],
     "customers-upsert": [["bench/customers_upsert.py", "--rows", "5000"]],
 }
