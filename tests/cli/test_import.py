@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -240,3 +241,29 @@ def test_rollups_counted_ahead_by_the_reader_equal_a_recount(
         assert counted == snapshot(session)
     assert sum(n for key, n in counted.items() if key[:3] == ("UTC", "nps", "segment")) == 1
     assert sum(n for key, n in counted.items() if key[:3] == ("UTC", "nps", "all")) == 5
+
+
+def test_a_failure_in_the_reader_process_reaches_the_command(
+    cli: Cli, db: Database, survey: Survey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader process (cli/read_ahead.py) prepares batches; an unexpected error there stops the import in the
+    main process with the reader's traceback, after the batches that came before were stored."""
+    from cxloop.cli import importing
+
+    prepare = importing.collection.prepare_response_import
+    calls = {"n": 0}
+
+    def failing(session: Any, rows: Any, file_format: Any, header: Any) -> Any:
+        calls["n"] += 1  # counted in the reader process (a fork): its second batch fails
+        if calls["n"] == 2:
+            raise RuntimeError("boom in the reader")
+        return prepare(session, rows, file_format, header)
+
+    monkeypatch.setattr(importing.collection, "prepare_response_import", failing)
+    path = tmp_path / "responses.csv"
+    path.write_text(HEADER + "".join(f"rnps,c{i},api,2024-02-01T00:00:00Z,5,,id-{i},\n" for i in range(4)))
+    result = cli("import", "responses", path, "--batch-size", "2")
+    assert result.exit_code != 0
+    assert isinstance(result.exception, importing.ReadFailed)
+    assert "boom in the reader" in str(result.exception)
+    assert count(db, Response) == 2  # the first batch was stored before the reader failed
