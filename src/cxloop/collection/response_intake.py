@@ -94,11 +94,13 @@ class Prepared:
 
     def __post_init__(self) -> None:
         if self.valid and not self.precounted:
-            self.precounted = rollups.count_rows(_scored(self.valid))
-            for v in self.valid:
+            rows = []
+            for v in self.valid:  # a row's stage is counted now when linking its customer cannot change it
                 v.staged = v.stage_final
-            staged = [v for v in self.valid if v.staged]
-            self.precounted.update(rollups.count_rows(_scored(staged), dimensions=rollups.STAGE))
+                row = v.row
+                stage = row[_STAGE] if v.staged else rollups.UNCOUNTED
+                rows.append((v.seconds, None, row[0], row[3], row[4], stage, row[7], row[8], row[9]))
+            self.precounted = rollups.count_rows(rows, dimensions=rollups.CUSTOMER_FREE | rollups.STAGE)
             # In key order, which the rollup upsert wants: sorting again in `store` finds one run and is cheap.
             self.precounted = Counter(dict(sorted(self.precounted.items())))
 

@@ -44,6 +44,8 @@ _ALL = frozenset(DIMENSIONS)
 # Dimensions whose value is known before the row's customer is looked up (stage may come from the customer).
 CUSTOMER_FREE = frozenset({"all", "survey", "channel", "touchpoint"})
 STAGE = frozenset({"stage"})
+# A dimension value that `count_rows` leaves out (e.g. a stage only known once the customer is looked up).
+UNCOUNTED: Any = object()
 SEGMENT = frozenset({"segment"})
 
 
@@ -209,7 +211,7 @@ def _count_rows(
             for dim, values in columns:
                 texts = {value: _text(value) for value in set(values)}
                 for (value, day, score), n in Counter(zip(values, days, column, strict=True)).items():
-                    if score is not None and low <= score <= high:
+                    if score is not None and low <= score <= high and value is not UNCOUNTED:
                         counts[(tz_name, metric, dim, texts[value], day, score)] += n
             if memberships:
                 segments: Counter[tuple[int, int, int]] = Counter()
