@@ -213,19 +213,22 @@ def get_response(response_id: int, session: SessionDep, _: ViewerDep) -> Respons
     openapi_extra=_body_doc(FeedbackCreate, FeedbackBatch),
 )
 async def submit_feedback(
-    request: Request, response: Response, session: SessionDep, _: AgentDep, idempotency_key: IdempotencyKey = None
+    request: Request, response: Response, _: AgentDep, idempotency_key: IdempotencyKey = None
 ) -> RecordResult:
     """Store one feedback item or a batch of up to 1,000, all or nothing; (source, external_id) duplicates once."""
     payloads, single = await _payloads(request)
     del idempotency_key  # feedback dedupes on (source, external_id); the header is accepted and ignored
-    return _write(
-        lambda items, _keys: collection.submit_feedback(session, payloads=items),
-        payloads,
-        single,
-        None,
-        response,
-        "feedback item",
-    )
+    # Its own write unit of work, once the body is read (no await while it holds the write lock): SQLite's lock is
+    # taken up front, so two server processes writing at once wait for each other instead of failing.
+    with get_database(request).unit_of_work(write=True) as session:
+        return _write(
+            lambda items, _keys: collection.submit_feedback(session, payloads=items),
+            payloads,
+            single,
+            None,
+            response,
+            "feedback item",
+        )
 
 
 @router.get("/feedback", response_model=FeedbackPage)

@@ -3,14 +3,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Request, status
 
 from cxloop.access.deps import AgentDep, ViewerDep
 from cxloop.core.clock import ensure_utc
 from cxloop.customers import service as customers
 from cxloop.customers.enums import OutcomeKind
 from cxloop.customers.schemas import EventIngestResult, EventPage, OutcomeBatch, OutcomePage, RecordResult
-from cxloop.storage.deps import SessionDep
+from cxloop.storage.deps import SessionDep, get_database
 
 router = APIRouter()
 
@@ -32,13 +32,16 @@ _EVENT_EXAMPLES: dict[str, Any] = {
 
 
 @router.post("/events", response_model=EventIngestResult, tags=["events"])
-def record_events(
-    session: SessionDep,
+async def record_events(
+    request: Request,
     _: AgentDep,
     payload: Annotated[Any, Body(openapi_examples=_EVENT_EXAMPLES)],
 ) -> EventIngestResult:
     """Record one event, `{"items": [...]}` (up to 1,000), or Segment-spec calls; resends are stored once."""
-    return customers.ingest_payload(session, payload=payload)
+    # A write unit of work with no await inside (see collection/routes.py): SQLite's write lock is taken up front,
+    # so event pipelines posting to several server processes at once never fail with "database is locked".
+    with get_database(request).unit_of_work(write=True) as session:
+        return customers.ingest_payload(session, payload=payload)
 
 
 @router.get("/events", response_model=EventPage, tags=["events"])
