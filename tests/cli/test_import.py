@@ -267,3 +267,25 @@ def test_a_failure_in_the_reader_process_reaches_the_command(
     assert isinstance(result.exception, importing.ReadFailed)
     assert "boom in the reader" in str(result.exception)
     assert count(db, Response) == 2  # the first batch was stored before the reader failed
+
+
+def test_without_a_reader_process_the_import_gives_the_same_result(
+    cli: Cli, db: Database, survey: Survey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where processes cannot be forked (Windows), batches are prepared in the importing process itself."""
+    from functools import partial
+
+    from cxloop.cli import importing
+
+    monkeypatch.setattr(importing, "ReadAhead", partial(importing.ReadAhead, in_process=True))
+    path = tmp_path / "responses.csv"
+    rows = "".join(f"rnps,c{i},api,2024-02-0{i}T00:00:00Z,{i},,id-{i},\n" for i in range(1, 6))
+    path.write_text(HEADER + rows + "rnps,c9,fax,2024-02-01T00:00:00Z,5,,id-9,\n")
+    result = cli("import", "responses", path, "--batch-size", "2")
+    assert result.exit_code == 1 and "imported 5, duplicates 0, rejected 1" in result.stderr
+    assert "line 7: channel" in result.stderr
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes((HEADER + rows).encode() + b"rnps,c9,api,2024-02-01T00:00:00Z,5,\xff,id-9,\n")
+    unreadable = cli("import", "responses", broken, "--batch-size", "2")
+    assert unreadable.exit_code == 2 and "line 7: the file is not UTF-8 text" in unreadable.stderr
+    assert count(db, Response) == 5

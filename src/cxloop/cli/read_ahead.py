@@ -54,7 +54,8 @@ class ReadAhead:
 
     `prepare` gets a read-only session on `database_url` (None: no database). Iterating raises ReadFailed after the
     last good batch when the child failed; `unreadable` is the exception type that means the file is at fault.
-    Use as a context manager: the child starts on entering and is stopped on leaving.
+    Use as a context manager: the child starts on entering and is stopped on leaving. Where processes cannot be
+    forked (Windows), or with `in_process=True`, the batches are prepared in this process, one after the other.
     """
 
     def __init__(
@@ -65,27 +66,39 @@ class ReadAhead:
         database_url: str | None,
         keep_rows: bool,
         unreadable: type[Exception],
+        in_process: bool = False,
     ) -> None:
+        self.arguments = (open_batches, prepare, database_url, keep_rows)
+        self.unreadable = unreadable
+        self.child: Any = None
+        if in_process or "fork" not in multiprocessing.get_all_start_methods():
+            return
         context = multiprocessing.get_context("fork")  # the child inherits the callables; only batches are pickled
         self.queue: Any = context.Queue(maxsize=AHEAD)
         self.child = context.Process(
-            target=_child,
-            args=(open_batches, prepare, database_url, keep_rows, unreadable, self.queue),
-            name="cxloop-import-reader",
-            daemon=True,
+            target=_child, args=(*self.arguments, unreadable, self.queue), name="cxloop-import-reader", daemon=True
         )
 
     def __enter__(self) -> ReadAhead:
-        self.child.start()
+        if self.child is not None:
+            self.child.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        if self.child is None:
+            return
         if self.child.is_alive():
             self.child.terminate()
         self.child.join(5)
         self.queue.close()
 
     def __iter__(self) -> Iterator[ReadBatch]:
+        if self.child is None:
+            try:
+                yield from _prepared(*self.arguments)
+            except self.unreadable as exc:
+                raise ReadFailed(str(exc), unreadable=True) from exc
+            return
         while True:
             try:
                 message = self.queue.get(timeout=_POLL_SECONDS)
@@ -113,17 +126,8 @@ def _child(
     batches: Any,
 ) -> None:
     try:
-        # A connection of its own: the parent's engine (inherited by the fork) is never touched here.
-        db = Database(database_url) if database_url else None
-        with ExitStack() as stack:
-            header, source, position = open_batches(stack)
-            for rows in source:
-                if db is None:
-                    prepared = prepare(None, rows, header)
-                else:
-                    with db.unit_of_work() as session:
-                        prepared = prepare(session, rows, header)
-                batches.put(("batch", ReadBatch(prepared, rows if keep_rows else None, position(), len(rows))))
+        for batch in _prepared(open_batches, prepare, database_url, keep_rows):
+            batches.put(("batch", batch))
         batches.put(("done",))
     except unreadable as exc:
         batches.put(("unreadable", str(exc)))
@@ -132,3 +136,23 @@ def _child(
     finally:
         batches.close()
         batches.join_thread()  # everything put is flushed to the pipe before the process exits
+
+
+def _prepared(
+    open_batches: OpenBatches, prepare: Prepare, database_url: str | None, keep_rows: bool
+) -> Iterator[ReadBatch]:
+    # A connection of its own: in a forked child, the parent's engine is never touched.
+    db = Database(database_url) if database_url else None
+    try:
+        with ExitStack() as stack:
+            header, source, position = open_batches(stack)
+            for rows in source:
+                if db is None:
+                    prepared = prepare(None, rows, header)
+                else:
+                    with db.unit_of_work() as session:
+                        prepared = prepare(session, rows, header)
+                yield ReadBatch(prepared, rows if keep_rows else None, position(), len(rows))
+    finally:
+        if db is not None:
+            db.dispose()
