@@ -15,7 +15,8 @@ from cxloop.collection import service as collection
 from cxloop.collection.errors import SurveyGone
 from cxloop.collection.models import Response
 from cxloop.collection.records import ResponseReader
-from cxloop.collection.response_intake import prepare_csv, store
+from cxloop.collection.response_intake import prepare_csv
+from cxloop.collection.response_store import store
 from cxloop.collection.schemas import ResponseCreate
 from cxloop.customers import service as customers
 from cxloop.journeys import service as journeys

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.collection import queries, rollups
 from cxloop.collection.records import FeedbackLike
-from cxloop.collection.response_intake import Outcome
+from cxloop.collection.response_batch import Outcome
 from cxloop.collection.response_rows import FUTURE_TOLERANCE
 from cxloop.collection.schemas import MAX_METADATA_BYTES
 from cxloop.core.clock import ensure_utc, utcnow

@@ -30,15 +30,14 @@ from cxloop.collection.records import (
     ResponseReader,
     rename_answer_fields,
 )
+from cxloop.collection.response_batch import Outcome, Prepared
 from cxloop.collection.response_intake import (
-    Outcome,
-    Prepared,
     ingest_responses,
     prepare_csv,
     prepare_json,
     prepare_responses,
-    store,
 )
+from cxloop.collection.response_store import store
 from cxloop.collection.schemas import (
     FeedbackCreate,
     FeedbackPage,
