@@ -39,6 +39,7 @@ from cxloop.collection.response_intake import (
 )
 from cxloop.collection.response_store import store
 from cxloop.collection.schemas import (
+    RESPONSE_ADAPTER,
     FeedbackCreate,
     FeedbackPage,
     FeedbackRead,
@@ -52,7 +53,6 @@ from cxloop.core.errors import FieldError, InvalidInput, RowError
 from cxloop.storage.pagination import Page
 
 FileFormat = Literal["csv", "jsonl"]
-_RESPONSE = TypeAdapter(ResponseCreate)
 _FEEDBACK = TypeAdapter(FeedbackCreate)
 
 
@@ -151,7 +151,7 @@ def submit_each(
     Used to coalesce single-response requests that arrive together; each gets exactly the result it would have got
     alone (an item whose key was stored before, or earlier in this call, is a duplicate).
     """
-    items = _validated(_RESPONSE, payloads)
+    items = _validated(RESPONSE_ADAPTER, payloads)
     keys = [getattr(item, "idempotency_key", None) or key for item, key in zip(items, idempotency_keys, strict=True)]
     stored_before = queries.response_ids_by_key(session, [k for k in keys if k is not None])
     outcome = ingest_responses(session, items, keys=idempotency_keys, atomic=False)
@@ -210,7 +210,7 @@ def prepare_response_import(
             raise ValueError("a CSV import needs the header")
         prepared = prepare_csv(session, ResponseReader(header), [cells for _, cells in rows])
     else:
-        prepared = prepare_responses(session, _validated(_RESPONSE, [value for _, value in rows]))
+        prepared = prepare_responses(session, _validated(RESPONSE_ADAPTER, [value for _, value in rows]))
     return PreparedImport(prepared, [line for line, _ in rows], file_format)
 
 
