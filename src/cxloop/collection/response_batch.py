@@ -78,15 +78,10 @@ class Prepared:
 
     def __post_init__(self) -> None:
         if self.valid and not self.precounted:
-            rows = []
             for v in self.valid:  # a row's stage is counted now when linking its customer cannot change it
                 v.staged = v.stage_final
-                row = v.row
-                stage = row[STAGE] if v.staged else rollups.UNCOUNTED
-                rows.append((v.seconds, None, row[0], row[3], row[4], stage, row[7], row[8], row[9]))
-            self.precounted = rollups.count_rows(rows, dimensions=rollups.CUSTOMER_FREE | rollups.STAGE)
             # In key order, which the rollup upsert wants: sorting again in `store` finds one run and is cheap.
-            self.precounted = Counter(dict(sorted(self.precounted.items())))
+            self.precounted = Counter(dict(sorted(precount(self.valid).items())))
 
     def __getstate__(self) -> dict[str, Any]:
         # Crosses a process boundary per import batch: the rows as plain lists pickle several times faster.
@@ -98,6 +93,16 @@ class Prepared:
         for name, value in state.items():
             setattr(self, name, value)
         self.valid = [ValidRow(*fields) for fields in state["valid"]]
+
+
+def precount(valid: Sequence[ValidRow]) -> Counter[Any]:
+    """The rows' rollup increments that do not wait for their customer: every dimension but segment, the stage of
+    the rows marked `staged` only."""
+    rows = [
+        (v.seconds, None, v.row[0], v.row[3], v.row[4], v.row[STAGE] if v.staged else rollups.UNCOUNTED, *v.row[7:10])
+        for v in valid
+    ]
+    return rollups.count_rows(rows, dimensions=rollups.CUSTOMER_FREE | rollups.STAGE)
 
 
 def scored_rows(valid: Sequence[ValidRow]) -> list[rollups.ScoredRow]:

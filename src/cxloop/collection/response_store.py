@@ -17,6 +17,7 @@ from cxloop.collection.response_batch import (
     Outcome,
     Prepared,
     ValidRow,
+    precount,
     scored_rows,
 )
 from cxloop.customers import service as customers
@@ -34,9 +35,9 @@ def store(session: Session, prepared: Prepared) -> Outcome:
     valid = _drop_repeated_keys(prepared.valid, outcome)
     cleared = _forget_deleted_places(session, valid)
     if _link_customers(session, valid) or cleared:  # deleted since the batch was prepared: count afresh
-        prepared.precounted = rollups.count_rows(scored_rows(prepared.valid))
         for v in prepared.valid:
             v.staged = False
+        prepared.precounted = precount(prepared.valid)
     rows = [tuple(v.row) for v in valid]
     ids = bulk_insert.insert_rows(
         session,
@@ -65,9 +66,7 @@ def store(session: Session, prepared: Prepared) -> Outcome:
     counts = prepared.precounted
     if len(stored) < len(prepared.valid):  # rows counted ahead but not stored
         kept = {id(v) for v in stored}
-        dropped = [v for v in prepared.valid if id(v) not in kept]
-        counts = counts - rollups.count_rows(scored_rows(dropped))
-        counts = counts - rollups.count_rows(scored_rows([v for v in dropped if v.staged]), dimensions=rollups.STAGE)
+        counts = counts - precount([v for v in prepared.valid if id(v) not in kept])
     counts.update(rollups.count_rows(scored_rows([v for v in stored if not v.staged]), dimensions=rollups.STAGE))
     in_segments = scored_rows(stored) if rollups.segments_in_use(session) else []
     rollups.record_rows(session, rows=in_segments, precounted=counts)
