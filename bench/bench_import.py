@@ -21,25 +21,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
 
 from cxloop.collection.models import Response
 from cxloop.customers.models import Customer
-from cxloop.journeys import service as journeys
-from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
 from cxloop.surveys import service as surveys
-from cxloop.surveys.enums import SurveyStatus
-from cxloop.surveys.templates import get_template
+from databases import survey_database
 
-POSTGRES_URL = os.environ.get("CXLOOP_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 COMMENTS = {
     "improve": ["Support took days to answer", "Too expensive for what it does", "The app keeps crashing, again"],
     "missing": ["Would like more integrations", "Reporting could be faster"],
@@ -84,36 +76,6 @@ def write_csv(path: Path, rows: int, customers: int, seed: int = 7) -> None:
                     f"bench-{i}",
                 ]
             )
-
-
-@contextmanager
-def database(backend: str, workdir: Path) -> Iterator[str]:
-    """A fresh, empty cxloop schema with the default journey and a live relationship NPS survey."""
-    if backend == "sqlite":
-        url = f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:6]}.db'}"
-        drop = None
-    else:
-        name = f"cxloop_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        drop = (admin, name)
-    db = Database(url)
-    metadata.create_all(db.engine)
-    with db.unit_of_work() as session:
-        journeys.ensure_default_journey(session)
-        template = get_template("relationship-nps").model_copy(update={"status": SurveyStatus.live})
-        surveys.create_survey(session, data=template)
-    db.dispose()
-    try:
-        yield url
-    finally:
-        if drop is not None:
-            admin, name = drop
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def time_cli(url: str, path: Path) -> tuple[float, str]:
@@ -218,7 +180,7 @@ def main() -> None:
             f"generated {args.rows:,} rows ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s"
         )
         for backend in args.backends:
-            with database(backend, workdir) as url:
+            with survey_database(backend) as url:
                 seconds, summary = time_cli(url, path)
                 assert count_responses(url) == args.rows, summary
                 results.append((backend, "cxloop import responses", args.rows, seconds, summary))
@@ -229,7 +191,7 @@ def main() -> None:
                         (backend, "pandas read_csv + to_sql (no validation)", args.rows, time_pandas(url, path), "")
                     )
             if not args.skip_baselines:
-                with database(backend, workdir) as url:
+                with survey_database(backend) as url:
                     orm_rows = min(args.orm_rows, args.rows)
                     results.append((backend, "ORM row by row", orm_rows, time_orm(url, path, orm_rows), ""))
     print()

@@ -35,19 +35,11 @@ from pathlib import Path
 
 import httpx
 import orjson
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
-from cxloop.journeys import service as journeys
-from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
-from cxloop.surveys import service as surveys
-from cxloop.surveys.enums import SurveyStatus
-from cxloop.surveys.templates import get_template
-
-POSTGRES_URL = os.environ.get("CXLOOP_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from databases import survey_database
 
 WRK_SCRIPT = """
 wrk.method = "POST"
@@ -68,35 +60,14 @@ end
 
 
 @contextmanager
-def fresh_database(backend: str, workdir: Path) -> Iterator[tuple[str, str]]:
+def fresh_database(backend: str) -> Iterator[tuple[str, str]]:
     """(database URL, agent API key) on a new schema with a live relationship NPS survey."""
-    drop = None
-    if backend == "sqlite":
-        url = f"sqlite:///{workdir / 'ingest.db'}"
-    else:
-        name = f"cxloop_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        drop = (admin, name)
-    db = Database(url)
-    metadata.create_all(db.engine)
-    with db.unit_of_work() as session:
-        journeys.ensure_default_journey(session)
-        surveys.create_survey(
-            session, data=get_template("relationship-nps").model_copy(update={"status": SurveyStatus.live})
-        )
-        _, key = access.create_api_key(session, name="bench", role=Role.agent)
-    db.dispose()
-    try:
+    with survey_database(backend) as url:
+        db = Database(url)
+        with db.unit_of_work() as session:
+            _, key = access.create_api_key(session, name="bench", role=Role.agent)
+        db.dispose()
         yield url, key
-    finally:
-        if drop is not None:
-            admin, name = drop
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def _free_port() -> int:
@@ -261,7 +232,7 @@ def main() -> None:
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="cxloop-bench-") as tmp,
-        fresh_database(args.backend, Path(tmp)) as (url, key),
+        fresh_database(args.backend) as (url, key),
         server(url, args.workers) as base,
     ):
         rows: list[tuple[str, str]] = []

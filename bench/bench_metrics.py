@@ -12,7 +12,8 @@ rollups recounted with `rebuild_rollups`. It then times NPS by segment by month
   (c) with pandas over the same rows in memory (loading them is reported separately);
 and checks that all of them give the same counts (promoters, passives, detractors, n) and NPS values.
 Targets: (a) < 300 ms over 1M rows on SQLite, < 1 s over 10M on PostgreSQL.
-SQLite works in a temporary directory; PostgreSQL creates a throwaway database next to `--url` and drops it.
+SQLite works in a temporary directory; PostgreSQL creates a throwaway database on the server of `--url` (default:
+CXLOOP_BENCH_POSTGRES_URL, else the test server) and drops it (bench/databases.py).
 """
 
 from __future__ import annotations
@@ -25,21 +26,17 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
@@ -51,31 +48,13 @@ from cxloop.journeys import service as journeys
 from cxloop.journeys.models import Stage
 from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
+from databases import throwaway_database
 
 console = Console()
 SEGMENTS = ("enterprise", "smb", "at-risk", "champions")
 START = datetime(2024, 5, 1, tzinfo=UTC)
 MONTHS = 24
 Result = dict[tuple[str, str], tuple[int, int, int, int, float]]  # (month, segment) -> (n, P, passives, D, NPS)
-
-
-@contextmanager
-def throwaway_database(backend: str, url: str | None) -> Iterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="cxloop-bench-") as folder:
-            yield f"sqlite:///{Path(folder) / 'bench.db'}"
-        return
-    admin_url = url or os.environ.get("CXLOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    name = f"cxloop_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
