@@ -59,9 +59,7 @@ def prepare_all_or_nothing(
     """`prepare_responses` for a batch stored all or nothing (reads only): when its outcome has errors, store
     nothing. A rejected item that was stored before is a resend, so it counts as a duplicate instead."""
     prepared = prepare_responses(session, items, keys=keys, from_text=from_text)
-    outcome = prepared.outcome
-    if outcome.errors and not prepared.looked_up:
-        _replay_stored(session, outcome, prepared.error_keys)
+    _replay_resends(session, prepared)
     return prepared
 
 
@@ -134,32 +132,19 @@ def prepare_json(session: Session, payloads: Sequence[object], *, keys: Sequence
     record; any other is validated by pydantic and checked in full. Both lanes give the same result
     (tests/collection/test_json_lane.py)."""
     cells = [json_cells(payload) for payload in payloads]
-    items: dict[int, Any] = {}
-    for i, payload in enumerate(payloads):
-        if cells[i] is None:
-            items[i] = validated(RESPONSE_ADAPTER, payload)
+    # An object's own key as pydantic reads it (a string is taken as it is), else the header's.
     all_keys: list[str | None] = []
     for i, payload in enumerate(payloads):
         own = payload.get("idempotency_key") if isinstance(payload, dict) else None
-        item = items.get(i)
-        if item is not None and not isinstance(item, list):
-            own = item.idempotency_key
-        all_keys.append(own if isinstance(own, str) else None)
-    all_keys = [own or (keys[i] if keys is not None else None) for i, own in enumerate(all_keys)]
+        all_keys.append((own if isinstance(own, str) else None) or (keys[i] if keys is not None else None))
 
     def full(i: int) -> ResponseLike | list[FieldError]:
-        found = items.get(i)
-        if found is None:
-            found = items[i] = validated(RESPONSE_ADAPTER, payloads[i])
-        return found
+        return validated(RESPONSE_ADAPTER, payloads[i])
 
     prepared = _prepare_lanes(session, JSON_READER, cells, all_keys, full, False)
-    if prepared.outcome.errors:
-        prepared.error_keys = {
-            i: key for i, key in enumerate(all_keys) if key is not None and i in prepared.outcome.errors
-        }
-        if not prepared.looked_up:
-            _replay_stored(session, prepared.outcome, prepared.error_keys)
+    errors = prepared.outcome.errors
+    prepared.error_keys = {i: key for i, key in enumerate(all_keys) if key is not None and i in errors}
+    _replay_resends(session, prepared)
     return prepared
 
 
@@ -236,6 +221,12 @@ def _validate(
         return None
     problems.index = i
     return problems
+
+
+def _replay_resends(session: Session, prepared: Prepared) -> None:
+    """For a batch stored all or nothing: rejected items that turn out to be stored already are resends."""
+    if prepared.outcome.errors and not prepared.looked_up:
+        _replay_stored(session, prepared.outcome, prepared.error_keys)
 
 
 def _replay_stored(session: Session, outcome: Outcome, keys: dict[int, str]) -> bool:
