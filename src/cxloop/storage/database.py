@@ -33,9 +33,8 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for a SQLite file or a PostgreSQL server, configured for cxloop's access pattern."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if (path := sqlite_file(url)) is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
         return engine
@@ -57,9 +56,10 @@ def _configure_postgresql(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()
 
 
-def _writer_lock_path(url: str) -> Path | None:
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for an in-memory database."""
     path = url.split("///", 1)[-1]
-    return None if not path or path == ":memory:" else Path(f"{path}.writer")
+    return None if not path or path == ":memory:" else Path(path)
 
 
 @contextmanager
@@ -80,7 +80,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._writer_lock = _writer_lock_path(url) if self.is_sqlite else None
+        file = sqlite_file(url) if self.is_sqlite else None
+        self._writer_lock = file.with_name(f"{file.name}.writer") if file is not None else None
 
     @property
     def is_sqlite(self) -> bool:
