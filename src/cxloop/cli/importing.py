@@ -317,9 +317,9 @@ class Kind:
     store: Callable[[Session, Any, list[str] | None], BatchResult]
     check_header: Callable[[Sequence[str]], None]
     updates: bool = False
-    # Read-only work on a batch, done one batch ahead in the reader process (read_ahead.py); None: no database.
+    # Read-only work on a batch, done one batch ahead in the reader process (read_ahead.py). The default passes the
+    # rows on as read, and is given no database session.
     prepare: Callable[[Session | None, list[tuple[int, Any]], list[str] | None], Any] = _as_read
-    prepare_reads: bool = False
     # Rows per transaction unless --batch-size says otherwise. Responses and feedback: each transaction also upserts
     # the score rollups of the days it touches, so bigger batches write each rollup row fewer times (100k responses:
     # 10.2 s in batches of 5,000, 6.5 s in batches of 50,000, on SQLite; 1M: 33.8 s in 50,000s, 30.1 s in 100,000s).
@@ -341,7 +341,6 @@ KINDS = (
         collection.check_response_header,
         batch_size=100_000,
         prepare=_prepare_responses,
-        prepare_reads=True,
     ),
     Kind(
         "feedback",
@@ -440,7 +439,7 @@ def run_import(
             ReadAhead(
                 open_batches,
                 kind.prepare,
-                database_url=db.url if kind.prepare_reads else None,
+                database_url=None if kind.prepare is _as_read else db.url,
                 keep_rows=error_file is not None,
                 unreadable=Unreadable,
             )
