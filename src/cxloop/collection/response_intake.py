@@ -43,24 +43,11 @@ def ingest_responses(
     `keys[i]` is the idempotency key of item i when the item carries none. `from_text`: answers are text (CSV).
     `atomic`: when any item is bad, store nothing (else store the good ones and report the bad).
     """
-    if not atomic:
-        return store(session, prepare_responses(session, items, keys=keys, from_text=from_text))
-    prepared = prepare_all_or_nothing(session, items, keys=keys, from_text=from_text)
-    return prepared.outcome if prepared.outcome.errors else store(session, prepared)
-
-
-def prepare_all_or_nothing(
-    session: Session,
-    items: Sequence[ResponseLike | list[FieldError]],
-    *,
-    keys: Sequence[str | None] | None = None,
-    from_text: bool = False,
-) -> Prepared:
-    """`prepare_responses` for a batch stored all or nothing (reads only): when its outcome has errors, store
-    nothing. A rejected item that was stored before is a resend, so it counts as a duplicate instead."""
     prepared = prepare_responses(session, items, keys=keys, from_text=from_text)
+    if not atomic:
+        return store(session, prepared)
     _replay_resends(session, prepared)
-    return prepared
+    return prepared.outcome if prepared.outcome.errors else store(session, prepared)
 
 
 def prepare_responses(
@@ -114,20 +101,16 @@ def prepare_responses(
     return Prepared(outcome, valid, looked_up, error_keys)
 
 
-def ingest_csv(session: Session, reader: ResponseReader, records: Sequence[Sequence[str]]) -> Outcome:
-    """Validate and store the records (cell lists) of one CSV batch, keeping the good ones (`ingest_responses` with
-    `from_text`, `atomic=False`)."""
-    return store(session, prepare_csv(session, reader, records))
-
-
 def prepare_csv(session: Session, reader: ResponseReader, records: Sequence[Sequence[str]]) -> Prepared:
-    """The validation half of `ingest_csv`: reads only. Plainly valid records take the fast lane
-    (response_rows.py); the others are parsed and checked in full, so every problem is still reported."""
+    """Validate the records (cell lists) of one CSV batch, reads only; `store` keeps the good ones. Plainly valid
+    records take the fast lane (response_rows.py); the others are parsed and checked in full, so every problem is
+    still reported."""
     return _prepare_lanes(session, reader, records, reader.keys(records), lambda i: reader.parse(records[i]), True)
 
 
 def prepare_json(session: Session, payloads: Sequence[object], *, keys: Sequence[str | None] | None = None) -> Prepared:
-    """`prepare_all_or_nothing` for raw JSON objects (the API's batches): a plain object (the usual widget or
+    """Validate a batch of raw JSON objects stored all or nothing (the API's batches; reads only): a rejected item
+    stored before is a resend, counted as a duplicate. A plain object (the usual widget or
     webhook payload: survey, customer, channel, touchpoint, scores, comment...) takes the fast lane like a CSV
     record; any other is validated by pydantic and checked in full. Both lanes give the same result
     (tests/collection/test_json_lane.py)."""
@@ -224,7 +207,8 @@ def _validate(
 
 
 def _replay_resends(session: Session, prepared: Prepared) -> None:
-    """For a batch stored all or nothing: rejected items that turn out to be stored already are resends."""
+    """For a batch stored all or nothing (nothing at all when an item is rejected): rejected items that turn out to
+    be stored already are resends, so they count as duplicates instead."""
     if prepared.outcome.errors and not prepared.looked_up:
         _replay_stored(session, prepared.outcome, prepared.error_keys)
 
