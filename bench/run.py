@@ -37,13 +37,25 @@ FULL: dict[str, list[list[str]]] = {
         ["bench/bench_metrics.py", "--rows", "10000000", "--customers", "200000", "--backend", "postgresql"],
     ],
     "customers-upsert": [["bench/customers_upsert.py", "--rows", "100000"]],
+    "insert-floor": [["bench/bench_insert_floor.py", "--rows", "1000000"]],
 }
 QUICK: dict[str, list[list[str]]] = {
     "import": [["bench/bench_import.py", "--rows", "20000", "--orm-rows", "2000"]],
     "ingest-api": [["bench/bench_ingest_api.py", "--duration", "3", "--batches", "4", "--python-client"]],
     "metrics": [["bench/bench_metrics.py", "--rows", "20000", "--customers", "2000", "--repeat", "2"]],
     "customers-upsert": [["bench/customers_upsert.py", "--rows", "5000"]],
+    "insert-floor": [["bench/bench_insert_floor.py", "--rows", "20000"]],
 }
+
+
+def machine_speed() -> float:
+    """Seconds for a plain Python loop of 20M additions: this shared machine's speed varies by 2x between days, so
+    every run prints it beside its figures (2.1-3.3 s on 2026-11-26)."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(20_000_000):
+        total += i
+    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -55,6 +67,7 @@ def main() -> None:
     chosen = [name for name in plan if not args.only or name in args.only.split(",")]
     if "ingest-api" in chosen and shutil.which("wrk") is None:
         sys.exit("the ingest-api benchmark needs wrk: apt-get install wrk")
+    print(f"machine speed: a 20M-iteration Python loop takes {machine_speed():.2f} s", flush=True)
     failed = []
     for name in chosen:
         for command in plan[name]:
