@@ -13,6 +13,7 @@ from cxloop.api.errors import install_error_handlers
 from cxloop.api.v1 import include_routers
 from cxloop.collection.coalescer import ResponseCoalescer
 from cxloop.core.config import Settings
+from cxloop.invitations.tokens import TokenSigner
 from cxloop.storage.database import Database
 from cxloop.wiring import wire_domains
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database or Database(settings.resolved_database_url)
     app.state.response_coalescer = ResponseCoalescer(app.state.database)
+    app.state.signer = TokenSigner(settings.secret_key.get_secret_value().encode())
     install_error_handlers(app)
     include_routers(app)
 

@@ -16,6 +16,7 @@ from cxloop.core.errors import (
     AuthenticationFailed,
     Conflict,
     CxloopError,
+    Gone,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -23,6 +24,7 @@ from cxloop.core.errors import (
 
 _STATUS: list[tuple[type[CxloopError], int]] = [
     (NotFound, 404),
+    (Gone, 410),
     (Conflict, 409),
     (InvalidInput, 422),
     (PermissionDenied, 403),

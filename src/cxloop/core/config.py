@@ -24,6 +24,16 @@ class Settings(BaseSettings):
     # Metrics are rolled up by local day in each of these zones; other zones are answered from raw rows.
     rollup_timezones: list[str] = ["UTC"]
     log_level: str = "INFO"
+    # Where customers reach this server: links in emails and SMS point here.
+    public_url: str = "http://127.0.0.1:8000"
+    # Outbound email, e.g. smtp://user:pass@mail.example.com:587?starttls=1 (unset: email invitations fail).
+    smtp_url: str | None = None
+    email_from: str = "cxloop <feedback@localhost>"
+    # Twilio-compatible SMS provider (the base URL is configurable so tests and other providers can stand in).
+    sms_base_url: str = "https://api.twilio.com"
+    sms_account_sid: str | None = None
+    sms_auth_token: SecretStr | None = None
+    sms_from: str | None = None
 
     @field_validator("database_url")
     @classmethod

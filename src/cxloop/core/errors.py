@@ -26,6 +26,10 @@ class NotFound(CxloopError):
     """The thing asked for does not exist (HTTP 404)."""
 
 
+class Gone(CxloopError):
+    """The thing existed but is no longer usable, e.g. an expired invitation link (HTTP 410)."""
+
+
 class Conflict(CxloopError):
     """The request clashes with what is stored (HTTP 409)."""
 

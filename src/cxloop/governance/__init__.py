@@ -1,1 +1,1 @@
-"""governance domain."""
+"""Governance: consent per channel, the contact policy every invitation passes, and (later) privacy and retention."""

@@ -3,9 +3,21 @@
 from cxloop.access import models as access_models
 from cxloop.collection import models as collection_models
 from cxloop.customers import models as customers_models
+from cxloop.governance import models as governance_models
+from cxloop.invitations import models as invitations_models
 from cxloop.journeys import models as journeys_models
 from cxloop.storage.base import Base
 from cxloop.surveys import models as surveys_models
+from cxloop.triggers import models as triggers_models
 
-MODEL_MODULES = (access_models, journeys_models, surveys_models, customers_models, collection_models)
+MODEL_MODULES = (
+    access_models,
+    journeys_models,
+    surveys_models,
+    customers_models,
+    collection_models,
+    governance_models,
+    triggers_models,
+    invitations_models,
+)
 metadata = Base.metadata

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.storage.base import Base, BigId, JsonDoc, UTCDateTime
@@ -20,6 +20,18 @@ class Survey(Base):
     status: Mapped[str] = mapped_column(String(16))
     default_locale: Mapped[str] = mapped_column(String(16), default="en")
     current_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Life cycle (surveys.lifecycle): a scheduled survey opens at `opens_at`; any survey stops accepting responses
+    # from public channels at `closes_at` or once it has `max_responses`.
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    max_responses: Mapped[int | None] = mapped_column(Integer)
+    # One response per customer (per invitation for anonymous links) unless this is set.
+    allow_multiple_responses: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # No new invitation to this survey within this many days of the customer's last one.
+    resurvey_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
+    # One reminder this many days after the invitation to those who have not answered (None: no reminder).
+    reminder_after_days: Mapped[int | None] = mapped_column(Integer)
+    invitation_ttl_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -34,6 +34,13 @@ def _read(survey: Survey, definition: dict[str, object]) -> SurveyRead:
         default_locale=survey.default_locale,
         current_version=survey.current_version,
         definition=definition,
+        opens_at=survey.opens_at,
+        closes_at=survey.closes_at,
+        max_responses=survey.max_responses,
+        allow_multiple_responses=survey.allow_multiple_responses,
+        resurvey_days=survey.resurvey_days,
+        reminder_after_days=survey.reminder_after_days,
+        invitation_ttl_days=survey.invitation_ttl_days,
         created_at=survey.created_at,
         updated_at=survey.updated_at,
     )

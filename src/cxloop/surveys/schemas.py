@@ -3,7 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from cxloop.surveys import rules
@@ -90,7 +99,25 @@ class SurveyDefinition(_Input):
         return problems
 
 
-class SurveyCreate(_Input):
+class _Window(_Input):
+    """When a survey collects (surveys/lifecycle.py) and how often its invitations may reach a customer."""
+
+    opens_at: AwareDatetime | None = None  # a scheduled survey goes live at this instant
+    closes_at: AwareDatetime | None = None  # public channels stop accepting responses at this instant
+    max_responses: int | None = Field(default=None, ge=1)  # ... or once the survey has this many
+    allow_multiple_responses: bool | None = None  # default: one response per customer (or per invitation)
+    resurvey_days: int | None = Field(default=None, ge=0, le=3650)  # min days between invitations to this survey
+    reminder_after_days: int | None = Field(default=None, ge=1, le=60)  # one reminder to non-responders
+    invitation_ttl_days: int | None = Field(default=None, ge=1, le=365)  # invitation links expire after this
+
+    @model_validator(mode="after")
+    def _check_window(self) -> _Window:
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            _raise("Survey", [(("closes_at",), "must be after opens_at")], self.closes_at)
+        return self
+
+
+class SurveyCreate(_Window):
     """A new survey; its definition becomes version 1."""
 
     key: Slug
@@ -104,10 +131,12 @@ class SurveyCreate(_Input):
         problems = self.definition.missing_locale(self.default_locale)
         if problems:
             _raise("SurveyCreate", [(("definition", *loc), message) for loc, message in problems], None)
+        if self.status == SurveyStatus.scheduled and self.opens_at is None:
+            _raise("SurveyCreate", [(("opens_at",), "is required for a scheduled survey")], None)
         return self
 
 
-class SurveyUpdate(_Input):
+class SurveyUpdate(_Window):
     """Fields to change; a definition that differs from the current one becomes a new version."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -126,6 +155,13 @@ class SurveyRead(BaseModel):
     default_locale: str
     current_version: int
     definition: dict[str, Any]
+    opens_at: datetime | None
+    closes_at: datetime | None
+    max_responses: int | None
+    allow_multiple_responses: bool
+    resurvey_days: int
+    reminder_after_days: int | None
+    invitation_ttl_days: int
     created_at: datetime
     updated_at: datetime
 

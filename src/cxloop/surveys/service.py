@@ -15,7 +15,7 @@ from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError
 from cxloop.storage import references
 from cxloop.storage.pagination import Page, order_clause, paginate
-from cxloop.surveys import rules
+from cxloop.surveys import lifecycle, rules
 from cxloop.surveys.enums import SurveyStatus
 from cxloop.surveys.errors import (
     InvalidSurvey,
@@ -43,6 +43,7 @@ def create_survey(session: Session, *, data: SurveyCreate) -> Survey:
         status=data.status.value,
         default_locale=data.default_locale,
         current_version=1,
+        **_window(data),
         created_at=now,
         updated_at=now,
     )
@@ -51,6 +52,25 @@ def create_survey(session: Session, *, data: SurveyCreate) -> Survey:
     session.add(SurveyVersion(survey_id=survey.id, version=1, definition=data.definition.to_document(), created_at=now))
     session.flush()
     return survey
+
+
+_WINDOW_FIELDS = (
+    "opens_at",
+    "closes_at",
+    "max_responses",
+    "allow_multiple_responses",
+    "resurvey_days",
+    "reminder_after_days",
+    "invitation_ttl_days",
+)
+_NOT_NULL = {"allow_multiple_responses", "resurvey_days", "invitation_ttl_days"}
+
+
+def _window(data: SurveyCreate | SurveyUpdate) -> dict[str, Any]:
+    """The life-cycle and frequency fields the request sent (a null clears an optional one)."""
+    sent = data.model_fields_set
+    fields = {name: getattr(data, name) for name in _WINDOW_FIELDS if name in sent}
+    return {name: value for name, value in fields.items() if value is not None or name not in _NOT_NULL}
 
 
 def get_survey(session: Session, *, survey_id: int | None = None, key: str | None = None) -> Survey | None:
@@ -112,7 +132,14 @@ def update_survey(session: Session, *, survey_id: int, data: SurveyUpdate) -> Su
     if "name" in sent and data.name is not None:
         survey.name = data.name
     if "status" in sent and data.status is not None:
+        lifecycle.check_transition(survey, data.status, opens_at=data.opens_at or survey.opens_at)
         survey.status = data.status.value
+    for name, value in _window(data).items():
+        setattr(survey, name, value)
+    if survey.opens_at and survey.closes_at and survey.closes_at <= survey.opens_at:
+        raise InvalidSurvey(
+            "closes_at must be after opens_at", errors=[FieldError("closes_at", "must be after opens_at")]
+        )
     survey.default_locale = locale
     survey.updated_at = now
     session.flush()
