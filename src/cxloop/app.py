@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 
 from cxloop import __version__
 from cxloop.api.errors import install_error_handlers
+from cxloop.api.public import include_public_routers
 from cxloop.api.v1 import include_routers
 from cxloop.collection.coalescer import ResponseCoalescer
 from cxloop.core.config import Settings
@@ -38,6 +39,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.signer = TokenSigner(settings.secret_key.get_secret_value().encode())
     install_error_handlers(app)
     include_routers(app)
+    include_public_routers(app)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -44,21 +44,23 @@ class TokenSigner:
 
     secret: bytes
 
-    def _signature(self, body: str) -> str:
-        digest = hmac.new(self.secret, b"invitation:" + body.encode(), hashlib.sha256).digest()
+    def _signature(self, body: str, purpose: str) -> str:
+        digest = hmac.new(self.secret, f"{purpose}:{body}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:_SIGNATURE_BYTES]).rstrip(b"=").decode()
 
-    def sign(self, invitation_id: int, expires_at: datetime) -> str:
+    def sign(self, invitation_id: int, expires_at: datetime, *, purpose: str = "invitation") -> str:
+        """A token for an id. `purpose` separates token kinds: a token signed for one never verifies for another
+        (e.g. 'response' for the hosted page's anonymous follow-up screens)."""
         body = f"{_b36(invitation_id)}.{_b36(int(expires_at.timestamp()))}"
-        return f"{body}.{self._signature(body)}"
+        return f"{body}.{self._signature(body, purpose)}"
 
-    def verify(self, token: str, *, now: datetime | None = None) -> int:
-        """The invitation id of a genuine, unexpired token (TokenInvalid / TokenExpired otherwise)."""
+    def verify(self, token: str, *, now: datetime | None = None, purpose: str = "invitation") -> int:
+        """The id of a genuine, unexpired token of this purpose (TokenInvalid / TokenExpired otherwise)."""
         parts = token.split(".")
         if len(parts) != 3 or len(token) > 100:
             raise TokenInvalid(token)
         body = f"{parts[0]}.{parts[1]}"
-        if not hmac.compare_digest(self._signature(body), parts[2]):
+        if not hmac.compare_digest(self._signature(body, purpose), parts[2]):
             raise TokenInvalid(token)
         try:
             invitation_id, expiry = int(parts[0], 36), int(parts[1], 36)

@@ -1,0 +1,14 @@
+"""Public endpoints: what customers and third-party providers reach (hosted survey pages, the widget, kiosk, email
+links, SMS and helpdesk webhooks). Mounted at the root, apart from the authenticated /api/v1; each validates its
+own input and authenticates by token, signature or site key instead of an API key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+ROUTERS: list[APIRouter] = []
+
+
+def include_public_routers(app: FastAPI) -> None:
+    for router in ROUTERS:
+        app.include_router(router)
