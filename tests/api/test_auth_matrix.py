@@ -17,7 +17,9 @@ def _routes() -> list[tuple[str, str]]:
     app = create_app(Settings(environment="test", database_url="sqlite://"))
     paths = app.openapi()["paths"]
     found = [(method.upper(), path) for path, ops in sorted(paths.items()) for method in sorted(ops)]
-    return [route for route in found if route not in PUBLIC]
+    # Public endpoints (hosted pages, widget, webhooks; api/public.py) live outside /api/v1 and authenticate by
+    # token, signature or site key: their own tests cover refusals.
+    return [route for route in found if route not in PUBLIC and route[1].startswith("/api/v1/")]
 
 
 def _concrete(path: str) -> str:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from cxloop.access.routes import router as access_router
+from cxloop.analytics.fatigue_routes import router as fatigue_router
 from cxloop.analytics.routes import router as analytics_router
 from cxloop.api.health import router as health_router
 from cxloop.collection.routes import router as collection_router
 from cxloop.customers.routes import router as customers_router
+from cxloop.governance.routes import router as governance_router
+from cxloop.invitations.routes import router as invitations_router
 from cxloop.journeys.routes import router as journeys_router
 from cxloop.surveys.routes import router as surveys_router
 
@@ -22,6 +25,9 @@ ROUTERS: list[APIRouter] = [
     journeys_router,
     surveys_router,
     analytics_router,
+    governance_router,
+    invitations_router,
+    fatigue_router,
 ]
 
 

@@ -1,0 +1,77 @@
+"""The fatigue report: what happened to invitations - decided, suppressed (by reason), sent, opened, answered -
+and the response rate with its Wilson interval, overall or per channel, survey or touchpoint. Counted in SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, cast, func, literal, select
+from sqlalchemy.orm import Session
+
+from cxloop.analytics.stats import wilson_interval
+from cxloop.invitations.models import Invitation
+
+GROUPS = {
+    "channel": Invitation.channel,
+    "survey": cast(Invitation.survey_id, String),
+    "touchpoint": func.coalesce(cast(Invitation.touchpoint_id, String), ""),
+}
+
+
+@dataclass
+class FatigueRow:
+    group: str  # '' for the whole, else the channel name or the survey / touchpoint id
+    invitations: int = 0  # every decision, sent or not
+    suppressed: int = 0
+    suppressed_by_reason: dict[str, int] = field(default_factory=dict)
+    pending: int = 0  # scheduled, not sent yet
+    sent: int = 0
+    failed: int = 0
+    opened: int = 0
+    answered: int = 0
+    response_rate: float | None = None  # answered / sent, percent
+    response_rate_ci: tuple[float, float] | None = None  # 95% Wilson interval
+    suppression_rate: float | None = None  # suppressed / invitations, percent
+
+
+def fatigue_report(
+    session: Session, *, group_by: str | None = None, since: datetime | None = None, until: datetime | None = None
+) -> list[FatigueRow]:
+    """Counts per group (by invitation creation time in [since, until)), groups in key order."""
+    key: Any = GROUPS[group_by] if group_by else literal("")
+    query = select(
+        key.label("grp"),
+        Invitation.status,
+        Invitation.reason,
+        func.count(),
+        func.count(Invitation.sent_at),
+        func.count(Invitation.opened_at),
+        func.count(Invitation.answered_at),
+    ).group_by(key, Invitation.status, Invitation.reason)
+    if since is not None:
+        query = query.where(Invitation.created_at >= since)
+    if until is not None:
+        query = query.where(Invitation.created_at < until)
+    rows: dict[str, FatigueRow] = {}
+    for grp, invitation_status, reason, n, sent, opened, answered in session.execute(query):
+        row = rows.setdefault(str(grp), FatigueRow(group=str(grp)))
+        row.invitations += n
+        row.sent += sent
+        row.opened += opened
+        row.answered += answered
+        if invitation_status == "suppressed":
+            row.suppressed += n
+            row.suppressed_by_reason[reason or "unknown"] = row.suppressed_by_reason.get(reason or "unknown", 0) + n
+        elif invitation_status == "scheduled":
+            row.pending += n
+        elif invitation_status == "failed":
+            row.failed += n
+    for row in rows.values():
+        if row.sent:
+            row.response_rate = 100 * row.answered / row.sent
+            row.response_rate_ci = wilson_interval(row.answered, row.sent)
+        if row.invitations:
+            row.suppression_rate = 100 * row.suppressed / row.invitations
+    return [rows[name] for name in sorted(rows)]

@@ -1,0 +1,48 @@
+"""GET /api/v1/invitation-report: is anybody over-surveyed, and who answers? (docs/governance.md)"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import AwareDatetime, BaseModel
+
+from cxloop.access.deps import ViewerDep
+from cxloop.analytics.fatigue import fatigue_report
+from cxloop.storage.deps import SessionDep
+
+router = APIRouter(tags=["analytics"])
+
+
+class FatigueRowRead(BaseModel):
+    group: str
+    invitations: int
+    suppressed: int
+    suppressed_by_reason: dict[str, int]
+    pending: int
+    sent: int
+    failed: int
+    opened: int
+    answered: int
+    response_rate: float | None
+    response_rate_ci: tuple[float, float] | None
+    suppression_rate: float | None
+
+
+class FatigueReport(BaseModel):
+    group_by: str | None
+    rows: list[FatigueRowRead]
+
+
+@router.get("/invitation-report", response_model=FatigueReport)
+def invitation_report(
+    session: SessionDep,
+    _: ViewerDep,
+    group_by: Literal["channel", "survey", "touchpoint"] | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+) -> FatigueReport:
+    """Invitations decided, suppressed (by reason), pending, sent, failed, opened and answered, with the response
+    rate (answered / sent, n = sent) and its 95% Wilson interval; overall or per channel, survey or touchpoint."""
+    rows = fatigue_report(session, group_by=group_by, since=since, until=until)
+    return FatigueReport(group_by=group_by, rows=[FatigueRowRead.model_validate(row.__dict__) for row in rows])

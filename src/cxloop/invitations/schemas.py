@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from cxloop.invitations.enums import Channel
+
+
+class InvitationCreate(BaseModel):
+    """Invite one customer to a survey; the contact policy decides whether, on which channel and when."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    survey: str = Field(min_length=1, max_length=64, description="the survey's key")
+    customer_external_id: str = Field(min_length=1, max_length=200)
+    channel: Channel
+    fallbacks: list[Channel] = Field(default_factory=list, max_length=3, description="tried in order, e.g. sms->email")
+    touchpoint: str | None = Field(default=None, max_length=64, description="a touchpoint key")
+    send_at: AwareDatetime | None = Field(default=None, description="default: now (moved out of quiet hours)")
+    occurrence_key: str | None = Field(
+        default=None, max_length=200, description="your id for this occasion: the same key never invites twice"
+    )
+
+
+class InvitationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    survey_id: int
+    customer_id: int
+    channel: str
+    requested_channel: str | None
+    touchpoint_id: int | None
+    rule_id: int | None
+    occurrence_key: str | None
+    status: str
+    reason: str | None
+    locale: str | None
+    scheduled_for: datetime
+    expires_at: datetime
+    sent_at: datetime | None
+    opened_at: datetime | None
+    answered_at: datetime | None
+    reminded_at: datetime | None
+    response_id: int | None
+    detail: str | None
+    created_at: datetime
+    url: str | None = Field(default=None, description="the hosted survey link (not for suppressed invitations)")
+
+
+class InvitationPage(BaseModel):
+    items: list[InvitationRead]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,92 @@
+"""Invitations, consent and the contact policy through the management API, and the fatigue report."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from cxloop.access.enums import Role
+from cxloop.storage.database import Database
+from tests.conftest import make_key
+from tests.invitations.conftest import live_survey
+
+
+def _customer(api: TestClient, external_id: str, **fields: object) -> int:
+    made = api.post("/api/v1/customers", json={"external_id": external_id, **fields})
+    assert made.status_code in (200, 201), made.text
+    customer_id: int = made.json()["id"]
+    return customer_id
+
+
+def test_invite_by_hand_then_report_what_happened(api: TestClient, db: Database) -> None:
+    live_survey(db, key="rnps")
+    _customer(api, "ann", email="ann@example.com")
+    bo = _customer(api, "bo", email="bo@example.com")
+    _customer(api, "cy")  # no address
+    api.post(f"/api/v1/customers/{bo}/consent", json={"channel": "email", "granted": False, "note": "asked by phone"})
+    made = {
+        who: api.post("/api/v1/invitations", json={"survey": "rnps", "customer_external_id": who, "channel": "email"})
+        for who in ("ann", "bo", "cy")
+    }
+    assert all(r.status_code == 201 for r in made.values())
+    ann = made["ann"].json()
+    assert ann["status"] == "scheduled" and ann["url"].startswith("http://127.0.0.1:8000/s/")
+    assert (made["bo"].json()["reason"], made["bo"].json()["url"]) == ("opted_out", None)
+    assert made["cy"].json()["reason"] == "no_address"
+
+    report = api.get("/api/v1/invitation-report").json()["rows"]
+    assert len(report) == 1
+    whole = report[0]
+    assert (whole["invitations"], whole["suppressed"], whole["pending"], whole["sent"]) == (3, 2, 1, 0)
+    assert whole["suppressed_by_reason"] == {"opted_out": 1, "no_address": 1}
+    assert whole["response_rate"] is None  # nothing sent: no rate, not 0 %
+    by_channel = api.get("/api/v1/invitation-report", params={"group_by": "channel"}).json()["rows"]
+    assert [row["group"] for row in by_channel] == ["email"]
+
+    listed = api.get("/api/v1/invitations", params={"status": "suppressed", "sort": "id"}).json()
+    assert [item["reason"] for item in listed["items"]] == ["opted_out", "no_address"]
+    assert listed["total"] == 2
+
+
+def test_bad_invitations_name_the_field(api: TestClient, db: Database) -> None:
+    live_survey(db, key="rnps")
+    refused = api.post("/api/v1/invitations", json={"survey": "nope", "customer_external_id": "x", "channel": "email"})
+    assert refused.status_code == 422
+    assert {e["field"] for e in refused.json()["errors"]} == {"survey", "customer_external_id"}
+    bad_channel = api.post(
+        "/api/v1/invitations", json={"survey": "rnps", "customer_external_id": "x", "channel": "pigeon"}
+    )
+    assert bad_channel.status_code == 422
+    assert bad_channel.json()["errors"][0]["field"] == "channel"
+
+
+def test_consent_changes_are_recorded_with_who_and_how(api: TestClient) -> None:
+    customer_id = _customer(api, "dee", phone="+15550100")
+    start = api.get(f"/api/v1/customers/{customer_id}/consent").json()
+    assert start["states"] == {} and start["defaults"]["sms"] is False and start["defaults"]["email"] is True
+    api.post(f"/api/v1/customers/{customer_id}/consent", json={"channel": "sms", "granted": True, "note": "kiosk form"})
+    after = api.get(f"/api/v1/customers/{customer_id}/consent").json()
+    assert after["defaults"]["sms"] is True
+    (change,) = after["history"]
+    assert (change["channel"], change["granted"], change["source"], change["note"]) == (
+        "sms",
+        True,
+        "api",
+        "kiosk form",
+    )
+    assert change["actor"].startswith("api-key:")
+    bad = api.post(f"/api/v1/customers/{customer_id}/consent", json={"channel": "fax", "granted": True})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "channel"
+    assert api.get("/api/v1/customers/999999/consent").status_code == 404
+
+
+def test_only_admins_change_the_contact_policy(api: TestClient, client: TestClient, db: Database) -> None:
+    policy = api.get("/api/v1/contact-policy").json()
+    assert (policy["max_invitations"], policy["window_days"], policy["quiet_channels"]) == (1, 14, ["sms"])
+    changed = api.patch("/api/v1/contact-policy", json={"max_invitations": 2, "default_timezone": "Europe/Paris"})
+    assert changed.json()["max_invitations"] == 2 and changed.json()["default_timezone"] == "Europe/Paris"
+    bad = api.patch("/api/v1/contact-policy", json={"default_timezone": "Mars/Base", "quiet_start": "25:00"})
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"default_timezone", "quiet_start"}
+    analyst = client.patch("/api/v1/contact-policy", json={"max_invitations": 5}, headers=make_key(db, Role.analyst))
+    assert analyst.status_code == 403
+    assert api.get("/api/v1/contact-policy").json()["max_invitations"] == 2
