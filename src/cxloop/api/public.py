@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-ROUTERS: list[APIRouter] = []
+from cxloop.channels.hosted.routes import router as hosted_router
+
+ROUTERS: list[APIRouter] = [hosted_router]
 
 
 def include_public_routers(app: FastAPI) -> None:

@@ -1,0 +1,46 @@
+"""The rate limits of the public pages (docs/channels-hosted-kiosk.md), one limiter per app.
+
+Limiters live on `app.state.rate_limiters` (made on first use), so each app — and each test's app — counts on its
+own. The client address is what the ASGI server reports: behind a proxy, run uvicorn with `--proxy-headers
+--forwarded-allow-ips=<proxy>` so it is the visitor's address rather than the proxy's.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from fastapi import Request
+
+from cxloop.core.rate_limit import RateLimiter
+
+# Anonymous link: new responses per client address. Generous enough for a shared office connection.
+LINK = "hosted-link"
+# Kiosk: scores per device (cookie) and address. A person needs a few seconds per answer and the thank-you screen
+# shows for 5, so an honest kiosk stays well below this; a child hammering the faces does not.
+KIOSK = "kiosk"
+
+LIMITS: dict[str, Callable[[], RateLimiter]] = {
+    LINK: lambda: RateLimiter(rate=10, per=60.0, burst=10),
+    KIOSK: lambda: RateLimiter(rate=10, per=60.0, burst=5),
+}
+_creating = threading.Lock()
+
+
+def limiter(request: Request, name: str) -> RateLimiter:
+    """This app's limiter `name` (LINK or KIOSK)."""
+    state = request.app.state
+    limiters: dict[str, RateLimiter] | None = getattr(state, "rate_limiters", None)
+    if limiters is None or name not in limiters:
+        with _creating:
+            limiters = getattr(state, "rate_limiters", None)
+            if limiters is None:
+                limiters = {}
+                state.rate_limiters = limiters
+            if name not in limiters:
+                limiters[name] = LIMITS[name]()
+    return limiters[name]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"

@@ -1,0 +1,124 @@
+"""HTML responses for the hosted page and the kiosk: Jinja templates, the inline stylesheet, and the headers every
+public page carries.
+
+The stylesheet is small, so it is inlined (one request per screen on slow mobile networks) and allowed by its hash
+in the Content-Security-Policy; the pages run no script at all. Tokens travel in URLs, so no page sends a Referer.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from cxloop.channels.hosted.screens import Screen
+from cxloop.channels.hosted.wording import words_for
+
+
+@cache
+def _environment() -> Environment:
+    environment = Environment(
+        loader=PackageLoader("cxloop.channels.hosted", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    css = resources.files("cxloop.channels.hosted").joinpath("static/hosted.css").read_text(encoding="utf-8")
+    environment.globals["css"] = css
+    return environment
+
+
+@cache
+def _security_headers() -> dict[str, str]:
+    css = _environment().globals["css"]
+    digest = base64.b64encode(hashlib.sha256(str(css).encode()).digest()).decode()
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'none'; style-src 'sha256-{digest}'; img-src 'self' data:; form-action 'self'; "
+            "base-uri 'none'; frame-ancestors 'self'"
+        ),
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+        "X-Robots-Tag": "noindex, nofollow",
+    }
+
+
+def render(
+    template: str,
+    *,
+    locale: str,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a page in `locale` (its `lang` attribute and the page words `w`)."""
+    html = _environment().get_template(template).render(lang=locale, w=words_for(locale), **context)
+    return HTMLResponse(html, status_code=status_code, headers={**_security_headers(), **(headers or {})})
+
+
+def message_page(
+    *,
+    locale: str,
+    status_code: int,
+    title_key: str,
+    body_key: str | None = None,
+    body: str | None = None,
+    refresh: tuple[int, str] | None = None,
+    headers: dict[str, str] | None = None,
+    kiosk: bool = False,
+    **words: Any,
+) -> HTMLResponse:
+    """A page with a heading and one paragraph: thank-you, closed, expired, not found, too many answers.
+
+    `refresh` (seconds, url) sends the browser on by itself (the kiosk returns to its start screen)."""
+    page_words = words_for(locale)
+    text = body if body is not None else page_words[body_key].format(**words) if body_key else ""
+    return render(
+        "message.html",
+        locale=locale,
+        status_code=status_code,
+        headers=headers,
+        title=page_words[title_key],
+        body=text,
+        refresh=refresh,
+        kiosk=kiosk,
+    )
+
+
+def question_page(
+    screen: Screen,
+    *,
+    locale: str,
+    action: str,
+    current: Any = None,
+    hidden: dict[str, str] | None = None,
+    back_url: str | None = None,
+    is_last: bool = False,
+    error_key: str | None = None,
+    error: str | None = None,
+    kiosk: bool = False,
+    refresh: tuple[int, str] | None = None,
+) -> HTMLResponse:
+    """One question on its own screen; with an error (a wording key or a message) it answers 422."""
+    message = words_for(locale)[error_key] if error_key else error
+    return render(
+        "question.html",
+        locale=locale,
+        status_code=422 if message else 200,
+        title=screen.text,
+        screen=screen,
+        action=action,
+        current=current,
+        hidden=hidden or {},
+        back_url=back_url,
+        is_last=is_last,
+        error=message,
+        kiosk=kiosk,
+        refresh=refresh,
+    )
