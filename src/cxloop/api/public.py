@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
+from cxloop.channels.helpdesk.routes import router as helpdesk_router
 from cxloop.channels.hosted.routes import router as hosted_router
 
-ROUTERS: list[APIRouter] = [hosted_router]
+ROUTERS: list[APIRouter] = [helpdesk_router, hosted_router]
 
 
 def include_public_routers(app: FastAPI) -> None:

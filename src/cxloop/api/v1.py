@@ -8,6 +8,7 @@ from cxloop.access.routes import router as access_router
 from cxloop.analytics.fatigue_routes import router as fatigue_router
 from cxloop.analytics.routes import router as analytics_router
 from cxloop.api.health import router as health_router
+from cxloop.channels.reviews.routes import router as reviews_router
 from cxloop.collection.routes import router as collection_router
 from cxloop.customers.routes import router as customers_router
 from cxloop.governance.routes import router as governance_router
@@ -28,6 +29,7 @@ ROUTERS: list[APIRouter] = [
     governance_router,
     invitations_router,
     fatigue_router,
+    reviews_router,
 ]
 
 

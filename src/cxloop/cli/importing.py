@@ -1,4 +1,4 @@
-"""`cxloop import {customers|responses|feedback|events} FILE` (docs/importing.md).
+"""`cxloop import {customers|responses|feedback|events|reviews} FILE` (docs/importing.md).
 
 Reads CSV or JSON Lines in batches, one transaction per batch, so a crash keeps the finished batches and a re-run
 stores nothing twice (responses by their `response_id`, feedback and events by their source id, customers by
@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
+from cxloop.channels.reviews import service as reviews
 from cxloop.cli.context import database, err_console
 from cxloop.cli.read_ahead import ReadAhead, ReadFailed
 from cxloop.collection import service as collection
@@ -32,7 +33,9 @@ from cxloop.core.errors import CxloopError, FieldError, InvalidInput, RowError
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import CustomerUpsert, EventCreate
 
-app = typer.Typer(help="Import customers, responses, feedback or events from CSV or JSON Lines.", no_args_is_help=True)
+app = typer.Typer(
+    help="Import customers, responses, feedback, events or reviews from CSV or JSON Lines.", no_args_is_help=True
+)
 
 csv.field_size_limit(16 * 1024 * 1024)  # cells may hold long comments and transcripts
 # The first batch is small, so the writes start while the reader process prepares the next batch.
@@ -301,6 +304,12 @@ def _feedback(session: Session, rows: list[tuple[int, Any]], header: list[str] |
     return BatchResult(done.created, 0, done.duplicates, sorted(rejected + done.rejected, key=_line))
 
 
+def _reviews(session: Session, rows: list[tuple[int, Any]], header: list[str] | None) -> BatchResult:
+    rows, rejected = _problems(rows)
+    done = reviews.import_reviews(session, rows=rows, header=header)  # docs/channels-helpdesk-reviews.md
+    return BatchResult(done.created, 0, done.duplicates, sorted(rejected + done.rejected, key=_line))
+
+
 def _line(error: RowError) -> int:
     return error.line
 
@@ -354,6 +363,13 @@ KINDS = (
         "Import behavioural events (CSV: customer_id, name, occurred_at, event_id, prop.<name>).",
         _events,
         lambda header: _check_columns(header, _EVENT_COLUMNS, "prop.", "name"),
+    ),
+    Kind(
+        "reviews",
+        "Import reviews and social posts (source, external_id, text, rating, author, ...), linked by handle.",
+        _reviews,
+        reviews.check_review_header,
+        batch_size=50_000,
     ),
 )
 

@@ -29,11 +29,18 @@ class Settings(BaseSettings):
     # Outbound email, e.g. smtp://user:pass@mail.example.com:587?starttls=1 (unset: email invitations fail).
     smtp_url: str | None = None
     email_from: str = "cxloop <feedback@localhost>"
+    # Shared secret of POST /webhooks/email/events (bounces, complaints); unset: the endpoint refuses every request.
+    email_webhook_secret: SecretStr | None = None
     # Twilio-compatible SMS provider (the base URL is configurable so tests and other providers can stand in).
     sms_base_url: str = "https://api.twilio.com"
     sms_account_sid: str | None = None
     sms_auth_token: SecretStr | None = None
     sms_from: str | None = None
+    # Helpdesk webhooks (docs/channels-helpdesk-reviews.md): each endpoint refuses every request while its secret is
+    # unset. Zendesk: the webhook's signing secret; Intercom: the app's client secret; generic: a shared secret.
+    zendesk_webhook_secret: SecretStr | None = None
+    intercom_client_secret: SecretStr | None = None
+    helpdesk_webhook_secret: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,122 @@
+"""Public helpdesk webhook endpoints: /webhooks/helpdesk/{zendesk,intercom,generic}.
+
+Each checks its signature before reading the body as JSON, parses the whole payload before writing, and stores
+everything in one transaction: a request refused (401 unsigned, 400 malformed) stores nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Request, status
+from pydantic import BaseModel
+
+from cxloop.access.deps import get_principal
+from cxloop.access.enums import Role
+from cxloop.channels.helpdesk import generic, intercom, service, signatures, zendesk
+from cxloop.channels.helpdesk.activity import HelpdeskActivity
+from cxloop.channels.helpdesk.errors import MalformedWebhook, WebhookNotAuthentic
+from cxloop.core.errors import FieldError, PermissionDenied
+from cxloop.storage.deps import get_database
+
+router = APIRouter(prefix="/webhooks/helpdesk", tags=["helpdesk"])
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not JSON or misses a field; the errors name each; nothing stored"},
+    401: {"description": "Unsigned or wrongly signed, or the endpoint's secret is not configured"},
+    413: {"description": f"The body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB"},
+}
+
+
+class WebhookReceipt(BaseModel):
+    """What a webhook did. `duplicate`: its event was stored before (a resend), nothing new was recorded for it."""
+
+    ignored: bool = False
+    event: str | None = None
+    duplicate: bool = False
+    customer_external_id: str | None = None
+    feedback_created: int = 0
+    feedback_duplicates: int = 0
+
+
+async def _body(request: Request) -> bytes:
+    if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedWebhook("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from None
+
+
+def _secret(request: Request, name: str) -> str | None:
+    value = getattr(request.app.state.settings, name)
+    return value.get_secret_value() if value is not None else None
+
+
+def _store(request: Request, activity: HelpdeskActivity | None) -> WebhookReceipt:
+    if activity is None:
+        return WebhookReceipt(ignored=True)
+    with get_database(request).unit_of_work(write=True) as session:
+        result = service.record_activity(session, activity)
+    fields = asdict(result)
+    return WebhookReceipt(duplicate=not fields.pop("event_created"), **fields)
+
+
+@router.post("/zendesk", response_model=WebhookReceipt, responses=_RESPONSES)
+async def zendesk_webhook(request: Request) -> WebhookReceipt:
+    """A Zendesk trigger webhook (ticket created or solved), signed with the webhook's signing secret."""
+    body = await _body(request)
+    signatures.check_zendesk(
+        _secret(request, "zendesk_webhook_secret"),
+        signature=request.headers.get("x-zendesk-webhook-signature"),
+        timestamp=request.headers.get("x-zendesk-webhook-signature-timestamp"),
+        body=body,
+    )
+    return _store(request, zendesk.parse(_json(body)))
+
+
+@router.post("/intercom", response_model=WebhookReceipt, responses=_RESPONSES)
+async def intercom_webhook(request: Request) -> WebhookReceipt:
+    """An Intercom notification (conversation closed or created), signed with the app's client secret."""
+    body = await _body(request)
+    signatures.check_intercom(
+        _secret(request, "intercom_client_secret"), signature=request.headers.get("x-hub-signature"), body=body
+    )
+    return _store(request, intercom.parse(_json(body)))
+
+
+@router.post("/generic", response_model=WebhookReceipt, responses=_RESPONSES)
+async def generic_webhook(request: Request) -> WebhookReceipt:
+    """The documented generic shape, signed with the shared secret (X-Cxloop-Signature) or sent with an API key
+    of role agent or above."""
+    body = await _body(request)
+    signature = request.headers.get(signatures.GENERIC_HEADER)
+    if signature is not None:
+        secret = _secret(request, "helpdesk_webhook_secret")
+        if not secret:
+            raise WebhookNotAuthentic("signed webhooks are not set up: set CXLOOP_HELPDESK_WEBHOOK_SECRET")
+        if not signatures.generic_signature_valid(secret, signature=signature, body=body):
+            raise WebhookNotAuthentic(f"the {signatures.GENERIC_HEADER} does not match the body")
+    elif request.headers.get("authorization"):
+        principal = await get_principal(request)
+        if not principal.role.includes(Role.agent):
+            raise PermissionDenied(f"this needs the 'agent' role; the key has '{principal.role.value}'")
+    else:
+        raise WebhookNotAuthentic(
+            f"sign the body with {signatures.GENERIC_HEADER} or send 'Authorization: Bearer <API key>'"
+        )
+    return _store(request, generic.parse(_json(body)))

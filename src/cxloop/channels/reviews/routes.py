@@ -1,0 +1,77 @@
+"""POST /api/v1/reviews: review and social items, one object or `{"items": [...]}`, stored as feedback items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Request, Response, status
+
+from cxloop.access.deps import AgentDep
+from cxloop.channels.reviews import service
+from cxloop.channels.reviews.schemas import MAX_BATCH, ReviewBatch, ReviewCreate
+from cxloop.collection.schemas import RecordResult
+from cxloop.core.errors import CxloopError, FieldError, InvalidInput
+from cxloop.storage.deps import get_database
+
+router = APIRouter(tags=["reviews"])
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"oneOf": [ReviewCreate.model_json_schema(), ReviewBatch.model_json_schema()]}
+            }
+        },
+    }
+}
+
+
+async def _items(request: Request) -> tuple[list[Any], bool]:
+    """The items of the body and whether it was one object."""
+    if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    body = await request.body()
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from None
+    if not isinstance(value, dict):
+        raise InvalidInput('send one object or {"items": [...]}', errors=[FieldError("body", "must be a JSON object")])
+    if "items" not in value:
+        return [value], True
+    items = value["items"]
+    extra = sorted(set(value) - {"items"})
+    if extra:
+        raise InvalidInput("unexpected fields", errors=[FieldError(k, "extra fields are not permitted") for k in extra])
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+        message = f"must be a list of 1 to {MAX_BATCH:,} items"
+        raise InvalidInput(f"a batch holds 1 to {MAX_BATCH:,} items", errors=[FieldError("items", message)])
+    return items, False
+
+
+@router.post(
+    "/reviews",
+    response_model=RecordResult,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=_BODY,
+    responses={
+        200: {"description": "Every item was stored before (same source and external_id): nothing new"},
+        422: {"description": "Invalid items; the errors name every bad field (`items.3.rating`); nothing stored"},
+    },
+)
+async def submit_reviews(request: Request, response: Response, _: AgentDep) -> RecordResult:
+    """Store one review/social item or up to 1,000, all or nothing; (source, external_id) is stored once."""
+    payloads, single = await _items(request)
+    try:
+        with get_database(request).unit_of_work(write=True) as session:
+            result = service.submit_reviews(session, payloads=payloads)
+    except CxloopError as exc:
+        if single:  # one object in: name the fields as in that object
+            exc.errors = [FieldError(e.field.removeprefix("items.0."), e.message) for e in exc.errors]
+        raise
+    if result.created == 0:
+        response.status_code = status.HTTP_200_OK
+    return result
