@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cxloop.cli import demo, exporting, importing, keys, metrics, segments, setup
+from cxloop.cli import demo, exporting, importing, invitations, keys, metrics, segments, setup
 from cxloop.cli.context import fail
 from cxloop.core.errors import CxloopError
 
@@ -20,6 +20,7 @@ app.command()(demo.demo)
 app.add_typer(importing.app, name="import")
 app.add_typer(exporting.app, name="export")
 app.add_typer(metrics.app, name="metrics")
+app.add_typer(invitations.app, name="invitations")
 app.add_typer(keys.app, name="api-key")
 app.add_typer(keys.users_app, name="user")
 app.add_typer(segments.app, name="segments")
