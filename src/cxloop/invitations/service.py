@@ -193,6 +193,24 @@ def mark_answered(invitation: Invitation, *, response_id: int, now: datetime | N
     invitation.status = InvitationStatus.answered.value
 
 
+def mark_suppressed(invitation: Invitation, *, reason: SuppressionReason, now: datetime | None = None) -> None:
+    """Not sent after all (e.g. an opt-out arrived after it was scheduled); the reason counts in the report."""
+    _touch(invitation, now)
+    invitation.status = InvitationStatus.suppressed.value
+    invitation.reason = reason.value
+
+
+def mark_reminded(invitation: Invitation, *, now: datetime | None = None) -> None:
+    """Its one reminder went out; the status stays (sent or opened)."""
+    invitation.reminded_at = _touch(invitation, now)
+
+
+def mark_expired(invitation: Invitation, *, now: datetime | None = None) -> None:
+    """It expired before it could be sent."""
+    _touch(invitation, now)
+    invitation.status = InvitationStatus.expired.value
+
+
 def mark_failed(invitation: Invitation, *, detail: str, now: datetime | None = None) -> None:
     _touch(invitation, now)
     invitation.status = InvitationStatus.failed.value

@@ -1,0 +1,185 @@
+"""What a customer's SMS reply means, and what cxloop answers (docs/channels-email-sms.md, "Replying by SMS").
+
+    STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT   opt out of SMS (consent ledger: sms_reply, by the customer)
+    START, YES, UNSTOP                              opt back in
+    HELP, INFO                                      how to answer and opt out
+    9                                               the score of the latest open SMS invitation (a partial
+                                                    response); the survey's follow-up question is asked back
+    9 great service                                 score and follow-up answer together (complete)
+    great service                                   after a score: the follow-up answer (complete)
+
+A number out of the question's range gets a polite correction and stores nothing. Keywords are matched on the
+whole message, case-insensitively, like carriers do. Messages from numbers no customer has get no answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cxloop.channels import messaging_content as content
+from cxloop.channels.sms import wording
+from cxloop.channels.sms.wire import InboundSms
+from cxloop.collection import service as collection
+from cxloop.collection.errors import InvalidResponses
+from cxloop.core.clock import utcnow
+from cxloop.customers.models import Customer
+from cxloop.governance import consent
+from cxloop.governance.enums import ConsentSource
+from cxloop.invitations import availability
+from cxloop.invitations.answers import record_answers
+from cxloop.invitations.enums import Channel, InvitationStatus
+from cxloop.invitations.models import Invitation
+from cxloop.invitations.tokens import TokenSigner
+from cxloop.surveys import service as surveys
+
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+START_WORDS = frozenset({"START", "YES", "UNSTOP"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+SMS = "sms"
+# A number, then (after a space or punctuation) the comment: "9", "9 great service", "7, slow delivery".
+_SCORE_REPLY = re.compile(r"^(\d{1,6})(?:[\s,.;:!?/)-]+(.*))?$", re.DOTALL)
+# Invitations a reply can still answer: sent or opened, or answered with the follow-up still to come.
+_OPEN = (InvitationStatus.sent, InvitationStatus.opened, InvitationStatus.answered)
+
+
+@dataclass(frozen=True)
+class ReplyContext:
+    """What handling a reply needs besides the database: to rebuild the hosted page's link."""
+
+    public_url: str
+    signer: TokenSigner
+
+
+def _phone_variants(sender: str) -> list[str]:
+    digits = sender.lstrip("+")
+    return sorted({sender, digits, f"+{digits}"})
+
+
+def _customers(session: Session, sender: str) -> Sequence[Customer]:
+    # customers.phone has no index: fine for the reply rate of one SMS number; see docs/channels-email-sms.md.
+    query = select(Customer).where(Customer.phone.in_(_phone_variants(sender))).order_by(Customer.id)
+    return session.scalars(query).all()
+
+
+def _keyword(body: str) -> str:
+    return body.strip().strip(".!").strip().upper()
+
+
+def _language(customers: Sequence[Customer]) -> str:
+    locale = next((c.locale for c in customers if c.locale), None)
+    return content.language_of(locale) if locale else wording.FALLBACK
+
+
+def _set_sms_consent(
+    session: Session, customers: Sequence[Customer], *, granted: bool, note: str, at: datetime
+) -> None:
+    states = consent.states_of(session, [c.id for c in customers])
+    for customer in customers:
+        if states.get(customer.id, {}).get(SMS) is granted:
+            continue  # already so: a repeated STOP writes no second ledger entry
+        consent.record_change(
+            session,
+            customer_id=customer.id,
+            channel=SMS,
+            granted=granted,
+            source=ConsentSource.sms_reply,
+            actor="customer",
+            note=note,
+            at=at,
+        )
+
+
+def _latest_open(session: Session, customers: Sequence[Customer], now: datetime) -> Invitation | None:
+    query = (
+        select(Invitation)
+        .where(
+            Invitation.customer_id.in_([c.id for c in customers]),
+            Invitation.channel == Channel.sms.value,
+            Invitation.status.in_([status.value for status in _OPEN]),
+            Invitation.expires_at > now,
+        )
+        .order_by(Invitation.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return session.scalar(query)
+
+
+def handle_reply(session: Session, message: InboundSms, context: ReplyContext, *, now: datetime | None = None) -> str:
+    """Apply one inbound message; the text to answer with ('' for no answer)."""
+    now = now or utcnow()
+    customers = _customers(session, message.sender)
+    if not customers:
+        return ""
+    words = wording.words(_language(customers))
+    keyword = _keyword(message.body)
+    if keyword in STOP_WORDS:
+        _set_sms_consent(session, customers, granted=False, note=f"replied {keyword}", at=now)
+        return words["stopped"]
+    if keyword in START_WORDS:
+        _set_sms_consent(session, customers, granted=True, note=f"replied {keyword}", at=now)
+        return words["started"]
+    if keyword in HELP_WORDS:
+        return words["help"]
+    invitation = _latest_open(session, customers, now)
+    if invitation is None:
+        return words["no_survey"]
+    return _answer(session, invitation, message, context, now=now)
+
+
+def _answer(
+    session: Session, invitation: Invitation, message: InboundSms, context: ReplyContext, *, now: datetime
+) -> str:
+    survey = surveys.require_survey(session, survey_id=invitation.survey_id)
+    definition = surveys.require_version(session, survey_id=survey.id).definition
+    locale = content.survey_locale(definition, invitation.locale, survey.default_locale)
+    words = wording.words(content.language_of(locale))
+    question = content.first_question(definition, locale, survey.default_locale)
+    if not availability.accepts_responses(session, survey, now=now):
+        return words["closed"]
+    stored: dict[str, Any] | None = None
+    if invitation.response_id is not None:
+        response = collection.require_response(session, response_id=invitation.response_id)
+        if not response.is_partial:
+            return words["already_answered"]
+        stored = response.answers
+    if not question.numeric:
+        return words["answer_at_link"].format(link=content.survey_url(context.public_url, context.signer, invitation))
+    text = message.body.strip()
+    scale = {"low": question.low, "high": question.high}
+    match = _SCORE_REPLY.match(text)
+    if match is None and stored is None:
+        return words["score_first"].format(**scale)
+    answers: dict[str, Any]
+    if match is not None:
+        score = int(match.group(1))
+        if not question.accepts(score):
+            return words["correction"].format(**scale)
+        answers = {question.id: score}
+        comment = (match.group(2) or "").strip()
+    else:
+        answers, comment = {}, text
+    follow_up = content.follow_up(definition, {**(stored or {}), **answers}, locale, survey.default_locale)
+    if comment and follow_up is not None:
+        answers[follow_up[0]] = comment
+        follow_up = None
+    try:
+        record_answers(
+            session,
+            invitation,
+            answers,
+            channel="sms",
+            complete=follow_up is None,
+            metadata={"sms_message_sid": message.message_sid},
+            now=now,
+        )
+    except InvalidResponses:
+        return words["correction"].format(**scale)
+    return follow_up[1] if follow_up is not None else words["thanks"]
