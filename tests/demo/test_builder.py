@@ -9,17 +9,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from cxloop.analytics import service as analytics
 from cxloop.analytics.enums import GroupKey, MetricKind
+from cxloop.analytics.fatigue import fatigue_report
 from cxloop.analytics.schemas import MetricQuery
 from cxloop.collection import service as collection
+from cxloop.collection.models import Response
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import Conflict, InvalidInput
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import AccountRead
 from cxloop.demo.builder import SEGMENTS, build_demo, has_customers
 from cxloop.demo.phrases import THEME_PATTERNS
+from cxloop.invitations.models import Invitation
 from cxloop.journeys import service as journeys
 from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
@@ -177,3 +181,23 @@ def _empty_sqlite(path: Path) -> Database:
     with database.unit_of_work() as session:
         journeys.ensure_default_journey(session)
     return database
+
+
+def test_the_demo_records_every_invitation_and_links_the_answered_ones(db: Database) -> None:
+    summary = build_demo(db, seed=5, customers=200, today=ANCHOR)
+    with db.unit_of_work() as session:
+        invitations = session.scalars(select(Invitation)).all()
+        assert len(invitations) == summary.invitations > summary.responses
+        answered = [i for i in invitations if i.status == "answered"]
+        # Every response answered an invitation, and each invitation points at its own response.
+        assert len(answered) == summary.responses
+        linked = {i.response_id for i in answered}
+        assert linked == set(session.scalars(select(Response.id)).all())
+        for invitation in answered[:50]:
+            response = session.get_one(Response, invitation.response_id)
+            assert response.customer_id == invitation.customer_id and response.survey_id == invitation.survey_id
+            assert invitation.sent_at is not None and invitation.sent_at <= response.submitted_at
+        assert {i.channel for i in invitations} <= {"email", "sms", "link", "widget"}
+        (whole,) = fatigue_report(session)
+    assert whole.answered == summary.responses and whole.suppressed == 0
+    assert whole.response_rate is not None and 5 < whole.response_rate < 95

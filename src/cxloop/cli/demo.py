@@ -66,6 +66,7 @@ def demo(
         ("  of whom churned", summary.churned_customers),
         ("events", summary.events),
         ("surveys", summary.surveys),
+        ("invitations", summary.invitations),
         ("responses", summary.responses),
         ("  with a comment", summary.comments),
         ("reviews, posts, chats", summary.feedback),

@@ -9,7 +9,7 @@ from typing import Any
 
 from cxloop.demo import behaviour as model
 from cxloop.demo.comments import Cue, Mood, comment_mood, compose
-from cxloop.demo.story import SimResponse, Story, SurveyRole
+from cxloop.demo.story import SimInvitation, SimResponse, Story, SurveyRole
 
 
 def answer(
@@ -26,6 +26,9 @@ def answer(
     context: dict[str, Any],
 ) -> None:
     """Maybe answer an invitation sent at `invited` (with a comment about `cues_for(mood)`), before `end`."""
+    invitation = SimInvitation(story.customer.external_id, survey, channel, touchpoint, invited)
+    if invited < end:
+        story.invitations.append(invitation)
     low, high = bounds
     scale_low, scale_high = (
         (0, 10) if survey is SurveyRole.relationship_nps else (1, 7 if survey is SurveyRole.onboarding_ces else 5)
@@ -44,16 +47,8 @@ def answer(
     comment = None
     if model.comments(rng, talkativeness=traits.talkativeness, negative=mood == "neg"):
         comment = compose(rng, cues_for(mood), mood=mood)
-    story.responses.append(
-        SimResponse(
-            story.customer.external_id,
-            survey,
-            channel,
-            touchpoint,
-            at,
-            value,
-            comment,
-            context,
-            story.next_key("r"),
-        )
+    response = SimResponse(
+        story.customer.external_id, survey, channel, touchpoint, at, value, comment, context, story.next_key("r")
     )
+    story.responses.append(response)
+    invitation.response_key = response.key

@@ -17,6 +17,7 @@ from cxloop.core.clock import utcnow
 from cxloop.core.errors import Conflict, FieldError, InvalidInput
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import AccountUpsert, CustomerUpsert, EventCreate, OutcomeCreate, SegmentCreate
+from cxloop.demo.invitation_history import write_invitations
 from cxloop.demo.period import DemoPeriod
 from cxloop.demo.story import SimResponse, SurveyRole
 from cxloop.demo.world import DemoWorld, simulate_world
@@ -99,6 +100,7 @@ class DemoSummary:
     events: int = 0
     surveys: int = 0
     responses: int = 0
+    invitations: int = 0
     comments: int = 0
     feedback: int = 0
     outcomes: int = 0
@@ -184,6 +186,7 @@ def _write(session: Session, world: DemoWorld, report: ProgressFn) -> DemoSummar
     keys = _write_surveys(session, report)
     summary.surveys = len(keys)
     summary.responses, summary.comments = _write_responses(session, world, keys, report)
+    summary.invitations = write_invitations(session, world, {role: survey["key"] for role, survey in keys.items()})
     summary.feedback = _write_feedback(session, world, report)
     summary.outcomes = _write_outcomes(session, world, report)
     summary.churned_customers = sum(1 for s in world.stories if s.churned_at is not None)

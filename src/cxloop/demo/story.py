@@ -36,6 +36,18 @@ class SimEvent:
 
 
 @dataclass(slots=True)
+class SimInvitation:
+    """A survey invitation the simulation sent; `response_key` is the answer's key when the customer answered."""
+
+    customer: str
+    survey: SurveyRole
+    channel: str
+    touchpoint: str
+    at: datetime
+    response_key: str | None = None
+
+
+@dataclass(slots=True)
 class SimResponse:
     """A survey answer to record; `context` links it to what it was about (ticket, order) and its themes."""
 
@@ -81,6 +93,7 @@ class Story:
     customer: DemoCustomer
     events: list[SimEvent] = field(default_factory=list)
     responses: list[SimResponse] = field(default_factory=list)
+    invitations: list[SimInvitation] = field(default_factory=list)
     memories: list[Memory] = field(default_factory=list)
     tickets: list[SimTicket] = field(default_factory=list)
     # (when, how much it moved the customer's mood, how many days the feeling takes to fade by 1/e)
@@ -125,6 +138,11 @@ class Story:
         """Forget everything from `at` on (the customer's account left then)."""
         self.events = [e for e in self.events if e.at <= at]
         self.responses = [r for r in self.responses if r.at <= at]
+        self.invitations = [i for i in self.invitations if i.at <= at]
+        kept = {r.key for r in self.responses}
+        for invitation in self.invitations:
+            if invitation.response_key not in kept:
+                invitation.response_key = None
         self.memories = [m for m in self.memories if m.at <= at]
         self.tickets = [t for t in self.tickets if t.created_at <= at]
         self.churned_at = at

@@ -1,0 +1,77 @@
+"""The demo's invitations: every invitation the simulation sent, answered (linked to its response) or not.
+
+They are the history of the simulated year, so they show in the fatigue report (`cxloop invitations report`) with
+real response rates by channel and survey. They are written as they happened: the simulation predates the contact
+policy, so none is suppressed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from cxloop.collection.models import Response
+from cxloop.customers.models import Customer
+from cxloop.demo.story import SimInvitation, SurveyRole
+from cxloop.demo.world import DemoWorld
+from cxloop.invitations.enums import InvitationStatus
+from cxloop.invitations.models import Invitation
+from cxloop.journeys.models import Touchpoint
+from cxloop.surveys.models import Survey
+
+# The simulation's channels as invitation channels (an in-app prompt is the widget's).
+_CHANNELS = {"email": "email", "sms": "sms", "link": "link", "in_app": "widget"}
+_OPENED_SHARE = 0.35  # unanswered invitations that were opened (email and SMS links)
+_TTL = timedelta(days=30)
+
+
+def _opened(invitation: SimInvitation) -> bool:
+    digest = hashlib.sha256(f"{invitation.customer}:{invitation.at.isoformat()}".encode()).digest()
+    return digest[0] / 256 < _OPENED_SHARE
+
+
+def write_invitations(session: Session, world: DemoWorld, survey_keys: dict[SurveyRole, str]) -> int:
+    """Store every simulated invitation; the number written."""
+    sent = sorted((i for s in world.stories for i in s.invitations), key=lambda i: (i.at, i.customer))
+    if not sent:
+        return 0
+    customer_ids = {str(k): int(v) for k, v in session.execute(select(Customer.external_id, Customer.id))}
+    survey_ids = {str(k): int(v) for k, v in session.execute(select(Survey.key, Survey.id))}
+    touchpoint_ids = {str(k): int(v) for k, v in session.execute(select(Touchpoint.key, Touchpoint.id))}
+    keys = [f"demo-{i.response_key}" for i in sent if i.response_key]
+    answers: dict[str, tuple[int, datetime]] = {}
+    for start in range(0, len(keys), 5_000):
+        found = select(Response.idempotency_key, Response.id, Response.submitted_at).where(
+            Response.idempotency_key.in_(keys[start : start + 5_000])
+        )
+        answers.update({str(key): (rid, at) for key, rid, at in session.execute(found)})
+    rows: list[dict[str, Any]] = []
+    for invitation in sent:
+        response_id, answered = answers.get(f"demo-{invitation.response_key}", (None, None))
+        opened = answered or (invitation.at + timedelta(hours=2) if _opened(invitation) else None)
+        status = InvitationStatus.answered if answered else InvitationStatus.opened if opened else InvitationStatus.sent
+        rows.append(
+            {
+                "survey_id": survey_ids[survey_keys[invitation.survey]],
+                "customer_id": customer_ids[invitation.customer],
+                "channel": _CHANNELS.get(invitation.channel, invitation.channel),
+                "touchpoint_id": touchpoint_ids.get(invitation.touchpoint),
+                "status": status.value,
+                "locale": "en",
+                "scheduled_for": invitation.at,
+                "expires_at": invitation.at + _TTL,
+                "sent_at": invitation.at,
+                "opened_at": opened,
+                "answered_at": answered,
+                "response_id": response_id,
+                "created_at": invitation.at,
+                "updated_at": answered or invitation.at,
+            }
+        )
+    for start in range(0, len(rows), 5_000):
+        session.execute(insert(Invitation), rows[start : start + 5_000])
+    return len(rows)
