@@ -6,7 +6,7 @@ CX     := $(BIN)/cxloop
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test check fmt migrate migration bench demo clean
+.PHONY: run test check fmt migrate migration bench demo clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,13 @@ run: $(VENV)/.installed
 	$(CX) api-key create --name "make run" --role admin
 	$(CX) serve --host $(HOST) --port $(PORT)
 
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not reachable): install the
+# package when it is missing (needs root, as in CI). Checked on every run: it costs nothing when installed.
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
 ## test: lint, types and import boundaries, then the whole suite on SQLite and PostgreSQL
-test: $(VENV)/.installed-dev check
+test: $(VENV)/.installed-dev chromium check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: $(VENV)/.installed-dev

@@ -38,6 +38,25 @@ FULL: dict[str, list[list[str]]] = {
     ],
     "customers-upsert": [["bench/customers_upsert.py", "--rows", "100000"]],
     "insert-floor": [["bench/bench_insert_floor.py", "--rows", "1000000"]],
+    "triggers": [
+        ["bench/bench_triggers.py", "sweep", "--customers", "1000000"],
+        ["bench/bench_triggers.py", "sweep", "--customers", "1000000", "--backend", "postgresql"],
+        ["bench/bench_triggers.py", "ticket", "--tickets", "200"],
+    ],
+    "widget": [
+        ["bench/bench_widget.py", "--duration", "10", "--connections", "200", "--rate", "1050"],
+        [
+            "bench/bench_widget.py",
+            "--backend",
+            "postgresql",
+            "--duration",
+            "10",
+            "--connections",
+            "200",
+            "--rate",
+            "1050",
+        ],
+    ],
 }
 QUICK: dict[str, list[list[str]]] = {
     "import": [["bench/bench_import.py", "--rows", "20000", "--orm-rows", "2000"]],
@@ -45,6 +64,11 @@ QUICK: dict[str, list[list[str]]] = {
     "metrics": [["bench/bench_metrics.py", "--rows", "20000", "--customers", "2000", "--repeat", "2"]],
     "customers-upsert": [["bench/customers_upsert.py", "--rows", "5000"]],
     "insert-floor": [["bench/bench_insert_floor.py", "--rows", "20000"]],
+    "triggers": [
+        ["bench/bench_triggers.py", "sweep", "--customers", "20000"],
+        ["bench/bench_triggers.py", "ticket", "--tickets", "10"],
+    ],
+    "widget": [["bench/bench_widget.py", "--duration", "2", "--connections", "20", "--rate", "200"]],
 }
 
 

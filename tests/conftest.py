@@ -92,9 +92,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
+def db(db_url: str, tmp_path: Path) -> Iterator[Database]:
     """A Database on an empty schema with the default journey in place."""
-    wire_domains(Settings(environment="test"))
+    # Jobs queued by the code under test (e.g. after events are stored) go to this test's own queue file.
+    wire_domains(Settings(environment="test", data_dir=tmp_path / "data"))
     database = Database(db_url)
     with database.unit_of_work() as session:
         journeys.ensure_default_journey(session)

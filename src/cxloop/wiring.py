@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from cxloop.collection import rollups
 from cxloop.core.config import Settings
-from cxloop.customers import deletion, membership
+from cxloop.customers import deletion, event_listeners, membership
+from cxloop.jobs import dispatch, queue
+from cxloop.triggers import event_rules
 
 
 def wire_domains(settings: Settings) -> None:
@@ -15,3 +17,7 @@ def wire_domains(settings: Settings) -> None:
         membership.register_listener(rollups.on_membership_change)
     if not deletion.is_registered(rollups.forget_customers):
         deletion.register_deletion_listener(rollups.forget_customers)
+    if not event_listeners.is_registered(event_rules.on_events_stored):
+        event_listeners.register_listener(event_rules.on_events_stored)
+    # Jobs queued by this process (e.g. rule evaluation after events are stored) go to the settings' queue.
+    dispatch.install(queue.enqueuer(settings, name=settings.jobs_queue))

@@ -114,3 +114,17 @@ def test_no_address_and_closed_surveys_are_suppressed_with_their_reason(db: Data
     customer_id = _customer(db)
     assert _invite(db, InviteRequest(closed, customer_id, "email")).reason == "survey_closed"
     assert _invite(db, InviteRequest(open_survey, customer_id, "email")).reason == "no_address"
+
+
+def test_a_reminder_counts_as_a_contact_for_the_frequency_cap(db: Database, survey_id: int) -> None:
+    other = live_survey(db, key="other-survey")
+    customer_id = _customer(db, email="gi@example.com")
+    start = utcnow() - timedelta(days=30)
+    first = _invite(db, InviteRequest(survey_id, customer_id, "email", at=start), now=start)
+    with db.unit_of_work(write=True) as session:
+        invitation = session.get_one(Invitation, first.id)
+        invitations.mark_sent(invitation, now=start)
+        invitations.mark_reminded(invitation, now=start + timedelta(days=20))
+    # 30 days after the invitation, but 10 after its reminder: still inside the 14-day window.
+    capped = _invite(db, InviteRequest(other, customer_id, "email"))
+    assert (capped.status, capped.reason) == ("suppressed", "frequency_cap")

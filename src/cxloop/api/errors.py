@@ -12,24 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cxloop.core.errors import (
-    AuthenticationFailed,
-    Conflict,
-    CxloopError,
-    Gone,
-    InvalidInput,
-    NotFound,
-    PermissionDenied,
-)
-
-_STATUS: list[tuple[type[CxloopError], int]] = [
-    (NotFound, 404),
-    (Gone, 410),
-    (Conflict, 409),
-    (InvalidInput, 422),
-    (PermissionDenied, 403),
-    (AuthenticationFailed, 401),
-]
+from cxloop.core.errors import CxloopError, http_status
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -50,7 +33,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _cxloop_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CxloopError)
-    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+    status = http_status(exc)
     errors = [{"field": e.field, "message": e.message} for e in exc.errors]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(error_body(exc.message, errors), status_code=status, headers=headers)

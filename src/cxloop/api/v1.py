@@ -9,12 +9,14 @@ from cxloop.analytics.fatigue_routes import router as fatigue_router
 from cxloop.analytics.routes import router as analytics_router
 from cxloop.api.health import router as health_router
 from cxloop.channels.reviews.routes import router as reviews_router
+from cxloop.channels.widget.routes import router as widget_router
 from cxloop.collection.routes import router as collection_router
 from cxloop.customers.routes import router as customers_router
 from cxloop.governance.routes import router as governance_router
 from cxloop.invitations.routes import router as invitations_router
 from cxloop.journeys.routes import router as journeys_router
 from cxloop.surveys.routes import router as surveys_router
+from cxloop.triggers.routes import router as triggers_router
 
 PREFIX = "/api/v1"
 # Collection first: the ingestion endpoints take most requests, and routes are matched in order.
@@ -30,6 +32,8 @@ ROUTERS: list[APIRouter] = [
     invitations_router,
     fatigue_router,
     reviews_router,
+    triggers_router,
+    widget_router,
 ]
 
 

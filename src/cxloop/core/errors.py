@@ -46,6 +46,19 @@ class AuthenticationFailed(CxloopError):
     """The caller could not be identified (HTTP 401)."""
 
 
+def http_status(exc: CxloopError) -> int:
+    """The HTTP status of an error kind (400 for any other CxloopError)."""
+    statuses: tuple[tuple[type[CxloopError], int], ...] = (
+        (NotFound, 404),
+        (Gone, 410),
+        (Conflict, 409),
+        (InvalidInput, 422),
+        (PermissionDenied, 403),
+        (AuthenticationFailed, 401),
+    )
+    return next((code for kind, code in statuses if isinstance(exc, kind)), 400)
+
+
 @dataclass
 class RowError:
     """A bad input row in a batch or file: its 1-based line (or index) and the reasons."""

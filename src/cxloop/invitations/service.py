@@ -1,19 +1,20 @@
 """Creating invitations under the contact policy, and moving them through their life.
 
-`invite` is the one way an invitation comes into being (triggers, the API, reminders use it): it asks the contact
-policy, and stores the invitation either as scheduled (with the channel and send time the policy chose) or as
-suppressed with the reason. With an `occurrence_key` it is exactly-once: the unique index refuses a second row for
-the same occurrence, so two workers (or a retried job) end with one invitation.
+`invite` (one request) and `invite_many` (a trigger sweep) are the one way an invitation comes into being: they ask
+the contact policy and store the invitation either as scheduled (with the channel and send time the policy chose)
+or as suppressed with the reason. With an `occurrence_key` it is exactly-once: the unique index refuses a second
+row for the same occurrence (ON CONFLICT DO NOTHING), so two workers (or a retried job) end with one invitation.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import exists, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from cxloop.collection.models import Response
@@ -26,8 +27,11 @@ from cxloop.invitations.enums import InvitationStatus
 from cxloop.invitations.errors import InvitationExpired, InvitationNotFound
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenExpired, TokenInvalid, TokenSigner
+from cxloop.storage.dialect_insert import dialect_insert
 from cxloop.surveys.models import Survey
 
+_CHUNK = 1_000
+_TABLE = cast(Table, Invitation.__table__)
 # Statuses that count as "contacted" for the frequency cap and the re-survey interval.
 CONTACTED = (
     InvitationStatus.scheduled,
@@ -49,85 +53,146 @@ class InviteRequest:
     at: datetime | None = None  # when to send (default: now)
 
 
-def _history(session: Session, customer_id: int, survey_id: int, window_start: datetime) -> policy.History:
-    contacted = [status.value for status in CONTACTED]
-    mine = select(Invitation.scheduled_for).where(
-        Invitation.customer_id == customer_id, Invitation.status.in_(contacted)
-    )
-    recent = session.scalars(
-        mine.where(Invitation.scheduled_for > window_start, Invitation.channel.in_(sorted(policy.ADDRESSED)))
-    ).all()
-    last = session.scalar(
-        select(func.max(Invitation.scheduled_for)).where(
-            Invitation.customer_id == customer_id, Invitation.survey_id == survey_id, Invitation.status.in_(contacted)
-        )
-    )
-    answered = session.scalar(
-        select(exists().where(Response.customer_id == customer_id, Response.survey_id == survey_id))
-    )
-    return policy.History(recent_sent=list(recent), last_to_survey=last, answered_survey=bool(answered))
-
-
 def invite(session: Session, request: InviteRequest, *, now: datetime | None = None) -> Invitation:
     """Create an invitation (scheduled or suppressed with its reason), or return the one its occurrence made."""
     if request.occurrence_key is not None:
         existing = by_occurrence(session, request.occurrence_key)
         if existing is not None:
             return existing
+    ids = invite_many(session, [request], now=now)
+    if ids:
+        return session.get_one(Invitation, ids[0])
+    # Not stored: another worker stored this occurrence in between, or the customer or survey is gone.
+    found = by_occurrence(session, request.occurrence_key) if request.occurrence_key else None
+    if found is None:
+        raise InvitationNotFound(f"customer {request.customer_id} or survey {request.survey_id} does not exist")
+    return found
+
+
+def invite_many(session: Session, requests: Sequence[InviteRequest], *, now: datetime | None = None) -> list[int]:
+    """`invite` for many requests (a trigger sweep): the reads are done per 1,000 requests instead of per request,
+    and the rows go in with INSERT ... ON CONFLICT (occurrence_key) DO NOTHING, so a second worker's identical batch
+    adds nothing. The ids of the invitations stored; requests for deleted customers or surveys are skipped."""
     now = now or utcnow()
-    at = request.at or now
-    # Serialise invitations per customer (PostgreSQL row lock; SQLite writers are serial anyway), so two workers
-    # cannot both pass the frequency cap.
-    customer = session.scalars(select(Customer).where(Customer.id == request.customer_id).with_for_update()).one()
-    survey = session.get_one(Survey, request.survey_id)
+    stored: list[int] = []
+    for start in range(0, len(requests), _CHUNK):
+        stored += _decide_and_store(session, requests[start : start + _CHUNK], now)
+    return stored
+
+
+def _decide_and_store(session: Session, requests: Sequence[InviteRequest], now: datetime) -> list[int]:
     rules = policy.current_policy(session)
-    states = consent.states_of(session, [customer.id]).get(customer.id, {})
-    recipient = policy.Recipient(customer.id, customer.email, customer.phone, customer.timezone, states)
-    history = _history(session, customer.id, survey.id, at - timedelta(days=rules.window_days))
-    if not availability.accepts_responses(session, survey, now=at):
-        decision = policy.Decision(False, request.channel, at, SuppressionReason.survey_closed)
-    else:
-        decision = policy.decide(
-            rules,
-            recipient=recipient,
-            channel=request.channel,
-            fallbacks=request.fallbacks,
-            history=history,
-            resurvey_days=survey.resurvey_days,
-            allow_multiple=survey.allow_multiple_responses,
-            occurrence=request.occurrence_key or f"{survey.id}:{at.isoformat()}",
-            at=at,
+    customer_ids = sorted({r.customer_id for r in requests})
+    survey_ids = sorted({r.survey_id for r in requests})
+    # Locked in id order (PostgreSQL; SQLite writers are serial anyway): two workers cannot both pass the cap.
+    customers = {
+        c.id: c
+        for c in session.scalars(
+            select(Customer).where(Customer.id.in_(customer_ids)).order_by(Customer.id).with_for_update()
         )
-    invitation = Invitation(
-        survey_id=survey.id,
-        customer_id=customer.id,
-        channel=decision.channel,
-        requested_channel=request.channel if decision.channel != request.channel else None,
-        touchpoint_id=request.touchpoint_id,
-        rule_id=request.rule_id,
-        occurrence_key=request.occurrence_key,
-        status=(InvitationStatus.scheduled if decision.send else InvitationStatus.suppressed).value,
-        reason=decision.reason.value if decision.reason else None,
-        locale=customer.locale,
-        scheduled_for=decision.at,
-        expires_at=decision.at + timedelta(days=survey.invitation_ttl_days),
-        created_at=now,
-        updated_at=now,
+    }
+    surveys = {s.id: s for s in session.scalars(select(Survey).where(Survey.id.in_(survey_ids)))}
+    states = consent.states_of(session, customer_ids)
+    earliest = min((r.at or now) for r in requests) - timedelta(days=rules.window_days)
+    recent = _recent_contacts(session, customer_ids, earliest)
+    last = _last_invited(session, customer_ids, survey_ids)
+    answered = _answered(session, customer_ids, survey_ids)
+    open_at: dict[tuple[int, datetime], bool] = {}
+    rows: list[dict[str, Any]] = []
+    for request in requests:
+        customer, survey = customers.get(request.customer_id), surveys.get(request.survey_id)
+        if customer is None or survey is None:  # deleted since the request was made
+            continue
+        at = request.at or now
+        if (survey.id, at) not in open_at:
+            open_at[(survey.id, at)] = availability.accepts_responses(session, survey, now=at)
+        window_start = at - timedelta(days=rules.window_days)
+        if not open_at[(survey.id, at)]:
+            decision = policy.Decision(False, request.channel, at, SuppressionReason.survey_closed)
+        else:
+            decision = policy.decide(
+                rules,
+                recipient=policy.Recipient(
+                    customer.id, customer.email, customer.phone, customer.timezone, states.get(customer.id, {})
+                ),
+                channel=request.channel,
+                fallbacks=request.fallbacks,
+                history=policy.History(
+                    recent_sent=[t for t in recent[customer.id] if t > window_start],
+                    last_to_survey=last.get((customer.id, survey.id)),
+                    answered_survey=(customer.id, survey.id) in answered,
+                ),
+                resurvey_days=survey.resurvey_days,
+                allow_multiple=survey.allow_multiple_responses,
+                occurrence=request.occurrence_key or f"{survey.id}:{at.isoformat()}",
+                at=at,
+            )
+        if decision.send:  # later requests of this batch see this one, as they would after a flush
+            if decision.channel in policy.ADDRESSED:
+                recent[customer.id].append(decision.at)
+            last[(customer.id, survey.id)] = max(decision.at, last.get((customer.id, survey.id), decision.at))
+        rows.append(
+            {
+                "survey_id": survey.id,
+                "customer_id": customer.id,
+                "channel": decision.channel,
+                "requested_channel": request.channel if decision.channel != request.channel else None,
+                "touchpoint_id": request.touchpoint_id,
+                "rule_id": request.rule_id,
+                "occurrence_key": request.occurrence_key,
+                "status": (InvitationStatus.scheduled if decision.send else InvitationStatus.suppressed).value,
+                "reason": decision.reason.value if decision.reason else None,
+                "locale": customer.locale,
+                "scheduled_for": decision.at,
+                "expires_at": decision.at + timedelta(days=survey.invitation_ttl_days),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    if not rows:
+        return []
+    statement = dialect_insert(session, _TABLE).on_conflict_do_nothing(index_elements=["occurrence_key"])
+    return [row.id for row in session.execute(statement.returning(_TABLE.c.id), rows)]
+
+
+def _recent_contacts(session: Session, customer_ids: list[int], since: datetime) -> dict[int, list[datetime]]:
+    """When each customer was contacted by email or SMS since `since`: invitations sent or due, and reminders."""
+    contacted = [status.value for status in CONTACTED]
+    addressed = sorted(policy.ADDRESSED)
+    recent: dict[int, list[datetime]] = defaultdict(list)
+    mine = (Invitation.customer_id.in_(customer_ids), Invitation.channel.in_(addressed))
+    invited = select(Invitation.customer_id, Invitation.scheduled_for).where(
+        *mine, Invitation.status.in_(contacted), Invitation.scheduled_for > since
     )
-    if request.occurrence_key is None:
-        session.add(invitation)
-        session.flush()
-        return invitation
-    try:
-        with session.begin_nested():
-            session.add(invitation)
-    except IntegrityError:
-        # Another worker stored this occurrence between our check and our insert.
-        found = by_occurrence(session, request.occurrence_key)
-        if found is None:
-            raise
-        return found
-    return invitation
+    reminded = select(Invitation.customer_id, Invitation.reminded_at).where(*mine, Invitation.reminded_at > since)
+    for customer_id, at in (*session.execute(invited), *session.execute(reminded)):
+        recent[customer_id].append(at)
+    return recent
+
+
+def _last_invited(session: Session, customer_ids: list[int], survey_ids: list[int]) -> dict[tuple[int, int], datetime]:
+    """The latest invitation (not suppressed) of each customer to each survey."""
+    contacted = [status.value for status in CONTACTED]
+    query = (
+        select(Invitation.customer_id, Invitation.survey_id, func.max(Invitation.scheduled_for))
+        .where(
+            Invitation.customer_id.in_(customer_ids),
+            Invitation.survey_id.in_(survey_ids),
+            Invitation.status.in_(contacted),
+        )
+        .group_by(Invitation.customer_id, Invitation.survey_id)
+    )
+    return {(customer_id, survey_id): at for customer_id, survey_id, at in session.execute(query)}
+
+
+def _answered(session: Session, customer_ids: list[int], survey_ids: list[int]) -> set[tuple[int, int]]:
+    """(customer, survey) pairs with a response."""
+    query = (
+        select(Response.customer_id, Response.survey_id)
+        .where(Response.customer_id.in_(customer_ids), Response.survey_id.in_(survey_ids))
+        .distinct()
+    )
+    return {(customer_id, survey_id) for customer_id, survey_id in session.execute(query) if customer_id is not None}
 
 
 def by_occurrence(session: Session, occurrence_key: str) -> Invitation | None:

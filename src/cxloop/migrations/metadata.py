@@ -1,6 +1,7 @@
 """Every domain's models, imported so Base.metadata knows all tables (for Alembic and tests)."""
 
 from cxloop.access import models as access_models
+from cxloop.channels.widget import models as widget_models
 from cxloop.collection import models as collection_models
 from cxloop.customers import models as customers_models
 from cxloop.governance import models as governance_models
@@ -19,5 +20,6 @@ MODEL_MODULES = (
     governance_models,
     triggers_models,
     invitations_models,
+    widget_models,
 )
 metadata = Base.metadata

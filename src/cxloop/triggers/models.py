@@ -27,6 +27,8 @@ class TriggerRule(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
+    # Channels tried in order when `channel` cannot be used for a customer (e.g. ["email"] after sms).
+    fallbacks: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
     touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id", ondelete="SET NULL"))
     segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id", ondelete="RESTRICT"))
     event_name: Mapped[str | None] = mapped_column(String(200))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from cxloop.core.clock import utcnow
-from cxloop.customers import membership
+from cxloop.customers import event_listeners, membership
 from cxloop.customers.event_payloads import parse_payload
 from cxloop.customers.models import Customer, Event
 from cxloop.customers.schemas import CustomerUpsert, EventCreate, EventIngestResult, EventRead, RecordResult
@@ -70,11 +70,13 @@ def record_events(session: Session, *, items: Sequence[EventCreate]) -> RecordRe
     stmt = (
         dialect_insert(session, _TABLE)
         .on_conflict_do_nothing(index_elements=["source", "external_id"])
-        .returning(_TABLE.c.customer_id)
+        .returning(_TABLE.c.id, _TABLE.c.customer_id, _TABLE.c.name)
     )
     stored = session.execute(stmt, rows).all()
     touched = {row.customer_id for row in stored if row.customer_id is not None}
     membership.refresh_customers(session, customer_ids=touched, reason="events")
+    # After the segment refresh, so listeners (triggers) see the membership these events produced.
+    event_listeners.notify(session, event_ids=[row.id for row in stored], names=frozenset(row.name for row in stored))
     return RecordResult(created=len(stored), duplicates=duplicates + len(rows) - len(stored))
 
 

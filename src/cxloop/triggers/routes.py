@@ -1,0 +1,47 @@
+"""Trigger rules over the API (analyst writes, viewer reads); docs/triggers-and-worker.md."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from cxloop.access.deps import AnalystDep, ViewerDep
+from cxloop.storage.deps import SessionDep
+from cxloop.triggers import service as triggers
+from cxloop.triggers.enums import TriggerKind
+from cxloop.triggers.schemas import TriggerRuleCreate, TriggerRulePage, TriggerRuleRead, TriggerRuleUpdate
+
+router = APIRouter(prefix="/trigger-rules", tags=["trigger-rules"])
+
+
+@router.get("", response_model=TriggerRulePage)
+def list_rules(
+    session: SessionDep, _: ViewerDep, kind: TriggerKind | None = None, enabled: bool | None = None
+) -> TriggerRulePage:
+    """Every trigger rule, optionally of one kind (event, time) or enabled state."""
+    items = [triggers.rule_read(r) for r in triggers.list_rules(session, kind=kind, enabled=enabled)]
+    return TriggerRulePage(items=items, total=len(items))
+
+
+@router.post("", response_model=TriggerRuleRead, status_code=status.HTTP_201_CREATED)
+def create_rule(body: TriggerRuleCreate, session: SessionDep, _: AnalystDep) -> TriggerRuleRead:
+    """Create an event rule or a time rule (409 when the key is taken)."""
+    return triggers.rule_read(triggers.create_rule(session, data=body))
+
+
+@router.get("/{rule_id}", response_model=TriggerRuleRead)
+def get_rule(rule_id: int, session: SessionDep, _: ViewerDep) -> TriggerRuleRead:
+    """One trigger rule."""
+    return triggers.rule_read(triggers.require_rule(session, rule_id=rule_id))
+
+
+@router.patch("/{rule_id}", response_model=TriggerRuleRead)
+def update_rule(rule_id: int, body: TriggerRuleUpdate, session: SessionDep, _: AnalystDep) -> TriggerRuleRead:
+    """Change some fields of a rule (e.g. `{"enabled": false}` to pause it)."""
+    return triggers.rule_read(triggers.update_rule(session, rule_id=rule_id, data=body))
+
+
+@router.delete("/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_rule(rule_id: int, session: SessionDep, _: AnalystDep) -> Response:
+    """Delete a rule; the invitations it made stay."""
+    triggers.delete_rule(session, rule_id=rule_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

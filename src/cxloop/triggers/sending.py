@@ -1,0 +1,79 @@
+"""Which invitations to send now, and taking one for this worker, safely with several workers and across crashes.
+
+The worker sends each invitation in its own write transaction (channels.delivery.deliver): it takes the row with
+`SELECT ... FOR UPDATE SKIP LOCKED` (PostgreSQL: another worker sending it holds the lock, so this one skips it at
+once; SQLite: the transaction holds the database's one write lock), hands it to the channel, and commits status
+`sent` after the channel accepted it (for email: the SMTP server answered 250 to the message). A worker killed
+before that commit holds nothing any more (its connection, and with it the lock, is gone) and the invitation is
+still `scheduled`, so the next sweep sends it: nothing is lost. If the kill falls between the server's acceptance
+and the commit (a few milliseconds), the invitation is sent again: at-least-once inside that window, exactly-once
+outside it (docs/triggers-and-worker.md). Reminders follow the same path with `reminded_at`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from cxloop.customers import service as customers
+from cxloop.governance import policy
+from cxloop.invitations.enums import InvitationStatus
+from cxloop.invitations.models import Invitation
+from cxloop.surveys.models import Survey
+from cxloop.triggers import queries
+
+SEND_JOB = "triggers.send_due"
+REMIND_JOB = "triggers.send_reminders"
+
+
+def due(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
+    """Ids of scheduled invitations whose time has come, oldest first."""
+    return queries.due_invitations(session, now=now, limit=limit)
+
+
+def take(session: Session, invitation_id: int) -> Invitation | None:
+    """The invitation, locked for this transaction; None when another worker is sending it (or it is gone)."""
+    query = select(Invitation).where(Invitation.id == invitation_id).with_for_update(skip_locked=True)
+    return session.scalars(query).one_or_none()
+
+
+def expire_overdue(session: Session, *, now: datetime) -> int:
+    """Scheduled invitations past their expiry are never sent: mark them expired."""
+    result = session.execute(
+        update(Invitation)
+        .where(Invitation.status == InvitationStatus.scheduled.value, Invitation.expires_at <= now)
+        .values(status=InvitationStatus.expired.value, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def reminders_due(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
+    """Invitations owed their one reminder: sent `reminder_after_days` ago for a survey that has reminders, not
+    answered, not reminded yet, not expired. Consent is checked again by the channel when sending."""
+    by_days: dict[int, list[int]] = defaultdict(list)
+    for survey_id, days in session.execute(
+        select(Survey.id, Survey.reminder_after_days).where(Survey.reminder_after_days.is_not(None))
+    ):
+        if days is not None:
+            by_days[days].append(survey_id)
+    found: list[int] = []
+    for days, survey_ids in sorted(by_days.items()):
+        found += queries.reminder_candidates(
+            session, survey_ids=survey_ids, sent_before=now - timedelta(days=days), now=now, limit=limit - len(found)
+        )
+        if len(found) >= limit:
+            break
+    return found
+
+
+def quiet_now(session: Session, invitation: Invitation, *, now: datetime) -> bool:
+    """Whether it is quiet hours for this invitation's channel and customer (an SMS reminder waits till morning)."""
+    rules = policy.current_policy(session)
+    if invitation.channel not in rules.quiet_channels:
+        return False
+    timezone = customers.require_customer(session, customer_id=invitation.customer_id).timezone
+    return policy.after_quiet_hours(rules, now, timezone) != now

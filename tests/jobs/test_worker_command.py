@@ -1,0 +1,45 @@
+"""`cxloop worker` explains itself, and its jobs are all registered (each is exercised in test_worker.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cxloop.cli.main import app
+from cxloop.core.config import Settings
+from cxloop.customers import event_listeners
+from cxloop.jobs import dispatch
+from cxloop.triggers import event_rules
+from cxloop.wiring import wire_domains
+from cxloop.worker import jobs
+
+
+def test_help_names_the_options() -> None:
+    result = CliRunner().invoke(app, ["worker", "--help"], env={"COLUMNS": "160"})
+    assert result.exit_code == 0
+    for text in ("--workers", "--queue", "--poll-interval", "--no-periodic", "CXLOOP_REDIS_URL"):
+        assert text in result.output
+
+
+def test_every_job_is_registered_with_its_schedule() -> None:
+    schedule = {job.name: job.every_minutes for job in jobs}
+    assert schedule == {
+        "triggers.evaluate_events": None,
+        "triggers.catch_up_events": 10,
+        "triggers.sweep_time_rules": 60,
+        "triggers.send_due": 1,
+        "triggers.send_reminders": 15,
+    }
+
+
+def test_the_event_listener_registry_checks_what_it_gets(tmp_path: Path) -> None:
+    previous = dispatch.installed()
+    wire_domains(Settings(environment="test", data_dir=tmp_path))
+    dispatch.install(previous)
+    assert event_listeners.is_registered(event_rules.on_events_stored)
+    with pytest.raises(ValueError, match="registered already"):
+        event_listeners.register_listener(event_rules.on_events_stored)
+    with pytest.raises(TypeError, match="callable"):
+        event_listeners.register_listener("not a function")  # type: ignore[arg-type]
