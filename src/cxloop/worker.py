@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from cxloop.channels import delivery
 from cxloop.core.clock import utcnow
 from cxloop.core.config import Settings
+from cxloop.customers import service as customers
 from cxloop.invitations import service as invitations
 from cxloop.invitations.enums import InvitationStatus
 from cxloop.invitations.models import Invitation
@@ -37,6 +38,7 @@ from cxloop.triggers import event_rules, sending, time_rules
 
 log = logging.getLogger(__name__)
 
+REFRESH_SEGMENTS_JOB = "customers.refresh_segments"
 CATCH_UP_JOB = "triggers.catch_up_events"
 _SEND_BATCH = 200
 _SWEEP_BATCH = 500
@@ -89,6 +91,17 @@ def catch_up_events(runtime: Runtime, _: NoPayload) -> None:
         created = event_rules.catch_up(session)
     if created:
         log.info("event catch-up created %d invitations", len(created))
+
+
+@jobs.periodic(REFRESH_SEGMENTS_JOB, minutes=60)
+def refresh_segments(runtime: Runtime, _: NoPayload) -> None:
+    """Recompute every segment's members: tenure and event windows drift as days pass (the metrics' segment rollups
+    move with the members). Before the time-rule sweep, so rules scoped to a segment see today's members."""
+    with runtime.database.unit_of_work(write=True) as session:
+        changes = customers.refresh_all_segments(session)
+    moved = sum(len(c.added) + len(c.removed) for c in changes)
+    if moved:
+        log.info("segments refreshed: %d memberships changed", moved)
 
 
 @jobs.periodic(time_rules.SWEEP_JOB, minutes=60)

@@ -1,19 +1,27 @@
-"""`cxloop worker` explains itself, and its jobs are all registered (each is exercised in test_worker.py)."""
+"""`cxloop worker` explains itself, and its jobs are all registered (most are exercised in test_worker.py)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from cxloop.cli.main import app
+from cxloop.core.clock import utcnow
 from cxloop.core.config import Settings
 from cxloop.customers import event_listeners
+from cxloop.customers import service as customers
+from cxloop.customers.models import Customer
+from cxloop.customers.schemas import SegmentCreate
+from cxloop.invitations.tokens import TokenSigner
 from cxloop.jobs import dispatch
+from cxloop.storage.database import Database
 from cxloop.triggers import event_rules
 from cxloop.wiring import wire_domains
-from cxloop.worker import jobs
+from cxloop.worker import NoPayload, Runtime, jobs, refresh_segments
+from tests.factories.customers import make_customer
 
 
 def test_help_names_the_options() -> None:
@@ -31,7 +39,25 @@ def test_every_job_is_registered_with_its_schedule() -> None:
         "triggers.sweep_time_rules": 60,
         "triggers.send_due": 1,
         "triggers.send_reminders": 15,
+        "customers.refresh_segments": 60,
     }
+
+
+def test_the_hourly_segment_refresh_recomputes_members(db: Database, tmp_path: Path) -> None:
+    with db.unit_of_work(write=True) as session:
+        customer = make_customer(session, signup_date=utcnow().date() - timedelta(days=100))
+        segment = customers.create_segment(
+            session, data=SegmentCreate(key="tenured", name="Tenured", filter="tenure > 90 days")
+        )
+        assert customers.member_counts(session, segment_ids=[segment.id]) == {segment.id: 1}
+        # The stored membership goes stale, as time-based membership does while days pass.
+        session.get_one(Customer, customer.id).signup_date = utcnow().date() - timedelta(days=10)
+    runtime = Runtime(
+        Settings(environment="test", data_dir=tmp_path), db, TokenSigner(b"secret"), deliver=lambda *a, **k: None
+    )
+    refresh_segments(runtime, NoPayload())
+    with db.unit_of_work() as session:
+        assert customers.member_counts(session, segment_ids=[segment.id]).get(segment.id, 0) == 0
 
 
 def test_the_event_listener_registry_checks_what_it_gets(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ def show(
 def refresh(
     key: Annotated[str | None, typer.Argument(help="One segment's key; every segment when left out.")] = None,
 ) -> None:
-    """Recompute membership now. Tenure and event windows drift with time: run this daily (cron) for now."""
+    """Recompute membership now. Tenure and event windows drift with time: `cxloop worker` does this every hour."""
     with database().unit_of_work() as session:
         if key is None:
             changes = customers.refresh_all_segments(session)
