@@ -32,15 +32,18 @@ def test_invite_by_hand_then_report_what_happened(api: TestClient, db: Database)
     assert ann["status"] == "scheduled" and ann["url"].startswith("http://127.0.0.1:8000/s/")
     assert (made["bo"].json()["reason"], made["bo"].json()["url"]) == ("opted_out", None)
     assert made["cy"].json()["reason"] == "no_address"
+    link = api.post("/api/v1/invitations", json={"survey": "rnps", "customer_external_id": "cy", "channel": "link"})
+    assert (link.json()["status"], link.json()["sent_at"] is not None) == ("sent", True)  # handed out by the caller
 
     report = api.get("/api/v1/invitation-report").json()["rows"]
     assert len(report) == 1
     whole = report[0]
-    assert (whole["invitations"], whole["suppressed"], whole["pending"], whole["sent"]) == (3, 2, 1, 0)
+    assert (whole["invitations"], whole["suppressed"], whole["pending"], whole["sent"]) == (4, 2, 1, 1)
     assert whole["suppressed_by_reason"] == {"opted_out": 1, "no_address": 1}
-    assert whole["response_rate"] is None  # nothing sent: no rate, not 0 %
+    assert whole["response_rate"] == 0.0 and whole["response_rate_ci"] is None  # n = 1: no interval
     by_channel = api.get("/api/v1/invitation-report", params={"group_by": "channel"}).json()["rows"]
-    assert [row["group"] for row in by_channel] == ["email"]
+    assert [row["group"] for row in by_channel] == ["email", "link"]
+    assert by_channel[0]["response_rate"] is None  # nothing sent by email: no rate, not 0 %
 
     listed = api.get("/api/v1/invitations", params={"status": "suppressed", "sort": "id"}).json()
     assert [item["reason"] for item in listed["items"]] == ["opted_out", "no_address"]
