@@ -68,7 +68,7 @@ QUICK: dict[str, list[list[str]]] = {
         ["bench/bench_triggers.py", "sweep", "--customers", "20000"],
         ["bench/bench_triggers.py", "ticket", "--tickets", "10"],
     ],
-    "widget": [["bench/bench_widget.py", "--duration", "2", "--connections", "20", "--rate", "200"]],
+    "widget": [["bench/bench_widget.py", "--duration", "2", "--warmup", "1", "--connections", "20", "--rate", "200"]],
 }
 
 

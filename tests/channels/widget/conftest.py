@@ -153,9 +153,10 @@ def embed_page(server_url: str, site_key: str, *, head: str = "", body: str = ""
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Debian Chromium driven by Playwright, one per test run."""
+    """Headless Debian Chromium driven by Playwright, one per test module. Not per session: Playwright's sync API
+    keeps an asyncio loop running in the main thread while it is open, and tests elsewhere call asyncio.run()."""
     if not CHROMIUM.exists():
         pytest.fail(
             "Chromium is missing: run `make test` (it installs the chromium package) or apt-get install chromium"
