@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 from cxloop.channels.sms.provider import SmsRejected, SmsUnavailable
 from cxloop.core.config import Settings
 
-TIMEOUT_SECONDS = 15.0
+TIMEOUT_SECONDS = 10.0  # short for the same reason as channels/email/smtp.py
 # Statuses worth retrying: refused credentials (a configuration problem: once fixed, the invitation must still go
 # out), rate limits, and the provider's own trouble. Every other 4xx is about this message and final.
 _TEMPORARY = {401, 408, 429, 500, 502, 503, 504}
