@@ -3,6 +3,7 @@ never serve HTTP do not import the web framework to get it."""
 
 from __future__ import annotations
 
+from cxloop.channels.widget import erasure as widget_images
 from cxloop.collection import rollups
 from cxloop.core.config import Settings
 from cxloop.customers import deletion, event_listeners, membership
@@ -17,6 +18,9 @@ def wire_domains(settings: Settings) -> None:
         membership.register_listener(rollups.on_membership_change)
     if not deletion.is_registered(rollups.forget_customers):
         deletion.register_deletion_listener(rollups.forget_customers)
+    widget_images.configure(settings.data_dir)
+    if not deletion.is_registered(widget_images.forget_images):
+        deletion.register_deletion_listener(widget_images.forget_images)
     if not event_listeners.is_registered(event_rules.on_events_stored):
         event_listeners.register_listener(event_rules.on_events_stored)
     # Jobs queued by this process (e.g. rule evaluation after events are stored) go to the settings' queue.
