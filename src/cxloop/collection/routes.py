@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel
 
 from cxloop.access.deps import AgentDep, ViewerDep
@@ -33,6 +33,7 @@ from cxloop.collection.schemas import (
     ResponseRead,
 )
 from cxloop.core.errors import CxloopError, FieldError, InvalidInput, NotFound
+from cxloop.core.request_body import read_capped_body
 from cxloop.storage.deps import SessionDep, get_database
 
 router = APIRouter(tags=["collection"])
@@ -75,17 +76,8 @@ def _body_doc(single: type[BaseModel], batch: type[BaseModel]) -> dict[str, Any]
 
 async def _payloads(request: Request) -> tuple[list[Any], bool]:
     """The items of the body and whether it was one object (not a batch)."""
-    if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {MAX_BODY_BYTES} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
     try:
-        body = orjson.loads(b"".join(chunks))
+        body = orjson.loads(await read_capped_body(request, limit=MAX_BODY_BYTES))
     except orjson.JSONDecodeError as exc:
         raise InvalidInput("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from exc
     if isinstance(body, dict) and "items" in body:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -130,3 +131,17 @@ def test_a_viewer_key_may_not_send_reviews(db: Database, client: TestClient) -> 
 
     assert response.status_code == 403
     assert _stored(db) == []
+
+
+def test_an_oversized_body_is_refused_even_without_a_content_length(
+    db: Database, api: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxloop.channels.reviews import routes
+
+    monkeypatch.setattr(routes, "MAX_BODY_BYTES", 100)
+    body = b'{"items": [' + b", ".join([b'{"source": "g2", "external_id": "x", "text": "fine"}'] * 10) + b"]}"
+    declared = api.post(URL, content=body, headers={"Content-Type": "application/json"})
+    chunked = api.post(URL, content=iter([body[:60], body[60:]]), headers={"Content-Type": "application/json"})
+    assert declared.status_code == chunked.status_code == 413
+    assert "larger" in chunked.json()["detail"]
+    assert api.get("/api/v1/feedback").json()["total"] == 0

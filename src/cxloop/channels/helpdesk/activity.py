@@ -73,6 +73,21 @@ class HelpdeskActivity:
     texts: list[TextItem] = field(default_factory=list)
 
 
+def activity_key(thread_id: str, event: HelpdeskEvent, occurred_at: datetime, *, repeatable: bool) -> str:
+    """The event's dedupe key: one per thread and event, and per instant for an event that can happen again (a
+    ticket solved, reopened and solved again). The thread's transcript is keyed by it too, dated at the event."""
+    key = f"{thread_id}:{event.value}"
+    return f"{key}:{occurred_at.isoformat()}" if repeatable else key
+
+
+def date_transcripts(texts: list[TextItem], external_id: str, occurred_at: datetime) -> None:
+    """Key the transcripts (not the agents' notes, which have their own ids) by the event and date them at it."""
+    for text in texts:
+        if text.kind != FeedbackKind.note:
+            text.external_id = f"{external_id}:transcript"
+            text.posted_at = occurred_at
+
+
 def event_properties(**values: Any) -> dict[str, Any]:
     """The full property set: every name in PROPERTY_NAMES, null when not given."""
     unknown = set(values) - set(PROPERTY_NAMES)

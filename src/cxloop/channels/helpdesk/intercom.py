@@ -15,6 +15,8 @@ from cxloop.channels.helpdesk.activity import (
     HelpdeskEvent,
     Requester,
     TextItem,
+    activity_key,
+    date_transcripts,
     event_properties,
 )
 from cxloop.channels.helpdesk.payload_fields import PayloadReader, minutes
@@ -79,13 +81,9 @@ def parse(payload: Any) -> HelpdeskActivity | None:
     read.finish("Intercom")
     assert conversation_id is not None
     occurred_at = (closed_at if event == HelpdeskEvent.chat_ended else created_at) or utcnow()
-    external_id = f"{conversation_id}:{event.value}"
-    if event == HelpdeskEvent.chat_ended:
-        external_id += f":{occurred_at.isoformat()}"  # a conversation may be closed, reopened and closed again
-    for text in texts:
-        if text.kind != FeedbackKind.note:
-            text.external_id = f"{external_id}:transcript"
-            text.posted_at = occurred_at
+    # A conversation may be closed, reopened and closed again.
+    external_id = activity_key(conversation_id, event, occurred_at, repeatable=event == HelpdeskEvent.chat_ended)
+    date_transcripts(texts, external_id, occurred_at)
     return HelpdeskActivity(
         source=SOURCE,
         event=event,

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from cxloop.access.deps import get_principal
@@ -19,6 +19,7 @@ from cxloop.channels.helpdesk import generic, intercom, service, signatures, zen
 from cxloop.channels.helpdesk.activity import HelpdeskActivity
 from cxloop.channels.helpdesk.errors import MalformedWebhook, WebhookNotAuthentic
 from cxloop.core.errors import FieldError, PermissionDenied
+from cxloop.core.request_body import read_capped_body
 from cxloop.storage.deps import get_database
 
 router = APIRouter(prefix="/webhooks/helpdesk", tags=["helpdesk"])
@@ -43,16 +44,7 @@ class WebhookReceipt(BaseModel):
 
 
 async def _body(request: Request) -> bytes:
-    if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {MAX_BODY_BYTES} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_capped_body(request, limit=MAX_BODY_BYTES)
 
 
 def _json(body: bytes) -> Any:

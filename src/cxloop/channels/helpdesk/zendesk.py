@@ -15,6 +15,8 @@ from cxloop.channels.helpdesk.activity import (
     HelpdeskEvent,
     Requester,
     TextItem,
+    activity_key,
+    date_transcripts,
     event_properties,
 )
 from cxloop.channels.helpdesk.payload_fields import PayloadReader
@@ -76,13 +78,8 @@ def parse(payload: Any) -> HelpdeskActivity:
     read.finish("Zendesk")
     assert ticket_id is not None and event is not None
     occurred_at = _occurred(event, created_at, updated_at, solved_at)
-    external_id = f"{ticket_id}:{event.value}"
-    if event == HelpdeskEvent.ticket_solved:
-        external_id += f":{occurred_at.isoformat()}"
-    for text in texts:
-        if text.kind != FeedbackKind.note:
-            text.external_id = f"{external_id}:transcript"
-            text.posted_at = occurred_at
+    external_id = activity_key(ticket_id, event, occurred_at, repeatable=event == HelpdeskEvent.ticket_solved)
+    date_transcripts(texts, external_id, occurred_at)
     return HelpdeskActivity(
         source=SOURCE,
         event=event,

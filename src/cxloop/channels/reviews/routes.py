@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from cxloop.access.deps import AgentDep
 from cxloop.channels.reviews import service
 from cxloop.channels.reviews.schemas import MAX_BATCH, ReviewBatch, ReviewCreate
 from cxloop.collection.schemas import RecordResult
 from cxloop.core.errors import CxloopError, FieldError, InvalidInput
+from cxloop.core.request_body import read_capped_body
 from cxloop.storage.deps import get_database
 
 router = APIRouter(tags=["reviews"])
@@ -31,9 +32,7 @@ _BODY = {
 
 async def _items(request: Request) -> tuple[list[Any], bool]:
     """The items of the body and whether it was one object."""
-    if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {MAX_BODY_BYTES} bytes")
-    body = await request.body()
+    body = await read_capped_body(request, limit=MAX_BODY_BYTES)
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
