@@ -32,9 +32,9 @@ run: $(VENV)/.installed
 chromium:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
-## test: lint, types and import boundaries, then the whole suite on SQLite and PostgreSQL
+## test: lint, types and import boundaries, then the whole suite on SQLite and PostgreSQL, with the coverage floor
 test: $(VENV)/.installed-dev chromium check
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 check: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench

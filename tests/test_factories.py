@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
 from cxloop.invitations import service as invitations
 from cxloop.journeys import service as journeys
@@ -66,3 +67,10 @@ def test_journeys_stages_and_touchpoints(db: Database) -> None:
         touchpoint = make_touchpoint(session, stage=stage, recommended_metric="csat")
         assert (touchpoint.stage_id, touchpoint.recommended_metric) == (stage.id, "csat")
         assert make_touchpoint(session).journey_id == default.id
+
+
+def test_the_token_signed_by_the_apps_signer_opens_the_hosted_page(client: TestClient, db: Database) -> None:
+    with db.unit_of_work() as session:
+        made = make_invitation(session, sent=True, signer=client.app.state.signer)  # type: ignore[attr-defined]
+    assert client.get(f"/s/{made.token}").status_code == 200
+    assert client.get(f"/s/{made.token}x").status_code == 404
