@@ -6,7 +6,7 @@ CX     := $(BIN)/cxloop
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test check fmt migrate migration bench demo clean chromium
+.PHONY: run test check fmt migrate migration bench demo clean chromium vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ migrate: $(VENV)/.installed
 ## migration: autogenerate a migration from model changes, e.g. make migration m="add consent ledger"
 migration: $(VENV)/.installed-dev
 	$(BIN)/python -m tools.new_migration "$(m)"
+
+## vendor: download the browser assets pinned in tools/vendored.toml from the npm registry and record their checksums
+vendor:
+	$(PYTHON) -m tools.vendor
 
 ## bench: the speed benchmarks (docs/benchmarks.md records their figures)
 bench: $(VENV)/.installed-dev
