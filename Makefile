@@ -6,7 +6,7 @@ CX     := $(BIN)/cxloop
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test check fmt migrate migration bench demo clean chromium vendor
+.PHONY: run test check fmt migrate migration bench demo clean chromium vendor node-clients
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,12 @@ run: $(VENV)/.installed
 chromium:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
+# Segment's official Node client, which the tests drive against a running server (pinned in its package-lock.json).
+node-clients:
+	@test -d tests/customers/segment_node/node_modules || npm ci --prefix tests/customers/segment_node --no-audit --no-fund
+
 ## test: lint, types and import boundaries, then the whole suite on SQLite and PostgreSQL
-test: $(VENV)/.installed-dev chromium check
+test: $(VENV)/.installed-dev chromium node-clients check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: $(VENV)/.installed-dev
