@@ -20,12 +20,13 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
-## run: install, create or migrate the embedded database, load the demo when empty, print an admin key, serve
+## run: install, create or migrate the embedded database, load the demo when empty, print an admin key (replacing
+## the one the previous `make run` printed), serve with the worker beside it
 run: $(VENV)/.installed
 	$(CX) init
 	$(CX) demo --if-empty
-	$(CX) api-key create --name "make run" --role admin
-	$(CX) serve --host $(HOST) --port $(PORT)
+	$(CX) api-key create --name "make run" --role admin --replace
+	$(CX) serve --host $(HOST) --port $(PORT) --with-worker
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not reachable): install the
 # package when it is missing (needs root, as in CI). Checked on every run: it costs nothing when installed.
