@@ -79,6 +79,9 @@ def _postgres_cleaner(postgres_url: str) -> Iterator[Connection]:
     """One connection for the whole run that empties the database after each test."""
     engine = create_engine(postgres_url, poolclass=NullPool)
     with engine.connect() as connection:
+        # A test that ends with a transaction still open holds locks: fail its teardown rather than hang the run.
+        connection.execute(text("SET lock_timeout = '60s'"))
+        connection.commit()
         yield connection
     engine.dispose()
 

@@ -59,6 +59,10 @@ $reset$
 
 
 def reset(connection: Connection, statement: str) -> None:
-    """Run `reset_statement` and commit."""
-    connection.execute(text(statement))
-    connection.commit()
+    """Run `reset_statement` and commit; on failure roll back, so the connection serves the next test."""
+    try:
+        connection.execute(text(statement))
+        connection.commit()
+    except Exception:
+        connection.rollback()
+        raise

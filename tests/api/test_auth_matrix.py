@@ -131,6 +131,7 @@ def test_every_route_requires_a_role_or_is_listed_public() -> None:
     unprotected = {route for route, role in ROUTES.items() if role is None}
     assert unprotected - PUBLIC == set(), "routes with no role dependency: add one, or list them in PUBLIC"
     assert PUBLIC - unprotected == set(), "PUBLIC lists routes that are gone or now need a role"
+    assert set(KEY_IN_HANDLER) <= set(ROUTES), "KEY_IN_HANDLER lists routes that are gone"
 
 
 def test_some_route_requires_each_role() -> None:
