@@ -11,7 +11,7 @@ from cxloop.access import service as access
 from cxloop.access.enums import Role
 from cxloop.access.schemas import Principal
 from cxloop.core.errors import AuthenticationFailed, PermissionDenied
-from cxloop.storage.deps import get_database
+from cxloop.storage.deps import get_async_database
 
 
 async def get_principal(request: Request) -> Principal:
@@ -24,10 +24,10 @@ async def get_principal(request: Request) -> Principal:
     cached = access.cached_principal(plain_key=plain_key)
     if cached is not None:
         return cached
-    # Its own short transaction, so last_used_at is kept even when the request itself fails. Async with a blocking
-    # indexed lookup inside: cheaper than a thread-pool hop (see storage/deps.py).
-    with get_database(request).unit_of_work() as session:
-        return access.authenticate_api_key(session, plain_key=plain_key)
+    # Its own short transaction in the thread pool, so last_used_at is kept even when the request itself fails.
+    return await get_async_database(request).read(
+        lambda session: access.authenticate_api_key(session, plain_key=plain_key)
+    )
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
