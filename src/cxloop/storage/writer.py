@@ -105,6 +105,11 @@ class Writer:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
+    @property
+    def running(self) -> bool:
+        """Whether the thread is alive (it starts on the first write and ends when idle)."""
+        return self._thread is not None
+
     async def run(self, work: Callable[[Session], T]) -> T:
         """`work(session)` in one write unit of work on the writer thread; its result once committed."""
         return await self.call(lambda: self._in_transaction(work))
