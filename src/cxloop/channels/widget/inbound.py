@@ -14,10 +14,11 @@ thread pool, writes on the process's writer (storage/writer.py); a cached site c
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from typing import Annotated
 
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
 from cxloop.channels.widget import answering, decisions, feedback, questions, targeting, visitors
-from cxloop.channels.widget.attachments import MAX_IMAGE_BYTES, StoredImage, discard, store_image
+from cxloop.channels.widget.attachments import MAX_IMAGE_BYTES, discard, store_image
 from cxloop.channels.widget.errors import UnknownSite
 from cxloop.channels.widget.occurrence_memo import OccurrenceMemo
 from cxloop.channels.widget.public_route import WidgetRoute, parse_json, read_json
@@ -205,21 +206,26 @@ async def give_feedback(request: Request) -> Response:
         body, data = await read_json(request, FeedbackPayload), None
     site = await _site(request, body.site_key)
     settings: Settings = request.app.state.settings
-    image: StoredImage | None = (
-        await anyio.to_thread.run_sync(lambda: store_image(data, data_dir=settings.data_dir)) if data else None
-    )
+    database = _database(request)
 
-    def record(session: Session) -> tuple[int, str | None]:
-        response_id = feedback.record_feedback(session, site, body, image)
-        return response_id, feedback.attachment_of(session, response_id) if image else None
+    async def store() -> tuple[int, str | None]:
+        image = await anyio.to_thread.run_sync(partial(store_image, data, data_dir=settings.data_dir)) if data else None
 
-    try:
-        response_id, kept = await _database(request).write(record)
-    except BaseException:
-        discard(image)
-        raise
-    if image is not None and kept != image.name:  # a resend of a stored submission keeps the first upload
-        discard(image)
+        def record(session: Session) -> tuple[int, str | None]:
+            response_id = feedback.record_feedback(session, site, body, image)
+            return response_id, feedback.attachment_of(session, response_id) if image else None
+
+        try:
+            response_id, kept = await database.write(record)
+        except BaseException:
+            discard(image)
+            raise
+        if image is not None and kept != image.name:  # a resend of a stored submission keeps the first upload
+            discard(image)
+        return response_id, kept
+
+    # Shielded: a client going away mid-write must not separate the stored image from its row (the write goes on).
+    response_id, kept = await asyncio.shield(store())
     return _json(FeedbackRead(response_id=response_id, attachment=kept), status.HTTP_201_CREATED)
 
 
