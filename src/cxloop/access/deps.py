@@ -24,10 +24,14 @@ async def get_principal(request: Request) -> Principal:
     cached = access.cached_principal(plain_key=plain_key)
     if cached is not None:
         return cached
-    # Its own short transaction in the thread pool, so last_used_at is kept even when the request itself fails.
-    return await get_async_database(request).read(
-        lambda session: access.authenticate_api_key(session, plain_key=plain_key)
-    )
+    # Read in the thread pool; the use recorded on the writer (at most every few minutes per key), in its own
+    # transaction, so last_used_at is kept even when the request itself fails.
+    database = get_async_database(request)
+    check = await database.read(lambda session: access.check_api_key(session, plain_key=plain_key))
+    key_id = check.principal.api_key_id
+    if check.use_due and key_id is not None:
+        await database.write(lambda session: access.record_key_use(session, api_key_id=key_id))
+    return check.principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
