@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from cxloop.storage.database import Database
+from tests.live import free_port
 
 # Run in another process: take the write lock the way a writer does, say so, keep it for `seconds`, then commit.
 # SQLite: the `<file>.writer` lock file and BEGIN IMMEDIATE. PostgreSQL: the exclusive advisory locks a deleter takes
@@ -23,6 +23,7 @@ import sys, time
 import cxloop.collection.models  # noqa: F401 (maps the responses table)
 from cxloop.storage import references
 from cxloop.storage.database import Database
+from tests.live import free_port
 
 url, seconds = sys.argv[1], float(sys.argv[2])
 database = Database(url)
@@ -35,16 +36,10 @@ database.dispose()
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served(db: Database, tmp_path: Path) -> Iterator[str]:
     """`cxloop serve` (one process) on the test database; its base URL once /api/v1/health answers."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "CXLOOP_DATABASE_URL": db.url,

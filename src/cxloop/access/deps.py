@@ -20,7 +20,11 @@ async def get_principal(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("send an API key as 'Authorization: Bearer <key>'")
-    plain_key = token.strip()
+    return await principal_of_key(request, token.strip())
+
+
+async def principal_of_key(request: Request, plain_key: str) -> Principal:
+    """The principal of an API key (InvalidApiKey when unknown or revoked), never blocking the event loop."""
     cached = access.cached_principal(plain_key=plain_key)
     if cached is not None:
         return cached
