@@ -131,7 +131,7 @@ class Writer:
         return result
 
     def run_blocking(self, work: Callable[[Session], T]) -> T:
-        """As `run`, from a thread that may block (a thread-pool thread); never from the writer thread itself."""
+        """As `run`, from a thread that may block (a thread-pool thread); on the writer thread it runs inline."""
         if threading.current_thread() is self._thread:
             return self._in_transaction(work)
         outcome = _Outcome()
@@ -222,7 +222,7 @@ class Writer:
     def _store(self, group: Group[Any, Any], joined: list[_Join]) -> None:
         try:
             results = group.store([job.item for job in joined])
-        except Exception as exc:
+        except BaseException as exc:  # whatever it is, it belongs to the callers: the thread must go on
             if len(joined) == 1:
                 joined[0].outcome.settle(error=exc)
                 return
