@@ -19,19 +19,26 @@ from sqlalchemy.orm import Session
 
 from cxloop.collection.models import Response
 from cxloop.core.clock import utcnow
+from cxloop.core.errors import FieldError
+from cxloop.customers import service as customers
 from cxloop.customers.models import Customer
 from cxloop.governance import consent, policy
 from cxloop.governance.enums import SuppressionReason
 from cxloop.invitations import availability
 from cxloop.invitations.enums import InvitationStatus
-from cxloop.invitations.errors import InvitationExpired, InvitationNotFound
+from cxloop.invitations.errors import InvalidInvitation, InvitationExpired, InvitationNotFound
 from cxloop.invitations.models import Invitation
+from cxloop.invitations.schemas import InvitationCreate
 from cxloop.invitations.tokens import TokenExpired, TokenInvalid, TokenSigner
+from cxloop.journeys import service as journeys
 from cxloop.storage.dialect_insert import dialect_insert
+from cxloop.storage.pagination import Page, order_clause, paginate
+from cxloop.surveys import service as surveys
 from cxloop.surveys.models import Survey
 
 _CHUNK = 1_000
 _TABLE = cast(Table, Invitation.__table__)
+_SORTABLE = {name: _TABLE.c[name] for name in ("id", "created_at", "scheduled_for", "status")}
 # Statuses that count as "contacted" for the frequency cap and the re-survey interval.
 CONTACTED = (
     InvitationStatus.scheduled,
@@ -67,6 +74,80 @@ def invite(session: Session, request: InviteRequest, *, now: datetime | None = N
     if found is None:
         raise InvitationNotFound(f"customer {request.customer_id} or survey {request.survey_id} does not exist")
     return found
+
+
+def create_invitation(session: Session, *, data: InvitationCreate, now: datetime | None = None) -> Invitation:
+    """Invite a customer by hand (the API): the survey, customer and touchpoint are named by key or external id.
+    A link invitation due now counts as sent at once, since the caller hands the link out."""
+    survey = surveys.get_survey(session, key=data.survey)
+    customer = customers.get_customer(session, external_id=data.customer_external_id)
+    touchpoint_id = None
+    errors = []
+    if survey is None:
+        errors.append(FieldError("survey", f"no survey with key '{data.survey}'"))
+    if customer is None:
+        errors.append(FieldError("customer_external_id", f"no customer with external id '{data.customer_external_id}'"))
+    if data.touchpoint is not None:
+        found = journeys.touchpoint_index(session).get(data.touchpoint)
+        touchpoint_id = found[0] if found else None
+        if touchpoint_id is None:
+            errors.append(FieldError("touchpoint", f"no touchpoint with key '{data.touchpoint}'"))
+    if errors or survey is None or customer is None:
+        raise InvalidInvitation("the invitation names things that do not exist", errors=errors)
+    invitation = invite(
+        session,
+        InviteRequest(
+            survey_id=survey.id,
+            customer_id=customer.id,
+            channel=data.channel.value,
+            fallbacks=tuple(channel.value for channel in data.fallbacks),
+            touchpoint_id=touchpoint_id,
+            occurrence_key=data.occurrence_key,
+            at=data.send_at,
+        ),
+        now=now,
+    )
+    if (
+        invitation.channel == "link"
+        and invitation.status == "scheduled"
+        and invitation.scheduled_for <= (now or utcnow())
+    ):
+        mark_sent(invitation, detail="link returned by the API", now=now)
+    session.flush()
+    return invitation
+
+
+def list_invitations(
+    session: Session,
+    *,
+    survey_id: int | None = None,
+    customer_id: int | None = None,
+    channel: str | None = None,
+    status: str | None = None,
+    reason: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: str = "-id",
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Invitation]:
+    """Invitations filtered by survey, customer, channel, status, suppression reason and created time."""
+    query = select(Invitation)
+    filters = {
+        Invitation.survey_id: survey_id,
+        Invitation.customer_id: customer_id,
+        Invitation.channel: channel,
+        Invitation.status: status,
+        Invitation.reason: reason,
+    }
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(Invitation.created_at >= since)
+    if until is not None:
+        query = query.where(Invitation.created_at < until)
+    return paginate(session, query.order_by(*order_clause(sort, _SORTABLE, "-id")), limit=limit, offset=offset)
 
 
 def invite_many(session: Session, requests: Sequence[InviteRequest], *, now: datetime | None = None) -> list[int]:
