@@ -6,7 +6,7 @@ together or not at all; `import_*` keep the good rows of a file batch and report
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -428,35 +428,3 @@ def iter_feedback(
 def count_feedback(session: Session, *, since: datetime | None = None, until: datetime | None = None) -> int:
     """How many feedback items were posted in [since, until)."""
     return queries.count_rows(session, "feedback", since=since, until=until)
-
-
-def count_customers(session: Session, *, since: datetime | None = None, until: datetime | None = None) -> int:
-    """How many customers were updated in [since, until)."""
-    return queries.count_rows(session, "customers", since=since, until=until)
-
-
-def customer_attribute_names(session: Session) -> list[str]:
-    """Every customer attribute name in use (the `attr.<name>` columns of a customers export)."""
-    return queries.customer_attribute_names(session)
-
-
-def iter_customers(
-    session: Session, *, since: datetime | None = None, until: datetime | None = None, batch_size: int = 5000
-) -> Iterator[list[Mapping[str, Any]]]:
-    """Every customer (updated in [since, until)) as CustomerUpsert-shaped dicts, in batches (for exports)."""
-    for batch in queries.iter_customer_rows(session, since=since, until=until, batch_size=batch_size):
-        yield [
-            {
-                "external_id": c.external_id,
-                "email": c.email,
-                "phone": c.phone,
-                "name": c.name,
-                "locale": c.locale,
-                "timezone": c.timezone,
-                "attributes": c.attributes,
-                "account_external_id": account_key,
-                "signup_date": c.signup_date,
-                "stage": stage_key,
-            }
-            for c, account_key, stage_key in batch
-        ]

@@ -33,6 +33,21 @@ from cxloop.customers.service.events import (
     list_events,
     record_events,
 )
+from cxloop.customers.service.exporting import (
+    CUSTOMER_EXPORT_COLUMNS,
+    count_customers,
+    customer_attribute_names,
+    customer_csv_row,
+    customer_json,
+    iter_customers,
+)
+from cxloop.customers.service.importing import (
+    FileImportResult,
+    check_customer_header,
+    check_event_header,
+    import_customers,
+    import_events,
+)
 from cxloop.customers.service.outcomes import list_outcomes, outcome_reads, record_outcomes
 from cxloop.customers.service.segments import (
     check_filter,
@@ -53,24 +68,34 @@ from cxloop.customers.service.segments import (
 )
 
 __all__ = [
+    "CUSTOMER_EXPORT_COLUMNS",
     "bulk_upsert_accounts",
     "bulk_upsert_customers",
+    "check_customer_header",
+    "check_event_header",
     "check_filter",
+    "count_customers",
     "create_account",
     "create_customer",
     "create_segment",
+    "customer_attribute_names",
+    "customer_csv_row",
+    "customer_json",
     "customer_reads",
     "customer_segment_ids",
-    "segments_have_members",
     "customer_segment_keys",
     "delete_account",
     "delete_customer",
     "delete_segment",
     "event_reads",
+    "FileImportResult",
     "get_account",
     "get_customer",
     "get_segment",
+    "import_customers",
+    "import_events",
     "ingest_payload",
+    "iter_customers",
     "link_anonymous_events",
     "list_accounts",
     "list_customers",
@@ -90,6 +115,7 @@ __all__ = [
     "resolve_account_ids",
     "resolve_customer_ids",
     "segment_reads",
+    "segments_have_members",
     "update_account",
     "update_customer",
     "update_segment",
