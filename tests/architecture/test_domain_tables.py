@@ -13,7 +13,7 @@ from pathlib import Path
 import grimp
 
 # The number of exceptions listed today. Lower it when you remove some; never raise it.
-CEILING = 37
+CEILING = 31
 
 
 def _exceptions() -> list[tuple[str, str]]:

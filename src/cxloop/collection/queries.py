@@ -326,3 +326,25 @@ def count_rows(session: Session, what: str, *, since: datetime | None, until: da
     if until is not None:
         query = query.where(column < until)
     return session.scalar(query) or 0
+
+
+def count_survey_responses(
+    session: Session, *, survey_id: int, since: datetime | None = None, until: datetime | None = None
+) -> int:
+    """How many responses one survey has (submitted in [since, until) when given)."""
+    query = select(func.count()).select_from(Response).where(Response.survey_id == survey_id)
+    if since is not None:
+        query = query.where(Response.submitted_at >= since)
+    if until is not None:
+        query = query.where(Response.submitted_at < until)
+    return session.scalar(query) or 0
+
+
+def answered_pairs(session: Session, *, customer_ids: Iterable[int], survey_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """(customer id, survey id) pairs with a response."""
+    query = (
+        select(Response.customer_id, Response.survey_id)
+        .where(Response.customer_id.in_(list(customer_ids)), Response.survey_id.in_(list(survey_ids)))
+        .distinct()
+    )
+    return {(customer_id, survey_id) for customer_id, survey_id in session.execute(query) if customer_id is not None}

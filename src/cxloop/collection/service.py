@@ -296,9 +296,18 @@ def iter_responses(
         yield [_response_read(r) for r in batch]
 
 
-def count_responses(session: Session, *, since: datetime | None = None, until: datetime | None = None) -> int:
-    """How many responses were submitted in [since, until)."""
+def count_responses(
+    session: Session, *, since: datetime | None = None, until: datetime | None = None, survey_id: int | None = None
+) -> int:
+    """How many responses were submitted in [since, until) (to one survey when `survey_id` is given)."""
+    if survey_id is not None:
+        return queries.count_survey_responses(session, survey_id=survey_id, since=since, until=until)
     return queries.count_rows(session, "responses", since=since, until=until)
+
+
+def answered_pairs(session: Session, *, customer_ids: Sequence[int], survey_ids: Sequence[int]) -> set[tuple[int, int]]:
+    """The (customer id, survey id) pairs, among those given, with a response."""
+    return queries.answered_pairs(session, customer_ids=customer_ids, survey_ids=survey_ids)
 
 
 def answer_columns(session: Session) -> list[str]:

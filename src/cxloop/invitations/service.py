@@ -17,11 +17,10 @@ from typing import Any, cast
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from cxloop.collection.models import Response
+from cxloop.collection import service as collection
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError
 from cxloop.customers import service as customers
-from cxloop.customers.models import Customer
 from cxloop.governance import consent, policy
 from cxloop.governance.enums import SuppressionReason
 from cxloop.invitations import availability
@@ -34,7 +33,6 @@ from cxloop.journeys import service as journeys
 from cxloop.storage.dialect_insert import dialect_insert
 from cxloop.storage.pagination import Page, order_clause, paginate
 from cxloop.surveys import service as surveys
-from cxloop.surveys.models import Survey
 
 _CHUNK = 1_000
 _TABLE = cast(Table, Invitation.__table__)
@@ -165,23 +163,18 @@ def _decide_and_store(session: Session, requests: Sequence[InviteRequest], now: 
     rules = policy.current_policy(session)
     customer_ids = sorted({r.customer_id for r in requests})
     survey_ids = sorted({r.survey_id for r in requests})
-    # Locked in id order (PostgreSQL; SQLite writers are serial anyway): two workers cannot both pass the cap.
-    customers = {
-        c.id: c
-        for c in session.scalars(
-            select(Customer).where(Customer.id.in_(customer_ids)).order_by(Customer.id).with_for_update()
-        )
-    }
-    surveys = {s.id: s for s in session.scalars(select(Survey).where(Survey.id.in_(survey_ids)))}
+    # Locked: two workers cannot both pass the cap.
+    by_customer = customers.lock_customers(session, customer_ids=customer_ids)
+    by_survey = surveys.get_surveys(session, survey_ids=survey_ids)
     states = consent.states_of(session, customer_ids)
     earliest = min((r.at or now) for r in requests) - timedelta(days=rules.window_days)
     recent = _recent_contacts(session, customer_ids, earliest)
     last = _last_invited(session, customer_ids, survey_ids)
-    answered = _answered(session, customer_ids, survey_ids)
+    answered = collection.answered_pairs(session, customer_ids=customer_ids, survey_ids=survey_ids)
     open_at: dict[tuple[int, datetime], bool] = {}
     rows: list[dict[str, Any]] = []
     for request in requests:
-        customer, survey = customers.get(request.customer_id), surveys.get(request.survey_id)
+        customer, survey = by_customer.get(request.customer_id), by_survey.get(request.survey_id)
         if customer is None or survey is None:  # deleted since the request was made
             continue
         at = request.at or now
@@ -264,16 +257,6 @@ def _last_invited(session: Session, customer_ids: list[int], survey_ids: list[in
         .group_by(Invitation.customer_id, Invitation.survey_id)
     )
     return {(customer_id, survey_id): at for customer_id, survey_id, at in session.execute(query)}
-
-
-def _answered(session: Session, customer_ids: list[int], survey_ids: list[int]) -> set[tuple[int, int]]:
-    """(customer, survey) pairs with a response."""
-    query = (
-        select(Response.customer_id, Response.survey_id)
-        .where(Response.customer_id.in_(customer_ids), Response.survey_id.in_(survey_ids))
-        .distinct()
-    )
-    return {(customer_id, survey_id) for customer_id, survey_id in session.execute(query) if customer_id is not None}
 
 
 def by_occurrence(session: Session, occurrence_key: str) -> Invitation | None:

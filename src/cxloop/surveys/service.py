@@ -82,6 +82,12 @@ def get_survey(session: Session, *, survey_id: int | None = None, key: str | Non
     raise ValueError("give survey_id or key")
 
 
+def get_surveys(session: Session, *, survey_ids: Iterable[int]) -> dict[int, Survey]:
+    """Survey id -> survey for the known ids (unknown ids are left out)."""
+    ids = sorted(set(survey_ids))
+    return {survey.id: survey for survey in session.scalars(select(Survey).where(Survey.id.in_(ids)))} if ids else {}
+
+
 def require_survey(session: Session, *, survey_id: int | None = None, key: str | None = None) -> Survey:
     """The survey with this id or key; SurveyNotFound otherwise."""
     survey = get_survey(session, survey_id=survey_id, key=key)

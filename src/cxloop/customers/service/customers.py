@@ -54,6 +54,14 @@ def require_customer(session: Session, *, customer_id: int | None = None, extern
     return customer
 
 
+def lock_customers(session: Session, *, customer_ids: Iterable[int]) -> dict[int, Customer]:
+    """Customer id -> customer for the known ids, locked for this transaction in id order (PostgreSQL; SQLite
+    writers are serial anyway), so two writers deciding about the same customers take turns."""
+    ids = sorted(set(customer_ids))
+    query = select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update()
+    return {customer.id: customer for customer in session.scalars(query)}
+
+
 def resolve_customer_ids(session: Session, *, external_ids: Iterable[str]) -> dict[str, int]:
     """External id -> customer id for the known ones (unknown ids are left out)."""
     keys = sorted(set(external_ids))
