@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.collection import service as collection
@@ -268,6 +268,24 @@ def get(session: Session, invitation_id: int) -> Invitation:
     if found is None:
         raise InvitationNotFound(f"no invitation with id {invitation_id}")
     return found
+
+
+def take(session: Session, invitation_id: int) -> Invitation | None:
+    """The invitation, locked for this transaction to send it; None when another worker holds it (PostgreSQL:
+    SKIP LOCKED) or it is gone."""
+    query = select(Invitation).where(Invitation.id == invitation_id).with_for_update(skip_locked=True)
+    return session.scalars(query).one_or_none()
+
+
+def expire_overdue(session: Session, *, now: datetime) -> int:
+    """Scheduled invitations past their expiry are never sent: mark them expired; how many."""
+    result = session.execute(
+        update(Invitation)
+        .where(Invitation.status == InvitationStatus.scheduled.value, Invitation.expires_at <= now)
+        .values(status=InvitationStatus.expired.value, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def by_token(session: Session, signer: TokenSigner, token: str, *, now: datetime | None = None) -> Invitation:
