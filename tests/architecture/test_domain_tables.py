@@ -13,7 +13,7 @@ from pathlib import Path
 import grimp
 
 # The number of exceptions listed today. Lower it when you remove some; never raise it.
-CEILING = 31
+CEILING = 29
 
 
 def _exceptions() -> list[tuple[str, str]]:

@@ -185,6 +185,11 @@ def require_version(session: Session, *, survey_id: int, version: int | None = N
     return found
 
 
+def get_version(session: Session, *, version_id: int) -> SurveyVersion | None:
+    """The survey version with this id (as a response records it), or None."""
+    return session.get(SurveyVersion, version_id)
+
+
 def list_versions(session: Session, *, survey_id: int) -> Sequence[SurveyVersion]:
     """Every version of a survey, oldest first."""
     require_survey(session, survey_id=survey_id)

@@ -19,7 +19,6 @@ from cxloop.customers.models import Account, Customer, Segment, SegmentMember
 from cxloop.customers.schemas import CustomerRead, CustomerUpdate, CustomerUpsert, UpsertResult
 from cxloop.customers.segment_sql import compile_filter
 from cxloop.journeys import service as journeys
-from cxloop.journeys.models import Stage
 from cxloop.storage import bulk_insert, references
 from cxloop.storage.pagination import Page, order_clause, paginate
 
@@ -309,7 +308,7 @@ def list_customers(
             )
         )
     if stage:
-        query = query.where(exists(select(literal(1)).where(Stage.id == Customer.stage_id, Stage.key == stage)))
+        query = query.where(Customer.stage_id.in_(journeys.stage_ids_by_key(session, key=stage)))
     if account:
         query = query.where(
             exists(select(literal(1)).where(Account.id == Customer.account_id, Account.external_id == account))
