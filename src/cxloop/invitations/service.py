@@ -270,13 +270,6 @@ def get(session: Session, invitation_id: int) -> Invitation:
     return found
 
 
-def take(session: Session, invitation_id: int) -> Invitation | None:
-    """The invitation, locked for this transaction to send it; None when another worker holds it (PostgreSQL:
-    SKIP LOCKED) or it is gone."""
-    query = select(Invitation).where(Invitation.id == invitation_id).with_for_update(skip_locked=True)
-    return session.scalars(query).one_or_none()
-
-
 def expire_overdue(session: Session, *, now: datetime) -> int:
     """Scheduled invitations past their expiry are never sent: mark them expired; how many."""
     result = session.execute(

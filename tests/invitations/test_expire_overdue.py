@@ -1,5 +1,4 @@
-"""invitations.service.take and expire_overdue: the invitation writes a sender needs, kept in the invitations domain
-(both databases)."""
+"""invitations.service.expire_overdue: the UPDATE a sender needs, kept in the invitations domain (both databases)."""
 
 from __future__ import annotations
 
@@ -26,13 +25,3 @@ def test_overdue_scheduled_invitations_expire_and_others_are_left_alone(db: Data
     with db.unit_of_work() as session:
         assert [invitations.get(session, i).status for i in ids] == ["expired", "sent"]
         assert invitations.get(session, ids[0]).updated_at == now + ttl
-
-
-def test_take_locks_the_invitation_or_says_it_is_gone(db: Database, survey_id: int) -> None:
-    with db.unit_of_work() as session:
-        customer_id = make_customer(session, email="cy@example.com").id
-        invitation_id = invitations.invite(session, InviteRequest(survey_id, customer_id, "email")).id
-    with db.unit_of_work(write=True) as session:
-        taken = invitations.take(session, invitation_id)
-        assert taken is not None and taken.id == invitation_id
-        assert invitations.take(session, invitation_id + 1) is None
