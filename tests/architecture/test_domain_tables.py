@@ -13,7 +13,7 @@ from pathlib import Path
 import grimp
 
 # The number of exceptions listed today. Lower it when you remove some; never raise it.
-CEILING = 29
+CEILING = 28
 
 
 def _exceptions() -> list[tuple[str, str]]:
