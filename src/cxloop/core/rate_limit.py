@@ -6,7 +6,9 @@
         ...  # answer 429 with Retry-After: verdict.retry_after_header
 
 Each key may make `rate` hits in any `per` seconds, counted with a sliding window (the current fixed window plus the
-previous one, weighted by how much of it still overlaps: two counters a key, no list of hits). A refused hit counts
+previous one, weighted by how much of it still overlaps: two counters a key, no list of hits). The weighting assumes
+the previous window's hits were spread evenly: a client that spent its budget at the very end of one window gets part
+of it back early in the next, so in the worst case any `per` seconds see up to twice `rate`. A refused hit counts
 nothing. Where the counts live decides who shares them:
 - Redis (settings.redis_url set): every server process on every machine shares one budget per key; the keys start
   with the installation's `jobs_queue` name, so installations (and test runs) sharing a server stay apart.

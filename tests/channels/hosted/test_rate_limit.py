@@ -9,10 +9,16 @@ import time
 import uuid
 
 import pytest
+from fastapi.testclient import TestClient
 from limits.storage import MemoryStorage, RedisStorage
 
+from cxloop.app import create_app
+from cxloop.channels.hosted import limits
 from cxloop.core.config import Settings
 from cxloop.core.rate_limit import RateLimiter, Verdict, storage_for
+from cxloop.storage.database import Database
+from tests.channels.hosted.conftest import responses
+from tests.channels.hosted.html_page import read, submit
 from tests.jobs.conftest import REDIS_URL, require_redis
 
 WINDOW_START = 600_000.0  # a multiple of every window used below: the counting windows are aligned to the clock
@@ -152,6 +158,23 @@ def test_on_redis_every_process_shares_one_budget(redis_settings: Settings) -> N
     assert RateLimiter(rate=5, per=3600, storage=neighbour, name="hosted-link").hit("203.0.113.7").allowed
     here.reset("203.0.113.7")
     assert here.remaining("203.0.113.7") == 5
+
+
+def test_two_servers_on_one_redis_share_the_link_pages_limit(
+    settings: Settings, db: Database, nps_survey: int, redis_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A day's window, so the counting window does not roll over during the test.
+    monkeypatch.setitem(limits.LIMITS, limits.LINK, (4, 86_400))
+    apps = [create_app(settings, database=db) for _ in range(2)]
+    assert all(isinstance(app.state.rate_limit_storage, MemoryStorage) for app in apps)  # no Redis configured
+    for app in apps:  # as create_app builds it when CXLOOP_REDIS_URL is set
+        app.state.rate_limit_storage = storage_for(redis_settings)
+    with TestClient(apps[0]) as first, TestClient(apps[1]) as second:
+        served = [submit(c, read(c.get("/s/k/relationship-nps")), "9") for c in (first, second, first, second)]
+        assert [r.status_code for r in served] == [303, 303, 303, 303]
+        refused = [submit(c, read(c.get("/s/k/relationship-nps")), "9") for c in (first, second)]
+        assert [r.status_code for r in refused] == [429, 429]
+    assert len(responses(db)) == 4
 
 
 def test_an_unreachable_redis_lets_requests_through(caplog: pytest.LogCaptureFixture) -> None:
