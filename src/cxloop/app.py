@@ -16,6 +16,7 @@ from cxloop.api.errors import install_error_handlers
 from cxloop.api.public import include_public_routers
 from cxloop.api.v1 import include_routers
 from cxloop.collection.coalescer import ResponseCoalescer
+from cxloop.core import rate_limit
 from cxloop.core.config import Settings
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.storage.async_database import AsyncDatabase
@@ -55,6 +56,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.async_database = AsyncDatabase(app.state.database, app.state.writer)
     app.state.response_coalescer = ResponseCoalescer(app.state.database, app.state.writer)
     app.state.signer = TokenSigner(settings.secret_key.get_secret_value().encode())
+    app.state.rate_limit_storage = rate_limit.storage_for(settings)
     install_error_handlers(app)
     include_routers(app)
     include_public_routers(app)

@@ -24,8 +24,9 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
+from cxloop.channels import catalogue
 from cxloop.channels import messaging_content as content
-from cxloop.channels.email import events, unsubscribing, wording
+from cxloop.channels.email import events, unsubscribing
 from cxloop.channels.email.rendering import render
 from cxloop.channels.sms import replies, signature
 from cxloop.channels.sms.wire import parse_inbound
@@ -66,13 +67,13 @@ def _database(request: Request) -> AsyncDatabase:
 
 
 def _page(template: str, *, language: str, title: str, body: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
-    words = wording.words(language)
+    words = catalogue.words("email", language)
     html = render(template, language=language, title=title, body=body, w=words, **extra)
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
 def _link_problem(exc: CxloopError) -> HTMLResponse:
-    words = wording.words(wording.FALLBACK)
+    words = catalogue.words("email", catalogue.FALLBACK)
     if isinstance(exc, Gone):
         return _page(
             "page.html", language="en", title=words["expired_title"], body=words["expired_body"], status_code=410
@@ -89,13 +90,13 @@ async def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
     def read(session: Session) -> tuple[str, str]:
         invitation = unsubscribing.invitation_of_token(session, signer, token)
         customer = customers.require_customer(session, customer_id=invitation.customer_id)
-        return content.language_of(invitation.locale or customer.locale or wording.FALLBACK), customer.email or ""
+        return content.language_of(invitation.locale or customer.locale or catalogue.FALLBACK), customer.email or ""
 
     try:
         language, email = await _database(request).read(read)
     except (NotFound, Gone) as exc:
         return _link_problem(exc)
-    words = wording.words(language)
+    words = catalogue.words("email", language)
     return _page(
         "unsubscribe_confirm.html",
         language=language,
@@ -116,13 +117,13 @@ async def unsubscribe(token: str, request: Request) -> HTMLResponse:
     def write(session: Session) -> str:
         invitation = unsubscribing.unsubscribe(session, signer, token, one_click=one_click)
         customer = customers.require_customer(session, customer_id=invitation.customer_id)
-        return content.language_of(invitation.locale or customer.locale or wording.FALLBACK)
+        return content.language_of(invitation.locale or customer.locale or catalogue.FALLBACK)
 
     try:
         language = await _database(request).write(write)
     except (NotFound, Gone) as exc:
         return _link_problem(exc)
-    words = wording.words(language)
+    words = catalogue.words("email", language)
     return _page("page.html", language=language, title=words["done_title"], body=words["done_body"])
 
 
