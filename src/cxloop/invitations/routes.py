@@ -68,6 +68,7 @@ def create_invitation(body: InvitationCreate, request: Request, session: Session
     if invitation.channel == "link" and invitation.status == "scheduled" and invitation.scheduled_for <= utcnow():
         # Nobody else sends a link invitation: the caller hands the link out now.
         invitations.mark_sent(invitation, detail="link returned by the API")
+    invitations.queue_send(session, invitation)
     session.flush()
     return _read(request, invitation)
 

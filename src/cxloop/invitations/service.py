@@ -21,16 +21,19 @@ from cxloop.collection.models import Response
 from cxloop.core.clock import utcnow
 from cxloop.customers.models import Customer
 from cxloop.governance import consent, policy
+from cxloop.governance.channels import registry as channels
 from cxloop.governance.enums import SuppressionReason
 from cxloop.invitations import availability
 from cxloop.invitations.enums import InvitationStatus
 from cxloop.invitations.errors import InvitationExpired, InvitationNotFound
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenExpired, TokenInvalid, TokenSigner
+from cxloop.jobs import dispatch
 from cxloop.storage.dialect_insert import dialect_insert
 from cxloop.surveys.models import Survey
 
 _CHUNK = 1_000
+SEND_JOB = "invitations.send"  # one invitation, sent by the worker (cxloop.worker.send_invitation)
 _TABLE = cast(Table, Invitation.__table__)
 # Statuses that count as "contacted" for the frequency cap and the re-survey interval.
 CONTACTED = (
@@ -193,6 +196,14 @@ def _answered(session: Session, customer_ids: list[int], survey_ids: list[int]) 
         .distinct()
     )
     return {(customer_id, survey_id) for customer_id, survey_id in session.execute(query) if customer_id is not None}
+
+
+def queue_send(session: Session, invitation: Invitation, *, now: datetime | None = None) -> None:
+    """Have the worker send a scheduled email or SMS invitation that is due now as soon as this transaction
+    commits, instead of at the next minute's sweep (which stays the safety net, and sends the later ones)."""
+    due = invitation.status == InvitationStatus.scheduled and invitation.scheduled_for <= (now or utcnow())
+    if due and invitation.channel in channels.addressed():
+        dispatch.after_commit(session, SEND_JOB, {"invitation_id": invitation.id})
 
 
 def by_occurrence(session: Session, occurrence_key: str) -> Invitation | None:
