@@ -69,6 +69,8 @@ def deliver(
 
     def record(session: Session, row_id: int, outcome: Outcome) -> None:
         invitation = _relock(session, row_id)
+        if invitation is None:  # erased with its customer while the message was on its way
+            return
         leases.release(invitation)
         sent, detail = outcome
         at = now or utcnow()
@@ -81,14 +83,16 @@ def deliver(
         session.flush()
 
     def postpone(session: Session, row_id: int) -> None:
-        leases.release(_relock(session, row_id), retry_at=(now or utcnow()) + leases.RETRY_DELAY)
-        session.flush()
+        invitation = _relock(session, row_id)
+        if invitation is not None:
+            leases.release(invitation, retry_at=(now or utcnow()) + leases.RETRY_DELAY)
+            session.flush()
 
     return leases.send_leased(database, prepare=prepare, record=record, postpone=postpone)
 
 
-def _relock(session: Session, invitation_id: int) -> Invitation:
-    return session.get_one(Invitation, invitation_id, with_for_update=True, populate_existing=True)
+def _relock(session: Session, invitation_id: int) -> Invitation | None:
+    return session.get(Invitation, invitation_id, with_for_update=True, populate_existing=True)
 
 
 def _claim(

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime
 from sqlalchemy import select
 
 from cxloop.access.deps import AgentDep, ViewerDep
+from cxloop.collection.enums import Channel
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError
 from cxloop.customers.models import Customer
@@ -65,7 +66,7 @@ def create_invitation(body: InvitationCreate, request: Request, session: Session
             at=body.send_at,
         ),
     )
-    if invitation.channel == "link" and invitation.status == "scheduled" and invitation.scheduled_for <= utcnow():
+    if invitation.channel == Channel.link and invitation.status == "scheduled" and invitation.scheduled_for <= utcnow():
         # Nobody else sends a link invitation: the caller hands the link out now.
         invitations.mark_sent(invitation, detail="link returned by the API")
     invitations.queue_send(session, invitation)
