@@ -17,7 +17,6 @@ from cxloop.storage.database import Database
 from tests.channels.widget.conftest import (
     PNG,
     HostPage,
-    LiveServer,
     create_site,
     embed_page,
     eventually,
@@ -26,6 +25,7 @@ from tests.channels.widget.conftest import (
     responses,
 )
 from tests.factories.customers import make_customer
+from tests.live import LiveServer
 
 # The host page's own styles: they must not reach into the widget, and the widget's must not reach out.
 HOST_STYLES = (
