@@ -22,6 +22,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from cxloop.channels import messaging_content as content
 from cxloop.channels import outbound
 from cxloop.channels.outbound import DeliveryPostponed as DeliveryPostponed
 from cxloop.channels.outbound import DeliveryRefused
@@ -132,14 +133,16 @@ def _claim(
         session.flush()
         return None
     letter = outbound.Letter(
-        invitation=invitation,
-        customer=customer,
-        survey=survey,
+        invitation_id=invitation.id,
         definition=surveys.require_version(session, survey_id=survey.id).definition,
+        default_locale=survey.default_locale,
+        locale=invitation.locale or customer.locale,
         address=_address(customer, spec),
-        settings=settings,
-        signer=signer,
+        name=customer.name,
+        survey_url=content.survey_url(settings.public_url, signer, invitation),
+        unsubscribe_url=content.unsubscribe_url(settings.public_url, signer, invitation),
         reminder=reminder,
+        settings=settings,
         now=now,
     )
     try:

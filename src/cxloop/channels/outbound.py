@@ -16,12 +16,8 @@ from typing import Any, Protocol, cast
 
 from cxloop.collection.enums import Channel
 from cxloop.core.config import Settings
-from cxloop.customers.models import Customer
 from cxloop.governance.channels import registry
-from cxloop.invitations.models import Invitation
-from cxloop.invitations.tokens import TokenSigner
 from cxloop.jobs.leases import SendPostponed
-from cxloop.surveys.models import Survey
 
 
 class DeliveryPostponed(SendPostponed):
@@ -34,16 +30,19 @@ class DeliveryRefused(Exception):
 
 @dataclass(frozen=True)
 class Letter:
-    """Everything a sender needs to compose one invitation (or its reminder), read in the claiming transaction."""
+    """Everything a sender needs to compose one invitation (or its reminder), resolved from the database in the
+    claiming transaction: plain values, so nothing a sender holds can reach back to the database."""
 
-    invitation: Invitation
-    customer: Customer
-    survey: Survey
-    definition: dict[str, Any]
+    invitation_id: int
+    definition: dict[str, Any]  # the survey version's
+    default_locale: str  # the survey's
+    locale: str | None  # the invitation's, else the customer's
     address: str  # the customer's address on this channel (checked present)
-    settings: Settings
-    signer: TokenSigner
+    name: str | None  # the customer's
+    survey_url: str
+    unsubscribe_url: str
     reminder: bool
+    settings: Settings
     now: datetime
 
 

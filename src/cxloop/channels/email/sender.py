@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from cxloop.channels import messaging_content as content
 from cxloop.channels.email import composing, smtp
 from cxloop.channels.outbound import DeliveryPostponed, DeliveryRefused, Exchange, Letter
 
@@ -20,15 +19,15 @@ def prepare(letter: Letter) -> Exchange:
     except ValueError as exc:
         raise DeliveryRefused(str(exc)) from exc
     mail = composing.InvitationMail(
-        invitation_id=letter.invitation.id,
+        invitation_id=letter.invitation_id,
         definition=letter.definition,
-        default_locale=letter.survey.default_locale,
-        locale=letter.invitation.locale or letter.customer.locale,
+        default_locale=letter.default_locale,
+        locale=letter.locale,
         to=letter.address,
-        name=letter.customer.name,
+        name=letter.name,
         sender=settings.email_from,
-        survey_url=content.survey_url(settings.public_url, letter.signer, letter.invitation),
-        unsubscribe_url=content.unsubscribe_url(settings.public_url, letter.signer, letter.invitation),
+        survey_url=letter.survey_url,
+        unsubscribe_url=letter.unsubscribe_url,
         reminder=letter.reminder,
     )
     message = composing.compose(mail, now=letter.now)

@@ -3,10 +3,9 @@ afterwards, with no transaction open (channels.outbound)."""
 
 from __future__ import annotations
 
-from cxloop.channels import messaging_content as content
 from cxloop.channels.outbound import DeliveryPostponed, DeliveryRefused, Exchange, Letter
 from cxloop.channels.sms import composing, twilio
-from cxloop.channels.sms.provider import SmsProvider, SmsRejected, SmsUnavailable
+from cxloop.channels.sms.provider import SmsRejected, SmsUnavailable
 
 
 def prepare(letter: Letter) -> Exchange:
@@ -18,15 +17,15 @@ def prepare(letter: Letter) -> Exchange:
         )
     body = composing.invitation_text(
         letter.definition,
-        default_locale=letter.survey.default_locale,
-        locale=letter.invitation.locale or letter.customer.locale,
-        survey_link=content.survey_url(letter.settings.public_url, letter.signer, letter.invitation),
+        default_locale=letter.default_locale,
+        locale=letter.locale,
+        survey_link=letter.survey_url,
         reminder=letter.reminder,
     )
     return lambda: _send(client, letter.address, body)
 
 
-def _send(client: SmsProvider, to: str, body: str) -> str:
+def _send(client: twilio.TwilioClient, to: str, body: str) -> str:
     try:
         return client.send(to=to, body=body)
     except SmsRejected as exc:
