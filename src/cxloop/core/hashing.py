@@ -1,4 +1,4 @@
-"""Secrets: random tokens, their storage hashes, and password hashing."""
+"""Secrets: random tokens, their storage hashes, constant-time comparison (passwords: access/passwords.py)."""
 
 from __future__ import annotations
 
@@ -17,20 +17,9 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def hash_password(password: str) -> str:
-    """scrypt hash with a random salt, as `scrypt$<salt hex>$<hash hex>`."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
-    return f"scrypt${salt.hex()}${digest.hex()}"
+def same_text(presented: str, expected: str) -> bool:
+    """Constant-time equality of a secret the caller presented (a signature, a token) and the one expected.
 
-
-def verify_password(password: str, stored: str) -> bool:
-    """True when `password` matches a hash made by `hash_password`."""
-    try:
-        scheme, salt_hex, digest_hex = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), n=2**14, r=8, p=1)
-    return hmac.compare_digest(digest.hex(), digest_hex)
+    `hmac.compare_digest` refuses str holding non-ASCII characters with a TypeError, which a forged header or path
+    would otherwise turn into a server error; compared as UTF-8 bytes, such input is simply not equal."""
+    return hmac.compare_digest(presented.encode(), expected.encode())

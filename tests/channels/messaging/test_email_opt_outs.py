@@ -43,8 +43,8 @@ def _send(db: Database, settings: Settings, email: str = "ana@example.com") -> t
         survey = make_survey(session)
         customer = make_customer(session, email=email, locale="de")
         invitation = invite(session, survey, customer.id, "email", at)
-        deliver(session, invitation, settings=settings, signer=signer_of(settings), now=at)
-        return invitation.id, customer.id
+    deliver(db, invitation.id, settings=settings, signer=signer_of(settings), now=at)
+    return invitation.id, customer.id
 
 
 def _unsubscribe_path(message: EmailMessage) -> str:
@@ -111,13 +111,13 @@ def test_after_unsubscribing_new_email_invitations_are_suppressed(
         customer = make_customer(session, email="ana@example.com")
         first = invite(session, survey, customer.id, "email", at)
         second = invite(session, other, customer.id, "email", at + timedelta(days=30))
-        deliver(session, first, settings=settings, signer=signer_of(settings), now=at)
-        customer_id, second_id = customer.id, second.id
+        first_id, customer_id, second_id = first.id, customer.id, second.id
+    deliver(db, first_id, settings=settings, signer=signer_of(settings), now=at)
     assert client.post(_unsubscribe_path(smtp_server.recorder.messages[0])).status_code == 200
 
+    deliver(db, second_id, settings=settings, signer=signer_of(settings), now=at + timedelta(days=30))
     with db.unit_of_work(write=True) as session:
         second_invitation = invitations.get(session, second_id)
-        deliver(session, second_invitation, settings=settings, signer=signer_of(settings), now=at + timedelta(days=30))
         assert (second_invitation.status, second_invitation.reason) == ("suppressed", "opted_out")
         third = invite(session, other, customer_id, "email", at + timedelta(days=200))
         assert (third.status, third.reason) == ("suppressed", "opted_out")
@@ -276,7 +276,7 @@ def test_events_are_refused_while_no_secret_is_configured(db: Database, settings
     assert "CXLOOP_EMAIL_WEBHOOK_SECRET" in response.json()["detail"]
 
 
-def test_clicking_a_score_in_the_received_email_records_it_and_opens_the_follow_up(
+def test_clicking_a_score_in_the_received_email_then_sending_it_records_it_and_opens_the_follow_up(
     db: Database, settings: Settings, smtp_server: SmtpServer, client: TestClient
 ) -> None:
     invitation_id, customer_id = _send(db, settings)
@@ -288,7 +288,10 @@ def test_clicking_a_score_in_the_received_email_records_it_and_opens_the_follow_
     page = client.get(links[0].removeprefix(PUBLIC_URL))
 
     assert page.status_code == 200
-    assert "Das freut uns! Was gefällt Ihnen an uns am besten?" in page.text  # the follow-up for a 9, in German
+    assert "Sie haben 9 gewählt." in page.text  # the score chosen, in German, not stored until sent
+    token = links[0].removeprefix(PUBLIC_URL).split("?")[0].removeprefix("/s/")
+    sent = client.post(f"/s/{token}", data={"question": "nps", "answer": "9", "action": "next"})
+    assert "Das freut uns! Was gefällt Ihnen an uns am besten?" in sent.text  # the follow-up for a 9, in German
     with db.unit_of_work() as session:
         invitation = invitations.get(session, invitation_id)
         assert invitation.status == "answered" and invitation.response_id is not None
