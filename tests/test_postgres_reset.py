@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import Connection, create_engine, insert, select, text
+from sqlalchemy.exc import OperationalError
 
 from cxloop.customers.models import Account, Customer
 from cxloop.migrations.metadata import metadata
@@ -47,4 +48,21 @@ def test_reset_empties_every_table_and_restarts_ids(postgres_url: str, customers
         assert connection.execute(text("SELECT id FROM unmodelled")).scalar_one() == 1
         connection.execute(text("DROP TABLE unmodelled"))
         postgres_reset.reset(connection, statement)
+    engine.dispose()
+
+
+def test_a_reset_that_cannot_get_its_locks_fails_and_the_next_one_works(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    statement = postgres_reset.reset_statement(metadata)
+    with engine.connect() as cleaner, engine.connect() as holder:
+        _fill(cleaner, customers=1)
+        cleaner.execute(text("SET lock_timeout = '100ms'"))
+        holder.execute(text("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE"))  # a test left its transaction open
+        with pytest.raises(OperationalError, match="lock timeout"):
+            postgres_reset.reset(cleaner, statement)
+        holder.rollback()
+        postgres_reset.reset(cleaner, statement)
+        assert set(_row_counts(cleaner).values()) == {0}
+        cleaner.execute(text("DROP TABLE unmodelled"))
+        cleaner.commit()
     engine.dispose()
