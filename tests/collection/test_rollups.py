@@ -173,11 +173,11 @@ def test_configure_refuses_unknown_zones() -> None:
 
 @pytest.fixture
 def listening(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fresh membership registry holding only the rollups listener (the app's may be wired and frozen)."""
-    monkeypatch.setattr(membership, "registry", membership.ListenerRegistry())
-    membership.register_listener(rollups.on_membership_change)
-    monkeypatch.setattr(deletion, "_listeners", [])
-    deletion.register_deletion_listener(rollups.forget_customers)
+    """Fresh membership and deletion hooks holding only the rollups listeners (the app's may be wired and frozen)."""
+    monkeypatch.setattr(membership, "changed", membership.changed.copy())
+    membership.changed.register(rollups.on_membership_change)
+    monkeypatch.setattr(deletion, "deleting", deletion.deleting.copy())
+    deletion.deleting.register(rollups.forget_customers)
 
 
 def test_rollups_stay_exact_through_the_collection_and_customers_services(
