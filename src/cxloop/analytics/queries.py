@@ -24,9 +24,9 @@ from cxloop.core.clock import utcnow
 from cxloop.customers.models import Account, Customer, Segment, SegmentMember
 from cxloop.journeys.models import Journey, Stage, Touchpoint
 from cxloop.surveys.models import Survey
+from cxloop.surveys.scales import SCALES
 
 Count = tuple[tuple[Any, ...], int | None, int, int]  # (dimension values, local day or None, score, n)
-SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,12 +30,12 @@ from cxloop.core.clock import utcnow
 from cxloop.customers import service as customers
 from cxloop.customers.models import Segment, SegmentMember
 from cxloop.storage.dialect_insert import dialect_insert
+from cxloop.surveys.scales import SCALES, SURVEY_METRICS
 
 DIMENSIONS = ("all", "segment", "stage", "touchpoint", "channel", "survey")
-# Rollup metric -> (low, high) scale. "rating" is a feedback item's 1-5 rating: CSAT from feedback, kept apart from
-# survey CSAT so that `source=responses|feedback` is answered from rollups as well.
-SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7), "rating": (1, 5)}
-_RESPONSE_METRICS = ("nps", "csat", "ces")
+# Rollup metrics are the scale table's: "rating" (a feedback item's) is kept apart from survey CSAT so that
+# `source=responses|feedback` is answered from rollups as well.
+_RESPONSE_METRICS = SURVEY_METRICS
 _CHUNK = 2_000  # customer ids per statement: far under SQLite's 32,766 bound variables
 _KEY = ("tz", "metric", "dim", "dim_value", "day", "score")
 
