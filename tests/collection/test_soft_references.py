@@ -154,7 +154,7 @@ def test_a_customer_deleted_between_preparing_and_storing_is_not_pointed_at(db: 
     reader = ResponseReader(["survey", "customer_id", "nps", "response_id"])
     with db.unit_of_work() as session:
         prepared = prepare_csv(session, reader, [["rnps", "leaving", "4", "late-1"]])
-    assert prepared.valid[0].row[2] == gone  # linked while preparing
+    assert prepared.valid[0].row.customer_id == gone  # linked while preparing
     with db.unit_of_work() as session:
         customers.delete_customer(session, customer_id=gone)
     with db.unit_of_work(write=True) as session:
@@ -169,7 +169,7 @@ def test_a_touchpoint_deleted_between_preparing_and_storing_is_cleared(db: Datab
     reader = ResponseReader(["survey", "touchpoint", "nps", "response_id"])
     with db.unit_of_work() as session:
         prepared = prepare_csv(session, reader, [["rnps", "relationship", "9", "t-1"]])
-        touchpoint_id = prepared.valid[0].row[4]
+        touchpoint_id = prepared.valid[0].row.touchpoint_id
     with db.unit_of_work() as session:
         journeys.delete_touchpoint(session, touchpoint_id=touchpoint_id)
     with db.unit_of_work(write=True) as session:

@@ -12,28 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cxloop.collection import rollups
+from cxloop.collection.rows import ResponseRow, ScoredRow
 from cxloop.core.errors import FieldError
-
-COLUMNS = (
-    "survey_id",
-    "survey_version_id",
-    "customer_id",
-    "channel",
-    "touchpoint_id",
-    "stage_id",
-    "answers",
-    "nps",
-    "csat",
-    "ces",
-    "comment",
-    "metadata",
-    "locale",
-    "is_partial",
-    "submitted_at",
-    "received_at",
-    "idempotency_key",
-)
-CUSTOMER, STAGE, KEY = COLUMNS.index("customer_id"), COLUMNS.index("stage_id"), COLUMNS.index("idempotency_key")
 
 
 @dataclass
@@ -51,7 +31,7 @@ class Outcome:
 @dataclass(slots=True)
 class ValidRow:
     index: int
-    row: list[Any]  # COLUMNS order, customer_id filled in when the customer is looked up
+    row: ResponseRow  # customer_id filled in when the customer is looked up
     customer: str | None
     seconds: int  # submitted_at in whole seconds since 1970, for the rollups
     customer_stage: bool = False  # row's stage_id is the customer's (no touchpoint gave one)
@@ -61,7 +41,7 @@ class ValidRow:
     def stage_final(self) -> bool:
         """Linking the customer cannot change the row's stage: no customer, linked already, or a touchpoint's."""
         row = self.row
-        return self.customer is None or row[CUSTOMER] is not None or row[STAGE] is not None
+        return self.customer is None or row.customer_id is not None or row.stage_id is not None
 
 
 @dataclass
@@ -84,27 +64,54 @@ class Prepared:
             self.precounted = Counter(dict(sorted(precount(self.valid).items())))
 
     def __getstate__(self) -> dict[str, Any]:
-        # Crosses a process boundary per import batch: the rows as plain lists pickle several times faster.
+        # Crosses a process boundary per import batch: the rows as plain tuples pickle several times faster.
         state = {name: getattr(self, name) for name in ("outcome", "looked_up", "error_keys", "precounted")}
-        state["valid"] = [(v.index, v.row, v.customer, v.seconds, v.customer_stage, v.staged) for v in self.valid]
+        state["valid"] = [
+            (v.index, tuple(v.row), v.customer, v.seconds, v.customer_stage, v.staged) for v in self.valid
+        ]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
             setattr(self, name, value)
-        self.valid = [ValidRow(*fields) for fields in state["valid"]]
+        make = ResponseRow._make
+        self.valid = [ValidRow(i, make(row), *rest) for i, row, *rest in state["valid"]]
 
 
 def precount(valid: Sequence[ValidRow]) -> Counter[Any]:
     """The rows' rollup increments that do not wait for their customer: every dimension but segment, the stage of
     the rows marked `staged` only."""
+    uncounted = rollups.UNCOUNTED
     rows = [
-        (v.seconds, None, v.row[0], v.row[3], v.row[4], v.row[STAGE] if v.staged else rollups.UNCOUNTED, *v.row[7:10])
+        ScoredRow(
+            v.seconds,
+            None,
+            (r := v.row).survey_id,
+            r.channel,
+            r.touchpoint_id,
+            r.stage_id if v.staged else uncounted,
+            r.nps,
+            r.csat,
+            r.ces,
+        )
         for v in valid
     ]
     return rollups.count_rows(rows, dimensions=rollups.CUSTOMER_FREE | rollups.STAGE)
 
 
-def scored_rows(valid: Sequence[ValidRow]) -> list[rollups.ScoredRow]:
+def scored_rows(valid: Sequence[ValidRow]) -> list[ScoredRow]:
     """The rows as the rollups see them."""
-    return [(v.seconds, v.row[CUSTOMER], v.row[0], v.row[3], v.row[4], v.row[STAGE], *v.row[7:10]) for v in valid]
+    return [
+        ScoredRow(
+            v.seconds,
+            (r := v.row).customer_id,
+            r.survey_id,
+            r.channel,
+            r.touchpoint_id,
+            r.stage_id,
+            r.nps,
+            r.csat,
+            r.ces,
+        )
+        for v in valid
+    ]

@@ -14,11 +14,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cxloop.collection import queries, rollups
+from cxloop.collection import queries
 from cxloop.collection.records import ResponseInput, ResponseLike, ResponseReader
 from cxloop.collection.response_batch import Outcome, Prepared, ValidRow
 from cxloop.collection.response_rows import FUTURE_TOLERANCE, JSON_READER, FastLane, json_cells
 from cxloop.collection.response_store import link_known_customers, store
+from cxloop.collection.rows import ResponseRow, epoch_seconds
 from cxloop.collection.schemas import MAX_METADATA_BYTES, RESPONSE_ADAPTER, validated
 from cxloop.core.clock import ensure_utc, utcnow
 from cxloop.core.errors import FieldError
@@ -287,7 +288,7 @@ def _check(
         return problems
     channel = str(item.channel)
     locale = item.locale.replace("_", "-") if item.locale else None
-    row = [
+    row = ResponseRow(
         found.survey_id,
         found.version_id,
         None,
@@ -305,10 +306,10 @@ def _check(
         codec.instant(submitted_at),
         received_at,
         key,
-    ]
+    )
     return ValidRow(
         index=-1,
         row=row,
         customer=item.customer_external_id,
-        seconds=rollups.epoch_seconds(submitted_at),
+        seconds=epoch_seconds(submitted_at),
     )

@@ -16,6 +16,7 @@ from typing import Any
 
 from cxloop.collection.enums import Channel
 from cxloop.collection.records import LOCALE, ResponseReader
+from cxloop.collection.rows import ResponseRow
 from cxloop.collection.schemas import MAX_TEXT
 from cxloop.core.clock import parse_instant
 from cxloop.storage.bulk_insert import Codec
@@ -35,7 +36,7 @@ _SECOND = timedelta(seconds=1)
 
 # A way of answering, scored: (answers JSON, or its two halves around the comment), nps, csat, ces.
 _Scored = tuple[tuple[str, ...], int | None, int | None, int | None]
-FastRow = tuple[list[Any], str | None, int]  # (insert row in COLUMNS order, customer external id, epoch seconds)
+FastRow = tuple[ResponseRow, str | None, int]  # (insert row, customer external id, epoch seconds)
 
 
 def _whole(text: str) -> int | None | bool:
@@ -159,7 +160,7 @@ class FastLane:
         parts, nps, csat, ces = scored
         codec = self.codec
         answers_json = parts[0] if comment is None else parts[0] + codec.json(comment) + parts[1]
-        row = [
+        row = ResponseRow(
             found.survey_id,
             found.version_id,
             None,
@@ -177,7 +178,7 @@ class FastLane:
             stored_at or (self.now_text if at is self.now else codec.instant(at)),
             self.received_at,
             key,
-        ]
+        )
         return row, customer, (at - _EPOCH) // _SECOND
 
     def _score(

@@ -4,22 +4,14 @@ inserts the rows in bulk and adds them to the rollups (response_intake.py valida
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import cast
 
 from sqlalchemy.orm import Session
 
 from cxloop.collection import queries, rollups
 from cxloop.collection.errors import SurveyGone
-from cxloop.collection.response_batch import (
-    COLUMNS,
-    CUSTOMER,
-    KEY,
-    STAGE,
-    Outcome,
-    Prepared,
-    ValidRow,
-    precount,
-    scored_rows,
-)
+from cxloop.collection.response_batch import Outcome, Prepared, ValidRow, precount, scored_rows
+from cxloop.collection.rows import COLUMNS, ResponseRow
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import CustomerUpsert
 from cxloop.storage import bulk_insert, references
@@ -38,14 +30,13 @@ def store(session: Session, prepared: Prepared) -> Outcome:
         for v in prepared.valid:
             v.staged = False
         prepared.precounted = precount(prepared.valid)
-    rows = [tuple(v.row) for v in valid]
     ids = bulk_insert.insert_rows(
         session,
         table="responses",
         columns=COLUMNS,
-        rows=rows,
+        rows=[v.row for v in valid],
         conflict=("idempotency_key",),
-        key_of=lambda row: row[KEY],
+        key_of=lambda row: cast(ResponseRow, row).idempotency_key,
         lookup=lambda found_keys: queries.response_ids_by_key(session, found_keys),
     )
     stored: list[ValidRow] = []
@@ -58,9 +49,9 @@ def store(session: Session, prepared: Prepared) -> Outcome:
         stored.append(v)
     outcome.created = len(stored)
     if raced:  # stored by a concurrent writer between our lookup and our insert
-        existing = queries.response_ids_by_key(session, [v.row[KEY] for v in raced])
+        existing = queries.response_ids_by_key(session, [v.row.idempotency_key for v in raced])
         for v in raced:
-            outcome.ids[v.index] = existing[v.row[KEY]]
+            outcome.ids[v.index] = existing[v.row.idempotency_key]
         outcome.duplicates += len(raced)
     _point_repeats(outcome)
     counts = prepared.precounted
@@ -78,7 +69,7 @@ def _drop_repeated_keys(valid: list[ValidRow], outcome: Outcome) -> list[ValidRo
     first: dict[Hashable, int] = {}
     kept: list[ValidRow] = []
     for v in valid:
-        key = v.row[KEY]
+        key = v.row.idempotency_key
         if key is None:
             kept.append(v)
         elif key in first:
@@ -101,16 +92,20 @@ def _forget_deleted_places(session: Session, valid: list[ValidRow]) -> bool:
     """Survey versions, touchpoints and stages the batch was validated against and that were deleted since it was
     prepared: a survey's refuses the batch (it no longer exists), a touchpoint or stage is cleared, as the
     deletion did to the responses stored before (then True)."""
-    versions = references.missing(session, "survey_versions", {v.row[1] for v in valid})
+    versions = references.missing(session, "survey_versions", {v.row.survey_version_id for v in valid})
     if versions:
         raise SurveyGone("a survey this batch answers was deleted while it was being stored; nothing was stored")
-    touchpoints = references.missing(session, "touchpoints", {t for v in valid if (t := v.row[4]) is not None})
-    stages = references.missing(session, "stages", {s for v in valid if (s := v.row[STAGE]) is not None})
+    touchpoints = references.missing(
+        session, "touchpoints", {t for v in valid if (t := v.row.touchpoint_id) is not None}
+    )
+    stages = references.missing(session, "stages", {s for v in valid if (s := v.row.stage_id) is not None})
     for v in valid:
-        if v.row[4] in touchpoints:
-            v.row[4] = None
-        if v.row[STAGE] in stages:
-            v.row[STAGE] = None
+        row = v.row
+        if row.touchpoint_id in touchpoints or row.stage_id in stages:
+            v.row = row.placed(
+                None if row.touchpoint_id in touchpoints else row.touchpoint_id,
+                None if row.stage_id in stages else row.stage_id,
+            )
     return bool(touchpoints or stages)
 
 
@@ -126,14 +121,13 @@ def link_known_customers(session: Session, valid: list[ValidRow]) -> None:
 def _link_customers(session: Session, valid: list[ValidRow]) -> bool:
     """Link the rows not linked yet; unknown external ids become bare customers. When a customer linked while
     preparing was deleted since, every row is linked again (and True is returned)."""
-    linked = {v.row[CUSTOMER] for v in valid if v.row[CUSTOMER] is not None}
+    linked = {v.row.customer_id for v in valid if v.row.customer_id is not None}
     relinked = bool(references.missing(session, "customers", linked))
     if relinked:
         for v in valid:
-            v.row[CUSTOMER] = None
-            if v.customer_stage:
-                v.row[STAGE], v.customer_stage = None, False
-    wanted = {v.customer for v in valid if v.customer is not None and v.row[CUSTOMER] is None}
+            v.row = v.row.linked(None, None if v.customer_stage else v.row.stage_id)
+            v.customer_stage = False
+    wanted = {v.customer for v in valid if v.customer is not None and v.row.customer_id is None}
     if not wanted:
         return relinked
     known = queries.customers_by_external_id(session, wanted)
@@ -141,7 +135,7 @@ def _link_customers(session: Session, valid: list[ValidRow]) -> bool:
     if unknown:
         created = customers.upsert_customers(session, items=[CustomerUpsert(external_id=e) for e in unknown])
         known.update({external_id: (cid, None) for external_id, cid in zip(unknown, created, strict=True)})
-    _fill([v for v in valid if v.row[CUSTOMER] is None], known)
+    _fill([v for v in valid if v.row.customer_id is None], known)
     return relinked
 
 
@@ -150,6 +144,7 @@ def _fill(valid: list[ValidRow], known: dict[str, tuple[int, int | None]]) -> No
         if v.customer is None or (found := known.get(v.customer)) is None:
             continue
         customer_id, stage_id = found
-        v.row[CUSTOMER] = customer_id
-        if v.row[STAGE] is None and stage_id is not None:
-            v.row[STAGE], v.customer_stage = stage_id, True
+        if v.row.stage_id is None and stage_id is not None:
+            v.row, v.customer_stage = v.row.linked(customer_id, stage_id), True
+        else:
+            v.row = v.row.linked(customer_id, v.row.stage_id)

@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from cxloop.collection import local_days
 from cxloop.collection.models import FeedbackItem, Response, ScoreRollup
+from cxloop.collection.rows import ScoredRow, epoch_seconds
 from cxloop.core.clock import utcnow
 from cxloop.customers import service as customers
 from cxloop.customers.models import Segment, SegmentMember
@@ -84,21 +85,11 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-# A stored row as the rollups see it: (epoch seconds, customer_id, survey_id, channel, touchpoint_id, stage_id, nps,
-# csat, ces); for a feedback item survey_id, nps and ces are None and csat is its rating.
-ScoredRow = tuple[int, int | None, int | None, str, int | None, int | None, int | None, int | None, int | None]
 _Key = tuple[str, str, str, str, int, int]
-_ONE_SECOND = timedelta(seconds=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def epoch_seconds(at: datetime) -> int:
-    """Whole seconds since 1970 of an aware instant, floored (as the rebuild's SQL counts them)."""
-    return (at - _EPOCH) // _ONE_SECOND
 
 
 def _as_row(item: ScoredFeedback) -> ScoredRow:
-    return (
+    return ScoredRow(
         epoch_seconds(item.at),
         item.customer_id,
         item.survey_id,
