@@ -18,7 +18,7 @@ from cxloop.collection import queries
 from cxloop.collection.records import ResponseInput, ResponseLike, ResponseReader
 from cxloop.collection.response_batch import Outcome, Prepared, ValidRow
 from cxloop.collection.response_rows import FUTURE_TOLERANCE, JSON_READER, FastLane, json_cells
-from cxloop.collection.response_store import link_known_customers, store
+from cxloop.collection.response_store import link_known_customers, replay_resends, store_responses
 from cxloop.collection.rows import ResponseRow, epoch_seconds
 from cxloop.collection.schemas import MAX_METADATA_BYTES, RESPONSE_ADAPTER, validated
 from cxloop.core.clock import ensure_utc, utcnow
@@ -44,11 +44,7 @@ def ingest_responses(
     `keys[i]` is the idempotency key of item i when the item carries none. `from_text`: answers are text (CSV).
     `atomic`: when any item is bad, store nothing (else store the good ones and report the bad).
     """
-    prepared = prepare_responses(session, items, keys=keys, from_text=from_text)
-    if not atomic:
-        return store(session, prepared)
-    _replay_resends(session, prepared)
-    return prepared.outcome if prepared.outcome.errors else store(session, prepared)
+    return store_responses(session, prepare_responses(session, items, keys=keys, from_text=from_text), atomic=atomic)
 
 
 def prepare_responses(
@@ -128,7 +124,7 @@ def prepare_json(session: Session, payloads: Sequence[object], *, keys: Sequence
     prepared = _prepare_lanes(session, JSON_READER, cells, all_keys, full, False)
     errors = prepared.outcome.errors
     prepared.error_keys = {i: key for i, key in enumerate(all_keys) if key is not None and i in errors}
-    _replay_resends(session, prepared)
+    replay_resends(session, prepared)
     return prepared
 
 
@@ -205,29 +201,6 @@ def _validate(
         return None
     problems.index = i
     return problems
-
-
-def _replay_resends(session: Session, prepared: Prepared) -> None:
-    """For a batch stored all or nothing (nothing at all when an item is rejected): rejected items that turn out to
-    be stored already are resends, so they count as duplicates instead."""
-    if prepared.outcome.errors and not prepared.looked_up:
-        _replay_stored(session, prepared.outcome, prepared.error_keys)
-
-
-def _replay_stored(session: Session, outcome: Outcome, keys: dict[int, str]) -> bool:
-    """A resend answers its original result even when it would not validate today (e.g. its survey became a
-    draft). True when every rejected item turned out to be stored already: they are duplicates then, not errors."""
-    if len(keys) < len(outcome.errors):
-        return False
-    stored = queries.response_ids_by_key(session, keys.values())
-    if any(key not in stored for key in keys.values()):
-        return False
-    for i, key in keys.items():
-        outcome.ids[i] = stored[key]
-        outcome.duplicates += 1
-    outcome.errors.clear()
-    outcome.unknown_survey.clear()
-    return True
 
 
 def _check(

@@ -17,7 +17,19 @@ from cxloop.customers.schemas import CustomerUpsert
 from cxloop.storage import bulk_insert, references
 
 
-def store(session: Session, prepared: Prepared) -> Outcome:
+def store_responses(session: Session, prepared: Prepared, *, atomic: bool) -> Outcome:
+    """The one way responses are written (API single, coalesced and batch requests, file imports, other domains).
+
+    `atomic`: when any item was rejected, store nothing (rejected items stored before are resends and count as
+    duplicates); else store the valid rows and report the rejected ones in the outcome."""
+    if atomic:
+        replay_resends(session, prepared)
+        if prepared.outcome.errors:
+            return prepared.outcome
+    return _store(session, prepared)
+
+
+def _store(session: Session, prepared: Prepared) -> Outcome:
     """Insert the valid rows (a key repeated in the batch once), link customers, and count them into the rollups.
 
     A key stored since the batch was prepared (by a concurrent writer, or by the previous batch of the same file)
@@ -62,6 +74,29 @@ def store(session: Session, prepared: Prepared) -> Outcome:
     in_segments = scored_rows(stored) if rollups.segments_in_use(session) else []
     rollups.record_rows(session, rows=in_segments, precounted=counts)
     return outcome
+
+
+def replay_resends(session: Session, prepared: Prepared) -> None:
+    """For a batch stored all or nothing (nothing at all when an item is rejected): rejected items that turn out to
+    be stored already are resends, so they count as duplicates instead."""
+    if prepared.outcome.errors and not prepared.looked_up:
+        _replay_stored(session, prepared.outcome, prepared.error_keys)
+
+
+def _replay_stored(session: Session, outcome: Outcome, keys: dict[int, str]) -> bool:
+    """A resend answers its original result even when it would not validate today (e.g. its survey became a
+    draft). True when every rejected item turned out to be stored already: they are duplicates then, not errors."""
+    if len(keys) < len(outcome.errors):
+        return False
+    stored = queries.response_ids_by_key(session, keys.values())
+    if any(key not in stored for key in keys.values()):
+        return False
+    for i, key in keys.items():
+        outcome.ids[i] = stored[key]
+        outcome.duplicates += 1
+    outcome.errors.clear()
+    outcome.unknown_survey.clear()
+    return True
 
 
 def _drop_repeated_keys(valid: list[ValidRow], outcome: Outcome) -> list[ValidRow]:
