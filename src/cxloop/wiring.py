@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cxloop.analytics import rollups
 from cxloop.channels.widget import erasure as widget_images
-from cxloop.collection import rollups
+from cxloop.collection import hooks as collection
 from cxloop.core import hooks
 from cxloop.core.config import Settings
 from cxloop.customers import deletion, event_listeners, membership
@@ -16,6 +17,9 @@ from cxloop.triggers import event_rules
 
 # Every in-transaction reaction of the application: (hook, function). Registered once, then all hooks are frozen.
 REACTIONS: tuple[tuple[hooks.Hook[Any], Callable[..., None]], ...] = (
+    (collection.responses_prepared, rollups.count_ahead),
+    (collection.responses_stored, rollups.on_responses_stored),
+    (collection.scores_changed, rollups.on_scores_changed),
     (membership.changed, rollups.on_membership_change),
     (deletion.deleting, rollups.forget_customers),
     (deletion.deleting, widget_images.forget_images),

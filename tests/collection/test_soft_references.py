@@ -10,7 +10,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from cxloop.collection import rollups
+from cxloop.analytics import rollups
 from cxloop.collection import service as collection
 from cxloop.collection.errors import SurveyGone
 from cxloop.collection.models import Response

@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from cxloop.collection import rollups
-from cxloop.collection.models import FeedbackItem, Response, ScoreRollup
-from cxloop.collection.rollups import ScoredFeedback
+from cxloop.analytics import rollups
+from cxloop.analytics.models import ScoreRollup
+from cxloop.collection.models import FeedbackItem, Response
+from cxloop.collection.rows import ScoredRow, epoch_seconds
 from cxloop.customers.models import Account, Customer, Segment, SegmentMember
 from cxloop.journeys.models import Stage, Touchpoint
 from cxloop.surveys.models import Survey, SurveyVersion
@@ -141,8 +142,8 @@ def add_scored(session: Session, items: Sequence[Scored]) -> None:
     rollups.record_scores(
         session,
         items=[
-            ScoredFeedback(
-                at=item.at,
+            ScoredRow(
+                seconds=epoch_seconds(item.at),
                 customer_id=item.customer_id,
                 survey_id=item.survey_id,
                 channel=item.channel,

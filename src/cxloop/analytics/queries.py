@@ -16,10 +16,11 @@ from sqlalchemy import BigInteger, Integer, Select, case, cast, func, literal_co
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
-from cxloop.analytics import buckets
+from cxloop.analytics import buckets, rollups
 from cxloop.analytics.enums import GroupKey
-from cxloop.collection import local_days, rollups
-from cxloop.collection.models import FeedbackItem, Response, ScoreRollup
+from cxloop.analytics.models import ScoreRollup
+from cxloop.collection import local_days
+from cxloop.collection.models import FeedbackItem, Response
 from cxloop.core.clock import utcnow
 from cxloop.customers.models import Account, Customer, Segment, SegmentMember
 from cxloop.journeys.models import Journey, Stage, Touchpoint

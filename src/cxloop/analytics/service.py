@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cxloop.analytics import buckets, metrics, queries, stats
+from cxloop.analytics import buckets, metrics, queries, rollups, stats
 from cxloop.analytics.enums import GroupKey, MetricKind, MetricPath, MetricSource
 from cxloop.analytics.queries import Count, CountSpec, Filters
 from cxloop.analytics.schemas import MetricGroup, MetricQuery, MetricResult, MetricValue
-from cxloop.collection import local_days, rollups
+from cxloop.collection import local_days
 from cxloop.collection.enums import Channel
 from cxloop.core.clock import ensure_utc, parse_instant
 from cxloop.core.errors import FieldError, InvalidInput

@@ -2,7 +2,8 @@
 
 Duplicates (the same source and external id) are counted and stored once, within one batch as well as across
 batches. An item is linked to a customer by `customer_external_id` (unknown ones become bare customers) or, when
-that is absent, by an `author_email` that a known customer has. Rated items add their rating to the CSAT rollups.
+that is absent, by an `author_email` that a known customer has. Rated items are told to the `scores_changed`
+hook (analytics counts their rating as CSAT).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cxloop.collection import queries, rollups
+from cxloop.collection import hooks, queries
 from cxloop.collection.records import FeedbackLike
 from cxloop.collection.response_batch import Outcome
 from cxloop.collection.response_rows import FUTURE_TOLERANCE
+from cxloop.collection.rows import ScoredRow, epoch_seconds
 from cxloop.collection.schemas import MAX_METADATA_BYTES
 from cxloop.core.clock import ensure_utc, utcnow
 from cxloop.core.errors import FieldError
@@ -117,7 +119,7 @@ def ingest_feedback(
         key_of=_key,
         lookup=lambda keys: queries.feedback_ids_by_key(session, keys),
     )
-    scored: list[rollups.ScoredFeedback] = []
+    scored: list[ScoredRow] = []
     raced: list[_Valid] = []
     for v, new_id in zip(fresh, ids, strict=True):
         if new_id is None:
@@ -128,8 +130,8 @@ def ingest_feedback(
         if v.rating is not None:
             row = v.row
             scored.append(
-                rollups.ScoredFeedback(
-                    v.at,
+                ScoredRow(
+                    epoch_seconds(v.at),
                     row[_CUSTOMER],
                     None,
                     row[3],
@@ -148,7 +150,8 @@ def ingest_feedback(
     for i, value in enumerate(outcome.ids):
         if value is not None and value < 0:
             outcome.ids[i] = outcome.ids[-value - 1]
-    rollups.record_scores(session, items=scored)
+    if scored:
+        hooks.scores_changed(session, removed=(), added=scored)
     return outcome
 
 

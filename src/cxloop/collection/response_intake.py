@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cxloop.collection import queries
+from cxloop.collection import hooks, queries
 from cxloop.collection.records import ResponseInput, ResponseLike, ResponseReader
 from cxloop.collection.response_batch import Outcome, Prepared, ValidRow
 from cxloop.collection.response_rows import FUTURE_TOLERANCE, JSON_READER, FastLane, json_cells
@@ -95,7 +95,7 @@ def prepare_responses(
             valid.append(checked)
     error_keys = {i: key for i, _, key in candidates if key is not None and i in errors}
     link_known_customers(session, valid)
-    return Prepared(outcome, valid, looked_up, error_keys)
+    return _prepared(session, Prepared(outcome, valid, looked_up, error_keys))
 
 
 def prepare_csv(session: Session, reader: ResponseReader, records: Sequence[Sequence[str]]) -> Prepared:
@@ -172,7 +172,14 @@ def _prepare_lanes(
         if checked is not None:
             valid.append(checked)
     link_known_customers(session, valid)
-    return Prepared(outcome, valid, looked_up)
+    return _prepared(session, Prepared(outcome, valid, looked_up))
+
+
+def _prepared(session: Session, prepared: Prepared) -> Prepared:
+    """Let the `responses_prepared` hook work ahead on the valid rows (e.g. count their rollups)."""
+    if prepared.valid and len(hooks.responses_prepared):
+        hooks.responses_prepared(session, rows=[v.view() for v in prepared.valid], ahead=prepared.ahead)
+    return prepared
 
 
 def _validate(

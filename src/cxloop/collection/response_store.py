@@ -1,5 +1,6 @@
 """The writing half of a response batch: one transaction that re-checks what the batch points at, links customers,
-inserts the rows in bulk and adds them to the rollups (response_intake.py validates; response_batch.py carries)."""
+inserts the rows in bulk and tells the `responses_stored` hook (response_intake.py validates; response_batch.py
+carries)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import cast
 
 from sqlalchemy.orm import Session
 
-from cxloop.collection import queries, rollups
+from cxloop.collection import hooks, queries
 from cxloop.collection.errors import SurveyGone
-from cxloop.collection.response_batch import Outcome, Prepared, ValidRow, precount, scored_rows
+from cxloop.collection.response_batch import Outcome, Prepared, ValidRow
 from cxloop.collection.rows import COLUMNS, ResponseRow
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import CustomerUpsert
@@ -37,11 +38,8 @@ def _store(session: Session, prepared: Prepared) -> Outcome:
     outcome = prepared.outcome
     references.hold_parents_of(session, "responses")  # before checking that what the rows point at still exists
     valid = _drop_repeated_keys(prepared.valid, outcome)
-    cleared = _forget_deleted_places(session, valid)
-    if _link_customers(session, valid) or cleared:  # deleted since the batch was prepared: count afresh
-        for v in prepared.valid:
-            v.staged = False
-        prepared.precounted = precount(prepared.valid)
+    _forget_deleted_places(session, valid)
+    _link_customers(session, valid)
     ids = bulk_insert.insert_rows(
         session,
         table="responses",
@@ -66,14 +64,26 @@ def _store(session: Session, prepared: Prepared) -> Outcome:
             outcome.ids[v.index] = existing[v.row.idempotency_key]
         outcome.duplicates += len(raced)
     _point_repeats(outcome)
-    counts = prepared.precounted
-    if len(stored) < len(prepared.valid):  # rows counted ahead but not stored
-        kept = {id(v) for v in stored}
-        counts = counts - precount([v for v in prepared.valid if id(v) not in kept])
-    counts.update(rollups.count_rows(scored_rows([v for v in stored if not v.staged]), dimensions=rollups.STAGE))
-    in_segments = scored_rows(stored) if rollups.segments_in_use(session) else []
-    rollups.record_rows(session, rows=in_segments, precounted=counts)
+    _tell_stored(session, prepared, stored)
     return outcome
+
+
+def _tell_stored(session: Session, prepared: Prepared, stored: list[ValidRow]) -> None:
+    """Call the `responses_stored` hook with the stored rows and how they differ from the prepared ones."""
+    if not stored or not len(hooks.responses_stored):
+        return
+    restated = [v.view() for v in stored if v.before is not None]
+    retracted = [v.before for v in stored if v.before is not None]
+    if len(stored) < len(prepared.valid):  # rows prepared but not stored (repeated keys, raced)
+        kept = {id(v) for v in stored}
+        retracted += [v.before or v.view() for v in prepared.valid if id(v) not in kept]
+    hooks.responses_stored(
+        session,
+        rows=lambda: [v.view() for v in stored],
+        retracted=retracted,
+        restated=restated,
+        ahead=prepared.ahead,
+    )
 
 
 def replay_resends(session: Session, prepared: Prepared) -> None:
@@ -123,10 +133,10 @@ def _point_repeats(outcome: Outcome) -> None:
             ids[i] = ids[-value - 1]
 
 
-def _forget_deleted_places(session: Session, valid: list[ValidRow]) -> bool:
+def _forget_deleted_places(session: Session, valid: list[ValidRow]) -> None:
     """Survey versions, touchpoints and stages the batch was validated against and that were deleted since it was
     prepared: a survey's refuses the batch (it no longer exists), a touchpoint or stage is cleared, as the
-    deletion did to the responses stored before (then True)."""
+    deletion did to the responses stored before."""
     versions = references.missing(session, "survey_versions", {v.row.survey_version_id for v in valid})
     if versions:
         raise SurveyGone("a survey this batch answers was deleted while it was being stored; nothing was stored")
@@ -137,11 +147,12 @@ def _forget_deleted_places(session: Session, valid: list[ValidRow]) -> bool:
     for v in valid:
         row = v.row
         if row.touchpoint_id in touchpoints or row.stage_id in stages:
-            v.row = row.placed(
-                None if row.touchpoint_id in touchpoints else row.touchpoint_id,
-                None if row.stage_id in stages else row.stage_id,
+            v.restate(
+                row.placed(
+                    None if row.touchpoint_id in touchpoints else row.touchpoint_id,
+                    None if row.stage_id in stages else row.stage_id,
+                )
             )
-    return bool(touchpoints or stages)
 
 
 def link_known_customers(session: Session, valid: list[ValidRow]) -> None:
@@ -150,36 +161,41 @@ def link_known_customers(session: Session, valid: list[ValidRow]) -> None:
     wanted = {v.customer for v in valid if v.customer is not None}
     if not wanted:
         return
-    _fill(valid, queries.customers_by_external_id(session, wanted))
+    _fill(valid, queries.customers_by_external_id(session, wanted), storing=False)
 
 
-def _link_customers(session: Session, valid: list[ValidRow]) -> bool:
+def _link_customers(session: Session, valid: list[ValidRow]) -> None:
     """Link the rows not linked yet; unknown external ids become bare customers. When a customer linked while
-    preparing was deleted since, every row is linked again (and True is returned)."""
+    preparing was deleted since, every row is linked again."""
     linked = {v.row.customer_id for v in valid if v.row.customer_id is not None}
     relinked = bool(references.missing(session, "customers", linked))
     if relinked:
         for v in valid:
-            v.row = v.row.linked(None, None if v.customer_stage else v.row.stage_id)
+            v.restate(v.row.linked(None, None if v.customer_stage else v.row.stage_id))
             v.customer_stage = False
     wanted = {v.customer for v in valid if v.customer is not None and v.row.customer_id is None}
     if not wanted:
-        return relinked
+        return
     known = queries.customers_by_external_id(session, wanted)
     unknown = sorted(wanted - known.keys())
     if unknown:
         created = customers.upsert_customers(session, items=[CustomerUpsert(external_id=e) for e in unknown])
         known.update({external_id: (cid, None) for external_id, cid in zip(unknown, created, strict=True)})
-    _fill([v for v in valid if v.row.customer_id is None], known)
-    return relinked
+    _fill([v for v in valid if v.row.customer_id is None], known, storing=True)
 
 
-def _fill(valid: list[ValidRow], known: dict[str, tuple[int, int | None]]) -> None:
+def _fill(valid: list[ValidRow], known: dict[str, tuple[int, int | None]], *, storing: bool) -> None:
+    """Link rows to known customers; `storing`: after the hooks saw the rows prepared (keep their view)."""
     for v in valid:
         if v.customer is None or (found := known.get(v.customer)) is None:
             continue
         customer_id, stage_id = found
         if v.row.stage_id is None and stage_id is not None:
-            v.row, v.customer_stage = v.row.linked(customer_id, stage_id), True
+            row = v.row.linked(customer_id, stage_id)
+            if storing:
+                v.restate(row)
+            else:
+                v.row = row
+            v.customer_stage = True
         else:
             v.row = v.row.linked(customer_id, v.row.stage_id)

@@ -52,7 +52,7 @@ class ScoredRow(NamedTuple):
     survey_id: int | None
     channel: str
     touchpoint_id: int | None
-    stage_id: Any  # int, None, or rollups.UNCOUNTED (a stage only known once the customer is linked)
+    stage_id: int | None
     nps: int | None
     csat: int | None
     ces: int | None

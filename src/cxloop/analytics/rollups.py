@@ -1,22 +1,24 @@
 """Score rollups (table `score_rollups`), kept current on every write so dashboards never scan raw rows.
 
 One row per (timezone, metric, dimension, dimension value, local day, score) holds a count `n`; see ScoreRollup.
-Three writers keep it equal to what a full recount would give:
-- `record_scores` adds each stored batch (called by `record_responses` / `record_feedback`);
-- `on_membership_change` moves segment rows when customers join or leave a segment (a membership listener);
+These writers keep it equal to what a full recount would give, each registered with a hook by cxloop.wiring:
+- `count_ahead` / `on_responses_stored` add each stored response batch (collection's `responses_prepared` and
+  `responses_stored` hooks: the batch is counted while it is validated, in an import's reader process, and only
+  the rows storing changed, and segments, are counted in the write transaction);
+- `on_scores_changed` adds stored feedback items and moves an amended response's scores (`scores_changed` hook);
+- `on_membership_change` moves segment rows when customers join or leave a segment (customers' membership hook);
+- `forget_customers` takes out the feedback of customers about to be deleted (customers' deletion hook);
 - `rebuild_rollups` recounts everything from raw rows in SQL (after changing the zones, or to repair).
 
 The zones come from `configure(timezones)`, called once by the composition root with `Settings.rollup_timezones`
-(services never read settings). A module-level setting rather than an argument, because the callers of
-`record_scores` are other domains' services, which should not have to know about rollup zones at all.
+(services never read settings).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,9 +26,10 @@ from sqlalchemy import BigInteger, Select, String, bindparam, cast, delete, func
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from cxloop.analytics.models import ScoreRollup
 from cxloop.collection import local_days
-from cxloop.collection.models import FeedbackItem, Response, ScoreRollup
-from cxloop.collection.rows import ScoredRow, epoch_seconds
+from cxloop.collection.models import FeedbackItem, Response
+from cxloop.collection.rows import ScoredRow
 from cxloop.core.clock import utcnow
 from cxloop.customers import service as customers
 from cxloop.customers.models import Segment, SegmentMember
@@ -42,27 +45,10 @@ _KEY = ("tz", "metric", "dim", "dim_value", "day", "score")
 
 _timezones: tuple[str, ...] = ("UTC",)
 _ALL = frozenset(DIMENSIONS)
-# Dimensions whose value is known before the row's customer is looked up (stage may come from the customer).
-CUSTOMER_FREE = frozenset({"all", "survey", "channel", "touchpoint"})
-STAGE = frozenset({"stage"})
-# A dimension value that `count_rows` leaves out (e.g. a stage only known once the customer is looked up).
-UNCOUNTED: Any = object()
+# Dimensions counted ahead, while a batch is validated: all but segment (which needs the database).
+CUSTOMER_FREE = frozenset({"all", "survey", "channel", "touchpoint", "stage"})
+_AHEAD = "score_rollups"  # this module's key in a prepared batch's `ahead`
 SEGMENT = frozenset({"segment"})
-
-
-@dataclass(frozen=True, slots=True)
-class ScoredFeedback:
-    """What a rollup needs to know about one stored response or rated feedback item."""
-
-    at: datetime  # submitted_at / posted_at, aware UTC
-    customer_id: int | None
-    survey_id: int | None  # None for feedback items
-    channel: str
-    touchpoint_id: int | None
-    stage_id: int | None
-    nps: int | None
-    csat: int | None  # for feedback items: their 1-5 rating
-    ces: int | None
 
 
 def configure(timezones: Sequence[str]) -> None:
@@ -88,50 +74,52 @@ def _text(value: object) -> str:
 _Key = tuple[str, str, str, str, int, int]
 
 
-def _as_row(item: ScoredFeedback) -> ScoredRow:
-    return ScoredRow(
-        epoch_seconds(item.at),
-        item.customer_id,
-        item.survey_id,
-        item.channel,
-        item.touchpoint_id,
-        item.stage_id,
-        item.nps,
-        item.csat,
-        item.ces,
-    )
+def count_ahead(session: Session, *, rows: Sequence[ScoredRow], ahead: dict[str, Any]) -> None:  # noqa: ARG001
+    """`responses_prepared` hook: count a validated batch in every dimension but segment, with no database."""
+    # In key order, which the upsert wants: sorting again when storing finds one run and is cheap.
+    ahead[_AHEAD] = Counter(dict(sorted(count_rows(rows).items())))
 
 
-def record_scores(session: Session, *, items: Sequence[ScoredFeedback]) -> None:
-    """Add the scores of newly stored feedback to the rollups, in the caller's transaction. Out-of-scale scores
-    are ignored (validation upstream refuses them)."""
-    _add_counts(session, _counts(session, items))
-
-
-def record_rows(
-    session: Session, *, rows: Sequence[ScoredRow], feedback: bool = False, precounted: Counter[_Key] | None = None
+def on_responses_stored(
+    session: Session,
+    *,
+    rows: Callable[[], Sequence[ScoredRow]],
+    retracted: Sequence[ScoredRow],
+    restated: Sequence[ScoredRow],
+    ahead: dict[str, Any],
 ) -> None:
-    """`record_scores` for plain tuples (bulk writers): responses, or feedback items when `feedback`.
-
-    `precounted`: the increments of the rows in every dimension but segment, counted ahead by `count_rows` (e.g.
-    in an import's reader process); then only segments are counted here, and `rows` may be left empty when
-    `segments_in_use` says no segment has members."""
-    if precounted is None:
-        _add_counts(session, _count_rows(session, rows, feedback=feedback))
+    """`responses_stored` hook: add a stored batch, from its counts ahead when it has them."""
+    counted: Counter[_Key] | None = ahead.get(_AHEAD)
+    if counted is None:
+        _add_counts(session, _count_rows(session, rows(), feedback=False))
         return
-    counts = _count_rows(session, rows, feedback=feedback, dimensions=SEGMENT)
-    counts.update(precounted)
+    counts = counted - count_rows(retracted) if retracted else Counter(counted)
+    counts.update(count_rows(restated))
+    if segments_in_use(session):
+        counts.update(_count_rows(session, rows(), feedback=False, dimensions=SEGMENT))
     _add_counts(session, +counts)
+
+
+def on_scores_changed(session: Session, *, removed: Sequence[ScoredRow], added: Sequence[ScoredRow]) -> None:
+    """`scores_changed` hook: take `removed` out of the rollups, add `added` (feedback items or an amended response)."""
+    if removed:
+        retract_scores(session, items=removed)
+    if added:
+        record_scores(session, items=added)
+
+
+def record_scores(session: Session, *, items: Sequence[ScoredRow]) -> None:
+    """Add the scores of newly stored responses and feedback items (survey_id None) to the rollups, in the caller's
+    transaction. Out-of-scale scores are ignored (validation upstream refuses them)."""
+    _add_counts(session, _counts(session, items))
 
 
 def count_rows(
     rows: Sequence[ScoredRow], *, feedback: bool = False, dimensions: frozenset[str] = CUSTOMER_FREE
 ) -> Counter[_Key]:
-    """The rollup increments of rows in the given dimensions (not segment): pure work with no database, for
-    `record_rows(precounted=...)`. By default the dimensions known before the row's customer is (all, survey,
-    channel, touchpoint)."""
+    """The rollup increments of rows in the given dimensions (not segment): pure work with no database."""
     if "segment" in dimensions:
-        raise ValueError("segment increments need the database: record_rows counts them")
+        raise ValueError("segment increments need the database")
     return _count_rows(None, rows, feedback=feedback, dimensions=dimensions)
 
 
@@ -140,7 +128,7 @@ def segments_in_use(session: Session) -> bool:
     return customers.segments_have_members(session)
 
 
-def retract_scores(session: Session, *, items: Sequence[ScoredFeedback]) -> None:
+def retract_scores(session: Session, *, items: Sequence[ScoredRow]) -> None:
     """Take the scores of feedback about to be deleted out of the rollups (the inverse of `record_scores`).
 
     Segment rows follow the customers' current membership, so when customers are deleted take them out of their
@@ -155,10 +143,9 @@ def retract_scores(session: Session, *, items: Sequence[ScoredFeedback]) -> None
         session.execute(emptied, keys[start : start + 5_000])
 
 
-def _counts(session: Session, items: Sequence[ScoredFeedback]) -> Counter[_Key]:
-    responses = [_as_row(item) for item in items if item.survey_id is not None]
-    counts = _count_rows(session, responses, feedback=False)
-    counts.update(_count_rows(session, [_as_row(item) for item in items if item.survey_id is None], feedback=True))
+def _counts(session: Session, items: Sequence[ScoredRow]) -> Counter[_Key]:
+    counts = _count_rows(session, [item for item in items if item.survey_id is not None], feedback=False)
+    counts.update(_count_rows(session, [item for item in items if item.survey_id is None], feedback=True))
     return counts
 
 
@@ -202,7 +189,7 @@ def _count_rows(
             for dim, values in columns:
                 texts = {value: _text(value) for value in set(values)}
                 for (value, day, score), n in Counter(zip(values, days, column, strict=True)).items():
-                    if score is not None and low <= score <= high and value is not UNCOUNTED:
+                    if score is not None and low <= score <= high:
                         counts[(tz_name, metric, dim, texts[value], day, score)] += n
             if memberships:
                 segments: Counter[tuple[int, int, int]] = Counter()

@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import delete, select
 
+from cxloop.analytics import rollups
 from cxloop.analytics import service as analytics
+from cxloop.analytics.models import ScoreRollup
 from cxloop.analytics.schemas import MetricQuery
-from cxloop.collection import rollups
 from cxloop.collection import service as collection
-from cxloop.collection.models import ScoreRollup
+from cxloop.collection.rows import ScoredRow, epoch_seconds
 from cxloop.collection.schemas import FeedbackCreate, ResponseCreate
 from cxloop.customers import deletion, membership
 from cxloop.customers import service as customers
@@ -144,8 +145,8 @@ def test_retract_scores_undoes_record_scores(db: Database, zones: list[str]) -> 
         rollups.retract_scores(
             session,
             items=[
-                rollups.ScoredFeedback(
-                    at=i.at,
+                ScoredRow(
+                    seconds=epoch_seconds(i.at),
                     customer_id=i.customer_id,
                     survey_id=i.survey_id,
                     channel=i.channel,
