@@ -13,6 +13,7 @@ from cxloop.analytics import rollups
 from cxloop.analytics import service as analytics
 from cxloop.analytics.models import ScoreRollup
 from cxloop.analytics.schemas import MetricQuery
+from cxloop.collection import hooks as collection_hooks
 from cxloop.collection import service as collection
 from cxloop.collection.rows import ScoredRow, epoch_seconds
 from cxloop.collection.schemas import FeedbackCreate, ResponseCreate
@@ -181,10 +182,14 @@ def listening(monkeypatch: pytest.MonkeyPatch) -> None:
     deletion.deleting.register(rollups.forget_customers)
 
 
+@pytest.mark.parametrize("ahead", [True, False], ids=["counted-ahead", "counted-when-stored"])
 def test_rollups_stay_exact_through_the_collection_and_customers_services(
-    db: Database, zones: list[str], listening: None
+    db: Database, zones: list[str], listening: None, ahead: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Responses and feedback stored by their services, customers moving between segments by upsert."""
+    """Responses and feedback stored by their services, customers moving between segments by upsert; batches
+    counted while validated (the responses_prepared hook) or, without it, when stored."""
+    if not ahead:
+        monkeypatch.setattr(collection_hooks, "responses_prepared", collection_hooks.responses_prepared.copy())
     rng = random.Random(31)
     make_survey(db, key="pulse", definition=every_kind_definition())
     plans = ["enterprise", "pro", "free"]
@@ -208,7 +213,7 @@ def test_rollups_stay_exact_through_the_collection_and_customers_services(
                 items=[
                     ResponseCreate(
                         survey="pulse",
-                        customer_external_id=rng.choice([f"c{i}" for i in range(30)] + [None]),
+                        customer_external_id=rng.choice([f"c{i}" for i in range(33)] + [None]),  # c30+: new
                         touchpoint=rng.choice(touchpoints),
                         channel=rng.choice(["email", "web"]),
                         nps=rng.randint(0, 10),
