@@ -24,8 +24,8 @@ def test_every_metric_kind_is_defined_once() -> None:
         METRICS[MetricKind.nps] = METRICS[MetricKind.ces]  # type: ignore[index]
 
 
-def test_rollups_feeding_each_metric() -> None:
-    assert {kind: dict(m.rollups) for kind, m in METRICS.items()} == {
+def test_scores_feeding_each_metric() -> None:
+    assert {kind: dict(m.scores) for kind, m in METRICS.items()} == {
         MetricKind.nps: {MetricSource.responses: ("nps",), MetricSource.feedback: (), MetricSource.all: ("nps",)},
         MetricKind.csat: {
             MetricSource.responses: ("csat",),

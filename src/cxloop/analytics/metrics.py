@@ -1,5 +1,5 @@
 """The metric registry: for each metric, how its summary is computed from a score histogram, how two periods are
-compared, which summary fields the API shows, and which rollup metrics feed it from each source.
+compared, which summary fields the API shows, and which scores feed it from each source (raw rows and rollups).
 
 Pure (no database). The maths lives in stats.py and the scales in surveys/scales.py; adding a metric is one entry
 here plus its statistics (docs/development/adding-a-metric.md).
@@ -26,7 +26,9 @@ class Metric:
     summarise: Callable[[stats.Histogram], Any]
     change: Callable[[Any, Any], stats.Change]  # (current summary, previous summary)
     extra_fields: tuple[str, ...]
-    rollups: Mapping[MetricSource, tuple[str, ...]]  # source -> rollup metrics (score_rollups.metric) counted
+    # Source -> the scores counted: a response column (also the score_rollups.metric counting it), or "rating" for
+    # feedback items' ratings. The raw-row query and the rollups both read it.
+    scores: Mapping[MetricSource, tuple[str, ...]]
 
     def fields(self, summary: Any) -> dict[str, Any]:
         """The summary as MetricValue fields."""
@@ -45,7 +47,7 @@ _DEFINITIONS = (
         summarise=stats.nps,
         change=stats.nps_change,
         extra_fields=("promoters", "passives", "detractors"),
-        rollups=_from_responses("nps"),
+        scores=_from_responses("nps"),
     ),
     Metric(
         kind=MetricKind.csat,
@@ -53,7 +55,7 @@ _DEFINITIONS = (
         change=stats.csat_change,
         extra_fields=("satisfied", "mean"),
         # A feedback item's 1-5 rating counts as CSAT, kept in rollups of its own ("rating").
-        rollups={
+        scores={
             MetricSource.responses: ("csat",),
             MetricSource.feedback: ("rating",),
             MetricSource.all: ("csat", "rating"),
@@ -64,7 +66,7 @@ _DEFINITIONS = (
         summarise=stats.ces,
         change=stats.ces_change,
         extra_fields=("easy", "easy_pct", "easy_ci_low", "easy_ci_high"),
-        rollups=_from_responses("ces"),
+        scores=_from_responses("ces"),
     ),
 )
 
@@ -74,11 +76,11 @@ def _checked(definitions: tuple[Metric, ...]) -> Mapping[MetricKind, Metric]:
     for definition in definitions:
         if definition.kind in registry:
             raise ValueError(f"metric {definition.kind} is defined twice")
-        if set(definition.rollups) != set(MetricSource):
-            raise ValueError(f"metric {definition.kind} must name its rollups for every source")
-        unknown = {name for names in definition.rollups.values() for name in names} - SCALES.keys()
+        if set(definition.scores) != set(MetricSource):
+            raise ValueError(f"metric {definition.kind} must name its scores for every source")
+        unknown = {name for names in definition.scores.values() for name in names} - SCALES.keys()
         if unknown:
-            raise ValueError(f"metric {definition.kind} is fed by rollup metrics with no scale: {sorted(unknown)}")
+            raise ValueError(f"metric {definition.kind} counts scores with no scale: {sorted(unknown)}")
         registry[definition.kind] = definition
     return MappingProxyType(registry)
 

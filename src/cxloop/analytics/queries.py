@@ -56,6 +56,8 @@ class CountSpec:
     last_day: int | None = None
     start_at: datetime | None = None
     end_at: datetime | None = None
+    # The scores counted (metrics.Metric.scores for the source): a response column, or "rating" (feedback items).
+    scores: tuple[str, ...] = ()
 
 
 # ---- keys and labels -----------------------------------------------------------------------------------------
@@ -221,13 +223,12 @@ def _offset_bounds(session: Session, low: datetime | None, high: datetime | None
     return low, high
 
 
-def _branch(
-    spec: CountSpec, dialect: str, *, feedback: bool, low: datetime | None, high: datetime | None
-) -> Select[Any]:
+def _branch(spec: CountSpec, dialect: str, *, name: str, low: datetime | None, high: datetime | None) -> Select[Any]:
+    feedback = name == "rating"
     table: Any = FeedbackItem if feedback else Response
     at = FeedbackItem.posted_at if feedback else Response.submitted_at
-    score = FeedbackItem.rating if feedback else getattr(Response, spec.metric)
-    scale = SCALES[spec.metric]
+    score = FeedbackItem.rating if feedback else getattr(Response, name)
+    scale = SCALES[name]
     query = select(
         local_days.epoch_seconds(at, dialect).label("seconds"),
         at.label("instant"),
@@ -261,14 +262,15 @@ def _branch(
 
 
 def raw_counts(session: Session, *, spec: CountSpec) -> list[Count]:
-    """Count scores straight from responses (UNION ALL rated feedback items for CSAT), grouped as `spec` says."""
+    """Count the spec's scores straight from responses (UNION ALL rated feedback items when it counts "rating"),
+    grouped as `spec` says."""
     dialect = session.get_bind().dialect.name
     low, high = _day_bounds(spec)
-    branches: list[Select[Any]] = []
-    if spec.source in ("responses", "all"):
-        branches.append(_branch(spec, dialect, feedback=False, low=low, high=high))
-    if spec.metric == "csat" and spec.source in ("feedback", "all") and spec.filters.survey_id is None:
-        branches.append(_branch(spec, dialect, feedback=True, low=low, high=high))
+    branches = [
+        _branch(spec, dialect, name=name, low=low, high=high)
+        for name in spec.scores
+        if name != "rating" or spec.filters.survey_id is None  # feedback items answer no survey
+    ]
     if not branches:
         return []
     base = (branches[0] if len(branches) == 1 else union_all(*branches)).cte("scored")

@@ -118,6 +118,7 @@ def compute_metric(session: Session, *, query: MetricQuery) -> MetricResult:
         last_day=last_day,
         start_at=start_at,
         end_at=end_at,
+        scores=metrics.metric(query.metric).scores[query.source],
     )
     hists = _fold(_count(session, spec, use_rollups, time_key), time_key)
     previous: Histograms = {}
@@ -245,7 +246,7 @@ def _count(session: Session, spec: CountSpec, use_rollups: bool, bucket: GroupKe
     dim, dim_value = filtered[0] if filtered else (spec.dims[0] if spec.dims else "all", None)
     return queries.rollup_counts(
         session,
-        metrics=list(metrics.metric(MetricKind(spec.metric)).rollups[MetricSource(spec.source)]),
+        metrics=list(spec.scores),
         tz=spec.tz.key,
         dim=dim,
         dim_value=None if dim_value is None else str(dim_value),
