@@ -15,7 +15,6 @@ from cxloop.analytics.models import ScoreRollup
 from cxloop.analytics.schemas import MetricQuery
 from cxloop.collection import hooks as collection_hooks
 from cxloop.collection import service as collection
-from cxloop.collection.rows import ScoredRow, epoch_seconds
 from cxloop.collection.schemas import FeedbackCreate, ResponseCreate
 from cxloop.customers import deletion, membership
 from cxloop.customers import service as customers
@@ -143,23 +142,7 @@ def test_retract_scores_undoes_record_scores(db: Database, zones: list[str]) -> 
         add_scored(session, items[:20])
         before = snapshot(session)
         add_scored(session, items[20:])
-        rollups.retract_scores(
-            session,
-            items=[
-                ScoredRow(
-                    seconds=epoch_seconds(i.at),
-                    customer_id=i.customer_id,
-                    survey_id=i.survey_id,
-                    channel=i.channel,
-                    touchpoint_id=i.touchpoint_id,
-                    stage_id=i.stage_id,
-                    nps=i.nps,
-                    csat=i.csat,
-                    ces=i.ces,
-                )
-                for i in items[20:]
-            ],
-        )
+        rollups.retract_scores(session, items=[i.row() for i in items[20:]])
         assert snapshot(session) == before
 
 

@@ -9,15 +9,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cxloop.collection import queries, response_intake
-from cxloop.collection.response_rows import JSON_READER, FastLane, json_cells
+from cxloop.collection import response_intake
+from cxloop.collection.response_rows import json_cells
 from cxloop.collection.schemas import RESPONSE_ADAPTER, ResponseCreate, validated
-from cxloop.core.clock import utcnow
-from cxloop.storage import bulk_insert
 from cxloop.storage.database import Database
-from cxloop.surveys import service as surveys
 from cxloop.surveys.models import Survey
-from tests.collection.test_json_lane import MISSING, VALUES
+from tests.collection.test_json_lane import MISSING, VALUES, json_lane
 
 _ANY = st.one_of(
     st.none(),
@@ -51,12 +48,7 @@ def _payloads(draw: st.DrawFn) -> dict[str, Any]:
 
 def test_the_lane_agrees_with_the_full_validation(db: Database, survey: Survey) -> None:
     with db.unit_of_work() as session:
-        now = utcnow()
-        codec = bulk_insert.codec_for(session)
-        received_at = codec.instant(now)
-        versions = surveys.resolve_versions(session, refs=[("rnps", None), ("rnps", 1), ("rnps", 2)])
-        touchpoints = queries.touchpoints_by_key(session, ["relationship"])
-        lane = FastLane(JSON_READER, versions, touchpoints, codec, now, received_at)
+        lane = json_lane(session)
         taken: list[bool] = []
 
         @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -69,9 +61,17 @@ def test_the_lane_agrees_with_the_full_validation(db: Database, survey: Survey) 
                 return
             item = validated(RESPONSE_ADAPTER, payload)
             assert isinstance(item, ResponseCreate), (payload, item)  # the lane never takes what pydantic refuses
-            found = versions.get((item.survey, item.version))
+            found = lane.versions.get((item.survey, item.version))
             checked = response_intake._check(
-                item, found, found is not None, touchpoints, now, False, codec, item.idempotency_key, received_at
+                item,
+                found,
+                found is not None,
+                lane.touchpoints,
+                lane.now,
+                False,
+                lane.codec,
+                item.idempotency_key,
+                lane.received_at,
             )
             assert not isinstance(checked, list), (payload, checked)  # ... nor what the full checks refuse
             assert row == (checked.row, checked.customer, checked.seconds), payload

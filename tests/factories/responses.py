@@ -41,6 +41,20 @@ class Scored:
     csat: int | None = None
     ces: int | None = None
 
+    def row(self) -> ScoredRow:
+        """As the rollups see it."""
+        return ScoredRow(
+            seconds=epoch_seconds(self.at),
+            customer_id=self.customer_id,
+            survey_id=self.survey_id,
+            channel=self.channel,
+            touchpoint_id=self.touchpoint_id,
+            stage_id=self.stage_id,
+            nps=self.nps,
+            csat=self.csat,
+            ces=self.ces,
+        )
+
 
 def add_survey(session: Session, key: str = "relationship", name: str | None = None) -> int:
     survey = Survey(key=key, name=name or key.title(), status="live", created_at=NOW, updated_at=NOW)
@@ -139,23 +153,7 @@ def add_scored(session: Session, items: Sequence[Scored]) -> None:
         session.execute(insert(Response), responses)
     if feedback:
         session.execute(insert(FeedbackItem), feedback)
-    rollups.record_scores(
-        session,
-        items=[
-            ScoredRow(
-                seconds=epoch_seconds(item.at),
-                customer_id=item.customer_id,
-                survey_id=item.survey_id,
-                channel=item.channel,
-                touchpoint_id=item.touchpoint_id,
-                stage_id=item.stage_id,
-                nps=item.nps,
-                csat=item.csat,
-                ces=item.ces,
-            )
-            for item in items
-        ],
-    )
+    rollups.record_scores(session, items=[item.row() for item in items])
     session.flush()
 
 
