@@ -1,6 +1,6 @@
 """Builders for scored feedback: surveys, customers, accounts, segments, responses and rated feedback items.
 
-Rows are inserted directly and then counted into the rollups with `record_scores` / `on_membership_change`,
+Rows are inserted directly and then counted into the rollups with `rollups.record_scores` / `on_membership_change`,
 exactly as the collection and customers services do after they store something. `random_world` builds a seeded
 random organisation for the rollup == raw == pandas tests.
 """
