@@ -1,4 +1,4 @@
-"""The typed rows of the response write path: what is inserted, and what the score rollups see of it.
+"""The typed rows of the write path: what is inserted (responses, feedback items), and what the hooks see of it.
 
 NamedTuples: they are the tuples the bulk insert and the column-wise rollup counting want (no copy), their fields
 read by name, and they pickle as plain tuples across the import's reader process.
@@ -50,6 +50,26 @@ _new = tuple.__new__
 
 
 COLUMNS = ResponseRow._fields
+
+
+class FeedbackRow(NamedTuple):
+    """One `feedback_items` row ready to insert, values encoded for the session's database."""
+
+    kind: str
+    source: str
+    external_id: str | None
+    channel: str
+    text: str
+    rating: int | None
+    author: str | None
+    author_email: str | None
+    url: str | None
+    customer_id: int | None
+    touchpoint_id: int | None
+    stage_id: int | None
+    metadata: str  # JSON
+    posted_at: Any  # the codec's instant
+    received_at: Any
 
 
 class ScoredRow(NamedTuple):
