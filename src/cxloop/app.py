@@ -13,6 +13,7 @@ from cxloop.api.errors import install_error_handlers
 from cxloop.api.public import include_public_routers
 from cxloop.api.v1 import include_routers
 from cxloop.collection.coalescer import ResponseCoalescer
+from cxloop.core import rate_limit
 from cxloop.core.config import Settings
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.storage.database import Database
@@ -39,6 +40,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.database = database or Database(settings.resolved_database_url)
     app.state.response_coalescer = ResponseCoalescer(app.state.database)
     app.state.signer = TokenSigner(settings.secret_key.get_secret_value().encode())
+    app.state.rate_limit_storage = rate_limit.storage_for(settings)
     install_error_handlers(app)
     include_routers(app)
     include_public_routers(app)

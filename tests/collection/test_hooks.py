@@ -121,7 +121,9 @@ def test_feedback_and_amended_scores_are_heard_as_changes(db: Database, survey: 
     assert heard.removed == [] and [(row.survey_id, row.csat, row.nps) for row in heard.added] == [(None, 4, None)]
     heard.added.clear()
     with db.unit_of_work() as session:
-        (response_id,) = collection.submit_responses(session, payloads=[_payload(9)]).ids
+        (response_id,) = collection.store_checked(
+            session, collection.check_responses(session, payloads=[_payload(9)])
+        ).ids
     with db.unit_of_work() as session:
         amend_response(session, response_id, {"q1": 2}, complete=True)
     assert [row.nps for row in heard.removed] == [9] and [row.nps for row in heard.added] == [2]

@@ -9,12 +9,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cxloop.access.enums import Role
-from cxloop.access.errors import ApiKeyNotFound, InvalidApiKey, UserExists, UserNotFound
+from cxloop.access.errors import ApiKeyNotFound, InvalidApiKey, InvalidCredentials, UserExists, UserNotFound
 from cxloop.access.models import ApiKey, User
+from cxloop.access.passwords import hash_password, needs_rehash, verify_password
 from cxloop.access.principal_cache import principals
 from cxloop.access.schemas import Principal, UserUpdate
 from cxloop.core.clock import utcnow
-from cxloop.core.hashing import hash_password, new_token, token_digest
+from cxloop.core.hashing import new_token, token_digest
 
 API_KEY_PREFIX = "cxk"
 # last_used_at is only rewritten when older than this, so authenticating is not a write on every request.
@@ -98,6 +99,22 @@ def create_user(session: Session, *, email: str, role: Role, name: str = "", pas
     )
     session.add(user)
     session.flush()
+    return user
+
+
+def authenticate_user(session: Session, *, email: str, password: str) -> User:
+    """The active user with this email and password (the web app's sign-in), or InvalidCredentials.
+
+    A hash made by an older scheme or weaker parameters is replaced by a fresh one on success."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.is_active or user.password_hash is None:
+        hash_password(password)  # as slow as a real check, so the answer time does not tell which emails exist
+        raise InvalidCredentials("the email or password is wrong")
+    if not verify_password(password, user.password_hash):
+        raise InvalidCredentials("the email or password is wrong")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.flush()
     return user
 
 

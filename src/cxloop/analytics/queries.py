@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, Integer, Select, case, cast, func, literal_co
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
-from cxloop.analytics import buckets, rollups
+from cxloop.analytics import buckets
 from cxloop.analytics.enums import GroupKey
 from cxloop.analytics.models import ScoreRollup
 from cxloop.collection import local_days
@@ -214,7 +214,7 @@ def _day_bounds(spec: CountSpec) -> tuple[datetime | None, datetime | None]:
 
 def _offset_bounds(session: Session, low: datetime | None, high: datetime | None) -> tuple[datetime, datetime]:
     if low is None or high is None:
-        found = rollups.data_range(session)
+        found = data_range(session)
         now = utcnow()
         if low is None:
             low = (found[0] if found else now) - timedelta(days=1)
@@ -317,5 +317,62 @@ def raw_counts(session: Session, *, spec: CountSpec) -> list[Count]:
     return counts
 
 
-def today_in(tz: ZoneInfo) -> date:
-    return utcnow().astimezone(tz).date()
+# ---- the raw rows the rollups recount ---------------------------------------------------------------------
+
+
+def data_range(session: Session) -> tuple[datetime, datetime] | None:
+    """The earliest and latest feedback instants (responses and feedback items), or None when there is none."""
+    bounds = session.execute(
+        select(func.min(Response.submitted_at), func.max(Response.submitted_at)).union_all(
+            select(func.min(FeedbackItem.posted_at), func.max(FeedbackItem.posted_at))
+        )
+    ).all()
+    lows = [row[0] for row in bounds if row[0] is not None]
+    highs = [row[1] for row in bounds if row[1] is not None]
+    if not lows:
+        return None
+    return _aware(min(lows)), _aware(max(highs))
+
+
+def _aware(value: Any) -> datetime:
+    # MIN() over a UNION loses the column type on SQLite and comes back as text.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def scored_rows(dialect: str, metric: str, customer_ids: Sequence[int] | None) -> Any:
+    """A CTE of (seconds, instant, customer_id, survey_id, channel, touchpoint_id, stage_id, score) for one metric."""
+    if metric == "rating":
+        column: Any = FeedbackItem.rating
+        query: Select[Any] = select(
+            local_days.epoch_seconds(FeedbackItem.posted_at, dialect).label("seconds"),
+            FeedbackItem.posted_at.label("instant"),
+            FeedbackItem.customer_id.label("customer_id"),
+            cast(null(), BigInteger).label("survey_id"),
+            FeedbackItem.channel.label("channel"),
+            FeedbackItem.touchpoint_id.label("touchpoint_id"),
+            FeedbackItem.stage_id.label("stage_id"),
+            column.label("score"),
+        )
+        owner: Any = FeedbackItem.customer_id
+    else:
+        column = getattr(Response, metric)
+        query = select(
+            local_days.epoch_seconds(Response.submitted_at, dialect).label("seconds"),
+            Response.submitted_at.label("instant"),
+            Response.customer_id.label("customer_id"),
+            Response.survey_id.label("survey_id"),
+            Response.channel.label("channel"),
+            Response.touchpoint_id.label("touchpoint_id"),
+            Response.stage_id.label("stage_id"),
+            column.label("score"),
+        )
+        owner = Response.customer_id
+    low, high = SCALES[metric]
+    query = query.where(column.between(low, high))
+    if customer_ids is not None:
+        query = query.where(owner.in_(customer_ids))
+    cte = query.cte(f"scored_{metric}")
+    return cte.prefix_with("MATERIALIZED") if dialect == "sqlite" else cte

@@ -19,16 +19,16 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, String, bindparam, cast, delete, func, literal, null, select, text, union_all
+from sqlalchemy import String, bindparam, cast, delete, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from cxloop.analytics import queries
 from cxloop.analytics.models import ScoreRollup
 from cxloop.collection import local_days
-from cxloop.collection.models import FeedbackItem, Response
 from cxloop.collection.rows import ScoredRow
 from cxloop.core.clock import utcnow
 from cxloop.customers import service as customers
@@ -253,71 +253,13 @@ def _add_counts(session: Session, counts: Counter[_Key]) -> None:
 # ---- recounting in SQL ---------------------------------------------------------------------------------------
 
 
-def data_range(session: Session) -> tuple[datetime, datetime] | None:
-    """The earliest and latest feedback instants (responses and feedback items), or None when there is none."""
-    bounds = session.execute(
-        select(func.min(Response.submitted_at), func.max(Response.submitted_at)).union_all(
-            select(func.min(FeedbackItem.posted_at), func.max(FeedbackItem.posted_at))
-        )
-    ).all()
-    lows = [row[0] for row in bounds if row[0] is not None]
-    highs = [row[1] for row in bounds if row[1] is not None]
-    if not lows:
-        return None
-    return _aware(min(lows)), _aware(max(highs))
-
-
-def _aware(value: Any) -> datetime:
-    # MIN() over a UNION loses the column type on SQLite and comes back as text.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _offset_range(session: Session) -> tuple[datetime, datetime]:
-    found = data_range(session)
+    found = queries.data_range(session)
     now = utcnow()
     if found is None:
         return now - timedelta(days=1), now + timedelta(days=1)
     # Past `now` as well: rows stored while this statement runs are still given the right offset.
     return found[0] - timedelta(days=1), max(found[1], now) + timedelta(days=2)
-
-
-def _scored_rows(dialect: str, metric: str, customer_ids: Sequence[int] | None) -> Any:
-    """A CTE of (seconds, instant, customer_id, survey_id, channel, touchpoint_id, stage_id, score) for one metric."""
-    if metric == "rating":
-        column: Any = FeedbackItem.rating
-        query: Select[Any] = select(
-            local_days.epoch_seconds(FeedbackItem.posted_at, dialect).label("seconds"),
-            FeedbackItem.posted_at.label("instant"),
-            FeedbackItem.customer_id.label("customer_id"),
-            cast(null(), BigInteger).label("survey_id"),
-            FeedbackItem.channel.label("channel"),
-            FeedbackItem.touchpoint_id.label("touchpoint_id"),
-            FeedbackItem.stage_id.label("stage_id"),
-            column.label("score"),
-        )
-        owner: Any = FeedbackItem.customer_id
-    else:
-        column = getattr(Response, metric)
-        query = select(
-            local_days.epoch_seconds(Response.submitted_at, dialect).label("seconds"),
-            Response.submitted_at.label("instant"),
-            Response.customer_id.label("customer_id"),
-            Response.survey_id.label("survey_id"),
-            Response.channel.label("channel"),
-            Response.touchpoint_id.label("touchpoint_id"),
-            Response.stage_id.label("stage_id"),
-            column.label("score"),
-        )
-        owner = Response.customer_id
-    low, high = SCALES[metric]
-    query = query.where(column.between(low, high))
-    if customer_ids is not None:
-        query = query.where(owner.in_(customer_ids))
-    cte = query.cte(f"scored_{metric}")
-    return cte.prefix_with("MATERIALIZED") if dialect == "sqlite" else cte
 
 
 def _dim_value(dim: str, rows: Any) -> ColumnElement[Any]:
@@ -342,7 +284,7 @@ def _count_into_rollups(
     dialect = session.get_bind().dialect.name
     tz = local_days.zone(tz_name)
     for dim in dims:
-        rows = _scored_rows(dialect, metric, customer_ids)
+        rows = queries.scored_rows(dialect, metric, customer_ids)
         day = local_days.day_expression(
             seconds=rows.c.seconds, instant=rows.c.instant, dialect=dialect, tz=tz, start=bounds[0], end=bounds[1]
         )
@@ -387,7 +329,7 @@ def _recount_metric(session: Session, *, tz_name: str, metric: str, bounds: tupl
     """All non-segment dimensions of one metric from a single scan: count per (day, every dimension, score) once,
     then sum that small table per dimension (SQLite has no GROUPING SETS)."""
     dialect = session.get_bind().dialect.name
-    rows = _scored_rows(dialect, metric, None)
+    rows = queries.scored_rows(dialect, metric, None)
     day = local_days.day_expression(
         seconds=rows.c.seconds,
         instant=rows.c.instant,

@@ -23,8 +23,9 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 from pydantic import TypeAdapter, ValidationError
 
+from cxloop.channels import catalogue
 from cxloop.channels import messaging_content as content
-from cxloop.channels.email import events, unsubscribing, wording
+from cxloop.channels.email import events, unsubscribing
 from cxloop.channels.email.rendering import render
 from cxloop.channels.sms import replies, signature
 from cxloop.channels.sms.wire import parse_inbound
@@ -65,13 +66,13 @@ def _database(request: Request) -> Database:
 
 
 def _page(template: str, *, language: str, title: str, body: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
-    words = wording.words(language)
+    words = catalogue.words("email", language)
     html = render(template, language=language, title=title, body=body, w=words, **extra)
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
 def _link_problem(exc: CxloopError) -> HTMLResponse:
-    words = wording.words(wording.FALLBACK)
+    words = catalogue.words("email", catalogue.FALLBACK)
     if isinstance(exc, Gone):
         return _page(
             "page.html", language="en", title=words["expired_title"], body=words["expired_body"], status_code=410
@@ -89,9 +90,9 @@ async def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
         except (NotFound, Gone) as exc:
             return _link_problem(exc)
         customer = customers.require_customer(session, customer_id=invitation.customer_id)
-        language = content.language_of(invitation.locale or customer.locale or wording.FALLBACK)
+        language = content.language_of(invitation.locale or customer.locale or catalogue.FALLBACK)
         email = customer.email or ""
-    words = wording.words(language)
+    words = catalogue.words("email", language)
     return _page(
         "unsubscribe_confirm.html",
         language=language,
@@ -113,8 +114,8 @@ async def unsubscribe(token: str, request: Request) -> HTMLResponse:
         except (NotFound, Gone) as exc:
             return _link_problem(exc)
         customer = customers.require_customer(session, customer_id=invitation.customer_id)
-        language = content.language_of(invitation.locale or customer.locale or wording.FALLBACK)
-    words = wording.words(language)
+        language = content.language_of(invitation.locale or customer.locale or catalogue.FALLBACK)
+    words = catalogue.words("email", language)
     return _page("page.html", language=language, title=words["done_title"], body=words["done_body"])
 
 

@@ -16,8 +16,8 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from cxloop.channels import catalogue
 from cxloop.channels.hosted.screens import Screen
-from cxloop.channels.hosted.wording import words_for
 
 
 @cache
@@ -58,7 +58,7 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """Render a page in `locale` (its `lang` attribute and the page words `w`)."""
-    html = _environment().get_template(template).render(lang=locale, w=words_for(locale), **context)
+    html = _environment().get_template(template).render(lang=locale, w=catalogue.words("hosted", locale), **context)
     return HTMLResponse(html, status_code=status_code, headers={**_security_headers(), **(headers or {})})
 
 
@@ -77,7 +77,7 @@ def message_page(
     """A page with a heading and one paragraph: thank-you, closed, expired, not found, too many answers.
 
     `refresh` (seconds, url) sends the browser on by itself (the kiosk returns to its start screen)."""
-    page_words = words_for(locale)
+    page_words = catalogue.words("hosted", locale)
     text = body if body is not None else page_words[body_key].format(**words) if body_key else ""
     return render(
         "message.html",
@@ -106,7 +106,7 @@ def question_page(
     refresh: tuple[int, str] | None = None,
 ) -> HTMLResponse:
     """One question on its own screen; with an error (a wording key or a message) it answers 422."""
-    message = words_for(locale)[error_key] if error_key else error
+    message = catalogue.words("hosted", locale)[error_key] if error_key else error
     return render(
         "question.html",
         locale=locale,

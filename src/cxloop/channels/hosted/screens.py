@@ -20,7 +20,8 @@ KIOSK_POINTS = 5
 
 
 class AnswerProblem(ValueError):
-    """A form value that is not an answer to its question; the message is a wording key (channels/hosted/wording)."""
+    """A form value that is not an answer to its question; the message is the name of a "hosted" message
+    (channels/catalogue.py)."""
 
 
 @dataclass(frozen=True)
