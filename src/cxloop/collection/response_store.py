@@ -31,7 +31,7 @@ def store_responses(session: Session, prepared: Prepared, *, atomic: bool) -> Ou
 
 
 def _store(session: Session, prepared: Prepared) -> Outcome:
-    """Insert the valid rows (a key repeated in the batch once), link customers, and count them into the rollups.
+    """Insert the valid rows (a key repeated in the batch once), link customers, and tell the `responses_stored` hook.
 
     A key stored since the batch was prepared (by a concurrent writer, or by the previous batch of the same file)
     makes its row a duplicate."""
