@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -70,18 +71,28 @@ def cached_principal(*, plain_key: str) -> Principal | None:
     return principals.get(token_digest(plain_key))
 
 
-def authenticate_api_key(session: Session, *, plain_key: str) -> Principal:
-    """The principal behind a bearer key, or InvalidApiKey when it is unknown or revoked."""
+class KeyCheck(NamedTuple):
+    principal: Principal
+    use_due: bool  # last_used_at is older than its granularity: call `record_key_use`
+
+
+def check_api_key(session: Session, *, plain_key: str) -> KeyCheck:
+    """The principal behind a bearer key, or InvalidApiKey when it is unknown or revoked. Only reads: the use is
+    recorded by `record_key_use` in a write transaction (a read that turns into a write fails on SQLite when another
+    writer commits in between)."""
     digest = token_digest(plain_key)
     key = session.scalar(select(ApiKey).where(ApiKey.digest == digest))
     if key is None or key.revoked_at is not None:
         raise InvalidApiKey("the API key is unknown or has been revoked")
-    now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_GRANULARITY:
-        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    use_due = key.last_used_at is None or utcnow() - key.last_used_at > _LAST_USED_GRANULARITY
     principal = Principal(api_key_id=key.id, user_id=key.user_id, name=key.name, role=Role(key.role))
     principals.put(digest, principal)
-    return principal
+    return KeyCheck(principal, use_due)
+
+
+def record_key_use(session: Session, *, api_key_id: int) -> None:
+    """Set the key's last_used_at to now."""
+    session.execute(update(ApiKey).where(ApiKey.id == api_key_id).values(last_used_at=utcnow()))
 
 
 def create_user(session: Session, *, email: str, role: Role, name: str = "", password: str | None = None) -> User:

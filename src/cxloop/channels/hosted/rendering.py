@@ -104,9 +104,14 @@ def question_page(
     error: str | None = None,
     kiosk: bool = False,
     refresh: tuple[int, str] | None = None,
+    note_key: str | None = None,
+    note_value: Any = None,
 ) -> HTMLResponse:
-    """One question on its own screen; with an error (a wording key or a message) it answers 422."""
-    message = catalogue.words("hosted", locale)[error_key] if error_key else error
+    """One question on its own screen; with an error (a wording key or a message) it answers 422. A note (a wording
+    key with `{value}`) stands above the button, which then takes the focus."""
+    words = catalogue.words("hosted", locale)
+    message = words[error_key] if error_key else error
+    note = words[note_key].format(value=note_value) if note_key else None
     return render(
         "question.html",
         locale=locale,
@@ -119,6 +124,7 @@ def question_page(
         back_url=back_url,
         is_last=is_last,
         error=message,
+        note=note,
         kiosk=kiosk,
         refresh=refresh,
     )
