@@ -7,11 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from cxloop.analytics import rollups
+from cxloop.channels import outbound
 from cxloop.channels.widget import erasure as widget_images
 from cxloop.collection import hooks as collection
 from cxloop.core import hooks
 from cxloop.core.config import Settings
 from cxloop.customers import deletion, event_listeners, membership
+from cxloop.governance.channels import registry as channel_registry
 from cxloop.jobs import dispatch, queue
 from cxloop.triggers import event_rules
 
@@ -36,5 +38,7 @@ def wire_domains(settings: Settings) -> None:
         if fn not in hook:
             hook.register(fn)
     hooks.freeze_all()
+    outbound.register_senders()  # email and SMS senders into the channel registry, then no more changes
+    channel_registry.freeze()
     # Jobs queued by this process (e.g. rule evaluation after events are stored) go to the settings' queue.
     dispatch.install(queue.enqueuer(settings, name=settings.jobs_queue))

@@ -10,6 +10,7 @@ runs these jobs; `cxloop worker` runs its consumer (the worker threads and the p
 | triggers.sweep_time_rules | every hour | time rules -> invitations (500 per transaction), then send_due |
 | triggers.send_due | every minute | send scheduled invitations whose time has come; expire the overdue |
 | triggers.send_reminders | every 15 minutes | the one reminder to non-responders |
+| invitations.send | queued after an invitation made by hand commits | send it now (send_due is the safety net) |
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from datetime import datetime
 from typing import Protocol
 
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from cxloop.channels import delivery
 from cxloop.core.clock import utcnow
@@ -29,7 +29,6 @@ from cxloop.core.config import Settings
 from cxloop.customers import service as customers
 from cxloop.invitations import service as invitations
 from cxloop.invitations.enums import InvitationStatus
-from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.jobs.queue import DEFAULT_NAME, JobQueue, build_huey
 from cxloop.jobs.registry import JobRegistry, NoPayload
@@ -47,14 +46,14 @@ _SWEEP_BATCH = 500
 class Deliver(Protocol):
     def __call__(
         self,
-        session: Session,
-        invitation: Invitation,
+        database: Database,
+        invitation_id: int,
         *,
         settings: Settings,
         signer: TokenSigner,
         reminder: bool = False,
         now: datetime | None = None,
-    ) -> None: ...
+    ) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -69,6 +68,10 @@ class Runtime:
 
 class EventBatch(BaseModel):
     event_ids: list[int] = Field(min_length=1, max_length=10_000)
+
+
+class InvitationToSend(BaseModel):
+    invitation_id: int
 
 
 jobs: JobRegistry[Runtime] = JobRegistry()
@@ -142,6 +145,12 @@ def send_due(runtime: Runtime, _: NoPayload) -> None:
             return
 
 
+@jobs.handler(invitations.SEND_JOB, InvitationToSend)
+def send_invitation(runtime: Runtime, payload: InvitationToSend) -> None:
+    """Send one invitation created by hand (API) at once, instead of at the next minute's sweep."""
+    send(runtime, [payload.invitation_id])
+
+
 @jobs.periodic(sending.REMIND_JOB, minutes=15)
 def send_reminders(runtime: Runtime, _: NoPayload) -> None:
     """Send the one reminder to those who were invited `reminder_after_days` ago and have not answered."""
@@ -151,20 +160,15 @@ def send_reminders(runtime: Runtime, _: NoPayload) -> None:
 
 
 def send(runtime: Runtime, invitation_ids: Sequence[int], *, reminder: bool = False) -> int:
-    """Hand each invitation to its channel in its own transaction; returns how many were tried. Stops at the first
-    temporary failure (the mail server is down): the next sweep tries again."""
+    """Hand each invitation to its channel (claimed, sent with no transaction open, recorded: channels.delivery);
+    returns how many were tried. Stops at the first temporary failure (the mail server is down): the next sweep
+    tries again."""
     tried = 0
     for invitation_id in invitation_ids:
         try:
-            with runtime.database.unit_of_work(write=True) as session:
-                invitation = sending.take(session, invitation_id)
-                if invitation is None:  # another worker is sending it right now
-                    continue
-                if reminder and sending.quiet_now(session, invitation, now=utcnow()):
-                    continue
-                runtime.deliver(
-                    session, invitation, settings=runtime.settings, signer=runtime.signer, reminder=reminder
-                )
+            runtime.deliver(
+                runtime.database, invitation_id, settings=runtime.settings, signer=runtime.signer, reminder=reminder
+            )
         except delivery.DeliveryPostponed as exc:
             log.warning("sending postponed (%s); the next sweep tries again", exc)
             return tried
