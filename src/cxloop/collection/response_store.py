@@ -22,6 +22,7 @@ from cxloop.collection.response_batch import (
 )
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import CustomerUpsert
+from cxloop.jobs import events, outbox
 from cxloop.storage import bulk_insert, references
 
 
@@ -63,6 +64,8 @@ def store(session: Session, prepared: Prepared) -> Outcome:
             outcome.ids[v.index] = existing[v.row[KEY]]
         outcome.duplicates += len(raced)
     _point_repeats(outcome)
+    if stored:  # one event per stored batch, in its transaction (docs/development/events-and-outbox.md)
+        outbox.emit(session, events.RESPONSE_RECEIVED, {"response_ids": [outcome.ids[v.index] for v in stored]})
     counts = prepared.precounted
     if len(stored) < len(prepared.valid):  # rows counted ahead but not stored
         kept = {id(v) for v in stored}
