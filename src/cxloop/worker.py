@@ -17,6 +17,7 @@ from cxloop.customers import tasks as customers_tasks
 from cxloop.invitations import tasks as invitations_tasks
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.jobs import event_handlers, queued
+from cxloop.jobs import tasks as jobs_tasks
 from cxloop.jobs.queue import DEFAULT_NAME, JobQueue, build_huey
 from cxloop.jobs.registry import NoPayload
 from cxloop.jobs.relay import Relay, RelayPolicy
@@ -24,7 +25,7 @@ from cxloop.storage.database import Database
 from cxloop.triggers import tasks as triggers_tasks
 from cxloop.triggers.tasks import Deliver
 
-TASK_MODULES = (collection_tasks, customers_tasks, invitations_tasks, triggers_tasks)
+TASK_MODULES = (collection_tasks, customers_tasks, invitations_tasks, jobs_tasks, triggers_tasks)
 jobs = queued
 
 __all__ = ["TASK_MODULES", "NoPayload", "Runtime", "build", "build_relay", "jobs"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from cxloop.core.clock import utcnow
 from cxloop.jobs import outbox
 from cxloop.jobs import service as outbox_service
 from cxloop.jobs.handlers import Event
@@ -160,3 +162,25 @@ def test_two_relays_racing_never_run_one_delivery_twice(db: Database, db_url: st
     assert sorted(calls) == sorted(set(calls)) and len(calls) == 60
     assert pongs(db) == 60
     assert _deliveries(db) == [("tests.echo", "done", 1)] * 60
+
+
+def test_handled_events_are_pruned_and_unfinished_ones_kept(db: Database) -> None:
+    handlers = registry()
+
+    @handlers.on("test.ping", name="tests.fussy")
+    def fussy(session: Session, event: Event[Any]) -> None:
+        if event.payload.n == 0:
+            raise RuntimeError("not this one")
+
+    ping(db, handlers, 3)
+    relay = Relay(db, handlers, RelayPolicy(max_attempts=1))
+    relay.run_pass()
+    relay.fan_out()  # the pongs the pass emitted (no handler: relayed at once)
+    later = utcnow() + timedelta(seconds=1)
+    with db.unit_of_work(write=True) as session:
+        assert outbox_service.prune_outbox(session, before=utcnow() - timedelta(days=1)) == 0  # too young
+        assert outbox_service.prune_outbox(session, before=later) == 5  # 2 pings and the 3 pongs
+    with db.unit_of_work() as session:
+        (kept,) = session.scalars(select(OutboxEvent)).all()
+        assert kept.payload == {"n": 0}
+    assert _deliveries(db) == [("tests.echo", "done", 1), ("tests.fussy", "dead", 1)]

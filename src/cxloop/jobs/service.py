@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.core.clock import utcnow
@@ -109,4 +109,27 @@ def replay_events(
             .where(OutboxDelivery.event_id.in_(part))
             .values(**_RESET, last_error=None, next_attempt_at=now or utcnow())
         )
+    return len(ids)
+
+
+def prune_outbox(session: Session, *, before: datetime, limit: int = 10_000) -> int:
+    """Delete up to `limit` events stored before `before` whose every delivery is done (their deliveries go with
+    them); pending and dead work stays. How many events."""
+    unfinished = select(OutboxDelivery.event_id).where(OutboxDelivery.status != DeliveryStatus.done.value)
+    ids = list(
+        session.scalars(
+            select(OutboxEvent.id)
+            .where(
+                OutboxEvent.created_at < before,
+                OutboxEvent.relayed_at.is_not(None),
+                OutboxEvent.id.not_in(unfinished),
+            )
+            .order_by(OutboxEvent.id)
+            .limit(limit)
+        )
+    )
+    for start in range(0, len(ids), 1_000):
+        part = ids[start : start + 1_000]
+        session.execute(delete(OutboxDelivery).where(OutboxDelivery.event_id.in_(part)))
+        session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(part)))
     return len(ids)
