@@ -41,7 +41,7 @@ _PENDING = DeliveryStatus.pending.value
 class RelayPolicy:
     """How hard the relay tries: leases, retries and batch sizes."""
 
-    lease_seconds: float = 300.0
+    lease_seconds: float = 60.0
     max_attempts: int = 8
     backoff_seconds: float = 2.0
     max_backoff_seconds: float = 3600.0
