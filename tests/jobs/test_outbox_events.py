@@ -104,27 +104,31 @@ def test_invitations_emit_sent_answered_and_suppressed(db: Database) -> None:
     assert names.count("response.received") == 1
 
 
-def test_the_worker_relay_hands_each_event_to_the_domain_handlers_once(
+def test_the_worker_relay_hands_each_event_to_every_domain_handler_once(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    live_survey(db)
+    survey_id = live_survey(db)
     with db.unit_of_work(write=True) as session:
-        make_customer(session, external_id="c-1")
-        collection.record_responses(
-            session, items=[ResponseCreate(survey="relationship-nps", customer_external_id="c-1", nps=10)]
-        )
+        ann = make_customer(session, external_id="c-1", email="ann@example.com")
+        invitation = invitations.invite(session, InviteRequest(survey_id, ann.id, "email"))
+        invitations.mark_sent(invitation)
+        record_answers(session, invitation, {"nps": 10}, channel="email", complete=True)
+        invitations.invite(session, InviteRequest(survey_id, make_customer(session).id, "email"))  # suppressed
+        item = FeedbackCreate(kind="review", source="trustpilot", external_id="tp-1", channel="review", text="Good")
+        collection.record_feedback(session, items=[item])
     relay = build_relay(db)
     with caplog.at_level(logging.INFO):
         while relay.run_pass():
             pass
     with db.unit_of_work() as session:
         deliveries = session.execute(
-            select(OutboxEvent.name, OutboxDelivery.handler, OutboxDelivery.status).join(
+            select(OutboxEvent.name, OutboxDelivery.handler, OutboxDelivery.status, OutboxDelivery.attempts).join(
                 OutboxEvent, OutboxEvent.id == OutboxDelivery.event_id
             )
         ).all()
-    assert sorted(deliveries) == [
-        ("customer.updated", "customers.note_customers_updated", "done"),
-        ("response.received", "collection.note_responses_received", "done"),
-    ]
-    assert "1 responses received" in caplog.text and "1 customers created or updated" in caplog.text
+    # Every registered handler ran, once per event of its name, in one attempt.
+    assert {(name, handler) for name, handler, _, _ in deliveries} == {(h.event, h.name) for h in event_handlers}
+    assert {(status, attempts) for _, _, status, attempts in deliveries} == {("done", 1)}
+    assert len(deliveries) == len(_events(db))  # one handler per event today: one delivery per event
+    assert "1 responses received" in caplog.text and "1 feedback items received" in caplog.text
+    assert "(invitation.answered): invitations [" in caplog.text
