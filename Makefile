@@ -6,7 +6,7 @@ CX     := $(BIN)/cxloop
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test check fmt migrate migration bench demo clean chromium
+.PHONY: run test check fmt migrate migration bench demo clean chromium vendor node-clients
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,20 +20,25 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
-## run: install, create or migrate the embedded database, load the demo when empty, print an admin key, serve
+## run: install, create or migrate the embedded database, load the demo when empty, print an admin key (replacing
+## the one the previous `make run` printed), serve with the worker beside it
 run: $(VENV)/.installed
 	$(CX) init
 	$(CX) demo --if-empty
-	$(CX) api-key create --name "make run" --role admin
-	$(CX) serve --host $(HOST) --port $(PORT)
+	$(CX) api-key create --name "make run" --role admin --replace
+	$(CX) serve --host $(HOST) --port $(PORT) --with-worker
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not reachable): install the
 # package when it is missing (needs root, as in CI). Checked on every run: it costs nothing when installed.
 chromium:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
+# Segment's official Node client, which the tests drive against a running server (pinned in its package-lock.json).
+node-clients:
+	@test -d tests/customers/segment_node/node_modules || npm ci --prefix tests/customers/segment_node --no-audit --no-fund
+
 ## test: lint, types and import boundaries, then the whole suite on SQLite and PostgreSQL
-test: $(VENV)/.installed-dev chromium check
+test: $(VENV)/.installed-dev chromium node-clients check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: $(VENV)/.installed-dev
@@ -52,6 +57,10 @@ migrate: $(VENV)/.installed
 ## migration: autogenerate a migration from model changes, e.g. make migration m="add consent ledger"
 migration: $(VENV)/.installed-dev
 	$(BIN)/python -m tools.new_migration "$(m)"
+
+## vendor: download the browser assets pinned in tools/vendored.toml from the npm registry and record their checksums
+vendor:
+	$(PYTHON) -m tools.vendor
 
 ## bench: the speed benchmarks (docs/benchmarks.md records their figures)
 bench: $(VENV)/.installed-dev

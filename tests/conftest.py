@@ -27,6 +27,9 @@ from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
 from cxloop.wiring import wire_domains
 
+# A real server (uvicorn) and a real browser (Debian's Chromium through Playwright) for the tests that need them.
+pytest_plugins = ("tests.live",)
+
 POSTGRES_ADMIN_URL = os.environ.get("CXLOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import gc
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
 from cxloop import __version__
+from cxloop.api.docs_pages import include_docs_pages
 from cxloop.api.errors import install_error_handlers
 from cxloop.api.public import include_public_routers
 from cxloop.api.v1 import include_routers
@@ -32,6 +32,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         version=__version__,
         description="Voice-of-the-Customer platform API. Authenticate with `Authorization: Bearer <API key>`.",
         generate_unique_id_function=_operation_id,
+        docs_url=None,  # served from the package by include_docs_pages: FastAPI's own load from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database or Database(settings.resolved_database_url)
@@ -40,10 +42,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     install_error_handlers(app)
     include_routers(app)
     include_public_routers(app)
-
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    include_docs_pages(app)
 
     return app
 

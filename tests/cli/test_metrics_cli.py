@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -75,3 +77,23 @@ def test_rebuild_recounts_the_rollups(cli: CliRunner, db: Database) -> None:
     assert "rollups rebuilt" in result.output
     with db.unit_of_work() as session:
         assert session.query(ScoreRollup).count() == before > 0
+
+
+def test_csv_output_has_one_row_per_group_and_a_total(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["metrics", "nps", "--by", "month", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert rows[0] == ["month", "nps", "n", "ci_low", "ci_high", "change", "change_significant"]
+    assert rows[1][:3] == ["2026-01", "-66.6667", "6"]
+    assert rows[2][0] == "2026-02" and rows[2][2] == "7" and rows[2][6] in {"true", "false"}
+    assert rows[-1][0] == "total" and rows[-1][2] == "13"
+    assert len(rows) == 4
+
+
+def test_tables_fit_an_80_column_terminal(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["metrics", "nps", "--by", "month,segment"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80, result.output
+    assert "…" not in result.output, "no cell is cut short"
+    january = next(line for line in result.output.splitlines() if "2026-01" in line)
+    assert "enterprise" in january and "-66.7" in january, result.output

@@ -115,3 +115,11 @@ def test_downgrade_one_step_and_back(empty_url: str) -> None:
         migrations.downgrade(empty_url, "base")
     migrations.upgrade(empty_url)
     migrations.check(empty_url)
+
+
+@pytest.mark.parametrize("start", _revisions()[:-1])
+def test_upgrade_to_head_from_every_earlier_revision(empty_url: str, start: str) -> None:
+    """An installation on any earlier schema reaches head with `cxloop init`, and then matches the models."""
+    migrations.upgrade(empty_url, start)
+    migrations.upgrade(empty_url)
+    migrations.check(empty_url)

@@ -141,4 +141,5 @@ def test_the_onboarding_template_asks_the_classic_ces_question() -> None:
         "post-support-csat",
         "onboarding-ces",
         "post-delivery-csat",
+        "site-feedback",
     ]

@@ -111,6 +111,7 @@ def test_templates_are_listed_and_can_be_created(api: TestClient) -> None:
         "post-support-csat",
         "onboarding-ces",
         "post-delivery-csat",
+        "site-feedback",
     ]
     created = api.post("/api/v1/surveys", json=listed[2]["survey"])
     assert created.status_code == 201 and created.json()["status"] == "draft"

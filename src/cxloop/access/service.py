@@ -53,6 +53,17 @@ def revoke_api_key(session: Session, *, api_key_id: int) -> ApiKey:
     return key
 
 
+def revoke_api_keys_named(session: Session, *, name: str) -> list[int]:
+    """Revoke every active key called `name` (a key made again by a script replaces its earlier one); their ids."""
+    keys = session.scalars(select(ApiKey).where(ApiKey.name == name, ApiKey.revoked_at.is_(None))).all()
+    now = utcnow()
+    for key in keys:
+        key.revoked_at = now
+    session.flush()
+    principals.invalidate()
+    return [key.id for key in keys]
+
+
 def cached_principal(*, plain_key: str) -> Principal | None:
     """The principal of a key authenticated in this process in the last few seconds (principal_cache.py), or None."""
     return principals.get(token_digest(plain_key))

@@ -16,7 +16,12 @@ err_console = Console(stderr=True)
 
 @cache
 def settings() -> Settings:
-    return Settings()
+    from cxloop.cli.preflight import StartupProblem, load_settings
+
+    try:
+        return load_settings()
+    except StartupProblem as problem:
+        raise fail(str(problem)) from None
 
 
 @cache

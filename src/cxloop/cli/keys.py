@@ -18,11 +18,17 @@ app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True
 def create(
     name: Annotated[str, typer.Option(help="What the key is for, e.g. 'zapier import'.")],
     role: Annotated[Role, typer.Option(help="viewer < agent < analyst < admin.")] = Role.viewer,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Revoke the active keys of the same name first (for scripts).")
+    ] = False,
 ) -> None:
     """Create a key and print it. It is stored hashed and cannot be shown again."""
-    with database().unit_of_work() as session:
+    with database().unit_of_work(write=True) as session:
+        replaced = access.revoke_api_keys_named(session, name=name) if replace else []
         key, plain = access.create_api_key(session, name=name, role=role)
-    console.print(f"API key {key.id} ({role.value}) for '{name}':")
+    if replaced:
+        console.print(f"revoked the earlier '{name}' key(s): {', '.join(map(str, replaced))}")
+    console.print(f"API key {key.id} ({role.value}) for '{name}' (send it as 'Authorization: Bearer <key>'):")
     print(plain)
 
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from cxloop.cli import demo, exporting, importing, invitations, keys, metrics, outbox, segments, setup, worker
+from cxloop.cli import (
+    backup,
+    demo,
+    exporting,
+    importing,
+    invitations,
+    keys,
+    metrics,
+    outbox,
+    segments,
+    setup,
+    worker,
+)
 from cxloop.cli.context import fail
 from cxloop.core.errors import CxloopError
 
@@ -18,6 +30,7 @@ app.command()(setup.init)
 app.command()(setup.serve)
 app.command()(demo.demo)
 app.command()(worker.worker)
+app.command()(backup.backup)
 app.add_typer(importing.app, name="import")
 app.add_typer(exporting.app, name="export")
 app.add_typer(metrics.app, name="metrics")

@@ -1,10 +1,14 @@
-"""`cxloop metrics {nps|csat|ces}`: a metric with n, 95% interval and change, as a table or JSON; and `rebuild`."""
+"""`cxloop metrics {nps|csat|ces}`: a metric with n, 95% interval and change, as a table, CSV or JSON; and `rebuild`."""
 
 from __future__ import annotations
 
+import csv
+import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from cxloop.analytics import service as analytics
@@ -29,7 +33,18 @@ Start = Annotated[str | None, typer.Option(help="First date in --tz (2026-01-01)
 End = Annotated[str | None, typer.Option(help="Last date in --tz, inclusive (or an instant).")]
 Key = Annotated[str | None, typer.Option()]
 Source = Annotated[str, typer.Option(help="responses, feedback (rated items; CSAT only) or all.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print the full answer as JSON.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the full answer as JSON (the same as --format json).")]
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+FormatOption = Annotated[
+    Format, typer.Option("--format", help="table (fits an 80-column terminal), csv (one row per group) or json.")
+]
 
 
 def _run(
@@ -40,7 +55,7 @@ def _run(
     start: str | None,
     end: str | None,
     source: str,
-    as_json: bool,
+    output: Format,
     filters: dict[str, str | None],
 ) -> None:
     _configure_zones()
@@ -53,10 +68,35 @@ def _run(
     except InvalidInput as exc:
         details = "; ".join(f"{_option(e.field)}: {e.message}" for e in exc.errors)
         raise fail(f"{exc.message} ({details})" if details else exc.message, code=2) from exc
-    if as_json:
+    if output is Format.json:
         typer.echo(result.model_dump_json(indent=2))
-        return
-    console.print(_table(result))
+    elif output is Format.csv:
+        _write_csv(result)
+    else:
+        console.print(_table(result))
+
+
+def _write_csv(result: MetricResult) -> None:
+    """One row per group and a last `total` row; plain numbers (no signs or %), empty where there is none."""
+    keys = [key.value for key in result.group_by]
+    has_time = any(key.is_time for key in result.group_by)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    change = ["change", "change_significant"] if has_time else []
+    writer.writerow([*keys, result.metric.value, "n", "ci_low", "ci_high", *change])
+
+    def number(value: float | None) -> str:
+        return "" if value is None else f"{value:.4f}".rstrip("0").rstrip(".")
+
+    for group in result.groups:
+        cells = [group.keys.get(key) or "" for key in keys]
+        cells += [number(group.value), str(group.n), number(group.ci_low), number(group.ci_high)]
+        if has_time:
+            significant = "" if group.change_significant is None else str(group.change_significant).lower()
+            cells += [number(group.change), significant]
+        writer.writerow(cells)
+    total = result.total
+    label = ["total"] + [""] * (len(keys) - 1) if keys else []
+    writer.writerow([*label, number(total.value), str(total.n), number(total.ci_low), number(total.ci_high)])
 
 
 def _configure_zones() -> list[str]:
@@ -85,7 +125,7 @@ def _value(metric: MetricKind, value: float | None) -> str:
 def _interval(metric: MetricKind, row: MetricValue) -> str:
     if row.ci_low is None or row.ci_high is None:
         return "-"
-    return f"{_value(metric, row.ci_low)} .. {_value(metric, row.ci_high)}"
+    return f"{_value(metric, row.ci_low)}..{_value(metric, row.ci_high)}"
 
 
 def _change(metric: MetricKind, group: MetricGroup) -> str:
@@ -100,7 +140,7 @@ def _change(metric: MetricKind, group: MetricGroup) -> str:
 def _table(result: MetricResult) -> Table:
     metric = result.metric
     scope = ", ".join(f"{k}={v}" for k, v in result.filters.items()) or "all feedback"
-    table = Table(title=f"{metric.value.upper()} ({scope}; tz {result.tz}; from {result.path.value})")
+    table = Table(title=f"{metric.value.upper()} ({scope}; tz {result.tz}; from {result.path.value})", box=box.SIMPLE)
     keys = [key.value for key in result.group_by]
     has_time = any(key.is_time for key in result.group_by)
     for key in keys:
@@ -141,6 +181,7 @@ def _command(metric: MetricKind) -> None:
         survey: Annotated[str | None, typer.Option(help="Survey key.")] = None,
         account: Annotated[str | None, typer.Option(help="Account external id.")] = None,
         source: Source = "all",
+        output: FormatOption = Format.table,
         as_json: AsJson = False,
     ) -> None:
         filters = {
@@ -151,7 +192,8 @@ def _command(metric: MetricKind) -> None:
             "survey": survey,
             "account": account,
         }
-        _run(metric, by=by, tz=tz, start=start, end=end, source=source, as_json=as_json, filters=filters)
+        output = Format.json if as_json else output
+        _run(metric, by=by, tz=tz, start=start, end=end, source=source, output=output, filters=filters)
 
     descriptions = {
         MetricKind.nps: "Net Promoter Score: % promoters (9-10) minus % detractors (0-6), -100..100.",

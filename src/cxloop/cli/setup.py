@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from typing import Annotated
 
 import typer
 
 from cxloop import migrations
-from cxloop.cli.context import console, database, settings
+from cxloop.cli import preflight
+from cxloop.cli.context import console, database, fail, settings
 from cxloop.journeys import service as journeys
 
 
-def init() -> None:
+def init(
+    create_database: Annotated[
+        bool,
+        typer.Option(
+            "--create-database",
+            help="Create the PostgreSQL database named in CXLOOP_DATABASE_URL first, if it does not exist.",
+        ),
+    ] = False,
+) -> None:
     """Create the database, or migrate an existing one in place (every row is kept), and add the default journey."""
     url = settings().resolved_database_url
+    try:
+        if create_database and preflight.create_postgres_database(url):
+            console.print(f"created the PostgreSQL database at {_display_url(url)}")
+        preflight.check_database(url)
+    except preflight.StartupProblem as problem:
+        raise fail(str(problem)) from None
     migrations.upgrade(url)
     with database().unit_of_work() as session:
         journey = journeys.ensure_default_journey(session)
@@ -24,22 +43,77 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Server processes (each is a full app).")] = 1,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--with-worker",
+            help="Also run `cxloop worker` beside the server (one process, stopped with it), so invitations, "
+            "reminders and trigger rules are sent. Without it, run `cxloop worker` yourself.",
+        ),
+    ] = False,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
 ) -> None:
-    """Serve the web app and API with uvicorn (API docs at /docs)."""
+    """Serve the web app and API with uvicorn (API docs at /docs).
+
+    Links in emails, SMS and API answers point at http://HOST:PORT unless CXLOOP_PUBLIC_URL is set (set it behind a
+    proxy or TLS terminator, and for workers started on their own).
+    """
     import uvicorn
 
+    try:
+        preflight.check_database(settings().resolved_database_url)
+        preflight.check_port(host, port)
+    except preflight.StartupProblem as problem:
+        raise fail(str(problem)) from None
+    public_url = _public_url(host, port)
+    os.environ["CXLOOP_PUBLIC_URL"] = public_url  # the server processes and the worker read their own Settings
     console.print(f"cxloop on [bold]http://{host}:{port}[/] (API docs at http://{host}:{port}/docs)")
-    uvicorn.run(
-        "cxloop.app:create_app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        log_level=settings().log_level.lower(),
-        access_log=False,
-    )
+    console.print(f"links in emails and SMS point to {public_url}")
+    worker = _start_worker() if with_worker else None
+    if worker is None:
+        console.print(
+            "[yellow]no worker runs beside this server:[/] invitations, reminders and trigger rules are not sent. "
+            "Start `cxloop worker`, or serve with `--with-worker`."
+        )
+    try:
+        uvicorn.run(
+            "cxloop.app:create_app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            log_level=settings().log_level.lower(),
+            access_log=False,
+        )
+    finally:
+        if worker is not None:
+            _stop(worker)
+
+
+def _public_url(host: str, port: int) -> str:
+    """CXLOOP_PUBLIC_URL when set, else the address the server listens on (loopback for a wildcard address)."""
+    if "public_url" in settings().model_fields_set:
+        return settings().public_url.rstrip("/")
+    shown = "127.0.0.1" if host in {"", "0.0.0.0", "::"} else host  # noqa: S104 (a comparison, not a bind)
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """`cxloop worker` as a child process with this environment (its own process: jobs never slow requests)."""
+    worker = subprocess.Popen([sys.executable, "-m", "cxloop", "worker"])  # noqa: S603 (our own interpreter)
+    console.print(f"worker started (process {worker.pid})")
+    return worker
+
+
+def _stop(worker: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C lets the worker's running jobs finish; it gets 20 s before it is killed."""
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGINT)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
 
 
 def _display_url(url: str) -> str:

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from pydantic import BaseModel
 
 from cxloop.access.deps import AgentDep, ViewerDep
 from cxloop.collection import service as collection
@@ -33,6 +32,7 @@ from cxloop.collection.schemas import (
     ResponseRead,
 )
 from cxloop.core.errors import CxloopError, FieldError, InvalidInput, NotFound
+from cxloop.core.openapi_body import one_or_batch_body
 from cxloop.core.request_body import read_capped_body
 from cxloop.storage.deps import SessionDep, get_database
 
@@ -53,25 +53,6 @@ _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": f"The body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB"},
     422: {"description": "Invalid items; the errors name every bad field (`items.3.answers.q1`); nothing stored"},
 }
-
-
-def _inline(schema: Any, defs: dict[str, Any]) -> Any:
-    """The JSON schema with local $refs replaced by their definitions (for openapi_extra)."""
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline(defs[ref.split("/")[-1]], defs)
-        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
-    if isinstance(schema, list):
-        return [_inline(v, defs) for v in schema]
-    return schema
-
-
-def _body_doc(single: type[BaseModel], batch: type[BaseModel]) -> dict[str, Any]:
-    schemas = [m.model_json_schema() for m in (single, batch)]
-    defs = {k: v for s in schemas for k, v in s.get("$defs", {}).items()}
-    body = {"oneOf": [_inline(s, defs) for s in schemas]}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": body}}}}
 
 
 async def _payloads(request: Request) -> tuple[list[Any], bool]:
@@ -127,7 +108,7 @@ def _write(
     response_model=RecordResult,
     status_code=status.HTTP_201_CREATED,
     responses=_WRITE_RESPONSES,
-    openapi_extra=_body_doc(ResponseCreate, ResponseBatch),
+    openapi_extra=one_or_batch_body(ResponseCreate, ResponseBatch),
 )
 async def submit_responses(
     request: Request, response: Response, _: AgentDep, idempotency_key: IdempotencyKey = None
@@ -202,7 +183,7 @@ def get_response(response_id: int, session: SessionDep, _: ViewerDep) -> Respons
     response_model=RecordResult,
     status_code=status.HTTP_201_CREATED,
     responses=_WRITE_RESPONSES,
-    openapi_extra=_body_doc(FeedbackCreate, FeedbackBatch),
+    openapi_extra=one_or_batch_body(FeedbackCreate, FeedbackBatch),
 )
 async def submit_feedback(
     request: Request, response: Response, _: AgentDep, idempotency_key: IdempotencyKey = None

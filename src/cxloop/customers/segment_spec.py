@@ -255,3 +255,34 @@ def _renamed(exc: ValidationError, where: str, names: dict[str, str]) -> list[Fi
         name = ".".join([names.get(loc[0], loc[0]), *loc[1:]]) if loc else ""
         errors.append(FieldError((_path(where, name) if name else where) or "body", error["msg"]))
     return errors
+
+
+def correct_clock_skew(calls: list[Any], *, sent_at: Any, received_at: datetime) -> list[Any]:
+    """The calls with `timestamp` moved by the sender's clock error, as Segment's Tracking API does.
+
+    A sender whose clock runs an hour late stamps both the event and the moment it sent the batch (`sentAt`) an
+    hour late; the difference between our clock on receipt and `sentAt` is that error. So `timestamp` becomes
+    `received_at - (sentAt - originalTimestamp)` (`originalTimestamp`, else `timestamp`, else `sentAt`: an event
+    with no time at all happened when it was sent). A call's own `sentAt` wins over the batch's. Calls without any
+    `sentAt`, and times that do not parse (reported as bad fields later), are left as they are.
+    """
+    corrected: list[Any] = []
+    for call in calls:
+        if not isinstance(call, dict):
+            corrected.append(call)
+            continue
+        sent = _instant(call.get("sentAt", sent_at))
+        happened = _instant(call.get("originalTimestamp") or call.get("timestamp") or call.get("sentAt", sent_at))
+        if sent is not None and happened is not None:
+            call = {**call, "timestamp": (received_at - (sent - happened)).isoformat()}
+        corrected.append(call)
+    return corrected
+
+
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError:
+        return None

@@ -52,7 +52,8 @@ def _read_current(session: SessionDep, survey: Survey) -> SurveyRead:
 
 @router.get("/survey-templates", response_model=list[SurveyTemplateRead])
 def list_survey_templates(_: ViewerDep) -> list[SurveyTemplateRead]:
-    """The classic programmes (relationship NPS, post-support CSAT, onboarding CES, post-delivery CSAT)."""
+    """The classic programmes (relationship NPS, post-support CSAT, onboarding CES, post-delivery CSAT) and the
+    widget's feedback button (site feedback: a 1-5 rating and a comment)."""
     return [SurveyTemplateRead(key=t.key, survey=t) for t in templates.all_templates()]
 
 

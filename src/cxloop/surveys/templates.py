@@ -192,8 +192,41 @@ _POST_DELIVERY_CSAT: dict[str, Any] = {
     },
 }
 
+_SITE_FEEDBACK: dict[str, Any] = {
+    "key": "site-feedback",
+    "name": "Website feedback (the widget's feedback button)",
+    "definition": {
+        "questions": [
+            _q(
+                "csat",
+                "csat",
+                "How satisfied are you with this page?",
+                "Wie zufrieden sind Sie mit dieser Seite?",
+                "¿Qué tan satisfecho está con esta página?",
+                required=True,
+            ),
+            _q(
+                "wrong",
+                "text",
+                "What went wrong?",
+                "Was ist schiefgelaufen?",
+                "¿Qué salió mal?",
+                show_if={"question": "csat", "op": "<=", "value": 3},
+            ),
+            _q(
+                "liked",
+                "text",
+                "What did you like?",
+                "Was hat Ihnen gefallen?",
+                "¿Qué le gustó?",
+                show_if={"question": "csat", "op": ">=", "value": 4},
+            ),
+        ]
+    },
+}
+
 _TEMPLATES: dict[str, dict[str, Any]] = {
-    t["key"]: t for t in (_RELATIONSHIP_NPS, _POST_SUPPORT_CSAT, _ONBOARDING_CES, _POST_DELIVERY_CSAT)
+    t["key"]: t for t in (_RELATIONSHIP_NPS, _POST_SUPPORT_CSAT, _ONBOARDING_CES, _POST_DELIVERY_CSAT, _SITE_FEEDBACK)
 }
 TEMPLATE_KEYS: tuple[str, ...] = tuple(_TEMPLATES)
 

@@ -1,48 +1,35 @@
-"""Fixtures for the widget: live surveys and sites, a real server, a host page on another origin, and Chromium.
+"""Fixtures for the widget: live surveys and sites and a host page on another origin. The real server and Chromium
+(`live_server`, `browser`, `page`) come from tests/live.py.
 
-The browser cannot reach the TestClient, so `live_server` runs the real app under uvicorn in a thread on a free
-port, on the test database. `host_page` serves plain HTML pages from a second port (another origin, as a customer's
-site is). Chromium is Debian's (`make test` installs it): Playwright's own browser download is not reachable here.
+`host_page` serves plain HTML pages from a second port (another origin, as a customer's site is).
 """
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cxloop.app import create_app
 from cxloop.collection.models import Response
-from cxloop.core.config import Settings
 from cxloop.storage.database import Database
 from cxloop.surveys import service as surveys
 from cxloop.surveys.enums import SurveyStatus
 from cxloop.surveys.schemas import SurveyCreate
 from cxloop.surveys.templates import get_template
+from tests.live import free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
 PAGE_ORIGIN = "http://127.0.0.1:{port}"
 # A 1x1 PNG: what a screenshot looks like to the magic-byte check.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6300010000000500010d0a2db40000000049454e44ae426082"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def live_survey(db: Database, template: str, *, key: str | None = None, **changes: Any) -> int:
@@ -81,30 +68,6 @@ def create_site(api: TestClient, **fields: Any) -> dict[str, Any]:
 def responses(db: Database) -> list[Response]:
     with db.unit_of_work() as session:
         return list(session.scalars(select(Response).order_by(Response.id)).all())
-
-
-@dataclass
-class LiveServer:
-    url: str
-    app: FastAPI
-
-
-@pytest.fixture
-def live_server(settings: Settings, db: Database) -> Iterator[LiveServer]:
-    """The real app under uvicorn on a free port (in a thread), on the test database."""
-    app = create_app(settings, database=db)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield LiveServer(f"http://127.0.0.1:{port}", app)
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @dataclass
@@ -151,31 +114,6 @@ def embed_page(server_url: str, site_key: str, *, head: str = "", body: str = ""
         f'<h1>Shop</h1>{body}<script src="{server_url}/widget.js" data-site-key="{site_key}" async></script>'
         "</body></html>"
     )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Debian Chromium driven by Playwright, one per test module. Not per session: Playwright's sync API
-    keeps an asyncio loop running in the main thread while it is open, and tests elsewhere call asyncio.run()."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "Chromium is missing: run `make test` (it installs the chromium package) or apt-get install chromium"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
 
 
 def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:

@@ -17,7 +17,6 @@ from cxloop.storage.database import Database
 from tests.channels.widget.conftest import (
     PNG,
     HostPage,
-    LiveServer,
     create_site,
     embed_page,
     eventually,
@@ -26,6 +25,7 @@ from tests.channels.widget.conftest import (
     responses,
 )
 from tests.factories.customers import make_customer
+from tests.live import LiveServer
 
 # The host page's own styles: they must not reach into the widget, and the widget's must not reach out.
 HOST_STYLES = (
@@ -70,6 +70,26 @@ def test_the_feedback_button_stores_a_rating_a_comment_and_an_image(
     (customer,) = api.get("/api/v1/customers", params={"external_id": "cust-42"}).json()["items"]
     assert customer["attributes"] == {"plan": "pro"}
     assert stored.customer_id == customer["id"]
+
+
+def test_the_thank_you_timer_closes_only_its_own_panel(
+    page: Any, api: TestClient, db: Database, live_server: LiveServer, host_page: HostPage
+) -> None:
+    feedback_survey(db)
+    site = _site(api, host_page, feedback_survey="site-feedback")
+    _open(page, host_page, live_server, site)
+    page.get_by_role("button", name="Feedback").click()
+    page.get_by_role("dialog", name="Feedback").get_by_role("button", name="5", exact=True).click()
+    page.get_by_role("dialog", name="Feedback").get_by_role("button", name="Send").click()
+    page.get_by_text("Thank you for your feedback!").wait_for()
+    page.get_by_role("button", name="Feedback").click()  # a second form, opened while the thanks were showing
+    form = page.get_by_role("dialog", name="Feedback")
+    form.get_by_label("Anything else?").fill("Still typing")
+    page.wait_for_timeout(3000)  # longer than the thank-you panel stays
+    assert form.is_visible()
+    assert form.get_by_label("Anything else?").input_value() == "Still typing"
+    page.wait_for_timeout(1000)
+    assert page.get_by_text("Thank you for your feedback!").count() == 0
 
 
 def test_a_prompt_appears_after_track_and_its_answers_are_stored(

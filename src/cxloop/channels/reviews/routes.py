@@ -12,22 +12,14 @@ from cxloop.channels.reviews import service
 from cxloop.channels.reviews.schemas import MAX_BATCH, ReviewBatch, ReviewCreate
 from cxloop.collection.schemas import RecordResult
 from cxloop.core.errors import CxloopError, FieldError, InvalidInput
+from cxloop.core.openapi_body import one_or_batch_body
 from cxloop.core.request_body import read_capped_body
 from cxloop.storage.deps import get_database
 
 router = APIRouter(tags=["reviews"])
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
-_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {"oneOf": [ReviewCreate.model_json_schema(), ReviewBatch.model_json_schema()]}
-            }
-        },
-    }
-}
+_BODY = one_or_batch_body(ReviewCreate, ReviewBatch)
 
 
 async def _items(request: Request) -> tuple[list[Any], bool]:

@@ -99,7 +99,8 @@
   function thanks() {
     var box = open("Thank you");
     box.appendChild(el("p", {}, "Thank you for your feedback!"));
-    setTimeout(close, 2500);
+    // Closes this panel only: a form or prompt opened meanwhile stays.
+    setTimeout(function () { if (panel === box) close(); }, 2500);
   }
 
   // A row of score buttons; `pick(value)` runs on a click.

@@ -1,0 +1,183 @@
+"""Segment's HTTP Tracking API (`/v1/batch`, `/v1/track`, `/v1/identify`, `/v1/page`, `/v1/screen`, `/v1/group`,
+`/v1/alias`), so Segment's own SDKs and Segment-compatible pipelines (RudderStack, Jitsu) send events to cxloop by
+changing only their host. Mounted at the root, as Segment serves it.
+
+The write key is a cxloop API key with the agent role or higher, sent as HTTP Basic user (password empty), as
+Segment's libraries do; `Authorization: Bearer` and a `writeKey` field in the body work too. Bodies may be gzip
+(`Content-Encoding: gzip`). Limits as Segment documents them: 500 KB per request (after decompression) and 32 KB per
+call. Calls are mapped as POST /api/v1/events maps Segment calls (docs/api-customers.md), with `sentAt` clock-skew
+correction; a resent `messageId` is stored once. Answers use Segment's shape: `{"success": true}`, and on error
+`{"code": ..., "message": ...}` (plus cxloop's `detail` and `errors`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import zlib
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from cxloop.access import service as access
+from cxloop.access.enums import Role
+from cxloop.access.errors import InvalidApiKey
+from cxloop.core.clock import utcnow
+from cxloop.core.errors import FieldError, InvalidInput
+from cxloop.customers import service as customers
+from cxloop.customers.segment_spec import CALL_TYPES, correct_clock_skew
+from cxloop.storage.deps import get_database
+
+router = APIRouter(prefix="/v1", tags=["segment"])
+
+MAX_REQUEST_BYTES = 500 * 1024
+MAX_CALL_BYTES = 32 * 1024
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, code: str, message: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.errors = status, code, message, errors or []
+
+    def response(self) -> JSONResponse:
+        errors = [{"field": e.field, "message": e.message} for e in self.errors]
+        body = {"success": False, "code": self.code, "message": self.message, "detail": self.message}
+        return JSONResponse(body | ({"errors": errors} if errors else {}), status_code=self.status)
+
+
+async def _body(request: Request) -> bytes:
+    """The decompressed body, refused (413) as soon as it is known to pass MAX_REQUEST_BYTES, before or after gzip:
+    a small gzip body must not expand into gigabytes in memory."""
+    too_large = _Refused(413, "payload_too_large", f"a request may carry at most {MAX_REQUEST_BYTES} bytes")
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in {"identity", "gzip"}:
+        raise _Refused(415, "unsupported_encoding", f"Content-Encoding {encoding!r} is not supported (use gzip)")
+    if int(request.headers.get("content-length") or 0) > MAX_REQUEST_BYTES:
+        raise too_large
+    inflate = zlib.decompressobj(wbits=31) if encoding == "gzip" else None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        if inflate is not None:
+            try:
+                chunk = inflate.decompress(chunk, MAX_REQUEST_BYTES + 1 - size)
+            except zlib.error as exc:
+                raise _Refused(400, "invalid_gzip", f"the gzip body is damaged: {exc}") from exc
+            if inflate.unconsumed_tail:  # more output than the limit allows
+                raise too_large
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    if inflate is not None and not inflate.eof:
+        raise _Refused(400, "invalid_gzip", "the gzip body is incomplete")
+    return b"".join(chunks)
+
+
+def _write_key(request: Request, body: dict[str, Any]) -> str:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            user = base64.b64decode(credentials.strip(), validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            user = ""
+        if user:
+            return user
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    key = body.get("writeKey")
+    if isinstance(key, str) and key:
+        return key
+    raise _Refused(401, "unauthorized", "send the write key (a cxloop API key) as the HTTP Basic user name")
+
+
+def _authorize(request: Request, plain_key: str) -> None:
+    principal = access.cached_principal(plain_key=plain_key)
+    if principal is None:
+        try:
+            with get_database(request).unit_of_work() as session:
+                principal = access.authenticate_api_key(session, plain_key=plain_key)
+        except InvalidApiKey as exc:
+            raise _Refused(401, "unauthorized", str(exc)) from exc
+    if not principal.role.includes(Role.agent):
+        raise _Refused(403, "forbidden", f"the write key needs the 'agent' role; it has '{principal.role.value}'")
+
+
+def _calls(body: Any, call_type: str | None) -> tuple[list[Any], Any]:
+    """(calls, batch-level sentAt) of a /v1/batch body or a single call to /v1/<type>."""
+    if not isinstance(body, dict):
+        raise _Refused(400, "invalid_request", "send a JSON object", [FieldError("body", "must be a JSON object")])
+    if call_type is None:
+        calls = body.get("batch")
+        if not isinstance(calls, list) or not calls:
+            raise _Refused(400, "invalid_request", "'batch' must be a non-empty list", [FieldError("batch", "missing")])
+        return calls, body.get("sentAt")
+    declared = body.get("type", call_type)
+    if declared != call_type:
+        message = f"this endpoint takes '{call_type}' calls, not '{declared}'"
+        raise _Refused(400, "invalid_request", message, [FieldError("type", message)])
+    return [{**body, "type": call_type}], None
+
+
+def _check_sizes(calls: list[Any], *, batched: bool) -> None:
+    too_large = [
+        FieldError(f"batch.{i}" if batched else "body", f"a call may carry at most {MAX_CALL_BYTES} bytes")
+        for i, call in enumerate(calls)
+        if len(orjson.dumps(call)) > MAX_CALL_BYTES
+    ]
+    if too_large:
+        raise _Refused(400, "message_too_large", "some calls are larger than 32 KB; nothing was saved", too_large)
+
+
+async def _ingest(request: Request, call_type: str | None) -> JSONResponse:
+    received_at = utcnow()
+    try:
+        raw = await _body(request)
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise _Refused(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
+        _authorize(request, _write_key(request, body if isinstance(body, dict) else {}))
+        calls, sent_at = _calls(body, call_type)
+        _check_sizes(calls, batched=call_type is None)
+        calls = correct_clock_skew(calls, sent_at=sent_at, received_at=received_at)
+        try:
+            with get_database(request).unit_of_work(write=True) as session:
+                customers.ingest_payload(session, payload={"batch": calls})
+        except InvalidInput as exc:
+            errors = exc.errors if call_type is None else [_unbatched(e) for e in exc.errors]
+            raise _Refused(400, "invalid_request", str(exc), errors) from exc
+    except _Refused as refused:
+        return refused.response()
+    return JSONResponse({"success": True})
+
+
+def _unbatched(error: FieldError) -> FieldError:
+    """`batch.0.traits.email` -> `traits.email` for a single call."""
+    return FieldError(error.field.removeprefix("batch.0.").removeprefix("batch.0") or "body", error.message)
+
+
+@router.post("/batch", summary="Segment batch")
+async def segment_batch(request: Request) -> JSONResponse:
+    """Segment's `/v1/batch`: up to 500 KB of calls of any type."""
+    return await _ingest(request, None)
+
+
+def _single(call_type: str) -> None:
+    async def endpoint(request: Request) -> JSONResponse:
+        return await _ingest(request, call_type)
+
+    endpoint.__name__ = f"segment_{call_type}"
+    router.add_api_route(
+        f"/{call_type}",
+        endpoint,
+        methods=["POST"],
+        summary=f"Segment {call_type}",
+        description=f"One `{call_type}` call.",
+    )
+
+
+for _type in CALL_TYPES:
+    _single(_type)

@@ -1,0 +1,82 @@
+"""A real server and a real browser for tests: the app under uvicorn on a free port, and Debian's Chromium driven by
+Playwright. Registered for every test by `pytest_plugins` in tests/conftest.py.
+
+The browser cannot reach the TestClient, so `live_server` runs the real app under uvicorn in a thread on a free
+port, on the test database. Chromium is Debian's (`make test` installs it): Playwright's own browser download is not
+reachable here.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from cxloop.app import create_app
+from cxloop.core.config import Settings
+from cxloop.storage.database import Database
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: FastAPI
+
+
+@pytest.fixture
+def live_server(settings: Settings, db: Database) -> Iterator[LiveServer]:
+    """The real app under uvicorn on a free port (in a thread), on the test database."""
+    app = create_app(settings, database=db)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield LiveServer(f"http://127.0.0.1:{port}", app)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright, one per test module. Not per session: Playwright's sync API
+    keeps an asyncio loop running in the main thread while it is open, and tests elsewhere call asyncio.run()."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "Chromium is missing: run `make test` (it installs the chromium package) or apt-get install chromium"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
