@@ -21,7 +21,7 @@ from cxloop.jobs.handlers import Event
 from cxloop.jobs.models import OutboxDelivery, OutboxEvent
 from cxloop.jobs.relay import Relay, RelayPolicy
 from cxloop.storage.database import Database
-from tests.jobs.ping_handlers import ping, pongs, registry
+from tests.jobs.ping_handlers import Ping, ping, pongs, registry
 
 
 def _deliveries(db: Database) -> list[tuple[str, str, int]]:
@@ -53,6 +53,15 @@ def test_names_and_payloads_are_checked_when_emitted(db: Database) -> None:
         handlers.on("test.nothing", name="tests.x")(lambda s, e: None)
     with pytest.raises(ValueError, match="registered already"):
         handlers.on("test.ping", name="tests.echo")(lambda s, e: None)
+    with pytest.raises(ValueError, match="dotted"):
+        handlers.catalog.register("ping", Ping)
+    with pytest.raises(ValueError, match="registered already"):
+        handlers.catalog.register("test.ping", Ping)
+    Relay(db, handlers)  # a relay freezes what it serves
+    with pytest.raises(RuntimeError, match="frozen"):
+        handlers.on("test.ping", name="tests.late")(lambda s, e: None)
+    with pytest.raises(RuntimeError, match="frozen"):
+        handlers.catalog.register("test.late", Ping)
 
 
 def test_each_event_reaches_its_handler_once_in_effect(db: Database) -> None:
