@@ -73,6 +73,8 @@ def test_each_event_reaches_its_handler_once_in_effect(db: Database) -> None:
     assert relay.run_pass() == 0
     assert pongs(db) == 3 and len(calls) == 3
     assert _deliveries(db) == [("tests.echo", "done", 1)] * 3
+    with db.unit_of_work() as session:  # each run records how long it took
+        assert all(ms is not None and ms >= 0 for ms in session.scalars(select(OutboxDelivery.last_duration_ms)))
     # Fanning out the same events again adds no delivery: (event, handler) is unique.
     with db.unit_of_work(write=True) as session:
         session.execute(update(OutboxEvent).values(relayed_at=None))
@@ -130,6 +132,7 @@ def test_failures_back_off_then_go_dead_then_retry_and_replay(db: Database) -> N
         report = outbox_service.outbox_status(session)
     assert [(d.handler, d.attempts) for d in report.dead] == [("tests.flaky", 3)]
     assert "partner API" in (report.dead[0].last_error or "")
+    assert report.dead[0].last_duration_ms is not None
     assert report.oldest_pending_seconds is None
 
     broken["on"] = False

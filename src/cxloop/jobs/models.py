@@ -34,7 +34,8 @@ class OutboxDelivery(Base):
 
     `attempts` counts claims; a claim leases the row until `leased_until` under `lease_token` (a worker killed
     mid-handler leaves a lease that expires, and the row is claimed again). On failure `next_attempt_at` moves on
-    with exponential backoff; after the last attempt the status becomes dead (a dead letter) with `last_error`."""
+    with exponential backoff; after the last attempt the status becomes dead (a dead letter) with `last_error`.
+    Each run records its duration (`last_duration_ms`)."""
 
     __tablename__ = "outbox_deliveries"
 
@@ -47,6 +48,7 @@ class OutboxDelivery(Base):
     leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_token: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
+    last_duration_ms: Mapped[int | None] = mapped_column(Integer)  # of the last run, done or failed
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -156,6 +157,7 @@ class Relay:
                 return
             event = session.get_one(OutboxEvent, delivery.event_id)
             handler = self.handlers.get(delivery.handler)
+            started = time.perf_counter()
             try:
                 if handler is None:
                     raise LookupError(f"no handler named {delivery.handler!r} is registered in this worker")
@@ -173,6 +175,7 @@ class Relay:
             else:
                 delivery.status = DeliveryStatus.done.value
                 delivery.done_at = utcnow()
+            delivery.last_duration_ms = round((time.perf_counter() - started) * 1000)
             delivery.leased_until = None
             delivery.lease_token = None
 

@@ -23,6 +23,7 @@ class DeadLetter(BaseModel):
     handler: str
     attempts: int
     last_error: str | None
+    last_duration_ms: int | None
     created_at: datetime
 
 

@@ -61,6 +61,7 @@ def outbox_status(session: Session, *, dead_limit: int = 100, now: datetime | No
                 handler=d.handler,
                 attempts=d.attempts,
                 last_error=d.last_error,
+                last_duration_ms=d.last_duration_ms,
                 created_at=created_at,
             )
             for d, name, created_at in dead

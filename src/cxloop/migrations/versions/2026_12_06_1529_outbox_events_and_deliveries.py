@@ -1,8 +1,8 @@
 """outbox events and deliveries
 
-Revision ID: 1b5740843595
+Revision ID: 92b416272f9c
 Revises: 7bb7f915577c
-Create Date: 2026-12-06 14:54:40.662307
+Create Date: 2026-12-06 15:29:35.355825
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 import cxloop.storage.base
 
-revision: str = "1b5740843595"
+revision: str = "92b416272f9c"
 down_revision: str | None = "7bb7f915577c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("leased_until", cxloop.storage.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("lease_token", sa.String(length=32), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("last_duration_ms", sa.Integer(), nullable=True),
         sa.Column("done_at", cxloop.storage.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["event_id"],
