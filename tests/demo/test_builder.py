@@ -52,7 +52,7 @@ def export(database: Database) -> dict[str, list[dict[str, Any]]]:
         outcomes = _pages(lambda offset: customers.list_outcomes(session, sort="id", limit=500, offset=offset))
         accounts = _pages(lambda offset: customers.list_accounts(session, sort="id", limit=500, offset=offset))
         return {
-            "customers": [dict(c) for batch in collection.iter_customers(session) for c in batch],
+            "customers": [dict(c) for batch in customers.iter_customers(session) for c in batch],
             "accounts": [_clean(AccountRead.model_validate(a).model_dump()) for a in accounts],
             "events": [_clean(e.model_dump()) for e in customers.event_reads(session, events)],
             "outcomes": [_clean(o.model_dump()) for o in customers.outcome_reads(session, outcomes)],

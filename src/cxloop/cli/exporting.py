@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Any
@@ -28,35 +28,15 @@ from cxloop.collection import service as collection
 from cxloop.collection.records import FEEDBACK_COLUMNS, RESPONSE_COLUMNS
 from cxloop.collection.schemas import FeedbackRead, ResponseRead
 from cxloop.core.clock import parse_instant
+from cxloop.core.csv_cells import csv_cell, iso_instant
+from cxloop.customers import service as customers
 
 app = typer.Typer(help="Export responses, feedback or customers as CSV or JSON Lines.", no_args_is_help=True)
-
-CHOICE_SEPARATOR = "|"  # multiple-choice answers in one CSV cell, as the importer reads them
 
 
 class ExportFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"
-
-
-def _instant(value: datetime | None) -> str:
-    return value.isoformat().replace("+00:00", "Z") if value else ""
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return CHOICE_SEPARATOR.join(str(v) for v in value)
-    if isinstance(value, dict):
-        return orjson.dumps(value).decode() if value else ""
-    if isinstance(value, datetime):
-        return _instant(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
 
 
 def _response_key(r: ResponseRead) -> str:
@@ -85,7 +65,7 @@ def _response_cells(r: ResponseRead, answers: Sequence[str]) -> list[str]:
         r.is_partial,
         r.metadata,
     ]
-    return [_cell(v) for v in fixed] + [_cell(r.answers.get(q)) for q in answers]
+    return [csv_cell(v) for v in fixed] + [csv_cell(r.answers.get(q)) for q in answers]
 
 
 def _response_object(r: ResponseRead) -> dict[str, Any]:
@@ -96,7 +76,7 @@ def _response_object(r: ResponseRead) -> dict[str, Any]:
         "channel": r.channel,
         "touchpoint": r.touchpoint,
         "answers": r.answers,
-        "submitted_at": _instant(r.submitted_at),
+        "submitted_at": iso_instant(r.submitted_at),
         "locale": r.locale,
         "metadata": r.metadata,
         "is_partial": r.is_partial,
@@ -120,7 +100,7 @@ def _feedback_object(f: FeedbackRead) -> dict[str, Any]:
         "url": f.url,
         "customer_external_id": f.customer_external_id,
         "touchpoint": f.touchpoint,
-        "posted_at": _instant(f.posted_at),
+        "posted_at": iso_instant(f.posted_at),
         "metadata": f.metadata,
     }
 
@@ -128,28 +108,7 @@ def _feedback_object(f: FeedbackRead) -> dict[str, Any]:
 def _feedback_cells(f: FeedbackRead, _: Sequence[str]) -> list[str]:
     values = _feedback_object(f)
     values["customer_id"] = values.pop("customer_external_id")
-    return [_cell(values[c]) for c in _FEEDBACK_COLUMNS]
-
-
-_CUSTOMER_COLUMNS = [
-    "external_id",
-    "email",
-    "phone",
-    "name",
-    "locale",
-    "timezone",
-    "account_external_id",
-    "signup_date",
-    "stage",
-]
-
-
-def _customer_cells(c: Mapping[str, Any], attributes: Sequence[str]) -> list[str]:
-    return [_cell(c[name]) for name in _CUSTOMER_COLUMNS] + [_cell(c["attributes"].get(a)) for a in attributes]
-
-
-def _customer_object(c: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in c.items()}
+    return [csv_cell(values[c]) for c in _FEEDBACK_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -188,12 +147,12 @@ EXPORTS = (
     _Export(
         "customers",
         "Export customers (filter --since/--until on updated_at).",
-        lambda s, since, until, n: collection.iter_customers(s, since=since, until=until, batch_size=n),
-        _CUSTOMER_COLUMNS,
-        lambda s: ("attr.", collection.customer_attribute_names(s)),
-        _customer_cells,
-        _customer_object,
-        lambda s, since, until: collection.count_customers(s, since=since, until=until),
+        lambda s, since, until, n: customers.iter_customers(s, since=since, until=until, batch_size=n),
+        customers.CUSTOMER_EXPORT_COLUMNS,
+        lambda s: ("attr.", customers.customer_attribute_names(s)),
+        customers.customer_csv_row,
+        customers.customer_json,
+        lambda s, since, until: customers.count_customers(s, since=since, until=until),
     ),
 )
 

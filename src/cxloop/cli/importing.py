@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import gc
-import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from typing import IO, Annotated, Any
 
 import orjson
 import typer
-from pydantic import BaseModel, ValidationError
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
@@ -29,9 +27,8 @@ from cxloop.channels.reviews import service as reviews
 from cxloop.cli.context import database, err_console
 from cxloop.cli.read_ahead import ReadAhead, ReadFailed
 from cxloop.collection import service as collection
-from cxloop.core.errors import CxloopError, FieldError, InvalidInput, RowError
+from cxloop.core.errors import CxloopError, FieldError, RowError
 from cxloop.customers import service as customers
-from cxloop.customers.schemas import CustomerUpsert, EventCreate
 
 app = typer.Typer(
     help="Import customers, responses, feedback, events or reviews from CSV or JSON Lines.", no_args_is_help=True
@@ -172,112 +169,17 @@ def _problems(rows: Sequence[tuple[int, Any]]) -> tuple[list[tuple[int, Any]], l
 
 # ---- what each kind of file becomes ----------------------------------------------------------------------------
 
-_CUSTOMER_COLUMNS = {name: name for name in CustomerUpsert.model_fields if name != "attributes"} | {
-    "customer_id": "external_id"
-}
-_EVENT_COLUMNS = {
-    "customer_id": "customer_external_id",
-    "anonymous_id": "anonymous_id",
-    "name": "name",
-    "occurred_at": "occurred_at",
-    "event_id": "external_id",
-    "source": "source",
-}
-_EVENT_SOURCE = "import"  # events without a `source` column: the (source, event_id) dedupe key stays stable
-
-
-def _check_columns(header: Sequence[str], known: dict[str, str], prefix: str, required: str) -> None:
-    names = [h for h in header if not h.startswith("_")]
-    unknown = [h for h in names if h not in known and not h.startswith(prefix)]
-    if unknown:
-        raise InvalidInput(f"unknown column(s): {', '.join(unknown)}; expected {', '.join(known)} or {prefix}<name>")
-    if not any(known.get(h) == required for h in names):
-        raise InvalidInput(f"missing column: {required}")
-
-
-def _records(
-    rows: Sequence[tuple[int, Any]], header: Sequence[str] | None, known: dict[str, str], prefix: str, nested: str
-) -> list[tuple[int, Any]]:
-    """CSV cells as dicts of model fields (`<prefix>x` cells under `nested`); empty cells are not sent."""
-    if header is None:
-        return list(rows)
-    records = []
-    for line, cells in rows:
-        record: dict[str, Any] = {}
-        for name, cell in zip(header, cells, strict=False):
-            if cell == "" or name.startswith("_"):
-                continue
-            if name.startswith(prefix):
-                record.setdefault(nested, {})[name[len(prefix) :]] = cell
-            else:
-                record[known[name]] = cell
-        records.append((line, record))
-    return records
-
-
-_LOC = re.compile(r"^(\w+)\.(.+)$")
-
-
-def _validate(
-    model: type[BaseModel], rows: Sequence[tuple[int, Any]], columns: dict[str, str], nested: tuple[str, str]
-) -> tuple[list[tuple[int, Any]], list[RowError]]:
-    """Each record as a model, or its problems named like the file's columns (attr.plan, prop.sku, event_id)."""
-    back: dict[str, str] = {}
-    for column, field_name in columns.items():
-        back.setdefault(field_name, column)
-    good: list[tuple[int, Any]] = []
-    bad: list[RowError] = []
-    for line, record in rows:
-        try:
-            good.append((line, model.model_validate(record)))
-        except ValidationError as exc:
-            errors = []
-            for e in exc.errors():
-                loc = ".".join(str(p) for p in e["loc"]) or "row"
-                match = _LOC.match(loc)
-                loc = nested[1] + match.group(2) if match and match.group(1) == nested[0] else back.get(loc, loc)
-                errors.append(FieldError(loc, e["msg"]))
-            bad.append(RowError(line, errors))
-    return good, bad
-
 
 def _customers(session: Session, rows: list[tuple[int, Any]], header: list[str] | None) -> BatchResult:
     rows, rejected = _problems(rows)
-    records = _records(rows, header, _CUSTOMER_COLUMNS, "attr.", "attributes")
-    good, bad = _validate(CustomerUpsert, records, _CUSTOMER_COLUMNS, ("attributes", "attr."))
-    rejected += bad
-    while good:
-        try:
-            with session.begin_nested():
-                result = customers.bulk_upsert_customers(session, items=[item for _, item in good])
-        except InvalidInput as exc:
-            # Unknown accounts or stages: drop the rows named and store the rest.
-            named: dict[int, list[FieldError]] = {}
-            for e in exc.errors:
-                index, _, name = e.field.removeprefix("items.").partition(".")
-                named.setdefault(int(index), []).append(FieldError(name, e.message))
-            if not named:
-                raise
-            rejected += [RowError(good[i][0], errs) for i, errs in named.items()]
-            good = [row for i, row in enumerate(good) if i not in named]
-            continue
-        return BatchResult(created=result.created, updated=result.updated, rejected=sorted(rejected, key=_line))
-    return BatchResult(rejected=sorted(rejected, key=_line))
+    done = customers.import_customers(session, rows=rows, header=header)
+    return BatchResult(done.created, done.updated, done.duplicates, sorted(rejected + done.rejected, key=_line))
 
 
 def _events(session: Session, rows: list[tuple[int, Any]], header: list[str] | None) -> BatchResult:
     rows, rejected = _problems(rows)
-    records = _records(rows, header, _EVENT_COLUMNS, "prop.", "properties")
-    if header is not None:
-        for _, record in records:
-            record.setdefault("source", _EVENT_SOURCE)
-    good, bad = _validate(EventCreate, records, _EVENT_COLUMNS, ("properties", "prop."))
-    result = customers.record_events(session, items=[item for _, item in good]) if good else None
-    return BatchResult(
-        created=result.created if result else 0,
-        duplicates=result.duplicates if result else 0,
-        rejected=sorted(rejected + bad, key=_line),
-    )
+    done = customers.import_events(session, rows=rows, header=header)
+    return BatchResult(done.created, done.updated, done.duplicates, sorted(rejected + done.rejected, key=_line))
 
 
 @dataclass
@@ -340,7 +242,7 @@ KINDS = (
         "customers",
         "Create or update customers by external_id (CSV: CustomerUpsert fields, attr.<name> for attributes).",
         _customers,
-        lambda header: _check_columns(header, _CUSTOMER_COLUMNS, "attr.", "external_id"),
+        customers.check_customer_header,
         updates=True,
     ),
     Kind(
@@ -362,7 +264,7 @@ KINDS = (
         "events",
         "Import behavioural events (CSV: customer_id, name, occurred_at, event_id, prop.<name>).",
         _events,
-        lambda header: _check_columns(header, _EVENT_COLUMNS, "prop.", "name"),
+        customers.check_event_header,
     ),
     Kind(
         "reviews",

@@ -16,7 +16,7 @@ from cxloop.collection import rollups
 from cxloop.collection.errors import InvalidResponses, ResponseNotFound
 from cxloop.collection.models import Response
 from cxloop.surveys import rules
-from cxloop.surveys.models import SurveyVersion
+from cxloop.surveys import service as surveys
 
 
 def _scored(response: Response) -> rollups.ScoredFeedback:
@@ -40,7 +40,9 @@ def amend_response(session: Session, response_id: int, answers: Mapping[str, Any
     response = session.get(Response, response_id, with_for_update=True)
     if response is None:
         raise ResponseNotFound(f"no response with id {response_id}")
-    version = session.get_one(SurveyVersion, response.survey_version_id)
+    version = surveys.get_version(session, version_id=response.survey_version_id)
+    if version is None:  # its survey was deleted, and the response with it, since this request began
+        raise ResponseNotFound(f"no response with id {response_id}")
     merged = {**response.answers, **answers}
     partial = response.is_partial and not complete
     scored = rules.compile_definition(version.definition).score(merged, partial=partial)

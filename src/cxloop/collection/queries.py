@@ -12,13 +12,13 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 import orjson
-from sqlalchemy import ColumnElement, Select, bindparam, cast, func, literal_column, select, text, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, cast, func, literal_column, select, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from cxloop.collection.models import FeedbackItem, Response
-from cxloop.customers.models import Account, Customer
-from cxloop.journeys.models import Journey, Stage, Touchpoint
+from cxloop.customers.models import Customer
+from cxloop.journeys.models import Journey, Touchpoint
 from cxloop.storage.pagination import MAX_LIMIT, Page, order_clause
 from cxloop.surveys.models import Survey, SurveyVersion
 
@@ -305,29 +305,6 @@ def iter_feedback_rows(
         last = batch[-1][0].id
 
 
-def iter_customer_rows(
-    session: Session, *, since: datetime | None, until: datetime | None, batch_size: int
-) -> Iterator[list[Any]]:
-    """Batches of (Customer, account external id, stage key), oldest id first; since/until filter `updated_at`."""
-    last = 0
-    while True:
-        query = (
-            select(Customer, Account.external_id, Stage.key)
-            .outerjoin(Account, Account.id == Customer.account_id)
-            .outerjoin(Stage, Stage.id == Customer.stage_id)
-            .where(Customer.id > last)
-        )
-        if since is not None:
-            query = query.where(Customer.updated_at >= since)
-        if until is not None:
-            query = query.where(Customer.updated_at < until)
-        batch = session.execute(query.order_by(Customer.id).limit(batch_size)).all()
-        if not batch:
-            return
-        yield list(batch)
-        last = batch[-1][0].id
-
-
 def survey_question_ids(session: Session, *, survey_ids: Iterable[int] | None = None) -> list[str]:
     """Every question id of the given surveys' versions (all surveys when None), in first-seen order."""
     query = select(SurveyVersion.definition).order_by(SurveyVersion.survey_id, SurveyVersion.version)
@@ -341,12 +318,8 @@ def survey_question_ids(session: Session, *, survey_ids: Iterable[int] | None = 
 
 
 def count_rows(session: Session, what: str, *, since: datetime | None, until: datetime | None) -> int:
-    """How many responses / feedback items / customers an export of [since, until) will write."""
-    column = {
-        "responses": Response.submitted_at,
-        "feedback": FeedbackItem.posted_at,
-        "customers": Customer.updated_at,
-    }[what]
+    """How many responses / feedback items an export of [since, until) will write."""
+    column = {"responses": Response.submitted_at, "feedback": FeedbackItem.posted_at}[what]
     query = select(func.count()).select_from(column.class_)
     if since is not None:
         query = query.where(column >= since)
@@ -355,10 +328,23 @@ def count_rows(session: Session, what: str, *, since: datetime | None, until: da
     return session.scalar(query) or 0
 
 
-def customer_attribute_names(session: Session) -> list[str]:
-    """Every attribute name any customer has, sorted (the `attr.<name>` columns of a customers export)."""
-    if session.get_bind().dialect.name == "postgresql":
-        sql = "SELECT DISTINCT jsonb_object_keys(attributes) FROM customers"
-    else:
-        sql = "SELECT DISTINCT j.key FROM customers, json_each(customers.attributes) AS j"
-    return sorted(str(name) for name in session.scalars(text(sql)))
+def count_survey_responses(
+    session: Session, *, survey_id: int, since: datetime | None = None, until: datetime | None = None
+) -> int:
+    """How many responses one survey has (submitted in [since, until) when given)."""
+    query = select(func.count()).select_from(Response).where(Response.survey_id == survey_id)
+    if since is not None:
+        query = query.where(Response.submitted_at >= since)
+    if until is not None:
+        query = query.where(Response.submitted_at < until)
+    return session.scalar(query) or 0
+
+
+def answered_pairs(session: Session, *, customer_ids: Iterable[int], survey_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """(customer id, survey id) pairs with a response."""
+    query = (
+        select(Response.customer_id, Response.survey_id)
+        .where(Response.customer_id.in_(list(customer_ids)), Response.survey_id.in_(list(survey_ids)))
+        .distinct()
+    )
+    return {(customer_id, survey_id) for customer_id, survey_id in session.execute(query) if customer_id is not None}

@@ -6,7 +6,7 @@ together or not at all; `import_*` keep the good rows of a file batch and report
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -296,9 +296,18 @@ def iter_responses(
         yield [_response_read(r) for r in batch]
 
 
-def count_responses(session: Session, *, since: datetime | None = None, until: datetime | None = None) -> int:
-    """How many responses were submitted in [since, until)."""
+def count_responses(
+    session: Session, *, since: datetime | None = None, until: datetime | None = None, survey_id: int | None = None
+) -> int:
+    """How many responses were submitted in [since, until) (to one survey when `survey_id` is given)."""
+    if survey_id is not None:
+        return queries.count_survey_responses(session, survey_id=survey_id, since=since, until=until)
     return queries.count_rows(session, "responses", since=since, until=until)
+
+
+def answered_pairs(session: Session, *, customer_ids: Sequence[int], survey_ids: Sequence[int]) -> set[tuple[int, int]]:
+    """The (customer id, survey id) pairs, among those given, with a response."""
+    return queries.answered_pairs(session, customer_ids=customer_ids, survey_ids=survey_ids)
 
 
 def answer_columns(session: Session) -> list[str]:
@@ -428,35 +437,3 @@ def iter_feedback(
 def count_feedback(session: Session, *, since: datetime | None = None, until: datetime | None = None) -> int:
     """How many feedback items were posted in [since, until)."""
     return queries.count_rows(session, "feedback", since=since, until=until)
-
-
-def count_customers(session: Session, *, since: datetime | None = None, until: datetime | None = None) -> int:
-    """How many customers were updated in [since, until)."""
-    return queries.count_rows(session, "customers", since=since, until=until)
-
-
-def customer_attribute_names(session: Session) -> list[str]:
-    """Every customer attribute name in use (the `attr.<name>` columns of a customers export)."""
-    return queries.customer_attribute_names(session)
-
-
-def iter_customers(
-    session: Session, *, since: datetime | None = None, until: datetime | None = None, batch_size: int = 5000
-) -> Iterator[list[Mapping[str, Any]]]:
-    """Every customer (updated in [since, until)) as CustomerUpsert-shaped dicts, in batches (for exports)."""
-    for batch in queries.iter_customer_rows(session, since=since, until=until, batch_size=batch_size):
-        yield [
-            {
-                "external_id": c.external_id,
-                "email": c.email,
-                "phone": c.phone,
-                "name": c.name,
-                "locale": c.locale,
-                "timezone": c.timezone,
-                "attributes": c.attributes,
-                "account_external_id": account_key,
-                "signup_date": c.signup_date,
-                "stage": stage_key,
-            }
-            for c, account_key, stage_key in batch
-        ]

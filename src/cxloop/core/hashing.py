@@ -34,3 +34,11 @@ def verify_password(password: str, stored: str) -> bool:
         return False
     digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), n=2**14, r=8, p=1)
     return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+def same_text(presented: str, expected: str) -> bool:
+    """Constant-time equality of a secret the caller presented (a signature, a token) and the one expected.
+
+    `hmac.compare_digest` refuses str holding non-ASCII characters with a TypeError, which a forged header or path
+    would otherwise turn into a server error; compared as UTF-8 bytes, such input is simply not equal."""
+    return hmac.compare_digest(presented.encode(), expected.encode())

@@ -12,16 +12,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxloop.collection import service as collection
 from cxloop.collection.amend import amend_response
 from cxloop.collection.schemas import ResponseCreate
-from cxloop.customers.models import Customer
+from cxloop.customers import service as customers
 from cxloop.invitations import service as invitations
 from cxloop.invitations.models import Invitation
-from cxloop.journeys.models import Touchpoint
+from cxloop.journeys import service as journeys
+from cxloop.surveys import service as surveys
 from cxloop.surveys.models import Survey
 
 __all__ = ["amend_response", "record_anonymous", "record_answers"]
@@ -41,10 +41,11 @@ def _create(
     key: str | None = None,
 ) -> tuple[int, bool]:
     """Store a new response; (its id, whether it is new) - not new when its key was stored already."""
-    external_id = (
-        session.scalar(select(Customer.external_id).where(Customer.id == customer_id)) if customer_id else None
+    customer = customers.get_customer(session, customer_id=customer_id) if customer_id else None
+    external_id = customer.external_id if customer else None
+    touchpoint = (
+        journeys.touchpoint_keys(session, touchpoint_ids=[touchpoint_id]).get(touchpoint_id) if touchpoint_id else None
     )
-    touchpoint = session.scalar(select(Touchpoint.key).where(Touchpoint.id == touchpoint_id)) if touchpoint_id else None
     item = ResponseCreate.model_validate(
         {
             "survey": survey.key,
@@ -76,7 +77,7 @@ def record_answers(
     Raises InvalidResponses (422, each bad answer named) and changes nothing when an answer is not valid."""
     response_id, created = invitation.response_id, False
     if response_id is None:
-        survey = session.get_one(Survey, invitation.survey_id)
+        survey = surveys.require_survey(session, survey_id=invitation.survey_id)
         response_id, created = _create(
             session,
             survey,

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cxloop.collection.models import Response
+from cxloop.collection import service as collection
 from cxloop.surveys import lifecycle
 from cxloop.surveys.enums import SurveyStatus
 from cxloop.surveys.models import Survey
@@ -17,7 +16,7 @@ from cxloop.surveys.models import Survey
 def effective_status(session: Session, survey: Survey, *, now: datetime) -> SurveyStatus:
     count = None
     if survey.max_responses is not None:
-        count = int(session.scalar(select(func.count()).where(Response.survey_id == survey.id)) or 0)
+        count = collection.count_responses(session, survey_id=survey.id)
     return lifecycle.effective_status(survey, now=now, responses=count)
 
 

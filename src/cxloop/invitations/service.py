@@ -14,25 +14,30 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session, object_session
 
-from cxloop.collection.models import Response
+from cxloop.collection import service as collection
 from cxloop.core.clock import utcnow
-from cxloop.customers.models import Customer
+from cxloop.core.errors import FieldError
+from cxloop.customers import service as customers
 from cxloop.governance import consent, policy
 from cxloop.governance.enums import SuppressionReason
 from cxloop.invitations import availability
 from cxloop.invitations.enums import InvitationStatus
-from cxloop.invitations.errors import InvitationExpired, InvitationNotFound
+from cxloop.invitations.errors import InvalidInvitation, InvitationExpired, InvitationNotFound
 from cxloop.invitations.models import Invitation
+from cxloop.invitations.schemas import InvitationCreate
 from cxloop.invitations.tokens import TokenExpired, TokenInvalid, TokenSigner
 from cxloop.jobs import events, outbox
+from cxloop.journeys import service as journeys
 from cxloop.storage.dialect_insert import dialect_insert
-from cxloop.surveys.models import Survey
+from cxloop.storage.pagination import Page, order_clause, paginate
+from cxloop.surveys import service as surveys
 
 _CHUNK = 1_000
 _TABLE = cast(Table, Invitation.__table__)
+_SORTABLE = {name: _TABLE.c[name] for name in ("id", "created_at", "scheduled_for", "status")}
 # Statuses that count as "contacted" for the frequency cap and the re-survey interval.
 CONTACTED = (
     InvitationStatus.scheduled,
@@ -70,6 +75,80 @@ def invite(session: Session, request: InviteRequest, *, now: datetime | None = N
     return found
 
 
+def create_invitation(session: Session, *, data: InvitationCreate, now: datetime | None = None) -> Invitation:
+    """Invite a customer by hand (the API): the survey, customer and touchpoint are named by key or external id.
+    A link invitation due now counts as sent at once, since the caller hands the link out."""
+    survey = surveys.get_survey(session, key=data.survey)
+    customer = customers.get_customer(session, external_id=data.customer_external_id)
+    touchpoint_id = None
+    errors = []
+    if survey is None:
+        errors.append(FieldError("survey", f"no survey with key '{data.survey}'"))
+    if customer is None:
+        errors.append(FieldError("customer_external_id", f"no customer with external id '{data.customer_external_id}'"))
+    if data.touchpoint is not None:
+        found = journeys.touchpoint_index(session).get(data.touchpoint)
+        touchpoint_id = found[0] if found else None
+        if touchpoint_id is None:
+            errors.append(FieldError("touchpoint", f"no touchpoint with key '{data.touchpoint}'"))
+    if errors or survey is None or customer is None:
+        raise InvalidInvitation("the invitation names things that do not exist", errors=errors)
+    invitation = invite(
+        session,
+        InviteRequest(
+            survey_id=survey.id,
+            customer_id=customer.id,
+            channel=data.channel.value,
+            fallbacks=tuple(channel.value for channel in data.fallbacks),
+            touchpoint_id=touchpoint_id,
+            occurrence_key=data.occurrence_key,
+            at=data.send_at,
+        ),
+        now=now,
+    )
+    if (
+        invitation.channel == "link"
+        and invitation.status == "scheduled"
+        and invitation.scheduled_for <= (now or utcnow())
+    ):
+        mark_sent(invitation, detail="link returned by the API", now=now)
+    session.flush()
+    return invitation
+
+
+def list_invitations(
+    session: Session,
+    *,
+    survey_id: int | None = None,
+    customer_id: int | None = None,
+    channel: str | None = None,
+    status: str | None = None,
+    reason: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: str = "-id",
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Invitation]:
+    """Invitations filtered by survey, customer, channel, status, suppression reason and created time."""
+    query = select(Invitation)
+    filters = {
+        Invitation.survey_id: survey_id,
+        Invitation.customer_id: customer_id,
+        Invitation.channel: channel,
+        Invitation.status: status,
+        Invitation.reason: reason,
+    }
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(Invitation.created_at >= since)
+    if until is not None:
+        query = query.where(Invitation.created_at < until)
+    return paginate(session, query.order_by(*order_clause(sort, _SORTABLE, "-id")), limit=limit, offset=offset)
+
+
 def invite_many(session: Session, requests: Sequence[InviteRequest], *, now: datetime | None = None) -> list[int]:
     """`invite` for many requests (a trigger sweep): the reads are done per 1,000 requests instead of per request,
     and the rows go in with INSERT ... ON CONFLICT (occurrence_key) DO NOTHING, so a second worker's identical batch
@@ -85,23 +164,18 @@ def _decide_and_store(session: Session, requests: Sequence[InviteRequest], now: 
     rules = policy.current_policy(session)
     customer_ids = sorted({r.customer_id for r in requests})
     survey_ids = sorted({r.survey_id for r in requests})
-    # Locked in id order (PostgreSQL; SQLite writers are serial anyway): two workers cannot both pass the cap.
-    customers = {
-        c.id: c
-        for c in session.scalars(
-            select(Customer).where(Customer.id.in_(customer_ids)).order_by(Customer.id).with_for_update()
-        )
-    }
-    surveys = {s.id: s for s in session.scalars(select(Survey).where(Survey.id.in_(survey_ids)))}
+    # Locked: two workers cannot both pass the cap.
+    by_customer = customers.lock_customers(session, customer_ids=customer_ids)
+    by_survey = surveys.get_surveys(session, survey_ids=survey_ids)
     states = consent.states_of(session, customer_ids)
     earliest = min((r.at or now) for r in requests) - timedelta(days=rules.window_days)
     recent = _recent_contacts(session, customer_ids, earliest)
     last = _last_invited(session, customer_ids, survey_ids)
-    answered = _answered(session, customer_ids, survey_ids)
+    answered = collection.answered_pairs(session, customer_ids=customer_ids, survey_ids=survey_ids)
     open_at: dict[tuple[int, datetime], bool] = {}
     rows: list[dict[str, Any]] = []
     for request in requests:
-        customer, survey = customers.get(request.customer_id), surveys.get(request.survey_id)
+        customer, survey = by_customer.get(request.customer_id), by_survey.get(request.survey_id)
         if customer is None or survey is None:  # deleted since the request was made
             continue
         at = request.at or now
@@ -189,16 +263,6 @@ def _last_invited(session: Session, customer_ids: list[int], survey_ids: list[in
     return {(customer_id, survey_id): at for customer_id, survey_id, at in session.execute(query)}
 
 
-def _answered(session: Session, customer_ids: list[int], survey_ids: list[int]) -> set[tuple[int, int]]:
-    """(customer, survey) pairs with a response."""
-    query = (
-        select(Response.customer_id, Response.survey_id)
-        .where(Response.customer_id.in_(customer_ids), Response.survey_id.in_(survey_ids))
-        .distinct()
-    )
-    return {(customer_id, survey_id) for customer_id, survey_id in session.execute(query) if customer_id is not None}
-
-
 def by_occurrence(session: Session, occurrence_key: str) -> Invitation | None:
     return session.scalar(select(Invitation).where(Invitation.occurrence_key == occurrence_key))
 
@@ -208,6 +272,17 @@ def get(session: Session, invitation_id: int) -> Invitation:
     if found is None:
         raise InvitationNotFound(f"no invitation with id {invitation_id}")
     return found
+
+
+def expire_overdue(session: Session, *, now: datetime) -> int:
+    """Scheduled invitations past their expiry are never sent: mark them expired; how many."""
+    result = session.execute(
+        update(Invitation)
+        .where(Invitation.status == InvitationStatus.scheduled.value, Invitation.expires_at <= now)
+        .values(status=InvitationStatus.expired.value, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def by_token(session: Session, signer: TokenSigner, token: str, *, now: datetime | None = None) -> Invitation:

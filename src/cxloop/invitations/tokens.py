@@ -13,6 +13,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cxloop.core.hashing import same_text
+
 _SIGNATURE_BYTES = 16
 
 
@@ -60,7 +62,7 @@ class TokenSigner:
         if len(parts) != 3 or len(token) > 100:
             raise TokenInvalid(token)
         body = f"{parts[0]}.{parts[1]}"
-        if not hmac.compare_digest(self._signature(body, purpose), parts[2]):
+        if not same_text(parts[2], self._signature(body, purpose)):
             raise TokenInvalid(token)
         try:
             invitation_id, expiry = int(parts[0], 36), int(parts[1], 36)

@@ -99,6 +99,20 @@ def stage_keys(session: Session, *, stage_ids: Iterable[int]) -> dict[int, str]:
     return {row.id: row.key for row in session.execute(select(Stage.id, Stage.key).where(Stage.id.in_(ids)))}
 
 
+def stage_ids_by_key(session: Session, *, key: str) -> list[int]:
+    """The ids of the stages with this key, in every journey."""
+    return list(session.scalars(select(Stage.id).where(Stage.key == key).order_by(Stage.id)))
+
+
+def touchpoint_keys(session: Session, *, touchpoint_ids: Iterable[int]) -> dict[int, str]:
+    """Touchpoint id -> key for the given ids (unknown ids are left out)."""
+    ids = sorted(set(touchpoint_ids))
+    if not ids:
+        return {}
+    query = select(Touchpoint.id, Touchpoint.key).where(Touchpoint.id.in_(ids))
+    return {row.id: row.key for row in session.execute(query)}
+
+
 # Journeys -------------------------------------------------------------------------------------------------------
 def list_journeys(session: Session) -> Sequence[Journey]:
     """Every journey, the default first."""

@@ -82,6 +82,12 @@ def get_survey(session: Session, *, survey_id: int | None = None, key: str | Non
     raise ValueError("give survey_id or key")
 
 
+def get_surveys(session: Session, *, survey_ids: Iterable[int]) -> dict[int, Survey]:
+    """Survey id -> survey for the known ids (unknown ids are left out)."""
+    ids = sorted(set(survey_ids))
+    return {survey.id: survey for survey in session.scalars(select(Survey).where(Survey.id.in_(ids)))} if ids else {}
+
+
 def require_survey(session: Session, *, survey_id: int | None = None, key: str | None = None) -> Survey:
     """The survey with this id or key; SurveyNotFound otherwise."""
     survey = get_survey(session, survey_id=survey_id, key=key)
@@ -177,6 +183,11 @@ def require_version(session: Session, *, survey_id: int, version: int | None = N
         require_survey(session, survey_id=survey_id)
         raise SurveyVersionNotFound(f"survey {survey_id} has no version {version}")
     return found
+
+
+def get_version(session: Session, *, version_id: int) -> SurveyVersion | None:
+    """The survey version with this id (as a response records it), or None."""
+    return session.get(SurveyVersion, version_id)
 
 
 def list_versions(session: Session, *, survey_id: int) -> Sequence[SurveyVersion]:

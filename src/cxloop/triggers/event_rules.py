@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.core.clock import utcnow
 from cxloop.invitations import service as invitations
-from cxloop.invitations.models import Invitation
+from cxloop.invitations.schemas import InvitationRead
 from cxloop.jobs import dispatch
 from cxloop.triggers import queries, rules
 from cxloop.triggers.enums import TriggerKind
@@ -54,7 +54,7 @@ def on_events_stored(session: Session, *, event_ids: Sequence[int], names: froze
         dispatch.after_commit(session, EVALUATE_JOB, {"event_ids": ids[start : start + _JOB_BATCH]})
 
 
-def evaluate_events(session: Session, *, event_ids: Sequence[int], now: datetime | None = None) -> list[Invitation]:
+def evaluate_events(session: Session, *, event_ids: Sequence[int], now: datetime | None = None) -> list[InvitationRead]:
     """Invite for every (rule, event) pair that matches; returns the invitations this call created."""
     events = queries.events_by_id(session, event_ids)
     if not events:
@@ -62,7 +62,7 @@ def evaluate_events(session: Session, *, event_ids: Sequence[int], now: datetime
     return _evaluate(session, _rules_for(session, frozenset(e.name for e in events)), events, now or utcnow())
 
 
-def catch_up(session: Session, *, now: datetime | None = None) -> list[Invitation]:
+def catch_up(session: Session, *, now: datetime | None = None) -> list[InvitationRead]:
     """Evaluate every event of the last CATCH_UP_LOOKBACK again (the safety net behind the queue)."""
     now = now or utcnow()
     by_name = _rules_for(session, None)
@@ -74,7 +74,7 @@ def catch_up(session: Session, *, now: datetime | None = None) -> list[Invitatio
 
 def _evaluate(
     session: Session, by_name: dict[str, list[TriggerRule]], events: Sequence[StoredEvent], now: datetime
-) -> list[Invitation]:
+) -> list[InvitationRead]:
     matches: list[tuple[TriggerRule, StoredEvent]] = [
         (rule, event)
         for event in events
@@ -86,7 +86,7 @@ def _evaluate(
     inside = queries.members(session, segmented)
     matches = [(r, e) for r, e in matches if r.segment_id is None or (r.segment_id, e.customer_id) in inside]
     done = queries.existing_occurrences(session, (rules.occurrence_key_for_event(r.id, e.id) for r, e in matches))
-    created: list[Invitation] = []
+    created: list[InvitationRead] = []
     for rule, event in matches:
         key = rules.occurrence_key_for_event(rule.id, event.id)
         if key in done:
@@ -95,5 +95,5 @@ def _evaluate(
         request = rules.invite_request(rule, customer_id=event.customer_id, occurrence_key=key, at=at)
         invitation = invitations.invite(session, request, now=now)
         if invitation.created_at == now:
-            created.append(invitation)
+            created.append(InvitationRead.model_validate(invitation))
     return created

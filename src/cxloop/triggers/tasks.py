@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -27,7 +27,6 @@ from cxloop.core.clock import utcnow
 from cxloop.core.config import Settings
 from cxloop.invitations import service as invitations
 from cxloop.invitations.enums import InvitationStatus
-from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.jobs import NoPayload
 from cxloop.storage.database import Database
@@ -41,10 +40,12 @@ _SWEEP_BATCH = 500
 
 
 class Deliver(Protocol):
+    """The channels' sender (cxloop.channels.delivery.deliver); the invitation is the one `sending.take` returned."""
+
     def __call__(
         self,
         session: Session,
-        invitation: Invitation,
+        invitation: Any,
         *,
         settings: Settings,
         signer: TokenSigner,

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from cxloop.channels.helpdesk.errors import WebhookNotAuthentic
 from cxloop.core.clock import parse_instant, utcnow
+from cxloop.core.hashing import same_text
 
 # Zendesk signs the timestamp with the body, so an old request replayed later is refused. Retries are signed anew.
 ZENDESK_MAX_AGE = timedelta(hours=1)
@@ -47,7 +48,7 @@ def check_zendesk(
             "the request is not signed: X-Zendesk-Webhook-Signature and X-Zendesk-Webhook-Signature-Timestamp "
             "are required"
         )
-    if not hmac.compare_digest(zendesk_signature(key, timestamp, body), signature.strip()):
+    if not same_text(signature.strip(), zendesk_signature(key, timestamp, body)):
         raise WebhookNotAuthentic("the Zendesk signature does not match the body and timestamp")
     try:
         signed_at = parse_instant(timestamp)
@@ -62,9 +63,9 @@ def check_intercom(secret: str | None, *, signature: str | None, body: bytes) ->
     key = _require_secret(secret, "CXLOOP_INTERCOM_CLIENT_SECRET")
     if not signature:
         raise WebhookNotAuthentic("the request is not signed: X-Hub-Signature is required")
-    if not hmac.compare_digest(intercom_signature(key, body), signature.strip().lower()):
+    if not same_text(signature.strip().lower(), intercom_signature(key, body)):
         raise WebhookNotAuthentic("the X-Hub-Signature does not match the body")
 
 
 def generic_signature_valid(secret: str, *, signature: str, body: bytes) -> bool:
-    return hmac.compare_digest(generic_signature(secret, body), signature.strip().lower())
+    return same_text(signature.strip().lower(), generic_signature(secret, body))

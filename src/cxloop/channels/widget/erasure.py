@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from cxloop.channels.widget import queries
 from cxloop.channels.widget.attachments import FOLDER
-from cxloop.collection.models import Response
 
 _PENDING = "cxloop.widget.doomed_images"
-_CHUNK = 1_000
 _data_dir: Path | None = None
 
 
@@ -33,14 +32,12 @@ def forget_images(session: Session, *, customer_ids: Sequence[int]) -> None:
         return
     folder = (_data_dir / FOLDER).resolve()
     doomed: list[Path] = []
-    for start in range(0, len(customer_ids), _CHUNK):
-        chunk = list(customer_ids[start : start + _CHUNK])
-        for meta in session.scalars(select(Response.meta).where(Response.customer_id.in_(chunk))):
-            for attached in (meta or {}).get("attachments") or []:
-                name = attached.get("file") if isinstance(attached, dict) else None
-                path = (_data_dir / name).resolve() if isinstance(name, str) else None
-                if path is not None and path.parent == folder:
-                    doomed.append(path)
+    for meta in queries.response_metadata(session, customer_ids=customer_ids):
+        for attached in (meta or {}).get("attachments") or []:
+            name = attached.get("file") if isinstance(attached, dict) else None
+            path = (_data_dir / name).resolve() if isinstance(name, str) else None
+            if path is not None and path.parent == folder:
+                doomed.append(path)
     if doomed:
         session.info.setdefault(_PENDING, []).extend(doomed)
 

@@ -20,7 +20,6 @@ from cxloop.customers.schemas import CustomerRead, CustomerUpdate, CustomerUpser
 from cxloop.customers.segment_sql import compile_filter
 from cxloop.jobs import events, outbox
 from cxloop.journeys import service as journeys
-from cxloop.journeys.models import Stage
 from cxloop.storage import bulk_insert, references
 from cxloop.storage.pagination import Page, order_clause, paginate
 
@@ -53,6 +52,14 @@ def require_customer(session: Session, *, customer_id: int | None = None, extern
         what = f"id {customer_id}" if customer_id is not None else f"external id '{external_id}'"
         raise CustomerNotFound(f"no customer with {what}")
     return customer
+
+
+def lock_customers(session: Session, *, customer_ids: Iterable[int]) -> dict[int, Customer]:
+    """Customer id -> customer for the known ids, locked for this transaction in id order (PostgreSQL; SQLite
+    writers are serial anyway), so two writers deciding about the same customers take turns."""
+    ids = sorted(set(customer_ids))
+    query = select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update()
+    return {customer.id: customer for customer in session.scalars(query)}
 
 
 def resolve_customer_ids(session: Session, *, external_ids: Iterable[str]) -> dict[str, int]:
@@ -306,7 +313,7 @@ def list_customers(
             )
         )
     if stage:
-        query = query.where(exists(select(literal(1)).where(Stage.id == Customer.stage_id, Stage.key == stage)))
+        query = query.where(Customer.stage_id.in_(journeys.stage_ids_by_key(session, key=stage)))
     if account:
         query = query.where(
             exists(select(literal(1)).where(Account.id == Customer.account_id, Account.external_id == account))
