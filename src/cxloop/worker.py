@@ -9,17 +9,12 @@ docs/development/events-and-outbox.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
-
-from sqlalchemy.orm import Session
 
 from cxloop.channels import delivery
 from cxloop.collection import tasks as collection_tasks
 from cxloop.core.config import Settings
 from cxloop.customers import tasks as customers_tasks
 from cxloop.invitations import tasks as invitations_tasks
-from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.jobs import event_handlers, queued
 from cxloop.jobs import tasks as jobs_tasks
@@ -28,24 +23,12 @@ from cxloop.jobs.registry import NoPayload
 from cxloop.jobs.relay import Relay, RelayPolicy
 from cxloop.storage.database import Database
 from cxloop.triggers import tasks as triggers_tasks
+from cxloop.triggers.tasks import Deliver
 
 TASK_MODULES = (collection_tasks, customers_tasks, invitations_tasks, jobs_tasks, triggers_tasks)
 jobs = queued
 
 __all__ = ["TASK_MODULES", "NoPayload", "Runtime", "build", "build_relay", "jobs"]
-
-
-class Deliver(Protocol):
-    def __call__(
-        self,
-        session: Session,
-        invitation: Invitation,
-        *,
-        settings: Settings,
-        signer: TokenSigner,
-        reminder: bool = False,
-        now: datetime | None = None,
-    ) -> None: ...
 
 
 @dataclass(frozen=True)
