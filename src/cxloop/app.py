@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
@@ -13,15 +16,25 @@ from cxloop.api.errors import install_error_handlers
 from cxloop.api.public import include_public_routers
 from cxloop.api.v1 import include_routers
 from cxloop.collection.coalescer import ResponseCoalescer
+from cxloop.core import rate_limit
 from cxloop.core.config import Settings
 from cxloop.invitations.tokens import TokenSigner
+from cxloop.storage.async_database import AsyncDatabase
 from cxloop.storage.database import Database
+from cxloop.storage.writer import Writer
 from cxloop.wiring import wire_domains
 
 
 def _operation_id(route: APIRoute) -> str:
     tag = route.tags[0] if route.tags else "default"
     return f"{tag}-{route.name}"
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    writer: Writer = app.state.writer
+    await anyio.to_thread.run_sync(writer.stop)  # finishes the queued writes
 
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
@@ -32,13 +45,18 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         version=__version__,
         description="Voice-of-the-Customer platform API. Authenticate with `Authorization: Bearer <API key>`.",
         generate_unique_id_function=_operation_id,
+        lifespan=_lifespan,
         docs_url=None,  # served from the package by include_docs_pages: FastAPI's own load from a CDN
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database or Database(settings.resolved_database_url)
-    app.state.response_coalescer = ResponseCoalescer(app.state.database)
+    # The writer thread starts on the first write and ends when the app shuts down (storage/writer.py).
+    app.state.writer = Writer(app.state.database)
+    app.state.async_database = AsyncDatabase(app.state.database, app.state.writer)
+    app.state.response_coalescer = ResponseCoalescer(app.state.database, app.state.writer)
     app.state.signer = TokenSigner(settings.secret_key.get_secret_value().encode())
+    app.state.rate_limit_storage = rate_limit.storage_for(settings)
     install_error_handlers(app)
     include_routers(app)
     include_public_routers(app)

@@ -11,7 +11,7 @@ from cxloop.access import service as access
 from cxloop.access.enums import Role
 from cxloop.access.schemas import Principal
 from cxloop.core.errors import AuthenticationFailed, PermissionDenied
-from cxloop.storage.deps import get_database
+from cxloop.storage.deps import get_async_database
 
 
 async def get_principal(request: Request) -> Principal:
@@ -20,14 +20,22 @@ async def get_principal(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("send an API key as 'Authorization: Bearer <key>'")
-    plain_key = token.strip()
+    return await principal_of_key(request, token.strip())
+
+
+async def principal_of_key(request: Request, plain_key: str) -> Principal:
+    """The principal of an API key (InvalidApiKey when unknown or revoked), never blocking the event loop."""
     cached = access.cached_principal(plain_key=plain_key)
     if cached is not None:
         return cached
-    # Its own short transaction, so last_used_at is kept even when the request itself fails. Async with a blocking
-    # indexed lookup inside: cheaper than a thread-pool hop (see storage/deps.py).
-    with get_database(request).unit_of_work() as session:
-        return access.authenticate_api_key(session, plain_key=plain_key)
+    # Read in the thread pool; the use recorded on the writer (at most every few minutes per key), in its own
+    # transaction, so last_used_at is kept even when the request itself fails.
+    database = get_async_database(request)
+    check = await database.read(lambda session: access.check_api_key(session, plain_key=plain_key))
+    key_id = check.principal.api_key_id
+    if check.use_due and key_id is not None:
+        await database.write(lambda session: access.record_key_use(session, api_key_id=key_id))
+    return check.principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

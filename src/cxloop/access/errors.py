@@ -15,3 +15,7 @@ class UserNotFound(NotFound):
 
 class UserExists(Conflict):
     """A user with that email exists already."""
+
+
+class InvalidCredentials(AuthenticationFailed):
+    """The email and password do not belong to an active user (which of the two is wrong is not said)."""

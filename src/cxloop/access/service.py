@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cxloop.access.enums import Role
-from cxloop.access.errors import ApiKeyNotFound, InvalidApiKey, UserExists, UserNotFound
+from cxloop.access.errors import ApiKeyNotFound, InvalidApiKey, InvalidCredentials, UserExists, UserNotFound
 from cxloop.access.models import ApiKey, User
+from cxloop.access.passwords import hash_password, needs_rehash, verify_password
 from cxloop.access.principal_cache import principals
 from cxloop.access.schemas import Principal, UserUpdate
 from cxloop.core.clock import utcnow
-from cxloop.core.hashing import hash_password, new_token, token_digest
+from cxloop.core.hashing import new_token, token_digest
 
 API_KEY_PREFIX = "cxk"
 # last_used_at is only rewritten when older than this, so authenticating is not a write on every request.
@@ -69,18 +71,28 @@ def cached_principal(*, plain_key: str) -> Principal | None:
     return principals.get(token_digest(plain_key))
 
 
-def authenticate_api_key(session: Session, *, plain_key: str) -> Principal:
-    """The principal behind a bearer key, or InvalidApiKey when it is unknown or revoked."""
+class KeyCheck(NamedTuple):
+    principal: Principal
+    use_due: bool  # last_used_at is older than its granularity: call `record_key_use`
+
+
+def check_api_key(session: Session, *, plain_key: str) -> KeyCheck:
+    """The principal behind a bearer key, or InvalidApiKey when it is unknown or revoked. Only reads: the use is
+    recorded by `record_key_use` in a write transaction (a read that turns into a write fails on SQLite when another
+    writer commits in between)."""
     digest = token_digest(plain_key)
     key = session.scalar(select(ApiKey).where(ApiKey.digest == digest))
     if key is None or key.revoked_at is not None:
         raise InvalidApiKey("the API key is unknown or has been revoked")
-    now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_GRANULARITY:
-        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    use_due = key.last_used_at is None or utcnow() - key.last_used_at > _LAST_USED_GRANULARITY
     principal = Principal(api_key_id=key.id, user_id=key.user_id, name=key.name, role=Role(key.role))
     principals.put(digest, principal)
-    return principal
+    return KeyCheck(principal, use_due)
+
+
+def record_key_use(session: Session, *, api_key_id: int) -> None:
+    """Set the key's last_used_at to now."""
+    session.execute(update(ApiKey).where(ApiKey.id == api_key_id).values(last_used_at=utcnow()))
 
 
 def create_user(session: Session, *, email: str, role: Role, name: str = "", password: str | None = None) -> User:
@@ -98,6 +110,22 @@ def create_user(session: Session, *, email: str, role: Role, name: str = "", pas
     )
     session.add(user)
     session.flush()
+    return user
+
+
+def authenticate_user(session: Session, *, email: str, password: str) -> User:
+    """The active user with this email and password (the web app's sign-in), or InvalidCredentials.
+
+    A hash made by an older scheme or weaker parameters is replaced by a fresh one on success."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.is_active or user.password_hash is None:
+        hash_password(password)  # as slow as a real check, so the answer time does not tell which emails exist
+        raise InvalidCredentials("the email or password is wrong")
+    if not verify_password(password, user.password_hash):
+        raise InvalidCredentials("the email or password is wrong")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.flush()
     return user
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -312,7 +312,3 @@ def raw_counts(session: Session, *, spec: CountSpec) -> list[Count]:
         row_day = values[width] if spec.by_day else None
         counts.append((values[:width], row_day, int(values[-2]), int(values[-1])))
     return counts
-
-
-def today_in(tz: ZoneInfo) -> date:
-    return utcnow().astimezone(tz).date()

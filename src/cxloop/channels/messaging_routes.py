@@ -22,9 +22,11 @@ import orjson
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
 
+from cxloop.channels import catalogue
 from cxloop.channels import messaging_content as content
-from cxloop.channels.email import events, unsubscribing, wording
+from cxloop.channels.email import events, unsubscribing
 from cxloop.channels.email.rendering import render
 from cxloop.channels.sms import replies, signature
 from cxloop.channels.sms.wire import parse_inbound
@@ -32,8 +34,8 @@ from cxloop.core.config import Settings
 from cxloop.core.errors import AuthenticationFailed, CxloopError, FieldError, Gone, NotFound
 from cxloop.customers import service as customers
 from cxloop.invitations.tokens import TokenSigner
-from cxloop.storage.database import Database
-from cxloop.storage.deps import get_database
+from cxloop.storage.async_database import AsyncDatabase
+from cxloop.storage.deps import get_async_database
 
 router = APIRouter(tags=["messaging"])
 
@@ -56,8 +58,8 @@ def _signer(request: Request) -> TokenSigner:
     return signer
 
 
-def _database(request: Request) -> Database:
-    return get_database(request)
+def _database(request: Request) -> AsyncDatabase:
+    return get_async_database(request)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -65,13 +67,13 @@ def _database(request: Request) -> Database:
 
 
 def _page(template: str, *, language: str, title: str, body: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
-    words = wording.words(language)
+    words = catalogue.words("email", language)
     html = render(template, language=language, title=title, body=body, w=words, **extra)
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
 def _link_problem(exc: CxloopError) -> HTMLResponse:
-    words = wording.words(wording.FALLBACK)
+    words = catalogue.words("email", catalogue.FALLBACK)
     if isinstance(exc, Gone):
         return _page(
             "page.html", language="en", title=words["expired_title"], body=words["expired_body"], status_code=410
@@ -83,15 +85,18 @@ def _link_problem(exc: CxloopError) -> HTMLResponse:
 
 @router.get("/u/{token}", response_class=HTMLResponse, include_in_schema=False)
 async def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
-    with _database(request).unit_of_work() as session:
-        try:
-            invitation = unsubscribing.invitation_of_token(session, _signer(request), token)
-        except (NotFound, Gone) as exc:
-            return _link_problem(exc)
+    signer = _signer(request)
+
+    def read(session: Session) -> tuple[str, str]:
+        invitation = unsubscribing.invitation_of_token(session, signer, token)
         customer = customers.require_customer(session, customer_id=invitation.customer_id)
-        language = content.language_of(invitation.locale or customer.locale or wording.FALLBACK)
-        email = customer.email or ""
-    words = wording.words(language)
+        return content.language_of(invitation.locale or customer.locale or catalogue.FALLBACK), customer.email or ""
+
+    try:
+        language, email = await _database(request).read(read)
+    except (NotFound, Gone) as exc:
+        return _link_problem(exc)
+    words = catalogue.words("email", language)
     return _page(
         "unsubscribe_confirm.html",
         language=language,
@@ -107,14 +112,18 @@ async def unsubscribe(token: str, request: Request) -> HTMLResponse:
     (recorded as source list_unsubscribe); the page's button sends no field (unsubscribe_link)."""
     form = await request.form()
     one_click = form.get("List-Unsubscribe") == "One-Click"
-    with _database(request).unit_of_work(write=True) as session:
-        try:
-            invitation = unsubscribing.unsubscribe(session, _signer(request), token, one_click=one_click)
-        except (NotFound, Gone) as exc:
-            return _link_problem(exc)
+    signer = _signer(request)
+
+    def write(session: Session) -> str:
+        invitation = unsubscribing.unsubscribe(session, signer, token, one_click=one_click)
         customer = customers.require_customer(session, customer_id=invitation.customer_id)
-        language = content.language_of(invitation.locale or customer.locale or wording.FALLBACK)
-    words = wording.words(language)
+        return content.language_of(invitation.locale or customer.locale or catalogue.FALLBACK)
+
+    try:
+        language = await _database(request).write(write)
+    except (NotFound, Gone) as exc:
+        return _link_problem(exc)
+    words = catalogue.words("email", language)
     return _page("page.html", language=language, title=words["done_title"], body=words["done_body"])
 
 
@@ -191,8 +200,7 @@ async def email_events(request: Request) -> dict[str, Any]:
         raise MalformedWebhook(
             "the events have invalid fields; nothing was stored", errors=_event_errors(exc, single)
         ) from exc
-    with _database(request).unit_of_work(write=True) as session:
-        outcome = events.apply_events(session, parsed)
+    outcome = await _database(request).write(lambda session: events.apply_events(session, parsed))
     return {
         "received": len(parsed),
         "opted_out_customers": outcome.opted_out,
@@ -243,6 +251,5 @@ async def twilio_inbound(request: Request) -> Response:
     if message is None:
         raise MalformedWebhook("the message payload has invalid fields; nothing was stored", errors=problems)
     context = replies.ReplyContext(public_url=settings.public_url, signer=_signer(request))
-    with _database(request).unit_of_work(write=True) as session:
-        reply = replies.handle_reply(session, message, context)
+    reply = await _database(request).write(lambda session: replies.handle_reply(session, message, context))
     return _twiml(reply)

@@ -105,11 +105,6 @@ def epoch_seconds(column: Any, dialect: str) -> ColumnElement[Any]:
     return cast(func.floor(extract("epoch", column)), BigInteger)
 
 
-def materialize(dialect: str) -> str:
-    """The CTE prefix that makes SQLite compute each row's epoch seconds once (PostgreSQL inlines; see below)."""
-    return "MATERIALIZED" if dialect == "sqlite" else ""
-
-
 def day_expression(
     *, seconds: Any, instant: Any, dialect: str, tz: ZoneInfo, start: datetime, end: datetime
 ) -> ColumnElement[Any]:

@@ -1,13 +1,13 @@
 """Ingestion and reading of responses and feedback items (docs/api.md, "Ingestion rules").
 
 The POST handlers read the raw body themselves: one object or `{"items": [...]}`, parsed with orjson, and every
-problem of every item is reported in one 422 body. They are `async` with blocking database calls inside, like the
-session dependency (storage/deps.py): ingestion transactions are short and a thread-pool hop costs more.
+problem of every item is reported in one 422 body. They never wait on the database on the event loop: checks run
+in the thread pool, writes on the process's writer thread (storage/writer.py, docs/development/request-handling.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -34,7 +34,7 @@ from cxloop.collection.schemas import (
 from cxloop.core.errors import CxloopError, FieldError, InvalidInput, NotFound
 from cxloop.core.openapi_body import one_or_batch_body
 from cxloop.core.request_body import read_capped_body
-from cxloop.storage.deps import SessionDep, get_database
+from cxloop.storage.deps import SessionDep, get_async_database
 
 router = APIRouter(tags=["collection"])
 
@@ -77,8 +77,8 @@ async def _payloads(request: Request) -> tuple[list[Any], bool]:
     return [body], True
 
 
-def _write(
-    record: Callable[[Sequence[Any], Sequence[str | None] | None], RecordResult],
+async def _write(
+    record: Callable[[Sequence[Any], Sequence[str | None] | None], Awaitable[RecordResult]],
     payloads: list[Any],
     single: bool,
     key: str | None,
@@ -89,7 +89,7 @@ def _write(
     if key is not None:
         keys = [key] if single else [f"{key}#{i}" for i in range(len(payloads))]
     try:
-        result = record(payloads, keys)
+        result = await record(payloads, keys)
     except CxloopError as exc:
         if single:  # one object in, so the fields are named as in that object
             exc.errors = [FieldError(e.field.removeprefix("items.0."), e.message) for e in exc.errors]
@@ -117,17 +117,17 @@ async def submit_responses(
     payloads, single = await _payloads(request)
     if single:
         return await _coalesced(request, response, payloads[0], idempotency_key)
-    # No SessionDep here: single responses never need one. A batch is checked in a read-only unit of work and
-    # stored in a write one, so server processes validate side by side and take turns only to store.
-    database = get_database(request)
+    # A batch is checked in a read-only unit of work (thread pool) and stored in a write one (the writer), so server
+    # processes validate side by side and take turns only to store.
+    database = get_async_database(request)
 
-    def record(items: Sequence[Any], keys: Sequence[str | None] | None) -> RecordResult:
-        with database.unit_of_work() as session:
-            checked = collection.check_responses(session, payloads=items, idempotency_keys=keys)
-        with database.unit_of_work(write=True) as session:
-            return collection.store_checked(session, checked)
+    async def record(items: Sequence[Any], keys: Sequence[str | None] | None) -> RecordResult:
+        checked = await database.read(
+            lambda session: collection.check_responses(session, payloads=items, idempotency_keys=keys)
+        )
+        return await database.write(lambda session: collection.store_checked(session, checked))
 
-    return _write(record, payloads, single, idempotency_key, response, "response")
+    return await _write(record, payloads, single, idempotency_key, response, "response")
 
 
 async def _coalesced(request: Request, response: Response, payload: Any, key: str | None) -> RecordResult:
@@ -191,17 +191,14 @@ async def submit_feedback(
     """Store one feedback item or a batch of up to 1,000, all or nothing; (source, external_id) duplicates once."""
     payloads, single = await _payloads(request)
     del idempotency_key  # feedback dedupes on (source, external_id); the header is accepted and ignored
-    # Its own write unit of work, once the body is read (no await while it holds the write lock): SQLite's lock is
-    # taken up front, so two server processes writing at once wait for each other instead of failing.
-    with get_database(request).unit_of_work(write=True) as session:
-        return _write(
-            lambda items, _keys: collection.submit_feedback(session, payloads=items),
-            payloads,
-            single,
-            None,
-            response,
-            "feedback item",
-        )
+    # A write unit of work on the writer, once the body is read: SQLite's lock is taken up front, so two server
+    # processes writing at once wait for each other instead of failing.
+    database = get_async_database(request)
+
+    async def record(items: Sequence[Any], _keys: Sequence[str | None] | None) -> RecordResult:
+        return await database.write(lambda session: collection.submit_feedback(session, payloads=items))
+
+    return await _write(record, payloads, single, None, response, "feedback item")
 
 
 @router.get("/feedback", response_model=FeedbackPage)

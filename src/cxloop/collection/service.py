@@ -110,18 +110,11 @@ def record_responses(
     return _result(outcome)
 
 
-def submit_responses(
-    session: Session, *, payloads: Sequence[object], idempotency_keys: Sequence[str | None] | None = None
-) -> RecordResult:
-    """Like record_responses for raw JSON values: every problem of every item is reported together."""
-    return store_checked(session, check_responses(session, payloads=payloads, idempotency_keys=idempotency_keys))
-
-
 def check_responses(
     session: Session, *, payloads: Sequence[object], idempotency_keys: Sequence[str | None] | None = None
 ) -> Prepared:
-    """The read-only half of `submit_responses`: validate every item (InvalidResponses / UnknownSurvey naming each
-    problem). A server runs it outside the write transaction, so its processes validate batches side by side and
+    """The read-only half of storing raw JSON responses: validate every item (InvalidResponses / UnknownSurvey naming
+    each problem). A server runs it outside the write transaction, so its processes validate batches side by side and
     only take turns to store them."""
     prepared = prepare_json(session, payloads, keys=idempotency_keys)
     _raise_for(prepared.outcome, "responses", InvalidResponses)
@@ -129,7 +122,7 @@ def check_responses(
 
 
 def store_checked(session: Session, prepared: Prepared) -> RecordResult:
-    """The writing half of `submit_responses`: store a batch `check_responses` accepted."""
+    """The writing half: store a batch `check_responses` accepted."""
     return _result(store(session, prepared))
 
 

@@ -20,7 +20,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str | None = None
     redis_url: str | None = None
-    # The job queue's name: on Redis it prefixes every key, so installations sharing one server stay apart.
+    # The installation's name on Redis: it prefixes every key of the job queue and of the public endpoints' rate
+    # limits, so installations sharing one server stay apart.
     jobs_queue: str = "cxloop"
     secret_key: SecretStr = SecretStr("development-only-secret")
     # Metrics are rolled up by local day in each of these zones; other zones are answered from raw rows.

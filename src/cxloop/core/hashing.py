@@ -1,4 +1,4 @@
-"""Secrets: random tokens, their storage hashes, and password hashing."""
+"""Secrets: random tokens, their storage hashes, constant-time comparison (passwords: access/passwords.py)."""
 
 from __future__ import annotations
 
@@ -15,25 +15,6 @@ def new_token(prefix: str, nbytes: int = 24) -> str:
 def token_digest(token: str) -> str:
     """SHA-256 hex of a high-entropy token. Enough for random keys; never use it for passwords."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def hash_password(password: str) -> str:
-    """scrypt hash with a random salt, as `scrypt$<salt hex>$<hash hex>`."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """True when `password` matches a hash made by `hash_password`."""
-    try:
-        scheme, salt_hex, digest_hex = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), n=2**14, r=8, p=1)
-    return hmac.compare_digest(digest.hex(), digest_hex)
 
 
 def same_text(presented: str, expected: str) -> bool:

@@ -1,29 +1,53 @@
-"""In-process rate limiting: one token bucket per key (a client IP, a kiosk device, a widget site key).
+"""Rate limits of the public endpoints (a client IP, a kiosk device, a widget site), counted by the `limits` library.
 
-    limiter = RateLimiter(rate=10, per=60.0)          # 10 a minute, in bursts of up to 10
+    limiter = RateLimiter(rate=10, per=60, storage=storage_for(settings), name="hosted-link")
     verdict = limiter.hit(f"{ip}|{device}")
     if not verdict.allowed:
         ...  # answer 429 with Retry-After: verdict.retry_after_header
 
-Each key's bucket holds up to `burst` tokens (default: `rate`) and refills at `rate / per` tokens a second; a hit
-takes one token (or `cost`), and is refused, taking nothing, when the bucket holds less. Buckets live in this process
-only: with N server processes a client gets up to N times the rate, which is fine for abuse control on public
-endpoints (a shared store would cost a network round trip per request). Thread-safe; memory is bounded by
-`max_keys` (full buckets are forgotten first, since a full bucket is the same as none).
+Each key may make `rate` hits in any `per` seconds, counted with a sliding window (the current fixed window plus the
+previous one, weighted by how much of it still overlaps: two counters a key, no list of hits). The weighting assumes
+the previous window's hits were spread evenly: a client that spent its budget at the very end of one window gets part
+of it back early in the next, so in the worst case any `per` seconds see up to twice `rate`. A refused hit counts
+nothing. Where the counts live decides who shares them:
+- Redis (settings.redis_url set): every server process on every machine shares one budget per key; the keys start
+  with the installation's `jobs_queue` name, so installations (and test runs) sharing a server stay apart.
+- Otherwise this process's memory: with `cxloop serve --workers N` a client gets up to N times the limit. `limits`
+  has no store shared between processes without a server, so run Redis for exact limits over several processes.
+
+If Redis cannot be reached the hit is allowed (and logged): the limits are abuse control, and an outage of the
+counter store should not take the public pages down with it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from limits import RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+if TYPE_CHECKING:
+    from cxloop.core.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def storage_for(settings: Settings) -> Storage:
+    """Redis when settings.redis_url is set (keys prefixed `<jobs_queue>:rate-limit`), else this process's memory."""
+    if settings.redis_url:
+        return RedisStorage(settings.redis_url, key_prefix=f"{settings.jobs_queue}:rate-limit", wrap_exceptions=True)
+    return MemoryStorage()
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of one hit: allowed, or refused with the seconds until a hit of the same cost would pass."""
+    """The outcome of one hit: allowed, or refused with the seconds until the window lets the key in again."""
 
     allowed: bool
     retry_after: float = 0.0
@@ -35,67 +59,30 @@ class Verdict:
 
 
 class RateLimiter:
-    """Token buckets per key: `rate` hits per `per` seconds, bursts of up to `burst` (default `rate`).
+    """`rate` hits per `per` seconds for each key. Limiters with the same `name`, `rate` and `per` on one storage
+    share their counts; a storage defaults to a fresh in-memory one."""
 
-    `clock` returns seconds on a monotonic scale (tests pass a fake one).
-    """
+    def __init__(self, *, rate: int, per: int, storage: Storage | None = None, name: str = "default") -> None:
+        if rate < 1 or per < 1:
+            raise ValueError("rate and per must be at least 1")
+        self.item = RateLimitItemPerSecond(rate, per, namespace=name)
+        self._strategy = SlidingWindowCounterRateLimiter(storage if storage is not None else MemoryStorage())
 
-    def __init__(
-        self,
-        *,
-        rate: float,
-        per: float,
-        burst: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 100_000,
-    ) -> None:
-        if rate <= 0 or per <= 0:
-            raise ValueError("rate and per must be positive")
-        self.capacity = float(burst if burst is not None else rate)
-        if self.capacity < 1:
-            raise ValueError("burst must allow at least one hit")
-        self.refill_per_second = rate / per
-        self._clock = clock
-        self._max_keys = max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
-        self._lock = threading.Lock()
-
-    def _tokens(self, key: str, now: float) -> float:
-        tokens, at = self._buckets.get(key, (self.capacity, now))
-        return min(self.capacity, tokens + (now - at) * self.refill_per_second)
-
-    def hit(self, key: str, cost: float = 1.0) -> Verdict:
-        """Take `cost` tokens from the key's bucket if it holds them; a refused hit takes nothing."""
-        with self._lock:
-            now = self._clock()
-            tokens = self._tokens(key, now)
-            if tokens < cost:
-                self._buckets[key] = (tokens, now)
-                return Verdict(False, (cost - tokens) / self.refill_per_second)
-            if key not in self._buckets and len(self._buckets) >= self._max_keys:
-                self._forget_full(now)
-            self._buckets[key] = (tokens - cost, now)
+    def hit(self, key: str, cost: int = 1) -> Verdict:
+        """Count `cost` hits for the key if the window has room for them; a refused hit counts nothing."""
+        try:
+            if self._strategy.hit(self.item, key, cost=cost):
+                return Verdict(True)
+            reset_at = self._strategy.get_window_stats(self.item, key).reset_time
+        except StorageError as exc:
+            log.warning("rate limit store unreachable, allowing the request: %s", exc)
             return Verdict(True)
+        return Verdict(False, max(0.0, reset_at - time.time()))
 
-    def remaining(self, key: str) -> float:
-        """The tokens the key's bucket holds now (`burst` for a key never seen)."""
-        with self._lock:
-            return self._tokens(key, self._clock())
+    def remaining(self, key: str) -> int:
+        """The hits the key may still make now (`rate` for a key never seen)."""
+        return self._strategy.get_window_stats(self.item, key).remaining
 
-    def reset(self, key: str | None = None) -> None:
-        """Forget one key's bucket, or every bucket."""
-        with self._lock:
-            if key is None:
-                self._buckets.clear()
-            else:
-                self._buckets.pop(key, None)
-
-    def _forget_full(self, now: float) -> None:
-        full = [key for key in self._buckets if self._tokens(key, now) >= self.capacity]
-        for key in full:
-            del self._buckets[key]
-        if len(self._buckets) >= self._max_keys:
-            # Still full of busy keys: drop the oldest half rather than grow without bound.
-            oldest = sorted(self._buckets, key=lambda k: self._buckets[k][1])[: len(self._buckets) // 2]
-            for key in oldest:
-                del self._buckets[key]
+    def reset(self, key: str) -> None:
+        """Forget the key's counts."""
+        self._strategy.clear(self.item, key)

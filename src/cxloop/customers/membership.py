@@ -93,10 +93,6 @@ def register_listener(fn: MembershipListener) -> MembershipListener:
     return registry.register(fn)
 
 
-def freeze_listeners() -> None:
-    registry.freeze()
-
-
 @dataclass
 class MembershipChange:
     """Who joined and who left one segment in one refresh."""

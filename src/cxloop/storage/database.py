@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -88,7 +88,7 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def unit_of_work(self, *, write: bool = False) -> Iterator[Session]:
+    def unit_of_work(self, *, write: bool = False, lock_when_used: bool = False) -> Iterator[Session]:
         """One transaction: committed when the block ends normally, rolled back when it raises.
 
         `write=True` on SQLite takes the write lock at the start (BEGIN IMMEDIATE): a transaction that reads and then
@@ -96,13 +96,20 @@ class Database:
         Such writers first queue on a lock file beside the database (`<file>.writer`): SQLite's busy handler polls
         with sleeps of up to 100 ms, the kernel wakes a file-lock waiter the moment the lock is free, which keeps the
         latency of writes from several server processes low.
+
+        `lock_when_used=True` (with `write=True`) takes both locks only when the session first touches the database,
+        so a request's other dependencies (the API key lookup, which may write) run before this transaction holds
+        them (storage/deps.py).
         """
         with ExitStack() as stack:
-            if write and self._writer_lock is not None:
+            lock_now = write and not lock_when_used
+            if lock_now and self._writer_lock is not None:
                 stack.enter_context(_exclusive(self._writer_lock))
             session = self.sessions()
+            if write and lock_when_used:
+                event.listen(session, "after_begin", self._locker(stack))
             try:
-                if write and self.is_sqlite:
+                if lock_now and self.is_sqlite:
                     session.execute(text("BEGIN IMMEDIATE"))
                 yield session
                 session.commit()
@@ -111,6 +118,20 @@ class Database:
                 raise
             finally:
                 session.close()
+
+    def _locker(self, stack: ExitStack) -> Callable[[Session, Any, Connection], None]:
+        """An `after_begin` listener: the lock file (once) and BEGIN IMMEDIATE for each transaction that starts."""
+        held = False
+
+        def lock(_session: Session, _transaction: Any, connection: Connection) -> None:
+            nonlocal held
+            if not held and self._writer_lock is not None:
+                stack.enter_context(_exclusive(self._writer_lock))
+                held = True
+            if self.is_sqlite:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return lock
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -113,25 +113,49 @@ def test_a_locale_the_survey_lacks_falls_back_to_its_default(client: TestClient,
     assert page.legends == ["How likely are you to recommend us to a friend or colleague?"]
 
 
-def test_one_click_link_records_the_score_and_shows_the_follow_up(
+def test_one_click_link_shows_the_score_chosen_and_stores_it_when_sent(
     client: TestClient, db: Database, nps_survey: int
 ) -> None:
     invited = invite(client, db, nps_survey)
     clicked = client.get(f"/s/{invited.token}", params={"nps": "9"}, follow_redirects=False)
-    assert (clicked.status_code, clicked.headers["location"]) == (303, f"/s/{invited.token}/q/like")
-    # A mail scanner fetching the same link again changes nothing.
-    assert client.get(f"/s/{invited.token}", params={"nps": "9"}, follow_redirects=False).status_code == 303
+    assert clicked.status_code == 200
+    page = read(clicked)
+    assert next(f for f in page.fields if f.attrs.get("value") == "9").attrs.get("checked") is not None
+    assert "You chose 9. Press the button below to send your answer." in page.text
+    assert_accessible(page)
+    assert responses(db) == [], "opening the link stores nothing"
+
+    sent = submit(client, page, "9")  # the customer presses the button
+    assert sent.headers["location"] == f"/s/{invited.token}/q/like"
     (stored,) = responses(db)
     assert (stored.nps, stored.is_partial) == (9, True)
-    assert stored.meta.get("one_click") is True
 
-    # The customer's own later answer replaces the clicked one, and the follow-up follows the new score.
+    # The customer's own later answer replaces the first, and the follow-up follows the new score.
     first = read(client.get(f"/s/{invited.token}/q/nps"))
-    assert next(f for f in first.fields if f.attrs.get("value") == "9").attrs.get("checked") is not None
     changed = submit(client, first, "5")
     assert changed.headers["location"] == f"/s/{invited.token}/q/improve"
     (stored,) = responses(db)
     assert stored.nps == 5
+
+
+SAFE_LINKS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+)
+
+
+def test_a_scanner_opening_every_score_link_at_once_stores_nothing(
+    client: TestClient, db: Database, nps_survey: int
+) -> None:
+    invited = invite(client, db, nps_survey)
+    for score in range(11):  # what a link scanner does with the email: every link, within a second
+        opened = client.get(f"/s/{invited.token}", params={"nps": str(score)}, headers={"User-Agent": SAFE_LINKS})
+        assert opened.status_code == 200
+    assert responses(db) == []
+    # The customer's real click still works afterwards.
+    page = read(client.get(f"/s/{invited.token}", params={"nps": "3"}))
+    submit(client, page, "3")
+    (stored,) = responses(db)
+    assert stored.nps == 3
 
 
 def test_one_click_with_a_bad_value_shows_the_question_with_the_problem(
@@ -146,7 +170,7 @@ def test_one_click_with_a_bad_value_shows_the_question_with_the_problem(
 
 def test_one_click_never_changes_a_completed_response(client: TestClient, db: Database, nps_survey: int) -> None:
     invited = invite(client, db, nps_survey)
-    client.get(f"/s/{invited.token}", params={"nps": "9"})
+    submit(client, read(client.get(f"/s/{invited.token}", params={"nps": "9"})), "9")
     submit(client, read(client.get(f"/s/{invited.token}/q/like")), "All good")
     again = client.get(f"/s/{invited.token}", params={"nps": "2"})
     assert read(again).headings == ["Thank you!"]

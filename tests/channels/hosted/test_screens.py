@@ -28,6 +28,16 @@ def test_screens_follow_the_show_if_conditions() -> None:
     assert DELIVERY.without_hidden({"csat": 5, "problems": ["late"], "liked": "x"}) == {"csat": 5, "liked": "x"}
 
 
+def test_the_expected_count_counts_alternative_follow_ups_once() -> None:
+    assert NPS.expected_count({}) == 2  # the score, then one of 'improve', 'missing', 'like'
+    assert NPS.expected_count({"nps": 10}) == 2
+    assert DELIVERY.expected_count({}) == 2
+    assert DELIVERY.expected_count({"csat": 2}) == 3  # what went wrong, then the details
+    assert DELIVERY.expected_count({"csat": 5}) == 2
+    screen = DELIVERY.screen("problems", {"csat": 2}, locale="en", default_locale="en")
+    assert (screen.number, screen.total) == (2, 3)
+
+
 def test_the_send_button_shows_only_where_nothing_can_follow() -> None:
     assert not NPS.is_last("nps", {})
     assert NPS.is_last("improve", {"nps": 3})

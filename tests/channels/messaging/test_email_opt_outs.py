@@ -276,7 +276,7 @@ def test_events_are_refused_while_no_secret_is_configured(db: Database, settings
     assert "CXLOOP_EMAIL_WEBHOOK_SECRET" in response.json()["detail"]
 
 
-def test_clicking_a_score_in_the_received_email_records_it_and_opens_the_follow_up(
+def test_clicking_a_score_in_the_received_email_then_sending_it_records_it_and_opens_the_follow_up(
     db: Database, settings: Settings, smtp_server: SmtpServer, client: TestClient
 ) -> None:
     invitation_id, customer_id = _send(db, settings)
@@ -288,7 +288,10 @@ def test_clicking_a_score_in_the_received_email_records_it_and_opens_the_follow_
     page = client.get(links[0].removeprefix(PUBLIC_URL))
 
     assert page.status_code == 200
-    assert "Das freut uns! Was gefällt Ihnen an uns am besten?" in page.text  # the follow-up for a 9, in German
+    assert "Sie haben 9 gewählt." in page.text  # the score chosen, in German, not stored until sent
+    token = links[0].removeprefix(PUBLIC_URL).split("?")[0].removeprefix("/s/")
+    sent = client.post(f"/s/{token}", data={"question": "nps", "answer": "9", "action": "next"})
+    assert "Das freut uns! Was gefällt Ihnen an uns am besten?" in sent.text  # the follow-up for a 9, in German
     with db.unit_of_work() as session:
         invitation = invitations.get(session, invitation_id)
         assert invitation.status == "answered" and invitation.response_id is not None

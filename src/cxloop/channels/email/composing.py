@@ -16,8 +16,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 
+from cxloop.channels import catalogue
 from cxloop.channels import messaging_content as content
-from cxloop.channels.email import wording
 from cxloop.channels.email.rendering import render
 
 _MESSAGE_ID = re.compile(r"^<?cxloop-invitation-(\d{1,18})\.[0-9a-f]+@[^<>\s]+>?$")
@@ -55,7 +55,7 @@ def compose(mail: InvitationMail, *, now: datetime) -> EmailMessage:
     """The invitation email, ready for SMTP (its Message-ID header is set)."""
     locale = content.survey_locale(mail.definition, mail.locale, mail.default_locale)
     language = content.language_of(locale)
-    words = wording.words(language)
+    words = catalogue.words("email", language)
     question = content.first_question(mail.definition, locale, mail.default_locale)
     score_links: list[tuple[int, str]] = []
     low_label = high_label = ""

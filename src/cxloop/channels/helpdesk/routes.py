@@ -20,7 +20,7 @@ from cxloop.channels.helpdesk.activity import HelpdeskActivity
 from cxloop.channels.helpdesk.errors import MalformedWebhook, WebhookNotAuthentic
 from cxloop.core.errors import FieldError, PermissionDenied
 from cxloop.core.request_body import read_capped_body
-from cxloop.storage.deps import get_database
+from cxloop.storage.deps import get_async_database
 
 router = APIRouter(prefix="/webhooks/helpdesk", tags=["helpdesk"])
 
@@ -59,11 +59,10 @@ def _secret(request: Request, name: str) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-def _store(request: Request, activity: HelpdeskActivity | None) -> WebhookReceipt:
+async def _store(request: Request, activity: HelpdeskActivity | None) -> WebhookReceipt:
     if activity is None:
         return WebhookReceipt(ignored=True)
-    with get_database(request).unit_of_work(write=True) as session:
-        result = service.record_activity(session, activity)
+    result = await get_async_database(request).write(lambda session: service.record_activity(session, activity))
     fields = asdict(result)
     return WebhookReceipt(duplicate=not fields.pop("event_created"), **fields)
 
@@ -78,7 +77,7 @@ async def zendesk_webhook(request: Request) -> WebhookReceipt:
         timestamp=request.headers.get("x-zendesk-webhook-signature-timestamp"),
         body=body,
     )
-    return _store(request, zendesk.parse(_json(body)))
+    return await _store(request, zendesk.parse(_json(body)))
 
 
 @router.post("/intercom", response_model=WebhookReceipt, responses=_RESPONSES)
@@ -88,7 +87,7 @@ async def intercom_webhook(request: Request) -> WebhookReceipt:
     signatures.check_intercom(
         _secret(request, "intercom_client_secret"), signature=request.headers.get("x-hub-signature"), body=body
     )
-    return _store(request, intercom.parse(_json(body)))
+    return await _store(request, intercom.parse(_json(body)))
 
 
 @router.post("/generic", response_model=WebhookReceipt, responses=_RESPONSES)
@@ -111,4 +110,4 @@ async def generic_webhook(request: Request) -> WebhookReceipt:
         raise WebhookNotAuthentic(
             f"sign the body with {signatures.GENERIC_HEADER} or send 'Authorization: Bearer <API key>'"
         )
-    return _store(request, generic.parse(_json(body)))
+    return await _store(request, generic.parse(_json(body)))

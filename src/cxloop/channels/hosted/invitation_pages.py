@@ -100,7 +100,14 @@ def _check_open(session: Session, visit: _Visit, now: datetime) -> None:
 
 
 def _screen(
-    visit: _Visit, qid: str, *, error_key: str | None = None, error: str | None = None, current: Any = None
+    visit: _Visit,
+    qid: str,
+    *,
+    error_key: str | None = None,
+    error: str | None = None,
+    current: Any = None,
+    note_key: str | None = None,
+    note_value: Any = None,
 ) -> Response:
     flow, answers = visit.flow, visit.answers
     previous = flow.previous_before(qid, answers)
@@ -113,6 +120,8 @@ def _screen(
         is_last=flow.is_last(qid, answers),
         error_key=error_key,
         error=error,
+        note_key=note_key,
+        note_value=note_value,
     )
 
 
@@ -129,35 +138,22 @@ def _record(session: Session, visit: _Visit, step: screens.Step, qid: str, metad
     return RedirectResponse(visit.url(step.next_question), status_code=303)
 
 
-def _one_click(session: Session, visit: _Visit, query: Mapping[str, str]) -> Response | None:
-    """Answers given in the URL (`?nps=9`, the email's one-click links), recorded like posted screens.
+def _one_click(visit: _Visit, query: Mapping[str, str]) -> Response | None:
+    """The screen of a score given in the URL (`?nps=9`, the email's one-click links), with that score chosen and a
+    line asking to send it. Nothing is stored until the customer presses the button.
 
-    A mail scanner may open the link before the customer does; the customer's own later answer replaces it, and a
-    completed response is never changed from a URL."""
-    given = [qid for qid in visit.flow.order if qid in query]
-    if not given:
+    Mail scanners (Safe Links and the like) open every link of a message, often all eleven scores within a second,
+    and some run the page in a browser: storing on a plain GET let the last link a scanner opened stand as the
+    customer's answer. Pressing the button is the human action a scanner does not take (docs/channels-hosted-kiosk.md).
+    """
+    given = next((qid for qid in visit.flow.order if qid in query), None)
+    if given is None or not visit.flow.shown(given, visit.answers):
         return None
-    answers, last = dict(visit.answers), given[0]
-    changes: dict[str, Any] = {}
-    step: screens.Step | None = None
-    for qid in given:
-        if not visit.flow.shown(qid, answers):
-            continue
-        step = screens.apply_form(visit.flow, answers, qid, [query[qid]], skip=False)
-        if step.error is not None:
-            raise PageStop(_screen(visit, qid, error_key=step.error))
-        changes.update(step.answers)
-        answers = visit.flow.without_hidden({**answers, **{k: v for k, v in step.answers.items() if v is not None}})
-        last = qid
-    if step is None:
-        return None
-    return _record(
-        session,
-        visit,
-        screens.Step(changes, visit.flow.next_after(last, answers)),
-        last,
-        {**_METADATA, "one_click": True},
-    )
+    step = screens.apply_form(visit.flow, visit.answers, given, [query[given]], skip=False)
+    if step.error is not None:
+        raise PageStop(_screen(visit, given, error_key=step.error))
+    chosen = step.answers.get(given)
+    return _screen(visit, given, current=chosen, note_key="confirm_choice", note_value=chosen)
 
 
 def _run(request: Request, token: str, handle: Callable[[Session, _Visit, datetime], Response]) -> Response:
@@ -178,10 +174,10 @@ def open_invitation(token: str, request: Request) -> Response:
 
     def handle(session: Session, visit: _Visit, now: datetime) -> Response:
         _check_open(session, visit, now)
-        clicked = _one_click(session, visit, request.query_params)
+        invitations.mark_opened(visit.invitation, now=now)
+        clicked = _one_click(visit, request.query_params)
         if clicked is not None:
             return clicked
-        invitations.mark_opened(visit.invitation, now=now)
         visible = visit.flow.visible(visit.answers)
         return _screen(visit, visit.flow.first_open(visit.answers) or visible[-1])
 

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Cookie, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from cxloop.channels import catalogue
 from cxloop.channels.hosted import limits, screens
 from cxloop.channels.hosted.pages import (
     PageStop,
@@ -31,7 +32,6 @@ from cxloop.channels.hosted.pages import (
     response_token,
 )
 from cxloop.channels.hosted.rendering import message_page, question_page, render
-from cxloop.channels.hosted.wording import words_for
 from cxloop.collection.enums import Channel
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import InvalidInput
@@ -100,7 +100,7 @@ def _start(page: PublicSurvey, *, error_key: str | None = None) -> Response:
         action=f"/kiosk/{page.survey.key}",
         hidden={"lang": page.locale, "nonce": secrets.token_urlsafe(12)},
         face_colours=FACE_COLOURS,
-        error=words_for(page.locale)[error_key] if error_key else None,
+        error=catalogue.words("hosted", page.locale)[error_key] if error_key else None,
         kiosk=True,
     )
 

@@ -1,14 +1,14 @@
 """The rate limits of the public pages (docs/channels-hosted-kiosk.md), one limiter per app.
 
-Limiters live on `app.state.rate_limiters` (made on first use), so each app — and each test's app — counts on its
-own. The client address is what the ASGI server reports: behind a proxy, run uvicorn with `--proxy-headers
---forwarded-allow-ips=<proxy>` so it is the visitor's address rather than the proxy's.
+Limiters live on `app.state.rate_limiters` (made on first use) and count in the app's rate-limit storage
+(core/rate_limit.py: Redis when configured, shared by every server process; else this process's memory). Tests may
+put stricter limiters in their place. The client address is what the ASGI server reports: behind a proxy, run
+uvicorn with `--proxy-headers --forwarded-allow-ips=<proxy>` so it is the visitor's address rather than the proxy's.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 from fastapi import Request
 
@@ -20,9 +20,10 @@ LINK = "hosted-link"
 # shows for 5, so an honest kiosk stays well below this; a child hammering the faces does not.
 KIOSK = "kiosk"
 
-LIMITS: dict[str, Callable[[], RateLimiter]] = {
-    LINK: lambda: RateLimiter(rate=10, per=60.0, burst=10),
-    KIOSK: lambda: RateLimiter(rate=10, per=60.0, burst=5),
+# name -> (hits, per seconds)
+LIMITS: dict[str, tuple[int, int]] = {
+    LINK: (10, 60),
+    KIOSK: (5, 30),
 }
 _creating = threading.Lock()
 
@@ -38,7 +39,8 @@ def limiter(request: Request, name: str) -> RateLimiter:
                 limiters = {}
                 state.rate_limiters = limiters
             if name not in limiters:
-                limiters[name] = LIMITS[name]()
+                rate, per = LIMITS[name]
+                limiters[name] = RateLimiter(rate=rate, per=per, storage=state.rate_limit_storage, name=name)
     return limiters[name]
 
 

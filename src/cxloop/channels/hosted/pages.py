@@ -11,7 +11,8 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from cxloop.channels.hosted import screens, wording
+from cxloop.channels import catalogue
+from cxloop.channels.hosted import screens
 from cxloop.channels.hosted.rendering import message_page
 from cxloop.collection import service as collection
 from cxloop.collection.errors import ResponseNotFound
@@ -36,7 +37,7 @@ class PageStop(Exception):
 def error_locale(request: Request) -> str:
     """The locale for pages shown before a survey is known (bad link): the browser's, if the page words have it."""
     wanted = screens.accepted_languages(request.headers.get("accept-language"))
-    return screens.page_locale(wanted, wording.LANGUAGES, wording.FALLBACK)
+    return screens.page_locale(wanted, catalogue.languages(), catalogue.FALLBACK)
 
 
 def not_found(locale: str, body: str | None = None) -> PageStop:

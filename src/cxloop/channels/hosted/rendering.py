@@ -16,8 +16,8 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from cxloop.channels import catalogue
 from cxloop.channels.hosted.screens import Screen
-from cxloop.channels.hosted.wording import words_for
 
 
 @cache
@@ -58,7 +58,7 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """Render a page in `locale` (its `lang` attribute and the page words `w`)."""
-    html = _environment().get_template(template).render(lang=locale, w=words_for(locale), **context)
+    html = _environment().get_template(template).render(lang=locale, w=catalogue.words("hosted", locale), **context)
     return HTMLResponse(html, status_code=status_code, headers={**_security_headers(), **(headers or {})})
 
 
@@ -77,7 +77,7 @@ def message_page(
     """A page with a heading and one paragraph: thank-you, closed, expired, not found, too many answers.
 
     `refresh` (seconds, url) sends the browser on by itself (the kiosk returns to its start screen)."""
-    page_words = words_for(locale)
+    page_words = catalogue.words("hosted", locale)
     text = body if body is not None else page_words[body_key].format(**words) if body_key else ""
     return render(
         "message.html",
@@ -104,9 +104,14 @@ def question_page(
     error: str | None = None,
     kiosk: bool = False,
     refresh: tuple[int, str] | None = None,
+    note_key: str | None = None,
+    note_value: Any = None,
 ) -> HTMLResponse:
-    """One question on its own screen; with an error (a wording key or a message) it answers 422."""
-    message = words_for(locale)[error_key] if error_key else error
+    """One question on its own screen; with an error (a wording key or a message) it answers 422. A note (a wording
+    key with `{value}`) stands above the button, which then takes the focus."""
+    words = catalogue.words("hosted", locale)
+    message = words[error_key] if error_key else error
+    note = words[note_key].format(value=note_value) if note_key else None
     return render(
         "question.html",
         locale=locale,
@@ -119,6 +124,7 @@ def question_page(
         back_url=back_url,
         is_last=is_last,
         error=message,
+        note=note,
         kiosk=kiosk,
         refresh=refresh,
     )

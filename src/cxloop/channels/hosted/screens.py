@@ -20,7 +20,8 @@ KIOSK_POINTS = 5
 
 
 class AnswerProblem(ValueError):
-    """A form value that is not an answer to its question; the message is a wording key (channels/hosted/wording)."""
+    """A form value that is not an answer to its question; the message is the name of a "hosted" message
+    (channels/catalogue.py)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Screen:
     options: list[tuple[str, str]]  # (key, text) for choice questions
     values: list[int]  # every valid score for numeric questions, low to high
     number: int  # 1-based position among the questions shown so far
+    total: int  # how many screens these answers lead to (Flow.expected_count)
 
 
 class Flow:
@@ -57,6 +59,20 @@ class Flow:
 
     def visible(self, answers: Mapping[str, Any]) -> list[str]:
         return [qid for qid in self.order if self.shown(qid, answers)]
+
+    def expected_count(self, answers: Mapping[str, Any]) -> int:
+        """How many screens these answers lead to: the shown questions, plus one for each unanswered question that
+        decides later follow-ups (follow-ups on one score are alternatives, like 'what went wrong' for a low score and
+        'what did you like' for a high one, so they count once). The count firms up as the answers come in."""
+        shown = self.visible(answers)
+        pending = {
+            condition.question
+            for qid in self.order
+            if qid not in shown
+            and (condition := self.compiled.by_id[qid].condition) is not None
+            and condition.question not in answers
+        }
+        return len(shown) + len(pending)
 
     def next_after(self, qid: str, answers: Mapping[str, Any]) -> str | None:
         """The first question after `qid` that these answers show, or None when `qid` was the last."""
@@ -105,6 +121,7 @@ class Flow:
             ],
             values=values,
             number=self.visible(answers).index(qid) + 1 if self.shown(qid, answers) else 1,
+            total=self.expected_count(answers),
         )
 
     def locales(self) -> list[str]:

@@ -14,7 +14,7 @@ from cxloop.collection.schemas import RecordResult
 from cxloop.core.errors import CxloopError, FieldError, InvalidInput
 from cxloop.core.openapi_body import one_or_batch_body
 from cxloop.core.request_body import read_capped_body
-from cxloop.storage.deps import get_database
+from cxloop.storage.deps import get_async_database
 
 router = APIRouter(tags=["reviews"])
 
@@ -57,8 +57,9 @@ async def submit_reviews(request: Request, response: Response, _: AgentDep) -> R
     """Store one review/social item or up to 1,000, all or nothing; (source, external_id) is stored once."""
     payloads, single = await _items(request)
     try:
-        with get_database(request).unit_of_work(write=True) as session:
-            result = service.submit_reviews(session, payloads=payloads)
+        result = await get_async_database(request).write(
+            lambda session: service.submit_reviews(session, payloads=payloads)
+        )
     except CxloopError as exc:
         if single:  # one object in: name the fields as in that object
             exc.errors = [FieldError(e.field.removeprefix("items.0."), e.message) for e in exc.errors]

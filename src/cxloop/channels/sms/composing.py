@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cxloop.channels import catalogue
 from cxloop.channels import messaging_content as content
-from cxloop.channels.sms import wording
 
 
 def invitation_text(
@@ -15,7 +15,7 @@ def invitation_text(
 ) -> str:
     """The text of an invitation (or its reminder)."""
     chosen = content.survey_locale(definition, locale, default_locale)
-    words = wording.words(content.language_of(chosen))
+    words = catalogue.words("sms", chosen)
     question = content.first_question(definition, chosen, default_locale)
     first = f"{words['reminder']} {question.text}" if reminder else question.text
     if question.numeric:

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cxloop.channels import catalogue
 from cxloop.channels import messaging_content as content
-from cxloop.channels.sms import wording
 from cxloop.channels.sms.wire import InboundSms
 from cxloop.collection import service as collection
 from cxloop.collection.errors import InvalidResponses
@@ -74,7 +74,7 @@ def _keyword(body: str) -> str:
 
 def _language(customers: Sequence[Customer]) -> str:
     locale = next((c.locale for c in customers if c.locale), None)
-    return content.language_of(locale) if locale else wording.FALLBACK
+    return content.language_of(locale) if locale else catalogue.FALLBACK
 
 
 def _set_sms_consent(
@@ -118,7 +118,7 @@ def handle_reply(session: Session, message: InboundSms, context: ReplyContext, *
     customers = _customers(session, message.sender)
     if not customers:
         return ""
-    words = wording.words(_language(customers))
+    words = catalogue.words("sms", _language(customers))
     keyword = _keyword(message.body)
     if keyword in STOP_WORDS:
         _set_sms_consent(session, customers, granted=False, note=f"replied {keyword}", at=now)
@@ -140,7 +140,7 @@ def _answer(
     survey = surveys.require_survey(session, survey_id=invitation.survey_id)
     definition = surveys.require_version(session, survey_id=survey.id).definition
     locale = content.survey_locale(definition, invitation.locale, survey.default_locale)
-    words = wording.words(content.language_of(locale))
+    words = catalogue.words("sms", content.language_of(locale))
     question = content.first_question(definition, locale, survey.default_locale)
     if not availability.accepts_responses(session, survey, now=now):
         return words["closed"]

@@ -29,7 +29,7 @@ from cxloop.invitations.enums import Channel as InvitationChannel
 from cxloop.invitations.enums import InvitationStatus
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenInvalid, TokenSigner
-from cxloop.storage.database import Database
+from cxloop.storage.async_database import AsyncDatabase
 from cxloop.surveys import lifecycle
 from cxloop.surveys.enums import SurveyStatus
 
@@ -37,12 +37,11 @@ PROMPT_TTL = timedelta(hours=12)
 _PROMPT_PURPOSE = "widget-prompt"
 
 
-def _available(rule: RuleSnapshot, database: Database, now: datetime) -> bool:
+async def _available(rule: RuleSnapshot, database: AsyncDatabase, now: datetime) -> bool:
     survey = rule.survey.survey
     if survey.max_responses is None:  # no count needed: decided from the cached survey alone
         return lifecycle.effective_status(survey, now=now, responses=None) == SurveyStatus.live
-    with database.unit_of_work() as session:
-        return availability.accepts_responses(session, survey, now=now)
+    return await database.read(lambda session: availability.accepts_responses(session, survey, now=now))
 
 
 def _prompt(rule: RuleSnapshot, token: str, locale: str | None) -> Prompt:
@@ -69,8 +68,8 @@ def occurrence_key(rule_id: int, external_id: str, now: datetime) -> str:
     return f"widget:{rule_id}:{external_id}:{now.date().isoformat()}"
 
 
-def decide(
-    database: Database,
+async def decide(
+    database: AsyncDatabase,
     signer: TokenSigner,
     site: SiteSnapshot,
     request: DecideRequest,
@@ -90,10 +89,10 @@ def decide(
         refusal = targeting.anonymous_refusal(site, visitor=visitor, last_prompted_at=request.last_prompted_at, now=now)
         if refusal is not None:
             return Decision(show=False, reason=refusal)
-        if not _available(rule, database, now):
+        if not await _available(rule, database, now):
             return Decision(show=False, reason="survey_closed")
         return Decision(show=True, prompt=_prompt(rule, anonymous_token(signer, rule.id, now=now), request.locale))
-    return _decide_identified(database, signer, rule, request.customer, request.locale, now=now, memo=memo)
+    return await _decide_identified(database, signer, rule, request.customer, request.locale, now=now, memo=memo)
 
 
 def _repeat_reason(invitation: Invitation) -> str:
@@ -103,8 +102,14 @@ def _repeat_reason(invitation: Invitation) -> str:
     return "already_prompted"
 
 
-def _decide_identified(
-    database: Database,
+def _repeat_reason_of(session: Session, occurrence: str) -> str | None:
+    """Why a repeat ask is refused, when the occurrence was decided before (None otherwise)."""
+    found = invitations.by_occurrence(session, occurrence)
+    return None if found is None else _repeat_reason(found)
+
+
+async def _decide_identified(
+    database: AsyncDatabase,
     signer: TokenSigner,
     rule: RuleSnapshot,
     external_id: str,
@@ -117,14 +122,14 @@ def _decide_identified(
     known = memo.get(occurrence)
     if known is not None:  # the usual repeat ask: no database work at all
         return Decision(show=False, reason=known)
-    with database.unit_of_work() as session:
-        found = invitations.by_occurrence(session, occurrence)
-        if found is not None:
-            memo.remember(occurrence, _repeat_reason(found))
-            return Decision(show=False, reason=_repeat_reason(found))
-    with database.unit_of_work(write=True) as session:
-        decision, invitation = _invite(session, signer, rule, external_id, locale, occurrence, now=now)
-    memo.remember(occurrence, _repeat_reason(invitation))
+    found = await database.read(lambda session: _repeat_reason_of(session, occurrence))
+    if found is not None:
+        memo.remember(occurrence, found)
+        return Decision(show=False, reason=found)
+    decision, reason = await database.write(
+        lambda session: _invite(session, signer, rule, external_id, locale, occurrence, now=now)
+    )
+    memo.remember(occurrence, reason)
     return decision
 
 
@@ -137,19 +142,20 @@ def _invite(
     occurrence: str,
     *,
     now: datetime,
-) -> tuple[Decision, Invitation]:
+) -> tuple[Decision, str]:
+    """The decision, and why a repeat ask of this occurrence is refused from now on."""
     customer = ensure_customer(session, external_id)
     request = invitations.InviteRequest(
         survey_id=rule.survey.id, customer_id=customer.id, channel=InvitationChannel.widget, occurrence_key=occurrence
     )
     invitation = invitations.invite(session, request, now=now)
     if invitation.status != InvitationStatus.scheduled:  # suppressed, or made by a concurrent ask of the visitor
-        return Decision(show=False, reason=_repeat_reason(invitation)), invitation
+        return Decision(show=False, reason=_repeat_reason(invitation)), _repeat_reason(invitation)
     if invitation.scheduled_for > now:
         # The policy held it back (quiet hours for the widget channel): a prompt can only show while the customer
         # is on the page, so it fails rather than wait for a sender that will never come.
         invitations.mark_failed(invitation, detail="quiet hours: a widget prompt cannot wait", now=now)
-        return Decision(show=False, reason="quiet_hours"), invitation
+        return Decision(show=False, reason="quiet_hours"), _repeat_reason(invitation)
     invitations.mark_sent(invitation, detail=f"widget rule {rule.id}", now=now)
     prompt = _prompt(rule, invitations.token_for(signer, invitation), locale or customer.locale)
-    return Decision(show=True, prompt=prompt), invitation
+    return Decision(show=True, prompt=prompt), _repeat_reason(invitation)

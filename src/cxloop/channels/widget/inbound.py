@@ -8,25 +8,28 @@ POST /widget/v1/feedback       the feedback button's form (JSON, or multipart wi
 POST /widget/v1/identify       cxloop.identify(id, attributes)
 
 Every endpoint but the script authenticates by the public site key and the page's origin, and is rate-limited per
-client IP (public_route.py). Handlers are `async` with short blocking database calls inside, as elsewhere
-(storage/deps.py): a thread-pool hop costs more than these transactions.
+client IP (public_route.py). Handlers are `async` and never wait on the database on the event loop: reads run in the
+thread pool, writes on the process's writer (storage/writer.py); a cached site costs no database work at all.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from typing import Annotated
 
+import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
 from cxloop.channels.widget import answering, decisions, feedback, questions, targeting, visitors
-from cxloop.channels.widget.attachments import MAX_IMAGE_BYTES, StoredImage, discard, store_image
+from cxloop.channels.widget.attachments import MAX_IMAGE_BYTES, discard, store_image
 from cxloop.channels.widget.errors import UnknownSite
 from cxloop.channels.widget.occurrence_memo import OccurrenceMemo
 from cxloop.channels.widget.public_route import WidgetRoute, parse_json, read_json
@@ -47,7 +50,8 @@ from cxloop.core.clock import utcnow
 from cxloop.core.config import Settings
 from cxloop.core.errors import FieldError, InvalidInput
 from cxloop.invitations.tokens import TokenSigner
-from cxloop.storage.database import Database
+from cxloop.storage.async_database import AsyncDatabase
+from cxloop.storage.deps import get_async_database
 
 router = APIRouter(tags=["widget"], route_class=WidgetRoute)
 
@@ -70,9 +74,8 @@ def script() -> _Script:
     return _Script(plain=plain, gzipped=gzip.compress(plain, compresslevel=9, mtime=0), etag=etag)
 
 
-def _database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
+def _database(request: Request) -> AsyncDatabase:
+    return get_async_database(request)
 
 
 def _signer(request: Request) -> TokenSigner:
@@ -89,14 +92,14 @@ def site_cache(request: Request) -> SiteCache:
     return found
 
 
-def _site(request: Request, key: str) -> SiteSnapshot:
+async def _site(request: Request, key: str) -> SiteSnapshot:
     """The site of the key, checked against the page's origin: 404 for an unknown key, 403 for another origin."""
-
-    def load(site_key: str) -> SiteSnapshot | None:
-        with _database(request).unit_of_work() as session:
-            return load_snapshot(session, key=site_key)
-
-    site = site_cache(request).get(key, load)
+    cache = site_cache(request)
+    found, site = cache.cached(key)
+    if not found:
+        site = await _database(request).read(
+            lambda session: cache.get(key, lambda site_key: load_snapshot(session, key=site_key))
+        )
     if site is None:
         raise UnknownSite(
             "no widget site has this key; check the data-site-key of the script tag",
@@ -144,7 +147,7 @@ async def widget_config(
     locale: Annotated[str | None, Query(max_length=35)] = None,
 ) -> Response:
     """When the script should ask (rule delays and event names, never the rules) and the feedback form's texts."""
-    site = _site(request, site_key)
+    site = await _site(request, site_key)
     form = None
     if site.feedback is not None:
         definition, default = site.feedback.definition, site.feedback.survey.default_locale
@@ -170,20 +173,21 @@ async def widget_config(
 async def decide(request: Request) -> Response:
     """Show a prompt now or not (`reason` says why not); a shown prompt carries its first question and a token."""
     body = await read_json(request, DecideRequest)
-    site = _site(request, body.site_key)
+    site = await _site(request, body.site_key)
     memo: OccurrenceMemo | None = getattr(request.app.state, "widget_occurrences", None)
     if memo is None:
         memo = request.app.state.widget_occurrences = OccurrenceMemo()
-    return _json(decisions.decide(_database(request), _signer(request), site, body, now=utcnow(), memo=memo))
+    decision = await decisions.decide(_database(request), _signer(request), site, body, now=utcnow(), memo=memo)
+    return _json(decision)
 
 
 @router.post("/widget/v1/responses", response_model=AnswerRead)
 async def answer_prompt(request: Request) -> Response:
     """Store one screen's answer (the first one creates the response, partial until the last screen)."""
     body = await read_json(request, AnswerRequest)
-    site = _site(request, body.site_key)
-    with _database(request).unit_of_work(write=True) as session:
-        read = answering.answer(session, _signer(request), site, body, now=utcnow())
+    site = await _site(request, body.site_key)
+    signer, now = _signer(request), utcnow()
+    read = await _database(request).write(lambda session: answering.answer(session, signer, site, body, now=now))
     return _json(read)
 
 
@@ -200,18 +204,28 @@ async def give_feedback(request: Request) -> Response:
         body, data = await _form(request)
     else:
         body, data = await read_json(request, FeedbackPayload), None
-    site = _site(request, body.site_key)
+    site = await _site(request, body.site_key)
     settings: Settings = request.app.state.settings
-    image: StoredImage | None = store_image(data, data_dir=settings.data_dir) if data else None
-    try:
-        with _database(request).unit_of_work(write=True) as session:
+    database = _database(request)
+
+    async def store() -> tuple[int, str | None]:
+        image = await anyio.to_thread.run_sync(partial(store_image, data, data_dir=settings.data_dir)) if data else None
+
+        def record(session: Session) -> tuple[int, str | None]:
             response_id = feedback.record_feedback(session, site, body, image)
-            kept = feedback.attachment_of(session, response_id) if image else None
-    except BaseException:
-        discard(image)
-        raise
-    if image is not None and kept != image.name:  # a resend of a stored submission keeps the first upload
-        discard(image)
+            return response_id, feedback.attachment_of(session, response_id) if image else None
+
+        try:
+            response_id, kept = await database.write(record)
+        except BaseException:
+            discard(image)
+            raise
+        if image is not None and kept != image.name:  # a resend of a stored submission keeps the first upload
+            discard(image)
+        return response_id, kept
+
+    # Shielded: a client going away mid-write must not separate the stored image from its row (the write goes on).
+    response_id, kept = await asyncio.shield(store())
     return _json(FeedbackRead(response_id=response_id, attachment=kept), status.HTTP_201_CREATED)
 
 
@@ -246,7 +260,10 @@ async def _form(request: Request) -> tuple[FeedbackPayload, bytes | None]:
 async def identify(request: Request) -> Response:
     """Create or update the customer by external id (attributes and locale only)."""
     body = await read_json(request, IdentifyRequest)
-    _site(request, body.site_key)
-    with _database(request).unit_of_work(write=True) as session:
-        visitors.identify(session, external_id=body.customer, attributes=body.attributes, locale=body.locale)
+    await _site(request, body.site_key)
+    await _database(request).write(
+        lambda session: visitors.identify(
+            session, external_id=body.customer, attributes=body.attributes, locale=body.locale
+        )
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

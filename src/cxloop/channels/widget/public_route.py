@@ -31,17 +31,18 @@ from cxloop.core.errors import (
 from cxloop.core.rate_limit import RateLimiter
 
 # Per client IP, over every widget endpoint: a page view costs 2-4 requests, a prompt answered a few more.
-RATE_PER_MINUTE = 120
-BURST = 60
+RATE = 60
+PER_SECONDS = 30
 MAX_JSON_BYTES = 64 * 1024
 Model = TypeVar("Model", bound=BaseModel)
 
 
 def limiter(request: Request) -> RateLimiter:
-    """The app's widget rate limiter (made on first use; tests may put a stricter one in its place)."""
+    """The app's widget rate limiter (made on first use, counting in the app's rate-limit storage; tests may put a
+    stricter one in its place)."""
     found: RateLimiter | None = getattr(request.app.state, "widget_rate_limiter", None)
     if found is None:
-        found = RateLimiter(rate=RATE_PER_MINUTE, per=60.0, burst=BURST)
+        found = RateLimiter(rate=RATE, per=PER_SECONDS, storage=request.app.state.rate_limit_storage, name="widget")
         request.app.state.widget_rate_limiter = found
     return found
 
@@ -79,7 +80,7 @@ class WidgetRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        cost = float((self.openapi_extra or {}).get("x-rate-cost", 1))
+        cost = int((self.openapi_extra or {}).get("x-rate-cost", 1))
 
         async def route(request: Request) -> Response:
             client = request.client.host if request.client else "unknown"

@@ -27,11 +27,18 @@ class SiteCache:
         self._entries: dict[str, tuple[SiteSnapshot | None, float]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str, load: Callable[[str], SiteSnapshot | None]) -> SiteSnapshot | None:
-        now = self._clock()
+    def cached(self, key: str) -> tuple[bool, SiteSnapshot | None]:
+        """(True, snapshot) when the key is known and fresh, without reading the database; (False, None) otherwise."""
         entry = self._entries.get(key)
-        if entry is not None and entry[1] > now:
-            return entry[0]
+        if entry is not None and entry[1] > self._clock():
+            return True, entry[0]
+        return False, None
+
+    def get(self, key: str, load: Callable[[str], SiteSnapshot | None]) -> SiteSnapshot | None:
+        found, snapshot = self.cached(key)
+        if found:
+            return snapshot
+        now = self._clock()
         snapshot = load(key)
         with self._lock:
             if len(self._entries) >= MAX_SITES:

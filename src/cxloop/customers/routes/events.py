@@ -10,7 +10,7 @@ from cxloop.core.clock import ensure_utc
 from cxloop.customers import service as customers
 from cxloop.customers.enums import OutcomeKind
 from cxloop.customers.schemas import EventIngestResult, EventPage, OutcomeBatch, OutcomePage, RecordResult
-from cxloop.storage.deps import SessionDep, get_database
+from cxloop.storage.deps import SessionDep, get_async_database
 
 router = APIRouter()
 
@@ -38,10 +38,9 @@ async def record_events(
     payload: Annotated[Any, Body(openapi_examples=_EVENT_EXAMPLES)],
 ) -> EventIngestResult:
     """Record one event, `{"items": [...]}` (up to 1,000), or Segment-spec calls; resends are stored once."""
-    # A write unit of work with no await inside (see collection/routes.py): SQLite's write lock is taken up front,
-    # so event pipelines posting to several server processes at once never fail with "database is locked".
-    with get_database(request).unit_of_work(write=True) as session:
-        return customers.ingest_payload(session, payload=payload)
+    # A write unit of work on the writer (see collection/routes.py): SQLite's write lock is taken up front, so event
+    # pipelines posting to several server processes at once never fail with "database is locked".
+    return await get_async_database(request).write(lambda session: customers.ingest_payload(session, payload=payload))
 
 
 @router.get("/events", response_model=EventPage, tags=["events"])

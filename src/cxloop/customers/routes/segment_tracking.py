@@ -21,14 +21,14 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from cxloop.access import service as access
+from cxloop.access.deps import principal_of_key
 from cxloop.access.enums import Role
 from cxloop.access.errors import InvalidApiKey
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput
 from cxloop.customers import service as customers
 from cxloop.customers.segment_spec import CALL_TYPES, correct_clock_skew
-from cxloop.storage.deps import get_database
+from cxloop.storage.deps import get_async_database
 
 router = APIRouter(prefix="/v1", tags=["segment"])
 
@@ -93,14 +93,11 @@ def _write_key(request: Request, body: dict[str, Any]) -> str:
     raise _Refused(401, "unauthorized", "send the write key (a cxloop API key) as the HTTP Basic user name")
 
 
-def _authorize(request: Request, plain_key: str) -> None:
-    principal = access.cached_principal(plain_key=plain_key)
-    if principal is None:
-        try:
-            with get_database(request).unit_of_work() as session:
-                principal = access.authenticate_api_key(session, plain_key=plain_key)
-        except InvalidApiKey as exc:
-            raise _Refused(401, "unauthorized", str(exc)) from exc
+async def _authorize(request: Request, plain_key: str) -> None:
+    try:
+        principal = await principal_of_key(request, plain_key)
+    except InvalidApiKey as exc:
+        raise _Refused(401, "unauthorized", str(exc)) from exc
     if not principal.role.includes(Role.agent):
         raise _Refused(403, "forbidden", f"the write key needs the 'agent' role; it has '{principal.role.value}'")
 
@@ -139,13 +136,14 @@ async def _ingest(request: Request, call_type: str | None) -> JSONResponse:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise _Refused(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
-        _authorize(request, _write_key(request, body if isinstance(body, dict) else {}))
+        await _authorize(request, _write_key(request, body if isinstance(body, dict) else {}))
         calls, sent_at = _calls(body, call_type)
         _check_sizes(calls, batched=call_type is None)
         calls = correct_clock_skew(calls, sent_at=sent_at, received_at=received_at)
         try:
-            with get_database(request).unit_of_work(write=True) as session:
-                customers.ingest_payload(session, payload={"batch": calls})
+            await get_async_database(request).write(
+                lambda session: customers.ingest_payload(session, payload={"batch": calls})
+            )
         except InvalidInput as exc:
             errors = exc.errors if call_type is None else [_unbatched(e) for e in exc.errors]
             raise _Refused(400, "invalid_request", str(exc), errors) from exc

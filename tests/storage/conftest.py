@@ -1,0 +1,108 @@
+"""A real `cxloop serve` process on the test database, and a process that holds the database's write lock."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cxloop.storage.database import Database
+from tests.live import free_port
+
+# Run in another process: take the write lock the way a writer does, say so, keep it for `seconds`, then commit.
+# SQLite: the `<file>.writer` lock file and BEGIN IMMEDIATE. PostgreSQL: the exclusive advisory locks a deleter takes
+# on the tables responses point at (storage/references.py), which every response writer waits for.
+_HOLDER = """
+import sys, time
+import cxloop.collection.models  # noqa: F401 (maps the responses table)
+from cxloop.storage import references
+from cxloop.storage.database import Database
+from tests.live import free_port
+
+url, seconds = sys.argv[1], float(sys.argv[2])
+database = Database(url)
+with database.unit_of_work(write=True) as session:
+    if not database.is_sqlite:
+        references.lock(session, sorted(set(references.soft_columns("responses").values())))
+    print("held", flush=True)
+    time.sleep(seconds)
+database.dispose()
+"""
+
+
+@pytest.fixture
+def served(db: Database, tmp_path: Path) -> Iterator[str]:
+    """`cxloop serve` (one process) on the test database; its base URL once /api/v1/health answers."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "CXLOOP_DATABASE_URL": db.url,
+        "CXLOOP_DATA_DIR": str(tmp_path / "data"),
+        "CXLOOP_ENVIRONMENT": "test",
+        "CXLOOP_LOG_LEVEL": "WARNING",
+    }
+    cxloop = Path(sys.executable).with_name("cxloop")
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen([str(cxloop), "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"cxloop serve did not start: {(tmp_path / 'serve.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+class LockHolder:
+    """Another process holding the database's write lock (see _HOLDER)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.process: subprocess.Popen[str] | None = None
+
+    def hold(self, seconds: float) -> None:
+        """Start holding; returns once the lock is held."""
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _HOLDER, self.url, str(seconds)], stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        assert self.process.stdout.readline().strip() == "held"
+
+    def wait(self) -> None:
+        assert self.process is not None
+        assert self.process.wait(timeout=30) == 0
+
+    def close(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+@pytest.fixture
+def lock_holder(db: Database) -> Iterator[LockHolder]:
+    holder = LockHolder(db.url)
+    yield holder
+    holder.close()
