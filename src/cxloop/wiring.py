@@ -3,10 +3,12 @@ never serve HTTP do not import the web framework to get it."""
 
 from __future__ import annotations
 
+from cxloop.channels import outbound
 from cxloop.channels.widget import erasure as widget_images
 from cxloop.collection import rollups
 from cxloop.core.config import Settings
 from cxloop.customers import deletion, event_listeners, membership
+from cxloop.governance.channels import registry as channel_registry
 from cxloop.jobs import dispatch, queue
 from cxloop.triggers import event_rules
 
@@ -23,5 +25,7 @@ def wire_domains(settings: Settings) -> None:
         deletion.register_deletion_listener(widget_images.forget_images)
     if not event_listeners.is_registered(event_rules.on_events_stored):
         event_listeners.register_listener(event_rules.on_events_stored)
+    outbound.register_senders()  # email and SMS senders into the channel registry, then no more changes
+    channel_registry.freeze()
     # Jobs queued by this process (e.g. rule evaluation after events are stored) go to the settings' queue.
     dispatch.install(queue.enqueuer(settings, name=settings.jobs_queue))

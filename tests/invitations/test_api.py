@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from cxloop.access.enums import Role
+from cxloop.jobs import dispatch
 from cxloop.storage.database import Database
 from tests.conftest import make_key
 from tests.invitations.conftest import live_survey
@@ -93,3 +94,34 @@ def test_only_admins_change_the_contact_policy(api: TestClient, client: TestClie
     analyst = client.patch("/api/v1/contact-policy", json={"max_invitations": 5}, headers=make_key(db, Role.analyst))
     assert analyst.status_code == 403
     assert api.get("/api/v1/contact-policy").json()["max_invitations"] == 2
+
+
+def test_an_invitation_due_now_is_queued_for_sending_after_commit(api: TestClient, db: Database) -> None:
+    live_survey(db, key="rnps")
+    _customer(api, "eve", email="eve@example.com")
+    _customer(api, "fay", email="fay@example.com")
+    calls: list[tuple[str, dict[str, object]]] = []
+    previous = dispatch.installed()
+    dispatch.install(lambda name, payload: calls.append((name, payload)))
+    try:
+        now = api.post(
+            "/api/v1/invitations", json={"survey": "rnps", "customer_external_id": "eve", "channel": "email"}
+        )
+        later = api.post(
+            "/api/v1/invitations",
+            json={"survey": "rnps", "customer_external_id": "fay", "channel": "email", "send_at": "2099-01-01T10:00Z"},
+        )
+        link = api.post(
+            "/api/v1/invitations", json={"survey": "rnps", "customer_external_id": "fay", "channel": "link"}
+        )
+        widget = api.post(
+            "/api/v1/invitations", json={"survey": "rnps", "customer_external_id": "eve", "channel": "widget"}
+        )
+    finally:
+        dispatch.install(previous)
+    assert [r.status_code for r in (now, later, link, widget)] == [201] * 4
+    # Only the email due now: the later one is the minute sweep's, links and widget prompts are never sent.
+    assert calls == [("invitations.send", {"invitation_id": now.json()["id"]})]
+    refused = api.post("/api/v1/invitations", json={"survey": "rnps", "customer_external_id": "eve", "channel": "web"})
+    assert refused.status_code == 422  # a response channel, not one an invitation goes out on
+    assert "'email', 'sms', 'link' or 'widget'" in refused.text

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from cxloop.collection.enums import Channel
 from cxloop.core.clock import utcnow
 from cxloop.invitations import service as invitations
-from cxloop.invitations.enums import Channel
 from cxloop.invitations.errors import InvalidInvitation
 from cxloop.invitations.schemas import InvitationCreate
 from cxloop.journeys import service as journeys

@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from cxloop.access.enums import Role
 from cxloop.app import create_app
@@ -33,6 +33,18 @@ def _statuses(db: Database) -> dict[str, int]:
 def _reminded(db: Database) -> list[bool]:
     with db.unit_of_work() as session:
         return [at is not None for at in session.scalars(select(Invitation.reminded_at).order_by(Invitation.id))]
+
+
+def _leased(db: Database) -> int:
+    """How many invitations a worker holds a live lease on (jobs/leases.py)."""
+    with db.unit_of_work() as session:
+        return int(session.scalar(select(func.count()).where(Invitation.lease_until > utcnow())) or 0)
+
+
+def _let_leases_run_out(db: Database) -> None:
+    """What LEASE (5 minutes) of waiting does to the lease a killed worker left."""
+    with db.unit_of_work() as session:
+        session.execute(update(Invitation).values(lease_until=utcnow() - timedelta(seconds=1)))
 
 
 def _due_customers(db: Database, count: int, *, days: int = 30) -> None:
@@ -110,7 +122,11 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     world.kill(worker)
     recorder.release.set()
     assert len(recorder.envelopes) == 5 and _statuses(db) == {"sent": 5, "scheduled": 7}
+    assert _leased(db) == 1  # the 6th, claimed by the killed worker
     world.start_worker(workers=1)
+    world.queue().enqueue(sending.SEND_JOB)
+    wait_for(lambda: _statuses(db) == {"sent": 11, "scheduled": 1}, what=f"11 sent; worker said: {world.output()}")
+    _let_leases_run_out(db)
     world.queue().enqueue(sending.SEND_JOB)
     wait_for(lambda: _statuses(db) == {"sent": 12}, what=f"all 12 sent; worker said: {world.output()}")
     counts = recorder.per_recipient()
@@ -120,8 +136,8 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
 def test_the_at_least_once_window_a_kill_after_the_server_accepted(
     db: Database, world: WorkerWorld, smtp_server: SmtpServer
 ) -> None:
-    """Documented, not hidden: killed after the SMTP server accepted a message but before the worker committed
-    `sent`, that one invitation is sent again after the restart (docs/triggers-and-worker.md)."""
+    """Documented, not hidden: killed after the SMTP server accepted a message but before the worker recorded
+    `sent`, that one invitation is sent again once its lease has run out (docs/triggers-and-worker.md)."""
     _due_customers(db, 4)
     with db.unit_of_work() as session:
         time_rules.sweep(session)
@@ -133,6 +149,9 @@ def test_the_at_least_once_window_a_kill_after_the_server_accepted(
     world.kill(worker)
     recorder.release.set()
     world.start_worker(workers=1)
+    world.queue().enqueue(sending.SEND_JOB)
+    wait_for(lambda: _statuses(db) == {"sent": 3, "scheduled": 1}, what=f"3 sent; worker said: {world.output()}")
+    _let_leases_run_out(db)
     world.queue().enqueue(sending.SEND_JOB)
     wait_for(lambda: _statuses(db) == {"sent": 4}, what=f"all 4 sent; worker said: {world.output()}")
     counts = recorder.per_recipient()
@@ -163,3 +182,28 @@ def test_reminders_go_once_to_those_who_have_not_answered(
     time.sleep(1)  # the last reminder jobs taken from the queue finish (a second reminder would show up now)
     assert _reminded(db) == [False, True, True]
     assert sorted(smtp_server.recorder.per_recipient().values()) == [1, 2, 2]
+
+
+def test_an_invitation_made_by_hand_goes_out_within_seconds(
+    db: Database, world: WorkerWorld, smtp_server: SmtpServer
+) -> None:
+    """POST /api/v1/invitations queues its send after commit: no waiting for the minute sweep (the worker here runs
+    without the periodic scheduler, so only the queued job can send it)."""
+    with db.unit_of_work() as session:
+        survey_key = live_survey(session).key
+        make_customer(session, external_id="c-9", email="manual@example.com")
+    world.start_worker(workers=1)
+    wait_for(lambda: "cxloop worker:" in world.output(), what="the worker to start")
+    with TestClient(create_app(world.settings, database=db)) as client:
+        dispatch.install(queue.enqueuer(world.settings, name=world.queue_name))
+        body = {"survey": survey_key, "customer_external_id": "c-9", "channel": "email"}
+        started = time.monotonic()
+        created = client.post("/api/v1/invitations", json=body, headers=make_key(db, Role.agent))
+        assert created.status_code == 201 and created.json()["status"] == "scheduled", created.text
+        wait_for(
+            lambda: smtp_server.recorder.per_recipient() == {"manual@example.com": 1},
+            timeout=5,
+            what=f"the email within 5 s; worker said: {world.output()}",
+        )
+    assert time.monotonic() - started < 5
+    wait_for(lambda: _statuses(db) == {"sent": 1}, what="the send to be recorded")

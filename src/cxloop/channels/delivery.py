@@ -1,97 +1,166 @@
-"""Sending one invitation (or its one reminder) on its channel: email over SMTP, SMS through the provider.
+"""Sending one invitation (or its one reminder) on its channel, through the sender the channel registered, with no
+transaction open during the exchange with the mail server or SMS provider (jobs.leases):
 
-The worker calls `deliver` inside a write unit of work, one invitation at a time. It is idempotent: the
-invitation's row is locked and re-read first, so an invitation already sent (or reminded) is never sent again, by
-a retried job or by a second worker. Consent is checked again right before sending: an opt-out that arrived after
-the invitation was scheduled suppresses it (reason opted_out).
+1. a short write transaction locks and re-reads the invitation, skips it when it is not due (already sent or
+   reminded, answered, suppressed, scheduled for later, a channel nobody sends, an SMS reminder in quiet hours, or
+   leased by another worker), checks consent, the address, the survey and the expiry again (an opt-out that
+   arrived after scheduling suppresses it, reason opted_out), composes the message and leases the invitation;
+2. the exchange (SMTP, the SMS provider), no transaction open;
+3. a short write transaction records the outcome through the invitations service.
 
 Outcomes:
-- sent: status `sent`, `detail` = the email's Message-ID or the provider's message SID;
+- sent: status `sent` (a reminder: `reminded_at`), `detail` = the email's Message-ID or the provider's message SID;
 - refused for good (unknown recipient, invalid number) or not configured: status `failed`, `detail` = the reason;
-- a temporary problem (server unreachable, rate limited, login refused): `DeliveryPostponed` is raised and the
-  invitation is left as it was, so the job can be retried (roll back the unit of work).
+- a temporary problem (server unreachable, rate limited, login refused): the lease is released with a retry delay
+  (jobs.leases.RETRY_DELAY) and `DeliveryPostponed` is raised; the invitation stays due for the next sweep.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from cxloop.channels import messaging_content as content
-from cxloop.channels.email import composing, smtp
-from cxloop.channels.sms import composing as sms_composing
-from cxloop.channels.sms import twilio
-from cxloop.channels.sms.provider import SmsRejected, SmsUnavailable
+from cxloop.channels import outbound
+from cxloop.channels.outbound import DeliveryPostponed as DeliveryPostponed
+from cxloop.channels.outbound import DeliveryRefused
 from cxloop.core.clock import utcnow
 from cxloop.core.config import Settings
 from cxloop.customers import service as customers
 from cxloop.customers.models import Customer
 from cxloop.governance import consent
+from cxloop.governance.channels import ChannelSpec
+from cxloop.governance.channels import registry as channels
 from cxloop.governance.enums import SuppressionReason
 from cxloop.invitations import availability
 from cxloop.invitations import service as invitations
-from cxloop.invitations.enums import Channel, InvitationStatus
+from cxloop.invitations.enums import InvitationStatus
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenSigner
+from cxloop.jobs import leases
+from cxloop.storage.database import Database
 from cxloop.surveys import service as surveys
 from cxloop.surveys.models import Survey
+from cxloop.triggers import sending
 
-DELIVERED_CHANNELS = frozenset({Channel.email.value, Channel.sms.value})
+log = logging.getLogger(__name__)
 # A reminder goes only to those who were sent the invitation and have not answered it.
 _REMINDABLE = (InvitationStatus.sent.value, InvitationStatus.opened.value)
-
-
-class DeliveryPostponed(Exception):
-    """Sending failed for a reason that may pass; the invitation is unchanged and the send can be retried."""
+Outcome = tuple[bool, str]  # (sent, Message-ID / SMS sid) or (False, the reason it was refused for good)
 
 
 def deliver(
-    session: Session,
-    invitation: Invitation,
+    database: Database,
+    invitation_id: int,
     *,
     settings: Settings,
     signer: TokenSigner,
     reminder: bool = False,
     now: datetime | None = None,
-) -> None:
-    """Send a scheduled invitation (or, with `reminder`, its one reminder) on its channel, and record the outcome.
+) -> bool:
+    """Send a scheduled invitation (or, with `reminder`, its one reminder) on its channel and record the outcome;
+    True when the channel was asked to send it. Opens its own short transactions: call it with none open.
 
-    Does nothing for an invitation that is not due: already sent (or reminded), answered, suppressed, failed,
-    scheduled for later, or on a channel that is not sent (link, widget). Raises DeliveryPostponed on a temporary
-    failure."""
-    now = now or utcnow()
-    # Lock and re-read: a second worker waits here, then sees `sent`. (Loaded by id, so an invitation object from
-    # another session works too; in this session it is the same object, updated in place.)
-    invitation = session.get_one(Invitation, invitation.id, with_for_update=True, populate_existing=True)
-    if invitation.channel not in DELIVERED_CHANNELS or not _due(invitation, reminder=reminder, now=now):
-        return
+    Raises DeliveryPostponed on a temporary failure."""
+
+    def prepare(session: Session) -> leases.Prepared[Outcome] | None:
+        return _claim(session, invitation_id, settings, signer, reminder=reminder, now=now or utcnow())
+
+    def record(session: Session, row_id: int, outcome: Outcome) -> None:
+        invitation = _relock(session, row_id)
+        if invitation is None:  # erased with its customer while the message was on its way
+            return
+        leases.release(invitation)
+        sent, detail = outcome
+        at = now or utcnow()
+        if not sent:
+            invitations.mark_failed(invitation, detail=detail, now=at)
+        elif reminder:
+            invitations.mark_reminded(invitation, now=at)
+        else:
+            invitations.mark_sent(invitation, detail=detail, now=at)
+        session.flush()
+
+    def postpone(session: Session, row_id: int) -> None:
+        invitation = _relock(session, row_id)
+        if invitation is not None:
+            leases.release(invitation, retry_at=(now or utcnow()) + leases.RETRY_DELAY)
+            session.flush()
+
+    return leases.send_leased(database, prepare=prepare, record=record, postpone=postpone)
+
+
+def _relock(session: Session, invitation_id: int) -> Invitation | None:
+    return session.get(Invitation, invitation_id, with_for_update=True, populate_existing=True)
+
+
+def _claim(
+    session: Session,
+    invitation_id: int,
+    settings: Settings,
+    signer: TokenSigner,
+    *,
+    reminder: bool,
+    now: datetime,
+) -> leases.Prepared[Outcome] | None:
+    """Step 1: re-check the invitation, compose its message and lease it; None when there is nothing to send (a
+    suppression, expiry or refusal found here is recorded in this transaction)."""
+    invitation = leases.claim(session, Invitation, invitation_id, now=now)
+    if invitation is None:  # gone, or another worker is sending it right now
+        return None
+    spec = channels.get(invitation.channel)
+    if spec is None or not spec.addressed or not _due(invitation, reminder=reminder, now=now):
+        return None
+    sender = outbound.sender_of(invitation.channel)
+    if sender is None:
+        log.warning("no sender is registered for %r: invitation %d waits", invitation.channel, invitation.id)
+        return None
+    if reminder and sending.quiet_now(session, invitation, now=now):  # an SMS reminder waits till morning
+        return None
     customer = customers.require_customer(session, customer_id=invitation.customer_id)
     survey = surveys.require_survey(session, survey_id=invitation.survey_id)
-    problem = _blocked(session, invitation, customer, survey, now=now)
+    problem = _blocked(session, invitation, spec, customer, survey, now=now)
     if problem is not None:
         if not reminder:  # a sent invitation keeps its status; only its reminder is dropped
             invitations.mark_suppressed(invitation, reason=problem, now=now)
         session.flush()
-        return
+        return None
     if invitation.expires_at <= now:
         if not reminder:
             invitations.mark_expired(invitation, now=now)
         session.flush()
-        return
-    definition = surveys.require_version(session, survey_id=survey.id).definition
-    if invitation.channel == Channel.email.value:
-        outcome = _send_email(invitation, customer, survey, definition, settings, signer, reminder=reminder, now=now)
-    else:
-        outcome = _send_sms(invitation, customer, survey, definition, settings, signer, reminder=reminder)
-    sent, detail = outcome
-    if not sent:
-        invitations.mark_failed(invitation, detail=detail, now=now)
-    elif reminder:
-        invitations.mark_reminded(invitation, now=now)
-    else:
-        invitations.mark_sent(invitation, detail=detail, now=now)
+        return None
+    letter = outbound.Letter(
+        invitation_id=invitation.id,
+        definition=surveys.require_version(session, survey_id=survey.id).definition,
+        default_locale=survey.default_locale,
+        locale=invitation.locale or customer.locale,
+        address=_address(customer, spec),
+        name=customer.name,
+        survey_url=content.survey_url(settings.public_url, signer, invitation),
+        unsubscribe_url=content.unsubscribe_url(settings.public_url, signer, invitation),
+        reminder=reminder,
+        settings=settings,
+        now=now,
+    )
+    try:
+        exchange = sender(letter)
+    except DeliveryRefused as exc:
+        invitations.mark_failed(invitation, detail=str(exc), now=now)
+        session.flush()
+        return None
+    leases.hold(invitation, now=now)
     session.flush()
+    return leases.Prepared(invitation.id, lambda: _outcome(exchange))
+
+
+def _outcome(exchange: outbound.Exchange) -> Outcome:
+    try:
+        return True, exchange()
+    except DeliveryRefused as exc:
+        return False, str(exc)
 
 
 def _due(invitation: Invitation, *, reminder: bool, now: datetime) -> bool:
@@ -100,8 +169,12 @@ def _due(invitation: Invitation, *, reminder: bool, now: datetime) -> bool:
     return invitation.status == InvitationStatus.scheduled.value and invitation.scheduled_for <= now
 
 
+def _address(customer: Customer, spec: ChannelSpec) -> str:
+    return str(getattr(customer, spec.address_field or "", None) or "")
+
+
 def _blocked(
-    session: Session, invitation: Invitation, customer: Customer, survey: Survey, *, now: datetime
+    session: Session, invitation: Invitation, spec: ChannelSpec, customer: Customer, survey: Survey, *, now: datetime
 ) -> SuppressionReason | None:
     """Why the invitation may not go out now, read afresh: consent, the address, the survey still open."""
     states = consent.states_of(session, [customer.id]).get(customer.id, {})
@@ -109,80 +182,8 @@ def _blocked(
         return SuppressionReason.opted_out
     if not consent.allowed(states, invitation.channel):
         return SuppressionReason.no_consent
-    address = customer.email if invitation.channel == Channel.email.value else customer.phone
-    if not address:
+    if not _address(customer, spec):
         return SuppressionReason.no_address
     if not availability.accepts_responses(session, survey, now=now):
         return SuppressionReason.survey_closed
     return None
-
-
-def _send_email(
-    invitation: Invitation,
-    customer: Customer,
-    survey: Survey,
-    definition: dict[str, object],
-    settings: Settings,
-    signer: TokenSigner,
-    *,
-    reminder: bool,
-    now: datetime,
-) -> tuple[bool, str]:
-    """(sent, Message-ID) or (False, the reason it was refused for good)."""
-    if not settings.smtp_url:
-        return False, "email is not configured: set CXLOOP_SMTP_URL"
-    try:
-        target = smtp.parse_smtp_url(settings.smtp_url)
-    except ValueError as exc:
-        return False, str(exc)
-    assert customer.email is not None  # checked by _blocked
-    mail = composing.InvitationMail(
-        invitation_id=invitation.id,
-        definition=definition,
-        default_locale=survey.default_locale,
-        locale=invitation.locale or customer.locale,
-        to=customer.email,
-        name=customer.name,
-        sender=settings.email_from,
-        survey_url=content.survey_url(settings.public_url, signer, invitation),
-        unsubscribe_url=content.unsubscribe_url(settings.public_url, signer, invitation),
-        reminder=reminder,
-    )
-    message = composing.compose(mail, now=now)
-    try:
-        smtp.send(target, message)
-    except smtp.MailRejected as exc:
-        return False, str(exc)
-    except smtp.MailUnavailable as exc:
-        raise DeliveryPostponed(str(exc)) from exc
-    return True, str(message["Message-ID"])
-
-
-def _send_sms(
-    invitation: Invitation,
-    customer: Customer,
-    survey: Survey,
-    definition: dict[str, object],
-    settings: Settings,
-    signer: TokenSigner,
-    *,
-    reminder: bool,
-) -> tuple[bool, str]:
-    """(sent, the provider's message SID) or (False, the reason it was refused for good)."""
-    client = twilio.from_settings(settings)
-    if client is None:
-        return False, "SMS is not configured: set CXLOOP_SMS_ACCOUNT_SID, CXLOOP_SMS_AUTH_TOKEN and CXLOOP_SMS_FROM"
-    assert customer.phone is not None  # checked by _blocked
-    body = sms_composing.invitation_text(
-        definition,
-        default_locale=survey.default_locale,
-        locale=invitation.locale or customer.locale,
-        survey_link=content.survey_url(settings.public_url, signer, invitation),
-        reminder=reminder,
-    )
-    try:
-        return True, client.send(to=customer.phone, body=body)
-    except SmsRejected as exc:
-        return False, str(exc)
-    except SmsUnavailable as exc:
-        raise DeliveryPostponed(str(exc)) from exc

@@ -2,7 +2,8 @@ from enum import StrEnum
 
 
 class Channel(StrEnum):
-    """Where a response or feedback item came in."""
+    """The one channel vocabulary: where a response or feedback item came in, and where an invitation goes out
+    (INVITATION_CHANNELS). What each channel needs to be contacted is in governance.channels."""
 
     web = "web"  # website widget
     in_app = "in_app"  # in-product widget
@@ -15,6 +16,12 @@ class Channel(StrEnum):
     review = "review"
     kiosk = "kiosk"
     api = "api"
+    widget = "widget"  # a proactive prompt in the web or in-app widget (invitations; its answers come in as web/in_app)
+
+
+# Channels an invitation can go out on, and channels a response or feedback item can come in on.
+INVITATION_CHANNELS = (Channel.email, Channel.sms, Channel.link, Channel.widget)
+RESPONSE_CHANNELS = tuple(channel for channel in Channel if channel is not Channel.widget)
 
 
 class FeedbackKind(StrEnum):

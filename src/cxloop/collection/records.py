@@ -15,14 +15,14 @@ from typing import Any, Protocol
 
 import orjson
 
-from cxloop.collection.enums import Channel, FeedbackKind
+from cxloop.collection.enums import RESPONSE_CHANNELS, Channel, FeedbackKind
 from cxloop.collection.schemas import MAX_TEXT
 from cxloop.core.clock import parse_instant
 from cxloop.core.errors import FieldError
 
 ANSWER_PREFIX = "answer."
 META_PREFIX = "meta."
-_CHANNELS = frozenset(Channel)
+_CHANNELS = frozenset(RESPONSE_CHANNELS)
 _KINDS = frozenset(FeedbackKind)
 LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cxloop.collection.enums import Channel
+from cxloop.collection.enums import RESPONSE_CHANNELS
 from cxloop.collection.records import LOCALE, ResponseReader
 from cxloop.collection.schemas import MAX_TEXT
 from cxloop.core.clock import parse_instant
@@ -25,7 +25,7 @@ from cxloop.surveys.service import ResolvedVersion
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 # The canonical string of each channel: rows share one object, which pickles once per import batch.
-_CHANNELS = {channel.value: channel.value for channel in Channel}
+_CHANNELS = {channel.value: channel.value for channel in RESPONSE_CHANNELS}
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 # Stands for the row's comment while scoring; private-use characters, so no real answer looks like it.
 _MARKER = "\ue000cxloop-comment\ue000"

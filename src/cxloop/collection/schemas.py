@@ -7,6 +7,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, TypeAdapter, ValidationError
 
+from cxloop.collection.channel_fields import ResponseChannel
 from cxloop.collection.enums import Channel, FeedbackKind
 from cxloop.core.errors import FieldError
 
@@ -31,7 +32,7 @@ class ResponseCreate(BaseModel):
     customer_external_id: ExternalId | None = Field(
         default=None, description="your id for the customer; an unknown one creates a bare customer"
     )
-    channel: Channel = Channel.api
+    channel: ResponseChannel = Channel.api
     touchpoint: str | None = Field(default=None, min_length=1, max_length=64, description="a touchpoint key")
     answers: dict[str, Any] = Field(default_factory=dict, max_length=200, description="question id -> answer")
     nps: StrictInt | None = None
@@ -103,7 +104,7 @@ class FeedbackCreate(BaseModel):
     external_id: Key | None = Field(
         default=None, description="the source's id; a resend with the same one is a duplicate"
     )
-    channel: Channel
+    channel: ResponseChannel
     text: str = Field(min_length=1, max_length=100_000)
     rating: StrictInt | None = Field(default=None, ge=1, le=5, description="1-5; counts as CSAT in metrics")
     author: str | None = Field(default=None, max_length=300)

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxloop.core.clock import utcnow
+from cxloop.governance.channels import registry as channels
 from cxloop.governance.enums import ConsentSource
 from cxloop.governance.models import Consent, ConsentChange
 
 EVERY_CHANNEL = "*"
-NEEDS_OPT_IN = frozenset({"sms"})
+NEEDS_OPT_IN = channels.needing_opt_in()
 
 
 def record_change(

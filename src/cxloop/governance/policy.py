@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.core.clock import utcnow
 from cxloop.governance import consent
+from cxloop.governance.channels import registry as channels
 from cxloop.governance.enums import SuppressionReason
 from cxloop.governance.models import ContactPolicy
 
@@ -29,13 +30,14 @@ DEFAULTS = {
     "window_days": 14,
     "quiet_start": "21:00",
     "quiet_end": "08:00",
-    "quiet_channels": ["sms"],
+    "quiet_channels": channels.quiet_by_default(),
     "default_timezone": "UTC",
     "sampling_rate": 1.0,
     "holdout_percent": 0.0,
 }
-# Channels that reach a person directly; in-product prompts (widget) only show while the customer is there.
-ADDRESSED = frozenset({"email", "sms"})
+# Channels whose invitations count towards the frequency cap: they reach a person directly; in-product prompts
+# (widget) only show while the customer is there.
+ADDRESSED = channels.capped()
 
 
 def current_policy(session: Session) -> ContactPolicy:
@@ -125,9 +127,8 @@ def _usable(recipient: Recipient, channel: str) -> SuppressionReason | None:
         return SuppressionReason.opted_out
     if not consent.allowed(recipient.consent, channel):
         return SuppressionReason.no_consent
-    if channel == "email" and not recipient.email:
-        return SuppressionReason.no_address
-    if channel == "sms" and not recipient.phone:
+    spec = channels.get(channel)
+    if spec is not None and spec.address_field is not None and not getattr(recipient, spec.address_field):
         return SuppressionReason.no_address
     return None
 

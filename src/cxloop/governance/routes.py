@@ -9,6 +9,7 @@ from cxloop.access.deps import AdminDep, AgentDep, ViewerDep
 from cxloop.core.clock import utcnow
 from cxloop.customers import service as customers
 from cxloop.governance import consent, policy
+from cxloop.governance.channels import registry as channels
 from cxloop.governance.enums import ConsentSource
 from cxloop.governance.schemas import (
     ConsentChangeRead,
@@ -20,7 +21,7 @@ from cxloop.governance.schemas import (
 from cxloop.storage.deps import SessionDep
 
 router = APIRouter(tags=["governance"])
-_DEFAULT_CHANNELS = ("email", "sms", "link", "widget")
+_DEFAULT_CHANNELS = channels.names()
 
 
 @router.get("/contact-policy", response_model=ContactPolicyRead)

@@ -5,8 +5,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from cxloop.collection.enums import INVITATION_CHANNELS, Channel
+
 Clock = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
-ChannelName = Annotated[str, StringConstraints(pattern=r"^(\*|email|sms|link|widget|web|in_app|kiosk)$")]
+# Consent and quiet hours apply to the invitation channels and to in-product prompts (and '*': every channel).
+_CONSENT_CHANNELS = (*INVITATION_CHANNELS, Channel.web, Channel.in_app, Channel.kiosk)
+ChannelName = Annotated[str, StringConstraints(pattern=rf"^(\*|{'|'.join(_CONSENT_CHANNELS)})$")]
 
 
 class ContactPolicyRead(BaseModel):

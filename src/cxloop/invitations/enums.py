@@ -11,12 +11,3 @@ class InvitationStatus(StrEnum):
     answered = "answered"
     failed = "failed"  # the channel refused it (bounce, provider error)
     expired = "expired"
-
-
-class Channel(StrEnum):
-    """Channels an invitation can go out on."""
-
-    email = "email"
-    sms = "sms"
-    link = "link"  # a hosted link handed out by the caller (e.g. printed on a receipt)
-    widget = "widget"  # a proactive prompt in the web or in-app widget

@@ -41,6 +41,9 @@ class Invitation(Base):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A worker sending it (or its reminder) holds it until then; a lease left by a killed worker runs out
+    # (jobs/leases.py). After a temporary failure it is the earliest retry.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     response_id: Mapped[int | None] = mapped_column(BigId)  # soft: responses has no foreign keys pointing at it
     # What the channel reported: provider message id, bounce reason, ...
     detail: Mapped[str | None] = mapped_column(String(500))

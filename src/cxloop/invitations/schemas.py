@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from cxloop.invitations.enums import Channel
+from cxloop.collection.channel_fields import InvitationChannel
 
 
 class InvitationCreate(BaseModel):
@@ -14,8 +14,10 @@ class InvitationCreate(BaseModel):
 
     survey: str = Field(min_length=1, max_length=64, description="the survey's key")
     customer_external_id: str = Field(min_length=1, max_length=200)
-    channel: Channel
-    fallbacks: list[Channel] = Field(default_factory=list, max_length=3, description="tried in order, e.g. sms->email")
+    channel: InvitationChannel
+    fallbacks: list[InvitationChannel] = Field(
+        default_factory=list, max_length=3, description="tried in order, e.g. sms->email"
+    )
     touchpoint: str | None = Field(default=None, max_length=64, description="a touchpoint key")
     send_at: AwareDatetime | None = Field(default=None, description="default: now (moved out of quiet hours)")
     occurrence_key: str | None = Field(

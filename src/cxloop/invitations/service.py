@@ -18,10 +18,12 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session, object_session
 
 from cxloop.collection import service as collection
+from cxloop.collection.enums import Channel
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError
 from cxloop.customers import service as customers
 from cxloop.governance import consent, policy
+from cxloop.governance.channels import registry as channels
 from cxloop.governance.enums import SuppressionReason
 from cxloop.invitations import availability
 from cxloop.invitations.enums import InvitationStatus
@@ -29,13 +31,14 @@ from cxloop.invitations.errors import InvalidInvitation, InvitationExpired, Invi
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.schemas import InvitationCreate
 from cxloop.invitations.tokens import TokenExpired, TokenInvalid, TokenSigner
-from cxloop.jobs import events, outbox
+from cxloop.jobs import dispatch, events, outbox
 from cxloop.journeys import service as journeys
 from cxloop.storage.dialect_insert import dialect_insert
 from cxloop.storage.pagination import Page, order_clause, paginate
 from cxloop.surveys import service as surveys
 
 _CHUNK = 1_000
+SEND_JOB = "invitations.send"  # one invitation, sent by the worker (cxloop.worker.send_invitation)
 _TABLE = cast(Table, Invitation.__table__)
 _SORTABLE = {name: _TABLE.c[name] for name in ("id", "created_at", "scheduled_for", "status")}
 # Statuses that count as "contacted" for the frequency cap and the re-survey interval.
@@ -107,11 +110,12 @@ def create_invitation(session: Session, *, data: InvitationCreate, now: datetime
         now=now,
     )
     if (
-        invitation.channel == "link"
+        invitation.channel == Channel.link
         and invitation.status == "scheduled"
         and invitation.scheduled_for <= (now or utcnow())
     ):
         mark_sent(invitation, detail="link returned by the API", now=now)
+    queue_send(session, invitation, now=now)  # an email or SMS due now leaves within seconds, not at the sweep
     session.flush()
     return invitation
 
@@ -261,6 +265,14 @@ def _last_invited(session: Session, customer_ids: list[int], survey_ids: list[in
         .group_by(Invitation.customer_id, Invitation.survey_id)
     )
     return {(customer_id, survey_id): at for customer_id, survey_id, at in session.execute(query)}
+
+
+def queue_send(session: Session, invitation: Invitation, *, now: datetime | None = None) -> None:
+    """Have the worker send a scheduled email or SMS invitation that is due now as soon as this transaction
+    commits, instead of at the next minute's sweep (which stays the safety net, and sends the later ones)."""
+    due = invitation.status == InvitationStatus.scheduled and invitation.scheduled_for <= (now or utcnow())
+    if due and invitation.channel in channels.addressed():
+        dispatch.after_commit(session, SEND_JOB, {"invitation_id": invitation.id})
 
 
 def by_occurrence(session: Session, occurrence_key: str) -> Invitation | None:

@@ -12,7 +12,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from cxloop.customers.models import Account, Customer, Event, SegmentMember
-from cxloop.invitations.enums import Channel, InvitationStatus
+from cxloop.governance.channels import registry as channels
+from cxloop.invitations.enums import InvitationStatus
 from cxloop.invitations.models import Invitation
 from cxloop.triggers import rules
 
@@ -154,6 +155,11 @@ def anchored_customers(
     return found
 
 
+def _free(now: datetime) -> ColumnElement[bool]:
+    """Not held by a worker sending it right now, nor waiting out a retry delay (jobs/leases.py)."""
+    return or_(Invitation.lease_until.is_(None), Invitation.lease_until <= now)
+
+
 def due_invitations(session: Session, *, now: datetime, limit: int) -> list[int]:
     """Ids of scheduled email and SMS invitations whose time has come and that have not expired, oldest first.
     (Link and widget invitations are never sent: the customer comes to them.)"""
@@ -161,9 +167,10 @@ def due_invitations(session: Session, *, now: datetime, limit: int) -> list[int]
         select(Invitation.id)
         .where(
             Invitation.status == InvitationStatus.scheduled.value,
-            Invitation.channel.in_([Channel.email.value, Channel.sms.value]),
+            Invitation.channel.in_(sorted(channels.addressed())),
             Invitation.scheduled_for <= now,
             Invitation.expires_at > now,
+            _free(now),
         )
         .order_by(Invitation.scheduled_for, Invitation.id)
         .limit(limit)
@@ -187,6 +194,7 @@ def reminder_candidates(
             Invitation.answered_at.is_(None),
             Invitation.sent_at <= sent_before,
             Invitation.expires_at > now,
+            _free(now),
         )
         .order_by(Invitation.id)
         .limit(limit)

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cxloop.invitations.enums import Channel
+from cxloop.collection.channel_fields import InvitationChannel
+from cxloop.collection.enums import Channel
+from cxloop.governance.channels import registry as channels
 from cxloop.triggers.enums import ConditionOp, TriggerKind
 
 Key = Annotated[
@@ -18,7 +20,7 @@ Key = Annotated[
     ),
 ]
 # Only channels that reach the customer without them visiting us can be triggered (a widget prompt cannot be sent).
-SENDABLE = (Channel.email, Channel.sms)
+SENDABLE = tuple(Channel(name) for name in sorted(channels.addressed()))
 
 
 class Condition(BaseModel):
@@ -48,8 +50,8 @@ class _RuleFields(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     enabled: bool | None = None
     survey_id: int | None = None
-    channel: Channel | None = None
-    fallbacks: list[Channel] | None = Field(
+    channel: InvitationChannel | None = None
+    fallbacks: list[InvitationChannel] | None = Field(
         default=None, max_length=2, description="Channels tried in order when the first cannot be used (no consent)."
     )
     touchpoint_id: int | None = None
@@ -73,7 +75,7 @@ class TriggerRuleCreate(_RuleFields):
     name: str = Field(min_length=1, max_length=200)
     kind: TriggerKind
     survey_id: int
-    channel: Channel
+    channel: InvitationChannel
 
 
 class TriggerRuleUpdate(_RuleFields):

@@ -1,13 +1,13 @@
-"""Which invitations to send now, and taking one for this worker, safely with several workers and across crashes.
+"""Which invitations to send now, safely with several workers and across crashes.
 
-The worker sends each invitation in its own write transaction (channels.delivery.deliver): it takes the row with
-`SELECT ... FOR UPDATE SKIP LOCKED` (PostgreSQL: another worker sending it holds the lock, so this one skips it at
-once; SQLite: the transaction holds the database's one write lock), hands it to the channel, and commits status
-`sent` after the channel accepted it (for email: the SMTP server answered 250 to the message). A worker killed
-before that commit holds nothing any more (its connection, and with it the lock, is gone) and the invitation is
-still `scheduled`, so the next sweep sends it: nothing is lost. If the kill falls between the server's acceptance
-and the commit (a few milliseconds), the invitation is sent again: at-least-once inside that window, exactly-once
-outside it (docs/triggers-and-worker.md). Reminders follow the same path with `reminded_at`.
+The worker sends each invitation with no transaction open during the exchange (channels.delivery.deliver,
+jobs.leases): a short transaction claims it (`SELECT ... FOR UPDATE SKIP LOCKED`, then a lease in `lease_until`)
+and commits; the channel sends; a second short transaction records `sent` after the channel accepted it (for email:
+the SMTP server answered 250 to the message). The queries below skip leased invitations. A worker killed before
+recording leaves a lease that runs out after jobs.leases.LEASE; the invitation is still `scheduled`, so a later
+sweep sends it: nothing is lost. If the kill falls between the server's acceptance and the record, the invitation
+is sent once more: at-least-once inside that window, exactly-once outside it (docs/triggers-and-worker.md).
+Reminders follow the same path with `reminded_at`.
 """
 
 from __future__ import annotations
@@ -32,12 +32,6 @@ REMIND_JOB = "triggers.send_reminders"
 def due(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
     """Ids of scheduled invitations whose time has come, oldest first."""
     return queries.due_invitations(session, now=now, limit=limit)
-
-
-def take(session: Session, invitation_id: int) -> Invitation | None:
-    """The invitation, locked for this transaction; None when another worker is sending it (or it is gone)."""
-    query = select(Invitation).where(Invitation.id == invitation_id).with_for_update(skip_locked=True)
-    return session.scalars(query).one_or_none()
 
 
 def expire_overdue(session: Session, *, now: datetime) -> int:

@@ -7,6 +7,7 @@
 | triggers.sweep_time_rules | every hour | time rules -> invitations (500 per transaction), then send_due |
 | triggers.send_due | every minute | send scheduled invitations whose time has come; expire the overdue |
 | triggers.send_reminders | every 15 minutes | the one reminder to non-responders |
+| invitations.send | queued after an invitation made by hand commits | send it now (send_due is the safety net) |
 
 The channels sit above this domain: the worker passes their sender in (`runtime.deliver`) with the exception it
 raises for a temporary failure (`runtime.postponed`).
@@ -17,10 +18,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from cxloop import jobs
 from cxloop.core.clock import utcnow
@@ -40,18 +40,18 @@ _SWEEP_BATCH = 500
 
 
 class Deliver(Protocol):
-    """The channels' sender (cxloop.channels.delivery.deliver); the invitation is the one `sending.take` returned."""
+    """The channels' sender (cxloop.channels.delivery.deliver): claims, sends outside any transaction, records."""
 
     def __call__(
         self,
-        session: Session,
-        invitation: Any,
+        database: Database,
+        invitation_id: int,
         *,
         settings: Settings,
         signer: TokenSigner,
         reminder: bool = False,
         now: datetime | None = None,
-    ) -> None: ...
+    ) -> bool: ...
 
 
 class Runtime(Protocol):
@@ -71,6 +71,10 @@ class Runtime(Protocol):
 
 class EventBatch(BaseModel):
     event_ids: list[int] = Field(min_length=1, max_length=10_000)
+
+
+class InvitationToSend(BaseModel):
+    invitation_id: int
 
 
 @jobs.handler(event_rules.EVALUATE_JOB, EventBatch)
@@ -130,6 +134,12 @@ def send_due(runtime: Runtime, _: NoPayload) -> None:
             return
 
 
+@jobs.handler(invitations.SEND_JOB, InvitationToSend)
+def send_invitation(runtime: Runtime, payload: InvitationToSend) -> None:
+    """Send one invitation created by hand (API) at once, instead of at the next minute's sweep."""
+    send(runtime, [payload.invitation_id])
+
+
 @jobs.periodic(sending.REMIND_JOB, minutes=15)
 def send_reminders(runtime: Runtime, _: NoPayload) -> None:
     """Send the one reminder to those who were invited `reminder_after_days` ago and have not answered."""
@@ -139,20 +149,15 @@ def send_reminders(runtime: Runtime, _: NoPayload) -> None:
 
 
 def send(runtime: Runtime, invitation_ids: Sequence[int], *, reminder: bool = False) -> int:
-    """Hand each invitation to its channel in its own transaction; returns how many were tried. Stops at the first
-    temporary failure (the mail server is down): the next sweep tries again."""
+    """Hand each invitation to its channel (claimed, sent with no transaction open, recorded: channels.delivery);
+    returns how many were tried. Stops at the first temporary failure (the mail server is down): the next sweep
+    tries again."""
     tried = 0
     for invitation_id in invitation_ids:
         try:
-            with runtime.database.unit_of_work(write=True) as session:
-                invitation = sending.take(session, invitation_id)
-                if invitation is None:  # another worker is sending it right now
-                    continue
-                if reminder and sending.quiet_now(session, invitation, now=utcnow()):
-                    continue
-                runtime.deliver(
-                    session, invitation, settings=runtime.settings, signer=runtime.signer, reminder=reminder
-                )
+            runtime.deliver(
+                runtime.database, invitation_id, settings=runtime.settings, signer=runtime.signer, reminder=reminder
+            )
         except runtime.postponed as exc:
             log.warning("sending postponed (%s); the next sweep tries again", exc)
             return tried

@@ -15,6 +15,7 @@ from cxloop.governance import consent
 from cxloop.governance.enums import ConsentSource
 from cxloop.invitations import service as invitations
 from cxloop.invitations.models import Invitation
+from cxloop.jobs import leases
 from cxloop.storage.database import Database
 from tests.channels.messaging.conftest import SmtpServer
 from tests.channels.messaging.world import (
@@ -37,8 +38,8 @@ def _send_one(
         customer = make_customer(session, email=email, name=name, locale=locale)
         invitation = invite(session, survey, customer.id, "email", at)
         assert invitation.status == "scheduled"
-        deliver(session, invitation, settings=settings, signer=signer_of(settings), now=at)
-        return invitation.id
+    assert deliver(db, invitation.id, settings=settings, signer=signer_of(settings), now=at)
+    return invitation.id
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -124,9 +125,7 @@ def test_wording_follows_the_customer_locale_with_fallback_to_the_survey_default
 
 def test_a_second_deliver_sends_nothing(db: Database, settings: Settings, smtp_server: SmtpServer) -> None:
     invitation_id = _send_one(db, settings)
-    with db.unit_of_work(write=True) as session:
-        invitation = invitations.get(session, invitation_id)
-        deliver(session, invitation, settings=settings, signer=signer_of(settings))
+    assert not deliver(db, invitation_id, settings=settings, signer=signer_of(settings))
     assert len(smtp_server.recorder.messages) == 1
     with db.unit_of_work() as session:
         assert invitations.get(session, invitation_id).status == "sent"
@@ -137,9 +136,7 @@ def test_one_reminder_goes_to_a_non_responder_and_only_once(
 ) -> None:
     invitation_id = _send_one(db, settings)
     for _ in range(2):
-        with db.unit_of_work(write=True) as session:
-            invitation = invitations.get(session, invitation_id)
-            deliver(session, invitation, settings=settings, signer=signer_of(settings), reminder=True)
+        deliver(db, invitation_id, settings=settings, signer=signer_of(settings), reminder=True)
 
     first, reminder = smtp_server.recorder.messages
     assert _header(reminder, "Subject") == f"Reminder: {_header(first, 'Subject')}"
@@ -163,7 +160,9 @@ def test_an_opt_out_after_scheduling_suppresses_the_send(
         consent.record_change(
             session, customer_id=customer.id, channel="email", granted=False, source=ConsentSource.api, actor="crm"
         )
-        deliver(session, invitation, settings=settings, signer=signer_of(settings), now=at)
+    deliver(db, invitation.id, settings=settings, signer=signer_of(settings), now=at)
+    with db.unit_of_work() as session:
+        invitation = invitations.get(session, invitation.id)
         assert (invitation.status, invitation.reason) == ("suppressed", "opted_out")
     assert smtp_server.recorder.messages == []
 
@@ -189,14 +188,14 @@ def test_an_unreachable_server_postpones_and_leaves_the_invitation_scheduled(
         survey = make_survey(session)
         customer = make_customer(session, email="cy@example.com")
         invitation_id = invite(session, survey, customer.id, "email", at).id
-    with (
-        pytest.raises(DeliveryPostponed, match="could not reach the SMTP server"),
-        db.unit_of_work(write=True) as session,
-    ):
-        deliver(session, invitations.get(session, invitation_id), settings=down, signer=signer_of(down), now=at)
-    with db.unit_of_work(write=True) as session:
+    with pytest.raises(DeliveryPostponed, match="could not reach the SMTP server"):
+        deliver(db, invitation_id, settings=down, signer=signer_of(down), now=at)
+    with db.unit_of_work() as session:
         assert invitations.get(session, invitation_id).status == "scheduled"
-        deliver(session, invitations.get(session, invitation_id), settings=settings, signer=signer_of(settings))
+    # Released with a retry delay: not tried again before it has passed, then sent.
+    assert not deliver(db, invitation_id, settings=settings, signer=signer_of(settings), now=at)
+    later = at + leases.RETRY_DELAY
+    assert deliver(db, invitation_id, settings=settings, signer=signer_of(settings), now=later)
     assert len(smtp_server.recorder.messages) == 1
 
 
@@ -209,7 +208,9 @@ def test_email_without_smtp_configuration_fails_with_a_plain_reason(
         survey = make_survey(session)
         customer = make_customer(session, email="di@example.com")
         invitation = invite(session, survey, customer.id, "email", at)
-        deliver(session, invitation, settings=unconfigured, signer=signer_of(unconfigured), now=at)
+    deliver(db, invitation.id, settings=unconfigured, signer=signer_of(unconfigured), now=at)
+    with db.unit_of_work() as session:
+        invitation = invitations.get(session, invitation.id)
         assert invitation.status == "failed"
         assert invitation.detail == "email is not configured: set CXLOOP_SMTP_URL"
     assert smtp_server.recorder.messages == []
@@ -223,8 +224,9 @@ def test_an_invitation_scheduled_for_later_is_not_sent_early(
         survey = make_survey(session)
         customer = make_customer(session, email="ed@example.com")
         invitation = invite(session, survey, customer.id, "email", at)
-        deliver(session, invitation, settings=settings, signer=signer_of(settings), now=at.replace(hour=11))
-        assert invitation.status == "scheduled"
+    deliver(db, invitation.id, settings=settings, signer=signer_of(settings), now=at.replace(hour=11))
+    with db.unit_of_work() as session:
+        assert invitations.get(session, invitation.id).status == "scheduled"
         stored = session.scalars(select(Invitation)).all()
         assert len(stored) == 1
     assert smtp_server.recorder.messages == []

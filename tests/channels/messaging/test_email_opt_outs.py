@@ -43,8 +43,8 @@ def _send(db: Database, settings: Settings, email: str = "ana@example.com") -> t
         survey = make_survey(session)
         customer = make_customer(session, email=email, locale="de")
         invitation = invite(session, survey, customer.id, "email", at)
-        deliver(session, invitation, settings=settings, signer=signer_of(settings), now=at)
-        return invitation.id, customer.id
+    deliver(db, invitation.id, settings=settings, signer=signer_of(settings), now=at)
+    return invitation.id, customer.id
 
 
 def _unsubscribe_path(message: EmailMessage) -> str:
@@ -111,13 +111,13 @@ def test_after_unsubscribing_new_email_invitations_are_suppressed(
         customer = make_customer(session, email="ana@example.com")
         first = invite(session, survey, customer.id, "email", at)
         second = invite(session, other, customer.id, "email", at + timedelta(days=30))
-        deliver(session, first, settings=settings, signer=signer_of(settings), now=at)
-        customer_id, second_id = customer.id, second.id
+        first_id, customer_id, second_id = first.id, customer.id, second.id
+    deliver(db, first_id, settings=settings, signer=signer_of(settings), now=at)
     assert client.post(_unsubscribe_path(smtp_server.recorder.messages[0])).status_code == 200
 
+    deliver(db, second_id, settings=settings, signer=signer_of(settings), now=at + timedelta(days=30))
     with db.unit_of_work(write=True) as session:
         second_invitation = invitations.get(session, second_id)
-        deliver(session, second_invitation, settings=settings, signer=signer_of(settings), now=at + timedelta(days=30))
         assert (second_invitation.status, second_invitation.reason) == ("suppressed", "opted_out")
         third = invite(session, other, customer_id, "email", at + timedelta(days=200))
         assert (third.status, third.reason) == ("suppressed", "opted_out")

@@ -17,6 +17,8 @@ from cxloop.core.config import Settings
 from cxloop.governance import consent
 from cxloop.governance.models import ConsentChange
 from cxloop.invitations import service as invitations
+from cxloop.invitations.models import Invitation
+from cxloop.jobs import leases
 from cxloop.storage.database import Database
 from cxloop.surveys.schemas import SurveyDefinition
 from tests.channels.messaging.conftest import TwilioServer
@@ -50,8 +52,8 @@ def _sms_invitation(
         opt_in_sms(session, customer.id)
         invitation = invite(session, survey, customer.id, "sms", at)
         assert invitation.status == "scheduled", invitation.reason
-        deliver(session, invitation, settings=settings, signer=signer_of(settings), now=at)
-        return invitation.id, customer.id
+    deliver(db, invitation.id, settings=settings, signer=signer_of(settings), now=at)
+    return invitation.id, customer.id
 
 
 def _xml(text: str) -> str:
@@ -179,9 +181,10 @@ def test_stop_opts_out_and_a_later_invitation_is_suppressed(
             "sms_reply",
             "customer",
         )
-        # Scheduled before the STOP, due after it: re-checked at send time and suppressed.
+    # Scheduled before the STOP, due after it: re-checked at send time and suppressed.
+    deliver(db, scheduled_id, settings=settings, signer=signer_of(settings), now=at + timedelta(hours=1))
+    with db.unit_of_work(write=True) as session:
         invitation = invitations.get(session, scheduled_id)
-        deliver(session, invitation, settings=settings, signer=signer_of(settings), now=at + timedelta(hours=1))
         assert (invitation.status, invitation.reason) == ("suppressed", "opted_out")
         other = make_survey(session, "post-support-csat")
         later = invite(session, other, customer_id, "sms", at + timedelta(days=1))
@@ -313,8 +316,11 @@ def test_a_provider_outage_postpones_the_send(db: Database, settings: Settings, 
         _sms_invitation(db, settings)
     with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(Response)) == 0
+        (invitation,) = session.scalars(select(Invitation)).all()
+        assert invitation.status == "scheduled"  # left due for the next sweep, after the retry delay
+        invitation_id = invitation.id
     sms_server.fail_with = None
-    invitation_id, _ = _sms_invitation(db, settings)  # nothing was stored by the rolled-back attempt
+    deliver(db, invitation_id, settings=settings, signer=signer_of(settings), now=noon_today() + leases.RETRY_DELAY)
     with db.unit_of_work() as session:
         assert invitations.get(session, invitation_id).status == "sent"
 
@@ -352,8 +358,8 @@ def test_a_survey_that_opens_with_a_choice_is_answered_on_the_hosted_page(
         customer = make_customer(session, phone=PHONE)
         opt_in_sms(session, customer.id)
         invitation = invite(session, survey, customer.id, "sms", at)
-        deliver(session, invitation, settings=settings, signer=signer_of(settings), now=at)
         link = f"{PUBLIC_URL}/s/{invitations.token_for(signer_of(settings), invitation)}"
+    deliver(db, invitation.id, settings=settings, signer=signer_of(settings), now=at)
     assert sms_server.sent_bodies() == [f"Which plan are you on?\nPlease answer here: {link}\nReply STOP to opt out."]
     assert post_sms(client, inbound_payload(PHONE, "pro")).text == _xml(f"Please answer here: {link}")
     assert _responses(db) == []

@@ -21,11 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxloop.channels.email import composing, unsubscribing
+from cxloop.collection.enums import Channel
 from cxloop.core.clock import utcnow
 from cxloop.customers.models import Customer
 from cxloop.governance.enums import ConsentSource
 from cxloop.invitations import service as invitations
-from cxloop.invitations.enums import Channel, InvitationStatus
+from cxloop.invitations.enums import InvitationStatus
 from cxloop.invitations.errors import InvitationNotFound
 from cxloop.invitations.models import Invitation
 

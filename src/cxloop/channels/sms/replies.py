@@ -27,6 +27,7 @@ from cxloop.channels import catalogue
 from cxloop.channels import messaging_content as content
 from cxloop.channels.sms.wire import InboundSms
 from cxloop.collection import service as collection
+from cxloop.collection.enums import Channel
 from cxloop.collection.errors import InvalidResponses
 from cxloop.core.clock import utcnow
 from cxloop.customers.models import Customer
@@ -34,7 +35,7 @@ from cxloop.governance import consent
 from cxloop.governance.enums import ConsentSource
 from cxloop.invitations import availability
 from cxloop.invitations.answers import record_answers
-from cxloop.invitations.enums import Channel, InvitationStatus
+from cxloop.invitations.enums import InvitationStatus
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.surveys import service as surveys

@@ -23,11 +23,11 @@ from cxloop.channels.widget.errors import PromptExpired, PromptNotFound
 from cxloop.channels.widget.schemas import AnswerRead, AnswerRequest
 from cxloop.channels.widget.service import SiteSnapshot, SurveySnapshot
 from cxloop.collection import service as collection
+from cxloop.collection.enums import Channel
 from cxloop.core.errors import FieldError, InvalidInput
 from cxloop.invitations import answers as channel_answers
 from cxloop.invitations import availability
 from cxloop.invitations import service as invitations
-from cxloop.invitations.enums import Channel as InvitationChannel
 from cxloop.invitations.errors import InvitationExpired, InvitationNotFound
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenExpired, TokenInvalid, TokenSigner
@@ -54,7 +54,7 @@ def _open(session: Session, signer: TokenSigner, site: SiteSnapshot, token: str)
     except InvitationNotFound:
         pass
     else:
-        if invitation.channel != InvitationChannel.widget:  # an emailed link is answered on the hosted page
+        if invitation.channel != Channel.widget:  # an emailed link is answered on the hosted page
             raise PromptNotFound("this prompt is not valid", errors=[FieldError("token", "is not a prompt token")])
         return invitation, None
     try:

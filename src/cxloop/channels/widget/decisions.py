@@ -23,9 +23,9 @@ from cxloop.channels.widget.occurrence_memo import OccurrenceMemo
 from cxloop.channels.widget.schemas import DecideRequest, Decision, Prompt
 from cxloop.channels.widget.service import RuleSnapshot, SiteSnapshot
 from cxloop.channels.widget.visitors import ensure_customer
+from cxloop.collection.enums import Channel
 from cxloop.invitations import availability
 from cxloop.invitations import service as invitations
-from cxloop.invitations.enums import Channel as InvitationChannel
 from cxloop.invitations.enums import InvitationStatus
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenInvalid, TokenSigner
@@ -146,7 +146,7 @@ def _invite(
     """The decision, and why a repeat ask of this occurrence is refused from now on."""
     customer = ensure_customer(session, external_id)
     request = invitations.InviteRequest(
-        survey_id=rule.survey.id, customer_id=customer.id, channel=InvitationChannel.widget, occurrence_key=occurrence
+        survey_id=rule.survey.id, customer_id=customer.id, channel=Channel.widget, occurrence_key=occurrence
     )
     invitation = invitations.invite(session, request, now=now)
     if invitation.status != InvitationStatus.scheduled:  # suppressed, or made by a concurrent ask of the visitor
