@@ -38,7 +38,7 @@ from cxloop.storage.pagination import Page, order_clause, paginate
 from cxloop.surveys import service as surveys
 
 _CHUNK = 1_000
-SEND_JOB = "invitations.send"  # one invitation, sent by the worker (cxloop.worker.send_invitation)
+SEND_JOB = "invitations.send"  # one invitation, sent by the worker (cxloop.triggers.tasks.send_invitation)
 _TABLE = cast(Table, Invitation.__table__)
 _SORTABLE = {name: _TABLE.c[name] for name in ("id", "created_at", "scheduled_for", "status")}
 # Statuses that count as "contacted" for the frequency cap and the re-survey interval.
