@@ -40,10 +40,9 @@ from sqlalchemy import select, text
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
+from cxloop.analytics import rollups, stats
 from cxloop.analytics import service as analytics
-from cxloop.analytics import stats
 from cxloop.analytics.schemas import MetricQuery
-from cxloop.collection import rollups
 from cxloop.journeys import service as journeys
 from cxloop.journeys.models import Stage
 from cxloop.migrations.metadata import metadata

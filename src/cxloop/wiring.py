@@ -1,30 +1,43 @@
-"""Connect domains that react to each other through registries. Apart from the app, so that CLI commands that
-never serve HTTP do not import the web framework to get it."""
+"""Connect domains that react to each other through hooks (core/hooks.py). Apart from the app, so that CLI commands
+that never serve HTTP do not import the web framework to get it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from cxloop.analytics import rollups
 from cxloop.channels import outbound
 from cxloop.channels.widget import erasure as widget_images
-from cxloop.collection import rollups
+from cxloop.collection import hooks as collection
+from cxloop.core import hooks
 from cxloop.core.config import Settings
 from cxloop.customers import deletion, event_listeners, membership
 from cxloop.governance.channels import registry as channel_registry
 from cxloop.jobs import dispatch, queue
 from cxloop.triggers import event_rules
 
+# Every in-transaction reaction of the application: (hook, function). Registered once, then all hooks are frozen.
+REACTIONS: tuple[tuple[hooks.Hook[Any], Callable[..., None]], ...] = (
+    (collection.responses_prepared, rollups.count_ahead),
+    (collection.responses_stored, rollups.on_responses_stored),
+    (collection.scores_changed, rollups.on_scores_changed),
+    (membership.changed, rollups.on_membership_change),
+    (deletion.deleting, rollups.forget_customers),
+    (deletion.deleting, widget_images.forget_images),
+    (event_listeners.stored, event_rules.on_events_stored),
+)
+
 
 def wire_domains(settings: Settings) -> None:
-    """Connect domains that react to each other through registries (never by upward imports). Idempotent."""
+    """Connect domains that react to each other through hooks (never by upward imports), then freeze every hook.
+    Idempotent: a second call registers nothing again."""
     rollups.configure(settings.rollup_timezones)
-    if rollups.on_membership_change not in membership.registry:
-        membership.register_listener(rollups.on_membership_change)
-    if not deletion.is_registered(rollups.forget_customers):
-        deletion.register_deletion_listener(rollups.forget_customers)
     widget_images.configure(settings.data_dir)
-    if not deletion.is_registered(widget_images.forget_images):
-        deletion.register_deletion_listener(widget_images.forget_images)
-    if not event_listeners.is_registered(event_rules.on_events_stored):
-        event_listeners.register_listener(event_rules.on_events_stored)
+    for hook, fn in REACTIONS:
+        if fn not in hook:
+            hook.register(fn)
+    hooks.freeze_all()
     outbound.register_senders()  # email and SMS senders into the channel registry, then no more changes
     channel_registry.freeze()
     # Jobs queued by this process (e.g. rule evaluation after events are stored) go to the settings' queue.

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from cxloop.analytics import rollups
 from cxloop.analytics import service as analytics
 from cxloop.analytics.schemas import MetricQuery
-from cxloop.collection import rollups
 from cxloop.storage.database import Database
 from tests.analytics.reference import Frames, histograms, load, value_of
 from tests.factories.responses import add_scored, random_scored, random_world

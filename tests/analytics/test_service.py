@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
+from cxloop.analytics import rollups
 from cxloop.analytics import service as analytics
 from cxloop.analytics.schemas import MetricQuery
-from cxloop.collection import rollups
 from cxloop.core.errors import InvalidInput
 from cxloop.journeys.models import Touchpoint
 from cxloop.storage.database import Database

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
+from cxloop.analytics import rollups
 from cxloop.cli import context
 from cxloop.cli.main import app
-from cxloop.collection import rollups
 from cxloop.collection.models import FeedbackItem, Response
 from cxloop.customers.models import Customer, Event
 from cxloop.storage.database import Database

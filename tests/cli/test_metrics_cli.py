@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 import pytest
 from typer.testing import CliRunner
 
+from cxloop.analytics import rollups
+from cxloop.analytics.models import ScoreRollup
 from cxloop.cli import context
 from cxloop.cli.main import app
-from cxloop.collection import rollups
-from cxloop.collection.models import ScoreRollup
 from cxloop.storage.database import Database
 from tests.factories.responses import Scored, add_customers, add_scored, add_segment, add_survey
 

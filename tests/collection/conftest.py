@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from cxloop.collection.models import FeedbackItem, Response, ScoreRollup
+from cxloop.analytics.models import ScoreRollup
+from cxloop.collection.models import FeedbackItem, Response
 from cxloop.storage.database import Database
 from cxloop.surveys.models import Survey
 from tests.factories.surveys import make_survey

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from cxloop.collection import queries, response_intake
 from cxloop.collection.response_rows import JSON_READER, FastLane, json_cells
@@ -55,16 +56,27 @@ def _payload(rng: random.Random, i: int) -> dict[str, Any]:
     return payload
 
 
+def json_lane(session: Session) -> FastLane:
+    """The fast lane for JSON objects answering 'rnps' (versions 1 and 2) at the 'relationship' touchpoint."""
+    now = utcnow()
+    codec = bulk_insert.codec_for(session)
+    versions = surveys.resolve_versions(session, refs=[("rnps", None), ("rnps", 1), ("rnps", 2)])
+    touchpoints = queries.touchpoints_by_key(session, ["relationship"])
+    return FastLane(JSON_READER, versions, touchpoints, codec, now, codec.instant(now))
+
+
 def test_fast_rows_equal_the_full_path_and_doubtful_objects_take_it(db: Database, survey: Survey) -> None:
     rng = random.Random(5)
     payloads = [_payload(rng, i) for i in range(3000)]
     with db.unit_of_work() as session:
-        now = utcnow()
-        codec = bulk_insert.codec_for(session)
-        received_at = codec.instant(now)
-        versions = surveys.resolve_versions(session, refs=[("rnps", None), ("rnps", 1), ("rnps", 2)])
-        touchpoints = queries.touchpoints_by_key(session, ["relationship"])
-        lane = FastLane(JSON_READER, versions, touchpoints, codec, now, received_at)
+        lane = json_lane(session)
+        versions, touchpoints, now, codec, received_at = (
+            lane.versions,
+            lane.touchpoints,
+            lane.now,
+            lane.codec,
+            lane.received_at,
+        )
         fast = slow_only = 0
         for payload in payloads:
             item = validated(RESPONSE_ADAPTER, payload)

@@ -10,13 +10,13 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from cxloop.collection import rollups
+from cxloop.analytics import rollups
 from cxloop.collection import service as collection
 from cxloop.collection.errors import SurveyGone
 from cxloop.collection.models import Response
 from cxloop.collection.records import ResponseReader
 from cxloop.collection.response_intake import prepare_csv
-from cxloop.collection.response_store import store
+from cxloop.collection.response_store import store_responses
 from cxloop.collection.schemas import ResponseCreate
 from cxloop.customers import service as customers
 from cxloop.journeys import service as journeys
@@ -154,11 +154,11 @@ def test_a_customer_deleted_between_preparing_and_storing_is_not_pointed_at(db: 
     reader = ResponseReader(["survey", "customer_id", "nps", "response_id"])
     with db.unit_of_work() as session:
         prepared = prepare_csv(session, reader, [["rnps", "leaving", "4", "late-1"]])
-    assert prepared.valid[0].row[2] == gone  # linked while preparing
+    assert prepared.valid[0].row.customer_id == gone  # linked while preparing
     with db.unit_of_work() as session:
         customers.delete_customer(session, customer_id=gone)
     with db.unit_of_work(write=True) as session:
-        outcome = store(session, prepared)
+        outcome = store_responses(session, prepared, atomic=True)
     assert outcome.created == 1
     with db.unit_of_work() as session:
         customer_id = session.scalar(select(Response.customer_id).where(Response.nps == 4))
@@ -169,11 +169,11 @@ def test_a_touchpoint_deleted_between_preparing_and_storing_is_cleared(db: Datab
     reader = ResponseReader(["survey", "touchpoint", "nps", "response_id"])
     with db.unit_of_work() as session:
         prepared = prepare_csv(session, reader, [["rnps", "relationship", "9", "t-1"]])
-        touchpoint_id = prepared.valid[0].row[4]
+        touchpoint_id = prepared.valid[0].row.touchpoint_id
     with db.unit_of_work() as session:
         journeys.delete_touchpoint(session, touchpoint_id=touchpoint_id)
     with db.unit_of_work(write=True) as session:
-        assert store(session, prepared).created == 1
+        assert store_responses(session, prepared, atomic=True).created == 1
     with db.unit_of_work() as session:
         stored = session.execute(select(Response)).scalar_one()
         assert stored.touchpoint_id is None and stored.stage_id is not None  # the stage was not deleted
@@ -190,5 +190,5 @@ def test_a_survey_deleted_between_preparing_and_storing_refuses_the_batch(db: Da
     with db.unit_of_work() as session:
         surveys.delete_survey(session, survey_id=survey.id)  # no responses yet, so allowed
     with pytest.raises(SurveyGone), db.unit_of_work(write=True) as session:
-        store(session, prepared)
+        store_responses(session, prepared, atomic=True)
     assert count_responses(db) == 0

@@ -30,7 +30,7 @@ class Recorder:
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
     """A fresh registry holding only the recorder, so the test sees exactly the changes it causes even when the
     app's registry is already wired (and frozen)."""
-    monkeypatch.setattr(membership, "registry", membership.ListenerRegistry())
+    monkeypatch.setattr(membership, "changed", membership.changed.copy())
     heard = Recorder()
-    membership.register_listener(heard)
+    membership.changed.register(heard)
     yield heard

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from cxloop.core.clock import utcnow
 from cxloop.customers import membership
 from cxloop.customers import service as customers
-from cxloop.customers.membership import ListenerRegistry
 from cxloop.customers.models import SegmentMember
 from cxloop.customers.schemas import AccountUpdate, CustomerUpdate, EventCreate, SegmentUpdate
 from cxloop.storage.database import Database
@@ -142,7 +141,7 @@ def test_a_listener_error_rolls_the_whole_change_back(db: Database, recorder: Re
     def broken(session: Session, *, segment_id: int, added: Sequence[int], removed: Sequence[int]) -> None:
         raise RuntimeError("listener failed")
 
-    membership.register_listener(broken)
+    membership.changed.register(broken)
     with pytest.raises(RuntimeError), db.unit_of_work() as session:
         make_customer(session, external_id="doomed")
         make_segment(session, "external_id = doomed", key="doomed")
@@ -152,8 +151,8 @@ def test_a_listener_error_rolls_the_whole_change_back(db: Database, recorder: Re
         assert customers.get_customer(session, external_id="doomed") is None
 
 
-def test_the_registry_validates_and_freezes() -> None:
-    registry = ListenerRegistry()
+def test_the_hook_validates_and_freezes() -> None:
+    registry = membership.changed.copy()
 
     def listener(session: Session, *, segment_id: int, added: Sequence[int], removed: Sequence[int]) -> None:
         return None

@@ -1,6 +1,6 @@
 """Builders for scored feedback: surveys, customers, accounts, segments, responses and rated feedback items.
 
-Rows are inserted directly and then counted into the rollups with `record_scores` / `on_membership_change`,
+Rows are inserted directly and then counted into the rollups with `rollups.record_scores` / `on_membership_change`,
 exactly as the collection and customers services do after they store something. `random_world` builds a seeded
 random organisation for the rollup == raw == pandas tests.
 """
@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from cxloop.collection import rollups
-from cxloop.collection.models import FeedbackItem, Response, ScoreRollup
-from cxloop.collection.rollups import ScoredFeedback
+from cxloop.analytics import rollups
+from cxloop.analytics.models import ScoreRollup
+from cxloop.collection.models import FeedbackItem, Response
+from cxloop.collection.rows import ScoredRow, epoch_seconds
 from cxloop.customers.models import Account, Customer, Segment, SegmentMember
 from cxloop.journeys.models import Stage, Touchpoint
 from cxloop.surveys.models import Survey, SurveyVersion
@@ -39,6 +40,20 @@ class Scored:
     nps: int | None = None
     csat: int | None = None
     ces: int | None = None
+
+    def row(self) -> ScoredRow:
+        """As the rollups see it."""
+        return ScoredRow(
+            seconds=epoch_seconds(self.at),
+            customer_id=self.customer_id,
+            survey_id=self.survey_id,
+            channel=self.channel,
+            touchpoint_id=self.touchpoint_id,
+            stage_id=self.stage_id,
+            nps=self.nps,
+            csat=self.csat,
+            ces=self.ces,
+        )
 
 
 def add_survey(session: Session, key: str = "relationship", name: str | None = None) -> int:
@@ -138,23 +153,7 @@ def add_scored(session: Session, items: Sequence[Scored]) -> None:
         session.execute(insert(Response), responses)
     if feedback:
         session.execute(insert(FeedbackItem), feedback)
-    rollups.record_scores(
-        session,
-        items=[
-            ScoredFeedback(
-                at=item.at,
-                customer_id=item.customer_id,
-                survey_id=item.survey_id,
-                channel=item.channel,
-                touchpoint_id=item.touchpoint_id,
-                stage_id=item.stage_id,
-                nps=item.nps,
-                csat=item.csat,
-                ces=item.ces,
-            )
-            for item in items
-        ],
-    )
+    rollups.record_scores(session, items=[item.row() for item in items])
     session.flush()
 
 

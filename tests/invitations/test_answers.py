@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from cxloop.collection import rollups
+from cxloop.analytics import rollups
 from cxloop.collection.errors import InvalidResponses
 from cxloop.collection.models import Response
 from cxloop.invitations import service as invitations

@@ -67,8 +67,10 @@ def test_the_event_listener_registry_checks_what_it_gets(tmp_path: Path) -> None
     previous = dispatch.installed()
     wire_domains(Settings(environment="test", data_dir=tmp_path))
     dispatch.install(previous)
-    assert event_listeners.is_registered(event_rules.on_events_stored)
+    assert event_rules.on_events_stored in event_listeners.stored
+    fresh = event_listeners.stored.copy()
+    fresh.register(event_rules.on_events_stored)
     with pytest.raises(ValueError, match="registered already"):
-        event_listeners.register_listener(event_rules.on_events_stored)
+        fresh.register(event_rules.on_events_stored)
     with pytest.raises(TypeError, match="callable"):
-        event_listeners.register_listener("not a function")  # type: ignore[arg-type]
+        fresh.register("not a function")  # type: ignore[arg-type]

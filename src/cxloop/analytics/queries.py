@@ -18,15 +18,16 @@ from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
 from cxloop.analytics import buckets
 from cxloop.analytics.enums import GroupKey
-from cxloop.collection import local_days, rollups
-from cxloop.collection.models import FeedbackItem, Response, ScoreRollup
+from cxloop.analytics.models import ScoreRollup
+from cxloop.collection import local_days
+from cxloop.collection.models import FeedbackItem, Response
 from cxloop.core.clock import utcnow
 from cxloop.customers.models import Account, Customer, Segment, SegmentMember
 from cxloop.journeys.models import Journey, Stage, Touchpoint
 from cxloop.surveys.models import Survey
+from cxloop.surveys.scales import SCALES
 
 Count = tuple[tuple[Any, ...], int | None, int, int]  # (dimension values, local day or None, score, n)
-SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,8 @@ class CountSpec:
     last_day: int | None = None
     start_at: datetime | None = None
     end_at: datetime | None = None
+    # The scores counted (metrics.Metric.scores for the source): a response column, or "rating" (feedback items).
+    scores: tuple[str, ...] = ()
 
 
 # ---- keys and labels -----------------------------------------------------------------------------------------
@@ -211,7 +214,7 @@ def _day_bounds(spec: CountSpec) -> tuple[datetime | None, datetime | None]:
 
 def _offset_bounds(session: Session, low: datetime | None, high: datetime | None) -> tuple[datetime, datetime]:
     if low is None or high is None:
-        found = rollups.data_range(session)
+        found = data_range(session)
         now = utcnow()
         if low is None:
             low = (found[0] if found else now) - timedelta(days=1)
@@ -220,13 +223,12 @@ def _offset_bounds(session: Session, low: datetime | None, high: datetime | None
     return low, high
 
 
-def _branch(
-    spec: CountSpec, dialect: str, *, feedback: bool, low: datetime | None, high: datetime | None
-) -> Select[Any]:
+def _branch(spec: CountSpec, dialect: str, *, name: str, low: datetime | None, high: datetime | None) -> Select[Any]:
+    feedback = name == "rating"
     table: Any = FeedbackItem if feedback else Response
     at = FeedbackItem.posted_at if feedback else Response.submitted_at
-    score = FeedbackItem.rating if feedback else getattr(Response, spec.metric)
-    scale = SCALES[spec.metric]
+    score = FeedbackItem.rating if feedback else getattr(Response, name)
+    scale = SCALES[name]
     query = select(
         local_days.epoch_seconds(at, dialect).label("seconds"),
         at.label("instant"),
@@ -260,14 +262,15 @@ def _branch(
 
 
 def raw_counts(session: Session, *, spec: CountSpec) -> list[Count]:
-    """Count scores straight from responses (UNION ALL rated feedback items for CSAT), grouped as `spec` says."""
+    """Count the spec's scores straight from responses (UNION ALL rated feedback items when it counts "rating"),
+    grouped as `spec` says."""
     dialect = session.get_bind().dialect.name
     low, high = _day_bounds(spec)
-    branches: list[Select[Any]] = []
-    if spec.source in ("responses", "all"):
-        branches.append(_branch(spec, dialect, feedback=False, low=low, high=high))
-    if spec.metric == "csat" and spec.source in ("feedback", "all") and spec.filters.survey_id is None:
-        branches.append(_branch(spec, dialect, feedback=True, low=low, high=high))
+    branches = [
+        _branch(spec, dialect, name=name, low=low, high=high)
+        for name in spec.scores
+        if name != "rating" or spec.filters.survey_id is None  # feedback items answer no survey
+    ]
     if not branches:
         return []
     base = (branches[0] if len(branches) == 1 else union_all(*branches)).cte("scored")
@@ -312,3 +315,64 @@ def raw_counts(session: Session, *, spec: CountSpec) -> list[Count]:
         row_day = values[width] if spec.by_day else None
         counts.append((values[:width], row_day, int(values[-2]), int(values[-1])))
     return counts
+
+
+# ---- the raw rows the rollups recount ---------------------------------------------------------------------
+
+
+def data_range(session: Session) -> tuple[datetime, datetime] | None:
+    """The earliest and latest feedback instants (responses and feedback items), or None when there is none."""
+    bounds = session.execute(
+        select(func.min(Response.submitted_at), func.max(Response.submitted_at)).union_all(
+            select(func.min(FeedbackItem.posted_at), func.max(FeedbackItem.posted_at))
+        )
+    ).all()
+    lows = [row[0] for row in bounds if row[0] is not None]
+    highs = [row[1] for row in bounds if row[1] is not None]
+    if not lows:
+        return None
+    return _aware(min(lows)), _aware(max(highs))
+
+
+def _aware(value: Any) -> datetime:
+    # MIN() over a UNION loses the column type on SQLite and comes back as text.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def scored_rows(dialect: str, metric: str, customer_ids: Sequence[int] | None) -> Any:
+    """A CTE of (seconds, instant, customer_id, survey_id, channel, touchpoint_id, stage_id, score) for one metric."""
+    if metric == "rating":
+        column: Any = FeedbackItem.rating
+        query: Select[Any] = select(
+            local_days.epoch_seconds(FeedbackItem.posted_at, dialect).label("seconds"),
+            FeedbackItem.posted_at.label("instant"),
+            FeedbackItem.customer_id.label("customer_id"),
+            cast(null(), BigInteger).label("survey_id"),
+            FeedbackItem.channel.label("channel"),
+            FeedbackItem.touchpoint_id.label("touchpoint_id"),
+            FeedbackItem.stage_id.label("stage_id"),
+            column.label("score"),
+        )
+        owner: Any = FeedbackItem.customer_id
+    else:
+        column = getattr(Response, metric)
+        query = select(
+            local_days.epoch_seconds(Response.submitted_at, dialect).label("seconds"),
+            Response.submitted_at.label("instant"),
+            Response.customer_id.label("customer_id"),
+            Response.survey_id.label("survey_id"),
+            Response.channel.label("channel"),
+            Response.touchpoint_id.label("touchpoint_id"),
+            Response.stage_id.label("stage_id"),
+            column.label("score"),
+        )
+        owner = Response.customer_id
+    low, high = SCALES[metric]
+    query = query.where(column.between(low, high))
+    if customer_ids is not None:
+        query = query.where(owner.in_(customer_ids))
+    cte = query.cte(f"scored_{metric}")
+    return cte.prefix_with("MATERIALIZED") if dialect == "sqlite" else cte

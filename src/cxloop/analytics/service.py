@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cxloop.analytics import buckets, queries, stats
+from cxloop.analytics import buckets, metrics, queries, rollups, stats
 from cxloop.analytics.enums import GroupKey, MetricKind, MetricPath, MetricSource
 from cxloop.analytics.queries import Count, CountSpec, Filters
 from cxloop.analytics.schemas import MetricGroup, MetricQuery, MetricResult, MetricValue
-from cxloop.collection import local_days, rollups
+from cxloop.collection import local_days
 from cxloop.collection.enums import Channel
 from cxloop.core.clock import ensure_utc, parse_instant
 from cxloop.core.errors import FieldError, InvalidInput
@@ -118,6 +118,7 @@ def compute_metric(session: Session, *, query: MetricQuery) -> MetricResult:
         last_day=last_day,
         start_at=start_at,
         end_at=end_at,
+        scores=metrics.metric(query.metric).scores[query.source],
     )
     hists = _fold(_count(session, spec, use_rollups, time_key), time_key)
     previous: Histograms = {}
@@ -230,12 +231,6 @@ def _rollups_can_answer(query: MetricQuery, dims: tuple[str, ...], zone: str) ->
     return len(used) <= 1 and used <= ROLLUP_DIMENSIONS
 
 
-def _rollup_metrics(metric: str, source: str) -> list[str]:
-    if metric != "csat":
-        return [metric] if source != "feedback" else []
-    return {"responses": ["csat"], "feedback": ["rating"], "all": ["csat", "rating"]}[source]
-
-
 def _count(session: Session, spec: CountSpec, use_rollups: bool, bucket: GroupKey | None) -> list[Count]:
     if not use_rollups:
         return queries.raw_counts(session, spec=spec)
@@ -251,7 +246,7 @@ def _count(session: Session, spec: CountSpec, use_rollups: bool, bucket: GroupKe
     dim, dim_value = filtered[0] if filtered else (spec.dims[0] if spec.dims else "all", None)
     return queries.rollup_counts(
         session,
-        metrics=_rollup_metrics(spec.metric, spec.source),
+        metrics=list(spec.scores),
         tz=spec.tz.key,
         dim=dim,
         dim_value=None if dim_value is None else str(dim_value),
@@ -281,27 +276,13 @@ def _fold(counts: list[Count], time_key: GroupKey | None) -> Histograms:
 
 
 def _summary(metric: MetricKind, hist: Mapping[int, int]) -> tuple[Any, dict[str, Any]]:
-    fields: dict[str, Any]
-    if metric is MetricKind.nps:
-        nps = stats.nps(hist)
-        fields = {"promoters": nps.promoters, "passives": nps.passives, "detractors": nps.detractors}
-        return nps, {"value": nps.value, "n": nps.n, "ci_low": nps.ci_low, "ci_high": nps.ci_high, **fields}
-    if metric is MetricKind.csat:
-        csat = stats.csat(hist)
-        fields = {"satisfied": csat.satisfied, "mean": csat.mean}
-        return csat, {"value": csat.value, "n": csat.n, "ci_low": csat.ci_low, "ci_high": csat.ci_high, **fields}
-    ces = stats.ces(hist)
-    fields = {"easy": ces.easy, "easy_pct": ces.easy_pct, "easy_ci_low": ces.easy_ci_low}
-    fields["easy_ci_high"] = ces.easy_ci_high
-    return ces, {"value": ces.value, "n": ces.n, "ci_low": ces.ci_low, "ci_high": ces.ci_high, **fields}
+    definition = metrics.metric(metric)
+    summary = definition.summarise(hist)
+    return summary, definition.fields(summary)
 
 
 def _change(metric: MetricKind, current: Any, previous: Any) -> stats.Change:
-    if metric is MetricKind.nps:
-        return stats.nps_change(current, previous)
-    if metric is MetricKind.csat:
-        return stats.csat_change(current, previous)
-    return stats.ces_change(current, previous)
+    return metrics.metric(metric).change(current, previous)
 
 
 Names = dict[str, dict[int, tuple[str, str]]]  # dimension -> id -> (key, display name)

@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
 
+from cxloop.surveys import scales
+
 Z95 = NormalDist().inv_cdf(0.975)  # 1.959963984540054
 ALPHA = 0.05
-
-NPS_SCALE = (0, 10)
-CSAT_SCALE = (1, 5)
-CES_SCALE = (1, 7)
 
 Histogram = Mapping[int, int]
 
@@ -107,7 +105,7 @@ def wilson_interval(successes: int, n: int) -> tuple[float, float] | None:
 
 def nps(hist: Histogram) -> NpsSummary:
     """NPS = %promoters (9-10) - %detractors (0-6); 95% normal interval from var = (p + d - (p - d)^2) / n."""
-    counts = _checked(hist, NPS_SCALE)
+    counts = _checked(hist, scales.NPS)
     n = sum(counts.values())
     promoters = counts.get(9, 0) + counts.get(10, 0)
     detractors = sum(c for s, c in counts.items() if s <= 6)
@@ -134,7 +132,7 @@ def nps(hist: Histogram) -> NpsSummary:
 
 def csat(hist: Histogram) -> CsatSummary:
     """CSAT = % of 4-5 answers on 1-5, with a Wilson 95% interval, and the mean score."""
-    counts = _checked(hist, CSAT_SCALE)
+    counts = _checked(hist, scales.CSAT)
     n = sum(counts.values())
     if n == 0:
         return CsatSummary(0, 0, None, None, None, None)
@@ -153,7 +151,7 @@ def csat(hist: Histogram) -> CsatSummary:
 
 def ces(hist: Histogram) -> CesSummary:
     """CES = mean on 1-7 with a Student t 95% interval (df = n - 1), and % of 5-7 answers (Wilson)."""
-    counts = _checked(hist, CES_SCALE)
+    counts = _checked(hist, scales.CES)
     n = sum(counts.values())
     if n == 0:
         return CesSummary(0, None, None, None, None, 0, None, None, None)
@@ -167,7 +165,7 @@ def ces(hist: Histogram) -> CesSummary:
         squares = sum(c * (s * n - total) ** 2 for s, c in counts.items())
         variance = squares / (n * n * (n - 1))
         half = t_quantile(0.975, n - 1) * math.sqrt(variance / n)
-        low, high = _clip(mean - half, *CES_SCALE), _clip(mean + half, *CES_SCALE)
+        low, high = _clip(mean - half, *scales.CES), _clip(mean + half, *scales.CES)
     return CesSummary(
         n,
         mean,

@@ -123,12 +123,16 @@ def _claim(
     survey = surveys.require_survey(session, survey_id=invitation.survey_id)
     problem = _blocked(session, invitation, spec, customer, survey, now=now)
     if problem is not None:
-        if not reminder:  # a sent invitation keeps its status; only its reminder is dropped
+        if reminder:  # a sent invitation keeps its status; only its reminder is dropped, for good
+            invitations.drop_reminder(invitation, reason=problem.value, now=now)
+        else:
             invitations.mark_suppressed(invitation, reason=problem, now=now)
         session.flush()
         return None
     if invitation.expires_at <= now:
-        if not reminder:
+        if reminder:
+            invitations.drop_reminder(invitation, reason="expired", now=now)
+        else:
             invitations.mark_expired(invitation, now=now)
         session.flush()
         return None

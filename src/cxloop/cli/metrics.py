@@ -11,11 +11,11 @@ import typer
 from rich import box
 from rich.table import Table
 
+from cxloop.analytics import rollups
 from cxloop.analytics import service as analytics
 from cxloop.analytics.enums import MetricKind
 from cxloop.analytics.schemas import MetricGroup, MetricResult, MetricValue
 from cxloop.cli.context import console, database, fail, settings
-from cxloop.collection import rollups
 from cxloop.core.errors import InvalidInput
 
 app = typer.Typer(help="Print NPS, CSAT or CES with n and 95% intervals, grouped and filtered.", no_args_is_help=True)

@@ -1,8 +1,9 @@
 """Extending a stored response: the follow-up screens of a hosted page, an SMS comment after the score.
 
 The answers are merged into the stored ones and validated again against the version the response answered, so
-conditional follow-ups stay consistent with the score. When a score changes, its old counts leave the rollups and
-the new ones enter, in the same transaction, so metrics equal a full recount at every commit.
+conditional follow-ups stay consistent with the score. When a score changes, the `scores_changed` hook hears the old
+scores and the new ones in the same transaction (the rollups move them), so metrics equal a full recount at every
+commit.
 """
 
 from __future__ import annotations
@@ -12,16 +13,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cxloop.collection import rollups
+from cxloop.collection import hooks
 from cxloop.collection.errors import InvalidResponses, ResponseNotFound
 from cxloop.collection.models import Response
+from cxloop.collection.rows import ScoredRow, epoch_seconds
 from cxloop.surveys import rules
 from cxloop.surveys import service as surveys
 
 
-def _scored(response: Response) -> rollups.ScoredFeedback:
-    return rollups.ScoredFeedback(
-        at=response.submitted_at,
+def _scored(response: Response) -> ScoredRow:
+    return ScoredRow(
+        seconds=epoch_seconds(response.submitted_at),
         customer_id=response.customer_id,
         survey_id=response.survey_id,
         channel=response.channel,
@@ -50,13 +52,11 @@ def amend_response(session: Session, response_id: int, answers: Mapping[str, Any
         raise InvalidResponses("the answers are not valid; nothing was changed", errors=list(scored.errors))
     before = _scored(response)
     changed_scores = (scored.nps, scored.csat, scored.ces) != (response.nps, response.csat, response.ces)
-    if changed_scores:
-        rollups.retract_scores(session, items=[before])
     response.answers = scored.answers
     response.nps, response.csat, response.ces = scored.nps, scored.csat, scored.ces
     response.comment = scored.comment
     response.is_partial = partial
     session.flush()
     if changed_scores:
-        rollups.record_scores(session, items=[_scored(response)])
+        hooks.scores_changed(session, removed=[before], added=[_scored(response)])
     return response.id

@@ -2,7 +2,8 @@
 
 Duplicates (the same source and external id) are counted and stored once, within one batch as well as across
 batches. An item is linked to a customer by `customer_external_id` (unknown ones become bare customers) or, when
-that is absent, by an `author_email` that a known customer has. Rated items add their rating to the CSAT rollups.
+that is absent, by an `author_email` that a known customer has. Rated items are told to the `scores_changed`
+hook (analytics counts their rating as CSAT).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cxloop.collection import queries, rollups
+from cxloop.collection import hooks, queries
 from cxloop.collection.records import FeedbackLike
 from cxloop.collection.response_batch import Outcome
 from cxloop.collection.response_rows import FUTURE_TOLERANCE
+from cxloop.collection.rows import FeedbackRow, ScoredRow, epoch_seconds
 from cxloop.collection.schemas import MAX_METADATA_BYTES
 from cxloop.core.clock import ensure_utc, utcnow
 from cxloop.core.errors import FieldError
@@ -28,40 +30,21 @@ from cxloop.jobs import events, outbox
 from cxloop.journeys import service as journeys
 from cxloop.storage import bulk_insert
 
-COLUMNS = (
-    "kind",
-    "source",
-    "external_id",
-    "channel",
-    "text",
-    "rating",
-    "author",
-    "author_email",
-    "url",
-    "customer_id",
-    "touchpoint_id",
-    "stage_id",
-    "metadata",
-    "posted_at",
-    "received_at",
-)
-_SOURCE, _EXTERNAL = COLUMNS.index("source"), COLUMNS.index("external_id")
-_CUSTOMER, _STAGE = COLUMNS.index("customer_id"), COLUMNS.index("stage_id")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
 @dataclass(slots=True)
 class _Valid:
     index: int
-    row: list[Any]
+    row: FeedbackRow
     customer: str | None
     email: str | None
     at: datetime
     rating: int | None
 
 
-def _key(row: Sequence[Any]) -> Hashable | None:
-    return None if row[_EXTERNAL] is None else (row[_SOURCE], row[_EXTERNAL])
+def _key(row: Any) -> Hashable | None:
+    return None if row.external_id is None else (row.source, row.external_id)
 
 
 def ingest_feedback(
@@ -112,13 +95,13 @@ def ingest_feedback(
     ids = bulk_insert.insert_rows(
         session,
         table="feedback_items",
-        columns=COLUMNS,
-        rows=[tuple(v.row) for v in fresh],
+        columns=FeedbackRow._fields,
+        rows=[v.row for v in fresh],
         conflict=("source", "external_id"),
         key_of=_key,
         lookup=lambda keys: queries.feedback_ids_by_key(session, keys),
     )
-    scored: list[rollups.ScoredFeedback] = []
+    scored: list[ScoredRow] = []
     raced: list[_Valid] = []
     for v, new_id in zip(fresh, ids, strict=True):
         if new_id is None:
@@ -129,13 +112,13 @@ def ingest_feedback(
         if v.rating is not None:
             row = v.row
             scored.append(
-                rollups.ScoredFeedback(
-                    v.at,
-                    row[_CUSTOMER],
+                ScoredRow(
+                    epoch_seconds(v.at),
+                    row.customer_id,
                     None,
-                    row[3],
-                    row[COLUMNS.index("touchpoint_id")],
-                    row[_STAGE],
+                    row.channel,
+                    row.touchpoint_id,
+                    row.stage_id,
                     None,
                     v.rating,
                     None,
@@ -149,7 +132,8 @@ def ingest_feedback(
     for i, value in enumerate(outcome.ids):
         if value is not None and value < 0:
             outcome.ids[i] = outcome.ids[-value - 1]
-    rollups.record_scores(session, items=scored)
+    if scored:
+        hooks.scores_changed(session, removed=(), added=scored)
     if created := [new_id for new_id in ids if new_id is not None]:
         outbox.emit(session, events.FEEDBACK_RECEIVED, {"feedback_ids": created})
     return outcome
@@ -190,7 +174,7 @@ def _check(
             problems.append(FieldError(name, "must not contain NUL characters"))
     if problems:
         return problems
-    row = [
+    row = FeedbackRow(
         str(item.kind),
         item.source,
         item.external_id,
@@ -206,7 +190,7 @@ def _check(
         metadata,
         codec.instant(posted_at),
         codec.instant(now),
-    ]
+    )
     return _Valid(index=-1, row=row, customer=item.customer_external_id, email=email, at=posted_at, rating=item.rating)
 
 
@@ -224,6 +208,5 @@ def _link_customers(session: Session, valid: list[_Valid]) -> None:
         found = known.get(v.customer) if v.customer is not None else by_email.get(v.email or "")
         if found is None:
             continue
-        v.row[_CUSTOMER] = found[0]
-        if v.row[_STAGE] is None:
-            v.row[_STAGE] = found[1]
+        customer_id, stage_id = found
+        v.row = v.row._replace(customer_id=customer_id, stage_id=stage_id if v.row.stage_id is None else v.row.stage_id)

@@ -1,39 +1,16 @@
 """A batch of responses between its two halves: validated (reads only) and stored (one write transaction).
 
-`Prepared` carries the valid rows, the outcome so far and the rollup increments counted ahead; a file import makes
-it in a reader process and hands it over (cli/read_ahead.py), so it pickles compactly.
+`Prepared` carries the valid rows, the outcome so far and what hooks worked out ahead (collection/hooks.py); a file
+import makes it in a reader process and hands it over (cli/read_ahead.py), so it pickles compactly.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cxloop.collection import rollups
+from cxloop.collection.rows import ResponseRow, ScoredRow
 from cxloop.core.errors import FieldError
-
-COLUMNS = (
-    "survey_id",
-    "survey_version_id",
-    "customer_id",
-    "channel",
-    "touchpoint_id",
-    "stage_id",
-    "answers",
-    "nps",
-    "csat",
-    "ces",
-    "comment",
-    "metadata",
-    "locale",
-    "is_partial",
-    "submitted_at",
-    "received_at",
-    "idempotency_key",
-)
-CUSTOMER, STAGE, KEY = COLUMNS.index("customer_id"), COLUMNS.index("stage_id"), COLUMNS.index("idempotency_key")
 
 
 @dataclass
@@ -51,60 +28,57 @@ class Outcome:
 @dataclass(slots=True)
 class ValidRow:
     index: int
-    row: list[Any]  # COLUMNS order, customer_id filled in when the customer is looked up
+    row: ResponseRow  # customer_id filled in when the customer is looked up
     customer: str | None
-    seconds: int  # submitted_at in whole seconds since 1970, for the rollups
+    seconds: int  # submitted_at in whole seconds since 1970
     customer_stage: bool = False  # row's stage_id is the customer's (no touchpoint gave one)
-    staged: bool = False  # the row's stage is counted in Prepared.precounted
+    # The row as `hooks.responses_prepared` saw it, kept when storing changes its touchpoint or stage.
+    before: ScoredRow | None = None
 
-    @property
-    def stage_final(self) -> bool:
-        """Linking the customer cannot change the row's stage: no customer, linked already, or a touchpoint's."""
-        row = self.row
-        return self.customer is None or row[CUSTOMER] is not None or row[STAGE] is not None
+    def view(self) -> ScoredRow:
+        """The row as the hooks see it."""
+        r = self.row
+        values = (
+            self.seconds,
+            r.customer_id,
+            r.survey_id,
+            r.channel,
+            r.touchpoint_id,
+            r.stage_id,
+            r.nps,
+            r.csat,
+            r.ces,
+        )
+        return tuple.__new__(ScoredRow, values)  # per row of every batch: the NamedTuple constructor costs 5x
+
+    def restate(self, row: ResponseRow) -> None:
+        """Replace the row, keeping its prepared view when its touchpoint or stage changes."""
+        old = self.row
+        if self.before is None and (row.touchpoint_id != old.touchpoint_id or row.stage_id != old.stage_id):
+            self.before = self.view()
+        self.row = row
 
 
 @dataclass
 class Prepared:
-    """A batch validated by the read-only half of the work, ready for `store` (a file import prepares the next batch
-    in another process while the current one is stored)."""
+    """A batch validated by the read-only half of the work, ready for `store_responses` (a file import prepares the
+    next batch in another process while the current one is stored)."""
 
     outcome: Outcome
     valid: list[ValidRow]
     looked_up: bool = False  # stored keys were looked up before validating
     error_keys: dict[int, str] = field(default_factory=dict)  # idempotency keys of the rejected items
-    # The valid rows' rollup increments in the dimensions known before customers are linked (rollups.count_rows).
-    precounted: Counter[Any] = field(default_factory=Counter)
-
-    def __post_init__(self) -> None:
-        if self.valid and not self.precounted:
-            for v in self.valid:  # a row's stage is counted now when linking its customer cannot change it
-                v.staged = v.stage_final
-            # In key order, which the rollup upsert wants: sorting again in `store` finds one run and is cheap.
-            self.precounted = Counter(dict(sorted(precount(self.valid).items())))
+    # What `hooks.responses_prepared` functions worked out ahead, each under its own key.
+    ahead: dict[str, Any] = field(default_factory=dict)
 
     def __getstate__(self) -> dict[str, Any]:
-        # Crosses a process boundary per import batch: the rows as plain lists pickle several times faster.
-        state = {name: getattr(self, name) for name in ("outcome", "looked_up", "error_keys", "precounted")}
-        state["valid"] = [(v.index, v.row, v.customer, v.seconds, v.customer_stage, v.staged) for v in self.valid]
+        # Crosses a process boundary per import batch: the rows as plain tuples pickle several times faster.
+        state = {name: getattr(self, name) for name in ("outcome", "looked_up", "error_keys", "ahead")}
+        state["valid"] = [(v.index, tuple(v.row), v.customer, v.seconds, v.customer_stage) for v in self.valid]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
             setattr(self, name, value)
-        self.valid = [ValidRow(*fields) for fields in state["valid"]]
-
-
-def precount(valid: Sequence[ValidRow]) -> Counter[Any]:
-    """The rows' rollup increments that do not wait for their customer: every dimension but segment, the stage of
-    the rows marked `staged` only."""
-    rows = [
-        (v.seconds, None, v.row[0], v.row[3], v.row[4], v.row[STAGE] if v.staged else rollups.UNCOUNTED, *v.row[7:10])
-        for v in valid
-    ]
-    return rollups.count_rows(rows, dimensions=rollups.CUSTOMER_FREE | rollups.STAGE)
-
-
-def scored_rows(valid: Sequence[ValidRow]) -> list[rollups.ScoredRow]:
-    """The rows as the rollups see them."""
-    return [(v.seconds, v.row[CUSTOMER], v.row[0], v.row[3], v.row[4], v.row[STAGE], *v.row[7:10]) for v in valid]
+        new = tuple.__new__
+        self.valid = [ValidRow(i, new(ResponseRow, row), *rest) for i, row, *rest in state["valid"]]

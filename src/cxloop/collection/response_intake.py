@@ -14,11 +14,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cxloop.collection import queries, rollups
+from cxloop.collection import hooks, queries
 from cxloop.collection.records import ResponseInput, ResponseLike, ResponseReader
 from cxloop.collection.response_batch import Outcome, Prepared, ValidRow
 from cxloop.collection.response_rows import FUTURE_TOLERANCE, JSON_READER, FastLane, json_cells
-from cxloop.collection.response_store import link_known_customers, store
+from cxloop.collection.response_store import link_known_customers, replay_resends, store_responses
+from cxloop.collection.rows import ResponseRow, epoch_seconds
 from cxloop.collection.schemas import MAX_METADATA_BYTES, RESPONSE_ADAPTER, validated
 from cxloop.core.clock import ensure_utc, utcnow
 from cxloop.core.errors import FieldError
@@ -43,11 +44,7 @@ def ingest_responses(
     `keys[i]` is the idempotency key of item i when the item carries none. `from_text`: answers are text (CSV).
     `atomic`: when any item is bad, store nothing (else store the good ones and report the bad).
     """
-    prepared = prepare_responses(session, items, keys=keys, from_text=from_text)
-    if not atomic:
-        return store(session, prepared)
-    _replay_resends(session, prepared)
-    return prepared.outcome if prepared.outcome.errors else store(session, prepared)
+    return store_responses(session, prepare_responses(session, items, keys=keys, from_text=from_text), atomic=atomic)
 
 
 def prepare_responses(
@@ -98,7 +95,7 @@ def prepare_responses(
             valid.append(checked)
     error_keys = {i: key for i, _, key in candidates if key is not None and i in errors}
     link_known_customers(session, valid)
-    return Prepared(outcome, valid, looked_up, error_keys)
+    return _prepared(session, Prepared(outcome, valid, looked_up, error_keys))
 
 
 def prepare_csv(session: Session, reader: ResponseReader, records: Sequence[Sequence[str]]) -> Prepared:
@@ -127,7 +124,7 @@ def prepare_json(session: Session, payloads: Sequence[object], *, keys: Sequence
     prepared = _prepare_lanes(session, JSON_READER, cells, all_keys, full, False)
     errors = prepared.outcome.errors
     prepared.error_keys = {i: key for i, key in enumerate(all_keys) if key is not None and i in errors}
-    _replay_resends(session, prepared)
+    replay_resends(session, prepared)
     return prepared
 
 
@@ -175,7 +172,14 @@ def _prepare_lanes(
         if checked is not None:
             valid.append(checked)
     link_known_customers(session, valid)
-    return Prepared(outcome, valid, looked_up)
+    return _prepared(session, Prepared(outcome, valid, looked_up))
+
+
+def _prepared(session: Session, prepared: Prepared) -> Prepared:
+    """Let the `responses_prepared` hook work ahead on the valid rows (e.g. count their rollups)."""
+    if prepared.valid and len(hooks.responses_prepared):
+        hooks.responses_prepared(session, rows=[v.view() for v in prepared.valid], ahead=prepared.ahead)
+    return prepared
 
 
 def _validate(
@@ -204,29 +208,6 @@ def _validate(
         return None
     problems.index = i
     return problems
-
-
-def _replay_resends(session: Session, prepared: Prepared) -> None:
-    """For a batch stored all or nothing (nothing at all when an item is rejected): rejected items that turn out to
-    be stored already are resends, so they count as duplicates instead."""
-    if prepared.outcome.errors and not prepared.looked_up:
-        _replay_stored(session, prepared.outcome, prepared.error_keys)
-
-
-def _replay_stored(session: Session, outcome: Outcome, keys: dict[int, str]) -> bool:
-    """A resend answers its original result even when it would not validate today (e.g. its survey became a
-    draft). True when every rejected item turned out to be stored already: they are duplicates then, not errors."""
-    if len(keys) < len(outcome.errors):
-        return False
-    stored = queries.response_ids_by_key(session, keys.values())
-    if any(key not in stored for key in keys.values()):
-        return False
-    for i, key in keys.items():
-        outcome.ids[i] = stored[key]
-        outcome.duplicates += 1
-    outcome.errors.clear()
-    outcome.unknown_survey.clear()
-    return True
 
 
 def _check(
@@ -287,7 +268,7 @@ def _check(
         return problems
     channel = str(item.channel)
     locale = item.locale.replace("_", "-") if item.locale else None
-    row = [
+    row = ResponseRow(
         found.survey_id,
         found.version_id,
         None,
@@ -305,10 +286,10 @@ def _check(
         codec.instant(submitted_at),
         received_at,
         key,
-    ]
+    )
     return ValidRow(
         index=-1,
         row=row,
         customer=item.customer_external_id,
-        seconds=rollups.epoch_seconds(submitted_at),
+        seconds=epoch_seconds(submitted_at),
     )

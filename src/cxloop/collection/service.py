@@ -37,7 +37,7 @@ from cxloop.collection.response_intake import (
     prepare_json,
     prepare_responses,
 )
-from cxloop.collection.response_store import store
+from cxloop.collection.response_store import store_responses
 from cxloop.collection.schemas import (
     RESPONSE_ADAPTER,
     FeedbackCreate,
@@ -123,7 +123,7 @@ def check_responses(
 
 def store_checked(session: Session, prepared: Prepared) -> RecordResult:
     """The writing half: store a batch `check_responses` accepted."""
-    return _result(store(session, prepared))
+    return _result(store_responses(session, prepared, atomic=True))
 
 
 @dataclass
@@ -209,7 +209,7 @@ def prepare_response_import(
 
 def store_response_import(session: Session, batch: PreparedImport) -> ImportResult:
     """The writing half of `import_responses`."""
-    outcome = store(session, batch.prepared)
+    outcome = store_responses(session, batch.prepared, atomic=False)
     rename = rename_answer_fields if batch.file_format == "csv" else list
     return ImportResult(
         created=outcome.created,

@@ -7,9 +7,8 @@ transaction. When it is recomputed is listed in docs/segments.md.
 
 from __future__ import annotations
 
-import inspect
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -19,6 +18,7 @@ from sqlalchemy import delete, exists, insert, literal, select
 from sqlalchemy.orm import Session
 
 from cxloop.core.clock import utcnow
+from cxloop.core.hooks import Hook
 from cxloop.customers.models import Customer, Segment, SegmentMember
 from cxloop.customers.segment_ast import FilterTraits, Node, describe_filter
 from cxloop.customers.segment_language import parse_filter
@@ -33,64 +33,8 @@ class MembershipListener(Protocol):
     def __call__(self, session: Session, *, segment_id: int, added: Sequence[int], removed: Sequence[int]) -> None: ...
 
 
-class ListenerRegistry:
-    """Functions called with every membership change. Validated at the door; frozen after startup."""
-
-    def __init__(self) -> None:
-        self._listeners: list[MembershipListener] = []
-        self._frozen = False
-
-    def register(self, fn: MembershipListener) -> MembershipListener:
-        """Add `fn(session, *, segment_id, added, removed)`; usable as a decorator."""
-        if self._frozen:
-            raise RuntimeError("membership listeners are frozen: register them at startup")
-        if not callable(fn):
-            raise TypeError(f"a membership listener must be callable, got {fn!r}")
-        try:
-            inspect.signature(fn).bind(object(), segment_id=0, added=(), removed=())
-        except TypeError as exc:
-            raise TypeError(
-                f"{fn!r} must accept (session, *, segment_id, added, removed) to be a membership listener"
-            ) from exc
-        except ValueError:  # no introspectable signature (some builtins): nothing more to check
-            pass
-        if fn in self._listeners:
-            raise ValueError(f"{fn!r} is registered already")
-        self._listeners.append(fn)
-        return fn
-
-    def unregister(self, fn: MembershipListener) -> None:
-        if self._frozen:
-            raise RuntimeError("membership listeners are frozen")
-        self._listeners.remove(fn)
-
-    def freeze(self) -> None:
-        self._frozen = True
-
-    @property
-    def frozen(self) -> bool:
-        return self._frozen
-
-    def __iter__(self) -> Iterator[MembershipListener]:
-        return iter(tuple(self._listeners))
-
-    def __len__(self) -> int:
-        return len(self._listeners)
-
-    def __contains__(self, fn: object) -> bool:
-        return fn in self._listeners
-
-    def notify(self, session: Session, *, segment_id: int, added: Sequence[int], removed: Sequence[int]) -> None:
-        for listener in tuple(self._listeners):
-            listener(session, segment_id=segment_id, added=added, removed=removed)
-
-
-registry = ListenerRegistry()
-
-
-def register_listener(fn: MembershipListener) -> MembershipListener:
-    """Call `fn(session, *, segment_id, added, removed)` inside the transaction of every membership change."""
-    return registry.register(fn)
+# Told inside the caller's transaction who joined and who left a segment.
+changed: Hook[MembershipListener] = Hook("segment membership", example={"segment_id": 0, "added": (), "removed": ()})
 
 
 @dataclass
@@ -158,7 +102,7 @@ def refresh_segment(
     change.added.sort()
     change.removed.sort()
     if change.changed:
-        registry.notify(session, segment_id=segment.id, added=change.added, removed=change.removed)
+        changed(session, segment_id=segment.id, added=change.added, removed=change.removed)
     return change
 
 
@@ -200,7 +144,7 @@ def clear_segment(session: Session, *, segment_id: int) -> MembershipChange:
     )
     change = MembershipChange(segment_id, removed=removed)
     if removed:
-        registry.notify(session, segment_id=segment_id, added=[], removed=removed)
+        changed(session, segment_id=segment_id, added=[], removed=removed)
     return change
 
 
@@ -220,7 +164,7 @@ def remove_customers(session: Session, *, customer_ids: Collection[int]) -> list
     changes = []
     for segment_id in sorted(by_segment):
         removed = sorted(by_segment[segment_id])
-        registry.notify(session, segment_id=segment_id, added=[], removed=removed)
+        changed(session, segment_id=segment_id, added=[], removed=removed)
         changes.append(MembershipChange(segment_id, removed=removed))
     return changes
 

@@ -10,6 +10,7 @@ from typing import Any
 from cxloop.demo import behaviour as model
 from cxloop.demo.comments import Cue, Mood, comment_mood, compose
 from cxloop.demo.story import SimInvitation, SimResponse, Story, SurveyRole
+from cxloop.surveys import scales
 
 
 def answer(
@@ -31,7 +32,11 @@ def answer(
         story.invitations.append(invitation)
     low, high = bounds
     scale_low, scale_high = (
-        (0, 10) if survey is SurveyRole.relationship_nps else (1, 7 if survey is SurveyRole.onboarding_ces else 5)
+        scales.NPS
+        if survey is SurveyRole.relationship_nps
+        else scales.CES
+        if survey is SurveyRole.onboarding_ces
+        else scales.CSAT
     )
     middle = (scale_low + scale_high) / 2
     extremity = abs(value - middle) / (scale_high - middle)

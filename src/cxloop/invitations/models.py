@@ -41,6 +41,9 @@ class Invitation(Base):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why its reminder was dropped for good (the contact policy or consent blocked it, or it expired): the reminder
+    # sweep never picks it again. None: not dropped.
+    reminder_dropped: Mapped[str | None] = mapped_column(String(32))
     # A worker sending it (or its reminder) holds it until then; a lease left by a killed worker runs out
     # (jobs/leases.py). After a temporary failure it is the earliest retry.
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

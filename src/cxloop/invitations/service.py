@@ -373,6 +373,13 @@ def mark_reminded(invitation: Invitation, *, now: datetime | None = None) -> Non
     invitation.reminded_at = _touch(invitation, now)
 
 
+def drop_reminder(invitation: Invitation, *, reason: str, now: datetime | None = None) -> None:
+    """Its reminder may never go out (an opt-out, no SMS consent, expired): the reminder sweep passes it from now
+    on instead of picking it again every time. The invitation's own status stays."""
+    _touch(invitation, now)
+    invitation.reminder_dropped = reason[:32]
+
+
 def mark_expired(invitation: Invitation, *, now: datetime | None = None) -> None:
     """It expired before it could be sent."""
     _touch(invitation, now)

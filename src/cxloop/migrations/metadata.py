@@ -1,6 +1,7 @@
 """Every domain's models, imported so Base.metadata knows all tables (for Alembic and tests)."""
 
 from cxloop.access import models as access_models
+from cxloop.analytics import models as analytics_models
 from cxloop.channels.widget import models as widget_models
 from cxloop.collection import models as collection_models
 from cxloop.customers import models as customers_models
@@ -22,6 +23,7 @@ MODEL_MODULES = (
     triggers_models,
     invitations_models,
     widget_models,
+    analytics_models,
     jobs_models,
 )
 metadata = Base.metadata

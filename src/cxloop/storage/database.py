@@ -123,8 +123,10 @@ class Database:
         """An `after_begin` listener: the lock file (once) and BEGIN IMMEDIATE for each transaction that starts."""
         held = False
 
-        def lock(_session: Session, _transaction: Any, connection: Connection) -> None:
+        def lock(_session: Session, transaction: Any, connection: Connection) -> None:
             nonlocal held
+            if transaction.nested:  # a savepoint inside the transaction that is locked already
+                return
             if not held and self._writer_lock is not None:
                 stack.enter_context(_exclusive(self._writer_lock))
                 held = True

@@ -31,6 +31,9 @@ class Survey(Base):
     resurvey_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
     # One reminder this many days after the invitation to those who have not answered (None: no reminder).
     reminder_after_days: Mapped[int | None] = mapped_column(Integer)
+    # Reminders go to invitations sent at or after this instant: turning reminders on for a live survey does not
+    # remind every older invitation at once (set when they are turned on; None: every invitation).
+    reminders_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invitation_ttl_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

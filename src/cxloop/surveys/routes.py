@@ -40,6 +40,7 @@ def _read(survey: Survey, definition: dict[str, object]) -> SurveyRead:
         allow_multiple_responses=survey.allow_multiple_responses,
         resurvey_days=survey.resurvey_days,
         reminder_after_days=survey.reminder_after_days,
+        reminders_since=survey.reminders_since,
         invitation_ttl_days=survey.invitation_ttl_days,
         created_at=survey.created_at,
         updated_at=survey.updated_at,

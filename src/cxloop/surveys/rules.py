@@ -14,13 +14,13 @@ from typing import Any
 
 from cxloop.core.errors import FieldError
 from cxloop.surveys.enums import QuestionKind
+from cxloop.surveys.scales import SCALES
 
 MAX_TEXT_LENGTH = 10_000
 DEFAULT_RATING_SCALE = 5
 SCORE_KINDS = (QuestionKind.nps, QuestionKind.csat, QuestionKind.ces)
 CHOICE_KINDS = (QuestionKind.single_choice, QuestionKind.multiple_choice)
 NUMERIC_KINDS = (*SCORE_KINDS, QuestionKind.rating)
-_FIXED_RANGES = {QuestionKind.nps: (0, 10), QuestionKind.csat: (1, 5), QuestionKind.ces: (1, 7)}
 # Multiple-choice answers in flat files (CSV cells) list their option keys separated by this character.
 CHOICE_SEPARATOR = "|"
 
@@ -39,7 +39,7 @@ def score_range(kind: str, scale: int | None = None) -> tuple[int, int]:
     """The lowest and highest valid answer of a numeric question kind."""
     if kind == QuestionKind.rating:
         return 1, scale or DEFAULT_RATING_SCALE
-    return _FIXED_RANGES[QuestionKind(kind)]
+    return SCALES[QuestionKind(kind).value]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -143,6 +143,9 @@ class SurveyUpdate(_Window):
     status: SurveyStatus | None = None
     default_locale: Locale | None = None
     definition: SurveyDefinition | None = None
+    # With `reminder_after_days` turning reminders on: also remind the invitations sent before now (default: only
+    # invitations sent from now on get a reminder, so turning reminders on never sends a burst).
+    remind_earlier_invitations: bool = False
 
 
 class SurveyRead(BaseModel):
@@ -161,6 +164,7 @@ class SurveyRead(BaseModel):
     allow_multiple_responses: bool
     resurvey_days: int
     reminder_after_days: int | None
+    reminders_since: datetime | None = None  # reminders go to invitations sent from then on (None: all)
     invitation_ttl_days: int
     created_at: datetime
     updated_at: datetime

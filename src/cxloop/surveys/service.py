@@ -140,12 +140,15 @@ def update_survey(session: Session, *, survey_id: int, data: SurveyUpdate) -> Su
     if "status" in sent and data.status is not None:
         lifecycle.check_transition(survey, data.status, opens_at=data.opens_at or survey.opens_at)
         survey.status = data.status.value
+    reminders_were_off = survey.reminder_after_days is None
     for name, value in _window(data).items():
         setattr(survey, name, value)
     if survey.opens_at and survey.closes_at and survey.closes_at <= survey.opens_at:
         raise InvalidSurvey(
             "closes_at must be after opens_at", errors=[FieldError("closes_at", "must be after opens_at")]
         )
+    if reminders_were_off and survey.reminder_after_days is not None:
+        survey.reminders_since = None if data.remind_earlier_invitations else now
     survey.default_locale = locale
     survey.updated_at = now
     session.flush()

@@ -179,10 +179,16 @@ def due_invitations(session: Session, *, now: datetime, limit: int) -> list[int]
 
 
 def reminder_candidates(
-    session: Session, *, survey_ids: Sequence[int], sent_before: datetime, now: datetime, limit: int
+    session: Session,
+    *,
+    survey_ids: Sequence[int],
+    sent_before: datetime,
+    sent_since: datetime | None = None,
+    now: datetime,
+    limit: int,
 ) -> list[int]:
-    """Invitations to one survey that were sent (or opened) before `sent_before`, never answered nor reminded, and
-    not expired."""
+    """Invitations to these surveys sent (or opened) in [`sent_since`, `sent_before`], never answered nor reminded,
+    their reminder not dropped, and not expired."""
     if not survey_ids:
         return []
     query = (
@@ -191,6 +197,7 @@ def reminder_candidates(
             Invitation.survey_id.in_(survey_ids),
             Invitation.status.in_([InvitationStatus.sent.value, InvitationStatus.opened.value]),
             Invitation.reminded_at.is_(None),
+            Invitation.reminder_dropped.is_(None),
             Invitation.answered_at.is_(None),
             Invitation.sent_at <= sent_before,
             Invitation.expires_at > now,
@@ -199,4 +206,6 @@ def reminder_candidates(
         .order_by(Invitation.id)
         .limit(limit)
     )
+    if sent_since is not None:
+        query = query.where(Invitation.sent_at >= sent_since)
     return list(session.scalars(query))

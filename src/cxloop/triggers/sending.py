@@ -46,18 +46,26 @@ def expire_overdue(session: Session, *, now: datetime) -> int:
 
 
 def reminders_due(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
-    """Invitations owed their one reminder: sent `reminder_after_days` ago for a survey that has reminders, not
-    answered, not reminded yet, not expired. Consent is checked again by the channel when sending."""
-    by_days: dict[int, list[int]] = defaultdict(list)
-    for survey_id, days in session.execute(
-        select(Survey.id, Survey.reminder_after_days).where(Survey.reminder_after_days.is_not(None))
+    """Invitations owed their one reminder: sent `reminder_after_days` ago for a survey that has reminders (and not
+    before it turned them on, `reminders_since`), not answered, not reminded yet, its reminder not dropped, not
+    expired. Consent is checked again by the channel when sending."""
+    by_terms: dict[tuple[int, datetime | None], list[int]] = defaultdict(list)
+    for survey_id, days, since in session.execute(
+        select(Survey.id, Survey.reminder_after_days, Survey.reminders_since).where(
+            Survey.reminder_after_days.is_not(None)
+        )
     ):
         if days is not None:
-            by_days[days].append(survey_id)
+            by_terms[(days, since)].append(survey_id)
     found: list[int] = []
-    for days, survey_ids in sorted(by_days.items()):
+    for (days, since), survey_ids in sorted(by_terms.items(), key=lambda item: (item[0][0], str(item[0][1]))):
         found += queries.reminder_candidates(
-            session, survey_ids=survey_ids, sent_before=now - timedelta(days=days), now=now, limit=limit - len(found)
+            session,
+            survey_ids=survey_ids,
+            sent_before=now - timedelta(days=days),
+            sent_since=since,
+            now=now,
+            limit=limit - len(found),
         )
         if len(found) >= limit:
             break

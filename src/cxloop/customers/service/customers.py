@@ -282,7 +282,7 @@ def delete_customer(session: Session, *, customer_id: int) -> None:
     customer = require_customer(session, customer_id=customer_id)
     references.lock(session, ["customers"])  # waits for writers still adding feedback about them
     membership.remove_customers(session, customer_ids=[customer.id])
-    deletion.notify_deleting(session, customer_ids=[customer.id])  # e.g. their feedback leaves the score rollups
+    deletion.deleting(session, customer_ids=[customer.id])  # e.g. their feedback leaves the score rollups
     references.release(session, "customers", [customer.id])  # e.g. their responses
     session.delete(customer)
     session.flush()

@@ -76,7 +76,8 @@ def record_events(session: Session, *, items: Sequence[EventCreate]) -> RecordRe
     touched = {row.customer_id for row in stored if row.customer_id is not None}
     membership.refresh_customers(session, customer_ids=touched, reason="events")
     # After the segment refresh, so listeners (triggers) see the membership these events produced.
-    event_listeners.notify(session, event_ids=[row.id for row in stored], names=frozenset(row.name for row in stored))
+    if stored:
+        event_listeners.stored(session, event_ids=[row.id for row in stored], names=frozenset(r.name for r in stored))
     return RecordResult(created=len(stored), duplicates=duplicates + len(rows) - len(stored))
 
 

@@ -1,67 +1,54 @@
 """Score rollups (table `score_rollups`), kept current on every write so dashboards never scan raw rows.
 
 One row per (timezone, metric, dimension, dimension value, local day, score) holds a count `n`; see ScoreRollup.
-Three writers keep it equal to what a full recount would give:
-- `record_scores` adds each stored batch (called by `record_responses` / `record_feedback`);
-- `on_membership_change` moves segment rows when customers join or leave a segment (a membership listener);
+These writers keep it equal to what a full recount would give, each registered with a hook by cxloop.wiring:
+- `count_ahead` / `on_responses_stored` add each stored response batch (collection's `responses_prepared` and
+  `responses_stored` hooks: the batch is counted while it is validated, in an import's reader process, and only
+  the rows storing changed, and segments, are counted in the write transaction);
+- `on_scores_changed` adds stored feedback items and moves an amended response's scores (`scores_changed` hook);
+- `on_membership_change` moves segment rows when customers join or leave a segment (customers' membership hook);
+- `forget_customers` takes out the feedback of customers about to be deleted (customers' deletion hook);
 - `rebuild_rollups` recounts everything from raw rows in SQL (after changing the zones, or to repair).
 
 The zones come from `configure(timezones)`, called once by the composition root with `Settings.rollup_timezones`
-(services never read settings). A module-level setting rather than an argument, because the callers of
-`record_scores` are other domains' services, which should not have to know about rollup zones at all.
+(services never read settings).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, String, bindparam, cast, delete, func, literal, null, select, text, union_all
+from sqlalchemy import String, bindparam, cast, delete, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from cxloop.analytics import queries
+from cxloop.analytics.models import ScoreRollup
 from cxloop.collection import local_days
-from cxloop.collection.models import FeedbackItem, Response, ScoreRollup
+from cxloop.collection.rows import ScoredRow
 from cxloop.core.clock import utcnow
 from cxloop.customers import service as customers
 from cxloop.customers.models import Segment, SegmentMember
 from cxloop.storage.dialect_insert import dialect_insert
+from cxloop.surveys.scales import SCALES, SURVEY_METRICS
 
 DIMENSIONS = ("all", "segment", "stage", "touchpoint", "channel", "survey")
-# Rollup metric -> (low, high) scale. "rating" is a feedback item's 1-5 rating: CSAT from feedback, kept apart from
-# survey CSAT so that `source=responses|feedback` is answered from rollups as well.
-SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7), "rating": (1, 5)}
-_RESPONSE_METRICS = ("nps", "csat", "ces")
+# Rollup metrics are the scale table's: "rating" (a feedback item's) is kept apart from survey CSAT so that
+# `source=responses|feedback` is answered from rollups as well.
+_RESPONSE_METRICS = SURVEY_METRICS
 _CHUNK = 2_000  # customer ids per statement: far under SQLite's 32,766 bound variables
 _KEY = ("tz", "metric", "dim", "dim_value", "day", "score")
 
 _timezones: tuple[str, ...] = ("UTC",)
 _ALL = frozenset(DIMENSIONS)
-# Dimensions whose value is known before the row's customer is looked up (stage may come from the customer).
-CUSTOMER_FREE = frozenset({"all", "survey", "channel", "touchpoint"})
-STAGE = frozenset({"stage"})
-# A dimension value that `count_rows` leaves out (e.g. a stage only known once the customer is looked up).
-UNCOUNTED: Any = object()
+# Dimensions counted ahead, while a batch is validated: all but segment (which needs the database).
+CUSTOMER_FREE = frozenset({"all", "survey", "channel", "touchpoint", "stage"})
+_AHEAD = "score_rollups"  # this module's key in a prepared batch's `ahead`
 SEGMENT = frozenset({"segment"})
-
-
-@dataclass(frozen=True, slots=True)
-class ScoredFeedback:
-    """What a rollup needs to know about one stored response or rated feedback item."""
-
-    at: datetime  # submitted_at / posted_at, aware UTC
-    customer_id: int | None
-    survey_id: int | None  # None for feedback items
-    channel: str
-    touchpoint_id: int | None
-    stage_id: int | None
-    nps: int | None
-    csat: int | None  # for feedback items: their 1-5 rating
-    ces: int | None
 
 
 def configure(timezones: Sequence[str]) -> None:
@@ -84,63 +71,55 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-# A stored row as the rollups see it: (epoch seconds, customer_id, survey_id, channel, touchpoint_id, stage_id, nps,
-# csat, ces); for a feedback item survey_id, nps and ces are None and csat is its rating.
-ScoredRow = tuple[int, int | None, int | None, str, int | None, int | None, int | None, int | None, int | None]
 _Key = tuple[str, str, str, str, int, int]
-_ONE_SECOND = timedelta(seconds=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def epoch_seconds(at: datetime) -> int:
-    """Whole seconds since 1970 of an aware instant, floored (as the rebuild's SQL counts them)."""
-    return (at - _EPOCH) // _ONE_SECOND
+def count_ahead(session: Session, *, rows: Sequence[ScoredRow], ahead: dict[str, Any]) -> None:  # noqa: ARG001
+    """`responses_prepared` hook: count a validated batch in every dimension but segment, with no database."""
+    # In key order, which the upsert wants: sorting again when storing finds one run and is cheap.
+    ahead[_AHEAD] = Counter(dict(sorted(count_rows(rows).items())))
 
 
-def _as_row(item: ScoredFeedback) -> ScoredRow:
-    return (
-        epoch_seconds(item.at),
-        item.customer_id,
-        item.survey_id,
-        item.channel,
-        item.touchpoint_id,
-        item.stage_id,
-        item.nps,
-        item.csat,
-        item.ces,
-    )
-
-
-def record_scores(session: Session, *, items: Sequence[ScoredFeedback]) -> None:
-    """Add the scores of newly stored feedback to the rollups, in the caller's transaction. Out-of-scale scores
-    are ignored (validation upstream refuses them)."""
-    _add_counts(session, _counts(session, items))
-
-
-def record_rows(
-    session: Session, *, rows: Sequence[ScoredRow], feedback: bool = False, precounted: Counter[_Key] | None = None
+def on_responses_stored(
+    session: Session,
+    *,
+    rows: Callable[[], Sequence[ScoredRow]],
+    retracted: Sequence[ScoredRow],
+    restated: Sequence[ScoredRow],
+    ahead: dict[str, Any],
 ) -> None:
-    """`record_scores` for plain tuples (bulk writers): responses, or feedback items when `feedback`.
-
-    `precounted`: the increments of the rows in every dimension but segment, counted ahead by `count_rows` (e.g.
-    in an import's reader process); then only segments are counted here, and `rows` may be left empty when
-    `segments_in_use` says no segment has members."""
-    if precounted is None:
-        _add_counts(session, _count_rows(session, rows, feedback=feedback))
+    """`responses_stored` hook: add a stored batch, from its counts ahead when it has them."""
+    counted: Counter[_Key] | None = ahead.get(_AHEAD)
+    if counted is None:
+        _add_counts(session, _count_rows(session, rows(), feedback=False))
         return
-    counts = _count_rows(session, rows, feedback=feedback, dimensions=SEGMENT)
-    counts.update(precounted)
+    counts = counted - count_rows(retracted) if retracted else Counter(counted)
+    counts.update(count_rows(restated))
+    if segments_in_use(session):
+        counts.update(_count_rows(session, rows(), feedback=False, dimensions=SEGMENT))
     _add_counts(session, +counts)
+
+
+def on_scores_changed(session: Session, *, removed: Sequence[ScoredRow], added: Sequence[ScoredRow]) -> None:
+    """`scores_changed` hook: take `removed` out of the rollups, add `added` (feedback items or an amended response)."""
+    if removed:
+        retract_scores(session, items=removed)
+    if added:
+        record_scores(session, items=added)
+
+
+def record_scores(session: Session, *, items: Sequence[ScoredRow]) -> None:
+    """Add the scores of newly stored responses and feedback items (survey_id None) to the rollups, in the caller's
+    transaction. Out-of-scale scores are ignored (validation upstream refuses them)."""
+    _add_counts(session, _counts(session, items))
 
 
 def count_rows(
     rows: Sequence[ScoredRow], *, feedback: bool = False, dimensions: frozenset[str] = CUSTOMER_FREE
 ) -> Counter[_Key]:
-    """The rollup increments of rows in the given dimensions (not segment): pure work with no database, for
-    `record_rows(precounted=...)`. By default the dimensions known before the row's customer is (all, survey,
-    channel, touchpoint)."""
+    """The rollup increments of rows in the given dimensions (not segment): pure work with no database."""
     if "segment" in dimensions:
-        raise ValueError("segment increments need the database: record_rows counts them")
+        raise ValueError("segment increments need the database")
     return _count_rows(None, rows, feedback=feedback, dimensions=dimensions)
 
 
@@ -149,7 +128,7 @@ def segments_in_use(session: Session) -> bool:
     return customers.segments_have_members(session)
 
 
-def retract_scores(session: Session, *, items: Sequence[ScoredFeedback]) -> None:
+def retract_scores(session: Session, *, items: Sequence[ScoredRow]) -> None:
     """Take the scores of feedback about to be deleted out of the rollups (the inverse of `record_scores`).
 
     Segment rows follow the customers' current membership, so when customers are deleted take them out of their
@@ -164,10 +143,9 @@ def retract_scores(session: Session, *, items: Sequence[ScoredFeedback]) -> None
         session.execute(emptied, keys[start : start + 5_000])
 
 
-def _counts(session: Session, items: Sequence[ScoredFeedback]) -> Counter[_Key]:
-    responses = [_as_row(item) for item in items if item.survey_id is not None]
-    counts = _count_rows(session, responses, feedback=False)
-    counts.update(_count_rows(session, [_as_row(item) for item in items if item.survey_id is None], feedback=True))
+def _counts(session: Session, items: Sequence[ScoredRow]) -> Counter[_Key]:
+    counts = _count_rows(session, [item for item in items if item.survey_id is not None], feedback=False)
+    counts.update(_count_rows(session, [item for item in items if item.survey_id is None], feedback=True))
     return counts
 
 
@@ -211,7 +189,7 @@ def _count_rows(
             for dim, values in columns:
                 texts = {value: _text(value) for value in set(values)}
                 for (value, day, score), n in Counter(zip(values, days, column, strict=True)).items():
-                    if score is not None and low <= score <= high and value is not UNCOUNTED:
+                    if score is not None and low <= score <= high:
                         counts[(tz_name, metric, dim, texts[value], day, score)] += n
             if memberships:
                 segments: Counter[tuple[int, int, int]] = Counter()
@@ -275,71 +253,13 @@ def _add_counts(session: Session, counts: Counter[_Key]) -> None:
 # ---- recounting in SQL ---------------------------------------------------------------------------------------
 
 
-def data_range(session: Session) -> tuple[datetime, datetime] | None:
-    """The earliest and latest feedback instants (responses and feedback items), or None when there is none."""
-    bounds = session.execute(
-        select(func.min(Response.submitted_at), func.max(Response.submitted_at)).union_all(
-            select(func.min(FeedbackItem.posted_at), func.max(FeedbackItem.posted_at))
-        )
-    ).all()
-    lows = [row[0] for row in bounds if row[0] is not None]
-    highs = [row[1] for row in bounds if row[1] is not None]
-    if not lows:
-        return None
-    return _aware(min(lows)), _aware(max(highs))
-
-
-def _aware(value: Any) -> datetime:
-    # MIN() over a UNION loses the column type on SQLite and comes back as text.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _offset_range(session: Session) -> tuple[datetime, datetime]:
-    found = data_range(session)
+    found = queries.data_range(session)
     now = utcnow()
     if found is None:
         return now - timedelta(days=1), now + timedelta(days=1)
     # Past `now` as well: rows stored while this statement runs are still given the right offset.
     return found[0] - timedelta(days=1), max(found[1], now) + timedelta(days=2)
-
-
-def _scored_rows(dialect: str, metric: str, customer_ids: Sequence[int] | None) -> Any:
-    """A CTE of (seconds, instant, customer_id, survey_id, channel, touchpoint_id, stage_id, score) for one metric."""
-    if metric == "rating":
-        column: Any = FeedbackItem.rating
-        query: Select[Any] = select(
-            local_days.epoch_seconds(FeedbackItem.posted_at, dialect).label("seconds"),
-            FeedbackItem.posted_at.label("instant"),
-            FeedbackItem.customer_id.label("customer_id"),
-            cast(null(), BigInteger).label("survey_id"),
-            FeedbackItem.channel.label("channel"),
-            FeedbackItem.touchpoint_id.label("touchpoint_id"),
-            FeedbackItem.stage_id.label("stage_id"),
-            column.label("score"),
-        )
-        owner: Any = FeedbackItem.customer_id
-    else:
-        column = getattr(Response, metric)
-        query = select(
-            local_days.epoch_seconds(Response.submitted_at, dialect).label("seconds"),
-            Response.submitted_at.label("instant"),
-            Response.customer_id.label("customer_id"),
-            Response.survey_id.label("survey_id"),
-            Response.channel.label("channel"),
-            Response.touchpoint_id.label("touchpoint_id"),
-            Response.stage_id.label("stage_id"),
-            column.label("score"),
-        )
-        owner = Response.customer_id
-    low, high = SCALES[metric]
-    query = query.where(column.between(low, high))
-    if customer_ids is not None:
-        query = query.where(owner.in_(customer_ids))
-    cte = query.cte(f"scored_{metric}")
-    return cte.prefix_with("MATERIALIZED") if dialect == "sqlite" else cte
 
 
 def _dim_value(dim: str, rows: Any) -> ColumnElement[Any]:
@@ -364,7 +284,7 @@ def _count_into_rollups(
     dialect = session.get_bind().dialect.name
     tz = local_days.zone(tz_name)
     for dim in dims:
-        rows = _scored_rows(dialect, metric, customer_ids)
+        rows = queries.scored_rows(dialect, metric, customer_ids)
         day = local_days.day_expression(
             seconds=rows.c.seconds, instant=rows.c.instant, dialect=dialect, tz=tz, start=bounds[0], end=bounds[1]
         )
@@ -409,7 +329,7 @@ def _recount_metric(session: Session, *, tz_name: str, metric: str, bounds: tupl
     """All non-segment dimensions of one metric from a single scan: count per (day, every dimension, score) once,
     then sum that small table per dimension (SQLite has no GROUPING SETS)."""
     dialect = session.get_bind().dialect.name
-    rows = _scored_rows(dialect, metric, None)
+    rows = queries.scored_rows(dialect, metric, None)
     day = local_days.day_expression(
         seconds=rows.c.seconds,
         instant=rows.c.instant,

@@ -1,8 +1,8 @@
 """outbox events and deliveries
 
 Revision ID: 92b416272f9c
-Revises: 0aa3bd804bc4
-Create Date: 2026-12-06 15:29:35.355825
+Revises: f46e9a3cf178
+Create Date: 2026-12-06 16:05:00
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import cxloop.storage.base
 
 revision: str = "92b416272f9c"
-down_revision: str | None = "0aa3bd804bc4"
+down_revision: str | None = "f46e9a3cf178"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

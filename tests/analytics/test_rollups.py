@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import delete, select
 
+from cxloop.analytics import rollups
 from cxloop.analytics import service as analytics
+from cxloop.analytics.models import ScoreRollup
 from cxloop.analytics.schemas import MetricQuery
-from cxloop.collection import rollups
+from cxloop.collection import hooks as collection_hooks
 from cxloop.collection import service as collection
-from cxloop.collection.models import ScoreRollup
 from cxloop.collection.schemas import FeedbackCreate, ResponseCreate
 from cxloop.customers import deletion, membership
 from cxloop.customers import service as customers
@@ -141,23 +142,7 @@ def test_retract_scores_undoes_record_scores(db: Database, zones: list[str]) -> 
         add_scored(session, items[:20])
         before = snapshot(session)
         add_scored(session, items[20:])
-        rollups.retract_scores(
-            session,
-            items=[
-                rollups.ScoredFeedback(
-                    at=i.at,
-                    customer_id=i.customer_id,
-                    survey_id=i.survey_id,
-                    channel=i.channel,
-                    touchpoint_id=i.touchpoint_id,
-                    stage_id=i.stage_id,
-                    nps=i.nps,
-                    csat=i.csat,
-                    ces=i.ces,
-                )
-                for i in items[20:]
-            ],
-        )
+        rollups.retract_scores(session, items=[i.row() for i in items[20:]])
         assert snapshot(session) == before
 
 
@@ -173,17 +158,21 @@ def test_configure_refuses_unknown_zones() -> None:
 
 @pytest.fixture
 def listening(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fresh membership registry holding only the rollups listener (the app's may be wired and frozen)."""
-    monkeypatch.setattr(membership, "registry", membership.ListenerRegistry())
-    membership.register_listener(rollups.on_membership_change)
-    monkeypatch.setattr(deletion, "_listeners", [])
-    deletion.register_deletion_listener(rollups.forget_customers)
+    """Fresh membership and deletion hooks holding only the rollups listeners (the app's may be wired and frozen)."""
+    monkeypatch.setattr(membership, "changed", membership.changed.copy())
+    membership.changed.register(rollups.on_membership_change)
+    monkeypatch.setattr(deletion, "deleting", deletion.deleting.copy())
+    deletion.deleting.register(rollups.forget_customers)
 
 
+@pytest.mark.parametrize("ahead", [True, False], ids=["counted-ahead", "counted-when-stored"])
 def test_rollups_stay_exact_through_the_collection_and_customers_services(
-    db: Database, zones: list[str], listening: None
+    db: Database, zones: list[str], listening: None, ahead: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Responses and feedback stored by their services, customers moving between segments by upsert."""
+    """Responses and feedback stored by their services, customers moving between segments by upsert; batches
+    counted while validated (the responses_prepared hook) or, without it, when stored."""
+    if not ahead:
+        monkeypatch.setattr(collection_hooks, "responses_prepared", collection_hooks.responses_prepared.copy())
     rng = random.Random(31)
     make_survey(db, key="pulse", definition=every_kind_definition())
     plans = ["enterprise", "pro", "free"]
@@ -207,7 +196,7 @@ def test_rollups_stay_exact_through_the_collection_and_customers_services(
                 items=[
                     ResponseCreate(
                         survey="pulse",
-                        customer_external_id=rng.choice([f"c{i}" for i in range(30)] + [None]),
+                        customer_external_id=rng.choice([f"c{i}" for i in range(33)] + [None]),  # c30+: new
                         touchpoint=rng.choice(touchpoints),
                         channel=rng.choice(["email", "web"]),
                         nps=rng.randint(0, 10),
