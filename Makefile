@@ -37,9 +37,9 @@ chromium:
 node-clients:
 	@test -d tests/customers/segment_node/node_modules || npm ci --prefix tests/customers/segment_node --no-audit --no-fund
 
-## test: lint, types and import boundaries, then the whole suite on SQLite and PostgreSQL
+## test: lint, types and import boundaries, then the whole suite on SQLite and PostgreSQL, with the coverage floor
 test: $(VENV)/.installed-dev chromium node-clients check
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 check: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench

@@ -1,8 +1,8 @@
 """Fixtures shared by every test: a clean database on each backend, the app, and an authenticated client.
 
 Every test that takes `db` runs twice, on SQLite and on PostgreSQL. Each test gets an empty schema: SQLite copies
-a template file made once per run, PostgreSQL truncates the throwaway database this run created. Tests therefore
-exercise real commits, exactly like the app and the CLI do.
+a template file made once per run, PostgreSQL empties the throwaway database this run created (tests/postgres_reset.py).
+Tests therefore exercise real commits, exactly like the app and the CLI do.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
@@ -26,12 +27,14 @@ from cxloop.journeys import service as journeys
 from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
 from cxloop.wiring import wire_domains
+from tests import postgres_reset
 
 # A real server (uvicorn) and a real browser (Debian's Chromium through Playwright) for the tests that need them.
 pytest_plugins = ("tests.live",)
 
 POSTGRES_ADMIN_URL = os.environ.get("CXLOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+_RESET = postgres_reset.reset_statement(metadata)
 
 
 def _postgres_available() -> str | None:
@@ -58,6 +61,9 @@ def postgres_url() -> Iterator[str]:
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # Commits return before the WAL reaches the disk: the database is thrown away, so durability after a crash
+        # does not matter, and visibility and locking are unchanged. Applies to every connection, subprocesses too.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     engine = create_engine(url)
     metadata.create_all(engine)
@@ -66,6 +72,18 @@ def postgres_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_cleaner(postgres_url: str) -> Iterator[Connection]:
+    """One connection for the whole run that empties the database after each test."""
+    engine = create_engine(postgres_url, poolclass=NullPool)
+    with engine.connect() as connection:
+        # A test that ends with a transaction still open holds locks: fail its teardown rather than hang the run.
+        connection.execute(text("SET lock_timeout = '60s'"))
+        connection.commit()
+        yield connection
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -85,13 +103,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    url = request.getfixturevalue("postgres_url")
-    yield url
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    cleaner: Connection = request.getfixturevalue("_postgres_cleaner")
+    yield request.getfixturevalue("postgres_url")
+    postgres_reset.reset(cleaner, _RESET)
 
 
 @pytest.fixture

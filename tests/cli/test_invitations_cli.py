@@ -10,10 +10,9 @@ from typer.testing import CliRunner
 
 from cxloop.cli import context
 from cxloop.cli.main import app
-from cxloop.invitations import service as invitations
-from cxloop.invitations.service import InviteRequest
 from cxloop.storage.database import Database
 from tests.factories.customers import make_customer
+from tests.factories.invitations import make_invitation
 from tests.invitations.conftest import live_survey
 
 
@@ -21,11 +20,9 @@ from tests.invitations.conftest import live_survey
 def cli(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     survey_id = live_survey(db)
     with db.unit_of_work(write=True) as session:
-        for name in ("ann", "bo"):
-            customer = make_customer(session, email=f"{name}@example.com")
-            invitations.invite(session, InviteRequest(survey_id, customer.id, "email"))
-        nobody = make_customer(session)
-        invitations.invite(session, InviteRequest(survey_id, nobody.id, "sms"))
+        make_invitation(session, survey_id=survey_id)
+        make_invitation(session, survey_id=survey_id)
+        make_invitation(session, survey_id=survey_id, customer=make_customer(session), channel="sms")
     monkeypatch.setenv("CXLOOP_DATABASE_URL", db_url)
     context.settings.cache_clear()
     context.database.cache_clear()

@@ -8,20 +8,17 @@ from sqlalchemy import func, select
 from cxloop.analytics import rollups
 from cxloop.collection.errors import InvalidResponses
 from cxloop.collection.models import Response
-from cxloop.invitations import service as invitations
 from cxloop.invitations.answers import record_anonymous, record_answers
 from cxloop.invitations.models import Invitation
-from cxloop.invitations.service import InviteRequest
 from cxloop.storage.database import Database
 from cxloop.surveys.models import Survey
-from tests.factories.customers import make_customer
+from tests.factories.invitations import make_invitation
 from tests.factories.responses import snapshot
 
 
 def _invitation(db: Database, survey_id: int) -> int:
     with db.unit_of_work(write=True) as session:
-        customer = make_customer(session, email="ann@example.com")
-        return invitations.invite(session, InviteRequest(survey_id, customer.id, "email")).id
+        return make_invitation(session, survey_id=survey_id).invitation.id
 
 
 def _answer(db: Database, invitation_id: int, answers: dict[str, object], *, complete: bool) -> int:

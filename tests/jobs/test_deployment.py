@@ -19,9 +19,9 @@ from cxloop.invitations.models import Invitation
 from cxloop.storage.database import Database
 from tests.conftest import make_key
 from tests.factories.customers import make_customer
+from tests.factories.triggers import live_survey, make_rule
 from tests.jobs.conftest import SmtpServer, WorkerWorld, wait_for
 from tests.live import free_port
-from tests.triggers.conftest import live_survey, make_rule
 
 CUSTOMERS = 20
 

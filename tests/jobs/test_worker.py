@@ -20,8 +20,8 @@ from cxloop.surveys.models import Survey
 from cxloop.triggers import sending, time_rules
 from tests.conftest import make_key
 from tests.factories.customers import make_customer
+from tests.factories.triggers import live_survey, make_rule
 from tests.jobs.conftest import SmtpServer, WorkerWorld, wait_for
-from tests.triggers.conftest import live_survey, make_rule
 
 
 def _statuses(db: Database) -> dict[str, int]:

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 from cxloop.journeys import service as journeys
-from cxloop.journeys.schemas import JourneyCreate, StageCreate, TouchpointSpec
 from cxloop.storage.database import Database
+from tests.factories.journeys import make_journey, stage_create, touchpoint_spec
 
 
 def test_indexes_cover_every_journey_and_prefer_the_default(db: Database) -> None:
     with db.unit_of_work() as session:
         default = journeys.ensure_default_journey(session)
-        other = journeys.create_journey(
-            session,
-            data=JourneyCreate(
-                key="b2b",
-                name="B2B",
-                stages=[
-                    StageCreate(
-                        key="usage",
-                        name="Usage",
-                        touchpoints=[TouchpointSpec(key="delivery", name="D"), TouchpointSpec(key="qbr", name="QBR")],
-                    ),
-                ],
-            ),
-        )
+        usage = stage_create(key="usage", touchpoints=[touchpoint_spec(key="delivery"), touchpoint_spec(key="qbr")])
+        other = make_journey(session, stages=[usage])
         stages = journeys.stage_index(session)
         touchpoints = journeys.touchpoint_index(session)
         default_usage = next(s for s in journeys.list_stages(session, journey_id=default.id) if s.key == "usage")

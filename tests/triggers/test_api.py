@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from cxloop.access.enums import Role
 from cxloop.storage.database import Database
 from tests.conftest import make_key
-from tests.triggers.conftest import live_survey
+from tests.factories.triggers import live_survey
 
 URL = "/api/v1/trigger-rules"
 

@@ -13,7 +13,7 @@ from cxloop.invitations import service as invitations
 from cxloop.invitations.service import InviteRequest
 from cxloop.storage.database import Database
 from tests.factories.customers import make_customer
-from tests.triggers.conftest import live_survey
+from tests.factories.triggers import live_survey
 
 NOON = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from cxloop.jobs import dispatch
 from cxloop.storage.database import Database
 from cxloop.triggers import event_rules
 from tests.factories.customers import make_customer, make_segment
-from tests.triggers.conftest import live_survey, make_rule
+from tests.factories.triggers import live_survey, make_rule
 
 NOON = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
 
@@ -74,7 +74,7 @@ def test_an_event_matching_conditions_and_segment_invites_once_after_the_delay(d
 
 def test_nothing_is_queued_when_the_transaction_rolls_back(db: Database, queued: Any) -> None:
     with db.unit_of_work() as session:
-        make_rule(session, live_survey(session), kind="event", event_name="order_delivered")
+        make_rule(session, kind="event", event_name="order_delivered")
     with pytest.raises(RuntimeError), db.unit_of_work() as session:
         customers.record_events(
             session, items=[EventCreate(customer_external_id="c1", name="order_delivered", occurred_at=NOON)]
@@ -91,7 +91,7 @@ def test_the_catch_up_finds_events_whose_job_was_never_queued(db: Database) -> N
     try:
         with db.unit_of_work() as session:
             make_customer(session, external_id="c1", email="c1@example.com")
-            make_rule(session, live_survey(session), kind="event", event_name="order_delivered")
+            make_rule(session, kind="event", event_name="order_delivered")
         _store(db, "c1", "order_delivered")
     finally:
         dispatch.install(previous)
@@ -106,9 +106,7 @@ def test_sms_falls_back_to_email_without_sms_consent(db: Database, queued: Any) 
         consent.record_change(
             session, customer_id=b.id, channel="sms", granted=True, source=ConsentSource.api, actor="test"
         )
-        make_rule(
-            session, live_survey(session), kind="event", event_name="delivered", channel="sms", fallbacks=["email"]
-        )
+        make_rule(session, kind="event", event_name="delivered", channel="sms", fallbacks=["email"])
     _store(db, "a", "delivered")
     _store(db, "b", "delivered")
     with db.unit_of_work() as session:
@@ -120,7 +118,7 @@ def test_sms_falls_back_to_email_without_sms_consent(db: Database, queued: Any) 
 def test_a_late_event_from_an_import_of_history_sets_off_nothing(db: Database, queued: Any) -> None:
     with db.unit_of_work() as session:
         make_customer(session, external_id="c1", email="c1@example.com")
-        make_rule(session, live_survey(session), kind="event", event_name="ticket_solved")
+        make_rule(session, kind="event", event_name="ticket_solved")
         customers.record_events(
             session,
             items=[EventCreate(customer_external_id="c1", name="ticket_solved", occurred_at=NOON - timedelta(days=90))],
@@ -132,7 +130,7 @@ def test_a_late_event_from_an_import_of_history_sets_off_nothing(db: Database, q
 def test_a_disabled_rule_does_nothing(db: Database, queued: Any) -> None:
     with db.unit_of_work() as session:
         make_customer(session, external_id="c1", email="c1@example.com")
-        make_rule(session, live_survey(session), kind="event", event_name="ticket_solved", enabled=False)
+        make_rule(session, kind="event", event_name="ticket_solved", enabled=False)
     _store(db, "c1", "ticket_solved")
     with db.unit_of_work() as session:
         assert event_rules.evaluate_events(session, event_ids=_event_ids(db), now=NOON) == []

@@ -13,7 +13,7 @@ from cxloop.storage.database import Database
 from cxloop.triggers import time_rules
 from cxloop.triggers.tasks import run_time_sweep
 from tests.factories.customers import make_account, make_customer, make_events, make_segment
-from tests.triggers.conftest import live_survey, make_rule
+from tests.factories.triggers import live_survey, make_rule
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()

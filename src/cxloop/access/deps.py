@@ -40,6 +40,9 @@ async def principal_of_key(request: Request, plain_key: str) -> Principal:
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
+# Each dependency made by `require_role`, with its role: the authorisation matrix test reads it from every route.
+_ROLE_CHECKS: dict[Callable[..., object], Role] = {}
+
 
 def require_role(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets the call through only for `role` or a higher one (403 otherwise)."""
@@ -49,7 +52,13 @@ def require_role(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
             raise PermissionDenied(f"this needs the '{role.value}' role; the key has '{principal.role.value}'")
         return principal
 
+    _ROLE_CHECKS[check] = role
     return check
+
+
+def required_role(dependency: Callable[..., object]) -> Role | None:
+    """The role a dependency made by `require_role` asks for; None for any other dependency."""
+    return _ROLE_CHECKS.get(dependency)
 
 
 ViewerDep = Annotated[Principal, Depends(require_role(Role.viewer))]

@@ -11,15 +11,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cxloop.collection.models import Response
-from cxloop.invitations import service as invitations
 from cxloop.invitations.models import Invitation
-from cxloop.invitations.service import InviteRequest
 from cxloop.storage.database import Database
 from cxloop.surveys import service as surveys
 from cxloop.surveys.enums import SurveyStatus
 from cxloop.surveys.schemas import SurveyCreate, SurveyUpdate
 from cxloop.surveys.templates import get_template
 from tests.factories.customers import make_customer
+from tests.factories.invitations import make_invitation
 
 
 def live_survey(db: Database, template: str, *, key: str | None = None, **changes: Any) -> int:
@@ -54,13 +53,10 @@ def invite(
     """A customer invited by email through the service, the invitation marked sent, and its link token."""
     with db.unit_of_work() as session:
         customer = make_customer(session, email="ada@example.com", locale=locale)
-        invitation = invitations.invite(
-            session, InviteRequest(survey_id=survey_id, customer_id=customer.id, channel="email", at=at)
-        )
-        assert invitation.status == "scheduled", invitation.reason
-        invitations.mark_sent(invitation)
-        token = invitations.token_for(client.app.state.signer, invitation)  # type: ignore[attr-defined]
-        return Invited(invitation.id, customer.id, token)
+        signer = client.app.state.signer  # type: ignore[attr-defined]
+        made = make_invitation(session, survey_id=survey_id, customer=customer, sent=True, signer=signer, at=at)
+        assert made.invitation.status == "sent", made.invitation.reason
+        return Invited(made.invitation.id, customer.id, made.token)
 
 
 def invitation(db: Database, invitation_id: int) -> Invitation:

@@ -7,11 +7,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cxloop.invitations import service as invitation_service
 from cxloop.invitations.models import Invitation
 from cxloop.storage.database import Database
 from tests.channels.widget.conftest import create_site, live_survey, responses
-from tests.factories.customers import make_customer
+from tests.factories.invitations import make_invitation
 
 ORIGIN = "http://shop.example"
 
@@ -120,11 +119,7 @@ def test_an_emailed_invitation_cannot_be_answered_through_the_widget(api: TestCl
     survey_id = live_survey(db, "relationship-nps")
     site = create_site(api, rules=[{"survey": "relationship-nps"}])
     with db.unit_of_work() as session:
-        customer = make_customer(session, email="ada@example.com")
-        invitation = invitation_service.invite(
-            session, invitation_service.InviteRequest(survey_id=survey_id, customer_id=customer.id, channel="email")
-        )
-        token = invitation_service.token_for(api.app.state.signer, invitation)
+        token = make_invitation(session, survey_id=survey_id, signer=api.app.state.signer).token
     body = {"site_key": site["key"], "token": token, "question": "nps", "answer": 7}
     answer = post(api, "/widget/v1/responses", body)
     assert answer.status_code == 404
