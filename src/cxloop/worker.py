@@ -1,179 +1,46 @@
-"""The job handlers: the worker's side of the queue, wiring each named job to the services that do the work.
+"""The worker process's composition root: imports every domain's tasks.py (which register their jobs and outbox
+handlers with `cxloop.jobs`), builds the runtime they share, the Huey queue that runs the jobs, and the outbox relay.
 
-Composition level (beside cxloop.app): it may import every domain and the channels. `build` makes a JobQueue that
-runs these jobs; `cxloop worker` runs its consumer (the worker threads and the periodic scheduler).
-
-| job | when | what |
-| --- | --- | --- |
-| triggers.evaluate_events | queued after a batch of events commits | event rules -> invitations, then send those due |
-| triggers.catch_up_events | every 10 minutes | the same over the last day's events (the safety net) |
-| triggers.sweep_time_rules | every hour | time rules -> invitations (500 per transaction), then send_due |
-| triggers.send_due | every minute | send scheduled invitations whose time has come; expire the overdue |
-| triggers.send_reminders | every 15 minutes | the one reminder to non-responders |
-| invitations.send | queued after an invitation made by hand commits | send it now (send_due is the safety net) |
+Composition level (beside cxloop.app): it may import every domain and the channels. `cxloop worker` runs the queue's
+consumer and the relay thread. The jobs are listed in triggers/tasks.py and customers/tasks.py; the outbox in
+docs/development/events-and-outbox.md.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
-
-from pydantic import BaseModel, Field
 
 from cxloop.channels import delivery
-from cxloop.core.clock import utcnow
+from cxloop.collection import tasks as collection_tasks
 from cxloop.core.config import Settings
-from cxloop.customers import service as customers
-from cxloop.invitations import service as invitations
-from cxloop.invitations.enums import InvitationStatus
+from cxloop.customers import tasks as customers_tasks
+from cxloop.invitations import tasks as invitations_tasks
 from cxloop.invitations.tokens import TokenSigner
+from cxloop.jobs import event_handlers, queued
+from cxloop.jobs import tasks as jobs_tasks
 from cxloop.jobs.queue import DEFAULT_NAME, JobQueue, build_huey
-from cxloop.jobs.registry import JobRegistry, NoPayload
+from cxloop.jobs.registry import NoPayload
+from cxloop.jobs.relay import Relay, RelayPolicy
 from cxloop.storage.database import Database
-from cxloop.triggers import event_rules, sending, time_rules
+from cxloop.triggers import tasks as triggers_tasks
+from cxloop.triggers.tasks import Deliver
 
-log = logging.getLogger(__name__)
+TASK_MODULES = (collection_tasks, customers_tasks, invitations_tasks, jobs_tasks, triggers_tasks)
+jobs = queued
 
-REFRESH_SEGMENTS_JOB = "customers.refresh_segments"
-CATCH_UP_JOB = "triggers.catch_up_events"
-_SEND_BATCH = 200
-_SWEEP_BATCH = 500
-
-
-class Deliver(Protocol):
-    def __call__(
-        self,
-        database: Database,
-        invitation_id: int,
-        *,
-        settings: Settings,
-        signer: TokenSigner,
-        reminder: bool = False,
-        now: datetime | None = None,
-    ) -> bool: ...
+__all__ = ["TASK_MODULES", "NoPayload", "Runtime", "build", "build_relay", "jobs"]
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """What every job handler gets: the settings, the database, the token signer and the channel sender."""
+    """What every job gets: the settings, the database, the token signer and the channel sender (with the
+    exception it raises for a temporary failure)."""
 
     settings: Settings
     database: Database
     signer: TokenSigner
     deliver: Deliver
-
-
-class EventBatch(BaseModel):
-    event_ids: list[int] = Field(min_length=1, max_length=10_000)
-
-
-class InvitationToSend(BaseModel):
-    invitation_id: int
-
-
-jobs: JobRegistry[Runtime] = JobRegistry()
-
-
-@jobs.handler(event_rules.EVALUATE_JOB, EventBatch)
-def evaluate_events(runtime: Runtime, payload: EventBatch) -> None:
-    """Evaluate the event rules for a batch of stored events and send the invitations that are due at once."""
-    with runtime.database.unit_of_work(write=True) as session:
-        created = event_rules.evaluate_events(session, event_ids=payload.event_ids)
-        now = utcnow()
-        due_now = [i.id for i in created if i.status == InvitationStatus.scheduled.value and i.scheduled_for <= now]
-    send(runtime, due_now)
-
-
-@jobs.periodic(CATCH_UP_JOB, minutes=10)
-def catch_up_events(runtime: Runtime, _: NoPayload) -> None:
-    """Evaluate the last day's events again: events whose job was never queued are acted on here."""
-    with runtime.database.unit_of_work(write=True) as session:
-        created = event_rules.catch_up(session)
-    if created:
-        log.info("event catch-up created %d invitations", len(created))
-
-
-@jobs.periodic(REFRESH_SEGMENTS_JOB, minutes=60)
-def refresh_segments(runtime: Runtime, _: NoPayload) -> None:
-    """Recompute every segment's members: tenure and event windows drift as days pass (the metrics' segment rollups
-    move with the members). Before the time-rule sweep, so rules scoped to a segment see today's members."""
-    with runtime.database.unit_of_work(write=True) as session:
-        changes = customers.refresh_all_segments(session)
-    moved = sum(len(c.added) + len(c.removed) for c in changes)
-    if moved:
-        log.info("segments refreshed: %d memberships changed", moved)
-
-
-@jobs.periodic(time_rules.SWEEP_JOB, minutes=60)
-def sweep_time_rules(runtime: Runtime, _: NoPayload) -> None:
-    """Invite every customer whose time rule is due, then send the invitations due now."""
-    due, created = run_time_sweep(runtime.database)
-    log.info("time-rule sweep: %d occurrences due, %d invitations created", due, created)
-    send_due(runtime, NoPayload())
-
-
-def run_time_sweep(database: Database, *, now: datetime | None = None) -> tuple[int, int]:
-    """(due, created): the plan is read once, the invitations stored in transactions of 500 (SQLite has one writer:
-    a sweep of thousands must not hold it for seconds)."""
-    now = now or utcnow()
-    with database.unit_of_work() as session:
-        planned = time_rules.plan(session, now=now)
-    created = 0
-    for start in range(0, len(planned.requests), _SWEEP_BATCH):
-        with database.unit_of_work(write=True) as session:
-            chunk = planned.requests[start : start + _SWEEP_BATCH]
-            created += len(invitations.invite_many(session, chunk, now=now))
-    return planned.due, created
-
-
-@jobs.periodic(sending.SEND_JOB, minutes=1)
-def send_due(runtime: Runtime, _: NoPayload) -> None:
-    """Send every scheduled invitation whose time has come; mark the ones past their expiry expired."""
-    with runtime.database.unit_of_work(write=True) as session:
-        sending.expire_overdue(session, now=utcnow())
-    seen: set[int] = set()
-    while True:
-        with runtime.database.unit_of_work() as session:
-            ids = sending.due(session, now=utcnow(), limit=_SEND_BATCH)
-        if not ids or seen.issuperset(ids):  # nothing new: what is left stays for the next minute
-            return
-        seen.update(ids)
-        if send(runtime, ids) < len(ids) or len(ids) < _SEND_BATCH:
-            return
-
-
-@jobs.handler(invitations.SEND_JOB, InvitationToSend)
-def send_invitation(runtime: Runtime, payload: InvitationToSend) -> None:
-    """Send one invitation created by hand (API) at once, instead of at the next minute's sweep."""
-    send(runtime, [payload.invitation_id])
-
-
-@jobs.periodic(sending.REMIND_JOB, minutes=15)
-def send_reminders(runtime: Runtime, _: NoPayload) -> None:
-    """Send the one reminder to those who were invited `reminder_after_days` ago and have not answered."""
-    with runtime.database.unit_of_work() as session:
-        ids = sending.reminders_due(session, now=utcnow())
-    send(runtime, ids, reminder=True)
-
-
-def send(runtime: Runtime, invitation_ids: Sequence[int], *, reminder: bool = False) -> int:
-    """Hand each invitation to its channel (claimed, sent with no transaction open, recorded: channels.delivery);
-    returns how many were tried. Stops at the first temporary failure (the mail server is down): the next sweep
-    tries again."""
-    tried = 0
-    for invitation_id in invitation_ids:
-        try:
-            runtime.deliver(
-                runtime.database, invitation_id, settings=runtime.settings, signer=runtime.signer, reminder=reminder
-            )
-        except delivery.DeliveryPostponed as exc:
-            log.warning("sending postponed (%s); the next sweep tries again", exc)
-            return tried
-        tried += 1
-    return tried
+    postponed: type[Exception] = delivery.DeliveryPostponed
 
 
 def build(
@@ -193,3 +60,8 @@ def build(
     queue = JobQueue(build_huey(settings, name=queue_name))
     queue.serve(jobs, runtime)
     return queue
+
+
+def build_relay(database: Database, *, policy: RelayPolicy | None = None) -> Relay:
+    """The outbox relay over every domain's handlers (the registry is frozen from here on)."""
+    return Relay(database, event_handlers, policy)

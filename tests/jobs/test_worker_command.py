@@ -15,12 +15,13 @@ from cxloop.customers import event_listeners
 from cxloop.customers import service as customers
 from cxloop.customers.models import Customer
 from cxloop.customers.schemas import SegmentCreate
+from cxloop.customers.tasks import refresh_segments
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.jobs import dispatch
 from cxloop.storage.database import Database
 from cxloop.triggers import event_rules
 from cxloop.wiring import wire_domains
-from cxloop.worker import NoPayload, Runtime, jobs, refresh_segments
+from cxloop.worker import NoPayload, Runtime, jobs
 from tests.factories.customers import make_customer
 
 
@@ -40,6 +41,7 @@ def test_every_job_is_registered_with_its_schedule() -> None:
         "triggers.send_due": 1,
         "triggers.send_reminders": 15,
         "customers.refresh_segments": 60,
+        "jobs.prune_outbox": 60,
         "invitations.send": None,
     }
 

@@ -11,7 +11,7 @@ from cxloop.invitations import service as invitations
 from cxloop.invitations.models import Invitation
 from cxloop.storage.database import Database
 from cxloop.triggers import time_rules
-from cxloop.worker import run_time_sweep
+from cxloop.triggers.tasks import run_time_sweep
 from tests.factories.customers import make_account, make_customer, make_events, make_segment
 from tests.factories.triggers import live_survey, make_rule
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from cxloop.cli import backup, demo, exporting, importing, invitations, keys, metrics, segments, setup, worker
+from cxloop.cli import (
+    backup,
+    demo,
+    exporting,
+    importing,
+    invitations,
+    keys,
+    metrics,
+    outbox,
+    segments,
+    setup,
+    worker,
+)
 from cxloop.cli.context import fail
 from cxloop.core.errors import CxloopError
 
@@ -26,6 +38,7 @@ app.add_typer(invitations.app, name="invitations")
 app.add_typer(keys.app, name="api-key")
 app.add_typer(keys.users_app, name="user")
 app.add_typer(segments.app, name="segments")
+app.add_typer(outbox.app, name="outbox")
 
 
 def main() -> None:

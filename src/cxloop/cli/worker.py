@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import typer
 
@@ -24,7 +25,8 @@ def worker(
         "--poll-interval",
         min=0.01,
         max=10.0,
-        help="Longest wait between looks at an idle SQLite queue, in seconds (Redis wakes the worker at once).",
+        help="Longest wait between looks at an idle SQLite queue and at the outbox, in seconds (Redis wakes the "
+        "queue's workers at once).",
     ),
     periodic: bool = typer.Option(
         True, "--periodic/--no-periodic", help="Also run the scheduler that starts the periodic sweeps."
@@ -32,18 +34,28 @@ def worker(
 ) -> None:
     """Run the background jobs until stopped (Ctrl-C lets running jobs finish).
 
-    Event rules as events arrive; time rules every hour; due invitations every minute; reminders every 15 minutes.
+    Event rules as events arrive; time rules every hour; due invitations every minute; reminders every 15 minutes;
+    outbox events (response.received, ...) to their handlers as they commit.
 
     Jobs wait in Huey's queue: SQLite in CXLOOP_DATA_DIR by default, Redis when CXLOOP_REDIS_URL is set.
 
     Run as many workers as you like, on one machine or several: each invitation is created and sent once.
     See docs/triggers-and-worker.md.
     """
-    from cxloop.worker import build  # the job handlers import every domain: only this command needs them
+    from cxloop.worker import build, build_relay  # the handlers import every domain: only this command needs them
 
     logging.basicConfig(level=settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     queue = queue or settings().jobs_queue
     job_queue = build(settings(), database=database(), queue_name=queue)
     storage = "Redis" if settings().redis_url else f"SQLite ({settings().data_dir / 'jobs.db'})"
-    console.print(f"cxloop worker: {workers} worker(s) on queue '{queue}', {storage}; Ctrl-C to stop")
-    job_queue.consumer(workers=workers, poll_seconds=poll_interval, periodic=periodic).run()
+    relay, stop = build_relay(database()), threading.Event()
+    relaying = threading.Thread(
+        target=relay.run_forever, args=(stop,), kwargs={"poll_seconds": poll_interval}, name="outbox-relay", daemon=True
+    )
+    relaying.start()  # outbox events to their handlers (docs/development/events-and-outbox.md)
+    console.print(f"cxloop worker: {workers} worker(s) on queue '{queue}', {storage}, outbox relay; Ctrl-C to stop")
+    try:
+        job_queue.consumer(workers=workers, poll_seconds=poll_interval, periodic=periodic).run()
+    finally:
+        stop.set()
+        relaying.join(30)

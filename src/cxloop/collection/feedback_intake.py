@@ -26,6 +26,7 @@ from cxloop.core.clock import ensure_utc, utcnow
 from cxloop.core.errors import FieldError
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import CustomerUpsert
+from cxloop.jobs import events, outbox
 from cxloop.journeys import service as journeys
 from cxloop.storage import bulk_insert
 
@@ -133,6 +134,8 @@ def ingest_feedback(
             outcome.ids[i] = outcome.ids[-value - 1]
     if scored:
         hooks.scores_changed(session, removed=(), added=scored)
+    if created := [new_id for new_id in ids if new_id is not None]:
+        outbox.emit(session, events.FEEDBACK_RECEIVED, {"feedback_ids": created})
     return outcome
 
 

@@ -15,6 +15,7 @@ from cxloop.collection.response_batch import Outcome, Prepared, ValidRow
 from cxloop.collection.rows import COLUMNS, ResponseRow
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import CustomerUpsert
+from cxloop.jobs import events, outbox
 from cxloop.storage import bulk_insert, references
 
 
@@ -64,6 +65,8 @@ def _store(session: Session, prepared: Prepared) -> Outcome:
             outcome.ids[v.index] = existing[v.row.idempotency_key]
         outcome.duplicates += len(raced)
     _point_repeats(outcome)
+    if stored:  # one event per stored batch, in its transaction (docs/development/events-and-outbox.md)
+        outbox.emit(session, events.RESPONSE_RECEIVED, {"response_ids": [outcome.ids[v.index] for v in stored]})
     _tell_stored(session, prepared, stored)
     return outcome
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from cxloop.collection import service as collection
 from cxloop.collection.enums import Channel
@@ -31,14 +31,14 @@ from cxloop.invitations.errors import InvalidInvitation, InvitationExpired, Invi
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.schemas import InvitationCreate
 from cxloop.invitations.tokens import TokenExpired, TokenInvalid, TokenSigner
-from cxloop.jobs import dispatch
+from cxloop.jobs import dispatch, events, outbox
 from cxloop.journeys import service as journeys
 from cxloop.storage.dialect_insert import dialect_insert
 from cxloop.storage.pagination import Page, order_clause, paginate
 from cxloop.surveys import service as surveys
 
 _CHUNK = 1_000
-SEND_JOB = "invitations.send"  # one invitation, sent by the worker (cxloop.worker.send_invitation)
+SEND_JOB = "invitations.send"  # one invitation, sent by the worker (cxloop.triggers.tasks.send_invitation)
 _TABLE = cast(Table, Invitation.__table__)
 _SORTABLE = {name: _TABLE.c[name] for name in ("id", "created_at", "scheduled_for", "status")}
 # Statuses that count as "contacted" for the frequency cap and the re-survey interval.
@@ -231,7 +231,10 @@ def _decide_and_store(session: Session, requests: Sequence[InviteRequest], now: 
     if not rows:
         return []
     statement = dialect_insert(session, _TABLE).on_conflict_do_nothing(index_elements=["occurrence_key"])
-    return [row.id for row in session.execute(statement.returning(_TABLE.c.id), rows)]
+    stored = session.execute(statement.returning(_TABLE.c.id, _TABLE.c.status), rows).all()
+    if suppressed := [row.id for row in stored if row.status == InvitationStatus.suppressed.value]:
+        outbox.emit(session, events.INVITATION_SUPPRESSED, {"invitation_ids": suppressed})
+    return [row.id for row in stored]
 
 
 def _recent_contacts(session: Session, customer_ids: list[int], since: datetime) -> dict[int, list[datetime]]:
@@ -317,6 +320,14 @@ def idempotency_key(invitation: Invitation) -> str:
     return f"invitation:{invitation.id}"
 
 
+def _emit(invitation: Invitation, name: str) -> None:
+    """Write event `name` for the invitation in the transaction of its session (it must be in one)."""
+    session = object_session(invitation)
+    if session is None:
+        raise RuntimeError(f"invitation {invitation.id} is not in a session: {name} cannot be recorded")
+    outbox.emit(session, name, {"invitation_ids": [invitation.id]})
+
+
 def _touch(invitation: Invitation, now: datetime | None) -> datetime:
     now = now or utcnow()
     invitation.updated_at = now
@@ -327,6 +338,7 @@ def mark_sent(invitation: Invitation, *, detail: str | None = None, now: datetim
     invitation.sent_at = _touch(invitation, now)
     invitation.status = InvitationStatus.sent.value
     invitation.detail = detail
+    _emit(invitation, events.INVITATION_SENT)
 
 
 def mark_opened(invitation: Invitation, *, now: datetime | None = None) -> None:
@@ -339,11 +351,13 @@ def mark_opened(invitation: Invitation, *, now: datetime | None = None) -> None:
 
 
 def mark_answered(invitation: Invitation, *, response_id: int, now: datetime | None = None) -> None:
-    at = _touch(invitation, now)
+    at, first_answer = _touch(invitation, now), invitation.answered_at is None
     invitation.opened_at = invitation.opened_at or at
     invitation.answered_at = invitation.answered_at or at
     invitation.response_id = response_id
     invitation.status = InvitationStatus.answered.value
+    if first_answer:  # later answers extend the same response: the invitation was answered once
+        _emit(invitation, events.INVITATION_ANSWERED)
 
 
 def mark_suppressed(invitation: Invitation, *, reason: SuppressionReason, now: datetime | None = None) -> None:
@@ -351,6 +365,7 @@ def mark_suppressed(invitation: Invitation, *, reason: SuppressionReason, now: d
     _touch(invitation, now)
     invitation.status = InvitationStatus.suppressed.value
     invitation.reason = reason.value
+    _emit(invitation, events.INVITATION_SUPPRESSED)
 
 
 def mark_reminded(invitation: Invitation, *, now: datetime | None = None) -> None:

@@ -7,6 +7,7 @@ from cxloop.collection import models as collection_models
 from cxloop.customers import models as customers_models
 from cxloop.governance import models as governance_models
 from cxloop.invitations import models as invitations_models
+from cxloop.jobs import models as jobs_models
 from cxloop.journeys import models as journeys_models
 from cxloop.storage.base import Base
 from cxloop.surveys import models as surveys_models
@@ -23,5 +24,6 @@ MODEL_MODULES = (
     invitations_models,
     widget_models,
     analytics_models,
+    jobs_models,
 )
 metadata = Base.metadata

@@ -18,6 +18,7 @@ from cxloop.customers.errors import CustomerConflict, CustomerNotFound
 from cxloop.customers.models import Account, Customer, Segment, SegmentMember
 from cxloop.customers.schemas import CustomerRead, CustomerUpdate, CustomerUpsert, UpsertResult
 from cxloop.customers.segment_sql import compile_filter
+from cxloop.jobs import events, outbox
 from cxloop.journeys import service as journeys
 from cxloop.storage import bulk_insert, references
 from cxloop.storage.pagination import Page, order_clause, paginate
@@ -105,14 +106,14 @@ def bulk_upsert_customers(session: Session, *, items: Sequence[CustomerUpsert], 
         _new_row(external_id, change, now) for external_id, change in changes.items() if external_id not in existing
     ]
     ids = {external_id: row[0] for external_id, row in existing.items()}
-    created = 0
+    created, inserted_ids = 0, set[str]()
     if new_rows:
         # ON CONFLICT DO NOTHING: a concurrent transaction may create the same customer meanwhile (two first
         # responses of one new customer). The rows returned are the ones created here, matched by external id; the
         # others now exist and take the update path. Sorted, so concurrent inserts wait for each other in one order.
         new_rows.sort(key=lambda row: str(row["external_id"]))
         inserted = _insert_new(session, new_rows)
-        created = len(inserted)
+        created, inserted_ids = len(inserted), set(inserted)
         ids.update(inserted)
         raced = [str(row["external_id"]) for row in new_rows if row["external_id"] not in inserted]
         if raced:
@@ -120,9 +121,12 @@ def bulk_upsert_customers(session: Session, *, items: Sequence[CustomerUpsert], 
             found = _existing(session, raced, with_attributes=with_attributes)
             existing.update(found)
             ids.update({external_id: row[0] for external_id, row in found.items()})
-    updated = _update_existing(session, changes, existing, now)
+    updated_ids = _update_existing(session, changes, existing, now)
     result_ids = [ids[item.external_id] for item in items]
     membership.refresh_customers(session, customer_ids=set(result_ids))
+    if changed := sorted({ids[external_id] for external_id in inserted_ids} | updated_ids):
+        outbox.emit(session, events.CUSTOMER_UPDATED, {"customer_ids": changed})
+    updated = len(updated_ids)
     return UpsertResult(ids=result_ids, created=created, updated=updated)
 
 
@@ -217,7 +221,7 @@ def _new_row(external_id: str, change: dict[str, Any], now: datetime) -> dict[st
 
 def _update_existing(
     session: Session, changes: dict[str, dict[str, Any]], existing: dict[str, tuple[int, dict[str, Any]]], now: datetime
-) -> int:
+) -> set[int]:
     by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for external_id, change in changes.items():
         if external_id not in existing or not change:
@@ -242,7 +246,7 @@ def _update_existing(
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Customer) and obj.id in updated_ids:
             session.expire(obj)
-    return len(updated_ids)
+    return updated_ids
 
 
 def create_customer(session: Session, *, data: CustomerUpsert) -> Customer:
@@ -267,6 +271,7 @@ def update_customer(session: Session, *, customer_id: int, data: CustomerUpdate)
         customer.external_id = data.external_id
         customer.updated_at = utcnow()
         session.flush()
+        outbox.emit(session, events.CUSTOMER_UPDATED, {"customer_ids": [customer.id]})
     bulk_upsert_customers(session, items=[upsert.model_copy(update={"external_id": customer.external_id})], prefix="")
     session.refresh(customer)
     return customer

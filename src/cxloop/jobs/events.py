@@ -1,0 +1,86 @@
+"""The one registry of outbox event names, each with a small pydantic payload schema (ids, never personal data).
+
+A name is checked when it is emitted, so a typo fails in the transaction that made it, not in a worker hours later.
+One event carries the ids of a whole batch: ingestion writes 1,000 responses per transaction and one event.
+Later issues add `case.*` and `alert.fired` here with `catalog.register`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Ids(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ResponsesReceived(_Ids):
+    response_ids: list[int] = Field(min_length=1)
+
+
+class FeedbackReceived(_Ids):
+    feedback_ids: list[int] = Field(min_length=1)
+
+
+class CustomersUpdated(_Ids):
+    customer_ids: list[int] = Field(min_length=1)
+
+
+class InvitationsChanged(_Ids):
+    invitation_ids: list[int] = Field(min_length=1)
+
+
+class EventCatalog:
+    """Event names and their payload schemas. Validated at the door; frozen when the worker starts."""
+
+    def __init__(self) -> None:
+        self._schemas: dict[str, type[BaseModel]] = {}
+        self._frozen = False
+
+    def register(self, name: str, schema: type[BaseModel]) -> None:
+        if self._frozen:
+            raise RuntimeError("event names are frozen: register them at startup")
+        if not name or name.strip() != name or "." not in name or len(name) > 64:
+            raise ValueError(f"an event name is dotted and short, e.g. 'response.received', got {name!r}")
+        if name in self._schemas:
+            raise ValueError(f"an event named {name!r} is registered already")
+        if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+            raise TypeError(f"the payload schema of {name!r} must be a pydantic model")
+        self._schemas[name] = schema
+
+    def freeze(self) -> None:
+        self._frozen = True
+
+    def schema(self, name: str) -> type[BaseModel]:
+        """The payload schema of `name`; KeyError naming the known events when there is none."""
+        try:
+            return self._schemas[name]
+        except KeyError:
+            raise KeyError(f"no event is named {name!r}; known: {', '.join(sorted(self._schemas))}") from None
+
+    def parse(self, name: str, payload: Mapping[str, Any]) -> BaseModel:
+        return self.schema(name).model_validate(dict(payload))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._schemas
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(tuple(self._schemas))
+
+
+RESPONSE_RECEIVED = "response.received"
+FEEDBACK_RECEIVED = "feedback.received"
+CUSTOMER_UPDATED = "customer.updated"
+INVITATION_SENT = "invitation.sent"
+INVITATION_ANSWERED = "invitation.answered"
+INVITATION_SUPPRESSED = "invitation.suppressed"
+
+catalog = EventCatalog()
+catalog.register(RESPONSE_RECEIVED, ResponsesReceived)
+catalog.register(FEEDBACK_RECEIVED, FeedbackReceived)
+catalog.register(CUSTOMER_UPDATED, CustomersUpdated)
+for _name in (INVITATION_SENT, INVITATION_ANSWERED, INVITATION_SUPPRESSED):
+    catalog.register(_name, InvitationsChanged)

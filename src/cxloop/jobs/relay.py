@@ -1,0 +1,196 @@
+"""The relay: fans outbox events out to one delivery per handler, claims due deliveries under a lease, and runs each
+handler in its own transaction, which also records the outcome.
+
+At-least-once, and exactly-once in effect for handlers that only write to the database:
+- a claim is a short transaction that leases up to `batch` due deliveries (PostgreSQL: FOR UPDATE SKIP LOCKED, so
+  workers never claim the same row; SQLite has one writer, claims are serial);
+- the handler's transaction locks its delivery row and checks the lease is still its own, runs the handler inside a
+  savepoint and marks the delivery done (or records the failure) before it commits;
+- a worker killed mid-handler commits nothing; its lease expires after `lease_seconds` and another claim runs it;
+- a failure retries after `backoff_seconds * 2**(attempt-1)` (capped, with jitter); after `max_attempts` the
+  delivery is dead until `cxloop outbox retry`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, or_, select, update
+from sqlalchemy.orm import Session
+
+from cxloop.core.clock import utcnow
+from cxloop.jobs.enums import DeliveryStatus
+from cxloop.jobs.handlers import Event, HandlerRegistry
+from cxloop.jobs.models import OutboxDelivery, OutboxEvent
+from cxloop.storage.database import Database
+from cxloop.storage.dialect_insert import dialect_insert
+
+log = logging.getLogger(__name__)
+
+_DELIVERIES = cast(Table, OutboxDelivery.__table__)
+_PENDING = DeliveryStatus.pending.value
+
+
+@dataclass(frozen=True)
+class RelayPolicy:
+    """How hard the relay tries: leases, retries and batch sizes."""
+
+    lease_seconds: float = 60.0
+    max_attempts: int = 8
+    backoff_seconds: float = 2.0
+    max_backoff_seconds: float = 3600.0
+    batch: int = 100
+
+    def delay(self, attempt: int) -> timedelta:
+        """Exponential backoff with jitter (50-100 % of the step), so failed handlers do not retry in lockstep."""
+        step = min(self.backoff_seconds * 2 ** max(attempt - 1, 0), self.max_backoff_seconds)
+        return timedelta(seconds=step * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not security
+
+
+class Relay:
+    """Moves outbox events to their handlers on `database`; `run_pass` once, `run_forever` in a thread."""
+
+    def __init__(self, database: Database, handlers: HandlerRegistry, policy: RelayPolicy | None = None) -> None:
+        self.database = database
+        self.handlers = handlers
+        self.policy = policy or RelayPolicy()
+        handlers.freeze()
+
+    def run_pass(self) -> int:
+        """Fan out new events, then claim and run due deliveries once; how many deliveries ran."""
+        self.fan_out()
+        token = uuid.uuid4().hex
+        ran = 0
+        for delivery_id in self.claim(token):
+            self.run_one(delivery_id, token)
+            ran += 1
+        return ran
+
+    def run_forever(self, stop: threading.Event, *, poll_seconds: float = 0.25) -> None:
+        """Run passes until `stop` is set, resting `poll_seconds` whenever a pass found nothing to do."""
+        while not stop.is_set():
+            try:
+                busy = self.run_pass()
+            except Exception:  # the database restarting must not end the thread: try again shortly
+                log.exception("outbox relay pass failed; trying again")
+                busy = 0
+            if not busy:
+                stop.wait(poll_seconds)
+
+    def fan_out(self, *, now: datetime | None = None) -> int:
+        """Create the deliveries of events not relayed yet; how many events were relayed."""
+        with self.database.unit_of_work() as session:  # a read first: an idle relay never takes the write lock
+            if session.scalar(select(OutboxEvent.id).where(OutboxEvent.relayed_at.is_(None)).limit(1)) is None:
+                return 0
+        now = now or utcnow()
+        with self.database.unit_of_work(write=True) as session:
+            query = select(OutboxEvent.id, OutboxEvent.name).where(OutboxEvent.relayed_at.is_(None))
+            found = session.execute(_skip_locked(session, query.order_by(OutboxEvent.id).limit(500))).all()
+            if not found:
+                return 0
+            rows = [
+                {"event_id": event_id, "handler": handler, "status": _PENDING, "attempts": 0, "next_attempt_at": now}
+                for event_id, name in found
+                for handler in self.handlers.for_event(name)
+            ]
+            if rows:
+                insert = dialect_insert(session, _DELIVERIES)
+                session.execute(insert.on_conflict_do_nothing(index_elements=["event_id", "handler"]), rows)
+            ids = [event_id for event_id, _ in found]
+            session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(relayed_at=now))
+        return len(found)
+
+    def claim(self, token: str, *, now: datetime | None = None) -> list[int]:
+        """Lease up to `batch` due deliveries of handlers this worker knows; their ids, oldest due first."""
+        names = [handler.name for handler in self.handlers]
+        if not names:
+            return []
+        now = now or utcnow()
+        due = (
+            select(OutboxDelivery.id)
+            .where(
+                OutboxDelivery.status == _PENDING,
+                OutboxDelivery.handler.in_(names),
+                OutboxDelivery.next_attempt_at <= now,
+                or_(OutboxDelivery.leased_until.is_(None), OutboxDelivery.leased_until < now),
+            )
+            .order_by(OutboxDelivery.next_attempt_at, OutboxDelivery.id)
+            .limit(self.policy.batch)
+        )
+        with self.database.unit_of_work() as session:
+            if session.scalar(due.limit(1)) is None:
+                return []
+        with self.database.unit_of_work(write=True) as session:
+            ids = list(session.scalars(_skip_locked(session, due)))
+            if ids:
+                session.execute(
+                    update(OutboxDelivery)
+                    .where(OutboxDelivery.id.in_(ids))
+                    .values(
+                        leased_until=now + timedelta(seconds=self.policy.lease_seconds),
+                        lease_token=token,
+                        attempts=OutboxDelivery.attempts + 1,
+                    )
+                )
+        return ids
+
+    def run_one(self, delivery_id: int, token: str) -> None:
+        """Run one claimed delivery's handler and record the outcome, in one transaction."""
+        with self.database.unit_of_work(write=True) as session:
+            delivery = session.scalar(
+                select(OutboxDelivery)
+                .where(
+                    OutboxDelivery.id == delivery_id,
+                    OutboxDelivery.lease_token == token,
+                    OutboxDelivery.status == _PENDING,
+                )
+                .with_for_update()
+            )
+            if delivery is None:  # our lease expired and another worker took it (or it was retried by hand)
+                return
+            event = session.get_one(OutboxEvent, delivery.event_id)
+            handler = self.handlers.get(delivery.handler)
+            started = time.perf_counter()
+            try:
+                if handler is None:
+                    raise LookupError(f"no handler named {delivery.handler!r} is registered in this worker")
+                typed = Event(
+                    event.id,
+                    event.name,
+                    self.handlers.catalog.parse(event.name, event.payload),
+                    event.created_at,
+                    delivery.attempts,
+                )
+                with session.begin_nested():
+                    handler.handle(session, typed)
+            except Exception as exc:
+                self._failed(delivery, exc)
+            else:
+                delivery.status = DeliveryStatus.done.value
+                delivery.done_at = utcnow()
+            delivery.last_duration_ms = round((time.perf_counter() - started) * 1000)
+            delivery.leased_until = None
+            delivery.lease_token = None
+
+    def _failed(self, delivery: OutboxDelivery, exc: Exception) -> None:
+        delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if delivery.attempts >= self.policy.max_attempts:
+            delivery.status = DeliveryStatus.dead.value
+            log.error("outbox handler %s gave up on event %s: %s", delivery.handler, delivery.event_id, exc)
+        else:
+            delivery.next_attempt_at = utcnow() + self.policy.delay(delivery.attempts)
+            log.warning("outbox handler %s failed on event %s (retried): %s", delivery.handler, delivery.event_id, exc)
+
+
+def _skip_locked(session: Session, query: Any) -> Any:
+    """FOR UPDATE SKIP LOCKED on PostgreSQL (workers take disjoint rows); SQLite's writers are serial anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query

@@ -1,0 +1,49 @@
+"""What the outbox reports: counts per event, handler and status, and the dead letters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class DeliveryCount(BaseModel):
+    event: str
+    handler: str
+    status: str
+    count: int
+
+
+class DeadLetter(BaseModel):
+    """A delivery that gave up: which event and handler, how often it was tried, and the last error."""
+
+    delivery_id: int
+    event_id: int
+    event: str
+    handler: str
+    attempts: int
+    last_error: str | None
+    last_duration_ms: int | None
+    created_at: datetime
+
+
+class OutboxStatus(BaseModel):
+    counts: list[DeliveryCount]
+    unrelayed_events: int = Field(description="events not yet fanned out to their handlers")
+    oldest_pending_seconds: float | None = Field(description="age of the oldest event still waiting for a handler")
+    dead: list[DeadLetter]
+
+
+class ReplayRequest(BaseModel):
+    """Which events to hand to their handlers again: by ids, or by name and/or time range."""
+
+    event_ids: list[int] | None = None
+    name: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class Changed(BaseModel):
+    """How many deliveries (retry) or events (replay) were put back to run."""
+
+    count: int
