@@ -117,7 +117,7 @@ def _claim(
     if sender is None:
         log.warning("no sender is registered for %r: invitation %d waits", invitation.channel, invitation.id)
         return None
-    if reminder and sending.quiet_now(session, invitation, now=now):  # an SMS reminder waits till morning
+    if reminder and sending.quiet_now(session, channel=invitation.channel, customer_id=invitation.customer_id, now=now):
         return None
     customer = customers.require_customer(session, customer_id=invitation.customer_id)
     survey = surveys.require_survey(session, survey_id=invitation.survey_id)

@@ -15,6 +15,7 @@ from cxloop.customers.models import Account, Customer, Event, SegmentMember
 from cxloop.governance.channels import registry as channels
 from cxloop.invitations.enums import InvitationStatus
 from cxloop.invitations.models import Invitation
+from cxloop.surveys.models import Survey
 from cxloop.triggers import rules
 
 _CHUNK = 1000
@@ -176,6 +177,16 @@ def due_invitations(session: Session, *, now: datetime, limit: int) -> list[int]
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def reminder_terms(session: Session) -> list[tuple[int, int, datetime | None]]:
+    """(survey id, reminder_after_days, reminders_since) of every survey that sends reminders."""
+    rows = session.execute(
+        select(Survey.id, Survey.reminder_after_days, Survey.reminders_since).where(
+            Survey.reminder_after_days.is_not(None)
+        )
+    )
+    return [(survey_id, days, since) for survey_id, days, since in rows if days is not None]
 
 
 def reminder_candidates(

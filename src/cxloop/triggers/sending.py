@@ -15,14 +15,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cxloop.customers import service as customers
 from cxloop.governance import policy
-from cxloop.invitations.enums import InvitationStatus
-from cxloop.invitations.models import Invitation
-from cxloop.surveys.models import Survey
 from cxloop.triggers import queries
 
 SEND_JOB = "triggers.send_due"
@@ -34,29 +30,13 @@ def due(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
     return queries.due_invitations(session, now=now, limit=limit)
 
 
-def expire_overdue(session: Session, *, now: datetime) -> int:
-    """Scheduled invitations past their expiry are never sent: mark them expired."""
-    result = session.execute(
-        update(Invitation)
-        .where(Invitation.status == InvitationStatus.scheduled.value, Invitation.expires_at <= now)
-        .values(status=InvitationStatus.expired.value, updated_at=now),
-        execution_options={"synchronize_session": False},
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 def reminders_due(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
     """Invitations owed their one reminder: sent `reminder_after_days` ago for a survey that has reminders (and not
     before it turned them on, `reminders_since`), not answered, not reminded yet, its reminder not dropped, not
     expired. Consent is checked again by the channel when sending."""
     by_terms: dict[tuple[int, datetime | None], list[int]] = defaultdict(list)
-    for survey_id, days, since in session.execute(
-        select(Survey.id, Survey.reminder_after_days, Survey.reminders_since).where(
-            Survey.reminder_after_days.is_not(None)
-        )
-    ):
-        if days is not None:
-            by_terms[(days, since)].append(survey_id)
+    for survey_id, days, since in queries.reminder_terms(session):
+        by_terms[(days, since)].append(survey_id)
     found: list[int] = []
     for (days, since), survey_ids in sorted(by_terms.items(), key=lambda item: (item[0][0], str(item[0][1]))):
         found += queries.reminder_candidates(
@@ -72,10 +52,10 @@ def reminders_due(session: Session, *, now: datetime, limit: int = 500) -> list[
     return found
 
 
-def quiet_now(session: Session, invitation: Invitation, *, now: datetime) -> bool:
-    """Whether it is quiet hours for this invitation's channel and customer (an SMS reminder waits till morning)."""
+def quiet_now(session: Session, *, channel: str, customer_id: int, now: datetime) -> bool:
+    """Whether it is quiet hours for this channel and customer (an SMS reminder waits till morning)."""
     rules = policy.current_policy(session)
-    if invitation.channel not in rules.quiet_channels:
+    if channel not in rules.quiet_channels:
         return False
-    timezone = customers.require_customer(session, customer_id=invitation.customer_id).timezone
+    timezone = customers.require_customer(session, customer_id=customer_id).timezone
     return policy.after_quiet_hours(rules, now, timezone) != now

@@ -122,7 +122,7 @@ def run_time_sweep(database: Database, *, now: datetime | None = None) -> tuple[
 def send_due(runtime: Runtime, _: NoPayload) -> None:
     """Send every scheduled invitation whose time has come; mark the ones past their expiry expired."""
     with runtime.database.unit_of_work(write=True) as session:
-        sending.expire_overdue(session, now=utcnow())
+        invitations.expire_overdue(session, now=utcnow())
     seen: set[int] = set()
     while True:
         with runtime.database.unit_of_work() as session:
