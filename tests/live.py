@@ -80,3 +80,21 @@ def page(browser: Any) -> Iterator[Any]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def wait_until_serving(url: str, process: Any, *, log: Path | None = None, timeout: float = 60.0) -> None:
+    """Wait until a `cxloop serve` subprocess at `url` answers its health check; fail with its log if it dies or
+    does not answer within `timeout` seconds."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            said = log.read_text(errors="replace")[-2000:] if log is not None and log.exists() else ""
+            pytest.fail(f"cxloop serve did not start at {url}: {said}")
+        time.sleep(0.2)

@@ -21,7 +21,7 @@ from tests.conftest import make_key
 from tests.factories.customers import make_customer
 from tests.factories.triggers import live_survey, make_rule
 from tests.jobs.conftest import SmtpServer, WorkerWorld, wait_for
-from tests.live import free_port
+from tests.live import free_port, wait_until_serving
 
 CUSTOMERS = 20
 
@@ -42,16 +42,8 @@ def servers(world: WorkerWorld, tmp_path: Path) -> Iterator[list[str]]:
         world.processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=log))
         log.close()
     urls = [f"http://127.0.0.1:{port}" for port in ports]
-    for url, process in zip(urls, processes, strict=True):
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v1/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "serve-0.log").read_text()
-            time.sleep(0.2)
+    for n, (url, process) in enumerate(zip(urls, processes, strict=True)):
+        wait_until_serving(url, process, log=tmp_path / f"serve-{n}.log")
     yield urls
     for process in processes:
         process.terminate()

@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from cxloop.storage.database import Database
-from tests.live import free_port
+from tests.live import free_port, wait_until_serving
 
 # Run in another process: take the write lock the way a writer does, say so, keep it for `seconds`, then commit.
 # SQLite: the `<file>.writer` lock file and BEGIN IMMEDIATE. PostgreSQL: the exclusive advisory locks a deleter takes
@@ -52,16 +50,7 @@ def served(db: Database, tmp_path: Path) -> Iterator[str]:
     process = subprocess.Popen([str(cxloop), "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"cxloop serve did not start: {(tmp_path / 'serve.log').read_text()[-2000:]}")
-            time.sleep(0.2)
+        wait_until_serving(base, process, log=tmp_path / "serve.log")
         yield base
     finally:
         process.terminate()
