@@ -5,7 +5,7 @@
     python bench/bench_triggers.py ticket --tickets 200                      # webhook -> email, embedded worker
 
 sweep: loads N customers with sign-up dates spread over the last --spread-days days, adds the time rule "30 days after
-signup" (email), and times the sweep exactly as the worker's hourly job runs it (`cxloop.worker.run_time_sweep`:
+signup" (email), and times the sweep exactly as the worker's hourly job runs it (`cxloop.triggers.tasks.run_time_sweep`:
 the due occurrences selected in SQL once, the invitations stored in transactions of 500). The set of (customer,
 due date) it created is then compared with a plain pandas computation over the customer rows: they must be
 identical. A second sweep must create nothing.
@@ -51,7 +51,7 @@ from cxloop.surveys.templates import get_template
 from cxloop.triggers import service as triggers
 from cxloop.triggers import time_rules
 from cxloop.triggers.schemas import TriggerRuleCreate
-from cxloop.worker import run_time_sweep
+from cxloop.triggers.tasks import run_time_sweep
 from databases import survey_database
 
 OFFSET_DAYS = 30

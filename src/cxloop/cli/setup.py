@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -91,6 +92,9 @@ def serve(
             _stop(worker)
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
 def _public_url(host: str, port: int) -> str:
     """CXLOOP_PUBLIC_URL when set, else the address the server listens on (loopback for a wildcard address)."""
     if "public_url" in settings().model_fields_set:
@@ -100,10 +104,23 @@ def _public_url(host: str, port: int) -> str:
 
 
 def _start_worker() -> subprocess.Popen[bytes]:
-    """`cxloop worker` as a child process with this environment (its own process: jobs never slow requests)."""
-    worker = subprocess.Popen([sys.executable, "-m", "cxloop", "worker"])  # noqa: S603 (our own interpreter)
+    """`cxloop worker` as a child process with this environment (its own process: jobs never slow requests).
+
+    The worker must end with the server however the server ends: uvicorn re-raises a SIGTERM after its graceful
+    shutdown, which ends this process before any `finally` runs. On Linux the kernel sends the worker SIGINT when its
+    parent dies (PR_SET_PDEATHSIG), which lets its running jobs finish; elsewhere `_stop` is the only way."""
+    worker = subprocess.Popen(  # noqa: S603 (our own interpreter)
+        [sys.executable, "-m", "cxloop", "worker"],
+        preexec_fn=_interrupt_when_parent_dies,  # noqa: PLW1509 (started before uvicorn: no other thread yet)
+    )
     console.print(f"worker started (process {worker.pid})")
     return worker
+
+
+def _interrupt_when_parent_dies() -> None:
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGINT)
 
 
 def _stop(worker: subprocess.Popen[bytes]) -> None:
