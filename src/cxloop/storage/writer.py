@@ -21,6 +21,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -36,6 +37,8 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 IDLE_SECONDS = 30.0
+GROUP_LINGER_SECONDS = 0.005
+GROUP_PAUSE_SECONDS = 0.0005
 
 
 class Group(Generic[Item, Result]):
@@ -172,13 +175,28 @@ class Writer:
                         return
                 continue
             jobs = [first]
-            while True:  # whatever gathered while the previous write ran
-                try:
-                    jobs.append(self._jobs.get_nowait())
-                except queue.Empty:
-                    break
+            self._gather(jobs)
+            if isinstance(first, _Join):
+                # Group commit: give the event loop a moment to hand over the requests it is reading right now, so
+                # they share this transaction instead of each starting a small one (a transaction costs the same
+                # round trips for 1 item as for 20). Ends as soon as nothing new came in one pause.
+                deadline = time.monotonic() + GROUP_LINGER_SECONDS
+                while time.monotonic() < deadline:
+                    time.sleep(GROUP_PAUSE_SECONDS)
+                    if not self._gather(jobs):
+                        break
             if self._work_off(jobs):
                 return
+
+    def _gather(self, jobs: list[_Call | _Join | _Stop]) -> int:
+        """Add whatever is queued to `jobs`, without waiting; how many were added."""
+        added = 0
+        while True:
+            try:
+                jobs.append(self._jobs.get_nowait())
+            except queue.Empty:
+                return added
+            added += 1
 
     def _work_off(self, jobs: list[_Call | _Join | _Stop]) -> bool:
         """Run the jobs in order, each group's items together; True when the thread is to end."""
