@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
 from cxloop.analytics import rollups
-from cxloop.cli import context
 from cxloop.cli.main import app
 from cxloop.collection.models import FeedbackItem, Response
 from cxloop.customers.models import Customer, Event
 from cxloop.storage.database import Database
 from cxloop.surveys.models import Survey
+from tests.cli_database import commands_on
 from tests.factories.customers import make_customer, make_segment
 from tests.factories.responses import snapshot
 from tests.factories.surveys import make_survey
@@ -29,15 +29,9 @@ Cli = Callable[..., Result]
 @pytest.fixture
 def cli(db_url: str, db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
     """Run `cxloop ...` in-process against the test database."""
-    monkeypatch.setenv("CXLOOP_DATABASE_URL", db_url)
-    context.settings.cache_clear()
-    context.database.cache_clear()
-    runner = CliRunner()
-    yield lambda *args: runner.invoke(app, [str(a) for a in args])
-    if context.database.cache_info().currsize:
-        context.database().dispose()
-    context.settings.cache_clear()
-    context.database.cache_clear()
+    with commands_on(db_url, monkeypatch):
+        runner = CliRunner()
+        yield lambda *args: runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from cxloop.cli import context
 from cxloop.cli.main import app
 from cxloop.storage.database import Database
+from tests.cli_database import commands_on
 from tests.factories.customers import make_customer
 from tests.factories.invitations import make_invitation
 from tests.invitations.conftest import live_survey
@@ -23,13 +23,8 @@ def cli(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         make_invitation(session, survey_id=survey_id)
         make_invitation(session, survey_id=survey_id)
         make_invitation(session, survey_id=survey_id, customer=make_customer(session), channel="sms")
-    monkeypatch.setenv("CXLOOP_DATABASE_URL", db_url)
-    context.settings.cache_clear()
-    context.database.cache_clear()
-    yield CliRunner()
-    context.database().dispose()
-    context.settings.cache_clear()
-    context.database.cache_clear()
+    with commands_on(db_url, monkeypatch):
+        yield CliRunner()
 
 
 def test_the_report_counts_and_explains_suppressions(cli: CliRunner) -> None:

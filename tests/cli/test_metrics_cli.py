@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from cxloop.analytics import rollups
 from cxloop.analytics.models import ScoreRollup
-from cxloop.cli import context
 from cxloop.cli.main import app
 from cxloop.storage.database import Database
+from tests.cli_database import commands_on
 from tests.factories.responses import Scored, add_customers, add_scored, add_segment, add_survey
 
 
@@ -29,15 +29,10 @@ def cli(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         february = [Scored(datetime(2026, 2, 10, tzinfo=UTC), survey, first, nps=s) for s in (10, 10, 10, 9, 9, 5)]
         other = [Scored(datetime(2026, 2, 12, tzinfo=UTC), survey, second, nps=5, csat=4)]
         add_scored(session, january + february + other)
-    monkeypatch.setenv("CXLOOP_DATABASE_URL", db_url)
-    monkeypatch.setenv("CXLOOP_ROLLUP_TIMEZONES", '["UTC"]')
-    previous = rollups.rolled_up_timezones()
-    context.settings.cache_clear()
-    context.database.cache_clear()
-    yield CliRunner()
-    context.database().dispose()
-    context.settings.cache_clear()
-    context.database.cache_clear()
+    with commands_on(db_url, monkeypatch):
+        monkeypatch.setenv("CXLOOP_ROLLUP_TIMEZONES", '["UTC"]')
+        previous = rollups.rolled_up_timezones()
+        yield CliRunner()
     rollups.configure(previous)
 
 

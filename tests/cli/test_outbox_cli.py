@@ -7,21 +7,16 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from cxloop.cli import context
 from cxloop.cli.main import app
 from cxloop.storage.database import Database
+from tests.cli_database import commands_on
 from tests.jobs.dead_letters import make_dead_letter, statuses
 
 
 @pytest.fixture
 def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("CXLOOP_DATABASE_URL", db_url)
-    context.settings.cache_clear()
-    context.database.cache_clear()
-    yield CliRunner()
-    context.database().dispose()
-    context.settings.cache_clear()
-    context.database.cache_clear()
+    with commands_on(db_url, monkeypatch):
+        yield CliRunner()
 
 
 def test_status_lists_dead_letters_and_retry_and_replay_put_them_back(cli: CliRunner, db: Database) -> None:

@@ -7,22 +7,17 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from cxloop.cli import context
 from cxloop.cli.main import app
 from cxloop.customers import service as customers
 from cxloop.storage.database import Database
+from tests.cli_database import commands_on
 from tests.factories.customers import customer_data, make_segment
 
 
 @pytest.fixture
 def cli(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("CXLOOP_DATABASE_URL", db.url)
-    context.settings.cache_clear()
-    context.database.cache_clear()
-    yield CliRunner()
-    context.database().dispose()
-    context.settings.cache_clear()
-    context.database.cache_clear()
+    with commands_on(db.url, monkeypatch):
+        yield CliRunner()
 
 
 def test_list_show_and_refresh(cli: CliRunner, db: Database) -> None:

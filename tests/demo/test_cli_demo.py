@@ -8,24 +8,19 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from cxloop.cli import context
 from cxloop.cli import demo as demo_command
 from cxloop.cli.main import app, main
 from cxloop.core.errors import Conflict
 from cxloop.customers import service as customers
 from cxloop.demo import builder
 from cxloop.storage.database import Database
+from tests.cli_database import commands_on
 
 
 @pytest.fixture
 def cli_env(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("CXLOOP_DATABASE_URL", db.url)
-    context.settings.cache_clear()
-    context.database.cache_clear()
-    yield
-    context.database().dispose()
-    context.settings.cache_clear()
-    context.database.cache_clear()
+    with commands_on(db.url, monkeypatch):
+        yield
 
 
 def _customer_count(db: Database) -> int:

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
-from cxloop.cli import context
 from cxloop.cli.main import app
 from cxloop.collection.models import FeedbackItem
 from cxloop.customers.models import Customer
 from cxloop.storage.database import Database
+from tests.cli_database import commands_on
 from tests.factories.customers import make_customer
 
 Cli = Callable[..., Result]
@@ -22,15 +22,9 @@ Cli = Callable[..., Result]
 @pytest.fixture
 def cli(db_url: str, db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
     """Run `cxloop ...` in-process against the test database."""
-    monkeypatch.setenv("CXLOOP_DATABASE_URL", db_url)
-    context.settings.cache_clear()
-    context.database.cache_clear()
-    runner = CliRunner()
-    yield lambda *args: runner.invoke(app, [str(a) for a in args])
-    if context.database.cache_info().currsize:
-        context.database().dispose()
-    context.settings.cache_clear()
-    context.database.cache_clear()
+    with commands_on(db_url, monkeypatch):
+        runner = CliRunner()
+        yield lambda *args: runner.invoke(app, [str(a) for a in args])
 
 
 def _stored(db: Database) -> list[tuple[str, int | None, str | None]]:
