@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import zlib
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
 from cxloop.access.deps import principal_of_key
@@ -26,6 +25,7 @@ from cxloop.access.enums import Role
 from cxloop.access.errors import InvalidApiKey
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput
+from cxloop.core.request_body import read_capped_body
 from cxloop.customers import service as customers
 from cxloop.customers.segment_spec import CALL_TYPES, correct_clock_skew
 from cxloop.storage.deps import get_async_database
@@ -48,32 +48,17 @@ class _Refused(Exception):
 
 
 async def _body(request: Request) -> bytes:
-    """The decompressed body, refused (413) as soon as it is known to pass MAX_REQUEST_BYTES, before or after gzip:
-    a small gzip body must not expand into gigabytes in memory."""
-    too_large = _Refused(413, "payload_too_large", f"a request may carry at most {MAX_REQUEST_BYTES} bytes")
+    """The body, decompressed when gzip, refused (413) as soon as it is known to pass MAX_REQUEST_BYTES (counted
+    after decompression)."""
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in {"identity", "gzip"}:
         raise _Refused(415, "unsupported_encoding", f"Content-Encoding {encoding!r} is not supported (use gzip)")
-    if int(request.headers.get("content-length") or 0) > MAX_REQUEST_BYTES:
-        raise too_large
-    inflate = zlib.decompressobj(wbits=31) if encoding == "gzip" else None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        if inflate is not None:
-            try:
-                chunk = inflate.decompress(chunk, MAX_REQUEST_BYTES + 1 - size)
-            except zlib.error as exc:
-                raise _Refused(400, "invalid_gzip", f"the gzip body is damaged: {exc}") from exc
-            if inflate.unconsumed_tail:  # more output than the limit allows
-                raise too_large
-        size += len(chunk)
-        if size > MAX_REQUEST_BYTES:
-            raise too_large
-        chunks.append(chunk)
-    if inflate is not None and not inflate.eof:
-        raise _Refused(400, "invalid_gzip", "the gzip body is incomplete")
-    return b"".join(chunks)
+    try:
+        return await read_capped_body(request, limit=MAX_REQUEST_BYTES, gzip=encoding == "gzip")
+    except HTTPException as exc:
+        if exc.status_code == status.HTTP_413_CONTENT_TOO_LARGE:
+            raise _Refused(413, "payload_too_large", f"a request may carry at most {MAX_REQUEST_BYTES} bytes") from exc
+        raise _Refused(exc.status_code, "invalid_gzip", str(exc.detail)) from exc
 
 
 def _write_key(request: Request, body: dict[str, Any]) -> str:
