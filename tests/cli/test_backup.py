@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 from sqlalchemy import text
 
 from cxloop.storage.database import Database
+from tests.cli.processes import command_env, run_cxloop
 
 
 def _cxloop(tmp_path: Path, *args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CXLOOP_")}
-    env["CXLOOP_DATA_DIR"] = str(tmp_path / "data")
-    if url:
-        env["CXLOOP_DATABASE_URL"] = url
-    return subprocess.run([sys.executable, "-m", "cxloop", *args], env=env, capture_output=True, text=True, timeout=120)
+    env = command_env(tmp_path, **({"CXLOOP_DATABASE_URL": url} if url else {}))
+    return run_cxloop(env, *args)
 
 
 def test_backup_while_writes_go_on_is_a_consistent_copy(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ address, one `make run` key at a time, and start-up problems told in plain words
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -17,17 +16,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.cli.processes import command_env, run_cxloop
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.live import free_port, wait_until_serving
-
-
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CXLOOP_")}
-    return {**env, "CXLOOP_DATA_DIR": str(tmp_path / "data"), "CXLOOP_ENVIRONMENT": "development", **extra}
-
-
-def _cxloop(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cxloop", *args], env=env, capture_output=True, text=True, timeout=120)
 
 
 def _plain_failure(result: subprocess.CompletedProcess[str], *expected: str) -> None:
@@ -40,8 +31,8 @@ def _plain_failure(result: subprocess.CompletedProcess[str], *expected: str) -> 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[str]]]:
-    env = _env(tmp_path)
-    assert _cxloop(env, "init").returncode == 0
+    env = command_env(tmp_path)
+    assert run_cxloop(env, "init").returncode == 0
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "cxloop", "serve", "--port", str(port), "--with-worker"],
@@ -86,7 +77,7 @@ def test_serve_with_worker_runs_one_and_links_follow_the_port(
 ) -> None:
     url, env, server = served
     (worker,) = [pid for pid, command in _children(server.pid) if "cxloop worker" in command]  # beside the server
-    key = _cxloop(env, "api-key", "create", "--name", "t", "--role", "admin").stdout.strip().splitlines()[-1]
+    key = run_cxloop(env, "api-key", "create", "--name", "t", "--role", "admin").stdout.strip().splitlines()[-1]
     site = httpx.post(
         f"{url}/api/v1/widget-sites",
         json={"name": "Shop", "allowed_origins": ["http://shop.example"]},
@@ -103,8 +94,8 @@ def test_serve_with_worker_runs_one_and_links_follow_the_port(
 
 
 def test_serve_without_worker_says_nothing_will_be_sent(tmp_path: Path) -> None:
-    env = _env(tmp_path)
-    assert _cxloop(env, "init").returncode == 0
+    env = command_env(tmp_path)
+    assert run_cxloop(env, "init").returncode == 0
     command = [sys.executable, "-m", "cxloop", "serve", "--port", str(free_port())]
     with subprocess.Popen(command, env={**env, "COLUMNS": "300"}, stdout=subprocess.PIPE, text=True) as server:
         assert server.stdout is not None
@@ -120,30 +111,30 @@ def test_a_port_in_use_is_named(tmp_path: Path) -> None:
     with socket.socket() as taken:  # the port is in use: serve stops at once, after saying why
         taken.bind(("127.0.0.1", port))
         taken.listen()
-        result = _cxloop(_env(tmp_path), "serve", "--port", str(port))
+        result = run_cxloop(command_env(tmp_path), "serve", "--port", str(port))
     _plain_failure(result, f"port {port} on 127.0.0.1 is in use", f"--port {port + 1}")
 
 
 def test_a_weak_secret_in_production_is_refused_without_echoing_it(tmp_path: Path) -> None:
-    env = _env(tmp_path, CXLOOP_ENVIRONMENT="production", CXLOOP_SECRET_KEY="changeme")
-    result = _cxloop(env, "init")
+    env = command_env(tmp_path, CXLOOP_ENVIRONMENT="production", CXLOOP_SECRET_KEY="changeme")
+    result = run_cxloop(env, "init")
     _plain_failure(result, "CXLOOP_SECRET_KEY")
     assert "changeme" not in result.stdout + result.stderr
 
 
 def test_an_unreachable_database_is_named(tmp_path: Path) -> None:
-    env = _env(tmp_path, CXLOOP_DATABASE_URL="postgresql://postgres@127.0.0.1:1/cxloop")
-    _plain_failure(_cxloop(env, "init"), "cannot reach PostgreSQL at 127.0.0.1:1")
+    env = command_env(tmp_path, CXLOOP_DATABASE_URL="postgresql://postgres@127.0.0.1:1/cxloop")
+    _plain_failure(run_cxloop(env, "init"), "cannot reach PostgreSQL at 127.0.0.1:1")
 
 
 def test_a_missing_postgres_database_can_be_created_by_init(tmp_path: Path, postgres_url: str) -> None:
     """(`postgres_url`: skipped without a server outside CI, as every PostgreSQL test.)"""
     name = f"cxloop_missing_{uuid.uuid4().hex[:8]}"
     url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    env = _env(tmp_path, CXLOOP_DATABASE_URL=url)
+    env = command_env(tmp_path, CXLOOP_DATABASE_URL=url)
     try:
-        _plain_failure(_cxloop(env, "init"), f"the PostgreSQL database '{name}' does not exist", "--create-database")
-        created = _cxloop(env, "init", "--create-database")
+        _plain_failure(run_cxloop(env, "init"), f"the PostgreSQL database '{name}' does not exist", "--create-database")
+        created = run_cxloop(env, "init", "--create-database")
         assert created.returncode == 0, created.stderr
         assert "database ready" in created.stdout
     finally:
@@ -154,12 +145,12 @@ def test_a_missing_postgres_database_can_be_created_by_init(tmp_path: Path, post
 
 
 def test_make_run_key_replaces_the_previous_one(tmp_path: Path) -> None:
-    env = _env(tmp_path)
-    assert _cxloop(env, "init").returncode == 0
+    env = command_env(tmp_path)
+    assert run_cxloop(env, "init").returncode == 0
     for _ in range(3):
-        made = _cxloop(env, "api-key", "create", "--name", "make run", "--role", "admin", "--replace")
+        made = run_cxloop(env, "api-key", "create", "--name", "make run", "--role", "admin", "--replace")
         assert made.returncode == 0, made.stderr
-    listing = _cxloop(env, "api-key", "list").stdout
+    listing = run_cxloop(env, "api-key", "list").stdout
     rows = [line for line in listing.splitlines() if "make run" in line]
     assert len(rows) == 3
     assert sum(line.rstrip(" │|").endswith("-") for line in rows) == 1, listing  # one key is not revoked
