@@ -12,7 +12,7 @@ from cxloop.channels.widget import erasure as widget_images
 from cxloop.collection import hooks as collection
 from cxloop.core import hooks
 from cxloop.core.config import Settings
-from cxloop.customers import deletion, event_listeners, membership
+from cxloop.customers import deletion, event_listeners, membership, phones
 from cxloop.governance.channels import registry as channel_registry
 from cxloop.jobs import dispatch, queue
 from cxloop.triggers import event_rules
@@ -33,6 +33,7 @@ def wire_domains(settings: Settings) -> None:
     """Connect domains that react to each other through hooks (never by upward imports), then freeze every hook.
     Idempotent: a second call registers nothing again."""
     rollups.configure(settings.rollup_timezones)
+    phones.configure(settings.default_phone_region)
     widget_images.configure(settings.data_dir)
     for hook, fn in REACTIONS:
         if fn not in hook:

@@ -76,6 +76,21 @@ def test_bad_rows_are_reported_by_physical_line_and_good_rows_kept(
     assert rejected[0]["customer_id"] == "c3" and "channel" in rejected[0]["_reason"]
 
 
+def test_a_bad_row_lists_each_bad_field_once_without_follow_on_errors(
+    cli: Cli, db: Database, survey: Survey, tmp_path: Path
+) -> None:
+    path = tmp_path / "responses.csv"
+    # The comment goes to the follow-up question the score decides; with the score bad, only the score is wrong.
+    path.write_text(HEADER + "rnps,c1,fax,2024-01-03T10:00:00Z,12,too slow,r1,gold\n")
+    result = cli("import", "responses", path)
+    assert result.exit_code == 1
+    reported = [line for line in result.stderr.splitlines() if line.lstrip().startswith("line 2")]
+    assert len(reported) == 1, result.stderr
+    for field in ("channel: must be one of", "nps: must be a whole number", "answer.plan: must be one of"):
+        assert reported[0].count(field) == 1, reported[0]
+    assert "comment" not in reported[0]
+
+
 def test_a_rerun_stores_nothing_twice(cli: Cli, db: Database, survey: Survey, tmp_path: Path) -> None:
     path = tmp_path / "responses.csv"
     path.write_text(HEADER + "".join(f"rnps,c{i},api,2024-02-0{i}T00:00:00Z,{i},,id-{i},\n" for i in range(1, 8)))

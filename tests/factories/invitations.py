@@ -48,7 +48,7 @@ def make_invitation(
     also marks it sent, as the channel sender would. `request` takes the other InviteRequest fields."""
     if customer is None:
         number = next(_numbers)
-        customer = make_customer(session, email=f"invitee-{number}@example.com", phone=f"+1555{number:07d}")
+        customer = make_customer(session, email=f"invitee-{number}@example.com", phone=f"+1201555{number % 10000:04d}")
     if survey_id is None:
         survey_id = live_survey(session).id
     invitation = invitations.invite(

@@ -16,7 +16,7 @@ def _recipient(**changes: object) -> policy.Recipient:
     fields: dict[str, object] = {
         "customer_id": 7,
         "email": "a@example.com",
-        "phone": "+15550100",
+        "phone": "+12015550100",
         "timezone": "Europe/Berlin",
         "consent": {"sms": True},
     }

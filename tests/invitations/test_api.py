@@ -64,7 +64,7 @@ def test_bad_invitations_name_the_field(api: TestClient, db: Database) -> None:
 
 
 def test_consent_changes_are_recorded_with_who_and_how(api: TestClient) -> None:
-    customer_id = _customer(api, "dee", phone="+15550100")
+    customer_id = _customer(api, "dee", phone="+12015550100")
     start = api.get(f"/api/v1/customers/{customer_id}/consent").json()
     assert start["states"] == {} and start["defaults"]["sms"] is False and start["defaults"]["email"] is True
     api.post(f"/api/v1/customers/{customer_id}/consent", json={"channel": "sms", "granted": True, "note": "kiosk form"})

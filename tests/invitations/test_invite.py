@@ -87,10 +87,10 @@ def test_the_same_survey_waits_for_its_resurvey_interval(db: Database) -> None:
 
 
 def test_sms_without_opt_in_falls_back_to_email(db: Database, survey_id: int) -> None:
-    customer_id = _customer(db, email="ed@example.com", phone="+15550100")
+    customer_id = _customer(db, email="ed@example.com", phone="+12015550100")
     invitation = _invite(db, InviteRequest(survey_id, customer_id, "sms", fallbacks=("email",)))
     assert (invitation.channel, invitation.requested_channel, invitation.status) == ("email", "sms", "scheduled")
-    other = _customer(db, email="ed2@example.com", phone="+15550101")
+    other = _customer(db, email="ed2@example.com", phone="+12015550101")
     no_fallback = _invite(db, InviteRequest(survey_id, other, "sms"))
     assert (no_fallback.status, no_fallback.reason) == ("suppressed", "no_consent")
 

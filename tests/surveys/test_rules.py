@@ -73,6 +73,17 @@ def test_answers_to_hidden_follow_ups_are_rejected() -> None:
     assert set(_fields(score_answers(NPS, {"q1": 7, "why-high": "x"}))) == {"answers.why-high"}
 
 
+def test_a_bad_score_reports_only_itself_not_the_follow_ups_it_decides() -> None:
+    # The follow-up questions depend on q1; with q1 bad nobody knows which was shown, so nothing more is reported.
+    assert _fields(score_answers(NPS, {"q1": 11, "why-low": "slow"})) == {
+        "answers.q1": "must be a whole number from 0 to 10"
+    }
+    result = score_answers(NPS, {}, nps=12, comment="slow")
+    assert _fields(result) == {"nps": "must be a whole number from 0 to 10"}
+    # with a good score the comment still has to fit what was shown
+    assert "answers.why-low" in _fields(score_answers(NPS, {"q1": 9, "why-low": "slow"}))
+
+
 def test_a_follow_up_of_an_unanswered_question_is_hidden() -> None:
     assert "answers.why-high" in _fields(score_answers(NPS, {"plan": "pro", "why-high": "x"}, partial=True))
 

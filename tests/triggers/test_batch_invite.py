@@ -29,7 +29,7 @@ def _world(session: Session) -> list[InviteRequest]:
         customer = make_customer(
             session,
             email=None if n % 7 == 3 else f"c{n}@example.com",
-            phone=f"+1555000{n:04d}" if n % 2 else None,
+            phone=f"+1201555{n:04d}" if n % 2 else None,
             timezone="Asia/Tokyo" if n % 5 == 0 else None,  # 21:00 there: SMS waits for the morning
         )
         if n % 4 == 1:

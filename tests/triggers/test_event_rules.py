@@ -101,8 +101,8 @@ def test_the_catch_up_finds_events_whose_job_was_never_queued(db: Database) -> N
 
 def test_sms_falls_back_to_email_without_sms_consent(db: Database, queued: Any) -> None:
     with db.unit_of_work() as session:
-        make_customer(session, external_id="a", email="a@example.com", phone="+15550001")
-        b = make_customer(session, external_id="b", email="b@example.com", phone="+15550002")
+        make_customer(session, external_id="a", email="a@example.com", phone="+12015550001")
+        b = make_customer(session, external_id="b", email="b@example.com", phone="+12015550002")
         consent.record_change(
             session, customer_id=b.id, channel="sms", granted=True, source=ConsentSource.api, actor="test"
         )

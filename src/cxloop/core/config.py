@@ -39,11 +39,23 @@ class Settings(BaseSettings):
     sms_account_sid: str | None = None
     sms_auth_token: SecretStr | None = None
     sms_from: str | None = None
+    # Phone numbers given without a country code are read as numbers of this country (ISO 3166, e.g. "US");
+    # unset: every number needs its country code. Stored numbers are E.164 either way.
+    default_phone_region: str | None = None
     # Helpdesk webhooks (docs/channels-helpdesk-reviews.md): each endpoint refuses every request while its secret is
     # unset. Zendesk: the webhook's signing secret; Intercom: the app's client secret; generic: a shared secret.
     zendesk_webhook_secret: SecretStr | None = None
     intercom_client_secret: SecretStr | None = None
     helpdesk_webhook_secret: SecretStr | None = None
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        import phonenumbers  # only when set
+
+        if value and value.strip().upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("CXLOOP_DEFAULT_PHONE_REGION must be a country code such as 'US' or 'GB'")
+        return value.strip().upper() if value else None
 
     @field_validator("database_url")
     @classmethod

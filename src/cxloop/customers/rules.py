@@ -9,7 +9,6 @@ from zoneinfo import available_timezones
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _LOCALE = re.compile(r"^([A-Za-z]{2,3})((?:[-_][A-Za-z0-9]{2,8})*)$")
-_PHONE = re.compile(r"^\+?[0-9][0-9 ().\-]{2,30}$")
 # Attribute names are identifiers, so every stored attribute can be named in a segment filter (docs/segments.md).
 ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
@@ -48,13 +47,6 @@ def check_timezone(value: str) -> str:
     if zone not in _zones():
         raise ValueError("not an IANA timezone such as 'Europe/Paris' or 'UTC'")
     return zone
-
-
-def normalise_phone(value: str) -> str:
-    phone = value.strip()
-    if not _PHONE.match(phone):
-        raise ValueError("not a phone number (digits, optionally starting with +)")
-    return phone
 
 
 def check_key(value: str) -> str:

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializ
 from pydantic_core import PydanticCustomError
 
 from cxloop.core.clock import ensure_utc, utcnow
-from cxloop.customers import rules
+from cxloop.customers import phones, rules
 from cxloop.customers.enums import OutcomeKind
 
 MAX_BATCH = 1000
@@ -60,7 +60,7 @@ def _properties(value: dict[str, Any]) -> dict[str, Any]:
 
 ExternalId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 Email = Annotated[str, Field(max_length=320), _check(rules.normalise_email, "email")]
-Phone = Annotated[str, Field(max_length=32), _check(rules.normalise_phone, "phone")]
+Phone = Annotated[str, Field(max_length=32), _check(phones.normalise_phone, "phone")]
 Locale = Annotated[str, Field(max_length=16), _check(rules.normalise_locale, "locale")]
 Timezone = Annotated[str, Field(max_length=64), _check(rules.check_timezone, "timezone")]
 Key = Annotated[str, _check(rules.check_key, "key")]

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import phonenumbers
+
 from cxloop.demo import names
 from cxloop.demo.period import DemoPeriod, add_months, midnight
 
@@ -28,7 +30,6 @@ class Country:
     weight: float
     locale: str
     timezones: tuple[str, ...]
-    phone_prefix: str
     domain: str
     remote: bool = False  # deliveries run late more often
 
@@ -39,19 +40,18 @@ COUNTRIES = (
         0.36,
         "en-US",
         ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"),
-        "1",
         "com",
     ),
-    Country("GB", 0.17, "en-GB", ("Europe/London",), "44", "co.uk"),
-    Country("CA", 0.08, "en-CA", ("America/Toronto", "America/Vancouver", "America/Edmonton"), "1", "ca"),
-    Country("AU", 0.07, "en-AU", ("Australia/Sydney", "Australia/Melbourne", "Australia/Perth"), "61", "com.au", True),
-    Country("IE", 0.04, "en-IE", ("Europe/Dublin",), "353", "ie"),
-    Country("NZ", 0.02, "en-NZ", ("Pacific/Auckland",), "64", "co.nz", True),
-    Country("DE", 0.09, "de-DE", ("Europe/Berlin",), "49", "de"),
-    Country("NL", 0.07, "nl-NL", ("Europe/Amsterdam",), "31", "nl"),
-    Country("FR", 0.05, "fr-FR", ("Europe/Paris",), "33", "fr"),
-    Country("SE", 0.03, "sv-SE", ("Europe/Stockholm",), "46", "se"),
-    Country("ES", 0.02, "es-ES", ("Europe/Madrid",), "34", "es"),
+    Country("GB", 0.17, "en-GB", ("Europe/London",), "co.uk"),
+    Country("CA", 0.08, "en-CA", ("America/Toronto", "America/Vancouver", "America/Edmonton"), "ca"),
+    Country("AU", 0.07, "en-AU", ("Australia/Sydney", "Australia/Melbourne", "Australia/Perth"), "com.au", True),
+    Country("IE", 0.04, "en-IE", ("Europe/Dublin",), "ie"),
+    Country("NZ", 0.02, "en-NZ", ("Pacific/Auckland",), "co.nz", True),
+    Country("DE", 0.09, "de-DE", ("Europe/Berlin",), "de"),
+    Country("NL", 0.07, "nl-NL", ("Europe/Amsterdam",), "nl"),
+    Country("FR", 0.05, "fr-FR", ("Europe/Paris",), "fr"),
+    Country("SE", 0.03, "sv-SE", ("Europe/Stockholm",), "se"),
+    Country("ES", 0.02, "es-ES", ("Europe/Madrid",), "es"),
 )
 COUNTRY_BY_CODE = {c.code: c for c in COUNTRIES}
 
@@ -309,7 +309,7 @@ def _make_customer(
         external_id="",
         name=f"{first} {last}",
         email=email,
-        phone=f"+{country.phone_prefix}{rng.randint(2, 9)}{national}",
+        phone=_mobile_number(country.code, rng.randint(2, 9), national),
         country=country,
         timezone=rng.choice(country.timezones),
         segment=segment,
@@ -332,3 +332,12 @@ def next_anniversary(start: date, after: date) -> date:
         years += 1
         candidate = add_months(start, 12 * years)
     return candidate
+
+
+def _mobile_number(country: str, lead: int, national: str) -> str:
+    """A valid mobile number of the country in E.164: its example number with the last four digits drawn (every
+    such number is valid for the demo's countries); `lead` and `national` keep the random sequence of older demos."""
+    example = phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
+    assert example is not None, country  # libphonenumber has one for every country of the demo
+    digits = str(example.national_number)
+    return f"+{example.country_code}{digits[:-4]}{(national[-3:] + str(lead))}"

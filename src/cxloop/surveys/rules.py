@@ -284,6 +284,13 @@ class CompiledSurvey:
         fill_comment = self._comment_to_fill(comment, clean, errors) if comment is not None else None
         for question in self.questions if fill_comment is not None else self.checked:
             condition = question.condition
+            if condition is not None and condition.question in invalid:
+                # Whether it is shown depends on an answer already reported as bad: judging it would only add
+                # follow-on errors ("was not shown", "no open question is shown" for the comment).
+                invalid.add(question.id)
+                if fill_comment is not None and question.kind == QuestionKind.text:
+                    fill_comment = None
+                continue
             if condition is not None and not (
                 condition.question in clean and condition.test(clean[condition.question])
             ):
