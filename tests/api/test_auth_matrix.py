@@ -59,6 +59,7 @@ PUBLIC = {
     ("POST", "/widget/v1/responses"),
     ("POST", "/widget/v1/feedback"),
     ("POST", "/widget/v1/identify"),
+    ("GET", "/brand/logo"),
 }
 # Routes that check the API key inside the handler, with the role they require: Segment's tracking API takes the key
 # as the HTTP Basic user (and reads the body first, so they get an empty JSON object).

@@ -6,13 +6,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
+from cxloop.branding.routes import public_router as branding_router
 from cxloop.channels.helpdesk.routes import router as helpdesk_router
 from cxloop.channels.hosted.routes import router as hosted_router
 from cxloop.channels.messaging_routes import router as messaging_router
 from cxloop.channels.widget.inbound import router as widget_router
 from cxloop.customers.routes.segment_tracking import router as segment_router
 
-ROUTERS: list[APIRouter] = [helpdesk_router, hosted_router, widget_router, messaging_router, segment_router]
+ROUTERS: list[APIRouter] = [
+    helpdesk_router,
+    hosted_router,
+    widget_router,
+    messaging_router,
+    segment_router,
+    branding_router,
+]
 
 
 def include_public_routers(app: FastAPI) -> None:

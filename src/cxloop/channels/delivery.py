@@ -22,6 +22,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from cxloop.branding import service as branding
 from cxloop.channels import messaging_content as content
 from cxloop.channels import outbound
 from cxloop.channels.outbound import DeliveryPostponed as DeliveryPostponed
@@ -148,6 +149,7 @@ def _claim(
         reminder=reminder,
         settings=settings,
         now=now,
+        brand=branding.current(session),
     )
     try:
         exchange = sender(letter)

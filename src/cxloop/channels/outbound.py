@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
+from cxloop.branding.service import NO_BRAND, Brand
 from cxloop.collection.enums import Channel
 from cxloop.core.config import Settings
 from cxloop.governance.channels import registry
@@ -44,6 +45,7 @@ class Letter:
     reminder: bool
     settings: Settings
     now: datetime
+    brand: Brand = NO_BRAND  # who is asking: the organisation's name, sender name, colour and logo
 
 
 Exchange = Callable[[], str]

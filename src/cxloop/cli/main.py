@@ -6,6 +6,7 @@ import typer
 
 from cxloop.cli import (
     backup,
+    branding,
     demo,
     exporting,
     importing,
@@ -39,6 +40,7 @@ app.add_typer(keys.app, name="api-key")
 app.add_typer(keys.users_app, name="user")
 app.add_typer(segments.app, name="segments")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(branding.app, name="branding")
 
 
 def main() -> None:

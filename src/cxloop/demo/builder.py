@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from cxloop.branding import service as branding
 from cxloop.collection import service as collection
 from cxloop.collection.enums import Channel
 from cxloop.collection.schemas import FeedbackCreate, ResponseCreate
@@ -180,6 +181,12 @@ def _write(session: Session, world: DemoWorld, report: ProgressFn) -> DemoSummar
     summary = DemoSummary(seed=world.seed, anchor=period.anchor, start=period.start.date())
     _require_empty(session)
     journeys.ensure_default_journey(session)
+    # Who is asking, on the demo's pages and messages (docs/branding.md); a colour of its own shows it is applied.
+    branding.update(
+        session,
+        {"organisation_name": "Larkspur", "sender_name": "Larkspur Customer Team", "primary_colour": "#1d6b52"},
+        now=period.start,
+    )
     summary.accounts = _write_accounts(session, world, report)
     summary.customers = _write_customers(session, world, report)
     summary.events = _write_events(session, world, report)

@@ -230,3 +230,23 @@ def test_an_invitation_scheduled_for_later_is_not_sent_early(
         stored = session.scalars(select(Invitation)).all()
         assert len(stored) == 1
     assert smtp_server.recorder.messages == []
+
+
+def test_a_branded_email_says_who_is_asking(db: Database, settings: Settings, smtp_server: SmtpServer) -> None:
+    from cxloop.branding import service as branding  # noqa: PLC0415  (only this test sets a brand)
+
+    with db.unit_of_work(write=True) as session:
+        branding.update(
+            session,
+            {"organisation_name": "Larkspur", "sender_name": "Larkspur Team", "primary_colour": "#1d6b52"},
+            now=noon_today(),
+        )
+        branding.set_logo(session, b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, now=noon_today())
+    _send_one(db, settings)
+    (message,) = smtp_server.recorder.messages
+    assert _header(message, "From") == "Larkspur Team <feedback@acme.example>"
+    plain, html = _parts(message)
+    assert "We at Larkspur would love to hear how we are doing" in plain
+    assert "because you are a customer of Larkspur." in plain and "customer of Larkspur." in html
+    assert re.search(rf'<img src="{re.escape(PUBLIC_URL)}/brand/logo\?v=[0-9a-f]{{12}}" alt="Larkspur"', html)
+    assert "border:1px solid #1d6b52" in html

@@ -103,6 +103,16 @@ def test_the_sms_is_worded_in_the_customers_language(
     assert body.endswith("Responda STOP para darse de baja.")
 
 
+def test_a_branded_sms_opens_with_who_is_asking(db: Database, settings: Settings, sms_server: TwilioServer) -> None:
+    from cxloop.branding import service as branding  # noqa: PLC0415  (only this test sets a brand)
+
+    with db.unit_of_work(write=True) as session:
+        branding.update(session, {"organisation_name": "Larkspur"}, now=noon_today())
+    _sms_invitation(db, settings)
+    (body,) = sms_server.sent_bodies()
+    assert body.startswith("Larkspur: How likely are you to recommend us")
+
+
 def test_a_score_then_a_comment_make_one_complete_response(
     db: Database, settings: Settings, sms_server: TwilioServer, client: TestClient
 ) -> None:

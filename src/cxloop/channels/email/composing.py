@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 
+from cxloop.branding.service import NO_BRAND, Brand
 from cxloop.channels import catalogue
 from cxloop.channels import messaging_content as content
 from cxloop.channels.email.rendering import render
@@ -49,6 +50,15 @@ class InvitationMail:
     survey_url: str
     unsubscribe_url: str
     reminder: bool = False
+    brand: Brand = NO_BRAND
+    logo_url: str | None = None  # absolute: mail clients load it from this server
+
+
+def _from(sender: str, name: str | None) -> str:
+    """CXLOOP_EMAIL_FROM's address under the brand's sender name (the setting's own name without one)."""
+    if not name:
+        return sender
+    return formataddr((name, parseaddr(sender)[1]))
 
 
 def compose(mail: InvitationMail, *, now: datetime) -> EmailMessage:
@@ -67,6 +77,8 @@ def compose(mail: InvitationMail, *, now: datetime) -> EmailMessage:
         low_label, high_label = words[f"{question.kind}_low"], words[f"{question.kind}_high"]
     subject = words["reminder"].format(subject=question.text) if mail.reminder else question.text
     greeting = words["greeting"].format(name=mail.name) if mail.name else words["greeting_anonymous"]
+    brand = mail.brand
+    organisation = brand.organisation_name
     context = {
         "language": language,
         "subject": subject,
@@ -78,10 +90,21 @@ def compose(mail: InvitationMail, *, now: datetime) -> EmailMessage:
         "high_label": high_label,
         "survey_url": mail.survey_url,
         "unsubscribe_url": mail.unsubscribe_url,
+        # Who is asking: named in the first line and the footer, and in the From name.
+        "intro": words["intro_named"].format(organisation=organisation) if organisation else words["intro"],
+        "footer": (
+            words["unsubscribe_line_named"].format(organisation=organisation)
+            if organisation
+            else words["unsubscribe_line"]
+        ),
+        "organisation": organisation,
+        "logo_url": mail.logo_url,
+        "colour": brand.colour,
+        "on_colour": brand.text_on_colour,
     }
     message = EmailMessage()
     message["Subject"] = subject
-    message["From"] = mail.sender
+    message["From"] = _from(mail.sender, brand.from_name)
     message["To"] = formataddr((mail.name or "", mail.to))
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id_for(mail.invitation_id, mail.sender)

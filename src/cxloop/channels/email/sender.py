@@ -29,6 +29,8 @@ def prepare(letter: Letter) -> Exchange:
         survey_url=letter.survey_url,
         unsubscribe_url=letter.unsubscribe_url,
         reminder=letter.reminder,
+        brand=letter.brand,
+        logo_url=letter.brand.logo_url(settings.public_url),
     )
     message = composing.compose(mail, now=letter.now)
     return lambda: _send(target, message)

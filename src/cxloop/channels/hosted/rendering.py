@@ -16,6 +16,8 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from cxloop.branding import current
+from cxloop.branding.service import Brand
 from cxloop.channels import catalogue
 from cxloop.channels.hosted.screens import Screen
 
@@ -33,13 +35,23 @@ def _environment() -> Environment:
     return environment
 
 
+def _digest(css: str) -> str:
+    return base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+
+
+def brand_style(brand: Brand) -> str:
+    """The organisation's colours as CSS variables, which the stylesheet uses for buttons, links and choices."""
+    return f":root{{--brand:{brand.colour};--on-brand:{brand.text_on_colour}}}"
+
+
 @cache
-def _security_headers() -> dict[str, str]:
-    css = _environment().globals["css"]
-    digest = base64.b64encode(hashlib.sha256(str(css).encode()).digest()).decode()
+def _security_headers(style: str) -> dict[str, str]:
+    """Both inline stylesheets are allowed by their hashes; nothing else runs or loads but images from this server."""
+    css = str(_environment().globals["css"])
     return {
         "Content-Security-Policy": (
-            f"default-src 'none'; style-src 'sha256-{digest}'; img-src 'self' data:; form-action 'self'; "
+            f"default-src 'none'; style-src 'sha256-{_digest(css)}' 'sha256-{_digest(style)}'; img-src 'self' data:; "
+            "form-action 'self'; "
             "base-uri 'none'; frame-ancestors 'self'"
         ),
         "Referrer-Policy": "no-referrer",
@@ -57,9 +69,15 @@ def render(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    """Render a page in `locale` (its `lang` attribute and the page words `w`)."""
-    html = _environment().get_template(template).render(lang=locale, w=catalogue.words("hosted", locale), **context)
-    return HTMLResponse(html, status_code=status_code, headers={**_security_headers(), **(headers or {})})
+    """Render a page in `locale` (its `lang` attribute and the page words `w`), in the organisation's branding."""
+    brand = current.brand()
+    style = brand_style(brand)
+    html = (
+        _environment()
+        .get_template(template)
+        .render(lang=locale, w=catalogue.words("hosted", locale), brand=brand, brand_style=style, **context)
+    )
+    return HTMLResponse(html, status_code=status_code, headers={**_security_headers(style), **(headers or {})})
 
 
 def message_page(

@@ -11,13 +11,22 @@ from cxloop.channels import messaging_content as content
 
 
 def invitation_text(
-    definition: Mapping[str, Any], *, default_locale: str, locale: str | None, survey_link: str, reminder: bool = False
+    definition: Mapping[str, Any],
+    *,
+    default_locale: str,
+    locale: str | None,
+    survey_link: str,
+    reminder: bool = False,
+    organisation: str | None = None,
 ) -> str:
-    """The text of an invitation (or its reminder)."""
+    """The text of an invitation (or its reminder), opening with the organisation's name when it is set (an SMS
+    from an unknown number must say who is asking)."""
     chosen = content.survey_locale(definition, locale, default_locale)
     words = catalogue.words("sms", chosen)
     question = content.first_question(definition, chosen, default_locale)
     first = f"{words['reminder']} {question.text}" if reminder else question.text
+    if organisation:
+        first = f"{organisation}: {first}"
     if question.numeric:
         how = f"{words['reply_scale'].format(low=question.low, high=question.high)} "
         how += words["or_link"].format(link=survey_link)

@@ -21,6 +21,7 @@ def prepare(letter: Letter) -> Exchange:
         locale=letter.locale,
         survey_link=letter.survey_url,
         reminder=letter.reminder,
+        organisation=letter.brand.organisation_name,
     )
     return lambda: _send(client, letter.address, body)
 

@@ -28,6 +28,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
+from cxloop.branding.current import load_brand
 from cxloop.channels.widget import answering, decisions, feedback, questions, targeting, visitors
 from cxloop.channels.widget.attachments import MAX_IMAGE_BYTES, discard, store_image
 from cxloop.channels.widget.errors import UnknownSite
@@ -42,6 +43,7 @@ from cxloop.channels.widget.schemas import (
     FeedbackPayload,
     FeedbackRead,
     IdentifyRequest,
+    WidgetBrand,
     WidgetConfig,
 )
 from cxloop.channels.widget.service import SiteSnapshot, load_snapshot
@@ -146,8 +148,10 @@ async def widget_config(
     site_key: Annotated[str, Query(min_length=1, max_length=64)],
     locale: Annotated[str | None, Query(max_length=35)] = None,
 ) -> Response:
-    """When the script should ask (rule delays and event names, never the rules) and the feedback form's texts."""
+    """When the script should ask (rule delays and event names, never the rules), the feedback form's texts and the
+    organisation's colours."""
     site = await _site(request, site_key)
+    brand = await load_brand(request)
     form = None
     if site.feedback is not None:
         definition, default = site.feedback.definition, site.feedback.survey.default_locale
@@ -163,6 +167,9 @@ async def widget_config(
         events=sorted({rule.event for rule in site.rules if rule.event is not None}),
         anonymous_cap_days=site.anonymous_cap_days,
         feedback=form,
+        brand=WidgetBrand(
+            organisation_name=brand.organisation_name, colour=brand.colour, text_colour=brand.text_on_colour
+        ),
     )
     response = _json(config)
     response.headers["Cache-Control"] = "private, max-age=60"

@@ -156,6 +156,14 @@ class FeedbackConfig(BaseModel):
     comments: list[dict[str, Any]] = Field(description="text questions: {id, text, show_if}")
 
 
+class WidgetBrand(BaseModel):
+    """The organisation's branding as the widget shows it."""
+
+    organisation_name: str | None
+    colour: str = Field(description="buttons and the chosen score, e.g. #0b57d0")
+    text_colour: str = Field(description="text on `colour` (white or near-black, whichever reads better)")
+
+
 class WidgetConfig(BaseModel):
     """What the script needs at page load: when to ask the server (delays and event names, never the rules)."""
 
@@ -164,6 +172,7 @@ class WidgetConfig(BaseModel):
     events: list[str]
     anonymous_cap_days: int
     feedback: FeedbackConfig | None
+    brand: WidgetBrand | None = None
 
 
 class FeedbackPayload(_Input):

@@ -48,19 +48,19 @@
 
   // ---- the shadow DOM: nothing of the page styles reaches in, nothing of ours leaks out
   var css =
-    ":host{all:initial}*{box-sizing:border-box;font:14px/1.4 system-ui,sans-serif}" +
-    ".fb{position:fixed;right:16px;bottom:16px;padding:10px 16px;border:0;border-radius:20px;background:#1f4ed8;" +
-    "color:#fff;cursor:pointer;box-shadow:0 2px 8px #0004;z-index:2147483646}" +
+    ":host{all:initial;--brand:#1f4ed8;--on-brand:#fff}*{box-sizing:border-box;font:14px/1.4 system-ui,sans-serif}" +
+    ".fb{position:fixed;right:16px;bottom:16px;padding:10px 16px;border:0;border-radius:20px;background:var(--brand);" +
+    "color:var(--on-brand);cursor:pointer;box-shadow:0 2px 8px #0004;z-index:2147483646}" +
     ".panel{position:fixed;right:16px;bottom:64px;width:340px;max-width:calc(100vw - 32px);padding:16px;" +
     "background:#fff;color:#111;border-radius:10px;box-shadow:0 4px 24px #0005;z-index:2147483647}" +
     ".x{position:absolute;top:6px;right:8px;border:0;background:none;font-size:20px;cursor:pointer;color:#555}" +
     "p{margin:0 20px 10px 0;font-weight:600}.scale{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:10px}" +
     ".scale button,.opt{min-width:28px;padding:6px;border:1px solid #bbb;border-radius:6px;background:#f7f7f7;" +
-    "cursor:pointer;color:#111}.scale button[aria-pressed=true]{background:#1f4ed8;color:#fff}" +
+    "cursor:pointer;color:#111}.scale button[aria-pressed=true]{background:var(--brand);color:var(--on-brand)}" +
     ".opt{display:block;width:100%;margin:4px 0;text-align:left}" +
     "textarea{width:100%;min-height:70px;margin-bottom:8px;padding:6px;border:1px solid #bbb;border-radius:6px}" +
     "label{display:block;margin-bottom:4px}.row{display:flex;gap:8px;justify-content:flex-end;align-items:center}" +
-    ".send{padding:7px 14px;border:0;border-radius:6px;background:#1f4ed8;color:#fff;cursor:pointer}" +
+    ".send{padding:7px 14px;border:0;border-radius:6px;background:var(--brand);color:var(--on-brand);cursor:pointer}" +
     ".skip{border:0;background:none;color:#555;cursor:pointer}.err{color:#b00020;margin-top:6px}" +
     "input[type=file]{margin-bottom:8px;max-width:100%}";
 
@@ -280,6 +280,10 @@
     call("/widget/v1/config?site_key=" + encodeURIComponent(siteKey) + "&locale=" + encodeURIComponent(locale() || ""))
       .then(function (c) {
         config = c;
+        if (c.brand && c.brand.colour) { // the organisation's colour on buttons and the chosen score
+          root.host.style.setProperty("--brand", c.brand.colour);
+          root.host.style.setProperty("--on-brand", c.brand.text_colour);
+        }
         if (c.feedback) {
           button = el("button", { class: "fb", type: "button", "aria-haspopup": "dialog" }, me.getAttribute("data-label") || "Feedback");
           button.onclick = feedbackForm;
