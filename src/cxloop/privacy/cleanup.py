@@ -1,0 +1,34 @@
+"""What an erasure does once its transaction has committed: the queued jobs lose the erased ids, and SQLite's
+write-ahead log is checkpointed and truncated so no old copy of an erased page stays in the -wal file.
+
+Not in the service: it reaches the job queue (Huey) and needs the committed state (docs/privacy.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from cxloop.core.config import Settings
+from cxloop.jobs.queue import build_huey, rewrite_queued
+from cxloop.privacy.holders import payload_rewrite
+from cxloop.privacy.service import Erasure
+from cxloop.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+def finish_erasure(database: Database, settings: Settings, erasure: Erasure) -> None:
+    """Scrub the job queue of the erased ids, then checkpoint SQLite's WAL (retried while readers hold it)."""
+    jobs = rewrite_queued(build_huey(settings, name=settings.jobs_queue), payload_rewrite(erasure.erased))
+    if jobs:
+        log.info("erasure %d: %d queued jobs changed or dropped", erasure.record.id, jobs)
+    if not database.is_sqlite:
+        return
+    for _ in range(50):
+        with database.engine.connect() as connection:
+            busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if not busy:
+            return
+        time.sleep(0.1)
+    log.warning("erasure %d: SQLite's WAL stayed in use; it is truncated at the next checkpoint", erasure.record.id)
