@@ -127,7 +127,8 @@ def rewrite_queued(huey: Huey, rewrite: PayloadRewrite) -> int:
             message = huey.serializer.deserialize(data)
         except Exception:  # not ours to judge: leave it
             return False
-        if message.name != TASK_NAME or len(message.args) != 2:
+        # Huey prefixes the task name with the module that registered it.
+        if not message.name.endswith(TASK_NAME) or len(message.args) != 2:
             return False
         name, payload = message.args
         new = rewrite(name, dict(payload))

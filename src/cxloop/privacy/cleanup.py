@@ -1,5 +1,6 @@
-"""What an erasure does once its transaction has committed: the queued jobs lose the erased ids, and SQLite's
-write-ahead log is checkpointed and truncated so no old copy of an erased page stays in the -wal file.
+"""What an erasure does once its transaction has committed: the queued jobs lose the erased ids, and on SQLite the
+database file is rebuilt (VACUUM: free pages and stale fragments of earlier row versions can still hold erased text)
+and its write-ahead log checkpointed and truncated, so no old copy of an erased page stays in the -wal file.
 
 Not in the service: it reaches the job queue (Huey) and needs the committed state (docs/privacy.md).
 """
@@ -19,12 +20,15 @@ log = logging.getLogger(__name__)
 
 
 def finish_erasure(database: Database, settings: Settings, erasure: Erasure) -> None:
-    """Scrub the job queue of the erased ids, then checkpoint SQLite's WAL (retried while readers hold it)."""
+    """Scrub the job queue of the erased ids; on SQLite, VACUUM, then truncate the WAL (retried while readers hold
+    it). VACUUM rewrites the whole file: on a large database it takes a while and holds the write lock meanwhile."""
     jobs = rewrite_queued(build_huey(settings, name=settings.jobs_queue), payload_rewrite(erasure.erased))
     if jobs:
         log.info("erasure %d: %d queued jobs changed or dropped", erasure.record.id, jobs)
     if not database.is_sqlite:
         return
+    with database.engine.connect() as connection:
+        connection.exec_driver_sql("VACUUM")
     for _ in range(50):
         with database.engine.connect() as connection:
             busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
