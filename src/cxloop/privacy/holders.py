@@ -130,6 +130,11 @@ holders.register(
     )
 )
 
+# Tables with a customer reference that hold no personal data, with the reason (checked by the same test).
+NOT_PERSONAL: Mapping[str, str] = {
+    "privacy_erasures": "the erasure record keeps only the id the erased customer had, which points at nothing",
+}
+
 # Outbox and job payloads hold ids only: these keys name rows of these tables, and an erasure takes the erased ids
 # out of them (jobs/privacy.py, jobs/queue.rewrite_queued).
 PAYLOAD_KEYS: Mapping[str, str] = {
