@@ -138,15 +138,31 @@ def _kept_answers(answers: dict[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (answers or {}).items() if isinstance(v, int | float) and not isinstance(v, bool)}
 
 
+def _due(
+    session: Session,
+    model: type[Response] | type[FeedbackItem],
+    at: Any,
+    columns: Sequence[Any],
+    *,
+    before: datetime,
+    action: str,
+    limit: int | None,
+) -> int | Sequence[Any]:
+    """The rows older than `before` a policy still has to touch: how many (limit None), or the first `limit`."""
+    pending = at < before
+    if action == "anonymise":
+        pending = pending & _not_anonymised(model.meta)
+    if limit is None:
+        return session.scalar(select(func.count()).select_from(model).where(pending)) or 0
+    return session.execute(select(*columns).where(pending).order_by(model.id).limit(limit)).all()
+
+
 def response_retention(session: Session, *, before: datetime, action: str, limit: int | None) -> int:
     """Responses submitted before `before`: deleted, or anonymised (scores, timestamps and placement kept; comment,
     text answers, metadata, locale, idempotency key and customer link dropped). With limit None only counted."""
-    pending = Response.submitted_at < before
-    if action == "anonymise":
-        pending = pending & _not_anonymised(Response.meta)
-    if limit is None:
-        return session.scalar(select(func.count()).select_from(Response).where(pending)) or 0
-    rows = session.execute(select(*_RESPONSE_COLUMNS).where(pending).order_by(Response.id).limit(limit)).all()
+    rows = _due(session, Response, Response.submitted_at, _RESPONSE_COLUMNS, before=before, action=action, limit=limit)
+    if isinstance(rows, int):
+        return rows
     if not rows:
         return 0
     before_rows = [_response_scores(r) for r in rows]
@@ -177,12 +193,11 @@ def response_retention(session: Session, *, before: datetime, action: str, limit
 def feedback_retention(session: Session, *, before: datetime, action: str, limit: int | None) -> int:
     """Feedback items posted before `before`: deleted, or anonymised (rating, kind, channel, placement and times
     kept; text, author, email, url, metadata and customer link dropped). With limit None only counted."""
-    pending = FeedbackItem.posted_at < before
-    if action == "anonymise":
-        pending = pending & _not_anonymised(FeedbackItem.meta)
-    if limit is None:
-        return session.scalar(select(func.count()).select_from(FeedbackItem).where(pending)) or 0
-    items = session.execute(select(*_FEEDBACK_COLUMNS).where(pending).order_by(FeedbackItem.id).limit(limit)).all()
+    items = _due(
+        session, FeedbackItem, FeedbackItem.posted_at, _FEEDBACK_COLUMNS, before=before, action=action, limit=limit
+    )
+    if isinstance(items, int):
+        return items
     if not items:
         return 0
     rated = [item for item in items if item.rating is not None]

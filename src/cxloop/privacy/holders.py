@@ -83,50 +83,68 @@ class HolderRegistry:
         return iter(tuple(self._holders.values()))
 
 
+def _holder(
+    name: str,
+    tables: Sequence[str],
+    export: Callable[..., Exported],
+    erase: Callable[..., Mapping[str, int]],
+    scrub: Callable[..., int] | None = None,
+    *,
+    email: bool = False,
+) -> DataHolder:
+    """A holder over a domain's functions keyed by `customer_id` (and `email` when they take it)."""
+
+    def named(subject: Subject) -> dict[str, Any]:
+        return {"customer_id": subject.customer_id, **({"email": subject.email} if email else {})}
+
+    return DataHolder(
+        name=name,
+        tables=tuple(tables),
+        export=lambda session, subject: export(session, **named(subject)),
+        erase=lambda session, subject: erase(session, **named(subject)),
+        scrub=(lambda session, needles: scrub(session, needles=needles)) if scrub else None,
+    )
+
+
 holders = HolderRegistry()
-# Attachments first: their files are found through the responses the customers holder's deletion removes.
+# Attachments first: their image files (in the data directory, no table) are found through the customer's responses,
+# which the customer holder's deletion removes; the files go once the erasure commits.
+holders.register(_holder("attachments", (), widget_images.export_customer_images, widget_images.count_customer_images))
 holders.register(
-    DataHolder(
-        name="attachments",
-        tables=(),  # image files in the data directory, referenced from responses.metadata
-        export=lambda session, s: widget_images.export_customer_images(session, customer_id=s.customer_id),
-        erase=lambda session, s: widget_images.count_customer_images(session, customer_id=s.customer_id),
+    _holder(
+        "feedback",
+        collection.PRIVACY_TABLES,
+        collection.export_customer_data,
+        collection.erase_customer_data,
+        collection.scrub_customer_text,
+        email=True,
     )
 )
 holders.register(
-    DataHolder(
-        name="feedback",
-        tables=collection.PRIVACY_TABLES,
-        export=lambda session, s: collection.export_customer_data(session, customer_id=s.customer_id, email=s.email),
-        erase=lambda session, s: collection.erase_customer_data(session, customer_id=s.customer_id, email=s.email),
-        scrub=lambda session, needles: collection.scrub_customer_text(session, needles=needles),
+    _holder(
+        "invitations",
+        invitations.PRIVACY_TABLES,
+        invitations.export_customer_data,
+        invitations.erase_customer_data,
+        invitations.scrub_customer_text,
     )
 )
 holders.register(
-    DataHolder(
-        name="invitations",
-        tables=invitations.PRIVACY_TABLES,
-        export=lambda session, s: invitations.export_customer_data(session, customer_id=s.customer_id),
-        erase=lambda session, s: invitations.erase_customer_data(session, customer_id=s.customer_id),
-        scrub=lambda session, needles: invitations.scrub_customer_text(session, needles=needles),
+    _holder(
+        "consent",
+        governance.PRIVACY_TABLES,
+        governance.export_customer_data,
+        governance.erase_customer_data,
+        governance.scrub_customer_text,
     )
 )
 holders.register(
-    DataHolder(
-        name="consent",
-        tables=governance.PRIVACY_TABLES,
-        export=lambda session, s: governance.export_customer_data(session, customer_id=s.customer_id),
-        erase=lambda session, s: governance.erase_customer_data(session, customer_id=s.customer_id),
-        scrub=lambda session, needles: governance.scrub_customer_text(session, needles=needles),
-    )
-)
-holders.register(
-    DataHolder(
-        name="customer",
-        tables=customers.PRIVACY_TABLES,
-        export=lambda session, s: customers.export_customer_data(session, customer_id=s.customer_id),
-        erase=lambda session, s: customers.erase_customer_data(session, customer_id=s.customer_id),
-        scrub=lambda session, needles: customers.scrub_customer_text(session, needles=needles),
+    _holder(
+        "customer",
+        customers.PRIVACY_TABLES,
+        customers.export_customer_data,
+        customers.erase_customer_data,
+        customers.scrub_customer_text,
     )
 )
 
