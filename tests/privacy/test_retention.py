@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -12,11 +13,14 @@ from cxloop.analytics import rollups
 from cxloop.collection.models import FeedbackItem, Response
 from cxloop.core.clock import utcnow
 from cxloop.core.config import Settings
+from cxloop.customers import service as customers
 from cxloop.customers.models import Event
+from cxloop.customers.schemas import EventCreate
 from cxloop.invitations.models import Invitation
 from cxloop.privacy import service as privacy
 from cxloop.privacy.runner import run_retention
 from cxloop.privacy.schemas import RetentionPolicyUpdate
+from cxloop.privacy.tasks import RETENTION_JOB
 from cxloop.storage.database import Database
 from tests.factories.responses import snapshot
 from tests.privacy.world import build_world
@@ -115,3 +119,20 @@ def test_nothing_happens_without_policies(db: Database, tmp_path: Path) -> None:
     with db.unit_of_work() as session:
         assert privacy.apply_retention(session, dry_run=True).items == []
     assert tmp_path.exists()
+
+
+def test_the_worker_applies_the_policies_hourly(db: Database) -> None:
+    from cxloop.worker import jobs as worker_jobs  # the worker's registry, with every domain's tasks
+
+    (job,) = [job for job in worker_jobs if job.name == RETENTION_JOB]
+    assert job.every_minutes == 60
+    old = utcnow() - timedelta(days=10)
+    with db.unit_of_work() as session:
+        customers.record_events(
+            session,
+            items=[EventCreate(customer_external_id="c1", name="old", occurred_at=old), EventCreate(name="new")],
+        )
+        privacy.set_retention_policy(session, kind="events", data=RetentionPolicyUpdate(keep_days=7, action="delete"))
+    assert worker_jobs.run(SimpleNamespace(database=db), RETENTION_JOB, {})
+    with db.unit_of_work() as session:
+        assert list(session.scalars(select(Event.name))) == ["new"]
