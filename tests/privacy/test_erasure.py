@@ -15,6 +15,7 @@ from cxloop.analytics import service as analytics
 from cxloop.analytics.schemas import MetricQuery
 from cxloop.collection.models import Response
 from cxloop.core.config import Settings
+from cxloop.customers import service as customers
 from cxloop.jobs.queue import build_huey
 from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
@@ -69,9 +70,9 @@ def test_export_returns_everything_held_about_the_person(api: TestClient, db: Da
     assert body["customer_id"] == world.zelda_id
     held = body["holders"]
     assert held["customer"]["customer"][0]["phone"] == PHONE
-    assert [e["name"] for e in held["customer"]["events"]] == ["signed_up"]
+    assert [e["name"] for e in held["customer"]["events"]] == ["signed_up", "page_viewed"]  # the same anonymous id
     assert [o["kind"] for o in held["customer"]["outcomes"]] == ["churned"]
-    assert held["customer"]["segments"] == [{"key": "pro"}]
+    assert held["customer"]["segments"] == [{"key": "pro"}, {"key": "zelda"}]
     assert sorted(r["nps"] for r in held["feedback"]["responses"]) == [2, 9, 10]
     assert [f["text"] for f in held["feedback"]["feedback_items"]] == [f"{NAME} says meh"]
     assert len(held["invitations"]["invitations"]) == 1
@@ -119,7 +120,7 @@ def test_erasure_leaves_no_trace_and_keeps_other_metrics_exact(
     assert record["requested_by"].startswith("api-key:")
     removed = record["removed"]
     assert removed["responses"] == 3 and removed["feedback_items"] == 1 and removed["customers"] == 1
-    assert removed["events"] == 1 and removed["outcomes"] == 1 and removed["invitations"] == 1
+    assert removed["events"] == 2 and removed["outcomes"] == 1 and removed["invitations"] == 1
     assert removed["consents"] == 1 and removed["consent_ledger"] == 1 and removed["attachments"] == 1
     assert removed["free_text_rows_scrubbed"] >= 6  # comment, feedback, event, outcome, consent note, attributes
     assert removed["outbox_errors_scrubbed"] == 1
@@ -138,6 +139,9 @@ def test_erasure_leaves_no_trace_and_keeps_other_metrics_exact(
         assert session.scalar(select(func.count()).where(Response.nps.is_not(None))) == scored_before - 3
         comments = sorted(c or "" for c in session.scalars(select(Response.comment)))
     assert "[erased] helped me, write to [erased]" in comments
+    with db.unit_of_work() as session:  # a segment filter that named her still parses and runs
+        assert customers.require_segment(session, key="zelda").filter == 'email = "[erased]" or plan = free'
+        customers.refresh_all_segments(session)
     # Everyone else's numbers are unchanged: only her three answers (2, 9, 10) and her 2-star rating left.
     nps_before, nps_after = before[0]["total"], after[0]["total"]
     assert nps_after["n"] == nps_before["n"] - world.zelda_scores

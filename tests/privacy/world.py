@@ -57,6 +57,9 @@ def build_world(db: Database, data_dir: Path) -> World:
             ],
         )
         customers.create_segment(session, data=SegmentCreate(key="pro", name="Pro", filter="plan = pro"))
+        customers.create_segment(
+            session, data=SegmentCreate(key="zelda", name="Just her", filter=f'email = "{EMAIL}" or plan = free')
+        )
     with db.unit_of_work() as session:  # an earlier version of her row: its old bytes were freed without zeroing
         customers.upsert_customers(
             session, items=[CustomerUpsert(external_id=EXTERNAL_ID, attributes={"plan": "pro", "note": "x" * 1900})]
@@ -116,7 +119,13 @@ def build_world(db: Database, data_dir: Path) -> World:
         customers.record_events(
             session,
             items=[
-                EventCreate(customer_external_id=EXTERNAL_ID, name="signed_up", properties={"email": EMAIL}),
+                EventCreate(
+                    customer_external_id=EXTERNAL_ID,
+                    anonymous_id="anon-z",
+                    name="signed_up",
+                    properties={"email": EMAIL},
+                ),
+                EventCreate(anonymous_id="anon-z", name="page_viewed", properties={"title": "pricing"}),
                 EventCreate(customer_external_id="o2", name="ticket_solved", properties={"note": f"cc {NAME}"}),
             ],
         )

@@ -11,7 +11,7 @@ from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.core.errors import Conflict, FieldError, InvalidInput, NotFound
-from cxloop.customers.models import Account, Customer, Event, Outcome, SegmentMember
+from cxloop.customers.models import Account, Customer, Event, Outcome, Segment, SegmentMember
 from cxloop.customers.service.customers import customer_reads, delete_customer
 from cxloop.customers.service.events import event_reads
 from cxloop.customers.service.outcomes import outcome_reads
@@ -49,12 +49,18 @@ def find_customer(session: Session, *, reference: str) -> Customer:
     )
 
 
+def _their_events(customer_id: int) -> Any:
+    """Their events, and the events sent under one of their anonymous ids but never linked to them."""
+    anonymous = select(Event.anonymous_id).where(Event.customer_id == customer_id, Event.anonymous_id.is_not(None))
+    return or_(Event.customer_id == customer_id, Event.customer_id.is_(None) & Event.anonymous_id.in_(anonymous))
+
+
 def export_customer_data(session: Session, *, customer_id: int) -> dict[str, list[dict[str, Any]]]:
     """The customer row, their events, outcomes and segment keys, as JSON-ready dicts."""
     customer = session.get(Customer, customer_id)
     if customer is None:
         return {}
-    events = session.scalars(select(Event).where(Event.customer_id == customer_id).order_by(Event.id)).all()
+    events = session.scalars(select(Event).where(_their_events(customer_id)).order_by(Event.id)).all()
     outcomes = session.scalars(select(Outcome).where(Outcome.customer_id == customer_id).order_by(Outcome.id)).all()
     return {
         "customer": [read.model_dump(mode="json") for read in customer_reads(session, [customer])],
@@ -67,8 +73,11 @@ def export_customer_data(session: Session, *, customer_id: int) -> dict[str, lis
 def erase_customer_data(session: Session, *, customer_id: int) -> dict[str, int]:
     """Delete the customer with everything cascading from them (delete_customer: rollups and listeners are told);
     rows removed per table. Run after the other domains' erasers: their rows point at the customer."""
+    unlinked = list(session.scalars(select(Event.id).where(_their_events(customer_id), Event.customer_id.is_(None))))
+    if unlinked:
+        session.execute(delete(Event).where(Event.id.in_(unlinked)))
     removed = {
-        "events": list(session.scalars(select(Event.id).where(Event.customer_id == customer_id))),
+        "events": [*unlinked, *session.scalars(select(Event.id).where(Event.customer_id == customer_id))],
         "outcomes": list(session.scalars(select(Outcome.id).where(Outcome.customer_id == customer_id))),
         "segment_members": list(
             session.scalars(select(SegmentMember.segment_id).where(SegmentMember.customer_id == customer_id))
@@ -80,9 +89,11 @@ def erase_customer_data(session: Session, *, customer_id: int) -> dict[str, int]
 
 
 def scrub_customer_text(session: Session, *, needles: Sequence[str]) -> int:
-    """Replace a person's identifiers in the free text of other customers, events, outcomes and accounts."""
+    """Replace a person's identifiers in the free text of other customers, events, outcomes, accounts and segments
+    (a filter naming their email keeps working: the quoted value becomes "[erased]")."""
     tables = (
         (Customer, ("attributes",)),
+        (Segment, ("name", "description", "filter")),
         (Event, ("properties",)),
         (Outcome, ("note",)),
         (Account, ("owner", "attributes")),
