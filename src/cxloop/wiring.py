@@ -15,6 +15,8 @@ from cxloop.core.config import Settings
 from cxloop.customers import deletion, event_listeners, membership, phones
 from cxloop.governance.channels import registry as channel_registry
 from cxloop.jobs import dispatch, queue
+from cxloop.privacy.holders import holders as privacy_holders
+from cxloop.privacy.retention import kinds as retention_kinds
 from cxloop.triggers import event_rules
 
 # Every in-transaction reaction of the application: (hook, function). Registered once, then all hooks are frozen.
@@ -39,6 +41,8 @@ def wire_domains(settings: Settings) -> None:
         if fn not in hook:
             hook.register(fn)
     hooks.freeze_all()
+    privacy_holders.freeze()  # the data holders and retention kinds: registered at import, fixed from here on
+    retention_kinds.freeze()
     outbound.register_senders()  # email and SMS senders into the channel registry, then no more changes
     channel_registry.freeze()
     # Jobs queued by this process (e.g. rule evaluation after events are stored) go to the settings' queue.

@@ -21,11 +21,12 @@ from cxloop.jobs import tasks as jobs_tasks
 from cxloop.jobs.queue import DEFAULT_NAME, JobQueue, build_huey
 from cxloop.jobs.registry import NoPayload
 from cxloop.jobs.relay import Relay, RelayPolicy
+from cxloop.privacy import tasks as privacy_tasks
 from cxloop.storage.database import Database
 from cxloop.triggers import tasks as triggers_tasks
 from cxloop.triggers.tasks import Deliver
 
-TASK_MODULES = (collection_tasks, customers_tasks, invitations_tasks, jobs_tasks, triggers_tasks)
+TASK_MODULES = (collection_tasks, customers_tasks, invitations_tasks, jobs_tasks, privacy_tasks, triggers_tasks)
 jobs = queued
 
 __all__ = ["TASK_MODULES", "NoPayload", "Runtime", "build", "build_relay", "jobs"]

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from cxloop.core.config import Settings
 from cxloop.jobs import dispatch
-from cxloop.jobs.queue import JobQueue, build_huey
+from cxloop.jobs.queue import JobQueue, build_huey, rewrite_queued
 from cxloop.jobs.registry import JobRegistry, NoPayload
 from cxloop.storage.database import Database
 from tests.jobs.conftest import REDIS_URL, require_redis
@@ -120,3 +120,23 @@ def test_jobs_leave_after_commit_never_after_a_rollback(db: Database) -> None:
         assert sent == [("test.b", {"n": 1})]
     finally:
         dispatch.install(previous)
+
+
+def test_rewrite_queued_replaces_drops_and_keeps_jobs(job_queue: JobQueue) -> None:
+    """Erasure's pass over queued and scheduled jobs (jobs.queue.rewrite_queued), on each storage."""
+    job_queue.enqueue("test.record", {"ids": [7, 8]})
+    job_queue.enqueue("test.record", {"ids": [8]})
+    job_queue.enqueue("test.other", {"ids": [9]})
+    later = job_queue._task.s("test.record", {"ids": [8, 10]})
+    later.eta = datetime(2099, 1, 1)  # Huey's naive UTC
+    job_queue.huey.add_schedule(later)  # where the consumer keeps jobs that wait for their time
+
+    def without_8(_name: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        kept = [i for i in payload["ids"] if i != 8]
+        return {"ids": kept} if kept else None
+
+    assert rewrite_queued(job_queue.huey, without_8) == 3
+    pending = sorted((t.args[0], t.args[1]["ids"]) for t in job_queue.huey.pending())
+    assert pending == [("test.other", [9]), ("test.record", [7])]
+    assert [t.args for t in job_queue.huey.scheduled()] == [("test.record", {"ids": [10]})]
+    assert rewrite_queued(job_queue.huey, without_8) == 0

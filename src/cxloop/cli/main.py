@@ -14,6 +14,7 @@ from cxloop.cli import (
     keys,
     metrics,
     outbox,
+    privacy,
     segments,
     setup,
     worker,
@@ -41,6 +42,8 @@ app.add_typer(keys.users_app, name="user")
 app.add_typer(segments.app, name="segments")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(branding.app, name="branding")
+app.add_typer(privacy.app, name="privacy")
+app.add_typer(privacy.retention_app, name="retention")
 
 
 def main() -> None:

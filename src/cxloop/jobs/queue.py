@@ -15,6 +15,7 @@ from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
+from huey.storage import RedisStorage, SqliteStorage
 
 from cxloop.core.config import Settings
 from cxloop.jobs.registry import JobRegistry
@@ -110,3 +111,58 @@ def enqueuer(settings: Settings, *, name: str = DEFAULT_NAME) -> Callable[[str, 
         queue[0].enqueue(job_name, payload)
 
     return enqueue
+
+
+PayloadRewrite = Callable[[str, dict[str, Any]], dict[str, Any] | None]
+
+
+def rewrite_queued(huey: Huey, rewrite: PayloadRewrite) -> int:
+    """Pass every queued and scheduled job's (name, payload) through `rewrite`: the same payload keeps the job, a
+    new one replaces it, None drops it. Returns how many jobs changed or went (privacy erasure, docs/privacy.md)."""
+    storage = huey.storage
+
+    def rewritten(data: bytes) -> bytes | None | bool:
+        """False: unchanged; None: drop; bytes: the new message."""
+        try:
+            message = huey.serializer.deserialize(data)
+        except Exception:  # not ours to judge: leave it
+            return False
+        # Huey prefixes the task name with the module that registered it.
+        if not message.name.endswith(TASK_NAME) or len(message.args) != 2:
+            return False
+        name, payload = message.args
+        new = rewrite(name, dict(payload))
+        if new == payload:
+            return False
+        return None if new is None else huey.serializer.serialize(message._replace(args=(name, new)))
+
+    changed = 0
+    if isinstance(storage, SqliteStorage):
+        for table in ("task", "schedule"):
+            rows = storage.sql(f"select id, data from {table} where queue = ?", (storage.name,), results=True)  # noqa: S608
+            for row_id, data in rows or ():
+                new = rewritten(data)
+                if new is False:
+                    continue
+                with storage.db(commit=True) as cursor:
+                    cursor.execute("pragma secure_delete = on")
+                    if new is None:
+                        cursor.execute(f"delete from {table} where id = ?", (row_id,))  # noqa: S608
+                    else:
+                        cursor.execute(f"update {table} set data = ? where id = ?", (new, row_id))  # noqa: S608
+                changed += 1
+        storage.sql("pragma wal_checkpoint(truncate)")
+    elif isinstance(storage, RedisStorage):
+        for data in storage.conn.lrange(storage.queue_key, 0, -1):
+            new = rewritten(data)
+            if new is not False and storage.conn.lrem(storage.queue_key, 1, data):
+                changed += 1
+                if isinstance(new, bytes):
+                    storage.conn.rpush(storage.queue_key, new)  # back at the head: brpop takes it next
+        for data, score in storage.conn.zrange(storage.schedule_key, 0, -1, withscores=True):
+            new = rewritten(data)
+            if new is not False and storage.conn.zrem(storage.schedule_key, data):
+                changed += 1
+                if isinstance(new, bytes):
+                    storage.conn.zadd(storage.schedule_key, {new: score})
+    return changed

@@ -50,6 +50,14 @@ from cxloop.customers.service.importing import (
     import_events,
 )
 from cxloop.customers.service.outcomes import list_outcomes, outcome_reads, record_outcomes
+from cxloop.customers.service.privacy import (
+    PRIVACY_TABLES,
+    erase_customer_data,
+    event_retention,
+    export_customer_data,
+    find_customer,
+    scrub_customer_text,
+)
 from cxloop.customers.service.segments import (
     check_filter,
     create_segment,
@@ -88,7 +96,11 @@ __all__ = [
     "delete_account",
     "delete_customer",
     "delete_segment",
+    "erase_customer_data",
     "event_reads",
+    "event_retention",
+    "export_customer_data",
+    "find_customer",
     "FileImportResult",
     "get_account",
     "get_customer",
@@ -107,6 +119,7 @@ __all__ = [
     "list_segments",
     "member_counts",
     "outcome_reads",
+    "PRIVACY_TABLES",
     "record_events",
     "record_outcomes",
     "refresh_all_segments",
@@ -116,6 +129,7 @@ __all__ = [
     "require_segment",
     "resolve_account_ids",
     "resolve_customer_ids",
+    "scrub_customer_text",
     "segment_reads",
     "segments_have_members",
     "update_account",

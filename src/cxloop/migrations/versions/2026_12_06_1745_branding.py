@@ -1,7 +1,7 @@
 """branding
 
 Revision ID: 5ffb1b0f30c5
-Revises: 9e66ab863f86
+Revises: db1399b7b563
 Create Date: 2026-12-06 17:45:53.297012
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB with a ba
 import cxloop.storage.base
 
 revision: str = "5ffb1b0f30c5"
-down_revision: str | None = "9e66ab863f86"
+down_revision: str | None = "db1399b7b563"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
