@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -12,6 +13,16 @@ from cxloop.storage.database import Database
 
 console = Console()
 err_console = Console(stderr=True)
+
+# Every command that writes CSV takes this option (core/csv_cells.py, docs/importing.md "Formulas in CSV files").
+FormulaEscapeOption = Annotated[
+    bool,
+    typer.Option(
+        "--formula-escape/--no-formula-escape",
+        help="Put a ' before text cells a spreadsheet would run as a formula (=, +, -, @, tab, CR) and quote every "
+        "text cell; --no-formula-escape writes cells verbatim, for programs that read the file.",
+    ),
+]
 
 
 @cache
