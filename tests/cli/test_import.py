@@ -287,7 +287,7 @@ def test_without_a_reader_process_the_import_gives_the_same_result(
 
 EXTRA_CELL_FILES = {
     "customers": "external_id,name\nc1,Ann\nc2,Bo,extra\n",
-    "events": "customer_id,name,occurred_at,event_id\nc1,x,2024-03-01T08:00:00Z,e1\nc1,y,2024-03-01T08:00:00Z,e2,oops\n",
+    "events": "customer_id,name,occurred_at,event_id\nc1,x,2024-03-01T08:00:00Z,e1\nc1,y,2024-03-01,e2,oops\n",
     "responses": "survey,customer_id,nps,comment,response_id\nrnps,c1,9,fine,r1\nrnps,c2,3,slow, and dear,r2\n",
     "feedback": "kind,source,external_id,channel,text\nreview,g2,a,review,ok\nreview,g2,b,review,Fine, thanks\n",
     "reviews": "source,external_id,text\ng2,a,ok\ng2,b,Nice, really\n",
