@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from cxloop.core.config import Settings
-from cxloop.storage.database import Database
+from cxloop.storage.database import Database, database_for
 
 console = Console()
 err_console = Console(stderr=True)
@@ -40,7 +40,7 @@ def database() -> Database:
     from cxloop.wiring import wire_domains  # the CLI is a composition root too
 
     wire_domains(settings())
-    return Database(settings().resolved_database_url)
+    return database_for(settings())
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str | None = None
     redis_url: str | None = None
+    # The embedded SQLite database: `full` makes every acknowledged write survive a power loss or an OS crash, at
+    # the cost of a disk sync per commit; `normal` only a crash of cxloop itself (storage/database.py).
+    sqlite_synchronous: Literal["normal", "full"] = "full"
     # The installation's name on Redis: it prefixes every key of the job queue and of the public endpoints' rate
     # limits, so installations sharing one server stay apart.
     jobs_queue: str = "cxloop"
@@ -61,6 +64,11 @@ class Settings(BaseSettings):
     zendesk_webhook_secret: SecretStr | None = None
     intercom_client_secret: SecretStr | None = None
     helpdesk_webhook_secret: SecretStr | None = None
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value  # FULL, as SQLite's docs spell it
 
     @field_validator("database_url")
     @classmethod
