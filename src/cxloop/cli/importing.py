@@ -318,9 +318,9 @@ class _ErrorFile:
     Columns starting with '_' are ignored on import, so a fixed error file can be imported as it is.
     """
 
-    def __init__(self, path: Path, header: list[str] | None, stack: ExitStack) -> None:
+    def __init__(self, path: Path, header: list[str] | None, stack: ExitStack, *, formula_escape: bool) -> None:
         handle = stack.enter_context(path.open("w", newline="", encoding="utf-8"))
-        self.writer = CsvWriter(handle)
+        self.writer = CsvWriter(handle, formula_escape=formula_escape)  # read back as the import read the file
         self.header = header
         self.writer.writerow([*(header or ["_record"]), "_line", "_reason"])
 
@@ -380,7 +380,7 @@ def run_import(
             header = _open(path, fmt, batch_size, header_only, formula_escape=formula_escape).header
         if header is not None:
             kind.check_header(header)
-        error_file = _ErrorFile(errors_path, header, stack) if errors_path else None
+        error_file = _ErrorFile(errors_path, header, stack, formula_escape=formula_escape) if errors_path else None
 
         def open_batches(
             inner: ExitStack,
