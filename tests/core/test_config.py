@@ -31,10 +31,10 @@ def _settings(**values: object) -> Settings:
 )
 def test_weak_secrets_are_refused_without_being_quoted(secret: str, reason: str) -> None:
     with pytest.raises(ValidationError) as refused:
-        _settings(environment="production", secret_key=SecretStr(secret))
-    said = str(refused.value)
+        _settings(environment="production", secret_key=SecretStr(secret), database_url=POSTGRES)
+    said = str(refused.value)  # what a traceback in a log would show
     assert "CXLOOP_SECRET_KEY is too weak for production" in said and reason in said
-    assert secret not in said and secret[:8] not in said
+    assert secret not in said and secret[:8] not in said and "hunter2" not in said
 
 
 def test_the_start_up_error_is_one_plain_sentence_without_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
