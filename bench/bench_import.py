@@ -81,7 +81,7 @@ def write_csv(path: Path, rows: int, customers: int, seed: int = 7) -> None:
 def time_cli(url: str, path: Path) -> tuple[float, str]:
     """Run `cxloop import responses` as a subprocess; (seconds, its summary line)."""
     cxloop = Path(sys.executable).with_name("cxloop")
-    env = {**os.environ, "CXLOOP_DATABASE_URL": url, "COLUMNS": "120"}
+    env = {**os.environ, "CXLOOP_DATABASE_URL": url, "CXLOOP_ENVIRONMENT": "test", "COLUMNS": "120"}
     start = time.perf_counter()
     done = subprocess.run(
         [str(cxloop), "import", "responses", str(path)], env=env, capture_output=True, text=True, check=False

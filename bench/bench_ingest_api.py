@@ -2,6 +2,7 @@
 
     python bench/bench_ingest_api.py --duration 10 --connections 32
     python bench/bench_ingest_api.py --backend postgresql --duration 10 --connections 32
+    python bench/bench_ingest_api.py --sqlite-synchronous normal   # CXLOOP_SQLITE_SYNCHRONOUS (default full)
 
 Builds a fresh database (a live relationship NPS survey and an agent API key), starts `cxloop serve --workers 2` on
 it, then:
@@ -77,11 +78,17 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int) -> Iterator[str]:
+def server(url: str, workers: int, sqlite_synchronous: str = "full") -> Iterator[str]:
     """`cxloop serve` on a free port; yields its base URL once /api/v1/health answers."""
     port = _free_port()
     cxloop = Path(sys.executable).with_name("cxloop")
-    env = {**os.environ, "CXLOOP_DATABASE_URL": url, "CXLOOP_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "CXLOOP_DATABASE_URL": url,
+        "CXLOOP_ENVIRONMENT": "test",  # a throwaway database with the development secret
+        "CXLOOP_LOG_LEVEL": "WARNING",
+        "CXLOOP_SQLITE_SYNCHRONOUS": sqlite_synchronous,
+    }
     command = [str(cxloop), "serve", "--port", str(port), "--workers", str(workers)]
     # The server's log goes to a file: a pipe nobody reads would fill up and stall the server mid-benchmark.
     log = tempfile.NamedTemporaryFile(prefix="cxloop-serve-", suffix=".log", delete=False)  # noqa: SIM115
@@ -229,11 +236,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2, help="concurrent batch connections")
     parser.add_argument("--python-client", action="store_true", help="also send batches from Python threads")
     parser.add_argument("--batches", type=int, default=20, help="batches the Python client sends")
+    parser.add_argument(
+        "--sqlite-synchronous", choices=["normal", "full"], default="full", help="CXLOOP_SQLITE_SYNCHRONOUS"
+    )
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="cxloop-bench-") as tmp,
         fresh_database(args.backend) as (url, key),
-        server(url, args.workers) as base,
+        server(url, args.workers, args.sqlite_synchronous) as base,
     ):
         rows: list[tuple[str, str]] = []
         if shutil.which("wrk"):
@@ -264,7 +274,8 @@ def main() -> None:
                 )
             )
     print()
-    print(f"POST /api/v1/responses on {args.backend}, cxloop serve --workers {args.workers}")
+    durability = f" (synchronous={args.sqlite_synchronous})" if args.backend == "sqlite" else ""
+    print(f"POST /api/v1/responses on {args.backend}{durability}, cxloop serve --workers {args.workers}")
     for name, figures in rows:
         print(f"  {name:<38} {figures}")
 

@@ -196,6 +196,7 @@ def run_ticket(args: argparse.Namespace) -> None:
         env = {
             **os.environ,
             "CXLOOP_DATABASE_URL": url,
+            "CXLOOP_ENVIRONMENT": "test",  # a throwaway database with the development secret
             "CXLOOP_DATA_DIR": data_dir,
             "CXLOOP_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
             "CXLOOP_LOG_LEVEL": "WARNING",

@@ -14,6 +14,7 @@ from cxloop.cli import context
 def commands_on(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The CLI's settings and database built afresh for `database_url` inside the block, disposed after it."""
     monkeypatch.setenv("CXLOOP_DATABASE_URL", database_url)
+    monkeypatch.setenv("CXLOOP_ENVIRONMENT", "test")  # unset, a PostgreSQL database counts as production
     context.settings.cache_clear()
     context.database.cache_clear()
     try:

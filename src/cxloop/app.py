@@ -20,7 +20,7 @@ from cxloop.core import rate_limit
 from cxloop.core.config import Settings
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.storage.async_database import AsyncDatabase
-from cxloop.storage.database import Database
+from cxloop.storage.database import Database, database_for
 from cxloop.storage.writer import Writer
 from cxloop.wiring import wire_domains
 
@@ -50,7 +50,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.database = database or Database(settings.resolved_database_url)
+    app.state.database = database or database_for(settings)
     # The writer thread starts on the first write and ends when the app shuts down (storage/writer.py).
     app.state.writer = Writer(app.state.database)
     app.state.async_database = AsyncDatabase(app.state.database, app.state.writer)

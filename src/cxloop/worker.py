@@ -22,7 +22,7 @@ from cxloop.jobs.queue import DEFAULT_NAME, JobQueue, build_huey
 from cxloop.jobs.registry import NoPayload
 from cxloop.jobs.relay import Relay, RelayPolicy
 from cxloop.privacy import tasks as privacy_tasks
-from cxloop.storage.database import Database
+from cxloop.storage.database import Database, database_for
 from cxloop.triggers import tasks as triggers_tasks
 from cxloop.triggers.tasks import Deliver
 
@@ -54,7 +54,7 @@ def build(
     """A queue that runs cxloop's jobs on `database` (default: the settings' database)."""
     runtime = Runtime(
         settings=settings,
-        database=database or Database(settings.resolved_database_url),
+        database=database or database_for(settings),
         signer=TokenSigner(settings.secret_key.get_secret_value().encode()),
         deliver=deliver,
     )

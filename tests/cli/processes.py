@@ -14,5 +14,12 @@ def command_env(tmp_path: Path, **variables: str) -> dict[str, str]:
     return {**env, "CXLOOP_DATA_DIR": str(tmp_path / "data"), "CXLOOP_ENVIRONMENT": "development", **variables}
 
 
+def fresh_clone_env(tmp_path: Path, **variables: str) -> dict[str, str]:
+    """`command_env` as after a fresh clone: no CXLOOP_ENVIRONMENT (production unless local, core/config.py)."""
+    env = command_env(tmp_path, **variables)
+    del env["CXLOOP_ENVIRONMENT"]
+    return env
+
+
 def run_cxloop(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "cxloop", *args], env=env, capture_output=True, text=True, timeout=120)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from cxloop.collection import service as collection
 from cxloop.collection.models import FeedbackItem, Response
@@ -134,7 +134,7 @@ def test_customers_round_trip(cli: Cli, db: Database, tmp_path: Path) -> None:
     exported = cli("export", "customers", "-o", path)
     assert exported.exit_code == 0
     header = path.read_text().splitlines()[0]
-    assert header.endswith("stage,attr.plan,attr.seats")
+    assert header.endswith('"stage","attr.plan","attr.seats"')
     with db.unit_of_work() as session:
         session.execute(delete(Customer))
     assert "imported 2" in cli("import", "customers", path).stderr
@@ -152,3 +152,57 @@ def test_customers_round_trip(cli: Cli, db: Database, tmp_path: Path) -> None:
         "stage": "usage",
     }
     assert count(db, Customer) == 2
+
+
+# Feedback text is stripped of surrounding whitespace, so the tab and CR cases are in tests/core/test_csv_cells.py.
+HOSTILE = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "'=kept"]
+
+
+def test_formulas_are_neutralised_and_import_back_unchanged(cli: Cli, db: Database, tmp_path: Path) -> None:
+    items = [
+        FeedbackCreate(kind="review", source="web", external_id=str(i), channel="web", text=text, rating=1)
+        for i, text in enumerate(HOSTILE)
+    ]
+    with db.unit_of_work() as session:
+        collection.record_feedback(session, items=items)
+        customers.upsert_customers(
+            session, items=[CustomerUpsert(external_id="=cmd", name="@Bo", attributes={"n": -5, "t": "-5"})]
+        )
+    path, again = tmp_path / "feedback.csv", tmp_path / "again.csv"
+    assert cli("export", "feedback", "-o", path).exit_code == 0
+    cells = [row["text"] for row in csv.DictReader(io.StringIO(path.read_text(), newline=""))]
+    assert cells == ["'" + text for text in HOSTILE]
+    with db.unit_of_work() as session:
+        session.execute(delete(FeedbackItem))
+    assert "imported 5, duplicates 0, rejected 0" in cli("import", "feedback", path).stderr
+    with db.unit_of_work() as session:
+        stored = session.scalars(select(FeedbackItem.text).order_by(FeedbackItem.external_id)).all()
+    assert stored == HOSTILE
+    assert cli("export", "feedback", "-o", again).exit_code == 0
+    assert again.read_text() == path.read_text()
+
+    exported = cli("export", "customers").stdout
+    assert exported.splitlines()[1].startswith('"\'=cmd",')
+    assert exported.splitlines()[1].endswith(',-5,"\'-5"')  # the number stays a number, the text is escaped
+    with db.unit_of_work() as session:
+        session.execute(delete(Customer))
+    (tmp_path / "customers.csv").write_text(exported)
+    assert "imported 1" in cli("import", "customers", tmp_path / "customers.csv").stderr
+    with db.unit_of_work() as session:
+        bo = session.scalars(select(Customer)).one()
+    assert (bo.external_id, bo.name, bo.attributes["t"]) == ("=cmd", "@Bo", "-5")
+
+
+def test_no_formula_escape_writes_and_reads_cells_verbatim(cli: Cli, db: Database, tmp_path: Path) -> None:
+    with db.unit_of_work() as session:
+        collection.record_feedback(
+            session, items=[FeedbackCreate(kind="review", source="web", external_id="a", channel="web", text="'=x")]
+        )
+    path = tmp_path / "feedback.csv"
+    assert cli("export", "feedback", "-o", path, "--no-formula-escape").exit_code == 0
+    assert path.read_text().splitlines()[1].startswith("review,web,a,web,'=x,")
+    with db.unit_of_work() as session:
+        session.execute(delete(FeedbackItem))
+    assert "imported 1" in cli("import", "feedback", path, "--no-formula-escape").stderr
+    with db.unit_of_work() as session:
+        assert session.scalars(select(FeedbackItem.text)).one() == "'=x"

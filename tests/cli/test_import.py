@@ -117,7 +117,7 @@ def test_a_fixed_error_file_imports_as_it_is(cli: Cli, db: Database, survey: Sur
     path, errors = tmp_path / "in.csv", tmp_path / "rejected.csv"
     path.write_text(HEADER + "rnps,c1,api,,99,,x1,\n")
     assert cli("import", "responses", path, "--errors", errors).exit_code == 1
-    errors.write_text(errors.read_text().replace(",99,", ",9,"))
+    errors.write_text(errors.read_text().replace(',"99",', ',"9",'))  # text cells are quoted
     redo = cli("import", "responses", errors)
     assert redo.exit_code == 0, redo.stderr
     assert count(db, Response) == 1
@@ -298,3 +298,28 @@ def test_without_a_reader_process_the_import_gives_the_same_result(
     unreadable = cli("import", "responses", broken, "--batch-size", "2")
     assert unreadable.exit_code == 2 and "line 7: the file is not UTF-8 text" in unreadable.stderr
     assert count(db, Response) == 5
+
+
+EXTRA_CELL_FILES = {
+    "customers": "external_id,name\nc1,Ann\nc2,Bo,extra\n",
+    "events": "customer_id,name,occurred_at,event_id\nc1,x,2024-03-01T08:00:00Z,e1\nc1,y,2024-03-01,e2,oops\n",
+    "responses": "survey,customer_id,nps,comment,response_id\nrnps,c1,9,fine,r1\nrnps,c2,3,slow, and dear,r2\n",
+    "feedback": "kind,source,external_id,channel,text\nreview,g2,a,review,ok\nreview,g2,b,review,Fine, thanks\n",
+    "reviews": "source,external_id,text\ng2,a,ok\ng2,b,Nice, really\n",
+}
+
+
+@pytest.mark.parametrize("kind", list(EXTRA_CELL_FILES))
+def test_a_row_with_more_cells_than_the_header_is_rejected_not_cut(
+    cli: Cli, survey: Survey, tmp_path: Path, kind: str
+) -> None:
+    path, errors = tmp_path / f"{kind}.csv", tmp_path / "rejected.csv"
+    path.write_text(EXTRA_CELL_FILES[kind])
+    columns = len(EXTRA_CELL_FILES[kind].splitlines()[0].split(","))
+    result = cli("import", kind, path, "--errors", errors)
+    assert result.exit_code == 1, result.output
+    assert f"line 3: row: {columns + 1} cells but the header names {columns} columns" in result.stderr
+    assert "imported 1" in result.stderr and "rejected 1" in result.stderr
+    with errors.open(newline="") as handle:
+        rejected = list(csv.DictReader(handle))
+    assert [r["_line"] for r in rejected] == ["3"] and "1 extra cell from column" in rejected[0]["_reason"]

@@ -80,6 +80,7 @@ def test_csv_output_has_one_row_per_group_and_a_total(cli: CliRunner) -> None:
     rows = list(csv.reader(io.StringIO(result.output)))
     assert rows[0] == ["month", "nps", "n", "ci_low", "ci_high", "change", "change_significant"]
     assert rows[1][:3] == ["2026-01", "-66.6667", "6"]
+    assert result.output.splitlines()[1].startswith('"2026-01",-66.6667,6,')  # labels quoted, numbers stay numbers
     assert rows[2][0] == "2026-02" and rows[2][2] == "7" and rows[2][6] in {"true", "false"}
     assert rows[-1][0] == "total" and rows[-1][2] == "13"
     assert len(rows) == 4

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.cli.processes import command_env, run_cxloop
+from tests.cli.processes import command_env, fresh_clone_env, run_cxloop
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.live import free_port, wait_until_serving
 
@@ -31,7 +31,7 @@ def _plain_failure(result: subprocess.CompletedProcess[str], *expected: str) -> 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[str]]]:
-    env = command_env(tmp_path)
+    env = fresh_clone_env(tmp_path)  # `make run`: serve on loopback, the embedded database, no CXLOOP_ENVIRONMENT
     assert run_cxloop(env, "init").returncode == 0
     port = free_port()
     server = subprocess.Popen(
@@ -122,6 +122,24 @@ def test_a_weak_secret_in_production_is_refused_without_echoing_it(tmp_path: Pat
     assert "changeme" not in result.stdout + result.stderr
 
 
+WEAK = "weak-secret-weak-secret-weak-secret"  # 36 characters, one phrase repeated
+
+
+def test_without_an_environment_serving_beyond_loopback_holds_the_production_rules(tmp_path: Path) -> None:
+    env = fresh_clone_env(tmp_path, CXLOOP_SECRET_KEY=WEAK)
+    assert run_cxloop(env, "init").returncode == 0  # the embedded database, used from this machine
+    result = run_cxloop(env, "serve", "--host", "0.0.0.0", "--port", str(free_port()))  # noqa: S104
+    _plain_failure(result, "serving on 0.0.0.0: CXLOOP_SECRET_KEY is too weak for production", "too predictable")
+    assert WEAK not in result.stdout + result.stderr and "weak-secret" not in result.stdout + result.stderr
+
+
+def test_without_an_environment_postgresql_holds_the_production_rules(tmp_path: Path) -> None:
+    env = fresh_clone_env(tmp_path, CXLOOP_DATABASE_URL="postgresql://postgres@127.0.0.1:1/cxloop")
+    result = run_cxloop(env, "init")  # refused before any connection is tried
+    _plain_failure(result, "CXLOOP_SECRET_KEY is too weak for production", "CXLOOP_ENVIRONMENT is unset")
+    assert "development-only-secret" not in result.stdout + result.stderr
+
+
 def test_an_unreachable_database_is_named(tmp_path: Path) -> None:
     env = command_env(tmp_path, CXLOOP_DATABASE_URL="postgresql://postgres@127.0.0.1:1/cxloop")
     _plain_failure(run_cxloop(env, "init"), "cannot reach PostgreSQL at 127.0.0.1:1")
@@ -145,7 +163,7 @@ def test_a_missing_postgres_database_can_be_created_by_init(tmp_path: Path, post
 
 
 def test_make_run_key_replaces_the_previous_one(tmp_path: Path) -> None:
-    env = command_env(tmp_path)
+    env = fresh_clone_env(tmp_path)
     assert run_cxloop(env, "init").returncode == 0
     for _ in range(3):
         made = run_cxloop(env, "api-key", "create", "--name", "make run", "--role", "admin", "--replace")

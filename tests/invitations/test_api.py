@@ -125,3 +125,25 @@ def test_an_invitation_due_now_is_queued_for_sending_after_commit(api: TestClien
     refused = api.post("/api/v1/invitations", json={"survey": "rnps", "customer_external_id": "eve", "channel": "web"})
     assert refused.status_code == 422  # a response channel, not one an invitation goes out on
     assert "'email', 'sms', 'link' or 'widget'" in refused.text
+
+
+def test_links_that_answer_as_the_customer_are_shown_to_agents_and_above_only(
+    api: TestClient, client: TestClient, db: Database
+) -> None:
+    live_survey(db, key="rnps")
+    _customer(api, "ann", email="ann@example.com")
+    made = api.post("/api/v1/invitations", json={"survey": "rnps", "customer_external_id": "ann", "channel": "email"})
+    invitation_id = made.json()["id"]
+    for role in Role:
+        headers = make_key(db, role)
+        listed = client.get("/api/v1/invitations", headers=headers)
+        one = client.get(f"/api/v1/invitations/{invitation_id}", headers=headers)
+        assert listed.status_code == one.status_code == 200
+        urls = {listed.json()["items"][0]["url"], one.json()["url"]}
+        if role is Role.viewer:
+            assert urls == {None} and "url" in one.json()  # present, null: the schema's shape holds for every role
+            assert "/s/" not in listed.text + one.text
+        else:
+            assert len(urls) == 1 and urls.pop().startswith("http://127.0.0.1:8000/s/"), role
+    described = client.get("/openapi.json").json()["components"]["schemas"]["InvitationRead"]["properties"]["url"]
+    assert "null for viewer keys" in described["description"]

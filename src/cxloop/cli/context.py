@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from cxloop.core.config import Settings
-from cxloop.storage.database import Database
+from cxloop.storage.database import Database, database_for
 
 console = Console()
 err_console = Console(stderr=True)
+
+# Every command that writes CSV takes this option (core/csv_cells.py, docs/importing.md "Formulas in CSV files").
+FormulaEscapeOption = Annotated[
+    bool,
+    typer.Option(
+        "--formula-escape/--no-formula-escape",
+        help="Put a ' before text cells a spreadsheet would run as a formula (=, +, -, @, tab, CR) and quote every "
+        "text cell; --no-formula-escape writes cells verbatim, for programs that read the file.",
+    ),
+]
 
 
 @cache
@@ -29,7 +40,7 @@ def database() -> Database:
     from cxloop.wiring import wire_domains  # the CLI is a composition root too
 
     wire_domains(settings())
-    return Database(settings().resolved_database_url)
+    return database_for(settings())
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -8,7 +8,6 @@ CustomerUpsert objects.
 
 from __future__ import annotations
 
-import csv
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
@@ -23,12 +22,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
-from cxloop.cli.context import database, err_console
+from cxloop.cli.context import FormulaEscapeOption, database, err_console
 from cxloop.collection import service as collection
 from cxloop.collection.records import FEEDBACK_COLUMNS, RESPONSE_COLUMNS
 from cxloop.collection.schemas import FeedbackRead, ResponseRead
 from cxloop.core.clock import parse_instant
-from cxloop.core.csv_cells import csv_cell, iso_instant
+from cxloop.core.csv_cells import CsvWriter, csv_cell, iso_instant
 from cxloop.customers import service as customers
 
 app = typer.Typer(help="Export responses, feedback or customers as CSV or JSON Lines.", no_args_is_help=True)
@@ -168,14 +167,21 @@ def _when(value: str | None, option: str) -> datetime | None:
 
 
 def run_export(
-    export: _Export, out: IO[str], fmt: ExportFormat, since: datetime | None, until: datetime | None, batch_size: int
+    export: _Export,
+    out: IO[str],
+    fmt: ExportFormat,
+    since: datetime | None,
+    until: datetime | None,
+    batch_size: int,
+    *,
+    formula_escape: bool = True,
 ) -> int:
     """Write every row to `out`; returns how many."""
     written = 0
     with database().unit_of_work() as session:
         total = export.count(session, since, until)
         prefix, extra = export.open_columns(session)
-        writer = csv.writer(out, lineterminator="\n") if fmt == ExportFormat.csv else None
+        writer = CsvWriter(out, formula_escape=formula_escape) if fmt == ExportFormat.csv else None
         if writer is not None:
             writer.writerow([*export.columns, *(prefix + name for name in extra)])
         with Progress(
@@ -205,11 +211,12 @@ def _command(export: _Export) -> Callable[..., None]:
         ] = None,
         until: Annotated[str | None, typer.Option(help="Only rows before this date-time.")] = None,
         batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Rows read per query.")] = 5000,
+        formula_escape: FormulaEscapeOption = True,
     ) -> None:
         start, end = _when(since, "--since"), _when(until, "--until")
         with ExitStack() as stack:
             out: IO[str] = stack.enter_context(output.open("w", newline="", encoding="utf-8")) if output else sys.stdout
-            written = run_export(export, out, file_format, start, end, batch_size)
+            written = run_export(export, out, file_format, start, end, batch_size, formula_escape=formula_escape)
             out.flush()
         err_console.print(f"[green]exported {written:,} {export.name}[/]" + (f" to {output}" if output else ""))
 

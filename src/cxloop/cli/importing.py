@@ -27,6 +27,7 @@ from cxloop.channels.reviews import service as reviews
 from cxloop.cli.context import database, err_console
 from cxloop.cli.read_ahead import ReadAhead, ReadFailed
 from cxloop.collection import service as collection
+from cxloop.core.csv_cells import CsvWriter, NumberCell, unescape_formula
 from cxloop.core.errors import CxloopError, FieldError, RowError
 from cxloop.customers import service as customers
 
@@ -77,7 +78,9 @@ class _Source:
     position: Callable[[], int]
 
 
-def _open(path: Path, file_format: FileFormat, batch_size: int, stack: ExitStack) -> _Source:
+def _open(
+    path: Path, file_format: FileFormat, batch_size: int, stack: ExitStack, *, formula_escape: bool = True
+) -> _Source:
     try:
         raw = stack.enter_context(path.open("rb"))
     except OSError as exc:
@@ -92,7 +95,9 @@ def _open(path: Path, file_format: FileFormat, batch_size: int, stack: ExitStack
         raise Unreadable(f"line 1: {exc}") from exc
     if not header:
         raise Unreadable("the file is empty: a CSV import needs a header row")
-    return _Source([h.strip() for h in header], _csv_batches(reader, batch_size), raw.tell)
+    read = unescape_formula if formula_escape else None
+    names = [(read(h) if read else h).strip() for h in header]
+    return _Source(names, _csv_batches(reader, batch_size, len(names), read), raw.tell)
 
 
 def _decoded_lines(raw: IO[bytes]) -> Iterator[str]:
@@ -107,7 +112,11 @@ def _decoded_lines(raw: IO[bytes]) -> Iterator[str]:
         yield text
 
 
-def _csv_batches(reader: Any, batch_size: int) -> Iterator[list[tuple[int, Any]]]:
+def _csv_batches(
+    reader: Any, batch_size: int, columns: int, read: Callable[[str], str] | None
+) -> Iterator[list[tuple[int, Any]]]:
+    """Batches of (line, cells), cells read by `read` (undoing the formula escape of an export); a row with more
+    cells than the header is bad, not cut to fit (the extra cells are data the header does not name)."""
     batch: list[tuple[int, Any]] = []
     limit = min(batch_size, FIRST_BATCH)
     while True:
@@ -120,7 +129,9 @@ def _csv_batches(reader: Any, batch_size: int) -> Iterator[list[tuple[int, Any]]
             raise Unreadable(f"line {start}: {exc}") from exc
         if not cells or cells == [""]:
             continue  # a blank line
-        batch.append((start, cells))
+        if read is not None:
+            cells = [read(cell) for cell in cells]
+        batch.append((start, cells if len(cells) <= columns else _too_many(cells, columns)))
         if len(batch) >= limit:
             yield batch
             batch, limit = [], batch_size
@@ -150,9 +161,27 @@ def _jsonl_batches(lines: Iterator[str], batch_size: int) -> Iterator[list[tuple
 
 @dataclass
 class _Bad:
-    """A line the reader could not turn into a value."""
+    """A line the reader could not turn into a value (`cells`: a CSV row as read, for the error file)."""
 
     errors: list[FieldError]
+    cells: list[str] = field(default_factory=list)
+
+
+def _too_many(cells: list[str], columns: int) -> _Bad:
+    extra = len(cells) - columns
+    first = cells[columns]
+    shown = first if len(first) <= 40 else first[:40] + "..."
+    return _Bad(
+        [
+            FieldError(
+                "row",
+                f"{len(cells)} cells but the header names {columns} columns: {extra} extra cell"
+                f"{'s' if extra > 1 else ''} from column {columns + 1} (starting '{shown}'); quote cells "
+                "that contain commas",
+            )
+        ],
+        cells,
+    )
 
 
 def _problems(rows: Sequence[tuple[int, Any]]) -> tuple[list[tuple[int, Any]], list[RowError]]:
@@ -289,9 +318,9 @@ class _ErrorFile:
     Columns starting with '_' are ignored on import, so a fixed error file can be imported as it is.
     """
 
-    def __init__(self, path: Path, header: list[str] | None, stack: ExitStack) -> None:
+    def __init__(self, path: Path, header: list[str] | None, stack: ExitStack, *, formula_escape: bool) -> None:
         handle = stack.enter_context(path.open("w", newline="", encoding="utf-8"))
-        self.writer = csv.writer(handle)
+        self.writer = CsvWriter(handle, formula_escape=formula_escape)  # read back as the import read the file
         self.header = header
         self.writer.writerow([*(header or ["_record"]), "_line", "_reason"])
 
@@ -300,10 +329,11 @@ class _ErrorFile:
         for error in rejected:
             value = rows.get(error.line, [])
             if self.header is not None:
-                cells = [*value, *[""] * (len(self.header) - len(value))][: len(self.header)]
+                read = value.cells if isinstance(value, _Bad) else value
+                cells = [*read, *[""] * (len(self.header) - len(read))][: len(self.header)]
             else:
                 cells = ["" if isinstance(value, _Bad) else orjson.dumps(value).decode()]
-            self.writer.writerow([*cells, error.line, _reason(error)])
+            self.writer.writerow([*cells, NumberCell(error.line), _reason(error)])
 
 
 def _guess_format(path: Path) -> FileFormat:
@@ -330,7 +360,13 @@ def _few_collections() -> Iterator[None]:
 
 
 def run_import(
-    kind: Kind, path: Path, file_format: FileFormat | None, batch_size: int, errors_path: Path | None
+    kind: Kind,
+    path: Path,
+    file_format: FileFormat | None,
+    batch_size: int,
+    errors_path: Path | None,
+    *,
+    formula_escape: bool = True,
 ) -> Totals:
     """Import one file batch by batch, printing every rejected row. Raises Unreadable or InvalidInput (header).
 
@@ -341,15 +377,15 @@ def run_import(
     with ExitStack() as stack:
         stack.enter_context(_few_collections())
         with ExitStack() as header_only:
-            header = _open(path, fmt, batch_size, header_only).header
+            header = _open(path, fmt, batch_size, header_only, formula_escape=formula_escape).header
         if header is not None:
             kind.check_header(header)
-        error_file = _ErrorFile(errors_path, header, stack) if errors_path else None
+        error_file = _ErrorFile(errors_path, header, stack, formula_escape=formula_escape) if errors_path else None
 
         def open_batches(
             inner: ExitStack,
         ) -> tuple[list[str] | None, Iterator[list[tuple[int, Any]]], Callable[[], int]]:
-            source = _open(path, fmt, batch_size, inner)
+            source = _open(path, fmt, batch_size, inner, formula_escape=formula_escape)
             return source.header, source.batches, source.position
 
         # Started before the progress bar's thread: the child is forked from a process with one thread.
@@ -419,9 +455,19 @@ def _command(kind: Kind) -> Callable[..., None]:
         errors: Annotated[
             Path | None, typer.Option("--errors", help="Write the rejected rows to this CSV, with a _reason column.")
         ] = None,
+        formula_escape: Annotated[
+            bool,
+            typer.Option(
+                "--formula-escape/--no-formula-escape",
+                help="Remove the ' an export put before formula-like cells (=, +, -, @, tab, CR); "
+                "--no-formula-escape reads every cell verbatim (for files exported with --no-formula-escape).",
+            ),
+        ] = True,
     ) -> None:
         try:
-            totals = run_import(kind, file, file_format, batch_size or kind.batch_size, errors)
+            totals = run_import(
+                kind, file, file_format, batch_size or kind.batch_size, errors, formula_escape=formula_escape
+            )
         except Unreadable as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
             raise typer.Exit(2) from exc

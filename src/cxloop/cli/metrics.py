@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from enum import StrEnum
 from typing import Annotated
@@ -15,7 +14,8 @@ from cxloop.analytics import rollups
 from cxloop.analytics import service as analytics
 from cxloop.analytics.enums import MetricKind
 from cxloop.analytics.schemas import MetricGroup, MetricResult, MetricValue
-from cxloop.cli.context import console, database, fail, settings
+from cxloop.cli.context import FormulaEscapeOption, console, database, fail, settings
+from cxloop.core.csv_cells import CsvWriter, NumberCell
 from cxloop.core.errors import InvalidInput
 
 app = typer.Typer(help="Print NPS, CSAT or CES with n and 95% intervals, grouped and filtered.", no_args_is_help=True)
@@ -57,6 +57,7 @@ def _run(
     source: str,
     output: Format,
     filters: dict[str, str | None],
+    formula_escape: bool = True,
 ) -> None:
     _configure_zones()
     try:
@@ -71,32 +72,33 @@ def _run(
     if output is Format.json:
         typer.echo(result.model_dump_json(indent=2))
     elif output is Format.csv:
-        _write_csv(result)
+        _write_csv(result, formula_escape=formula_escape)
     else:
         console.print(_table(result))
 
 
-def _write_csv(result: MetricResult) -> None:
-    """One row per group and a last `total` row; plain numbers (no signs or %), empty where there is none."""
+def _write_csv(result: MetricResult, *, formula_escape: bool) -> None:
+    """One row per group and a last `total` row; plain numbers (no signs or %), empty where there is none. Group
+    labels are text (escaped: segment and account names are anyone's words); values stay numbers (NPS -30)."""
     keys = [key.value for key in result.group_by]
     has_time = any(key.is_time for key in result.group_by)
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = CsvWriter(sys.stdout, formula_escape=formula_escape)
     change = ["change", "change_significant"] if has_time else []
     writer.writerow([*keys, result.metric.value, "n", "ci_low", "ci_high", *change])
 
     def number(value: float | None) -> str:
-        return "" if value is None else f"{value:.4f}".rstrip("0").rstrip(".")
+        return "" if value is None else NumberCell(f"{value:.4f}".rstrip("0").rstrip("."))
 
     for group in result.groups:
         cells = [group.keys.get(key) or "" for key in keys]
-        cells += [number(group.value), str(group.n), number(group.ci_low), number(group.ci_high)]
+        cells += [number(group.value), NumberCell(group.n), number(group.ci_low), number(group.ci_high)]
         if has_time:
             significant = "" if group.change_significant is None else str(group.change_significant).lower()
             cells += [number(group.change), significant]
         writer.writerow(cells)
     total = result.total
     label = ["total"] + [""] * (len(keys) - 1) if keys else []
-    writer.writerow([*label, number(total.value), str(total.n), number(total.ci_low), number(total.ci_high)])
+    writer.writerow([*label, number(total.value), NumberCell(total.n), number(total.ci_low), number(total.ci_high)])
 
 
 def _configure_zones() -> list[str]:
@@ -183,6 +185,7 @@ def _command(metric: MetricKind) -> None:
         source: Source = "all",
         output: FormatOption = Format.table,
         as_json: AsJson = False,
+        formula_escape: FormulaEscapeOption = True,
     ) -> None:
         filters = {
             "segment": segment,
@@ -193,7 +196,17 @@ def _command(metric: MetricKind) -> None:
             "account": account,
         }
         output = Format.json if as_json else output
-        _run(metric, by=by, tz=tz, start=start, end=end, source=source, output=output, filters=filters)
+        _run(
+            metric,
+            by=by,
+            tz=tz,
+            start=start,
+            end=end,
+            source=source,
+            output=output,
+            filters=filters,
+            formula_escape=formula_escape,
+        )
 
     descriptions = {
         MetricKind.nps: "Net Promoter Score: % promoters (9-10) minus % detractors (0-6), -100..100.",

@@ -27,9 +27,19 @@ def load_settings() -> Settings:
         problems = []
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"])
-            name = f"CXLOOP_{field.upper()}" if field else "the settings"
-            problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"CXLOOP_{field.upper()}: {message}" if field else message)
         raise StartupProblem("; ".join(problems)) from None
+
+
+def check_production_rules(settings: Settings, host: str) -> bool:
+    """StartupProblem when serving on `host` makes the production rules apply and a secret is too weak; True when
+    they apply (an unset CXLOOP_ENVIRONMENT with the embedded database, served beyond loopback)."""
+    try:
+        settings.check_production_rules(serving_on=host)
+    except ValueError as exc:
+        raise StartupProblem(f"serving on {host}: {exc}") from None
+    return settings.production_rules(serving_on=host)
 
 
 def check_database(url: str) -> None:

@@ -62,10 +62,13 @@ def serve(
     import uvicorn
 
     try:
+        production = preflight.check_production_rules(settings(), host)
         preflight.check_database(settings().resolved_database_url)
         preflight.check_port(host, port)
     except preflight.StartupProblem as problem:
         raise fail(str(problem)) from None
+    if production and settings().environment is None:
+        os.environ["CXLOOP_ENVIRONMENT"] = "production"  # the server processes and the worker hold the same rules
     public_url = _public_url(host, port)
     os.environ["CXLOOP_PUBLIC_URL"] = public_url  # the server processes and the worker read their own Settings
     console.print(f"cxloop on [bold]http://{host}:{port}[/] (API docs at http://{host}:{port}/docs)")

@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
 from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "development-only-secret"}
+from cxloop.core.secret_strength import secret_weakness
+
+# The secrets this installation chooses, held to the production rules. Provider-issued ones (Twilio's auth token,
+# Zendesk's signing secret, Intercom's client secret) have the provider's format and are taken as they are.
+CHOSEN_SECRETS = ("secret_key", "email_webhook_secret", "helpdesk_webhook_secret")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address to listen on) is only reachable from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
     """Runtime configuration, read from `CXLOOP_*` environment variables (or a `.env` file)."""
 
-    model_config = SettingsConfigDict(env_prefix="CXLOOP_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused setting (a secret, a URL with a password) never appears in an error or a log.
+    model_config = SettingsConfigDict(env_prefix="CXLOOP_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
-    environment: Literal["development", "test", "production"] = "development"
+    # Unset: production, except for the embedded SQLite database used from this machine (`production_rules`).
+    environment: Literal["development", "test", "production"] | None = None
     data_dir: Path = Path("./data")
     database_url: str | None = None
     redis_url: str | None = None
+    # The embedded SQLite database: `full` makes every acknowledged write survive a power loss or an OS crash, at
+    # the cost of a disk sync per commit; `normal` only a crash of cxloop itself (storage/database.py).
+    sqlite_synchronous: Literal["normal", "full"] = "full"
     # The installation's name on Redis: it prefixes every key of the job queue and of the public endpoints' rate
     # limits, so installations sharing one server stay apart.
     jobs_queue: str = "cxloop"
@@ -57,6 +77,11 @@ class Settings(BaseSettings):
             raise ValueError("CXLOOP_DEFAULT_PHONE_REGION must be a country code such as 'US' or 'GB'")
         return value.strip().upper() if value else None
 
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value  # FULL, as SQLite's docs spell it
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg_driver(cls, value: str | None) -> str | None:
@@ -65,10 +90,36 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _enforce_real_secret(self) -> Settings:
-        if self.environment == "production" and self.secret_key.get_secret_value() in _PLACEHOLDER_SECRETS:
-            raise ValueError("CXLOOP_SECRET_KEY must be set to a real secret in production")
+    def _enforce_production_rules(self) -> Settings:
+        self.check_production_rules()
         return self
+
+    def production_rules(self, *, serving_on: str | None = None) -> bool:
+        """Whether the production rules apply. CXLOOP_ENVIRONMENT decides when set; unset, they apply except to the
+        embedded SQLite database used from this machine: a command that serves nothing (init, demo, api-key ...),
+        or `cxloop serve` on a loopback address (`make run` from a fresh clone)."""
+        if self.environment is not None:
+            return self.environment == "production"
+        if not self.resolved_database_url.startswith("sqlite"):
+            return True
+        return serving_on is not None and not is_loopback(serving_on)
+
+    def check_production_rules(self, *, serving_on: str | None = None) -> None:
+        """ValueError naming each chosen secret that is too weak, when the production rules apply (never its value)."""
+        if not self.production_rules(serving_on=serving_on):
+            return
+        problems = []
+        for name in CHOSEN_SECRETS:
+            secret: SecretStr | None = getattr(self, name)
+            if secret is None:
+                continue
+            weakness = secret_weakness(secret.get_secret_value())
+            if weakness is not None:
+                problems.append(f"CXLOOP_{name.upper()} is too weak for production: {weakness}")
+        if problems:
+            how = "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            why = "" if self.environment else " (CXLOOP_ENVIRONMENT is unset, which counts as production here)"
+            raise ValueError(f"{'; '.join(problems)}; {how}{why}.")
 
     @property
     def resolved_database_url(self) -> str:

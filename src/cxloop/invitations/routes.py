@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query, Request, status
 from pydantic import AwareDatetime
 
 from cxloop.access.deps import AgentDep, ViewerDep
+from cxloop.access.enums import Role
+from cxloop.access.schemas import Principal
 from cxloop.invitations import service as invitations
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.schemas import InvitationCreate, InvitationPage, InvitationRead
@@ -17,9 +19,13 @@ from cxloop.storage.deps import SessionDep
 router = APIRouter(prefix="/invitations", tags=["invitations"])
 
 
-def _read(request: Request, invitation: Invitation) -> InvitationRead:
+# The link carries the invitation's token: whoever holds it answers as the customer, so only agents and above see it.
+LINK_ROLE = Role.agent
+
+
+def _read(request: Request, invitation: Invitation, principal: Principal) -> InvitationRead:
     read = InvitationRead.model_validate(invitation)
-    if invitation.status != "suppressed":
+    if invitation.status != "suppressed" and principal.role.includes(LINK_ROLE):
         signer: TokenSigner = request.app.state.signer
         base = request.app.state.settings.public_url.rstrip("/")
         read.url = f"{base}/s/{invitations.token_for(signer, invitation)}"
@@ -27,17 +33,19 @@ def _read(request: Request, invitation: Invitation) -> InvitationRead:
 
 
 @router.post("", response_model=InvitationRead, status_code=status.HTTP_201_CREATED)
-def create_invitation(body: InvitationCreate, request: Request, session: SessionDep, _: AgentDep) -> InvitationRead:
+def create_invitation(
+    body: InvitationCreate, request: Request, session: SessionDep, principal: AgentDep
+) -> InvitationRead:
     """Invite a customer. The answer is 201 either way: `status` says scheduled (sent by the worker) or suppressed,
     with `reason` (opted_out, frequency_cap, quiet hours moved `scheduled_for`, ...)."""
-    return _read(request, invitations.create_invitation(session, data=body))
+    return _read(request, invitations.create_invitation(session, data=body), principal)
 
 
 @router.get("", response_model=InvitationPage)
 def list_invitations(
     request: Request,
     session: SessionDep,
-    _: ViewerDep,
+    principal: ViewerDep,
     survey_id: int | None = None,
     customer_id: int | None = None,
     channel: str | None = None,
@@ -64,10 +72,13 @@ def list_invitations(
         offset=offset,
     )
     return InvitationPage(
-        items=[_read(request, item) for item in page.items], total=page.total, limit=page.limit, offset=page.offset
+        items=[_read(request, item, principal) for item in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 
 @router.get("/{invitation_id}", response_model=InvitationRead)
-def get_invitation(invitation_id: int, request: Request, session: SessionDep, _: ViewerDep) -> InvitationRead:
-    return _read(request, invitations.get(session, invitation_id))
+def get_invitation(invitation_id: int, request: Request, session: SessionDep, principal: ViewerDep) -> InvitationRead:
+    return _read(request, invitations.get(session, invitation_id), principal)

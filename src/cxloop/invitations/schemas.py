@@ -48,7 +48,11 @@ class InvitationRead(BaseModel):
     response_id: int | None
     detail: str | None
     created_at: datetime
-    url: str | None = Field(default=None, description="the hosted survey link (not for suppressed invitations)")
+    url: str | None = Field(
+        default=None,
+        description="the hosted survey link; it answers as the customer, so it is null for viewer keys (agents and "
+        "above see it) and for suppressed invitations",
+    )
 
 
 class InvitationPage(BaseModel):

@@ -6,23 +6,31 @@ import fcntl
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from cxloop.core.config import Settings
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+# CXLOOP_SQLITE_SYNCHRONOUS (docs/deployment.md, "What an acknowledged write survives"). In WAL mode `normal` syncs
+# the log to disk only at checkpoints: a commit survives the process crashing but not the machine losing power or
+# its kernel crashing before the next checkpoint; `full` syncs the log at every commit, so it survives both.
+SqliteSynchronous = Literal["normal", "full"]
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers run beside the one writer; NORMAL sync is durable across app crashes in WAL mode.
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any, *, synchronous: SqliteSynchronous) -> None:
+    # WAL lets readers run beside the one writer.
     cursor = dbapi_connection.cursor()
     # Takes effect only while the file is still empty. 16 KiB pages make the B-trees of the big tables shallower:
     # a 1M-row responses import inserts ~20 % faster than with the 4 KiB default (docs/benchmarks.md).
     cursor.execute("PRAGMA page_size=16384")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA temp_store=MEMORY")
@@ -30,13 +38,15 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, sqlite_synchronous: SqliteSynchronous = "normal", **kwargs: Any) -> Engine:
     """An engine for a SQLite file or a PostgreSQL server, configured for cxloop's access pattern."""
     if url.startswith("sqlite"):
+        if sqlite_synchronous not in ("normal", "full"):
+            raise ValueError(f"sqlite_synchronous must be normal or full, not {sqlite_synchronous!r}")
         if (path := sqlite_file(url)) is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
-        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "connect", partial(_configure_sqlite, synchronous=sqlite_synchronous))
         return engine
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
@@ -76,9 +86,10 @@ def _exclusive(path: Path) -> Iterator[None]:
 class Database:
     """An engine plus the session factory bound to it."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, sqlite_synchronous: SqliteSynchronous = "normal", **engine_kwargs: Any) -> None:
         self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
+        self.sqlite_synchronous = sqlite_synchronous
+        self.engine = make_engine(url, sqlite_synchronous=sqlite_synchronous, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         file = sqlite_file(url) if self.is_sqlite else None
         self._writer_lock = file.with_name(f"{file.name}.writer") if file is not None else None
@@ -137,3 +148,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def database_for(settings: Settings) -> Database:
+    """The settings' database (CXLOOP_DATABASE_URL or the embedded file, CXLOOP_SQLITE_SYNCHRONOUS)."""
+    return Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)

@@ -58,7 +58,7 @@ def test_a_csv_import_keeps_good_rows_and_reports_bad_ones_by_line(cli: Cli, db:
     assert "line 7: kind: Input should be 'review' or 'social_post'" in result.stderr
     assert "reviews: imported 2, duplicates 1, rejected 2" in result.stderr
     assert _stored(db) == [("tp-1", 5, "ann"), ("tp-3", 4, None)]
-    assert "_line,_reason" in errors.read_text().splitlines()[0]
+    assert '"_line","_reason"' in errors.read_text().splitlines()[0]
 
     rerun = cli("import", "reviews", path)
     assert "imported 0, duplicates 3, rejected 2" in rerun.stderr
