@@ -38,6 +38,7 @@ PUBLIC = {
     ("POST", "/webhooks/helpdesk/generic"),
     ("POST", "/webhooks/email/events"),
     ("POST", "/webhooks/sms/twilio"),
+    ("POST", "/webhooks/sms/twilio/status"),
     ("GET", "/s/k/{survey_key}"),
     ("POST", "/s/k/{survey_key}"),
     ("GET", "/s/k/{survey_key}/q/{question_id}"),

@@ -9,10 +9,18 @@ from fastapi import APIRouter, FastAPI
 from cxloop.channels.helpdesk.routes import router as helpdesk_router
 from cxloop.channels.hosted.routes import router as hosted_router
 from cxloop.channels.messaging_routes import router as messaging_router
+from cxloop.channels.sms.status_route import router as sms_status_router
 from cxloop.channels.widget.inbound import router as widget_router
 from cxloop.customers.routes.segment_tracking import router as segment_router
 
-ROUTERS: list[APIRouter] = [helpdesk_router, hosted_router, widget_router, messaging_router, segment_router]
+ROUTERS: list[APIRouter] = [
+    helpdesk_router,
+    hosted_router,
+    widget_router,
+    messaging_router,
+    sms_status_router,
+    segment_router,
+]
 
 
 def include_public_routers(app: FastAPI) -> None:

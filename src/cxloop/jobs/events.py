@@ -77,10 +77,11 @@ CUSTOMER_UPDATED = "customer.updated"
 INVITATION_SENT = "invitation.sent"
 INVITATION_ANSWERED = "invitation.answered"
 INVITATION_SUPPRESSED = "invitation.suppressed"
+INVITATION_DELIVERY_FAILED = "invitation.delivery_failed"  # the provider reported the message undelivered
 
 catalog = EventCatalog()
 catalog.register(RESPONSE_RECEIVED, ResponsesReceived)
 catalog.register(FEEDBACK_RECEIVED, FeedbackReceived)
 catalog.register(CUSTOMER_UPDATED, CustomersUpdated)
-for _name in (INVITATION_SENT, INVITATION_ANSWERED, INVITATION_SUPPRESSED):
+for _name in (INVITATION_SENT, INVITATION_ANSWERED, INVITATION_SUPPRESSED, INVITATION_DELIVERY_FAILED):
     catalog.register(_name, InvitationsChanged)
