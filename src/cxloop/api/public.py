@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
+from cxloop.channels.email.provider_routes import router as email_providers_router
 from cxloop.channels.helpdesk.routes import router as helpdesk_router
 from cxloop.channels.hosted.routes import router as hosted_router
 from cxloop.channels.messaging_routes import router as messaging_router
@@ -18,6 +19,7 @@ ROUTERS: list[APIRouter] = [
     hosted_router,
     widget_router,
     messaging_router,
+    email_providers_router,
     sms_status_router,
     segment_router,
 ]

@@ -11,8 +11,6 @@ nothing unless both pass.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 from typing import Any
 from xml.sax.saxutils import escape
@@ -23,7 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from cxloop.channels import catalogue
+from cxloop.channels import basic_auth, catalogue
 from cxloop.channels import messaging_content as content
 from cxloop.channels.email import events, unsubscribing
 from cxloop.channels.email.rendering import render
@@ -132,13 +130,8 @@ def _presented_secret(request: Request) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer":
         return value.strip()
-    if scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        return decoded.partition(":")[2]
-    return None
+    found = basic_auth.credentials(header)
+    return None if found is None else found[1]
 
 
 async def _limited_body(request: Request, limit: int) -> bytes:
