@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import base64
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import orjson
@@ -35,7 +34,7 @@ from tests.channels.messaging.bounce_world import (
     send_email,
     with_providers,
 )
-from tests.channels.messaging.conftest import SmtpServer
+from tests.channels.messaging.conftest import SmtpServer, local_http_server
 
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:ses-bounces"
 PATH = "/webhooks/email/ses"
@@ -88,17 +87,10 @@ def sns(certificate_pem: bytes) -> Iterator[SnsStandIn]:
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
     sns_certificates._cache.clear()  # each test's server has its own port, so its own URLs
-    try:
+    with local_http_server(Handler) as base_url:
+        state.base_url = base_url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
