@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from cxloop.channels.email import subscriptions
 from cxloop.channels.email import tasks as email_tasks
 from cxloop.channels.email.providers import sns_certificates
 from cxloop.core.config import Settings
@@ -303,3 +304,27 @@ def test_the_webhook_refuses_everything_until_enabled(db: Database, settings: Se
     with TestClient(create_app(disabled, database=db)) as client:
         response = client.post(PATH, json={})
     assert response.status_code == 401 and "CXLOOP_EMAIL_BOUNCE_PROVIDERS" in response.json()["detail"]
+
+
+def test_a_certificate_url_that_serves_no_certificate_gets_401(
+    settings: Settings, client: TestClient, signing_key: rsa.RSAPrivateKey, sns: SnsStandIn
+) -> None:
+    message = _signed(
+        signing_key, _notification(sns, _bounce("Permanent"), SigningCertURL=f"{sns.base_url}/not-a-cert")
+    )
+    response = _post(client, message)
+    assert response.status_code == 401 and "does not hold a PEM certificate" in response.json()["detail"]
+    gone = _signed(signing_key, _notification(sns, _bounce("Permanent"), SigningCertURL="http://127.0.0.1:9/x.pem"))
+    settings_pattern = settings.ses_sns_url_pattern
+    assert not sns_certificates.allowed_url(gone["SigningCertURL"], settings_pattern)  # another port: refused first
+    assert _post(client, gone).status_code == 401
+
+
+def test_a_confirmation_goes_only_to_an_sns_address_and_fails_loudly_when_unreachable(
+    sns: SnsStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    pattern = "^" + re.escape(sns.base_url) + "/"
+    subscriptions.confirm("http://elsewhere.example/?Action=ConfirmSubscription", topic_arn=TOPIC, url_pattern=pattern)
+    assert "not an SNS address" in caplog.text and sns.paths == []
+    with pytest.raises(subscriptions.ConfirmationFailed, match=TOPIC):
+        subscriptions.confirm("http://127.0.0.1:9/?Action=ConfirmSubscription", topic_arn=TOPIC, url_pattern="^http://")
