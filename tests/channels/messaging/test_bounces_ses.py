@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -25,6 +26,7 @@ from cxloop.channels.email import tasks as email_tasks
 from cxloop.channels.email.providers import sns_certificates
 from cxloop.core.config import Settings
 from cxloop.jobs import dispatch
+from cxloop.jobs.events import SubscriptionToConfirm
 from cxloop.jobs.models import OutboxEvent
 from cxloop.storage.database import Database
 from cxloop.worker import build_relay
@@ -141,17 +143,29 @@ def _post(client: TestClient, message: dict[str, str]) -> Any:
     return client.post(PATH, content=orjson.dumps(message), headers={"Content-Type": "text/plain; charset=UTF-8"})
 
 
+@dataclass(frozen=True)
+class Ses:
+    """The app's client, the key SNS signs with and the SNS stand-in, for posting signed notifications."""
+
+    client: TestClient
+    key: rsa.RSAPrivateKey
+    sns: SnsStandIn
+
+    def post(self, ses_message: dict[str, Any], *, version: str = "1", **extra: str) -> Any:
+        return _post(self.client, _signed(self.key, _notification(self.sns, ses_message, **extra), version=version))
+
+
+@pytest.fixture
+def ses(client: TestClient, signing_key: rsa.RSAPrivateKey, sns: SnsStandIn) -> Ses:
+    return Ses(client, signing_key, sns)
+
+
 def test_a_permanent_bounce_suppresses_the_address_and_fails_the_invitation(
-    db: Database,
-    settings: Settings,
-    smtp_server: SmtpServer,
-    client: TestClient,
-    signing_key: rsa.RSAPrivateKey,
-    sns: SnsStandIn,
+    db: Database, settings: Settings, smtp_server: SmtpServer, ses: Ses
 ) -> None:
     sent = send_email(db, settings, smtp_server)
-    message = _signed(signing_key, _notification(sns, _bounce("Permanent", sent.message_id), Subject="Bounce"))
-    response = _post(client, message)
+    message = _signed(ses.key, _notification(ses.sns, _bounce("Permanent", sent.message_id), Subject="Bounce"))
+    response = _post(ses.client, message)
     assert response.status_code == 200, response.text
     assert response.json()["opted_out_customers"] == [sent.customer_id]
     assert response.json()["failed_invitations"] == [sent.invitation_id]
@@ -159,18 +173,13 @@ def test_a_permanent_bounce_suppresses_the_address_and_fails_the_invitation(
     assert invitation_state(db, sent.invitation_id) == ("failed", "bounced", "hard")
     # SNS retries a message it thinks undelivered: the same message again changes nothing, and the certificate
     # is fetched once.
-    again = _post(client, message).json()
+    again = _post(ses.client, message).json()
     assert (again["opted_out_customers"], again["failed_invitations"]) == ([], [])
-    assert sum(path.endswith(".pem") for path in sns.paths) == 1
+    assert sum(path.endswith(".pem") for path in ses.sns.paths) == 1
 
 
 def test_a_complaint_signed_with_version_2_opts_out(
-    db: Database,
-    settings: Settings,
-    smtp_server: SmtpServer,
-    client: TestClient,
-    signing_key: rsa.RSAPrivateKey,
-    sns: SnsStandIn,
+    db: Database, settings: Settings, smtp_server: SmtpServer, ses: Ses
 ) -> None:
     sent = send_email(db, settings, smtp_server)
     complaint = {
@@ -178,39 +187,30 @@ def test_a_complaint_signed_with_version_2_opts_out(
         "complaint": {"complainedRecipients": [{"emailAddress": ADDRESS}], "complaintFeedbackType": "abuse"},
         "mail": {"commonHeaders": {"messageId": sent.message_id}},
     }
-    response = _post(client, _signed(signing_key, _notification(sns, complaint), version="2"))
+    response = ses.post(complaint, version="2")
     assert response.status_code == 200, response.text
     assert response.json()["opted_out_customers"] == [sent.customer_id]
     assert invitation_state(db, sent.invitation_id) == ("failed", "complained", "complaint")
 
 
 def test_a_transient_bounce_is_recorded_and_suppresses_nothing(
-    db: Database,
-    settings: Settings,
-    smtp_server: SmtpServer,
-    client: TestClient,
-    signing_key: rsa.RSAPrivateKey,
-    sns: SnsStandIn,
+    db: Database, settings: Settings, smtp_server: SmtpServer, ses: Ses
 ) -> None:
     sent = send_email(db, settings, smtp_server)
-    response = _post(client, _signed(signing_key, _notification(sns, _bounce("Transient", sent.message_id))))
+    response = ses.post(_bounce("Transient", sent.message_id))
     assert response.status_code == 200
     assert (response.json()["ignored"], response.json()["opted_out_customers"]) == (1, [])
     assert email_allowed(db, sent.customer_id) is None
     assert invitation_state(db, sent.invitation_id) == ("sent", "deferred", "soft")
     delivery = {"notificationType": "Delivery", "mail": {}}
-    assert _post(client, _signed(signing_key, _notification(sns, delivery))).json()["skipped"] == 1
+    assert ses.post(delivery).json()["skipped"] == 1
 
 
 def test_forged_or_foreign_messages_get_401_and_change_nothing(
-    db: Database,
-    settings: Settings,
-    smtp_server: SmtpServer,
-    client: TestClient,
-    signing_key: rsa.RSAPrivateKey,
-    sns: SnsStandIn,
+    db: Database, settings: Settings, smtp_server: SmtpServer, ses: Ses
 ) -> None:
     sent = send_email(db, settings, smtp_server)
+    signing_key, sns = ses.key, ses.sns
     good = _signed(signing_key, _notification(sns, _bounce("Permanent", sent.message_id)))
     tampered = {**good, "Message": good["Message"].replace(ADDRESS, "other@example.com")}
     other_topic = _signed(signing_key, {**_notification(sns, _bounce("Permanent")), "TopicArn": TOPIC + "-2"})
@@ -227,7 +227,7 @@ def test_forged_or_foreign_messages_get_401_and_change_nothing(
         (unknown_version, "SignatureVersion"),
         (wrong_key, "does not match"),
     ):
-        response = _post(client, message)
+        response = _post(ses.client, message)
         assert response.status_code == 401, (reason, response.text)
         assert reason in response.json()["detail"]
     assert email_allowed(db, sent.customer_id) is None
@@ -292,7 +292,7 @@ def test_a_subscription_is_confirmed_by_the_worker_not_by_the_webhook(
         def __init__(self, settings: Settings) -> None:
             self.settings = settings
 
-    job = email_tasks.SubscriptionToConfirm.model_validate(payload)
+    job = SubscriptionToConfirm.model_validate(payload)
     email_tasks.confirm_subscription(Runtime(settings), job)
     assert [path for path in sns.paths if "ConfirmSubscription" in path] == [subscribe_url.removeprefix(sns.base_url)]
 
