@@ -14,11 +14,13 @@ from cxloop.collection.schemas import FeedbackCreate, ResponseCreate
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import CustomerUpdate
 from cxloop.governance.enums import SuppressionReason
+from cxloop.invitations import delivery_status
 from cxloop.invitations import service as invitations
 from cxloop.invitations.answers import record_answers
+from cxloop.invitations.enums import DeliveryStatus
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.service import InviteRequest
-from cxloop.jobs import event_handlers, events
+from cxloop.jobs import event_handlers, events, outbox
 from cxloop.jobs.models import OutboxDelivery, OutboxEvent
 from cxloop.storage.database import Database
 from cxloop.worker import build_relay
@@ -114,6 +116,13 @@ def test_the_worker_relay_hands_each_event_to_every_domain_handler_once(
         invitations.mark_sent(invitation)
         record_answers(session, invitation, {"nps": 10}, channel="email", complete=True)
         invitations.invite(session, InviteRequest(survey_id, make_customer(session).id, "email"))  # suppressed
+        bounced = invitations.invite(
+            session, InviteRequest(survey_id, make_customer(session, email="bo@example.com").id, "email")
+        )
+        invitations.mark_sent(bounced)
+        assert delivery_status.record_delivery(bounced, status=DeliveryStatus.bounced)  # invitation.delivery_failed
+        subscription = {"topic_arn": "arn:aws:sns:eu-west-1:1:t", "subscribe_url": "https://sns.example/confirm"}
+        outbox.emit(session, events.EMAIL_SUBSCRIPTION_CONFIRMATION, subscription)
         item = FeedbackCreate(kind="review", source="trustpilot", external_id="tp-1", channel="review", text="Good")
         collection.record_feedback(session, items=[item])
     relay = build_relay(db)

@@ -1,5 +1,6 @@
-"""The fatigue report: what happened to invitations - decided, suppressed (by reason), sent, opened, answered -
-and the response rate with its Wilson interval, overall or per channel, survey or touchpoint. Counted in SQL."""
+"""The fatigue report: what happened to invitations - decided, suppressed (by reason), sent, failed, opened, answered,
+what providers reported about their delivery - and the response rate with its Wilson interval, overall or per
+channel, survey or touchpoint. Counted in SQL."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class FatigueRow:
     failed: int = 0
     opened: int = 0
     answered: int = 0
+    # What providers reported afterwards (SMS status callbacks, email bounces), by status; unreported ones left out.
+    delivery: dict[str, int] = field(default_factory=dict)
     response_rate: float | None = None  # answered / sent, percent
     response_rate_ci: tuple[float, float] | None = None  # 95% Wilson interval
     suppression_rate: float | None = None  # suppressed / invitations, percent
@@ -45,22 +48,25 @@ def fatigue_report(
         key.label("grp"),
         Invitation.status,
         Invitation.reason,
+        Invitation.delivery_status,
         func.count(),
         func.count(Invitation.sent_at),
         func.count(Invitation.opened_at),
         func.count(Invitation.answered_at),
-    ).group_by(key, Invitation.status, Invitation.reason)
+    ).group_by(key, Invitation.status, Invitation.reason, Invitation.delivery_status)
     if since is not None:
         query = query.where(Invitation.created_at >= since)
     if until is not None:
         query = query.where(Invitation.created_at < until)
     rows: dict[str, FatigueRow] = {}
-    for grp, invitation_status, reason, n, sent, opened, answered in session.execute(query):
+    for grp, invitation_status, reason, delivery, n, sent, opened, answered in session.execute(query):
         row = rows.setdefault(str(grp), FatigueRow(group=str(grp)))
         row.invitations += n
         row.sent += sent
         row.opened += opened
         row.answered += answered
+        if delivery is not None:
+            row.delivery[delivery] = row.delivery.get(delivery, 0) + n
         if invitation_status == "suppressed":
             row.suppressed += n
             row.suppressed_by_reason[reason or "unknown"] = row.suppressed_by_reason.get(reason or "unknown", 0) + n

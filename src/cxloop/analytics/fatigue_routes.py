@@ -24,6 +24,7 @@ class FatigueRowRead(BaseModel):
     failed: int
     opened: int
     answered: int
+    delivery: dict[str, int]
     response_rate: float | None
     response_rate_ci: tuple[float, float] | None
     suppression_rate: float | None
@@ -42,7 +43,8 @@ def invitation_report(
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
 ) -> FatigueReport:
-    """Invitations decided, suppressed (by reason), pending, sent, failed, opened and answered, with the response
+    """Invitations decided, suppressed (by reason), pending, sent, failed, opened and answered, what providers
+    reported about delivery (`delivery`: delivered, undelivered, bounced, ... per status), with the response
     rate (answered / sent, n = sent) and its 95% Wilson interval; overall or per channel, survey or touchpoint."""
     rows = fatigue_report(session, group_by=group_by, since=since, until=until)
     return FatigueReport(group_by=group_by, rows=[FatigueRowRead.model_validate(row.__dict__) for row in rows])

@@ -7,9 +7,11 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from cxloop.branding.routes import public_router as branding_router
+from cxloop.channels.email.provider_routes import router as email_providers_router
 from cxloop.channels.helpdesk.routes import router as helpdesk_router
 from cxloop.channels.hosted.routes import router as hosted_router
 from cxloop.channels.messaging_routes import router as messaging_router
+from cxloop.channels.sms.status_route import router as sms_status_router
 from cxloop.channels.widget.inbound import router as widget_router
 from cxloop.customers.routes.segment_tracking import router as segment_router
 
@@ -18,6 +20,8 @@ ROUTERS: list[APIRouter] = [
     hosted_router,
     widget_router,
     messaging_router,
+    email_providers_router,
+    sms_status_router,
     segment_router,
     branding_router,
 ]

@@ -11,11 +11,8 @@ nothing unless both pass.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 from typing import Any
-from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 import orjson
@@ -24,12 +21,13 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from cxloop.channels import catalogue
+from cxloop.channels import basic_auth, catalogue
 from cxloop.channels import messaging_content as content
 from cxloop.channels.email import events, unsubscribing
 from cxloop.channels.email.rendering import render
-from cxloop.channels.sms import replies, signature
+from cxloop.channels.sms import replies, webhook_request
 from cxloop.channels.sms.wire import parse_inbound
+from cxloop.channels.webhook_errors import MalformedWebhook
 from cxloop.core.config import Settings
 from cxloop.core.errors import AuthenticationFailed, CxloopError, FieldError, Gone, NotFound
 from cxloop.customers import service as customers
@@ -40,12 +38,7 @@ from cxloop.storage.deps import get_async_database
 router = APIRouter(tags=["messaging"])
 
 MAX_EVENTS_BODY = 1024 * 1024
-MAX_SMS_BODY = 64 * 1024
 _EVENTS = TypeAdapter(list[events.EmailEvent])
-
-
-class MalformedWebhook(CxloopError):
-    """The webhook's payload cannot be used (HTTP 400); `errors` names each bad field."""
 
 
 def _settings(request: Request) -> Settings:
@@ -137,13 +130,8 @@ def _presented_secret(request: Request) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer":
         return value.strip()
-    if scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        return decoded.partition(":")[2]
-    return None
+    found = basic_auth.credentials(header)
+    return None if found is None else found[1]
 
 
 async def _limited_body(request: Request, limit: int) -> bytes:
@@ -226,27 +214,7 @@ async def twilio_inbound(request: Request) -> Response:
     """Validates `X-Twilio-Signature` against CXLOOP_PUBLIC_URL + the path, then handles the reply and answers
     with TwiML (text/xml)."""
     settings = _settings(request)
-    if settings.sms_auth_token is None:
-        raise AuthenticationFailed("the SMS webhook is not configured: set CXLOOP_SMS_AUTH_TOKEN")
-    presented = request.headers.get("x-twilio-signature")
-    if not presented:
-        raise AuthenticationFailed("the X-Twilio-Signature header is missing")
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != "application/x-www-form-urlencoded":
-        raise MalformedWebhook(
-            "Twilio posts application/x-www-form-urlencoded",
-            errors=[FieldError("content-type", f"expected application/x-www-form-urlencoded, got '{media_type}'")],
-        )
-    body = await _limited_body(request, MAX_SMS_BODY)
-    try:
-        params = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedWebhook("the form body cannot be parsed", errors=[FieldError("body", str(exc))]) from exc
-    url = content.base_url(settings.public_url) + request.url.path
-    if request.url.query:
-        url += f"?{request.url.query}"
-    if not signature.is_valid(url, params, settings.sms_auth_token.get_secret_value(), presented):
-        raise AuthenticationFailed(f"the X-Twilio-Signature does not match a request to {url}")
+    params = await webhook_request.signed_form(request, settings)
     message, problems = parse_inbound(dict(params))
     if message is None:
         raise MalformedWebhook("the message payload has invalid fields; nothing was stored", errors=problems)

@@ -57,10 +57,12 @@ def report(
         table.add_column(name, justify="left" if name == (by or "") else "right")
     table.add_column("response rate (95% CI)", justify="right")
     table.add_column("suppressed because")
+    table.add_column("delivery reported")
     for row in rows:
         reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(row.suppressed_by_reason.items()))
+        delivery = ", ".join(f"{status} {n}" for status, n in sorted(row.delivery.items()))
         counts = (row.invitations, row.suppressed, row.pending, row.sent, row.failed, row.opened, row.answered)
-        table.add_row(row.group or ("all" if not by else "(none)"), *map(str, counts), _rate(row), reasons)
+        table.add_row(row.group or ("all" if not by else "(none)"), *map(str, counts), _rate(row), reasons, delivery)
     if not rows:
         console.print("No invitations yet.")
         return

@@ -54,6 +54,20 @@ class Settings(BaseSettings):
     email_from: str = "cxloop <feedback@localhost>"
     # Shared secret of POST /webhooks/email/events (bounces, complaints); unset: the endpoint refuses every request.
     email_webhook_secret: SecretStr | None = None
+    # Bounce and complaint webhooks of mail providers (docs/channels-email-sms.md): which are enabled (ses, postmark,
+    # sendgrid, mailgun; POST /webhooks/email/<name>), and what each checks a request against.
+    email_bounce_providers: list[str] = []
+    # Amazon SES through SNS: the topics whose notifications are taken (any other topic's are refused), and where
+    # SNS signing certificates and subscription confirmations may come from (a regular expression over the URL).
+    ses_topic_arns: list[str] = []
+    ses_sns_url_pattern: str = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
+    # Postmark signs nothing: its webhook URL carries basic-auth credentials, checked against these.
+    postmark_webhook_user: str | None = None
+    postmark_webhook_password: SecretStr | None = None
+    # SendGrid's Event Webhook verification key (base64 of the ECDSA P-256 public key, as SendGrid shows it).
+    sendgrid_webhook_public_key: str | None = None
+    # Mailgun's HTTP webhook signing key.
+    mailgun_webhook_signing_key: SecretStr | None = None
     # Twilio-compatible SMS provider (the base URL is configurable so tests and other providers can stand in).
     sms_base_url: str = "https://api.twilio.com"
     sms_account_sid: str | None = None

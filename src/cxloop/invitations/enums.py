@@ -11,3 +11,19 @@ class InvitationStatus(StrEnum):
     answered = "answered"
     failed = "failed"  # the channel refused it (bounce, provider error)
     expired = "expired"
+
+
+class DeliveryStatus(StrEnum):
+    """What a provider reported after handing the message over (SMS status callbacks, email bounce webhooks)."""
+
+    queued = "queued"
+    sending = "sending"
+    sent = "sent"
+    deferred = "deferred"  # a soft (temporary) email bounce: the mail server keeps trying
+    delivered = "delivered"
+    undelivered = "undelivered"  # the carrier could not deliver the SMS
+    failed = "failed"  # the SMS could not be sent at all
+    canceled = "canceled"
+    bounced = "bounced"  # a hard email bounce
+    read = "read"
+    complained = "complained"  # the recipient marked the email as spam

@@ -50,5 +50,10 @@ class Invitation(Base):
     response_id: Mapped[int | None] = mapped_column(BigId)  # soft: responses has no foreign keys pointing at it
     # What the channel reported: provider message id, bounce reason, ...
     detail: Mapped[str | None] = mapped_column(String(500))
+    # What the provider later reported about the message's delivery (invitations.delivery_status): queued, sent,
+    # delivered, undelivered, failed (SMS status callbacks), bounced, deferred, complained (email webhooks); and
+    # the provider's error code or bounce kind. None: nothing reported.
+    delivery_status: Mapped[str | None] = mapped_column(String(16))
+    delivery_error: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

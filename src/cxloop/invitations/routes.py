@@ -51,13 +51,15 @@ def list_invitations(
     channel: str | None = None,
     invitation_status: Annotated[str | None, Query(alias="status")] = None,
     reason: str | None = None,
+    delivery_status: str | None = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     sort: str = "-id",
     limit: int = 50,
     offset: int = 0,
 ) -> InvitationPage:
-    """Invitations, newest first, filtered by survey, customer, channel, status, suppression reason, created time."""
+    """Invitations, newest first, filtered by survey, customer, channel, status, suppression reason, reported
+    delivery status (delivered, undelivered, bounced, ...), created time."""
     page = invitations.list_invitations(
         session,
         survey_id=survey_id,
@@ -65,6 +67,7 @@ def list_invitations(
         channel=channel,
         status=invitation_status,
         reason=reason,
+        delivery_status=delivery_status,
         since=since,
         until=until,
         sort=sort,

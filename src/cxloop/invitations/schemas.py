@@ -47,6 +47,10 @@ class InvitationRead(BaseModel):
     reminded_at: datetime | None
     response_id: int | None
     detail: str | None
+    delivery_status: str | None = Field(
+        description="what the provider reported afterwards: queued, sent, delivered, undelivered, failed, bounced, ..."
+    )
+    delivery_error: str | None = Field(description="the provider's error code (SMS) or bounce kind (email)")
     created_at: datetime
     url: str | None = Field(
         default=None,

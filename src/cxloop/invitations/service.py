@@ -128,13 +128,15 @@ def list_invitations(
     channel: str | None = None,
     status: str | None = None,
     reason: str | None = None,
+    delivery_status: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     sort: str = "-id",
     limit: int = 50,
     offset: int = 0,
 ) -> Page[Invitation]:
-    """Invitations filtered by survey, customer, channel, status, suppression reason and created time."""
+    """Invitations filtered by survey, customer, channel, status, suppression reason, reported delivery status and
+    created time."""
     query = select(Invitation)
     filters = {
         Invitation.survey_id: survey_id,
@@ -142,6 +144,7 @@ def list_invitations(
         Invitation.channel: channel,
         Invitation.status: status,
         Invitation.reason: reason,
+        Invitation.delivery_status: delivery_status,
     }
     for column, value in filters.items():
         if value is not None:

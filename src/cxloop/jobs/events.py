@@ -33,6 +33,13 @@ class InvitationsChanged(_Ids):
     invitation_ids: list[int] = Field(min_length=1)
 
 
+class SubscriptionToConfirm(_Ids):
+    """An Amazon SNS subscription to confirm: the provider's URL, not personal data (channels/email/tasks.py)."""
+
+    topic_arn: str = Field(min_length=1, max_length=256)
+    subscribe_url: str = Field(min_length=1, max_length=2_048)
+
+
 class EventCatalog:
     """Event names and their payload schemas. Validated at the door; frozen when the worker starts."""
 
@@ -77,10 +84,13 @@ CUSTOMER_UPDATED = "customer.updated"
 INVITATION_SENT = "invitation.sent"
 INVITATION_ANSWERED = "invitation.answered"
 INVITATION_SUPPRESSED = "invitation.suppressed"
+INVITATION_DELIVERY_FAILED = "invitation.delivery_failed"  # the provider reported the message undelivered
+EMAIL_SUBSCRIPTION_CONFIRMATION = "email.subscription_confirmation"  # a signed SNS SubscriptionConfirmation arrived
 
 catalog = EventCatalog()
 catalog.register(RESPONSE_RECEIVED, ResponsesReceived)
 catalog.register(FEEDBACK_RECEIVED, FeedbackReceived)
 catalog.register(CUSTOMER_UPDATED, CustomersUpdated)
-for _name in (INVITATION_SENT, INVITATION_ANSWERED, INVITATION_SUPPRESSED):
+catalog.register(EMAIL_SUBSCRIPTION_CONFIRMATION, SubscriptionToConfirm)
+for _name in (INVITATION_SENT, INVITATION_ANSWERED, INVITATION_SUPPRESSED, INVITATION_DELIVERY_FAILED):
     catalog.register(_name, InvitationsChanged)

@@ -8,6 +8,7 @@
 | triggers.send_due | every minute | send scheduled invitations whose time has come; expire the overdue |
 | triggers.send_reminders | every 15 minutes | the one reminder to non-responders |
 | invitations.send | queued after an invitation made by hand commits | send it now (send_due is the safety net) |
+| triggers.fall_back | outbox event `invitation.delivery_failed` | invite again on the rule's next fallback channel |
 
 The channels sit above this domain: the worker passes their sender in (`runtime.deliver`) with the exception it
 raises for a temporary failure (`runtime.postponed`).
@@ -18,9 +19,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from cxloop import jobs
 from cxloop.core.clock import utcnow
@@ -29,8 +31,9 @@ from cxloop.invitations import service as invitations
 from cxloop.invitations.enums import InvitationStatus
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.jobs import NoPayload
+from cxloop.jobs.events import INVITATION_DELIVERY_FAILED
 from cxloop.storage.database import Database
-from cxloop.triggers import event_rules, sending, time_rules
+from cxloop.triggers import event_rules, fallbacks, sending, time_rules
 
 log = logging.getLogger(__name__)
 
@@ -163,3 +166,11 @@ def send(runtime: Runtime, invitation_ids: Sequence[int], *, reminder: bool = Fa
             return tried
         tried += 1
     return tried
+
+
+@jobs.on(INVITATION_DELIVERY_FAILED, name="triggers.fall_back")
+def fall_back(session: Session, event: jobs.Event[Any]) -> None:
+    """An invitation's message was reported undelivered: invite again on its rule's next fallback channel."""
+    created = fallbacks.fall_back(session, invitation_ids=event.payload.invitation_ids)
+    if created:
+        log.info("delivery failures: fell back to invitations %s", created)

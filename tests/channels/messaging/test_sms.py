@@ -80,7 +80,7 @@ def test_an_sms_invitation_goes_out_through_twilios_rest_api(
     assert call.path == f"/2010-04-01/Accounts/{SMS_ACCOUNT_SID}/Messages.json"
     assert call.basic_auth == (SMS_ACCOUNT_SID, SMS_AUTH_TOKEN)
     assert call.content_type == "application/x-www-form-urlencoded"
-    assert sorted(call.form) == ["Body", "From", "To"]
+    assert sorted(call.form) == ["Body", "From", "StatusCallback", "To"]
     assert call.form["To"] == [PHONE] and call.form["From"] == [SMS_FROM]
     with db.unit_of_work() as session:
         invitation = invitations.get(session, invitation_id)

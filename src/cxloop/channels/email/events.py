@@ -25,13 +25,13 @@ from cxloop.collection.enums import Channel
 from cxloop.core.clock import utcnow
 from cxloop.customers.models import Customer
 from cxloop.governance.enums import ConsentSource
+from cxloop.invitations import delivery_status as delivery
 from cxloop.invitations import service as invitations
-from cxloop.invitations.enums import InvitationStatus
+from cxloop.invitations.enums import DeliveryStatus
 from cxloop.invitations.errors import InvitationNotFound
 from cxloop.invitations.models import Invitation
 
 MAX_EVENTS = 1_000
-_FAILABLE = (InvitationStatus.scheduled, InvitationStatus.sent, InvitationStatus.opened)
 
 
 class EmailEvent(BaseModel):
@@ -80,10 +80,12 @@ def apply_events(session: Session, events: Sequence[EmailEvent], *, now: datetim
     now = now or utcnow()
     outcome = EventOutcome()
     for event in events:
+        invitation = _invitation(session, event.message_id)
         if event.type == "bounce" and event.bounce_type == "soft":
+            if invitation is not None:  # kept on the invitation; its status stays, the mail server retries
+                delivery.record_delivery(invitation, status=DeliveryStatus.deferred, error="soft", now=now)
             outcome.ignored += 1
             continue
-        invitation = _invitation(session, event.message_id)
         if event.email is not None:
             address = event.email.lower()
             customer_ids = list(session.scalars(select(Customer.id).where(Customer.email == address)))
@@ -100,7 +102,10 @@ def apply_events(session: Session, events: Sequence[EmailEvent], *, now: datetim
             )
             if changed:
                 outcome.opted_out.append(customer_id)
-        if invitation is not None and invitation.status in _FAILABLE:
-            invitations.mark_failed(invitation, detail=note, now=now)
+        status = DeliveryStatus.bounced if event.type == "bounce" else DeliveryStatus.complained
+        error = "hard" if event.type == "bounce" else "complaint"
+        if invitation is not None and delivery.record_delivery(
+            invitation, status=status, error=error, detail=note, now=now
+        ):
             outcome.failed_invitations.append(invitation.id)
     return outcome

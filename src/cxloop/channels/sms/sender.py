@@ -3,9 +3,12 @@ afterwards, with no transaction open (channels.outbound)."""
 
 from __future__ import annotations
 
+from cxloop.channels import messaging_content as content
 from cxloop.channels.outbound import DeliveryPostponed, DeliveryRefused, Exchange, Letter
 from cxloop.channels.sms import composing, twilio
 from cxloop.channels.sms.provider import SmsRejected, SmsUnavailable
+
+STATUS_PATH = "/webhooks/sms/twilio/status"
 
 
 def prepare(letter: Letter) -> Exchange:
@@ -23,12 +26,19 @@ def prepare(letter: Letter) -> Exchange:
         reminder=letter.reminder,
         organisation=letter.brand.organisation_name,
     )
-    return lambda: _send(client, letter.address, body)
+    # The invitation's own message reports its delivery (channels/sms/status_route.py); a reminder's does not.
+    callback = None if letter.reminder else status_callback_url(letter.settings.public_url, letter.invitation_id)
+    return lambda: _send(client, letter.address, body, callback)
 
 
-def _send(client: twilio.TwilioClient, to: str, body: str) -> str:
+def status_callback_url(public_url: str, invitation_id: int) -> str:
+    """Where the provider posts the delivery status of an invitation's message (signed like the reply webhook)."""
+    return f"{content.base_url(public_url)}{STATUS_PATH}?invitation={invitation_id}"
+
+
+def _send(client: twilio.TwilioClient, to: str, body: str, callback: str | None) -> str:
     try:
-        return client.send(to=to, body=body)
+        return client.send(to=to, body=body, status_callback=callback)
     except SmsRejected as exc:
         raise DeliveryRefused(str(exc)) from exc
     except SmsUnavailable as exc:

@@ -3,6 +3,7 @@
     POST {base_url}/2010-04-01/Accounts/{AccountSid}/Messages.json
     Authorization: Basic base64(AccountSid:AuthToken)
     To=+15558675310&From=+15017122661&Body=...        (or MessagingServiceSid=MG... instead of From)
+    &StatusCallback=https://feedback.example.com/webhooks/sms/twilio/status?invitation=42
 
     201 {"sid": "SM...", "status": "queued", ...}
     4xx {"code": 21211, "message": "The 'To' number ... is not a valid phone number.", "status": 400, ...}
@@ -42,10 +43,15 @@ class TwilioClient:
     def messages_url(self) -> str:
         return f"{self.base_url.rstrip('/')}/2010-04-01/Accounts/{quote(self.account_sid, safe='')}/Messages.json"
 
-    def send(self, *, to: str, body: str) -> str:
-        """Send one message; its SID. Raises SmsRejected (4xx) or SmsUnavailable (connection, 429, 5xx)."""
+    def send(self, *, to: str, body: str, status_callback: str | None = None) -> str:
+        """Send one message; its SID. Raises SmsRejected (4xx) or SmsUnavailable (connection, 429, 5xx).
+
+        With `status_callback`, the provider posts the message's delivery status there as it changes."""
         sender_field = "MessagingServiceSid" if self.sender.startswith("MG") else "From"
-        form = urlencode({"To": to, sender_field: self.sender, "Body": body}).encode()
+        fields = {"To": to, sender_field: self.sender, "Body": body}
+        if status_callback is not None:
+            fields["StatusCallback"] = status_callback
+        form = urlencode(fields).encode()
         credentials = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         request = urllib.request.Request(  # noqa: S310 - the URL is the operator's configured provider
             self.messages_url,

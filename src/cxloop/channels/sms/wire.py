@@ -47,3 +47,35 @@ def parse_inbound(form: Mapping[str, str]) -> tuple[InboundSms | None, list[Fiel
     if errors or body is None:
         return None, errors
     return InboundSms(sender=sender, body=body, message_sid=message_sid), []
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """One delivery status callback: the message, its status as Twilio names it, and the error code of a failure.
+
+    https://www.twilio.com/docs/messaging/guides/track-outbound-message-status"""
+
+    message_sid: str
+    status: str  # accepted, scheduled, queued, sending, sent, delivered, undelivered, failed, read, canceled, ...
+    error_code: str | None  # e.g. 30003 (unreachable handset), only with undelivered / failed
+
+
+_STATUS = re.compile(r"^[a-z_]{1,32}$")
+_ERROR_CODE = re.compile(r"^[0-9]{1,10}$")
+
+
+def parse_status(form: Mapping[str, str]) -> tuple[StatusReport | None, list[FieldError]]:
+    """The report, or the problems of a malformed payload (each field named)."""
+    errors: list[FieldError] = []
+    message_sid = (form.get("MessageSid") or "").strip()
+    if not _MESSAGE_SID.match(message_sid):
+        errors.append(FieldError("MessageSid", "must be a Twilio message SID (SM or MM and 32 letters or digits)"))
+    status = (form.get("MessageStatus") or "").strip()
+    if not _STATUS.match(status):
+        errors.append(FieldError("MessageStatus", "must be a status such as delivered or undelivered"))
+    error_code = (form.get("ErrorCode") or "").strip() or None
+    if error_code is not None and not _ERROR_CODE.match(error_code):
+        errors.append(FieldError("ErrorCode", "must be Twilio's numeric error code"))
+    if errors:
+        return None, errors
+    return StatusReport(message_sid=message_sid, status=status, error_code=error_code), []

@@ -1,0 +1,36 @@
+"""POST /webhooks/sms/twilio/status: the delivery status of invitation SMS, as Twilio posts it to the
+StatusCallback the sender gave (docs/channels-email-sms.md, "Delivery status"). Signed like the reply webhook."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from cxloop.channels.sms import status_reports, webhook_request
+from cxloop.channels.sms.wire import parse_status
+from cxloop.channels.webhook_errors import MalformedWebhook
+from cxloop.core.config import Settings
+from cxloop.core.errors import FieldError
+from cxloop.storage.deps import get_async_database
+
+router = APIRouter(tags=["messaging"])
+
+
+@router.post("/webhooks/sms/twilio/status", summary="Delivery status callbacks of invitation SMS (Twilio format)")
+async def twilio_status(request: Request) -> dict[str, Any]:
+    """Validates `X-Twilio-Signature`, then records the status on the invitation named by `?invitation=`: a later
+    stage only, so retried and reordered callbacks never move it back."""
+    settings: Settings = request.app.state.settings
+    params = await webhook_request.signed_form(request, settings)
+    report, problems = parse_status(dict(params))
+    invitation = request.query_params.get("invitation", "")
+    if not invitation.isdigit() or len(invitation) > 18:
+        problems.append(FieldError("invitation", "the query parameter must be the invitation's id"))
+    if report is None or problems:
+        raise MalformedWebhook("the status callback has invalid fields; nothing was stored", errors=problems)
+    invitation_id = int(invitation)
+    outcome = await get_async_database(request).write(
+        lambda session: status_reports.apply_status(session, invitation_id, report)
+    )
+    return {"invitation_id": invitation_id, "status": report.status, "outcome": outcome.value}
