@@ -37,6 +37,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     writer: Writer = app.state.writer
     await anyio.to_thread.run_sync(writer.stop)  # finishes the queued writes
+    await rate_limit.close(app.state.rate_limit_async_storage)
 
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:

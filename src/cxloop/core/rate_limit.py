@@ -71,6 +71,12 @@ def async_storage_for(settings: Settings, storage: Storage) -> AnyStorage:
     return storage
 
 
+async def close(storage: AnyStorage) -> None:
+    """Close the connections of an asyncio Redis storage (bound to the event loop that opened them)."""
+    if isinstance(storage, AsyncRedisStorage):
+        await storage.bridge.storage.aclose()  # type: ignore[attr-defined]  # the redis-py bridge's client
+
+
 def _key_prefix(settings: Settings) -> str:
     return f"{settings.jobs_queue}:rate-limit"
 
