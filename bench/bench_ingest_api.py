@@ -77,12 +77,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int) -> Iterator[str]:
-    """`cxloop serve` on a free port; yields its base URL once /api/v1/health answers."""
+def server(url: str, workers: int, *options: str) -> Iterator[str]:
+    """`cxloop serve [OPTIONS]` on a free port; yields its base URL once /api/v1/health answers."""
     port = _free_port()
     cxloop = Path(sys.executable).with_name("cxloop")
     env = {**os.environ, "CXLOOP_DATABASE_URL": url, "CXLOOP_LOG_LEVEL": "WARNING"}
-    command = [str(cxloop), "serve", "--port", str(port), "--workers", str(workers)]
+    command = [str(cxloop), "serve", "--port", str(port), "--workers", str(workers), *options]
     # The server's log goes to a file: a pipe nobody reads would fill up and stall the server mid-benchmark.
     log = tempfile.NamedTemporaryFile(prefix="cxloop-serve-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
