@@ -85,7 +85,7 @@ def server(url: str, workers: int, *options: str) -> Iterator[str]:
     command = [str(cxloop), "serve", "--port", str(port), "--workers", str(workers), *options]
     # The server's log goes to a file: a pipe nobody reads would fill up and stall the server mid-benchmark.
     log = tempfile.NamedTemporaryFile(prefix="cxloop-serve-", suffix=".log", delete=False)  # noqa: SIM115
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
