@@ -88,7 +88,7 @@ def server(url: str, workers: int, *options: str) -> Iterator[str]:
     process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # two processes importing the app take long on a busy machine
         while True:
             try:
                 if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
