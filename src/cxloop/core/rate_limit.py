@@ -22,8 +22,8 @@ Code on the event loop (the widget, the /api/v1 limits of api/rate_limits.py) us
 counts, on Redis through the asyncio client of `limits` (a blocking round trip would stop every request of the
 process); in memory it counts inline, which does no I/O.
 
-The limits of /api/v1 (per API key, per client address) come from Settings; `api_limits` is the one place that
-reads them.
+`LIMITS` holds every fixed limit (the pages, the kiosk, the widget); the limits of /api/v1 (per API key, per client
+address) come from Settings, and `api_limits` is the one place that reads them.
 """
 
 from __future__ import annotations
@@ -92,6 +92,23 @@ class Limit:
     @property
     def enabled(self) -> bool:
         return self.rate > 0
+
+
+# Every fixed limit of the app, in one place; the /api/v1 limits are settings (`api_limits`). Their users look them
+# up by name (channels/hosted/limits.py, channels/widget/public_route.py); tests may put stricter ones in their place.
+LIMITS: dict[str, Limit] = {
+    limit.name: limit
+    for limit in (
+        # Anonymous survey link: new responses per client address. Generous enough for a shared office connection.
+        Limit("hosted-link", rate=10, per=60),
+        # Kiosk: scores per device (cookie) and address. A person needs a few seconds per answer and the thank-you
+        # screen shows for 5, so an honest kiosk stays well below this; a child hammering the faces does not.
+        Limit("kiosk", rate=5, per=30),
+        # Widget, per client address over every widget endpoint: a page view costs 2-4 requests, a prompt answered a
+        # few more.
+        Limit("widget", rate=60, per=30),
+    )
+}
 
 
 def api_limits(settings: Settings) -> tuple[Limit, Limit]:

@@ -28,11 +28,9 @@ from cxloop.core.errors import (
     InvalidInput,
     http_status,
 )
-from cxloop.core.rate_limit import AsyncRateLimiter
+from cxloop.core.rate_limit import LIMITS, AsyncRateLimiter
 
-# Per client IP, over every widget endpoint: a page view costs 2-4 requests, a prompt answered a few more.
-RATE = 60
-PER_SECONDS = 30
+RATE_LIMIT = "widget"  # per client address, in core/rate_limit.py's LIMITS
 MAX_JSON_BYTES = 64 * 1024
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -43,7 +41,10 @@ def limiter(request: Request) -> AsyncRateLimiter:
     state = request.app.state
     found: AsyncRateLimiter | None = getattr(state, "widget_rate_limiter", None)
     if found is None:
-        found = AsyncRateLimiter(rate=RATE, per=PER_SECONDS, storage=state.rate_limit_async_storage, name="widget")
+        limit = LIMITS[RATE_LIMIT]
+        found = AsyncRateLimiter(
+            rate=limit.rate, per=limit.per, storage=state.rate_limit_async_storage, name=RATE_LIMIT
+        )
         state.widget_rate_limiter = found
     return found
 
