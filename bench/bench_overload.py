@@ -29,6 +29,7 @@ import random
 import statistics
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -44,7 +45,7 @@ class Run:
     """The answers of one run: latency in ms by status; `unanswered` for connection errors and timeouts."""
 
     latencies: dict[int, list[float]] = field(default_factory=dict)
-    unanswered: int = 0
+    unanswered: Counter[str] = field(default_factory=Counter)  # by the client's error
     seconds: float = 0.0
 
     def record(self, status: int, ms: float) -> None:
@@ -127,8 +128,8 @@ class Client:
                     length = int(line.split(b":", 1)[1])
             await reader.readexactly(length)
             run.record(status, (time.perf_counter() - due) * 1000)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError):
-            run.unanswered += 1
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError) as exc:
+            run.unanswered[type(exc).__name__] += 1
             if connection is not None:
                 connection[1].close()
             connection = None
@@ -193,7 +194,10 @@ def report(name: str, run: Run, stored_before: int, stored_after: int) -> None:
     other = {s: len(v) for s, v in run.latencies.items() if s not in (201, 503, 429)}
     stored = stored_after - stored_before
     print(f"  {name}")
-    print(f"    answers: {accepted:,} 201, {refused:,} 503/429, other {other or 0}, unanswered {run.unanswered}")
+    print(
+        f"    answers: {accepted:,} 201, {refused:,} 503/429, other {other or 0}, "
+        f"unanswered {dict(run.unanswered) or 0}"
+    )
     print(f"    accepted: {accepted / run.seconds:,.0f}/s  {run.percentiles(201)}")
     print(f"    refused:  {refused / run.seconds:,.0f}/s  {run.percentiles(503, 429)}")
     print(f"    stored {stored:,} rows for {accepted:,} acknowledged: lost {max(0, accepted - stored)}")
