@@ -78,8 +78,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int, sqlite_synchronous: str = "full") -> Iterator[str]:
-    """`cxloop serve` on a free port; yields its base URL once /api/v1/health answers."""
+def server(url: str, workers: int, *options: str, sqlite_synchronous: str = "full") -> Iterator[str]:
+    """`cxloop serve [OPTIONS]` on a free port; yields its base URL once /api/v1/health answers."""
     port = _free_port()
     cxloop = Path(sys.executable).with_name("cxloop")
     env = {
@@ -89,13 +89,13 @@ def server(url: str, workers: int, sqlite_synchronous: str = "full") -> Iterator
         "CXLOOP_LOG_LEVEL": "WARNING",
         "CXLOOP_SQLITE_SYNCHRONOUS": sqlite_synchronous,
     }
-    command = [str(cxloop), "serve", "--port", str(port), "--workers", str(workers)]
+    command = [str(cxloop), "serve", "--port", str(port), "--workers", str(workers), *options]
     # The server's log goes to a file: a pipe nobody reads would fill up and stall the server mid-benchmark.
     log = tempfile.NamedTemporaryFile(prefix="cxloop-serve-", suffix=".log", delete=False)  # noqa: SIM115
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # two processes importing the app take long on a busy machine
         while True:
             try:
                 if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
@@ -243,7 +243,7 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory(prefix="cxloop-bench-") as tmp,
         fresh_database(args.backend) as (url, key),
-        server(url, args.workers, args.sqlite_synchronous) as base,
+        server(url, args.workers, sqlite_synchronous=args.sqlite_synchronous) as base,
     ):
         rows: list[tuple[str, str]] = []
         if shutil.which("wrk"):

@@ -39,6 +39,10 @@ FULL: dict[str, list[list[str]]] = {
             *["--duration", "8", "--connections", "32", "--clients", "4"],
         ],
     ],
+    "overload": [
+        ["bench/bench_overload.py", "--duration", "10"],
+        ["bench/bench_overload.py", "--backend", "postgresql", "--duration", "10"],
+    ],
     "metrics": [
         ["bench/bench_metrics.py", "--rows", "1000000", "--backend", "sqlite"],
         ["bench/bench_metrics.py", "--rows", "10000000", "--customers", "200000", "--backend", "postgresql"],
@@ -69,6 +73,7 @@ QUICK: dict[str, list[list[str]]] = {
     "import": [["bench/bench_import.py", "--rows", "20000", "--orm-rows", "2000"]],
     "ingest-api": [["bench/bench_ingest_api.py", "--duration", "3", "--batches", "4", "--python-client"]],
     "sqlite-synchronous": [["bench/bench_sqlite_synchronous.py", "--commits", "200", "--rounds", "1"]],
+    "overload": [["bench/bench_overload.py", "--duration", "2", "--skip-unbounded"]],
     "metrics": [["bench/bench_metrics.py", "--rows", "20000", "--customers", "2000", "--repeat", "2"]],
     "customers-upsert": [["bench/customers_upsert.py", "--rows", "5000"]],
     "insert-floor": [["bench/bench_insert_floor.py", "--rows", "20000"]],

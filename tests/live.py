@@ -8,10 +8,14 @@ reachable here.
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,3 +102,33 @@ def wait_until_serving(url: str, process: Any, *, log: Path | None = None, timeo
             said = log.read_text(errors="replace")[-2000:] if log is not None and log.exists() else ""
             pytest.fail(f"cxloop serve did not start at {url}: {said}")
         time.sleep(0.2)
+
+
+@contextmanager
+def serving(db: Database, tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`cxloop serve ARGS` (a separate process) on the test database; its base URL once /api/v1/health answers.
+    Its log goes to a file under `tmp_path` (shown if it does not start); it is stopped on leaving."""
+    port = free_port()
+    variables = {
+        **os.environ,
+        "CXLOOP_DATABASE_URL": db.url,
+        "CXLOOP_DATA_DIR": str(tmp_path / "data"),
+        "CXLOOP_ENVIRONMENT": "test",
+        "CXLOOP_LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    cxloop = Path(sys.executable).with_name("cxloop")
+    log_path = tmp_path / f"serve-{port}.log"
+    with log_path.open("wb") as log:
+        command = [str(cxloop), "serve", "--port", str(port), *args]
+        process = subprocess.Popen(command, env=variables, stdout=log, stderr=log)  # noqa: S603 (our own command)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_serving(base, process, log=log_path)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

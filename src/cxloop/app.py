@@ -13,7 +13,9 @@ from fastapi.routing import APIRoute
 from cxloop import __version__
 from cxloop.api.docs_pages import include_docs_pages
 from cxloop.api.errors import install_error_handlers
+from cxloop.api.overload import LoadShedding
 from cxloop.api.public import include_public_routers
+from cxloop.api.rate_limits import ApiRateLimits
 from cxloop.api.v1 import include_routers
 from cxloop.collection.coalescer import ResponseCoalescer
 from cxloop.core import rate_limit
@@ -35,6 +37,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     writer: Writer = app.state.writer
     await anyio.to_thread.run_sync(writer.stop)  # finishes the queued writes
+    await rate_limit.close(app.state.rate_limit_async_storage)
 
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
@@ -57,6 +60,12 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.response_coalescer = ResponseCoalescer(app.state.database, app.state.writer)
     app.state.signer = TokenSigner(settings.secret_key.get_secret_value().encode())
     app.state.rate_limit_storage = rate_limit.storage_for(settings)
+    app.state.rate_limit_async_storage = rate_limit.async_storage_for(settings, app.state.rate_limit_storage)
+    # The last one added runs first: a request over the in-flight bound is refused before it is counted.
+    app.add_middleware(
+        ApiRateLimits, limits=rate_limit.api_limits(settings), storage=app.state.rate_limit_async_storage
+    )
+    app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight)
     install_error_handlers(app)
     include_routers(app)
     include_public_routers(app)

@@ -53,6 +53,25 @@ def serve(
         ),
     ] = False,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    max_in_flight: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Requests each server process works on at once; more get 503 with Retry-After at once "
+            "(0: no bound). Default 128 (CXLOOP_MAX_IN_FLIGHT).",
+        ),
+    ] = None,
+    rate_per_key: Annotated[
+        int | None,
+        typer.Option(min=0, help="/api/v1 requests per API key in each window (0: off). Default 60000."),
+    ] = None,
+    rate_per_ip: Annotated[
+        int | None,
+        typer.Option(min=0, help="/api/v1 requests per client address in each window (0: off). Default 120000."),
+    ] = None,
+    rate_window: Annotated[
+        int | None, typer.Option(min=1, help="Seconds of the rate-limit window. Default 60.")
+    ] = None,
 ) -> None:
     """Serve the web app and API with uvicorn (API docs at /docs).
 
@@ -71,6 +90,14 @@ def serve(
         os.environ["CXLOOP_ENVIRONMENT"] = "production"  # the server processes and the worker hold the same rules
     public_url = _public_url(host, port)
     os.environ["CXLOOP_PUBLIC_URL"] = public_url  # the server processes and the worker read their own Settings
+    for name, value in (
+        ("MAX_IN_FLIGHT", max_in_flight),
+        ("API_RATE_PER_KEY", rate_per_key),
+        ("API_RATE_PER_IP", rate_per_ip),
+        ("API_RATE_WINDOW", rate_window),
+    ):
+        if value is not None:
+            os.environ[f"CXLOOP_{name}"] = str(value)
     console.print(f"cxloop on [bold]http://{host}:{port}[/] (API docs at http://{host}:{port}/docs)")
     console.print(f"links in emails and SMS point to {public_url}")
     worker = _start_worker() if with_worker else None

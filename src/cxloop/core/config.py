@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cxloop.core.secret_strength import secret_weakness
@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     zendesk_webhook_secret: SecretStr | None = None
     intercom_client_secret: SecretStr | None = None
     helpdesk_webhook_secret: SecretStr | None = None
+    # Overload (docs/deployment.md "Overload and rate limits"): requests a server process works on at once; beyond
+    # it, 503 with Retry-After at once (0: no bound). Health checks are never refused.
+    max_in_flight: int = Field(default=128, ge=0)
+    # /api/v1 requests per client address and per API key in any `api_rate_window` seconds (0: no limit); shared
+    # by every process through Redis when CXLOOP_REDIS_URL is set, else counted per process.
+    api_rate_per_ip: int = Field(default=120_000, ge=0)
+    api_rate_per_key: int = Field(default=60_000, ge=0)
+    api_rate_window: int = Field(default=60, ge=1)
 
     @field_validator("default_phone_region")
     @classmethod

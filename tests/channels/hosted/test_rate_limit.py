@@ -15,7 +15,7 @@ from limits.storage import MemoryStorage, RedisStorage
 from cxloop.app import create_app
 from cxloop.channels.hosted import limits
 from cxloop.core.config import Settings
-from cxloop.core.rate_limit import RateLimiter, Verdict, storage_for
+from cxloop.core.rate_limit import LIMITS, Limit, RateLimiter, Verdict, storage_for
 from cxloop.storage.database import Database
 from tests.channels.hosted.conftest import responses
 from tests.channels.hosted.html_page import read, submit
@@ -164,7 +164,7 @@ def test_two_servers_on_one_redis_share_the_link_pages_limit(
     settings: Settings, db: Database, nps_survey: int, redis_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A day's window, so the counting window does not roll over during the test.
-    monkeypatch.setitem(limits.LIMITS, limits.LINK, (4, 86_400))
+    monkeypatch.setitem(LIMITS, limits.LINK, Limit(limits.LINK, rate=4, per=86_400))
     apps = [create_app(settings, database=db) for _ in range(2)]
     assert all(isinstance(app.state.rate_limit_storage, MemoryStorage) for app in apps)  # no Redis configured
     for app in apps:  # as create_app builds it when CXLOOP_REDIS_URL is set

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cxloop.core.rate_limit import RateLimiter
+from cxloop.core.rate_limit import AsyncRateLimiter
 from cxloop.governance import consent
 from cxloop.governance.enums import ConsentSource
 from cxloop.invitations import service as invitation_service
@@ -76,7 +76,7 @@ def test_the_first_question_comes_in_the_visitors_locale(api: TestClient, db: Da
 def test_anonymous_visitors_are_capped_in_their_browser_and_sampled_stably(api: TestClient, db: Database) -> None:
     live_survey(db, "relationship-nps")
     site = create_site(api, anonymous_cap_days=30, rules=[{"survey": "relationship-nps", "sampling_rate": 0.5}])
-    api.app.state.widget_rate_limiter = RateLimiter(rate=1000, per=60)  # 120 asks from one address, on purpose
+    api.app.state.widget_rate_limiter = AsyncRateLimiter(rate=1000, per=60)  # 120 asks from one address, on purpose
     recently = (datetime.now(UTC) - timedelta(days=3)).isoformat()
     answers = {v: decide(api, site, visitor=f"v-{v}") for v in range(60)}
     shown = [v for v, found in answers.items() if found["show"]]

@@ -6,7 +6,7 @@ import gzip
 
 from fastapi.testclient import TestClient
 
-from cxloop.core.rate_limit import RateLimiter
+from cxloop.core.rate_limit import AsyncRateLimiter
 from cxloop.storage.database import Database
 from tests.channels.widget.conftest import create_site, feedback_survey, live_survey
 
@@ -88,7 +88,7 @@ def test_preflight_is_answered(client: TestClient) -> None:
 
 def test_too_many_requests_from_one_address_get_429(api: TestClient, db: Database) -> None:
     site = create_site(api)
-    api.app.state.widget_rate_limiter = RateLimiter(rate=3, per=3600)  # an hour: no window edge mid-test
+    api.app.state.widget_rate_limiter = AsyncRateLimiter(rate=3, per=3600)  # an hour: no window edge mid-test
     body = {"site_key": site["key"], "url": "http://shop.example/"}
     codes = [api.post("/widget/v1/decide", json=body, headers={"Origin": ORIGIN}).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]

@@ -12,19 +12,11 @@ import threading
 
 from fastapi import Request
 
-from cxloop.core.rate_limit import RateLimiter
+from cxloop.core.rate_limit import LIMITS, RateLimiter
 
-# Anonymous link: new responses per client address. Generous enough for a shared office connection.
+# Names in core/rate_limit.py's LIMITS, where the rates are and why.
 LINK = "hosted-link"
-# Kiosk: scores per device (cookie) and address. A person needs a few seconds per answer and the thank-you screen
-# shows for 5, so an honest kiosk stays well below this; a child hammering the faces does not.
 KIOSK = "kiosk"
-
-# name -> (hits, per seconds)
-LIMITS: dict[str, tuple[int, int]] = {
-    LINK: (10, 60),
-    KIOSK: (5, 30),
-}
 _creating = threading.Lock()
 
 
@@ -39,8 +31,10 @@ def limiter(request: Request, name: str) -> RateLimiter:
                 limiters = {}
                 state.rate_limiters = limiters
             if name not in limiters:
-                rate, per = LIMITS[name]
-                limiters[name] = RateLimiter(rate=rate, per=per, storage=state.rate_limit_storage, name=name)
+                limit = LIMITS[name]
+                limiters[name] = RateLimiter(
+                    rate=limit.rate, per=limit.per, storage=state.rate_limit_storage, name=name
+                )
     return limiters[name]
 
 

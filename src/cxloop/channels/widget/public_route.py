@@ -28,22 +28,24 @@ from cxloop.core.errors import (
     InvalidInput,
     http_status,
 )
-from cxloop.core.rate_limit import RateLimiter
+from cxloop.core.rate_limit import LIMITS, AsyncRateLimiter
 
-# Per client IP, over every widget endpoint: a page view costs 2-4 requests, a prompt answered a few more.
-RATE = 60
-PER_SECONDS = 30
+RATE_LIMIT = "widget"  # per client address, in core/rate_limit.py's LIMITS
 MAX_JSON_BYTES = 64 * 1024
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def limiter(request: Request) -> RateLimiter:
-    """The app's widget rate limiter (made on first use, counting in the app's rate-limit storage; tests may put a
-    stricter one in its place)."""
-    found: RateLimiter | None = getattr(request.app.state, "widget_rate_limiter", None)
+def limiter(request: Request) -> AsyncRateLimiter:
+    """The app's widget rate limiter (made on first use, counting in the app's rate-limit storage without blocking
+    the event loop; tests may put a stricter one in its place)."""
+    state = request.app.state
+    found: AsyncRateLimiter | None = getattr(state, "widget_rate_limiter", None)
     if found is None:
-        found = RateLimiter(rate=RATE, per=PER_SECONDS, storage=request.app.state.rate_limit_storage, name="widget")
-        request.app.state.widget_rate_limiter = found
+        limit = LIMITS[RATE_LIMIT]
+        found = AsyncRateLimiter(
+            rate=limit.rate, per=limit.per, storage=state.rate_limit_async_storage, name=RATE_LIMIT
+        )
+        state.widget_rate_limiter = found
     return found
 
 
@@ -84,7 +86,7 @@ class WidgetRoute(APIRoute):
 
         async def route(request: Request) -> Response:
             client = request.client.host if request.client else "unknown"
-            verdict = limiter(request).hit(client, cost)
+            verdict = await limiter(request).hit(client, cost)
             if not verdict.allowed:
                 response: Response = _error(429, "too many requests from this address; try again shortly")
                 response.headers["Retry-After"] = verdict.retry_after_header
