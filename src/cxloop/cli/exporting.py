@@ -196,6 +196,32 @@ def run_export(
     return written
 
 
+def record_export(
+    name: str,
+    *,
+    written: int,
+    file_format: ExportFormat,
+    since: datetime | None,
+    until: datetime | None,
+    output: Path | None,
+) -> None:
+    """An audit entry for a finished export, in a short write transaction of its own: the export itself reads in one
+    long transaction, which must not hold SQLite's write lock."""
+    from cxloop.audit import service as audit
+    from cxloop.audit.enums import AuditAction
+    from cxloop.audit.schemas import AuditActor
+
+    changes = {
+        "rows": written,
+        "format": file_format,
+        "since": since,
+        "until": until,
+        "output": str(output or "stdout"),
+    }
+    with database().unit_of_work(write=True) as session:
+        audit.record(session, actor=AuditActor.cli(), action=AuditAction.data_exported, target_id=name, changes=changes)
+
+
 def _command(export: _Export) -> Callable[..., None]:
     def command(
         file_format: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl.")] = ExportFormat.csv,
@@ -211,6 +237,7 @@ def _command(export: _Export) -> Callable[..., None]:
             out: IO[str] = stack.enter_context(output.open("w", newline="", encoding="utf-8")) if output else sys.stdout
             written = run_export(export, out, file_format, start, end, batch_size)
             out.flush()
+        record_export(export.name, written=written, file_format=file_format, since=start, until=end, output=output)
         err_console.print(f"[green]exported {written:,} {export.name}[/]" + (f" to {output}" if output else ""))
 
     command.__doc__ = export.help

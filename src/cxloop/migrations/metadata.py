@@ -2,6 +2,7 @@
 
 from cxloop.access import models as access_models
 from cxloop.analytics import models as analytics_models
+from cxloop.audit import models as audit_models
 from cxloop.channels.widget import models as widget_models
 from cxloop.collection import models as collection_models
 from cxloop.customers import models as customers_models
@@ -25,5 +26,6 @@ MODEL_MODULES = (
     widget_models,
     analytics_models,
     jobs_models,
+    audit_models,
 )
 metadata = Base.metadata
