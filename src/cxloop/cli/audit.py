@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -22,6 +23,15 @@ class AuditFormat(StrEnum):
 _COLUMNS = ("id", "at", "action", "actor", "actor_name", "actor_role", "ip", "user_agent", "target_type", "target_id")
 
 
+def _instant(value: str | None, option: str) -> datetime | None:
+    from cxloop.core.clock import parse_instant
+
+    try:
+        return parse_instant(value) if value else None
+    except ValueError:
+        raise fail(f"{option} must be an ISO-8601 date or date-time, e.g. 2026-12-01", code=2) from None
+
+
 def audit(
     since: Annotated[
         str | None, typer.Option(help="Entries at or after this date-time (ISO-8601, UTC if no zone).")
@@ -38,16 +48,9 @@ def audit(
     import orjson
 
     from cxloop.audit import service as audit_log
-    from cxloop.core.clock import parse_instant
     from cxloop.core.csv_cells import csv_cell
 
-    def instant(value: str | None, option: str):  # type: ignore[no-untyped-def]
-        try:
-            return parse_instant(value) if value else None
-        except ValueError:
-            raise fail(f"{option} must be an ISO-8601 date or date-time, e.g. 2026-12-01", code=2) from None
-
-    start, end = instant(since, "--since"), instant(until, "--until")
+    start, end = _instant(since, "--since"), _instant(until, "--until")
     entries = []
     cursor = None
     with database().unit_of_work() as session:

@@ -7,11 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cxloop.access import service as access
 from cxloop.access.enums import Role
-from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
-from cxloop.audit.schemas import AuditActor
 from cxloop.cli.context import console, database
 
 app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -26,6 +23,10 @@ def create(
     ] = False,
 ) -> None:
     """Create a key and print it. It is stored hashed and cannot be shown again."""
+    from cxloop.access import service as access
+    from cxloop.audit import service as audit
+    from cxloop.audit.schemas import AuditActor
+
     with database().unit_of_work(write=True) as session:
         replaced = access.revoke_api_keys_named(session, name=name) if replace else []
         key, plain = access.create_api_key(session, name=name, role=role)
@@ -54,6 +55,8 @@ def create(
 @app.command("list")
 def list_keys() -> None:
     """List keys (prefixes only)."""
+    from cxloop.access import service as access
+
     with database().unit_of_work() as session:
         keys = access.list_api_keys(session)
     table = Table("id", "name", "prefix", "role", "created", "last used", "revoked")
@@ -75,6 +78,10 @@ def revoke(
     api_key_id: Annotated[int, typer.Argument(help="The key's id (see `cxloop api-key list`).")],
 ) -> None:
     """Revoke a key at once."""
+    from cxloop.access import service as access
+    from cxloop.audit import service as audit
+    from cxloop.audit.schemas import AuditActor
+
     with database().unit_of_work(write=True) as session:
         key = access.revoke_api_key(session, api_key_id=api_key_id)
         audit.record(
@@ -97,6 +104,10 @@ def create_user(
     name: Annotated[str, typer.Option(help="Display name.")] = "",
 ) -> None:
     """Create a user."""
+    from cxloop.access import service as access
+    from cxloop.audit import service as audit
+    from cxloop.audit.schemas import AuditActor
+
     with database().unit_of_work(write=True) as session:
         user = access.create_user(session, email=email, role=role, name=name)
         changes = {"email": email, "role": role, "name": name}
@@ -109,6 +120,8 @@ def create_user(
 @users_app.command("list")
 def list_users() -> None:
     """List users."""
+    from cxloop.access import service as access
+
     with database().unit_of_work() as session:
         users = access.list_users(session)
     table = Table("id", "email", "name", "role", "active")

@@ -8,7 +8,7 @@ command is resolved. tests/cli/test_startup.py checks that the help texts here m
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import typer
 from typer import _click
@@ -51,12 +51,13 @@ COMMANDS: dict[str, LazyCommand] = {
 def load_command(name: str) -> _click.Command:
     """Import the module of command `name` and build its click command (typer's own vendored click)."""
     module_name, _, attribute = COMMANDS[name].target.partition(":")
-    target: Any = getattr(import_module(f"cxloop.cli.{module_name}"), attribute)
-    if not isinstance(target, typer.Typer):
-        function, target = target, typer.Typer()
-        target.command(name=name)(function)
-    target._add_completion = False  # the root command offers completion; its commands do not repeat it
-    command = typer.main.get_command(target)
+    target = getattr(import_module(f"cxloop.cli.{module_name}"), attribute)
+    if isinstance(target, typer.Typer):
+        command: _click.Command = typer.main.get_group(target)  # a group even with one command, as add_typer made
+    else:
+        single = typer.Typer(add_completion=False)  # the root command offers completion; its commands do not
+        single.command(name=name)(target)
+        command = typer.main.get_command(single)
     command.name = name
     return command
 
@@ -66,10 +67,10 @@ class LazyGroup(TyperGroup):
 
     _listing = False
 
-    def list_commands(self, ctx: _click.Context) -> list[str]:
+    def list_commands(self, ctx: _click.Context) -> list[str]:  # noqa: ARG002
         return list(COMMANDS)
 
-    def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
+    def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:  # noqa: ARG002
         if cmd_name not in COMMANDS:
             return None
         if self._listing:
