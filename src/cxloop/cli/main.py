@@ -31,7 +31,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "Build the demo organisation: customers, accounts, events, surveys, responses, reviews, outcomes, segments.",
     ),
     "worker": LazyCommand("worker:worker", "Run the background jobs until stopped (Ctrl-C lets running jobs finish)."),
-    "backup": LazyCommand("backup:backup", "Copy the SQLite database to a file with SQLite's online backup."),
+    "backup": LazyCommand(
+        "backup:backup",
+        "Copy the SQLite database to a file with SQLite's online backup: readers and writers carry on meanwhile, "
+        "and the copy is one consistent moment.",
+    ),
     "import": LazyCommand(
         "importing:app", "Import customers, responses, feedback, events or reviews from CSV or JSON Lines."
     ),
