@@ -26,11 +26,15 @@ def _entries(api: TestClient, **filters: Any) -> list[dict[str, Any]]:
 
 
 def test_api_key_creation_is_recorded_with_who_and_where_but_no_secret(api: TestClient, db: Database) -> None:
-    created = api.post("/api/v1/api-keys", json={"name": "zapier", "role": "agent"}, headers={"User-Agent": "ops-script/1"})
+    created = api.post(
+        "/api/v1/api-keys", json={"name": "zapier", "role": "agent"}, headers={"User-Agent": "ops-script/1"}
+    )
     key = created.json()
     [entry] = _entries(api, action="api_key.created")
     assert entry["target_type"] == "api_key" and entry["target_id"] == str(key["id"])
-    assert entry["actor"].startswith("api_key:") and entry["actor_name"] == "test admin" and entry["actor_role"] == "admin"
+    assert (
+        entry["actor"].startswith("api_key:") and entry["actor_name"] == "test admin" and entry["actor_role"] == "admin"
+    )
     assert entry["ip"] == "testclient" and entry["user_agent"] == "ops-script/1"
     assert entry["changes"] == {"name": "zapier", "role": "agent"}
     api.post("/api/v1/users", json={"email": "ann@example.com", "role": "viewer", "password": "correct horse battery"})
@@ -60,7 +64,9 @@ def test_role_changes_policy_consent_and_survey_status_are_recorded_with_before_
     assert list(policy["changes"]) == ["max_invitations"] and policy["changes"]["max_invitations"][1] == 2
     with db.unit_of_work() as session:
         customer_id = make_customer(session).id
-    api.post(f"/api/v1/customers/{customer_id}/consent", json={"channel": "email", "granted": False, "note": "by phone"})
+    api.post(
+        f"/api/v1/customers/{customer_id}/consent", json={"channel": "email", "granted": False, "note": "by phone"}
+    )
     [consent] = _entries(api, action="consent.changed")
     assert consent["target_id"] == str(customer_id) and consent["changes"]["granted"] is False
     survey = make_survey(db, status="draft")
@@ -73,8 +79,12 @@ def test_role_changes_policy_consent_and_survey_status_are_recorded_with_before_
 
 
 def test_journeys_and_trigger_rules_are_recorded(api: TestClient, db: Database) -> None:
-    survey = api.post("/api/v1/surveys", json={"key": "csat", "name": "CSAT", "status": "live", "definition": nps_definition()})
-    rule = api.post("/api/v1/trigger-rules", json=rule_create(survey.json()["id"]).model_dump(mode="json", warnings=False)).json()
+    survey = api.post(
+        "/api/v1/surveys", json={"key": "csat", "name": "CSAT", "status": "live", "definition": nps_definition()}
+    )
+    rule = api.post(
+        "/api/v1/trigger-rules", json=rule_create(survey.json()["id"]).model_dump(mode="json", warnings=False)
+    ).json()
     api.patch(f"/api/v1/trigger-rules/{rule['id']}", json={"enabled": False})
     api.delete(f"/api/v1/trigger-rules/{rule['id']}")
     journey = api.post("/api/v1/journeys", json={"key": "onboarding", "name": "Onboarding"}).json()

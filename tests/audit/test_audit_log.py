@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DatabaseError
 
 from cxloop.audit import service as audit
@@ -30,12 +30,22 @@ def test_an_entry_lives_and_dies_with_the_transaction_of_its_change(db: Database
         raise RuntimeError("the change failed")
     assert _actions(db) == []
     with db.unit_of_work(write=True) as session:
-        audit.record(session, actor=ADMIN, action=AuditAction.survey_published, target_id=1, changes={"status": ["draft", "live"]})
+        audit.record(
+            session,
+            actor=ADMIN,
+            action=AuditAction.survey_published,
+            target_id=1,
+            changes={"status": ["draft", "live"]},
+        )
     with db.unit_of_work() as session:
         [entry] = audit.list_entries(session).items
     assert (entry.action, entry.target_type, entry.target_id) == ("survey.published", "survey", "1")
     assert (entry.actor, entry.actor_name, entry.actor_role, entry.ip, entry.user_agent) == (
-        "api_key:7", "ops", "admin", "203.0.113.9", "curl/8"
+        "api_key:7",
+        "ops",
+        "admin",
+        "203.0.113.9",
+        "curl/8",
     )
     assert entry.changes == {"status": ["draft", "live"]}
 
@@ -71,12 +81,21 @@ def test_only_the_retention_purge_deletes_and_it_leaves_a_trace(db: Database) ->
 
 
 def test_credentials_never_reach_the_log_and_changes_are_bounded() -> None:
-    cleaned = clean({"name": "x", "password": "hunter2hunter2", "nested": [{"digest": "ab", "api_token": "t"}], "key": "cxk_1"})
-    assert cleaned == {"name": "x", "password": REDACTED, "nested": [{"digest": REDACTED, "api_token": REDACTED}], "key": REDACTED}
+    cleaned = clean(
+        {"name": "x", "password": "hunter2hunter2", "nested": [{"digest": "ab", "api_token": "t"}], "key": "cxk_1"}
+    )
+    assert cleaned == {
+        "name": "x",
+        "password": REDACTED,
+        "nested": [{"digest": REDACTED, "api_token": REDACTED}],
+        "key": REDACTED,
+    }
     assert clean({"survey_key": "nps"}) == {"survey_key": "nps"}  # a survey's key is no credential
     big = clean({"definition": "x" * (MAX_BYTES + 1)})
     assert big == {"truncated": True, "fields": ["definition"]}
-    assert diff({"a": 1, "b": datetime(2026, 1, 1, tzinfo=UTC)}, {"a": 2, "b": datetime(2026, 1, 1, tzinfo=UTC)}) == {"a": [1, 2]}
+    assert diff({"a": 1, "b": datetime(2026, 1, 1, tzinfo=UTC)}, {"a": 2, "b": datetime(2026, 1, 1, tzinfo=UTC)}) == {
+        "a": [1, 2]
+    }
 
 
 def test_filters_and_the_cursor_walk_every_entry_once(db: Database) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Select, delete, insert, select, text
 from sqlalchemy.orm import Session
@@ -16,6 +16,9 @@ from cxloop.audit.models import AuditEntry, AuditPurgeGuard
 from cxloop.audit.schemas import AuditActor, AuditEntryPage, AuditEntryRead
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 MAX_LIMIT = 500
 _RETENTION_ACTOR = AuditActor.system("retention")
@@ -90,7 +93,7 @@ def list_entries(
         errors.append(FieldError("until", "is before since"))
     if errors:
         raise InvalidInput("bad audit filter", errors=errors)
-    query: Select[tuple[AuditEntry]] = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
+    query: Select[AuditEntry] = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     if until is not None:
@@ -140,7 +143,8 @@ def purge_older_than(session: Session, *, cutoff: datetime) -> int:
         session.execute(text(f"SET LOCAL {append_only.RETENTION_SETTING} = 'on'"))
     else:
         session.execute(insert(AuditPurgeGuard).values(id=1))
-    deleted = session.execute(delete(AuditEntry).where(AuditEntry.at < cutoff)).rowcount or 0
+    result = cast("CursorResult[Any]", session.execute(delete(AuditEntry).where(AuditEntry.at < cutoff)))
+    deleted = result.rowcount or 0
     if postgresql:
         session.execute(text(f"SET LOCAL {append_only.RETENTION_SETTING} = 'off'"))
     else:

@@ -48,10 +48,11 @@ def audit(
     import orjson
 
     from cxloop.audit import service as audit_log
+    from cxloop.audit.schemas import AuditEntryRead
     from cxloop.core.csv_cells import csv_cell
 
     start, end = _instant(since, "--since"), _instant(until, "--until")
-    entries = []
+    entries: list[AuditEntryRead] = []
     cursor = None
     with database().unit_of_work() as session:
         while len(entries) < limit:
