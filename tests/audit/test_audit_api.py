@@ -130,3 +130,26 @@ def test_only_admins_read_the_log_and_bad_filters_name_the_field(client: TestCli
     # There is no way to change or delete entries over the API.
     assert client.delete(f"{AUDIT}/1", headers=admin).status_code in {404, 405}
     assert client.patch(AUDIT, json={}, headers=admin).status_code == 405
+
+
+def test_segments_and_widget_sites_are_recorded(api: TestClient) -> None:
+    segment = api.post("/api/v1/segments", json={"key": "big", "name": "Big", "filter": "plan = 'pro'"}).json()
+    api.patch(f"/api/v1/segments/{segment['id']}", json={"filter": "plan = 'enterprise'"})
+    api.delete(f"/api/v1/segments/{segment['id']}")
+    site = api.post("/api/v1/widget-sites", json={"name": "Shop", "allowed_origins": ["https://shop.example"]}).json()
+    api.patch(
+        f"/api/v1/widget-sites/{site['id']}", json={"allowed_origins": ["https://shop.example", "https://x.example"]}
+    )
+    api.delete(f"/api/v1/widget-sites/{site['id']}")
+    actions = [e["action"] for e in _entries(api)]
+    assert actions == [
+        "widget_site.deleted",
+        "widget_site.updated",
+        "widget_site.created",
+        "segment.deleted",
+        "segment.updated",
+        "segment.created",
+    ]
+    assert _entries(api, action="segment.updated")[0]["changes"] == {"filter": ["plan = 'pro'", "plan = 'enterprise'"]}
+    origins = _entries(api, action="widget_site.updated")[0]["changes"]["allowed_origins"]
+    assert origins == [["https://shop.example"], ["https://shop.example", "https://x.example"]]

@@ -33,6 +33,12 @@ class AuditAction(StrEnum):
     trigger_rule_updated = "trigger_rule.updated"
     trigger_rule_deleted = "trigger_rule.deleted"
     # governance and settings
+    segment_created = "segment.created"
+    segment_updated = "segment.updated"
+    segment_deleted = "segment.deleted"
+    widget_site_created = "widget_site.created"
+    widget_site_updated = "widget_site.updated"  # e.g. its allowed origins
+    widget_site_deleted = "widget_site.deleted"
     contact_policy_changed = "contact_policy.changed"
     consent_changed = "consent.changed"  # recorded by staff, not by the customer's own unsubscribe
     # data leaving the system
