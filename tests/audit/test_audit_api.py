@@ -153,3 +153,36 @@ def test_segments_and_widget_sites_are_recorded(api: TestClient) -> None:
     assert _entries(api, action="segment.updated")[0]["changes"] == {"filter": ["plan = 'pro'", "plan = 'enterprise'"]}
     origins = _entries(api, action="widget_site.updated")[0]["changes"]["allowed_origins"]
     assert origins == [["https://shop.example"], ["https://shop.example", "https://x.example"]]
+
+
+def test_every_change_to_a_journeys_parts_and_deletions_are_recorded(api: TestClient, db: Database) -> None:
+    journey = api.post("/api/v1/journeys", json={"key": "support", "name": "Support"}).json()
+    base = f"/api/v1/journeys/{journey['id']}"
+    first = api.post(f"{base}/stages", json={"key": "ticket", "name": "Ticket"}).json()
+    second = api.post(f"{base}/stages", json={"key": "solved", "name": "Solved"}).json()
+    api.put(f"{base}/stages/order", json={"stage_ids": [second["id"], first["id"]]})
+    point = api.post(f"{base}/touchpoints", json={"key": "chat", "name": "Chat", "stage": "ticket"}).json()
+    api.patch(f"{base}/touchpoints/{point['id']}", json={"name": "Live chat"})
+    api.delete(f"{base}/touchpoints/{point['id']}")
+    api.delete(f"{base}/stages/{second['id']}")
+    user = api.post("/api/v1/users", json={"email": "cy@example.com", "role": "viewer"}).json()
+    api.patch(f"/api/v1/users/{user['id']}", json={"is_active": False})
+    survey = make_survey(db, key="gone", status="draft")
+    api.delete(f"/api/v1/surveys/{survey.id}")
+    actions = [e["action"] for e in _entries(api)]
+    assert actions[:9] == [
+        "survey.deleted",
+        "user.updated",
+        "user.created",
+        "stage.deleted",
+        "touchpoint.deleted",
+        "touchpoint.updated",
+        "touchpoint.created",
+        "journey.updated",
+        "stage.created",
+    ]
+    reorder = _entries(api, action="journey.updated")[0]["changes"]
+    assert reorder == {"stage_ids": [[first["id"], second["id"]], [second["id"], first["id"]]]}
+    assert _entries(api, action="touchpoint.updated")[0]["changes"] == {"name": ["Chat", "Live chat"]}
+    assert _entries(api, action="user.updated")[0]["changes"] == {"is_active": [True, False]}
+    assert _entries(api, action="survey.deleted")[0]["changes"]["key"] == ["gone", None]

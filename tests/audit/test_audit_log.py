@@ -82,13 +82,18 @@ def test_only_the_retention_purge_deletes_and_it_leaves_a_trace(db: Database) ->
 
 def test_credentials_never_reach_the_log_and_changes_are_bounded() -> None:
     cleaned = clean(
-        {"name": "x", "password": "hunter2hunter2", "nested": [{"digest": "ab", "api_token": "t"}], "key": "cxk_1"}
+        {
+            "name": "x",
+            "password": "hunter2hunter2",
+            "nested": [{"digest": "ab", "api_token": "t"}],
+            "plain_key": "cxk_1",
+        }
     )
     assert cleaned == {
         "name": "x",
         "password": REDACTED,
         "nested": [{"digest": REDACTED, "api_token": REDACTED}],
-        "key": REDACTED,
+        "plain_key": REDACTED,
     }
     assert clean({"survey_key": "nps"}) == {"survey_key": "nps"}  # a survey's key is no credential
     big = clean({"definition": "x" * (MAX_BYTES + 1)})

@@ -10,8 +10,9 @@ import orjson
 from pydantic_core import to_jsonable_python
 
 REDACTED = "[redacted]"
-# Field names that hold credentials: their values never reach the log, at any depth.
-_SECRET_NAME = re.compile(r"digest|hash|password|secret|token|plain|authorization|^key$", re.IGNORECASE)
+# Field names that hold credentials: their values never reach the log, at any depth. Not `key`: surveys, journeys and
+# segments have keys that say which one changed; an API key's plain value is never handed to the log.
+_SECRET_NAME = re.compile(r"digest|hash|password|secret|token|plain|authorization", re.IGNORECASE)
 MAX_BYTES = 16_384  # a larger `changes` keeps only the names of the fields
 
 
