@@ -48,6 +48,7 @@ FULL: dict[str, list[list[str]]] = {
         ["bench/bench_metrics.py", "--rows", "10000000", "--customers", "200000", "--backend", "postgresql"],
     ],
     "customers-upsert": [["bench/customers_upsert.py", "--rows", "100000"]],
+    "cli-startup": [["bench/bench_cli_startup.py", "--runs", "10"]],
     "insert-floor": [["bench/bench_insert_floor.py", "--rows", "1000000"]],
     "triggers": [
         ["bench/bench_triggers.py", "sweep", "--customers", "1000000"],
@@ -76,6 +77,7 @@ QUICK: dict[str, list[list[str]]] = {
     "overload": [["bench/bench_overload.py", "--duration", "2", "--skip-unbounded"]],
     "metrics": [["bench/bench_metrics.py", "--rows", "20000", "--customers", "2000", "--repeat", "2"]],
     "customers-upsert": [["bench/customers_upsert.py", "--rows", "5000"]],
+    "cli-startup": [["bench/bench_cli_startup.py", "--runs", "2"]],
     "insert-floor": [["bench/bench_insert_floor.py", "--rows", "20000"]],
     "triggers": [
         ["bench/bench_triggers.py", "sweep", "--customers", "20000"],

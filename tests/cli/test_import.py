@@ -257,7 +257,7 @@ def test_a_failure_in_the_reader_process_reaches_the_command(
 ) -> None:
     """The reader process (cli/read_ahead.py) prepares batches; an unexpected error there stops the import in the
     main process with the reader's traceback, after the batches that came before were stored."""
-    from cxloop.cli import importing
+    from cxloop.cli import import_files as importing
 
     prepare = importing.collection.prepare_response_import
     calls = {"n": 0}
@@ -284,7 +284,7 @@ def test_without_a_reader_process_the_import_gives_the_same_result(
     """Where processes cannot be forked (Windows), batches are prepared in the importing process itself."""
     from functools import partial
 
-    from cxloop.cli import importing
+    from cxloop.cli import import_files as importing
 
     monkeypatch.setattr(importing, "ReadAhead", partial(importing.ReadAhead, in_process=True))
     path = tmp_path / "responses.csv"

@@ -9,7 +9,12 @@ from fastapi import Depends, Request
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
+from cxloop.access.errors import InvalidApiKey
 from cxloop.access.schemas import Principal
+from cxloop.audit import service as audit
+from cxloop.audit.enums import ActorKind, AuditAction
+from cxloop.audit.sampling import failed_sign_ins
+from cxloop.audit.schemas import AuditActor
 from cxloop.core.errors import AuthenticationFailed, PermissionDenied
 from cxloop.storage.deps import get_async_database
 
@@ -31,7 +36,11 @@ async def principal_of_key(request: Request, plain_key: str) -> Principal:
     # Read in the thread pool; the use recorded on the writer (at most every few minutes per key), in its own
     # transaction, so last_used_at is kept even when the request itself fails.
     database = get_async_database(request)
-    check = await database.read(lambda session: access.check_api_key(session, plain_key=plain_key))
+    try:
+        check = await database.read(lambda session: access.check_api_key(session, plain_key=plain_key))
+    except InvalidApiKey:
+        await _record_failed_sign_in(request)
+        raise
     key_id = check.principal.api_key_id
     if check.use_due and key_id is not None:
         await database.write(lambda session: access.record_key_use(session, api_key_id=key_id))
@@ -39,6 +48,36 @@ async def principal_of_key(request: Request, plain_key: str) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def _where(request: Request) -> dict[str, str | None]:
+    """The client's address (uvicorn's, which honours X-Forwarded-For only from `--forwarded-allow-ips`) and agent."""
+    return {"ip": request.client.host if request.client else None, "user_agent": request.headers.get("user-agent")}
+
+
+async def _record_failed_sign_in(request: Request) -> None:
+    """An audit entry for an unknown or revoked key, sampled per address (audit/sampling.py), in its own
+    transaction: the request fails, so there is no other to join."""
+    where = _where(request)
+    attempts = failed_sign_ins.admit(where["ip"] or "unknown")
+    if attempts:
+        actor = AuditActor(kind=ActorKind.anonymous, **where)
+        changes = {"attempts": attempts, "path": request.url.path[:200]}
+        await get_async_database(request).write(
+            lambda session: audit.record(session, actor=actor, action=AuditAction.auth_failed, changes=changes)
+        )
+
+
+async def get_actor(request: Request, principal: PrincipalDep) -> AuditActor:
+    """The caller as an audit actor: their key, its role, and where the request came from."""
+    key_id = None if principal.api_key_id is None else str(principal.api_key_id)
+    return AuditActor(
+        kind=ActorKind.api_key, id=key_id, name=principal.name, role=principal.role.value, **_where(request)
+    )
+
+
+# The caller for `audit.record` (resolves the same principal as the role checks: FastAPI caches it per request).
+ActorDep = Annotated[AuditActor, Depends(get_actor)]
 
 # Each dependency made by `require_role`, with its role: the authorisation matrix test reads it from every route.
 _ROLE_CHECKS: dict[Callable[..., object], Role] = {}

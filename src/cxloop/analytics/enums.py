@@ -2,7 +2,7 @@ from enum import StrEnum
 
 from cxloop.journeys.enums import MetricKind
 
-__all__ = ["GroupKey", "MetricKind", "MetricPath", "MetricSource"]
+__all__ = ["FatigueGroup", "GroupKey", "MetricKind", "MetricPath", "MetricSource"]
 
 
 class GroupKey(StrEnum):
@@ -25,6 +25,14 @@ class GroupKey(StrEnum):
 
 
 TIME_KEYS = frozenset({GroupKey.day, GroupKey.week, GroupKey.month, GroupKey.quarter})
+
+
+class FatigueGroup(StrEnum):
+    """What the fatigue report (analytics/fatigue.py) can be grouped by."""
+
+    channel = "channel"
+    survey = "survey"
+    touchpoint = "touchpoint"
 
 
 class MetricSource(StrEnum):

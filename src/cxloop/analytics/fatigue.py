@@ -11,13 +11,14 @@ from typing import Any
 from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.orm import Session
 
+from cxloop.analytics.enums import FatigueGroup
 from cxloop.analytics.stats import wilson_interval
 from cxloop.invitations.models import Invitation
 
 GROUPS = {
-    "channel": Invitation.channel,
-    "survey": cast(Invitation.survey_id, String),
-    "touchpoint": func.coalesce(cast(Invitation.touchpoint_id, String), ""),
+    FatigueGroup.channel: Invitation.channel,
+    FatigueGroup.survey: cast(Invitation.survey_id, String),
+    FatigueGroup.touchpoint: func.coalesce(cast(Invitation.touchpoint_id, String), ""),
 }
 
 
@@ -43,7 +44,7 @@ def fatigue_report(
     session: Session, *, group_by: str | None = None, since: datetime | None = None, until: datetime | None = None
 ) -> list[FatigueRow]:
     """Counts per group (by invitation creation time in [since, until)), groups in key order."""
-    key: Any = GROUPS[group_by] if group_by else literal("")
+    key: Any = GROUPS[FatigueGroup(group_by)] if group_by else literal("")
     query = select(
         key.label("grp"),
         Invitation.status,

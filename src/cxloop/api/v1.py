@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from cxloop.access.routes import router as access_router
 from cxloop.analytics.fatigue_routes import router as fatigue_router
 from cxloop.analytics.routes import router as analytics_router
+from cxloop.api.audit import router as audit_router
 from cxloop.api.health import router as health_router
 from cxloop.api.outbox import router as outbox_router
 from cxloop.branding.routes import router as branding_router
@@ -40,6 +41,7 @@ ROUTERS: list[APIRouter] = [
     outbox_router,
     branding_router,
     privacy_router,
+    audit_router,
 ]
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from sqlalchemy.orm import Session
 
-from cxloop.access.deps import AdminDep, ViewerDep
+from cxloop.access.deps import ActorDep, AdminDep, ViewerDep
+from cxloop.audit import service as audit
+from cxloop.audit.enums import AuditAction
 from cxloop.branding import current, rules, service
 from cxloop.branding.schemas import BrandingRead, BrandingUpdate
 from cxloop.core.clock import utcnow
@@ -27,6 +30,14 @@ def read(brand: service.Brand, request: Request) -> BrandingRead:
     )
 
 
+def _fields(brand: service.Brand) -> dict[str, str | None]:
+    return {
+        "organisation_name": brand.organisation_name,
+        "sender_name": brand.sender_name,
+        "primary_colour": brand.primary_colour,
+    }
+
+
 @router.get("/branding", response_model=BrandingRead)
 def get_branding(request: Request, session: SessionDep, _: ViewerDep) -> BrandingRead:
     """The organisation's name, sender name, colour and logo, as customers see them (docs/branding.md)."""
@@ -34,9 +45,16 @@ def get_branding(request: Request, session: SessionDep, _: ViewerDep) -> Brandin
 
 
 @router.patch("/branding", response_model=BrandingRead)
-def update_branding(body: BrandingUpdate, request: Request, session: SessionDep, _: AdminDep) -> BrandingRead:
+def update_branding(
+    body: BrandingUpdate, request: Request, session: SessionDep, _: AdminDep, actor: ActorDep
+) -> BrandingRead:
     """Change the branding; every server process shows it within 30 seconds."""
-    brand = service.update(session, body.model_dump(exclude_unset=True), now=utcnow())
+    before = service.current(session)
+    changes = body.model_dump(exclude_unset=True)
+    brand = service.update(session, changes, now=utcnow())
+    audit.record(
+        session, actor=actor, action=AuditAction.branding_changed, before=_fields(before), after=_fields(brand)
+    )
     current.forget(request.app)
     return read(brand, request)
 
@@ -51,7 +69,7 @@ def update_branding(body: BrandingUpdate, request: Request, session: SessionDep,
         }
     },
 )
-async def put_logo(request: Request, _: AdminDep) -> BrandingRead:
+async def put_logo(request: Request, _: AdminDep, actor: ActorDep) -> BrandingRead:
     """Upload the logo: the image itself as the body (PNG, JPEG, GIF or WebP, at most 256 KB; no SVG)."""
     data = await read_capped_body(request, limit=rules.MAX_LOGO_BYTES)
     try:
@@ -59,15 +77,22 @@ async def put_logo(request: Request, _: AdminDep) -> BrandingRead:
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"logo: {exc}") from None
     now = utcnow()
-    brand = await get_async_database(request).write(lambda session: service.set_logo(session, data, now=now))
+
+    def store(session: Session) -> service.Brand:
+        brand = service.set_logo(session, data, now=now)
+        audit.record(session, actor=actor, action=AuditAction.branding_changed, changes={"logo": brand.logo_version})
+        return brand
+
+    brand = await get_async_database(request).write(store)
     current.forget(request.app)
     return read(brand, request)
 
 
 @router.delete("/branding/logo", response_model=BrandingRead)
-def delete_logo(request: Request, session: SessionDep, _: AdminDep) -> BrandingRead:
+def delete_logo(request: Request, session: SessionDep, _: AdminDep, actor: ActorDep) -> BrandingRead:
     """Remove the logo."""
     brand = service.clear_logo(session, now=utcnow())
+    audit.record(session, actor=actor, action=AuditAction.branding_changed, changes={"logo": None})
     current.forget(request.app)
     return read(brand, request)
 

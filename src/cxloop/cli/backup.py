@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from cxloop.cli.context import console, fail, settings
-from cxloop.storage.database import sqlite_file
 
 
 def backup(
@@ -17,6 +16,8 @@ def backup(
 ) -> None:
     """Copy the SQLite database to a file with SQLite's online backup: readers and writers carry on meanwhile, and
     the copy is one consistent moment. On PostgreSQL, use pg_dump (docs/deployment.md#backups)."""
+    from cxloop.storage.database import sqlite_file
+
     url = settings().resolved_database_url
     source = sqlite_file(url) if url.startswith("sqlite") else None
     if source is None:

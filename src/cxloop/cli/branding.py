@@ -1,22 +1,22 @@
-"""`cxloop branding show|set`: the organisation's name, sender name, colour and logo (docs/branding.md)."""
+"""`cxloop branding show|set`: the organisation's name, sender name, colour and logo (docs/branding.md). Services are
+imported inside the commands, so `--help` loads no database library (cli/main.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
-from cxloop.branding import service
-from cxloop.branding.schemas import BrandingUpdate
 from cxloop.cli.context import console, database, fail, settings
-from cxloop.core.clock import utcnow
+
+if TYPE_CHECKING:
+    from cxloop.branding.service import Brand
 
 app = typer.Typer(help="Who is asking: the name, sender name, colour and logo customers see.", no_args_is_help=True)
 
 
-def _print(brand: service.Brand) -> None:
+def _print(brand: Brand) -> None:
     console.print(f"organisation name: {brand.organisation_name or '-'}")
     console.print(f"sender name:       {brand.from_name or '-'}")
     console.print(f"primary colour:    {brand.colour}{'' if brand.primary_colour else ' (default)'}")
@@ -28,6 +28,8 @@ def _print(brand: service.Brand) -> None:
 @app.command("show")
 def show() -> None:
     """The branding in effect."""
+    from cxloop.branding import service
+
     with database().unit_of_work() as session:
         _print(service.current(session))
 
@@ -43,6 +45,12 @@ def set_branding(
     no_logo: Annotated[bool, typer.Option("--no-logo", help="Remove the logo.")] = False,
 ) -> None:
     """Change the branding; options not given are kept."""
+    from pydantic import ValidationError
+
+    from cxloop.branding import service
+    from cxloop.branding.schemas import BrandingUpdate
+    from cxloop.core.clock import utcnow
+
     changes: dict[str, Any] = {
         key: value
         for key, value in (("organisation_name", name), ("sender_name", sender_name), ("primary_colour", colour))

@@ -1,15 +1,20 @@
-"""What every command needs: the Settings and the Database, built once per invocation."""
+"""What every command needs: the Settings and the Database, built once per invocation.
+
+Imported by every command module, so it imports nothing heavy itself: pydantic-settings and SQLAlchemy load when a
+command first asks for the settings or the database, never for `--help` (cli/main.py).
+"""
 
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from cxloop.core.config import Settings
-from cxloop.storage.database import Database, database_for
+if TYPE_CHECKING:
+    from cxloop.core.config import Settings
+    from cxloop.storage.database import Database
 
 console = Console()
 err_console = Console(stderr=True)
@@ -37,6 +42,7 @@ def settings() -> Settings:
 
 @cache
 def database() -> Database:
+    from cxloop.storage.database import database_for
     from cxloop.wiring import wire_domains  # the CLI is a composition root too
 
     wire_domains(settings())

@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from cxloop.analytics.fatigue import GROUPS, FatigueRow, fatigue_report
+from cxloop.analytics.enums import FatigueGroup
 from cxloop.cli.context import console, database, fail
 from cxloop.core.clock import parse_instant
+
+if TYPE_CHECKING:
+    from cxloop.analytics.fatigue import FatigueRow
+
+GROUPS = [g.value for g in FatigueGroup]
 
 app = typer.Typer(
     help="What happened to survey invitations: suppressed (and why), sent, answered.", no_args_is_help=True
@@ -46,6 +51,8 @@ def report(
     (answered / sent) and its 95% Wilson interval; overall or per channel, survey or touchpoint."""
     if by is not None and by not in GROUPS:
         raise fail(f"--by: '{by}' is not one of {', '.join(GROUPS)}", code=2)
+    from cxloop.analytics.fatigue import fatigue_report
+
     start, end = _instant(since, "--since"), _instant(until, "--until")
     with database().unit_of_work() as session:
         rows = fatigue_report(session, group_by=by, since=start, until=end)

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cxloop.access import service as access
 from cxloop.access.enums import Role
+from cxloop.audit.enums import AuditAction
 from cxloop.cli.context import console, database
 
 app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -23,9 +23,29 @@ def create(
     ] = False,
 ) -> None:
     """Create a key and print it. It is stored hashed and cannot be shown again."""
+    from cxloop.access import service as access
+    from cxloop.audit import service as audit
+    from cxloop.audit.schemas import AuditActor
+
     with database().unit_of_work(write=True) as session:
         replaced = access.revoke_api_keys_named(session, name=name) if replace else []
         key, plain = access.create_api_key(session, name=name, role=role)
+        actor = AuditActor.cli()
+        audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.api_key_created,
+            target_id=key.id,
+            changes={"name": name, "role": role},
+        )
+        for old in replaced:
+            audit.record(
+                session,
+                actor=actor,
+                action=AuditAction.api_key_replaced,
+                target_id=old,
+                changes={"name": name, "replaced_by": key.id},
+            )
     if replaced:
         console.print(f"revoked the earlier '{name}' key(s): {', '.join(map(str, replaced))}")
     console.print(f"API key {key.id} ({role.value}) for '{name}' (send it as 'Authorization: Bearer <key>'):")
@@ -35,6 +55,8 @@ def create(
 @app.command("list")
 def list_keys() -> None:
     """List keys (prefixes only)."""
+    from cxloop.access import service as access
+
     with database().unit_of_work() as session:
         keys = access.list_api_keys(session)
     table = Table("id", "name", "prefix", "role", "created", "last used", "revoked")
@@ -56,8 +78,19 @@ def revoke(
     api_key_id: Annotated[int, typer.Argument(help="The key's id (see `cxloop api-key list`).")],
 ) -> None:
     """Revoke a key at once."""
-    with database().unit_of_work() as session:
-        access.revoke_api_key(session, api_key_id=api_key_id)
+    from cxloop.access import service as access
+    from cxloop.audit import service as audit
+    from cxloop.audit.schemas import AuditActor
+
+    with database().unit_of_work(write=True) as session:
+        key = access.revoke_api_key(session, api_key_id=api_key_id)
+        audit.record(
+            session,
+            actor=AuditActor.cli(),
+            action=AuditAction.api_key_revoked,
+            target_id=key.id,
+            changes={"name": key.name},
+        )
     console.print(f"API key {api_key_id} revoked")
 
 
@@ -71,14 +104,24 @@ def create_user(
     name: Annotated[str, typer.Option(help="Display name.")] = "",
 ) -> None:
     """Create a user."""
-    with database().unit_of_work() as session:
+    from cxloop.access import service as access
+    from cxloop.audit import service as audit
+    from cxloop.audit.schemas import AuditActor
+
+    with database().unit_of_work(write=True) as session:
         user = access.create_user(session, email=email, role=role, name=name)
+        changes = {"email": email, "role": role, "name": name}
+        audit.record(
+            session, actor=AuditActor.cli(), action=AuditAction.user_created, target_id=user.id, changes=changes
+        )
     console.print(f"user {user.id} <{user.email}> ({user.role}) created")
 
 
 @users_app.command("list")
 def list_users() -> None:
     """List users."""
+    from cxloop.access import service as access
+
     with database().unit_of_work() as session:
         users = access.list_users(session)
     table = Table("id", "email", "name", "role", "active")

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
-from cxloop.analytics import rollups
-from cxloop.analytics import service as analytics
 from cxloop.analytics.enums import MetricKind
-from cxloop.analytics.schemas import MetricGroup, MetricResult, MetricValue
 from cxloop.cli.context import FormulaEscapeOption, console, database, fail, settings
 from cxloop.core.csv_cells import CsvWriter, NumberCell
 from cxloop.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from cxloop.analytics.schemas import MetricGroup, MetricResult, MetricValue
 
 app = typer.Typer(help="Print NPS, CSAT or CES with n and 95% intervals, grouped and filtered.", no_args_is_help=True)
 
@@ -59,6 +59,8 @@ def _run(
     filters: dict[str, str | None],
     formula_escape: bool = True,
 ) -> None:
+    from cxloop.analytics import service as analytics
+
     _configure_zones()
     try:
         query = analytics.parse_query(
@@ -102,6 +104,8 @@ def _write_csv(result: MetricResult, *, formula_escape: bool) -> None:
 
 
 def _configure_zones() -> list[str]:
+    from cxloop.analytics import rollups
+
     zones = settings().rollup_timezones
     try:
         rollups.configure(zones)
@@ -224,6 +228,8 @@ for _metric in MetricKind:
 @app.command("rebuild")
 def rebuild() -> None:
     """Recount the score rollups from raw rows (after changing CXLOOP_ROLLUP_TIMEZONES, or to repair them)."""
+    from cxloop.analytics import rollups
+
     zones = _configure_zones()
     with database().unit_of_work() as session:
         rollups.rebuild_rollups(session)

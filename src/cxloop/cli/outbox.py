@@ -11,7 +11,6 @@ from rich.table import Table
 
 from cxloop.cli.context import console, database, fail
 from cxloop.core.clock import ensure_utc
-from cxloop.jobs import service as outbox
 
 app = typer.Typer(
     help="The outbox: events waiting for handlers, dead letters, retries and replays.", no_args_is_help=True
@@ -21,6 +20,8 @@ app = typer.Typer(
 @app.command("status")
 def status() -> None:
     """Deliveries per event, handler and status; the oldest waiting event's age; dead letters with their error."""
+    from cxloop.jobs import service as outbox
+
     with database().unit_of_work() as session:
         report = outbox.outbox_status(session)
     table = Table("event", "handler", "status", "deliveries")
@@ -43,6 +44,8 @@ def retry(
     delivery_ids: Annotated[list[int] | None, typer.Argument(help="Dead deliveries to retry (default: all).")] = None,
 ) -> None:
     """Dead deliveries run again, with fresh attempts."""
+    from cxloop.jobs import service as outbox
+
     with database().unit_of_work(write=True) as session:
         count = outbox.retry_dead(session, delivery_ids=delivery_ids or None)
     console.print(f"{count} dead deliveries will run again")
@@ -56,6 +59,8 @@ def replay(
     until: Annotated[datetime | None, typer.Option(help="Events stored before this UTC time.")] = None,
 ) -> None:
     """Hand events to all their handlers again (they must tolerate a second run)."""
+    from cxloop.jobs import service as outbox
+
     if not (event_ids or name or since or until):
         raise fail("name the events: ids, --name and/or --since/--until")
     with database().unit_of_work(write=True) as session:

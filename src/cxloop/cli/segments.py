@@ -9,8 +9,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from cxloop.cli.context import console, database, err_console
-from cxloop.customers import service as customers
-from cxloop.customers.errors import InvalidFilter
 
 app = typer.Typer(help="List, show, refresh and validate customer segments.", no_args_is_help=True)
 
@@ -18,6 +16,8 @@ app = typer.Typer(help="List, show, refresh and validate customer segments.", no
 @app.command("list")
 def list_segments() -> None:
     """Every segment with its member count and filter."""
+    from cxloop.customers import service as customers
+
     with database().unit_of_work() as session:
         page = customers.list_segments(session, limit=500)
         reads = customers.segment_reads(session, page.items)
@@ -36,6 +36,8 @@ def show(
     members: Annotated[int, typer.Option(help="How many members to list.")] = 20,
 ) -> None:
     """One segment: its filter, what it reads, and its first members."""
+    from cxloop.customers import service as customers
+
     with database().unit_of_work() as session:
         segment = customers.require_segment(session, key=key)
         (read,) = customers.segment_reads(session, [segment])
@@ -61,6 +63,8 @@ def refresh(
     key: Annotated[str | None, typer.Argument(help="One segment's key; every segment when left out.")] = None,
 ) -> None:
     """Recompute membership now. Tenure and event windows drift with time: `cxloop worker` does this every hour."""
+    from cxloop.customers import service as customers
+
     with database().unit_of_work() as session:
         if key is None:
             changes = customers.refresh_all_segments(session)
@@ -85,6 +89,9 @@ def validate(
     text: Annotated[str, typer.Argument(metavar="FILTER", help='Filter text, e.g. "plan = enterprise".')],
 ) -> None:
     """Check a filter: its canonical form and how many customers match now, or where it goes wrong."""
+    from cxloop.customers import service as customers
+    from cxloop.customers.errors import InvalidFilter
+
     try:
         with database().unit_of_work() as session:
             result = customers.check_filter(session, text=text)

@@ -11,10 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cxloop import migrations
-from cxloop.cli import preflight
 from cxloop.cli.context import console, database, fail, settings
-from cxloop.journeys import service as journeys
 
 
 def init(
@@ -27,6 +24,10 @@ def init(
     ] = False,
 ) -> None:
     """Create the database, or migrate an existing one in place (every row is kept), and add the default journey."""
+    from cxloop import migrations
+    from cxloop.cli import preflight
+    from cxloop.journeys import service as journeys
+
     url = settings().resolved_database_url
     try:
         if create_database and preflight.create_postgres_database(url):
@@ -79,6 +80,8 @@ def serve(
     proxy or TLS terminator, and for workers started on their own).
     """
     import uvicorn
+
+    from cxloop.cli import preflight
 
     try:
         production = preflight.check_production_rules(settings(), host)

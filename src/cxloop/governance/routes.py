@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from cxloop.access.deps import AdminDep, AgentDep, ViewerDep
+from cxloop.access.deps import ActorDep, AdminDep, AgentDep, ViewerDep
+from cxloop.audit import service as audit
+from cxloop.audit.enums import AuditAction
 from cxloop.core.clock import utcnow
 from cxloop.customers import service as customers
 from cxloop.governance import consent, policy
@@ -31,14 +33,26 @@ def get_contact_policy(session: SessionDep, _: ViewerDep) -> ContactPolicyRead:
 
 
 @router.patch("/contact-policy", response_model=ContactPolicyRead)
-def update_contact_policy(body: ContactPolicyUpdate, session: SessionDep, _: AdminDep) -> ContactPolicyRead:
+def update_contact_policy(
+    body: ContactPolicyUpdate, session: SessionDep, _: AdminDep, actor: ActorDep
+) -> ContactPolicyRead:
     """Change the contact policy; it applies to every invitation decided from now on."""
     current = policy.current_policy(session)
+    before = ContactPolicyRead.model_validate(current).model_dump(exclude={"updated_at"})
     for name, value in body.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(current, name, value)
     current.updated_at = utcnow()
     session.flush()
-    return ContactPolicyRead.model_validate(current)
+    after = ContactPolicyRead.model_validate(current)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.contact_policy_changed,
+        target_id=current.id,
+        before=before,
+        after=after.model_dump(exclude={"updated_at"}),
+    )
+    return after
 
 
 def _consent(session: Session, customer_id: int) -> ConsentRead:
@@ -59,7 +73,9 @@ def get_consent(customer_id: int, session: SessionDep, _: ViewerDep) -> ConsentR
 
 
 @router.post("/customers/{customer_id}/consent", response_model=ConsentRead)
-def change_consent(customer_id: int, body: ConsentUpdate, session: SessionDep, who: AgentDep) -> ConsentRead:
+def change_consent(
+    customer_id: int, body: ConsentUpdate, session: SessionDep, who: AgentDep, actor: ActorDep
+) -> ConsentRead:
     """Record an opt-in or opt-out the customer gave elsewhere (by phone, in person); effective at once."""
     customers.require_customer(session, customer_id=customer_id)
     consent.record_change(
@@ -71,4 +87,6 @@ def change_consent(customer_id: int, body: ConsentUpdate, session: SessionDep, w
         actor=f"api-key:{who.name}",
         note=body.note,
     )
+    changes = {"channel": body.channel, "granted": body.granted, "source": ConsentSource.api}
+    audit.record(session, actor=actor, action=AuditAction.consent_changed, target_id=customer_id, changes=changes)
     return _consent(session, customer_id)

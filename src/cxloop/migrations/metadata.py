@@ -2,6 +2,7 @@
 
 from cxloop.access import models as access_models
 from cxloop.analytics import models as analytics_models
+from cxloop.audit import models as audit_models
 from cxloop.branding import models as branding_models
 from cxloop.channels.widget import models as widget_models
 from cxloop.collection import models as collection_models
@@ -29,5 +30,6 @@ MODEL_MODULES = (
     jobs_models,
     branding_models,
     privacy_models,
+    audit_models,
 )
 metadata = Base.metadata

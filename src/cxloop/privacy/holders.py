@@ -151,6 +151,8 @@ holders.register(
 # Tables with a customer reference that hold no personal data, with the reason (checked by the same test).
 NOT_PERSONAL: Mapping[str, str] = {
     "privacy_erasures": "the erasure record keeps only the id the erased customer had, which points at nothing",
+    "audit_entries": "names customers only by their cxloop id (append-only: entries outlive an erasure, so the "
+    "audited actions never record a name, email, phone or free text)",
 }
 
 # Outbox and job payloads hold ids only: these keys name rows of these tables, and an erasure takes the erased ids

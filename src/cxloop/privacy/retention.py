@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from cxloop.audit import service as audit
 from cxloop.channels.widget import erasure as widget_images
 from cxloop.collection import privacy as collection
 from cxloop.customers import service as customers
@@ -98,4 +99,12 @@ kinds.register(
 )
 kinds.register(
     RetentionKind("invitations", "invitations no longer waiting to be sent", _DELETE, invitations.invitation_retention)
+)
+kinds.register(
+    RetentionKind(
+        "audit_entries",
+        "audit log entries (deleted only: nothing else can remove them)",
+        _DELETE,
+        audit.audit_retention,
+    )
 )

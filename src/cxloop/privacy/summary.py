@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cxloop.privacy.schemas import CustomerExport
+from cxloop.privacy.schemas import CustomerExport, ErasureRead
 
 _SKIP = {"base64"}  # file contents: the JSON export carries them
 
@@ -23,3 +23,9 @@ def render_text(export: CustomerExport) -> str:
             lines.extend(f"  - {_line(row)}" for row in rows)
             lines.append("")
     return "\n".join(lines)
+
+
+def erasure_entry(record: ErasureRead) -> dict[str, Any]:
+    """The audit entry's target and changes for an erasure: the id the customer had and the counts, nothing else
+    (entries outlive the erasure, so they never hold a name, email or phone)."""
+    return {"target_id": record.customer_id, "changes": {"erasure_id": record.id, "removed": dict(record.removed)}}

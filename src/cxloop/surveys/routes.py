@@ -4,7 +4,9 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from cxloop.access.deps import AnalystDep, ViewerDep
+from cxloop.access.deps import ActorDep, AnalystDep, ViewerDep
+from cxloop.audit import service as audit
+from cxloop.audit.enums import AuditAction
 from cxloop.storage.deps import SessionDep
 from cxloop.surveys import rules, templates
 from cxloop.surveys import service as surveys
@@ -47,6 +49,14 @@ def _read(survey: Survey, definition: dict[str, object]) -> SurveyRead:
     )
 
 
+# A survey's audit trail shows its settings and version; the definition itself is kept by its versions.
+_STATUS_ACTIONS = {SurveyStatus.live: AuditAction.survey_published, SurveyStatus.closed: AuditAction.survey_closed}
+
+
+def _audited(survey: SurveyRead) -> dict[str, object]:
+    return survey.model_dump(exclude={"definition", "created_at", "updated_at"})
+
+
 def _read_current(session: SessionDep, survey: Survey) -> SurveyRead:
     return _read(survey, surveys.require_version(session, survey_id=survey.id).definition)
 
@@ -59,10 +69,11 @@ def list_survey_templates(_: ViewerDep) -> list[SurveyTemplateRead]:
 
 
 @router.post("/surveys", response_model=SurveyRead, status_code=status.HTTP_201_CREATED)
-def create_survey(body: SurveyCreate, session: SessionDep, _: AnalystDep) -> SurveyRead:
+def create_survey(body: SurveyCreate, session: SessionDep, _: AnalystDep, actor: ActorDep) -> SurveyRead:
     """Create a survey; its definition becomes version 1."""
-    survey = surveys.create_survey(session, data=body)
-    return _read(survey, body.definition.to_document())
+    survey = _read((made := surveys.create_survey(session, data=body)), body.definition.to_document())
+    audit.record(session, actor=actor, action=AuditAction.survey_created, target_id=made.id, after=_audited(survey))
+    return survey
 
 
 @router.get("/surveys", response_model=SurveyPage)
@@ -90,15 +101,24 @@ def get_survey(survey_id: int, session: SessionDep, _: ViewerDep) -> SurveyRead:
 
 
 @router.patch("/surveys/{survey_id}", response_model=SurveyRead)
-def update_survey(survey_id: int, body: SurveyUpdate, session: SessionDep, _: AnalystDep) -> SurveyRead:
+def update_survey(
+    survey_id: int, body: SurveyUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep
+) -> SurveyRead:
     """Change name, status or locale; a changed definition becomes a new version (old responses keep theirs)."""
-    return _read_current(session, surveys.update_survey(session, survey_id=survey_id, data=body))
+    before = _audited(_read_current(session, surveys.require_survey(session, survey_id=survey_id)))
+    after = _read_current(session, surveys.update_survey(session, survey_id=survey_id, data=body))
+    moved = after.status != before["status"]
+    action = _STATUS_ACTIONS.get(after.status, AuditAction.survey_updated) if moved else AuditAction.survey_updated
+    audit.record(session, actor=actor, action=action, target_id=survey_id, before=before, after=_audited(after))
+    return after
 
 
 @router.delete("/surveys/{survey_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_survey(survey_id: int, session: SessionDep, _: AnalystDep) -> Response:
+def delete_survey(survey_id: int, session: SessionDep, _: AnalystDep, actor: ActorDep) -> Response:
     """Delete a survey that has no responses (409 otherwise: close it instead)."""
+    before = _audited(_read_current(session, surveys.require_survey(session, survey_id=survey_id)))
     surveys.delete_survey(session, survey_id=survey_id)
+    audit.record(session, actor=actor, action=AuditAction.survey_deleted, target_id=survey_id, before=before)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from cxloop.access.deps import AnalystDep, ViewerDep
+from cxloop.access.deps import ActorDep, AnalystDep, ViewerDep
+from cxloop.audit import service as audit
+from cxloop.audit.enums import AuditAction
 from cxloop.storage.deps import SessionDep
 from cxloop.triggers import service as triggers
 from cxloop.triggers.enums import TriggerKind
@@ -23,9 +25,13 @@ def list_rules(
 
 
 @router.post("", response_model=TriggerRuleRead, status_code=status.HTTP_201_CREATED)
-def create_rule(body: TriggerRuleCreate, session: SessionDep, _: AnalystDep) -> TriggerRuleRead:
+def create_rule(body: TriggerRuleCreate, session: SessionDep, _: AnalystDep, actor: ActorDep) -> TriggerRuleRead:
     """Create an event rule or a time rule (409 when the key is taken)."""
-    return triggers.rule_read(triggers.create_rule(session, data=body))
+    made = triggers.rule_read(triggers.create_rule(session, data=body))
+    audit.record(
+        session, actor=actor, action=AuditAction.trigger_rule_created, target_id=made.id, after=made.model_dump()
+    )
+    return made
 
 
 @router.get("/{rule_id}", response_model=TriggerRuleRead)
@@ -35,13 +41,27 @@ def get_rule(rule_id: int, session: SessionDep, _: ViewerDep) -> TriggerRuleRead
 
 
 @router.patch("/{rule_id}", response_model=TriggerRuleRead)
-def update_rule(rule_id: int, body: TriggerRuleUpdate, session: SessionDep, _: AnalystDep) -> TriggerRuleRead:
+def update_rule(
+    rule_id: int, body: TriggerRuleUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep
+) -> TriggerRuleRead:
     """Change some fields of a rule (e.g. `{"enabled": false}` to pause it)."""
-    return triggers.rule_read(triggers.update_rule(session, rule_id=rule_id, data=body))
+    before = triggers.rule_read(triggers.require_rule(session, rule_id=rule_id)).model_dump()
+    after = triggers.rule_read(triggers.update_rule(session, rule_id=rule_id, data=body))
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.trigger_rule_updated,
+        target_id=rule_id,
+        before=before,
+        after=after.model_dump(),
+    )
+    return after
 
 
 @router.delete("/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_rule(rule_id: int, session: SessionDep, _: AnalystDep) -> Response:
+def delete_rule(rule_id: int, session: SessionDep, _: AnalystDep, actor: ActorDep) -> Response:
     """Delete a rule; the invitations it made stay."""
+    before = triggers.rule_read(triggers.require_rule(session, rule_id=rule_id)).model_dump()
     triggers.delete_rule(session, rule_id=rule_id)
+    audit.record(session, actor=actor, action=AuditAction.trigger_rule_deleted, target_id=rule_id, before=before)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

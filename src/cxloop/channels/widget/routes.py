@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 from sqlalchemy.orm import Session
 
-from cxloop.access.deps import AdminDep, ViewerDep
+from cxloop.access.deps import ActorDep, AdminDep, ViewerDep
+from cxloop.audit import service as audit
+from cxloop.audit.enums import AuditAction
 from cxloop.channels.widget import service as sites
 from cxloop.channels.widget.inbound import site_cache
 from cxloop.channels.widget.models import WidgetSite
@@ -55,12 +57,19 @@ def _reads(session: Session, request: Request, found: list[WidgetSite]) -> list[
     ]
 
 
+def _audited(site: SiteRead) -> dict[str, object]:
+    """What the audit log keeps of a site (the embed tag only repeats its public key)."""
+    return site.model_dump(exclude={"embed", "created_at", "updated_at"})
+
+
 @router.post("/widget-sites", response_model=SiteRead, status_code=status.HTTP_201_CREATED)
-def create_site(body: SiteCreate, request: Request, session: SessionDep, _: AdminDep) -> SiteRead:
+def create_site(body: SiteCreate, request: Request, session: SessionDep, _: AdminDep, actor: ActorDep) -> SiteRead:
     """Create a site with a new public key; the answer holds the script tag to embed."""
     site = sites.create_site(session, data=body)
     site_cache(request).forget(site.key)  # an earlier lookup of this key may be cached as unknown
-    return _reads(session, request, [site])[0]
+    made = _reads(session, request, [site])[0]
+    audit.record(session, actor=actor, action=AuditAction.widget_site_created, target_id=site.id, after=_audited(made))
+    return made
 
 
 @router.get("/widget-sites", response_model=SitePage)
@@ -75,17 +84,25 @@ def get_site(site_id: int, request: Request, session: SessionDep, _: ViewerDep) 
 
 
 @router.patch("/widget-sites/{site_id}", response_model=SiteRead)
-def update_site(site_id: int, body: SiteUpdate, request: Request, session: SessionDep, _: AdminDep) -> SiteRead:
+def update_site(
+    site_id: int, body: SiteUpdate, request: Request, session: SessionDep, _: AdminDep, actor: ActorDep
+) -> SiteRead:
     """Change the fields sent; `rules`, when sent, replaces every rule. Other server processes see it within 5 s."""
+    before = _audited(_reads(session, request, [sites.require_site(session, site_id=site_id)])[0])
     site = sites.update_site(session, site_id=site_id, data=body)
     site_cache(request).forget(site.key)
-    return _reads(session, request, [site])[0]
+    after = _reads(session, request, [site])[0]
+    action = AuditAction.widget_site_updated
+    audit.record(session, actor=actor, action=action, target_id=site_id, before=before, after=_audited(after))
+    return after
 
 
 @router.delete("/widget-sites/{site_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_site(site_id: int, request: Request, session: SessionDep, _: AdminDep) -> Response:
+def delete_site(site_id: int, request: Request, session: SessionDep, _: AdminDep, actor: ActorDep) -> Response:
     """Delete the site and its rules; its script tag stops working (404). Collected responses stay."""
-    key = sites.require_site(session, site_id=site_id).key
+    site = sites.require_site(session, site_id=site_id)
+    key, before = site.key, _audited(_reads(session, request, [site])[0])
     sites.delete_site(session, site_id=site_id)
     site_cache(request).forget(key)
+    audit.record(session, actor=actor, action=AuditAction.widget_site_deleted, target_id=site_id, before=before)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

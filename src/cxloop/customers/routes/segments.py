@@ -3,7 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session
 
-from cxloop.access.deps import AnalystDep, ViewerDep
+from cxloop.access.deps import ActorDep, AnalystDep, ViewerDep
+from cxloop.audit import service as audit
+from cxloop.audit.enums import AuditAction
 from cxloop.customers import service as customers
 from cxloop.customers.membership import MembershipChange
 from cxloop.customers.schemas import (
@@ -43,10 +45,17 @@ def list_segments(
     return SegmentPage(items=customers.segment_reads(session, page.items), total=page.total, limit=limit, offset=offset)
 
 
+def _audited(segment: SegmentRead) -> dict[str, object]:
+    """What the audit log keeps of a segment: its definition, not its changing member counts."""
+    return segment.model_dump(include={"key", "name", "description", "filter"})
+
+
 @router.post("", response_model=SegmentRead, status_code=status.HTTP_201_CREATED)
-def create_segment(body: SegmentCreate, session: SessionDep, _: AnalystDep) -> SegmentRead:
+def create_segment(body: SegmentCreate, session: SessionDep, _: AnalystDep, actor: ActorDep) -> SegmentRead:
     """Create a segment; 422 names the column where the filter goes wrong."""
-    return _read(session, customers.create_segment(session, data=body).id)
+    made = _read(session, customers.create_segment(session, data=body).id)
+    audit.record(session, actor=actor, action=AuditAction.segment_created, target_id=made.id, after=_audited(made))
+    return made
 
 
 @router.post("/validate", response_model=FilterCheckResult)
@@ -68,15 +77,23 @@ def get_segment(segment_id: int, session: SessionDep, _: ViewerDep) -> SegmentRe
 
 
 @router.patch("/{segment_id}", response_model=SegmentRead)
-def update_segment(segment_id: int, body: SegmentUpdate, session: SessionDep, _: AnalystDep) -> SegmentRead:
+def update_segment(
+    segment_id: int, body: SegmentUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep
+) -> SegmentRead:
     """Rename or re-filter a segment; a new filter recomputes its members."""
-    return _read(session, customers.update_segment(session, segment_id=segment_id, data=body).id)
+    before = _audited(_read(session, segment_id))
+    after = _read(session, customers.update_segment(session, segment_id=segment_id, data=body).id)
+    action = AuditAction.segment_updated
+    audit.record(session, actor=actor, action=action, target_id=segment_id, before=before, after=_audited(after))
+    return after
 
 
 @router.delete("/{segment_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_segment(segment_id: int, session: SessionDep, _: AnalystDep) -> Response:
+def delete_segment(segment_id: int, session: SessionDep, _: AnalystDep, actor: ActorDep) -> Response:
     """Delete a segment."""
+    before = _audited(_read(session, segment_id))
     customers.delete_segment(session, segment_id=segment_id)
+    audit.record(session, actor=actor, action=AuditAction.segment_deleted, target_id=segment_id, before=before)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

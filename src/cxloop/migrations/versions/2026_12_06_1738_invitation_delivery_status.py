@@ -1,7 +1,7 @@
 """invitation delivery status
 
 Revision ID: 8f6b557db6ac
-Revises: 92b416272f9c
+Revises: af1dab00aab0
 Create Date: 2026-12-06 17:38:42.721438
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB with a bare Text())
 
 revision: str = "8f6b557db6ac"
-down_revision: str | None = "92b416272f9c"
+down_revision: str | None = "af1dab00aab0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

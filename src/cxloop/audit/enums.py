@@ -1,0 +1,67 @@
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    """The one registry of audited actions, named `<target type>.<verb>`: the part before the dot is the target type
+    every entry of the action carries (docs/audit.md lists what each one records)."""
+
+    # access
+    api_key_created = "api_key.created"
+    api_key_revoked = "api_key.revoked"
+    api_key_replaced = "api_key.replaced"  # revoked by `cxloop api-key create --replace`
+    auth_failed = "auth.failed"  # an unknown or revoked API key; sampled (audit/sampling.py)
+    user_created = "user.created"
+    user_updated = "user.updated"
+    user_role_changed = "user.role_changed"
+    # surveys
+    survey_created = "survey.created"
+    survey_updated = "survey.updated"
+    survey_published = "survey.published"  # status became live
+    survey_closed = "survey.closed"  # status became closed (archived)
+    survey_deleted = "survey.deleted"
+    # journeys and triggers
+    journey_created = "journey.created"
+    journey_updated = "journey.updated"
+    journey_deleted = "journey.deleted"
+    stage_created = "stage.created"
+    stage_updated = "stage.updated"
+    stage_deleted = "stage.deleted"
+    touchpoint_created = "touchpoint.created"
+    touchpoint_updated = "touchpoint.updated"
+    touchpoint_deleted = "touchpoint.deleted"
+    trigger_rule_created = "trigger_rule.created"
+    trigger_rule_updated = "trigger_rule.updated"
+    trigger_rule_deleted = "trigger_rule.deleted"
+    # governance and settings
+    segment_created = "segment.created"
+    segment_updated = "segment.updated"
+    segment_deleted = "segment.deleted"
+    widget_site_created = "widget_site.created"
+    widget_site_updated = "widget_site.updated"  # e.g. its allowed origins
+    widget_site_deleted = "widget_site.deleted"
+    contact_policy_changed = "contact_policy.changed"
+    consent_changed = "consent.changed"  # recorded by staff, not by the customer's own unsubscribe
+    # data leaving the system
+    data_exported = "data.exported"
+    # privacy requests (the privacy domain records these)
+    privacy_requested = "privacy.requested"
+    privacy_exported = "privacy.exported"
+    privacy_erased = "privacy.erased"
+    retention_policy_changed = "retention_policy.changed"  # set or removed
+    retention_run = "retention.run"  # applied by hand (the worker's hourly runs are not recorded)
+    branding_changed = "branding.changed"
+    # retention: the only way entries are deleted
+    audit_purged = "audit.purged"
+
+    @property
+    def target_type(self) -> str:
+        return self.value.partition(".")[0]
+
+
+class ActorKind(StrEnum):
+    """Who acted: an API key, a person at the command line, nobody known (a failed sign-in), or cxloop itself."""
+
+    api_key = "api_key"
+    cli = "cli"
+    anonymous = "anonymous"
+    system = "system"
