@@ -19,12 +19,13 @@ from cxloop.channels.helpdesk import generic, intercom, service, signatures, zen
 from cxloop.channels.helpdesk.activity import HelpdeskActivity
 from cxloop.channels.helpdesk.errors import MalformedWebhook, WebhookNotAuthentic
 from cxloop.core.errors import FieldError, PermissionDenied
+from cxloop.core.body_caps import body_cap, max_bytes
 from cxloop.core.request_body import read_capped_body
 from cxloop.storage.deps import get_async_database
 
 router = APIRouter(prefix="/webhooks/helpdesk", tags=["helpdesk"])
 
-MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_BODY_BYTES = max_bytes("POST /webhooks/helpdesk/generic")
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not JSON or misses a field; the errors name each; nothing stored"},
     401: {"description": "Unsigned or wrongly signed, or the endpoint's secret is not configured"},
@@ -67,7 +68,12 @@ async def _store(request: Request, activity: HelpdeskActivity | None) -> Webhook
     return WebhookReceipt(duplicate=not fields.pop("event_created"), **fields)
 
 
-@router.post("/zendesk", response_model=WebhookReceipt, responses=_RESPONSES)
+@router.post(
+    "/zendesk",
+    response_model=WebhookReceipt,
+    responses=_RESPONSES,
+    **body_cap("POST /webhooks/helpdesk/zendesk"),
+)
 async def zendesk_webhook(request: Request) -> WebhookReceipt:
     """A Zendesk trigger webhook (ticket created or solved), signed with the webhook's signing secret."""
     body = await _body(request)
@@ -80,7 +86,12 @@ async def zendesk_webhook(request: Request) -> WebhookReceipt:
     return await _store(request, zendesk.parse(_json(body)))
 
 
-@router.post("/intercom", response_model=WebhookReceipt, responses=_RESPONSES)
+@router.post(
+    "/intercom",
+    response_model=WebhookReceipt,
+    responses=_RESPONSES,
+    **body_cap("POST /webhooks/helpdesk/intercom"),
+)
 async def intercom_webhook(request: Request) -> WebhookReceipt:
     """An Intercom notification (conversation closed or created), signed with the app's client secret."""
     body = await _body(request)
@@ -90,7 +101,12 @@ async def intercom_webhook(request: Request) -> WebhookReceipt:
     return await _store(request, intercom.parse(_json(body)))
 
 
-@router.post("/generic", response_model=WebhookReceipt, responses=_RESPONSES)
+@router.post(
+    "/generic",
+    response_model=WebhookReceipt,
+    responses=_RESPONSES,
+    **body_cap("POST /webhooks/helpdesk/generic"),
+)
 async def generic_webhook(request: Request) -> WebhookReceipt:
     """The documented generic shape, signed with the shared secret (X-Cxloop-Signature) or sent with an API key
     of role agent or above."""

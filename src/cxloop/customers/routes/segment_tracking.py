@@ -25,6 +25,7 @@ from cxloop.access.enums import Role
 from cxloop.access.errors import InvalidApiKey
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput
+from cxloop.core.body_caps import body_cap, max_bytes
 from cxloop.core.request_body import read_capped_body
 from cxloop.customers import service as customers
 from cxloop.customers.segment_spec import CALL_TYPES, correct_clock_skew
@@ -32,7 +33,7 @@ from cxloop.storage.deps import get_async_database
 
 router = APIRouter(prefix="/v1", tags=["segment"])
 
-MAX_REQUEST_BYTES = 500 * 1024
+MAX_REQUEST_BYTES = max_bytes("POST /v1/batch")
 MAX_CALL_BYTES = 32 * 1024
 
 
@@ -142,7 +143,7 @@ def _unbatched(error: FieldError) -> FieldError:
     return FieldError(error.field.removeprefix("batch.0.").removeprefix("batch.0") or "body", error.message)
 
 
-@router.post("/batch", summary="Segment batch")
+@router.post("/batch", summary="Segment batch", **body_cap("POST /v1/batch"))
 async def segment_batch(request: Request) -> JSONResponse:
     """Segment's `/v1/batch`: up to 500 KB of calls of any type."""
     return await _ingest(request, None)
@@ -159,6 +160,7 @@ def _single(call_type: str) -> None:
         methods=["POST"],
         summary=f"Segment {call_type}",
         description=f"One `{call_type}` call.",
+        **body_cap(f"POST /v1/{call_type}"),
     )
 
 
