@@ -8,10 +8,14 @@ reachable here.
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,3 +102,32 @@ def wait_until_serving(url: str, process: Any, *, log: Path | None = None, timeo
             said = log.read_text(errors="replace")[-2000:] if log is not None and log.exists() else ""
             pytest.fail(f"cxloop serve did not start at {url}: {said}")
         time.sleep(0.2)
+
+
+@contextmanager
+def serve_process(db: Database, tmp_path: Path, **variables: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`cxloop serve` (one process) on the test database with these extra CXLOOP_* variables: its base URL once
+    /api/v1/health answers, and the process; stopped when the block ends."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "CXLOOP_DATABASE_URL": db.url,
+        "CXLOOP_DATA_DIR": str(tmp_path / "data"),
+        "CXLOOP_ENVIRONMENT": "test",
+        "CXLOOP_LOG_LEVEL": "WARNING",
+        **variables,
+    }
+    cxloop = Path(sys.executable).with_name("cxloop")
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen([str(cxloop), "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(base, process, log=tmp_path / "serve.log")
+        yield base, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

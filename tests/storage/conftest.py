@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cxloop.storage.database import Database
-from tests.live import free_port, wait_until_serving
+from tests.live import serve_process
 
 # Run in another process: take the write lock the way a writer does, say so, keep it for `seconds`, then commit.
 # SQLite: the `<file>.writer` lock file and BEGIN IMMEDIATE. PostgreSQL: the exclusive advisory locks a deleter takes
@@ -37,28 +36,8 @@ database.dispose()
 @pytest.fixture
 def served(db: Database, tmp_path: Path) -> Iterator[str]:
     """`cxloop serve` (one process) on the test database; its base URL once /api/v1/health answers."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "CXLOOP_DATABASE_URL": db.url,
-        "CXLOOP_DATA_DIR": str(tmp_path / "data"),
-        "CXLOOP_ENVIRONMENT": "test",
-        "CXLOOP_LOG_LEVEL": "WARNING",
-    }
-    cxloop = Path(sys.executable).with_name("cxloop")
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen([str(cxloop), "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(base, process, log=tmp_path / "serve.log")
+    with serve_process(db, tmp_path) as (base, _process):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 class LockHolder:

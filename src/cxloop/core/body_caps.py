@@ -56,7 +56,9 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /webhooks/helpdesk/zendesk": _HELPDESK_WEBHOOK,
     "POST /webhooks/helpdesk/intercom": _HELPDESK_WEBHOOK,
     "POST /webhooks/helpdesk/generic": _HELPDESK_WEBHOOK,
-    **{f"POST /v1/{call}": _SEGMENT_CALL for call in ("alias", "batch", "group", "identify", "page", "screen", "track")},
+    **{
+        f"POST /v1/{call}": _SEGMENT_CALL for call in ("alias", "batch", "group", "identify", "page", "screen", "track")
+    },
 }
 
 

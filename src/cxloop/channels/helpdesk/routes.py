@@ -18,8 +18,8 @@ from cxloop.access.enums import Role
 from cxloop.channels.helpdesk import generic, intercom, service, signatures, zendesk
 from cxloop.channels.helpdesk.activity import HelpdeskActivity
 from cxloop.channels.helpdesk.errors import MalformedWebhook, WebhookNotAuthentic
-from cxloop.core.errors import FieldError, PermissionDenied
 from cxloop.core.body_caps import body_cap, max_bytes
+from cxloop.core.errors import FieldError, PermissionDenied
 from cxloop.core.request_body import read_capped_body
 from cxloop.storage.deps import get_async_database
 

@@ -22,13 +22,13 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
+from cxloop.core.body_caps import http_error_detail, max_bytes
 from cxloop.core.errors import (
     CxloopError,
     FieldError,
     InvalidInput,
     http_status,
 )
-from cxloop.core.body_caps import http_error_detail, max_bytes
 from cxloop.core.rate_limit import RateLimiter
 from cxloop.core.request_body import read_capped_body
 

@@ -23,9 +23,9 @@ from fastapi.responses import JSONResponse
 from cxloop.access.deps import principal_of_key
 from cxloop.access.enums import Role
 from cxloop.access.errors import InvalidApiKey
+from cxloop.core.body_caps import body_cap, max_bytes
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput
-from cxloop.core.body_caps import body_cap, max_bytes
 from cxloop.core.request_body import read_capped_body
 from cxloop.customers import service as customers
 from cxloop.customers.segment_spec import CALL_TYPES, correct_clock_skew
