@@ -34,6 +34,7 @@ from cxloop.core.body_caps import body_cap, max_bytes
 from cxloop.core.config import Settings
 from cxloop.core.errors import AuthenticationFailed, CxloopError, FieldError, Gone, NotFound
 from cxloop.core.request_body import read_capped_body
+from cxloop.core.request_checks import check_json
 from cxloop.customers import service as customers
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.storage.async_database import AsyncDatabase
@@ -185,6 +186,7 @@ async def email_events(request: Request) -> dict[str, Any]:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise MalformedWebhook("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from exc
+    check_json(payload)
     single = isinstance(payload, dict)
     items = [payload] if single else payload
     if not isinstance(items, list) or not items:
@@ -250,6 +252,8 @@ async def twilio_inbound(request: Request) -> Response:
         params = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedWebhook("the form body cannot be parsed", errors=[FieldError("body", str(exc))]) from exc
+    for name, value in params:
+        check_json({name: value})
     url = content.base_url(settings.public_url) + request.url.path
     if request.url.query:
         url += f"?{request.url.query}"

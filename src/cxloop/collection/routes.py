@@ -33,6 +33,7 @@ from cxloop.collection.schemas import (
 from cxloop.core.errors import CxloopError, FieldError, InvalidInput, NotFound
 from cxloop.core.openapi_body import one_or_batch_body
 from cxloop.core.request_body import read_capped_body
+from cxloop.core.request_checks import check_json
 from cxloop.core.time_range import TimeRangeDep
 from cxloop.storage.deps import SessionDep, get_async_database
 
@@ -59,6 +60,7 @@ async def _payloads(request: Request) -> tuple[list[Any], bool]:
     """The items of the body and whether it was one object (not a batch)."""
     try:
         body = orjson.loads(await read_capped_body(request, limit=MAX_BODY_BYTES))
+        check_json(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from exc
     if isinstance(body, dict) and "items" in body:

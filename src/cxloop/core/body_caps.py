@@ -44,7 +44,8 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /u/{token}": BodyCap(1 * KIB, max_fields=2, max_part_bytes=64),  # List-Unsubscribe=One-Click
     "POST /s/{token}": _SURVEY_FORM,
     "POST /s/k/{survey_key}": _SURVEY_FORM,
-    "POST /kiosk/{survey_key}": BodyCap(1 * KIB, max_fields=3, max_part_bytes=64),  # a face, a nonce, a language
+    # a face, its question, a nonce, a language and the few hidden fields of the page
+    "POST /kiosk/{survey_key}": BodyCap(2 * KIB, max_fields=8, max_part_bytes=256),
     "POST /kiosk/{survey_key}/comment": _SURVEY_FORM,
     "POST /widget/v1/decide": _WIDGET_JSON,
     "POST /widget/v1/responses": _WIDGET_JSON,

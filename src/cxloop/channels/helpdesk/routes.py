@@ -21,6 +21,7 @@ from cxloop.channels.helpdesk.errors import MalformedWebhook, WebhookNotAuthenti
 from cxloop.core.body_caps import body_cap, max_bytes
 from cxloop.core.errors import FieldError, PermissionDenied
 from cxloop.core.request_body import read_capped_body
+from cxloop.core.request_checks import check_json
 from cxloop.storage.deps import get_async_database
 
 router = APIRouter(prefix="/webhooks/helpdesk", tags=["helpdesk"])
@@ -50,9 +51,10 @@ async def _body(request: Request) -> bytes:
 
 def _json(body: bytes) -> Any:
     try:
-        return orjson.loads(body)
+        decoded = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise MalformedWebhook("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from None
+    return check_json(decoded)
 
 
 def _secret(request: Request, name: str) -> str | None:

@@ -31,6 +31,7 @@ from cxloop.core.errors import (
 )
 from cxloop.core.rate_limit import RateLimiter
 from cxloop.core.request_body import read_capped_body
+from cxloop.core.request_checks import check_json
 
 # Per client IP, over every widget endpoint: a page view costs 2-4 requests, a prompt answered a few more.
 RATE = 60
@@ -110,6 +111,7 @@ def parse_json(raw: bytes | str, model: type[Model]) -> Model:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from exc
+    check_json(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

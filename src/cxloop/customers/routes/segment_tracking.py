@@ -27,6 +27,7 @@ from cxloop.core.body_caps import body_cap, max_bytes
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput
 from cxloop.core.request_body import read_capped_body
+from cxloop.core.request_checks import check_json
 from cxloop.customers import service as customers
 from cxloop.customers.segment_spec import CALL_TYPES, correct_clock_skew
 from cxloop.storage.deps import get_async_database
@@ -122,6 +123,7 @@ async def _ingest(request: Request, call_type: str | None) -> JSONResponse:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise _Refused(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
+        check_json(body)
         await _authorize(request, _write_key(request, body if isinstance(body, dict) else {}))
         calls, sent_at = _calls(body, call_type)
         _check_sizes(calls, batched=call_type is None)
