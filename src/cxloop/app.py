@@ -17,6 +17,7 @@ from cxloop.api.public import include_public_routers
 from cxloop.api.v1 import include_routers
 from cxloop.collection.coalescer import ResponseCoalescer
 from cxloop.core import rate_limit
+from cxloop.core.body_caps import DEFAULT_MAX_BYTES
 from cxloop.core.config import Settings
 from cxloop.core.request_checks import check_request_text
 from cxloop.invitations.tokens import TokenSigner
@@ -49,6 +50,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         lifespan=_lifespan,
         docs_url=None,  # served from the package by include_docs_pages: FastAPI's own load from a CDN
         redoc_url=None,
+        max_body_size=DEFAULT_MAX_BYTES,  # routes of core/body_caps.BODY_CAPS take less
         dependencies=[Depends(check_request_text)],  # no NUL in any parameter, JSON depth capped (issue 10)
     )
     app.state.settings = settings

@@ -27,6 +27,7 @@ from cxloop.channels.reviews import service as reviews
 from cxloop.cli.context import database, err_console
 from cxloop.cli.read_ahead import ReadAhead, ReadFailed
 from cxloop.collection import service as collection
+from cxloop.core import json_checks
 from cxloop.core.errors import CxloopError, FieldError, RowError
 from cxloop.customers import service as customers
 
@@ -92,7 +93,8 @@ def _open(path: Path, file_format: FileFormat, batch_size: int, stack: ExitStack
         raise Unreadable(f"line 1: {exc}") from exc
     if not header:
         raise Unreadable("the file is empty: a CSV import needs a header row")
-    return _Source([h.strip() for h in header], _csv_batches(reader, batch_size), raw.tell)
+    names = [h.strip() for h in header]
+    return _Source(names, _csv_batches(reader, batch_size, names), raw.tell)
 
 
 def _decoded_lines(raw: IO[bytes]) -> Iterator[str]:
@@ -107,7 +109,7 @@ def _decoded_lines(raw: IO[bytes]) -> Iterator[str]:
         yield text
 
 
-def _csv_batches(reader: Any, batch_size: int) -> Iterator[list[tuple[int, Any]]]:
+def _csv_batches(reader: Any, batch_size: int, header: list[str]) -> Iterator[list[tuple[int, Any]]]:
     batch: list[tuple[int, Any]] = []
     limit = min(batch_size, FIRST_BATCH)
     while True:
@@ -120,7 +122,8 @@ def _csv_batches(reader: Any, batch_size: int) -> Iterator[list[tuple[int, Any]]
             raise Unreadable(f"line {start}: {exc}") from exc
         if not cells or cells == [""]:
             continue  # a blank line
-        batch.append((start, cells))
+        found = json_checks.problems(dict(zip(header, cells, strict=False)))  # NUL characters, named by column
+        batch.append((start, _Bad([FieldError(*problem) for problem in found], cells) if found else cells))
         if len(batch) >= limit:
             yield batch
             batch, limit = [], batch_size
@@ -140,6 +143,8 @@ def _jsonl_batches(lines: Iterator[str], batch_size: int) -> Iterator[list[tuple
             value = _Bad([FieldError("line", f"not valid JSON ({exc})")])
         if not isinstance(value, dict | _Bad):
             value = _Bad([FieldError("line", "must be a JSON object")])
+        elif found := json_checks.problems(value):  # too deep, or NUL characters, as over HTTP
+            value = _Bad([FieldError(*problem) for problem in found])
         batch.append((line, value))
         if len(batch) >= limit:
             yield batch
@@ -150,9 +155,10 @@ def _jsonl_batches(lines: Iterator[str], batch_size: int) -> Iterator[list[tuple
 
 @dataclass
 class _Bad:
-    """A line the reader could not turn into a value."""
+    """A line the reader could not turn into a value, or refused (`cells`: a CSV row's cells, for the error file)."""
 
     errors: list[FieldError]
+    cells: list[str] | None = None
 
 
 def _problems(rows: Sequence[tuple[int, Any]]) -> tuple[list[tuple[int, Any]], list[RowError]]:
@@ -300,6 +306,7 @@ class _ErrorFile:
         for error in rejected:
             value = rows.get(error.line, [])
             if self.header is not None:
+                value = value.cells or [] if isinstance(value, _Bad) else value
                 cells = [*value, *[""] * (len(self.header) - len(value))][: len(self.header)]
             else:
                 cells = ["" if isinstance(value, _Bad) else orjson.dumps(value).decode()]

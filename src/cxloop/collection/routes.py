@@ -32,6 +32,7 @@ from cxloop.collection.schemas import (
 )
 from cxloop.core.errors import CxloopError, FieldError, InvalidInput, NotFound
 from cxloop.core.openapi_body import one_or_batch_body
+from cxloop.core.body_caps import DEFAULT_MAX_BYTES
 from cxloop.core.request_body import read_capped_body
 from cxloop.core.request_checks import check_json
 from cxloop.core.time_range import TimeRangeDep
@@ -39,7 +40,7 @@ from cxloop.storage.deps import SessionDep, get_async_database
 
 router = APIRouter(tags=["collection"])
 
-MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_BODY_BYTES = DEFAULT_MAX_BYTES
 IdempotencyKey = Annotated[
     str | None,
     Header(

@@ -19,6 +19,10 @@ from starlette.types import Scope
 
 KIB = 1024
 MIB = 1024 * KIB
+# Every other route, the keyed API included: FastAPI reads a body parameter before the route's dependencies check the
+# API key, so without this an unauthenticated client could make the server hold any body. The largest bodies the API
+# takes are batches of 1,000 responses or reviews.
+DEFAULT_MAX_BYTES = 16 * MIB
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,14 @@ from cxloop.channels.reviews.schemas import MAX_BATCH, ReviewBatch, ReviewCreate
 from cxloop.collection.schemas import RecordResult
 from cxloop.core.errors import CxloopError, FieldError, InvalidInput
 from cxloop.core.openapi_body import one_or_batch_body
+from cxloop.core.body_caps import DEFAULT_MAX_BYTES
 from cxloop.core.request_body import read_capped_body
 from cxloop.core.request_checks import check_json
 from cxloop.storage.deps import get_async_database
 
 router = APIRouter(tags=["reviews"])
 
-MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_BODY_BYTES = DEFAULT_MAX_BYTES
 _BODY = one_or_batch_body(ReviewCreate, ReviewBatch)
 
 
