@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator
 
 
 def utcnow() -> datetime:
@@ -16,6 +19,10 @@ def ensure_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+# A date-time field of a JSON body: naive means UTC (a body has no `tz`), stored aware.
+UtcInstant = Annotated[datetime, AfterValidator(ensure_utc)]
 
 
 def parse_instant(text: str) -> datetime:
