@@ -51,7 +51,7 @@ def test_deep_json_is_refused_naming_the_field(api: TestClient, db: Database, de
     response = '{"survey": "rnps", "nps": 9, "channel": "email", "metadata": @}'
     _post = partial(api.post, headers={"Content-Type": "application/json"})
     _refused(_post("/api/v1/responses", content=_deep_json(depth, response)), "metadata.a.a")
-    _refused(_post("/api/v1/responses", content=_deep_json(depth, '{"items": [%s]}' % response)), "items.0.metadata")
+    _refused(_post("/api/v1/responses", content=_deep_json(depth, '{"items": [' + response + "]}")), "items.0.metadata")
     event = '{"customer_external_id": "c1", "name": "clicked", "properties": @}'
     _refused(_post("/api/v1/events", content=_deep_json(depth, event)), "properties")
     assert _count(db, Response) == 0 and _count(db, Event) == 0

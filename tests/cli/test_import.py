@@ -307,7 +307,9 @@ def test_nul_characters_and_deep_json_are_rejected_by_line(
     path = tmp_path / "responses.jsonl"
     path.write_text(
         "\n".join(orjson.dumps(line).decode() for line in lines)
-        + '\n{"survey": "rnps", "nps": 9, "metadata": %s}\n' % deep
+        + '\n{"survey": "rnps", "nps": 9, "metadata": '
+        + deep
+        + "}\n"
     )
     result = cli("import", "responses", path)
     assert result.exit_code == 1, result.output

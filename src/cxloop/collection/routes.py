@@ -30,9 +30,9 @@ from cxloop.collection.schemas import (
     ResponsePage,
     ResponseRead,
 )
+from cxloop.core.body_caps import DEFAULT_MAX_BYTES
 from cxloop.core.errors import CxloopError, FieldError, InvalidInput, NotFound
 from cxloop.core.openapi_body import one_or_batch_body
-from cxloop.core.body_caps import DEFAULT_MAX_BYTES
 from cxloop.core.request_body import read_capped_body
 from cxloop.core.request_checks import check_json
 from cxloop.core.time_range import TimeRangeDep

@@ -11,9 +11,9 @@ from cxloop.access.deps import AgentDep
 from cxloop.channels.reviews import service
 from cxloop.channels.reviews.schemas import MAX_BATCH, ReviewBatch, ReviewCreate
 from cxloop.collection.schemas import RecordResult
+from cxloop.core.body_caps import DEFAULT_MAX_BYTES
 from cxloop.core.errors import CxloopError, FieldError, InvalidInput
 from cxloop.core.openapi_body import one_or_batch_body
-from cxloop.core.body_caps import DEFAULT_MAX_BYTES
 from cxloop.core.request_body import read_capped_body
 from cxloop.core.request_checks import check_json
 from cxloop.storage.deps import get_async_database
