@@ -186,7 +186,7 @@ async def email_events(request: Request) -> dict[str, Any]:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise MalformedWebhook("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from exc
-    check_json(payload)
+    check_json(payload, raw=body)
     single = isinstance(payload, dict)
     items = [payload] if single else payload
     if not isinstance(items, list) or not items:

@@ -60,10 +60,11 @@ _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def _payloads(request: Request) -> tuple[list[Any], bool]:
     """The items of the body and whether it was one object (not a batch)."""
     try:
-        body = orjson.loads(await read_capped_body(request, limit=MAX_BODY_BYTES))
-        check_json(body)
+        raw = await read_capped_body(request, limit=MAX_BODY_BYTES)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from exc
+    check_json(body, raw=raw)
     if isinstance(body, dict) and "items" in body:
         items = body["items"]
         if set(body) != {"items"}:

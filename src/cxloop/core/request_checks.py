@@ -17,10 +17,11 @@ def refused(exc: DocumentRefused) -> InvalidInput:
     return InvalidInput("the request holds text that cannot be stored", errors=[FieldError(f, m) for f, m in exc.found])
 
 
-def check_json(value: Any, *, field: str = "") -> Any:
-    """`value` (a decoded JSON body) when it keeps the rules, else InvalidInput (422) naming each bad field."""
+def check_json(value: Any, *, field: str = "", raw: bytes | None = None) -> Any:
+    """`value` (a decoded JSON body) when it keeps the rules, else InvalidInput (422) naming each bad field. Pass
+    the body's text as `raw` when there is one: most bodies then need no walk (json_checks.problems)."""
     try:
-        return check_document(value, field=field)
+        return check_document(value, field=field, raw=raw)
     except DocumentRefused as exc:
         raise refused(exc) from None
 
@@ -37,10 +38,11 @@ async def check_request_text(request: Request) -> None:
     if form is not None:
         for name, value in form.multi_items():
             found += _nul(name, value if isinstance(value, str) else "") + _nul(name, name)
-    decoded = getattr(request, "_json", None)  # ... and the JSON of a body parameter
+    decoded = getattr(request, "_json", None)  # ... and the JSON of a body parameter, with its text
     if decoded is not None:
+        raw = getattr(request, "_body", None)
         try:
-            check_document(decoded)
+            check_document(decoded, raw=raw if isinstance(raw, bytes) else None)
         except DocumentRefused as exc:
             found += exc.found
     if found:

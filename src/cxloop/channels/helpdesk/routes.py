@@ -54,7 +54,7 @@ def _json(body: bytes) -> Any:
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise MalformedWebhook("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from None
-    return check_json(decoded)
+    return check_json(decoded, raw=body)
 
 
 def _secret(request: Request, name: str) -> str | None:

@@ -31,7 +31,7 @@ async def _items(request: Request) -> tuple[list[Any], bool]:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from None
-    check_json(value)
+    check_json(value, raw=body)
     if not isinstance(value, dict):
         raise InvalidInput('send one object or {"items": [...]}', errors=[FieldError("body", "must be a JSON object")])
     if "items" not in value:

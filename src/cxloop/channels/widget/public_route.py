@@ -111,7 +111,7 @@ def parse_json(raw: bytes | str, model: type[Model]) -> Model:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from exc
-    check_json(data)
+    check_json(data, raw=raw if isinstance(raw, bytes) else raw.encode())
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -123,7 +123,7 @@ async def _ingest(request: Request, call_type: str | None) -> JSONResponse:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise _Refused(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
-        check_json(body)
+        check_json(body, raw=raw)
         await _authorize(request, _write_key(request, body if isinstance(body, dict) else {}))
         calls, sent_at = _calls(body, call_type)
         _check_sizes(calls, batched=call_type is None)
