@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from cxloop.app import create_app
 from cxloop.core.body_caps import BODY_CAPS
@@ -123,3 +124,21 @@ def _upload_small(base: str, path: str, first: bytes, headers: dict[str, str]) -
     connection.request("POST", path, body=first, headers=headers)
     connection.getresponse().read()
     connection.close()
+
+
+def test_a_form_with_more_or_larger_fields_than_the_page_needs_is_refused(client: TestClient) -> None:
+    cap = BODY_CAPS["POST /s/k/{survey_key}"]
+    assert cap.max_fields is not None
+    many = "&".join(f"answer={n}" for n in range(cap.max_fields + 1))
+    answer = client.post("/s/k/any", content=many, headers=FORM)
+    assert answer.status_code == 400 and f"Maximum number of fields is {cap.max_fields}" in answer.text
+    large = "answer=" + "x" * (cap.max_part_bytes + 1)
+    answer = client.post("/s/k/any", content=large, headers=FORM)
+    assert answer.status_code == 400 and "Field exceeded maximum size" in answer.text
+    # declared too large: Starlette's own 413 at once, before a byte is read
+    answer = client.post("/s/k/any", content="x" * (cap.max_bytes + 1), headers=FORM)
+    assert (answer.status_code, answer.text) == (413, "Content Too Large")
+    # sent chunked: counted while it arrives, and the JSON error names the cap
+    answer = client.post("/s/k/any", content=iter([b"x" * cap.max_bytes, b"x"]), headers=FORM)
+    assert answer.status_code == 413
+    assert answer.json()["detail"] == f"the body is larger than {cap.max_bytes:,} bytes, the most this endpoint accepts"

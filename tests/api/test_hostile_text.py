@@ -8,6 +8,7 @@ import base64
 from functools import partial
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -121,3 +122,21 @@ def test_nul_in_a_survey_form_post_is_refused(client: TestClient, db: Database) 
 def test_the_walker_survives_documents_deeper_than_the_stack() -> None:
     found = problems(_nested(100_000))
     assert found == [(".".join(["a"] * 6) + ".…", f"is nested more than {MAX_DEPTH} levels deep")]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        _nested(MAX_DEPTH),
+        _nested(MAX_DEPTH + 1),
+        {"items": [_nested(MAX_DEPTH - 1), _nested(MAX_DEPTH)]},
+        [[[["deep enough"]]]],
+        {"k\x00": 1},
+        {"items": [{"text": "fine"}, {"text": "x\x00"}]},
+        "a\x00",
+        17,
+    ],
+)
+def test_the_route_check_with_the_text_agrees_with_the_full_walk(value: Any) -> None:
+    raw = orjson.dumps(value)
+    assert problems(value, raw=raw) == problems(value)

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.types import Scope
 
+STARLETTE_TOO_LARGE = "Content Too Large"  # the detail (and text body) of Starlette's own 413
 KIB = 1024
 MIB = 1024 * KIB
 # Every other route, the keyed API included: FastAPI reads a body parameter before the route's dependencies check the
@@ -84,9 +85,16 @@ def max_bytes(endpoint: str) -> int:
     return BODY_CAPS[endpoint].max_bytes
 
 
+def too_large_detail(scope: Scope) -> str:
+    """What a 413 of a route's cap says: the cap."""
+    limit = scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+    if limit is None:
+        return "the body is too large"
+    return f"the body is larger than {limit:,} bytes, the most this endpoint accepts"
+
+
 def http_error_detail(exc: HTTPException, scope: Scope) -> str:
     """What an HTTP error says; Starlette's bare "Content Too Large" of a route's cap names the cap."""
-    limit = scope.get(MAX_BODY_SIZE_SCOPE_KEY)
-    if exc.status_code == status.HTTP_413_CONTENT_TOO_LARGE and limit is not None and exc.detail == "Content Too Large":
-        return f"the body is larger than {limit:,} bytes, the most this endpoint accepts"
+    if exc.status_code == status.HTTP_413_CONTENT_TOO_LARGE and exc.detail == STARLETTE_TOO_LARGE:
+        return too_large_detail(scope)
     return str(exc.detail)
