@@ -26,6 +26,7 @@ CHUNK = b"x" * (64 * 1024)
 MAX_GROWTH_KB = 20 * 1024
 SMS_TOKEN = "sms-token-for-the-body-cap-test"  # noqa: S105 (a test value)
 EMAIL_SECRET = "email-secret-for-the-body-cap-test"  # noqa: S105
+HELPDESK_SECRET = "helpdesk-secret-for-the-body-cap-test"  # noqa: S105
 
 
 def _public_body_routes(app: FastAPI) -> dict[str, object]:
@@ -95,16 +96,19 @@ UPLOADS = [
     ("/webhooks/sms/twilio", b"Body=", {**FORM, "X-Twilio-Signature": "c2lnbmVk"}, 413),  # signs the fields: read
     ("/webhooks/email/events", b"[", {**JSON, "Authorization": "Bearer wrong"}, 401),  # the secret comes first
     ("/webhooks/email/events", b"[", {**JSON, "Authorization": f"Bearer {EMAIL_SECRET}"}, 413),
-    ("/webhooks/helpdesk/generic", b'{"event": "', JSON, 413),
+    ("/webhooks/helpdesk/generic", b'{"event": "', JSON, 401),  # neither signed nor keyed: refused before the body
+    ("/webhooks/helpdesk/generic", b'{"event": "', {**JSON, "X-Cxloop-Signature": "sha256=00"}, 413),
     ("/v1/track", b'{"userId": "', JSON, 413),
 ]
 
 
 def test_a_100_mb_chunked_upload_is_refused_without_holding_it(db: Database, tmp_path: Path) -> None:
-    with serve_process(db, tmp_path, CXLOOP_SMS_AUTH_TOKEN=SMS_TOKEN, CXLOOP_EMAIL_WEBHOOK_SECRET=EMAIL_SECRET) as (
-        base,
-        process,
-    ):
+    secrets = {
+        "CXLOOP_SMS_AUTH_TOKEN": SMS_TOKEN,
+        "CXLOOP_EMAIL_WEBHOOK_SECRET": EMAIL_SECRET,
+        "CXLOOP_HELPDESK_WEBHOOK_SECRET": HELPDESK_SECRET,
+    }
+    with serve_process(db, tmp_path, **secrets) as (base, process):
         # warm up: every route's first request imports and caches what it needs
         for path, first, headers, _status in UPLOADS:
             _upload_small(base, path, first, headers)

@@ -78,13 +78,12 @@ async def _store(request: Request, activity: HelpdeskActivity | None) -> Webhook
 )
 async def zendesk_webhook(request: Request) -> WebhookReceipt:
     """A Zendesk trigger webhook (ticket created or solved), signed with the webhook's signing secret."""
+    secret = _secret(request, "zendesk_webhook_secret")
+    signature = request.headers.get("x-zendesk-webhook-signature")
+    timestamp = request.headers.get("x-zendesk-webhook-signature-timestamp")
+    signatures.check_zendesk_headers(secret, signature=signature, timestamp=timestamp)  # before the body
     body = await _body(request)
-    signatures.check_zendesk(
-        _secret(request, "zendesk_webhook_secret"),
-        signature=request.headers.get("x-zendesk-webhook-signature"),
-        timestamp=request.headers.get("x-zendesk-webhook-signature-timestamp"),
-        body=body,
-    )
+    signatures.check_zendesk(secret, signature=signature, timestamp=timestamp, body=body)
     return await _store(request, zendesk.parse(_json(body)))
 
 
@@ -96,10 +95,10 @@ async def zendesk_webhook(request: Request) -> WebhookReceipt:
 )
 async def intercom_webhook(request: Request) -> WebhookReceipt:
     """An Intercom notification (conversation closed or created), signed with the app's client secret."""
+    secret, signature = _secret(request, "intercom_client_secret"), request.headers.get("x-hub-signature")
+    signatures.check_intercom_headers(secret, signature=signature)  # before the body
     body = await _body(request)
-    signatures.check_intercom(
-        _secret(request, "intercom_client_secret"), signature=request.headers.get("x-hub-signature"), body=body
-    )
+    signatures.check_intercom(secret, signature=signature, body=body)
     return await _store(request, intercom.parse(_json(body)))
 
 
@@ -111,15 +110,12 @@ async def intercom_webhook(request: Request) -> WebhookReceipt:
 )
 async def generic_webhook(request: Request) -> WebhookReceipt:
     """The documented generic shape, signed with the shared secret (X-Cxloop-Signature) or sent with an API key
-    of role agent or above."""
-    body = await _body(request)
+    of role agent or above. Everything but the signature itself is checked before the body is read."""
     signature = request.headers.get(signatures.GENERIC_HEADER)
+    secret = _secret(request, "helpdesk_webhook_secret")
     if signature is not None:
-        secret = _secret(request, "helpdesk_webhook_secret")
         if not secret:
             raise WebhookNotAuthentic("signed webhooks are not set up: set CXLOOP_HELPDESK_WEBHOOK_SECRET")
-        if not signatures.generic_signature_valid(secret, signature=signature, body=body):
-            raise WebhookNotAuthentic(f"the {signatures.GENERIC_HEADER} does not match the body")
     elif request.headers.get("authorization"):
         principal = await get_principal(request)
         if not principal.role.includes(Role.agent):
@@ -128,4 +124,7 @@ async def generic_webhook(request: Request) -> WebhookReceipt:
         raise WebhookNotAuthentic(
             f"sign the body with {signatures.GENERIC_HEADER} or send 'Authorization: Bearer <API key>'"
         )
+    body = await _body(request)
+    if signature is not None and not signatures.generic_signature_valid(secret or "", signature=signature, body=body):
+        raise WebhookNotAuthentic(f"the {signatures.GENERIC_HEADER} does not match the body")
     return await _store(request, generic.parse(_json(body)))
