@@ -30,7 +30,7 @@ from cxloop.channels.email import events, unsubscribing
 from cxloop.channels.email.rendering import render
 from cxloop.channels.sms import replies, signature
 from cxloop.channels.sms.wire import parse_inbound
-from cxloop.core.body_caps import body_cap, max_bytes
+from cxloop.core.body_caps import body_cap, form_limits, max_bytes
 from cxloop.core.config import Settings
 from cxloop.core.errors import AuthenticationFailed, CxloopError, FieldError, Gone, NotFound
 from cxloop.core.request_body import read_capped_body
@@ -44,7 +44,7 @@ router = APIRouter(tags=["messaging"])
 
 MAX_EVENTS_BODY = max_bytes("POST /webhooks/email/events")
 MAX_SMS_BODY = max_bytes("POST /webhooks/sms/twilio")
-FORM_LIMITS = body_cap("POST /u/{token}")["form_limits"]
+FORM_LIMITS = form_limits("POST /u/{token}")
 _EVENTS = TypeAdapter(list[events.EmailEvent])
 
 

@@ -73,12 +73,15 @@ def body_cap(endpoint: str) -> dict[str, Any]:
     cap = BODY_CAPS[endpoint]
     options: dict[str, Any] = {"max_body_size": cap.max_bytes}
     if cap.max_fields is not None:
-        options["form_limits"] = {
-            "max_fields": cap.max_fields,
-            "max_files": cap.max_files,
-            "max_part_size": cap.max_part_bytes,
-        }
+        options["form_limits"] = form_limits(endpoint)
     return options
+
+
+def form_limits(endpoint: str) -> dict[str, int]:
+    """`request.form(**form_limits(endpoint))` for a handler that reads its form itself."""
+    cap = BODY_CAPS[endpoint]
+    assert cap.max_fields is not None, f"{endpoint} takes no form"
+    return {"max_fields": cap.max_fields, "max_files": cap.max_files, "max_part_size": cap.max_part_bytes}
 
 
 def max_bytes(endpoint: str) -> int:

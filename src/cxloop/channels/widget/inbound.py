@@ -46,7 +46,7 @@ from cxloop.channels.widget.schemas import (
 )
 from cxloop.channels.widget.service import SiteSnapshot, load_snapshot
 from cxloop.channels.widget.site_cache import SiteCache
-from cxloop.core.body_caps import body_cap, max_bytes
+from cxloop.core.body_caps import body_cap, form_limits, max_bytes
 from cxloop.core.clock import utcnow
 from cxloop.core.config import Settings
 from cxloop.core.errors import FieldError, InvalidInput
@@ -58,7 +58,7 @@ router = APIRouter(tags=["widget"], route_class=WidgetRoute)
 
 # The multipart form around the image (the payload field, boundaries) is small; allow it on top of the image.
 MAX_FORM_BYTES = max_bytes("POST /widget/v1/feedback")
-_FORM_LIMITS = body_cap("POST /widget/v1/feedback")["form_limits"]
+_FORM_LIMITS = form_limits("POST /widget/v1/feedback")
 
 
 @dataclass(frozen=True)
