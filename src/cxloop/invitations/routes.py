@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
-from pydantic import AwareDatetime
 
 from cxloop.access.deps import AgentDep, ViewerDep
+from cxloop.core.time_range import TimeRangeDep
 from cxloop.invitations import service as invitations
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.schemas import InvitationCreate, InvitationPage, InvitationRead
@@ -38,13 +38,12 @@ def list_invitations(
     request: Request,
     session: SessionDep,
     _: ViewerDep,
+    window: TimeRangeDep,
     survey_id: int | None = None,
     customer_id: int | None = None,
     channel: str | None = None,
     invitation_status: Annotated[str | None, Query(alias="status")] = None,
     reason: str | None = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
     sort: str = "-id",
     limit: int = 50,
     offset: int = 0,
@@ -57,8 +56,8 @@ def list_invitations(
         channel=channel,
         status=invitation_status,
         reason=reason,
-        since=since,
-        until=until,
+        since=window.since,
+        until=window.until,
         sort=sort,
         limit=limit,
         offset=offset,
