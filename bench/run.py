@@ -69,6 +69,7 @@ FULL: dict[str, list[list[str]]] = {
             "1050",
         ],
     ],
+    "json-checks": [["bench/bench_json_checks.py", "--repeat", "200"]],
 }
 QUICK: dict[str, list[list[str]]] = {
     "import": [["bench/bench_import.py", "--rows", "20000", "--orm-rows", "2000"]],
@@ -84,6 +85,7 @@ QUICK: dict[str, list[list[str]]] = {
         ["bench/bench_triggers.py", "ticket", "--tickets", "10"],
     ],
     "widget": [["bench/bench_widget.py", "--duration", "2", "--warmup", "1", "--connections", "20", "--rate", "200"]],
+    "json-checks": [["bench/bench_json_checks.py", "--repeat", "20"]],
 }
 
 

@@ -105,9 +105,12 @@ def wait_until_serving(url: str, process: Any, *, log: Path | None = None, timeo
 
 
 @contextmanager
-def serving(db: Database, tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`cxloop serve ARGS` (a separate process) on the test database; its base URL once /api/v1/health answers.
-    Its log goes to a file under `tmp_path` (shown if it does not start); it is stopped on leaving."""
+def serve_process(
+    db: Database, tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`cxloop serve ARGS` (a separate process) on the test database, with extra CXLOOP_* variables `env`: its base
+    URL once /api/v1/health answers, and the process. Its log goes to a file under `tmp_path` (shown if it does not
+    start); it is stopped on leaving."""
     port = free_port()
     variables = {
         **os.environ,
@@ -125,10 +128,17 @@ def serving(db: Database, tmp_path: Path, *args: str, env: dict[str, str] | None
         base = f"http://127.0.0.1:{port}"
         try:
             wait_until_serving(base, process, log=log_path)
-            yield base
+            yield base, process
         finally:
             process.terminate()
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@contextmanager
+def serving(db: Database, tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`serve_process`, for a test that needs only the base URL."""
+    with serve_process(db, tmp_path, *args, env=env) as (base, _process):
+        yield base

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from cxloop import __version__
@@ -19,7 +19,9 @@ from cxloop.api.rate_limits import ApiRateLimits
 from cxloop.api.v1 import include_routers
 from cxloop.collection.coalescer import ResponseCoalescer
 from cxloop.core import rate_limit
+from cxloop.core.body_caps import DEFAULT_MAX_BYTES
 from cxloop.core.config import Settings
+from cxloop.core.request_checks import check_request_text
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.storage.async_database import AsyncDatabase
 from cxloop.storage.database import Database, database_for
@@ -51,6 +53,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         lifespan=_lifespan,
         docs_url=None,  # served from the package by include_docs_pages: FastAPI's own load from a CDN
         redoc_url=None,
+        max_body_size=DEFAULT_MAX_BYTES,  # routes of core/body_caps.BODY_CAPS take less
+        dependencies=[Depends(check_request_text)],  # no NUL in any parameter, JSON depth capped (issue 10)
     )
     app.state.settings = settings
     app.state.database = database or database_for(settings)

@@ -28,6 +28,10 @@ def test_admins_see_retry_and_replay(api: TestClient, db: Database) -> None:
     assert api.post("/api/v1/outbox/replay", json={"name": "case.created"}).json() == {"count": 0}
     refused = api.post("/api/v1/outbox/replay", json={})
     assert refused.status_code == 422 and "which events" in refused.text
+    # a date or a time without offset is UTC (issue 10: a 500 before)
+    window = {"name": "response.received", "since": "2000-01-01", "until": "2999-01-01T00:00"}
+    assert api.post("/api/v1/outbox/replay", json=window).json() == {"count": 1}
+    assert api.post("/api/v1/outbox/replay", json={**window, "since": "2999-01-01"}).json() == {"count": 0}
 
 
 def test_below_admin_is_refused(client: TestClient, db: Database) -> None:

@@ -323,3 +323,36 @@ def test_a_row_with_more_cells_than_the_header_is_rejected_not_cut(
     with errors.open(newline="") as handle:
         rejected = list(csv.DictReader(handle))
     assert [r["_line"] for r in rejected] == ["3"] and "1 extra cell from column" in rejected[0]["_reason"]
+
+
+def test_nul_characters_and_deep_json_are_rejected_by_line(
+    cli: Cli, db: Database, survey: Survey, tmp_path: Path
+) -> None:
+    """Issue 10: a NUL character was stored on SQLite and failed the whole batch on PostgreSQL."""
+    path = tmp_path / "customers.csv"
+    path.write_text("external_id,name,attr.plan\nc1,Ann,pro\nc2,B\x00b,free\nc3,Cy,fr\x00ee\n")
+    errors = tmp_path / "rejected.csv"
+    result = cli("import", "customers", path, "--errors", errors)
+    assert result.exit_code == 1, result.output
+    assert "line 3: name: contains a NUL character" in result.stderr
+    assert "line 4: attr.plan: contains a NUL character" in result.stderr
+    assert "imported 1, updated 0, duplicates 0, rejected 2" in result.stderr
+    with errors.open(newline="") as handle:
+        assert [(r["external_id"], r["_line"]) for r in csv.DictReader(handle)] == [("c2", "3"), ("c3", "4")]
+    deep = '{"a":' * 300 + "1" + "}" * 300
+    lines = [
+        {"survey": "rnps", "nps": 9, "customer_external_id": "c1", "idempotency_key": "j1"},
+        {"survey": "rnps", "nps": 9, "customer_external_id": "c1", "comment": "x\x00", "idempotency_key": "j2"},
+    ]
+    path = tmp_path / "responses.jsonl"
+    path.write_text(
+        "\n".join(orjson.dumps(line).decode() for line in lines)
+        + '\n{"survey": "rnps", "nps": 9, "metadata": '
+        + deep
+        + "}\n"
+    )
+    result = cli("import", "responses", path)
+    assert result.exit_code == 1, result.output
+    assert "line 2: comment: contains a NUL character" in result.stderr
+    assert "line 3: metadata.a.a.a.a.a.…: is nested more than 32 levels deep" in result.stderr
+    assert count(db, Response) == 1 and count(db, Customer) == 1, result.stderr

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from cxloop.access.deps import ViewerDep
 from cxloop.analytics.fatigue import fatigue_report
+from cxloop.core.time_range import TimeRangeDep
 from cxloop.storage.deps import SessionDep
 
 router = APIRouter(tags=["analytics"])
@@ -39,12 +40,11 @@ class FatigueReport(BaseModel):
 def invitation_report(
     session: SessionDep,
     _: ViewerDep,
+    window: TimeRangeDep,
     group_by: Literal["channel", "survey", "touchpoint"] | None = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
 ) -> FatigueReport:
     """Invitations decided, suppressed (by reason), pending, sent, failed, opened and answered, what providers
     reported about delivery (`delivery`: delivered, undelivered, bounced, ... per status), with the response
     rate (answered / sent, n = sent) and its 95% Wilson interval; overall or per channel, survey or touchpoint."""
-    rows = fatigue_report(session, group_by=group_by, since=since, until=until)
+    rows = fatigue_report(session, group_by=group_by, since=window.since, until=window.until)
     return FatigueReport(group_by=group_by, rows=[FatigueRowRead.model_validate(row.__dict__) for row in rows])

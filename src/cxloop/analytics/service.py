@@ -20,7 +20,7 @@ from cxloop.analytics.queries import Count, CountSpec, Filters
 from cxloop.analytics.schemas import MetricGroup, MetricQuery, MetricResult, MetricValue
 from cxloop.collection import local_days
 from cxloop.collection.enums import Channel
-from cxloop.core.clock import ensure_utc, parse_instant
+from cxloop.core.clock import ensure_utc, parse_bound
 from cxloop.core.errors import FieldError, InvalidInput
 
 ROLLUP_DIMENSIONS = frozenset({"segment", "stage", "touchpoint", "channel", "survey"})
@@ -63,7 +63,7 @@ def parse_query(
         bounds[field] = None
         if text:
             try:
-                bounds[field] = _parse_bound(text)
+                bounds[field] = _parse_bound(text, tz)
             except ValueError:
                 errors.append(FieldError(field, f"'{text}' is not a date (2026-03-01) or an ISO-8601 instant"))
     if errors:
@@ -80,11 +80,17 @@ def parse_query(
     )
 
 
-def _parse_bound(text: str) -> datetime | date:
+def _parse_bound(text: str, tz: str) -> datetime | date:
+    """A date stays a local day of `tz` (`end` includes it); a time is read as the list endpoints read it (a time
+    without offset is that wall time in `tz`: core.clock.parse_bound)."""
     text = text.strip()
     if len(text) == 10:
         return date.fromisoformat(text)
-    return parse_instant(text)
+    try:
+        zone_info = local_days.zone(tz)
+    except ValueError:
+        zone_info = local_days.zone("UTC")  # compute_metric names the bad tz
+    return parse_bound(text, zone_info)
 
 
 def compute_metric(session: Session, *, query: MetricQuery) -> MetricResult:

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cxloop.core.body_caps import http_error_detail
 from cxloop.core.errors import CxloopError, http_status
 
 
@@ -39,9 +40,10 @@ async def _cxloop_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(exc.message, errors), status_code=status, headers=headers)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return JSONResponse(error_body(str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+    detail = http_error_detail(exc, request.scope)
+    return JSONResponse(error_body(detail), status_code=exc.status_code, headers=exc.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

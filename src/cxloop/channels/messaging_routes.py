@@ -16,7 +16,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
@@ -28,8 +28,11 @@ from cxloop.channels.email.rendering import render
 from cxloop.channels.sms import replies, webhook_request
 from cxloop.channels.sms.wire import parse_inbound
 from cxloop.channels.webhook_errors import MalformedWebhook
+from cxloop.core.body_caps import body_cap, form_limits, max_bytes
 from cxloop.core.config import Settings
 from cxloop.core.errors import AuthenticationFailed, CxloopError, FieldError, Gone, NotFound
+from cxloop.core.request_body import read_capped_body
+from cxloop.core.request_checks import check_json
 from cxloop.customers import service as customers
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.storage.async_database import AsyncDatabase
@@ -37,7 +40,8 @@ from cxloop.storage.deps import get_async_database
 
 router = APIRouter(tags=["messaging"])
 
-MAX_EVENTS_BODY = 1024 * 1024
+MAX_EVENTS_BODY = max_bytes("POST /webhooks/email/events")
+FORM_LIMITS = form_limits("POST /u/{token}")
 _EVENTS = TypeAdapter(list[events.EmailEvent])
 
 
@@ -99,13 +103,18 @@ async def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
     )
 
 
-@router.post("/u/{token}", response_class=HTMLResponse, include_in_schema=False)
+@router.post("/u/{token}", response_class=HTMLResponse, include_in_schema=False, **body_cap("POST /u/{token}"))
 async def unsubscribe(token: str, request: Request) -> HTMLResponse:
     """Opts the customer out of email at once. A mail client's one-click POST carries `List-Unsubscribe=One-Click`
-    (recorded as source list_unsubscribe); the page's button sends no field (unsubscribe_link)."""
-    form = await request.form()
-    one_click = form.get("List-Unsubscribe") == "One-Click"
+    (recorded as source list_unsubscribe); the page's button sends no field (unsubscribe_link). The token's
+    signature is checked before the form is read, so a forged link costs no more than its headers."""
     signer = _signer(request)
+    try:
+        unsubscribing.check_token(signer, token)
+    except (NotFound, Gone) as exc:
+        return _link_problem(exc)
+    form = await request.form(**FORM_LIMITS)
+    one_click = form.get("List-Unsubscribe") == "One-Click"
 
     def write(session: Session) -> str:
         invitation = unsubscribing.unsubscribe(session, signer, token, one_click=one_click)
@@ -134,15 +143,6 @@ def _presented_secret(request: Request) -> str | None:
     return None if found is None else found[1]
 
 
-async def _limited_body(request: Request, limit: int) -> bytes:
-    if int(request.headers.get("content-length") or 0) > limit:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {limit} bytes")
-    body = await request.body()
-    if len(body) > limit:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {limit} bytes")
-    return body
-
-
 def _event_errors(exc: ValidationError, single: bool) -> list[FieldError]:
     found = []
     for error in exc.errors():
@@ -153,7 +153,11 @@ def _event_errors(exc: ValidationError, single: bool) -> list[FieldError]:
     return found
 
 
-@router.post("/webhooks/email/events", summary="Bounce and complaint notifications (shared secret)")
+@router.post(
+    "/webhooks/email/events",
+    summary="Bounce and complaint notifications (shared secret)",
+    **body_cap("POST /webhooks/email/events"),
+)
 async def email_events(request: Request) -> dict[str, Any]:
     """Takes one event or a list (docs/channels-email-sms.md). A hard bounce or a complaint opts the address out of
     email and marks the invitation failed; a soft bounce changes nothing."""
@@ -165,11 +169,12 @@ async def email_events(request: Request) -> dict[str, Any]:
         raise AuthenticationFailed("send the shared secret as 'Authorization: Bearer <secret>' (or Basic auth)")
     if not hmac.compare_digest(presented.encode(), expected.get_secret_value().encode()):
         raise AuthenticationFailed("the shared secret is wrong")
-    body = await _limited_body(request, MAX_EVENTS_BODY)
+    body = await read_capped_body(request, limit=MAX_EVENTS_BODY)
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise MalformedWebhook("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from exc
+    check_json(payload, raw=body)
     single = isinstance(payload, dict)
     items = [payload] if single else payload
     if not isinstance(items, list) or not items:
@@ -209,12 +214,17 @@ def _twiml(text: str) -> Response:
     return Response(xml, media_type="text/xml")
 
 
-@router.post("/webhooks/sms/twilio", summary="Inbound SMS replies in Twilio's webhook format", response_class=Response)
+@router.post(
+    "/webhooks/sms/twilio",
+    summary="Inbound SMS replies in Twilio's webhook format",
+    response_class=Response,
+    **body_cap("POST /webhooks/sms/twilio"),
+)
 async def twilio_inbound(request: Request) -> Response:
     """Validates `X-Twilio-Signature` against CXLOOP_PUBLIC_URL + the path, then handles the reply and answers
     with TwiML (text/xml)."""
     settings = _settings(request)
-    params = await webhook_request.signed_form(request, settings)
+    params = await webhook_request.signed_form(request, settings, endpoint="POST /webhooks/sms/twilio")
     message, problems = parse_inbound(dict(params))
     if message is None:
         raise MalformedWebhook("the message payload has invalid fields; nothing was stored", errors=problems)

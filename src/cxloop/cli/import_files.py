@@ -27,6 +27,7 @@ from cxloop.cli.context import database, err_console
 from cxloop.cli.importing import FileFormat
 from cxloop.cli.read_ahead import ReadAhead, ReadFailed
 from cxloop.collection import service as collection
+from cxloop.core import json_checks
 from cxloop.core.csv_cells import CsvWriter, NumberCell, unescape_formula
 from cxloop.core.errors import FieldError, RowError
 from cxloop.customers import service as customers
@@ -88,7 +89,7 @@ def _open(
         raise Unreadable("the file is empty: a CSV import needs a header row")
     read = unescape_formula if formula_escape else None
     names = [(read(h) if read else h).strip() for h in header]
-    return _Source(names, _csv_batches(reader, batch_size, len(names), read), raw.tell)
+    return _Source(names, _csv_batches(reader, batch_size, names, read), raw.tell)
 
 
 def _decoded_lines(raw: IO[bytes]) -> Iterator[str]:
@@ -104,7 +105,7 @@ def _decoded_lines(raw: IO[bytes]) -> Iterator[str]:
 
 
 def _csv_batches(
-    reader: Any, batch_size: int, columns: int, read: Callable[[str], str] | None
+    reader: Any, batch_size: int, header: list[str], read: Callable[[str], str] | None
 ) -> Iterator[list[tuple[int, Any]]]:
     """Batches of (line, cells), cells read by `read` (undoing the formula escape of an export); a row with more
     cells than the header is bad, not cut to fit (the extra cells are data the header does not name)."""
@@ -122,7 +123,7 @@ def _csv_batches(
             continue  # a blank line
         if read is not None:
             cells = [read(cell) for cell in cells]
-        batch.append((start, cells if len(cells) <= columns else _too_many(cells, columns)))
+        batch.append((start, _checked_cells(cells, header)))
         if len(batch) >= limit:
             yield batch
             batch, limit = [], batch_size
@@ -142,6 +143,8 @@ def _jsonl_batches(lines: Iterator[str], batch_size: int) -> Iterator[list[tuple
             value = _Bad([FieldError("line", f"not valid JSON ({exc})")])
         if not isinstance(value, dict | _Bad):
             value = _Bad([FieldError("line", "must be a JSON object")])
+        elif found := json_checks.problems(value):  # too deep, or NUL characters, as over HTTP
+            value = _Bad([FieldError(*problem) for problem in found])
         batch.append((line, value))
         if len(batch) >= limit:
             yield batch
@@ -156,6 +159,15 @@ class _Bad:
 
     errors: list[FieldError]
     cells: list[str] = field(default_factory=list)
+
+
+def _checked_cells(cells: list[str], header: list[str]) -> list[str] | _Bad:
+    """The row's cells, or why it is refused: more cells than the header names, or NUL characters (named by column,
+    as over HTTP)."""
+    if len(cells) > len(header):
+        return _too_many(cells, len(header))
+    found = json_checks.problems(dict(zip(header, cells, strict=False)))
+    return _Bad([FieldError(*problem) for problem in found], cells) if found else cells
 
 
 def _too_many(cells: list[str], columns: int) -> _Bad:

@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Integer, case, cast, extract, func, literal_column
 from sqlalchemy.sql.elements import ColumnElement
+
+from cxloop.core.clock import zone as zone  # re-exported: callers ask this module for local days and their zone
 
 SECONDS_PER_DAY = 86_400
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -24,14 +26,6 @@ _PROBE_SECONDS = 6 * 3600
 # towards zero), so instants before 1970 land on the right day too.
 _BIAS_DAYS = 1_000_000
 _CACHE_BLOCK = 28 * SECONDS_PER_DAY
-
-
-def zone(name: str) -> ZoneInfo:
-    """The IANA zone called `name`; ValueError in plain words when there is none."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
-        raise ValueError(f"'{name}' is not an IANA timezone name (for example Europe/London or UTC)") from exc
 
 
 def day_number(value: date) -> int:

@@ -8,7 +8,6 @@ in the thread pool, writes on the process's writer thread (storage/writer.py, do
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -31,14 +30,17 @@ from cxloop.collection.schemas import (
     ResponsePage,
     ResponseRead,
 )
+from cxloop.core.body_caps import DEFAULT_MAX_BYTES
 from cxloop.core.errors import CxloopError, FieldError, InvalidInput, NotFound
 from cxloop.core.openapi_body import one_or_batch_body
 from cxloop.core.request_body import read_capped_body
+from cxloop.core.request_checks import check_json
+from cxloop.core.time_range import TimeRangeDep
 from cxloop.storage.deps import SessionDep, get_async_database
 
 router = APIRouter(tags=["collection"])
 
-MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_BODY_BYTES = DEFAULT_MAX_BYTES
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -58,9 +60,11 @@ _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def _payloads(request: Request) -> tuple[list[Any], bool]:
     """The items of the body and whether it was one object (not a batch)."""
     try:
-        body = orjson.loads(await read_capped_body(request, limit=MAX_BODY_BYTES))
+        raw = await read_capped_body(request, limit=MAX_BODY_BYTES)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from exc
+    check_json(body, raw=raw)
     if isinstance(body, dict) and "items" in body:
         items = body["items"]
         if set(body) != {"items"}:
@@ -149,23 +153,22 @@ async def _coalesced(request: Request, response: Response, payload: Any, key: st
 def list_responses(
     session: SessionDep,
     _: ViewerDep,
+    window: TimeRangeDep,
     survey: Annotated[str | None, Query(description="survey key")] = None,
     channel: Channel | None = None,
     customer: Annotated[str | None, Query(description="customer external id")] = None,
-    since: Annotated[datetime | None, Query(description="submitted at or after")] = None,
-    until: Annotated[datetime | None, Query(description="submitted before")] = None,
     sort: Annotated[str | None, Query(description="e.g. '-submitted_at' (default) or 'nps'")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ResponsePage:
-    """Responses, newest first, filtered by survey, channel, customer and time."""
+    """Responses, newest first, filtered by survey, channel, customer and time (`since`/`until` on submitted_at)."""
     return collection.list_responses(
         session,
         survey=survey,
         channel=channel.value if channel else None,
         customer=customer,
-        since=since,
-        until=until,
+        since=window.since,
+        until=window.until,
         sort=sort,
         limit=limit,
         offset=offset,
@@ -205,25 +208,24 @@ async def submit_feedback(
 def list_feedback(
     session: SessionDep,
     _: ViewerDep,
+    window: TimeRangeDep,
     source: str | None = None,
     kind: FeedbackKind | None = None,
     channel: Channel | None = None,
     customer: Annotated[str | None, Query(description="customer external id")] = None,
-    since: Annotated[datetime | None, Query(description="posted at or after")] = None,
-    until: Annotated[datetime | None, Query(description="posted before")] = None,
     sort: Annotated[str | None, Query(description="e.g. '-posted_at' (default) or 'rating'")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> FeedbackPage:
-    """Feedback items, newest first, filtered by source, kind, channel, customer and time."""
+    """Feedback items, newest first, filtered by source, kind, channel, customer and time (on posted_at)."""
     return collection.list_feedback(
         session,
         source=source,
         kind=kind.value if kind else None,
         channel=channel.value if channel else None,
         customer=customer,
-        since=since,
-        until=until,
+        since=window.since,
+        until=window.until,
         sort=sort,
         limit=limit,
         offset=offset,

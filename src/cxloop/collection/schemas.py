@@ -10,10 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints,
 from cxloop.collection.channel_fields import ResponseChannel
 from cxloop.collection.enums import Channel, FeedbackKind
 from cxloop.core.errors import FieldError
+from cxloop.core.json_checks import MAX_FREE_BYTES, FreeObject
 
 _T = TypeVar("_T")
 MAX_BATCH = 1000
-MAX_METADATA_BYTES = 32_768
+MAX_METADATA_BYTES = MAX_FREE_BYTES
 MAX_TEXT = 10_000
 
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
@@ -41,7 +42,7 @@ class ResponseCreate(BaseModel):
     comment: str | None = Field(default=None, max_length=MAX_TEXT)
     submitted_at: datetime | None = Field(default=None, description="default: now; at most 5 minutes in the future")
     locale: Locale | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict, description=f"at most {MAX_METADATA_BYTES} bytes of JSON")
+    metadata: FreeObject = Field(default_factory=dict, description=f"at most {MAX_METADATA_BYTES} bytes of JSON")
     is_partial: bool = False
     idempotency_key: Key | None = Field(default=None, description="a resend with the same key is stored once")
 
@@ -113,7 +114,7 @@ class FeedbackCreate(BaseModel):
     customer_external_id: ExternalId | None = None
     touchpoint: str | None = Field(default=None, min_length=1, max_length=64)
     posted_at: datetime | None = Field(default=None, description="default: now; at most 5 minutes in the future")
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: FreeObject = Field(default_factory=dict)
 
 
 class FeedbackBatch(BaseModel):

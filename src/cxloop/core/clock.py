@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator
 
 
 def utcnow() -> datetime:
@@ -17,9 +21,34 @@ def ensure_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+# A date-time field of a JSON body: naive means UTC (a body has no `tz`), stored aware.
+UtcInstant = Annotated[datetime, AfterValidator(ensure_utc)]
+
+
 def parse_instant(text: str) -> datetime:
     """Parse an ISO-8601 timestamp ('Z' allowed); naive means UTC. Raises ValueError."""
     text = text.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     return ensure_utc(datetime.fromisoformat(text))
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone called `name`; ValueError in plain words when there is none."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError) as exc:  # OSError: a name too long for a path
+        raise ValueError(f"'{name}' is not an IANA timezone name (for example Europe/London or UTC)") from exc
+
+
+def parse_bound(text: str, tz: ZoneInfo) -> datetime:
+    """The UTC instant of a time filter (docs/api.md "Date and time filters"): a date (2026-01-05) is the start of
+    that day in `tz`, a time without offset (2026-01-05T10:00) that wall time in `tz`, a time with an offset or 'Z'
+    that instant. Raises ValueError."""
+    text = text.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    if len(text) == 10:
+        return datetime.combine(date.fromisoformat(text), time(), tz).astimezone(UTC)
+    value = datetime.fromisoformat(text)
+    return (value if value.tzinfo is not None else value.replace(tzinfo=tz)).astimezone(UTC)

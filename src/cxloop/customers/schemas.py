@@ -7,16 +7,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 from pydantic_core import PydanticCustomError
 
 from cxloop.core.clock import ensure_utc, utcnow
+from cxloop.core.json_checks import MAX_FREE_BYTES, FreeObject
 from cxloop.customers import phones, rules
 from cxloop.customers.enums import OutcomeKind
 
 MAX_BATCH = 1000
-MAX_PROPERTIES_BYTES = 32_768
+MAX_PROPERTIES_BYTES = MAX_FREE_BYTES
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
@@ -52,12 +52,6 @@ def _instant(value: datetime) -> datetime:
     return instant
 
 
-def _properties(value: dict[str, Any]) -> dict[str, Any]:
-    if len(orjson.dumps(value)) > MAX_PROPERTIES_BYTES:
-        raise ValueError(f"must be at most {MAX_PROPERTIES_BYTES} bytes of JSON")
-    return value
-
-
 ExternalId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 Email = Annotated[str, Field(max_length=320), _check(rules.normalise_email, "email")]
 Phone = Annotated[str, Field(max_length=32), _check(phones.normalise_phone, "phone")]
@@ -68,7 +62,7 @@ AttributeName = Annotated[str, _check(_attribute_name, "attribute_name")]
 AttributeValue = Annotated[Any, _check(_attribute_value, "attribute_value")]
 Attributes = Annotated[dict[AttributeName, AttributeValue], Field(max_length=rules.MAX_ATTRIBUTES)]
 Instant = Annotated[datetime, _check(_instant, "instant")]
-Properties = Annotated[dict[str, Any], _check(_properties, "properties")]
+Properties = FreeObject
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2), PlainSerializer(float, when_used="json")]
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
-from pydantic import AwareDatetime
 
 from cxloop.access.deps import AgentDep, ViewerDep
 from cxloop.access.enums import Role
 from cxloop.access.schemas import Principal
+from cxloop.core.time_range import TimeRangeDep
 from cxloop.invitations import service as invitations
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.schemas import InvitationCreate, InvitationPage, InvitationRead
@@ -46,14 +46,13 @@ def list_invitations(
     request: Request,
     session: SessionDep,
     principal: ViewerDep,
+    window: TimeRangeDep,
     survey_id: int | None = None,
     customer_id: int | None = None,
     channel: str | None = None,
     invitation_status: Annotated[str | None, Query(alias="status")] = None,
     reason: str | None = None,
     delivery_status: str | None = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
     sort: str = "-id",
     limit: int = 50,
     offset: int = 0,
@@ -68,8 +67,8 @@ def list_invitations(
         status=invitation_status,
         reason=reason,
         delivery_status=delivery_status,
-        since=since,
-        until=until,
+        since=window.since,
+        until=window.until,
         sort=sort,
         limit=limit,
         offset=offset,

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from cxloop.core.clock import UtcInstant
+
 
 class DeliveryCount(BaseModel):
     event: str
@@ -39,8 +41,8 @@ class ReplayRequest(BaseModel):
 
     event_ids: list[int] | None = None
     name: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: UtcInstant | None = None
+    until: UtcInstant | None = None
 
 
 class Changed(BaseModel):

@@ -1,14 +1,16 @@
 """POST /webhooks/email/<provider>: the bounce and complaint webhooks of Amazon SES (through SNS), Postmark,
 SendGrid and Mailgun, one route per provider of the registry (channels/email/providers). Each checks the request as
-its provider signs it (401), reads the body (413 past MAX_BODY, 422 naming the bad field), and applies the
-notifications through the generic webhook's one path (channels/email/events.apply_events).
+its provider signs it (401), reads the body (413 past its cap in core/body_caps.py, 422 naming the bad field), and
+applies the notifications through the generic webhook's one path (channels/email/events.apply_events).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -17,15 +19,16 @@ from cxloop.channels.email import events
 from cxloop.channels.email.providers import REGISTRY
 from cxloop.channels.email.providers.call import BounceProvider, Notifications, ProviderCall
 from cxloop.channels.webhook_errors import WebhookNotAuthentic
+from cxloop.core.body_caps import body_cap, max_bytes
 from cxloop.core.clock import utcnow
 from cxloop.core.config import Settings
 from cxloop.core.request_body import read_capped_body
+from cxloop.core.request_checks import check_json
 from cxloop.jobs import outbox
 from cxloop.jobs.events import EMAIL_SUBSCRIPTION_CONFIRMATION
 from cxloop.storage.deps import get_async_database
 
 router = APIRouter(tags=["messaging"])
-MAX_BODY = 1024 * 1024
 
 
 def _apply(session: Session, notifications: Notifications) -> events.EventOutcome:
@@ -42,7 +45,9 @@ def _endpoint(provider: BounceProvider) -> Callable[[Request], Awaitable[dict[st
             raise WebhookNotAuthentic(
                 f"the {provider.title} webhook is not enabled: add '{provider.name}' to CXLOOP_EMAIL_BOUNCE_PROVIDERS"
             )
-        body = await read_capped_body(request, limit=MAX_BODY)
+        body = await read_capped_body(request, limit=max_bytes(f"POST /webhooks/email/{provider.name}"))
+        with contextlib.suppress(orjson.JSONDecodeError):  # a body that is not JSON is the provider reader's to refuse
+            check_json(orjson.loads(body), raw=body)  # depth and NUL characters, as for every JSON body
         call = ProviderCall(headers={k.lower(): v for k, v in request.headers.items()}, body=body, now=utcnow())
         # In the thread pool: SES may fetch its signing certificate once.
         notifications = await run_in_threadpool(provider.read, call, settings)
@@ -68,4 +73,5 @@ for _provider in REGISTRY.values():
         methods=["POST"],
         name=f"email_bounces_{_provider.name}",
         summary=f"Bounce and complaint notifications from {_provider.title}",
+        **body_cap(f"POST /webhooks/email/{_provider.name}"),
     )

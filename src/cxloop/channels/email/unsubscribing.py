@@ -20,16 +20,22 @@ from cxloop.invitations.tokens import TokenExpired, TokenInvalid, TokenSigner
 EMAIL = "email"
 
 
-def invitation_of_token(
-    session: Session, signer: TokenSigner, token: str, *, now: datetime | None = None
-) -> Invitation:
-    """The invitation of an unsubscribe token: InvitationNotFound (404) or InvitationExpired (410)."""
+def check_token(signer: TokenSigner, token: str, *, now: datetime | None = None) -> int:
+    """The invitation id of a genuine, unexpired unsubscribe token (no database): InvitationNotFound (404) or
+    InvitationExpired (410)."""
     try:
-        invitation_id = signer.verify(token, now=now, purpose=content.UNSUBSCRIBE_PURPOSE)
+        return signer.verify(token, now=now, purpose=content.UNSUBSCRIBE_PURPOSE)
     except TokenInvalid as exc:
         raise InvitationNotFound("this unsubscribe link is not valid") from exc
     except TokenExpired as exc:
         raise InvitationExpired("this unsubscribe link has expired") from exc
+
+
+def invitation_of_token(
+    session: Session, signer: TokenSigner, token: str, *, now: datetime | None = None
+) -> Invitation:
+    """The invitation of an unsubscribe token: InvitationNotFound (404) or InvitationExpired (410)."""
+    invitation_id = check_token(signer, token, now=now)
     try:
         return invitations.get(session, invitation_id)
     except InvitationNotFound as exc:  # deleted with its customer or survey

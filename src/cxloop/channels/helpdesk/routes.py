@@ -18,13 +18,15 @@ from cxloop.access.enums import Role
 from cxloop.channels.helpdesk import generic, intercom, service, signatures, zendesk
 from cxloop.channels.helpdesk.activity import HelpdeskActivity
 from cxloop.channels.helpdesk.errors import MalformedWebhook, WebhookNotAuthentic
+from cxloop.core.body_caps import body_cap, max_bytes
 from cxloop.core.errors import FieldError, PermissionDenied
 from cxloop.core.request_body import read_capped_body
+from cxloop.core.request_checks import check_json
 from cxloop.storage.deps import get_async_database
 
 router = APIRouter(prefix="/webhooks/helpdesk", tags=["helpdesk"])
 
-MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_BODY_BYTES = max_bytes("POST /webhooks/helpdesk/generic")
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not JSON or misses a field; the errors name each; nothing stored"},
     401: {"description": "Unsigned or wrongly signed, or the endpoint's secret is not configured"},
@@ -49,9 +51,10 @@ async def _body(request: Request) -> bytes:
 
 def _json(body: bytes) -> Any:
     try:
-        return orjson.loads(body)
+        decoded = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise MalformedWebhook("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from None
+    return check_json(decoded, raw=body)
 
 
 def _secret(request: Request, name: str) -> str | None:
@@ -67,41 +70,52 @@ async def _store(request: Request, activity: HelpdeskActivity | None) -> Webhook
     return WebhookReceipt(duplicate=not fields.pop("event_created"), **fields)
 
 
-@router.post("/zendesk", response_model=WebhookReceipt, responses=_RESPONSES)
+@router.post(
+    "/zendesk",
+    response_model=WebhookReceipt,
+    responses=_RESPONSES,
+    **body_cap("POST /webhooks/helpdesk/zendesk"),
+)
 async def zendesk_webhook(request: Request) -> WebhookReceipt:
     """A Zendesk trigger webhook (ticket created or solved), signed with the webhook's signing secret."""
+    secret = _secret(request, "zendesk_webhook_secret")
+    signature = request.headers.get("x-zendesk-webhook-signature")
+    timestamp = request.headers.get("x-zendesk-webhook-signature-timestamp")
+    signatures.check_zendesk_headers(secret, signature=signature, timestamp=timestamp)  # before the body
     body = await _body(request)
-    signatures.check_zendesk(
-        _secret(request, "zendesk_webhook_secret"),
-        signature=request.headers.get("x-zendesk-webhook-signature"),
-        timestamp=request.headers.get("x-zendesk-webhook-signature-timestamp"),
-        body=body,
-    )
+    signatures.check_zendesk(secret, signature=signature, timestamp=timestamp, body=body)
     return await _store(request, zendesk.parse(_json(body)))
 
 
-@router.post("/intercom", response_model=WebhookReceipt, responses=_RESPONSES)
+@router.post(
+    "/intercom",
+    response_model=WebhookReceipt,
+    responses=_RESPONSES,
+    **body_cap("POST /webhooks/helpdesk/intercom"),
+)
 async def intercom_webhook(request: Request) -> WebhookReceipt:
     """An Intercom notification (conversation closed or created), signed with the app's client secret."""
+    secret, signature = _secret(request, "intercom_client_secret"), request.headers.get("x-hub-signature")
+    signatures.check_intercom_headers(secret, signature=signature)  # before the body
     body = await _body(request)
-    signatures.check_intercom(
-        _secret(request, "intercom_client_secret"), signature=request.headers.get("x-hub-signature"), body=body
-    )
+    signatures.check_intercom(secret, signature=signature, body=body)
     return await _store(request, intercom.parse(_json(body)))
 
 
-@router.post("/generic", response_model=WebhookReceipt, responses=_RESPONSES)
+@router.post(
+    "/generic",
+    response_model=WebhookReceipt,
+    responses=_RESPONSES,
+    **body_cap("POST /webhooks/helpdesk/generic"),
+)
 async def generic_webhook(request: Request) -> WebhookReceipt:
     """The documented generic shape, signed with the shared secret (X-Cxloop-Signature) or sent with an API key
-    of role agent or above."""
-    body = await _body(request)
+    of role agent or above. Everything but the signature itself is checked before the body is read."""
     signature = request.headers.get(signatures.GENERIC_HEADER)
+    secret = _secret(request, "helpdesk_webhook_secret")
     if signature is not None:
-        secret = _secret(request, "helpdesk_webhook_secret")
         if not secret:
             raise WebhookNotAuthentic("signed webhooks are not set up: set CXLOOP_HELPDESK_WEBHOOK_SECRET")
-        if not signatures.generic_signature_valid(secret, signature=signature, body=body):
-            raise WebhookNotAuthentic(f"the {signatures.GENERIC_HEADER} does not match the body")
     elif request.headers.get("authorization"):
         principal = await get_principal(request)
         if not principal.role.includes(Role.agent):
@@ -110,4 +124,7 @@ async def generic_webhook(request: Request) -> WebhookReceipt:
         raise WebhookNotAuthentic(
             f"sign the body with {signatures.GENERIC_HEADER} or send 'Authorization: Bearer <API key>'"
         )
+    body = await _body(request)
+    if signature is not None and not signatures.generic_signature_valid(secret or "", signature=signature, body=body):
+        raise WebhookNotAuthentic(f"the {signatures.GENERIC_HEADER} does not match the body")
     return await _store(request, generic.parse(_json(body)))

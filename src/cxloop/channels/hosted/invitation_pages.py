@@ -23,6 +23,7 @@ from cxloop.channels.hosted.pages import PageStop, closed, error_locale, expired
 from cxloop.channels.hosted.rendering import message_page, question_page
 from cxloop.collection import service as collection
 from cxloop.collection.enums import Channel
+from cxloop.core.body_caps import body_cap
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import InvalidInput
 from cxloop.invitations import availability
@@ -198,7 +199,7 @@ def show_question(token: str, question_id: str, request: Request) -> Response:
     return _run(request, token, handle)
 
 
-@router.post("/s/{token}")
+@router.post("/s/{token}", **body_cap("POST /s/{token}"))
 def answer_question(
     token: str,
     request: Request,

@@ -33,6 +33,7 @@ from cxloop.channels.hosted.pages import (
 )
 from cxloop.channels.hosted.rendering import message_page, question_page, render
 from cxloop.collection.enums import Channel
+from cxloop.core.body_caps import body_cap
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import InvalidInput
 from cxloop.invitations.answers import amend_response, record_anonymous
@@ -132,7 +133,7 @@ def kiosk_start(
     return response
 
 
-@router.post("/kiosk/{survey_key}")
+@router.post("/kiosk/{survey_key}", **body_cap("POST /kiosk/{survey_key}"))
 def kiosk_score(
     survey_key: str,
     request: Request,
@@ -222,7 +223,7 @@ def kiosk_comment(survey_key: str, request: Request, lang: str | None = None, re
     return _run(request, survey_key, lang, handle)
 
 
-@router.post("/kiosk/{survey_key}/comment")
+@router.post("/kiosk/{survey_key}/comment", **body_cap("POST /kiosk/{survey_key}/comment"))
 def kiosk_send_comment(
     survey_key: str,
     request: Request,

@@ -33,6 +33,7 @@ from cxloop.channels.hosted.pages import (
 )
 from cxloop.channels.hosted.rendering import message_page, question_page
 from cxloop.collection.enums import Channel
+from cxloop.core.body_caps import body_cap
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import InvalidInput
 from cxloop.invitations.answers import amend_response, record_anonymous
@@ -147,7 +148,7 @@ def link_thanks(survey_key: str, request: Request, lang: str | None = None) -> R
     return _run(request, survey_key, lang, "", handle, write=False)
 
 
-@router.post("/s/k/{survey_key}")
+@router.post("/s/k/{survey_key}", **body_cap("POST /s/k/{survey_key}"))
 def answer_link_question(
     survey_key: str,
     request: Request,

@@ -11,14 +11,16 @@ from cxloop.access.deps import AgentDep
 from cxloop.channels.reviews import service
 from cxloop.channels.reviews.schemas import MAX_BATCH, ReviewBatch, ReviewCreate
 from cxloop.collection.schemas import RecordResult
+from cxloop.core.body_caps import DEFAULT_MAX_BYTES
 from cxloop.core.errors import CxloopError, FieldError, InvalidInput
 from cxloop.core.openapi_body import one_or_batch_body
 from cxloop.core.request_body import read_capped_body
+from cxloop.core.request_checks import check_json
 from cxloop.storage.deps import get_async_database
 
 router = APIRouter(tags=["reviews"])
 
-MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_BODY_BYTES = DEFAULT_MAX_BYTES
 _BODY = one_or_batch_body(ReviewCreate, ReviewBatch)
 
 
@@ -29,6 +31,7 @@ async def _items(request: Request) -> tuple[list[Any], bool]:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from None
+    check_json(value, raw=body)
     if not isinstance(value, dict):
         raise InvalidInput('send one object or {"items": [...]}', errors=[FieldError("body", "must be a JSON object")])
     if "items" not in value:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from cxloop.channels.sms import status_reports, webhook_request
 from cxloop.channels.sms.wire import parse_status
 from cxloop.channels.webhook_errors import MalformedWebhook
+from cxloop.core.body_caps import body_cap
 from cxloop.core.config import Settings
 from cxloop.core.errors import FieldError
 from cxloop.storage.deps import get_async_database
@@ -17,12 +18,16 @@ from cxloop.storage.deps import get_async_database
 router = APIRouter(tags=["messaging"])
 
 
-@router.post("/webhooks/sms/twilio/status", summary="Delivery status callbacks of invitation SMS (Twilio format)")
+@router.post(
+    "/webhooks/sms/twilio/status",
+    summary="Delivery status callbacks of invitation SMS (Twilio format)",
+    **body_cap("POST /webhooks/sms/twilio/status"),
+)
 async def twilio_status(request: Request) -> dict[str, Any]:
     """Validates `X-Twilio-Signature`, then records the status on the invitation named by `?invitation=`: a later
     stage only, so retried and reordered callbacks never move it back."""
     settings: Settings = request.app.state.settings
-    params = await webhook_request.signed_form(request, settings)
+    params = await webhook_request.signed_form(request, settings, endpoint="POST /webhooks/sms/twilio/status")
     report, problems = parse_status(dict(params))
     invitation = request.query_params.get("invitation", "")
     if not invitation.isdigit() or len(invitation) > 18:

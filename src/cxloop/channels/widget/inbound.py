@@ -48,6 +48,7 @@ from cxloop.channels.widget.schemas import (
 )
 from cxloop.channels.widget.service import SiteSnapshot, load_snapshot
 from cxloop.channels.widget.site_cache import SiteCache
+from cxloop.core.body_caps import body_cap, form_limits, max_bytes
 from cxloop.core.clock import utcnow
 from cxloop.core.config import Settings
 from cxloop.core.errors import FieldError, InvalidInput
@@ -58,7 +59,8 @@ from cxloop.storage.deps import get_async_database
 router = APIRouter(tags=["widget"], route_class=WidgetRoute)
 
 # The multipart form around the image (the payload field, boundaries) is small; allow it on top of the image.
-MAX_FORM_BYTES = MAX_IMAGE_BYTES + 64 * 1024
+MAX_FORM_BYTES = max_bytes("POST /widget/v1/feedback")
+_FORM_LIMITS = form_limits("POST /widget/v1/feedback")
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,7 @@ async def widget_config(
     return response
 
 
-@router.post("/widget/v1/decide", response_model=Decision)
+@router.post("/widget/v1/decide", **body_cap("POST /widget/v1/decide"), response_model=Decision)
 async def decide(request: Request) -> Response:
     """Show a prompt now or not (`reason` says why not); a shown prompt carries its first question and a token."""
     body = await read_json(request, DecideRequest)
@@ -188,7 +190,7 @@ async def decide(request: Request) -> Response:
     return _json(decision)
 
 
-@router.post("/widget/v1/responses", response_model=AnswerRead)
+@router.post("/widget/v1/responses", **body_cap("POST /widget/v1/responses"), response_model=AnswerRead)
 async def answer_prompt(request: Request) -> Response:
     """Store one screen's answer (the first one creates the response, partial until the last screen)."""
     body = await read_json(request, AnswerRequest)
@@ -204,6 +206,7 @@ async def answer_prompt(request: Request) -> Response:
     status_code=status.HTTP_201_CREATED,
     responses={413: {"description": f"the image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB"}},
     openapi_extra={"x-rate-cost": 5},
+    **body_cap("POST /widget/v1/feedback"),
 )
 async def give_feedback(request: Request) -> Response:
     """The feedback button's form, as JSON, or as multipart with a `payload` (the JSON) and an `image` file."""
@@ -245,7 +248,7 @@ async def _form(request: Request) -> tuple[FeedbackPayload, bytes | None]:
         raise HTTPException(
             status.HTTP_413_CONTENT_TOO_LARGE, f"the image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB"
         )
-    async with request.form(max_files=1, max_fields=4) as form:  # closes the spooled upload when done
+    async with request.form(**_FORM_LIMITS) as form:  # closes the spooled upload when done
         payload = form.get("payload")
         if not isinstance(payload, str):
             raise InvalidInput(
@@ -263,7 +266,7 @@ async def _form(request: Request) -> tuple[FeedbackPayload, bytes | None]:
     return body, data or None
 
 
-@router.post("/widget/v1/identify", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/widget/v1/identify", **body_cap("POST /widget/v1/identify"), status_code=status.HTTP_204_NO_CONTENT)
 async def identify(request: Request) -> Response:
     """Create or update the customer by external id (attributes and locale only)."""
     body = await read_json(request, IdentifyRequest)

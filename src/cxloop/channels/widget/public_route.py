@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
+from cxloop.core.body_caps import http_error_detail, max_bytes
 from cxloop.core.errors import (
     CxloopError,
     FieldError,
@@ -29,9 +30,11 @@ from cxloop.core.errors import (
     http_status,
 )
 from cxloop.core.rate_limit import LIMITS, AsyncRateLimiter
+from cxloop.core.request_body import read_capped_body
+from cxloop.core.request_checks import check_json
 
 RATE_LIMIT = "widget"  # per client address, in core/rate_limit.py's LIMITS
-MAX_JSON_BYTES = 64 * 1024
+MAX_JSON_BYTES = max_bytes("POST /widget/v1/responses")
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -54,7 +57,7 @@ def _error(status: int, detail: str, errors: list[FieldError] | None = None) -> 
     return JSONResponse(body, status_code=status)
 
 
-def error_response(exc: Exception) -> JSONResponse:
+def error_response(exc: Exception, request: Request) -> JSONResponse:
     """The JSON error for an exception raised by a widget endpoint (anything else is re-raised)."""
     if isinstance(exc, CxloopError):
         status = http_status(exc)
@@ -63,7 +66,7 @@ def error_response(exc: Exception) -> JSONResponse:
         errors = [FieldError(".".join(str(p) for p in e["loc"][1:]) or "query", e["msg"]) for e in exc.errors()]
         return _error(422, "the request has invalid fields", errors)
     if isinstance(exc, HTTPException):
-        return _error(exc.status_code, str(exc.detail))
+        return _error(exc.status_code, http_error_detail(exc, request.scope))
     raise exc
 
 
@@ -94,7 +97,7 @@ class WidgetRoute(APIRoute):
             try:
                 response = await handler(request)
             except (CxloopError, RequestValidationError, HTTPException) as exc:
-                response = error_response(exc)
+                response = error_response(exc, request)
             return with_cors(request, response)
 
         return route
@@ -102,17 +105,7 @@ class WidgetRoute(APIRoute):
 
 async def read_json(request: Request, model: type[Model]) -> Model:
     """The body parsed as `model`, whatever its content type (the script sends text/plain to skip the preflight)."""
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > MAX_JSON_BYTES:
-        raise HTTPException(413, f"the body is larger than {MAX_JSON_BYTES} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():  # a chunked body has no declared length: count while reading
-        size += len(chunk)
-        if size > MAX_JSON_BYTES:
-            raise HTTPException(413, f"the body is larger than {MAX_JSON_BYTES} bytes")
-        chunks.append(chunk)
-    return parse_json(b"".join(chunks), model)
+    return parse_json(await read_capped_body(request, limit=MAX_JSON_BYTES), model)
 
 
 def parse_json(raw: bytes | str, model: type[Model]) -> Model:
@@ -120,6 +113,7 @@ def parse_json(raw: bytes | str, model: type[Model]) -> Model:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput("the body is not valid JSON", errors=[FieldError("body", str(exc))]) from exc
+    check_json(data, raw=raw if isinstance(raw, bytes) else raw.encode())
     try:
         return model.model_validate(data)
     except ValidationError as exc:

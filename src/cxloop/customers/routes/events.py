@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, status
 
 from cxloop.access.deps import AgentDep, ViewerDep
-from cxloop.core.clock import ensure_utc
+from cxloop.core.time_range import StartEndDep
 from cxloop.customers import service as customers
 from cxloop.customers.enums import OutcomeKind
 from cxloop.customers.schemas import EventIngestResult, EventPage, OutcomeBatch, OutcomePage, RecordResult
@@ -47,11 +47,10 @@ async def record_events(
 def list_events(
     session: SessionDep,
     _: ViewerDep,
+    window: StartEndDep,
     customer: str | None = None,
     name: str | None = None,
     source: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
@@ -62,8 +61,8 @@ def list_events(
         customer=customer,
         name=name,
         source=source,
-        start=ensure_utc(start) if start else None,
-        end=ensure_utc(end) if end else None,
+        start=window.since,
+        end=window.until,
         sort=sort,
         limit=limit,
         offset=offset,

@@ -23,16 +23,18 @@ from fastapi.responses import JSONResponse
 from cxloop.access.deps import principal_of_key
 from cxloop.access.enums import Role
 from cxloop.access.errors import InvalidApiKey
+from cxloop.core.body_caps import body_cap, max_bytes
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput
 from cxloop.core.request_body import read_capped_body
+from cxloop.core.request_checks import check_json
 from cxloop.customers import service as customers
 from cxloop.customers.segment_spec import CALL_TYPES, correct_clock_skew
 from cxloop.storage.deps import get_async_database
 
 router = APIRouter(prefix="/v1", tags=["segment"])
 
-MAX_REQUEST_BYTES = 500 * 1024
+MAX_REQUEST_BYTES = max_bytes("POST /v1/batch")
 MAX_CALL_BYTES = 32 * 1024
 
 
@@ -121,6 +123,7 @@ async def _ingest(request: Request, call_type: str | None) -> JSONResponse:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise _Refused(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
+        check_json(body, raw=raw)
         await _authorize(request, _write_key(request, body if isinstance(body, dict) else {}))
         calls, sent_at = _calls(body, call_type)
         _check_sizes(calls, batched=call_type is None)
@@ -142,7 +145,7 @@ def _unbatched(error: FieldError) -> FieldError:
     return FieldError(error.field.removeprefix("batch.0.").removeprefix("batch.0") or "body", error.message)
 
 
-@router.post("/batch", summary="Segment batch")
+@router.post("/batch", summary="Segment batch", **body_cap("POST /v1/batch"))
 async def segment_batch(request: Request) -> JSONResponse:
     """Segment's `/v1/batch`: up to 500 KB of calls of any type."""
     return await _ingest(request, None)
@@ -159,6 +162,7 @@ def _single(call_type: str) -> None:
         methods=["POST"],
         summary=f"Segment {call_type}",
         description=f"One `{call_type}` call.",
+        **body_cap(f"POST /v1/{call_type}"),
     )
 
 

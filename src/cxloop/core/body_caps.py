@@ -1,0 +1,106 @@
+"""How much of a request body each public endpoint reads: the one table of caps (docs/security.md).
+
+A route takes its cap with `@router.post(path, **body_cap("POST <path>"))`. FastAPI (the route's `max_body_size`,
+Starlette's RequestBodyLimitMiddleware) counts the bytes as they arrive, declared by Content-Length or chunked, and
+answers 413 the moment the count passes the cap: a body is never held whole before it is refused. `max_fields`,
+`max_files` and `max_part_bytes` bound what a form may carry (Starlette's defaults are 1,000 fields of 1 MB).
+tests/api/test_body_caps.py checks that every public route that takes a body is in the table, with its cap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette import status
+from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.types import Scope
+
+STARLETTE_TOO_LARGE = "Content Too Large"  # the detail (and text body) of Starlette's own 413
+KIB = 1024
+MIB = 1024 * KIB
+# Every other route, the keyed API included: FastAPI reads a body parameter before the route's dependencies check the
+# API key, so without this an unauthenticated client could make the server hold any body. The largest bodies the API
+# takes are batches of 1,000 responses or reviews.
+DEFAULT_MAX_BYTES = 16 * MIB
+
+
+@dataclass(frozen=True)
+class BodyCap:
+    """`max_bytes` of body; for a form, at most `max_fields` text fields of `max_part_bytes` each (as sent, so
+    percent-encoded) and `max_files` files."""
+
+    max_bytes: int
+    max_fields: int | None = None
+    max_part_bytes: int = 1 * KIB
+    max_files: int = 0
+
+
+# A survey page posts its control fields (question, action, response, nonce, lang) and one `answer` per chosen
+# option (at most 100 options a question); a text answer of 10,000 characters is up to 120,000 bytes
+# percent-encoded (4-byte characters).
+_SURVEY_FORM = BodyCap(160 * KIB, max_fields=110, max_part_bytes=128 * KIB)
+_WIDGET_JSON = BodyCap(64 * KIB)
+_HELPDESK_WEBHOOK = BodyCap(5 * MIB)  # a ticket's whole comment thread
+_SEGMENT_CALL = BodyCap(500 * KIB)  # Segment's own limit per batch; gzip is decompressed under the same cap
+
+BODY_CAPS: dict[str, BodyCap] = {
+    "POST /u/{token}": BodyCap(1 * KIB, max_fields=2, max_part_bytes=64),  # List-Unsubscribe=One-Click
+    "POST /s/{token}": _SURVEY_FORM,
+    "POST /s/k/{survey_key}": _SURVEY_FORM,
+    # a face, its question, a nonce, a language and the few hidden fields of the page
+    "POST /kiosk/{survey_key}": BodyCap(2 * KIB, max_fields=8, max_part_bytes=256),
+    "POST /kiosk/{survey_key}/comment": _SURVEY_FORM,
+    "POST /widget/v1/decide": _WIDGET_JSON,
+    "POST /widget/v1/responses": _WIDGET_JSON,
+    "POST /widget/v1/identify": _WIDGET_JSON,
+    # one image of 2 MB and the JSON payload (as large as a JSON call), as multipart
+    "POST /widget/v1/feedback": BodyCap(2 * MIB + 128 * KIB, max_fields=4, max_part_bytes=64 * KIB, max_files=1),
+    "POST /webhooks/email/events": BodyCap(1 * MIB),
+    "POST /webhooks/sms/twilio": BodyCap(64 * KIB),  # a form, read by hand: its signature covers the fields
+    "POST /webhooks/sms/twilio/status": BodyCap(64 * KIB),  # the same, for delivery status callbacks
+    # mail providers' bounce and complaint notifications (a SendGrid or Mailgun batch, an SNS message)
+    **{f"POST /webhooks/email/{provider}": BodyCap(1 * MIB) for provider in ("ses", "postmark", "sendgrid", "mailgun")},
+    "POST /webhooks/helpdesk/zendesk": _HELPDESK_WEBHOOK,
+    "POST /webhooks/helpdesk/intercom": _HELPDESK_WEBHOOK,
+    "POST /webhooks/helpdesk/generic": _HELPDESK_WEBHOOK,
+    **{
+        f"POST /v1/{call}": _SEGMENT_CALL for call in ("alias", "batch", "group", "identify", "page", "screen", "track")
+    },
+}
+
+
+def body_cap(endpoint: str) -> dict[str, Any]:
+    """The route options that enforce the cap of `endpoint` ("POST /u/{token}")."""
+    cap = BODY_CAPS[endpoint]
+    options: dict[str, Any] = {"max_body_size": cap.max_bytes}
+    if cap.max_fields is not None:
+        options["form_limits"] = form_limits(endpoint)
+    return options
+
+
+def form_limits(endpoint: str) -> dict[str, int]:
+    """`request.form(**form_limits(endpoint))` for a handler that reads its form itself."""
+    cap = BODY_CAPS[endpoint]
+    assert cap.max_fields is not None, f"{endpoint} takes no form"
+    return {"max_fields": cap.max_fields, "max_files": cap.max_files, "max_part_size": cap.max_part_bytes}
+
+
+def max_bytes(endpoint: str) -> int:
+    return BODY_CAPS[endpoint].max_bytes
+
+
+def too_large_detail(scope: Scope) -> str:
+    """What a 413 of a route's cap says: the cap."""
+    limit = scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+    if limit is None:
+        return "the body is too large"
+    return f"the body is larger than {limit:,} bytes, the most this endpoint accepts"
+
+
+def http_error_detail(exc: HTTPException, scope: Scope) -> str:
+    """What an HTTP error says; Starlette's bare "Content Too Large" of a route's cap names the cap."""
+    if exc.status_code == status.HTTP_413_CONTENT_TOO_LARGE and exc.detail == STARLETTE_TOO_LARGE:
+        return too_large_detail(scope)
+    return str(exc.detail)
