@@ -1,5 +1,6 @@
 """The fatigue report: what happened to invitations - decided, suppressed (by reason), sent, opened, answered -
-and the response rate with its Wilson interval, overall or per channel, survey or touchpoint. Counted in SQL."""
+and the response rate with its Wilson interval, overall or per channel, survey, touchpoint or contact policy.
+Counted in SQL."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ GROUPS = {
     "channel": Invitation.channel,
     "survey": cast(Invitation.survey_id, String),
     "touchpoint": func.coalesce(cast(Invitation.touchpoint_id, String), ""),
+    "policy": func.coalesce(Invitation.policy, ""),  # the contact policy that decided ('' before there were several)
 }
 
 
 @dataclass
 class FatigueRow:
-    group: str  # '' for the whole, else the channel name or the survey / touchpoint id
+    group: str  # '' for the whole, else the channel, survey / touchpoint id or policy key
     invitations: int = 0  # every decision, sent or not
     suppressed: int = 0
     suppressed_by_reason: dict[str, int] = field(default_factory=dict)

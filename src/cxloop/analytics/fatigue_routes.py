@@ -38,7 +38,7 @@ class FatigueReport(BaseModel):
 def invitation_report(
     session: SessionDep,
     _: ViewerDep,
-    group_by: Literal["channel", "survey", "touchpoint"] | None = None,
+    group_by: Literal["channel", "survey", "touchpoint", "policy"] | None = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
 ) -> FatigueReport:

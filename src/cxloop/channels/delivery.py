@@ -34,6 +34,7 @@ from cxloop.governance import consent
 from cxloop.governance.channels import ChannelSpec
 from cxloop.governance.channels import registry as channels
 from cxloop.governance.enums import SuppressionReason
+from cxloop.governance.policy import PURPOSE  # invitations and their reminders are research
 from cxloop.invitations import availability
 from cxloop.invitations import service as invitations
 from cxloop.invitations.enums import InvitationStatus
@@ -144,7 +145,8 @@ def _claim(
         address=_address(customer, spec),
         name=customer.name,
         survey_url=content.survey_url(settings.public_url, signer, invitation),
-        unsubscribe_url=content.unsubscribe_url(settings.public_url, signer, invitation),
+        unsubscribe_url=content.unsubscribe_url(settings.public_url, signer, invitation, purpose=PURPOSE),
+        purpose=PURPOSE,
         reminder=reminder,
         settings=settings,
         now=now,
@@ -182,9 +184,9 @@ def _blocked(
 ) -> SuppressionReason | None:
     """Why the invitation may not go out now, read afresh: consent, the address, the survey still open."""
     states = consent.states_of(session, [customer.id]).get(customer.id, {})
-    if consent.opted_out(states, invitation.channel):
+    if consent.opted_out(states, invitation.channel, PURPOSE):
         return SuppressionReason.opted_out
-    if not consent.allowed(states, invitation.channel):
+    if not consent.allowed(states, invitation.channel, PURPOSE):
         return SuppressionReason.no_consent
     if not _address(customer, spec):
         return SuppressionReason.no_address
