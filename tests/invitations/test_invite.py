@@ -99,7 +99,13 @@ def test_an_opt_out_is_honoured_at_once_and_recorded(db: Database, survey_id: in
     customer_id = _customer(db, email="fi@example.com")
     with db.unit_of_work(write=True) as session:
         consent.record_change(
-            session, customer_id=customer_id, channel="*", granted=False, source=ConsentSource.api, actor="test"
+            session,
+            customer_id=customer_id,
+            purpose="*",
+            channel="*",
+            granted=False,
+            source=ConsentSource.api,
+            actor="test",
         )
     invitation = _invite(db, InviteRequest(survey_id, customer_id, "email"))
     assert (invitation.status, invitation.reason) == ("suppressed", "opted_out")

@@ -34,11 +34,23 @@ def _world(session: Session) -> list[InviteRequest]:
         )
         if n % 4 == 1:
             consent.record_change(
-                session, customer_id=customer.id, channel="sms", granted=True, source=ConsentSource.api, actor="t"
+                session,
+                customer_id=customer.id,
+                purpose="*",
+                channel="sms",
+                granted=True,
+                source=ConsentSource.api,
+                actor="t",
             )
         if n % 9 == 2:
             consent.record_change(
-                session, customer_id=customer.id, channel="*", granted=False, source=ConsentSource.api, actor="t"
+                session,
+                customer_id=customer.id,
+                purpose="*",
+                channel="*",
+                granted=False,
+                source=ConsentSource.api,
+                actor="t",
             )
         if n % 6 == 5:  # invited to another survey a week ago: the frequency cap says no
             week_ago = NOON - timedelta(days=7)

@@ -104,7 +104,7 @@ def test_sms_falls_back_to_email_without_sms_consent(db: Database, queued: Any) 
         make_customer(session, external_id="a", email="a@example.com", phone="+15550001")
         b = make_customer(session, external_id="b", email="b@example.com", phone="+15550002")
         consent.record_change(
-            session, customer_id=b.id, channel="sms", granted=True, source=ConsentSource.api, actor="test"
+            session, customer_id=b.id, purpose="*", channel="sms", granted=True, source=ConsentSource.api, actor="test"
         )
         make_rule(session, kind="event", event_name="delivered", channel="sms", fallbacks=["email"])
     _store(db, "a", "delivered")

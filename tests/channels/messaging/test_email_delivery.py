@@ -158,7 +158,13 @@ def test_an_opt_out_after_scheduling_suppresses_the_send(
         invitation = invite(session, survey, customer.id, "email", at)
         assert invitation.status == "scheduled"
         consent.record_change(
-            session, customer_id=customer.id, channel="email", granted=False, source=ConsentSource.api, actor="crm"
+            session,
+            customer_id=customer.id,
+            purpose="*",
+            channel="email",
+            granted=False,
+            source=ConsentSource.api,
+            actor="crm",
         )
     deliver(db, invitation.id, settings=settings, signer=signer_of(settings), now=at)
     with db.unit_of_work() as session:

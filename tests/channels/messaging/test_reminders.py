@@ -38,7 +38,13 @@ def test_a_blocked_reminder_is_dropped_and_never_picked_again(
     with db.unit_of_work(write=True) as session:
         customer_id = invitations.get(session, blocked).customer_id
         consent.record_change(
-            session, customer_id=customer_id, channel="email", granted=False, source=ConsentSource.api, actor="crm"
+            session,
+            customer_id=customer_id,
+            purpose="*",
+            channel="email",
+            granted=False,
+            source=ConsentSource.api,
+            actor="crm",
         )
     now = noon_today()
     with db.unit_of_work() as session:

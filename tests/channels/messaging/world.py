@@ -51,7 +51,13 @@ def make_survey(session: Session, template: str = "relationship-nps", **update: 
 
 def opt_in_sms(session: Session, customer_id: int) -> None:
     consent.record_change(
-        session, customer_id=customer_id, channel="sms", granted=True, source=ConsentSource.api, actor="test"
+        session,
+        customer_id=customer_id,
+        purpose="*",
+        channel="sms",
+        granted=True,
+        source=ConsentSource.api,
+        actor="test",
     )
 
 

@@ -125,7 +125,13 @@ def test_no_prompt_when_the_server_refuses_and_the_refusal_is_stored(
     with db.unit_of_work() as session:
         customer = make_customer(session, external_id="quiet-1")
         consent.record_change(
-            session, customer_id=customer.id, channel="widget", granted=False, source=ConsentSource.api, actor="test"
+            session,
+            customer_id=customer.id,
+            purpose="*",
+            channel="widget",
+            granted=False,
+            source=ConsentSource.api,
+            actor="test",
         )
     _open(page, host_page, live_server, site)
     page.evaluate("cxloop.identify('quiet-1')")

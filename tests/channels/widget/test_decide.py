@@ -117,7 +117,13 @@ def test_the_contact_policy_decides_for_customers_and_refusals_are_stored(api: T
     with db.unit_of_work() as session:
         customer = make_customer(session, external_id="opted-out")
         consent.record_change(
-            session, customer_id=customer.id, channel="*", granted=False, source=ConsentSource.api, actor="test"
+            session,
+            customer_id=customer.id,
+            purpose="*",
+            channel="*",
+            granted=False,
+            source=ConsentSource.api,
+            actor="test",
         )
     assert decide(api, site, customer="opted-out") == {"show": False, "reason": "opted_out", "prompt": None}
     (suppressed,) = invitations(db)
