@@ -91,7 +91,7 @@ def test_unsubscribe_headers_follow_rfc_8058_and_match_the_body_link(
     (message,) = smtp_server.recorder.messages
     plain, html = _parts(message)
     header = _header(message, "List-Unsubscribe")
-    match = re.fullmatch(r"<(https://feedback\.example\.com/u/[A-Za-z0-9._-]+)>", header)
+    match = re.fullmatch(r"<(https://feedback\.example\.com/u/[A-Za-z0-9._-]+\?purpose=research)>", header)
     assert match is not None, header
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert f'href="{match.group(1)}"' in html
