@@ -170,3 +170,24 @@ def test_bad_requests_name_the_fields(api: TestClient, db: Database) -> None:
     assert answer.headers["access-control-allow-origin"] == ORIGIN
     not_json = api.post("/widget/v1/decide", content=b"{nope", headers={"Origin": ORIGIN})
     assert not_json.status_code == 422 and not_json.json()["errors"][0]["field"] == "body"
+
+
+def test_a_customer_emailed_today_gets_no_prompt_unless_prompts_weigh_nothing(api: TestClient, db: Database) -> None:
+    live_survey(db, "relationship-nps")
+    csat = live_survey(db, "post-support-csat")
+    site = create_site(api, rules=[{"survey": "relationship-nps"}])
+    with db.unit_of_work() as session:
+        for external_id in ("emailed", "emailed-too"):
+            customer = make_customer(session, external_id=external_id, email=f"{external_id}@example.com")
+            request = invitation_service.InviteRequest(survey_id=csat, customer_id=customer.id, channel="email")
+            assert invitation_service.invite(session, request).status == "scheduled"
+
+    # Under the default policy (1 contact per 14 days) a prompt counts like the email sent today.
+    assert decide(api, site, customer="emailed") == {"show": False, "reason": "frequency_cap", "prompt": None}
+    refused = invitations(db)[-1]
+    assert (refused.channel, refused.reason, refused.policy) == ("widget", "frequency_cap", "default")
+
+    weights = api.patch("/api/v1/contact-policy", json={"channel_weights": {"widget": 0}})
+    assert weights.status_code == 200, weights.text
+    assert weights.json()["channel_weights"] == {"email": 1.0, "sms": 1.0, "link": 0.0, "widget": 0.0}
+    assert decide(api, site, customer="emailed-too")["show"] is True
