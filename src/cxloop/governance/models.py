@@ -40,8 +40,8 @@ class ConsentChange(Base):
 
 
 class ContactPolicy(Base):
-    """A contact policy. The organisation's default is row id 1 (key 'default', no segment filter), created with
-    the defaults on first use; the others apply to the customers their `segment_filter` matches, the lowest
+    """A contact policy. The organisation's default has key 'default' and no segment filter, created with the
+    defaults on first use; the others apply to the customers their `segment_filter` matches, the lowest
     `priority` first (governance.policy.policies_for)."""
 
     __tablename__ = "contact_policy"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxloop.core.clock import utcnow
@@ -28,7 +29,6 @@ from cxloop.governance.models import ContactPolicy
 from cxloop.governance.purposes import Purpose
 from cxloop.surveys.enums import ResponseLimit
 
-POLICY_ID = 1
 DEFAULT_KEY = "default"
 # Survey invitations and prompts are research: the consent they need is consent to that purpose.
 PURPOSE = Purpose.research
@@ -47,9 +47,9 @@ DEFAULTS = {
 
 def current_policy(session: Session) -> ContactPolicy:
     """The organisation's default policy, created with the defaults the first time it is asked for."""
-    policy = session.get(ContactPolicy, POLICY_ID)
+    policy = session.scalar(select(ContactPolicy).where(ContactPolicy.key == DEFAULT_KEY))
     if policy is None:
-        policy = ContactPolicy(id=POLICY_ID, key=DEFAULT_KEY, priority=0, updated_at=utcnow(), **DEFAULTS)
+        policy = ContactPolicy(key=DEFAULT_KEY, priority=0, updated_at=utcnow(), **DEFAULTS)
         session.add(policy)
         session.flush()
     return policy

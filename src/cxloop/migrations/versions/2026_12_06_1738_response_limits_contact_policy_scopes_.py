@@ -82,8 +82,8 @@ def downgrade() -> None:
         batch_op.drop_column("policy")
 
     # Only the organisation's default policy existed before.
-    contact_policy = sa.table("contact_policy", sa.column("id", sa.Integer))
-    op.execute(contact_policy.delete().where(contact_policy.c.id != 1))
+    contact_policy = sa.table("contact_policy", sa.column("key", sa.String))
+    op.execute(contact_policy.delete().where(contact_policy.c.key != "default"))
     with op.batch_alter_table("contact_policy", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_contact_policy_key"), type_="unique")
         batch_op.drop_column("channel_weights")
