@@ -6,6 +6,7 @@ import typer
 
 from cxloop.cli import (
     backup,
+    contact_policies,
     demo,
     exporting,
     importing,
@@ -38,6 +39,7 @@ app.add_typer(invitations.app, name="invitations")
 app.add_typer(keys.app, name="api-key")
 app.add_typer(keys.users_app, name="user")
 app.add_typer(segments.app, name="segments")
+app.add_typer(contact_policies.app, name="contact-policies")
 app.add_typer(outbox.app, name="outbox")
 
 

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxloop.core.clock import utcnow
-from cxloop.core.errors import FieldError
+from cxloop.core.errors import CxloopError, FieldError, InvalidInput
 from cxloop.customers import service as customers
 from cxloop.customers.errors import InvalidFilter
 from cxloop.governance.errors import PolicyConflict, PolicyNotFound
@@ -124,3 +125,29 @@ def delete_policy(session: Session, *, key: str) -> None:
         )
     session.delete(policy)
     session.flush()
+
+
+def apply_policies(session: Session, items: Sequence[object]) -> list[ContactPolicy]:
+    """Create or change policies from their JSON documents (the CLI's `apply`): each names its `key`; `default` is
+    the organisation's. All or nothing: InvalidInput naming `[index].field` for every problem found."""
+    errors: list[FieldError] = []
+    applied: list[ContactPolicy] = []
+    for index, item in enumerate(items):
+        key = item.get("key") if isinstance(item, dict) else None
+        try:
+            if not isinstance(item, dict):
+                raise InvalidInput("not an object", errors=[FieldError("", "must be a JSON object")])
+            fields = {name: value for name, value in item.items() if name != "key"}
+            if key == DEFAULT_KEY:
+                applied.append(update_policy(session, key=key, data=ContactPolicyUpdate.model_validate(fields)))
+            elif isinstance(key, str) and session.scalar(select(ContactPolicy.id).where(ContactPolicy.key == key)):
+                applied.append(update_policy(session, key=key, data=ScopedPolicyUpdate.model_validate(fields)))
+            else:
+                applied.append(create_policy(session, data=ScopedPolicyCreate.model_validate(item)))
+        except ValidationError as exc:
+            errors += [FieldError(f"[{index}].{'.'.join(map(str, e['loc']))}", e["msg"]) for e in exc.errors()]
+        except CxloopError as exc:
+            errors += [FieldError(f"[{index}].{e.field}".rstrip("."), e.message) for e in exc.errors]
+    if errors:
+        raise InvalidInput("the contact policies are not valid; nothing was changed", errors=errors)
+    return applied
