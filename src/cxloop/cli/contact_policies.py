@@ -13,17 +13,17 @@ from rich.table import Table
 
 from cxloop.cli.context import console, database, fail
 from cxloop.core.errors import CxloopError
-from cxloop.governance import policy, scoped_policies
-from cxloop.governance.models import ContactPolicy
+from cxloop.governance import scoped_policies
+from cxloop.governance.schemas import ContactPolicyRead
 
 app = typer.Typer(help="List, apply and delete contact policies (per customer segment).", no_args_is_help=True)
 MAX_FILE = 1024 * 1024
 
 
-def _print(policies: list[ContactPolicy]) -> None:
+def _print(policies: list[ContactPolicyRead]) -> None:
     table = Table("key", "priority", "segment filter", "max / days", "weights", "quiet", "sampling", "holdout %")
     for found in policies:
-        weights = " ".join(f"{name}={weight:g}" for name, weight in policy.weights(found).items())
+        weights = " ".join(f"{name}={weight:g}" for name, weight in found.channel_weights.items())
         table.add_row(
             found.key,
             "-" if found.segment_filter is None else str(found.priority),
@@ -41,7 +41,7 @@ def _print(policies: list[ContactPolicy]) -> None:
 def list_policies() -> None:
     """Every policy in the order they are tried: segment-scoped ones by priority, then the default."""
     with database().unit_of_work() as session:
-        _print(scoped_policies.list_policies(session))
+        _print([scoped_policies.read(found) for found in scoped_policies.list_policies(session)])
 
 
 @app.command("apply")
@@ -59,8 +59,7 @@ def apply(
     try:
         with database().unit_of_work(write=True) as session:
             applied = [found.key for found in scoped_policies.apply_policies(session, items)]
-            listed = scoped_policies.list_policies(session)
-            _print(listed)
+            _print([scoped_policies.read(found) for found in scoped_policies.list_policies(session)])
     except CxloopError as exc:
         for error in exc.errors:
             console.print(f"{escape(error.field)}: {escape(error.message)}", highlight=False)

@@ -10,7 +10,6 @@ from cxloop.customers import service as customers
 from cxloop.governance import consent, policy, scoped_policies
 from cxloop.governance.channels import registry as channels
 from cxloop.governance.enums import ConsentSource
-from cxloop.governance.models import ContactPolicy
 from cxloop.governance.purposes import Purpose
 from cxloop.governance.schemas import (
     ConsentChangeRead,
@@ -27,45 +26,40 @@ router = APIRouter(tags=["governance"])
 _DEFAULT_CHANNELS = channels.names()
 
 
-def _read(found: ContactPolicy) -> ContactPolicyRead:
-    read = ContactPolicyRead.model_validate(found)
-    return read.model_copy(update={"channel_weights": policy.weights(found)})
-
-
 @router.get("/contact-policy", response_model=ContactPolicyRead)
 def get_contact_policy(session: SessionDep, _: ViewerDep) -> ContactPolicyRead:
     """The organisation's default policy: caps, channel weights, quiet hours, sampling, holdout
     (docs/governance.md)."""
-    return _read(policy.current_policy(session))
+    return scoped_policies.read(policy.current_policy(session))
 
 
 @router.patch("/contact-policy", response_model=ContactPolicyRead)
 def update_contact_policy(body: ContactPolicyUpdate, session: SessionDep, _: AdminDep) -> ContactPolicyRead:
     """Change the default policy; it applies to every invitation decided from now on."""
-    return _read(scoped_policies.update_policy(session, key=policy.DEFAULT_KEY, data=body))
+    return scoped_policies.read(scoped_policies.update_policy(session, key=policy.DEFAULT_KEY, data=body))
 
 
 @router.get("/contact-policies", response_model=list[ContactPolicyRead])
 def list_contact_policies(session: SessionDep, _: ViewerDep) -> list[ContactPolicyRead]:
     """Every policy in the order they are tried: segment-scoped ones by priority, then the default."""
-    return [_read(found) for found in scoped_policies.list_policies(session)]
+    return [scoped_policies.read(found) for found in scoped_policies.list_policies(session)]
 
 
 @router.post("/contact-policies", response_model=ContactPolicyRead, status_code=status.HTTP_201_CREATED)
 def create_contact_policy(body: ScopedPolicyCreate, session: SessionDep, _: AdminDep) -> ContactPolicyRead:
     """A policy for the customers a segment filter matches (fields not sent are copied from the default)."""
-    return _read(scoped_policies.create_policy(session, data=body))
+    return scoped_policies.read(scoped_policies.create_policy(session, data=body))
 
 
 @router.get("/contact-policies/{key}", response_model=ContactPolicyRead)
 def get_scoped_policy(key: str, session: SessionDep, _: ViewerDep) -> ContactPolicyRead:
-    return _read(scoped_policies.require_policy(session, key))
+    return scoped_policies.read(scoped_policies.require_policy(session, key))
 
 
 @router.patch("/contact-policies/{key}", response_model=ContactPolicyRead)
 def update_scoped_policy(key: str, body: ScopedPolicyUpdate, session: SessionDep, _: AdminDep) -> ContactPolicyRead:
     """Change a policy; fields not sent stay. `default` is the organisation's default policy."""
-    return _read(scoped_policies.update_policy(session, key=key, data=body))
+    return scoped_policies.read(scoped_policies.update_policy(session, key=key, data=body))
 
 
 @router.delete("/contact-policies/{key}", status_code=status.HTTP_204_NO_CONTENT)

@@ -23,8 +23,8 @@ from cxloop.customers import service as customers
 from cxloop.customers.errors import InvalidFilter
 from cxloop.governance.errors import PolicyConflict, PolicyNotFound
 from cxloop.governance.models import ContactPolicy
-from cxloop.governance.policy import DEFAULT_KEY, current_policy
-from cxloop.governance.schemas import ContactPolicyUpdate, ScopedPolicyCreate, ScopedPolicyUpdate
+from cxloop.governance.policy import DEFAULT_KEY, current_policy, weights
+from cxloop.governance.schemas import ContactPolicyRead, ContactPolicyUpdate, ScopedPolicyCreate, ScopedPolicyUpdate
 
 
 def list_policies(session: Session) -> list[ContactPolicy]:
@@ -34,6 +34,11 @@ def list_policies(session: Session) -> list[ContactPolicy]:
         select(ContactPolicy).where(ContactPolicy.id != default.id).order_by(ContactPolicy.priority, ContactPolicy.key)
     ).all()
     return [*scoped, default]
+
+
+def read(found: ContactPolicy) -> ContactPolicyRead:
+    """A policy as the API and CLI show it, with every channel's weight (its own, else the registry's)."""
+    return ContactPolicyRead.model_validate(found).model_copy(update={"channel_weights": weights(found)})
 
 
 def require_policy(session: Session, key: str) -> ContactPolicy:
