@@ -11,8 +11,6 @@ from sqlalchemy import select
 
 from cxloop.channels.delivery import DeliveryPostponed, deliver
 from cxloop.core.config import Settings
-from cxloop.governance import consent
-from cxloop.governance.enums import ConsentSource
 from cxloop.invitations import service as invitations
 from cxloop.invitations.models import Invitation
 from cxloop.jobs import leases
@@ -26,6 +24,7 @@ from tests.channels.messaging.world import (
     noon_today,
     signer_of,
 )
+from tests.factories.consent import record_consent
 
 
 def _send_one(
@@ -157,15 +156,7 @@ def test_an_opt_out_after_scheduling_suppresses_the_send(
         customer = make_customer(session, email="bo@example.com")
         invitation = invite(session, survey, customer.id, "email", at)
         assert invitation.status == "scheduled"
-        consent.record_change(
-            session,
-            customer_id=customer.id,
-            purpose="*",
-            channel="email",
-            granted=False,
-            source=ConsentSource.api,
-            actor="crm",
-        )
+        record_consent(session, customer.id, channel="email", granted=False, actor="crm")
     deliver(db, invitation.id, settings=settings, signer=signer_of(settings), now=at)
     with db.unit_of_work() as session:
         invitation = invitations.get(session, invitation.id)

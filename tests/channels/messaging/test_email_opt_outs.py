@@ -18,7 +18,6 @@ from cxloop.channels.delivery import deliver
 from cxloop.collection import service as collection
 from cxloop.core.config import Settings
 from cxloop.governance import consent
-from cxloop.governance.enums import ConsentSource
 from cxloop.governance.models import ConsentChange
 from cxloop.invitations import service as invitations
 from cxloop.storage.database import Database
@@ -32,6 +31,7 @@ from tests.channels.messaging.world import (
     noon_today,
     signer_of,
 )
+from tests.factories.consent import record_consent
 
 EVENTS = "/webhooks/email/events"
 AUTH = {"Authorization": f"Bearer {EMAIL_WEBHOOK_SECRET}"}
@@ -135,15 +135,7 @@ def test_a_follow_up_opt_out_does_not_silence_survey_invitations(db: Database) -
     with db.unit_of_work(write=True) as session:
         survey = make_survey(session)
         customer = make_customer(session, email="bo@example.com")
-        consent.record_change(
-            session,
-            customer_id=customer.id,
-            purpose="follow_up",
-            channel="*",
-            granted=False,
-            source=ConsentSource.api,
-            actor="test",
-        )
+        record_consent(session, customer.id, channel="*", granted=False, purpose="follow_up")
         invitation = invite(session, survey, customer.id, "email", at)
         assert (invitation.status, invitation.reason) == ("scheduled", None)
 

@@ -9,12 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cxloop.core.rate_limit import RateLimiter
-from cxloop.governance import consent
-from cxloop.governance.enums import ConsentSource
 from cxloop.invitations import service as invitation_service
 from cxloop.invitations.models import Invitation
 from cxloop.storage.database import Database
 from tests.channels.widget.conftest import create_site, live_survey
+from tests.factories.consent import record_consent
 from tests.factories.customers import make_customer
 
 ORIGIN = "http://shop.example"
@@ -116,15 +115,7 @@ def test_the_contact_policy_decides_for_customers_and_refusals_are_stored(api: T
     site = create_site(api, rules=[{"survey": "relationship-nps"}])
     with db.unit_of_work() as session:
         customer = make_customer(session, external_id="opted-out")
-        consent.record_change(
-            session,
-            customer_id=customer.id,
-            purpose="*",
-            channel="*",
-            granted=False,
-            source=ConsentSource.api,
-            actor="test",
-        )
+        record_consent(session, customer.id, channel="*", granted=False)
     assert decide(api, site, customer="opted-out") == {"show": False, "reason": "opted_out", "prompt": None}
     (suppressed,) = invitations(db)
     assert (suppressed.status, suppressed.reason, suppressed.channel) == ("suppressed", "opted_out", "widget")
