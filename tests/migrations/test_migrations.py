@@ -163,7 +163,7 @@ def test_response_limits_consent_purposes_and_policy_keys_keep_what_existing_row
 
     engine = create_engine(empty_url)
     with engine.connect() as conn:
-        limits = {key: limit for key, limit in conn.execute(text("SELECT key, response_limit FROM surveys"))}
+        limits = dict(conn.execute(text("SELECT key, response_limit FROM surveys")).all())
         stored = conn.execute(text("SELECT purpose, channel, granted FROM consents")).one()
         default = conn.execute(text("SELECT key, segment_filter, window_days FROM contact_policy")).one()
     engine.dispose()
