@@ -79,6 +79,9 @@ def test_enterprise_accounts_are_asked_less_often_than_smb_and_the_first_match_a
         "smb": {"frequency_cap": 1},
     }
 
+    listed = api.get("/api/v1/invitations", params={"customer_id": ids["smb"], "reason": "frequency_cap"}).json()
+    assert [item["policy"] for item in listed["items"]] == ["smb"]
+
     # Without its policy, an enterprise customer falls back to the default (1 per 14 days).
     assert api.delete("/api/v1/contact-policies/enterprise").status_code == 204
     assert _invite(db, surveys[3], ids["ent"], T0 + timedelta(days=55)) == ("scheduled", None, "default")
