@@ -10,6 +10,7 @@ segment refresh in between.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import copy
 from datetime import datetime
 from typing import Any
 
@@ -97,7 +98,7 @@ def create_policy(session: Session, *, data: ScopedPolicyCreate) -> ContactPolic
         )
     _check_filter(session, data.segment_filter)
     default = current_policy(session)
-    copied = {name: getattr(default, name) for name in ContactPolicyUpdate.model_fields}
+    copied = {name: copy(getattr(default, name)) for name in ContactPolicyUpdate.model_fields}  # lists, dicts: own
     policy = ContactPolicy(**copied)
     _apply(policy, data.model_dump(exclude_unset=True, exclude_none=True) | {"key": data.key})
     session.add(policy)
