@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from cxloop.channels.delivery import DeliveryPostponed, deliver
+from cxloop.collection import service as collection
+from cxloop.collection.schemas import ResponseCreate
 from cxloop.core.config import Settings
 from cxloop.invitations import service as invitations
 from cxloop.invitations.models import Invitation
@@ -161,6 +163,24 @@ def test_an_opt_out_after_scheduling_suppresses_the_send(
     with db.unit_of_work() as session:
         invitation = invitations.get(session, invitation.id)
         assert (invitation.status, invitation.reason) == ("suppressed", "opted_out")
+    assert smtp_server.recorder.messages == []
+
+
+def test_an_answer_given_another_way_after_scheduling_suppresses_the_send_within_the_period(
+    db: Database, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    at = noon_today()
+    with db.unit_of_work(write=True) as session:
+        survey = make_survey(session)  # relationship NPS: one answer per 60 days
+        customer = make_customer(session, email="cy@example.com")
+        invitation = invite(session, survey, customer.id, "email", at)
+        assert invitation.status == "scheduled"
+        item = ResponseCreate(survey=survey.key, nps=9, customer_external_id=customer.external_id, submitted_at=at)
+        collection.record_responses(session, items=[item])  # e.g. through the widget or an import
+    deliver(db, invitation.id, settings=settings, signer=signer_of(settings), now=at)
+    with db.unit_of_work() as session:
+        invitation = invitations.get(session, invitation.id)
+        assert (invitation.status, invitation.reason) == ("suppressed", "answered_in_period")
     assert smtp_server.recorder.messages == []
 
 
