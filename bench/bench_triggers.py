@@ -2,6 +2,7 @@
 
     python bench/bench_triggers.py sweep --customers 1000000                 # SQLite (the embedded default)
     python bench/bench_triggers.py sweep --customers 1000000 --backend postgresql
+    python bench/bench_triggers.py sweep --customers 100000 --scoped-policies 3   # + segment-scoped contact policies
     python bench/bench_triggers.py ticket --tickets 200                      # webhook -> email, embedded worker
 
 sweep: loads N customers with sign-up dates spread over the last --spread-days days, adds the time rule "30 days after
@@ -43,6 +44,8 @@ from cxloop.access import service as access
 from cxloop.access.enums import Role
 from cxloop.core.clock import utcnow
 from cxloop.customers.models import Customer
+from cxloop.governance import scoped_policies
+from cxloop.governance.schemas import ScopedPolicyCreate
 from cxloop.invitations.models import Invitation
 from cxloop.storage.database import Database
 from cxloop.surveys import service as surveys
@@ -121,6 +124,11 @@ def run_sweep(args: argparse.Namespace) -> None:
                 ),
             )
             rule_id = rule.id
+            for n in range(args.scoped_policies):  # filters no customer matches: the cost of trying them
+                scoped_policies.create_policy(
+                    session,
+                    data=ScopedPolicyCreate(key=f"tier-{n}", segment_filter=f"plan = tier{n}", priority=n + 1),
+                )
         now = utcnow()
         with db.unit_of_work() as session:
             selected = time.perf_counter()
@@ -273,6 +281,7 @@ def main() -> None:
     sweep.add_argument("--customers", type=int, default=1_000_000)
     sweep.add_argument("--spread-days", type=int, default=3 * 365, help="sign-ups spread over this many days")
     sweep.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    sweep.add_argument("--scoped-policies", type=int, default=0, help="segment-scoped contact policies to try first")
     ticket = commands.add_parser("ticket", help="helpdesk webhook -> CSAT email latency")
     ticket.add_argument("--tickets", type=int, default=200)
     args = parser.parse_args()

@@ -1,4 +1,4 @@
-"""count_responses per survey and answered_pairs: what the invitations domain asks of collection (both databases)."""
+"""count_responses per survey and last_answers: what the invitations domain asks of collection (both databases)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from cxloop.surveys.models import Survey
 from tests.factories.surveys import make_survey
 
 
-def test_responses_are_counted_per_survey_and_answered_pairs_name_who_answered_what(
+def test_responses_are_counted_per_survey_and_last_answers_name_who_answered_what_and_when(
     db: Database, survey: Survey
 ) -> None:
     other = make_survey(db, key="csat")
@@ -33,8 +33,6 @@ def test_responses_are_counted_per_survey_and_answered_pairs_name_who_answered_w
         assert collection.count_responses(session, survey_id=other.id) == 1
         assert collection.count_responses(session, survey_id=survey.id, since=at.replace(hour=13)) == 0
         assert collection.count_responses(session) == 4
-        pairs = collection.answered_pairs(
-            session, customer_ids=[ids["c1"], ids["c2"]], survey_ids=[survey.id, other.id]
-        )
-        assert pairs == {(ids["c1"], survey.id), (ids["c2"], other.id)}
-        assert collection.answered_pairs(session, customer_ids=[ids["c2"]], survey_ids=[survey.id]) == set()
+        last = collection.last_answers(session, customer_ids=[ids["c1"], ids["c2"]], survey_ids=[survey.id, other.id])
+        assert last == {(ids["c1"], survey.id): at, (ids["c2"], other.id): at}
+        assert collection.last_answers(session, customer_ids=[ids["c2"]], survey_ids=[survey.id]) == {}

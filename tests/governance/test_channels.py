@@ -14,7 +14,7 @@ def _spec(channel: Channel = Channel.email, **changes: object) -> ChannelSpec:
     fields: dict[str, object] = {
         "address_field": "email",
         "needs_opt_in": False,
-        "counts_for_cap": True,
+        "cap_weight": 1.0,
         "quiet_by_default": False,
     }
     fields.update(changes)
@@ -23,7 +23,12 @@ def _spec(channel: Channel = Channel.email, **changes: object) -> ChannelSpec:
 
 def test_every_invitation_channel_is_declared_once_and_governance_reads_the_registry() -> None:
     assert sorted(registry.names()) == sorted(c.value for c in INVITATION_CHANNELS)
-    assert registry.addressed() == {"email", "sms"} == policy.ADDRESSED
+    assert registry.addressed() == {"email", "sms"}
+    # Prompts ask for the customer's time like an email does; a link the caller hands out may never reach them.
+    assert registry.cap_weights() == {"email": 1.0, "sms": 1.0, "link": 0.0, "widget": 1.0}
+    assert policy.weights(policy.ContactPolicy(channel_weights={"widget": 0.5})) == registry.cap_weights() | {
+        "widget": 0.5
+    }
     assert {"sms"} == consent.NEEDS_OPT_IN
     assert policy.DEFAULTS["quiet_channels"] == ["sms"]
     assert (registry.require("email").address_field, registry.require("sms").address_field) == ("email", "phone")
@@ -50,15 +55,15 @@ def test_the_frozen_registry_refuses_changes_but_accepts_the_same_sender_again()
 
 
 def test_declarations_and_senders_are_checked_at_the_door() -> None:
-    fresh = ChannelRegistry((_spec(), _spec(Channel.link, address_field=None, counts_for_cap=False)))
+    fresh = ChannelRegistry((_spec(), _spec(Channel.link, address_field=None, cap_weight=0.0)))
     with pytest.raises(ValueError, match="declared already"):
         fresh.declare(_spec())
     with pytest.raises(ValueError, match="not an invitation channel"):
         fresh.declare(_spec(Channel.kiosk))
     with pytest.raises(ValueError, match="'email' or 'phone'"):
         fresh.declare(_spec(Channel.sms, address_field="fax"))
-    with pytest.raises(ValueError, match="cannot count for the frequency cap"):
-        fresh.declare(_spec(Channel.widget, address_field=None))
+    with pytest.raises(ValueError, match="cap weight of 'widget' must be between 0 and 10"):
+        fresh.declare(_spec(Channel.widget, address_field=None, cap_weight=-1.0))
     with pytest.raises(TypeError, match="callable"):
         fresh.attach_sender(Channel.email, "not a function")
     with pytest.raises(ValueError, match="customers come to it"):

@@ -66,12 +66,15 @@ def test_bad_invitations_name_the_field(api: TestClient, db: Database) -> None:
 def test_consent_changes_are_recorded_with_who_and_how(api: TestClient) -> None:
     customer_id = _customer(api, "dee", phone="+12015550100")
     start = api.get(f"/api/v1/customers/{customer_id}/consent").json()
-    assert start["states"] == {} and start["defaults"]["sms"] is False and start["defaults"]["email"] is True
+    research = start["defaults"]["research"]
+    assert start["states"] == {} and research["sms"] is False and research["email"] is True
     api.post(f"/api/v1/customers/{customer_id}/consent", json={"channel": "sms", "granted": True, "note": "kiosk form"})
     after = api.get(f"/api/v1/customers/{customer_id}/consent").json()
-    assert after["defaults"]["sms"] is True
+    assert after["states"] == {"*": {"sms": True}}  # no purpose named: every purpose
+    assert after["defaults"]["research"]["sms"] is True and after["defaults"]["follow_up"]["sms"] is True
     (change,) = after["history"]
-    assert (change["channel"], change["granted"], change["source"], change["note"]) == (
+    assert (change["purpose"], change["channel"], change["granted"], change["source"], change["note"]) == (
+        "*",
         "sms",
         True,
         "api",

@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 
 from cxloop.core.clock import utcnow
 from cxloop.governance import consent
-from cxloop.governance.enums import ConsentSource
 from cxloop.invitations import service as invitations
 from cxloop.invitations.errors import InvitationExpired, InvitationNotFound
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.service import InviteRequest
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.storage.database import Database
+from tests.factories.consent import record_consent
 from tests.factories.customers import make_customer
 from tests.invitations.conftest import live_survey
 
@@ -98,9 +98,7 @@ def test_sms_without_opt_in_falls_back_to_email(db: Database, survey_id: int) ->
 def test_an_opt_out_is_honoured_at_once_and_recorded(db: Database, survey_id: int) -> None:
     customer_id = _customer(db, email="fi@example.com")
     with db.unit_of_work(write=True) as session:
-        consent.record_change(
-            session, customer_id=customer_id, channel="*", granted=False, source=ConsentSource.api, actor="test"
-        )
+        record_consent(session, customer_id, channel="*", granted=False)
     invitation = _invite(db, InviteRequest(survey_id, customer_id, "email"))
     assert (invitation.status, invitation.reason) == ("suppressed", "opted_out")
     with db.unit_of_work() as session:

@@ -123,3 +123,50 @@ def test_upgrade_to_head_from_every_earlier_revision(empty_url: str, start: str)
     migrations.upgrade(empty_url, start)
     migrations.upgrade(empty_url)
     migrations.check(empty_url)
+
+
+def test_response_limits_consent_purposes_and_policy_keys_keep_what_existing_rows_meant(empty_url: str) -> None:
+    script = ScriptDirectory.from_config(migrations.alembic_config("sqlite://"))
+    before = script.get_revision("08a66bf01f76").down_revision  # the migration that replaced the boolean
+    migrations.upgrade(empty_url, str(before))
+    t = {"t": "2026-01-02 03:04:05"}
+    engine = create_engine(empty_url)
+    with engine.begin() as conn:
+        for key, multiple in (("once", False), ("many", True)):
+            conn.execute(
+                text(
+                    "INSERT INTO surveys (key, name, status, default_locale, current_version, created_at, updated_at,"
+                    " allow_multiple_responses) VALUES (:k, :k, 'live', 'en', 1, :t, :t, :m)"
+                ),
+                {"k": key, "m": multiple, **t},
+            )
+        conn.execute(
+            text("INSERT INTO customers (external_id, attributes, created_at, updated_at) VALUES ('c', '{}', :t, :t)"),
+            t,
+        )
+        customer_id = conn.execute(text("SELECT id FROM customers")).scalar_one()
+        conn.execute(
+            text("INSERT INTO consents (customer_id, channel, granted, changed_at) VALUES (:c, 'email', false, :t)"),
+            {"c": customer_id, **t},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO contact_policy (id, max_invitations, window_days, quiet_start, quiet_end, quiet_channels,"
+                " default_timezone, sampling_rate, holdout_percent, updated_at)"
+                " VALUES (1, 2, 21, '21:00', '08:00', '[\"sms\"]', 'UTC', 1.0, 0.0, :t)"
+            ),
+            t,
+        )
+    engine.dispose()
+
+    migrations.upgrade(empty_url)
+
+    engine = create_engine(empty_url)
+    with engine.connect() as conn:
+        limits = dict(conn.execute(text("SELECT key, response_limit FROM surveys")).all())
+        stored = conn.execute(text("SELECT purpose, channel, granted FROM consents")).one()
+        default = conn.execute(text("SELECT key, segment_filter, window_days FROM contact_policy")).one()
+    engine.dispose()
+    assert limits == {"once": "once", "many": "per_invitation"}
+    assert tuple(stored) == ("*", "email", False)  # said before purposes existed: every purpose
+    assert tuple(default) == ("default", None, 21)

@@ -76,7 +76,7 @@ def test_export_returns_everything_held_about_the_person(api: TestClient, db: Da
     assert sorted(r["nps"] for r in held["feedback"]["responses"]) == [2, 9, 10]
     assert [f["text"] for f in held["feedback"]["feedback_items"]] == [f"{NAME} says meh"]
     assert len(held["invitations"]["invitations"]) == 1
-    assert held["consent"]["consents"] == [{"channel": "sms", "granted": True}]
+    assert held["consent"]["consents"] == [{"purpose": "*", "channel": "sms", "granted": True}]
     assert held["consent"]["consent_ledger"][0]["note"] == f"said yes on {PHONE}"
     (attachment,) = held["attachments"]["attachments"]
     assert base64.b64decode(attachment["base64"]) == IMAGE

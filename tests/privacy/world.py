@@ -139,6 +139,7 @@ def build_world(db: Database, data_dir: Path) -> World:
         ids = customers.resolve_customer_ids(session, external_ids=[EXTERNAL_ID, "o1"])
         consent.record_change(
             session,
+            purpose="*",
             customer_id=ids[EXTERNAL_ID],
             channel="sms",
             granted=True,
@@ -148,6 +149,7 @@ def build_world(db: Database, data_dir: Path) -> World:
         )
         consent.record_change(
             session,
+            purpose="*",
             customer_id=ids["o1"],
             channel="email",
             granted=False,

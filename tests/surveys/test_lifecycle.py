@@ -24,7 +24,7 @@ def test_status_moves_follow_the_life_cycle(api: TestClient) -> None:
     survey = _create(api)
     url = f"/api/v1/surveys/{survey['id']}"
     assert survey["status"] == "draft"
-    assert survey["resurvey_days"] == 90 and survey["allow_multiple_responses"] is False
+    assert survey["resurvey_days"] == 90 and survey["response_limit"] == "once"
     assert api.patch(url, json={"status": "live"}).json()["status"] == "live"
     refused = api.patch(url, json={"status": "draft"})
     assert refused.status_code == 409

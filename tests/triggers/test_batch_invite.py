@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from cxloop.governance import consent, policy
-from cxloop.governance.enums import ConsentSource
+from cxloop.governance import policy
 from cxloop.invitations import service as invitations
 from cxloop.invitations.service import InviteRequest
 from cxloop.storage.database import Database
+from tests.factories.consent import record_consent
 from tests.factories.customers import make_customer
 from tests.factories.triggers import live_survey
 
@@ -33,13 +33,9 @@ def _world(session: Session) -> list[InviteRequest]:
             timezone="Asia/Tokyo" if n % 5 == 0 else None,  # 21:00 there: SMS waits for the morning
         )
         if n % 4 == 1:
-            consent.record_change(
-                session, customer_id=customer.id, channel="sms", granted=True, source=ConsentSource.api, actor="t"
-            )
+            record_consent(session, customer.id, channel="sms", granted=True, actor="t")
         if n % 9 == 2:
-            consent.record_change(
-                session, customer_id=customer.id, channel="*", granted=False, source=ConsentSource.api, actor="t"
-            )
+            record_consent(session, customer.id, channel="*", granted=False, actor="t")
         if n % 6 == 5:  # invited to another survey a week ago: the frequency cap says no
             week_ago = NOON - timedelta(days=7)
             earlier = InviteRequest(survey_id=other.id, customer_id=customer.id, channel="email", at=week_ago)

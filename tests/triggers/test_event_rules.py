@@ -12,12 +12,11 @@ from sqlalchemy import func, select
 from cxloop.customers import service as customers
 from cxloop.customers.models import Event
 from cxloop.customers.schemas import EventCreate
-from cxloop.governance import consent
-from cxloop.governance.enums import ConsentSource
 from cxloop.invitations.models import Invitation
 from cxloop.jobs import dispatch
 from cxloop.storage.database import Database
 from cxloop.triggers import event_rules
+from tests.factories.consent import record_consent
 from tests.factories.customers import make_customer, make_segment
 from tests.factories.triggers import live_survey, make_rule
 
@@ -103,9 +102,7 @@ def test_sms_falls_back_to_email_without_sms_consent(db: Database, queued: Any) 
     with db.unit_of_work() as session:
         make_customer(session, external_id="a", email="a@example.com", phone="+12015550001")
         b = make_customer(session, external_id="b", email="b@example.com", phone="+12015550002")
-        consent.record_change(
-            session, customer_id=b.id, channel="sms", granted=True, source=ConsentSource.api, actor="test"
-        )
+        record_consent(session, b.id, channel="sms", granted=True)
         make_rule(session, kind="event", event_name="delivered", channel="sms", fallbacks=["email"])
     _store(db, "a", "delivered")
     _store(db, "b", "delivered")

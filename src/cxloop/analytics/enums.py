@@ -33,6 +33,7 @@ class FatigueGroup(StrEnum):
     channel = "channel"
     survey = "survey"
     touchpoint = "touchpoint"
+    policy = "policy"  # the contact policy that decided each invitation
 
 
 class MetricSource(StrEnum):

@@ -1,6 +1,6 @@
 """The fatigue report: what happened to invitations - decided, suppressed (by reason), sent, failed, opened, answered,
 what providers reported about their delivery - and the response rate with its Wilson interval, overall or per
-channel, survey or touchpoint. Counted in SQL."""
+channel, survey, touchpoint or contact policy. Counted in SQL."""
 
 from __future__ import annotations
 
@@ -19,12 +19,14 @@ GROUPS = {
     FatigueGroup.channel: Invitation.channel,
     FatigueGroup.survey: cast(Invitation.survey_id, String),
     FatigueGroup.touchpoint: func.coalesce(cast(Invitation.touchpoint_id, String), ""),
+    # the contact policy that decided ('' before there were several)
+    FatigueGroup.policy: func.coalesce(Invitation.policy, ""),
 }
 
 
 @dataclass
 class FatigueRow:
-    group: str  # '' for the whole, else the channel name or the survey / touchpoint id
+    group: str  # '' for the whole, else the channel, survey / touchpoint id or policy key
     invitations: int = 0  # every decision, sent or not
     suppressed: int = 0
     suppressed_by_reason: dict[str, int] = field(default_factory=dict)

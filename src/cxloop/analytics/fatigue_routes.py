@@ -41,7 +41,7 @@ def invitation_report(
     session: SessionDep,
     _: ViewerDep,
     window: TimeRangeDep,
-    group_by: Literal["channel", "survey", "touchpoint"] | None = None,
+    group_by: Literal["channel", "survey", "touchpoint", "policy"] | None = None,
 ) -> FatigueReport:
     """Invitations decided, suppressed (by reason), pending, sent, failed, opened and answered, what providers
     reported about delivery (`delivery`: delivered, undelivered, bounced, ... per status), with the response

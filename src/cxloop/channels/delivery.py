@@ -27,6 +27,7 @@ from cxloop.channels import messaging_content as content
 from cxloop.channels import outbound
 from cxloop.channels.outbound import DeliveryPostponed as DeliveryPostponed
 from cxloop.channels.outbound import DeliveryRefused
+from cxloop.collection import service as collection
 from cxloop.core.clock import utcnow
 from cxloop.core.config import Settings
 from cxloop.customers import service as customers
@@ -35,6 +36,7 @@ from cxloop.governance import consent
 from cxloop.governance.channels import ChannelSpec
 from cxloop.governance.channels import registry as channels
 from cxloop.governance.enums import SuppressionReason
+from cxloop.governance.policy import PURPOSE, ResponseRule, answered_too_recently  # PURPOSE: invitations are research
 from cxloop.invitations import availability
 from cxloop.invitations import service as invitations
 from cxloop.invitations.enums import InvitationStatus
@@ -145,7 +147,8 @@ def _claim(
         address=_address(customer, spec),
         name=customer.name,
         survey_url=content.survey_url(settings.public_url, signer, invitation),
-        unsubscribe_url=content.unsubscribe_url(settings.public_url, signer, invitation),
+        unsubscribe_url=content.unsubscribe_url(settings.public_url, signer, invitation, purpose=PURPOSE),
+        purpose=PURPOSE,
         reminder=reminder,
         settings=settings,
         now=now,
@@ -182,14 +185,17 @@ def _address(customer: Customer, spec: ChannelSpec) -> str:
 def _blocked(
     session: Session, invitation: Invitation, spec: ChannelSpec, customer: Customer, survey: Survey, *, now: datetime
 ) -> SuppressionReason | None:
-    """Why the invitation may not go out now, read afresh: consent, the address, the survey still open."""
+    """Why the invitation may not go out now, read afresh: consent, the address, the survey still open, and its
+    response limit (the customer may have answered it another way since it was scheduled)."""
     states = consent.states_of(session, [customer.id]).get(customer.id, {})
-    if consent.opted_out(states, invitation.channel):
+    if consent.opted_out(states, invitation.channel, PURPOSE):
         return SuppressionReason.opted_out
-    if not consent.allowed(states, invitation.channel):
+    if not consent.allowed(states, invitation.channel, PURPOSE):
         return SuppressionReason.no_consent
     if not _address(customer, spec):
         return SuppressionReason.no_address
     if not availability.accepts_responses(session, survey, now=now):
         return SuppressionReason.survey_closed
-    return None
+    answered = collection.last_answers(session, customer_ids=[customer.id], survey_ids=[survey.id])
+    rule = ResponseRule(survey.response_limit, survey.response_period_days)
+    return answered_too_recently(rule, answered.get((customer.id, survey.id)), now)

@@ -104,5 +104,6 @@ def unsubscribe_token(signer: TokenSigner, invitation: Invitation) -> str:
     return signer.sign(invitation.id, invitation.expires_at + UNSUBSCRIBE_GRACE, purpose=UNSUBSCRIBE_PURPOSE)
 
 
-def unsubscribe_url(public_url: str, signer: TokenSigner, invitation: Invitation) -> str:
-    return f"{base_url(public_url)}/u/{unsubscribe_token(signer, invitation)}"
+def unsubscribe_url(public_url: str, signer: TokenSigner, invitation: Invitation, *, purpose: str) -> str:
+    """The unsubscribe page of the email, naming the purpose of what it sent (its page also offers every purpose)."""
+    return f"{base_url(public_url)}/u/{unsubscribe_token(signer, invitation)}?purpose={purpose}"

@@ -1,7 +1,8 @@
 """Public routes of the email and SMS channels (docs/channels-email-sms.md):
 
-    GET  /u/{token}               the unsubscribe page (asks to confirm: link scanners must not unsubscribe anyone)
-    POST /u/{token}               opt the customer out of email at once (the page's button, or RFC 8058 one-click)
+    GET  /u/{token}?purpose=P     the unsubscribe page (asks to confirm: link scanners must not unsubscribe anyone)
+    POST /u/{token}?purpose=P     opt the customer out of email for P at once (the page's buttons: P or every
+                                  purpose; or RFC 8058 one-click: P)
     POST /webhooks/email/events   bounces and complaints from the mail provider (shared secret)
     POST /webhooks/sms/twilio     customers' SMS replies, as Twilio posts them (X-Twilio-Signature)
 
@@ -34,6 +35,8 @@ from cxloop.core.errors import AuthenticationFailed, CxloopError, FieldError, Go
 from cxloop.core.request_body import read_capped_body
 from cxloop.core.request_checks import check_json
 from cxloop.customers import service as customers
+from cxloop.governance.purposes import EVERY_PURPOSE, Purpose
+from cxloop.governance.purposes import NAMES as PURPOSES
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.storage.async_database import AsyncDatabase
 from cxloop.storage.deps import get_async_database
@@ -80,9 +83,27 @@ def _link_problem(exc: CxloopError) -> HTMLResponse:
     )
 
 
+def _purpose(value: object) -> str | None:
+    """The purpose an unsubscribe names (research when the link names none, as links sent before purposes did);
+    None when it names one that does not exist."""
+    if value is None:
+        return Purpose.research.value
+    return value if isinstance(value, str) and value in PURPOSES else None
+
+
+def _bad_purpose() -> HTMLResponse:
+    words = catalogue.words("email", catalogue.FALLBACK)
+    return _page(
+        "page.html", language="en", title=words["not_found_title"], body=words["bad_purpose_body"], status_code=400
+    )
+
+
 @router.get("/u/{token}", response_class=HTMLResponse, include_in_schema=False)
 async def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
     signer = _signer(request)
+    purpose = _purpose(request.query_params.get("purpose"))
+    if purpose is None:
+        return _bad_purpose()
 
     def read(session: Session) -> tuple[str, str]:
         invitation = unsubscribing.invitation_of_token(session, signer, token)
@@ -100,14 +121,17 @@ async def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
         title=words["confirm_title"],
         body=words["confirm_body"].format(email=email) if email else "",
         action=f"/u/{token}",
+        purpose=purpose,
+        every_purpose=EVERY_PURPOSE,
     )
 
 
 @router.post("/u/{token}", response_class=HTMLResponse, include_in_schema=False, **body_cap("POST /u/{token}"))
 async def unsubscribe(token: str, request: Request) -> HTMLResponse:
     """Opts the customer out of email at once. A mail client's one-click POST carries `List-Unsubscribe=One-Click`
-    (recorded as source list_unsubscribe); the page's button sends no field (unsubscribe_link). The token's
-    signature is checked before the form is read, so a forged link costs no more than its headers."""
+    (recorded as source list_unsubscribe) and stops the link's purpose; the page's buttons send `purpose` (the
+    link's, or '*' for every purpose) and are recorded as unsubscribe_link. The token's signature is checked before
+    the form is read, so a forged link costs no more than its headers."""
     signer = _signer(request)
     try:
         unsubscribing.check_token(signer, token)
@@ -115,9 +139,12 @@ async def unsubscribe(token: str, request: Request) -> HTMLResponse:
         return _link_problem(exc)
     form = await request.form(**FORM_LIMITS)
     one_click = form.get("List-Unsubscribe") == "One-Click"
+    purpose = _purpose(form.get("purpose", request.query_params.get("purpose")))
+    if purpose is None:
+        return _bad_purpose()
 
     def write(session: Session) -> str:
-        invitation = unsubscribing.unsubscribe(session, signer, token, one_click=one_click)
+        invitation = unsubscribing.unsubscribe(session, signer, token, purpose=purpose, one_click=one_click)
         customer = customers.require_customer(session, customer_id=invitation.customer_id)
         return content.language_of(invitation.locale or customer.locale or catalogue.FALLBACK)
 
@@ -126,7 +153,8 @@ async def unsubscribe(token: str, request: Request) -> HTMLResponse:
     except (NotFound, Gone) as exc:
         return _link_problem(exc)
     words = catalogue.words("email", language)
-    return _page("page.html", language=language, title=words["done_title"], body=words["done_body"])
+    body = words["done_all_body"] if purpose == EVERY_PURPOSE else words["done_body"]
+    return _page("page.html", language=language, title=words["done_title"], body=body)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -41,7 +41,8 @@ class Letter:
     address: str  # the customer's address on this channel (checked present)
     name: str | None  # the customer's
     survey_url: str
-    unsubscribe_url: str
+    unsubscribe_url: str  # names the purpose
+    purpose: str  # why it is sent (governance.purposes): the consent it needs and what its unsubscribe link stops
     reminder: bool
     settings: Settings
     now: datetime

@@ -49,6 +49,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "segments": LazyCommand("segments:app", "List, show, refresh and validate customer segments."),
     "outbox": LazyCommand("outbox:app", "The outbox: events waiting for handlers, dead letters, retries and replays."),
     "audit": LazyCommand("audit:audit", "Show who did what, when and from where (newest first)."),
+    "contact-policies": LazyCommand(
+        "contact_policies:app", "List, apply and delete contact policies (per customer segment)."
+    ),
     "branding": LazyCommand("branding:app", "Who is asking: the name, sender name, colour and logo customers see."),
     "privacy": LazyCommand("privacy:app", "Privacy requests: export or erase everything held about one person."),
     "retention": LazyCommand(

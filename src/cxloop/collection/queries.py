@@ -340,11 +340,13 @@ def count_survey_responses(
     return session.scalar(query) or 0
 
 
-def answered_pairs(session: Session, *, customer_ids: Iterable[int], survey_ids: Iterable[int]) -> set[tuple[int, int]]:
-    """(customer id, survey id) pairs with a response."""
+def last_answers(
+    session: Session, *, customer_ids: Iterable[int], survey_ids: Iterable[int]
+) -> dict[tuple[int, int], datetime]:
+    """(customer id, survey id) -> when that customer last answered that survey, for the pairs with a response."""
     query = (
-        select(Response.customer_id, Response.survey_id)
+        select(Response.customer_id, Response.survey_id, func.max(Response.submitted_at))
         .where(Response.customer_id.in_(list(customer_ids)), Response.survey_id.in_(list(survey_ids)))
-        .distinct()
+        .group_by(Response.customer_id, Response.survey_id)
     )
-    return {(customer_id, survey_id) for customer_id, survey_id in session.execute(query) if customer_id is not None}
+    return {(customer, survey): at for customer, survey, at in session.execute(query) if customer is not None}

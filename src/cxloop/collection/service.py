@@ -298,9 +298,11 @@ def count_responses(
     return queries.count_rows(session, "responses", since=since, until=until)
 
 
-def answered_pairs(session: Session, *, customer_ids: Sequence[int], survey_ids: Sequence[int]) -> set[tuple[int, int]]:
-    """The (customer id, survey id) pairs, among those given, with a response."""
-    return queries.answered_pairs(session, customer_ids=customer_ids, survey_ids=survey_ids)
+def last_answers(
+    session: Session, *, customer_ids: Sequence[int], survey_ids: Sequence[int]
+) -> dict[tuple[int, int], datetime]:
+    """(customer id, survey id) -> the customer's latest response to the survey, for the pairs given that have one."""
+    return queries.last_answers(session, customer_ids=customer_ids, survey_ids=survey_ids)
 
 
 def answer_columns(session: Session) -> list[str]:

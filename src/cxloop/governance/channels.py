@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 
 from cxloop.collection.enums import INVITATION_CHANNELS, Channel
 
+MAX_CAP_WEIGHT = 10.0
+
 
 @dataclass(frozen=True)
 class ChannelSpec:
@@ -23,7 +25,7 @@ class ChannelSpec:
     channel: Channel
     address_field: str | None  # the customer's field holding the address ("email", "phone"); None: they come to us
     needs_opt_in: bool  # never used without an explicit opt-in (SMS); otherwise allowed until the customer opts out
-    counts_for_cap: bool  # counts towards the contact policy's frequency cap
+    cap_weight: float  # what one contact on it counts towards the frequency cap, unless the policy says otherwise
     quiet_by_default: bool  # in the default policy's quiet-hours channels
     sender: object | None = None  # attached at start-up; a channels.outbound.Sender
 
@@ -51,8 +53,8 @@ class ChannelRegistry:
             raise ValueError(f"the channel {spec.channel.value!r} is declared already")
         if spec.address_field not in (None, "email", "phone"):
             raise ValueError(f"a channel's address is the customer's 'email' or 'phone', not {spec.address_field!r}")
-        if spec.counts_for_cap and not spec.addressed:
-            raise ValueError(f"{spec.channel.value!r} has no address, so it cannot count for the frequency cap")
+        if not 0 <= spec.cap_weight <= MAX_CAP_WEIGHT:
+            raise ValueError(f"the cap weight of {spec.channel.value!r} must be between 0 and {MAX_CAP_WEIGHT}")
         self._specs[spec.channel.value] = spec
 
     def attach_sender(self, channel: Channel, sender: object) -> None:
@@ -95,9 +97,9 @@ class ChannelRegistry:
         """Channels sent to the customer's address (email, SMS): the ones the worker delivers."""
         return frozenset(spec.channel.value for spec in self if spec.addressed)
 
-    def capped(self) -> frozenset[str]:
-        """Channels that count towards the frequency cap."""
-        return frozenset(spec.channel.value for spec in self if spec.counts_for_cap)
+    def cap_weights(self) -> dict[str, float]:
+        """Each channel's default weight in the frequency cap (a contact policy may set its own)."""
+        return {spec.channel.value: spec.cap_weight for spec in self}
 
     def needing_opt_in(self) -> frozenset[str]:
         return frozenset(spec.channel.value for spec in self if spec.needs_opt_in)
@@ -108,10 +110,11 @@ class ChannelRegistry:
 
 registry = ChannelRegistry(
     (
-        ChannelSpec(Channel.email, "email", needs_opt_in=False, counts_for_cap=True, quiet_by_default=False),
-        ChannelSpec(Channel.sms, "phone", needs_opt_in=True, counts_for_cap=True, quiet_by_default=True),
-        # The caller hands out a hosted link; the widget prompts the customer while they are in the product.
-        ChannelSpec(Channel.link, None, needs_opt_in=False, counts_for_cap=False, quiet_by_default=False),
-        ChannelSpec(Channel.widget, None, needs_opt_in=False, counts_for_cap=False, quiet_by_default=False),
+        ChannelSpec(Channel.email, "email", needs_opt_in=False, cap_weight=1.0, quiet_by_default=False),
+        ChannelSpec(Channel.sms, "phone", needs_opt_in=True, cap_weight=1.0, quiet_by_default=True),
+        # The caller hands out a hosted link (it may never reach the customer, so it does not count); the widget
+        # prompts the customer while they are in the product, which asks for their time like an email does.
+        ChannelSpec(Channel.link, None, needs_opt_in=False, cap_weight=0.0, quiet_by_default=False),
+        ChannelSpec(Channel.widget, None, needs_opt_in=False, cap_weight=1.0, quiet_by_default=False),
     )
 )

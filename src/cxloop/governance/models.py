@@ -9,12 +9,14 @@ from cxloop.storage.base import Base, BigId, JsonDoc, UTCDateTime
 
 
 class Consent(Base):
-    """A customer's current consent on one channel ('*' = every channel). No row: the channel's default applies
-    (email and in-product channels allowed, SMS needs an opt-in). Kept by governance.consent with its ledger."""
+    """A customer's current consent for one purpose (governance.purposes; '*' = every purpose) on one channel
+    ('*' = every channel). No row: the channel's default applies (email and in-product channels allowed, SMS needs an
+    opt-in). Kept by governance.consent with its ledger."""
 
     __tablename__ = "consents"
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     granted: Mapped[bool] = mapped_column(Boolean)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -28,6 +30,7 @@ class ConsentChange(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(16))
     granted: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(String(32))
@@ -37,11 +40,18 @@ class ConsentChange(Base):
 
 
 class ContactPolicy(Base):
-    """The organisation's contact policy: one row (id 1), created with the defaults on first use."""
+    """A contact policy. The organisation's default has key 'default' and no segment filter, created with the
+    defaults on first use; the others apply to the customers their `segment_filter` matches, the lowest
+    `priority` first (governance.policy.policies_for)."""
 
     __tablename__ = "contact_policy"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    segment_filter: Mapped[str | None] = mapped_column(Text)  # the segment language (docs/segments.md)
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # channel -> weight of one contact in the frequency cap; channels not named weigh their registry default
+    channel_weights: Mapped[dict[str, float]] = mapped_column(JsonDoc, default=dict)
     max_invitations: Mapped[int] = mapped_column(Integer)  # per customer per rolling window, across all surveys
     window_days: Mapped[int] = mapped_column(Integer)
     quiet_start: Mapped[str] = mapped_column(String(5))  # "21:00" in the customer's own timezone

@@ -18,10 +18,13 @@ PRIVACY_TABLES = ("consents", "consent_changes")
 
 
 def export_customer_data(session: Session, *, customer_id: int) -> dict[str, list[dict[str, Any]]]:
-    """Their stored consent per channel and every change in the ledger."""
+    """Their stored consent per purpose and channel and every change in the ledger."""
     states = consent.states_of(session, [customer_id]).get(customer_id, {})
     return {
-        "consents": [{"channel": channel, "granted": granted} for channel, granted in sorted(states.items())],
+        "consents": [
+            {"purpose": purpose, "channel": channel, "granted": granted}
+            for (purpose, channel), granted in sorted(states.items())
+        ],
         "consent_ledger": [
             ConsentChangeRead.model_validate(change).model_dump(mode="json")
             for change in consent.history(session, customer_id=customer_id)

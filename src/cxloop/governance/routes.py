@@ -1,24 +1,27 @@
-"""The contact policy (admin changes it) and customers' consent (agents record what a customer said)."""
+"""Contact policies (admin changes them) and customers' consent (agents record what a customer said)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
 
 from cxloop.access.deps import ActorDep, AdminDep, AgentDep, ViewerDep
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
-from cxloop.core.clock import utcnow
+from cxloop.audit.schemas import AuditActor
 from cxloop.customers import service as customers
-from cxloop.governance import consent, policy
+from cxloop.governance import consent, policy, scoped_policies
 from cxloop.governance.channels import registry as channels
 from cxloop.governance.enums import ConsentSource
+from cxloop.governance.purposes import Purpose
 from cxloop.governance.schemas import (
     ConsentChangeRead,
     ConsentRead,
     ConsentUpdate,
     ContactPolicyRead,
     ContactPolicyUpdate,
+    ScopedPolicyCreate,
+    ScopedPolicyUpdate,
 )
 from cxloop.storage.deps import SessionDep
 
@@ -28,46 +31,99 @@ _DEFAULT_CHANNELS = channels.names()
 
 @router.get("/contact-policy", response_model=ContactPolicyRead)
 def get_contact_policy(session: SessionDep, _: ViewerDep) -> ContactPolicyRead:
-    """The caps, quiet hours, sampling and holdout every invitation passes (docs/governance.md)."""
-    return ContactPolicyRead.model_validate(policy.current_policy(session))
+    """The organisation's default policy: caps, channel weights, quiet hours, sampling, holdout
+    (docs/governance.md)."""
+    return scoped_policies.read(policy.current_policy(session))
 
 
 @router.patch("/contact-policy", response_model=ContactPolicyRead)
 def update_contact_policy(
     body: ContactPolicyUpdate, session: SessionDep, _: AdminDep, actor: ActorDep
 ) -> ContactPolicyRead:
-    """Change the contact policy; it applies to every invitation decided from now on."""
-    current = policy.current_policy(session)
-    before = ContactPolicyRead.model_validate(current).model_dump(exclude={"updated_at"})
-    for name, value in body.model_dump(exclude_unset=True, exclude_none=True).items():
-        setattr(current, name, value)
-    current.updated_at = utcnow()
-    session.flush()
-    after = ContactPolicyRead.model_validate(current)
+    """Change the default policy; it applies to every invitation decided from now on."""
+    return _update(session, actor, policy.DEFAULT_KEY, body)
+
+
+def _update(
+    session: Session, actor: AuditActor, key: str, body: ScopedPolicyUpdate | ContactPolicyUpdate
+) -> ContactPolicyRead:
+    before = scoped_policies.read(scoped_policies.require_policy(session, key))
+    after = scoped_policies.read(scoped_policies.update_policy(session, key=key, data=body))
+    _audit(session, actor, key, before, after)
+    return after
+
+
+def _audit(
+    session: Session, actor: AuditActor, key: str, before: ContactPolicyRead | None, after: ContactPolicyRead | None
+) -> None:
+    """Every change to a contact policy, with the fields that changed (`changes` of the audit entry)."""
+    fields = {"updated_at"}
     audit.record(
         session,
         actor=actor,
         action=AuditAction.contact_policy_changed,
-        target_id=current.id,
-        before=before,
-        after=after.model_dump(exclude={"updated_at"}),
+        target_id=key,
+        before=before.model_dump(exclude=fields) if before else {},
+        after=after.model_dump(exclude=fields) if after else {},
     )
-    return after
+
+
+@router.get("/contact-policies", response_model=list[ContactPolicyRead])
+def list_contact_policies(session: SessionDep, _: ViewerDep) -> list[ContactPolicyRead]:
+    """Every policy in the order they are tried: segment-scoped ones by priority, then the default."""
+    return [scoped_policies.read(found) for found in scoped_policies.list_policies(session)]
+
+
+@router.post("/contact-policies", response_model=ContactPolicyRead, status_code=status.HTTP_201_CREATED)
+def create_contact_policy(
+    body: ScopedPolicyCreate, session: SessionDep, _: AdminDep, actor: ActorDep
+) -> ContactPolicyRead:
+    """A policy for the customers a segment filter matches (fields not sent are copied from the default)."""
+    made = scoped_policies.read(scoped_policies.create_policy(session, data=body))
+    _audit(session, actor, made.key, None, made)
+    return made
+
+
+@router.get("/contact-policies/{key}", response_model=ContactPolicyRead)
+def get_scoped_policy(key: str, session: SessionDep, _: ViewerDep) -> ContactPolicyRead:
+    return scoped_policies.read(scoped_policies.require_policy(session, key))
+
+
+@router.patch("/contact-policies/{key}", response_model=ContactPolicyRead)
+def update_scoped_policy(
+    key: str, body: ScopedPolicyUpdate, session: SessionDep, _: AdminDep, actor: ActorDep
+) -> ContactPolicyRead:
+    """Change a policy; fields not sent stay. `default` is the organisation's default policy."""
+    return _update(session, actor, key, body)
+
+
+@router.delete("/contact-policies/{key}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_scoped_policy(key: str, session: SessionDep, _: AdminDep, actor: ActorDep) -> None:
+    """Remove a scoped policy: its customers fall back to the next matching policy, or the default."""
+    before = scoped_policies.read(scoped_policies.require_policy(session, key))
+    scoped_policies.delete_policy(session, key=key)
+    _audit(session, actor, key, before, None)
 
 
 def _consent(session: Session, customer_id: int) -> ConsentRead:
     states = consent.states_of(session, [customer_id]).get(customer_id, {})
+    stored: dict[str, dict[str, bool]] = {}
+    for (purpose, channel), granted in states.items():
+        stored.setdefault(purpose, {})[channel] = granted
     return ConsentRead(
         customer_id=customer_id,
-        states=states,
-        defaults={channel: consent.allowed(states, channel) for channel in _DEFAULT_CHANNELS},
+        states=stored,
+        defaults={
+            purpose: {channel: consent.allowed(states, channel, purpose) for channel in _DEFAULT_CHANNELS}
+            for purpose in Purpose
+        },
         history=[ConsentChangeRead.model_validate(c) for c in consent.history(session, customer_id=customer_id)],
     )
 
 
 @router.get("/customers/{customer_id}/consent", response_model=ConsentRead)
 def get_consent(customer_id: int, session: SessionDep, _: ViewerDep) -> ConsentRead:
-    """What the customer agreed to per channel, what that means for each channel, and every change."""
+    """What the customer agreed to per purpose and channel, what that means for each, and every change."""
     customers.require_customer(session, customer_id=customer_id)
     return _consent(session, customer_id)
 
@@ -81,6 +137,7 @@ def change_consent(
     consent.record_change(
         session,
         customer_id=customer_id,
+        purpose=body.purpose,
         channel=body.channel,
         granted=body.granted,
         source=ConsentSource.api,

@@ -1,21 +1,33 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from cxloop.collection.enums import INVITATION_CHANNELS, Channel
+from cxloop.governance.channels import MAX_CAP_WEIGHT
+from cxloop.governance.purposes import NAMES as PURPOSE_NAMES
 
 Clock = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 # Consent and quiet hours apply to the invitation channels and to in-product prompts (and '*': every channel).
 _CONSENT_CHANNELS = (*INVITATION_CHANNELS, Channel.web, Channel.in_app, Channel.kiosk)
 ChannelName = Annotated[str, StringConstraints(pattern=rf"^(\*|{'|'.join(_CONSENT_CHANNELS)})$")]
+PurposeName = Annotated[str, StringConstraints(pattern="^(" + "|".join(re.escape(p) for p in PURPOSE_NAMES) + ")$")]
+InvitationChannel = Annotated[str, StringConstraints(pattern=rf"^({'|'.join(INVITATION_CHANNELS)})$")]
+CapWeight = Annotated[float, Field(ge=0, le=MAX_CAP_WEIGHT)]
+PolicyKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+SegmentFilter = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 
 
 class ContactPolicyRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    key: str
+    segment_filter: str | None  # None: the organisation's default, for customers no scoped policy matches
+    priority: int
+    channel_weights: dict[str, float]  # every channel's weight in the frequency cap (set here, else the default)
     max_invitations: int
     window_days: int
     quiet_start: str
@@ -40,6 +52,9 @@ class ContactPolicyUpdate(BaseModel):
     default_timezone: str | None = Field(default=None, description="IANA zone for customers without one")
     sampling_rate: float | None = Field(default=None, gt=0, le=1, description="share of eligible invitations sent")
     holdout_percent: float | None = Field(default=None, ge=0, le=50, description="customers never surveyed")
+    channel_weights: dict[InvitationChannel, CapWeight] | None = Field(
+        default=None, description="what one contact on a channel counts towards max_invitations (0: never capped)"
+    )
 
     @field_validator("default_timezone")
     @classmethod
@@ -55,9 +70,23 @@ class ContactPolicyUpdate(BaseModel):
         return value
 
 
+class ScopedPolicyUpdate(ContactPolicyUpdate):
+    segment_filter: SegmentFilter | None = Field(default=None, description="whom it applies to (docs/segments.md)")
+    priority: int | None = Field(default=None, ge=1, le=10_000, description="lower is tried first")
+
+
+class ScopedPolicyCreate(ScopedPolicyUpdate):
+    """A policy for the customers a segment filter matches; fields not set are copied from the default policy."""
+
+    key: PolicyKey
+    segment_filter: SegmentFilter = Field(description="whom it applies to (docs/segments.md)")
+    priority: int = Field(default=100, ge=1, le=10_000, description="lower is tried first")
+
+
 class ConsentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    purpose: PurposeName = Field(default="*", description="research, follow_up, or '*' for every purpose")
     channel: ChannelName = Field(description="a channel, or '*' for every channel")
     granted: bool
     note: str = Field(default="", max_length=1000, description="e.g. where the customer said so")
@@ -66,6 +95,7 @@ class ConsentUpdate(BaseModel):
 class ConsentChangeRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    purpose: str
     channel: str
     granted: bool
     source: str
@@ -75,9 +105,10 @@ class ConsentChangeRead(BaseModel):
 
 
 class ConsentRead(BaseModel):
-    """A customer's consent: the stored state per channel (absent: the channel's default) and the whole ledger."""
+    """A customer's consent: the stored state per purpose and channel (absent: the channel's default), what that
+    means for each purpose and channel, and the whole ledger."""
 
     customer_id: int
-    states: dict[str, bool]
-    defaults: dict[str, bool]
+    states: dict[str, dict[str, bool]]  # purpose ('*': all) -> channel ('*': all) -> granted
+    defaults: dict[str, dict[str, bool]]  # purpose -> channel -> may be used, given the states
     history: list[ConsentChangeRead]

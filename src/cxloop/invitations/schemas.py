@@ -38,6 +38,7 @@ class InvitationRead(BaseModel):
     occurrence_key: str | None
     status: str
     reason: str | None
+    policy: str | None = Field(description="the key of the contact policy that decided (null: decided before keys)")
     locale: str | None
     scheduled_for: datetime
     expires_at: datetime

@@ -22,7 +22,7 @@ from cxloop.collection.enums import Channel
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError
 from cxloop.customers import service as customers
-from cxloop.governance import consent, policy
+from cxloop.governance import consent, policy, scoped_policies
 from cxloop.governance.channels import registry as channels
 from cxloop.governance.enums import SuppressionReason
 from cxloop.invitations import availability
@@ -168,17 +168,17 @@ def invite_many(session: Session, requests: Sequence[InviteRequest], *, now: dat
 
 
 def _decide_and_store(session: Session, requests: Sequence[InviteRequest], now: datetime) -> list[int]:
-    rules = policy.current_policy(session)
     customer_ids = sorted({r.customer_id for r in requests})
     survey_ids = sorted({r.survey_id for r in requests})
     # Locked: two workers cannot both pass the cap.
     by_customer = customers.lock_customers(session, customer_ids=customer_ids)
     by_survey = surveys.get_surveys(session, survey_ids=survey_ids)
+    default, scoped = scoped_policies.policies_for(session, customer_ids, now=now)
     states = consent.states_of(session, customer_ids)
-    earliest = min((r.at or now) for r in requests) - timedelta(days=rules.window_days)
-    recent = _recent_contacts(session, customer_ids, earliest)
+    longest = max((p.window_days for p in (default, *scoped.values())), default=default.window_days)
+    recent = _recent_contacts(session, customer_ids, min((r.at or now) for r in requests) - timedelta(days=longest))
     last = _last_invited(session, customer_ids, survey_ids)
-    answered = collection.answered_pairs(session, customer_ids=customer_ids, survey_ids=survey_ids)
+    answered = collection.last_answers(session, customer_ids=customer_ids, survey_ids=survey_ids)
     open_at: dict[tuple[int, datetime], bool] = {}
     rows: list[dict[str, Any]] = []
     for request in requests:
@@ -186,11 +186,11 @@ def _decide_and_store(session: Session, requests: Sequence[InviteRequest], now: 
         if customer is None or survey is None:  # deleted since the request was made
             continue
         at = request.at or now
+        rules = scoped.get(customer.id, default)
         if (survey.id, at) not in open_at:
             open_at[(survey.id, at)] = availability.accepts_responses(session, survey, now=at)
-        window_start = at - timedelta(days=rules.window_days)
         if not open_at[(survey.id, at)]:
-            decision = policy.Decision(False, request.channel, at, SuppressionReason.survey_closed)
+            decision = policy.Decision(False, request.channel, at, SuppressionReason.survey_closed, rules.key)
         else:
             decision = policy.decide(
                 rules,
@@ -200,18 +200,17 @@ def _decide_and_store(session: Session, requests: Sequence[InviteRequest], now: 
                 channel=request.channel,
                 fallbacks=request.fallbacks,
                 history=policy.History(
-                    recent_sent=[t for t in recent[customer.id] if t > window_start],
+                    recent=recent[customer.id],
                     last_to_survey=last.get((customer.id, survey.id)),
-                    answered_survey=(customer.id, survey.id) in answered,
+                    last_answered=answered.get((customer.id, survey.id)),
                 ),
                 resurvey_days=survey.resurvey_days,
-                allow_multiple=survey.allow_multiple_responses,
+                responses=policy.ResponseRule(survey.response_limit, survey.response_period_days),
                 occurrence=request.occurrence_key or f"{survey.id}:{at.isoformat()}",
                 at=at,
             )
         if decision.send:  # later requests of this batch see this one, as they would after a flush
-            if decision.channel in policy.ADDRESSED:
-                recent[customer.id].append(decision.at)
+            recent[customer.id].append((decision.at, decision.channel))
             last[(customer.id, survey.id)] = max(decision.at, last.get((customer.id, survey.id), decision.at))
         rows.append(
             {
@@ -224,6 +223,7 @@ def _decide_and_store(session: Session, requests: Sequence[InviteRequest], now: 
                 "occurrence_key": request.occurrence_key,
                 "status": (InvitationStatus.scheduled if decision.send else InvitationStatus.suppressed).value,
                 "reason": decision.reason.value if decision.reason else None,
+                "policy": decision.policy,
                 "locale": customer.locale,
                 "scheduled_for": decision.at,
                 "expires_at": decision.at + timedelta(days=survey.invitation_ttl_days),
@@ -240,18 +240,22 @@ def _decide_and_store(session: Session, requests: Sequence[InviteRequest], now: 
     return [row.id for row in stored]
 
 
-def _recent_contacts(session: Session, customer_ids: list[int], since: datetime) -> dict[int, list[datetime]]:
-    """When each customer was contacted by email or SMS since `since`: invitations sent or due, and reminders."""
+def _recent_contacts(
+    session: Session, customer_ids: list[int], since: datetime
+) -> dict[int, list[tuple[datetime, str]]]:
+    """When and on which channel each customer was contacted since `since`: invitations sent or due (prompts
+    shown), and reminders. The contact policy weighs each by its channel."""
     contacted = [status.value for status in CONTACTED]
-    addressed = sorted(policy.ADDRESSED)
-    recent: dict[int, list[datetime]] = defaultdict(list)
-    mine = (Invitation.customer_id.in_(customer_ids), Invitation.channel.in_(addressed))
-    invited = select(Invitation.customer_id, Invitation.scheduled_for).where(
-        *mine, Invitation.status.in_(contacted), Invitation.scheduled_for > since
+    recent: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    mine = Invitation.customer_id.in_(customer_ids)
+    invited = select(Invitation.customer_id, Invitation.scheduled_for, Invitation.channel).where(
+        mine, Invitation.status.in_(contacted), Invitation.scheduled_for > since
     )
-    reminded = select(Invitation.customer_id, Invitation.reminded_at).where(*mine, Invitation.reminded_at > since)
-    for customer_id, at in (*session.execute(invited), *session.execute(reminded)):
-        recent[customer_id].append(at)
+    reminded = select(Invitation.customer_id, Invitation.reminded_at, Invitation.channel).where(
+        mine, Invitation.reminded_at > since
+    )
+    for customer_id, at, channel in (*session.execute(invited), *session.execute(reminded)):
+        recent[customer_id].append((at, channel))
     return recent
 
 

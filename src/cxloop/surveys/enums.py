@@ -11,6 +11,14 @@ class SurveyStatus(StrEnum):
     closed = "closed"
 
 
+class ResponseLimit(StrEnum):
+    """How often one customer may answer a survey: the contact policy suppresses invitations beyond it."""
+
+    once = "once"  # one response ever
+    per_period = "per_period"  # one response per `response_period_days`, counted from the last answer
+    per_invitation = "per_invitation"  # every invitation may be answered (each one stores a single response)
+
+
 class QuestionKind(StrEnum):
     """What a question asks for and which answers are valid."""
 

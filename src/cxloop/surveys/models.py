@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.storage.base import Base, BigId, JsonDoc, UTCDateTime
@@ -25,8 +25,9 @@ class Survey(Base):
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     max_responses: Mapped[int | None] = mapped_column(Integer)
-    # One response per customer (per invitation for anonymous links) unless this is set.
-    allow_multiple_responses: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # How often a customer may answer (enums.ResponseLimit); the period applies to `per_period` only.
+    response_limit: Mapped[str] = mapped_column(String(16), default="once", server_default="once")
+    response_period_days: Mapped[int | None] = mapped_column(Integer)
     # No new invitation to this survey within this many days of the customer's last one.
     resurvey_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
     # One reminder this many days after the invitation to those who have not answered (None: no reminder).

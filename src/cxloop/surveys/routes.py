@@ -10,7 +10,7 @@ from cxloop.audit.enums import AuditAction
 from cxloop.storage.deps import SessionDep
 from cxloop.surveys import rules, templates
 from cxloop.surveys import service as surveys
-from cxloop.surveys.enums import SurveyStatus
+from cxloop.surveys.enums import ResponseLimit, SurveyStatus
 from cxloop.surveys.schemas import (
     SurveyCreate,
     SurveyForm,
@@ -39,7 +39,8 @@ def _read(survey: Survey, definition: dict[str, object]) -> SurveyRead:
         opens_at=survey.opens_at,
         closes_at=survey.closes_at,
         max_responses=survey.max_responses,
-        allow_multiple_responses=survey.allow_multiple_responses,
+        response_limit=ResponseLimit(survey.response_limit),
+        response_period_days=survey.response_period_days,
         resurvey_days=survey.resurvey_days,
         reminder_after_days=survey.reminder_after_days,
         reminders_since=survey.reminders_since,

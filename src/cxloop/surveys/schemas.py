@@ -16,7 +16,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from cxloop.surveys import rules
-from cxloop.surveys.enums import QuestionKind, SurveyStatus
+from cxloop.surveys.enums import QuestionKind, ResponseLimit, SurveyStatus
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
@@ -105,7 +105,8 @@ class _Window(_Input):
     opens_at: AwareDatetime | None = None  # a scheduled survey goes live at this instant
     closes_at: AwareDatetime | None = None  # public channels stop accepting responses at this instant
     max_responses: int | None = Field(default=None, ge=1)  # ... or once the survey has this many
-    allow_multiple_responses: bool | None = None  # default: one response per customer (or per invitation)
+    response_limit: ResponseLimit | None = None  # how often a customer may answer; default once
+    response_period_days: int | None = Field(default=None, ge=1, le=3650)  # the period of `per_period`
     resurvey_days: int | None = Field(default=None, ge=0, le=3650)  # min days between invitations to this survey
     reminder_after_days: int | None = Field(default=None, ge=1, le=60)  # one reminder to non-responders
     invitation_ttl_days: int | None = Field(default=None, ge=1, le=365)  # invitation links expire after this
@@ -114,6 +115,8 @@ class _Window(_Input):
     def _check_window(self) -> _Window:
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             _raise("Survey", [(("closes_at",), "must be after opens_at")], self.closes_at)
+        if self.response_limit == ResponseLimit.per_period and self.response_period_days is None:
+            _raise("Survey", [(("response_period_days",), "required when response_limit is per_period")], None)
         return self
 
 
@@ -161,7 +164,8 @@ class SurveyRead(BaseModel):
     opens_at: datetime | None
     closes_at: datetime | None
     max_responses: int | None
-    allow_multiple_responses: bool
+    response_limit: ResponseLimit
+    response_period_days: int | None
     resurvey_days: int
     reminder_after_days: int | None
     reminders_since: datetime | None = None  # reminders go to invitations sent from then on (None: all)

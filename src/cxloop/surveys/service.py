@@ -16,7 +16,7 @@ from cxloop.core.errors import FieldError
 from cxloop.storage import references
 from cxloop.storage.pagination import Page, order_clause, paginate
 from cxloop.surveys import lifecycle, rules
-from cxloop.surveys.enums import SurveyStatus
+from cxloop.surveys.enums import ResponseLimit, SurveyStatus
 from cxloop.surveys.errors import (
     InvalidSurvey,
     SurveyConflict,
@@ -58,12 +58,13 @@ _WINDOW_FIELDS = (
     "opens_at",
     "closes_at",
     "max_responses",
-    "allow_multiple_responses",
+    "response_limit",
+    "response_period_days",
     "resurvey_days",
     "reminder_after_days",
     "invitation_ttl_days",
 )
-_NOT_NULL = {"allow_multiple_responses", "resurvey_days", "invitation_ttl_days"}
+_NOT_NULL = {"response_limit", "resurvey_days", "invitation_ttl_days"}
 
 
 def _window(data: SurveyCreate | SurveyUpdate) -> dict[str, Any]:
@@ -147,6 +148,9 @@ def update_survey(session: Session, *, survey_id: int, data: SurveyUpdate) -> Su
         raise InvalidSurvey(
             "closes_at must be after opens_at", errors=[FieldError("closes_at", "must be after opens_at")]
         )
+    if survey.response_limit == ResponseLimit.per_period and survey.response_period_days is None:
+        message = "required when response_limit is per_period"
+        raise InvalidSurvey(message, errors=[FieldError("response_period_days", message)])
     if reminders_were_off and survey.reminder_after_days is not None:
         survey.reminders_since = None if data.remind_earlier_invitations else now
     survey.default_locale = locale

@@ -23,6 +23,10 @@ def _option(key: str, en: str, de: str, es: str) -> dict[str, Any]:
 _RELATIONSHIP_NPS: dict[str, Any] = {
     "key": "relationship-nps",
     "name": "Relationship NPS",
+    # Asked every quarter: one answer per 60 days (counted from the answer, so a customer who answered late in one
+    # quarter can still answer the next quarter's invitation), never "once ever".
+    "response_limit": "per_period",
+    "response_period_days": 60,
     "definition": {
         "questions": [
             _q(

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from cxloop.customers import service as customers
-from cxloop.governance import policy
+from cxloop.governance import policy, scoped_policies
 from cxloop.triggers import queries
 
 SEND_JOB = "triggers.send_due"
@@ -54,7 +54,7 @@ def reminders_due(session: Session, *, now: datetime, limit: int = 500) -> list[
 
 def quiet_now(session: Session, *, channel: str, customer_id: int, now: datetime) -> bool:
     """Whether it is quiet hours for this channel and customer (an SMS reminder waits till morning)."""
-    rules = policy.current_policy(session)
+    rules = scoped_policies.policy_of(session, customer_id, now=now)
     if channel not in rules.quiet_channels:
         return False
     timezone = customers.require_customer(session, customer_id=customer_id).timezone

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from cxloop.channels.delivery import DeliveryPostponed, deliver
+from cxloop.collection import service as collection
+from cxloop.collection.schemas import ResponseCreate
 from cxloop.core.config import Settings
-from cxloop.governance import consent
-from cxloop.governance.enums import ConsentSource
 from cxloop.invitations import service as invitations
 from cxloop.invitations.models import Invitation
 from cxloop.jobs import leases
@@ -26,6 +26,7 @@ from tests.channels.messaging.world import (
     noon_today,
     signer_of,
 )
+from tests.factories.consent import record_consent
 
 
 def _send_one(
@@ -91,7 +92,7 @@ def test_unsubscribe_headers_follow_rfc_8058_and_match_the_body_link(
     (message,) = smtp_server.recorder.messages
     plain, html = _parts(message)
     header = _header(message, "List-Unsubscribe")
-    match = re.fullmatch(r"<(https://feedback\.example\.com/u/[A-Za-z0-9._-]+)>", header)
+    match = re.fullmatch(r"<(https://feedback\.example\.com/u/[A-Za-z0-9._-]+\?purpose=research)>", header)
     assert match is not None, header
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert f'href="{match.group(1)}"' in html
@@ -157,13 +158,29 @@ def test_an_opt_out_after_scheduling_suppresses_the_send(
         customer = make_customer(session, email="bo@example.com")
         invitation = invite(session, survey, customer.id, "email", at)
         assert invitation.status == "scheduled"
-        consent.record_change(
-            session, customer_id=customer.id, channel="email", granted=False, source=ConsentSource.api, actor="crm"
-        )
+        record_consent(session, customer.id, channel="email", granted=False, actor="crm")
     deliver(db, invitation.id, settings=settings, signer=signer_of(settings), now=at)
     with db.unit_of_work() as session:
         invitation = invitations.get(session, invitation.id)
         assert (invitation.status, invitation.reason) == ("suppressed", "opted_out")
+    assert smtp_server.recorder.messages == []
+
+
+def test_an_answer_given_another_way_after_scheduling_suppresses_the_send_within_the_period(
+    db: Database, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    at = noon_today()
+    with db.unit_of_work(write=True) as session:
+        survey = make_survey(session)  # relationship NPS: one answer per 60 days
+        customer = make_customer(session, email="cy@example.com")
+        invitation = invite(session, survey, customer.id, "email", at)
+        assert invitation.status == "scheduled"
+        item = ResponseCreate(survey=survey.key, nps=9, customer_external_id=customer.external_id, submitted_at=at)
+        collection.record_responses(session, items=[item])  # e.g. through the widget or an import
+    deliver(db, invitation.id, settings=settings, signer=signer_of(settings), now=at)
+    with db.unit_of_work() as session:
+        invitation = invitations.get(session, invitation.id)
+        assert (invitation.status, invitation.reason) == ("suppressed", "answered_in_period")
     assert smtp_server.recorder.messages == []
 
 

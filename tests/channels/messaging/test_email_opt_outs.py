@@ -31,6 +31,7 @@ from tests.channels.messaging.world import (
     noon_today,
     signer_of,
 )
+from tests.factories.consent import record_consent
 
 EVENTS = "/webhooks/email/events"
 AUTH = {"Authorization": f"Bearer {EMAIL_WEBHOOK_SECRET}"}
@@ -55,12 +56,15 @@ def _unsubscribe_path(message: EmailMessage) -> str:
     return found[0].removeprefix(PUBLIC_URL)
 
 
-def _ledger(db: Database, customer_id: int) -> list[tuple[str, bool, str, str]]:
+def _ledger(db: Database, customer_id: int) -> list[tuple[str, str, bool, str, str]]:
     with db.unit_of_work() as session:
-        return [(c.channel, c.granted, c.source, c.actor) for c in consent.history(session, customer_id=customer_id)]
+        return [
+            (c.purpose, c.channel, c.granted, c.source, c.actor)
+            for c in consent.history(session, customer_id=customer_id)
+        ]
 
 
-def _email_state(db: Database, customer_id: int) -> dict[str, bool]:
+def _email_state(db: Database, customer_id: int) -> consent.States:
     with db.unit_of_work() as session:
         return consent.states_of(session, [customer_id]).get(customer_id, {})
 
@@ -74,14 +78,16 @@ def test_following_the_unsubscribe_link_opts_out_of_email_at_once(
     page = client.get(path)
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]
-    assert "ana@example.com" in page.text and f'action="{path}"' in page.text
+    assert "ana@example.com" in page.text and f'action="{path.partition("?")[0]}"' in page.text
+    assert path.endswith("?purpose=research")  # the link names the purpose of the email it came in
+    assert 'name="purpose" value="research"' in page.text and 'name="purpose" value="*"' in page.text
     assert _ledger(db, customer_id) == []  # looking at the page (or a link scanner fetching it) changes nothing
 
     done = client.post(path)
     assert done.status_code == 200
     assert "Sie sind abgemeldet" in done.text
-    assert _ledger(db, customer_id) == [("email", False, "unsubscribe_link", "customer")]
-    assert _email_state(db, customer_id) == {"email": False}
+    assert _ledger(db, customer_id) == [("research", "email", False, "unsubscribe_link", "customer")]
+    assert _email_state(db, customer_id) == {("research", "email"): False}
 
     again = client.post(path)
     assert again.status_code == 200
@@ -98,7 +104,40 @@ def test_one_click_unsubscribe_from_the_mail_client_is_recorded_as_list_unsubscr
     response = client.post(url.removeprefix(PUBLIC_URL), data={"List-Unsubscribe": "One-Click"})
 
     assert response.status_code == 200
-    assert _ledger(db, customer_id) == [("email", False, "list_unsubscribe", "customer")]
+    assert _ledger(db, customer_id) == [("research", "email", False, "list_unsubscribe", "customer")]
+
+
+def test_unsubscribing_from_surveys_leaves_follow_ups_and_the_all_button_stops_both(
+    db: Database, settings: Settings, smtp_server: SmtpServer, client: TestClient
+) -> None:
+    _, customer_id = _send(db, settings)
+    path = _unsubscribe_path(smtp_server.recorder.messages[0])
+
+    assert client.post(path, data={"purpose": "research"}).status_code == 200
+    states = _email_state(db, customer_id)
+    assert not consent.allowed(states, "email", "research")
+    assert consent.allowed(states, "email", "follow_up")  # a case follow-up the customer asked for still goes out
+
+    everything = client.post(path, data={"purpose": "*"})
+    assert everything.status_code == 200 and "keine E-Mails mehr" in everything.text
+    states = _email_state(db, customer_id)
+    assert not consent.allowed(states, "email", "follow_up") and not consent.allowed(states, "email", "research")
+    assert [entry[0] for entry in _ledger(db, customer_id)] == ["research", "*"]
+
+    bad = client.post(path.replace("purpose=research", "purpose=marketing"))
+    assert bad.status_code == 400 and "names something we do not send" in bad.text
+    assert client.get(path.replace("purpose=research", "purpose=marketing")).status_code == 400
+    assert len(_ledger(db, customer_id)) == 2  # nothing written for the bad purpose
+
+
+def test_a_follow_up_opt_out_does_not_silence_survey_invitations(db: Database) -> None:
+    at = noon_today()
+    with db.unit_of_work(write=True) as session:
+        survey = make_survey(session)
+        customer = make_customer(session, email="bo@example.com")
+        record_consent(session, customer.id, channel="*", granted=False, purpose="follow_up")
+        invitation = invite(session, survey, customer.id, "email", at)
+        assert (invitation.status, invitation.reason) == ("scheduled", None)
 
 
 def test_after_unsubscribing_new_email_invitations_are_suppressed(
@@ -168,7 +207,9 @@ def test_a_hard_bounce_by_message_id_opts_out_and_fails_the_invitation(
         "ignored": 0,
         "unmatched": 0,
     }
-    assert _ledger(db, customer_id) == [("email", False, "bounce", "email provider")]
+    assert _ledger(db, customer_id) == [
+        ("*", "email", False, "bounce", "email provider")
+    ]  # the address, for every purpose
     with db.unit_of_work() as session:
         invitation = invitations.get(session, invitation_id)
         assert invitation.status == "failed"
@@ -189,7 +230,7 @@ def test_a_complaint_by_address_opts_out_every_customer_with_it(
 
     assert response.status_code == 200, response.text
     assert sorted(response.json()["opted_out_customers"]) == sorted([customer_id, twin])
-    assert _ledger(db, customer_id) == [("email", False, "complaint", "email provider")]
+    assert _ledger(db, customer_id) == [("*", "email", False, "complaint", "email provider")]
     assert _count_changes(db) == 2
     resend = client.post(EVENTS, json={"type": "complaint", "email": "ana@example.com"}, headers=AUTH)
     assert resend.json()["opted_out_customers"] == []  # stored once

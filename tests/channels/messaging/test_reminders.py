@@ -9,14 +9,13 @@ from fastapi.testclient import TestClient
 
 from cxloop.channels.delivery import deliver
 from cxloop.core.config import Settings
-from cxloop.governance import consent
-from cxloop.governance.enums import ConsentSource
 from cxloop.invitations import service as invitations
 from cxloop.storage.database import Database
 from cxloop.surveys import service as surveys
 from cxloop.triggers import sending
 from tests.channels.messaging.conftest import SmtpServer
 from tests.channels.messaging.world import invite, make_customer, make_survey, noon_today, signer_of
+from tests.factories.consent import record_consent
 
 
 def _sent(db: Database, settings: Settings, survey_id: int, email: str) -> int:
@@ -37,9 +36,7 @@ def test_a_blocked_reminder_is_dropped_and_never_picked_again(
     owed = _sent(db, settings, survey_id, "still@example.com")
     with db.unit_of_work(write=True) as session:
         customer_id = invitations.get(session, blocked).customer_id
-        consent.record_change(
-            session, customer_id=customer_id, channel="email", granted=False, source=ConsentSource.api, actor="crm"
-        )
+        record_consent(session, customer_id, channel="email", granted=False, actor="crm")
     now = noon_today()
     with db.unit_of_work() as session:
         assert sending.reminders_due(session, now=now) == [blocked, owed]

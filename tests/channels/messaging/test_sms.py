@@ -208,7 +208,7 @@ def test_stop_opts_out_and_a_later_invitation_is_suppressed(
     started = post_sms(client, inbound_payload(PHONE, "start"))
     assert started.text == _xml("Sie erhalten wieder SMS von uns. STOP zum Abmelden.")
     with db.unit_of_work() as session:
-        assert consent.states_of(session, [customer_id])[customer_id]["sms"] is True
+        assert consent.states_of(session, [customer_id])[customer_id][("*", "sms")] is True
         assert consent.history(session, customer_id=customer_id)[-1].source == "sms_reply"
 
 
@@ -217,7 +217,7 @@ def test_every_carrier_stop_word_opts_out(db: Database, settings: Settings, clie
     _, customer_id = _sms_invitation(db, settings)
     post_sms(client, inbound_payload(PHONE, word))
     with db.unit_of_work() as session:
-        assert consent.states_of(session, [customer_id])[customer_id]["sms"] is False
+        assert consent.states_of(session, [customer_id])[customer_id][("*", "sms")] is False
 
 
 def test_messages_from_unknown_numbers_get_an_empty_answer(

@@ -15,8 +15,6 @@ from httpx import Response
 from sqlalchemy.orm import Session
 
 from cxloop.core.config import Settings
-from cxloop.governance import consent
-from cxloop.governance.enums import ConsentSource
 from cxloop.invitations import service as invitations
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenSigner
@@ -24,6 +22,7 @@ from cxloop.surveys import service as surveys
 from cxloop.surveys.enums import SurveyStatus
 from cxloop.surveys.models import Survey
 from cxloop.surveys.templates import get_template
+from tests.factories.consent import record_consent
 from tests.factories.customers import make_customer
 
 __all__ = ["make_customer"]
@@ -50,9 +49,7 @@ def make_survey(session: Session, template: str = "relationship-nps", **update: 
 
 
 def opt_in_sms(session: Session, customer_id: int) -> None:
-    consent.record_change(
-        session, customer_id=customer_id, channel="sms", granted=True, source=ConsentSource.api, actor="test"
-    )
+    record_consent(session, customer_id, channel="sms", granted=True)
 
 
 def invite(session: Session, survey: Survey, customer_id: int, channel: str, at: datetime) -> Invitation:

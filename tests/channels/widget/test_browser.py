@@ -9,8 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cxloop.governance import consent
-from cxloop.governance.enums import ConsentSource
 from cxloop.invitations import service as invitation_service
 from cxloop.invitations.models import Invitation
 from cxloop.storage.database import Database
@@ -24,6 +22,7 @@ from tests.channels.widget.conftest import (
     live_survey,
     responses,
 )
+from tests.factories.consent import record_consent
 from tests.factories.customers import make_customer
 from tests.live import LiveServer
 
@@ -124,9 +123,7 @@ def test_no_prompt_when_the_server_refuses_and_the_refusal_is_stored(
     site = _site(api, host_page, rules=[{"survey": "relationship-nps", "event": "checkout_completed"}])
     with db.unit_of_work() as session:
         customer = make_customer(session, external_id="quiet-1")
-        consent.record_change(
-            session, customer_id=customer.id, channel="widget", granted=False, source=ConsentSource.api, actor="test"
-        )
+        record_consent(session, customer.id, channel="widget", granted=False)
     _open(page, host_page, live_server, site)
     page.evaluate("cxloop.identify('quiet-1')")
     with page.expect_response(lambda r: r.url.endswith("/widget/v1/decide")) as decided:

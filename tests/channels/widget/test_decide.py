@@ -9,12 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cxloop.core.rate_limit import AsyncRateLimiter
-from cxloop.governance import consent
-from cxloop.governance.enums import ConsentSource
 from cxloop.invitations import service as invitation_service
 from cxloop.invitations.models import Invitation
 from cxloop.storage.database import Database
 from tests.channels.widget.conftest import create_site, live_survey
+from tests.factories.consent import record_consent
 from tests.factories.customers import make_customer
 
 ORIGIN = "http://shop.example"
@@ -116,9 +115,7 @@ def test_the_contact_policy_decides_for_customers_and_refusals_are_stored(api: T
     site = create_site(api, rules=[{"survey": "relationship-nps"}])
     with db.unit_of_work() as session:
         customer = make_customer(session, external_id="opted-out")
-        consent.record_change(
-            session, customer_id=customer.id, channel="*", granted=False, source=ConsentSource.api, actor="test"
-        )
+        record_consent(session, customer.id, channel="*", granted=False)
     assert decide(api, site, customer="opted-out") == {"show": False, "reason": "opted_out", "prompt": None}
     (suppressed,) = invitations(db)
     assert (suppressed.status, suppressed.reason, suppressed.channel) == ("suppressed", "opted_out", "widget")
@@ -164,3 +161,24 @@ def test_bad_requests_name_the_fields(api: TestClient, db: Database) -> None:
     assert answer.headers["access-control-allow-origin"] == ORIGIN
     not_json = api.post("/widget/v1/decide", content=b"{nope", headers={"Origin": ORIGIN})
     assert not_json.status_code == 422 and not_json.json()["errors"][0]["field"] == "body"
+
+
+def test_a_customer_emailed_today_gets_no_prompt_unless_prompts_weigh_nothing(api: TestClient, db: Database) -> None:
+    live_survey(db, "relationship-nps")
+    csat = live_survey(db, "post-support-csat")
+    site = create_site(api, rules=[{"survey": "relationship-nps"}])
+    with db.unit_of_work() as session:
+        for external_id in ("emailed", "emailed-too"):
+            customer = make_customer(session, external_id=external_id, email=f"{external_id}@example.com")
+            request = invitation_service.InviteRequest(survey_id=csat, customer_id=customer.id, channel="email")
+            assert invitation_service.invite(session, request).status == "scheduled"
+
+    # Under the default policy (1 contact per 14 days) a prompt counts like the email sent today.
+    assert decide(api, site, customer="emailed") == {"show": False, "reason": "frequency_cap", "prompt": None}
+    refused = invitations(db)[-1]
+    assert (refused.channel, refused.reason, refused.policy) == ("widget", "frequency_cap", "default")
+
+    weights = api.patch("/api/v1/contact-policy", json={"channel_weights": {"widget": 0}})
+    assert weights.status_code == 200, weights.text
+    assert weights.json()["channel_weights"] == {"email": 1.0, "sms": 1.0, "link": 0.0, "widget": 0.0}
+    assert decide(api, site, customer="emailed-too")["show"] is True

@@ -1,6 +1,8 @@
 """Email opt-outs: the unsubscribe link and the mail client's one-click unsubscribe (RFC 8058), bounces and
 complaints. Each writes the customer's email opt-out to the consent ledger at once; asking again changes nothing
-(one ledger entry per actual change)."""
+(one ledger entry per actual change). An unsubscribe link names the purpose of the email it came in (surveys are
+`research`); its page also offers every purpose ('*'). Bounces and complaints stop every purpose: the address
+itself is the problem."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from cxloop.channels import messaging_content as content
 from cxloop.core.clock import utcnow
 from cxloop.governance import consent
 from cxloop.governance.enums import ConsentSource
+from cxloop.governance.purposes import EVERY_PURPOSE
 from cxloop.invitations import service as invitations
 from cxloop.invitations.errors import InvitationExpired, InvitationNotFound
 from cxloop.invitations.models import Invitation
@@ -48,16 +51,19 @@ def opt_out_of_email(
     customer_id: int,
     source: ConsentSource,
     actor: str,
+    purpose: str = EVERY_PURPOSE,
     note: str = "",
     at: datetime | None = None,
 ) -> bool:
-    """Record the customer's email opt-out; False when they were opted out already (nothing written)."""
+    """Record the customer's email opt-out for `purpose` ('*': all); False when they were opted out already
+    (nothing written)."""
     states = consent.states_of(session, [customer_id]).get(customer_id, {})
-    if consent.opted_out(states, EMAIL):
+    if consent.opted_out(states, EMAIL, purpose):
         return False
     consent.record_change(
         session,
         customer_id=customer_id,
+        purpose=purpose,
         channel=EMAIL,
         granted=False,
         source=source,
@@ -69,9 +75,15 @@ def opt_out_of_email(
 
 
 def unsubscribe(
-    session: Session, signer: TokenSigner, token: str, *, one_click: bool, now: datetime | None = None
+    session: Session,
+    signer: TokenSigner,
+    token: str,
+    *,
+    purpose: str,
+    one_click: bool,
+    now: datetime | None = None,
 ) -> Invitation:
-    """Opt the customer of an unsubscribe token out of email; the invitation it came from.
+    """Opt the customer of an unsubscribe token out of email for `purpose` ('*': all); the invitation it came from.
 
     `one_click`: the mail client's RFC 8058 POST (ledger source list_unsubscribe) rather than the link's page
     (unsubscribe_link)."""
@@ -82,6 +94,7 @@ def unsubscribe(
         customer_id=invitation.customer_id,
         source=source,
         actor="customer",
+        purpose=purpose,
         note=f"invitation {invitation.id}",
         at=now,
     )

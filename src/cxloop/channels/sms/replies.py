@@ -33,6 +33,7 @@ from cxloop.core.clock import utcnow
 from cxloop.customers.models import Customer
 from cxloop.governance import consent
 from cxloop.governance.enums import ConsentSource
+from cxloop.governance.purposes import EVERY_PURPOSE
 from cxloop.invitations import availability
 from cxloop.invitations.answers import record_answers
 from cxloop.invitations.enums import InvitationStatus
@@ -83,11 +84,12 @@ def _set_sms_consent(
 ) -> None:
     states = consent.states_of(session, [c.id for c in customers])
     for customer in customers:
-        if states.get(customer.id, {}).get(SMS) is granted:
+        if states.get(customer.id, {}).get((EVERY_PURPOSE, SMS)) is granted:
             continue  # already so: a repeated STOP writes no second ledger entry
         consent.record_change(
             session,
             customer_id=customer.id,
+            purpose=EVERY_PURPOSE,  # STOP stops every message on the number, whatever it was for (carrier rules)
             channel=SMS,
             granted=granted,
             source=ConsentSource.sms_reply,

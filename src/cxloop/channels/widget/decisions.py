@@ -5,10 +5,11 @@ page views are answered with no database work at all. Then:
 - an anonymous visitor passes the site's cap (the browser says when it last showed a prompt) and sampling, and gets
   a prompt token that names the rule;
 - an identified customer goes through the contact policy (`invitations.service.invite` on channel 'widget':
-  consent, re-survey interval, holdout, sampling). A prompt shown creates the invitation (marked sent), so the
-  answers link to it; a refused one is stored suppressed with its reason, as every channel's are. One invitation
-  per rule, customer and day (`occurrence_key`), so reloading a page neither asks twice nor piles up rows; each
-  server process remembers the occurrences it has answered (`OccurrenceMemo`), so repeat asks skip the database.
+  consent, response limit, re-survey interval, the weighted frequency cap, holdout, sampling). A prompt shown
+  creates the invitation (marked sent), so the answers link to it; a refused one is stored suppressed with its
+  reason, as every channel's are. One invitation per rule, customer and day (`occurrence_key`), so reloading a page
+  neither asks twice nor piles up rows; each server process remembers the occurrences it has answered
+  (`OccurrenceMemo`), so repeat asks skip the database.
 """
 
 from __future__ import annotations

@@ -63,6 +63,18 @@ def check_filter(session: Session, *, text: str, now: datetime | None = None) ->
     )
 
 
+def matching_customer_ids(
+    session: Session, *, text: str, customer_ids: Sequence[int], now: datetime | None = None
+) -> set[int]:
+    """Which of `customer_ids` the filter matches now (evaluated in SQL, not from a segment's stored members)."""
+    predicate = compile_filter(parse_filter(text), now=now or utcnow())
+    found: set[int] = set()
+    for start in range(0, len(customer_ids), 5_000):
+        chunk = list(customer_ids[start : start + 5_000])
+        found.update(session.scalars(select(Customer.id).where(Customer.id.in_(chunk), predicate)))
+    return found
+
+
 def create_segment(session: Session, *, data: SegmentCreate) -> Segment:
     """Validate the filter, store the segment and materialise its members (listeners hear who was added)."""
     if get_segment(session, key=data.key) is not None:

@@ -5,7 +5,7 @@ form new numbers are stored in and SMS webhooks send. Numbers that cannot be rea
 they are (they still work for email-only customers; editing the customer asks for a valid number).
 
 Revision ID: 9e66ab863f86
-Revises: 8f6b557db6ac
+Revises: 08a66bf01f76
 Create Date: 2026-12-06 17:39:22.675982
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9e66ab863f86"
-down_revision: str | None = "8f6b557db6ac"
+down_revision: str | None = "08a66bf01f76"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
