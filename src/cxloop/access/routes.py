@@ -5,6 +5,7 @@ from fastapi import APIRouter, status
 from cxloop.access import service as access
 from cxloop.access.deps import AdminDep
 from cxloop.access.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, UserCreate, UserRead, UserUpdate
+from cxloop.core.int_bounds import Id
 from cxloop.storage.deps import SessionDep
 
 router = APIRouter(tags=["access"])
@@ -23,7 +24,7 @@ def create_api_key(body: ApiKeyCreate, session: SessionDep, principal: AdminDep)
 
 
 @router.delete("/api-keys/{api_key_id}", response_model=ApiKeyRead)
-def revoke_api_key(api_key_id: int, session: SessionDep, _: AdminDep) -> ApiKeyRead:
+def revoke_api_key(api_key_id: Id, session: SessionDep, _: AdminDep) -> ApiKeyRead:
     return ApiKeyRead.model_validate(access.revoke_api_key(session, api_key_id=api_key_id))
 
 
@@ -40,6 +41,6 @@ def create_user(body: UserCreate, session: SessionDep, _: AdminDep) -> UserRead:
 
 
 @router.patch("/users/{user_id}", response_model=UserRead)
-def update_user(user_id: int, body: UserUpdate, session: SessionDep, _: AdminDep) -> UserRead:
+def update_user(user_id: Id, body: UserUpdate, session: SessionDep, _: AdminDep) -> UserRead:
     """Change name, role or active flag; deactivating a user revokes their API keys."""
     return UserRead.model_validate(access.update_user(session, user_id=user_id, data=body))

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.access.deps import AdminDep, AgentDep, ViewerDep
 from cxloop.core.clock import utcnow
+from cxloop.core.int_bounds import Id
 from cxloop.customers import service as customers
 from cxloop.governance import consent, policy
 from cxloop.governance.channels import registry as channels
@@ -52,14 +53,14 @@ def _consent(session: Session, customer_id: int) -> ConsentRead:
 
 
 @router.get("/customers/{customer_id}/consent", response_model=ConsentRead)
-def get_consent(customer_id: int, session: SessionDep, _: ViewerDep) -> ConsentRead:
+def get_consent(customer_id: Id, session: SessionDep, _: ViewerDep) -> ConsentRead:
     """What the customer agreed to per channel, what that means for each channel, and every change."""
     customers.require_customer(session, customer_id=customer_id)
     return _consent(session, customer_id)
 
 
 @router.post("/customers/{customer_id}/consent", response_model=ConsentRead)
-def change_consent(customer_id: int, body: ConsentUpdate, session: SessionDep, who: AgentDep) -> ConsentRead:
+def change_consent(customer_id: Id, body: ConsentUpdate, session: SessionDep, who: AgentDep) -> ConsentRead:
     """Record an opt-in or opt-out the customer gave elsewhere (by phone, in person); effective at once."""
     customers.require_customer(session, customer_id=customer_id)
     consent.record_change(

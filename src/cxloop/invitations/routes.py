@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, status
 from pydantic import AwareDatetime
 
 from cxloop.access.deps import AgentDep, ViewerDep
+from cxloop.core.int_bounds import Count, Id, Limit
 from cxloop.invitations import service as invitations
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.schemas import InvitationCreate, InvitationPage, InvitationRead
@@ -38,16 +39,16 @@ def list_invitations(
     request: Request,
     session: SessionDep,
     _: ViewerDep,
-    survey_id: int | None = None,
-    customer_id: int | None = None,
+    survey_id: Id | None = None,
+    customer_id: Id | None = None,
     channel: str | None = None,
     invitation_status: Annotated[str | None, Query(alias="status")] = None,
     reason: str | None = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     sort: str = "-id",
-    limit: int = 50,
-    offset: int = 0,
+    limit: Limit = 50,
+    offset: Count = 0,
 ) -> InvitationPage:
     """Invitations, newest first, filtered by survey, customer, channel, status, suppression reason, created time."""
     page = invitations.list_invitations(
@@ -69,5 +70,5 @@ def list_invitations(
 
 
 @router.get("/{invitation_id}", response_model=InvitationRead)
-def get_invitation(invitation_id: int, request: Request, session: SessionDep, _: ViewerDep) -> InvitationRead:
+def get_invitation(invitation_id: Id, request: Request, session: SessionDep, _: ViewerDep) -> InvitationRead:
     return _read(request, invitations.get(session, invitation_id))

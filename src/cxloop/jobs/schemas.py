@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from cxloop.core.int_bounds import Id
+
 
 class DeliveryCount(BaseModel):
     event: str
@@ -37,7 +39,7 @@ class OutboxStatus(BaseModel):
 class ReplayRequest(BaseModel):
     """Which events to hand to their handlers again: by ids, or by name and/or time range."""
 
-    event_ids: list[int] | None = None
+    event_ids: list[Id] | None = None
     name: str | None = None
     since: datetime | None = None
     until: datetime | None = None

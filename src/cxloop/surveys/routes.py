@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from cxloop.access.deps import AnalystDep, ViewerDep
+from cxloop.core.int_bounds import Count, Id, Limit
 from cxloop.storage.deps import SessionDep
 from cxloop.surveys import rules, templates
 from cxloop.surveys import service as surveys
@@ -72,8 +73,8 @@ def list_surveys(
     status: SurveyStatus | None = None,
     key: str | None = None,
     sort: Annotated[str | None, Query(description="e.g. '-updated_at' or 'name'")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Count = 0,
 ) -> SurveyPage:
     """Surveys, filtered by status or key, sorted and paginated."""
     page = surveys.list_surveys(session, status=status, key=key, sort=sort, limit=limit, offset=offset)
@@ -84,43 +85,43 @@ def list_surveys(
 
 
 @router.get("/surveys/{survey_id}", response_model=SurveyRead)
-def get_survey(survey_id: int, session: SessionDep, _: ViewerDep) -> SurveyRead:
+def get_survey(survey_id: Id, session: SessionDep, _: ViewerDep) -> SurveyRead:
     """A survey with its current definition."""
     return _read_current(session, surveys.require_survey(session, survey_id=survey_id))
 
 
 @router.patch("/surveys/{survey_id}", response_model=SurveyRead)
-def update_survey(survey_id: int, body: SurveyUpdate, session: SessionDep, _: AnalystDep) -> SurveyRead:
+def update_survey(survey_id: Id, body: SurveyUpdate, session: SessionDep, _: AnalystDep) -> SurveyRead:
     """Change name, status or locale; a changed definition becomes a new version (old responses keep theirs)."""
     return _read_current(session, surveys.update_survey(session, survey_id=survey_id, data=body))
 
 
 @router.delete("/surveys/{survey_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_survey(survey_id: int, session: SessionDep, _: AnalystDep) -> Response:
+def delete_survey(survey_id: Id, session: SessionDep, _: AnalystDep) -> Response:
     """Delete a survey that has no responses (409 otherwise: close it instead)."""
     surveys.delete_survey(session, survey_id=survey_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/surveys/{survey_id}/versions", response_model=list[SurveyVersionRead])
-def list_survey_versions(survey_id: int, session: SessionDep, _: ViewerDep) -> list[SurveyVersionRead]:
+def list_survey_versions(survey_id: Id, session: SessionDep, _: ViewerDep) -> list[SurveyVersionRead]:
     """Every version of a survey, oldest first."""
     return [SurveyVersionRead.model_validate(v) for v in surveys.list_versions(session, survey_id=survey_id)]
 
 
 @router.get("/surveys/{survey_id}/versions/{version}", response_model=SurveyVersionRead)
-def get_survey_version(survey_id: int, version: int, session: SessionDep, _: ViewerDep) -> SurveyVersionRead:
+def get_survey_version(survey_id: Id, version: Id, session: SessionDep, _: ViewerDep) -> SurveyVersionRead:
     """One version of a survey."""
     return SurveyVersionRead.model_validate(surveys.require_version(session, survey_id=survey_id, version=version))
 
 
 @router.get("/surveys/{survey_id}/form", response_model=SurveyForm)
 def get_survey_form(
-    survey_id: int,
+    survey_id: Id,
     session: SessionDep,
     _: ViewerDep,
     locale: Annotated[str | None, Query(description="e.g. 'de' or 'pt-BR'; falls back to the default locale")] = None,
-    version: int | None = None,
+    version: Id | None = None,
 ) -> SurveyForm:
     """A version's questions with every text in one locale (falling back to the survey's default locale)."""
     survey = surveys.require_survey(session, survey_id=survey_id)

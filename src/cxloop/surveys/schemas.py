@@ -8,13 +8,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictInt,
     StringConstraints,
     ValidationError,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from cxloop.core.int_bounds import Id, StrictDbInt
 from cxloop.surveys import rules
 from cxloop.surveys.enums import QuestionKind, SurveyStatus
 
@@ -55,7 +55,7 @@ class Condition(_Input):
 
     question: str
     op: Literal["<", "<=", ">", ">=", "==", "!=", "in"]
-    value: StrictInt | str | list[StrictInt | str]
+    value: StrictDbInt | str | list[StrictDbInt | str]
 
 
 class QuestionDef(_Input):
@@ -104,7 +104,7 @@ class _Window(_Input):
 
     opens_at: AwareDatetime | None = None  # a scheduled survey goes live at this instant
     closes_at: AwareDatetime | None = None  # public channels stop accepting responses at this instant
-    max_responses: int | None = Field(default=None, ge=1)  # ... or once the survey has this many
+    max_responses: Id | None = Field(default=None)  # ... or once the survey has this many
     allow_multiple_responses: bool | None = None  # default: one response per customer (or per invitation)
     resurvey_days: int | None = Field(default=None, ge=0, le=3650)  # min days between invitations to this survey
     reminder_after_days: int | None = Field(default=None, ge=1, le=60)  # one reminder to non-responders

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from cxloop.access.deps import AnalystDep, ViewerDep
+from cxloop.core.int_bounds import Id
 from cxloop.storage.deps import SessionDep
 from cxloop.triggers import service as triggers
 from cxloop.triggers.enums import TriggerKind
@@ -29,19 +30,19 @@ def create_rule(body: TriggerRuleCreate, session: SessionDep, _: AnalystDep) -> 
 
 
 @router.get("/{rule_id}", response_model=TriggerRuleRead)
-def get_rule(rule_id: int, session: SessionDep, _: ViewerDep) -> TriggerRuleRead:
+def get_rule(rule_id: Id, session: SessionDep, _: ViewerDep) -> TriggerRuleRead:
     """One trigger rule."""
     return triggers.rule_read(triggers.require_rule(session, rule_id=rule_id))
 
 
 @router.patch("/{rule_id}", response_model=TriggerRuleRead)
-def update_rule(rule_id: int, body: TriggerRuleUpdate, session: SessionDep, _: AnalystDep) -> TriggerRuleRead:
+def update_rule(rule_id: Id, body: TriggerRuleUpdate, session: SessionDep, _: AnalystDep) -> TriggerRuleRead:
     """Change some fields of a rule (e.g. `{"enabled": false}` to pause it)."""
     return triggers.rule_read(triggers.update_rule(session, rule_id=rule_id, data=body))
 
 
 @router.delete("/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_rule(rule_id: int, session: SessionDep, _: AnalystDep) -> Response:
+def delete_rule(rule_id: Id, session: SessionDep, _: AnalystDep) -> Response:
     """Delete a rule; the invitations it made stay."""
     triggers.delete_rule(session, rule_id=rule_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cxloop.collection.channel_fields import InvitationChannel
 from cxloop.collection.enums import Channel
+from cxloop.core.int_bounds import Id
 from cxloop.governance.channels import registry as channels
 from cxloop.triggers.enums import ConditionOp, TriggerKind
 
@@ -49,13 +50,13 @@ class _RuleFields(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     enabled: bool | None = None
-    survey_id: int | None = None
+    survey_id: Id | None = None
     channel: InvitationChannel | None = None
     fallbacks: list[InvitationChannel] | None = Field(
         default=None, max_length=2, description="Channels tried in order when the first cannot be used (no consent)."
     )
-    touchpoint_id: int | None = None
-    segment_id: int | None = Field(default=None, description="Only customers in this segment are invited.")
+    touchpoint_id: Id | None = None
+    segment_id: Id | None = Field(default=None, description="Only customers in this segment are invited.")
     event_name: str | None = Field(default=None, min_length=1, max_length=200)
     conditions: list[Condition] | None = Field(default=None, max_length=20)
     delay_seconds: int | None = Field(default=None, ge=0, le=90 * 86400)

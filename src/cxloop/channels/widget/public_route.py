@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
+from cxloop.core.error_body import error_responses
 from cxloop.core.errors import (
     CxloopError,
     FieldError,
@@ -77,6 +78,12 @@ class WidgetRoute(APIRoute):
     """A route that answers with CORS headers, refuses clients over the rate limit (429) and renders its errors.
 
     An endpoint's `openapi_extra={"x-rate-cost": n}` makes one request count n times (uploads)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        # Every widget endpoint can answer these: an origin the site does not allow, a body over the cap, invalid
+        # fields, and the rate limit.
+        kwargs["responses"] = error_responses(403, 413, 422, 429) | dict(kwargs.get("responses") or {})
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

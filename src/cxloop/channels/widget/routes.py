@@ -11,6 +11,7 @@ from cxloop.channels.widget.inbound import site_cache
 from cxloop.channels.widget.models import WidgetSite
 from cxloop.channels.widget.schemas import PromptRuleRead, SiteCreate, SitePage, SiteRead, SiteUpdate
 from cxloop.core.config import Settings
+from cxloop.core.int_bounds import Id
 from cxloop.storage.deps import SessionDep
 
 router = APIRouter(tags=["widget"])
@@ -70,12 +71,12 @@ def list_sites(request: Request, session: SessionDep, _: ViewerDep) -> SitePage:
 
 
 @router.get("/widget-sites/{site_id}", response_model=SiteRead)
-def get_site(site_id: int, request: Request, session: SessionDep, _: ViewerDep) -> SiteRead:
+def get_site(site_id: Id, request: Request, session: SessionDep, _: ViewerDep) -> SiteRead:
     return _reads(session, request, [sites.require_site(session, site_id=site_id)])[0]
 
 
 @router.patch("/widget-sites/{site_id}", response_model=SiteRead)
-def update_site(site_id: int, body: SiteUpdate, request: Request, session: SessionDep, _: AdminDep) -> SiteRead:
+def update_site(site_id: Id, body: SiteUpdate, request: Request, session: SessionDep, _: AdminDep) -> SiteRead:
     """Change the fields sent; `rules`, when sent, replaces every rule. Other server processes see it within 5 s."""
     site = sites.update_site(session, site_id=site_id, data=body)
     site_cache(request).forget(site.key)
@@ -83,7 +84,7 @@ def update_site(site_id: int, body: SiteUpdate, request: Request, session: Sessi
 
 
 @router.delete("/widget-sites/{site_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_site(site_id: int, request: Request, session: SessionDep, _: AdminDep) -> Response:
+def delete_site(site_id: Id, request: Request, session: SessionDep, _: AdminDep) -> Response:
     """Delete the site and its rules; its script tag stops working (404). Collected responses stay."""
     key = sites.require_site(session, site_id=site_id).key
     sites.delete_site(session, site_id=site_id)

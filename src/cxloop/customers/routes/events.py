@@ -7,6 +7,7 @@ from fastapi import APIRouter, Body, Request, status
 
 from cxloop.access.deps import AgentDep, ViewerDep
 from cxloop.core.clock import ensure_utc
+from cxloop.core.int_bounds import Count, Limit
 from cxloop.customers import service as customers
 from cxloop.customers.enums import OutcomeKind
 from cxloop.customers.schemas import EventIngestResult, EventPage, OutcomeBatch, OutcomePage, RecordResult
@@ -53,8 +54,8 @@ def list_events(
     start: datetime | None = None,
     end: datetime | None = None,
     sort: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: Limit = 50,
+    offset: Count = 0,
 ) -> EventPage:
     """List events, newest first; `customer` is an external id, `start` inclusive, `end` exclusive."""
     page = customers.list_events(
@@ -87,8 +88,8 @@ def list_outcomes(
     start: date | None = None,
     end: date | None = None,
     sort: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: Limit = 50,
+    offset: Count = 0,
 ) -> OutcomePage:
     """List outcomes, newest first; `start` and `end` are inclusive dates."""
     page = customers.list_outcomes(

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session
 
 from cxloop.access.deps import AnalystDep, ViewerDep
+from cxloop.core.int_bounds import Count, Id, Limit
 from cxloop.customers import service as customers
 from cxloop.customers.membership import MembershipChange
 from cxloop.customers.schemas import (
@@ -36,7 +37,12 @@ def _change(session: Session, change: MembershipChange) -> MembershipChangeRead:
 
 @router.get("", response_model=SegmentPage)
 def list_segments(
-    session: SessionDep, _: ViewerDep, q: str | None = None, sort: str | None = None, limit: int = 50, offset: int = 0
+    session: SessionDep,
+    _: ViewerDep,
+    q: str | None = None,
+    sort: str | None = None,
+    limit: Limit = 50,
+    offset: Count = 0,
 ) -> SegmentPage:
     """List segments with their member counts."""
     page = customers.list_segments(session, q=q, sort=sort, limit=limit, offset=offset)
@@ -62,19 +68,19 @@ def refresh_segments(session: SessionDep, _: AnalystDep) -> list[MembershipChang
 
 
 @router.get("/{segment_id}", response_model=SegmentRead)
-def get_segment(segment_id: int, session: SessionDep, _: ViewerDep) -> SegmentRead:
+def get_segment(segment_id: Id, session: SessionDep, _: ViewerDep) -> SegmentRead:
     """One segment."""
     return _read(session, segment_id)
 
 
 @router.patch("/{segment_id}", response_model=SegmentRead)
-def update_segment(segment_id: int, body: SegmentUpdate, session: SessionDep, _: AnalystDep) -> SegmentRead:
+def update_segment(segment_id: Id, body: SegmentUpdate, session: SessionDep, _: AnalystDep) -> SegmentRead:
     """Rename or re-filter a segment; a new filter recomputes its members."""
     return _read(session, customers.update_segment(session, segment_id=segment_id, data=body).id)
 
 
 @router.delete("/{segment_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_segment(segment_id: int, session: SessionDep, _: AnalystDep) -> Response:
+def delete_segment(segment_id: Id, session: SessionDep, _: AnalystDep) -> Response:
     """Delete a segment."""
     customers.delete_segment(session, segment_id=segment_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -82,7 +88,7 @@ def delete_segment(segment_id: int, session: SessionDep, _: AnalystDep) -> Respo
 
 @router.get("/{segment_id}/members", response_model=CustomerPage)
 def list_members(
-    segment_id: int, session: SessionDep, _: ViewerDep, sort: str | None = None, limit: int = 50, offset: int = 0
+    segment_id: Id, session: SessionDep, _: ViewerDep, sort: str | None = None, limit: Limit = 50, offset: Count = 0
 ) -> CustomerPage:
     """The segment's customers, as last materialised."""
     page = customers.list_members(session, segment_id=segment_id, sort=sort, limit=limit, offset=offset)
@@ -92,6 +98,6 @@ def list_members(
 
 
 @router.post("/{segment_id}/refresh", response_model=MembershipChangeRead)
-def refresh_segment(segment_id: int, session: SessionDep, _: AnalystDep) -> MembershipChangeRead:
+def refresh_segment(segment_id: Id, session: SessionDep, _: AnalystDep) -> MembershipChangeRead:
     """Recompute one segment now."""
     return _change(session, customers.refresh_segment(session, segment_id=segment_id))
