@@ -26,9 +26,16 @@ def error_body(detail: str, errors: list[dict[str, str]] | None = None) -> dict[
     return {"detail": detail, "errors": errors or []}
 
 
+def _field_error(error: Any) -> dict[str, str]:
+    if error["type"] == "json_invalid":  # FastAPI puts the character position where the field would be
+        reason = error.get("ctx", {}).get("error", "")
+        return {"field": "body", "message": f"not valid JSON: {reason} at character {error['loc'][-1]}"}
+    return {"field": _field_path(tuple(error["loc"])), "message": error["msg"]}
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"field": _field_path(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+    errors = [_field_error(e) for e in exc.errors()]
     return JSONResponse(error_body("the request has invalid fields", errors), status_code=422)
 
 
@@ -52,6 +59,10 @@ def _allowed_methods(request: Request) -> str:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers or {})
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI's answer to a JSON body that is not UTF-8: the same 422 as any other body that is not JSON
+        errors = [{"field": "body", "message": f"not valid JSON: not UTF-8 ({exc.__cause__.reason})"}]
+        return JSONResponse(error_body("the request has invalid fields", errors), status_code=422)
     if exc.status_code == 405:
         headers["Allow"] = _allowed_methods(request)
     return JSONResponse(error_body(str(exc.detail)), status_code=exc.status_code, headers=headers or None)

@@ -1,6 +1,6 @@
 """The error answers of every operation, declared in the OpenAPI from what its route is rather than listed by hand:
-a route with parameters or a body can answer 422, a keyed route 401 and 403 (and 404 and 409 when it writes), a route with a
-path parameter 404. Every error response gets the body the app really sends (core/error_body.py) instead of
+a route with parameters or a body can answer 422, a route with a path parameter 404, a keyed route 401 and 403 (and
+404 and 409 when it writes). Every error response gets the body the app really sends (core/error_body.py) instead of
 FastAPI's `HTTPValidationError`, which the app never sends. The document is completed when it is built, so routes
 added later are covered; a route may declare more (413, 429, ...) with `error_responses` or its own `responses`."""
 

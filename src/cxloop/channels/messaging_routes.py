@@ -31,6 +31,7 @@ from cxloop.channels.email.rendering import render
 from cxloop.channels.sms import replies, signature
 from cxloop.channels.sms.wire import parse_inbound
 from cxloop.core.config import Settings
+from cxloop.core.error_body import error_responses
 from cxloop.core.errors import AuthenticationFailed, CxloopError, FieldError, Gone, NotFound
 from cxloop.customers import service as customers
 from cxloop.invitations.tokens import TokenSigner
@@ -165,7 +166,11 @@ def _event_errors(exc: ValidationError, single: bool) -> list[FieldError]:
     return found
 
 
-@router.post("/webhooks/email/events", summary="Bounce and complaint notifications (shared secret)")
+@router.post(
+    "/webhooks/email/events",
+    summary="Bounce and complaint notifications (shared secret)",
+    responses=error_responses(400, 401, 413),
+)
 async def email_events(request: Request) -> dict[str, Any]:
     """Takes one event or a list (docs/channels-email-sms.md). A hard bounce or a complaint opts the address out of
     email and marks the invitation failed; a soft bounce changes nothing."""
@@ -221,7 +226,12 @@ def _twiml(text: str) -> Response:
     return Response(xml, media_type="text/xml")
 
 
-@router.post("/webhooks/sms/twilio", summary="Inbound SMS replies in Twilio's webhook format", response_class=Response)
+@router.post(
+    "/webhooks/sms/twilio",
+    summary="Inbound SMS replies in Twilio's webhook format",
+    response_class=Response,
+    responses=error_responses(400, 401, 413),
+)
 async def twilio_inbound(request: Request) -> Response:
     """Validates `X-Twilio-Signature` against CXLOOP_PUBLIC_URL + the path, then handles the reply and answers
     with TwiML (text/xml)."""

@@ -80,9 +80,9 @@ class WidgetRoute(APIRoute):
     An endpoint's `openapi_extra={"x-rate-cost": n}` makes one request count n times (uploads)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        # Every widget endpoint can answer these: an origin the site does not allow, a body over the cap, invalid
-        # fields, and the rate limit.
-        kwargs["responses"] = error_responses(403, 413, 422, 429) | dict(kwargs.get("responses") or {})
+        # Every widget endpoint can answer these: an origin the site does not allow, an unknown site key, a body over
+        # the cap, invalid fields, and the rate limit.
+        kwargs["responses"] = error_responses(403, 404, 413, 422, 429) | dict(kwargs.get("responses") or {})
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
