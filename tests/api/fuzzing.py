@@ -20,10 +20,10 @@ from schemathesis.generation import GenerationMode
 # - use_after_free, ensure_resource_availability, object_level_authorization: they judge sequences of calls, which
 #   the stateful phase of `make fuzz` makes.
 EXCLUDED = {"positive_data_acceptance", "use_after_free", "ensure_resource_availability", "object_level_authorization"}
-# `since`/`until` still take a Unix timestamp where the document says date-time: helper `hostile`'s date-filter work
-# makes them strict. Until it lands, a negative case that sends them is not judged by negative_data_rejection (every
-# other check still runs); remove this once that work is merged.
-DATE_FILTERS = {"since", "until"}
+# The date filters (`since`/`until`, `start`/`end`) still take a Unix timestamp where the document says date or
+# date-time (pydantic's lax mode): helper `hostile`'s date-filter work makes them strict. Until it lands, a negative
+# case that sends one is not judged by negative_data_rejection (every other check still runs); remove this then.
+DATE_FILTERS = {"since", "until", "start", "end"}
 
 
 def checks() -> list[Any]:
@@ -36,16 +36,41 @@ def schema_of(app: FastAPI) -> Any:
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
-def _distinct(exc: BaseException) -> Iterable[str]:
-    """One line per failure in what hypothesis raised (a group when it found several)."""
+def _distinct(exc: BaseException, curl: str = "") -> Iterable[str]:
+    """One line per failure in what hypothesis raised (a group when it found several), with the request's curl."""
+    curl = next((line.strip() for line in str(exc).splitlines() if line.strip().startswith("curl ")), curl)
     inner = getattr(exc, "exceptions", None)
     if inner:
         for one in inner:
-            yield from _distinct(one)
+            yield from _distinct(one, curl)
         return
     title = getattr(exc, "title", None) or type(exc).__name__
-    message = str(getattr(exc, "message", "") or exc).strip().splitlines()
-    yield f"{title}: {message[0] if message else ''}"[:300]
+    lines = str(getattr(exc, "message", "") or exc).strip().splitlines()
+    yield f"{title}: {lines[0] if lines else ''} {curl}"[:600]
+
+
+def _judged_by(mode: GenerationMode, case: Any, selected: list[Any]) -> list[Any]:
+    if mode is GenerationMode.NEGATIVE and DATE_FILTERS & set(case.query or {}):
+        return [c for c in selected if getattr(c, "__name__", "") != "negative_data_rejection"]
+    return selected
+
+
+def _fuzz_one(operation: Any, mode: GenerationMode, headers: dict[str, str], examples: int) -> list[str]:
+    """The distinct failures of `examples` cases of one operation in one generation mode."""
+    selected = checks()
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def run(case: Any) -> None:
+        case.call_and_validate(headers=headers, checks=_judged_by(mode, case, selected))
+
+    try:
+        run()
+    except Unsatisfiable:
+        return []  # nothing in this operation can be made invalid (no parameters, no body)
+    except (Exception, BaseExceptionGroup) as exc:  # every kind of failure is a finding to report
+        return sorted(set(_distinct(exc)))
+    return []
 
 
 def fuzz(
@@ -58,24 +83,9 @@ def fuzz(
     """Every operation of the app's document fuzzed with `examples` cases per generation mode; the distinct failures
     by operation (empty when every answer passed every check)."""
     found: dict[str, list[str]] = {}
-    selected = checks()
     for result in schema_of(app).get_all_operations():
         operation = result.ok()
         for mode in modes:
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-            def run(case: Any) -> None:
-                judged = selected
-                if mode is GenerationMode.NEGATIVE and DATE_FILTERS & set(case.query or {}):
-                    judged = [c for c in selected if getattr(c, "__name__", "") != "negative_data_rejection"]
-                case.call_and_validate(headers=headers, checks=judged)
-
-            try:
-                run()
-            except Unsatisfiable:
-                continue  # nothing in this operation can be made invalid (no parameters, no body)
-            except (Exception, BaseExceptionGroup) as exc:  # every kind of failure is a finding to report
-                label = f"{operation.method.upper()} {operation.path} ({mode.value})"
-                found.setdefault(label, []).extend(sorted(set(_distinct(exc))))
+            if failures := _fuzz_one(operation, mode, headers, examples):
+                found[f"{operation.method.upper()} {operation.path} ({mode.value})"] = failures
     return found
