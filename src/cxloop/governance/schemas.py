@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
 from cxloop.collection.enums import INVITATION_CHANNELS, Channel
 
@@ -32,8 +32,10 @@ class ContactPolicyUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_invitations: int | None = Field(default=None, ge=1, le=100, description="per customer per window, all surveys")
-    window_days: int | None = Field(default=None, ge=1, le=365)
+    max_invitations: StrictInt | None = Field(
+        default=None, ge=1, le=100, description="per customer per window, all surveys"
+    )
+    window_days: StrictInt | None = Field(default=None, ge=1, le=365)
     quiet_start: Clock | None = Field(default=None, description="HH:MM in the customer's own timezone")
     quiet_end: Clock | None = None
     quiet_channels: list[ChannelName] | None = None

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from cxloop.core.int_bounds import Id
+from cxloop.core.int_bounds import JsonId
 
 
 class DeliveryCount(BaseModel):
@@ -39,7 +39,7 @@ class OutboxStatus(BaseModel):
 class ReplayRequest(BaseModel):
     """Which events to hand to their handlers again: by ids, or by name and/or time range."""
 
-    event_ids: list[Id] | None = None
+    event_ids: list[JsonId] | None = None
     name: str | None = None
     since: datetime | None = None
     until: datetime | None = None

@@ -8,13 +8,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     StringConstraints,
     ValidationError,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from cxloop.core.int_bounds import Id, StrictDbInt
+from cxloop.core.int_bounds import JsonId, JsonInt
 from cxloop.surveys import rules
 from cxloop.surveys.enums import QuestionKind, SurveyStatus
 
@@ -55,7 +56,7 @@ class Condition(_Input):
 
     question: str
     op: Literal["<", "<=", ">", ">=", "==", "!=", "in"]
-    value: StrictDbInt | str | list[StrictDbInt | str]
+    value: JsonInt | str | list[JsonInt | str]
 
 
 class QuestionDef(_Input):
@@ -66,7 +67,7 @@ class QuestionDef(_Input):
     text: Texts
     required: bool = False
     options: list[ChoiceOption] = Field(default_factory=list, max_length=100)
-    scale: int | None = Field(default=None, ge=2, le=10)
+    scale: StrictInt | None = Field(default=None, ge=2, le=10)
     show_if: Condition | None = None
 
 
@@ -104,11 +105,11 @@ class _Window(_Input):
 
     opens_at: AwareDatetime | None = None  # a scheduled survey goes live at this instant
     closes_at: AwareDatetime | None = None  # public channels stop accepting responses at this instant
-    max_responses: Id | None = Field(default=None)  # ... or once the survey has this many
+    max_responses: JsonId | None = Field(default=None)  # ... or once the survey has this many
     allow_multiple_responses: bool | None = None  # default: one response per customer (or per invitation)
-    resurvey_days: int | None = Field(default=None, ge=0, le=3650)  # min days between invitations to this survey
-    reminder_after_days: int | None = Field(default=None, ge=1, le=60)  # one reminder to non-responders
-    invitation_ttl_days: int | None = Field(default=None, ge=1, le=365)  # invitation links expire after this
+    resurvey_days: StrictInt | None = Field(default=None, ge=0, le=3650)  # min days between invitations to this survey
+    reminder_after_days: StrictInt | None = Field(default=None, ge=1, le=60)  # one reminder to non-responders
+    invitation_ttl_days: StrictInt | None = Field(default=None, ge=1, le=365)  # invitation links expire after this
 
     @model_validator(mode="after")
     def _check_window(self) -> _Window:
