@@ -75,7 +75,7 @@ class TriggerRuleCreate(_RuleFields):
     key: Key
     name: str = Field(min_length=1, max_length=200)
     kind: TriggerKind
-    survey_id: int
+    survey_id: JsonId
     channel: InvitationChannel
 
 
