@@ -82,7 +82,7 @@ def test_keyed_routes_document_401_and_403_and_path_ids_404(document: dict[str, 
     ("method", "url", "body", "field"),
     [
         ("GET", f"/api/v1/customers/{TOO_BIG}", None, "path.customer_id"),
-        ("DELETE", f"/api/v1/widget-sites/{-TOO_BIG}", None, "path.site_id"),
+        ("DELETE", f"/api/v1/widget-sites/{TOO_BIG * 10}", None, "path.site_id"),
         ("GET", f"/api/v1/responses?offset={TOO_BIG}", None, "query.offset"),
         ("GET", f"/api/v1/customers?limit={TOO_BIG}", None, "query.limit"),
         ("GET", f"/api/v1/invitations?survey_id={TOO_BIG}", None, "query.survey_id"),
@@ -113,3 +113,13 @@ def test_a_method_not_allowed_names_every_allowed_method(api: TestClient) -> Non
     assert answer.status_code == 405
     assert answer.headers["allow"] == "DELETE, GET, PATCH"
     assert answer.json() == {"detail": "Method Not Allowed", "errors": []}
+    # Id segments match digits only, so a literal sibling is not read as an id of another method's route
+    refresh = api.patch("/api/v1/segments/refresh")
+    assert (refresh.status_code, refresh.headers["allow"]) == (405, "POST")
+
+
+def test_an_id_that_is_not_a_positive_number_is_not_found(api: TestClient) -> None:
+    for url in ("/api/v1/widget-sites/-1", "/api/v1/customers/abc"):
+        answer = api.get(url)
+        assert answer.status_code == 404, url
+        assert answer.json() == {"detail": "Not Found", "errors": []}

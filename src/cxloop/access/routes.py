@@ -23,7 +23,7 @@ def create_api_key(body: ApiKeyCreate, session: SessionDep, principal: AdminDep)
     return ApiKeyCreated.model_validate({**ApiKeyRead.model_validate(key).model_dump(), "key": plain})
 
 
-@router.delete("/api-keys/{api_key_id}", response_model=ApiKeyRead)
+@router.delete("/api-keys/{api_key_id:int}", response_model=ApiKeyRead)
 def revoke_api_key(api_key_id: Id, session: SessionDep, _: AdminDep) -> ApiKeyRead:
     return ApiKeyRead.model_validate(access.revoke_api_key(session, api_key_id=api_key_id))
 
@@ -40,7 +40,7 @@ def create_user(body: UserCreate, session: SessionDep, _: AdminDep) -> UserRead:
     return UserRead.model_validate(user)
 
 
-@router.patch("/users/{user_id}", response_model=UserRead)
+@router.patch("/users/{user_id:int}", response_model=UserRead)
 def update_user(user_id: Id, body: UserUpdate, session: SessionDep, _: AdminDep) -> UserRead:
     """Change name, role or active flag; deactivating a user revokes their API keys."""
     return UserRead.model_validate(access.update_user(session, user_id=user_id, data=body))

@@ -63,7 +63,7 @@ def with_error_responses(app: FastAPI) -> Callable[[], dict[str, Any]]:
         if document.get("x-error-responses"):
             return document  # FastAPI keeps the built document: complete it once
         routes = {
-            (method.lower(), route.path): route
+            (method.lower(), route.path_format): route
             for route in routing.iter_route_contexts(app.routes)
             for method in route.methods or ()
         }

@@ -28,13 +28,13 @@ def retry_dead(session: SessionDep, _: AdminDep) -> Changed:
     return Changed(count=outbox.retry_dead(session))
 
 
-@router.post("/deliveries/{delivery_id}/retry", response_model=Changed)
+@router.post("/deliveries/{delivery_id:int}/retry", response_model=Changed)
 def retry_delivery(delivery_id: Id, session: SessionDep, _: AdminDep) -> Changed:
     """One dead delivery runs again; count 0 when it is not dead."""
     return Changed(count=outbox.retry_dead(session, delivery_ids=[delivery_id]))
 
 
-@router.post("/events/{event_id}/replay", response_model=Changed)
+@router.post("/events/{event_id:int}/replay", response_model=Changed)
 def replay_event(event_id: Id, session: SessionDep, _: AdminDep) -> Changed:
     """Hand one event to all its handlers again; count 0 when there is no such event."""
     return Changed(count=outbox.replay_events(session, event_ids=[event_id]))

@@ -173,7 +173,7 @@ def list_responses(
     )
 
 
-@router.get("/responses/{response_id}", response_model=ResponseRead)
+@router.get("/responses/{response_id:int}", response_model=ResponseRead)
 def get_response(response_id: Id, session: SessionDep, _: ViewerDep) -> ResponseRead:
     """One response with its answers and derived scores."""
     return collection.require_response(session, response_id=response_id)
@@ -231,7 +231,7 @@ def list_feedback(
     )
 
 
-@router.get("/feedback/{feedback_id}", response_model=FeedbackRead)
+@router.get("/feedback/{feedback_id:int}", response_model=FeedbackRead)
 def get_feedback(feedback_id: Id, session: SessionDep, _: ViewerDep) -> FeedbackRead:
     """One feedback item."""
     return collection.require_feedback(session, feedback_id=feedback_id)

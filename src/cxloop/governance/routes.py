@@ -52,14 +52,14 @@ def _consent(session: Session, customer_id: int) -> ConsentRead:
     )
 
 
-@router.get("/customers/{customer_id}/consent", response_model=ConsentRead)
+@router.get("/customers/{customer_id:int}/consent", response_model=ConsentRead)
 def get_consent(customer_id: Id, session: SessionDep, _: ViewerDep) -> ConsentRead:
     """What the customer agreed to per channel, what that means for each channel, and every change."""
     customers.require_customer(session, customer_id=customer_id)
     return _consent(session, customer_id)
 
 
-@router.post("/customers/{customer_id}/consent", response_model=ConsentRead)
+@router.post("/customers/{customer_id:int}/consent", response_model=ConsentRead)
 def change_consent(customer_id: Id, body: ConsentUpdate, session: SessionDep, who: AgentDep) -> ConsentRead:
     """Record an opt-in or opt-out the customer gave elsewhere (by phone, in person); effective at once."""
     customers.require_customer(session, customer_id=customer_id)

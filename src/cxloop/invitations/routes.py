@@ -69,6 +69,6 @@ def list_invitations(
     )
 
 
-@router.get("/{invitation_id}", response_model=InvitationRead)
+@router.get("/{invitation_id:int}", response_model=InvitationRead)
 def get_invitation(invitation_id: Id, request: Request, session: SessionDep, _: ViewerDep) -> InvitationRead:
     return _read(request, invitations.get(session, invitation_id))

@@ -47,54 +47,54 @@ def create_journey(body: JourneyCreate, session: SessionDep, _: AnalystDep) -> J
     return _read(session, journeys.create_journey(session, data=body).id)
 
 
-@router.get("/{journey_id}", response_model=JourneyRead)
+@router.get("/{journey_id:int}", response_model=JourneyRead)
 def get_journey(journey_id: Id, session: SessionDep, _: ViewerDep) -> JourneyRead:
     """A journey with its stages in order and their touchpoints."""
     return _read(session, journey_id)
 
 
-@router.patch("/{journey_id}", response_model=JourneyRead)
+@router.patch("/{journey_id:int}", response_model=JourneyRead)
 def update_journey(journey_id: Id, body: JourneyUpdate, session: SessionDep, _: AnalystDep) -> JourneyRead:
     """Rename a journey or make it the default."""
     return _read(session, journeys.update_journey(session, journey_id=journey_id, data=body).id)
 
 
-@router.delete("/{journey_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{journey_id:int}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_journey(journey_id: Id, session: SessionDep, _: AnalystDep) -> Response:
     """Delete a journey (409 for the default journey)."""
     journeys.delete_journey(session, journey_id=journey_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{journey_id}/stages", response_model=StageRead, status_code=status.HTTP_201_CREATED)
+@router.post("/{journey_id:int}/stages", response_model=StageRead, status_code=status.HTTP_201_CREATED)
 def create_stage(journey_id: Id, body: StageCreate, session: SessionDep, _: AnalystDep) -> StageRead:
     """Add a stage at a position (appended when left out)."""
     stage = journeys.create_stage(session, journey_id=journey_id, data=body)
     return _stage(session, journey_id, stage.id)
 
 
-@router.put("/{journey_id}/stages/order", response_model=JourneyRead)
+@router.put("/{journey_id:int}/stages/order", response_model=JourneyRead)
 def reorder_stages(journey_id: Id, body: StageOrder, session: SessionDep, _: AnalystDep) -> JourneyRead:
     """Put the stages in a new order (list every stage id once)."""
     journeys.reorder_stages(session, journey_id=journey_id, stage_ids=body.stage_ids)
     return _read(session, journey_id)
 
 
-@router.patch("/{journey_id}/stages/{stage_id}", response_model=StageRead)
+@router.patch("/{journey_id:int}/stages/{stage_id:int}", response_model=StageRead)
 def update_stage(journey_id: Id, stage_id: Id, body: StageUpdate, session: SessionDep, _: AnalystDep) -> StageRead:
     """Rename, re-key or move a stage."""
     journeys.update_stage(session, stage_id=stage_id, data=body, journey_id=journey_id)
     return _stage(session, journey_id, stage_id)
 
 
-@router.delete("/{journey_id}/stages/{stage_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{journey_id:int}/stages/{stage_id:int}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_stage(journey_id: Id, stage_id: Id, session: SessionDep, _: AnalystDep) -> Response:
     """Delete a stage and its touchpoints."""
     journeys.delete_stage(session, stage_id=stage_id, journey_id=journey_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{journey_id}/touchpoints", response_model=TouchpointRead, status_code=status.HTTP_201_CREATED)
+@router.post("/{journey_id:int}/touchpoints", response_model=TouchpointRead, status_code=status.HTTP_201_CREATED)
 def create_touchpoint(journey_id: Id, body: TouchpointCreate, session: SessionDep, _: AnalystDep) -> TouchpointRead:
     """Add a touchpoint to one of the journey's stages."""
     touchpoint = journeys.create_touchpoint(session, journey_id=journey_id, data=body)
@@ -102,7 +102,7 @@ def create_touchpoint(journey_id: Id, body: TouchpointCreate, session: SessionDe
     return journeys.touchpoint_read(touchpoint, stage_key=stage.key)
 
 
-@router.patch("/{journey_id}/touchpoints/{touchpoint_id}", response_model=TouchpointRead)
+@router.patch("/{journey_id:int}/touchpoints/{touchpoint_id:int}", response_model=TouchpointRead)
 def update_touchpoint(
     journey_id: Id, touchpoint_id: Id, body: TouchpointUpdate, session: SessionDep, _: AnalystDep
 ) -> TouchpointRead:
@@ -112,7 +112,7 @@ def update_touchpoint(
     return journeys.touchpoint_read(touchpoint, stage_key=stage.key)
 
 
-@router.delete("/{journey_id}/touchpoints/{touchpoint_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{journey_id:int}/touchpoints/{touchpoint_id:int}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_touchpoint(journey_id: Id, touchpoint_id: Id, session: SessionDep, _: AnalystDep) -> Response:
     """Delete a touchpoint; feedback already tied to it keeps its stage."""
     journeys.delete_touchpoint(session, touchpoint_id=touchpoint_id, journey_id=journey_id)

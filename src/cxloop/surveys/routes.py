@@ -84,38 +84,38 @@ def list_surveys(
     )
 
 
-@router.get("/surveys/{survey_id}", response_model=SurveyRead)
+@router.get("/surveys/{survey_id:int}", response_model=SurveyRead)
 def get_survey(survey_id: Id, session: SessionDep, _: ViewerDep) -> SurveyRead:
     """A survey with its current definition."""
     return _read_current(session, surveys.require_survey(session, survey_id=survey_id))
 
 
-@router.patch("/surveys/{survey_id}", response_model=SurveyRead)
+@router.patch("/surveys/{survey_id:int}", response_model=SurveyRead)
 def update_survey(survey_id: Id, body: SurveyUpdate, session: SessionDep, _: AnalystDep) -> SurveyRead:
     """Change name, status or locale; a changed definition becomes a new version (old responses keep theirs)."""
     return _read_current(session, surveys.update_survey(session, survey_id=survey_id, data=body))
 
 
-@router.delete("/surveys/{survey_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/surveys/{survey_id:int}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_survey(survey_id: Id, session: SessionDep, _: AnalystDep) -> Response:
     """Delete a survey that has no responses (409 otherwise: close it instead)."""
     surveys.delete_survey(session, survey_id=survey_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/surveys/{survey_id}/versions", response_model=list[SurveyVersionRead])
+@router.get("/surveys/{survey_id:int}/versions", response_model=list[SurveyVersionRead])
 def list_survey_versions(survey_id: Id, session: SessionDep, _: ViewerDep) -> list[SurveyVersionRead]:
     """Every version of a survey, oldest first."""
     return [SurveyVersionRead.model_validate(v) for v in surveys.list_versions(session, survey_id=survey_id)]
 
 
-@router.get("/surveys/{survey_id}/versions/{version}", response_model=SurveyVersionRead)
+@router.get("/surveys/{survey_id:int}/versions/{version:int}", response_model=SurveyVersionRead)
 def get_survey_version(survey_id: Id, version: Id, session: SessionDep, _: ViewerDep) -> SurveyVersionRead:
     """One version of a survey."""
     return SurveyVersionRead.model_validate(surveys.require_version(session, survey_id=survey_id, version=version))
 
 
-@router.get("/surveys/{survey_id}/form", response_model=SurveyForm)
+@router.get("/surveys/{survey_id:int}/form", response_model=SurveyForm)
 def get_survey_form(
     survey_id: Id,
     session: SessionDep,

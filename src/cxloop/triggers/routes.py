@@ -29,19 +29,19 @@ def create_rule(body: TriggerRuleCreate, session: SessionDep, _: AnalystDep) -> 
     return triggers.rule_read(triggers.create_rule(session, data=body))
 
 
-@router.get("/{rule_id}", response_model=TriggerRuleRead)
+@router.get("/{rule_id:int}", response_model=TriggerRuleRead)
 def get_rule(rule_id: Id, session: SessionDep, _: ViewerDep) -> TriggerRuleRead:
     """One trigger rule."""
     return triggers.rule_read(triggers.require_rule(session, rule_id=rule_id))
 
 
-@router.patch("/{rule_id}", response_model=TriggerRuleRead)
+@router.patch("/{rule_id:int}", response_model=TriggerRuleRead)
 def update_rule(rule_id: Id, body: TriggerRuleUpdate, session: SessionDep, _: AnalystDep) -> TriggerRuleRead:
     """Change some fields of a rule (e.g. `{"enabled": false}` to pause it)."""
     return triggers.rule_read(triggers.update_rule(session, rule_id=rule_id, data=body))
 
 
-@router.delete("/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{rule_id:int}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_rule(rule_id: Id, session: SessionDep, _: AnalystDep) -> Response:
     """Delete a rule; the invitations it made stay."""
     triggers.delete_rule(session, rule_id=rule_id)

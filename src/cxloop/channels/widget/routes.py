@@ -70,12 +70,12 @@ def list_sites(request: Request, session: SessionDep, _: ViewerDep) -> SitePage:
     return SitePage(items=_reads(session, request, list(found)), total=total)
 
 
-@router.get("/widget-sites/{site_id}", response_model=SiteRead)
+@router.get("/widget-sites/{site_id:int}", response_model=SiteRead)
 def get_site(site_id: Id, request: Request, session: SessionDep, _: ViewerDep) -> SiteRead:
     return _reads(session, request, [sites.require_site(session, site_id=site_id)])[0]
 
 
-@router.patch("/widget-sites/{site_id}", response_model=SiteRead)
+@router.patch("/widget-sites/{site_id:int}", response_model=SiteRead)
 def update_site(site_id: Id, body: SiteUpdate, request: Request, session: SessionDep, _: AdminDep) -> SiteRead:
     """Change the fields sent; `rules`, when sent, replaces every rule. Other server processes see it within 5 s."""
     site = sites.update_site(session, site_id=site_id, data=body)
@@ -83,7 +83,7 @@ def update_site(site_id: Id, body: SiteUpdate, request: Request, session: Sessio
     return _reads(session, request, [site])[0]
 
 
-@router.delete("/widget-sites/{site_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/widget-sites/{site_id:int}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_site(site_id: Id, request: Request, session: SessionDep, _: AdminDep) -> Response:
     """Delete the site and its rules; its script tag stops working (404). Collected responses stay."""
     key = sites.require_site(session, site_id=site_id).key

@@ -40,19 +40,19 @@ def upsert_accounts(body: AccountBulk, session: SessionDep, _: AnalystDep) -> Up
     return customers.bulk_upsert_accounts(session, items=body.items)
 
 
-@router.get("/{account_id}", response_model=AccountRead)
+@router.get("/{account_id:int}", response_model=AccountRead)
 def get_account(account_id: Id, session: SessionDep, _: ViewerDep) -> AccountRead:
     """One account."""
     return AccountRead.model_validate(customers.require_account(session, account_id=account_id))
 
 
-@router.patch("/{account_id}", response_model=AccountRead)
+@router.patch("/{account_id:int}", response_model=AccountRead)
 def update_account(account_id: Id, body: AccountUpdate, session: SessionDep, _: AnalystDep) -> AccountRead:
     """Change the fields sent; attributes are merged and a null attribute is removed."""
     return AccountRead.model_validate(customers.update_account(session, account_id=account_id, data=body))
 
 
-@router.delete("/{account_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{account_id:int}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_account(account_id: Id, session: SessionDep, _: AnalystDep) -> Response:
     """Delete an account; its customers stay, unlinked."""
     customers.delete_account(session, account_id=account_id)

@@ -71,19 +71,19 @@ def upsert_customers(body: CustomerBulk, session: SessionDep, _: AgentDep) -> Up
     return customers.bulk_upsert_customers(session, items=body.items)
 
 
-@router.get("/{customer_id}", response_model=CustomerDetail)
+@router.get("/{customer_id:int}", response_model=CustomerDetail)
 def get_customer(customer_id: Id, session: SessionDep, _: ViewerDep) -> CustomerDetail:
     """One customer with the keys of their segments."""
     return _detail(session, customers.require_customer(session, customer_id=customer_id))
 
 
-@router.patch("/{customer_id}", response_model=CustomerDetail)
+@router.patch("/{customer_id:int}", response_model=CustomerDetail)
 def update_customer(customer_id: Id, body: CustomerUpdate, session: SessionDep, _: AgentDep) -> CustomerDetail:
     """Change the fields sent; attributes are merged and a null attribute is removed."""
     return _detail(session, customers.update_customer(session, customer_id=customer_id, data=body))
 
 
-@router.delete("/{customer_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{customer_id:int}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_customer(customer_id: Id, session: SessionDep, _: AdminDep) -> Response:
     """Delete a customer and everything recorded about them (admin: it removes their feedback too)."""
     customers.delete_customer(session, customer_id=customer_id)

@@ -67,26 +67,26 @@ def refresh_segments(session: SessionDep, _: AnalystDep) -> list[MembershipChang
     return [_change(session, change) for change in customers.refresh_all_segments(session)]
 
 
-@router.get("/{segment_id}", response_model=SegmentRead)
+@router.get("/{segment_id:int}", response_model=SegmentRead)
 def get_segment(segment_id: Id, session: SessionDep, _: ViewerDep) -> SegmentRead:
     """One segment."""
     return _read(session, segment_id)
 
 
-@router.patch("/{segment_id}", response_model=SegmentRead)
+@router.patch("/{segment_id:int}", response_model=SegmentRead)
 def update_segment(segment_id: Id, body: SegmentUpdate, session: SessionDep, _: AnalystDep) -> SegmentRead:
     """Rename or re-filter a segment; a new filter recomputes its members."""
     return _read(session, customers.update_segment(session, segment_id=segment_id, data=body).id)
 
 
-@router.delete("/{segment_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{segment_id:int}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_segment(segment_id: Id, session: SessionDep, _: AnalystDep) -> Response:
     """Delete a segment."""
     customers.delete_segment(session, segment_id=segment_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{segment_id}/members", response_model=CustomerPage)
+@router.get("/{segment_id:int}/members", response_model=CustomerPage)
 def list_members(
     segment_id: Id, session: SessionDep, _: ViewerDep, sort: str | None = None, limit: Limit = 50, offset: Count = 0
 ) -> CustomerPage:
@@ -97,7 +97,7 @@ def list_members(
     )
 
 
-@router.post("/{segment_id}/refresh", response_model=MembershipChangeRead)
+@router.post("/{segment_id:int}/refresh", response_model=MembershipChangeRead)
 def refresh_segment(segment_id: Id, session: SessionDep, _: AnalystDep) -> MembershipChangeRead:
     """Recompute one segment now."""
     return _change(session, customers.refresh_segment(session, segment_id=segment_id))
