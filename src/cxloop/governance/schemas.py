@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints, field_validator
 
 from cxloop.collection.enums import INVITATION_CHANNELS, Channel
 
@@ -40,8 +40,10 @@ class ContactPolicyUpdate(BaseModel):
     quiet_end: Clock | None = None
     quiet_channels: list[ChannelName] | None = None
     default_timezone: str | None = Field(default=None, description="IANA zone for customers without one")
-    sampling_rate: float | None = Field(default=None, gt=0, le=1, description="share of eligible invitations sent")
-    holdout_percent: float | None = Field(default=None, ge=0, le=50, description="customers never surveyed")
+    sampling_rate: StrictFloat | None = Field(
+        default=None, gt=0, le=1, description="share of eligible invitations sent"
+    )
+    holdout_percent: StrictFloat | None = Field(default=None, ge=0, le=50, description="customers never surveyed")
 
     @field_validator("default_timezone")
     @classmethod
