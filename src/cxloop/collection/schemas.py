@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints,
 from cxloop.collection.channel_fields import ResponseChannel
 from cxloop.collection.enums import Channel, FeedbackKind
 from cxloop.core.errors import FieldError
-from cxloop.core.int_bounds import JsonId, JsonInt
+from cxloop.core.int_bounds import JsonInt, JsonVersion
 
 _T = TypeVar("_T")
 MAX_BATCH = 1000
@@ -29,7 +29,7 @@ class ResponseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     survey: str = Field(min_length=1, max_length=64, description="the survey's key")
-    version: JsonId | None = Field(default=None, description="survey version answered; default: the current one")
+    version: JsonVersion | None = Field(default=None, description="survey version answered; default: the current one")
     customer_external_id: ExternalId | None = Field(
         default=None, description="your id for the customer; an unknown one creates a bare customer"
     )

@@ -14,6 +14,7 @@ from pydantic import Field, Strict
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
+INT32_MAX = 2**31 - 1  # survey versions, stage positions and caps live in INTEGER columns
 MAX_LIMIT = 500  # the largest page a list endpoint returns
 
 Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
@@ -22,10 +23,14 @@ Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
 """An offset in a query: 0 or more."""
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
 """The size of one page of a list endpoint."""
+Version = Annotated[int, Field(ge=1, le=INT32_MAX)]
+"""A survey version in a path or a query."""
 
 JsonInt = Annotated[int, Strict(), Field(ge=INT64_MIN, le=INT64_MAX)]
 """Any integer a column can hold, in a JSON body."""
 JsonId = Annotated[int, Strict(), Field(ge=1, le=INT64_MAX)]
 """A row id in a JSON body."""
-JsonCount = Annotated[int, Strict(), Field(ge=0, le=INT64_MAX)]
-"""A count or a position in a JSON body: 0 or more."""
+JsonVersion = Annotated[int, Strict(), Field(ge=1, le=INT32_MAX)]
+"""A survey version, or a cap of 1 or more, in a JSON body."""
+JsonPosition = Annotated[int, Strict(), Field(ge=0, le=INT32_MAX)]
+"""A 0-based position in a JSON body."""

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from cxloop.core.int_bounds import JsonCount, JsonId
+from cxloop.core.int_bounds import JsonId, JsonPosition
 from cxloop.journeys.enums import MetricKind
 
 Key = Annotated[
@@ -76,7 +76,7 @@ class StageCreate(BaseModel):
 
     key: Key
     name: Name
-    position: JsonCount | None = Field(default=None)
+    position: JsonPosition | None = Field(default=None)
     touchpoints: list[TouchpointSpec] = Field(default_factory=list, max_length=100)
 
 
@@ -85,7 +85,7 @@ class StageUpdate(BaseModel):
 
     key: Key | None = None
     name: Name | None = None
-    position: JsonCount | None = Field(default=None)
+    position: JsonPosition | None = Field(default=None)
 
 
 class StageOrder(BaseModel):

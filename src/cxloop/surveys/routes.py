@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from cxloop.access.deps import AnalystDep, ViewerDep
-from cxloop.core.int_bounds import Count, Id, Limit
+from cxloop.core.int_bounds import Count, Id, Limit, Version
 from cxloop.storage.deps import SessionDep
 from cxloop.surveys import rules, templates
 from cxloop.surveys import service as surveys
@@ -110,7 +110,7 @@ def list_survey_versions(survey_id: Id, session: SessionDep, _: ViewerDep) -> li
 
 
 @router.get("/surveys/{survey_id:int}/versions/{version:int}", response_model=SurveyVersionRead)
-def get_survey_version(survey_id: Id, version: Id, session: SessionDep, _: ViewerDep) -> SurveyVersionRead:
+def get_survey_version(survey_id: Id, version: Version, session: SessionDep, _: ViewerDep) -> SurveyVersionRead:
     """One version of a survey."""
     return SurveyVersionRead.model_validate(surveys.require_version(session, survey_id=survey_id, version=version))
 
@@ -121,7 +121,7 @@ def get_survey_form(
     session: SessionDep,
     _: ViewerDep,
     locale: Annotated[str | None, Query(description="e.g. 'de' or 'pt-BR'; falls back to the default locale")] = None,
-    version: Id | None = None,
+    version: Version | None = None,
 ) -> SurveyForm:
     """A version's questions with every text in one locale (falling back to the survey's default locale)."""
     survey = surveys.require_survey(session, survey_id=survey_id)

@@ -15,7 +15,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from cxloop.core.int_bounds import JsonId, JsonInt
+from cxloop.core.int_bounds import JsonInt, JsonVersion
 from cxloop.surveys import rules
 from cxloop.surveys.enums import QuestionKind, SurveyStatus
 
@@ -105,7 +105,7 @@ class _Window(_Input):
 
     opens_at: AwareDatetime | None = None  # a scheduled survey goes live at this instant
     closes_at: AwareDatetime | None = None  # public channels stop accepting responses at this instant
-    max_responses: JsonId | None = Field(default=None)  # ... or once the survey has this many
+    max_responses: JsonVersion | None = Field(default=None)  # ... or once the survey has this many
     allow_multiple_responses: bool | None = None  # default: one response per customer (or per invitation)
     resurvey_days: StrictInt | None = Field(default=None, ge=0, le=3650)  # min days between invitations to this survey
     reminder_after_days: StrictInt | None = Field(default=None, ge=1, le=60)  # one reminder to non-responders
