@@ -14,7 +14,6 @@ from cxloop.core.errors import FieldError, InvalidInput
 from cxloop.core.int_bounds import MAX_LIMIT
 
 T = TypeVar("T")
-__all__ = ["MAX_LIMIT", "Page", "order_clause", "paginate"]
 
 
 @dataclass
