@@ -70,6 +70,7 @@ def main() -> int:
     parser.add_argument("--report-dir", type=Path, default=Path("fuzz-report"))
     parser.add_argument("--roles", default="admin,viewer")
     args = parser.parse_args()
+    args.report_dir = args.report_dir.resolve()
     args.report_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="cxloop-fuzz-") as folder:
         env = {**os.environ, "CXLOOP_ENVIRONMENT": "test", "CXLOOP_DATA_DIR": folder}
@@ -99,6 +100,7 @@ def main() -> int:
                         *["--report", "json", "--report-json-path", str(report)],
                     ],
                     env=env,
+                    cwd=folder,  # schemathesis keeps its cache in the working directory: not in the repository
                     check=False,
                     capture_output=True,
                     text=True,
