@@ -13,7 +13,6 @@ STATUS_DESCRIPTIONS: dict[int, str] = {
     401: "No API key, or an unknown, expired or revoked one",
     403: "The API key's role may not do this",
     404: "Nothing with this id, or a row the body names does not exist",
-    405: "Not allowed on this path; the Allow header lists the methods that are",
     409: "Clashes with what is stored (a key in use, a row still referenced)",
     413: "The body is larger than the endpoint accepts",
     415: "The body's media type or encoding is not accepted",
