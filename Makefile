@@ -6,7 +6,7 @@ CX     := $(BIN)/cxloop
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test check fmt migrate migration bench demo clean chromium vendor node-clients
+.PHONY: run test check fmt migrate migration bench fuzz demo clean chromium vendor node-clients
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ vendor:
 ## bench: the speed benchmarks (docs/benchmarks.md records their figures)
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## fuzz: the long schemathesis run against a real server, every check and phase (docs/development/testing.md);
+## e.g. make fuzz FUZZ_ARGS="--max-time 3600"
+fuzz: $(VENV)/.installed-dev
+	$(BIN)/python -m tools.fuzz $(FUZZ_ARGS)
 
 demo: $(VENV)/.installed
 	$(CX) init

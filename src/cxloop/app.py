@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from cxloop import __version__
 from cxloop.api.docs_pages import include_docs_pages
 from cxloop.api.errors import install_error_handlers
+from cxloop.api.openapi_responses import with_error_responses
 from cxloop.api.overload import LoadShedding
 from cxloop.api.public import include_public_routers
 from cxloop.api.rate_limits import ApiRateLimits
@@ -74,6 +75,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     include_routers(app)
     include_public_routers(app)
     include_docs_pages(app)
+    app.openapi = with_error_responses(app)  # type: ignore[method-assign]
 
     return app
 

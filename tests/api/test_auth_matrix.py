@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI, routing
 from fastapi.testclient import TestClient
 
-from cxloop.access.deps import get_principal, required_role
+from cxloop.access.deps import route_role
 from cxloop.access.enums import Role
 from cxloop.app import create_app
 from cxloop.core.config import Settings
@@ -80,27 +80,13 @@ def _flat_routes(app: FastAPI) -> list[Any]:
     return list(contexts(app.routes)) if contexts else list(app.routes)
 
 
-def _required_role(dependant: Any) -> Role | None:
-    """The highest role any dependency of the route asks for; viewer for a bare principal; None when none does."""
-    found: list[Role] = []
-    stack = list(dependant.dependencies) if dependant is not None else []
-    while stack:
-        dependency = stack.pop()
-        if (role := required_role(dependency.call)) is not None:
-            found.append(role)
-        elif dependency.call is get_principal:
-            found.append(Role.viewer)
-        stack.extend(dependency.dependencies)
-    return max(found, key=lambda role: role.rank, default=None)
-
-
 def route_roles() -> dict[tuple[str, str], Role | None]:
     """(method, path) -> the role it requires, for every route of the app."""
     app = create_app(Settings(environment="test", database_url="sqlite://"))
     roles: dict[tuple[str, str], Role | None] = {}
     for route in _flat_routes(app):
         for method in sorted((route.methods or set()) - {"HEAD"}):
-            roles[(method, route.path)] = _required_role(getattr(route, "dependant", None))
+            roles[(method, route.path)] = route_role(getattr(route, "dependant", None))
     for route, role in KEY_IN_HANDLER.items():
         if roles.get(route, role) is None:
             roles[route] = role

@@ -108,7 +108,7 @@ def test_nul_in_segment_calls_and_query_parameters_is_refused(client: TestClient
     _refused(client.post("/v1/identify", content=deep, headers={**basic, "Content-Type": "application/json"}), "traits")
     viewer = make_key(db, Role.viewer)
     _refused(client.get("/api/v1/responses", params={"customer": "a\x00"}, headers=viewer), "query.customer")
-    _refused(client.get("/api/v1/customers/a%00b", headers=viewer), "path.")
+    _refused(client.get("/api/v1/contact-policies/a%00b", headers=viewer), "path.")
     assert _count(db, Customer) == 0 and _count(db, Event) == 0
 
 

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
@@ -98,6 +99,22 @@ def require_role(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
 def required_role(dependency: Callable[..., object]) -> Role | None:
     """The role a dependency made by `require_role` asks for; None for any other dependency."""
     return _ROLE_CHECKS.get(dependency)
+
+
+def route_role(dependant: Dependant | None) -> Role | None:
+    """The highest role any dependency of a route asks for; viewer for a bare principal; None when none does (a
+    public route, or one that checks its key in the handler). The authorisation matrix test and the OpenAPI's
+    401/403 responses both read it."""
+    found: list[Role] = []
+    stack = list(dependant.dependencies) if dependant is not None else []
+    while stack:
+        dependency = stack.pop()
+        if (role := required_role(dependency.call)) is not None:  # type: ignore[arg-type]
+            found.append(role)
+        elif dependency.call is get_principal:
+            found.append(Role.viewer)
+        stack.extend(dependency.dependencies)
+    return max(found, key=lambda role: role.rank, default=None)
 
 
 ViewerDep = Annotated[Principal, Depends(require_role(Role.viewer))]

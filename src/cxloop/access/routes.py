@@ -7,6 +7,7 @@ from cxloop.access.deps import ActorDep, AdminDep
 from cxloop.access.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, UserCreate, UserRead, UserUpdate
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
+from cxloop.core.int_bounds import Id
 from cxloop.storage.deps import SessionDep
 
 router = APIRouter(tags=["access"])
@@ -25,8 +26,8 @@ def create_api_key(body: ApiKeyCreate, session: SessionDep, principal: AdminDep,
     return ApiKeyCreated.model_validate({**ApiKeyRead.model_validate(key).model_dump(), "key": plain})
 
 
-@router.delete("/api-keys/{api_key_id}", response_model=ApiKeyRead)
-def revoke_api_key(api_key_id: int, session: SessionDep, _: AdminDep, actor: ActorDep) -> ApiKeyRead:
+@router.delete("/api-keys/{api_key_id:int}", response_model=ApiKeyRead)
+def revoke_api_key(api_key_id: Id, session: SessionDep, _: AdminDep, actor: ActorDep) -> ApiKeyRead:
     key = ApiKeyRead.model_validate(access.revoke_api_key(session, api_key_id=api_key_id))
     audit.record(session, actor=actor, action=AuditAction.api_key_revoked, target_id=key.id, changes={"name": key.name})
     return key
@@ -46,8 +47,8 @@ def create_user(body: UserCreate, session: SessionDep, _: AdminDep, actor: Actor
     return UserRead.model_validate(user)
 
 
-@router.patch("/users/{user_id}", response_model=UserRead)
-def update_user(user_id: int, body: UserUpdate, session: SessionDep, _: AdminDep, actor: ActorDep) -> UserRead:
+@router.patch("/users/{user_id:int}", response_model=UserRead)
+def update_user(user_id: Id, body: UserUpdate, session: SessionDep, _: AdminDep, actor: ActorDep) -> UserRead:
     """Change name, role or active flag; deactivating a user revokes their API keys."""
     before = UserRead.model_validate(access.require_user(session, user_id=user_id)).model_dump()
     after = UserRead.model_validate(access.update_user(session, user_id=user_id, data=body))

@@ -14,6 +14,7 @@ from cxloop.access.deps import AdminDep
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
 from cxloop.audit.schemas import AuditEntryPage
+from cxloop.core.int_bounds import Id
 from cxloop.storage.deps import SessionDep
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -29,7 +30,7 @@ def list_audit_entries(
     action: AuditAction | None = None,
     target_type: Annotated[str | None, Query(max_length=64)] = None,
     target_id: Annotated[str | None, Query(max_length=200)] = None,
-    cursor: Annotated[int | None, Query(description="`next_cursor` of the previous page.")] = None,
+    cursor: Annotated[Id | None, Query(description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=audit.MAX_LIMIT)] = 100,
 ) -> AuditEntryPage:
     """Who did what, when and from where, newest first (docs/audit.md lists the actions)."""

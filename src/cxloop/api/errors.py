@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from cxloop.core.body_caps import http_error_detail
 from cxloop.core.errors import CxloopError, http_status
@@ -26,9 +27,16 @@ def error_body(detail: str, errors: list[dict[str, str]] | None = None) -> dict[
     return {"detail": detail, "errors": errors or []}
 
 
+def _field_error(error: Any) -> dict[str, str]:
+    if error["type"] == "json_invalid":  # FastAPI puts the character position where the field would be
+        reason = error.get("ctx", {}).get("error", "")
+        return {"field": "body", "message": f"not valid JSON: {reason} at character {error['loc'][-1]}"}
+    return {"field": _field_path(tuple(error["loc"])), "message": error["msg"]}
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"field": _field_path(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+    errors = [_field_error(e) for e in exc.errors()]
     return JSONResponse(error_body("the request has invalid fields", errors), status_code=422)
 
 
@@ -40,10 +48,27 @@ async def _cxloop_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(exc.message, errors), status_code=status, headers=headers)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers on this path (Starlette's 405 names only the first route's)."""
+    methods: set[str] = set()
+    for route in routing.iter_route_contexts(request.app.routes):
+        if route.methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    detail = http_error_detail(exc, request.scope)
-    return JSONResponse(error_body(detail), status_code=exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI's answer to a JSON body that is not UTF-8: the same 422 as any other body that is not JSON
+        errors = [{"field": "body", "message": f"not valid JSON: not UTF-8 ({exc.__cause__.reason})"}]
+        return JSONResponse(error_body("the request has invalid fields", errors), status_code=422)
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return JSONResponse(
+        error_body(http_error_detail(exc, request.scope)), status_code=exc.status_code, headers=headers or None
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cxloop.access.deps import AdminDep
+from cxloop.core.int_bounds import Id
 from cxloop.jobs import service as outbox
 from cxloop.jobs.schemas import Changed, OutboxStatus, ReplayRequest
 from cxloop.storage.deps import SessionDep
@@ -27,14 +28,14 @@ def retry_dead(session: SessionDep, _: AdminDep) -> Changed:
     return Changed(count=outbox.retry_dead(session))
 
 
-@router.post("/deliveries/{delivery_id}/retry", response_model=Changed)
-def retry_delivery(delivery_id: int, session: SessionDep, _: AdminDep) -> Changed:
+@router.post("/deliveries/{delivery_id:int}/retry", response_model=Changed)
+def retry_delivery(delivery_id: Id, session: SessionDep, _: AdminDep) -> Changed:
     """One dead delivery runs again; count 0 when it is not dead."""
     return Changed(count=outbox.retry_dead(session, delivery_ids=[delivery_id]))
 
 
-@router.post("/events/{event_id}/replay", response_model=Changed)
-def replay_event(event_id: int, session: SessionDep, _: AdminDep) -> Changed:
+@router.post("/events/{event_id:int}/replay", response_model=Changed)
+def replay_event(event_id: Id, session: SessionDep, _: AdminDep) -> Changed:
     """Hand one event to all its handlers again; count 0 when there is no such event."""
     return Changed(count=outbox.replay_events(session, event_ids=[event_id]))
 

@@ -31,6 +31,7 @@ from cxloop.channels.sms.wire import parse_inbound
 from cxloop.channels.webhook_errors import MalformedWebhook
 from cxloop.core.body_caps import body_cap, form_limits, max_bytes
 from cxloop.core.config import Settings
+from cxloop.core.error_body import error_responses
 from cxloop.core.errors import AuthenticationFailed, CxloopError, FieldError, Gone, NotFound
 from cxloop.core.request_body import read_capped_body
 from cxloop.core.request_checks import check_json
@@ -185,6 +186,7 @@ def _event_errors(exc: ValidationError, single: bool) -> list[FieldError]:
     "/webhooks/email/events",
     summary="Bounce and complaint notifications (shared secret)",
     **body_cap("POST /webhooks/email/events"),
+    responses=error_responses(400, 401, 413),
 )
 async def email_events(request: Request) -> dict[str, Any]:
     """Takes one event or a list (docs/channels-email-sms.md). A hard bounce or a complaint opts the address out of
@@ -247,6 +249,7 @@ def _twiml(text: str) -> Response:
     summary="Inbound SMS replies in Twilio's webhook format",
     response_class=Response,
     **body_cap("POST /webhooks/sms/twilio"),
+    responses=error_responses(400, 401, 413),
 )
 async def twilio_inbound(request: Request) -> Response:
     """Validates `X-Twilio-Signature` against CXLOOP_PUBLIC_URL + the path, then handles the reply and answers

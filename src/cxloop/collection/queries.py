@@ -17,9 +17,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from cxloop.collection.models import FeedbackItem, Response
+from cxloop.core.int_bounds import MAX_LIMIT
 from cxloop.customers.models import Customer
 from cxloop.journeys.models import Journey, Touchpoint
-from cxloop.storage.pagination import MAX_LIMIT, Page, order_clause
+from cxloop.storage.pagination import Page, order_clause
 from cxloop.surveys.models import Survey, SurveyVersion
 
 CHUNK = 1000

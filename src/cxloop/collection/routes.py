@@ -32,6 +32,7 @@ from cxloop.collection.schemas import (
 )
 from cxloop.core.body_caps import DEFAULT_MAX_BYTES
 from cxloop.core.errors import CxloopError, FieldError, InvalidInput, NotFound
+from cxloop.core.int_bounds import Count, Id, Limit
 from cxloop.core.openapi_body import one_or_batch_body
 from cxloop.core.request_body import read_capped_body
 from cxloop.core.request_checks import check_json
@@ -158,8 +159,8 @@ def list_responses(
     channel: Channel | None = None,
     customer: Annotated[str | None, Query(description="customer external id")] = None,
     sort: Annotated[str | None, Query(description="e.g. '-submitted_at' (default) or 'nps'")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Count = 0,
 ) -> ResponsePage:
     """Responses, newest first, filtered by survey, channel, customer and time (`since`/`until` on submitted_at)."""
     return collection.list_responses(
@@ -175,8 +176,8 @@ def list_responses(
     )
 
 
-@router.get("/responses/{response_id}", response_model=ResponseRead)
-def get_response(response_id: int, session: SessionDep, _: ViewerDep) -> ResponseRead:
+@router.get("/responses/{response_id:int}", response_model=ResponseRead)
+def get_response(response_id: Id, session: SessionDep, _: ViewerDep) -> ResponseRead:
     """One response with its answers and derived scores."""
     return collection.require_response(session, response_id=response_id)
 
@@ -214,8 +215,8 @@ def list_feedback(
     channel: Channel | None = None,
     customer: Annotated[str | None, Query(description="customer external id")] = None,
     sort: Annotated[str | None, Query(description="e.g. '-posted_at' (default) or 'rating'")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Count = 0,
 ) -> FeedbackPage:
     """Feedback items, newest first, filtered by source, kind, channel, customer and time (on posted_at)."""
     return collection.list_feedback(
@@ -232,7 +233,7 @@ def list_feedback(
     )
 
 
-@router.get("/feedback/{feedback_id}", response_model=FeedbackRead)
-def get_feedback(feedback_id: int, session: SessionDep, _: ViewerDep) -> FeedbackRead:
+@router.get("/feedback/{feedback_id:int}", response_model=FeedbackRead)
+def get_feedback(feedback_id: Id, session: SessionDep, _: ViewerDep) -> FeedbackRead:
     """One feedback item."""
     return collection.require_feedback(session, feedback_id=feedback_id)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints,
 from cxloop.collection.channel_fields import ResponseChannel
 from cxloop.collection.enums import Channel, FeedbackKind
 from cxloop.core.errors import FieldError
+from cxloop.core.int_bounds import JsonInt, JsonVersion
 from cxloop.core.json_checks import MAX_FREE_BYTES, FreeObject
 
 _T = TypeVar("_T")
@@ -29,16 +30,16 @@ class ResponseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     survey: str = Field(min_length=1, max_length=64, description="the survey's key")
-    version: int | None = Field(default=None, ge=1, description="survey version answered; default: the current one")
+    version: JsonVersion | None = Field(default=None, description="survey version answered; default: the current one")
     customer_external_id: ExternalId | None = Field(
         default=None, description="your id for the customer; an unknown one creates a bare customer"
     )
     channel: ResponseChannel = Channel.api
     touchpoint: str | None = Field(default=None, min_length=1, max_length=64, description="a touchpoint key")
     answers: dict[str, Any] = Field(default_factory=dict, max_length=200, description="question id -> answer")
-    nps: StrictInt | None = None
-    csat: StrictInt | None = None
-    ces: StrictInt | None = None
+    nps: JsonInt | None = None
+    csat: JsonInt | None = None
+    ces: JsonInt | None = None
     comment: str | None = Field(default=None, max_length=MAX_TEXT)
     submitted_at: datetime | None = Field(default=None, description="default: now; at most 5 minutes in the future")
     locale: Locale | None = None

@@ -9,6 +9,7 @@ from cxloop.access.deps import ActorDep, AdminDep, AgentDep, ViewerDep
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
 from cxloop.audit.schemas import AuditActor
+from cxloop.core.int_bounds import Id
 from cxloop.customers import service as customers
 from cxloop.governance import consent, policy, scoped_policies
 from cxloop.governance.channels import registry as channels
@@ -121,16 +122,16 @@ def _consent(session: Session, customer_id: int) -> ConsentRead:
     )
 
 
-@router.get("/customers/{customer_id}/consent", response_model=ConsentRead)
-def get_consent(customer_id: int, session: SessionDep, _: ViewerDep) -> ConsentRead:
+@router.get("/customers/{customer_id:int}/consent", response_model=ConsentRead)
+def get_consent(customer_id: Id, session: SessionDep, _: ViewerDep) -> ConsentRead:
     """What the customer agreed to per purpose and channel, what that means for each, and every change."""
     customers.require_customer(session, customer_id=customer_id)
     return _consent(session, customer_id)
 
 
-@router.post("/customers/{customer_id}/consent", response_model=ConsentRead)
+@router.post("/customers/{customer_id:int}/consent", response_model=ConsentRead)
 def change_consent(
-    customer_id: int, body: ConsentUpdate, session: SessionDep, who: AgentDep, actor: ActorDep
+    customer_id: Id, body: ConsentUpdate, session: SessionDep, who: AgentDep, actor: ActorDep
 ) -> ConsentRead:
     """Record an opt-in or opt-out the customer gave elsewhere (by phone, in person); effective at once."""
     customers.require_customer(session, customer_id=customer_id)

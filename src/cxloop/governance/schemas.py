@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints, field_validator
 
 from cxloop.collection.enums import INVITATION_CHANNELS, Channel
 from cxloop.governance.channels import MAX_CAP_WEIGHT
@@ -44,14 +44,18 @@ class ContactPolicyUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_invitations: int | None = Field(default=None, ge=1, le=100, description="per customer per window, all surveys")
-    window_days: int | None = Field(default=None, ge=1, le=365)
+    max_invitations: StrictInt | None = Field(
+        default=None, ge=1, le=100, description="per customer per window, all surveys"
+    )
+    window_days: StrictInt | None = Field(default=None, ge=1, le=365)
     quiet_start: Clock | None = Field(default=None, description="HH:MM in the customer's own timezone")
     quiet_end: Clock | None = None
     quiet_channels: list[ChannelName] | None = None
     default_timezone: str | None = Field(default=None, description="IANA zone for customers without one")
-    sampling_rate: float | None = Field(default=None, gt=0, le=1, description="share of eligible invitations sent")
-    holdout_percent: float | None = Field(default=None, ge=0, le=50, description="customers never surveyed")
+    sampling_rate: StrictFloat | None = Field(
+        default=None, gt=0, le=1, description="share of eligible invitations sent"
+    )
+    holdout_percent: StrictFloat | None = Field(default=None, ge=0, le=50, description="customers never surveyed")
     channel_weights: dict[InvitationChannel, CapWeight] | None = Field(
         default=None, description="what one contact on a channel counts towards max_invitations (0: never capped)"
     )

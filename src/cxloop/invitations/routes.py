@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, status
 from cxloop.access.deps import AgentDep, ViewerDep
 from cxloop.access.enums import Role
 from cxloop.access.schemas import Principal
+from cxloop.core.int_bounds import Count, Id, Limit
 from cxloop.core.time_range import TimeRangeDep
 from cxloop.invitations import service as invitations
 from cxloop.invitations.models import Invitation
@@ -47,15 +48,15 @@ def list_invitations(
     session: SessionDep,
     principal: ViewerDep,
     window: TimeRangeDep,
-    survey_id: int | None = None,
-    customer_id: int | None = None,
+    survey_id: Id | None = None,
+    customer_id: Id | None = None,
     channel: str | None = None,
     invitation_status: Annotated[str | None, Query(alias="status")] = None,
     reason: str | None = None,
     delivery_status: str | None = None,
     sort: str = "-id",
-    limit: int = 50,
-    offset: int = 0,
+    limit: Limit = 50,
+    offset: Count = 0,
 ) -> InvitationPage:
     """Invitations, newest first, filtered by survey, customer, channel, status, suppression reason, reported
     delivery status (delivered, undelivered, bounced, ...), created time."""
@@ -81,6 +82,6 @@ def list_invitations(
     )
 
 
-@router.get("/{invitation_id}", response_model=InvitationRead)
-def get_invitation(invitation_id: int, request: Request, session: SessionDep, principal: ViewerDep) -> InvitationRead:
+@router.get("/{invitation_id:int}", response_model=InvitationRead)
+def get_invitation(invitation_id: Id, request: Request, session: SessionDep, principal: ViewerDep) -> InvitationRead:
     return _read(request, invitations.get(session, invitation_id), principal)

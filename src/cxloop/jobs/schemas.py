@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from cxloop.core.clock import UtcInstant
+from cxloop.core.int_bounds import JsonId
 
 
 class DeliveryCount(BaseModel):
@@ -39,7 +40,7 @@ class OutboxStatus(BaseModel):
 class ReplayRequest(BaseModel):
     """Which events to hand to their handlers again: by ids, or by name and/or time range."""
 
-    event_ids: list[int] | None = None
+    event_ids: list[JsonId] | None = None
     name: str | None = None
     since: UtcInstant | None = None
     until: UtcInstant | None = None

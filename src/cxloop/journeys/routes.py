@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from cxloop.access.deps import ActorDep, AnalystDep, ViewerDep
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
+from cxloop.core.int_bounds import Id
 from cxloop.journeys import service as journeys
 from cxloop.journeys.schemas import (
     JourneyCreate,
@@ -61,15 +62,15 @@ def create_journey(body: JourneyCreate, session: SessionDep, _: AnalystDep, acto
     return made
 
 
-@router.get("/{journey_id}", response_model=JourneyRead)
-def get_journey(journey_id: int, session: SessionDep, _: ViewerDep) -> JourneyRead:
+@router.get("/{journey_id:int}", response_model=JourneyRead)
+def get_journey(journey_id: Id, session: SessionDep, _: ViewerDep) -> JourneyRead:
     """A journey with its stages in order and their touchpoints."""
     return _read(session, journey_id)
 
 
-@router.patch("/{journey_id}", response_model=JourneyRead)
+@router.patch("/{journey_id:int}", response_model=JourneyRead)
 def update_journey(
-    journey_id: int, body: JourneyUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep
+    journey_id: Id, body: JourneyUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep
 ) -> JourneyRead:
     """Rename a journey or make it the default."""
     before = _read(session, journey_id).model_dump()
@@ -85,8 +86,8 @@ def update_journey(
     return after
 
 
-@router.delete("/{journey_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_journey(journey_id: int, session: SessionDep, _: AnalystDep, actor: ActorDep) -> Response:
+@router.delete("/{journey_id:int}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_journey(journey_id: Id, session: SessionDep, _: AnalystDep, actor: ActorDep) -> Response:
     """Delete a journey (409 for the default journey)."""
     before = _read(session, journey_id).model_dump()
     journeys.delete_journey(session, journey_id=journey_id)
@@ -94,17 +95,17 @@ def delete_journey(journey_id: int, session: SessionDep, _: AnalystDep, actor: A
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{journey_id}/stages", response_model=StageRead, status_code=status.HTTP_201_CREATED)
-def create_stage(journey_id: int, body: StageCreate, session: SessionDep, _: AnalystDep, actor: ActorDep) -> StageRead:
+@router.post("/{journey_id:int}/stages", response_model=StageRead, status_code=status.HTTP_201_CREATED)
+def create_stage(journey_id: Id, body: StageCreate, session: SessionDep, _: AnalystDep, actor: ActorDep) -> StageRead:
     """Add a stage at a position (appended when left out)."""
     stage = _stage(session, journey_id, journeys.create_stage(session, journey_id=journey_id, data=body).id)
     audit.record(session, actor=actor, action=AuditAction.stage_created, target_id=stage.id, after=_stage_fields(stage))
     return stage
 
 
-@router.put("/{journey_id}/stages/order", response_model=JourneyRead)
+@router.put("/{journey_id:int}/stages/order", response_model=JourneyRead)
 def reorder_stages(
-    journey_id: int, body: StageOrder, session: SessionDep, _: AnalystDep, actor: ActorDep
+    journey_id: Id, body: StageOrder, session: SessionDep, _: AnalystDep, actor: ActorDep
 ) -> JourneyRead:
     """Put the stages in a new order (list every stage id once)."""
     before = {"stage_ids": [s.id for s in _read(session, journey_id).stages]}
@@ -115,9 +116,9 @@ def reorder_stages(
     return after
 
 
-@router.patch("/{journey_id}/stages/{stage_id}", response_model=StageRead)
+@router.patch("/{journey_id:int}/stages/{stage_id:int}", response_model=StageRead)
 def update_stage(
-    journey_id: int, stage_id: int, body: StageUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep
+    journey_id: Id, stage_id: Id, body: StageUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep
 ) -> StageRead:
     """Rename, re-key or move a stage."""
     journeys.require_stage(session, stage_id=stage_id, journey_id=journey_id)
@@ -135,8 +136,8 @@ def update_stage(
     return after
 
 
-@router.delete("/{journey_id}/stages/{stage_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_stage(journey_id: int, stage_id: int, session: SessionDep, _: AnalystDep, actor: ActorDep) -> Response:
+@router.delete("/{journey_id:int}/stages/{stage_id:int}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_stage(journey_id: Id, stage_id: Id, session: SessionDep, _: AnalystDep, actor: ActorDep) -> Response:
     """Delete a stage and its touchpoints."""
     journeys.require_stage(session, stage_id=stage_id, journey_id=journey_id)
     before = _stage(session, journey_id, stage_id).model_dump()
@@ -145,9 +146,9 @@ def delete_stage(journey_id: int, stage_id: int, session: SessionDep, _: Analyst
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{journey_id}/touchpoints", response_model=TouchpointRead, status_code=status.HTTP_201_CREATED)
+@router.post("/{journey_id:int}/touchpoints", response_model=TouchpointRead, status_code=status.HTTP_201_CREATED)
 def create_touchpoint(
-    journey_id: int, body: TouchpointCreate, session: SessionDep, _: AnalystDep, actor: ActorDep
+    journey_id: Id, body: TouchpointCreate, session: SessionDep, _: AnalystDep, actor: ActorDep
 ) -> TouchpointRead:
     """Add a touchpoint to one of the journey's stages."""
     made = _touchpoint(session, journey_id, journeys.create_touchpoint(session, journey_id=journey_id, data=body).id)
@@ -157,9 +158,9 @@ def create_touchpoint(
     return made
 
 
-@router.patch("/{journey_id}/touchpoints/{touchpoint_id}", response_model=TouchpointRead)
+@router.patch("/{journey_id:int}/touchpoints/{touchpoint_id:int}", response_model=TouchpointRead)
 def update_touchpoint(
-    journey_id: int, touchpoint_id: int, body: TouchpointUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep
+    journey_id: Id, touchpoint_id: Id, body: TouchpointUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep
 ) -> TouchpointRead:
     """Change a touchpoint's name, key, stage, recommended metric or timing."""
     before = _touchpoint(session, journey_id, touchpoint_id).model_dump()
@@ -176,9 +177,9 @@ def update_touchpoint(
     return after
 
 
-@router.delete("/{journey_id}/touchpoints/{touchpoint_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{journey_id:int}/touchpoints/{touchpoint_id:int}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_touchpoint(
-    journey_id: int, touchpoint_id: int, session: SessionDep, _: AnalystDep, actor: ActorDep
+    journey_id: Id, touchpoint_id: Id, session: SessionDep, _: AnalystDep, actor: ActorDep
 ) -> Response:
     """Delete a touchpoint; feedback already tied to it keeps its stage."""
     before = _touchpoint(session, journey_id, touchpoint_id).model_dump()

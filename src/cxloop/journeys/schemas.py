@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from cxloop.core.int_bounds import JsonId, JsonPosition
 from cxloop.journeys.enums import MetricKind
 
 Key = Annotated[
@@ -34,7 +35,7 @@ class TouchpointSpec(BaseModel):
 class TouchpointCreate(TouchpointSpec):
     """A touchpoint in an existing stage, named by `stage_id` or by `stage` (its key)."""
 
-    stage_id: int | None = None
+    stage_id: JsonId | None = None
     stage: str | None = Field(default=None, max_length=64)
 
     @model_validator(mode="after")
@@ -51,7 +52,7 @@ class TouchpointUpdate(BaseModel):
 
     key: Key | None = None
     name: Name | None = None
-    stage_id: int | None = None
+    stage_id: JsonId | None = None
     stage: str | None = Field(default=None, max_length=64)
     recommended_metric: MetricKind | None = None
     recommended_timing: Timing | None = None
@@ -75,7 +76,7 @@ class StageCreate(BaseModel):
 
     key: Key
     name: Name
-    position: int | None = Field(default=None, ge=0)
+    position: JsonPosition | None = Field(default=None)
     touchpoints: list[TouchpointSpec] = Field(default_factory=list, max_length=100)
 
 
@@ -84,7 +85,7 @@ class StageUpdate(BaseModel):
 
     key: Key | None = None
     name: Name | None = None
-    position: int | None = Field(default=None, ge=0)
+    position: JsonPosition | None = Field(default=None)
 
 
 class StageOrder(BaseModel):
@@ -92,7 +93,7 @@ class StageOrder(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    stage_ids: list[int] = Field(min_length=1)
+    stage_ids: list[JsonId] = Field(min_length=1)
 
 
 class StageRead(BaseModel):

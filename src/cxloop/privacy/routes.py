@@ -11,6 +11,7 @@ from cxloop.access.deps import ActorDep, AdminDep
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
 from cxloop.core.config import Settings
+from cxloop.core.int_bounds import Count
 from cxloop.privacy import service as privacy
 from cxloop.privacy.cleanup import finish_erasure
 from cxloop.privacy.enums import ExportFormat
@@ -63,10 +64,10 @@ def erase_customer(
 
 @router.get("/erasures", response_model=ErasurePage)
 def list_erasures(
-    session: SessionDep, _: AdminDep, limit: int = Query(50, ge=1, le=500), offset: int = 0
+    session: SessionDep, _: AdminDep, limit: int = Query(50, ge=1, le=500), offset: Count = 0
 ) -> ErasurePage:
     """Erasure records, newest first (none of the erased data is kept)."""
-    return privacy.list_erasures(session, limit=limit, offset=max(offset, 0))
+    return privacy.list_erasures(session, limit=limit, offset=offset)
 
 
 @router.get("/retention", response_model=list[RetentionKindRead])

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from cxloop.core.errors import FieldError, InvalidInput
+from cxloop.core.int_bounds import MAX_LIMIT
 
 T = TypeVar("T")
-MAX_LIMIT = 500
 
 
 @dataclass

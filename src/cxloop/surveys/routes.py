@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 from cxloop.access.deps import ActorDep, AnalystDep, ViewerDep
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
+from cxloop.core.int_bounds import Count, Id, Limit, Version
 from cxloop.storage.deps import SessionDep
 from cxloop.surveys import rules, templates
 from cxloop.surveys import service as surveys
@@ -84,8 +85,8 @@ def list_surveys(
     status: SurveyStatus | None = None,
     key: str | None = None,
     sort: Annotated[str | None, Query(description="e.g. '-updated_at' or 'name'")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Count = 0,
 ) -> SurveyPage:
     """Surveys, filtered by status or key, sorted and paginated."""
     page = surveys.list_surveys(session, status=status, key=key, sort=sort, limit=limit, offset=offset)
@@ -95,16 +96,14 @@ def list_surveys(
     )
 
 
-@router.get("/surveys/{survey_id}", response_model=SurveyRead)
-def get_survey(survey_id: int, session: SessionDep, _: ViewerDep) -> SurveyRead:
+@router.get("/surveys/{survey_id:int}", response_model=SurveyRead)
+def get_survey(survey_id: Id, session: SessionDep, _: ViewerDep) -> SurveyRead:
     """A survey with its current definition."""
     return _read_current(session, surveys.require_survey(session, survey_id=survey_id))
 
 
-@router.patch("/surveys/{survey_id}", response_model=SurveyRead)
-def update_survey(
-    survey_id: int, body: SurveyUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep
-) -> SurveyRead:
+@router.patch("/surveys/{survey_id:int}", response_model=SurveyRead)
+def update_survey(survey_id: Id, body: SurveyUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep) -> SurveyRead:
     """Change name, status or locale; a changed definition becomes a new version (old responses keep theirs)."""
     before = _audited(_read_current(session, surveys.require_survey(session, survey_id=survey_id)))
     after = _read_current(session, surveys.update_survey(session, survey_id=survey_id, data=body))
@@ -114,8 +113,8 @@ def update_survey(
     return after
 
 
-@router.delete("/surveys/{survey_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_survey(survey_id: int, session: SessionDep, _: AnalystDep, actor: ActorDep) -> Response:
+@router.delete("/surveys/{survey_id:int}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_survey(survey_id: Id, session: SessionDep, _: AnalystDep, actor: ActorDep) -> Response:
     """Delete a survey that has no responses (409 otherwise: close it instead)."""
     before = _audited(_read_current(session, surveys.require_survey(session, survey_id=survey_id)))
     surveys.delete_survey(session, survey_id=survey_id)
@@ -123,25 +122,25 @@ def delete_survey(survey_id: int, session: SessionDep, _: AnalystDep, actor: Act
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/surveys/{survey_id}/versions", response_model=list[SurveyVersionRead])
-def list_survey_versions(survey_id: int, session: SessionDep, _: ViewerDep) -> list[SurveyVersionRead]:
+@router.get("/surveys/{survey_id:int}/versions", response_model=list[SurveyVersionRead])
+def list_survey_versions(survey_id: Id, session: SessionDep, _: ViewerDep) -> list[SurveyVersionRead]:
     """Every version of a survey, oldest first."""
     return [SurveyVersionRead.model_validate(v) for v in surveys.list_versions(session, survey_id=survey_id)]
 
 
-@router.get("/surveys/{survey_id}/versions/{version}", response_model=SurveyVersionRead)
-def get_survey_version(survey_id: int, version: int, session: SessionDep, _: ViewerDep) -> SurveyVersionRead:
+@router.get("/surveys/{survey_id:int}/versions/{version:int}", response_model=SurveyVersionRead)
+def get_survey_version(survey_id: Id, version: Version, session: SessionDep, _: ViewerDep) -> SurveyVersionRead:
     """One version of a survey."""
     return SurveyVersionRead.model_validate(surveys.require_version(session, survey_id=survey_id, version=version))
 
 
-@router.get("/surveys/{survey_id}/form", response_model=SurveyForm)
+@router.get("/surveys/{survey_id:int}/form", response_model=SurveyForm)
 def get_survey_form(
-    survey_id: int,
+    survey_id: Id,
     session: SessionDep,
     _: ViewerDep,
     locale: Annotated[str | None, Query(description="e.g. 'de' or 'pt-BR'; falls back to the default locale")] = None,
-    version: int | None = None,
+    version: Version | None = None,
 ) -> SurveyForm:
     """A version's questions with every text in one locale (falling back to the survey's default locale)."""
     survey = surveys.require_survey(session, survey_id=survey_id)

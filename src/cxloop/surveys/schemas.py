@@ -15,6 +15,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from cxloop.core.int_bounds import JsonInt, JsonVersion
 from cxloop.surveys import rules
 from cxloop.surveys.enums import QuestionKind, ResponseLimit, SurveyStatus
 
@@ -55,7 +56,7 @@ class Condition(_Input):
 
     question: str
     op: Literal["<", "<=", ">", ">=", "==", "!=", "in"]
-    value: StrictInt | str | list[StrictInt | str]
+    value: JsonInt | str | list[JsonInt | str]
 
 
 class QuestionDef(_Input):
@@ -66,7 +67,7 @@ class QuestionDef(_Input):
     text: Texts
     required: bool = False
     options: list[ChoiceOption] = Field(default_factory=list, max_length=100)
-    scale: int | None = Field(default=None, ge=2, le=10)
+    scale: StrictInt | None = Field(default=None, ge=2, le=10)
     show_if: Condition | None = None
 
 
@@ -104,12 +105,12 @@ class _Window(_Input):
 
     opens_at: AwareDatetime | None = None  # a scheduled survey goes live at this instant
     closes_at: AwareDatetime | None = None  # public channels stop accepting responses at this instant
-    max_responses: int | None = Field(default=None, ge=1)  # ... or once the survey has this many
+    max_responses: JsonVersion | None = Field(default=None)  # ... or once the survey has this many
     response_limit: ResponseLimit | None = None  # how often a customer may answer; default once
-    response_period_days: int | None = Field(default=None, ge=1, le=3650)  # the period of `per_period`
-    resurvey_days: int | None = Field(default=None, ge=0, le=3650)  # min days between invitations to this survey
-    reminder_after_days: int | None = Field(default=None, ge=1, le=60)  # one reminder to non-responders
-    invitation_ttl_days: int | None = Field(default=None, ge=1, le=365)  # invitation links expire after this
+    response_period_days: StrictInt | None = Field(default=None, ge=1, le=3650)  # the period of `per_period`
+    resurvey_days: StrictInt | None = Field(default=None, ge=0, le=3650)  # min days between invitations to this survey
+    reminder_after_days: StrictInt | None = Field(default=None, ge=1, le=60)  # one reminder to non-responders
+    invitation_ttl_days: StrictInt | None = Field(default=None, ge=1, le=365)  # invitation links expire after this
 
     @model_validator(mode="after")
     def _check_window(self) -> _Window:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response, status
 from cxloop.access.deps import ActorDep, AnalystDep, ViewerDep
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
+from cxloop.core.int_bounds import Id
 from cxloop.storage.deps import SessionDep
 from cxloop.triggers import service as triggers
 from cxloop.triggers.enums import TriggerKind
@@ -34,15 +35,15 @@ def create_rule(body: TriggerRuleCreate, session: SessionDep, _: AnalystDep, act
     return made
 
 
-@router.get("/{rule_id}", response_model=TriggerRuleRead)
-def get_rule(rule_id: int, session: SessionDep, _: ViewerDep) -> TriggerRuleRead:
+@router.get("/{rule_id:int}", response_model=TriggerRuleRead)
+def get_rule(rule_id: Id, session: SessionDep, _: ViewerDep) -> TriggerRuleRead:
     """One trigger rule."""
     return triggers.rule_read(triggers.require_rule(session, rule_id=rule_id))
 
 
-@router.patch("/{rule_id}", response_model=TriggerRuleRead)
+@router.patch("/{rule_id:int}", response_model=TriggerRuleRead)
 def update_rule(
-    rule_id: int, body: TriggerRuleUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep
+    rule_id: Id, body: TriggerRuleUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep
 ) -> TriggerRuleRead:
     """Change some fields of a rule (e.g. `{"enabled": false}` to pause it)."""
     before = triggers.rule_read(triggers.require_rule(session, rule_id=rule_id)).model_dump()
@@ -58,8 +59,8 @@ def update_rule(
     return after
 
 
-@router.delete("/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_rule(rule_id: int, session: SessionDep, _: AnalystDep, actor: ActorDep) -> Response:
+@router.delete("/{rule_id:int}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_rule(rule_id: Id, session: SessionDep, _: AnalystDep, actor: ActorDep) -> Response:
     """Delete a rule; the invitations it made stay."""
     before = triggers.rule_read(triggers.require_rule(session, rule_id=rule_id)).model_dump()
     triggers.delete_rule(session, rule_id=rule_id)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from cxloop.collection.channel_fields import InvitationChannel
 from cxloop.collection.enums import Channel
+from cxloop.core.int_bounds import JsonId
 from cxloop.governance.channels import registry as channels
 from cxloop.triggers.enums import ConditionOp, TriggerKind
 
@@ -49,23 +50,23 @@ class _RuleFields(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     enabled: bool | None = None
-    survey_id: int | None = None
+    survey_id: JsonId | None = None
     channel: InvitationChannel | None = None
     fallbacks: list[InvitationChannel] | None = Field(
         default=None, max_length=2, description="Channels tried in order when the first cannot be used (no consent)."
     )
-    touchpoint_id: int | None = None
-    segment_id: int | None = Field(default=None, description="Only customers in this segment are invited.")
+    touchpoint_id: JsonId | None = None
+    segment_id: JsonId | None = Field(default=None, description="Only customers in this segment are invited.")
     event_name: str | None = Field(default=None, min_length=1, max_length=200)
     conditions: list[Condition] | None = Field(default=None, max_length=20)
-    delay_seconds: int | None = Field(default=None, ge=0, le=90 * 86400)
+    delay_seconds: StrictInt | None = Field(default=None, ge=0, le=90 * 86400)
     anchor: str | None = Field(
         default=None,
         max_length=232,
         description="Time rules: 'signup_date', 'account_renewal_date' or 'first_event:<event name>'.",
     )
-    offset_days: int | None = Field(default=None, ge=-3650, le=3650, description="Days after (negative: before).")
-    repeat_days: int | None = Field(default=None, ge=1, le=3650, description="Then every N days.")
+    offset_days: StrictInt | None = Field(default=None, ge=-3650, le=3650, description="Days after (negative: before).")
+    repeat_days: StrictInt | None = Field(default=None, ge=1, le=3650, description="Then every N days.")
 
 
 class TriggerRuleCreate(_RuleFields):
@@ -74,7 +75,7 @@ class TriggerRuleCreate(_RuleFields):
     key: Key
     name: str = Field(min_length=1, max_length=200)
     kind: TriggerKind
-    survey_id: int
+    survey_id: JsonId
     channel: InvitationChannel
 
 

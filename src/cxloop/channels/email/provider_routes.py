@@ -22,6 +22,7 @@ from cxloop.channels.webhook_errors import WebhookNotAuthentic
 from cxloop.core.body_caps import body_cap, max_bytes
 from cxloop.core.clock import utcnow
 from cxloop.core.config import Settings
+from cxloop.core.error_body import error_responses
 from cxloop.core.request_body import read_capped_body
 from cxloop.core.request_checks import check_json
 from cxloop.jobs import outbox
@@ -73,5 +74,6 @@ for _provider in REGISTRY.values():
         methods=["POST"],
         name=f"email_bounces_{_provider.name}",
         summary=f"Bounce and complaint notifications from {_provider.title}",
+        responses=error_responses(400, 401, 413),
         **body_cap(f"POST /webhooks/email/{_provider.name}"),
     )

@@ -30,6 +30,7 @@ MAX_BODY_BYTES = max_bytes("POST /webhooks/helpdesk/generic")
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not JSON or misses a field; the errors name each; nothing stored"},
     401: {"description": "Unsigned or wrongly signed, or the endpoint's secret is not configured"},
+    403: {"description": "Sent with an API key whose role is below agent"},
     413: {"description": f"The body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB"},
 }
 

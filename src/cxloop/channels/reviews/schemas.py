@@ -36,8 +36,15 @@ class ReviewCreate(BaseModel):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100_000)]
     title: str | None = Field(default=None, max_length=1000)
     # Before `rating`, so the rating's check can see the scale.
-    rating_scale: int = Field(default=5, description="5 (stars) or 10 (mapped to 1-5 as ceil(rating / 2))")
-    rating: int | None = Field(default=None, description="1 to rating_scale; stored on the 1-5 scale")
+    rating_scale: int = Field(
+        default=5,
+        description="5 (stars) or 10 (mapped to 1-5 as ceil(rating / 2))",
+        json_schema_extra={"enum": list(RATING_SCALES)},
+    )
+    # The bounds are checked with the scale below (CSV imports read this model too, so the int is not strict).
+    rating: Annotated[int, Field(json_schema_extra={"minimum": 1, "maximum": max(RATING_SCALES)})] | None = Field(
+        default=None, description="1 to rating_scale; stored on the 1-5 scale"
+    )
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
     author: str | None = Field(default=None, max_length=300, description="the author's handle or display name")
     author_email: str | None = Field(default=None, max_length=320)

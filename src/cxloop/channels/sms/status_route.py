@@ -12,6 +12,7 @@ from cxloop.channels.sms.wire import parse_status
 from cxloop.channels.webhook_errors import MalformedWebhook
 from cxloop.core.body_caps import body_cap
 from cxloop.core.config import Settings
+from cxloop.core.error_body import error_responses
 from cxloop.core.errors import FieldError
 from cxloop.storage.deps import get_async_database
 
@@ -21,6 +22,7 @@ router = APIRouter(tags=["messaging"])
 @router.post(
     "/webhooks/sms/twilio/status",
     summary="Delivery status callbacks of invitation SMS (Twilio format)",
+    responses=error_responses(400, 401, 413),
     **body_cap("POST /webhooks/sms/twilio/status"),
 )
 async def twilio_status(request: Request) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
 from cxloop.core.body_caps import http_error_detail, max_bytes
+from cxloop.core.error_body import error_responses
 from cxloop.core.errors import (
     CxloopError,
     FieldError,
@@ -82,6 +83,12 @@ class WidgetRoute(APIRoute):
     """A route that answers with CORS headers, refuses clients over the rate limit (429) and renders its errors.
 
     An endpoint's `openapi_extra={"x-rate-cost": n}` makes one request count n times (uploads)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        # Every widget endpoint can answer these: an origin the site does not allow, an unknown site key, a body over
+        # the cap, invalid fields, and the rate limit.
+        kwargs["responses"] = error_responses(403, 404, 413, 422, 429) | dict(kwargs.get("responses") or {})
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -13,6 +13,7 @@ from cxloop.channels.widget.inbound import site_cache
 from cxloop.channels.widget.models import WidgetSite
 from cxloop.channels.widget.schemas import PromptRuleRead, SiteCreate, SitePage, SiteRead, SiteUpdate
 from cxloop.core.config import Settings
+from cxloop.core.int_bounds import Id
 from cxloop.storage.deps import SessionDep
 
 router = APIRouter(tags=["widget"])
@@ -78,14 +79,14 @@ def list_sites(request: Request, session: SessionDep, _: ViewerDep) -> SitePage:
     return SitePage(items=_reads(session, request, list(found)), total=total)
 
 
-@router.get("/widget-sites/{site_id}", response_model=SiteRead)
-def get_site(site_id: int, request: Request, session: SessionDep, _: ViewerDep) -> SiteRead:
+@router.get("/widget-sites/{site_id:int}", response_model=SiteRead)
+def get_site(site_id: Id, request: Request, session: SessionDep, _: ViewerDep) -> SiteRead:
     return _reads(session, request, [sites.require_site(session, site_id=site_id)])[0]
 
 
-@router.patch("/widget-sites/{site_id}", response_model=SiteRead)
+@router.patch("/widget-sites/{site_id:int}", response_model=SiteRead)
 def update_site(
-    site_id: int, body: SiteUpdate, request: Request, session: SessionDep, _: AdminDep, actor: ActorDep
+    site_id: Id, body: SiteUpdate, request: Request, session: SessionDep, _: AdminDep, actor: ActorDep
 ) -> SiteRead:
     """Change the fields sent; `rules`, when sent, replaces every rule. Other server processes see it within 5 s."""
     before = _audited(_reads(session, request, [sites.require_site(session, site_id=site_id)])[0])
@@ -97,8 +98,8 @@ def update_site(
     return after
 
 
-@router.delete("/widget-sites/{site_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_site(site_id: int, request: Request, session: SessionDep, _: AdminDep, actor: ActorDep) -> Response:
+@router.delete("/widget-sites/{site_id:int}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_site(site_id: Id, request: Request, session: SessionDep, _: AdminDep, actor: ActorDep) -> Response:
     """Delete the site and its rules; its script tag stops working (404). Collected responses stay."""
     site = sites.require_site(session, site_id=site_id)
     key, before = site.key, _audited(_reads(session, request, [site])[0])

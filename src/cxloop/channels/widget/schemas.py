@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
 
 from cxloop.customers.schemas import Attributes, ExternalId, Locale
 
@@ -31,8 +31,8 @@ class PromptRuleSpec(_Input):
         description="a glob over the page path, e.g. '/checkout/*' ('*' matches anything); none: every page",
     )
     event: EventName | None = Field(default=None, description="show on cxloop.track(event) only")
-    seconds_on_page: int = Field(default=0, ge=0, le=86_400, description="show after this long on the page")
-    sampling_rate: float = Field(default=1.0, gt=0, le=1, description="the share of visitors to ask (stable)")
+    seconds_on_page: StrictInt = Field(default=0, ge=0, le=86_400, description="show after this long on the page")
+    sampling_rate: StrictFloat = Field(default=1.0, gt=0, le=1, description="the share of visitors to ask (stable)")
 
 
 class SiteCreate(_Input):
@@ -40,8 +40,8 @@ class SiteCreate(_Input):
     channel: Literal["web", "in_app"] = "web"
     allowed_origins: list[Origin] = Field(min_length=1, max_length=50)
     feedback_survey: SurveyKey | None = Field(default=None, description="the survey the feedback button answers")
-    anonymous_cap_days: int = Field(default=30, ge=0, le=3650)
-    anonymous_sampling_rate: float = Field(default=1.0, gt=0, le=1)
+    anonymous_cap_days: StrictInt = Field(default=30, ge=0, le=3650)
+    anonymous_sampling_rate: StrictFloat = Field(default=1.0, gt=0, le=1)
     rules: list[PromptRuleSpec] = Field(default_factory=list, max_length=50)
 
 
@@ -52,8 +52,8 @@ class SiteUpdate(_Input):
     channel: Literal["web", "in_app"] | None = None
     allowed_origins: list[Origin] | None = Field(default=None, min_length=1, max_length=50)
     feedback_survey: SurveyKey | None = None
-    anonymous_cap_days: int | None = Field(default=None, ge=0, le=3650)
-    anonymous_sampling_rate: float | None = Field(default=None, gt=0, le=1)
+    anonymous_cap_days: StrictInt | None = Field(default=None, ge=0, le=3650)
+    anonymous_sampling_rate: StrictFloat | None = Field(default=None, gt=0, le=1)
     rules: list[PromptRuleSpec] | None = Field(default=None, max_length=50)
 
 

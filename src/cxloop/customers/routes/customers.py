@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from cxloop.access.deps import AdminDep, AgentDep, ViewerDep
+from cxloop.core.int_bounds import Count, Id, Limit
 from cxloop.customers import service as customers
 from cxloop.customers.models import Customer
 from cxloop.customers.schemas import (
@@ -38,8 +39,8 @@ def list_customers(
     segment: Annotated[str | None, Query(description="segment key")] = None,
     filter: Annotated[str | None, Query(description="an ad-hoc segment-language filter (docs/segments.md)")] = None,  # noqa: A002
     sort: Annotated[str | None, Query(description="e.g. -created_at,email")] = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: Limit = 50,
+    offset: Count = 0,
 ) -> CustomerPage:
     """List customers, filtered, sorted and paginated."""
     page = customers.list_customers(
@@ -70,20 +71,20 @@ def upsert_customers(body: CustomerBulk, session: SessionDep, _: AgentDep) -> Up
     return customers.bulk_upsert_customers(session, items=body.items)
 
 
-@router.get("/{customer_id}", response_model=CustomerDetail)
-def get_customer(customer_id: int, session: SessionDep, _: ViewerDep) -> CustomerDetail:
+@router.get("/{customer_id:int}", response_model=CustomerDetail)
+def get_customer(customer_id: Id, session: SessionDep, _: ViewerDep) -> CustomerDetail:
     """One customer with the keys of their segments."""
     return _detail(session, customers.require_customer(session, customer_id=customer_id))
 
 
-@router.patch("/{customer_id}", response_model=CustomerDetail)
-def update_customer(customer_id: int, body: CustomerUpdate, session: SessionDep, _: AgentDep) -> CustomerDetail:
+@router.patch("/{customer_id:int}", response_model=CustomerDetail)
+def update_customer(customer_id: Id, body: CustomerUpdate, session: SessionDep, _: AgentDep) -> CustomerDetail:
     """Change the fields sent; attributes are merged and a null attribute is removed."""
     return _detail(session, customers.update_customer(session, customer_id=customer_id, data=body))
 
 
-@router.delete("/{customer_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_customer(customer_id: int, session: SessionDep, _: AdminDep) -> Response:
+@router.delete("/{customer_id:int}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_customer(customer_id: Id, session: SessionDep, _: AdminDep) -> Response:
     """Delete a customer and everything recorded about them (admin: it removes their feedback too)."""
     customers.delete_customer(session, customer_id=customer_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

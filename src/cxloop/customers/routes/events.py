@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request, status
 
 from cxloop.access.deps import AgentDep, ViewerDep
+from cxloop.core.int_bounds import Count, Limit
 from cxloop.core.time_range import StartEndDep
 from cxloop.customers import service as customers
 from cxloop.customers.enums import OutcomeKind
@@ -52,8 +53,8 @@ def list_events(
     name: str | None = None,
     source: str | None = None,
     sort: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: Limit = 50,
+    offset: Count = 0,
 ) -> EventPage:
     """List events, newest first; `customer` is an external id, `start` inclusive, `end` exclusive."""
     page = customers.list_events(
@@ -86,8 +87,8 @@ def list_outcomes(
     start: date | None = None,
     end: date | None = None,
     sort: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: Limit = 50,
+    offset: Count = 0,
 ) -> OutcomePage:
     """List outcomes, newest first; `start` and `end` are inclusive dates."""
     page = customers.list_outcomes(

@@ -19,12 +19,14 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from cxloop.access.deps import principal_of_key
 from cxloop.access.enums import Role
 from cxloop.access.errors import InvalidApiKey
 from cxloop.core.body_caps import body_cap, max_bytes
 from cxloop.core.clock import utcnow
+from cxloop.core.error_body import STATUS_DESCRIPTIONS, FieldErrorBody
 from cxloop.core.errors import FieldError, InvalidInput
 from cxloop.core.request_body import read_capped_body
 from cxloop.core.request_checks import check_json
@@ -32,7 +34,23 @@ from cxloop.customers import service as customers
 from cxloop.customers.segment_spec import CALL_TYPES, correct_clock_skew
 from cxloop.storage.deps import get_async_database
 
-router = APIRouter(prefix="/v1", tags=["segment"])
+
+class SegmentRefusal(BaseModel):
+    """A refused call, in the shape Segment's libraries read (`success`, `code`, `message`) plus the app's `detail`
+    and, when fields are to blame, `errors`."""
+
+    success: bool
+    code: str
+    message: str
+    detail: str
+    errors: list[FieldErrorBody] = []
+
+
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    status: {"model": SegmentRefusal, "description": STATUS_DESCRIPTIONS[status]}
+    for status in (400, 401, 403, 413, 415)
+}
+router = APIRouter(prefix="/v1", tags=["segment"], responses=_REFUSALS)
 
 MAX_REQUEST_BYTES = max_bytes("POST /v1/batch")
 MAX_CALL_BYTES = 32 * 1024

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from cxloop.access.deps import ActorDep, AnalystDep, ViewerDep
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
+from cxloop.core.int_bounds import Count, Id, Limit
 from cxloop.customers import service as customers
 from cxloop.customers.membership import MembershipChange
 from cxloop.customers.schemas import (
@@ -38,7 +39,12 @@ def _change(session: Session, change: MembershipChange) -> MembershipChangeRead:
 
 @router.get("", response_model=SegmentPage)
 def list_segments(
-    session: SessionDep, _: ViewerDep, q: str | None = None, sort: str | None = None, limit: int = 50, offset: int = 0
+    session: SessionDep,
+    _: ViewerDep,
+    q: str | None = None,
+    sort: str | None = None,
+    limit: Limit = 50,
+    offset: Count = 0,
 ) -> SegmentPage:
     """List segments with their member counts."""
     page = customers.list_segments(session, q=q, sort=sort, limit=limit, offset=offset)
@@ -70,15 +76,15 @@ def refresh_segments(session: SessionDep, _: AnalystDep) -> list[MembershipChang
     return [_change(session, change) for change in customers.refresh_all_segments(session)]
 
 
-@router.get("/{segment_id}", response_model=SegmentRead)
-def get_segment(segment_id: int, session: SessionDep, _: ViewerDep) -> SegmentRead:
+@router.get("/{segment_id:int}", response_model=SegmentRead)
+def get_segment(segment_id: Id, session: SessionDep, _: ViewerDep) -> SegmentRead:
     """One segment."""
     return _read(session, segment_id)
 
 
-@router.patch("/{segment_id}", response_model=SegmentRead)
+@router.patch("/{segment_id:int}", response_model=SegmentRead)
 def update_segment(
-    segment_id: int, body: SegmentUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep
+    segment_id: Id, body: SegmentUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep
 ) -> SegmentRead:
     """Rename or re-filter a segment; a new filter recomputes its members."""
     before = _audited(_read(session, segment_id))
@@ -88,8 +94,8 @@ def update_segment(
     return after
 
 
-@router.delete("/{segment_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_segment(segment_id: int, session: SessionDep, _: AnalystDep, actor: ActorDep) -> Response:
+@router.delete("/{segment_id:int}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_segment(segment_id: Id, session: SessionDep, _: AnalystDep, actor: ActorDep) -> Response:
     """Delete a segment."""
     before = _audited(_read(session, segment_id))
     customers.delete_segment(session, segment_id=segment_id)
@@ -97,9 +103,9 @@ def delete_segment(segment_id: int, session: SessionDep, _: AnalystDep, actor: A
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{segment_id}/members", response_model=CustomerPage)
+@router.get("/{segment_id:int}/members", response_model=CustomerPage)
 def list_members(
-    segment_id: int, session: SessionDep, _: ViewerDep, sort: str | None = None, limit: int = 50, offset: int = 0
+    segment_id: Id, session: SessionDep, _: ViewerDep, sort: str | None = None, limit: Limit = 50, offset: Count = 0
 ) -> CustomerPage:
     """The segment's customers, as last materialised."""
     page = customers.list_members(session, segment_id=segment_id, sort=sort, limit=limit, offset=offset)
@@ -108,7 +114,7 @@ def list_members(
     )
 
 
-@router.post("/{segment_id}/refresh", response_model=MembershipChangeRead)
-def refresh_segment(segment_id: int, session: SessionDep, _: AnalystDep) -> MembershipChangeRead:
+@router.post("/{segment_id:int}/refresh", response_model=MembershipChangeRead)
+def refresh_segment(segment_id: Id, session: SessionDep, _: AnalystDep) -> MembershipChangeRead:
     """Recompute one segment now."""
     return _change(session, customers.refresh_segment(session, segment_id=segment_id))
