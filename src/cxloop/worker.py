@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cxloop.cases import tasks as cases_tasks
 from cxloop.channels import delivery
 from cxloop.collection import tasks as collection_tasks
 from cxloop.core.config import Settings
@@ -26,7 +27,15 @@ from cxloop.storage.database import Database, database_for
 from cxloop.triggers import tasks as triggers_tasks
 from cxloop.triggers.tasks import Deliver
 
-TASK_MODULES = (collection_tasks, customers_tasks, invitations_tasks, jobs_tasks, privacy_tasks, triggers_tasks)
+TASK_MODULES = (
+    cases_tasks,
+    collection_tasks,
+    customers_tasks,
+    invitations_tasks,
+    jobs_tasks,
+    privacy_tasks,
+    triggers_tasks,
+)
 jobs = queued
 
 __all__ = ["TASK_MODULES", "NoPayload", "Runtime", "build", "build_relay", "jobs"]

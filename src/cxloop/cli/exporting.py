@@ -1,4 +1,4 @@
-"""`cxloop export {responses|feedback|customers}` (docs/importing.md, "Exporting").
+"""`cxloop export {responses|feedback|customers|cases}` (docs/importing.md, "Exporting").
 
 Streams rows in batches (keyset pagination, so memory stays flat whatever the table size) to stdout or a file, with
 a progress bar on stderr. The files use the import formats, so an export can be imported again: responses CSV has
@@ -22,15 +22,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
+from cxloop.cases import service as cases
 from cxloop.cli.context import FormulaEscapeOption, database, err_console
 from cxloop.collection import service as collection
 from cxloop.collection.records import FEEDBACK_COLUMNS, RESPONSE_COLUMNS
 from cxloop.collection.schemas import FeedbackRead, ResponseRead
-from cxloop.core.clock import parse_instant
+from cxloop.core.clock import parse_instant, utcnow
 from cxloop.core.csv_cells import CsvWriter, csv_cell, iso_instant
 from cxloop.customers import service as customers
 
-app = typer.Typer(help="Export responses, feedback or customers as CSV or JSON Lines.", no_args_is_help=True)
+app = typer.Typer(help="Export responses, feedback, customers or cases as CSV or JSON Lines.", no_args_is_help=True)
 
 
 class ExportFormat(StrEnum):
@@ -152,6 +153,16 @@ EXPORTS = (
         customers.customer_csv_row,
         customers.customer_json,
         lambda s, since, until: customers.count_customers(s, since=since, until=until),
+    ),
+    _Export(
+        "cases",
+        "Export cases with every timestamp, owner, team and feedback ids (filter --since/--until on created_at).",
+        lambda s, since, until, n: cases.iter_case_rows(s, as_of=utcnow(), since=since, until=until, batch_size=n),
+        cases.CASE_EXPORT_COLUMNS,
+        lambda _s: ("", []),
+        cases.case_cells,
+        cases.case_json,
+        lambda s, since, until: cases.count_cases(s, since=since, until=until),
     ),
 )
 

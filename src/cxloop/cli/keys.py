@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
-from cxloop.cli.context import console, database
+from cxloop.access.schemas import UserCreate
+from cxloop.cli.context import console, database, fail, validation_message
 
 app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 
@@ -69,11 +71,23 @@ def create_user(
     email: Annotated[str, typer.Option(help="The user's email address (unique).")],
     role: Annotated[Role, typer.Option(help="viewer < agent < analyst < admin.")] = Role.viewer,
     name: Annotated[str, typer.Option(help="Display name.")] = "",
+    password: Annotated[
+        str | None, typer.Option(help="Their sign-in password for the web app (12 characters or more).")
+    ] = None,
+    team: Annotated[list[str] | None, typer.Option(help="Key of a team to join (repeat for several).")] = None,
 ) -> None:
-    """Create a user."""
-    with database().unit_of_work() as session:
-        user = access.create_user(session, email=email, role=role, name=name)
-    console.print(f"user {user.id} <{user.email}> ({user.role}) created")
+    """Create a user, optionally with a password and teams."""
+    try:
+        data = UserCreate(email=email, role=role, name=name, password=password)
+    except ValidationError as exc:
+        raise fail(validation_message(exc)) from None
+    with database().unit_of_work(write=True) as session:
+        teams = [access.require_team(session, key=key) for key in team or []]
+        user = access.create_user(session, email=data.email, role=role, name=name, password=data.password)
+        for found in teams:
+            access.add_team_member(session, team_id=found.id, user_id=user.id)
+    joined = f", member of {', '.join(t.key for t in teams)}" if teams else ""
+    console.print(f"user {user.id} <{user.email}> ({user.role}) created{joined}")
 
 
 @users_app.command("list")

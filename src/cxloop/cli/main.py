@@ -7,6 +7,7 @@ import typer
 from cxloop.cli import (
     backup,
     branding,
+    cases,
     demo,
     exporting,
     importing,
@@ -17,6 +18,7 @@ from cxloop.cli import (
     privacy,
     segments,
     setup,
+    teams,
     worker,
 )
 from cxloop.cli.context import fail
@@ -39,6 +41,9 @@ app.add_typer(metrics.app, name="metrics")
 app.add_typer(invitations.app, name="invitations")
 app.add_typer(keys.app, name="api-key")
 app.add_typer(keys.users_app, name="user")
+app.add_typer(keys.users_app, name="users")
+app.add_typer(teams.app, name="teams")
+app.add_typer(cases.app, name="cases")
 app.add_typer(segments.app, name="segments")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(branding.app, name="branding")

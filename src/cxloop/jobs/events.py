@@ -2,7 +2,7 @@
 
 A name is checked when it is emitted, so a typo fails in the transaction that made it, not in a worker hours later.
 One event carries the ids of a whole batch: ingestion writes 1,000 responses per transaction and one event.
-Later issues add `case.*` and `alert.fired` here with `catalog.register`.
+The cases domain emits `case.*` (docs/cases.md); later issues add `alert.fired` here with `catalog.register`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,21 @@ class CustomersUpdated(_Ids):
 
 class InvitationsChanged(_Ids):
     invitation_ids: list[int] = Field(min_length=1)
+
+
+class CasesChanged(_Ids):
+    case_ids: list[int] = Field(min_length=1)
+
+
+class CaseSlaMissed(_Ids):
+    """A warning (before due) or breach of one SLA clock; `lead_user_id` is whom escalation notifies."""
+
+    case_id: int
+    clock: str
+    team_id: int | None
+    owner_user_id: int | None
+    lead_user_id: int | None
+    due_at: str
 
 
 class EventCatalog:
@@ -77,6 +92,12 @@ CUSTOMER_UPDATED = "customer.updated"
 INVITATION_SENT = "invitation.sent"
 INVITATION_ANSWERED = "invitation.answered"
 INVITATION_SUPPRESSED = "invitation.suppressed"
+CASE_CREATED = "case.created"
+CASE_UPDATED = "case.updated"
+CASE_RESOLVED = "case.resolved"
+CASE_CLOSED = "case.closed"
+CASE_SLA_WARNING = "case.sla_warning"
+CASE_SLA_BREACHED = "case.sla_breached"
 
 catalog = EventCatalog()
 catalog.register(RESPONSE_RECEIVED, ResponsesReceived)
@@ -84,3 +105,7 @@ catalog.register(FEEDBACK_RECEIVED, FeedbackReceived)
 catalog.register(CUSTOMER_UPDATED, CustomersUpdated)
 for _name in (INVITATION_SENT, INVITATION_ANSWERED, INVITATION_SUPPRESSED):
     catalog.register(_name, InvitationsChanged)
+for _name in (CASE_CREATED, CASE_UPDATED, CASE_RESOLVED, CASE_CLOSED):
+    catalog.register(_name, CasesChanged)
+for _name in (CASE_SLA_WARNING, CASE_SLA_BREACHED):
+    catalog.register(_name, CaseSlaMissed)
