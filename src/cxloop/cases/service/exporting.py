@@ -95,7 +95,7 @@ def iter_case_rows(
     """Cases created in [since, until), in id order, in batches (keyset pagination: memory stays flat)."""
     teams = {t.id: t.key for t in access.list_teams(session)}
     users = {u.id: u.email for u in access.list_users(session)}
-    causes = dict(session.execute(select(RootCause.id, RootCause.key)).tuples().all())
+    causes = dict(session.execute(select(RootCause.id, RootCause.key)).all())
     calendars = Calendars(session)
     last = 0
     while True:

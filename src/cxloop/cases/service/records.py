@@ -83,7 +83,7 @@ def case_reads(session: Session, cases: Sequence[Case]) -> list[CaseRead]:
             triggers[case_id].append(TriggerRef(source=source, id=source_id))
     cause_ids = {c.root_cause_id for c in cases if c.root_cause_id is not None}
     causes = (
-        dict(session.execute(select(RootCause.id, RootCause.key).where(RootCause.id.in_(cause_ids))).tuples().all())
+        dict(session.execute(select(RootCause.id, RootCause.key).where(RootCause.id.in_(cause_ids))).all())
         if cause_ids
         else {}
     )

@@ -118,9 +118,7 @@ def pick_owner(session: Session, *, team_id: int) -> tuple[int | None, str]:
                 select(Case.owner_user_id, func.count())
                 .where(Case.owner_user_id.in_(members), Case.status.in_([s.value for s in OPEN]))
                 .group_by(Case.owner_user_id)
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         chosen = min(members, key=lambda m: (counts.get(m, 0), m))
         return chosen, f"fewest open cases ({counts.get(chosen, 0)})"
