@@ -134,8 +134,18 @@ def test_assignment_stays_inside_the_team(db: Database, world: dict[str, int]) -
         with pytest.raises(AssignmentRefused) as refused:
             cases.assign(session, case_id=case_id, data=CaseAssign(owner_user_id=outsider.id), actor=AGENT)
         assert refused.value.errors[0].field == "owner_user_id"
-        assert cases.assign(session, case_id=case_id, data=CaseAssign(owner_user_id=world["bob"]), actor=AGENT).owner_user_id == world["bob"]
-        assert cases.assign(session, case_id=case_id, data=CaseAssign(owner_user_id=world["lead"]), actor=AGENT).owner_user_id == world["lead"]
+        assert (
+            cases.assign(
+                session, case_id=case_id, data=CaseAssign(owner_user_id=world["bob"]), actor=AGENT
+            ).owner_user_id
+            == world["bob"]
+        )
+        assert (
+            cases.assign(
+                session, case_id=case_id, data=CaseAssign(owner_user_id=world["lead"]), actor=AGENT
+            ).owner_user_id
+            == world["lead"]
+        )
         moved = cases.assign(session, case_id=case_id, data=CaseAssign(team_id=other.id), actor=AGENT)
         assert (moved.team_id, moved.owner_user_id) == (other.id, outsider.id)
         with pytest.raises(InvalidInput) as unknown:

@@ -29,9 +29,15 @@ def test_rules_are_evaluated_in_order_with_a_fallback(db: Database) -> None:
         kim = make_user(session, email="kim@example.com")
         make_team(session, key="accounts", members=[kim])
         account = make_account(session, name="Acme", owner="KIM@example.com")
-        owned = customers.require_customer(session, customer_id=customers.upsert_customers(
-            session, items=[customer_data(account_external_id=customers.get_account(session, account_id=account).external_id)]
-        )[0]).id
+        owned = customers.require_customer(
+            session,
+            customer_id=customers.upsert_customers(
+                session,
+                items=[
+                    customer_data(account_external_id=customers.get_account(session, account_id=account).external_id)
+                ],
+            )[0],
+        ).id
         cases.replace_rules(
             session,
             items=[
@@ -102,7 +108,10 @@ def test_a_team_without_active_members_leaves_the_case_unassigned(db: Database) 
     ("items", "field"),
     [
         ([rule("x", 999)], "items[0].team_id"),
-        ([rule("x", None, account_owner=True), rule("y", None, account_owner=True, segment="nope")], "items[1].conditions.segment"),
+        (
+            [rule("x", None, account_owner=True), rule("y", None, account_owner=True, segment="nope")],
+            "items[1].conditions.segment",
+        ),
     ],
 )
 def test_bad_rules_are_refused_by_field(db: Database, items: list[RoutingRuleIn], field: str) -> None:
