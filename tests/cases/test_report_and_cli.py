@@ -210,6 +210,13 @@ def test_teams_users_and_cases_commands(cli: CliRunner, db: Database) -> None:
         assert read.business_hours == {"mon": ["09:00-18:00"]} and read.assignment == "fewest_open"
         ann = access.user_id_by_email(session, email="ann@example.com")
         assert read.member_ids == [ann] and read.lead_user_id is not None
+    keyed = cli.invoke(app, ["api-key", "create", "--name", "ann's key", "--role", "agent", "--user", "ann@example.com"])
+    assert keyed.exit_code == 0, keyed.output
+    with db.unit_of_work() as session:
+        principal = access.check_api_key(session, plain_key=keyed.stdout.strip().splitlines()[-1]).principal
+        assert principal.user_id == ann
+    nobody = cli.invoke(app, ["api-key", "create", "--name", "x", "--user", "nobody@example.com"])
+    assert nobody.exit_code == 1 and "--user" in nobody.output
     short = cli.invoke(app, ["users", "create", "--email", "x@example.com", "--password", "short"])
     assert short.exit_code == 1 and "password" in short.output
     bad = cli.invoke(app, ["teams", "create", "x", "--hours", '{"mon": ["18-9"]}'])

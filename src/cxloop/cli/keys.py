@@ -23,11 +23,17 @@ def create(
     replace: Annotated[
         bool, typer.Option("--replace", help="Revoke the active keys of the same name first (for scripts).")
     ] = False,
+    user: Annotated[
+        str | None, typer.Option(help="Email of the user the key acts for (an agent key sees their teams' cases).")
+    ] = None,
 ) -> None:
     """Create a key and print it. It is stored hashed and cannot be shown again."""
     with database().unit_of_work(write=True) as session:
+        user_id = access.user_id_by_email(session, email=user) if user else None
+        if user and user_id is None:
+            raise fail(f"--user: no active user with email {user}")
         replaced = access.revoke_api_keys_named(session, name=name) if replace else []
-        key, plain = access.create_api_key(session, name=name, role=role)
+        key, plain = access.create_api_key(session, name=name, role=role, user_id=user_id)
     if replaced:
         console.print(f"revoked the earlier '{name}' key(s): {', '.join(map(str, replaced))}")
     console.print(f"API key {key.id} ({role.value}) for '{name}' (send it as 'Authorization: Bearer <key>'):")
