@@ -210,7 +210,9 @@ def test_teams_users_and_cases_commands(cli: CliRunner, db: Database) -> None:
         assert read.business_hours == {"mon": ["09:00-18:00"]} and read.assignment == "fewest_open"
         ann = access.user_id_by_email(session, email="ann@example.com")
         assert read.member_ids == [ann] and read.lead_user_id is not None
-    keyed = cli.invoke(app, ["api-key", "create", "--name", "ann's key", "--role", "agent", "--user", "ann@example.com"])
+    keyed = cli.invoke(
+        app, ["api-key", "create", "--name", "ann's key", "--role", "agent", "--user", "ann@example.com"]
+    )
     assert keyed.exit_code == 0, keyed.output
     with db.unit_of_work() as session:
         principal = access.check_api_key(session, plain_key=keyed.stdout.strip().splitlines()[-1]).principal

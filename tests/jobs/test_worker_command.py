@@ -43,6 +43,8 @@ def test_every_job_is_registered_with_its_schedule() -> None:
         "customers.refresh_segments": 60,
         "jobs.prune_outbox": 60,
         "invitations.send": None,
+        "cases.sweep_sla": 1,
+        "privacy.apply_retention": 60,
     }
 
 

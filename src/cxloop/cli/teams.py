@@ -119,16 +119,21 @@ def update(
     console.print(f"team '{key}' updated")
 
 
+def _change_membership(key: str, email: str, *, add: bool) -> None:
+    with database().unit_of_work(write=True) as session:
+        team = access.require_team(session, key=key)
+        change = access.add_team_member if add else access.remove_team_member
+        change(session, team_id=team.id, user_id=_user(session, email, "email"))
+    console.print(f"{email} is {'a member' if add else 'no longer a member'} of '{key}'")
+
+
 @app.command("add-member")
 def add_member(
     key: Annotated[str, typer.Argument(help="The team's key.")],
     email: Annotated[str, typer.Argument(help="The user's email.")],
 ) -> None:
     """Add a user to a team."""
-    with database().unit_of_work(write=True) as session:
-        team = access.require_team(session, key=key)
-        access.add_team_member(session, team_id=team.id, user_id=_user(session, email, "email"))
-    console.print(f"{email} is a member of '{key}'")
+    _change_membership(key, email, add=True)
 
 
 @app.command("remove-member")
@@ -137,10 +142,7 @@ def remove_member(
     email: Annotated[str, typer.Argument(help="The user's email.")],
 ) -> None:
     """Take a user out of a team."""
-    with database().unit_of_work(write=True) as session:
-        team = access.require_team(session, key=key)
-        access.remove_team_member(session, team_id=team.id, user_id=_user(session, email, "email"))
-    console.print(f"{email} is no longer a member of '{key}'")
+    _change_membership(key, email, add=False)
 
 
 def _user(session: Session, email: str, option: str) -> int:
