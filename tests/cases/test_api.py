@@ -3,6 +3,8 @@ field, cursor pagination, routing rules, SLA policies, root causes and the SLA r
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -182,3 +184,19 @@ def test_settings_endpoints_and_report(api: TestClient, db: Database) -> None:
     assert row["group"] == "support" and row["cases"] == 1
     assert row["acknowledged_within_2h"]["target"] == 60.0 and row["closed_within_48h"]["target"] == 95.0
     assert api.get("/api/v1/cases/sla-report", params={"by": "moon"}).status_code == 422
+
+
+def test_two_acknowledgements_over_http_at_once(api: TestClient, db: Database) -> None:
+    world = setup_world(api, db)
+    case_id = api.post("/api/v1/cases", json={"customer_id": world["customers"][0]}).json()["case"]["id"]
+    start = threading.Barrier(2)
+
+    def acknowledge() -> int:
+        start.wait()
+        return api.post(f"/api/v1/cases/{case_id}/acknowledge").status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        codes = sorted(pool.map(lambda _: acknowledge(), range(2)))
+    assert codes == [200, 409]
+    statuses = [a for a in api.get(f"/api/v1/cases/{case_id}").json()["activity"] if a["kind"] == "status"]
+    assert len(statuses) == 1
