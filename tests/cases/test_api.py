@@ -88,7 +88,7 @@ def test_bad_team_input_names_the_field(api: TestClient) -> None:
 
 def test_cases_over_http_with_agents_limited_to_their_teams(api: TestClient, client: TestClient, db: Database) -> None:
     world = setup_world(api, db)
-    c1, c2, c3 = world["customers"]
+    c1, c2, _ = world["customers"]
     opened = api.post("/api/v1/cases", json={"customer_id": c1, "triggers": [{"source": "feedback", "id": 5}]})
     assert opened.status_code == 201 and opened.json()["created"] is True
     case = opened.json()["case"]
@@ -136,7 +136,6 @@ def test_cases_over_http_with_agents_limited_to_their_teams(api: TestClient, cli
     assert {a["actor"] for a in closed["activity"] if a["kind"] == "status"} == {"agent key"}
     viewer = key_for(db, None, Role.viewer)
     assert client.get("/api/v1/cases", headers=viewer).status_code == 403
-    _ = c3
 
 
 def test_cursor_pagination_and_filters(api: TestClient, db: Database) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from cxloop.cases import service as cases
 from cxloop.cases.enums import CaseAction, CaseStatus
 from cxloop.cases.errors import AssignmentRefused, TransitionRefused
-from cxloop.cases.schemas import SYSTEM, Actor, CaseAssign, CaseUpdate, RootCauseCreate, RoutingRuleIn
+from cxloop.cases.schemas import Actor, CaseAssign, CaseUpdate, RootCauseCreate, RoutingRuleIn
 from cxloop.core.errors import InvalidInput
 from cxloop.jobs.models import OutboxEvent
 from cxloop.storage.database import Database
@@ -181,10 +181,13 @@ def test_notes_responses_and_edits_are_logged(db: Database, world: dict[str, int
     assert updated.detail["priority"] == {"from": "normal", "to": "urgent"}
 
 
-def test_an_unknown_customer_is_refused_by_field(db: Database) -> None:
+def test_an_unknown_customer_or_team_is_refused_by_field(db: Database) -> None:
     with db.unit_of_work() as session, pytest.raises(InvalidInput) as refused:
         open_case(session, 4242, 1)
     assert refused.value.errors[0].field == "customer_id"
+    with db.unit_of_work() as session, pytest.raises(InvalidInput) as no_team:
+        open_case(session, make_customer(session).id, 1, team_id=4242)
+    assert no_team.value.errors[0].field == "team_id"
 
 
 def test_without_rules_a_case_is_left_unrouted_and_says_why(db: Database) -> None:
@@ -192,4 +195,3 @@ def test_without_rules_a_case_is_left_unrouted_and_says_why(db: Database) -> Non
         case, _ = open_case(session, make_customer(session).id, 1)
         assert case.team_id is None and case.owner_user_id is None
         assert case.routing["reason"] == "no rule matched and there is no fallback rule"
-        _ = SYSTEM

@@ -36,7 +36,6 @@ def test_the_most_specific_policy_applies_and_defaults_fill_the_rest(db: Databas
                 SlaPolicyIn(priority=CasePriority.urgent, acknowledge_minutes=30),
             ],
         )
-        customer = make_customer(session).id
 
         def dues(team_id: int, priority: CasePriority) -> tuple[timedelta, timedelta]:
             case, _ = open_case(session, make_customer(session).id, team_id=team_id, priority=priority)
@@ -46,7 +45,6 @@ def test_the_most_specific_policy_applies_and_defaults_fill_the_rest(db: Databas
         assert dues(team.id, CasePriority.normal) == (timedelta(minutes=60), timedelta(hours=48))
         assert dues(other.id, CasePriority.urgent) == (timedelta(minutes=30), timedelta(hours=48))
         assert dues(other.id, CasePriority.low) == (timedelta(minutes=240), timedelta(hours=48))
-        assert customer
         listed = cases.list_policies(session)
         assert len(listed) == 4 and all(p.id is not None for p in listed)
         cases.replace_policies(session, items=[])

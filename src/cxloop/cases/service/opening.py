@@ -16,6 +16,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cxloop.access import service as access
 from cxloop.cases.enums import ActivityKind, CaseAction, CaseStatus
 from cxloop.cases.models import Case, CaseTrigger
 from cxloop.cases.schemas import Actor, CaseOpen, TriggerRef
@@ -35,6 +36,8 @@ def open_case(session: Session, *, data: CaseOpen, actor: Actor) -> tuple[Case, 
     """The case for this feedback and whether it was created now (False: joined or found)."""
     if customers.get_customer(session, customer_id=data.customer_id) is None:
         raise InvalidInput("unknown customer", errors=[FieldError("customer_id", f"no customer {data.customer_id}")])
+    if data.team_id is not None and access.get_team(session, team_id=data.team_id) is None:
+        raise InvalidInput("unknown team", errors=[FieldError("team_id", f"no team {data.team_id}")])
     for _ in range(_ATTEMPTS):
         try:
             with session.begin_nested():
