@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cxloop.cases import tasks as cases_tasks
 from cxloop.channels import delivery
 from cxloop.channels.email import tasks as email_tasks
 from cxloop.collection import tasks as collection_tasks
@@ -28,6 +29,7 @@ from cxloop.triggers import tasks as triggers_tasks
 from cxloop.triggers.tasks import Deliver
 
 TASK_MODULES = (
+    cases_tasks,
     collection_tasks,
     customers_tasks,
     email_tasks,

@@ -4,13 +4,18 @@ their tasks.py (through cxloop.worker) receive each one once."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from cxloop.cases import service as cases
+from cxloop.cases.enums import CaseAction
+from cxloop.cases.schemas import SYSTEM
 from cxloop.collection import service as collection
 from cxloop.collection.schemas import FeedbackCreate, ResponseCreate
+from cxloop.core.clock import utcnow
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import CustomerUpdate
 from cxloop.governance.enums import SuppressionReason
@@ -24,6 +29,7 @@ from cxloop.jobs import event_handlers, events, outbox
 from cxloop.jobs.models import OutboxDelivery, OutboxEvent
 from cxloop.storage.database import Database
 from cxloop.worker import build_relay
+from tests.factories.cases import open_case
 from tests.factories.customers import customer_data, make_customer
 from tests.invitations.conftest import live_survey
 
@@ -125,6 +131,12 @@ def test_the_worker_relay_hands_each_event_to_every_domain_handler_once(
         outbox.emit(session, events.EMAIL_SUBSCRIPTION_CONFIRMATION, subscription)
         item = FeedbackCreate(kind="review", source="trustpilot", external_id="tp-1", channel="review", text="Good")
         collection.record_feedback(session, items=[item])
+        case, _ = open_case(session, ann.id, 1)  # case.created
+        cases.add_note(session, case_id=case.id, text="called", actor=SYSTEM)  # case.updated
+        cases.sweep(session, now=utcnow() + timedelta(minutes=100))  # case.sla_warning
+        cases.sweep(session, now=utcnow() + timedelta(hours=3))  # case.sla_breached
+        cases.transition(session, case_id=case.id, action=CaseAction.resolve, actor=SYSTEM, resolution="ok")
+        cases.transition(session, case_id=case.id, action=CaseAction.close, actor=SYSTEM)
     relay = build_relay(db)
     with caplog.at_level(logging.INFO):
         while relay.run_pass():

@@ -44,6 +44,8 @@ def test_every_job_is_registered_with_its_schedule() -> None:
         "jobs.prune_outbox": 60,
         "invitations.send": None,
         "email.confirm_subscription": None,
+        "cases.sweep_sla": 1,
+        "privacy.apply_retention": 60,
     }
 
 

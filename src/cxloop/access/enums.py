@@ -18,3 +18,10 @@ class Role(StrEnum):
 
 
 _RANKS = {Role.viewer: 0, Role.agent: 1, Role.analyst: 2, Role.admin: 3}
+
+
+class Assignment(StrEnum):
+    """How routing picks the owner of a new case inside a team."""
+
+    round_robin = "round_robin"  # members in turn
+    fewest_open = "fewest_open"  # the member with the fewest open cases

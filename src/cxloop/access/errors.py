@@ -19,3 +19,11 @@ class UserExists(Conflict):
 
 class InvalidCredentials(AuthenticationFailed):
     """The email and password do not belong to an active user (which of the two is wrong is not said)."""
+
+
+class TeamNotFound(NotFound):
+    """No team with that id or key."""
+
+
+class TeamExists(Conflict):
+    """A team with that key exists already."""

@@ -1,12 +1,24 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
+from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
-from cxloop.access.deps import ActorDep, AdminDep
-from cxloop.access.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, UserCreate, UserRead, UserUpdate
+from cxloop.access.deps import ActorDep, AdminDep, ViewerDep
+from cxloop.access.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    TeamCreate,
+    TeamRead,
+    TeamUpdate,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
+from cxloop.audit.schemas import AuditActor
 from cxloop.core.int_bounds import Id
 from cxloop.storage.deps import SessionDep
 
@@ -55,3 +67,56 @@ def update_user(user_id: Id, body: UserUpdate, session: SessionDep, _: AdminDep,
     action = AuditAction.user_role_changed if after.role != before["role"] else AuditAction.user_updated
     audit.record(session, actor=actor, action=action, target_id=user_id, before=before, after=after.model_dump())
     return after
+
+
+@router.get("/teams", response_model=list[TeamRead])
+def list_teams(session: SessionDep, _: ViewerDep) -> list[TeamRead]:
+    return access.team_reads(session, access.list_teams(session))
+
+
+@router.post("/teams", response_model=TeamRead, status_code=status.HTTP_201_CREATED)
+def create_team(body: TeamCreate, session: SessionDep, _: AdminDep, actor: ActorDep) -> TeamRead:
+    """Create a team with its lead, members, working hours in a time zone, and holidays."""
+    made = access.team_reads(session, [access.create_team(session, data=body)])[0]
+    audit.record(session, actor=actor, action=AuditAction.team_created, target_id=made.id, after=made.model_dump())
+    return made
+
+
+@router.get("/teams/{team_id:int}", response_model=TeamRead)
+def get_team(team_id: Id, session: SessionDep, _: ViewerDep) -> TeamRead:
+    return access.team_reads(session, [access.require_team(session, team_id=team_id)])[0]
+
+
+@router.patch("/teams/{team_id:int}", response_model=TeamRead)
+def update_team(team_id: Id, body: TeamUpdate, session: SessionDep, _: AdminDep, actor: ActorDep) -> TeamRead:
+    """Change the fields sent (`business_hours: null`: around the clock)."""
+    before = access.team_reads(session, [access.require_team(session, team_id=team_id)])[0]
+    after = access.team_reads(session, [access.update_team(session, team_id=team_id, data=body)])[0]
+    _audit_team(session, actor, before, after)
+    return after
+
+
+@router.put("/teams/{team_id:int}/members/{user_id:int}", response_model=TeamRead)
+def add_team_member(team_id: Id, user_id: Id, session: SessionDep, _: AdminDep, actor: ActorDep) -> TeamRead:
+    before = access.team_reads(session, [access.require_team(session, team_id=team_id)])[0]
+    access.add_team_member(session, team_id=team_id, user_id=user_id)
+    after = access.team_reads(session, [access.require_team(session, team_id=team_id)])[0]
+    _audit_team(session, actor, before, after)
+    return after
+
+
+@router.delete("/teams/{team_id:int}/members/{user_id:int}", response_model=TeamRead)
+def remove_team_member(team_id: Id, user_id: Id, session: SessionDep, _: AdminDep, actor: ActorDep) -> TeamRead:
+    before = access.team_reads(session, [access.require_team(session, team_id=team_id)])[0]
+    access.remove_team_member(session, team_id=team_id, user_id=user_id)
+    after = access.team_reads(session, [access.require_team(session, team_id=team_id)])[0]
+    _audit_team(session, actor, before, after)
+    return after
+
+
+def _audit_team(session: Session, actor: AuditActor, before: TeamRead, after: TeamRead) -> None:
+    """A team's change (its members decide whose cases an agent sees): the fields that changed."""
+    action = AuditAction.team_updated
+    audit.record(
+        session, actor=actor, action=action, target_id=after.id, before=before.model_dump(), after=after.model_dump()
+    )

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from cxloop.access.enums import Role
+from cxloop.access.enums import Assignment, Role
+from cxloop.core import business_hours
+from cxloop.core.int_bounds import JsonId
 
 
 class Principal(BaseModel):
@@ -71,4 +74,70 @@ class UserRead(BaseModel):
     name: str
     role: Role
     is_active: bool
+    created_at: datetime
+
+
+def _hours(value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+    if value is not None:
+        business_hours.parse_hours(value)
+    return value or None
+
+
+def _holidays(value: list[str]) -> list[str]:
+    for day in value:
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise ValueError(f"'{day}' is not a date like 2026-12-25") from None
+    return sorted(set(value))
+
+
+def _zone(value: str) -> str:
+    business_hours.parse_timezone(value)
+    return value
+
+
+BusinessHours = Annotated[dict[str, list[str]] | None, AfterValidator(_hours)]
+Holidays = Annotated[list[str], Field(max_length=1000), AfterValidator(_holidays)]
+TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_zone)]
+
+
+class TeamCreate(BaseModel):
+    """A team: `business_hours` {"mon": ["09:00-18:00"], ...} in `timezone` (omit for around the clock)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1, max_length=200)
+    lead_user_id: JsonId | None = None
+    timezone: TimeZone = "UTC"
+    business_hours: BusinessHours = None
+    holidays: Holidays = Field(default_factory=list)
+    assignment: Assignment = Assignment.round_robin
+    member_ids: list[JsonId] = Field(default_factory=list, max_length=1000)
+
+
+class TeamUpdate(BaseModel):
+    """Only the fields sent change; `business_hours: null` means around the clock."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    lead_user_id: JsonId | None = None
+    timezone: TimeZone | None = None
+    business_hours: BusinessHours = None
+    holidays: Holidays | None = None
+    assignment: Assignment | None = None
+
+
+class TeamRead(BaseModel):
+    id: int
+    key: str
+    name: str
+    lead_user_id: int | None
+    timezone: str
+    business_hours: dict[str, list[str]] | None
+    holidays: list[str]
+    assignment: Assignment
+    member_ids: list[int]
     created_at: datetime

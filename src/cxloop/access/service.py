@@ -15,8 +15,37 @@ from cxloop.access.models import ApiKey, User
 from cxloop.access.passwords import hash_password, needs_rehash, verify_password
 from cxloop.access.principal_cache import principals
 from cxloop.access.schemas import Principal, UserUpdate
+from cxloop.access.teams import (
+    add_team_member,
+    create_team,
+    get_team,
+    list_teams,
+    remove_team_member,
+    require_team,
+    team_calendar,
+    team_member_ids,
+    team_reads,
+    update_team,
+    user_id_by_email,
+    user_team_ids,
+)
 from cxloop.core.clock import utcnow
 from cxloop.core.hashing import new_token, token_digest
+
+__all__ = [
+    "add_team_member",
+    "create_team",
+    "get_team",
+    "list_teams",
+    "remove_team_member",
+    "require_team",
+    "team_calendar",
+    "team_member_ids",
+    "team_reads",
+    "update_team",
+    "user_id_by_email",
+    "user_team_ids",
+]
 
 API_KEY_PREFIX = "cxk"
 # last_used_at is only rewritten when older than this, so authenticating is not a write on every request.

@@ -11,6 +11,7 @@ from cxloop.api.audit import router as audit_router
 from cxloop.api.health import router as health_router
 from cxloop.api.outbox import router as outbox_router
 from cxloop.branding.routes import router as branding_router
+from cxloop.cases.routes import router as cases_router
 from cxloop.channels.reviews.routes import router as reviews_router
 from cxloop.channels.widget.routes import router as widget_router
 from cxloop.collection.routes import router as collection_router
@@ -42,6 +43,7 @@ ROUTERS: list[APIRouter] = [
     branding_router,
     privacy_router,
     audit_router,
+    cases_router,
 ]
 
 

@@ -50,6 +50,8 @@ class AuditAction(StrEnum):
     retention_policy_changed = "retention_policy.changed"  # set or removed
     retention_run = "retention.run"  # applied by hand (the worker's hourly runs are not recorded)
     branding_changed = "branding.changed"
+    team_created = "team.created"
+    team_updated = "team.updated"  # its fields or its members (whose cases an agent sees)
     # retention: the only way entries are deleted
     audit_purged = "audit.purged"
 

@@ -10,6 +10,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 if TYPE_CHECKING:
@@ -53,3 +54,8 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print an error in plain words and return the Exit to raise."""
     err_console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
+
+
+def validation_message(exc: ValidationError) -> str:
+    """A pydantic error in plain words: 'field: reason; ...' (options are named as their fields)."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors())

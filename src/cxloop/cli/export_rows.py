@@ -18,11 +18,13 @@ import orjson
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
+from cxloop.cases import service as cases
 from cxloop.cli.context import database, err_console
 from cxloop.cli.exporting import ExportFormat
 from cxloop.collection import service as collection
 from cxloop.collection.records import FEEDBACK_COLUMNS, RESPONSE_COLUMNS
 from cxloop.collection.schemas import FeedbackRead, ResponseRead
+from cxloop.core.clock import utcnow
 from cxloop.core.csv_cells import CsvWriter, csv_cell, iso_instant
 from cxloop.customers import service as customers
 
@@ -137,6 +139,15 @@ EXPORTS = (
         customers.customer_csv_row,
         customers.customer_json,
         lambda s, since, until: customers.count_customers(s, since=since, until=until),
+    ),
+    _Export(
+        "cases",
+        lambda s, since, until, n: cases.iter_case_rows(s, as_of=utcnow(), since=since, until=until, batch_size=n),
+        cases.CASE_EXPORT_COLUMNS,
+        lambda _s: ("", []),
+        cases.case_cells,
+        cases.case_json,
+        lambda s, since, until: cases.count_cases(s, since=since, until=until),
     ),
 )
 

@@ -1,4 +1,4 @@
-"""`cxloop export {responses|feedback|customers}` (docs/importing.md, "Exporting").
+"""`cxloop export {responses|feedback|customers|cases}` (docs/importing.md, "Exporting").
 
 The commands only parse their options here; the export itself (cli/export_rows.py, and through it the services and
 SQLAlchemy) is imported when one runs, so `cxloop export --help` starts at once. Each finished export is recorded in
@@ -20,7 +20,7 @@ import typer
 from cxloop.cli.context import FormulaEscapeOption, database, err_console
 from cxloop.core.clock import parse_instant
 
-app = typer.Typer(help="Export responses, feedback or customers as CSV or JSON Lines.", no_args_is_help=True)
+app = typer.Typer(help="Export responses, feedback, customers or cases as CSV or JSON Lines.", no_args_is_help=True)
 
 
 class ExportFormat(StrEnum):
@@ -33,6 +33,7 @@ COMMANDS = {
     "responses": "Export responses (filter --since/--until on submitted_at).",
     "feedback": "Export feedback items (filter --since/--until on posted_at).",
     "customers": "Export customers (filter --since/--until on updated_at).",
+    "cases": "Export cases with every timestamp, owner, team and feedback ids (filter --since/--until on created_at).",
 }
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
 from cxloop.access.enums import Role
 from cxloop.audit.enums import AuditAction
-from cxloop.cli.context import console, database
+from cxloop.cli.context import console, database, fail, validation_message
 
 app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 
@@ -21,6 +22,9 @@ def create(
     replace: Annotated[
         bool, typer.Option("--replace", help="Revoke the active keys of the same name first (for scripts).")
     ] = False,
+    user: Annotated[
+        str | None, typer.Option(help="Email of the user the key acts for (an agent key sees their teams' cases).")
+    ] = None,
 ) -> None:
     """Create a key and print it. It is stored hashed and cannot be shown again."""
     from cxloop.access import service as access
@@ -28,15 +32,18 @@ def create(
     from cxloop.audit.schemas import AuditActor
 
     with database().unit_of_work(write=True) as session:
+        user_id = access.user_id_by_email(session, email=user) if user else None
+        if user and user_id is None:
+            raise fail(f"--user: no active user with email {user}")
         replaced = access.revoke_api_keys_named(session, name=name) if replace else []
-        key, plain = access.create_api_key(session, name=name, role=role)
+        key, plain = access.create_api_key(session, name=name, role=role, user_id=user_id)
         actor = AuditActor.cli()
         audit.record(
             session,
             actor=actor,
             action=AuditAction.api_key_created,
             target_id=key.id,
-            changes={"name": name, "role": role},
+            changes={"name": name, "role": role, "user_id": user_id},
         )
         for old in replaced:
             audit.record(
@@ -102,19 +109,32 @@ def create_user(
     email: Annotated[str, typer.Option(help="The user's email address (unique).")],
     role: Annotated[Role, typer.Option(help="viewer < agent < analyst < admin.")] = Role.viewer,
     name: Annotated[str, typer.Option(help="Display name.")] = "",
+    password: Annotated[
+        str | None, typer.Option(help="Their sign-in password for the web app (12 characters or more).")
+    ] = None,
+    team: Annotated[list[str] | None, typer.Option(help="Key of a team to join (repeat for several).")] = None,
 ) -> None:
-    """Create a user."""
+    """Create a user, optionally with a password and teams."""
     from cxloop.access import service as access
+    from cxloop.access.schemas import UserCreate
     from cxloop.audit import service as audit
     from cxloop.audit.schemas import AuditActor
 
+    try:
+        data = UserCreate(email=email, role=role, name=name, password=password)
+    except ValidationError as exc:
+        raise fail(validation_message(exc)) from None
     with database().unit_of_work(write=True) as session:
-        user = access.create_user(session, email=email, role=role, name=name)
-        changes = {"email": email, "role": role, "name": name}
+        teams = [access.require_team(session, key=key) for key in team or []]
+        user = access.create_user(session, email=data.email, role=role, name=name, password=data.password)
+        for found in teams:
+            access.add_team_member(session, team_id=found.id, user_id=user.id)
+        changes = {"email": data.email, "role": role, "name": name, "teams": [t.key for t in teams]}
         audit.record(
             session, actor=AuditActor.cli(), action=AuditAction.user_created, target_id=user.id, changes=changes
         )
-    console.print(f"user {user.id} <{user.email}> ({user.role}) created")
+    joined = f", member of {', '.join(t.key for t in teams)}" if teams else ""
+    console.print(f"user {user.id} <{user.email}> ({user.role}) created{joined}")
 
 
 @users_app.command("list")

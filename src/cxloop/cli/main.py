@@ -39,13 +39,16 @@ COMMANDS: dict[str, LazyCommand] = {
     "import": LazyCommand(
         "importing:app", "Import customers, responses, feedback, events or reviews from CSV or JSON Lines."
     ),
-    "export": LazyCommand("exporting:app", "Export responses, feedback or customers as CSV or JSON Lines."),
+    "export": LazyCommand("exporting:app", "Export responses, feedback, customers or cases as CSV or JSON Lines."),
     "metrics": LazyCommand("metrics:app", "Print NPS, CSAT or CES with n and 95% intervals, grouped and filtered."),
     "invitations": LazyCommand(
         "invitations:app", "What happened to survey invitations: suppressed (and why), sent, answered."
     ),
     "api-key": LazyCommand("keys:app", "Create, list and revoke API keys."),
     "user": LazyCommand("keys:users_app", "Create and list users (people with a role)."),
+    "users": LazyCommand("keys:users_app", "Create and list users (people with a role)."),
+    "teams": LazyCommand("teams:app", "List, create and change teams (who owns cases, their hours and holidays)."),
+    "cases": LazyCommand("cases:app", "List and show cases, and the SLA report."),
     "segments": LazyCommand("segments:app", "List, show, refresh and validate customer segments."),
     "outbox": LazyCommand("outbox:app", "The outbox: events waiting for handlers, dead letters, retries and replays."),
     "audit": LazyCommand("audit:audit", "Show who did what, when and from where (newest first)."),

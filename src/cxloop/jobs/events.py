@@ -2,7 +2,7 @@
 
 A name is checked when it is emitted, so a typo fails in the transaction that made it, not in a worker hours later.
 One event carries the ids of a whole batch: ingestion writes 1,000 responses per transaction and one event.
-Later issues add `case.*` and `alert.fired` here with `catalog.register`.
+The cases domain emits `case.*` (docs/cases.md); later issues add `alert.fired` here with `catalog.register`.
 """
 
 from __future__ import annotations
@@ -38,6 +38,21 @@ class SubscriptionToConfirm(_Ids):
 
     topic_arn: str = Field(min_length=1, max_length=256)
     subscribe_url: str = Field(min_length=1, max_length=2_048)
+
+
+class CasesChanged(_Ids):
+    case_ids: list[int] = Field(min_length=1)
+
+
+class CaseSlaMissed(_Ids):
+    """A warning (before due) or breach of one SLA clock; `lead_user_id` is whom escalation notifies."""
+
+    case_id: int
+    clock: str
+    team_id: int | None
+    owner_user_id: int | None
+    lead_user_id: int | None
+    due_at: str
 
 
 class EventCatalog:
@@ -86,6 +101,12 @@ INVITATION_ANSWERED = "invitation.answered"
 INVITATION_SUPPRESSED = "invitation.suppressed"
 INVITATION_DELIVERY_FAILED = "invitation.delivery_failed"  # the provider reported the message undelivered
 EMAIL_SUBSCRIPTION_CONFIRMATION = "email.subscription_confirmation"  # a signed SNS SubscriptionConfirmation arrived
+CASE_CREATED = "case.created"
+CASE_UPDATED = "case.updated"
+CASE_RESOLVED = "case.resolved"
+CASE_CLOSED = "case.closed"
+CASE_SLA_WARNING = "case.sla_warning"
+CASE_SLA_BREACHED = "case.sla_breached"
 
 catalog = EventCatalog()
 catalog.register(RESPONSE_RECEIVED, ResponsesReceived)
@@ -94,3 +115,7 @@ catalog.register(CUSTOMER_UPDATED, CustomersUpdated)
 catalog.register(EMAIL_SUBSCRIPTION_CONFIRMATION, SubscriptionToConfirm)
 for _name in (INVITATION_SENT, INVITATION_ANSWERED, INVITATION_SUPPRESSED, INVITATION_DELIVERY_FAILED):
     catalog.register(_name, InvitationsChanged)
+for _name in (CASE_CREATED, CASE_UPDATED, CASE_RESOLVED, CASE_CLOSED):
+    catalog.register(_name, CasesChanged)
+for _name in (CASE_SLA_WARNING, CASE_SLA_BREACHED):
+    catalog.register(_name, CaseSlaMissed)

@@ -4,6 +4,7 @@ from cxloop.access import models as access_models
 from cxloop.analytics import models as analytics_models
 from cxloop.audit import models as audit_models
 from cxloop.branding import models as branding_models
+from cxloop.cases import models as cases_models
 from cxloop.channels.widget import models as widget_models
 from cxloop.collection import models as collection_models
 from cxloop.customers import models as customers_models
@@ -31,5 +32,6 @@ MODEL_MODULES = (
     branding_models,
     privacy_models,
     audit_models,
+    cases_models,
 )
 metadata = Base.metadata

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cxloop.cases import privacy as cases
 from cxloop.channels.widget import erasure as widget_images
 from cxloop.collection import privacy as collection
 from cxloop.customers import service as customers
@@ -112,6 +113,11 @@ holders = HolderRegistry()
 holders.register(_holder("attachments", (), widget_images.export_customer_images, widget_images.count_customer_images))
 holders.register(
     _holder(
+        "cases", cases.PRIVACY_TABLES, cases.export_customer_data, cases.erase_customer_data, cases.scrub_customer_text
+    )
+)
+holders.register(
+    _holder(
         "feedback",
         collection.PRIVACY_TABLES,
         collection.export_customer_data,
@@ -164,9 +170,11 @@ PAYLOAD_KEYS: Mapping[str, str] = {
     "invitation_ids": "invitations",
     "invitation_id": "invitations",
     "event_ids": "events",
+    "case_ids": "cases",
+    "case_id": "cases",
 }
 # The tables whose erased ids are read from the export (each entry carries its row's "id").
-_ID_SECTIONS = {name: name for name in ("responses", "feedback_items", "invitations", "events")}
+_ID_SECTIONS = {name: name for name in ("responses", "feedback_items", "invitations", "events", "cases")}
 
 
 def erased_ids(subject: Subject, exported: Mapping[str, Exported]) -> dict[str, set[int]]:

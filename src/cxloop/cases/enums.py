@@ -1,0 +1,64 @@
+from enum import StrEnum
+
+
+class CaseStatus(StrEnum):
+    """Where a case is in its life (the transitions between them: cases/rules.py)."""
+
+    new = "new"
+    acknowledged = "acknowledged"
+    in_progress = "in_progress"
+    resolved = "resolved"
+    closed = "closed"
+
+
+class CaseAction(StrEnum):
+    """What may be done to a case's status (POST /cases/{id}/<action>)."""
+
+    acknowledge = "acknowledge"
+    start = "start"
+    resolve = "resolve"
+    close = "close"
+    reopen = "reopen"
+
+
+class CasePriority(StrEnum):
+    low = "low"
+    normal = "normal"
+    high = "high"
+    urgent = "urgent"
+
+
+class TriggerSource(StrEnum):
+    """What kind of feedback opened or joined a case."""
+
+    response = "response"
+    feedback = "feedback"
+
+
+class ActivityKind(StrEnum):
+    """One line of a case's activity log."""
+
+    opened = "opened"
+    routed = "routed"
+    feedback_attached = "feedback_attached"
+    status = "status"
+    assigned = "assigned"
+    updated = "updated"
+    note = "note"
+    response = "response"  # a reply to the customer (sets first_response_at)
+    sla_warning = "sla_warning"
+    sla_breached = "sla_breached"
+    escalated = "escalated"
+
+
+class SlaClock(StrEnum):
+    """The three SLA clocks of a case: each stops when its moment is recorded."""
+
+    acknowledge = "acknowledge"
+    first_response = "first_response"
+    close = "close"
+
+
+class SlaMarkKind(StrEnum):
+    warning = "warning"
+    breach = "breach"

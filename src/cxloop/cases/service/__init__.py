@@ -1,0 +1,54 @@
+"""The cases domain's public API: cases, routing, SLA policies and timers, the SLA report and the export.
+
+Import it as `from cxloop.cases import service as cases`. Functions take a Session, flush, never commit.
+"""
+
+from cxloop.cases.service.exporting import (
+    CASE_EXPORT_COLUMNS,
+    CaseRow,
+    case_cells,
+    case_json,
+    count_cases,
+    iter_case_rows,
+)
+from cxloop.cases.service.lifecycle import add_note, assign, transition, update_case
+from cxloop.cases.service.opening import open_case
+from cxloop.cases.service.records import case_detail, case_reads, list_cases, require_case, scope_of
+from cxloop.cases.service.reporting import ReportBy, sla_report
+from cxloop.cases.service.root_causes import create_root_cause, list_root_causes, update_root_cause
+from cxloop.cases.service.routing import Decision, list_rules, pick_owner, replace_rules, route
+from cxloop.cases.service.sla import DEFAULT_POLICY, SweepResult, list_policies, replace_policies, sweep
+
+__all__ = [
+    "CASE_EXPORT_COLUMNS",
+    "DEFAULT_POLICY",
+    "CaseRow",
+    "Decision",
+    "ReportBy",
+    "SweepResult",
+    "add_note",
+    "assign",
+    "case_cells",
+    "case_detail",
+    "case_json",
+    "case_reads",
+    "count_cases",
+    "create_root_cause",
+    "iter_case_rows",
+    "list_cases",
+    "list_policies",
+    "list_root_causes",
+    "list_rules",
+    "open_case",
+    "pick_owner",
+    "replace_policies",
+    "replace_rules",
+    "require_case",
+    "route",
+    "scope_of",
+    "sla_report",
+    "sweep",
+    "transition",
+    "update_case",
+    "update_root_cause",
+]

@@ -1,0 +1,53 @@
+"""The SLA report per team or owner, computed from the same rows `cxloop export cases` writes (sla_figures.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from cxloop.cases.schemas import Duration, Share, SlaReport, SlaReportRow
+from cxloop.cases.service.exporting import CaseRow, iter_case_rows
+from cxloop.cases.sla_figures import TARGETS, ClockTime, hours, median, nearest_rank, share
+
+ReportBy = Literal["team", "owner"]
+NO_GROUP = "(none)"
+
+
+def sla_report(
+    session: Session, *, by: ReportBy, as_of: datetime, since: datetime | None = None, until: datetime | None = None
+) -> SlaReport:
+    """Per team (or owner) of the cases created in [since, until): shares within 2 h / 6 h / 48 h with n and 95 %
+    interval next to their targets, and the median and p90 working hours to acknowledge and to close."""
+    groups: dict[tuple[str, int | None], list[CaseRow]] = {}
+    for batch in iter_case_rows(session, as_of=as_of, since=since, until=until):
+        for row in batch:
+            key = (row.team or NO_GROUP, row.team_id) if by == "team" else (row.owner or NO_GROUP, row.owner_user_id)
+            groups.setdefault(key, []).append(row)
+    rows = [_row(name, group_id, cases) for (name, group_id), cases in sorted(groups.items(), key=lambda g: g[0][0])]
+    return SlaReport(by=by, since=since, until=until, as_of=as_of, rows=rows)
+
+
+def _row(name: str, group_id: int | None, cases: list[CaseRow]) -> SlaReportRow:
+    clocks = {
+        "acknowledge": [ClockTime(c.acknowledge_minutes, c.acknowledged_at is not None) for c in cases],
+        "close": [ClockTime(c.close_minutes, c.closed_at is not None) for c in cases],
+    }
+    shares = {t.name: Share(**vars(share(clocks[t.clock], t))) for t in TARGETS}
+    return SlaReportRow(
+        group=name,
+        group_id=group_id,
+        cases=len(cases),
+        acknowledged_within_2h=shares["acknowledged_within_2h"],
+        acknowledged_within_6h=shares["acknowledged_within_6h"],
+        closed_within_48h=shares["closed_within_48h"],
+        time_to_acknowledge=_duration(t.minutes for t in clocks["acknowledge"] if t.reached),
+        time_to_close=_duration(t.minutes for t in clocks["close"] if t.reached),
+    )
+
+
+def _duration(minutes: Iterable[float]) -> Duration:
+    values = list(minutes)
+    return Duration(n=len(values), median_hours=hours(median(values)), p90_hours=hours(nearest_rank(values, 0.9)))
