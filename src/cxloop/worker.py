@@ -21,15 +21,25 @@ from cxloop.jobs import tasks as jobs_tasks
 from cxloop.jobs.queue import DEFAULT_NAME, JobQueue, build_huey
 from cxloop.jobs.registry import NoPayload
 from cxloop.jobs.relay import Relay, RelayPolicy
+from cxloop.notifications import tasks as notifications_tasks
+from cxloop.notifications.sender import Sender, SendPolicy
 from cxloop.privacy import tasks as privacy_tasks
 from cxloop.storage.database import Database, database_for
 from cxloop.triggers import tasks as triggers_tasks
 from cxloop.triggers.tasks import Deliver
 
-TASK_MODULES = (collection_tasks, customers_tasks, invitations_tasks, jobs_tasks, privacy_tasks, triggers_tasks)
+TASK_MODULES = (
+    collection_tasks,
+    customers_tasks,
+    invitations_tasks,
+    jobs_tasks,
+    notifications_tasks,
+    privacy_tasks,
+    triggers_tasks,
+)
 jobs = queued
 
-__all__ = ["TASK_MODULES", "NoPayload", "Runtime", "build", "build_relay", "jobs"]
+__all__ = ["TASK_MODULES", "NoPayload", "Runtime", "build", "build_relay", "build_sender", "jobs"]
 
 
 @dataclass(frozen=True)
@@ -66,3 +76,8 @@ def build(
 def build_relay(database: Database, *, policy: RelayPolicy | None = None) -> Relay:
     """The outbox relay over every domain's handlers (the registry is frozen from here on)."""
     return Relay(database, event_handlers, policy)
+
+
+def build_sender(settings: Settings, database: Database, *, policy: SendPolicy | None = None) -> Sender:
+    """The notifications sender: webhook and Slack messages to their destinations (docs/webhooks.md)."""
+    return Sender(database, public_url=settings.public_url, policy=policy)

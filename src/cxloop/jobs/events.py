@@ -2,7 +2,8 @@
 
 A name is checked when it is emitted, so a typo fails in the transaction that made it, not in a worker hours later.
 One event carries the ids of a whole batch: ingestion writes 1,000 responses per transaction and one event.
-Later issues add `case.*` and `alert.fired` here with `catalog.register`.
+The case, alert, follow-up and verification events are listed here before the features that emit them, so this is
+the one place naming every event (webhook subscriptions are checked against it; docs/webhooks.md).
 """
 
 from __future__ import annotations
@@ -31,6 +32,22 @@ class CustomersUpdated(_Ids):
 
 class InvitationsChanged(_Ids):
     invitation_ids: list[int] = Field(min_length=1)
+
+
+class CasesChanged(_Ids):
+    case_ids: list[int] = Field(min_length=1)
+
+
+class AlertsFired(_Ids):
+    alert_ids: list[int] = Field(min_length=1)
+
+
+class FollowUpsSent(_Ids):
+    follow_up_ids: list[int] = Field(min_length=1)
+
+
+class VerificationsAnswered(_Ids):
+    verification_ids: list[int] = Field(min_length=1)
 
 
 class EventCatalog:
@@ -77,6 +94,24 @@ CUSTOMER_UPDATED = "customer.updated"
 INVITATION_SENT = "invitation.sent"
 INVITATION_ANSWERED = "invitation.answered"
 INVITATION_SUPPRESSED = "invitation.suppressed"
+ALERT_FIRED = "alert.fired"
+CASE_CREATED = "case.created"
+CASE_UPDATED = "case.updated"
+CASE_SLA_BREACHED = "case.sla_breached"
+CASE_RESOLVED = "case.resolved"
+CASE_CLOSED = "case.closed"
+FOLLOW_UP_SENT = "follow_up.sent"
+VERIFICATION_ANSWERED = "verification.answered"
+CASE_EVENTS = (CASE_CREATED, CASE_UPDATED, CASE_SLA_BREACHED, CASE_RESOLVED, CASE_CLOSED)
+# What a webhook or Slack destination may subscribe to (notifications; docs/webhooks.md documents each payload).
+NOTIFIABLE = (
+    RESPONSE_RECEIVED,
+    FEEDBACK_RECEIVED,
+    ALERT_FIRED,
+    *CASE_EVENTS,
+    FOLLOW_UP_SENT,
+    VERIFICATION_ANSWERED,
+)
 
 catalog = EventCatalog()
 catalog.register(RESPONSE_RECEIVED, ResponsesReceived)
@@ -84,3 +119,8 @@ catalog.register(FEEDBACK_RECEIVED, FeedbackReceived)
 catalog.register(CUSTOMER_UPDATED, CustomersUpdated)
 for _name in (INVITATION_SENT, INVITATION_ANSWERED, INVITATION_SUPPRESSED):
     catalog.register(_name, InvitationsChanged)
+for _name in CASE_EVENTS:
+    catalog.register(_name, CasesChanged)
+catalog.register(ALERT_FIRED, AlertsFired)
+catalog.register(FOLLOW_UP_SENT, FollowUpsSent)
+catalog.register(VERIFICATION_ANSWERED, VerificationsAnswered)
