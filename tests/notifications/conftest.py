@@ -34,7 +34,9 @@ def add_destination(
 _count = 0
 
 
-def store_feedback(db: Database, n: int = 1, *, text: str = "The app crashed at checkout", rating: int = 1) -> list[int]:
+def store_feedback(
+    db: Database, n: int = 1, *, text: str = "The app crashed at checkout", rating: int = 1
+) -> list[int]:
     """`n` feedback items in one batch (one feedback.received event), fanned out by the real relay."""
     global _count
     items = []
@@ -42,7 +44,12 @@ def store_feedback(db: Database, n: int = 1, *, text: str = "The app crashed at 
         _count += 1
         items.append(
             FeedbackCreate(
-                kind="review", source="trustpilot", external_id=f"tp-{_count}", channel="review", text=text, rating=rating
+                kind="review",
+                source="trustpilot",
+                external_id=f"tp-{_count}",
+                channel="review",
+                text=text,
+                rating=rating,
             )
         )
     with db.unit_of_work(write=True) as session:

@@ -17,6 +17,7 @@ from cxloop.cli import (
     privacy,
     segments,
     setup,
+    webhooks,
     worker,
 )
 from cxloop.cli.context import fail
@@ -44,6 +45,7 @@ app.add_typer(outbox.app, name="outbox")
 app.add_typer(branding.app, name="branding")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(privacy.retention_app, name="retention")
+app.add_typer(webhooks.app, name="webhooks")
 
 
 def main() -> None:
