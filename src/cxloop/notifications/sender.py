@@ -39,6 +39,8 @@ from cxloop.storage.database import Database
 log = logging.getLogger(__name__)
 _PENDING = MessageStatus.pending.value
 
+RECORD_GATHER_SECONDS = 0.02
+
 Post = Callable[[str, bytes, dict[str, str]], posting.Answer]
 
 
@@ -64,7 +66,7 @@ class SendPolicy:
     max_probe_backoff_seconds: float = 300.0
     pause_after: int = 50
     batch: int = 200
-    in_flight_per_destination: int = 16
+    in_flight_per_destination: int = 64  # leased at once; at most `threads` of them are being posted
     threads: int = 32
 
     def delay(self, attempt: int) -> timedelta:
@@ -127,8 +129,8 @@ class Sender:
         self._record_done(done)
 
     def _step(self, poll_seconds: float) -> None:
-        room = self.policy.threads * 2 - len(self._in_flight)
-        if room > 0:
+        room = self.policy.threads * 4 - len(self._in_flight)
+        if room >= min(8, self.policy.threads):  # claim in batches: each claim is a write transaction
             busy = Counter(out.destination_id for out in self._in_flight.values())
             token = uuid.uuid4().hex
             for out in self.claim(token, now=utcnow(), limit=room, busy=busy):
@@ -137,6 +139,9 @@ class Sender:
             time.sleep(poll_seconds)
             return
         done, _ = wait(list(self._in_flight), timeout=poll_seconds, return_when=FIRST_COMPLETED)
+        if done:  # let a few more finish: each record is a write transaction (a commit's fsync on PostgreSQL)
+            time.sleep(RECORD_GATHER_SECONDS)
+            done = {future for future in self._in_flight if future.done()}
         self._record_done(done)
 
     def _record_done(self, done: Iterable[Future[posting.Answer]]) -> None:
