@@ -5,6 +5,7 @@ Sending is the sender's (sender.py, run by `cxloop worker`); everything here is 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -217,3 +218,33 @@ def prune_delivered(session: Session, *, before: datetime, limit: int = 10_000) 
     for start in range(0, len(ids), 1_000):
         session.execute(delete(Message).where(Message.id.in_(ids[start : start + 1_000])))
     return len(ids)
+
+
+Rewrite = Callable[[str, dict[str, Any]], dict[str, Any] | None]
+_SUMMARY_TABLES = {"responses": "responses", "feedback": "feedback_items"}  # body data key -> erased table
+
+
+def scrub_messages(session: Session, *, rewrite: Rewrite, erased: Mapping[str, set[int]]) -> dict[str, int]:
+    """An erasure in messages not yet pruned: summaries of the erased customer's responses and feedback go, their
+    ids go through `rewrite` (privacy's payload rewrite), and a message left with nothing is deleted."""
+    customers = erased.get("customers", set())
+    changed, gone, last = 0, [], 0
+    while rows := session.execute(
+        select(Message.id, Message.event_name, Message.body).where(Message.id > last).order_by(Message.id).limit(1_000)
+    ).all():
+        last = rows[-1].id
+        for row in rows:
+            data = dict(row.body.get("data", {}))
+            for key, table in _SUMMARY_TABLES.items():
+                if key in data:
+                    ids = erased.get(table, set())
+                    data[key] = [i for i in data[key] if i["id"] not in ids and i.get("customer_id") not in customers]
+            new = rewrite(row.event_name, data)
+            if new is None:
+                gone.append(row.id)
+            elif new != row.body.get("data"):
+                session.execute(update(Message).where(Message.id == row.id).values(body={**row.body, "data": new}))
+                changed += 1
+    for start in range(0, len(gone), 1_000):
+        session.execute(delete(Message).where(Message.id.in_(gone[start : start + 1_000])))
+    return {"notification_messages_scrubbed": changed, "notification_messages_deleted": len(gone)}
