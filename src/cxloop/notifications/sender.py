@@ -31,6 +31,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.core.clock import ensure_utc, utcnow
+from cxloop.jobs.relay import skip_locked
 from cxloop.notifications import posting, signing, slack
 from cxloop.notifications.enums import DestinationKind, MessageStatus
 from cxloop.notifications.models import Destination, Message
@@ -180,9 +181,7 @@ class Sender:
         with self.database.unit_of_work(write=True) as session:
             if message_ids is not None:
                 chosen = list(
-                    session.scalars(
-                        _skip_locked(session, select(Message).where(Message.id.in_(list(message_ids)), due))
-                    )
+                    session.scalars(skip_locked(session, select(Message).where(Message.id.in_(list(message_ids)), due)))
                 )
                 chosen = [m for m in chosen if m.status == _PENDING]
             else:
@@ -203,7 +202,7 @@ class Sender:
                         .order_by(Message.next_attempt_at, Message.id)
                         .limit(room)
                     )
-                    chosen += session.scalars(_skip_locked(session, query)).all()
+                    chosen += session.scalars(skip_locked(session, query)).all()
             if not chosen:
                 return []
             destinations = {
@@ -339,10 +338,3 @@ class Sender:
             log.warning(
                 "notification %s to destination %d failed (retried): %s", message.webhook_id, destination.id, error
             )
-
-
-def _skip_locked(session: Session, query: Any) -> Any:
-    """FOR UPDATE SKIP LOCKED on PostgreSQL (workers take disjoint rows); SQLite's writers are serial anyway."""
-    if session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
-    return query
