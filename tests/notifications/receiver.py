@@ -31,7 +31,8 @@ class Reply:
 
 
 class Receiver:
-    """Answers with `script` in order (then `default`); `requests` lists what arrived, `started` what began."""
+    """Answers with `script` in order (then `default`); `started` lists every request, `requests` those answered
+    with a 2xx (a hanging one counts once its answer is due)."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -56,6 +57,9 @@ class Receiver:
                     reply = receiver.script.pop(0) if receiver.script else receiver.default
                 if reply.hang:
                     receiver.release.wait(reply.hang)
+                if 200 <= reply.status < 300:  # recorded before answering: the sender may look right after
+                    with receiver._lock:
+                        receiver.requests.append(got)
                 try:
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():
@@ -65,9 +69,6 @@ class Receiver:
                     self.wfile.write(reply.body)
                 except OSError:  # the sender gave up waiting and closed the connection
                     return
-                if 200 <= reply.status < 300:
-                    with receiver._lock:
-                        receiver.requests.append(got)
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -58,3 +58,22 @@ def test_slack_rate_limit_retry_after_is_honoured_and_not_counted_as_a_failure(
     assert send.run_pass(now=later(60)) == 0  # Slack asked for two minutes
     assert send.run_pass(now=later(125)) == 1
     assert messages(db)[0].status == "delivered"
+
+
+def test_blocks_for_a_big_response_batch_and_for_case_events() -> None:
+    from cxloop.notifications.slack import MAX_ITEMS, blocks
+
+    responses = [
+        {"id": n, "nps": n % 11, "csat": None, "ces": None, "comment": None, "customer_external_id": f"c-{n}"}
+        for n in range(1, 13)
+    ]
+    big = blocks({"type": "response.received", "data": {"responses": responses}}, public_url="https://cx.example.com/")
+    sections = big["blocks"][1:]
+    assert len(sections) == MAX_ITEMS + 1 and sections[-1]["elements"][0]["text"] == "and 2 more"
+    first = sections[0]["text"]["text"]
+    assert first.startswith("*NPS 1* · customer c-1 · <https://cx.example.com/api/v1/responses/1|open>")
+    assert first.endswith("_no comment_")
+    case = blocks({"type": "case.created", "data": {"case_ids": [7]}}, public_url="https://cx.example.com")
+    assert case["blocks"][1]["elements"][0]["text"] == "<https://cx.example.com/cases/7|case 7>"
+    other = blocks({"type": "alert.fired", "data": {"alert_ids": [3, 4]}}, public_url="https://cx.example.com")
+    assert other["blocks"][1]["elements"][0]["text"] == "alert_ids: [3, 4]"
