@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.notifications.enums import MessageStatus
@@ -28,7 +28,6 @@ class Destination(Base):
     events: Mapped[list[str] | None] = mapped_column(JsonDoc)
     secret: Mapped[str | None] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(String(200), default="")
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     failures_in_a_row: Mapped[int] = mapped_column(Integer, default=0)
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

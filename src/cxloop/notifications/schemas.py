@@ -49,7 +49,6 @@ class DestinationRead(BaseModel):
     url: str
     events: list[str] | None
     description: str
-    enabled: bool
     created_at: datetime
     failures_in_a_row: int
     retry_at: datetime | None

@@ -233,7 +233,6 @@ class Sender:
             .exists()
         )
         query = select(Destination).where(
-            Destination.enabled.is_(True),
             Destination.paused_at.is_(None),
             or_(Destination.retry_at.is_(None), Destination.retry_at <= now),
             has_due,

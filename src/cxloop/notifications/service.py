@@ -45,7 +45,6 @@ def create_destination(session: Session, data: DestinationCreate, *, now: dateti
         events=data.events,
         secret=signing.new_secret() if data.kind is DestinationKind.webhook else None,
         description=data.description,
-        enabled=True,
         created_at=now,
         failures_in_a_row=0,
     )
@@ -128,8 +127,8 @@ def queue_probe(session: Session, *, destination_id: int, now: datetime) -> Mess
 
 
 def subscribers(session: Session, event_name: str) -> list[int]:
-    """Enabled destinations (paused ones too: their queue keeps growing) subscribed to `event_name`."""
-    rows = session.execute(select(Destination.id, Destination.events).where(Destination.enabled.is_(True)))
+    """Destinations (paused ones too: their queue keeps growing) subscribed to `event_name`."""
+    rows = session.execute(select(Destination.id, Destination.events))
     return [d_id for d_id, events in rows if events is None or event_name in events]
 
 

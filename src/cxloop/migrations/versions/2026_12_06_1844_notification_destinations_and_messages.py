@@ -1,8 +1,8 @@
 """notification destinations and messages
 
-Revision ID: 155af0a875f7
+Revision ID: 00a469576983
 Revises: 5ffb1b0f30c5
-Create Date: 2026-12-06 18:18:36.840343
+Create Date: 2026-12-06 18:44:38.722790
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 import cxloop.storage.base
 
-revision: str = "155af0a875f7"
+revision: str = "00a469576983"
 down_revision: str | None = "5ffb1b0f30c5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -30,7 +30,6 @@ def upgrade() -> None:
         sa.Column("events", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True),
         sa.Column("secret", sa.String(length=100), nullable=True),
         sa.Column("description", sa.String(length=200), nullable=False),
-        sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("created_at", cxloop.storage.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("failures_in_a_row", sa.Integer(), nullable=False),
         sa.Column("retry_at", cxloop.storage.base.UTCDateTime(timezone=True), nullable=True),
