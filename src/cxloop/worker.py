@@ -9,8 +9,10 @@ docs/development/events-and-outbox.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.message import EmailMessage
 
 from cxloop.channels import delivery
+from cxloop.channels.email import smtp
 from cxloop.collection import tasks as collection_tasks
 from cxloop.core.config import Settings
 from cxloop.customers import tasks as customers_tasks
@@ -22,7 +24,8 @@ from cxloop.jobs.queue import DEFAULT_NAME, JobQueue, build_huey
 from cxloop.jobs.registry import NoPayload
 from cxloop.jobs.relay import Relay, RelayPolicy
 from cxloop.notifications import tasks as notifications_tasks
-from cxloop.notifications.sender import Sender, SendPolicy
+from cxloop.notifications.posting import Answer
+from cxloop.notifications.sender import SendEmail, Sender, SendPolicy
 from cxloop.privacy import tasks as privacy_tasks
 from cxloop.storage.database import Database, database_for
 from cxloop.triggers import tasks as triggers_tasks
@@ -79,5 +82,27 @@ def build_relay(database: Database, *, policy: RelayPolicy | None = None) -> Rel
 
 
 def build_sender(settings: Settings, database: Database, *, policy: SendPolicy | None = None) -> Sender:
-    """The notifications sender: webhook and Slack messages to their destinations (docs/webhooks.md)."""
-    return Sender(database, public_url=settings.public_url, policy=policy)
+    """The notifications sender: webhook, Slack and email messages to their destinations (docs/webhooks.md)."""
+    return Sender(database, public_url=settings.public_url, policy=policy, send_email=email_sender(settings))
+
+
+def email_sender(settings: Settings) -> SendEmail | None:
+    """Notification emails through the installation's SMTP server (the email channel's transport); None without
+    CXLOOP_SMTP_URL. A 5xx refusal is final; anything else is retried."""
+    if not settings.smtp_url:
+        return None
+    target = smtp.parse_smtp_url(settings.smtp_url)
+
+    def send(to: str, subject: str, text: str) -> Answer:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = settings.email_from, to, subject
+        message.set_content(text)
+        try:
+            smtp.send(target, message)
+        except smtp.MailRejected as exc:
+            return Answer(False, error=str(exc), permanent=True)
+        except smtp.MailUnavailable as exc:
+            return Answer(False, error=str(exc))
+        return Answer(True)
+
+    return send

@@ -22,11 +22,13 @@ app = typer.Typer(
 
 @app.command("add")
 def add(
-    url: Annotated[str, typer.Argument(help="Where to POST: your receiver, or a Slack incoming webhook URL.")],
+    url: Annotated[
+        str, typer.Argument(help="Your receiver's URL, a Slack incoming webhook URL, or mailto:someone@example.com.")
+    ],
     events: Annotated[
         str | None, typer.Option(help="Comma-separated event names (default: every event), e.g. case.created.")
     ] = None,
-    kind: Annotated[DestinationKind, typer.Option(help="webhook (signed, Standard Webhooks) or slack.")] = (
+    kind: Annotated[DestinationKind, typer.Option(help="webhook (signed, Standard Webhooks), slack or email.")] = (
         DestinationKind.webhook
     ),
     description: Annotated[str, typer.Option(help="A note for whoever reads the list.")] = "",
@@ -78,11 +80,11 @@ def remove(destination_id: Annotated[int, typer.Argument(help="The destination's
 @app.command("test")
 def test(destination_id: Annotated[int, typer.Argument(help="The destination's id.")]) -> None:
     """Send a signed `webhook.test` message now (even to a paused destination) and print the receiver's answer."""
-    from cxloop.notifications.sender import Sender
+    from cxloop.worker import build_sender  # the sender with the email transport the worker uses
 
     with database().unit_of_work(write=True) as session:
         queued = notifications.queue_probe(session, destination_id=destination_id, now=utcnow())
-    sender = Sender(database(), public_url=settings().public_url)
+    sender = build_sender(settings(), database())
     try:
         sender.run_pass(message_ids=[queued.message_id])
     finally:

@@ -6,10 +6,12 @@ from enum import StrEnum
 
 
 class DestinationKind(StrEnum):
-    """Where messages go: a URL signed per Standard Webhooks, or a Slack incoming webhook (Block Kit)."""
+    """Where messages go: a URL signed per Standard Webhooks, a Slack incoming webhook (Block Kit), or a person's
+    address (`mailto:`) by email through the installation's SMTP server."""
 
     webhook = "webhook"
     slack = "slack"
+    email = "email"
 
 
 class MessageStatus(StrEnum):

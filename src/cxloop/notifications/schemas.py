@@ -6,29 +6,37 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from cxloop.jobs.events import NOTIFIABLE
 from cxloop.notifications.enums import DestinationKind, MessageStatus
 
 
 class DestinationCreate(BaseModel):
-    """A webhook or Slack destination; `events` null (the default) means every notifiable event."""
+    """A webhook, Slack or email destination; `events` null (the default) means every notifiable event."""
 
     model_config = ConfigDict(extra="forbid")
 
+    kind: DestinationKind = DestinationKind.webhook  # before url: the url's check depends on it
     url: str = Field(min_length=1, max_length=2000)
-    kind: DestinationKind = DestinationKind.webhook
     events: list[str] | None = Field(default=None, min_length=1, max_length=len(NOTIFIABLE))
     description: str = Field(default="", max_length=200)
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, url: str) -> str:
-        parts = urlsplit(url.strip())
+    def _url_of_kind(cls, url: str, info: ValidationInfo) -> str:
+        url = url.strip()
+        if info.data.get("kind") is DestinationKind.email:
+            if not url.startswith("mailto:"):
+                raise ValueError("an email destination takes mailto: and one address, e.g. mailto:ann@example.com")
+            local, at, domain = url.removeprefix("mailto:").partition("@")
+            if not (local and at and "." in domain) or any(c in url for c in " ,;<>\r\n"):
+                raise ValueError("must be mailto: and one email address, e.g. mailto:ann@example.com")
+            return url
+        parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http:// or https:// URL with a host")
-        return url.strip()
+            raise ValueError("must be an http:// or https:// URL with a host (email: mailto:address)")
+        return url
 
     @field_validator("events")
     @classmethod

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.core.clock import ensure_utc, utcnow
 from cxloop.jobs.relay import skip_locked
-from cxloop.notifications import posting, signing, slack
+from cxloop.notifications import emails, posting, signing, slack
 from cxloop.notifications.enums import DestinationKind, MessageStatus
 from cxloop.notifications.models import Destination, Message
 from cxloop.storage.database import Database
@@ -43,6 +43,8 @@ _PENDING = MessageStatus.pending.value
 RECORD_GATHER_SECONDS = 0.02
 
 Post = Callable[[str, bytes, dict[str, str]], posting.Answer]
+# (to, subject, text) -> Answer: SMTP, wired by cxloop.worker (the channels own it); None: email is not configured.
+SendEmail = Callable[[str, str, str], posting.Answer]
 
 
 def _jittered(base: float, step: int, cap: float) -> timedelta:
@@ -95,9 +97,16 @@ class Sender:
     """Sends notification messages from `database`; `run_pass` once (tests, the CLI), `run_forever` in a thread."""
 
     def __init__(
-        self, database: Database, *, public_url: str, policy: SendPolicy | None = None, post: Post | None = None
+        self,
+        database: Database,
+        *,
+        public_url: str,
+        policy: SendPolicy | None = None,
+        post: Post | None = None,
+        send_email: SendEmail | None = None,
     ) -> None:
         self.database = database
+        self._send_email = send_email
         self.public_url = public_url
         self.policy = policy or SendPolicy()
         self._post = post or (
@@ -151,6 +160,12 @@ class Sender:
             self.record(finished)
 
     def _send(self, out: Outgoing) -> posting.Answer:
+        if out.kind == DestinationKind.email.value:
+            if self._send_email is None:
+                return posting.Answer(False, error="email is not configured: set CXLOOP_SMTP_URL")
+            body = orjson.loads(out.body)
+            text = emails.text(body, public_url=self.public_url)
+            return self._send_email(out.url.removeprefix("mailto:"), emails.subject(body), text)
         if out.kind == DestinationKind.slack.value:
             answer = self._post(out.url, out.body, {})
             if answer.status == 400:  # invalid_payload and kin: the same bytes will never pass
