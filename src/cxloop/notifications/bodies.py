@@ -84,3 +84,18 @@ def event_body(session: Session, *, name: str, payload: dict[str, Any], created_
 def probe_body(*, destination_id: int, now: datetime) -> dict[str, Any]:
     """The body of `cxloop webhooks test`: proves the URL, the signature and the receiver's answer."""
     return {"type": "webhook.test", "timestamp": _iso(now), "data": {"destination_id": destination_id}}
+
+
+def score_text(item: dict[str, Any]) -> str:
+    """An item's scores in words: 'NPS 3, CSAT 2', 'rating 1' or 'no score' (Slack and email show it)."""
+    scores = [f"{name.upper()} {item[name]}" for name in ("nps", "csat", "ces") if item.get(name) is not None]
+    if item.get("rating") is not None:
+        scores.append(f"rating {item['rating']}")
+    return ", ".join(scores) or "no score"
+
+
+def linked_items(data: dict[str, Any], *, public_url: str) -> list[tuple[dict[str, Any], str]]:
+    """The summarised responses and feedback items of a body's data, each with its API link."""
+    base = public_url.rstrip("/")
+    items = [(r, f"{base}/api/v1/responses/{r['id']}") for r in data.get("responses", [])]
+    return items + [(f, f"{base}/api/v1/feedback/{f['id']}") for f in data.get("feedback", [])]

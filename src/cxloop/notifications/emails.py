@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cxloop.notifications.bodies import linked_items, score_text
+
 MAX_ITEMS = 20
 
 
@@ -17,14 +19,10 @@ def text(body: dict[str, Any], *, public_url: str) -> str:
     """The plain-text body of the email."""
     base, data = public_url.rstrip("/"), body["data"]
     lines = [f"{body['type']} at {body['timestamp']}", ""]
-    items = [(r, f"{base}/api/v1/responses/{r['id']}") for r in data.get("responses", [])]
-    items += [(f, f"{base}/api/v1/feedback/{f['id']}") for f in data.get("feedback", [])]
+    items = linked_items(data, public_url=public_url)
     for item, link in items[:MAX_ITEMS]:
-        scores = [f"{k.upper()} {item[k]}" for k in ("nps", "csat", "ces") if item.get(k) is not None]
-        if item.get("rating") is not None:
-            scores.append(f"rating {item['rating']}")
         customer = item.get("customer_external_id") or item.get("customer_id") or "-"
-        lines += [f"{', '.join(scores) or 'no score'} - customer {customer} - {link}"]
+        lines += [f"{score_text(item)} - customer {customer} - {link}"]
         comment = item.get("comment") or item.get("text")
         lines += [f'  "{comment}"' if comment else "  (no comment)", ""]
     if len(items) > MAX_ITEMS:

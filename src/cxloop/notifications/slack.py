@@ -6,15 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from cxloop.notifications.bodies import linked_items, score_text
+
 MAX_ITEMS = 10  # Slack allows 50 blocks a message; a big batch says how many more there are
 MAX_TEXT = 2900  # a section's text may hold 3,000 characters
-
-
-def _score(item: dict[str, Any]) -> str:
-    scores = [f"{name.upper()} {item[name]}" for name in ("nps", "csat", "ces") if item.get(name) is not None]
-    if item.get("rating") is not None:
-        scores.append(f"rating {item['rating']}")
-    return ", ".join(scores) or "no score"
 
 
 def _escape(text: str) -> str:
@@ -26,7 +21,7 @@ def _section(item: dict[str, Any], link: str) -> dict[str, Any]:
     comment = item.get("comment") or item.get("text") or ""
     customer = item.get("customer_external_id") or (f"#{item['customer_id']}" if item.get("customer_id") else "-")
     lines = [
-        f"*{_score(item)}* · customer {_escape(str(customer))} · <{link}|open>",
+        f"*{score_text(item)}* · customer {_escape(str(customer))} · <{link}|open>",
         f">{_escape(comment)}" if comment else "_no comment_",
     ]
     return {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:MAX_TEXT]}}
@@ -37,9 +32,7 @@ def blocks(body: dict[str, Any], *, public_url: str) -> dict[str, Any]:
     kind, data = body["type"], body["data"]
     base = public_url.rstrip("/")
     sections: list[dict[str, Any]] = []
-    items: list[tuple[dict[str, Any], str]] = [
-        (r, f"{base}/api/v1/responses/{r['id']}") for r in data.get("responses", [])
-    ] + [(f, f"{base}/api/v1/feedback/{f['id']}") for f in data.get("feedback", [])]
+    items = linked_items(data, public_url=public_url)
     sections += [_section(item, link) for item, link in items[:MAX_ITEMS]]
     if len(items) > MAX_ITEMS:
         sections.append(_context(f"and {len(items) - MAX_ITEMS} more"))
