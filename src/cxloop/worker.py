@@ -9,9 +9,11 @@ docs/development/events-and-outbox.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.message import EmailMessage
 
 from cxloop.cases import tasks as cases_tasks
 from cxloop.channels import delivery
+from cxloop.channels.email import smtp
 from cxloop.channels.email import tasks as email_tasks
 from cxloop.collection import tasks as collection_tasks
 from cxloop.core.config import Settings
@@ -23,6 +25,9 @@ from cxloop.jobs import tasks as jobs_tasks
 from cxloop.jobs.queue import DEFAULT_NAME, JobQueue, build_huey
 from cxloop.jobs.registry import NoPayload
 from cxloop.jobs.relay import Relay, RelayPolicy
+from cxloop.notifications import tasks as notifications_tasks
+from cxloop.notifications.posting import Answer
+from cxloop.notifications.sender import SendEmail, Sender, SendPolicy
 from cxloop.privacy import tasks as privacy_tasks
 from cxloop.storage.database import Database, database_for
 from cxloop.triggers import tasks as triggers_tasks
@@ -35,12 +40,13 @@ TASK_MODULES = (
     email_tasks,
     invitations_tasks,
     jobs_tasks,
+    notifications_tasks,
     privacy_tasks,
     triggers_tasks,
 )
 jobs = queued
 
-__all__ = ["TASK_MODULES", "NoPayload", "Runtime", "build", "build_relay", "jobs"]
+__all__ = ["TASK_MODULES", "NoPayload", "Runtime", "build", "build_relay", "build_sender", "jobs"]
 
 
 @dataclass(frozen=True)
@@ -77,3 +83,30 @@ def build(
 def build_relay(database: Database, *, policy: RelayPolicy | None = None) -> Relay:
     """The outbox relay over every domain's handlers (the registry is frozen from here on)."""
     return Relay(database, event_handlers, policy)
+
+
+def build_sender(settings: Settings, database: Database, *, policy: SendPolicy | None = None) -> Sender:
+    """The notifications sender: webhook, Slack and email messages to their destinations (docs/webhooks.md)."""
+    return Sender(database, public_url=settings.public_url, policy=policy, send_email=email_sender(settings))
+
+
+def email_sender(settings: Settings) -> SendEmail | None:
+    """Notification emails through the installation's SMTP server (the email channel's transport); None without
+    CXLOOP_SMTP_URL. A 5xx refusal is final; anything else is retried."""
+    if not settings.smtp_url:
+        return None
+    target = smtp.parse_smtp_url(settings.smtp_url)
+
+    def send(to: str, subject: str, text: str) -> Answer:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = settings.email_from, to, subject
+        message.set_content(text)
+        try:
+            smtp.send(target, message)
+        except smtp.MailRejected as exc:
+            return Answer(False, error=str(exc), permanent=True)
+        except smtp.MailUnavailable as exc:
+            return Answer(False, error=str(exc))
+        return Answer(True)
+
+    return send

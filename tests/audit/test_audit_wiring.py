@@ -74,3 +74,14 @@ def test_audit_entries_are_a_retention_kind_that_only_deletes(db: Database) -> N
     with db.unit_of_work() as session:
         left = audit.list_entries(session, limit=10).items
     assert sorted(e.action for e in left) == ["audit.purged", "data.exported"]  # the oldest two went, on the record
+
+
+def test_webhook_destinations_are_audited_without_their_secrets(api: TestClient) -> None:
+    slack = "https://hooks.slack.com/services/T000/B000/secretpart"
+    made = api.post("/api/v1/webhooks", json={"kind": "slack", "url": slack})
+    assert made.status_code == 201, made.text
+    api.delete(f"/api/v1/webhooks/{made.json()['id']}")
+    (created,) = _entries(api, "webhook.created")
+    assert created["changes"]["host"] == [None, "https://hooks.slack.com"]
+    assert len(_entries(api, "webhook.removed")) == 1
+    assert "secretpart" not in orjson.dumps(api.get("/api/v1/audit").json()).decode()

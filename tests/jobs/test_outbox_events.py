@@ -147,9 +147,12 @@ def test_the_worker_relay_hands_each_event_to_every_domain_handler_once(
                 OutboxEvent, OutboxEvent.id == OutboxDelivery.event_id
             )
         ).all()
-    # Every registered handler ran, once per event of its name, in one attempt.
-    assert {(name, handler) for name, handler, _, _ in deliveries} == {(h.event, h.name) for h in event_handlers}
+    # Every handler of the emitted events ran, once per event of its name, in one attempt (case, alert, follow-up
+    # and verification events are in the catalogue before their features emit them).
+    emitted = {name for name, _ in _events(db)}
+    expected = {(h.event, h.name) for h in event_handlers if h.event in emitted}
+    assert {(name, handler) for name, handler, _, _ in deliveries} == expected
     assert {(status, attempts) for _, _, status, attempts in deliveries} == {("done", 1)}
-    assert len(deliveries) == len(_events(db))  # one handler per event today: one delivery per event
+    assert len(deliveries) == sum(len(event_handlers.for_event(name)) for name, _ in _events(db))
     assert "1 responses received" in caplog.text and "1 feedback items received" in caplog.text
     assert "(invitation.answered): invitations [" in caplog.text

@@ -42,10 +42,11 @@ def test_every_job_is_registered_with_its_schedule() -> None:
         "triggers.send_reminders": 15,
         "customers.refresh_segments": 60,
         "jobs.prune_outbox": 60,
+        "notifications.prune_messages": 60,
+        "privacy.apply_retention": 60,
         "invitations.send": None,
         "email.confirm_subscription": None,
         "cases.sweep_sla": 1,
-        "privacy.apply_retention": 60,
     }
 
 

@@ -19,6 +19,7 @@ from cxloop.customers.routes import router as customers_router
 from cxloop.governance.routes import router as governance_router
 from cxloop.invitations.routes import router as invitations_router
 from cxloop.journeys.routes import router as journeys_router
+from cxloop.notifications.routes import router as notifications_router
 from cxloop.privacy.routes import router as privacy_router
 from cxloop.surveys.routes import router as surveys_router
 from cxloop.triggers.routes import router as triggers_router
@@ -44,6 +45,7 @@ ROUTERS: list[APIRouter] = [
     privacy_router,
     audit_router,
     cases_router,
+    notifications_router,
 ]
 
 

@@ -50,6 +50,9 @@ class AuditAction(StrEnum):
     retention_policy_changed = "retention_policy.changed"  # set or removed
     retention_run = "retention.run"  # applied by hand (the worker's hourly runs are not recorded)
     branding_changed = "branding.changed"
+    webhook_created = "webhook.created"  # a destination data is sent to
+    webhook_removed = "webhook.removed"
+    webhook_resumed = "webhook.resumed"
     team_created = "team.created"
     team_updated = "team.updated"  # its fields or its members (whose cases an agent sees)
     # retention: the only way entries are deleted

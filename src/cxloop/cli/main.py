@@ -50,6 +50,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "teams": LazyCommand("teams:app", "List, create and change teams (who owns cases, their hours and holidays)."),
     "cases": LazyCommand("cases:app", "List and show cases, and the SLA report."),
     "segments": LazyCommand("segments:app", "List, show, refresh and validate customer segments."),
+    "webhooks": LazyCommand(
+        "webhooks:app", "Webhook and Slack destinations: register, health, tests, pauses and dead letters."
+    ),
     "outbox": LazyCommand("outbox:app", "The outbox: events waiting for handlers, dead letters, retries and replays."),
     "audit": LazyCommand("audit:audit", "Show who did what, when and from where (newest first)."),
     "contact-policies": LazyCommand(

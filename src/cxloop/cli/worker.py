@@ -35,14 +35,18 @@ def worker(
     """Run the background jobs until stopped (Ctrl-C lets running jobs finish).
 
     Event rules as events arrive; time rules every hour; due invitations every minute; reminders every 15 minutes;
-    outbox events (response.received, ...) to their handlers as they commit.
+    outbox events (response.received, ...) to their handlers as they commit; webhook and Slack messages.
 
     Jobs wait in Huey's queue: SQLite in CXLOOP_DATA_DIR by default, Redis when CXLOOP_REDIS_URL is set.
 
     Run as many workers as you like, on one machine or several: each invitation is created and sent once.
     See docs/triggers-and-worker.md.
     """
-    from cxloop.worker import build, build_relay  # the handlers import every domain: only this command needs them
+    from cxloop.worker import (
+        build,
+        build_relay,
+        build_sender,
+    )  # the handlers import every domain: only this command needs them
 
     logging.basicConfig(level=settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     queue = queue or settings().jobs_queue
@@ -53,9 +57,22 @@ def worker(
         target=relay.run_forever, args=(stop,), kwargs={"poll_seconds": poll_interval}, name="outbox-relay", daemon=True
     )
     relaying.start()  # outbox events to their handlers (docs/development/events-and-outbox.md)
-    console.print(f"cxloop worker: {workers} worker(s) on queue '{queue}', {storage}, outbox relay; Ctrl-C to stop")
+    sender = build_sender(settings(), database())
+    sending = threading.Thread(
+        target=sender.run_forever,
+        args=(stop,),
+        kwargs={"poll_seconds": poll_interval},
+        name="notifications",
+        daemon=True,
+    )
+    sending.start()  # webhook and Slack messages (docs/webhooks.md)
+    console.print(
+        f"cxloop worker: {workers} worker(s) on queue '{queue}', {storage}, outbox relay, notifications; Ctrl-C to stop"
+    )
     try:
         job_queue.consumer(workers=workers, poll_seconds=poll_interval, periodic=periodic).run()
     finally:
         stop.set()
         relaying.join(30)
+        sending.join(30)
+        sender.close()

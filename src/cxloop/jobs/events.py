@@ -2,7 +2,8 @@
 
 A name is checked when it is emitted, so a typo fails in the transaction that made it, not in a worker hours later.
 One event carries the ids of a whole batch: ingestion writes 1,000 responses per transaction and one event.
-The cases domain emits `case.*` (docs/cases.md); later issues add `alert.fired` here with `catalog.register`.
+The case, alert, follow-up and verification events are listed here before the features that emit them, so this is
+the one place naming every event (webhook subscriptions are checked against it; docs/webhooks.md).
 """
 
 from __future__ import annotations
@@ -55,6 +56,18 @@ class CaseSlaMissed(_Ids):
     due_at: str
 
 
+class AlertsFired(_Ids):
+    alert_ids: list[int] = Field(min_length=1)
+
+
+class FollowUpsSent(_Ids):
+    follow_up_ids: list[int] = Field(min_length=1)
+
+
+class VerificationsAnswered(_Ids):
+    verification_ids: list[int] = Field(min_length=1)
+
+
 class EventCatalog:
     """Event names and their payload schemas. Validated at the door; frozen when the worker starts."""
 
@@ -101,12 +114,25 @@ INVITATION_ANSWERED = "invitation.answered"
 INVITATION_SUPPRESSED = "invitation.suppressed"
 INVITATION_DELIVERY_FAILED = "invitation.delivery_failed"  # the provider reported the message undelivered
 EMAIL_SUBSCRIPTION_CONFIRMATION = "email.subscription_confirmation"  # a signed SNS SubscriptionConfirmation arrived
+ALERT_FIRED = "alert.fired"
 CASE_CREATED = "case.created"
 CASE_UPDATED = "case.updated"
 CASE_RESOLVED = "case.resolved"
 CASE_CLOSED = "case.closed"
 CASE_SLA_WARNING = "case.sla_warning"
 CASE_SLA_BREACHED = "case.sla_breached"
+FOLLOW_UP_SENT = "follow_up.sent"
+VERIFICATION_ANSWERED = "verification.answered"
+CASE_EVENTS = (CASE_CREATED, CASE_UPDATED, CASE_SLA_WARNING, CASE_SLA_BREACHED, CASE_RESOLVED, CASE_CLOSED)
+# What a webhook or Slack destination may subscribe to (notifications; docs/webhooks.md documents each payload).
+NOTIFIABLE = (
+    RESPONSE_RECEIVED,
+    FEEDBACK_RECEIVED,
+    ALERT_FIRED,
+    *CASE_EVENTS,
+    FOLLOW_UP_SENT,
+    VERIFICATION_ANSWERED,
+)
 
 catalog = EventCatalog()
 catalog.register(RESPONSE_RECEIVED, ResponsesReceived)
@@ -119,3 +145,6 @@ for _name in (CASE_CREATED, CASE_UPDATED, CASE_RESOLVED, CASE_CLOSED):
     catalog.register(_name, CasesChanged)
 for _name in (CASE_SLA_WARNING, CASE_SLA_BREACHED):
     catalog.register(_name, CaseSlaMissed)
+catalog.register(ALERT_FIRED, AlertsFired)
+catalog.register(FOLLOW_UP_SENT, FollowUpsSent)
+catalog.register(VERIFICATION_ANSWERED, VerificationsAnswered)

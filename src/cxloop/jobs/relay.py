@@ -92,7 +92,7 @@ class Relay:
         now = now or utcnow()
         with self.database.unit_of_work(write=True) as session:
             query = select(OutboxEvent.id, OutboxEvent.name).where(OutboxEvent.relayed_at.is_(None))
-            found = session.execute(_skip_locked(session, query.order_by(OutboxEvent.id).limit(500))).all()
+            found = session.execute(skip_locked(session, query.order_by(OutboxEvent.id).limit(500))).all()
             if not found:
                 return 0
             rows = [
@@ -128,7 +128,7 @@ class Relay:
             if session.scalar(due.limit(1)) is None:
                 return []
         with self.database.unit_of_work(write=True) as session:
-            ids = list(session.scalars(_skip_locked(session, due)))
+            ids = list(session.scalars(skip_locked(session, due)))
             if ids:
                 session.execute(
                     update(OutboxDelivery)
@@ -189,7 +189,7 @@ class Relay:
             log.warning("outbox handler %s failed on event %s (retried): %s", delivery.handler, delivery.event_id, exc)
 
 
-def _skip_locked(session: Session, query: Any) -> Any:
+def skip_locked(session: Session, query: Any) -> Any:
     """FOR UPDATE SKIP LOCKED on PostgreSQL (workers take disjoint rows); SQLite's writers are serial anyway."""
     if session.get_bind().dialect.name == "postgresql":
         return query.with_for_update(skip_locked=True)

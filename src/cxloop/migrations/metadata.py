@@ -12,6 +12,7 @@ from cxloop.governance import models as governance_models
 from cxloop.invitations import models as invitations_models
 from cxloop.jobs import models as jobs_models
 from cxloop.journeys import models as journeys_models
+from cxloop.notifications import models as notifications_models
 from cxloop.privacy import models as privacy_models
 from cxloop.storage.base import Base
 from cxloop.surveys import models as surveys_models
@@ -33,5 +34,6 @@ MODEL_MODULES = (
     privacy_models,
     audit_models,
     cases_models,
+    notifications_models,
 )
 metadata = Base.metadata

@@ -14,6 +14,7 @@ from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError
 from cxloop.customers import service as customers
 from cxloop.jobs import privacy as outbox
+from cxloop.notifications import service as notifications
 from cxloop.privacy.enums import RetentionAction
 from cxloop.privacy.errors import InvalidRetentionPolicy, UnknownDataKind
 from cxloop.privacy.holders import Subject, erased_ids, holders, payload_rewrite
@@ -80,6 +81,7 @@ def erase_customer(session: Session, *, reference: str, requested_by: str, now: 
     needles = usable_needles(subject.identifiers())
     removed["free_text_rows_scrubbed"] = sum(holder.scrub(session, needles) for holder in holders if holder.scrub)
     removed.update(outbox.scrub_outbox(session, rewrite=payload_rewrite(erased), needles=needles))
+    removed.update(notifications.scrub_messages(session, rewrite=payload_rewrite(erased), erased=erased))
     record = ErasureRecord(
         customer_id=subject.customer_id, requested_by=requested_by, requested_at=now or utcnow(), removed=removed
     )

@@ -1,0 +1,101 @@
+"""The JSON body of an event's message, as every destination gets it: `{"type", "timestamp", "data"}` (the
+Standard Webhooks shape). `data` holds the event's ids and, for responses and feedback, a summary of each item (up
+to SUMMARISED per message) so a receiver or a Slack channel can act without calling back. Built once, when the event
+is fanned out, and stored: every attempt sends the same bytes. docs/webhooks.md documents each type's JSON Schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cxloop.collection import service as collection
+from cxloop.core.clock import ensure_utc
+from cxloop.jobs.events import FEEDBACK_RECEIVED, RESPONSE_RECEIVED
+
+SUMMARISED = 100  # items summarised in one message; all ids are always listed
+
+
+def _responses(session: Session, ids: list[int]) -> dict[str, Any]:
+    items = []
+    for response_id in ids[:SUMMARISED]:
+        r = collection.require_response(session, response_id=response_id)
+        items.append(
+            {
+                "id": r.id,
+                "survey": r.survey,
+                "channel": r.channel,
+                "nps": r.nps,
+                "csat": r.csat,
+                "ces": r.ces,
+                "comment": r.comment,
+                "customer_id": r.customer_id,
+                "customer_external_id": r.customer_external_id,
+                "submitted_at": _iso(r.submitted_at),
+            }
+        )
+    return {"responses": items}
+
+
+def _feedback(session: Session, ids: list[int]) -> dict[str, Any]:
+    items = []
+    for feedback_id in ids[:SUMMARISED]:
+        f = collection.require_feedback(session, feedback_id=feedback_id)
+        items.append(
+            {
+                "id": f.id,
+                "kind": f.kind,
+                "source": f.source,
+                "channel": f.channel,
+                "rating": f.rating,
+                "text": f.text,
+                "url": f.url,
+                "customer_id": f.customer_id,
+                "customer_external_id": f.customer_external_id,
+                "posted_at": _iso(f.posted_at),
+            }
+        )
+    return {"feedback": items}
+
+
+# Events whose message carries more than the ids; every other event's data is its payload (ids) alone.
+_SUMMARIES: dict[str, tuple[str, Callable[[Session, list[int]], dict[str, Any]]]] = {
+    RESPONSE_RECEIVED: ("response_ids", _responses),
+    FEEDBACK_RECEIVED: ("feedback_ids", _feedback),
+}
+
+
+def _iso(at: datetime) -> str:
+    return ensure_utc(at).isoformat().replace("+00:00", "Z")
+
+
+def event_body(session: Session, *, name: str, payload: dict[str, Any], created_at: datetime) -> dict[str, Any]:
+    """The message body of one outbox event."""
+    data = dict(payload)
+    summary = _SUMMARIES.get(name)
+    if summary is not None:
+        key, summarise = summary
+        data.update(summarise(session, list(payload[key])))
+    return {"type": name, "timestamp": _iso(created_at), "data": data}
+
+
+def probe_body(*, destination_id: int, now: datetime) -> dict[str, Any]:
+    """The body of `cxloop webhooks test`: proves the URL, the signature and the receiver's answer."""
+    return {"type": "webhook.test", "timestamp": _iso(now), "data": {"destination_id": destination_id}}
+
+
+def score_text(item: dict[str, Any]) -> str:
+    """An item's scores in words: 'NPS 3, CSAT 2', 'rating 1' or 'no score' (Slack and email show it)."""
+    scores = [f"{name.upper()} {item[name]}" for name in ("nps", "csat", "ces") if item.get(name) is not None]
+    if item.get("rating") is not None:
+        scores.append(f"rating {item['rating']}")
+    return ", ".join(scores) or "no score"
+
+
+def linked_items(data: dict[str, Any], *, public_url: str) -> list[tuple[dict[str, Any], str]]:
+    """The summarised responses and feedback items of a body's data, each with its API link."""
+    base = public_url.rstrip("/")
+    items = [(r, f"{base}/api/v1/responses/{r['id']}") for r in data.get("responses", [])]
+    return items + [(f, f"{base}/api/v1/feedback/{f['id']}") for f in data.get("feedback", [])]

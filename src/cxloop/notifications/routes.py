@@ -1,0 +1,114 @@
+"""Webhook and Slack destinations over the API, for admins: register (the secret is shown once), list with health,
+test, resume, remove; messages and dead letters, retried by hand (docs/webhooks.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Query, status
+
+from cxloop.access.deps import ActorDep, AdminDep
+from cxloop.audit import service as audit
+from cxloop.audit.enums import AuditAction
+from cxloop.core.clock import utcnow
+from cxloop.core.int_bounds import Count, Id
+from cxloop.notifications import service
+from cxloop.notifications.enums import MessageStatus
+from cxloop.notifications.schemas import (
+    Changed,
+    DestinationCreate,
+    DestinationCreated,
+    DestinationRead,
+    MessagePage,
+    MessageQueued,
+    MessageRead,
+)
+from cxloop.storage.deps import SessionDep
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+def _host(url: str) -> str:
+    """Where a destination sends, for the audit log: the host only (a Slack webhook URL's path is its secret)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}" if parts.hostname else parts.scheme
+
+
+@router.get("", response_model=list[DestinationRead])
+def list_destinations(session: SessionDep, _: AdminDep) -> list[DestinationRead]:
+    """Every destination with its health: last success and failure, failures in a row, paused, messages waiting."""
+    return service.list_destinations(session)
+
+
+@router.post("", response_model=DestinationCreated, status_code=status.HTTP_201_CREATED)
+def create_destination(
+    body: DestinationCreate, session: SessionDep, _: AdminDep, actor: ActorDep
+) -> DestinationCreated:
+    """Register a destination. A webhook's answer holds its signing secret (`whsec_...`): shown this once."""
+    made = service.create_destination(session, body, now=utcnow())
+    # Where data leaves the system: recorded (never the secret: audit redacts fields named like one).
+    after = {"kind": made.kind, "host": _host(made.url), "events": made.events}
+    audit.record(session, actor=actor, action=AuditAction.webhook_created, target_id=made.id, after=after)
+    return made
+
+
+@router.get("/messages", response_model=MessagePage)
+def list_messages(
+    session: SessionDep,
+    _: AdminDep,
+    message_status: Annotated[MessageStatus | None, Query(alias="status")] = None,
+    destination_id: Id | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[Count, Query()] = 0,
+) -> MessagePage:
+    """Messages, newest first; `?status=dead` lists the dead letters."""
+    return service.list_messages(
+        session, status=message_status, destination_id=destination_id, limit=limit, offset=offset
+    )
+
+
+@router.get("/messages/{message_id:int}", response_model=MessageRead)
+def get_message(message_id: Id, session: SessionDep, _: AdminDep) -> MessageRead:
+    return service.require_message(session, message_id=message_id)
+
+
+@router.post("/messages/{message_id:int}/retry", response_model=Changed)
+def retry_message(message_id: Id, session: SessionDep, _: AdminDep) -> Changed:
+    """One dead message goes again with fresh attempts; count 0 when it is not dead."""
+    service.require_message(session, message_id=message_id)
+    return Changed(count=service.retry_dead(session, message_ids=[message_id], now=utcnow()))
+
+
+@router.post("/messages/retry", response_model=Changed)
+def retry_dead(session: SessionDep, _: AdminDep, destination_id: Id | None = None) -> Changed:
+    """Every dead message (or one destination's) goes again with fresh attempts."""
+    return Changed(count=service.retry_dead(session, destination_id=destination_id, now=utcnow()))
+
+
+@router.get("/{destination_id:int}", response_model=DestinationRead)
+def get_destination(destination_id: Id, session: SessionDep, _: AdminDep) -> DestinationRead:
+    return service.get_destination(session, destination_id=destination_id)
+
+
+@router.delete("/{destination_id:int}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_destination(destination_id: Id, session: SessionDep, _: AdminDep, actor: ActorDep) -> None:
+    """Remove a destination and its messages."""
+    found = service.get_destination(session, destination_id=destination_id)
+    service.remove_destination(session, destination_id=destination_id)
+    before = {"kind": found.kind, "host": _host(found.url)}
+    audit.record(session, actor=actor, action=AuditAction.webhook_removed, target_id=destination_id, before=before)
+
+
+@router.post("/{destination_id:int}/test", response_model=MessageQueued, status_code=status.HTTP_202_ACCEPTED)
+def test_destination(destination_id: Id, session: SessionDep, _: AdminDep) -> MessageQueued:
+    """Queue a signed `webhook.test` message; the worker sends it (see its outcome in /webhooks/messages/{id})."""
+    return service.queue_probe(session, destination_id=destination_id, now=utcnow())
+
+
+@router.post("/{destination_id:int}/resume", response_model=DestinationRead)
+def resume_destination(destination_id: Id, session: SessionDep, _: AdminDep, actor: ActorDep) -> DestinationRead:
+    """Resume a paused destination: its waiting messages go at once."""
+    resumed = service.resume_destination(session, destination_id=destination_id, now=utcnow())
+    audit.record(session, actor=actor, action=AuditAction.webhook_resumed, target_id=destination_id)
+    return resumed

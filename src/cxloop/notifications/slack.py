@@ -1,0 +1,49 @@
+"""A message body as a Slack incoming webhook takes it: Block Kit (https://api.slack.com/block-kit) with the
+score, comment, customer and a link for each summarised response or feedback item, and the ids of other events.
+Slack answers 200 `ok`, 400 `invalid_payload` (never worth retrying), 429 with Retry-After (honoured by the sender)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cxloop.notifications.bodies import linked_items, score_text
+
+MAX_ITEMS = 10  # Slack allows 50 blocks a message; a big batch says how many more there are
+MAX_TEXT = 2900  # a section's text may hold 3,000 characters
+
+
+def _escape(text: str) -> str:
+    """Slack's mrkdwn treats &, < and > as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _section(item: dict[str, Any], link: str) -> dict[str, Any]:
+    comment = item.get("comment") or item.get("text") or ""
+    customer = item.get("customer_external_id") or (f"#{item['customer_id']}" if item.get("customer_id") else "-")
+    lines = [
+        f"*{score_text(item)}* · customer {_escape(str(customer))} · <{link}|open>",
+        f">{_escape(comment)}" if comment else "_no comment_",
+    ]
+    return {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:MAX_TEXT]}}
+
+
+def blocks(body: dict[str, Any], *, public_url: str) -> dict[str, Any]:
+    """The Slack payload of a message body (`{type, timestamp, data}`)."""
+    kind, data = body["type"], body["data"]
+    base = public_url.rstrip("/")
+    sections: list[dict[str, Any]] = []
+    items = linked_items(data, public_url=public_url)
+    sections += [_section(item, link) for item, link in items[:MAX_ITEMS]]
+    if len(items) > MAX_ITEMS:
+        sections.append(_context(f"and {len(items) - MAX_ITEMS} more"))
+    for case_id in data.get("case_ids", [])[:MAX_ITEMS]:
+        sections.append(_context(f"<{base}/cases/{case_id}|case {case_id}>"))
+    if not sections:
+        ids = ", ".join(f"{key}: {value}" for key, value in data.items())
+        sections.append(_context(_escape(ids)[:MAX_TEXT]))
+    header = {"type": "header", "text": {"type": "plain_text", "text": f"cxloop: {kind}"}}
+    return {"text": f"cxloop: {kind}", "blocks": [header, *sections]}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}

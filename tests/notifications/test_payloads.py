@@ -1,0 +1,70 @@
+"""Every event's message body validates against the JSON Schema documented in docs/webhooks/message.schema.json,
+built from real stored responses and feedback; the schema names exactly the notifiable events."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from cxloop.collection import service as collection
+from cxloop.collection.schemas import ResponseCreate
+from cxloop.core.clock import utcnow
+from cxloop.jobs import events
+from cxloop.notifications import bodies
+from cxloop.storage.database import Database
+from tests.invitations.conftest import live_survey
+from tests.notifications.conftest import store_feedback
+
+SCHEMA = json.loads((Path(__file__).parents[2] / "docs/webhooks/message.schema.json").read_text())
+
+
+def test_the_schema_documents_every_notifiable_event_and_the_test_message() -> None:
+    assert SCHEMA["properties"]["type"]["enum"] == [*events.NOTIFIABLE, "webhook.test"]
+    assert all(name in events.catalog for name in events.NOTIFIABLE)
+
+
+def test_real_response_and_feedback_bodies_validate(db: Database) -> None:
+    live_survey(db)
+    with db.unit_of_work(write=True) as session:
+        ids = collection.record_responses(
+            session, items=[ResponseCreate(survey="relationship-nps", nps=n, comment=f"c{n}") for n in (2, 9)]
+        ).ids
+    feedback_ids = store_feedback(db)
+    with db.unit_of_work() as session:
+        response_body = bodies.event_body(
+            session, name="response.received", payload={"response_ids": ids}, created_at=utcnow()
+        )
+        feedback_body = bodies.event_body(
+            session, name="feedback.received", payload={"feedback_ids": feedback_ids}, created_at=utcnow()
+        )
+    for body in (response_body, feedback_body, bodies.probe_body(destination_id=1, now=utcnow())):
+        jsonschema.validate(body, SCHEMA, format_checker=jsonschema.FormatChecker())
+    assert [(r["nps"], r["comment"]) for r in response_body["data"]["responses"]] == [(2, "c2"), (9, "c9")]
+    assert response_body["timestamp"].endswith("Z")
+
+
+SLA_EVENTS = ("case.sla_warning", "case.sla_breached")
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in events.NOTIFIABLE if n not in ("response.received", "feedback.received", *SLA_EVENTS)]
+)
+def test_id_only_event_bodies_validate_and_a_wrong_one_is_refused(name: str) -> None:
+    key = next(iter(events.catalog.schema(name).model_fields))
+    body = {"type": name, "timestamp": "2026-12-06T18:00:00Z", "data": {key: [1, 2]}}
+    jsonschema.validate(body, SCHEMA)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**body, "data": {"other_ids": [1]}}, SCHEMA)
+
+
+@pytest.mark.parametrize("name", SLA_EVENTS)
+def test_sla_event_bodies_name_the_case_and_its_clock(name: str) -> None:
+    data = {"case_id": 7, "clock": "acknowledge", "team_id": 2, "owner_user_id": None, "lead_user_id": 3}
+    body = {"type": name, "timestamp": "2026-12-06T18:00:00Z", "data": {**data, "due_at": "2026-12-06T20:00:00Z"}}
+    events.catalog.schema(name).model_validate(body["data"])  # what the cases domain emits
+    jsonschema.validate(body, SCHEMA)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**body, "data": {"case_ids": [7]}}, SCHEMA)
