@@ -54,7 +54,9 @@ def send_email(db: Database, settings: Settings, smtp_server: SmtpServer) -> Sen
 def email_allowed(db: Database, customer_id: int) -> bool | None:
     """The customer's stored email consent (None: nothing stored, so email is allowed by default)."""
     with db.unit_of_work() as session:
-        return consent.states_of(session, [customer_id]).get(customer_id, {}).get("email")
+        return (
+            consent.states_of(session, [customer_id]).get(customer_id, {}).get(("*", "email"))
+        )  # bounces: every purpose
 
 
 def invitation_state(db: Database, invitation_id: int) -> tuple[str, str | None, str | None]:
