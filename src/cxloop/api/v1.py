@@ -22,6 +22,7 @@ from cxloop.journeys.routes import router as journeys_router
 from cxloop.notifications.routes import router as notifications_router
 from cxloop.privacy.routes import router as privacy_router
 from cxloop.surveys.routes import router as surveys_router
+from cxloop.timeline.routes import router as timeline_router
 from cxloop.triggers.routes import router as triggers_router
 
 PREFIX = "/api/v1"
@@ -46,6 +47,7 @@ ROUTERS: list[APIRouter] = [
     audit_router,
     cases_router,
     notifications_router,
+    timeline_router,
 ]
 
 

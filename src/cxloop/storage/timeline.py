@@ -1,0 +1,59 @@
+"""What a domain gives the customer timeline: small typed entries, read newest first before a keyset position.
+
+Every domain's `timeline_entries(session, *, customer_id, before, limit)` returns at most `limit` entries of one
+kind, newest first by (at, kind, id), all strictly older than `before`; cxloop.timeline merges them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
+
+
+@dataclass(frozen=True)
+class Position:
+    """A place in the timeline: entries sort newest first by (at, kind, id), so this names exactly one entry."""
+
+    at: datetime
+    kind: str
+    id: int
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One thing that happened to a customer: what (kind, id), when, a one-line summary and ids of related rows."""
+
+    kind: str
+    id: int
+    at: datetime
+    summary: str
+    links: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def position(self) -> Position:
+        return Position(self.at, self.kind, self.id)
+
+
+def newest_before(
+    query: Select[Any],
+    *,
+    kind: str,
+    at: InstrumentedAttribute[Any],
+    id_: InstrumentedAttribute[Any],
+    before: Position | None,
+    limit: int,
+) -> Select[Any]:
+    """`query` (rows of one kind) ordered newest first and cut to the rows after `before` in (at, kind, id)
+    descending order: of an earlier kind, rows at the same instant still come after it."""
+    if before is not None:
+        if kind < before.kind:
+            query = query.where(at <= before.at)
+        elif kind == before.kind:
+            query = query.where(or_(at < before.at, and_(at == before.at, id_ < before.id)))
+        else:
+            query = query.where(at < before.at)
+    return query.order_by(at.desc(), id_.desc()).limit(limit)
