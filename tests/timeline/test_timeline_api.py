@@ -7,14 +7,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from cxloop.access.enums import Role
 from cxloop.cases import service as cases
 from cxloop.cases.enums import CaseAction
 from cxloop.cases.schemas import SYSTEM
+from cxloop.cli import context
+from cxloop.cli.main import app
+from cxloop.customers.errors import CustomerNotFound
 from cxloop.storage.database import Database
 from tests.cases.test_api import key_for
+from tests.cli_database import commands_on
 from tests.conftest import make_key
 from tests.factories.cases import make_team, make_user, open_case
 from tests.factories.consent import record_consent
@@ -156,3 +163,27 @@ def test_bad_cursor_and_unknown_customer(api: TestClient, db: Database) -> None:
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor", bad.text
     assert api.get("/api/v1/customers/999999/timeline").status_code == 404
     assert api.get(f"/api/v1/customers/{ids['customer']}/timeline", params={"limit": 0}).status_code == 422
+
+
+def test_the_cli_pages_the_same_timeline(api: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = _world(api, db)
+    expected = api.get(f"/api/v1/customers/{ids['customer']}/timeline", params={"limit": 500}).json()["items"]
+    runner = CliRunner()
+    monkeypatch.setattr(context.console, "_width", 300)  # one table row a line (restored to unset)
+    seen: list[dict[str, Any]] = []
+    cursor: list[str] = []
+    with commands_on(db.url, monkeypatch):
+        for _ in range(10):
+            done = runner.invoke(
+                app, ["customers", "timeline", str(ids["customer"]), "--limit", "4", "--json", *cursor]
+            )
+            assert done.exit_code == 0, done.output
+            seen += [orjson.loads(line) for line in done.stdout.splitlines()]
+            if "next: --cursor" not in done.stderr:
+                break
+            cursor = ["--cursor", done.stderr.split("--cursor ")[1].strip()]
+        table = runner.invoke(app, ["customers", "timeline", str(ids["customer"])])
+        missing = runner.invoke(app, ["customers", "timeline", "999999"])
+    assert [(e["kind"], e["id"]) for e in seen] == [(e["kind"], e["id"]) for e in expected]
+    assert table.exit_code == 0 and "Slow delivery" in table.stdout and "signed_up" in table.stdout
+    assert isinstance(missing.exception, CustomerNotFound) and "999999" in str(missing.exception)
