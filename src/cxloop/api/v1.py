@@ -10,6 +10,7 @@ from cxloop.analytics.routes import router as analytics_router
 from cxloop.api.audit import router as audit_router
 from cxloop.api.health import router as health_router
 from cxloop.api.outbox import router as outbox_router
+from cxloop.api.stream import router as stream_router
 from cxloop.branding.routes import router as branding_router
 from cxloop.cases.routes import router as cases_router
 from cxloop.channels.reviews.routes import router as reviews_router
@@ -48,6 +49,7 @@ ROUTERS: list[APIRouter] = [
     cases_router,
     notifications_router,
     timeline_router,
+    stream_router,
 ]
 
 
