@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated
 
 import orjson
@@ -76,8 +77,7 @@ async def _events(
         yield b"retry: %d\n\n" % RETRY_MILLISECONDS
         database = get_async_database(request)
         while sent < subscriber.start:  # what a resuming client missed, up to where the live events begin
-            after = sent
-            missed = await database.read(lambda s: read_events(s, after_id=after, up_to=subscriber.start))
+            missed = await database.read(partial(read_events, after_id=sent, up_to=subscriber.start))
             if not missed:
                 break
             for event in missed:
