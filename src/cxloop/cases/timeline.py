@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxloop.cases.models import Case
 from cxloop.cases.schemas import EVERY_CASE, Scope
-from cxloop.storage.timeline import Position, TimelineEntry, newest_before
+from cxloop.storage.timeline import Position, TimelineEntry, read_entries
+
+
+def _case(row: Case) -> tuple[str, dict[str, Any]]:
+    return f"case opened ({row.priority}): {row.title} — now {row.status}", {"case_id": row.id}
 
 
 def case_entries(
@@ -17,16 +23,6 @@ def case_entries(
     query = select(Case).where(Case.customer_id == customer_id)
     if scope.team_ids is not None:
         query = query.where(Case.team_id.in_(sorted(scope.team_ids)))
-    rows = session.scalars(
-        newest_before(query, kind="case", at=Case.created_at, id_=Case.id, before=before, limit=limit)
+    return read_entries(
+        session, query, kind="case", at=Case.created_at, id_=Case.id, before=before, limit=limit, describe=_case
     )
-    return [
-        TimelineEntry(
-            kind="case",
-            id=row.id,
-            at=row.created_at,
-            summary=f"case opened ({row.priority}): {row.title} — now {row.status}",
-            links={"case_id": row.id},
-        )
-        for row in rows
-    ]

@@ -6,12 +6,13 @@ kind, newest first by (at, kind, id), all strictly older than `before`; cxloop.t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, or_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 
 @dataclass(frozen=True)
@@ -57,3 +58,20 @@ def newest_before(
         else:
             query = query.where(at < before.at)
     return query.order_by(at.desc(), id_.desc()).limit(limit)
+
+
+def read_entries(
+    session: Session,
+    query: Select[Any],
+    *,
+    kind: str,
+    at: InstrumentedAttribute[Any],
+    id_: InstrumentedAttribute[Any],
+    before: Position | None,
+    limit: int,
+    describe: Callable[[Any], tuple[str, dict[str, Any]]],
+) -> list[TimelineEntry]:
+    """The rows of `query` (one ORM entity of kind `kind`) after `before`, newest first, as entries: `describe`
+    gives each row's summary and links."""
+    rows = session.scalars(newest_before(query, kind=kind, at=at, id_=id_, before=before, limit=limit))
+    return [TimelineEntry(kind, getattr(row, id_.key), getattr(row, at.key), *describe(row)) for row in rows]
