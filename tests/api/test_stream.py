@@ -4,6 +4,7 @@ a request without a key is refused."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +13,11 @@ import httpx
 import orjson
 
 from cxloop.access.enums import Role
+from cxloop.api.stream_hub import QUEUE_BOUND, StreamHub
+from cxloop.jobs import events, outbox
+from cxloop.storage.async_database import AsyncDatabase
 from cxloop.storage.database import Database
+from cxloop.storage.writer import Writer
 from tests.cases.test_api import key_for
 from tests.conftest import make_key
 from tests.factories.cases import make_team, make_user, open_case
@@ -122,3 +127,30 @@ def test_the_process_caps_its_streams(live_server: LiveServer, db: Database) -> 
         time.sleep(0.05)
     again = httpx.get(url, headers=viewer, params={"max_seconds": 1}, timeout=10)
     assert again.status_code == 200 and again.text.startswith("retry: ")
+
+
+def test_a_slow_client_is_dropped_not_buffered(db: Database) -> None:
+    """A stream whose queue is full when the hub has more for it leaves the hub; its queue never grows past the
+    bound (the client resumes from the outbox with Last-Event-ID)."""
+
+    async def scenario() -> None:
+        writer = Writer(db)
+        hub = StreamHub(AsyncDatabase(db, writer), max_streams=5, poll_seconds=0.01)
+        slow, reading = await hub.subscribe(), await hub.subscribe()
+        with db.unit_of_work() as session:
+            for number in range(QUEUE_BOUND + 1):
+                outbox.emit(session, events.FEEDBACK_RECEIVED, {"feedback_ids": [number + 1]})
+        got: list[int] = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (slow.dropped and len(got) == QUEUE_BOUND + 1):
+            while not reading.queue.empty():  # a client that keeps up: it reads whenever the hub waits
+                got.append(reading.queue.get_nowait().payload["feedback_ids"][0])
+            await asyncio.sleep(0)
+        assert slow.dropped and slow.queue.qsize() == QUEUE_BOUND
+        assert not reading.dropped and got == list(range(1, QUEUE_BOUND + 2))
+        assert hub.open_streams == 1
+        hub.unsubscribe(reading)
+        await hub.close()
+        writer.stop()
+
+    asyncio.run(scenario())

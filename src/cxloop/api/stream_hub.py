@@ -29,7 +29,7 @@ STREAMED = frozenset({events.RESPONSE_RECEIVED, events.FEEDBACK_RECEIVED, *event
 CASE_STREAMED = frozenset(events.CASE_EVENTS)
 POLL_SECONDS = 1.0
 QUEUE_BOUND = 256  # events waiting for one client; beyond it the client is dropped
-READ_BATCH = 500  # outbox events read per query (the hub's poll and a resuming client's replay)
+READ_BATCH = 100  # outbox events read per query (the hub's poll and a resuming client's replay); < QUEUE_BOUND
 
 
 class TooManyStreams(Exception):
@@ -118,13 +118,20 @@ class StreamHub:
         while self._subscribers:
             await asyncio.sleep(self.poll_seconds)
             try:
-                found = await self.database.read(lambda session: read_events(session, after_id=self.last_id))
+                await self._poll()
             except Exception:  # a database hiccup: try again on the next tick, the streams stay open
                 log.exception("the stream hub could not read the outbox")
-                continue
+
+    async def _poll(self) -> None:
+        """Fan out every new event, READ_BATCH at a time: between batches the streams send what they hold, so a
+        burst larger than a queue drops only the clients that do not keep up."""
+        while True:
+            found = await self.database.read(lambda session: read_events(session, after_id=self.last_id))
             if found:
                 self.last_id = found[-1].id
                 self._fan_out(found)
+            if len(found) < READ_BATCH:
+                return
 
     def _fan_out(self, found: list[StreamEvent]) -> None:
         for subscriber in tuple(self._subscribers):
