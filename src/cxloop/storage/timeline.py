@@ -54,7 +54,8 @@ def newest_before(
         if kind < before.kind:
             query = query.where(at <= before.at)
         elif kind == before.kind:
-            query = query.where(or_(at < before.at, and_(at == before.at, id_ < before.id)))
+            # `at <= ...` on its own, so the (customer_id, time) index seeks to the cursor instead of scanning to it
+            query = query.where(at <= before.at, or_(at < before.at, and_(at == before.at, id_ < before.id)))
         else:
             query = query.where(at < before.at)
     return query.order_by(at.desc(), id_.desc()).limit(limit)
