@@ -1,7 +1,7 @@
 """What a domain gives the customer timeline: small typed entries, read newest first before a keyset position.
 
-Every domain's `timeline_entries(session, *, customer_id, before, limit)` returns at most `limit` entries of one
-kind, newest first by (at, kind, id), all strictly older than `before`; cxloop.timeline merges them.
+Every domain's `<kind>_entries(session, *, customer_id, before, limit)` returns at most `limit` entries of one
+kind, newest first by (at, kind, id), all strictly after `before` in that order; cxloop.timeline merges them.
 """
 
 from __future__ import annotations
@@ -39,28 +39,6 @@ class TimelineEntry:
         return Position(self.at, self.kind, self.id)
 
 
-def newest_before(
-    query: Select[Any],
-    *,
-    kind: str,
-    at: InstrumentedAttribute[Any],
-    id_: InstrumentedAttribute[Any],
-    before: Position | None,
-    limit: int,
-) -> Select[Any]:
-    """`query` (rows of one kind) ordered newest first and cut to the rows after `before` in (at, kind, id)
-    descending order: of an earlier kind, rows at the same instant still come after it."""
-    if before is not None:
-        if kind < before.kind:
-            query = query.where(at <= before.at)
-        elif kind == before.kind:
-            # `at <= ...` on its own, so the (customer_id, time) index seeks to the cursor instead of scanning to it
-            query = query.where(at <= before.at, or_(at < before.at, and_(at == before.at, id_ < before.id)))
-        else:
-            query = query.where(at < before.at)
-    return query.order_by(at.desc(), id_.desc()).limit(limit)
-
-
 def read_entries(
     session: Session,
     query: Select[Any],
@@ -72,7 +50,16 @@ def read_entries(
     limit: int,
     describe: Callable[[Any], tuple[str, dict[str, Any]]],
 ) -> list[TimelineEntry]:
-    """The rows of `query` (one ORM entity of kind `kind`) after `before`, newest first, as entries: `describe`
-    gives each row's summary and links."""
-    rows = session.scalars(newest_before(query, kind=kind, at=at, id_=id_, before=before, limit=limit))
+    """At most `limit` rows of `query` (one ORM entity of kind `kind`) that come after `before` in (at, kind, id)
+    descending order, newest first, as entries: `describe` gives each row's summary and links. Of a kind sorting
+    before `before.kind`, rows at the same instant still come after it."""
+    if before is not None:
+        if kind < before.kind:
+            query = query.where(at <= before.at)
+        elif kind == before.kind:
+            # `at <= ...` on its own, so the (customer_id, time) index seeks to the cursor instead of scanning to it
+            query = query.where(at <= before.at, or_(at < before.at, and_(at == before.at, id_ < before.id)))
+        else:
+            query = query.where(at < before.at)
+    rows = session.scalars(query.order_by(at.desc(), id_.desc()).limit(limit))
     return [TimelineEntry(kind, getattr(row, id_.key), getattr(row, at.key), *describe(row)) for row in rows]
