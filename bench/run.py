@@ -70,8 +70,13 @@ FULL: dict[str, list[list[str]]] = {
         ],
     ],
     "json-checks": [["bench/bench_json_checks.py", "--repeat", "200"]],
+    "timeline": [
+        ["bench/bench_timeline.py", "--per-kind", "20000", "--others", "200000"],
+        ["bench/bench_timeline.py", "--per-kind", "20000", "--others", "200000", "--backend", "postgresql"],
+    ],
 }
 QUICK: dict[str, list[list[str]]] = {
+    "timeline": [["bench/bench_timeline.py", "--per-kind", "2000", "--others", "5000", "--repeat", "3"]],
     "import": [["bench/bench_import.py", "--rows", "20000", "--orm-rows", "2000"]],
     "ingest-api": [["bench/bench_ingest_api.py", "--duration", "3", "--batches", "4", "--python-client"]],
     "sqlite-synchronous": [["bench/bench_sqlite_synchronous.py", "--commits", "200", "--rounds", "1"]],

@@ -17,6 +17,7 @@ from cxloop.api.openapi_responses import with_error_responses
 from cxloop.api.overload import LoadShedding
 from cxloop.api.public import include_public_routers
 from cxloop.api.rate_limits import ApiRateLimits
+from cxloop.api.stream_hub import StreamHub
 from cxloop.api.v1 import include_routers
 from cxloop.collection.coalescer import ResponseCoalescer
 from cxloop.core import rate_limit
@@ -38,6 +39,7 @@ def _operation_id(route: APIRoute) -> str:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
+    await app.state.stream_hub.close()
     writer: Writer = app.state.writer
     await anyio.to_thread.run_sync(writer.stop)  # finishes the queued writes
     await rate_limit.close(app.state.rate_limit_async_storage)
@@ -63,6 +65,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.writer = Writer(app.state.database)
     app.state.async_database = AsyncDatabase(app.state.database, app.state.writer)
     app.state.response_coalescer = ResponseCoalescer(app.state.database, app.state.writer)
+    app.state.stream_hub = StreamHub(app.state.async_database, max_streams=settings.max_streams)
     app.state.signer = TokenSigner(settings.secret_key.get_secret_value().encode())
     app.state.rate_limit_storage = rate_limit.storage_for(settings)
     app.state.rate_limit_async_storage = rate_limit.async_storage_for(settings, app.state.rate_limit_storage)

@@ -6,6 +6,7 @@ for the test, so the POSTs let in stay in flight for as long as the test wants: 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -101,3 +102,21 @@ def test_a_bound_of_zero_sheds_nothing(settings: Settings) -> None:
     assert Settings(max_in_flight=0).max_in_flight == 0
     assert settings.max_in_flight == BOUND
     assert Settings().max_in_flight == 128  # the documented default (docs/deployment.md)
+
+
+def test_live_streams_are_not_counted_in_the_bound(live_server: LiveServer, db: Database) -> None:
+    headers = make_key(db, Role.viewer)
+    assert httpx.get(f"{live_server.url}/api/v1/health").status_code == 200  # builds the middleware stack
+    shedding = _shedding(live_server)
+    url = f"{live_server.url}/api/v1/stream"
+    with contextlib.ExitStack() as open_streams:
+        streams = [
+            open_streams.enter_context(
+                httpx.stream("GET", url, headers=headers, params={"max_seconds": 20}, timeout=30)
+            )
+            for _ in range(BOUND + 1)
+        ]
+        lines = [stream.iter_lines() for stream in streams]  # kept: an iterator dropped closes its response
+        assert all(next(line).startswith("retry: ") for line in lines)
+        assert shedding.in_flight == 0 and live_server.app.state.stream_hub.open_streams == BOUND + 1
+        assert httpx.get(f"{live_server.url}/api/v1/customers", headers=headers, timeout=10).status_code == 200

@@ -7,7 +7,8 @@ body), and the requests let in keep the latency of a loaded but not overloaded p
 dropped: it runs to its answer however many arrive meanwhile. The bound also bounds the writer's queue, since a
 request hands it at most one write at a time.
 
-Health checks are never refused, so an orchestrator sees a busy process alive rather than restarting it.
+Health checks are never refused, so an orchestrator sees a busy process alive rather than restarting it. Live
+streams (/api/v1/stream) are not counted: they have their own cap per process.
 A pure ASGI middleware (one counter per process: the event loop is single-threaded), not BaseHTTPMiddleware, which
 would cost a task and a stream per request.
 """
@@ -22,6 +23,9 @@ from cxloop.api.v1 import PREFIX
 
 # Never shed and never rate-limited (api/rate_limits.py).
 EXEMPT_PATHS = frozenset({f"{PREFIX}/health"})
+# Long-lived: a live stream stays open for minutes and would hold an in-flight place all that time, so it is not
+# counted here; the stream hub caps streams per process on its own (CXLOOP_MAX_STREAMS, api/stream_hub.py).
+LONG_LIVED_PATHS = frozenset({f"{PREFIX}/stream"})
 RETRY_AFTER_SECONDS = 1
 
 
@@ -34,7 +38,8 @@ class LoadShedding:
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.max_in_flight or scope["path"] in EXEMPT_PATHS:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not self.max_in_flight or path in EXEMPT_PATHS or path in LONG_LIVED_PATHS:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.max_in_flight:

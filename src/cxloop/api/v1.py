@@ -10,6 +10,7 @@ from cxloop.analytics.routes import router as analytics_router
 from cxloop.api.audit import router as audit_router
 from cxloop.api.health import router as health_router
 from cxloop.api.outbox import router as outbox_router
+from cxloop.api.stream import router as stream_router
 from cxloop.branding.routes import router as branding_router
 from cxloop.cases.routes import router as cases_router
 from cxloop.channels.reviews.routes import router as reviews_router
@@ -22,6 +23,7 @@ from cxloop.journeys.routes import router as journeys_router
 from cxloop.notifications.routes import router as notifications_router
 from cxloop.privacy.routes import router as privacy_router
 from cxloop.surveys.routes import router as surveys_router
+from cxloop.timeline.routes import router as timeline_router
 from cxloop.triggers.routes import router as triggers_router
 
 PREFIX = "/api/v1"
@@ -46,6 +48,8 @@ ROUTERS: list[APIRouter] = [
     audit_router,
     cases_router,
     notifications_router,
+    timeline_router,
+    stream_router,
 ]
 
 

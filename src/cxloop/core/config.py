@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     # Overload (docs/deployment.md "Overload and rate limits"): requests a server process works on at once; beyond
     # it, 503 with Retry-After at once (0: no bound). Health checks are never refused.
     max_in_flight: int = Field(default=128, ge=0)
+    # Live event streams (/api/v1/stream) each server process holds open at once; beyond it 503 (docs/stream.md).
+    # Streams are not counted in max_in_flight: they last minutes, not milliseconds.
+    max_streams: int = Field(default=100, ge=0, le=10_000)
     # /api/v1 requests per client address and per API key in any `api_rate_window` seconds (0: no limit); shared
     # by every process through Redis when CXLOOP_REDIS_URL is set, else counted per process.
     api_rate_per_ip: int = Field(default=120_000, ge=0)

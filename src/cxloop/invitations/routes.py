@@ -14,6 +14,7 @@ from cxloop.core.time_range import TimeRangeDep
 from cxloop.invitations import service as invitations
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.schemas import InvitationCreate, InvitationPage, InvitationRead
+from cxloop.invitations.timeline import AnswerLink
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.storage.deps import SessionDep
 
@@ -24,12 +25,20 @@ router = APIRouter(prefix="/invitations", tags=["invitations"])
 LINK_ROLE = Role.agent
 
 
+def answer_link(request: Request, principal: Principal) -> AnswerLink | None:
+    """How the caller sees an invitation's answer link: None when their role may not act as the customer."""
+    if not principal.role.includes(LINK_ROLE):
+        return None
+    signer: TokenSigner = request.app.state.signer
+    base = request.app.state.settings.public_url.rstrip("/")
+    return lambda invitation: f"{base}/s/{invitations.token_for(signer, invitation)}"
+
+
 def _read(request: Request, invitation: Invitation, principal: Principal) -> InvitationRead:
     read = InvitationRead.model_validate(invitation)
-    if invitation.status != "suppressed" and principal.role.includes(LINK_ROLE):
-        signer: TokenSigner = request.app.state.signer
-        base = request.app.state.settings.public_url.rstrip("/")
-        read.url = f"{base}/s/{invitations.token_for(signer, invitation)}"
+    link = answer_link(request, principal)
+    if invitation.status != "suppressed" and link is not None:
+        read.url = link(invitation)
     return read
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -134,3 +137,30 @@ def prune_outbox(session: Session, *, before: datetime, limit: int = 10_000) -> 
         session.execute(delete(OutboxDelivery).where(OutboxDelivery.event_id.in_(part)))
         session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(part)))
     return len(ids)
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    """An outbox event as live streams read it: its id (the stream's event id), name and payload (ids only)."""
+
+    id: int
+    name: str
+    payload: dict[str, Any]
+
+
+def last_event_id(session: Session) -> int:
+    """The id of the newest outbox event (0 when there is none)."""
+    return session.scalar(select(func.max(OutboxEvent.id))) or 0
+
+
+def events_after(
+    session: Session, *, after_id: int, names: Collection[str], limit: int, up_to: int | None = None
+) -> list[OutboxRecord]:
+    """Up to `limit` events named `names` with an id above `after_id` (and at most `up_to`), oldest first."""
+    query = select(OutboxEvent.id, OutboxEvent.name, OutboxEvent.payload).where(
+        OutboxEvent.id > after_id, OutboxEvent.name.in_(sorted(names))
+    )
+    if up_to is not None:
+        query = query.where(OutboxEvent.id <= up_to)
+    rows = session.execute(query.order_by(OutboxEvent.id).limit(limit)).all()
+    return [OutboxRecord(id=row.id, name=row.name, payload=dict(row.payload)) for row in rows]

@@ -13,7 +13,7 @@ from cxloop.cases.service.exporting import (
 )
 from cxloop.cases.service.lifecycle import add_note, assign, transition, update_case
 from cxloop.cases.service.opening import open_case
-from cxloop.cases.service.records import case_detail, case_reads, list_cases, require_case, scope_of
+from cxloop.cases.service.records import case_detail, case_reads, case_teams, list_cases, require_case, scope_of
 from cxloop.cases.service.reporting import ReportBy, sla_report
 from cxloop.cases.service.root_causes import create_root_cause, list_root_causes, update_root_cause
 from cxloop.cases.service.routing import Decision, list_rules, pick_owner, replace_rules, route
@@ -32,6 +32,7 @@ __all__ = [
     "case_detail",
     "case_json",
     "case_reads",
+    "case_teams",
     "count_cases",
     "create_root_cause",
     "iter_case_rows",

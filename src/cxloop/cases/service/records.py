@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -169,3 +169,11 @@ def list_cases(
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (_cursor(rows[-1].id) if more else None)
+
+
+def case_teams(session: Session, *, case_ids: Collection[int]) -> dict[int, int | None]:
+    """case id -> its team's id (None: no team), for the cases of `case_ids` that exist."""
+    if not case_ids:
+        return {}
+    rows = session.execute(select(Case.id, Case.team_id).where(Case.id.in_(sorted(set(case_ids))))).all()
+    return {row.id: row.team_id for row in rows}

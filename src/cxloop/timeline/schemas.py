@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class TimelineEntryRead(BaseModel):
+    kind: str = Field(description="response, feedback, event, invitation, case or consent")
+    id: int = Field(description="the row's id within its kind")
+    at: datetime
+    summary: str
+    links: dict[str, Any] = Field(description="ids of related rows; `url` of an invitation for agents and above")
+
+
+class TimelinePageRead(BaseModel):
+    items: list[TimelineEntryRead]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next (older) page; null on the last page")

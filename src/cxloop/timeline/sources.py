@@ -1,0 +1,100 @@
+"""The registry of timeline sources: one place listing what each domain puts on a customer's timeline.
+
+A domain with something that happens to a customer adds one `TimelineSource` here, over the `*_entries` function of
+its own `timeline` module; the caller's view (which cases, whether links that act as the customer are shown) is
+handed to the sources that need it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from cxloop.cases import timeline as cases
+from cxloop.cases.schemas import Scope
+from cxloop.collection import timeline as collection
+from cxloop.customers import timeline as customers
+from cxloop.governance import timeline as governance
+from cxloop.invitations import timeline as invitations
+from cxloop.invitations.timeline import AnswerLink
+from cxloop.storage.timeline import Position, TimelineEntry
+
+
+@dataclass(frozen=True)
+class View:
+    """What the caller may see: the cases of `case_scope`, and invitation answer links when `answer_link` is set
+    (agents and above: the link acts as the customer)."""
+
+    case_scope: Scope
+    answer_link: AnswerLink | None = None
+
+
+Read = Callable[[Session, int, Position | None, int, View], list[TimelineEntry]]
+
+
+@dataclass(frozen=True)
+class TimelineSource:
+    """A kind of timeline entry and how to read a customer's entries of it, newest first before a position."""
+
+    kind: str
+    read: Read
+
+
+class SourceRegistry:
+    """Timeline sources by kind. Frozen at start-up."""
+
+    def __init__(self) -> None:
+        self._sources: dict[str, TimelineSource] = {}
+        self._frozen = False
+
+    def register(self, source: TimelineSource) -> None:
+        if self._frozen:
+            raise RuntimeError("timeline sources are frozen: register them at start-up")
+        if source.kind in self._sources:
+            raise ValueError(f"a timeline source of kind {source.kind!r} is registered already")
+        self._sources[source.kind] = source
+
+    def freeze(self) -> None:
+        self._frozen = True
+
+    def kinds(self) -> list[str]:
+        return sorted(self._sources)
+
+    def __iter__(self) -> Iterator[TimelineSource]:
+        return iter(tuple(self._sources.values()))
+
+
+def _plain(kind: str, read: Callable[..., list[TimelineEntry]]) -> TimelineSource:
+    """A source that shows the same entries to every caller."""
+    return TimelineSource(
+        kind,
+        lambda session, customer_id, before, limit, _view: read(
+            session, customer_id=customer_id, before=before, limit=limit
+        ),
+    )
+
+
+sources = SourceRegistry()
+sources.register(_plain("response", collection.response_entries))
+sources.register(_plain("feedback", collection.feedback_entries))
+sources.register(_plain("event", customers.event_entries))
+sources.register(_plain("consent", governance.consent_entries))
+sources.register(
+    TimelineSource(
+        "invitation",
+        lambda session, customer_id, before, limit, view: invitations.invitation_entries(
+            session, customer_id=customer_id, before=before, limit=limit, answer_link=view.answer_link
+        ),
+    )
+)
+sources.register(
+    TimelineSource(
+        "case",
+        lambda session, customer_id, before, limit, view: cases.case_entries(
+            session, customer_id=customer_id, before=before, limit=limit, scope=view.case_scope
+        ),
+    )
+)
+sources.freeze()
