@@ -9,11 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cxloop.alerts.fields import Op, Source
 from cxloop.cases.enums import CasePriority
-from cxloop.core.int_bounds import JsonId, JsonVersion
+from cxloop.core.int_bounds import JsonId, JsonInt, JsonVersion
 
-Scalar = Annotated[
-    int | float | str, Field(union_mode="left_to_right", description="a number, or text of at most 200 characters")
-]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.:-]*$")]
 MAX_DAYS = 365
@@ -26,7 +23,9 @@ class Condition(BaseModel):
 
     field: str = Field(min_length=1, max_length=64)
     op: Op
-    value: int | float | Text | list[int | float | Text] = Field(union_mode="left_to_right")
+    value: JsonInt | float | Text | list[JsonInt | float | Text] = Field(
+        union_mode="left_to_right", description="a number, text of at most 200 characters, or a list of them for `in`"
+    )
 
 
 class OpenCase(BaseModel):
