@@ -81,7 +81,12 @@ def test_the_dry_run_counts_what_the_run_then_fires(api: TestClient, db: Databas
     tried = api.post("/api/v1/alert-rules/try", json={"rule": draft})
     assert tried.status_code == 200, tried.text
     assert tried.json() | {"since": None} == {
-        "days": 30, "since": None, "matches": 6, "responses": 5, "feedback": 1, "examined": 13
+        "days": 30,
+        "since": None,
+        "matches": 6,
+        "responses": 5,
+        "feedback": 1,
+        "examined": 13,
     }
     rule = api.post("/api/v1/alert-rules", json=draft).json()
     assert api.post(f"/api/v1/alert-rules/{rule['id']}/try?days=7").json()["matches"] == 6

@@ -60,14 +60,20 @@ def test_segment_account_tier_and_arr(db: Database) -> None:
         customers.upsert_customers(
             session,
             items=[
-                customer_data(external_id="big", attributes={"plan": "enterprise"}, account_external_id=acme.external_id),
+                customer_data(
+                    external_id="big", attributes={"plan": "enterprise"}, account_external_id=acme.external_id
+                ),
                 customer_data(external_id="small", attributes={"plan": "free"}),
             ],
         )
     segment = add_rule(db, {"field": "segment", "op": "=", "value": "enterprise"})
-    outside = add_rule(db, {"field": "segment", "op": "!=", "value": "enterprise"}, {"field": "nps", "op": "<=", "value": 6})
+    outside = add_rule(
+        db, {"field": "segment", "op": "!=", "value": "enterprise"}, {"field": "nps", "op": "<=", "value": 6}
+    )
     valuable = add_rule(
-        db, {"field": "account_tier", "op": "in", "value": ["Gold", "platinum"]}, {"field": "arr", "op": ">=", "value": 100_000}
+        db,
+        {"field": "account_tier", "op": "in", "value": ["Gold", "platinum"]},
+        {"field": "arr", "op": ">=", "value": 100_000},
     )
     ids = store_responses(
         db,
@@ -96,7 +102,12 @@ def test_a_case_is_opened_with_priority_and_tags_and_replays_change_nothing(db: 
     assert (alert.source, alert.source_id, alert.tags) == ("response", ids[0], ["detractor"])
     with db.unit_of_work() as session:
         [case] = cases.case_reads(session, cases.list_cases(session, limit=10)[0])
-    assert (case.id, case.priority.value, case.tags, case.title) == (alert.case_id, "high", ["detractor"], "Alert: rule")
+    assert (case.id, case.priority.value, case.tags, case.title) == (
+        alert.case_id,
+        "high",
+        ["detractor"],
+        "Alert: rule",
+    )
     assert [(t.source.value, t.id) for t in case.triggers] == [("response", ids[0])]
     assert _fired_events(db) == [[alert.id]]
     for _ in range(2):  # the same feedback processed twice more
@@ -158,5 +169,7 @@ def _alerts(db: Database, rule_id: int) -> list[AlertRead]:
 
 def _fired_events(db: Database) -> list[list[int]]:
     with db.unit_of_work() as session:
-        rows = session.scalars(select(OutboxEvent.payload).where(OutboxEvent.name == "alert.fired").order_by(OutboxEvent.id))
+        rows = session.scalars(
+            select(OutboxEvent.payload).where(OutboxEvent.name == "alert.fired").order_by(OutboxEvent.id)
+        )
         return [r["alert_ids"] for r in rows]

@@ -27,7 +27,9 @@ def condition_errors(conditions: Sequence[Condition], *, prefix: str = "conditio
             errors.append(FieldError(f"{where}.field", f"field {spec.name!r} cannot be used yet: {spec.unavailable}"))
         elif condition.op not in OPERATORS[spec.kind]:
             allowed = ", ".join(sorted(o.value for o in OPERATORS[spec.kind]))
-            errors.append(FieldError(f"{where}.op", f"{condition.op.value!r} does not apply to {spec.name}; use {allowed}"))
+            errors.append(
+                FieldError(f"{where}.op", f"{condition.op.value!r} does not apply to {spec.name}; use {allowed}")
+            )
         else:
             problem = _value_problem(spec, condition)
             if problem:

@@ -49,6 +49,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "users": LazyCommand("keys:users_app", "Create and list users (people with a role)."),
     "teams": LazyCommand("teams:app", "List, create and change teams (who owns cases, their hours and holidays)."),
     "cases": LazyCommand("cases:app", "List and show cases, and the SLA report."),
+    "alerts": LazyCommand("alerts:app", "Alert rules: list them and try one against the last days."),
     "segments": LazyCommand("segments:app", "List, show, refresh and validate customer segments."),
     "webhooks": LazyCommand(
         "webhooks:app", "Webhook and Slack destinations: register, health, tests, pauses and dead letters."
