@@ -38,7 +38,7 @@ def condition_errors(conditions: Sequence[Condition], *, prefix: str = "conditio
 
 
 def _value_problem(spec: ConditionField, condition: Condition) -> str | None:
-    values = condition.value if isinstance(condition.value, list) else [condition.value]
+    values: list[Any] = condition.value if isinstance(condition.value, list) else [condition.value]
     if (condition.op == Op.in_) != isinstance(condition.value, list):
         return "'in' takes a list of 1 to 100 values" if condition.op == Op.in_ else "a single value, not a list"
     if not 1 <= len(values) <= 100:
@@ -62,7 +62,7 @@ def segment_keys(conditions: Sequence[Condition]) -> set[str]:
     keys: set[str] = set()
     for c in conditions:
         if FIELDS[c.field].kind == Kind.segment:
-            keys.update(c.value if isinstance(c.value, list) else [c.value])  # type: ignore[arg-type]
+            keys.update(str(v) for v in (c.value if isinstance(c.value, list) else [c.value]))
     return keys
 
 
@@ -78,14 +78,14 @@ def matches(conditions: Sequence[Condition], facts: Mapping[str, Any], members: 
 
 def _holds(condition: Condition, facts: Mapping[str, Any], members: Members) -> bool:
     spec = FIELDS[condition.field]
-    wanted = condition.value if isinstance(condition.value, list) else [condition.value]
+    wanted: list[Any] = condition.value if isinstance(condition.value, list) else [condition.value]
     if spec.kind == Kind.segment:
         customer = facts.get("customer_id")
         if customer is None:
             return False
         inside = any(customer in members.get(str(key), set()) for key in wanted)
         return not inside if condition.op == Op.ne else inside
-    actual = facts.get(spec.name)
+    actual: Any = facts.get(spec.name)
     if actual is None:
         return False
     if spec.kind in (Kind.text, Kind.choice):
@@ -99,7 +99,7 @@ def _holds(condition: Condition, facts: Mapping[str, Any], members: Members) -> 
         case Op.eq | Op.in_:
             return actual in wanted
         case Op.ne:
-            return actual != wanted[0]
+            return bool(actual != wanted[0])
         case Op.contains:
-            return wanted[0] in actual
+            return bool(wanted[0] in actual)
     return False

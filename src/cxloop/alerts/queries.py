@@ -18,7 +18,7 @@ Facts = dict[str, Any]
 BATCH = 1_000
 
 
-def _responses() -> Select[Any]:
+def _responses() -> Select[*tuple[Any, ...]]:
     return (
         select(
             Response.id,
@@ -41,7 +41,7 @@ def _responses() -> Select[Any]:
     )
 
 
-def _feedback() -> Select[Any]:
+def _feedback() -> Select[*tuple[Any, ...]]:
     return (
         select(
             FeedbackItem.id,
@@ -82,7 +82,7 @@ def _facts(source: Source, row: Any) -> Facts:
     return common | {"rating": row.rating, "text": row.text}
 
 
-def _query(source: Source) -> tuple[Select[Any], Any]:
+def _query(source: Source) -> tuple[Select[*tuple[Any, ...]], Any]:
     if source == Source.response:
         return _responses(), Response
     return _feedback(), FeedbackItem

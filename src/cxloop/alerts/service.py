@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -40,8 +39,6 @@ from cxloop.jobs import outbox
 from cxloop.jobs.events import ALERT_FIRED
 
 ALERTS_ACTOR = Actor("alerts")
-_CONDITIONS = TypeAdapter(list[Condition])
-_ACTIONS: TypeAdapter[list[Action]] = TypeAdapter(list[Action])
 
 
 def _check(session: Session, *, conditions: Sequence[Condition] | None, actions: Sequence[Action] | None) -> None:
@@ -68,7 +65,7 @@ def read(rule: AlertRule) -> RuleRead:
 
 
 def draft_of(rule: AlertRule) -> RuleDraft:
-    return RuleDraft(name=rule.name, conditions=rule.conditions, actions=rule.actions)  # type: ignore[arg-type]
+    return RuleDraft.model_validate({"name": rule.name, "conditions": rule.conditions, "actions": rule.actions})
 
 
 def create_rule(session: Session, *, data: RuleCreate) -> AlertRule:

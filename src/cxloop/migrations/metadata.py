@@ -1,9 +1,9 @@
 """Every domain's models, imported so Base.metadata knows all tables (for Alembic and tests)."""
 
 from cxloop.access import models as access_models
+from cxloop.alerts import models as alerts_models
 from cxloop.analytics import models as analytics_models
 from cxloop.audit import models as audit_models
-from cxloop.alerts import models as alerts_models
 from cxloop.branding import models as branding_models
 from cxloop.cases import models as cases_models
 from cxloop.channels.widget import models as widget_models
