@@ -4,6 +4,7 @@ with the alerts it names looked up over the API. Both databases."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -43,6 +44,17 @@ def test_bad_rules_are_refused_naming_the_field_and_the_reason(api: TestClient) 
     assert "does not apply" in refused([{"field": "nps", "op": "contains", "value": "6"}])["conditions[0].op"]
     assert "list" in refused([{"field": "channel", "op": "in", "value": "email"}])["conditions[0].value"]
     assert "is a number" in refused([{"field": "arr", "op": ">=", "value": "lots"}])["conditions[0].value"]
+    nan = {
+        "name": "x",
+        "conditions": [{"field": "arr", "op": ">=", "value": float("nan")}],
+        "actions": [{"kind": "notify"}],
+    }
+    assert (
+        api.post(
+            "/api/v1/alert-rules", content=json.dumps(nan), headers={"content-type": "application/json"}
+        ).status_code
+        == 422
+    )
     assert "no segment" in refused([{"field": "segment", "op": "=", "value": "nobody"}])["conditions"]
     both = refused([{"field": "nps", "op": "<=", "value": 6}, {"field": "rating", "op": "<=", "value": 2}])
     assert "no response or feedback item" in both["conditions"]

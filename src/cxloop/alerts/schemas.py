@@ -12,6 +12,7 @@ from cxloop.cases.enums import CasePriority
 from cxloop.core.int_bounds import JsonId, JsonInt, JsonVersion
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
 Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.:-]*$")]
 MAX_DAYS = 365
 
@@ -23,7 +24,7 @@ class Condition(BaseModel):
 
     field: str = Field(min_length=1, max_length=64)
     op: Op
-    value: JsonInt | float | Text | list[JsonInt | float | Text] = Field(
+    value: JsonInt | Number | Text | list[JsonInt | Number | Text] = Field(
         union_mode="left_to_right", description="a number, text of at most 200 characters, or a list of them for `in`"
     )
 
