@@ -10,12 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cxloop.cases.enums import TriggerSource as Source  # what a rule is evaluated on: what opens a case
 
-class Source(StrEnum):
-    """What kind of stored item a rule is evaluated on (the names of cases' trigger sources)."""
-
-    response = "response"
-    feedback = "feedback"
+__all__ = ["FIELDS", "OPERATORS", "ConditionField", "Kind", "Op", "Source"]
 
 
 class Kind(StrEnum):

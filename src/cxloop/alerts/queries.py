@@ -18,46 +18,33 @@ Facts = dict[str, Any]
 BATCH = 1_000
 
 
-def _responses() -> Select[*tuple[Any, ...]]:
+def _with_customer(model: Any, *own: Any) -> Select[*tuple[Any, ...]]:
+    """The columns every item has, its own, and its customer's stage and account."""
     return (
         select(
-            Response.id,
-            Response.customer_id,
-            Response.nps,
-            Response.csat,
-            Response.ces,
-            Response.comment,
-            Response.channel,
-            Response.survey_id,
-            Response.touchpoint_id,
-            Response.stage_id,
+            model.id,
+            model.customer_id,
+            model.channel,
+            model.touchpoint_id,
+            model.stage_id,
+            *own,
             Customer.stage_id.label("customer_stage_id"),
             Account.plan,
             Account.arr,
         )
-        .outerjoin(Customer, Customer.id == Response.customer_id)
+        .outerjoin(Customer, Customer.id == model.customer_id)
         .outerjoin(Account, Account.id == Customer.account_id)
-        .where(Response.is_partial.is_(False))
     )
+
+
+def _responses() -> Select[*tuple[Any, ...]]:
+    return _with_customer(
+        Response, Response.nps, Response.csat, Response.ces, Response.comment, Response.survey_id
+    ).where(Response.is_partial.is_(False))
 
 
 def _feedback() -> Select[*tuple[Any, ...]]:
-    return (
-        select(
-            FeedbackItem.id,
-            FeedbackItem.customer_id,
-            FeedbackItem.rating,
-            FeedbackItem.text,
-            FeedbackItem.channel,
-            FeedbackItem.touchpoint_id,
-            FeedbackItem.stage_id,
-            Customer.stage_id.label("customer_stage_id"),
-            Account.plan,
-            Account.arr,
-        )
-        .outerjoin(Customer, Customer.id == FeedbackItem.customer_id)
-        .outerjoin(Account, Account.id == Customer.account_id)
-    )
+    return _with_customer(FeedbackItem, FeedbackItem.rating, FeedbackItem.text)
 
 
 def _facts(source: Source, row: Any) -> Facts:

@@ -30,7 +30,6 @@ from cxloop.alerts.schemas import (
     TryResult,
 )
 from cxloop.cases import service as cases
-from cxloop.cases.enums import TriggerSource
 from cxloop.cases.schemas import Actor, CaseOpen, RoutingContext, TriggerRef
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput, NotFound
@@ -213,7 +212,7 @@ def _insert(session: Session, rule: AlertRule, draft: RuleDraft, source: Source,
             session,
             data=CaseOpen(
                 customer_id=item["customer_id"],
-                triggers=[TriggerRef(source=TriggerSource(source.value), id=item["id"])],
+                triggers=[TriggerRef(source=source, id=item["id"])],
                 title=f"Alert: {rule.name}"[:300],
                 priority=opening.priority,
                 tags=tags,
