@@ -70,6 +70,11 @@ FULL: dict[str, list[list[str]]] = {
         ],
     ],
     "json-checks": [["bench/bench_json_checks.py", "--repeat", "200"]],
+    "alerts": [
+        ["bench/bench_alerts.py", "--responses", "20000"],
+        ["bench/bench_alerts.py", "--responses", "20000", "--no-cases"],
+        ["bench/bench_alerts.py", "--responses", "20000", "--backend", "postgresql"],
+    ],
 }
 QUICK: dict[str, list[list[str]]] = {
     "import": [["bench/bench_import.py", "--rows", "20000", "--orm-rows", "2000"]],
@@ -86,6 +91,7 @@ QUICK: dict[str, list[list[str]]] = {
     ],
     "widget": [["bench/bench_widget.py", "--duration", "2", "--warmup", "1", "--connections", "20", "--rate", "200"]],
     "json-checks": [["bench/bench_json_checks.py", "--repeat", "20"]],
+    "alerts": [["bench/bench_alerts.py", "--responses", "2000"]],
 }
 
 
