@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from cxloop.alerts import tasks as alerts_tasks
 from cxloop.cases import tasks as cases_tasks
 from cxloop.channels import delivery
 from cxloop.channels.email import smtp
@@ -34,6 +35,7 @@ from cxloop.triggers import tasks as triggers_tasks
 from cxloop.triggers.tasks import Deliver
 
 TASK_MODULES = (
+    alerts_tasks,
     cases_tasks,
     collection_tasks,
     customers_tasks,

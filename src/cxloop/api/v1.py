@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from cxloop.access.routes import router as access_router
+from cxloop.alerts.routes import router as alerts_router
 from cxloop.analytics.fatigue_routes import router as fatigue_router
 from cxloop.analytics.routes import router as analytics_router
 from cxloop.api.audit import router as audit_router
@@ -50,6 +51,7 @@ ROUTERS: list[APIRouter] = [
     notifications_router,
     timeline_router,
     stream_router,
+    alerts_router,
 ]
 
 

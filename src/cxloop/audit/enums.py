@@ -55,6 +55,9 @@ class AuditAction(StrEnum):
     webhook_resumed = "webhook.resumed"
     team_created = "team.created"
     team_updated = "team.updated"  # its fields or its members (whose cases an agent sees)
+    alert_rule_created = "alert_rule.created"
+    alert_rule_updated = "alert_rule.updated"  # its definition (a new version) or its enabled flag
+    alert_rule_deleted = "alert_rule.deleted"
     # retention: the only way entries are deleted
     audit_purged = "audit.purged"
 

@@ -1,6 +1,7 @@
 """Every domain's models, imported so Base.metadata knows all tables (for Alembic and tests)."""
 
 from cxloop.access import models as access_models
+from cxloop.alerts import models as alerts_models
 from cxloop.analytics import models as analytics_models
 from cxloop.audit import models as audit_models
 from cxloop.branding import models as branding_models
@@ -35,5 +36,6 @@ MODEL_MODULES = (
     audit_models,
     cases_models,
     notifications_models,
+    alerts_models,
 )
 metadata = Base.metadata

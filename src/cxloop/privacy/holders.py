@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cxloop.alerts import privacy as alerts
 from cxloop.cases import privacy as cases
 from cxloop.channels.widget import erasure as widget_images
 from cxloop.collection import privacy as collection
@@ -111,6 +112,7 @@ holders = HolderRegistry()
 # Attachments first: their image files (in the data directory, no table) are found through the customer's responses,
 # which the customer holder's deletion removes; the files go once the erasure commits.
 holders.register(_holder("attachments", (), widget_images.export_customer_images, widget_images.count_customer_images))
+holders.register(_holder("alerts", alerts.PRIVACY_TABLES, alerts.export_customer_data, alerts.erase_customer_data))
 holders.register(
     _holder(
         "cases", cases.PRIVACY_TABLES, cases.export_customer_data, cases.erase_customer_data, cases.scrub_customer_text
@@ -172,9 +174,10 @@ PAYLOAD_KEYS: Mapping[str, str] = {
     "event_ids": "events",
     "case_ids": "cases",
     "case_id": "cases",
+    "alert_ids": "alerts",
 }
 # The tables whose erased ids are read from the export (each entry carries its row's "id").
-_ID_SECTIONS = {name: name for name in ("responses", "feedback_items", "invitations", "events", "cases")}
+_ID_SECTIONS = {name: name for name in ("responses", "feedback_items", "invitations", "events", "cases", "alerts")}
 
 
 def erased_ids(subject: Subject, exported: Mapping[str, Exported]) -> dict[str, set[int]]:

@@ -1,0 +1,77 @@
+"""The one registry of what an alert rule can look at (condition FIELDS) and how it compares (OPERATORS).
+
+A field has a kind (number on a scale, text, a choice, an id, a segment key) and the items it exists on; a
+condition on a field an item does not carry (NPS on a review) never holds. `sentiment` and `theme` are named here
+already so a rule naming them gets a 422 saying why, not "unknown field", until text analytics fill them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from cxloop.cases.enums import TriggerSource as Source  # what a rule is evaluated on: what opens a case
+
+__all__ = ["FIELDS", "OPERATORS", "ConditionField", "Kind", "Op", "Source"]
+
+
+class Kind(StrEnum):
+    number = "number"
+    text = "text"
+    choice = "choice"
+    id = "id"
+    segment = "segment"
+
+
+class Op(StrEnum):
+    le = "<="
+    ge = ">="
+    eq = "="
+    ne = "!="
+    in_ = "in"
+    contains = "contains"
+
+
+OPERATORS: dict[Kind, frozenset[Op]] = {
+    Kind.number: frozenset({Op.le, Op.ge, Op.eq, Op.ne, Op.in_}),
+    Kind.text: frozenset({Op.contains, Op.eq, Op.ne, Op.in_}),
+    Kind.choice: frozenset({Op.eq, Op.ne, Op.in_}),
+    Kind.id: frozenset({Op.eq, Op.ne, Op.in_}),
+    Kind.segment: frozenset({Op.eq, Op.ne, Op.in_}),
+}
+
+BOTH = frozenset(Source)
+RESPONSES = frozenset({Source.response})
+FEEDBACK = frozenset({Source.feedback})
+
+
+@dataclass(frozen=True)
+class ConditionField:
+    name: str
+    kind: Kind
+    sources: frozenset[Source]
+    description: str
+    low: float | None = None  # a number's scale
+    high: float | None = None
+    unavailable: str | None = None  # why a rule cannot name it yet
+
+
+_FIELDS = (
+    ConditionField("nps", Kind.number, RESPONSES, "NPS answer, 0-10 (detractors: <= 6)", 0, 10),
+    ConditionField("csat", Kind.number, RESPONSES, "CSAT answer, 1-5 (unsatisfied: <= 2)", 1, 5),
+    ConditionField("ces", Kind.number, RESPONSES, "CES answer, 1-7, higher is easier (hard: <= 3)", 1, 7),
+    ConditionField("rating", Kind.number, FEEDBACK, "a feedback item's star rating, 1-5", 1, 5),
+    ConditionField("comment", Kind.text, RESPONSES, "a response's comment"),
+    ConditionField("text", Kind.text, BOTH, "a response's comment or a feedback item's text"),
+    ConditionField("channel", Kind.choice, BOTH, "the channel it came through (email, web, review...)"),
+    ConditionField("survey", Kind.id, RESPONSES, "the survey's id"),
+    ConditionField("touchpoint", Kind.id, BOTH, "the touchpoint's id"),
+    ConditionField("stage", Kind.id, BOTH, "the journey stage's id (the item's, else the customer's)"),
+    ConditionField("segment", Kind.segment, BOTH, "a segment's key: the customer matches its filter now"),
+    ConditionField("account_tier", Kind.choice, BOTH, "the plan of the customer's account"),
+    ConditionField("arr", Kind.number, BOTH, "the annual recurring revenue of the customer's account"),
+    ConditionField("sentiment", Kind.number, BOTH, "sentiment", unavailable="text analytics are not available yet"),
+    ConditionField("theme", Kind.choice, BOTH, "theme", unavailable="text analytics are not available yet"),
+)
+
+FIELDS: dict[str, ConditionField] = {f.name: f for f in _FIELDS}
