@@ -229,7 +229,7 @@ def test_the_hosted_survey_page_is_answered_in_the_browser(
     context = browser.new_context(java_script_enabled=javascript)
     try:
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(30_000)  # as tests/live.py: the first page of a loaded machine can be slow
         page.goto(f"{live_server.url}/s/{token}")
         page.get_by_text("How likely are you to recommend us").wait_for()
         page.locator("label", has_text="8").first.click()
