@@ -31,11 +31,8 @@ def read(brand: service.Brand, request: Request) -> BrandingRead:
 
 
 def _fields(brand: service.Brand) -> dict[str, str | None]:
-    return {
-        "organisation_name": brand.organisation_name,
-        "sender_name": brand.sender_name,
-        "primary_colour": brand.primary_colour,
-    }
+    """The settable fields, for the audit entry's before and after."""
+    return {name: getattr(brand, name) for name in service.FIELDS}
 
 
 @router.get("/branding", response_model=BrandingRead)

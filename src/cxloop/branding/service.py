@@ -58,7 +58,7 @@ class Brand:
 
 
 NO_BRAND = Brand()
-_FIELDS = ("organisation_name", "sender_name", "primary_colour")
+FIELDS = ("organisation_name", "sender_name", "primary_colour")  # what `update` sets (the logo has its own calls)
 
 
 def _row(session: Session) -> Branding | None:
@@ -94,7 +94,7 @@ def _row_for_change(session: Session, now: datetime) -> Branding:
 def update(session: Session, changes: dict[str, Any], *, now: datetime) -> Brand:
     """Set the given fields (None clears one); values are checked by the caller's schema, colours normalised here."""
     row = _row_for_change(session, now)
-    for name in _FIELDS:
+    for name in FIELDS:
         if name in changes:
             value = changes[name]
             if name == "primary_colour" and value is not None:
