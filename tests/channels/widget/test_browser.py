@@ -116,6 +116,21 @@ def test_a_prompt_appears_after_track_and_its_answers_are_stored(
     assert stored.is_partial is False and stored.customer_id is None
 
 
+def test_an_event_tracked_before_the_settings_arrive_still_prompts(
+    page: Any, api: TestClient, db: Database, live_server: LiveServer, host_page: HostPage
+) -> None:
+    live_survey(db, "relationship-nps")
+    site = _site(api, host_page, rules=[{"survey": "relationship-nps", "event": "checkout_completed"}])
+    held: list[Any] = []
+    page.route("**/widget/v1/config*", lambda route: held.append(route))  # the settings wait until the event
+    _open(page, host_page, live_server, site)
+    page.evaluate("cxloop.track('checkout_completed')")
+    with page.expect_response(lambda r: r.url.endswith("/widget/v1/decide")) as decided:
+        held[0].continue_()
+    assert decided.value.json()["show"] is True
+    page.get_by_role("dialog", name="Survey").get_by_text("How likely are you to recommend us").wait_for()
+
+
 def test_no_prompt_when_the_server_refuses_and_the_refusal_is_stored(
     page: Any, api: TestClient, db: Database, live_server: LiveServer, host_page: HostPage
 ) -> None:

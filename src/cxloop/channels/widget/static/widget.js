@@ -266,8 +266,9 @@
       if (load("identified") === seen) return Promise.resolve();
       return call("/widget/v1/identify", body).then(function () { save("identified", seen); });
     },
-    track: function (event) {
-      if (config && config.events.indexOf(event) >= 0) decide(event);
+    track: function (event) { // an event tracked before the site's settings arrive waits for them
+      if (!config) queued.push(["track", event]);
+      else if (config.events.indexOf(event) >= 0) decide(event);
     },
     open: function () { feedbackForm(); },
     reset: function () { customer = null; save("customer", ""); save("identified", ""); }
