@@ -140,13 +140,17 @@ def _forget_deleted_places(session: Session, valid: list[ValidRow]) -> None:
     """Survey versions, touchpoints and stages the batch was validated against and that were deleted since it was
     prepared: a survey's refuses the batch (it no longer exists), a touchpoint or stage is cleared, as the
     deletion did to the responses stored before."""
-    versions = references.missing(session, "survey_versions", {v.row.survey_version_id for v in valid})
-    if versions:
-        raise SurveyGone("a survey this batch answers was deleted while it was being stored; nothing was stored")
-    touchpoints = references.missing(
-        session, "touchpoints", {t for v in valid if (t := v.row.touchpoint_id) is not None}
+    gone = references.missing_in(
+        session,
+        {
+            "survey_versions": {v.row.survey_version_id for v in valid},
+            "touchpoints": {t for v in valid if (t := v.row.touchpoint_id) is not None},
+            "stages": {s for v in valid if (s := v.row.stage_id) is not None},
+        },
     )
-    stages = references.missing(session, "stages", {s for v in valid if (s := v.row.stage_id) is not None})
+    if gone["survey_versions"]:
+        raise SurveyGone("a survey this batch answers was deleted while it was being stored; nothing was stored")
+    touchpoints, stages = gone["touchpoints"], gone["stages"]
     for v in valid:
         row = v.row
         if row.touchpoint_id in touchpoints or row.stage_id in stages:

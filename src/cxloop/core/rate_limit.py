@@ -55,7 +55,26 @@ def storage_for(settings: Settings) -> Storage:
     """Redis when settings.redis_url is set (keys prefixed `<jobs_queue>:rate-limit`), else this process's memory."""
     if settings.redis_url:
         return RedisStorage(settings.redis_url, key_prefix=_key_prefix(settings), wrap_exceptions=True)
-    return MemoryStorage()
+    return InProcessStorage()
+
+
+class InProcessStorage(MemoryStorage):
+    """`limits`' memory storage without a thread per expiry: the original restarts a `threading.Timer` 10 ms after
+    a write whenever the last one has run, so under steady load it starts a new thread about every 10 ms, and does
+    so on the event loop (a profile of 1,000 POSTs/s spent a fifth of the loop's time there). Here expired keys are
+    swept inline, at most once a second; reads already ignore expired counts, so only memory waits for the sweep."""
+
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._next_sweep = 0.0
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the private method the base class calls
+        now = time.time()  # the clock `limits` reads (tests move it)
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_SECONDS
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
 
 
 def async_storage_for(settings: Settings, storage: Storage) -> AnyStorage:
@@ -138,7 +157,7 @@ class RateLimiter:
         if rate < 1 or per < 1:
             raise ValueError("rate and per must be at least 1")
         self.item = RateLimitItemPerSecond(rate, per, namespace=name)
-        self._strategy = SlidingWindowCounterRateLimiter(storage if storage is not None else MemoryStorage())
+        self._strategy = SlidingWindowCounterRateLimiter(storage if storage is not None else InProcessStorage())
 
     def hit(self, key: str, cost: int = 1) -> Verdict:
         """Count `cost` hits for the key if the window has room for them; a refused hit counts nothing."""

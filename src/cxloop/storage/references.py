@@ -21,7 +21,7 @@ A column declares its reference with `soft_reference(...)` as its `info`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -87,17 +87,34 @@ def hold_parents_of(session: Session, table: str) -> None:
 
 def missing(session: Session, parent: str, ids: Iterable[int]) -> set[int]:
     """The ids that have no row in `parent` (call after `hold`, so none can go missing later in the transaction)."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return set()
-    if session.get_bind().dialect.name == "sqlite":
-        where, value = "id IN (SELECT value FROM json_each(:ids))", orjson.dumps(wanted).decode()
-    else:  # an array literal: psycopg adapts a list of Python ints element by element, in Python
-        where, value = "id = ANY(CAST(:ids AS bigint[]))", "{" + ",".join(map(str, wanted)) + "}"
-    found = session.execute(text(f"SELECT count(*) FROM {parent} WHERE {where}"), {"ids": value}).scalar_one()
-    if found == len(wanted):
-        return set()
-    return set(wanted) - set(session.execute(text(f"SELECT id FROM {parent} WHERE {where}"), {"ids": value}).scalars())
+    return missing_in(session, {parent: ids})[parent]
+
+
+def missing_in(session: Session, wanted: Mapping[str, Iterable[int]]) -> dict[str, set[int]]:
+    """`missing` for several parent tables in one round trip (the write path checks three per transaction): one
+    count per table; the ids themselves are read only for a table whose count falls short (a rare race)."""
+    ids = {parent: sorted(set(values)) for parent, values in wanted.items()}
+    result: dict[str, set[int]] = {parent: set() for parent in ids}
+    asked = [parent for parent in ids if ids[parent]]
+    if not asked:
+        return result
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    params: dict[str, str] = {}
+    wheres: dict[str, str] = {}
+    for n, parent in enumerate(asked):
+        if sqlite:
+            wheres[parent] = f"id IN (SELECT value FROM json_each(:ids{n}))"
+            params[f"ids{n}"] = orjson.dumps(ids[parent]).decode()
+        else:  # an array literal: psycopg adapts a list of Python ints element by element, in Python
+            wheres[parent] = f"id = ANY(CAST(:ids{n} AS bigint[]))"
+            params[f"ids{n}"] = "{" + ",".join(map(str, ids[parent])) + "}"
+    counts = ", ".join(f"(SELECT count(*) FROM {parent} WHERE {wheres[parent]})" for parent in asked)
+    found = session.execute(text(f"SELECT {counts}"), params).one()
+    for n, parent in enumerate(asked):
+        if found[n] != len(ids[parent]):
+            present = session.execute(text(f"SELECT id FROM {parent} WHERE {wheres[parent]}"), params).scalars()
+            result[parent] = set(ids[parent]) - set(present)
+    return result
 
 
 def lock(session: Session, parents: Iterable[str]) -> None:

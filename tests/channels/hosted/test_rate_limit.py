@@ -10,12 +10,12 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-from limits.storage import MemoryStorage, RedisStorage
+from limits.storage import RedisStorage
 
 from cxloop.app import create_app
 from cxloop.channels.hosted import limits
 from cxloop.core.config import Settings
-from cxloop.core.rate_limit import LIMITS, Limit, RateLimiter, Verdict, storage_for
+from cxloop.core.rate_limit import LIMITS, InProcessStorage, Limit, RateLimiter, Verdict, storage_for
 from cxloop.storage.database import Database
 from tests.channels.hosted.conftest import responses
 from tests.channels.hosted.html_page import read, submit
@@ -81,17 +81,27 @@ def test_cost_reset_and_bad_settings(clock: FakeClock) -> None:
 
 
 def test_memory_stays_bounded(clock: FakeClock) -> None:
-    storage = MemoryStorage()
+    storage = InProcessStorage()
     limiter = RateLimiter(rate=1, per=60, storage=storage)
     for i in range(1000):
         assert limiter.hit(f"key-{i}").allowed
     assert not limiter.hit("key-999").allowed
     clock.now += 180  # both windows of every key are over: their counters expire
-    assert limiter.hit("key-new").allowed
-    deadline = time.monotonic() + 10
-    while len(storage.storage) > 1 and time.monotonic() < deadline:  # the storage sweeps expired keys every 10 ms
-        time.sleep(0.02)
+    assert limiter.hit("key-new").allowed  # the first write a second after the last sweep sweeps them
     assert len(storage.storage) == 1
+
+
+def test_counting_starts_no_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """limits' own memory storage starts a timer thread on a write 10 ms after the last one ran (and Thread.start
+    waits for the new thread to run: on a busy event loop, milliseconds); ours sweeps inline."""
+    limiter = RateLimiter(rate=1_000_000, per=60, storage=InProcessStorage())
+    started: list[threading.Thread] = []
+    start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: (started.append(thread), start(thread))[1])
+    for i in range(20):
+        time.sleep(0.012)
+        assert limiter.hit(f"key-{i % 5}").allowed
+    assert started == []
 
 
 def test_threads_never_get_more_than_the_rate() -> None:
@@ -114,7 +124,7 @@ def test_threads_never_get_more_than_the_rate() -> None:
 
 
 def test_without_redis_each_process_counts_in_its_own_memory() -> None:
-    assert isinstance(storage_for(Settings(redis_url=None)), MemoryStorage)
+    assert isinstance(storage_for(Settings(redis_url=None)), InProcessStorage)
     first, second = RateLimiter(rate=2, per=3600), RateLimiter(rate=2, per=3600)
     assert [first.hit("ip").allowed for _ in range(3)] == [True, True, False]
     assert second.hit("ip").allowed  # a second server process would not know about the first one's hits
@@ -166,7 +176,7 @@ def test_two_servers_on_one_redis_share_the_link_pages_limit(
     # A day's window, so the counting window does not roll over during the test.
     monkeypatch.setitem(LIMITS, limits.LINK, Limit(limits.LINK, rate=4, per=86_400))
     apps = [create_app(settings, database=db) for _ in range(2)]
-    assert all(isinstance(app.state.rate_limit_storage, MemoryStorage) for app in apps)  # no Redis configured
+    assert all(isinstance(app.state.rate_limit_storage, InProcessStorage) for app in apps)  # no Redis configured
     for app in apps:  # as create_app builds it when CXLOOP_REDIS_URL is set
         app.state.rate_limit_storage = storage_for(redis_settings)
     with TestClient(apps[0]) as first, TestClient(apps[1]) as second:
