@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from cxloop.cases import service as cases
 from cxloop.cases.enums import CaseAction, CaseStatus, TriggerSource
-from cxloop.cases.models import Case, CaseVerification
+from cxloop.cases.models import Case, CaseActivity, CaseVerification
 from cxloop.cases.schemas import SYSTEM, CaseOpen, RoutingRuleIn, SlaPolicyIn, TriggerRef
 from cxloop.cases.verification_tasks import run_verifications
 from cxloop.channels.delivery import deliver
@@ -25,6 +25,7 @@ from cxloop.cli.main import app
 from cxloop.collection import service as collection
 from cxloop.collection.schemas import ResponseCreate
 from cxloop.core.config import Settings
+from cxloop.invitations import service as invitations
 from cxloop.invitations.answers import record_answers
 from cxloop.invitations.models import Invitation
 from cxloop.jobs import NoPayload
@@ -156,6 +157,32 @@ def test_a_case_reopened_before_its_re_survey_gets_none(db: Database) -> None:
         assert session.scalar(select(func.count()).select_from(Invitation)) == 0
 
 
+def test_a_reopening_calls_off_an_unsent_re_survey_and_the_next_resolution_gets_its_own(db: Database) -> None:
+    verification_survey(db)
+    case_id, _ = unhappy_case(db)
+    resolve(db, case_id, days_ago=8)
+    assert run_verifications(jobs_runtime(db)).scheduled == 1  # made, not sent yet (send_due has not run)
+    (made,) = verifications(db)
+    with db.unit_of_work() as session:
+        cases.transition(session, case_id=case_id, action=CaseAction.reopen, actor=SYSTEM)
+    assert verifications(db) == []
+    with db.unit_of_work() as session:
+        assert session.get_one(Invitation, made.invitation_id).status == "expired"
+        kinds = session.scalars(select(CaseActivity.kind).where(CaseActivity.case_id == case_id)).all()
+        assert "verification_cancelled" in kinds
+    resolve(db, case_id, days_ago=8)
+    assert run_verifications(jobs_runtime(db)).scheduled == 1
+    (again,) = verifications(db)
+    with db.unit_of_work() as session:
+        invitation = session.get_one(Invitation, again.invitation_id)
+        assert invitation.occurrence_key == f"case-verification:{case_id}:1" and invitation.status == "scheduled"
+        invitations.mark_sent(invitation)  # sent: a reopening leaves it be
+    with db.unit_of_work() as session:
+        cases.transition(session, case_id=case_id, action=CaseAction.reopen, actor=SYSTEM)
+    (kept,) = verifications(db)
+    assert kept.id == again.id
+
+
 def test_not_due_yet_off_and_unscored_cases(db: Database) -> None:
     verification_survey(db)
     early, _ = unhappy_case(db)
@@ -209,3 +236,14 @@ def test_holdout_is_assigned_when_a_case_opens_by_a_stable_hash_of_the_customer(
             (again,) = session.scalars(select(Case).where(Case.customer_id == customer_id)).all()
             assert cases.is_held_out(again) == was_held
     assert (sum(held.values()) > 0) == (percent > 0)
+
+
+def test_the_policy_settings_are_bounded_and_named_when_wrong(api: TestClient) -> None:
+    stored = api.put("/api/v1/sla-policies", json={"items": [{"verify_after_days": 14, "holdout_percent": 10}]})
+    assert stored.status_code == 200, stored.text
+    assert (stored.json()[0]["verify_after_days"], stored.json()[0]["holdout_percent"]) == (14, 10)
+    for field, value in (("verify_after_days", -1), ("verify_after_days", 366), ("holdout_percent", 51)):
+        refused = api.put("/api/v1/sla-policies", json={"items": [{field: value}]})
+        assert refused.status_code == 422
+        assert any(field in e["field"] for e in refused.json()["errors"]), refused.text
+    assert api.get("/api/v1/sla-policies").json()[0]["verify_after_days"] == 14

@@ -51,6 +51,7 @@ class ActivityKind(StrEnum):
     escalated = "escalated"
     verification_sent = "verification_sent"  # the re-survey after resolution was scheduled (or suppressed)
     verification_answered = "verification_answered"  # the customer answered it: before and after scores
+    verification_cancelled = "verification_cancelled"  # the case was reopened before the re-survey was sent
 
 
 class SlaClock(StrEnum):

@@ -8,8 +8,9 @@ off) its customer is invited to answer the same metric as the feedback that open
   `case-verify-csat`).
 - Exactly once per case: the `case_verifications` row is unique per case and the occurrence key per invitation, so
   a job run twice, two workers or a restarted worker make one re-survey.
-- A case reopened before its re-survey is made gets none for that resolution (it is not resolved when the job
-  looks; the case row is locked while it decides); resolved again, it is re-surveyed after the new resolution.
+- A case reopened before its re-survey is sent gets none for that resolution: not made yet, the job passes it (it
+  is not resolved when the job looks; the case row is locked while it decides); made but not sent, the reopening
+  calls it off (`cancel_unsent`). Resolved again, it is re-surveyed after the new resolution.
 - The answer (`invitation.answered`) puts the after score on the case, logs it and emits `verification.answered`.
 """
 
@@ -31,6 +32,7 @@ from cxloop.cases.service import sla
 from cxloop.cases.service.records import log_activity
 from cxloop.core.clock import utcnow
 from cxloop.invitations import service as invitations
+from cxloop.invitations.delivery_status import locked_invitation
 from cxloop.invitations.enums import InvitationStatus
 from cxloop.jobs import outbox
 from cxloop.jobs.events import VERIFICATION_ANSWERED
@@ -42,8 +44,10 @@ _DONE = (CaseStatus.resolved.value, CaseStatus.closed.value)
 _MIN_DAYS = 1  # the shortest delay a policy may set (0 is off)
 
 
-def occurrence_key(case_id: int) -> str:
-    return f"case-verification:{case_id}"
+def occurrence_key(case: Case) -> str:
+    """One invitation per case and resolution: a re-survey cancelled by a reopening may be made again after the
+    next resolution (`reopened` counts the reopenings)."""
+    return f"case-verification:{case.id}" + (f":{case.reopened}" if case.reopened else "")
 
 
 def survey_key(metric: str) -> str:
@@ -124,7 +128,7 @@ def verify_case(
                 customer_id=case.customer_id,
                 channel=CHANNEL,
                 fallbacks=FALLBACKS,
-                occurrence_key=occurrence_key(case.id),
+                occurrence_key=occurrence_key(case),
             ),
             now=now,
         )
@@ -147,6 +151,30 @@ def verify_case(
     if invitation is not None:
         invitations.queue_send(session, invitation, now=now)
     return VerificationStatus(row.status)
+
+
+def cancel_unsent(session: Session, *, case: Case, now: datetime | None = None) -> bool:
+    """A case is reopened: its re-survey, if made but not sent yet (and not being sent), is called off (the
+    invitation expires) and the verification removed, so the next resolution is re-surveyed in its turn."""
+    row = session.scalar(
+        select(CaseVerification)
+        .where(CaseVerification.case_id == case.id, CaseVerification.status == VerificationStatus.scheduled.value)
+        .with_for_update()
+    )
+    if row is None or row.invitation_id is None:
+        return False
+    now = now or utcnow()
+    invitation = locked_invitation(session, row.invitation_id)
+    if invitation is not None:
+        leased = invitation.lease_until is not None and invitation.lease_until > now
+        if invitation.status != InvitationStatus.scheduled.value or leased:
+            return False  # sent (or on its way): it stays
+        invitations.mark_expired(invitation, now=now)
+    detail = {"invitation_id": row.invitation_id, "reason": "the case was reopened before the re-survey was sent"}
+    session.delete(row)
+    log_activity(session, case, ActivityKind.verification_cancelled, VERIFY_ACTOR, detail=detail)
+    session.flush()
+    return True
 
 
 def _skip_reason(days: int, opening: queries.OpeningScore | None) -> str | None:
