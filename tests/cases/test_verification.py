@@ -247,3 +247,22 @@ def test_the_policy_settings_are_bounded_and_named_when_wrong(api: TestClient) -
         assert refused.status_code == 422
         assert any(field in e["field"] for e in refused.json()["errors"]), refused.text
     assert api.get("/api/v1/sla-policies").json()[0]["verify_after_days"] == 14
+
+
+def test_batches_go_past_cases_not_due_yet(db: Database) -> None:
+    verification_survey(db)
+    made = []
+    for n in range(7):
+        case_id, _ = unhappy_case(db)
+        resolve(db, case_id, days_ago=8 if n % 2 else 2)  # cases 0, 2, 4, 6 are not due yet
+        made.append(case_id)
+    after_id, scheduled, now = 0, 0, datetime.now(UTC)
+    while True:
+        with db.unit_of_work() as session:
+            result = cases.verify_due(session, now=now, after_id=after_id, limit=2)
+        scheduled += result.scheduled
+        if result.last_id is None:
+            break
+        after_id = result.last_id
+    assert scheduled == 3
+    assert sorted(v.case_id for v in verifications(db)) == [made[1], made[3], made[5]]

@@ -63,10 +63,13 @@ class VerifyResult:
     last_id: int | None = None  # the last case looked at: the next batch starts after it (None: none left)
 
 
-def candidates(session: Session, *, now: datetime, after_id: int = 0, limit: int = 200) -> list[int]:
-    """Resolved or closed cases without a verification, resolved at least a day ago, by id after `after_id`."""
+def candidates(
+    session: Session, *, now: datetime, policies: sla.Policies, after_id: int = 0, limit: int = 200
+) -> tuple[list[int], int | None]:
+    """The resolved or closed cases without a verification whose policy's days have passed, among the next `limit`
+    cases by id after `after_id` resolved at least a day ago; and the id to continue after (None: none left)."""
     query = (
-        select(Case.id)
+        select(Case.id, Case.team_id, Case.priority, Case.resolved_at)
         .where(
             Case.status.in_(_DONE),
             Case.resolved_at.is_not(None),
@@ -77,14 +80,20 @@ def candidates(session: Session, *, now: datetime, after_id: int = 0, limit: int
         .order_by(Case.id)
         .limit(limit)
     )
-    return list(session.scalars(query))
+    rows = session.execute(query).all()
+    due = []
+    for row in rows:  # the cases still inside their policy's days are not locked, only passed over
+        days = policies.for_case(row.team_id, row.priority).verify_after_days
+        if not days or row.resolved_at + timedelta(days=days) <= now:
+            due.append(row.id)
+    return due, (rows[-1].id if len(rows) == limit else None)
 
 
 def verify_due(session: Session, *, now: datetime, after_id: int = 0, limit: int = 200) -> VerifyResult:
     """Make the re-surveys that came due among the next `limit` candidates after `after_id` (one transaction)."""
     result = VerifyResult()
-    ids = candidates(session, now=now, after_id=after_id, limit=limit)
     policies = sla.Policies.load(session)
+    ids, result.last_id = candidates(session, now=now, policies=policies, after_id=after_id, limit=limit)
     for case_id in ids:
         status = verify_case(session, case_id=case_id, now=now, policies=policies)
         if status == VerificationStatus.scheduled:
@@ -93,7 +102,6 @@ def verify_due(session: Session, *, now: datetime, after_id: int = 0, limit: int
             result.suppressed += 1
         elif status == VerificationStatus.skipped:
             result.skipped += 1
-    result.last_id = ids[-1] if len(ids) == limit else None
     return result
 
 
