@@ -78,9 +78,9 @@ def resolve(db: Database, case_id: int, *, days_ago: float) -> None:
 
 
 def verification_survey(db: Database) -> None:
-    """The survey that asks re-surveys: every invitation may be answered."""
+    """The survey that asks re-surveys, from its template (every invitation may be answered)."""
     with db.unit_of_work() as session:
-        make_survey(session, key="case-verify-nps", response_limit="per_invitation")
+        assert make_survey(session, "case-verify-nps").response_limit == "per_invitation"
 
 
 def detail_team(db: Database, case_id: int) -> int | None:
