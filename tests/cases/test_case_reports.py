@@ -122,7 +122,9 @@ def test_the_recovery_report_recounts_from_raw_rows(db: Database, api: TestClien
     assert checked > 10
     window = api.get("/api/v1/cases/recovery", params={"since": (datetime.now(UTC) - timedelta(hours=1)).isoformat()})
     assert sum(m["total"]["n"] for m in window.json()["metrics"]) < sum(m["total"]["n"] for m in report["metrics"])
-    assert api.get("/api/v1/cases/recovery", params={"since": "yesterday"}).status_code == 422
+    refused = api.get("/api/v1/cases/recovery", params={"since": "yesterday"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "since"
+    assert api.get("/api/v1/cases/holdout-report", params={"until": "soon"}).json()["errors"][0]["field"] == "until"
     as_json = cli.invoke(app, ["cases", "recovery", "--json"])
     assert as_json.exit_code == 0, as_json.output
     assert orjson.loads(as_json.output)["metrics"] == report["metrics"]
