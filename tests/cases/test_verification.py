@@ -6,6 +6,8 @@ opened on unscored feedback get none; the holdout assignment is stable by custom
 from __future__ import annotations
 
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -266,3 +268,23 @@ def test_batches_go_past_cases_not_due_yet(db: Database) -> None:
         after_id = result.last_id
     assert scheduled == 3
     assert sorted(v.case_id for v in verifications(db)) == [made[1], made[3], made[5]]
+
+
+def test_two_workers_at_once_make_one_re_survey(db: Database) -> None:
+    verification_survey(db)
+    case_id, _ = unhappy_case(db)
+    resolve(db, case_id, days_ago=8)
+    start = threading.Barrier(2)
+
+    def run() -> int:
+        start.wait()
+        return run_verifications(jobs_runtime(db)).scheduled
+
+    with ThreadPoolExecutor(2) as pool:
+        made = [f.result() for f in [pool.submit(run), pool.submit(run)]]
+    assert sorted(made) == [0, 1]
+    (row,) = verifications(db)
+    with db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(Invitation)) == 1
+        kinds = session.scalars(select(CaseActivity.kind).where(CaseActivity.case_id == case_id)).all()
+        assert list(kinds).count("verification_sent") == 1
