@@ -23,7 +23,8 @@ VERIFY_JOB = "cases.send_verifications"
 
 @jobs.periodic(VERIFY_JOB, minutes=15)
 def send_verifications(runtime: Runtime, _: NoPayload) -> None:
-    """Re-survey the customers of the cases resolved `verify_after_days` ago (200 cases per transaction)."""
+    """Re-survey the customers of the cases resolved `verify_after_days` ago (40 cases per transaction, so the
+    SQLite write lock is never held for long)."""
     run_verifications(runtime)
 
 
