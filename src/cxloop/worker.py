@@ -13,6 +13,7 @@ from email.message import EmailMessage
 
 from cxloop.alerts import tasks as alerts_tasks
 from cxloop.cases import tasks as cases_tasks
+from cxloop.cases import verification_tasks
 from cxloop.channels import delivery
 from cxloop.channels.email import smtp
 from cxloop.channels.email import tasks as email_tasks
@@ -45,6 +46,7 @@ TASK_MODULES = (
     notifications_tasks,
     privacy_tasks,
     triggers_tasks,
+    verification_tasks,
 )
 jobs = queued
 

@@ -47,6 +47,7 @@ def test_every_job_is_registered_with_its_schedule() -> None:
         "invitations.send": None,
         "email.confirm_subscription": None,
         "cases.sweep_sla": 1,
+        "cases.send_verifications": 15,
     }
 
 

@@ -142,4 +142,7 @@ def test_the_onboarding_template_asks_the_classic_ces_question() -> None:
         "onboarding-ces",
         "post-delivery-csat",
         "site-feedback",
+        "case-verify-nps",
+        "case-verify-csat",
+        "case-verify-ces",
     ]

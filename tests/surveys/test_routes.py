@@ -112,6 +112,9 @@ def test_templates_are_listed_and_can_be_created(api: TestClient) -> None:
         "onboarding-ces",
         "post-delivery-csat",
         "site-feedback",
+        "case-verify-nps",
+        "case-verify-csat",
+        "case-verify-ces",
     ]
     created = api.post("/api/v1/surveys", json=listed[2]["survey"])
     assert created.status_code == 201 and created.json()["status"] == "draft"

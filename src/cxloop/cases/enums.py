@@ -49,6 +49,9 @@ class ActivityKind(StrEnum):
     sla_warning = "sla_warning"
     sla_breached = "sla_breached"
     escalated = "escalated"
+    verification_sent = "verification_sent"  # the re-survey after resolution was scheduled (or suppressed)
+    verification_answered = "verification_answered"  # the customer answered it: before and after scores
+    verification_cancelled = "verification_cancelled"  # the case was reopened before the re-survey was sent
 
 
 class SlaClock(StrEnum):
@@ -62,3 +65,12 @@ class SlaClock(StrEnum):
 class SlaMarkKind(StrEnum):
     warning = "warning"
     breach = "breach"
+
+
+class VerificationStatus(StrEnum):
+    """Where a case's re-survey is (cases/service/verification.py)."""
+
+    scheduled = "scheduled"  # an invitation was made; the invitation says whether it was sent
+    suppressed = "suppressed"  # the contact policy or consent said no (`reason`)
+    skipped = "skipped"  # nothing to ask: no scored feedback, no survey, or re-surveys off (`reason`)
+    answered = "answered"

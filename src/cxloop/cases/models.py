@@ -3,7 +3,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.storage.base import Base, BigId, JsonDoc, UTCDateTime
@@ -57,6 +68,10 @@ class SlaPolicy(Base):
     close_minutes: Mapped[int] = mapped_column(Integer)
     warn_minutes: Mapped[int] = mapped_column(Integer)
     reassign_to_lead: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Days after a case is resolved that its customer is re-surveyed (0: never; cases/service/verification.py).
+    verify_after_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    # The share (0-50 %) of new cases held out of follow-ups, by a stable hash of the customer id (holdout.py).
+    holdout_percent: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
 
 class Case(Base):
@@ -87,6 +102,8 @@ class Case(Base):
     first_response_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     close_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reopened: Mapped[int] = mapped_column(Integer, default=0)
+    # Decided once, when the case opens: held out of follow-ups (a control group; cases/service/holdout.py).
+    held_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CaseTrigger(Base):
@@ -126,3 +143,26 @@ class CaseSlaMark(Base):
     clock: Mapped[str] = mapped_column(String(16), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseVerification(Base):
+    """The re-survey of a resolved case's customer (one per case: the unique key makes a second one fail), with the
+    score that opened the case (`before_score`) and the verification answer (`after_score`) on the same metric."""
+
+    __tablename__ = "case_verifications"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # VerificationStatus
+    reason: Mapped[str | None] = mapped_column(String(64))  # why skipped or suppressed
+    metric: Mapped[str | None] = mapped_column(String(8))  # nps, csat or ces
+    channel: Mapped[str | None] = mapped_column(String(16))  # the channel of the feedback that opened the case
+    before_score: Mapped[int | None] = mapped_column(SmallInteger)
+    after_score: Mapped[int | None] = mapped_column(SmallInteger)
+    survey_id: Mapped[int | None] = mapped_column(BigInteger)
+    invitation_id: Mapped[int | None] = mapped_column(
+        BigInteger, index=True
+    )  # soft, as invitations are another domain's
+    response_id: Mapped[int | None] = mapped_column(BigInteger)  # the answer
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

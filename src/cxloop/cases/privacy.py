@@ -13,8 +13,8 @@ from cxloop.cases.models import Case, CaseActivity
 from cxloop.cases.service.records import case_detail
 from cxloop.storage.text_scrub import scrub_columns
 
-# case_triggers, case_activity and case_sla_marks go with their case (ON DELETE CASCADE).
-PRIVACY_TABLES = ("cases", "case_triggers", "case_activity", "case_sla_marks")
+# case_triggers, case_activity, case_sla_marks and case_verifications go with their case (ON DELETE CASCADE).
+PRIVACY_TABLES = ("cases", "case_triggers", "case_activity", "case_sla_marks", "case_verifications")
 
 
 def export_customer_data(session: Session, *, customer_id: int) -> dict[str, list[dict[str, Any]]]:

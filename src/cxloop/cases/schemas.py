@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cxloop.cases.enums import CaseAction, CasePriority, CaseStatus, TriggerSource
+from cxloop.cases.enums import CaseAction, CasePriority, CaseStatus, TriggerSource, VerificationStatus
 from cxloop.core.int_bounds import JsonId
 
 _KEY = r"^[a-z0-9][a-z0-9_-]*$"
@@ -144,12 +144,34 @@ class CaseRead(BaseModel):
     first_response_due_at: datetime
     close_due_at: datetime
     reopened: int
+    held_out: bool  # held out of follow-ups (the holdout group), decided when the case opened
     triggers: list[TriggerRef]
     actions: list[CaseAction]
 
 
+class VerificationRead(BaseModel):
+    """The re-survey after resolution: the score that opened the case and the answer, on the same metric."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: VerificationStatus
+    reason: str | None
+    metric: str | None
+    channel: str | None
+    before_score: int | None
+    after_score: int | None
+    survey_id: int | None
+    invitation_id: int | None
+    invitation_status: str | None = None  # scheduled, sent, opened, answered, expired, ... (the invitation's own)
+    response_id: int | None
+    created_at: datetime
+    answered_at: datetime | None
+
+
 class CaseDetail(CaseRead):
     activity: list[ActivityRead]
+    verification: VerificationRead | None = None
 
 
 class CasePage(BaseModel):
@@ -235,6 +257,10 @@ class SlaPolicyIn(BaseModel):
     close_minutes: int = Field(default=2880, ge=1, le=525_600)
     warn_minutes: int = Field(default=30, ge=0, le=10_080)
     reassign_to_lead: bool = False
+    verify_after_days: int = Field(
+        default=7, ge=0, le=365, description="re-survey the customer this many days after resolution; 0: never"
+    )
+    holdout_percent: float = Field(default=0.0, ge=0, le=50, description="share of new cases held out of follow-ups")
 
 
 class SlaPolicyRead(SlaPolicyIn):
@@ -292,3 +318,69 @@ class SlaPolicies(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     items: list[SlaPolicyIn] = Field(max_length=500)
+
+
+class RecoveryShare(BaseModel):
+    """Of `n` verified unhappy customers (detractors for NPS), how many `recovered` by the metric's own threshold,
+    as a percent with its 95 % Wilson interval (None when n < 2); `small` when n is below the report's minimum."""
+
+    group: str
+    group_id: int | None
+    n: int
+    recovered: int
+    percent: float | None
+    interval: tuple[float, float] | None
+    small: bool
+    passives: int | None = None  # NPS only: became 7-8
+    promoters: int | None = None  # NPS only: became 9-10
+
+
+class RecoveryMetric(BaseModel):
+    metric: str
+    unhappy: str  # which before-scores count as unhappy, e.g. "0-6"
+    recovered_when: str  # which after-scores count as recovered, e.g. "7-10"
+    total: RecoveryShare
+    by_team: list[RecoveryShare]
+    by_root_cause: list[RecoveryShare]
+    by_channel: list[RecoveryShare]
+
+
+class RecoveryReport(BaseModel):
+    since: datetime | None
+    until: datetime | None
+    min_n: int  # shares of fewer answers are flagged `small`
+    metrics: list[RecoveryMetric]
+
+
+class ArmFigure(BaseModel):
+    """One arm's figure: a churn rate in percent (Wilson interval) or a mean score (t interval), over n customers."""
+
+    n: int
+    value: float | None
+    interval: tuple[float, float] | None
+    events: int | None = None  # churn: how many churned
+
+
+class Comparison(BaseModel):
+    """Followed up minus held out, its 95 % interval and a two-sided test; `sentence` says it in words."""
+
+    measure: str  # churn or the metric of the score
+    test: str
+    followed_up: ArmFigure
+    held_out: ArmFigure
+    difference: float | None
+    interval: tuple[float, float] | None
+    p_value: float | None
+    significant: bool
+    enough_data: bool
+    sentence: str
+
+
+class HoldoutReport(BaseModel):
+    since: datetime | None
+    until: datetime | None
+    min_per_arm: int
+    customers: int  # customers counted (the first case of each in the window, held out or followed up)
+    not_followed_up: int  # customers whose first case was neither held out nor followed up (left out)
+    churn: Comparison
+    scores: list[Comparison]

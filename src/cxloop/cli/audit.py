@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import sys
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from cxloop.audit.enums import AuditAction
-from cxloop.cli.context import console, database, fail
+from cxloop.cli.context import console, database, instant_option
 
 
 class AuditFormat(StrEnum):
@@ -21,15 +20,6 @@ class AuditFormat(StrEnum):
 
 
 _COLUMNS = ("id", "at", "action", "actor", "actor_name", "actor_role", "ip", "user_agent", "target_type", "target_id")
-
-
-def _instant(value: str | None, option: str) -> datetime | None:
-    from cxloop.core.clock import parse_instant
-
-    try:
-        return parse_instant(value) if value else None
-    except ValueError:
-        raise fail(f"{option} must be an ISO-8601 date or date-time, e.g. 2026-12-01", code=2) from None
 
 
 def audit(
@@ -51,7 +41,7 @@ def audit(
     from cxloop.audit.schemas import AuditEntryRead
     from cxloop.core.csv_cells import csv_cell
 
-    start, end = _instant(since, "--since"), _instant(until, "--until")
+    start, end = instant_option(since, "--since"), instant_option(until, "--until")
     entries: list[AuditEntryRead] = []
     cursor = None
     with database().unit_of_work() as session:

@@ -9,15 +9,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from cxloop.cases.enums import CaseStatus
+from cxloop.cli import case_reports
 from cxloop.cli.context import console, database
 
 if TYPE_CHECKING:
-    pass
+    from cxloop.cases.schemas import Share, VerificationRead
 
-if TYPE_CHECKING:
-    from cxloop.cases.schemas import Share
-
-app = typer.Typer(help="List and show cases, and the SLA report.", no_args_is_help=True)
+app = typer.Typer(help="List and show cases, the SLA, recovery and holdout reports.", no_args_is_help=True)
+app.command("recovery")(case_reports.recovery)
+app.command("holdout-report")(case_reports.holdout_report)
 
 
 def _when(value: object) -> str:
@@ -80,10 +80,24 @@ def show(case_id: Annotated[int, typer.Argument(help="The case's id.")]) -> None
     if detail.root_cause or detail.resolution:
         console.print(f"root cause {detail.root_cause or '-'}: {escape(detail.resolution or '')}")
     console.print("feedback: " + (", ".join(f"{t.source.value} {t.id}" for t in detail.triggers) or "-"))
+    if detail.held_out:
+        console.print("held out of follow-ups (the holdout group)")
+    console.print(f"verification: {_verification(detail.verification)}")
     table = Table("when", "who", "what", "details")
     for a in detail.activity:
         table.add_row(_when(a.at), escape(a.actor), a.kind, escape(a.note or str(a.detail or "")))
     console.print(table)
+
+
+def _verification(found: VerificationRead | None) -> str:
+    if found is None:
+        return "not made yet"
+    metric = (found.metric or "").upper()
+    scores = f"{metric} {found.before_score if found.before_score is not None else '-'} -> "
+    scores += f"{found.after_score}" if found.after_score is not None else "not answered"
+    invitation = f", invitation {found.invitation_id} {found.invitation_status}" if found.invitation_id else ""
+    reason = f" ({escape(found.reason)})" if found.reason else ""
+    return f"{found.status.value}{reason}: {scores}{invitation}"
 
 
 def _share(value: Share) -> str:

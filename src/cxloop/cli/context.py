@@ -14,6 +14,8 @@ from pydantic import ValidationError
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from cxloop.core.config import Settings
     from cxloop.storage.database import Database
 
@@ -54,6 +56,16 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print an error in plain words and return the Exit to raise."""
     err_console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
+
+
+def instant_option(value: str | None, option: str) -> datetime | None:
+    """An ISO-8601 date or date-time option (UTC when it names no zone); exit code 2 naming the option if bad."""
+    from cxloop.core.clock import parse_instant
+
+    try:
+        return parse_instant(value) if value else None
+    except ValueError:
+        raise fail(f"{option} must be an ISO-8601 date or date-time, e.g. 2026-12-01", code=2) from None
 
 
 def validation_message(exc: ValidationError) -> str:

@@ -106,19 +106,20 @@ class Decision:
     policy: str = DEFAULT_KEY  # the key of the policy that decided
 
 
-def _fraction(*parts: object) -> float:
+def stable_fraction(*parts: object) -> float:
+    """A number in [0, 1) from a hash of `parts`: the same parts give the same number, on every run and worker."""
     digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def in_holdout(policy: ContactPolicy, customer_id: int) -> bool:
     """Whether the customer belongs to the permanent holdout group (never invited)."""
-    return _fraction("holdout", customer_id) * 100 < policy.holdout_percent
+    return stable_fraction("holdout", customer_id) * 100 < policy.holdout_percent
 
 
 def sampled_in(policy: ContactPolicy, customer_id: int, occurrence: str) -> bool:
     """Whether this occurrence survives the sampling rate (the same answer every time it is asked)."""
-    return _fraction("sample", customer_id, occurrence) < policy.sampling_rate
+    return stable_fraction("sample", customer_id, occurrence) < policy.sampling_rate
 
 
 def _zone(name: str | None, fallback: str) -> ZoneInfo:

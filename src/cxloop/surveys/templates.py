@@ -229,8 +229,78 @@ _SITE_FEEDBACK: dict[str, Any] = {
     },
 }
 
+
+def _verification(metric: str, unhappy: int, en: str, de: str, es: str) -> dict[str, Any]:
+    """A case's verification re-survey (docs/cases.md "Verification re-surveys"): the metric again, then what is
+    still not right (at most `unhappy`) or what helped. Every invitation may be answered: a customer may have several
+    cases."""
+    return {
+        "key": f"case-verify-{metric}",
+        "name": f"Case verification ({metric.upper()})",
+        "response_limit": "per_invitation",
+        "definition": {
+            "questions": [
+                _q(metric, metric, en, de, es, required=True),
+                _q(
+                    "still-wrong",
+                    "text",
+                    "What is still not right?",
+                    "Was ist noch nicht in Ordnung?",
+                    "¿Qué todavía no está bien?",
+                    show_if={"question": metric, "op": "<=", "value": unhappy},
+                ),
+                _q(
+                    "what-helped",
+                    "text",
+                    "What made the difference?",
+                    "Was hat den Unterschied gemacht?",
+                    "¿Qué marcó la diferencia?",
+                    show_if={"question": metric, "op": ">", "value": unhappy},
+                ),
+            ]
+        },
+    }
+
+
+_INTRO = (
+    "We recently worked on a problem you told us about. ",
+    "Wir haben uns kürzlich um ein Problem gekümmert, das Sie uns gemeldet haben. ",
+    "Hace poco trabajamos en un problema que nos comunicó. ",
+)
+_CASE_VERIFY = (
+    _verification(
+        "nps",
+        6,
+        _INTRO[0] + "How likely are you now to recommend us to a friend or colleague?",
+        _INTRO[1] + "Wie wahrscheinlich ist es jetzt, dass Sie uns weiterempfehlen?",
+        _INTRO[2] + "¿Qué probabilidad hay ahora de que nos recomiende a un amigo o colega?",
+    ),
+    _verification(
+        "csat",
+        3,
+        _INTRO[0] + "How satisfied are you now?",
+        _INTRO[1] + "Wie zufrieden sind Sie jetzt?",
+        _INTRO[2] + "¿Qué tan satisfecho está ahora?",
+    ),
+    _verification(
+        "ces",
+        4,
+        _INTRO[0] + "How easy was it to get it solved?",
+        _INTRO[1] + "Wie einfach war es, das Problem zu lösen?",
+        _INTRO[2] + "¿Qué tan fácil fue resolverlo?",
+    ),
+)
+
 _TEMPLATES: dict[str, dict[str, Any]] = {
-    t["key"]: t for t in (_RELATIONSHIP_NPS, _POST_SUPPORT_CSAT, _ONBOARDING_CES, _POST_DELIVERY_CSAT, _SITE_FEEDBACK)
+    t["key"]: t
+    for t in (
+        _RELATIONSHIP_NPS,
+        _POST_SUPPORT_CSAT,
+        _ONBOARDING_CES,
+        _POST_DELIVERY_CSAT,
+        _SITE_FEEDBACK,
+        *_CASE_VERIFY,
+    )
 }
 TEMPLATE_KEYS: tuple[str, ...] = tuple(_TEMPLATES)
 

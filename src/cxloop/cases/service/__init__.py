@@ -1,4 +1,5 @@
-"""The cases domain's public API: cases, routing, SLA policies and timers, the SLA report and the export.
+"""The cases domain's public API: cases, routing, SLA policies and timers, the SLA report and the export, the
+verification re-surveys, the recovery report and the follow-up holdout.
 
 Import it as `from cxloop.cases import service as cases`. Functions take a Session, flush, never commit.
 """
@@ -11,21 +12,34 @@ from cxloop.cases.service.exporting import (
     count_cases,
     iter_case_rows,
 )
+from cxloop.cases.service.holdout import FOLLOW_UP_SENT_KIND, holdout_report, is_held_out
 from cxloop.cases.service.lifecycle import add_note, assign, transition, update_case
 from cxloop.cases.service.opening import open_case
-from cxloop.cases.service.records import case_detail, case_reads, case_teams, list_cases, require_case, scope_of
+from cxloop.cases.service.records import (
+    case_detail,
+    case_reads,
+    case_teams,
+    list_cases,
+    require_case,
+    scope_of,
+    verification_of,
+)
+from cxloop.cases.service.recovery import recovery_report
 from cxloop.cases.service.reporting import ReportBy, sla_report
 from cxloop.cases.service.root_causes import create_root_cause, list_root_causes, update_root_cause
 from cxloop.cases.service.routing import Decision, list_rules, pick_owner, replace_rules, route
 from cxloop.cases.service.sla import DEFAULT_POLICY, SweepResult, list_policies, replace_policies, sweep
+from cxloop.cases.service.verification import VerifyResult, record_answers, verify_case, verify_due
 
 __all__ = [
     "CASE_EXPORT_COLUMNS",
     "DEFAULT_POLICY",
+    "FOLLOW_UP_SENT_KIND",
     "CaseRow",
     "Decision",
     "ReportBy",
     "SweepResult",
+    "VerifyResult",
     "add_note",
     "assign",
     "case_cells",
@@ -35,6 +49,8 @@ __all__ = [
     "case_teams",
     "count_cases",
     "create_root_cause",
+    "holdout_report",
+    "is_held_out",
     "iter_case_rows",
     "list_cases",
     "list_policies",
@@ -42,6 +58,8 @@ __all__ = [
     "list_rules",
     "open_case",
     "pick_owner",
+    "record_answers",
+    "recovery_report",
     "replace_policies",
     "replace_rules",
     "require_case",
@@ -52,4 +70,7 @@ __all__ = [
     "transition",
     "update_case",
     "update_root_cause",
+    "verification_of",
+    "verify_case",
+    "verify_due",
 ]

@@ -17,7 +17,7 @@ from cxloop.cases.errors import AssignmentRefused, TransitionRefused
 from cxloop.cases.models import Case
 from cxloop.cases.rules import allowed_actions, next_status
 from cxloop.cases.schemas import EVERY_CASE, Actor, CaseAssign, CaseUpdate, Scope
-from cxloop.cases.service import root_causes, routing, sla
+from cxloop.cases.service import root_causes, routing, sla, verification
 from cxloop.cases.service.records import emit, log_activity, require_case
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput
@@ -81,6 +81,7 @@ def transition(
     if action == CaseAction.reopen:
         sla.clear_close_marks(session, case)
         sla.set_due_times(session, case, close_from=now)
+        verification.cancel_unsent(session, case=case, now=now)
     detail = {"action": action.value, "from": current.value, "to": target.value}
     if resolution:
         detail["resolution"] = resolution

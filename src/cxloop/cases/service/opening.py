@@ -20,7 +20,7 @@ from cxloop.access import service as access
 from cxloop.cases.enums import ActivityKind, CaseAction, CaseStatus
 from cxloop.cases.models import Case, CaseTrigger
 from cxloop.cases.schemas import Actor, CaseOpen, TriggerRef
-from cxloop.cases.service import routing, sla
+from cxloop.cases.service import holdout, routing, sla
 from cxloop.cases.service.lifecycle import transition
 from cxloop.cases.service.records import emit, log_activity
 from cxloop.core.clock import utcnow
@@ -113,6 +113,7 @@ def _create(session: Session, data: CaseOpen, triggers: Sequence[TriggerRef], ac
         reopened=0,
     )
     sla.set_due_times(session, case)
+    holdout.assign(session, case)
     session.add(case)
     session.flush()
     for trigger in triggers:

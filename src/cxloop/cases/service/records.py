@@ -12,11 +12,21 @@ from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
+from cxloop.cases import queries
 from cxloop.cases.enums import ActivityKind, CasePriority, CaseStatus
 from cxloop.cases.errors import CaseNotFound
-from cxloop.cases.models import Case, CaseActivity, CaseTrigger, RootCause
+from cxloop.cases.models import Case, CaseActivity, CaseTrigger, CaseVerification, RootCause
 from cxloop.cases.rules import allowed_actions
-from cxloop.cases.schemas import EVERY_CASE, ActivityRead, Actor, CaseDetail, CaseRead, Scope, TriggerRef
+from cxloop.cases.schemas import (
+    EVERY_CASE,
+    ActivityRead,
+    Actor,
+    CaseDetail,
+    CaseRead,
+    Scope,
+    TriggerRef,
+    VerificationRead,
+)
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput
 from cxloop.jobs import outbox
@@ -110,6 +120,7 @@ def case_reads(session: Session, cases: Sequence[Case]) -> list[CaseRead]:
             first_response_due_at=c.first_response_due_at,
             close_due_at=c.close_due_at,
             reopened=c.reopened,
+            held_out=c.held_out,
             triggers=triggers[c.id],
             actions=allowed_actions(CaseStatus(c.status)),
         )
@@ -120,7 +131,23 @@ def case_reads(session: Session, cases: Sequence[Case]) -> list[CaseRead]:
 def case_detail(session: Session, case: Case) -> CaseDetail:
     activity = session.scalars(select(CaseActivity).where(CaseActivity.case_id == case.id).order_by(CaseActivity.id))
     read = case_reads(session, [case])[0]
-    return CaseDetail(**read.model_dump(), activity=[ActivityRead.model_validate(a) for a in activity])
+    return CaseDetail(
+        **read.model_dump(),
+        activity=[ActivityRead.model_validate(a) for a in activity],
+        verification=verification_of(session, case_id=case.id),
+    )
+
+
+def verification_of(session: Session, *, case_id: int) -> VerificationRead | None:
+    """The case's verification re-survey with its invitation's current status (None: not made yet)."""
+    row = session.scalar(select(CaseVerification).where(CaseVerification.case_id == case_id))
+    if row is None:
+        return None
+    read = VerificationRead.model_validate(row)
+    if row.invitation_id is not None:
+        state = queries.invitation_states(session, invitation_ids=[row.invitation_id]).get(row.invitation_id)
+        read.invitation_status = state[0] if state else None
+    return read
 
 
 def _cursor_id(cursor: str) -> int:

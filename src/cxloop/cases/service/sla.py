@@ -64,6 +64,8 @@ def _policy_in(row: SlaPolicy) -> SlaPolicyIn:
         close_minutes=row.close_minutes,
         warn_minutes=row.warn_minutes,
         reassign_to_lead=row.reassign_to_lead,
+        verify_after_days=row.verify_after_days,
+        holdout_percent=row.holdout_percent,
     )
 
 
