@@ -16,7 +16,14 @@ TESTED = buckets.bucket_start(day_number(date(2026, 11, 2)), GroupKey.week)  # M
 WEEKS = {GroupKey.week: [TESTED]}
 
 
-def nps_days(rng: random.Random, *, weeks: int, per_day: int, shares: tuple[float, float], last: tuple[float, float] | None = None) -> dict[int, Counter[int]]:
+def nps_days(
+    rng: random.Random,
+    *,
+    weeks: int,
+    per_day: int,
+    shares: tuple[float, float],
+    last: tuple[float, float] | None = None,
+) -> dict[int, Counter[int]]:
     """Daily NPS histograms for `weeks` weeks ending with the tested week; `last` changes the tested week's shares."""
     days: dict[int, Counter[int]] = {}
     first = TESTED - 7 * (weeks - 1)
@@ -33,7 +40,14 @@ def nps_days(rng: random.Random, *, weeks: int, per_day: int, shares: tuple[floa
 def test_a_planted_drop_is_found_among_noise_and_explained() -> None:
     rng = random.Random(3)
     series = [
-        Series(f"nps/segment:s{i}", AnomalyKind.score, "nps", f"Segment {i}", f"s{i}", nps_days(rng, weeks=10, per_day=20, shares=(0.5, 0.15)))
+        Series(
+            f"nps/segment:s{i}",
+            AnomalyKind.score,
+            "nps",
+            f"Segment {i}",
+            f"s{i}",
+            nps_days(rng, weeks=10, per_day=20, shares=(0.5, 0.15)),
+        )
         for i in range(30)
     ]
     dropped = nps_days(rng, weeks=10, per_day=25, shares=(0.55, 0.14), last=(0.35, 0.3))
@@ -55,7 +69,14 @@ def test_pure_noise_over_many_series_keeps_false_discoveries_near_q() -> None:
     scans_with_any, discoveries = 0, 0
     for _ in range(20):
         series = [
-            Series(f"nps/s{i}", AnomalyKind.score, "nps", f"S{i}", None, nps_days(rng, weeks=9, per_day=8, shares=(0.45, 0.2)))
+            Series(
+                f"nps/s{i}",
+                AnomalyKind.score,
+                "nps",
+                f"S{i}",
+                None,
+                nps_days(rng, weeks=9, per_day=8, shares=(0.45, 0.2)),
+            )
             for i in range(100)
         ]
         found = anomaly_rules.scan(series, periods=WEEKS).discoveries
@@ -71,11 +92,25 @@ def test_false_discovery_proportion_with_real_changes_among_noise() -> None:
     proportions = []
     for _ in range(10):
         series = [
-            Series(f"null{i}", AnomalyKind.score, "nps", f"N{i}", None, nps_days(rng, weeks=9, per_day=15, shares=(0.45, 0.2)))
+            Series(
+                f"null{i}",
+                AnomalyKind.score,
+                "nps",
+                f"N{i}",
+                None,
+                nps_days(rng, weeks=9, per_day=15, shares=(0.45, 0.2)),
+            )
             for i in range(80)
         ]
         series += [
-            Series(f"real{i}", AnomalyKind.score, "nps", f"R{i}", None, nps_days(rng, weeks=9, per_day=15, shares=(0.45, 0.2), last=(0.3, 0.35)))
+            Series(
+                f"real{i}",
+                AnomalyKind.score,
+                "nps",
+                f"R{i}",
+                None,
+                nps_days(rng, weeks=9, per_day=15, shares=(0.45, 0.2), last=(0.3, 0.35)),
+            )
             for i in range(20)
         ]
         found = anomaly_rules.scan(series, periods=WEEKS).discoveries
@@ -87,8 +122,12 @@ def test_false_discovery_proportion_with_real_changes_among_noise() -> None:
 
 def test_small_series_are_skipped_with_the_reason() -> None:
     rng = random.Random(5)
-    tiny = Series("nps/tiny", AnomalyKind.score, "nps", "Tiny", "tiny", nps_days(rng, weeks=10, per_day=1, shares=(0.5, 0.2)))
-    young = Series("nps/young", AnomalyKind.score, "nps", "Young", "young", nps_days(rng, weeks=3, per_day=30, shares=(0.5, 0.2)))
+    tiny = Series(
+        "nps/tiny", AnomalyKind.score, "nps", "Tiny", "tiny", nps_days(rng, weeks=10, per_day=1, shares=(0.5, 0.2))
+    )
+    young = Series(
+        "nps/young", AnomalyKind.score, "nps", "Young", "young", nps_days(rng, weeks=3, per_day=30, shares=(0.5, 0.2))
+    )
     result = anomaly_rules.scan([tiny, young], periods={GroupKey.week: [TESTED], GroupKey.day: [TESTED + 6]})
     # the young series has 20 days of 30 answers a day: enough to test its last day, not its last week
     assert [(f.series.key, f.granularity) for f in result.findings] == [("nps/young", GroupKey.day)]
@@ -100,7 +139,14 @@ def test_small_series_are_skipped_with_the_reason() -> None:
 
 def test_daily_series_are_tested_when_n_allows() -> None:
     rng = random.Random(9)
-    busy = Series("nps/all", AnomalyKind.score, "nps", "all customers", None, nps_days(rng, weeks=6, per_day=60, shares=(0.5, 0.2)))
+    busy = Series(
+        "nps/all",
+        AnomalyKind.score,
+        "nps",
+        "all customers",
+        None,
+        nps_days(rng, weeks=6, per_day=60, shares=(0.5, 0.2)),
+    )
     busy.days[TESTED + 6].clear()  # type: ignore[union-attr]
     busy.days[TESTED + 6].update({0: 50, 10: 10})  # type: ignore[union-attr]
     result = anomaly_rules.scan([busy], periods={GroupKey.day: [TESTED + 6]})
@@ -121,8 +167,8 @@ def test_a_count_surge_is_found_and_a_steady_count_is_not() -> None:
     steady = {day: poisson(3) for day in range(TESTED - 70, TESTED + 7)}
     surging = dict(steady) | {day: poisson(9) for day in range(TESTED, TESTED + 7)}
     series = [
-        Series("theme:billing", AnomalyKind.count, "theme:billing", "all customers", None, surging),
-        Series("theme:login", AnomalyKind.count, "theme:login", "all customers", None, steady),
+        Series("theme:billing", AnomalyKind.volume, "theme:billing", "all customers", None, surging),
+        Series("theme:login", AnomalyKind.volume, "theme:login", "all customers", None, steady),
     ]
     result = anomaly_rules.scan(series, periods=WEEKS)
     assert [f.series.key for f in result.discoveries] == ["theme:billing"]
@@ -132,8 +178,10 @@ def test_a_count_surge_is_found_and_a_steady_count_is_not() -> None:
 
 
 def test_a_response_rate_drop_is_found() -> None:
-    days = {day: (30, 100) for day in range(TESTED - 63, TESTED)} | {day: (15, 100) for day in range(TESTED, TESTED + 7)}
-    series = Series("response_rate/channel:email", AnomalyKind.share, "response_rate", "email invitations", "email", days)
+    days = dict.fromkeys(range(TESTED - 63, TESTED), (30, 100)) | dict.fromkeys(range(TESTED, TESTED + 7), (15, 100))
+    series = Series(
+        "response_rate/channel:email", AnomalyKind.share, "response_rate", "email invitations", "email", days
+    )
     result = anomaly_rules.scan([series], periods=WEEKS)
     assert len(result.discoveries) == 1
     found = result.discoveries[0]

@@ -26,7 +26,10 @@ def test_nps_difference_uses_the_adjusted_trinomial_variances() -> None:
     assert ea is not None and eb is not None
     result = significance.compare(ea, eb)
     assert result.difference == pytest.approx(40.0)
-    assert (result.ci_low, result.ci_high) == (pytest.approx(40 - 1.959963984540054 * se), pytest.approx(40 + 1.959963984540054 * se))
+    assert (result.ci_low, result.ci_high) == (
+        pytest.approx(40 - 1.959963984540054 * se),
+        pytest.approx(40 + 1.959963984540054 * se),
+    )
     assert result.p_value == pytest.approx(2 * sp.norm.sf(40 / se))
     assert result.significant and result.verdict == "significant"
 

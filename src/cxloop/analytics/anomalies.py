@@ -9,8 +9,8 @@ runs it now. docs/analytics.md.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -37,7 +37,7 @@ MAX_DAYS = 90
 
 def register_series_source(name: str, source: SeriesSource) -> None:
     """Add series to every scan: `source(session, first_day, last_day)` yields Series with day numbers in range.
-    Text analytics register theme volume (AnomalyKind.count) and negativity (AnomalyKind.share) here."""
+    Text analytics register theme volume (AnomalyKind.volume) and negativity (AnomalyKind.share) here."""
     if name in _sources:
         raise ValueError(f"a series source named {name!r} is registered already")
     _sources[name] = source
@@ -78,7 +78,7 @@ def build_series(session: Session, first_day: int, last_day: int) -> list[Series
         per_segment = service.daily_histograms(
             session, metric=kind, dim="segment", first_day=first_day, last_day=last_day
         )
-        grouped: dict[str, dict[int, object]] = defaultdict(dict)
+        grouped: dict[str, dict[int, Counter[int]]] = defaultdict(dict)
         for (day, segment), hist in per_segment.items():
             if segment is not None:
                 grouped[segment][day] = hist
@@ -90,19 +90,19 @@ def build_series(session: Session, first_day: int, last_day: int) -> list[Series
             found.append(Series(f"{kind.value}/segment:{key}", AnomalyKind.score, kind.value, name, key, days))
     rates: dict[str | None, dict[int, tuple[int, int]]] = defaultdict(dict)
     for channel, day, sent, answered in queries.invitation_days(session, first_day=first_day, last_day=last_day):
-        for scope in (None, channel):
-            before = rates[scope].get(day, (0, 0))
-            rates[scope][day] = (before[0] + answered, before[1] + sent)
-    for channel, days in rates.items():
-        scope = "all invitations" if channel is None else f"{channel} invitations"
-        key = "response_rate/all" if channel is None else f"response_rate/channel:{channel}"
-        found.append(Series(key, AnomalyKind.share, "response_rate", scope, channel, days))
+        for group in (None, channel):
+            before = rates[group].get(day, (0, 0))
+            rates[group][day] = (before[0] + answered, before[1] + sent)
+    for group, shares in rates.items():
+        who = "all invitations" if group is None else f"{group} invitations"
+        series_key = "response_rate/all" if group is None else f"response_rate/channel:{group}"
+        found.append(Series(series_key, AnomalyKind.share, "response_rate", who, group, shares))
     for source in _sources.values():
         found.extend(source(session, first_day, last_day))
     return found
 
 
-def _by_day(hists: dict[tuple[int, str | None], object]) -> dict[int, object]:
+def _by_day(hists: Mapping[tuple[int, str | None], Counter[int]]) -> dict[int, Counter[int]]:
     return {day: hist for (day, _), hist in hists.items()}
 
 
@@ -163,7 +163,9 @@ def _read(finding: Finding, now: datetime) -> AnomalyRead:
 
 def _skipped(skip: Skip) -> SkippedSeries:
     return SkippedSeries(
-        series=f"{skip.series_key}/{skip.granularity.value}", period_start=day_date(skip.period_start), reason=skip.reason
+        series=f"{skip.series_key}/{skip.granularity.value}",
+        period_start=day_date(skip.period_start),
+        reason=skip.reason,
     )
 
 

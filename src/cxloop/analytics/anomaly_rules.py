@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -61,18 +61,14 @@ class Finding:
 
     @property
     def direction(self) -> str:
-        if self.series.kind is AnomalyKind.count:
+        if self.series.kind is AnomalyKind.volume:
             return "surge"
         return "rise" if self.value > self.baseline else "drop"
-
-    @property
-    def discovered(self) -> bool:
-        return self.q_value <= significance.FDR_Q
 
     def explanation(self) -> str:
         """One sentence naming the segment, metric and period, with the margin and n."""
         period = _period_words(self.period_start, self.granularity)
-        if self.series.kind is AnomalyKind.count:
+        if self.series.kind is AnomalyKind.volume:
             per = "a day" if self.granularity is GroupKey.day else "a week"
             return (
                 f"{_metric_words(self.series)} for {self.series.scope} surged to {self.n} {period}, against "
@@ -101,10 +97,12 @@ class Skip:
 class ScanResult:
     findings: list[Finding]  # every tested period, q-values set
     skipped: list[Skip]
+    q: float
 
     @property
     def discoveries(self) -> list[Finding]:
-        return [finding for finding in self.findings if finding.discovered]
+        """The findings whose q-value is at most q: about q of them are expected to be noise."""
+        return [finding for finding in self.findings if finding.q_value <= self.q]
 
 
 def scan(
@@ -123,24 +121,9 @@ def scan(
             for start in starts:
                 outcome = _test(one, folded, granularity, start)
                 (findings if isinstance(outcome, Finding) else skipped).append(outcome)  # type: ignore[arg-type]
-    q_values = significance.benjamini_hochberg([finding.p_value for finding in findings], q)
-    findings = [_with_q(finding, q_value) for finding, q_value in zip(findings, q_values, strict=True)]
-    return ScanResult(findings, skipped)
-
-
-def _with_q(finding: Finding, q_value: float) -> Finding:
-    return Finding(
-        finding.series,
-        finding.granularity,
-        finding.period_start,
-        finding.value,
-        finding.baseline,
-        finding.margin,
-        finding.n,
-        finding.baseline_n,
-        finding.p_value,
-        q_value,
-    )
+    q_values = significance.benjamini_hochberg([finding.p_value for finding in findings])
+    findings = [replace(finding, q_value=q_value) for finding, q_value in zip(findings, q_values, strict=True)]
+    return ScanResult(findings, skipped, q)
 
 
 def _fold(series: Series, granularity: GroupKey) -> dict[int, Observation]:
@@ -192,7 +175,7 @@ def _test(series: Series, folded: Mapping[int, Observation], granularity: GroupK
     minimum = _minimum(series)
     if granularity is GroupKey.day and baseline_n / max(periods_of_history, 1) < minimum:
         return Skip(series.key, granularity, start, f"fewer than {minimum} a day on average: read it by week")
-    if kind is AnomalyKind.count:
+    if kind is AnomalyKind.volume:
         # A baseline period within the series' history with nothing observed counted zero.
         if n < MIN_SURGE_COUNT:
             return Skip(series.key, granularity, start, f"count {n} is below {MIN_SURGE_COUNT}")

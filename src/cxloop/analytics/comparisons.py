@@ -95,11 +95,11 @@ def _year_before(text: str) -> str:
 
 def _query(metric: str, tz: str, fields: Mapping[str, str | None], *, prefix: str) -> MetricQuery:
     try:
-        return service.parse_query(
-            metric=metric, tz=tz, start=fields["start"], end=fields["end"], filters=dict(fields)
-        )
+        return service.parse_query(metric=metric, tz=tz, start=fields["start"], end=fields["end"], filters=dict(fields))
     except InvalidInput as exc:
-        errors = [FieldError(e.field if e.field in ("metric", "tz") else prefix + e.field, e.message) for e in exc.errors]
+        errors = [
+            FieldError(e.field if e.field in ("metric", "tz") else prefix + e.field, e.message) for e in exc.errors
+        ]
         raise InvalidInput(exc.message, errors=errors) from exc
 
 
@@ -117,9 +117,7 @@ def _side(
     return ComparisonSide(label=label, filters=result.filters, value=result.total), histogram
 
 
-def _sentence(
-    kind: MetricKind, a: ComparisonSide, b: ComparisonSide, comparison: significance.Comparison
-) -> str:
+def _sentence(kind: MetricKind, a: ComparisonSide, b: ComparisonSide, comparison: significance.Comparison) -> str:
     unit = {MetricKind.nps: "points", MetricKind.csat: "points", MetricKind.ces: "on 1-7"}[kind]
 
     def fmt(value: float | None) -> str:

@@ -56,4 +56,4 @@ class AnomalyKind(StrEnum):
 
     score = "score"  # a metric's score histogram per period (NPS, CSAT, CES)
     share = "share"  # successes of trials per period (answered of sent invitations, negative of all mentions)
-    count = "count"  # events per period (mentions of a theme)
+    volume = "volume"  # a count of events per period (mentions of a theme)

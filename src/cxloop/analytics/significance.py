@@ -83,7 +83,9 @@ def compare(a: Estimate, b: Estimate) -> Comparison:
         p_value = 2 * stats.t_cdf(-statistic, df)
         critical = stats.t_quantile(0.975, df)
     p_value = min(1.0, p_value)
-    return Comparison(difference, difference - critical * se, difference + critical * se, p_value, p_value < stats.ALPHA)
+    return Comparison(
+        difference, difference - critical * se, difference + critical * se, p_value, p_value < stats.ALPHA
+    )
 
 
 def surge_p_value(current: int, baseline_total: int, baseline_periods: int) -> float:
@@ -101,7 +103,7 @@ def surge_p_value(current: int, baseline_total: int, baseline_periods: int) -> f
     return min(1.0, stats.betainc(current, total - current + 1, share))
 
 
-def benjamini_hochberg(p_values: Sequence[float], q: float = FDR_Q) -> list[float]:
+def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
     """Benjamini-Hochberg adjusted p-values (q-values), in input order; a test is a discovery when its q-value <= q.
 
     Controls the expected share of false discoveries among all discoveries at q for independent (or positively

@@ -202,7 +202,7 @@ def ces(hist: Histogram) -> CesSummary:
 def ces_adjusted_variance(counts: Mapping[int, int], n: int) -> float:
     """Sample variance of the answers plus CES_PSEUDO answers at each end of the scale (never zero)."""
     low, high = scales.CES
-    weights = dict(counts)
+    weights: dict[int, float] = dict(counts)
     weights[low] = weights.get(low, 0) + CES_PSEUDO
     weights[high] = weights.get(high, 0) + CES_PSEUDO
     size = n + 2 * CES_PSEUDO

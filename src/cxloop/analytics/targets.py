@@ -91,7 +91,9 @@ def read(session: Session, target: MetricTarget, *, as_of: date | None = None) -
     if target.segment_id is not None:
         segment = queries.labels(session, dim="segment", ids=[target.segment_id]).get(target.segment_id, ("?", "?"))[0]
     last = as_of - timedelta(days=1)
-    baseline = _value(session, kind, segment, target.start_date - timedelta(days=WINDOW_DAYS), target.start_date - timedelta(days=1))
+    baseline = _value(
+        session, kind, segment, target.start_date - timedelta(days=WINDOW_DAYS), target.start_date - timedelta(days=1)
+    )
     current = _value(session, kind, segment, last - timedelta(days=WINDOW_DAYS - 1), last)
     result = TargetRead(
         id=target.id,
@@ -143,7 +145,9 @@ def _value(session: Session, kind: MetricKind, segment: str | None, first: date,
     return service.compute_metric(session, query=query).total
 
 
-def _weekly(session: Session, kind: MetricKind, segment: str | None, as_of: date) -> list[tuple[float, float, float, int]]:
+def _weekly(
+    session: Session, kind: MetricKind, segment: str | None, as_of: date
+) -> list[tuple[float, float, float, int]]:
     """(week index, value, se, n) for the complete weeks of the last TREND_WEEKS weeks."""
     this_monday = as_of - timedelta(days=as_of.weekday())
     first = this_monday - timedelta(weeks=TREND_WEEKS)

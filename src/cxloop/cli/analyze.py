@@ -33,7 +33,7 @@ def _invalid(exc: CxloopError) -> typer.Exit:
 
 
 def n_words(value: MetricValue) -> str:
-    """"n = 120", or "n = 12, too few to read" in grey below the metric's minimum."""
+    """ "n = 120", or "n = 12, too few to read" in grey below the metric's minimum."""
     if value.small_sample:
         return f"[dim]n = {value.n}, too few to read[/]"
     return f"n = {value.n}"
@@ -139,7 +139,11 @@ def add_target(
             made = targets.create_target(session, data=data)
             after = data.model_dump(mode="json") | {"start_date": made.start_date.isoformat()}
             audit.record(
-                session, actor=AuditActor.cli(), action=AuditAction.metric_target_created, target_id=made.id, after=after
+                session,
+                actor=AuditActor.cli(),
+                action=AuditAction.metric_target_created,
+                target_id=made.id,
+                after=after,
             )
             row = targets.read(session, made)
     except InvalidInput as exc:
@@ -163,7 +167,11 @@ def remove_target(target_id: Annotated[int, typer.Argument(min=1, help="The targ
             before = {"name": targets.require_target(session, target_id=target_id).name}
             targets.delete_target(session, target_id=target_id)
             audit.record(
-                session, actor=AuditActor.cli(), action=AuditAction.metric_target_deleted, target_id=target_id, before=before
+                session,
+                actor=AuditActor.cli(),
+                action=AuditAction.metric_target_deleted,
+                target_id=target_id,
+                before=before,
             )
     except CxloopError as exc:
         raise fail(exc.message, code=2) from exc
@@ -174,8 +182,12 @@ def remove_target(target_id: Annotated[int, typer.Argument(min=1, help="The targ
 def anomalies(
     weeks: Annotated[int, typer.Option(min=0, max=104, help="Test the last N complete weeks.")] = 1,
     days: Annotated[int, typer.Option(min=0, max=90, help="Test the last N complete days (series with enough n).")] = 1,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Find and print, store nothing, announce nothing.")] = False,
-    show_skipped: Annotated[bool, typer.Option("--skipped", help="List the series periods not tested, and why.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Find and print, store nothing, announce nothing.")
+    ] = False,
+    show_skipped: Annotated[
+        bool, typer.Option("--skipped", help="List the series periods not tested, and why.")
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Scan every segment x metric series (and response rates, and registered theme series) now: significant
