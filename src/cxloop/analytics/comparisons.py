@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.analytics import metrics, service, significance
 from cxloop.analytics.enums import MetricKind
-from cxloop.analytics.schemas import ComparisonRead, ComparisonSide, MetricQuery
+from cxloop.analytics.schemas import ComparisonRead, ComparisonSide
 from cxloop.core.errors import FieldError, InvalidInput
 
 SIDE_FIELDS = ("segment", "stage", "touchpoint", "channel", "survey", "account", "start", "end")
@@ -50,11 +50,9 @@ def compare(
         raise InvalidInput(
             "the two sides are the same", errors=[FieldError("vs_segment", "name another segment or period for b")]
         )
-    query_a = _query(metric, tz, a_fields, prefix="")
-    query_b = _query(metric, tz, b_fields, prefix="vs_")
-    side_a, hist_a = _side(session, query_a, a_fields)
-    side_b, hist_b = _side(session, query_b, b_fields)
-    kind = query_a.metric
+    side_a, hist_a = _side(session, metric, tz, a_fields, prefix="")
+    side_b, hist_b = _side(session, metric, tz, b_fields, prefix="vs_")
+    kind = MetricKind(metric.strip())
     minimum = metrics.min_n(kind)
     definition = metrics.metric(kind)
     result = ComparisonRead(metric=kind, a=side_a, b=side_b, min_n=minimum)
@@ -93,27 +91,23 @@ def _year_before(text: str) -> str:
         return day.replace(year=day.year - 1, day=28).isoformat()
 
 
-def _query(metric: str, tz: str, fields: Mapping[str, str | None], *, prefix: str) -> MetricQuery:
-    try:
-        return service.parse_query(metric=metric, tz=tz, start=fields["start"], end=fields["end"], filters=dict(fields))
-    except InvalidInput as exc:
-        errors = [
-            FieldError(e.field if e.field in ("metric", "tz") else prefix + e.field, e.message) for e in exc.errors
-        ]
-        raise InvalidInput(exc.message, errors=errors) from exc
-
-
 def _side(
-    session: Session, query: MetricQuery, fields: Mapping[str, str | None]
+    session: Session, metric: str, tz: str, fields: Mapping[str, str | None], *, prefix: str
 ) -> tuple[ComparisonSide, Counter[int]]:
-    result, histogram = service.metric_with_histogram(session, query=query)
+    """The side's metric and histogram; InvalidInput names the side's fields with `prefix` (vs_ for b)."""
+    try:
+        query = service.parse_query(
+            metric=metric, tz=tz, start=fields["start"], end=fields["end"], filters=dict(fields)
+        )
+        result, histogram = service.metric_with_histogram(session, query=query)
+    except InvalidInput as exc:
+        shared = ("metric", "tz")
+        errors = [FieldError(e.field if e.field in shared else prefix + e.field, e.message) for e in exc.errors]
+        raise InvalidInput(exc.message, errors=errors) from exc
     described = [f"{field} {value}" for field, value in fields.items() if value and field not in ("start", "end")]
-    period = ""
-    if fields.get("start") or fields.get("end"):
-        period = f"{fields.get('start') or '…'} to {fields.get('end') or '…'}"
     label = ", ".join(described) or "all feedback"
-    if period:
-        label = f"{label}, {period}"
+    if fields.get("start") or fields.get("end"):
+        label = f"{label}, {fields.get('start') or '…'} to {fields.get('end') or '…'}"
     return ComparisonSide(label=label, filters=result.filters, value=result.total), histogram
 
 
