@@ -206,8 +206,9 @@ def ces_adjusted_variance(counts: Mapping[int, int], n: int) -> float:
     weights[low] = weights.get(low, 0) + CES_PSEUDO
     weights[high] = weights.get(high, 0) + CES_PSEUDO
     size = n + 2 * CES_PSEUDO
-    mean = sum(s * w for s, w in weights.items()) / size
-    return sum(w * (s - mean) ** 2 for s, w in weights.items()) / (size - 1)
+    ordered = sorted(weights.items())  # the same floats whichever way the histogram was counted
+    mean = sum(s * w for s, w in ordered) / size
+    return sum(w * (s - mean) ** 2 for s, w in ordered) / (size - 1)
 
 
 def nps_change(current: NpsSummary, previous: NpsSummary) -> Change:
