@@ -174,7 +174,7 @@ def test_a_count_surge_is_found_and_a_steady_count_is_not() -> None:
     assert [f.series.key for f in result.discoveries] == ["theme:billing"]
     surge = result.discoveries[0]
     assert surge.direction == "surge" and surge.n == sum(surging[d] for d in range(TESTED, TESTED + 7))
-    assert surge.explanation().startswith("mentions of 'billing' for all customers surged to ")
+    assert surge.explanation().startswith("Mentions of 'billing' for all customers surged to ")
 
 
 def test_a_response_rate_drop_is_found() -> None:
@@ -186,4 +186,4 @@ def test_a_response_rate_drop_is_found() -> None:
     assert len(result.discoveries) == 1
     found = result.discoveries[0]
     assert (found.value, found.baseline, found.n) == (15.0, 30.0, 700)
-    assert found.explanation().startswith("email invitations response rate fell from 30.0% to 15.0% in the week of")
+    assert found.explanation().startswith("Email invitations response rate fell from 30.0% to 15.0% in the week of")

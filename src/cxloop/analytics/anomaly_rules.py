@@ -67,6 +67,10 @@ class Finding:
 
     def explanation(self) -> str:
         """One sentence naming the segment, metric and period, with the margin and n."""
+        sentence = self._sentence()
+        return sentence[0].upper() + sentence[1:]
+
+    def _sentence(self) -> str:
         period = _period_words(self.period_start, self.granularity)
         if self.series.kind is AnomalyKind.volume:
             per = "a day" if self.granularity is GroupKey.day else "a week"
@@ -164,6 +168,8 @@ def _test(series: Series, folded: Mapping[int, Observation], granularity: GroupK
     oldest = min(history) if history else None
     periods_of_history = sum(1 for s in baseline_starts if oldest is not None and s >= oldest)
     unit = "days" if granularity is GroupKey.day else "weeks"
+    if not folded:
+        return Skip(series.key, granularity, start, "nothing measured in the weeks read")
     if periods_of_history < MIN_HISTORY[granularity]:
         return Skip(series.key, granularity, start, f"only {periods_of_history} {unit} of history before it")
     current = folded.get(start)
