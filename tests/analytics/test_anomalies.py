@@ -132,3 +132,26 @@ def test_cli_scans_now_and_prints_json(cli: CliRunner, monkeypatch: pytest.Monke
     assert table.exit_code == 0, table.output
     assert "Enterprise NPS fell from" in table.output and "0 new" in table.output
     assert cli.invoke(app, ["analyze", "anomalies", "--weeks", "500"]).exit_code == 2
+
+
+class _Runtime:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+
+def test_the_worker_scans_once_a_day_in_its_hour(planted: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cxloop.analytics import tasks
+    from cxloop.jobs import NoPayload
+
+    clock = {"now": datetime(2026, 11, 11, 3, tzinfo=UTC)}
+    monkeypatch.setattr(tasks, "utcnow", lambda: clock["now"])
+    monkeypatch.setattr(anomalies, "utcnow", lambda: clock["now"])
+    tasks.scan_anomalies(_Runtime(planted), NoPayload())
+    with planted.unit_of_work() as session:
+        assert anomalies.list_anomalies(session) == []  # 03:00: not the scan's hour
+    clock["now"] = datetime(2026, 11, 11, tasks.SCAN_HOUR, 5, tzinfo=UTC)
+    tasks.scan_anomalies(_Runtime(planted), NoPayload())
+    tasks.scan_anomalies(_Runtime(planted), NoPayload())  # a second run in the hour stores nothing again
+    with planted.unit_of_work() as session:
+        stored = anomalies.list_anomalies(session)
+    assert [a.series for a in stored].count("nps/segment:enterprise/week") == 1
