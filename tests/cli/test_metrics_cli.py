@@ -103,3 +103,14 @@ def test_small_groups_are_grey_and_marked_too_few_to_read(cli: CliRunner) -> Non
     assert "n below 30, too few to read" in " ".join(result.output.split())
     body = json.loads(cli.invoke(app, ["metrics", "nps", "--json"]).output)
     assert body["total"]["n"] == 13 and body["total"]["small_sample"] is True
+
+
+def test_a_bad_minimum_n_setting_is_named(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cxloop.cli import context
+
+    monkeypatch.setenv("CXLOOP_METRIC_MIN_N", '{"nps": 1}')
+    context.settings.cache_clear()
+    context.database.cache_clear()
+    result = cli.invoke(app, ["metrics", "nps"])
+    assert result.exit_code == 2
+    assert "CXLOOP_METRIC_MIN_N: the minimum n of nps must be 2-1,000,000, got 1" in " ".join(result.output.split())

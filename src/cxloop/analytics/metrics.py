@@ -111,9 +111,11 @@ def configure_min_n(overrides: Mapping[str, int]) -> None:
         try:
             kind = MetricKind(name)
         except ValueError:
-            raise ValueError(f"'{name}' is not a metric ({', '.join(k.value for k in MetricKind)})") from None
+            options = ", ".join(k.value for k in MetricKind)
+            raise ValueError(f"CXLOOP_METRIC_MIN_N: '{name}' is not a metric ({options})") from None
         if not MIN_N_LIMITS[0] <= value <= MIN_N_LIMITS[1]:
-            raise ValueError(f"the minimum n of {name} must be {MIN_N_LIMITS[0]}-{MIN_N_LIMITS[1]:,}, got {value}")
+            low, high = MIN_N_LIMITS
+            raise ValueError(f"CXLOOP_METRIC_MIN_N: the minimum n of {name} must be {low}-{high:,}, got {value}")
         checked[kind] = value
     _min_n.clear()
     _min_n.update(checked)
