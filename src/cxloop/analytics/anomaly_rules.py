@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
 from typing import Any
 
 from cxloop.analytics import buckets, metrics, significance
@@ -247,7 +246,3 @@ def _formatter(series: Series) -> Callable[..., str]:
         return f"{value:.1f}%" if sign else f"{value:.1f} points"
 
     return fmt
-
-
-def period_date(start: int) -> date:
-    return day_date(start)
