@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cxloop.analytics import rollups
+from cxloop.analytics import metrics, rollups
 from cxloop.channels import outbound
 from cxloop.channels.widget import erasure as widget_images
 from cxloop.collection import hooks as collection
@@ -35,6 +35,7 @@ def wire_domains(settings: Settings) -> None:
     """Connect domains that react to each other through hooks (never by upward imports), then freeze every hook.
     Idempotent: a second call registers nothing again."""
     rollups.configure(settings.rollup_timezones)
+    metrics.configure_min_n(settings.metric_min_n)
     phones.configure(settings.default_phone_region)
     widget_images.configure(settings.data_dir)
     for hook, fn in REACTIONS:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from cxloop.alerts import tasks as alerts_tasks
+from cxloop.analytics import tasks as analytics_tasks
 from cxloop.cases import tasks as cases_tasks
 from cxloop.cases import verification_tasks
 from cxloop.channels import delivery
@@ -37,6 +38,7 @@ from cxloop.triggers.tasks import Deliver
 
 TASK_MODULES = (
     alerts_tasks,
+    analytics_tasks,
     cases_tasks,
     collection_tasks,
     customers_tasks,

@@ -70,9 +70,9 @@ def test_a_definition_is_checked() -> None:
     twice = (nps, nps)
     with pytest.raises(ValueError, match="defined twice"):
         metrics._checked(twice)
-    partial = Metric(nps.kind, nps.summarise, nps.change, (), {MetricSource.all: ("nps",)})
+    partial = Metric(nps.kind, nps.summarise, nps.change, (), {MetricSource.all: ("nps",)}, nps.estimate)
     with pytest.raises(ValueError, match="every source"):
         metrics._checked((partial,))
-    unscaled = Metric(nps.kind, nps.summarise, nps.change, (), dict.fromkeys(MetricSource, ("stars",)))
+    unscaled = Metric(nps.kind, nps.summarise, nps.change, (), dict.fromkeys(MetricSource, ("stars",)), nps.estimate)
     with pytest.raises(ValueError, match="no scale"):
         metrics._checked((unscaled,))

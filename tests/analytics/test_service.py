@@ -113,7 +113,9 @@ def test_csat_counts_rated_feedback_and_ces_reports_easy_share(db: Database) -> 
         ces = analytics.compute_metric(session, query=MetricQuery(metric="ces", group_by=["quarter"]))
     assert (both.total.n, both.total.satisfied, both.total.mean) == (3, 2, pytest.approx(11 / 3))
     assert responses.total.n == 2 and responses.total.value == 50.0
-    assert reviews.total.n == 1 and reviews.total.ci_low is None  # n < 2: no interval
+    # n = 1: Wilson for 1 of 1 (lower bound 1 / (1 + z^2)), flagged as too few to read
+    assert reviews.total.n == 1 and reviews.total.ci_low == pytest.approx(100 / (1 + 1.959963984540054**2))
+    assert reviews.total.small_sample is True
     (quarter,) = ces.groups
     assert quarter.keys == {"quarter": "2025-Q2"}
     assert (quarter.value, quarter.easy, quarter.easy_pct) == (5.0, 1, 50.0)

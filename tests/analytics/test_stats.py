@@ -22,25 +22,51 @@ def histograms(low: int, high: int, max_count: int = 40) -> st.SearchStrategy[di
     return st.dictionaries(st.integers(low, high), st.integers(0, max_count), max_size=high - low + 1)
 
 
+def adjusted_nps(promoters: int, detractors: int, n: int) -> tuple[float, float]:
+    """The adjusted Wald interval as docs/metrics.md defines it: 3/4 of an answer added to each category, centred
+    on the adjusted NPS, clipped to -100..100, widened to hold the observed NPS."""
+    total = n + 2.25
+    p, d = (promoters + 0.75) / total, (detractors + 0.75) / total
+    half = Z * math.sqrt((p + d - (p - d) ** 2) / total) * 100
+    observed = (promoters - detractors) / n * 100
+    return min(max(-100.0, (p - d) * 100 - half), observed), max(min(100.0, (p - d) * 100 + half), observed)
+
+
+def adjusted_ces(scores: list[int]) -> tuple[float, float]:
+    """The CES interval: t (df n - 1, at least 1) on the variance of the answers plus 1/2 an answer at 1 and 7."""
+    n = len(scores)
+    weighted = [(s, 1.0) for s in scores] + [(1, 0.5), (7, 0.5)]
+    size = n + 1
+    centre = sum(s * w for s, w in weighted) / size
+    variance = sum(w * (s - centre) ** 2 for s, w in weighted) / (size - 1)
+    half = stats.t_quantile(0.975, max(n - 1, 1)) * math.sqrt(variance / n)
+    mean = statistics.fmean(scores)
+    return max(1.0, mean - half), min(7.0, mean + half)
+
+
 # ---- hand-worked examples ------------------------------------------------------------------------------------
 
 
 def test_nps_hand_worked() -> None:
-    # 5 promoters, 3 passives, 2 detractors out of 10: NPS = 50% - 20% = 30.
-    # var = (0.5 + 0.2 - 0.3^2) / 10 = 0.061; half-width = 1.96 * sqrt(0.061) * 100 = 48.4076...
+    # 5 promoters, 3 passives, 2 detractors out of 10: NPS = 50% - 20% = 30; var = (0.5 + 0.2 - 0.3^2) / 10 = 0.061.
+    # Interval: n' = 12.25, p' = 5.75 / 12.25, d' = 2.75 / 12.25, centre 24.49, var' = (p' + d' - (p' - d')^2) / n'
     result = stats.nps({10: 3, 9: 2, 8: 2, 7: 1, 6: 1, 0: 1})
     assert (result.n, result.promoters, result.passives, result.detractors) == (10, 5, 3, 2)
     assert result.value == pytest.approx(30.0)
     assert result.variance == pytest.approx(0.061)
-    assert result.ci_low == pytest.approx(30 - Z * math.sqrt(0.061) * 100)
-    assert result.ci_high == pytest.approx(30 + Z * math.sqrt(0.061) * 100)
+    p, d = 5.75 / 12.25, 2.75 / 12.25
+    adjusted = (p + d - (p - d) ** 2) / 12.25
+    assert result.adjusted_variance == pytest.approx(adjusted)
+    assert result.ci_low == pytest.approx((p - d) * 100 - Z * math.sqrt(adjusted) * 100)
+    assert result.ci_high == pytest.approx((p - d) * 100 + Z * math.sqrt(adjusted) * 100)
 
 
 def test_nps_interval_is_clipped_to_the_scale() -> None:
     result = stats.nps({10: 3, 0: 1})
     assert result.value == pytest.approx(50.0)
-    assert result.ci_high == 100.0  # 50 + 1.96 * sqrt((1 - 0.25) / 4) * 100 = 134.9 before clipping
-    assert result.ci_low == pytest.approx(50 - Z * math.sqrt(0.75 / 4) * 100)
+    # p' = 3.75 / 6.25 = 0.6, d' = 1.75 / 6.25 = 0.28: 32 + 1.96 * sqrt((0.88 - 0.1024) / 6.25) * 100 = 101.1 clipped
+    assert result.ci_high == 100.0
+    assert result.ci_low == pytest.approx(32 - Z * math.sqrt((0.88 - 0.32**2) / 6.25) * 100)
 
 
 def test_csat_hand_worked_wilson() -> None:
@@ -54,12 +80,16 @@ def test_csat_hand_worked_wilson() -> None:
 
 
 def test_ces_hand_worked_t_interval() -> None:
-    # scores 7, 6, 5, 4, 3: mean 5, sample variance 2.5, t(0.975, 4) = 2.776445
+    # scores 7, 6, 5, 4, 3: mean 5, sample variance 2.5, t(0.975, 4) = 2.776445. The interval's variance adds half
+    # an answer at 1 and at 7: 6 answers' weight, mean 29/6, squared deviations / 5.
     result = stats.ces({7: 1, 6: 1, 5: 1, 4: 1, 3: 1})
     assert result.value == pytest.approx(5.0)
     assert result.sample_variance == pytest.approx(2.5)
-    half = 2.7764451051977987 * math.sqrt(2.5 / 5)
-    assert (result.ci_low, result.ci_high) == (pytest.approx(5 - half), pytest.approx(5 + half))
+    centre = 29 / 6
+    squares = sum((s - centre) ** 2 for s in (7, 6, 5, 4, 3)) + 0.5 * (1 - centre) ** 2 + 0.5 * (7 - centre) ** 2
+    half = 2.7764451051977987 * math.sqrt(squares / 5 / 5)
+    assert 5 + half > 7  # so the top is clipped to the scale
+    assert (result.ci_low, result.ci_high) == (pytest.approx(5 - half), 7.0)
     assert (result.easy, result.easy_pct) == (3, pytest.approx(60.0))
 
 
@@ -90,9 +120,10 @@ def test_small_n_rules() -> None:
     empty = stats.nps({})
     assert (empty.n, empty.value, empty.ci_low) == (0, None, None)
     one = stats.nps({9: 1})
-    assert (one.value, one.ci_low, one.ci_high) == (100.0, None, None)
-    assert stats.csat({5: 1}).ci_low is None
-    assert stats.ces({3: 1}).ci_low is None and stats.ces({3: 1}).value == 3.0
+    assert (one.value, one.ci_low, one.ci_high) == (100.0, pytest.approx(adjusted_nps(1, 0, 1)[0]), 100.0)
+    assert stats.csat({5: 1}).ci_low == pytest.approx(100 / (1 + Z * Z))  # Wilson for 1 of 1
+    assert (stats.ces({3: 1}).ci_low, stats.ces({3: 1}).ci_high) == (1.0, 7.0)  # t with 1 df: the whole scale
+    assert stats.ces({3: 1}).value == 3.0 and stats.ces({3: 1}).sample_variance is None
     assert stats.nps_change(one, stats.nps({0: 5})) == stats.Change(200.0, False)
     assert stats.nps_change(stats.nps({}), one) == stats.Change(None, False)
 
@@ -139,13 +170,11 @@ def test_nps_matches_the_expanded_reference(hist: dict[int, int]) -> None:
     assert result.value == pytest.approx(statistics.fmean(signs) * 100, abs=1e-9)
     variance = statistics.pvariance(signs) / len(signs)  # per-answer variance of +1/0/-1, over n
     assert result.variance == pytest.approx(variance, abs=1e-12)
-    if len(scores) < 2:
-        assert result.ci_low is None
-        return
-    half = Z * math.sqrt(variance) * 100
-    assert result.ci_low == pytest.approx(max(-100.0, statistics.fmean(signs) * 100 - half), abs=1e-9)
-    assert result.ci_high == pytest.approx(min(100.0, statistics.fmean(signs) * 100 + half), abs=1e-9)
+    low, high = adjusted_nps(signs.count(1), signs.count(-1), len(signs))
+    assert result.ci_low == pytest.approx(low, abs=1e-9)
+    assert result.ci_high == pytest.approx(high, abs=1e-9)
     assert -100 <= result.ci_low <= result.value <= result.ci_high <= 100
+    assert result.ci_high > result.ci_low
 
 
 @given(histograms(1, 5))
@@ -159,9 +188,6 @@ def test_csat_matches_the_expanded_reference(hist: dict[int, int]) -> None:
     satisfied = sum(s >= 4 for s in scores)
     assert result.value == pytest.approx(satisfied / n * 100)
     assert result.mean == pytest.approx(statistics.fmean(scores))
-    if n < 2:
-        assert result.ci_low is None
-        return
     p = satisfied / n
     centre = (p + Z * Z / (2 * n)) / (1 + Z * Z / n)
     half = Z / (1 + Z * Z / n) * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
@@ -180,13 +206,14 @@ def test_ces_matches_the_expanded_reference(hist: dict[int, int]) -> None:
     n = len(scores)
     assert result.value == pytest.approx(statistics.fmean(scores))
     assert result.easy == sum(s >= 5 for s in scores)
+    low, high = adjusted_ces(scores)
+    assert result.ci_low == pytest.approx(low, abs=1e-9)
+    assert result.ci_high == pytest.approx(high, abs=1e-9)
+    assert result.ci_high > result.ci_low
     if n < 2:
-        assert result.ci_low is None and result.sample_variance is None
+        assert result.sample_variance is None
         return
     assert result.sample_variance == pytest.approx(statistics.variance(scores), abs=1e-12)
-    half = stats.t_quantile(0.975, n - 1) * statistics.stdev(scores) / math.sqrt(n)
-    assert result.ci_low == pytest.approx(max(1.0, statistics.fmean(scores) - half), abs=1e-9)
-    assert result.ci_high == pytest.approx(min(7.0, statistics.fmean(scores) + half), abs=1e-9)
 
 
 @given(st.floats(0.5, 0.9999), st.floats(0.3, 500))

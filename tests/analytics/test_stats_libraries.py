@@ -54,23 +54,25 @@ def test_t_cdf_matches_scipy(t: float, df: float) -> None:
 def test_ces_interval_is_statsmodels_t_interval(hist: dict[int, int]) -> None:
     scores = expand(hist)
     result = stats.ces(hist)
-    if len(scores) < 2:
+    n = len(scores)
+    if n == 0:
         assert result.ci_low is None
         return
-    described = DescrStatsW(np.array(scores, dtype=float))
-    assert result.sample_variance == pytest.approx(described.var * len(scores) / (len(scores) - 1), abs=1e-12)
-    low, high = described.tconfint_mean(alpha=0.05)
-    if math.isnan(low):  # every answer the same: no spread, statsmodels has no interval, cxloop a point
-        assert result.ci_low == result.ci_high == result.value
-        return
-    assert result.ci_low == pytest.approx(max(1.0, low), abs=1e-9)
-    assert result.ci_high == pytest.approx(min(7.0, high), abs=1e-9)
+    if n >= 2:
+        described = DescrStatsW(np.array(scores, dtype=float))
+        assert result.sample_variance == pytest.approx(described.var * n / (n - 1), abs=1e-12)
+    # The interval's variance: the answers plus half an answer at 1 and at 7 (weighted, ddof 1 on the total weight).
+    augmented = DescrStatsW(np.array([*scores, 1, 7], dtype=float), weights=[1.0] * n + [0.5, 0.5], ddof=1)
+    half = sp.t.ppf(0.975, max(n - 1, 1)) * math.sqrt(augmented.var / n)
+    mean = float(np.mean(scores))
+    assert result.ci_low == pytest.approx(max(1.0, mean - half), abs=1e-9)
+    assert result.ci_high == pytest.approx(min(7.0, mean + half), abs=1e-9)
 
 
 @given(histograms(1, 5))
 def test_csat_interval_matches_statsmodels(hist: dict[int, int]) -> None:
     result = stats.csat(hist)
-    if result.n < 2:
+    if result.n == 0:
         assert result.ci_low is None
         return
     low, high = proportion_confint(result.satisfied, result.n, method="wilson")
@@ -87,9 +89,12 @@ def test_nps_variance_is_the_multinomial_delta_method(hist: dict[int, int]) -> N
     assert result.variance == pytest.approx((p * (1 - p) + d * (1 - d) + 2 * p * d) / n, abs=1e-15)
     signs = np.array([1 if s >= 9 else -1 if s <= 6 else 0 for s in expand(hist)], dtype=float)
     assert result.variance == pytest.approx(np.var(signs) / n, abs=1e-15)
-    if n >= 2 and result.variance > 0:
-        low, high = sp.norm.interval(0.95, loc=result.value, scale=math.sqrt(result.variance) * 100)
-        assert (result.ci_low, result.ci_high) == (pytest.approx(max(-100, low)), pytest.approx(min(100, high)))
+    # The interval: a normal one on the adjusted shares (3/4 of an answer added to each category).
+    total = n + 2.25
+    pa, da = (result.promoters + 0.75) / total, (result.detractors + 0.75) / total
+    low, high = sp.norm.interval(0.95, loc=(pa - da) * 100, scale=math.sqrt((pa + da - (pa - da) ** 2) / total) * 100)
+    low, high = min(max(-100, low), result.value), max(min(100, high), result.value)
+    assert (result.ci_low, result.ci_high) == (pytest.approx(low), pytest.approx(high))
 
 
 @pytest.mark.parametrize(

@@ -93,3 +93,24 @@ def test_tables_fit_an_80_column_terminal(cli: CliRunner) -> None:
     assert "…" not in result.output, "no cell is cut short"
     january = next(line for line in result.output.splitlines() if "2026-01" in line)
     assert "enterprise" in january and "-66.7" in january, result.output
+
+
+def test_small_groups_are_grey_and_marked_too_few_to_read(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["metrics", "nps", "--by", "month"])
+    assert result.exit_code == 0, result.output
+    january = next(line for line in result.output.splitlines() if "2026-01" in line)
+    assert " 6!" in january  # n = 6 is below the default minimum of 30
+    assert "n below 30, too few to read" in " ".join(result.output.split())
+    body = json.loads(cli.invoke(app, ["metrics", "nps", "--json"]).output)
+    assert body["total"]["n"] == 13 and body["total"]["small_sample"] is True
+
+
+def test_a_bad_minimum_n_setting_is_named(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cxloop.cli import context
+
+    monkeypatch.setenv("CXLOOP_METRIC_MIN_N", '{"nps": 1}')
+    context.settings.cache_clear()
+    context.database.cache_clear()
+    result = cli.invoke(app, ["metrics", "nps"])
+    assert result.exit_code == 2
+    assert "CXLOOP_METRIC_MIN_N: the minimum n of nps must be 2-1,000,000, got 1" in " ".join(result.output.split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from cxloop.access.enums import Role
@@ -41,7 +42,9 @@ def test_invite_by_hand_then_report_what_happened(api: TestClient, db: Database)
     whole = report[0]
     assert (whole["invitations"], whole["suppressed"], whole["pending"], whole["sent"]) == (4, 2, 1, 1)
     assert whole["suppressed_by_reason"] == {"opted_out": 1, "no_address": 1}
-    assert whole["response_rate"] == 0.0 and whole["response_rate_ci"] is None  # n = 1: no interval
+    # n = 1, none answered: the Wilson interval of 0 of 1 is [0, z^2 / (1 + z^2)], wide but never empty
+    z2 = 1.959963984540054**2
+    assert whole["response_rate"] == 0.0 and whole["response_rate_ci"] == [0.0, pytest.approx(100 * z2 / (1 + z2))]
     by_channel = api.get("/api/v1/invitation-report", params={"group_by": "channel"}).json()["rows"]
     assert [row["group"] for row in by_channel] == ["email", "link"]
     assert by_channel[0]["response_rate"] is None  # nothing sent by email: no rate, not 0 %

@@ -2,7 +2,7 @@ from enum import StrEnum
 
 from cxloop.journeys.enums import MetricKind
 
-__all__ = ["FatigueGroup", "GroupKey", "MetricKind", "MetricPath", "MetricSource"]
+__all__ = ["AnomalyKind", "FatigueGroup", "GroupKey", "MetricKind", "MetricPath", "MetricSource"]
 
 
 class GroupKey(StrEnum):
@@ -49,3 +49,11 @@ class MetricPath(StrEnum):
 
     rollup = "rollup"
     raw = "raw"
+
+
+class AnomalyKind(StrEnum):
+    """What an anomaly series measures (analytics/anomaly_rules.py)."""
+
+    score = "score"  # a metric's score histogram per period (NPS, CSAT, CES)
+    share = "share"  # successes of trials per period (answered of sent invitations, negative of all mentions)
+    volume = "volume"  # a count of events per period (mentions of a theme)

@@ -1,11 +1,14 @@
-"""Analytics tables: the score rollups, derived from collection's responses and feedback items."""
+"""Analytics tables: the score rollups (derived from collection's responses and feedback items), the anomalies found
+and the metric targets."""
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, SmallInteger, String
+from datetime import date, datetime
+
+from sqlalchemy import Date, Float, ForeignKey, Integer, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cxloop.storage.base import Base
+from cxloop.storage.base import Base, BigId, UTCDateTime
 
 
 class ScoreRollup(Base):
@@ -28,3 +31,48 @@ class ScoreRollup(Base):
     day: Mapped[int] = mapped_column(Integer, primary_key=True)
     score: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
+
+
+class Anomaly(Base):
+    """A significant change found by the anomaly scan (analytics/anomalies.py), stored once per series and period.
+
+    `series` identifies what was measured (metric, dimension, value, granularity); `explanation` is the sentence
+    shown to people. Aggregates only: no customer is named."""
+
+    __tablename__ = "anomalies"
+    __table_args__ = (UniqueConstraint("series", "period_start", name="uq_anomalies_series_period"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    series: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(8))  # AnomalyKind
+    metric: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(200))  # who, in words: a segment's name, "all customers", ...
+    scope_key: Mapped[str | None] = mapped_column(String(100))  # the segment key or channel, None for all
+    granularity: Mapped[str] = mapped_column(String(8))  # day or week
+    period_start: Mapped[date] = mapped_column(Date)
+    direction: Mapped[str] = mapped_column(String(8))  # drop, rise, surge
+    value: Mapped[float] = mapped_column(Float)
+    baseline: Mapped[float] = mapped_column(Float)
+    margin: Mapped[float] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer)
+    baseline_n: Mapped[int] = mapped_column(Integer)
+    p_value: Mapped[float] = mapped_column(Float)
+    q_value: Mapped[float] = mapped_column(Float)
+    explanation: Mapped[str] = mapped_column(String(500))
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class MetricTarget(Base):
+    """A goal for one metric, overall or in one segment: reach `target_value` by `due_date` (analytics/targets.py).
+    Progress is counted from `start_date`."""
+
+    __tablename__ = "metric_targets"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    metric: Mapped[str] = mapped_column(String(8))  # MetricKind
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
+    target_value: Mapped[float] = mapped_column(Float)
+    start_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

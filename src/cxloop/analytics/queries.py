@@ -23,6 +23,7 @@ from cxloop.collection import local_days
 from cxloop.collection.models import FeedbackItem, Response
 from cxloop.core.clock import utcnow
 from cxloop.customers.models import Account, Customer, Segment, SegmentMember
+from cxloop.invitations.models import Invitation
 from cxloop.journeys.models import Journey, Stage, Touchpoint
 from cxloop.surveys.models import Survey
 from cxloop.surveys.scales import SCALES
@@ -376,3 +377,25 @@ def scored_rows(dialect: str, metric: str, customer_ids: Sequence[int] | None) -
         query = query.where(owner.in_(customer_ids))
     cte = query.cte(f"scored_{metric}")
     return cte.prefix_with("MATERIALIZED") if dialect == "sqlite" else cte
+
+
+# ---- invitations answered, for response-rate anomalies ---------------------------------------------------------
+
+
+def invitation_days(session: Session, *, first_day: int, last_day: int) -> list[tuple[str, int, int, int]]:
+    """(channel, UTC day sent, invitations sent, of them answered) for invitations sent on days first..last."""
+    dialect = session.get_bind().dialect.name
+    low = datetime.combine(local_days.day_date(first_day), time(), UTC)
+    high = datetime.combine(local_days.day_date(last_day + 1), time(), UTC)
+    day = func.floor(local_days.epoch_seconds(Invitation.sent_at, dialect) / 86_400)
+    query = (
+        select(
+            Invitation.channel,
+            day.label("day"),
+            func.count(),
+            func.count(Invitation.answered_at),
+        )
+        .where(Invitation.sent_at >= low, Invitation.sent_at < high)
+        .group_by(Invitation.channel, day)
+    )
+    return [(row[0], int(row[1]), int(row[2]), int(row[3])) for row in session.execute(query)]

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
-from cxloop.analytics.enums import GroupKey, MetricKind, MetricPath, MetricSource
+from cxloop.analytics.enums import AnomalyKind, GroupKey, MetricKind, MetricPath, MetricSource
 
 
 class MetricQuery(BaseModel):
@@ -32,13 +33,15 @@ class MetricValue(BaseModel):
 
     NPS: value in points (-100..100) with promoters/passives/detractors. CSAT: value = % of 4-5 answers, `satisfied`
     and `mean` (1-5). CES: value = mean on 1-7, with `easy` (5-7 answers) as a count and a % with its interval.
-    `value` is null when n = 0; the interval is null when n < 2.
+    `value` and the interval are null when n = 0; the interval never has zero width. `small_sample` is true when n is
+    below the metric's minimum (CXLOOP_METRIC_MIN_N, default 30): shown, but too few to read.
     """
 
     value: float | None
     n: int
     ci_low: float | None
     ci_high: float | None
+    small_sample: bool = False
     promoters: int | None = None
     passives: int | None = None
     detractors: int | None = None
@@ -71,3 +74,108 @@ class MetricResult(BaseModel):
     total: MetricValue
     groups: list[MetricGroup]
     path: MetricPath
+
+
+class AnomalyRead(BaseModel):
+    """A significant change of one series in one period (day or ISO week starting `period_start`) against the
+    periods before it (`baseline`, pooled), with the 95% margin of the difference, the p-value and the q-value
+    (Benjamini-Hochberg over the whole scan). `id` is null for a finding not stored (a dry run)."""
+
+    id: int | None
+    series: str
+    kind: AnomalyKind
+    metric: str
+    scope: str
+    scope_key: str | None
+    granularity: str
+    period_start: date
+    direction: str
+    value: float
+    baseline: float
+    margin: float
+    n: int
+    baseline_n: int
+    p_value: float
+    q_value: float
+    explanation: str
+    detected_at: datetime
+
+
+class SkippedSeries(BaseModel):
+    """A series period the scan did not test, and why (too few answers, too little history)."""
+
+    series: str
+    period_start: date
+    reason: str
+
+
+class AnomalyScan(BaseModel):
+    """What one scan tested (the weeks and days, how many series and tests), found (at false-discovery rate q)
+    and skipped; `new` counts the discoveries stored for the first time."""
+
+    q: float
+    weeks: list[date]
+    days: list[date]
+    series: int
+    tested: int
+    discoveries: list[AnomalyRead]
+    new: int
+    skipped: list[SkippedSeries]
+
+
+class ComparisonSide(BaseModel):
+    """One side of a comparison: what it covers in words, its filters and its metric value."""
+
+    label: str
+    filters: dict[str, str]
+    value: MetricValue
+
+
+class ComparisonRead(BaseModel):
+    """a - b for one metric: the difference, its 95% interval, the two-sided p-value and the verdict (significant
+    or within noise). When either side has fewer than `min_n` answers the numbers are null and `explanation` says
+    what is missing."""
+
+    metric: MetricKind
+    a: ComparisonSide
+    b: ComparisonSide
+    min_n: int
+    difference: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = None
+    verdict: str = "too few to read"
+    explanation: str = ""
+
+
+class TargetCreate(BaseModel):
+    """A target: reach `target_value` of `metric` (overall, or in `segment`) by `due_date`, counted from
+    `start_date` (today when left out). NPS -100..100, CSAT 0..100 (%), CES 1..7."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    metric: MetricKind
+    segment: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    target_value: float = Field(allow_inf_nan=False)
+    due_date: date
+    start_date: date | None = None
+
+
+class TargetRead(BaseModel):
+    """A target with `baseline` (the 28 days before its start), `current` (the last 28 complete days), progress
+    (% of the way from baseline to target), the weekly trend, the value it projects at the due date and the
+    probability of reaching the target; null with `explanation` saying why when the data cannot support it."""
+
+    id: int
+    name: str
+    metric: MetricKind
+    segment: str | None
+    target_value: float
+    start_date: date
+    due_date: date
+    baseline: MetricValue
+    current: MetricValue
+    progress_pct: float | None = None
+    trend_per_week: float | None = None
+    projected: float | None = None
+    probability: float | None = None
+    explanation: str = ""

@@ -95,6 +95,11 @@ def _parse_bound(text: str, tz: str) -> datetime | date:
 
 def compute_metric(session: Session, *, query: MetricQuery) -> MetricResult:
     """NPS, CSAT or CES for the query's feedback: the total, and one entry per group with n and a 95% interval."""
+    return metric_with_histogram(session, query=query)[0]
+
+
+def metric_with_histogram(session: Session, *, query: MetricQuery) -> tuple[MetricResult, Counter[int]]:
+    """compute_metric, and the score histogram of its total (for comparisons and targets)."""
     try:
         tz = local_days.zone(query.tz)
     except ValueError as exc:
@@ -153,7 +158,7 @@ def compute_metric(session: Session, *, query: MetricQuery) -> MetricResult:
         names = _names(session, dims, [hists, previous])
         hists, previous = _forget_deleted(hists, dims, names), _forget_deleted(previous, dims, names)
     groups = _groups(query, hists, previous, time_key, dims, names) if query.group_by else []
-    return MetricResult(
+    result = MetricResult(
         metric=query.metric,
         tz=tz.key,
         group_by=list(query.group_by),
@@ -163,6 +168,7 @@ def compute_metric(session: Session, *, query: MetricQuery) -> MetricResult:
         groups=groups,
         path=path,
     )
+    return result, total_hist
 
 
 def _bound(value: datetime | date | None) -> tuple[int | None, datetime | None]:
@@ -360,3 +366,25 @@ def _groups(
             )
         )
     return groups
+
+
+def daily_histograms(
+    session: Session, *, metric: MetricKind, dim: str | None, first_day: int, last_day: int
+) -> dict[tuple[int, str | None], Counter[int]]:
+    """(UTC day, dimension value as text or None) -> score histogram of one metric over all feedback, for the days
+    first_day..last_day; from the rollups when UTC is rolled up (one range scan), else from raw rows."""
+    dims = (dim,) if dim else ()
+    spec = CountSpec(
+        metric=metric.value,
+        source=MetricSource.all.value,
+        tz=local_days.zone("UTC"),
+        dims=dims,
+        by_day=True,
+        filters=Filters(),
+        first_day=first_day,
+        last_day=last_day,
+        scores=metrics.metric(metric).scores[MetricSource.all],
+    )
+    use_rollups = "UTC" in rollups.rolled_up_timezones() and (dim is None or dim in ROLLUP_DIMENSIONS)
+    folded = _fold(_count(session, spec, use_rollups, GroupKey.day), GroupKey.day)
+    return {(key[0], key[1] if dims else None): hist for key, hist in folded.items()}

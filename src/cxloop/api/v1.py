@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from cxloop.access.routes import router as access_router
 from cxloop.alerts.routes import router as alerts_router
+from cxloop.analytics.analysis_routes import router as analysis_router
 from cxloop.analytics.fatigue_routes import router as fatigue_router
 from cxloop.analytics.routes import router as analytics_router
 from cxloop.api.audit import router as audit_router
@@ -38,6 +39,7 @@ ROUTERS: list[APIRouter] = [
     journeys_router,
     surveys_router,
     analytics_router,
+    analysis_router,
     governance_router,
     invitations_router,
     fatigue_router,

@@ -58,6 +58,8 @@ class AuditAction(StrEnum):
     alert_rule_created = "alert_rule.created"
     alert_rule_updated = "alert_rule.updated"  # its definition (a new version) or its enabled flag
     alert_rule_deleted = "alert_rule.deleted"
+    metric_target_created = "metric_target.created"
+    metric_target_deleted = "metric_target.deleted"
     # retention: the only way entries are deleted
     audit_purged = "audit.purged"
 

@@ -48,7 +48,10 @@ def database() -> Database:
     from cxloop.storage.database import database_for
     from cxloop.wiring import wire_domains  # the CLI is a composition root too
 
-    wire_domains(settings())
+    try:
+        wire_domains(settings())
+    except ValueError as exc:  # a setting the domains refuse (e.g. CXLOOP_METRIC_MIN_N), named in the message
+        raise fail(str(exc), code=2) from exc
     return database_for(settings())
 
 

@@ -41,6 +41,9 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "export": LazyCommand("exporting:app", "Export responses, feedback, customers or cases as CSV or JSON Lines."),
     "metrics": LazyCommand("metrics:app", "Print NPS, CSAT or CES with n and 95% intervals, grouped and filtered."),
+    "analyze": LazyCommand(
+        "analyze:app", "Analyses: compare groups and periods, targets and their odds, anomalies in every series."
+    ),
     "invitations": LazyCommand(
         "invitations:app", "What happened to survey invitations: suppressed (and why), sent, answered."
     ),

@@ -158,20 +158,34 @@ def _table(result: MetricResult) -> Table:
         table.add_column("change", justify="right")
     for group in result.groups:
         cells = [group.keys.get(key) or "(none)" for key in keys]
-        cells += [_value(metric, group.value), str(group.n), _interval(metric, group)]
+        cells += [_value(metric, group.value), _n(group), _interval(metric, group)]
         if has_time:
             cells.append(_change(metric, group))
-        table.add_row(*cells)
+        table.add_row(*cells, style="dim" if group.small_sample else None)
     table.add_section()
     total = result.total
     cells = ["[bold]total[/]"] + [""] * (len(keys) - 1) if keys else []
-    cells += [f"[bold]{_value(metric, total.value)}[/]", str(total.n), _interval(metric, total)]
+    cells += [f"[bold]{_value(metric, total.value)}[/]", _n(total), _interval(metric, total)]
     if has_time:
         cells.append("")
-    table.add_row(*cells)
+    table.add_row(*cells, style="dim" if total.small_sample else None)
+    notes = []
     if has_time:
-        table.caption = "change: against the previous period of the same group; * significant at 5%"
+        notes.append("change: against the previous period of the same group; * significant at 5%")
+    if total.small_sample or any(group.small_sample for group in result.groups):
+        notes.append(f"grey, n!: n below {_min_n(metric)}, too few to read")
+    table.caption = "\n".join(notes) or None
     return table
+
+
+def _n(row: MetricValue) -> str:
+    return f"{row.n}!" if row.small_sample else str(row.n)
+
+
+def _min_n(metric: MetricKind) -> int:
+    from cxloop.analytics.metrics import min_n
+
+    return min_n(metric)
 
 
 def _command(metric: MetricKind) -> None:

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("development-only-secret")
     # Metrics are rolled up by local day in each of these zones; other zones are answered from raw rows.
     rollup_timezones: list[str] = ["UTC"]
+    # Minimum answers per metric below which a figure is flagged small_sample ("n = 12, too few to read"), as JSON:
+    # {"nps": 50}; a metric not named uses 30 (analytics/metrics.py).
+    metric_min_n: dict[str, int] = {}
     log_level: str = "INFO"
     # Where customers reach this server: links in emails and SMS point here.
     public_url: str = "http://127.0.0.1:8000"

@@ -68,6 +68,10 @@ class VerificationsAnswered(_Ids):
     verification_ids: list[int] = Field(min_length=1)
 
 
+class AnomaliesDetected(_Ids):
+    anomaly_ids: list[int] = Field(min_length=1)
+
+
 class EventCatalog:
     """Event names and their payload schemas. Validated at the door; frozen when the worker starts."""
 
@@ -123,6 +127,7 @@ CASE_SLA_WARNING = "case.sla_warning"
 CASE_SLA_BREACHED = "case.sla_breached"
 FOLLOW_UP_SENT = "follow_up.sent"
 VERIFICATION_ANSWERED = "verification.answered"
+ANOMALY_DETECTED = "anomaly.detected"  # significant changes found by the anomaly scan (analytics/anomalies.py)
 CASE_EVENTS = (CASE_CREATED, CASE_UPDATED, CASE_SLA_WARNING, CASE_SLA_BREACHED, CASE_RESOLVED, CASE_CLOSED)
 # What a webhook or Slack destination may subscribe to (notifications; docs/webhooks.md documents each payload).
 NOTIFIABLE = (
@@ -148,3 +153,4 @@ for _name in (CASE_SLA_WARNING, CASE_SLA_BREACHED):
 catalog.register(ALERT_FIRED, AlertsFired)
 catalog.register(FOLLOW_UP_SENT, FollowUpsSent)
 catalog.register(VERIFICATION_ANSWERED, VerificationsAnswered)
+catalog.register(ANOMALY_DETECTED, AnomaliesDetected)
