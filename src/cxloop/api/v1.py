@@ -13,6 +13,7 @@ from cxloop.api.health import router as health_router
 from cxloop.api.outbox import router as outbox_router
 from cxloop.api.stream import router as stream_router
 from cxloop.branding.routes import router as branding_router
+from cxloop.cases.follow_up_routes import router as follow_ups_router
 from cxloop.cases.routes import router as cases_router
 from cxloop.channels.reviews.routes import router as reviews_router
 from cxloop.channels.widget.routes import router as widget_router
@@ -48,6 +49,7 @@ ROUTERS: list[APIRouter] = [
     privacy_router,
     audit_router,
     cases_router,
+    follow_ups_router,
     notifications_router,
     timeline_router,
     stream_router,

@@ -58,6 +58,10 @@ class AuditAction(StrEnum):
     alert_rule_created = "alert_rule.created"
     alert_rule_updated = "alert_rule.updated"  # its definition (a new version) or its enabled flag
     alert_rule_deleted = "alert_rule.deleted"
+    follow_up_template_created = "follow_up_template.created"
+    follow_up_template_updated = "follow_up_template.updated"  # its wording, translations or active flag
+    improvement_created = "improvement.created"
+    improvement_announced = "improvement.announced"  # messages to customers queued; the counts are recorded
     # retention: the only way entries are deleted
     audit_purged = "audit.purged"
 

@@ -49,6 +49,10 @@ class ActivityKind(StrEnum):
     sla_warning = "sla_warning"
     sla_breached = "sla_breached"
     escalated = "escalated"
+    follow_up_sent = "follow_up_sent"  # a templated message reached the customer's provider (cases.service.follow_ups)
+    follow_up_failed = "follow_up_failed"  # refused for good, or given up after its retries
+    customer_reply = "customer_reply"  # the customer answered a follow-up (email reply or SMS)
+    improvement_announced = "improvement_announced"  # "you asked, we fixed it" was sent for this case
 
 
 class SlaClock(StrEnum):
@@ -62,3 +66,18 @@ class SlaClock(StrEnum):
 class SlaMarkKind(StrEnum):
     warning = "warning"
     breach = "breach"
+
+
+class FollowUpChannel(StrEnum):
+    """The channels (of collection.enums.Channel) that carry a follow-up to the customer."""
+
+    email = "email"
+    sms = "sms"
+
+
+class FollowUpStatus(StrEnum):
+    """Where a follow-up message is: waiting to be sent (or retried), handed to the provider, or failed for good."""
+
+    queued = "queued"
+    sent = "sent"
+    failed = "failed"

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from cxloop.cases.enums import CaseStatus
 from cxloop.cli.context import console, database
+from cxloop.cli.follow_ups import follow_up
 
 if TYPE_CHECKING:
     pass
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from cxloop.cases.schemas import Share
 
-app = typer.Typer(help="List and show cases, and the SLA report.", no_args_is_help=True)
+app = typer.Typer(help="List and show cases, follow up on one, and the SLA report.", no_args_is_help=True)
+app.command("follow-up")(follow_up)
 
 
 def _when(value: object) -> str:
