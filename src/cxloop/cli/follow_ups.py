@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from cxloop.core.errors import CxloopError
 
 improvements_app = typer.Typer(
-    help='"You asked, we fixed it": improvements announced once to the customers whose cases they answer.',
+    help='"You asked, we fixed it": announce an improvement to the customers it answers. Each hears of it once.',
     no_args_is_help=True,
 )
 
