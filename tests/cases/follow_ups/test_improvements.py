@@ -4,7 +4,9 @@ privacy request."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 import pytest
@@ -17,6 +19,7 @@ from cxloop.cases import service as cases
 from cxloop.cases.enums import CaseAction
 from cxloop.cases.models import FollowUp
 from cxloop.cases.schemas import Actor, CaseUpdate
+from cxloop.cases.service import improvements
 from cxloop.channels.follow_up_tasks import send_due_follow_ups
 from cxloop.cli import context
 from cxloop.cli.main import app
@@ -176,3 +179,22 @@ def test_follow_ups_are_exported_and_erased_with_the_person(api: TestClient, db:
         }
     with db.unit_of_work() as session:
         assert follow_up_privacy.export_customer_data(session, customer_id=world.customer) == {"follow_ups": []}
+
+
+def test_two_announcements_at_once_tell_each_customer_once(api: TestClient, db: Database) -> None:
+    build(db)
+    _people(db, api)
+    improvement_id = api.post("/api/v1/improvements", json=IMPROVEMENT).json()["id"]
+    start = threading.Barrier(2)
+
+    def announce(_: int) -> int:
+        start.wait()
+        with db.unit_of_work(write=True) as session:
+            return improvements.announce(session, improvement_id=improvement_id, actor=ANN).queued
+
+    with ThreadPoolExecutor(2) as pool:
+        queued = list(pool.map(announce, range(2)))
+    assert sorted(queued) == [0, 2]
+    with db.unit_of_work() as session:
+        rows = session.scalars(select(FollowUp.customer_id).where(FollowUp.improvement_id == improvement_id)).all()
+    assert len(rows) == len(set(rows)) == 2

@@ -19,7 +19,7 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -94,12 +94,15 @@ def _refusal(
     case: Case,  # noqa: ARG001 - for the holdout check, which reads it
     customer: Person,
     channel: FollowUpChannel,
+    states: consent.States | None = None,
 ) -> Refusal | None:
     """THE predicate every follow-up passes: when asked for, when announced, and again when sent. None: it may go.
 
     The holdout of detractor cases (a random group that gets no follow-up, to measure what follow-ups change) is
-    decided here too: its check returns Refusal(SuppressionReason.holdout, ...) for a held-out `case`."""
-    states = consent.states_of(session, [customer.id]).get(customer.id, {})
+    decided here too: its check returns Refusal(SuppressionReason.holdout, ...) for a held-out `case`.
+    `states`: the customer's consent, when the caller read it for many customers at once."""
+    if states is None:
+        states = consent.states_of(session, [customer.id]).get(customer.id, {})
     if consent.opted_out(states, channel.value, PURPOSE):
         return Refusal(SuppressionReason.opted_out, f"the customer opted out of follow-up messages by {channel.value}")
     if not consent.allowed(states, channel.value, PURPOSE):
@@ -129,12 +132,20 @@ def _consent_view(session: Session, customer: Person, channel: FollowUpChannel) 
 
 
 def verdict(
-    session: Session, *, case: Case, customer: Person, channel: FollowUpChannel, now: datetime
+    session: Session,
+    *,
+    case: Case,
+    customer: Person,
+    channel: FollowUpChannel,
+    now: datetime,
+    policy: Any = None,
+    states: consent.States | None = None,
 ) -> PolicyVerdict:
     """The contact policy's word on a follow-up now: `_refusal`, then quiet hours (they move the send, not refuse
-    it). Follow-ups do not count towards, nor are held back by, the survey frequency cap: the customer asked."""
-    policy = scoped_policies.policy_of(session, customer.id, now=now)
-    refused = _refusal(session, case=case, customer=customer, channel=channel)
+    it). Follow-ups do not count towards, nor are held back by, the survey frequency cap: the customer asked.
+    `policy` (the customer's ContactPolicy) and `states` (their consent) when the caller read them in bulk."""
+    policy = policy if policy is not None else scoped_policies.policy_of(session, customer.id, now=now)
+    refused = _refusal(session, case=case, customer=customer, channel=channel, states=states)
     if refused is not None:
         return PolicyVerdict(
             allowed=False, rule=refused.rule.value, reason=refused.reason, policy=policy.key, send_at=None
@@ -161,11 +172,15 @@ class Rendered:
     body: str
 
 
-def placeholder_values(session: Session, *, case: Case, customer: Person, actor: Actor) -> dict[str, str]:
+def placeholder_values(
+    session: Session, *, case: Case, customer: Person, actor: Actor, organisation: str | None = None
+) -> dict[str, str]:
+    if organisation is None:
+        organisation = branding.current(session).organisation_name or ""
     return {
         "first_name": text.first_name(customer.name),
         "name": customer.name or "",
-        "organisation": branding.current(session).organisation_name or "",
+        "organisation": organisation,
         "case_reference": f"#{case.id}",
         "agent_name": actor.name,
     }
@@ -217,8 +232,7 @@ def request_follow_up(
     said = verdict(session, case=case, customer=customer, channel=ask.channel, now=now)
     if not said.allowed:
         raise refuse(said)
-    return queue(
-        session,
+    row = new_follow_up(
         case=case,
         customer=customer,
         channel=ask.channel,
@@ -227,10 +241,13 @@ def request_follow_up(
         at=said.send_at or now,
         now=now,
     )
+    session.add(row)
+    session.flush()
+    send_when_committed(session, [row], now=now)
+    return row
 
 
-def queue(
-    session: Session,
+def new_follow_up(
     *,
     case: Case,
     customer: Person,
@@ -241,8 +258,8 @@ def queue(
     now: datetime,
     improvement_id: int | None = None,
 ) -> FollowUp:
-    """Store one follow-up to send at `at` and queue the send job for the commit (the sweep is the safety net)."""
-    row = FollowUp(
+    """The row of a follow-up to send at `at` (not added to the session)."""
+    return FollowUp(
         case_id=case.id,
         customer_id=customer.id,
         improvement_id=improvement_id,
@@ -260,11 +277,13 @@ def queue(
         actor_user_id=actor.user_id,
         created_at=now,
     )
-    session.add(row)
-    session.flush()
-    if at <= now:
-        dispatch.after_commit(session, SEND_JOB, {"follow_up_id": row.id})
-    return row
+
+
+def send_when_committed(session: Session, rows: Sequence[FollowUp], *, now: datetime) -> None:
+    """Queue the send job of each stored follow-up due now, for when the transaction commits."""
+    for row in rows:
+        if row.next_attempt_at <= now:
+            dispatch.after_commit(session, SEND_JOB, {"follow_up_id": row.id})
 
 
 # ---------------------------------------------------------------------------------------------------------------

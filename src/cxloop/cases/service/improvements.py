@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cxloop.branding import service as branding
 from cxloop.cases.enums import FollowUpChannel
 from cxloop.cases.errors import ImprovementNotFound
 from cxloop.cases.follow_up_schemas import AnnounceCounts, ImprovementCreate, ImprovementRead
@@ -27,6 +29,7 @@ from cxloop.cases.service.follow_up_templates import wording_fields
 from cxloop.cases.service.root_causes import require_root_cause
 from cxloop.core.clock import utcnow
 from cxloop.customers import service as customers
+from cxloop.governance import consent, scoped_policies
 
 ALREADY_ANNOUNCED = "already_announced"
 _BATCH = 500
@@ -123,59 +126,120 @@ def _matching_cases(session: Session, improvement: Improvement) -> Iterator[tupl
         last_id = rows[-1].id
 
 
+@dataclass
+class _Tally:
+    queued: int = 0
+    already: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
 def announce(session: Session, *, improvement_id: int, actor: Actor, now: datetime | None = None) -> AnnounceCounts:
-    """Queue one message per matching customer not told yet (about their newest matching case); count the rest."""
+    """Queue one message per matching customer not told yet (about their newest matching case); count the rest.
+    Customers are decided in batches of 500: their rows, consent and contact policies read once per batch."""
     now = now or utcnow()
     improvement = require_improvement(session, improvement_id=improvement_id)
-    channel = FollowUpChannel(improvement.channel)
     told = set(session.scalars(select(FollowUp.customer_id).where(FollowUp.improvement_id == improvement.id)).all())
     seen: set[int] = set()
-    skipped: Counter[str] = Counter()
-    queued = already = 0
+    tally = _Tally()
+    pending: list[tuple[int, int]] = []
     for case_id, customer_id, _ in _matching_cases(session, improvement):
         if customer_id in seen:
             continue  # their newest matching case came first
         seen.add(customer_id)
         if customer_id in told:
-            already += 1
+            tally.already += 1
             continue
-        case = session.get_one(Case, case_id)
-        customer = customers.require_customer(session, customer_id=customer_id)
-        said = follow_ups.verdict(session, case=case, customer=customer, channel=channel, now=now)
-        if not said.allowed:
-            skipped[said.rule or "refused"] += 1
-            continue
-        chosen = text.pick_wording(
-            improvement.subject, improvement.body, improvement.translations or {}, customer.locale
-        )
-        values = follow_ups.placeholder_values(session, case=case, customer=customer, actor=actor)
-        values["improvement"] = improvement.title
-        rendered = follow_ups.Rendered(
-            None,
-            None,
-            chosen.locale,
-            text.render(chosen.subject, values) if chosen.subject and channel == FollowUpChannel.email else None,
-            text.render(chosen.body, values),
-        )
-        try:
-            with session.begin_nested():
-                follow_ups.queue(
-                    session,
-                    case=case,
-                    customer=customer,
-                    channel=channel,
-                    rendered=rendered,
-                    actor=actor,
-                    at=said.send_at or now,
-                    now=now,
-                    improvement_id=improvement.id,
-                )
-        except IntegrityError:  # another announcement of the same improvement got there first
-            already += 1
-            continue
-        queued += 1
-    counts = AnnounceCounts(matched=len(seen), queued=queued, already_announced=already, skipped=dict(skipped))
+        pending.append((case_id, customer_id))
+        if len(pending) == _BATCH:
+            _announce_batch(session, improvement, pending, actor, tally, now=now)
+            pending = []
+    _announce_batch(session, improvement, pending, actor, tally, now=now)
+    counts = AnnounceCounts(
+        matched=len(seen), queued=tally.queued, already_announced=tally.already, skipped=dict(tally.skipped)
+    )
     improvement.announced_at = now
     improvement.last_counts = counts.model_dump()
     session.flush()
     return counts
+
+
+def _announce_batch(
+    session: Session,
+    improvement: Improvement,
+    pending: list[tuple[int, int]],
+    actor: Actor,
+    tally: _Tally,
+    *,
+    now: datetime,
+) -> None:
+    if not pending:
+        return
+    channel = FollowUpChannel(improvement.channel)
+    customer_ids = [customer_id for _, customer_id in pending]
+    people = customers.lock_customers(session, customer_ids=customer_ids)
+    states = consent.states_of(session, customer_ids)
+    default_policy, scoped = scoped_policies.policies_for(session, customer_ids, now=now)
+    case_rows = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_([i for i, _ in pending])))}
+    organisation = branding.current(session).organisation_name or ""
+    rows: list[FollowUp] = []
+    for case_id, customer_id in pending:
+        case, customer = case_rows[case_id], people[customer_id]
+        said = follow_ups.verdict(
+            session,
+            case=case,
+            customer=customer,
+            channel=channel,
+            now=now,
+            policy=scoped.get(customer_id, default_policy),
+            states=states.get(customer_id, {}),
+        )
+        if not said.allowed:
+            tally.skipped[said.rule or "refused"] += 1
+            continue
+        chosen = text.pick_wording(
+            improvement.subject, improvement.body, improvement.translations or {}, customer.locale
+        )
+        values = follow_ups.placeholder_values(
+            session, case=case, customer=customer, actor=actor, organisation=organisation
+        )
+        values["improvement"] = improvement.title
+        subject = text.render(chosen.subject, values) if chosen.subject and channel == FollowUpChannel.email else None
+        rendered = follow_ups.Rendered(None, None, chosen.locale, subject, text.render(chosen.body, values))
+        rows.append(
+            follow_ups.new_follow_up(
+                case=case,
+                customer=customer,
+                channel=channel,
+                rendered=rendered,
+                actor=actor,
+                at=said.send_at or now,
+                now=now,
+                improvement_id=improvement.id,
+            )
+        )
+    stored = _store(session, rows)
+    follow_ups.send_when_committed(session, stored, now=now)
+    tally.queued += len(stored)
+    tally.already += len(rows) - len(stored)
+
+
+def _store(session: Session, rows: list[FollowUp]) -> list[FollowUp]:
+    """Insert the batch in one go; when another announcement of the same improvement stored some of its customers
+    meanwhile (the unique constraint), insert one by one and leave those out."""
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+            session.flush()
+        return rows
+    except IntegrityError:
+        pass
+    stored = []
+    for row in rows:
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            continue
+        stored.append(row)
+    return stored
