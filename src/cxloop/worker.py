@@ -15,7 +15,7 @@ from cxloop.alerts import tasks as alerts_tasks
 from cxloop.analytics import tasks as analytics_tasks
 from cxloop.cases import tasks as cases_tasks
 from cxloop.cases import verification_tasks
-from cxloop.channels import delivery
+from cxloop.channels import delivery, follow_up_tasks
 from cxloop.channels.email import smtp
 from cxloop.channels.email import tasks as email_tasks
 from cxloop.collection import tasks as collection_tasks
@@ -43,6 +43,7 @@ TASK_MODULES = (
     collection_tasks,
     customers_tasks,
     email_tasks,
+    follow_up_tasks,
     invitations_tasks,
     jobs_tasks,
     notifications_tasks,

@@ -41,6 +41,7 @@ PUBLIC = {
     ("POST", "/webhooks/email/postmark"),
     ("POST", "/webhooks/email/sendgrid"),
     ("POST", "/webhooks/email/mailgun"),
+    ("POST", "/webhooks/email/mailgun/inbound"),
     ("POST", "/webhooks/sms/twilio"),
     ("POST", "/webhooks/sms/twilio/status"),
     ("GET", "/s/k/{survey_key}"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from cxloop.branding.routes import public_router as branding_router
+from cxloop.channels.email.inbound import router as email_inbound_router
 from cxloop.channels.email.provider_routes import router as email_providers_router
 from cxloop.channels.helpdesk.routes import router as helpdesk_router
 from cxloop.channels.hosted.routes import router as hosted_router
@@ -20,6 +21,7 @@ ROUTERS: list[APIRouter] = [
     hosted_router,
     widget_router,
     messaging_router,
+    email_inbound_router,
     email_providers_router,
     sms_status_router,
     segment_router,

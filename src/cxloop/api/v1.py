@@ -14,6 +14,7 @@ from cxloop.api.health import router as health_router
 from cxloop.api.outbox import router as outbox_router
 from cxloop.api.stream import router as stream_router
 from cxloop.branding.routes import router as branding_router
+from cxloop.cases.follow_up_routes import router as follow_ups_router
 from cxloop.cases.report_routes import router as case_reports_router
 from cxloop.cases.routes import router as cases_router
 from cxloop.channels.reviews.routes import router as reviews_router
@@ -52,6 +53,7 @@ ROUTERS: list[APIRouter] = [
     audit_router,
     cases_router,
     case_reports_router,
+    follow_ups_router,
     notifications_router,
     timeline_router,
     stream_router,

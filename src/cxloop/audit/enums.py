@@ -60,6 +60,10 @@ class AuditAction(StrEnum):
     alert_rule_deleted = "alert_rule.deleted"
     metric_target_created = "metric_target.created"
     metric_target_deleted = "metric_target.deleted"
+    follow_up_template_created = "follow_up_template.created"
+    follow_up_template_updated = "follow_up_template.updated"  # its wording, translations or active flag
+    improvement_created = "improvement.created"
+    improvement_announced = "improvement.announced"  # messages to customers queued; the counts are recorded
     # retention: the only way entries are deleted
     audit_purged = "audit.purged"
 

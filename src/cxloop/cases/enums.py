@@ -52,6 +52,10 @@ class ActivityKind(StrEnum):
     verification_sent = "verification_sent"  # the re-survey after resolution was scheduled (or suppressed)
     verification_answered = "verification_answered"  # the customer answered it: before and after scores
     verification_cancelled = "verification_cancelled"  # the case was reopened before the re-survey was sent
+    follow_up_sent = "follow_up_sent"  # a templated message reached the customer's provider (cases.service.follow_ups)
+    follow_up_failed = "follow_up_failed"  # refused for good, or given up after its retries
+    customer_reply = "customer_reply"  # the customer answered a follow-up (email reply or SMS)
+    improvement_announced = "improvement_announced"  # "you asked, we fixed it" was sent for this case
 
 
 class SlaClock(StrEnum):
@@ -74,3 +78,18 @@ class VerificationStatus(StrEnum):
     suppressed = "suppressed"  # the contact policy or consent said no (`reason`)
     skipped = "skipped"  # nothing to ask: no scored feedback, no survey, or re-surveys off (`reason`)
     answered = "answered"
+
+
+class FollowUpChannel(StrEnum):
+    """The channels (of collection.enums.Channel) that carry a follow-up to the customer."""
+
+    email = "email"
+    sms = "sms"
+
+
+class FollowUpStatus(StrEnum):
+    """Where a follow-up message is: waiting to be sent (or retried), handed to the provider, or failed for good."""
+
+    queued = "queued"
+    sent = "sent"
+    failed = "failed"

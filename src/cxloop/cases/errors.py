@@ -19,3 +19,19 @@ class RootCauseNotFound(NotFound):
 
 class RootCauseExists(Conflict):
     """A root cause with that key exists already."""
+
+
+class FollowUpTemplateNotFound(NotFound):
+    """No follow-up template with that name (and channel) or id."""
+
+
+class FollowUpTemplateExists(Conflict):
+    """A template with that name and channel exists already."""
+
+
+class FollowUpRefused(Conflict):
+    """The follow-up may not be sent: consent, the address or the contact policy says no (the rule is named)."""
+
+
+class ImprovementNotFound(NotFound):
+    """No improvement with that id."""

@@ -166,3 +166,87 @@ class CaseVerification(Base):
     response_id: Mapped[int | None] = mapped_column(BigInteger)  # the answer
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FollowUpTemplate(Base):
+    """One entry of the editable list of follow-up messages: a name and channel, the subject (email) and body in the
+    default language, and `translations` {locale: {"subject", "body"}} for customers of other locales."""
+
+    __tablename__ = "follow_up_templates"
+    __table_args__ = (UniqueConstraint("name", "channel"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    translations: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Improvement(Base):
+    """Something shipped that customers asked for ("you asked, we fixed it"), announced once to the customers whose
+    feedback led to a case with its root cause or theme; the message is its own (subject, body, translations)."""
+
+    __tablename__ = "case_improvements"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    channel: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    translations: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    root_cause_id: Mapped[int | None] = mapped_column(ForeignKey("case_root_causes.id", ondelete="SET NULL"))
+    theme: Mapped[str | None] = mapped_column(String(100))
+    shipped_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_counts: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+
+
+class FollowUp(Base):
+    """One message to a case's customer, rendered when asked for and sent by the worker (claimed under a lease,
+    sent outside any transaction, recorded, retried with backoff). An improvement's announcement is a follow-up with
+    `improvement_id`: unique per (improvement, customer), so a customer hears of an improvement once."""
+
+    __tablename__ = "case_follow_ups"
+    __table_args__ = (UniqueConstraint("improvement_id", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    improvement_id: Mapped[int | None] = mapped_column(ForeignKey("case_improvements.id", ondelete="CASCADE"))
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("follow_up_templates.id", ondelete="SET NULL"))
+    template: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    locale: Mapped[str | None] = mapped_column(String(35))
+    address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    detail: Mapped[str | None] = mapped_column(Text)  # the Message-ID / SMS sid, or why it failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FollowUpReply(Base):
+    """The customer's answer to a follow-up (an email reply through the inbound webhook, or an SMS), kept once per
+    provider message id."""
+
+    __tablename__ = "case_follow_up_replies"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("case_follow_ups.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -11,11 +11,15 @@ from rich.table import Table
 from cxloop.cases.enums import CaseStatus
 from cxloop.cli import case_reports
 from cxloop.cli.context import console, database
+from cxloop.cli.follow_ups import follow_up
 
 if TYPE_CHECKING:
     from cxloop.cases.schemas import Share, VerificationRead
 
-app = typer.Typer(help="List and show cases, the SLA, recovery and holdout reports.", no_args_is_help=True)
+app = typer.Typer(
+    help="List and show cases, follow up on one, the SLA, recovery and holdout reports.", no_args_is_help=True
+)
+app.command("follow-up")(follow_up)
 app.command("recovery")(case_reports.recovery)
 app.command("holdout-report")(case_reports.holdout_report)
 

@@ -51,7 +51,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "user": LazyCommand("keys:users_app", "Create and list users (people with a role)."),
     "users": LazyCommand("keys:users_app", "Create and list users (people with a role)."),
     "teams": LazyCommand("teams:app", "List, create and change teams (who owns cases, their hours and holidays)."),
-    "cases": LazyCommand("cases:app", "List and show cases, the SLA, recovery and holdout reports."),
+    "cases": LazyCommand("cases:app", "List and show cases, follow up on one, the SLA, recovery and holdout reports."),
+    "improvements": LazyCommand(
+        "follow_ups:improvements_app", '"You asked, we fixed it": announce an improvement to the customers it answers.'
+    ),
     "customers": LazyCommand("customers:app", "A customer's timeline: everything that happened to them, newest first."),
     "alerts": LazyCommand("alerts:app", "Alert rules: list them and try one against the last days."),
     "segments": LazyCommand("segments:app", "List, show, refresh and validate customer segments."),

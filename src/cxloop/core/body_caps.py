@@ -24,6 +24,7 @@ MIB = 1024 * KIB
 # API key, so without this an unauthenticated client could make the server hold any body. The largest bodies the API
 # takes are batches of 1,000 responses or reviews.
 DEFAULT_MAX_BYTES = 16 * MIB
+MAILGUN_INBOUND_FILES = 20  # attachments of a forwarded reply (read past, never stored)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,11 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /webhooks/sms/twilio/status": BodyCap(64 * KIB),  # the same, for delivery status callbacks
     # mail providers' bounce and complaint notifications (a SendGrid or Mailgun batch, an SNS message)
     **{f"POST /webhooks/email/{provider}": BodyCap(1 * MIB) for provider in ("ses", "postmark", "sendgrid", "mailgun")},
+    # a customer's reply to a follow-up, as a Mailgun route forwards it (multipart when it has attachments, which
+    # are not kept): the text parts and the headers as fields
+    "POST /webhooks/email/mailgun/inbound": BodyCap(
+        10 * MIB, max_fields=60, max_part_bytes=1 * MIB, max_files=MAILGUN_INBOUND_FILES
+    ),
     "POST /webhooks/helpdesk/zendesk": _HELPDESK_WEBHOOK,
     "POST /webhooks/helpdesk/intercom": _HELPDESK_WEBHOOK,
     "POST /webhooks/helpdesk/generic": _HELPDESK_WEBHOOK,

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     sendgrid_webhook_public_key: str | None = None
     # Mailgun's HTTP webhook signing key.
     mailgun_webhook_signing_key: SecretStr | None = None
+    # Replies to case follow-ups (docs/follow-ups.md): follow-up emails carry Reply-To reply+<token>@<this domain>,
+    # whose mail a Mailgun route forwards to POST /webhooks/email/mailgun/inbound. Unset: no Reply-To is set.
+    follow_up_reply_domain: str | None = None
     # Twilio-compatible SMS provider (the base URL is configurable so tests and other providers can stand in).
     sms_base_url: str = "https://api.twilio.com"
     sms_account_sid: str | None = None

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cxloop.alerts import privacy as alerts
+from cxloop.cases import follow_up_privacy as follow_ups
 from cxloop.cases import privacy as cases
 from cxloop.channels.widget import erasure as widget_images
 from cxloop.collection import privacy as collection
@@ -115,6 +116,15 @@ holders.register(_holder("attachments", (), widget_images.export_customer_images
 holders.register(_holder("alerts", alerts.PRIVACY_TABLES, alerts.export_customer_data, alerts.erase_customer_data))
 holders.register(
     _holder(
+        "follow_ups",
+        follow_ups.PRIVACY_TABLES,
+        follow_ups.export_customer_data,
+        follow_ups.erase_customer_data,
+        follow_ups.scrub_customer_text,
+    )
+)
+holders.register(
+    _holder(
         "cases", cases.PRIVACY_TABLES, cases.export_customer_data, cases.erase_customer_data, cases.scrub_customer_text
     )
 )
@@ -175,9 +185,12 @@ PAYLOAD_KEYS: Mapping[str, str] = {
     "case_ids": "cases",
     "case_id": "cases",
     "alert_ids": "alerts",
+    "follow_up_ids": "case_follow_ups",
+    "follow_up_id": "case_follow_ups",
 }
 # The tables whose erased ids are read from the export (each entry carries its row's "id").
 _ID_SECTIONS = {name: name for name in ("responses", "feedback_items", "invitations", "events", "cases", "alerts")}
+_ID_SECTIONS["follow_ups"] = "case_follow_ups"
 
 
 def erased_ids(subject: Subject, exported: Mapping[str, Exported]) -> dict[str, set[int]]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from cxloop.cases import follow_up_timeline as follow_ups
 from cxloop.cases import timeline as cases
 from cxloop.cases.schemas import Scope
 from cxloop.collection import timeline as collection
@@ -76,6 +77,16 @@ def _plain(kind: str, read: Callable[..., list[TimelineEntry]]) -> TimelineSourc
     )
 
 
+def _in_scope(kind: str, read: Callable[..., list[TimelineEntry]]) -> TimelineSource:
+    """A source of case entries: only those of the cases the caller may see."""
+    return TimelineSource(
+        kind,
+        lambda session, customer_id, before, limit, view: read(
+            session, customer_id=customer_id, before=before, limit=limit, scope=view.case_scope
+        ),
+    )
+
+
 sources = SourceRegistry()
 sources.register(_plain("response", collection.response_entries))
 sources.register(_plain("feedback", collection.feedback_entries))
@@ -89,12 +100,7 @@ sources.register(
         ),
     )
 )
-sources.register(
-    TimelineSource(
-        "case",
-        lambda session, customer_id, before, limit, view: cases.case_entries(
-            session, customer_id=customer_id, before=before, limit=limit, scope=view.case_scope
-        ),
-    )
-)
+sources.register(_in_scope("case", cases.case_entries))
+sources.register(_in_scope("follow_up", follow_ups.follow_up_entries))
+sources.register(_in_scope("follow_up_reply", follow_ups.follow_up_reply_entries))
 sources.freeze()

@@ -170,9 +170,10 @@ def sms_server() -> Iterator[TwilioServer]:
         yield state
 
 
-@pytest.fixture
-def settings(db_url: str, tmp_path: Path, smtp_server: SmtpServer, sms_server: TwilioServer) -> Settings:
-    """The app's settings, pointed at the local SMTP server and the local Twilio stand-in."""
+def messaging_settings(
+    db_url: str, tmp_path: Path, smtp_server: SmtpServer, sms_server: TwilioServer, **more: Any
+) -> Settings:
+    """Settings pointed at the local SMTP server and the local Twilio stand-in (plus `more`)."""
     return Settings(
         environment="test",
         database_url=db_url,
@@ -185,4 +186,11 @@ def settings(db_url: str, tmp_path: Path, smtp_server: SmtpServer, sms_server: T
         sms_account_sid=SMS_ACCOUNT_SID,
         sms_auth_token=SecretStr(SMS_AUTH_TOKEN),
         sms_from=SMS_FROM,
+        **more,
     )
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path, smtp_server: SmtpServer, sms_server: TwilioServer) -> Settings:
+    """The app's settings, pointed at the local SMTP server and the local Twilio stand-in."""
+    return messaging_settings(db_url, tmp_path, smtp_server, sms_server)

@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session
 
 from cxloop.cases import holdout_figures as figures
 from cxloop.cases import queries
+from cxloop.cases.enums import ActivityKind
 from cxloop.cases.models import Case, CaseActivity, CaseVerification
 from cxloop.cases.schemas import ArmFigure, Comparison, HoldoutReport
 from cxloop.cases.service import sla
 from cxloop.governance.policy import stable_fraction
 
 # The case activity kind the follow-up sender writes when it sends a follow-up (the one place naming it).
-FOLLOW_UP_SENT_KIND = "follow_up_sent"
+FOLLOW_UP_SENT_KIND = ActivityKind.follow_up_sent.value
 _SALT = "case-holdout"
 _CHUNK = 1_000
 T = TypeVar("T")

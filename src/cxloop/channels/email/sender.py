@@ -7,17 +7,13 @@ from email.message import EmailMessage
 
 from cxloop.channels.email import composing, smtp
 from cxloop.channels.outbound import DeliveryPostponed, DeliveryRefused, Exchange, Letter
+from cxloop.core.config import Settings
 
 
 def prepare(letter: Letter) -> Exchange:
     """The exchange that sends this letter's email (it returns the Message-ID)."""
     settings = letter.settings
-    if not settings.smtp_url:
-        raise DeliveryRefused("email is not configured: set CXLOOP_SMTP_URL")
-    try:
-        target = smtp.parse_smtp_url(settings.smtp_url)
-    except ValueError as exc:
-        raise DeliveryRefused(str(exc)) from exc
+    target = smtp_target(settings)
     mail = composing.InvitationMail(
         invitation_id=letter.invitation_id,
         definition=letter.definition,
@@ -33,10 +29,20 @@ def prepare(letter: Letter) -> Exchange:
         logo_url=letter.brand.logo_url(settings.public_url),
     )
     message = composing.compose(mail, now=letter.now)
-    return lambda: _send(target, message)
+    return lambda: send_message(target, message)
 
 
-def _send(target: smtp.SmtpTarget, message: EmailMessage) -> str:
+def smtp_target(settings: Settings) -> smtp.SmtpTarget:
+    """The configured SMTP server; DeliveryRefused while CXLOOP_SMTP_URL is unset or malformed."""
+    if not settings.smtp_url:
+        raise DeliveryRefused("email is not configured: set CXLOOP_SMTP_URL")
+    try:
+        return smtp.parse_smtp_url(settings.smtp_url)
+    except ValueError as exc:
+        raise DeliveryRefused(str(exc)) from exc
+
+
+def send_message(target: smtp.SmtpTarget, message: EmailMessage) -> str:
     try:
         smtp.send(target, message)
     except smtp.MailRejected as exc:

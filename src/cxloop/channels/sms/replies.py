@@ -3,6 +3,9 @@
     STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT   opt out of SMS (consent ledger: sms_reply, by the customer)
     START, YES, UNSTOP                              opt back in
     HELP, INFO                                      how to answer and opt out
+    anything else, when the newest message the number got was a case follow-up (within FOLLOW_UP_REPLY_WINDOW)
+                                                    a reply on that case (cases.service.follow_ups.record_reply),
+                                                    answered with nothing: the case's agent answers
     9                                               the score of the latest open SMS invitation (a partial
                                                     response); the survey's follow-up question is asked back
     9 great service                                 score and follow-up answer together (complete)
@@ -17,12 +20,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cxloop.cases.service import follow_ups
 from cxloop.channels import catalogue
 from cxloop.channels import messaging_content as content
 from cxloop.channels.sms.wire import InboundSms
@@ -45,6 +49,7 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 SMS = "sms"
+FOLLOW_UP_REPLY_WINDOW = timedelta(days=14)  # how long after a follow-up SMS a text from the customer answers it
 # A number, then (after a space or punctuation) the comment: "9", "9 great service", "7, slow delivery".
 _SCORE_REPLY = re.compile(r"^(\d{1,6})(?:[\s,.;:!?/)-]+(.*))?$", re.DOTALL)
 # Invitations a reply can still answer: sent or opened, or answered with the follow-up still to come.
@@ -132,6 +137,15 @@ def handle_reply(session: Session, message: InboundSms, context: ReplyContext, *
     if keyword in HELP_WORDS:
         return words["help"]
     invitation = _latest_open(session, customers, now)
+    follow_up = follow_ups.latest_sms_follow_up(
+        session, customer_ids=[c.id for c in customers], since=now - FOLLOW_UP_REPLY_WINDOW
+    )
+    if follow_up is not None and (invitation is None or (invitation.sent_at or invitation.created_at) < follow_up[1]):
+        # The newest message they got was a case follow-up: the reply goes to its case, and the agent answers.
+        follow_ups.record_reply(
+            session, follow_up_id=follow_up[0], channel=SMS, message_id=message.message_sid, body=message.body, now=now
+        )
+        return ""
     if invitation is None:
         return words["no_survey"]
     return _answer(session, invitation, message, context, now=now)

@@ -28,7 +28,7 @@ def prepare(letter: Letter) -> Exchange:
     )
     # The invitation's own message reports its delivery (channels/sms/status_route.py); a reminder's does not.
     callback = None if letter.reminder else status_callback_url(letter.settings.public_url, letter.invitation_id)
-    return lambda: _send(client, letter.address, body, callback)
+    return lambda: send_text(client, letter.address, body, callback)
 
 
 def status_callback_url(public_url: str, invitation_id: int) -> str:
@@ -36,7 +36,7 @@ def status_callback_url(public_url: str, invitation_id: int) -> str:
     return f"{content.base_url(public_url)}{STATUS_PATH}?invitation={invitation_id}"
 
 
-def _send(client: twilio.TwilioClient, to: str, body: str, callback: str | None) -> str:
+def send_text(client: twilio.TwilioClient, to: str, body: str, callback: str | None) -> str:
     try:
         return client.send(to=to, body=body, status_callback=callback)
     except SmsRejected as exc:

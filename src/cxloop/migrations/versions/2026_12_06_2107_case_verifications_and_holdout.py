@@ -1,7 +1,7 @@
 """case verifications and holdout
 
 Revision ID: c47793217048
-Revises: 887059cb1f76
+Revises: 3757a00bbe4b
 Create Date: 2026-12-06 21:07:00.323458
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB with a ba
 import cxloop.storage.base
 
 revision: str = "c47793217048"
-down_revision: str | None = "887059cb1f76"
+down_revision: str | None = "3757a00bbe4b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -54,19 +54,25 @@ def signature_of(key: str, timestamp: str, token: str) -> str:
 
 
 def _authenticate(payload: Any, call: ProviderCall, settings: Settings) -> None:
-    key = settings.mailgun_webhook_signing_key
-    if key is None:
-        raise WebhookNotAuthentic("the Mailgun webhook is not set up: set CXLOOP_MAILGUN_WEBHOOK_SIGNING_KEY")
     signed = payload.get("signature") if isinstance(payload, dict) else None
     parts = [signed.get(name) if isinstance(signed, dict) else None for name in ("timestamp", "token", "signature")]
     timestamp, token, signature = (part if isinstance(part, str) else "" for part in parts)
+    authenticate(timestamp, token, signature, now=call.now, settings=settings)
+
+
+def authenticate(timestamp: str, token: str, signature: str, *, now: datetime, settings: Settings) -> None:
+    """Check a Mailgun signature (webhooks and routes sign alike); WebhookNotAuthentic when it does not hold, is
+    stale, or was seen already."""
+    key = settings.mailgun_webhook_signing_key
+    if key is None:
+        raise WebhookNotAuthentic("the Mailgun webhook is not set up: set CXLOOP_MAILGUN_WEBHOOK_SIGNING_KEY")
     if not (timestamp and token and signature):
         raise WebhookNotAuthentic("the request is not signed: signature.timestamp, .token and .signature are required")
     if not same_text(signature.lower(), signature_of(key.get_secret_value(), timestamp, token)):
         raise WebhookNotAuthentic("the Mailgun signature does not match the timestamp and token")
-    if not timestamp.isdigit() or abs(call.now - datetime.fromtimestamp(int(timestamp), UTC)) > REPLAY_WINDOW:
+    if not timestamp.isdigit() or abs(now - datetime.fromtimestamp(int(timestamp), UTC)) > REPLAY_WINDOW:
         raise WebhookNotAuthentic(f"the signature's timestamp is more than {REPLAY_WINDOW} away from now")
-    if not seen.first_time(token, now=call.now):
+    if not seen.first_time(token, now=now):
         raise WebhookNotAuthentic("this signed request was received before (a replay)")
 
 
