@@ -48,6 +48,9 @@ def test_every_job_is_registered_with_its_schedule() -> None:
         "email.confirm_subscription": None,
         "cases.sweep_sla": 1,
         "cases.send_verifications": 15,
+        "analytics.scan_anomalies": 60,
+        "follow_ups.send": None,
+        "follow_ups.send_due": 1,
     }
 
 
