@@ -14,7 +14,7 @@ from cxloop.cases.service.exporting import (
 from cxloop.cases.service.lifecycle import add_note, assign, transition, update_case
 from cxloop.cases.service.opening import open_case
 from cxloop.cases.service.records import case_detail, case_reads, case_teams, list_cases, require_case, scope_of
-from cxloop.cases.service.reporting import ReportBy, sla_report
+from cxloop.cases.service.reporting import ReportBy, TeamWeek, sla_report, team_week
 from cxloop.cases.service.root_causes import create_root_cause, list_root_causes, update_root_cause
 from cxloop.cases.service.routing import Decision, list_rules, pick_owner, replace_rules, route
 from cxloop.cases.service.sla import DEFAULT_POLICY, SweepResult, list_policies, replace_policies, sweep
@@ -26,6 +26,7 @@ __all__ = [
     "Decision",
     "ReportBy",
     "SweepResult",
+    "TeamWeek",
     "add_note",
     "assign",
     "case_cells",
@@ -49,6 +50,7 @@ __all__ = [
     "scope_of",
     "sla_report",
     "sweep",
+    "team_week",
     "transition",
     "update_case",
     "update_root_cause",

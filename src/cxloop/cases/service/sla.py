@@ -208,7 +208,12 @@ def _escalate(session: Session, case: Case, clock: SlaClock, policy: SlaPolicyIn
     team = access.get_team(session, team_id=case.team_id)
     if team is None or team.lead_user_id is None or team.lead_user_id == case.owner_user_id:
         return 0
-    detail = {"clock": clock.value, "from_user_id": case.owner_user_id, "to_user_id": team.lead_user_id}
+    detail = {
+        "clock": clock.value,
+        "from_user_id": case.owner_user_id,
+        "to_user_id": team.lead_user_id,
+        "reason": f"the {clock.value.replace('_', ' ')} SLA was breached; the policy reassigns to the team lead",
+    }
     case.owner_user_id = team.lead_user_id
     log_activity(session, case, ActivityKind.escalated, SLA_ACTOR, detail=detail)
     session.flush()
