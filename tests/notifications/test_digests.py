@@ -60,7 +60,7 @@ def _world(db: Database) -> dict[str, int]:
     week = _week()
     add_survey(db)
     _answers(db, week - timedelta(days=6), [10] * 30 + [0] * 10, "meh")  # the week before: NPS +50, n 40
-    _answers(db, week + timedelta(days=2), [10] * 10 + [9] * 4 + [0] * 26, "The refund never came")  # NPS -40
+    _answers(db, week + timedelta(days=2), [10] * 10 + [8] * 4 + [0] * 26, "The refund never came")  # NPS -40
     with db.unit_of_work(write=True) as session:
         lead = make_user(session, email="lee@example.com", name="Lee Lead")
         keen, quiet = make_user(session, email="kim@example.com"), make_user(session, email="quinn@example.com")

@@ -62,7 +62,7 @@ def last_week(team_timezone: str, *, now: datetime) -> date:
 
 def due_teams(session: Session, *, now: datetime) -> list[tuple[int, date]]:
     """(team, week start) of each team whose last week's digest is due and not yet queued."""
-    sent = set(session.execute(select(DigestSent.team_id, DigestSent.week_start)).tuples())
+    sent = {(row.team_id, row.week_start) for row in session.execute(select(DigestSent.team_id, DigestSent.week_start))}
     due = []
     for team in access.list_teams(session):
         week = due_week(team.timezone, now=now)
@@ -153,7 +153,7 @@ def build(session: Session, *, team_id: int, week_start: date, now: datetime) ->
             "sla_met": week.clocks_met,
             "sla_n": week.clocks_due,
             "sla_percent": round(week.clocks_met / week.clocks_due * 100, 1) if week.clocks_due else None,
-            "sla_interval": [round(v * 100, 1) for v in interval] if interval else None,
+            "sla_interval": [round(v, 1) for v in interval] if interval else None,
             "small_sample": week.clocks_due < SMALL_SAMPLE,
         },
         "brand": {

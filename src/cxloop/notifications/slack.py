@@ -59,8 +59,11 @@ def _mrkdwn(lines: list[str]) -> dict[str, Any]:
 
 
 def _quoted(item: dict[str, Any] | None) -> list[str]:
-    score, comment = item_words(item) if item else ("-", "")
-    return [_escape(score), f">{_escape(comment)}" if item and item.get("comment") else "_no comment_"]
+    """The item's score and origin, then its comment as a quote."""
+    if not item:
+        return ["_the response or feedback item is gone_"]
+    score = item_words(item)[0]
+    return [_escape(score), f">{_escape(item['comment'])}" if item.get("comment") else "_no comment_"]
 
 
 def _alert(alert: dict[str, Any], base: str) -> dict[str, Any]:
