@@ -112,19 +112,9 @@ def resume_destination(session: Session, *, destination_id: int, now: datetime) 
 def queue_probe(session: Session, *, destination_id: int, now: datetime) -> MessageQueued:
     """Queue a `webhook.test` message to one destination (sent by the worker, or at once by `cxloop webhooks test`)."""
     destination = _require(session, destination_id)
-    message = Message(
-        webhook_id=new_webhook_id(),
-        destination_id=destination.id,
-        event_id=None,
-        event_name="webhook.test",
-        body=bodies.probe_body(destination_id=destination.id, now=now),
-        status=_PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(message)
-    session.flush()
+    body = bodies.probe_body(destination_id=destination.id, now=now)
+    [message_id] = queue_direct(session, destination_ids=[destination.id], name="webhook.test", body=body, now=now)
+    message = session.get_one(Message, message_id)
     return MessageQueued(message_id=message.id, webhook_id=message.webhook_id)
 
 
@@ -303,7 +293,7 @@ def person_destination(session: Session, *, user_id: int, now: datetime) -> int 
 def queue_direct(
     session: Session, *, destination_ids: list[int], name: str, body: dict[str, Any], now: datetime
 ) -> list[int]:
-    """A message with `body` to each destination, of no outbox event (a weekly digest); the messages' ids."""
+    """A message with `body` to each destination, of no outbox event (a weekly digest, a test message); their ids."""
     made = [
         Message(
             webhook_id=new_webhook_id(),

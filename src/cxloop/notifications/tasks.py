@@ -25,16 +25,20 @@ DIGEST_JOB = "notifications.send_digests"
 KEEP = timedelta(days=7)
 
 
+def _event(event: jobs.Event[Any]) -> dict[str, Any]:
+    """An outbox event as the notifications service takes it."""
+    return {
+        "event_id": event.id,
+        "name": event.name,
+        "payload": event.payload.model_dump(),
+        "created_at": event.created_at,
+        "now": utcnow(),
+    }
+
+
 def queue_messages(session: Session, event: jobs.Event[Any]) -> None:
     """A message per destination subscribed to the event (idempotent per event and destination)."""
-    count = notifications.queue_event(
-        session,
-        event_id=event.id,
-        name=event.name,
-        payload=event.payload.model_dump(),
-        created_at=event.created_at,
-        now=utcnow(),
-    )
+    count = notifications.queue_event(session, **_event(event))
     if count:
         log.info("outbox event %d (%s): queued for %d notification destination(s)", event.id, event.name, count)
 
@@ -45,14 +49,7 @@ for _name in NOTIFIABLE:  # handler names are part of the deliveries' idempotenc
 
 def escalate(session: Session, event: jobs.Event[Any]) -> None:
     """Email an SLA breach to the team lead, a warning to the owner (once per event and person)."""
-    user_id = escalation.queue_escalation(
-        session,
-        event_id=event.id,
-        name=event.name,
-        payload=event.payload.model_dump(),
-        created_at=event.created_at,
-        now=utcnow(),
-    )
+    user_id = escalation.queue_escalation(session, **_event(event))
     log.info("outbox event %d (%s): emailed to user %s", event.id, event.name, user_id)
 
 
