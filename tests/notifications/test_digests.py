@@ -109,7 +109,7 @@ def test_the_digest_holds_changes_with_significance_detractors_and_sla_with_n(db
     assert nps["ci_low"] < -40 < nps["ci_high"]
     assert data["new_detractors"] == 26 and len(data["detractors"]) == digests.TOP_DETRACTORS
     assert {d["comment"] for d in data["detractors"]} == {"The refund never came"}
-    assert data["cases"] | {"sla_interval": None} == {
+    assert data["team_cases"] | {"sla_interval": None} == {
         "open": 1,
         "breaches": 3,
         "sla_met": 3,
@@ -118,7 +118,7 @@ def test_the_digest_holds_changes_with_significance_detractors_and_sla_with_n(db
         "sla_interval": None,
         "small_sample": True,
     }
-    low, high = data["cases"]["sla_interval"]
+    low, high = data["team_cases"]["sla_interval"]
     assert low < 50 < high
 
 

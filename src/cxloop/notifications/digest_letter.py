@@ -49,7 +49,7 @@ def detractor_line(d: dict[str, Any]) -> str:
 
 def render(data: dict[str, Any], *, public_url: str) -> tuple[str, str, str]:
     """(subject, text, html) of a digest."""
-    team, cases = data["team"], data["cases"]
+    team, cases = data["team"], data["team_cases"]
     brand = data.get("brand") or {}
     org = brand.get("name") or "cxloop"
     subject = f"{org} weekly digest: {team['name']}, week of {data['week_start']}"

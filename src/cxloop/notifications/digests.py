@@ -147,7 +147,7 @@ def build(session: Session, *, team_id: int, week_start: date, now: datetime) ->
             }
             for r in top
         ],
-        "cases": {
+        "team_cases": {
             "open": week.open_cases,
             "breaches": week.breaches,
             "sla_met": week.clocks_met,

@@ -247,7 +247,7 @@ def scrub_messages(session: Session, *, rewrite: Rewrite, erased: Mapping[str, s
         for row in rows:
             data = dict(row.body.get("data", {}))
             for key, table in _SUMMARY_TABLES.items():
-                if key in data:
+                if isinstance(data.get(key), list):
                     ids = erased.get(table, set())
                     data[key] = [i for i in data[key] if i["id"] not in ids and i.get("customer_id") not in customers]
             new = rewrite(row.event_name, data)
