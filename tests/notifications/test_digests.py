@@ -11,9 +11,12 @@ from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import update
 from typer.testing import CliRunner
 
+from cxloop.audit import service as audit
+from cxloop.audit.enums import AuditAction
 from cxloop.branding import service as branding
 from cxloop.cases import service as cases
 from cxloop.cases.models import Case
@@ -188,3 +191,27 @@ def test_cli_preview_send_and_subscribe(
     ):
         bad = cli.invoke(app, ["digest", "preview", *args])
         assert bad.exit_code == 2 and words in bad.output, bad.output
+
+
+def test_admins_set_who_gets_the_digest_over_the_api(api: TestClient, db: Database) -> None:
+    with db.unit_of_work(write=True) as session:
+        lead, agent = make_user(session), make_user(session)
+        team = make_team(session, members=[agent], lead_user_id=lead.id)
+    assert api.get(f"/api/v1/users/{lead.id}/digest").json() == {
+        "user_id": lead.id,
+        "weekly_digest": True,
+        "chosen": False,
+    }
+    assert api.get(f"/api/v1/users/{agent.id}/digest").json()["weekly_digest"] is False
+    changed = api.put(f"/api/v1/users/{agent.id}/digest", json={"weekly_digest": True})
+    assert changed.status_code == 200 and changed.json() == {"user_id": agent.id, "weekly_digest": True, "chosen": True}
+    assert api.put(f"/api/v1/users/{lead.id}/digest", json={"weekly_digest": False}).status_code == 200
+    with db.unit_of_work() as session:
+        assert digests.recipients(session, team_id=team.id) == [agent.id]
+        entries = audit.list_entries(session, action=AuditAction.user_digest_changed).items
+    assert [e.target_id for e in entries] == [str(lead.id), str(agent.id)]  # newest first
+    assert entries[0].target_type == "user" and entries[0].changes == {"weekly_email": [True, False]}
+    missing = api.put("/api/v1/users/999999/digest", json={"weekly_digest": True})
+    assert missing.status_code == 404
+    bad = api.put(f"/api/v1/users/{agent.id}/digest", json={"weekly_digest": "yes"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "weekly_digest"

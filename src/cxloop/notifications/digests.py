@@ -36,6 +36,7 @@ from cxloop.notifications import service as notifications
 from cxloop.notifications import summaries
 from cxloop.notifications.digest_letter import DIGEST_TYPE
 from cxloop.notifications.models import DigestPreference, DigestSent
+from cxloop.notifications.schemas import DigestPreferenceRead
 
 SEND_WEEKDAY, SEND_AT = 0, time(8, 0)  # Monday 08:00 in the team's timezone
 TOP_DETRACTORS = 5
@@ -165,12 +166,20 @@ def build(session: Session, *, team_id: int, week_start: date, now: datetime) ->
     }
 
 
-def wants_digest(session: Session, *, user_id: int, team_lead_id: int | None) -> bool:
+def _leads(session: Session) -> set[int]:
+    return {t.lead_user_id for t in access.list_teams(session) if t.lead_user_id is not None}
+
+
+def preference(session: Session, *, user_id: int) -> DigestPreferenceRead:
+    """Whether a user gets the weekly digest: their choice, else the default (on for a team lead)."""
+    access.require_user(session, user_id=user_id)
     pref = session.get(DigestPreference, user_id)
-    return pref.weekly_digest if pref is not None else user_id == team_lead_id
+    if pref is not None:
+        return DigestPreferenceRead(user_id=user_id, weekly_digest=pref.weekly_digest, chosen=True)
+    return DigestPreferenceRead(user_id=user_id, weekly_digest=user_id in _leads(session), chosen=False)
 
 
-def set_preference(session: Session, *, user_id: int, weekly_digest: bool, now: datetime) -> None:
+def set_preference(session: Session, *, user_id: int, weekly_digest: bool, now: datetime) -> DigestPreferenceRead:
     """Opt a user in or out of their teams' weekly digests."""
     access.require_user(session, user_id=user_id)
     pref = session.get(DigestPreference, user_id)
@@ -179,6 +188,7 @@ def set_preference(session: Session, *, user_id: int, weekly_digest: bool, now: 
     else:
         pref.weekly_digest, pref.updated_at = weekly_digest, now
     session.flush()
+    return DigestPreferenceRead(user_id=user_id, weekly_digest=weekly_digest, chosen=True)
 
 
 def recipients(session: Session, *, team_id: int) -> list[int]:
@@ -187,7 +197,12 @@ def recipients(session: Session, *, team_id: int) -> list[int]:
     people = set(access.team_member_ids(session, team_id=team.id))
     if team.lead_user_id is not None:
         people.add(team.lead_user_id)
-    return sorted(u for u in people if wants_digest(session, user_id=u, team_lead_id=team.lead_user_id))
+    chosen = dict(
+        session.execute(
+            select(DigestPreference.user_id, DigestPreference.weekly_digest).where(DigestPreference.user_id.in_(people))
+        ).all()
+    )
+    return sorted(u for u in people if chosen.get(u, u == team.lead_user_id))
 
 
 def queue_digest(
