@@ -15,6 +15,7 @@ from cxloop.cases.schemas import RoutingRuleIn, SlaPolicyIn
 from cxloop.core.config import Settings
 from cxloop.jobs import service as outbox_service
 from cxloop.jobs.models import OutboxEvent
+from cxloop.notifications import service as notifications
 from cxloop.notifications.models import Message
 from cxloop.storage.database import Database
 from cxloop.worker import build_relay, build_sender
@@ -129,4 +130,11 @@ def test_a_person_destination_takes_no_subscribed_events(db: Database) -> None:
     with db.unit_of_work() as session:
         names = list(session.scalars(select(Message.event_name)))
     assert names == ["case.sla_breached"]
-    assert world["lead"]
+    with db.unit_of_work() as session:
+        [inbox] = notifications.list_destinations(session)
+    assert (inbox.kind, inbox.url, inbox.events, inbox.user_id) == (
+        "email",
+        "mailto:lee@example.com",
+        [],
+        world["lead"],
+    )

@@ -65,6 +65,7 @@ class DestinationRead(BaseModel):
     last_error: str | None
     paused_at: datetime | None
     pause_reason: str | None
+    user_id: int | None = None  # a person's own inbox (SLA emails, weekly digests; docs/digests.md): no events
     pending: int = 0
     dead: int = 0
 
