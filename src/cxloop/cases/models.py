@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.storage.base import Base, BigId, JsonDoc, UTCDateTime
@@ -57,6 +57,7 @@ class SlaPolicy(Base):
     close_minutes: Mapped[int] = mapped_column(Integer)
     warn_minutes: Mapped[int] = mapped_column(Integer)
     reassign_to_lead: Mapped[bool] = mapped_column(Boolean, default=False)
+    reassign_to_next_agent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Case(Base):
