@@ -69,7 +69,8 @@ def preview(
         return
     subject, text, page = digest_letter.render(data, public_url=settings().public_url.rstrip("/"))
     console.print(page if html else text, markup=False, highlight=False, soft_wrap=True)
-    console.print(f"(goes to {len(people)} people: user ids {people or 'none'})", markup=False, highlight=False)
+    who = "1 person" if len(people) == 1 else f"{len(people)} people"
+    console.print(f"(goes to {who}: user ids {people or 'none'})", markup=False, highlight=False)
 
 
 @app.command("send")
