@@ -104,10 +104,12 @@ def email_sender(settings: Settings) -> SendEmail | None:
         return None
     target = smtp.parse_smtp_url(settings.smtp_url)
 
-    def send(to: str, subject: str, text: str) -> Answer:
+    def send(to: str, subject: str, text: str, html: str | None) -> Answer:
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = settings.email_from, to, subject
         message.set_content(text)
+        if html is not None:
+            message.add_alternative(html, subtype="html")
         try:
             smtp.send(target, message)
         except smtp.MailRejected as exc:

@@ -142,3 +142,23 @@ def test_the_sweep_is_a_periodic_worker_job(db: Database) -> None:
     with db.unit_of_work() as session:
         clocks = [e["clock"] for e in events(db, "case.sla_breached")]
         assert clocks == ["acknowledge"] and session.scalar(select(Case.id)) == case_id
+
+
+def test_a_breach_can_go_to_the_teams_next_agent_by_its_routing(db: Database) -> None:
+    with db.unit_of_work() as session:
+        ann, bob, cyd = make_user(session), make_user(session), make_user(session)
+        team = make_team(session, members=[ann, bob, cyd])
+        cases.replace_rules(session, items=[RoutingRuleIn(name="all", team_id=team.id)])
+        cases.replace_policies(session, items=[SlaPolicyIn(team_id=team.id, reassign_to_next_agent=True)])
+        case = open_case(session, make_customer(session).id, 1)[0]
+        first_owner = case.owner_user_id
+        assert first_owner == ann.id  # round robin starts with the first member
+        assert cases.sweep(session, now=datetime.now(UTC) + timedelta(minutes=125)).escalated == 1
+        case = cases.require_case(session, case_id=case.id)
+        [escalated] = [a for a in cases.case_detail(session, case).activity if a.kind == "escalated"]
+    assert case.owner_user_id == bob.id and escalated.detail["to_user_id"] == bob.id
+    assert escalated.detail["reason"] == (
+        "the acknowledge SLA was breached; the policy reassigns to the team's next agent (round robin)"
+    )
+    with pytest.raises(ValueError, match="choose one"):
+        SlaPolicyIn(reassign_to_lead=True, reassign_to_next_agent=True)

@@ -43,6 +43,7 @@ def test_every_job_is_registered_with_its_schedule() -> None:
         "customers.refresh_segments": 60,
         "jobs.prune_outbox": 60,
         "notifications.prune_messages": 60,
+        "notifications.send_digests": 15,
         "privacy.apply_retention": 60,
         "invitations.send": None,
         "email.confirm_subscription": None,

@@ -1,5 +1,5 @@
 """Every event's message body validates against the JSON Schema documented in docs/webhooks/message.schema.json,
-built from real stored responses and feedback; the schema names exactly the notifiable events."""
+built from real stored responses, feedback and cases; the schema names exactly the notifiable events."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from cxloop.core.clock import utcnow
 from cxloop.jobs import events
 from cxloop.notifications import bodies
 from cxloop.storage.database import Database
+from tests.factories.cases import make_team, make_user, open_case
+from tests.factories.customers import make_customer
 from tests.invitations.conftest import live_survey
 from tests.notifications.conftest import store_feedback
 
@@ -46,12 +48,10 @@ def test_real_response_and_feedback_bodies_validate(db: Database) -> None:
     assert response_body["timestamp"].endswith("Z")
 
 
-SLA_EVENTS = ("case.sla_warning", "case.sla_breached")
+SUMMARISED = ("response.received", "feedback.received", "alert.fired", *events.CASE_EVENTS)
 
 
-@pytest.mark.parametrize(
-    "name", [n for n in events.NOTIFIABLE if n not in ("response.received", "feedback.received", *SLA_EVENTS)]
-)
+@pytest.mark.parametrize("name", [n for n in events.NOTIFIABLE if n not in SUMMARISED])
 def test_id_only_event_bodies_validate_and_a_wrong_one_is_refused(name: str) -> None:
     key = next(iter(events.catalog.schema(name).model_fields))
     body = {"type": name, "timestamp": "2026-12-06T18:00:00Z", "data": {key: [1, 2]}}
@@ -60,11 +60,20 @@ def test_id_only_event_bodies_validate_and_a_wrong_one_is_refused(name: str) -> 
         jsonschema.validate({**body, "data": {"other_ids": [1]}}, SCHEMA)
 
 
-@pytest.mark.parametrize("name", SLA_EVENTS)
-def test_sla_event_bodies_name_the_case_and_its_clock(name: str) -> None:
-    data = {"case_id": 7, "clock": "acknowledge", "team_id": 2, "owner_user_id": None, "lead_user_id": 3}
-    body = {"type": name, "timestamp": "2026-12-06T18:00:00Z", "data": {**data, "due_at": "2026-12-06T20:00:00Z"}}
-    events.catalog.schema(name).model_validate(body["data"])  # what the cases domain emits
-    jsonschema.validate(body, SCHEMA)
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({**body, "data": {"case_ids": [7]}}, SCHEMA)
+def test_real_case_and_sla_bodies_validate_and_bare_ids_are_refused(db: Database) -> None:
+    with db.unit_of_work(write=True) as session:
+        lead = make_user(session, name="Lee Lead")
+        team = make_team(session, lead_user_id=lead.id)
+        case_id = open_case(session, make_customer(session, name="Jane Roe").id, team_id=team.id)[0].id
+    sla = {"case_id": case_id, "clock": "acknowledge", "team_id": team.id, "owner_user_id": None}
+    sla |= {"lead_user_id": lead.id, "due_at": "2026-12-06T20:00:00+00:00"}
+    with db.unit_of_work() as session:
+        for name in events.CASE_EVENTS:
+            payload = sla if name.startswith("case.sla") else {"case_ids": [case_id]}
+            events.catalog.schema(name).model_validate(payload)  # what the cases domain emits
+            body = bodies.event_body(session, name=name, payload=payload, created_at=utcnow())
+            jsonschema.validate(body, SCHEMA, format_checker=jsonschema.FormatChecker())
+            [case] = body["data"]["cases"]
+            assert (case["id"], case["team"]["id"], case["customer"]["name"]) == (case_id, team.id, "Jane Roe")
+            with pytest.raises(jsonschema.ValidationError):
+                jsonschema.validate({**body, "data": payload}, SCHEMA)  # the summary is part of the message

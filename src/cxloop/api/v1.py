@@ -24,6 +24,7 @@ from cxloop.customers.routes import router as customers_router
 from cxloop.governance.routes import router as governance_router
 from cxloop.invitations.routes import router as invitations_router
 from cxloop.journeys.routes import router as journeys_router
+from cxloop.notifications.routes import people_router as digest_preferences_router
 from cxloop.notifications.routes import router as notifications_router
 from cxloop.privacy.routes import router as privacy_router
 from cxloop.surveys.routes import router as surveys_router
@@ -55,6 +56,7 @@ ROUTERS: list[APIRouter] = [
     case_reports_router,
     follow_ups_router,
     notifications_router,
+    digest_preferences_router,
     timeline_router,
     stream_router,
     alerts_router,

@@ -53,6 +53,7 @@ class AuditAction(StrEnum):
     webhook_created = "webhook.created"  # a destination data is sent to
     webhook_removed = "webhook.removed"
     webhook_resumed = "webhook.resumed"
+    user_digest_changed = "user.digest_changed"  # whether a user gets the weekly team digest
     team_created = "team.created"
     team_updated = "team.updated"  # its fields or its members (whose cases an agent sees)
     alert_rule_created = "alert_rule.created"

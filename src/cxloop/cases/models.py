@@ -72,6 +72,7 @@ class SlaPolicy(Base):
     verify_after_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     # The share (0-50 %) of new cases held out of follow-ups, by a stable hash of the customer id (holdout.py).
     holdout_percent: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    reassign_to_next_agent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Case(Base):

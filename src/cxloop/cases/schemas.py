@@ -256,11 +256,18 @@ class SlaPolicyIn(BaseModel):
     first_response_minutes: int = Field(default=1440, ge=1, le=525_600)
     close_minutes: int = Field(default=2880, ge=1, le=525_600)
     warn_minutes: int = Field(default=30, ge=0, le=10_080)
-    reassign_to_lead: bool = False
+    reassign_to_lead: bool = False  # a breach gives the case to the team lead
+    reassign_to_next_agent: bool = False  # a breach gives the case to the team's next agent by its routing
     verify_after_days: int = Field(
         default=7, ge=0, le=365, description="re-survey the customer this many days after resolution; 0: never"
     )
     holdout_percent: float = Field(default=0.0, ge=0, le=50, description="share of new cases held out of follow-ups")
+
+    @model_validator(mode="after")
+    def _one_reassignment(self) -> SlaPolicyIn:
+        if self.reassign_to_lead and self.reassign_to_next_agent:
+            raise ValueError("reassign_to_lead and reassign_to_next_agent: choose one")
+        return self
 
 
 class SlaPolicyRead(SlaPolicyIn):

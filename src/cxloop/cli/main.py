@@ -61,6 +61,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "webhooks": LazyCommand(
         "webhooks:app", "Webhook and Slack destinations: register, health, tests, pauses and dead letters."
     ),
+    "digest": LazyCommand("digest:app", "The weekly team digest: preview it, send it now, choose who gets it."),
     "outbox": LazyCommand("outbox:app", "The outbox: events waiting for handlers, dead letters, retries and replays."),
     "audit": LazyCommand("audit:audit", "Show who did what, when and from where (newest first)."),
     "contact-policies": LazyCommand(

@@ -62,7 +62,7 @@ def list_destinations() -> None:
             str(d.id),
             d.kind.value,
             escape(d.url),
-            ", ".join(d.events) if d.events else "all",
+            "all" if d.events is None else ", ".join(d.events) or f"none (the inbox of user {d.user_id})",
             f"{d.last_success_at:%Y-%m-%d %H:%M:%S}" if d.last_success_at else "-",
             str(d.failures_in_a_row),
             escape(paused),

@@ -203,6 +203,18 @@ def response_page(
     return _page(session, rows, _response_filters(select(Response.id), **filters), limit=limit, offset=offset)
 
 
+def detractor_rows(session: Session, *, since: datetime, until: datetime, limit: int) -> list[Any]:
+    """The `limit` lowest NPS answers (0-6) submitted in [since, until), those with a comment first, newest first
+    within a score: rows as `response_page` gives them."""
+    query = (
+        _response_rows()
+        .where(Response.nps <= 6, Response.submitted_at >= since, Response.submitted_at < until)
+        .order_by(Response.comment.is_(None), Response.nps, Response.submitted_at.desc(), Response.id.desc())
+        .limit(limit)
+    )
+    return list(session.execute(query).all())
+
+
 def response_row(session: Session, response_id: int) -> Any:
     """One (Response, survey key, version, customer external id, touchpoint key) row, or None."""
     return session.execute(_response_rows().where(Response.id == response_id)).first()

@@ -281,6 +281,11 @@ def list_responses(
     )
 
 
+def list_detractors(session: Session, *, since: datetime, until: datetime, limit: int = 5) -> list[ResponseRead]:
+    """The lowest NPS answers (0-6) of [since, until), those with a comment first (weekly digests show a few)."""
+    return [_response_read(r) for r in queries.detractor_rows(session, since=since, until=until, limit=limit)]
+
+
 def iter_responses(
     session: Session, *, since: datetime | None = None, until: datetime | None = None, batch_size: int = 5000
 ) -> Iterator[list[ResponseRead]]:

@@ -1,7 +1,8 @@
 """The JSON body of an event's message, as every destination gets it: `{"type", "timestamp", "data"}` (the
-Standard Webhooks shape). `data` holds the event's ids and, for responses and feedback, a summary of each item (up
-to SUMMARISED per message) so a receiver or a Slack channel can act without calling back. Built once, when the event
-is fanned out, and stored: every attempt sends the same bytes. docs/webhooks.md documents each type's JSON Schema."""
+Standard Webhooks shape). `data` holds the event's ids and, for responses, feedback, alerts and cases, a summary
+of each item (up to SUMMARISED per message; summaries.py) so a receiver or a Slack channel can act without calling
+back. Built once, when the event is fanned out, and stored: every attempt sends the same bytes. docs/webhooks.md
+documents each type's JSON Schema."""
 
 from __future__ import annotations
 
@@ -13,7 +14,18 @@ from sqlalchemy.orm import Session
 
 from cxloop.collection import service as collection
 from cxloop.core.clock import ensure_utc
-from cxloop.jobs.events import FEEDBACK_RECEIVED, RESPONSE_RECEIVED
+from cxloop.jobs.events import (
+    ALERT_FIRED,
+    CASE_CLOSED,
+    CASE_CREATED,
+    CASE_RESOLVED,
+    CASE_SLA_BREACHED,
+    CASE_SLA_WARNING,
+    CASE_UPDATED,
+    FEEDBACK_RECEIVED,
+    RESPONSE_RECEIVED,
+)
+from cxloop.notifications import summaries
 
 SUMMARISED = 100  # items summarised in one message; all ids are always listed
 
@@ -60,10 +72,23 @@ def _feedback(session: Session, ids: list[int]) -> dict[str, Any]:
     return {"feedback": items}
 
 
-# Events whose message carries more than the ids; every other event's data is its payload (ids) alone.
+def _alerts(session: Session, ids: list[int]) -> dict[str, Any]:
+    return {"alerts": summaries.alerts_of(session, ids, limit=SUMMARISED)}
+
+
+def _cases(session: Session, ids: list[int]) -> dict[str, Any]:
+    found = (summaries.case(session, case_id) for case_id in ids[:SUMMARISED])
+    return {"cases": [c for c in found if c is not None]}
+
+
+# Events whose message carries more than the ids; every other event's data is its payload (ids) alone. The SLA
+# events name one case (`case_id`): their data gets `cases` with that one case.
 _SUMMARIES: dict[str, tuple[str, Callable[[Session, list[int]], dict[str, Any]]]] = {
     RESPONSE_RECEIVED: ("response_ids", _responses),
     FEEDBACK_RECEIVED: ("feedback_ids", _feedback),
+    ALERT_FIRED: ("alert_ids", _alerts),
+    **dict.fromkeys((CASE_CREATED, CASE_UPDATED, CASE_RESOLVED, CASE_CLOSED), ("case_ids", _cases)),
+    **dict.fromkeys((CASE_SLA_WARNING, CASE_SLA_BREACHED), ("case_id", _cases)),
 }
 
 
@@ -77,7 +102,10 @@ def event_body(session: Session, *, name: str, payload: dict[str, Any], created_
     summary = _SUMMARIES.get(name)
     if summary is not None:
         key, summarise = summary
-        data.update(summarise(session, list(payload[key])))
+        ids = payload[key]
+        data.update(summarise(session, list(ids) if isinstance(ids, list) else [ids]))
+    if "clock" in payload:  # an SLA event: who owned the case when it was missed (escalation may reassign it)
+        data["owner"] = summaries.user(session, payload.get("owner_user_id"))
     return {"type": name, "timestamp": _iso(created_at), "data": data}
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.notifications.enums import MessageStatus
@@ -36,6 +36,8 @@ class Destination(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pause_reason: Mapped[str | None] = mapped_column(Text)
+    # A person's own inbox (SLA escalations, weekly digests): subscribed to no event (`events` []), made on first use.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
 
 
 class Message(Base):
@@ -70,3 +72,25 @@ class Message(Base):
         Index("ix_notification_messages_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_notification_messages_destination_id_status", "destination_id", "status"),
     )
+
+
+class DigestPreference(Base):
+    """Whether a user gets the weekly digest of their teams. No row: the default (on for team leads, off else)."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    weekly_digest: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DigestSent(Base):
+    """One team's weekly digest for the week starting `week_start` (a Monday in the team's timezone), queued once:
+    the primary key makes a second worker, a restart or a second `cxloop digest send` without --again add nothing."""
+
+    __tablename__ = "notification_digests"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recipients: Mapped[int] = mapped_column(Integer)

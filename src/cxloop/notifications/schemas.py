@@ -65,6 +65,7 @@ class DestinationRead(BaseModel):
     last_error: str | None
     paused_at: datetime | None
     pause_reason: str | None
+    user_id: int | None = None  # a person's own inbox (SLA emails, weekly digests; docs/digests.md): no events
     pending: int = 0
     dead: int = 0
 
@@ -109,3 +110,17 @@ class Changed(BaseModel):
 def read_fields(row: Any) -> dict[str, Any]:
     """The columns of a destination row that DestinationRead shows."""
     return {name: getattr(row, name) for name in DestinationRead.model_fields if hasattr(row, name)}
+
+
+class DigestPreferenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    weekly_digest: bool = Field(strict=True)
+
+
+class DigestPreferenceRead(BaseModel):
+    """Whether the user gets their teams' weekly digest; `chosen` False while it is the default (on for leads)."""
+
+    user_id: int
+    weekly_digest: bool
+    chosen: bool

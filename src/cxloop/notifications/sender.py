@@ -43,8 +43,9 @@ _PENDING = MessageStatus.pending.value
 RECORD_GATHER_SECONDS = 0.02
 
 Post = Callable[[str, bytes, dict[str, str]], posting.Answer]
-# (to, subject, text) -> Answer: SMTP, wired by cxloop.worker (the channels own it); None: email is not configured.
-SendEmail = Callable[[str, str, str], posting.Answer]
+# (to, subject, text, html or None) -> Answer: SMTP, wired by cxloop.worker (the channels own it); None: email is
+# not configured.
+SendEmail = Callable[[str, str, str, str | None], posting.Answer]
 
 
 def _jittered(base: float, step: int, cap: float) -> timedelta:
@@ -163,9 +164,8 @@ class Sender:
         if out.kind == DestinationKind.email.value:
             if self._send_email is None:
                 return posting.Answer(False, error="email is not configured: set CXLOOP_SMTP_URL")
-            body = orjson.loads(out.body)
-            text = emails.text(body, public_url=self.public_url)
-            return self._send_email(out.url.removeprefix("mailto:"), emails.subject(body), text)
+            letter = emails.letter(orjson.loads(out.body), public_url=self.public_url)
+            return self._send_email(out.url.removeprefix("mailto:"), letter.subject, letter.text, letter.html)
         if out.kind == DestinationKind.slack.value:
             answer = self._post(out.url, out.body, {})
             if answer.status == 400:  # invalid_payload and kin: the same bytes will never pass

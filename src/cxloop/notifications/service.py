@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from cxloop.access import service as access
+from cxloop.access.errors import UserNotFound
 from cxloop.jobs.events import NOTIFIABLE
 from cxloop.notifications import bodies, signing
 from cxloop.notifications.enums import DestinationKind, MessageStatus
@@ -110,25 +112,15 @@ def resume_destination(session: Session, *, destination_id: int, now: datetime) 
 def queue_probe(session: Session, *, destination_id: int, now: datetime) -> MessageQueued:
     """Queue a `webhook.test` message to one destination (sent by the worker, or at once by `cxloop webhooks test`)."""
     destination = _require(session, destination_id)
-    message = Message(
-        webhook_id=new_webhook_id(),
-        destination_id=destination.id,
-        event_id=None,
-        event_name="webhook.test",
-        body=bodies.probe_body(destination_id=destination.id, now=now),
-        status=_PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(message)
-    session.flush()
+    body = bodies.probe_body(destination_id=destination.id, now=now)
+    [message_id] = queue_direct(session, destination_ids=[destination.id], name="webhook.test", body=body, now=now)
+    message = session.get_one(Message, message_id)
     return MessageQueued(message_id=message.id, webhook_id=message.webhook_id)
 
 
 def subscribers(session: Session, event_name: str) -> list[int]:
     """Destinations (paused ones too: their queue keeps growing) subscribed to `event_name`."""
-    rows = session.execute(select(Destination.id, Destination.events))
+    rows = session.execute(select(Destination.id, Destination.events).where(Destination.user_id.is_(None)))
     return [d_id for d_id, events in rows if events is None or event_name in events]
 
 
@@ -143,6 +135,19 @@ def queue_event(
     if not destination_ids:
         return 0
     body = bodies.event_body(session, name=name, payload=payload, created_at=created_at)
+    return insert_messages(session, destination_ids=destination_ids, event_id=event_id, name=name, body=body, now=now)
+
+
+def insert_messages(
+    session: Session,
+    *,
+    destination_ids: list[int],
+    event_id: int | None,
+    name: str,
+    body: dict[str, Any],
+    now: datetime,
+) -> int:
+    """A pending message with `body` to each destination; idempotent per (event, destination) for an event's."""
     rows = [
         {
             "webhook_id": new_webhook_id(),
@@ -220,7 +225,14 @@ def prune_delivered(session: Session, *, before: datetime, limit: int = 10_000) 
 
 
 Rewrite = Callable[[str, dict[str, Any]], dict[str, Any] | None]
-_SUMMARY_TABLES = {"responses": "responses", "feedback": "feedback_items"}  # body data key -> erased table
+# body data key -> erased table: items of these lists carry an "id" and "customer_id"
+_SUMMARY_TABLES = {
+    "responses": "responses",
+    "feedback": "feedback_items",
+    "alerts": "alerts",
+    "cases": "cases",
+    "detractors": "responses",
+}
 
 
 def scrub_messages(session: Session, *, rewrite: Rewrite, erased: Mapping[str, set[int]]) -> dict[str, int]:
@@ -235,7 +247,7 @@ def scrub_messages(session: Session, *, rewrite: Rewrite, erased: Mapping[str, s
         for row in rows:
             data = dict(row.body.get("data", {}))
             for key, table in _SUMMARY_TABLES.items():
-                if key in data:
+                if isinstance(data.get(key), list):
                     ids = erased.get(table, set())
                     data[key] = [i for i in data[key] if i["id"] not in ids and i.get("customer_id") not in customers]
             new = rewrite(row.event_name, data)
@@ -247,3 +259,55 @@ def scrub_messages(session: Session, *, rewrite: Rewrite, erased: Mapping[str, s
     for start in range(0, len(gone), 1_000):
         session.execute(delete(Message).where(Message.id.in_(gone[start : start + 1_000])))
     return {"notification_messages_scrubbed": changed, "notification_messages_deleted": len(gone)}
+
+
+def person_destination(session: Session, *, user_id: int, now: datetime) -> int | None:
+    """The destination of a user's own inbox (escalations, digests): made on first use, its address kept up to date
+    with the user's email; None for a user who is gone or inactive."""
+    try:
+        user = access.require_user(session, user_id=user_id)
+    except UserNotFound:
+        return None
+    if not user.is_active:
+        return None
+    url = f"mailto:{user.email}"
+    destination = session.scalar(select(Destination).where(Destination.user_id == user_id))
+    if destination is None:
+        destination = Destination(
+            kind=DestinationKind.email.value,
+            url=url,
+            events=[],
+            secret=None,
+            description=f"the inbox of user {user_id}: SLA escalations and weekly digests",
+            created_at=now,
+            failures_in_a_row=0,
+            user_id=user_id,
+        )
+        session.add(destination)
+        session.flush()
+    elif destination.url != url:
+        destination.url = url
+    return destination.id
+
+
+def queue_direct(
+    session: Session, *, destination_ids: list[int], name: str, body: dict[str, Any], now: datetime
+) -> list[int]:
+    """A message with `body` to each destination, of no outbox event (a weekly digest, a test message); their ids."""
+    made = [
+        Message(
+            webhook_id=new_webhook_id(),
+            destination_id=destination_id,
+            event_id=None,
+            event_name=name,
+            body=body,
+            status=_PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for destination_id in destination_ids
+    ]
+    session.add_all(made)
+    session.flush()
+    return [m.id for m in made]

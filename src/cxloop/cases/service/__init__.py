@@ -25,7 +25,7 @@ from cxloop.cases.service.records import (
     verification_of,
 )
 from cxloop.cases.service.recovery import recovery_report
-from cxloop.cases.service.reporting import ReportBy, sla_report
+from cxloop.cases.service.reporting import ReportBy, TeamWeek, sla_report, team_week
 from cxloop.cases.service.root_causes import create_root_cause, list_root_causes, update_root_cause
 from cxloop.cases.service.routing import Decision, list_rules, pick_owner, replace_rules, route
 from cxloop.cases.service.sla import DEFAULT_POLICY, SweepResult, list_policies, replace_policies, sweep
@@ -40,6 +40,7 @@ __all__ = [
     "ReportBy",
     "SweepResult",
     "VerifyResult",
+    "TeamWeek",
     "add_note",
     "assign",
     "case_cells",
@@ -67,6 +68,7 @@ __all__ = [
     "scope_of",
     "sla_report",
     "sweep",
+    "team_week",
     "transition",
     "update_case",
     "update_root_cause",

@@ -1,15 +1,21 @@
-"""The SLA report per team or owner, computed from the same rows `cxloop export cases` writes (sla_figures.py)."""
+"""The SLA report per team or owner, computed from the same rows `cxloop export cases` writes (sla_figures.py), and
+one team's SLA week for the weekly digest."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cxloop.cases.enums import CaseStatus, SlaClock, SlaMarkKind
+from cxloop.cases.models import Case, CaseSlaMark
 from cxloop.cases.schemas import Duration, Share, SlaReport, SlaReportRow
 from cxloop.cases.service.exporting import CaseRow, iter_case_rows
+from cxloop.cases.service.sla import CLOCKS
 from cxloop.cases.sla_figures import TARGETS, ClockTime, hours, median, nearest_rank, share
 
 ReportBy = Literal["team", "owner"]
@@ -51,3 +57,47 @@ def _row(name: str, group_id: int | None, cases: list[CaseRow]) -> SlaReportRow:
 def _duration(minutes: Iterable[float]) -> Duration:
     values = list(minutes)
     return Duration(n=len(values), median_hours=hours(median(values)), p90_hours=hours(nearest_rank(values, 0.9)))
+
+
+@dataclass(frozen=True)
+class TeamWeek:
+    """One team's SLA week for the weekly digest: cases open now, breaches recorded in the window, and of the SLA
+    clocks that came due in it (by `as_of`), how many were met (stopped by their due time)."""
+
+    open_cases: int
+    breaches: int
+    clocks_due: int
+    clocks_met: int
+
+
+_STOPPED_AT = {
+    SlaClock.acknowledge: Case.acknowledged_at,
+    SlaClock.first_response: Case.first_response_at,
+    SlaClock.close: Case.closed_at,
+}
+
+
+def team_week(session: Session, *, team_id: int, since: datetime, until: datetime, as_of: datetime) -> TeamWeek:
+    """The SLA figures of one team's cases for [since, until)."""
+    open_statuses = [s.value for s in (CaseStatus.new, CaseStatus.acknowledged, CaseStatus.in_progress)]
+    open_cases = session.scalar(
+        select(func.count()).select_from(Case).where(Case.team_id == team_id, Case.status.in_(open_statuses))
+    )
+    breaches = session.scalar(
+        select(func.count())
+        .select_from(CaseSlaMark)
+        .join(Case, Case.id == CaseSlaMark.case_id)
+        .where(
+            Case.team_id == team_id,
+            CaseSlaMark.kind == SlaMarkKind.breach.value,
+            CaseSlaMark.at >= since,
+            CaseSlaMark.at < until,
+        )
+    )
+    due = met = 0
+    for clock, spec in CLOCKS.items():
+        stopped = _STOPPED_AT[clock]
+        window = (Case.team_id == team_id) & (spec.due >= since) & (spec.due < min(until, as_of))
+        due += session.scalar(select(func.count()).select_from(Case).where(window)) or 0
+        met += session.scalar(select(func.count()).select_from(Case).where(window, stopped <= spec.due)) or 0
+    return TeamWeek(open_cases=open_cases or 0, breaches=breaches or 0, clocks_due=due, clocks_met=met)

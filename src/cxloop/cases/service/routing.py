@@ -106,10 +106,11 @@ def route(session: Session, *, customer_id: int, context: RoutingContext) -> Dec
     return Decision(None, None, None, None, "no rule matched and there is no fallback rule")
 
 
-def pick_owner(session: Session, *, team_id: int) -> tuple[int | None, str]:
-    """A member of the team to own a new case (round robin or fewest open cases), and how they were picked."""
+def pick_owner(session: Session, *, team_id: int, exclude: int | None = None) -> tuple[int | None, str]:
+    """A member of the team to own a new case (round robin or fewest open cases), and how they were picked;
+    `exclude` is passed over (e.g. the owner who missed an SLA)."""
     team = access.require_team(session, team_id=team_id)
-    members = access.team_member_ids(session, team_id=team_id)
+    members = [m for m in access.team_member_ids(session, team_id=team_id) if m != exclude]
     if not members:
         return None, "the team has no active members: left unassigned"
     if team.assignment == Assignment.fewest_open:

@@ -17,6 +17,7 @@ from cxloop.cases.enums import ActivityKind, CasePriority, CaseStatus, SlaClock,
 from cxloop.cases.models import Case, CaseSlaMark, SlaPolicy
 from cxloop.cases.schemas import Actor, SlaPolicyIn, SlaPolicyRead
 from cxloop.cases.service.records import log_activity
+from cxloop.cases.service.routing import pick_owner
 from cxloop.core.business_hours import Calendar
 from cxloop.core.errors import FieldError, InvalidInput
 from cxloop.jobs import outbox
@@ -66,6 +67,7 @@ def _policy_in(row: SlaPolicy) -> SlaPolicyIn:
         reassign_to_lead=row.reassign_to_lead,
         verify_after_days=row.verify_after_days,
         holdout_percent=row.holdout_percent,
+        reassign_to_next_agent=row.reassign_to_next_agent,
     )
 
 
@@ -204,14 +206,22 @@ def _record(session: Session, case: Case, clock: SlaClock, kind: SlaMarkKind, no
 
 
 def _escalate(session: Session, case: Case, clock: SlaClock, policy: SlaPolicyIn) -> int:
-    """Reassign a breached case to its team's lead when the policy says so (the event already notifies the lead)."""
-    if not policy.reassign_to_lead or case.team_id is None:
+    """Reassign a breached case as the policy says: to its team's lead, or to the team's next agent by its routing
+    (round robin or fewest open cases, never the owner who missed it); logged on the case with the reason."""
+    if case.team_id is None or not (policy.reassign_to_lead or policy.reassign_to_next_agent):
         return 0
-    team = access.get_team(session, team_id=case.team_id)
-    if team is None or team.lead_user_id is None or team.lead_user_id == case.owner_user_id:
+    breached = f"the {clock.value.replace('_', ' ')} SLA was breached"
+    if policy.reassign_to_lead:
+        team = access.get_team(session, team_id=case.team_id)
+        new_owner = team.lead_user_id if team is not None else None
+        reason = f"{breached}; the policy reassigns to the team lead"
+    else:
+        new_owner, how = pick_owner(session, team_id=case.team_id, exclude=case.owner_user_id)
+        reason = f"{breached}; the policy reassigns to the team's next agent ({how})"
+    if new_owner is None or new_owner == case.owner_user_id:
         return 0
-    detail = {"clock": clock.value, "from_user_id": case.owner_user_id, "to_user_id": team.lead_user_id}
-    case.owner_user_id = team.lead_user_id
+    detail = {"clock": clock.value, "from_user_id": case.owner_user_id, "to_user_id": new_owner, "reason": reason}
+    case.owner_user_id = new_owner
     log_activity(session, case, ActivityKind.escalated, SLA_ACTOR, detail=detail)
     session.flush()
     return 1

@@ -1,7 +1,7 @@
 """case follow-ups, their templates and replies, improvements
 
 Revision ID: 3757a00bbe4b
-Revises: 887059cb1f76
+Revises: 1fec1e6fb350
 Create Date: 2026-12-06 21:07:35.718225
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import cxloop.storage.base
 
 revision: str = "3757a00bbe4b"
-down_revision: str | None = "887059cb1f76"
+down_revision: str | None = "1fec1e6fb350"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
