@@ -73,7 +73,7 @@ def build(db: Database, count: int, now: datetime, seed: int = 7) -> None:
         ]  # fmt: skip
         customer_ids = customers.upsert_customers(
             session, items=[CustomerUpsert(external_id=f"c-{n}") for n in range(1000)]
-        ).ids
+        )
     table = cast(Table, Case.__table__)
     chunk = 20_000
     for start in range(0, count, chunk):
@@ -140,7 +140,7 @@ def recount(frame: pd.DataFrame, by: str) -> dict[str, dict[str, Any]]:
     for group, rows in frame.groupby("group", sort=True):
         entry: dict[str, Any] = {"cases": len(rows)}
         for name, clock, target in (*TARGETS, CLOSE_TARGET):
-            reached = rows[f"{clock}d_at" if clock == "close" else "acknowledged_at"].notna()
+            reached = rows["acknowledged_at" if clock == "acknowledge" else "closed_at"].notna()
             minutes = rows[f"{clock}_minutes"]
             entry[name] = (int((reached & (minutes <= target)).sum()), int((reached | (minutes > target)).sum()))
         for clock, moment in (("acknowledge", "acknowledged_at"), ("close", "closed_at")):

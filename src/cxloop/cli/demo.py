@@ -32,9 +32,10 @@ def demo(
         bool, typer.Option("--if-empty", help="Do nothing when the database already holds customers.")
     ] = False,
 ) -> None:
-    """Build the demo organisation: customers, accounts, events, surveys, responses, reviews, outcomes, segments,
-    teams and users (some can sign in: the password is printed), alert and routing rules, SLA policies, and a year
-    of cases handled by the teams."""
+    """Build the demo organisation: customers, accounts, events, surveys, responses, reviews, outcomes, segments.
+
+    Also teams and users (some can sign in: the password is printed), alert and routing rules, SLA policies, and a
+    year of cases handled by the teams (docs/demo.md)."""
     from cxloop.demo.builder import PHASES, build_demo, has_customers
     from cxloop.demo.staff import DEMO_PASSWORD, sign_in_users
 

@@ -349,7 +349,6 @@ class _Play:
             actor=Actor(name="customer replied"),
             note="The customer wrote back: the problem is not gone.",
         )
-        self.summary.reopened += 1
         resolved = plan.calendar.add(step.at, self._minutes(300, 0.7, late=(1500, 3000)))
         plan.resolve_at = resolved
         self.push(resolved, "resolve", case_id=step.case_id)
@@ -385,8 +384,9 @@ def play_cases(
         response = collection.require_response(session, response_id=response_id)
         play.push(response.submitted_at + timedelta(seconds=play.rng.uniform(3, 40)), "fire", response_id=response_id)
     summary = play.run()
-    summary.open_at_end = sum(
-        1 for case_id in play.plans if cases.require_case(session, case_id=case_id).status != CaseStatus.closed
-    )
+    final = [cases.require_case(session, case_id=case_id) for case_id in play.plans]
+    summary.open_at_end = sum(1 for case in final if case.status != CaseStatus.closed)
     summary.closed = summary.cases - summary.open_at_end
+    # Reopened by the customer writing back (planned), or by new negative feedback joining a resolved case.
+    summary.reopened = sum(1 for case in final if case.reopened)
     return summary
