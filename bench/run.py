@@ -83,6 +83,15 @@ FULL: dict[str, list[list[str]]] = {
         ["bench/bench_alerts.py", "--responses", "20000", "--no-cases"],
         ["bench/bench_alerts.py", "--responses", "20000", "--backend", "postgresql"],
     ],
+    "close-loop": [["bench/bench_close_loop.py", "--rate", "50", "--duration", "30"]],
+    "outbox": [
+        ["bench/bench_outbox.py", "--messages", "10000"],
+        ["bench/bench_outbox.py", "--messages", "10000", "--backend", "postgresql"],
+    ],
+    "sla-report": [
+        ["bench/bench_sla_report.py", "--cases", "100000"],
+        ["bench/bench_sla_report.py", "--cases", "100000", "--backend", "postgresql"],
+    ],
 }
 QUICK: dict[str, list[list[str]]] = {
     "timeline": [["bench/bench_timeline.py", "--per-kind", "2000", "--others", "5000", "--repeat", "3"]],
@@ -102,6 +111,9 @@ QUICK: dict[str, list[list[str]]] = {
     "widget": [["bench/bench_widget.py", "--duration", "2", "--warmup", "1", "--connections", "20", "--rate", "200"]],
     "json-checks": [["bench/bench_json_checks.py", "--repeat", "20"]],
     "alerts": [["bench/bench_alerts.py", "--responses", "2000"]],
+    "close-loop": [["bench/bench_close_loop.py", "--rate", "5", "--duration", "3"]],
+    "outbox": [["bench/bench_outbox.py", "--messages", "300"]],
+    "sla-report": [["bench/bench_sla_report.py", "--cases", "2000", "--repeat", "2"]],
 }
 
 

@@ -8,6 +8,7 @@ docs/development/events-and-outbox.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -87,9 +88,11 @@ def build(
     return queue
 
 
-def build_relay(database: Database, *, policy: RelayPolicy | None = None) -> Relay:
+def build_relay(
+    database: Database, *, policy: RelayPolicy | None = None, after_commit: Callable[[], None] | None = None
+) -> Relay:
     """The outbox relay over every domain's handlers (the registry is frozen from here on)."""
-    return Relay(database, event_handlers, policy)
+    return Relay(database, event_handlers, policy, after_commit=after_commit)
 
 
 def build_sender(settings: Settings, database: Database, *, policy: SendPolicy | None = None) -> Sender:

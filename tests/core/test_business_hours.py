@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -86,3 +87,33 @@ def test_a_calendar_without_working_time_fails_instead_of_looping() -> None:
     assert cal.add(datetime(2026, 1, 1, tzinfo=UTC), 30) == datetime(2027, 1, 4, 9, 30, tzinfo=UTC)
     with pytest.raises(ValueError, match="no working time"):
         calendar("UTC", {"mon": ["09:00-10:00"]}).add(datetime(2026, 1, 1, tzinfo=UTC), 60 * 24 * 7 * 600)
+
+
+def _reference_minutes(cal: Calendar, start: datetime, end: datetime) -> float:
+    """The day-by-day walk `minutes_between` did before it kept cumulative working time per day."""
+    if end <= start:
+        return 0.0
+    total = timedelta()
+    for opens, closes in cal._intervals(start):
+        if opens >= end:
+            break
+        overlap = min(closes, end) - max(opens, start)
+        if overlap > timedelta():
+            total += overlap
+    return total.total_seconds() / 60
+
+
+def test_minutes_between_equals_the_day_by_day_walk_exactly_across_dst_holidays_and_years() -> None:
+    rng = random.Random(5)
+    calendars = [
+        calendar("Europe/Paris", {"mon": ["09:00-12:30", "13:30-18:00"], "sat": ["10:00-24:00"]}, ["2026-05-01"]),
+        calendar("America/New_York", {d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}, ["2026-07-03"]),
+        calendar("Australia/Sydney", {"sun": ["00:00-24:00"], "wed": ["02:00-03:30"]}),
+    ]
+    origin = datetime(2025, 1, 1, tzinfo=UTC)
+    for cal in calendars:
+        for _ in range(400):
+            start = origin + timedelta(minutes=rng.randrange(0, 2 * 365 * 24 * 60), seconds=rng.random() * 60)
+            end = start + timedelta(minutes=rng.choice([rng.uniform(0, 600), rng.uniform(0, 400 * 24 * 60)]))
+            assert cal.minutes_between(start, end) == _reference_minutes(cal, start, end)
+            assert cal.minutes_between(end, start) == 0.0

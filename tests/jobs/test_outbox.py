@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -196,3 +197,33 @@ def test_handled_events_are_pruned_and_unfinished_ones_kept(db: Database) -> Non
         (kept,) = session.scalars(select(OutboxEvent)).all()
         assert kept.payload == {"n": 0}
     assert _deliveries(db) == [("tests.echo", "done", 1), ("tests.fussy", "dead", 1)]
+
+
+def test_a_claims_deliveries_commit_in_groups_and_each_group_wakes_the_sender(db: Database) -> None:
+    handlers = registry()
+    slow: list[int] = []
+
+    @handlers.on("test.ping", name="tests.slow")
+    def slow_handler(session: Session, event: Event[Any]) -> None:
+        slow.append(event.id)
+        time.sleep(0.03)  # with group_seconds 0.05, two of these fill a group
+
+    ping(db, handlers, 10)
+    commits: list[int] = []
+
+    def count(_conn: Any) -> None:
+        commits.append(1)
+
+    sa_event.listen(db.engine, "commit", count)
+    woken: list[int] = []
+    relay = Relay(db, handlers, RelayPolicy(group_seconds=0.05), after_commit=lambda: woken.append(1))
+    try:
+        assert relay.run_pass() == 20
+    finally:
+        sa_event.remove(db.engine, "commit", count)
+    assert len(slow) == 10 and pongs(db) == 10
+    assert all(status == "done" for _, status, _ in _deliveries(db))
+    # Fan-out, claim, then one commit per group: far fewer than one per delivery (20), more than one group.
+    groups = len(woken)
+    assert 2 <= groups < 20
+    assert len(commits) >= groups + 2

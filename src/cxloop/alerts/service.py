@@ -167,6 +167,16 @@ def try_rule(session: Session, *, draft: RuleDraft, days: int, now: datetime | N
     )
 
 
+def would_fire(session: Session, *, source: Source, since: datetime) -> list[int]:
+    """The ids of the items received since `since` that at least one enabled rule matches now, in id order. Writes
+    nothing (the demo uses it to fire each matching item at its own instant)."""
+    rules = [draft_of(rule) for rule in list_rules(session, enabled=True)]
+    matched: set[int] = set()
+    for batch in queries.iter_facts_since(session, source=source, since=since) if rules else ():
+        matched.update(item["id"] for draft in rules for item in _matching(session, draft, source, batch))
+    return sorted(matched)
+
+
 def fire(session: Session, *, source: Source, ids: Sequence[int]) -> list[int]:
     """Evaluate the enabled rules on these items: insert one alert per (rule, item) that matches, run its actions,
     and emit `alert.fired` for those whose rule notifies. An alert already there (a replay, another relay) is

@@ -32,8 +32,12 @@ def demo(
         bool, typer.Option("--if-empty", help="Do nothing when the database already holds customers.")
     ] = False,
 ) -> None:
-    """Build the demo organisation: customers, accounts, events, surveys, responses, reviews, outcomes, segments."""
+    """Build the demo organisation: customers, accounts, events, surveys, responses, reviews, outcomes, segments.
+
+    Also teams and users (some can sign in: the password is printed), alert and routing rules, SLA policies, and a
+    year of cases handled by the teams (docs/demo.md)."""
     from cxloop.demo.builder import PHASES, build_demo, has_customers
+    from cxloop.demo.staff import DEMO_PASSWORD, sign_in_users
 
     db = database()
     if if_empty:
@@ -71,9 +75,21 @@ def demo(
         ("  with a comment", summary.comments),
         ("reviews, posts, chats", summary.feedback),
         ("outcomes", summary.outcomes),
+        ("teams", summary.teams),
+        ("users", summary.users),
+        ("alerts fired", summary.casework.alerts),
+        ("cases", summary.casework.cases),
+        ("  closed", summary.casework.closed),
+        ("  reopened", summary.casework.reopened),
+        ("  SLA breaches", summary.casework.breaches),
+        ("  still open", summary.casework.open_at_end),
     ):
         table.add_row(label, f"{value:,}")
     for key, members in summary.segments.items():
         table.add_row(f"segment '{key}'", f"{members:,} members")
     console.print(table)
-    console.print("Try: [bold]cxloop metrics nps --by month,segment[/]")
+    people = Table("sign in as", "role", "team", title=f"Demo users (password: {DEMO_PASSWORD})")
+    for person in sign_in_users():
+        people.add_row(person.email, person.role.value, person.team or "-")
+    console.print(people)
+    console.print("Try: [bold]cxloop metrics nps --by month,segment[/] and [bold]cxloop cases sla-report[/]")

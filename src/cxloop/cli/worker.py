@@ -25,8 +25,16 @@ def worker(
         "--poll-interval",
         min=0.01,
         max=10.0,
-        help="Longest wait between looks at an idle SQLite queue and at the outbox, in seconds (Redis wakes the "
-        "queue's workers at once).",
+        help="Longest wait between looks at an idle SQLite job queue, in seconds (Redis wakes the queue's workers "
+        "at once).",
+    ),
+    outbox_poll: float = typer.Option(
+        0.05,
+        "--outbox-poll",
+        min=0.01,
+        max=10.0,
+        help="Longest wait between looks at an idle outbox and notification queue, in seconds (one indexed read "
+        "each). Short, so a detractor's case and its webhook follow within a second or two.",
     ),
     periodic: bool = typer.Option(
         True, "--periodic/--no-periodic", help="Also run the scheduler that starts the periodic sweeps."
@@ -52,16 +60,16 @@ def worker(
     queue = queue or settings().jobs_queue
     job_queue = build(settings(), database=database(), queue_name=queue)
     storage = "Redis" if settings().redis_url else f"SQLite ({settings().data_dir / 'jobs.db'})"
-    relay, stop = build_relay(database()), threading.Event()
+    sender, stop = build_sender(settings(), database()), threading.Event()
+    relay = build_relay(database(), after_commit=sender.wake)
     relaying = threading.Thread(
-        target=relay.run_forever, args=(stop,), kwargs={"poll_seconds": poll_interval}, name="outbox-relay", daemon=True
+        target=relay.run_forever, args=(stop,), kwargs={"poll_seconds": outbox_poll}, name="outbox-relay", daemon=True
     )
     relaying.start()  # outbox events to their handlers (docs/development/events-and-outbox.md)
-    sender = build_sender(settings(), database())
     sending = threading.Thread(
         target=sender.run_forever,
         args=(stop,),
-        kwargs={"poll_seconds": poll_interval},
+        kwargs={"poll_seconds": outbox_poll},
         name="notifications",
         daemon=True,
     )

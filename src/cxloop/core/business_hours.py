@@ -68,6 +68,11 @@ class Calendar:
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     hours: Mapping[int, tuple[Interval, ...]] | None = None
     holidays: frozenset[date] = frozenset()
+    # Per local day: working time before it and its intervals (see `_day`); the first and last day cached.
+    _days: dict[date, tuple[timedelta, tuple[tuple[datetime, datetime], ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _span: list[date] = field(default_factory=list, compare=False, repr=False)
 
     def add(self, start: datetime, minutes: float) -> datetime:
         """The instant `minutes` of working time after `start` (an aware datetime; returned in UTC)."""
@@ -91,31 +96,64 @@ class Calendar:
             return 0.0
         if self.hours is None:
             return (end - start).total_seconds() / 60
-        total = timedelta()
-        for opens, closes in self._intervals(start):
-            if opens >= end:
+        return (self._worked_until(end) - self._worked_until(start)).total_seconds() / 60
+
+    def _worked_until(self, instant: datetime) -> timedelta:
+        """Working time from the start of the cached days to `instant` (UTC), in exact microseconds: the days
+        before `instant`'s local day are one lookup, so a case open for a year costs what one open for a day does
+        (the SLA report and the case export compute two durations per case)."""
+        worked, intervals = self._day(instant.astimezone(self.zone).date())
+        for opens, closes in intervals:
+            if opens >= instant:
                 break
-            overlap = min(closes, end) - max(opens, start)
-            if overlap > timedelta():
-                total += overlap
-        return total.total_seconds() / 60
+            worked += min(closes, instant) - opens
+        return worked
+
+    def _day(self, day: date) -> tuple[timedelta, tuple[tuple[datetime, datetime], ...]]:
+        """The working time before `day` (from the first cached day on) and `day`'s working intervals in UTC; the
+        cache grows day by day towards `day` (bounded by _MAX_DAYS per step)."""
+        days = self._days
+        if not days:
+            days[day] = (timedelta(), self._intervals_of(day))
+            self._span.extend([day, day])
+        first, last = self._span
+        if not first - timedelta(days=_MAX_DAYS) <= day <= last + timedelta(days=_MAX_DAYS):
+            raise ValueError(f"{day} is more than ten years from the other instants of this calendar")
+        while last < day:
+            worked, intervals = days[last]
+            last += timedelta(days=1)
+            days[last] = (worked + sum((b - a for a, b in intervals), timedelta()), self._intervals_of(last))
+        while first > day:
+            first -= timedelta(days=1)
+            intervals = self._intervals_of(first)
+            days[first] = (
+                days[first + timedelta(days=1)][0] - sum((b - a for a, b in intervals), timedelta()),
+                intervals,
+            )
+        self._span[:] = [first, last]
+        return days[day]
 
     def _intervals(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The working intervals (UTC) from the local day of `start` on, in order."""
-        assert self.hours is not None
         day = start.astimezone(self.zone).date()
         for offset in range(_MAX_DAYS):
-            current = day + timedelta(days=offset)
-            if current in self.holidays:
-                continue
-            for opens, closes in self.hours.get(current.weekday(), ()):
-                begin = datetime.combine(current, opens, tzinfo=self.zone)
-                finish = (
-                    datetime.combine(current + timedelta(days=1), time(0), tzinfo=self.zone)
-                    if closes is None
-                    else datetime.combine(current, closes, tzinfo=self.zone)
-                )
-                yield begin.astimezone(UTC), finish.astimezone(UTC)
+            yield from self._intervals_of(day + timedelta(days=offset))
+
+    def _intervals_of(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The working intervals (UTC) of one local day, in order; none on a holiday."""
+        assert self.hours is not None
+        if day in self.holidays:
+            return ()
+        found = []
+        for opens, closes in self.hours.get(day.weekday(), ()):
+            begin = datetime.combine(day, opens, tzinfo=self.zone)
+            finish = (
+                datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.zone)
+                if closes is None
+                else datetime.combine(day, closes, tzinfo=self.zone)
+            )
+            found.append((begin.astimezone(UTC), finish.astimezone(UTC)))
+        return tuple(found)
 
 
 def calendar(timezone: str, hours: Mapping[str, Sequence[str]] | None, holidays: Sequence[str] = ()) -> Calendar:

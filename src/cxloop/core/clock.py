@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator
 
+# Set only by `pinned`: the demo builder plays a year of case handling through the services at past instants.
+_PINNED: ContextVar[datetime | None] = ContextVar("cxloop_pinned_now", default=None)
+
 
 def utcnow() -> datetime:
-    """The current instant, timezone-aware UTC."""
-    return datetime.now(UTC)
+    """The current instant, timezone-aware UTC (the pinned instant inside `pinned`)."""
+    return _PINNED.get() or datetime.now(UTC)
+
+
+@contextmanager
+def pinned(at: datetime) -> Iterator[None]:
+    """Inside the block (this thread or task only), `utcnow()` answers `at`: for building history through the
+    services, as the demo does, so their timestamps, activity logs and SLA clocks are those of that instant."""
+    token = _PINNED.set(ensure_utc(at))
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
 
 
 def ensure_utc(value: datetime) -> datetime:

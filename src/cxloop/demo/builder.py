@@ -18,8 +18,10 @@ from cxloop.core.clock import utcnow
 from cxloop.core.errors import Conflict, FieldError, InvalidInput
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import AccountUpsert, CustomerUpsert, EventCreate, OutcomeCreate, SegmentCreate
+from cxloop.demo.casework import CaseworkSummary, play_cases, write_case_setup
 from cxloop.demo.invitation_history import write_invitations
 from cxloop.demo.period import DemoPeriod
+from cxloop.demo.staff import email_of, write_staff
 from cxloop.demo.story import SimResponse, SurveyRole
 from cxloop.demo.world import DemoWorld, simulate_world
 from cxloop.journeys import service as journeys
@@ -84,6 +86,7 @@ PHASES = {
     "feedback": "Reviews, social posts, chats",
     "outcomes": "Outcomes",
     "segments": "Segments",
+    "cases": "Cases: alerts fired and handled",
 }
 
 T = TypeVar("T")
@@ -107,6 +110,9 @@ class DemoSummary:
     outcomes: int = 0
     churned_customers: int = 0
     segments: dict[str, int] = field(default_factory=dict)  # key -> members
+    teams: int = 0
+    users: int = 0
+    casework: CaseworkSummary = field(default_factory=CaseworkSummary)
     seconds: float = 0.0
 
 
@@ -198,6 +204,12 @@ def _write(session: Session, world: DemoWorld, report: ProgressFn) -> DemoSummar
     summary.outcomes = _write_outcomes(session, world, report)
     summary.churned_customers = sum(1 for s in world.stories if s.churned_at is not None)
     summary.segments = _write_segments(session, report)
+    staff = write_staff(session, period)
+    summary.teams, summary.users = len(staff.teams), len(staff.users)
+    write_case_setup(session, staff)
+    summary.casework = play_cases(
+        session, period=period, staff=staff, seed=world.seed, progress=lambda done, total: report("cases", done, total)
+    )
     return summary
 
 
@@ -209,7 +221,7 @@ def _write_accounts(session: Session, world: DemoWorld, report: ProgressFn) -> i
             plan=a.plan,
             arr=a.arr,
             renewal_date=a.renewal_date,
-            owner=a.owner,
+            owner=email_of(a.owner),  # a user of the Success team (demo/staff.py), so routing finds them
             attributes={
                 "industry": a.industry,
                 "country": a.country.code,

@@ -115,6 +115,12 @@ class Sender:
         )
         self._pool = ThreadPoolExecutor(self.policy.threads, thread_name_prefix="notifications-send")
         self._in_flight: dict[Future[posting.Answer], Outgoing] = {}
+        self._woken = threading.Event()
+
+    def wake(self) -> None:
+        """Look for due messages now instead of at the end of the idle wait (the relay of the same worker calls it
+        when a group of deliveries committed, which may have queued messages)."""
+        self._woken.set()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -147,7 +153,8 @@ class Sender:
             for out in self.claim(token, now=utcnow(), limit=room, busy=busy):
                 self._in_flight[self._pool.submit(self._send, out)] = out
         if not self._in_flight:
-            time.sleep(poll_seconds)
+            self._woken.wait(poll_seconds)
+            self._woken.clear()
             return
         done, _ = wait(list(self._in_flight), timeout=poll_seconds, return_when=FIRST_COMPLETED)
         if done:  # let a few more finish: each record is a write transaction (a commit's fsync on PostgreSQL)

@@ -15,6 +15,7 @@ from cxloop.access import service as access
 from cxloop.cases.enums import TriggerSource
 from cxloop.cases.models import Case, CaseTrigger, RootCause
 from cxloop.cases.service.sla import Calendars
+from cxloop.core.business_hours import Calendar
 from cxloop.core.csv_cells import csv_cell, iso_instant
 
 CASE_EXPORT_COLUMNS = [
@@ -130,14 +131,58 @@ def iter_case_rows(
                     acknowledge_due_at=case.acknowledge_due_at,
                     first_response_due_at=case.first_response_due_at,
                     close_due_at=case.close_due_at,
-                    acknowledge_minutes=round(calendar.minutes_between(case.created_at, acknowledged), 2),
-                    close_minutes=round(calendar.minutes_between(case.created_at, closed), 2),
+                    acknowledge_minutes=working_minutes(calendar, case.created_at, acknowledged),
+                    close_minutes=working_minutes(calendar, case.created_at, closed),
                     response_ids=response_ids,
                     feedback_ids=feedback_ids,
                 )
             )
         yield rows
         last = batch[-1].id
+
+
+def working_minutes(calendar: Calendar, created: datetime, moment: datetime) -> float:
+    """Working minutes from a case's creation to `moment`, as exported and as the SLA report counts them."""
+    return round(calendar.minutes_between(created, moment), 2)
+
+
+@dataclass(frozen=True)
+class ClockRow:
+    """What the SLA report needs of one case: its team and owner, and its two clocks' working minutes."""
+
+    team_id: int | None
+    owner_user_id: int | None
+    acknowledged: bool
+    acknowledge_minutes: float
+    closed: bool
+    close_minutes: float
+
+
+def iter_clock_rows(
+    session: Session, *, as_of: datetime, since: datetime | None = None, until: datetime | None = None
+) -> Iterator[list[ClockRow]]:
+    """The SLA report's input for the cases created in [since, until), in batches by id: six columns per case
+    instead of the whole row (the export's `CaseRow`, which the same minutes must agree with)."""
+    calendars = Calendars(session)
+    columns = (Case.id, Case.team_id, Case.owner_user_id, Case.created_at, Case.acknowledged_at, Case.closed_at)
+    last = 0
+    while True:
+        query = _window(select(*columns).where(Case.id > last), since, until).order_by(Case.id).limit(10_000)
+        batch = session.execute(query).all()
+        if not batch:
+            return
+        yield [
+            ClockRow(
+                team_id,
+                owner,
+                acknowledged is not None,
+                working_minutes(calendars.of(team_id), created, acknowledged or as_of),
+                closed is not None,
+                working_minutes(calendars.of(team_id), created, closed or as_of),
+            )
+            for _, team_id, owner, created, acknowledged, closed in batch
+        ]
+        last = batch[-1][0]
 
 
 def _triggers(session: Session, case_ids: Sequence[int]) -> dict[int, tuple[list[int], list[int]]]:

@@ -1,5 +1,6 @@
-"""The SLA report per team or owner, computed from the same rows `cxloop export cases` writes (sla_figures.py), and
-one team's SLA week for the weekly digest."""
+"""The SLA report per team or owner, computed from the same working minutes `cxloop export cases` writes
+(sla_figures.py), reading only the six columns it needs (`iter_clock_rows`); and one team's SLA week for the weekly
+digest."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cxloop.access import service as access
 from cxloop.cases.enums import CaseStatus, SlaClock, SlaMarkKind
 from cxloop.cases.models import Case, CaseSlaMark
 from cxloop.cases.schemas import Duration, Share, SlaReport, SlaReportRow
-from cxloop.cases.service.exporting import CaseRow, iter_case_rows
+from cxloop.cases.service.exporting import ClockRow, iter_clock_rows
 from cxloop.cases.service.sla import CLOCKS
 from cxloop.cases.sla_figures import TARGETS, ClockTime, hours, median, nearest_rank, share
 
@@ -27,19 +29,24 @@ def sla_report(
 ) -> SlaReport:
     """Per team (or owner) of the cases created in [since, until): shares within 2 h / 6 h / 48 h with n and 95 %
     interval next to their targets, and the median and p90 working hours to acknowledge and to close."""
-    groups: dict[tuple[str, int | None], list[CaseRow]] = {}
-    for batch in iter_case_rows(session, as_of=as_of, since=since, until=until):
+    if by == "team":
+        names = {t.id: t.key for t in access.list_teams(session)}
+    else:
+        names = {u.id: u.email for u in access.list_users(session)}
+    groups: dict[tuple[str, int | None], list[ClockRow]] = {}
+    for batch in iter_clock_rows(session, as_of=as_of, since=since, until=until):
         for row in batch:
-            key = (row.team or NO_GROUP, row.team_id) if by == "team" else (row.owner or NO_GROUP, row.owner_user_id)
-            groups.setdefault(key, []).append(row)
+            group_id = row.team_id if by == "team" else row.owner_user_id
+            name = names.get(group_id) if group_id is not None else None
+            groups.setdefault((name or NO_GROUP, group_id), []).append(row)
     rows = [_row(name, group_id, cases) for (name, group_id), cases in sorted(groups.items(), key=lambda g: g[0][0])]
     return SlaReport(by=by, since=since, until=until, as_of=as_of, rows=rows)
 
 
-def _row(name: str, group_id: int | None, cases: list[CaseRow]) -> SlaReportRow:
+def _row(name: str, group_id: int | None, cases: list[ClockRow]) -> SlaReportRow:
     clocks = {
-        "acknowledge": [ClockTime(c.acknowledge_minutes, c.acknowledged_at is not None) for c in cases],
-        "close": [ClockTime(c.close_minutes, c.closed_at is not None) for c in cases],
+        "acknowledge": [ClockTime(c.acknowledge_minutes, c.acknowledged) for c in cases],
+        "close": [ClockTime(c.close_minutes, c.closed) for c in cases],
     }
     shares = {t.name: Share(**vars(share(clocks[t.clock], t))) for t in TARGETS}
     return SlaReportRow(
