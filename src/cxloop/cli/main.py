@@ -50,6 +50,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "teams": LazyCommand("teams:app", "List, create and change teams (who owns cases, their hours and holidays)."),
     "cases": LazyCommand("cases:app", "List and show cases, and the SLA report."),
     "customers": LazyCommand("customers:app", "A customer's timeline: everything that happened to them, newest first."),
+    "text": LazyCommand("text:app", "Text enrichment: language, sentiment, key phrases and masked personal data."),
     "alerts": LazyCommand("alerts:app", "Alert rules: list them and try one against the last days."),
     "segments": LazyCommand("segments:app", "List, show, refresh and validate customer segments."),
     "webhooks": LazyCommand(
