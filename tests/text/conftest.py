@@ -17,7 +17,7 @@ from cxloop.text.models import TextAnalysis
 from tests.alerts.conftest import add_survey, relay, store_feedback, store_responses
 from tests.cli_database import commands_on
 
-__all__ = ["add_survey", "analyses", "org_comments", "relay", "store_feedback", "store_responses"]
+__all__ = ["ORG_WORDS", "add_survey", "analyses", "org_comments", "relay", "store_feedback", "store_responses"]
 
 
 @pytest.fixture
@@ -37,8 +37,15 @@ def analyses(db: Database) -> dict[tuple[str, int], TextAnalysis]:
 # An organisation's own words: its customers praise a "zippy checkout" and curse "the spinner", words no general
 # lexicon knows. The learned model has to pick them up from the scores.
 _GOOD = ["zippy checkout", "the kiosk just worked", "refill arrived pronto", "bundle deal was a steal", "crisp app"]
-_BAD = ["spinner forever", "kiosk frozen again", "refill went astray", "bundle price jumped", "app keeps booting me"]
+_BAD = [
+    "spinner spun all evening",
+    "kiosk jammed again",
+    "refill went astray",
+    "bundle price jumped",
+    "app keeps booting me",
+]
 _MEH = ["ordered the usual bundle", "picked up at the kiosk", "paid by card at the counter", "used the app once"]
+ORG_WORDS = (*_GOOD, *_BAD, *_MEH)
 _FILLER = ["this week", "on Tuesday", "for the second time", "at the Leeds branch", "after work", ""]
 
 
