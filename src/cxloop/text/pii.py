@@ -23,6 +23,8 @@ ACCOUNT = re.compile(
     r"(?i)\b(?:account|acct|a/c|sort code|customer (?:no|number)|ref(?:erence)?)\b"
     r"\W{0,3}(?:no\.?|number|#)?\W{0,3}(\d[\d -]{4,}\d)"
 )
+_DIGIT = re.compile(r"\d")
+_UPPER_AFTER_START = re.compile(r".[A-Z]", re.DOTALL)
 LONG_DIGITS = re.compile(r"(?<![\w])\d{9,}(?![\w])")
 _NAME = r"([A-Z][a-z]+(?:[ -][A-Z][a-z]+)?)"
 NAME_CUES = re.compile(
@@ -151,14 +153,14 @@ def mask(text: str, *, region: str = DEFAULT_REGION) -> Masked:
     found: Counter[str] = Counter()
     if "@" in text:
         text = _sub(EMAIL, "EMAIL", text, found)
-    if any(ch.isdigit() for ch in text):
+    if _DIGIT.search(text):
         text = _sub(IBAN, "IBAN", text, found, iban_ok)
         text = _sub(CARD, "CARD", text, found, _card)
         text = ACCOUNT.sub(lambda m: _account(m, found), text)
-        if sum(ch.isdigit() for ch in text) >= MIN_PHONE_DIGITS:
+        if len(_DIGIT.findall(text)) >= MIN_PHONE_DIGITS:
             text = _phones(text, found, region)
         text = _sub(LONG_DIGITS, "NUMBER", text, found)
-    if any(ch.isupper() for ch in text[1:]):
+    if _UPPER_AFTER_START.search(text):
         text = _names(NAME_CUES, text, found)
         text = _names(TITLE_NAME, text, found)
     return Masked(text, found)
