@@ -166,6 +166,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA, help="folder of the labelled files")
     parser.add_argument("--throughput", type=int, default=20_000, help="comments timed per model")
     parser.add_argument("--speed-only", action="store_true", help="skip the quality table")
+    parser.add_argument("--store", type=int, default=0, help="also time `cxloop text enrich` over N stored comments")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
 
     sets = [airline(args.data), telecom(args.data), yelp(args.data)]
@@ -173,6 +175,42 @@ def main() -> None:
     if not args.speed_only:
         quality(sets, baselines)
     speed(sets, baselines, args.throughput)
+    if args.store:
+        stored(sets[0].texts, args.store, args.backend)
+
+
+def stored(texts: Sequence[str], count: int, backend: str) -> None:
+    """Store `count` responses with these comments (not enriched), then time the batches `cxloop text enrich` runs."""
+    from cxloop.collection import service as collection
+    from cxloop.collection.schemas import ResponseCreate
+    from cxloop.storage.database import Database
+    from cxloop.text.enums import ItemKind
+    from databases import survey_database
+
+    with survey_database(backend) as url:
+        db = Database(url)
+        for start in range(0, count, 1_000):
+            items = [
+                ResponseCreate(survey="relationship-nps", nps=n % 11, comment=texts[n % len(texts)])
+                for n in range(start, min(start + 1_000, count))
+            ]
+            with db.unit_of_work(write=True) as session:
+                collection.record_responses(session, items=items)
+        wall, cpu = time.perf_counter(), time.process_time()
+        after: int | None = 0
+        done = 0
+        while after is not None:
+            with db.unit_of_work(write=True) as session:
+                step = text.enrich_batch(session, kind=ItemKind.response, after_id=after, everything=False)
+            done += step.analysed
+            after = step.last_id
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        db.dispose()
+    print()
+    print(
+        f"`cxloop text enrich` on {backend}: {done:,} comments analysed and stored in {wall:.1f} s wall-clock "
+        f"({done / wall:,.0f}/s), {cpu:.1f} s of CPU in this process ({done / cpu:,.0f} per CPU-second)"
+    )
 
 
 def quality(sets: list[Rows], baselines: dict[str, Callable[[Sequence[str]], tuple[list[str], list[float]]]]) -> None:
@@ -198,6 +236,7 @@ def speed(
 ) -> None:
     sample = (sets[0].texts * (size // len(sets[0].texts) + 1))[:size]
     fitted = learned.fit(sets[1].texts, sets[1].labels)
+    text.analyse_texts(sample[:10])  # loads the language model once, outside the timing
     print()
     print("| path | comments per CPU-second (one core) |")
     print("| --- | --- |")

@@ -84,18 +84,22 @@ def analyse_texts(texts: Sequence[str], *, scorer: Scorer = DAY_ONE) -> list[Tex
     ]
 
 
-def _store(session: Session, kind: ItemKind, sources: Sequence[queries.Source], scorer: Scorer) -> int:
+def _store(
+    session: Session, kind: ItemKind, sources: Sequence[queries.Source], scorer: Scorer, *, replace: bool = True
+) -> int:
+    """Analyse and store; `replace=False` when the items are known to have no analysis yet (skips the DELETE)."""
     if not sources:
         return 0
     results = analyse_texts([s.text for s in sources], scorer=scorer)
     field = TEXT_FIELD[kind]
-    session.execute(
-        delete(TextAnalysis).where(
-            TextAnalysis.item_kind == kind.value,
-            TextAnalysis.field == field,
-            TextAnalysis.item_id.in_([s.id for s in sources]),
+    if replace:
+        session.execute(
+            delete(TextAnalysis).where(
+                TextAnalysis.item_kind == kind.value,
+                TextAnalysis.field == field,
+                TextAnalysis.item_id.in_([s.id for s in sources]),
+            )
         )
-    )
     now = utcnow()
     session.execute(
         insert(TextAnalysis),
@@ -138,7 +142,7 @@ class Step:
 def enrich_batch(session: Session, *, kind: ItemKind, after_id: int, everything: bool, limit: int = BATCH) -> Step:
     """Analyse the next `limit` items with text after `after_id` (only the not yet analysed unless `everything`)."""
     sources = queries.next_sources(session, kind=kind, after_id=after_id, limit=limit, pending_only=not everything)
-    done = _store(session, kind, sources, current_scorer(session))
+    done = _store(session, kind, sources, current_scorer(session), replace=everything)
     return Step(done, sources[-1].id if len(sources) == limit else None)
 
 
