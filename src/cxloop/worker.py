@@ -34,6 +34,7 @@ from cxloop.notifications.posting import Answer
 from cxloop.notifications.sender import SendEmail, Sender, SendPolicy
 from cxloop.privacy import tasks as privacy_tasks
 from cxloop.storage.database import Database, database_for
+from cxloop.text import tasks as text_tasks
 from cxloop.triggers import tasks as triggers_tasks
 from cxloop.triggers.tasks import Deliver
 
@@ -49,6 +50,7 @@ TASK_MODULES = (
     jobs_tasks,
     notifications_tasks,
     privacy_tasks,
+    text_tasks,
     triggers_tasks,
     verification_tasks,
 )

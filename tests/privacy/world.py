@@ -17,6 +17,8 @@ from cxloop.governance.enums import ConsentSource
 from cxloop.invitations import service as invitations
 from cxloop.jobs.models import OutboxDelivery, OutboxEvent
 from cxloop.storage.database import Database
+from cxloop.text import service as text
+from cxloop.text.enums import ItemKind
 from tests.factories.invitations import make_invitation
 from tests.factories.surveys import make_survey, nps_definition
 
@@ -172,4 +174,7 @@ def build_world(db: Database, data_dir: Path) -> World:
                 last_error=f"could not reach {EMAIL}",
             )
         )
+    with db.unit_of_work(write=True) as session:  # what the worker's enrichment stores: analyses of every text
+        for kind in ItemKind:
+            text.enrich_batch(session, kind=kind, after_id=0, everything=True)
     return World(zelda_id=ids[EXTERNAL_ID], image=image, zelda_scores=3)

@@ -28,6 +28,7 @@ from cxloop.notifications.routes import people_router as digest_preferences_rout
 from cxloop.notifications.routes import router as notifications_router
 from cxloop.privacy.routes import router as privacy_router
 from cxloop.surveys.routes import router as surveys_router
+from cxloop.text.routes import router as text_router
 from cxloop.timeline.routes import router as timeline_router
 from cxloop.triggers.routes import router as triggers_router
 
@@ -60,6 +61,7 @@ ROUTERS: list[APIRouter] = [
     timeline_router,
     stream_router,
     alerts_router,
+    text_router,
 ]
 
 

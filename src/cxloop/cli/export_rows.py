@@ -23,7 +23,7 @@ from cxloop.cli.context import database, err_console
 from cxloop.cli.exporting import ExportFormat
 from cxloop.collection import service as collection
 from cxloop.collection.records import FEEDBACK_COLUMNS, RESPONSE_COLUMNS
-from cxloop.collection.schemas import FeedbackRead, ResponseRead
+from cxloop.collection.schemas import ENRICHMENT_COLUMNS, FeedbackRead, ResponseRead
 from cxloop.core.clock import utcnow
 from cxloop.core.csv_cells import CsvWriter, csv_cell, iso_instant
 from cxloop.customers import service as customers
@@ -101,6 +101,20 @@ def _feedback_cells(f: FeedbackRead, _: Sequence[str]) -> list[str]:
     return [csv_cell(values[c]) for c in _FEEDBACK_COLUMNS]
 
 
+def _enrichment(kind: str) -> Callable[[Session, Sequence[Any]], list[dict[str, Any]]]:
+    """The text enrichment columns of a batch of rows (empty until analysed; text/service.export_fields)."""
+
+    def columns(session: Session, batch: Sequence[Any]) -> list[dict[str, Any]]:
+        from cxloop.text import service as text
+        from cxloop.text.enums import ItemKind
+
+        found = text.export_fields(session, kind=ItemKind(kind), ids=[row.id for row in batch])
+        empty = dict.fromkeys(ENRICHMENT_COLUMNS)
+        return [found.get(row.id, empty) for row in batch]
+
+    return columns
+
+
 @dataclass(frozen=True)
 class _Export:
     name: str
@@ -110,6 +124,7 @@ class _Export:
     cells: Callable[[Any, Sequence[str]], list[str]]
     obj: Callable[[Any], dict[str, Any]]
     count: Callable[[Session, datetime | None, datetime | None], int]
+    enrichment: Callable[[Session, Sequence[Any]], list[dict[str, Any]]] | None = None
 
 
 EXPORTS = (
@@ -121,6 +136,7 @@ EXPORTS = (
         _response_cells,
         _response_object,
         lambda s, since, until: collection.count_responses(s, since=since, until=until),
+        _enrichment("response"),
     ),
     _Export(
         "feedback",
@@ -130,6 +146,7 @@ EXPORTS = (
         _feedback_cells,
         _feedback_object,
         lambda s, since, until: collection.count_feedback(s, since=since, until=until),
+        _enrichment("feedback"),
     ),
     _Export(
         "customers",
@@ -168,8 +185,9 @@ def run_export(
         total = export.count(session, since, until)
         prefix, extra = export.open_columns(session)
         writer = CsvWriter(out, formula_escape=formula_escape) if fmt == ExportFormat.csv else None
+        enriched = list(ENRICHMENT_COLUMNS) if export.enrichment is not None else []
         if writer is not None:
-            writer.writerow([*export.columns, *(prefix + name for name in extra)])
+            writer.writerow([*export.columns, *(prefix + name for name in extra), *enriched])
         with Progress(
             TextColumn(f"[bold]export {export.name}"),
             BarColumn(),
@@ -179,10 +197,19 @@ def run_export(
         ) as progress:
             task = progress.add_task(export.name, total=total)
             for batch in export.batches(session, since, until, batch_size):
+                added = export.enrichment(session, batch) if export.enrichment else [{} for _ in batch]
                 if writer is not None:
-                    writer.writerows(export.cells(row, extra) for row in batch)
+                    writer.writerows(
+                        export.cells(row, extra) + [csv_cell(more[c]) for c in enriched]
+                        for row, more in zip(batch, added, strict=True)
+                    )
                 else:
-                    out.write("".join(orjson.dumps(export.obj(row)).decode() + "\n" for row in batch))
+                    out.write(
+                        "".join(
+                            orjson.dumps(export.obj(row) | more).decode() + "\n"
+                            for row, more in zip(batch, added, strict=True)
+                        )
+                    )
                 written += len(batch)
                 progress.update(task, completed=written)
     return written

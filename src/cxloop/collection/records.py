@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import orjson
 
 from cxloop.collection.enums import RESPONSE_CHANNELS, Channel, FeedbackKind
-from cxloop.collection.schemas import MAX_TEXT
+from cxloop.collection.schemas import ENRICHMENT_COLUMNS, MAX_TEXT
 from cxloop.core.clock import parse_instant
 from cxloop.core.errors import FieldError
 
@@ -220,8 +220,11 @@ def _index(
     header: Sequence[str], known: Sequence[str], prefixes: Sequence[str], required: Sequence[str]
 ) -> dict[str, int]:
     names = [h.strip() for h in header]
-    # Columns starting with '_' are ignored: error files add `_line` and `_reason` and can be imported again.
-    unknown = [n for n in names if n not in known and not n.startswith(("_", *prefixes))]
+    # Columns starting with '_' are ignored: error files add `_line` and `_reason` and can be imported again; so are
+    # the enrichment columns of an export.
+    unknown = [
+        n for n in names if n not in known and n not in ENRICHMENT_COLUMNS and not n.startswith(("_", *prefixes))
+    ]
     if unknown:
         raise HeaderError(
             f"unknown column(s): {', '.join(unknown)}; expected {', '.join(known)} "

@@ -23,6 +23,11 @@ Key = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Locale = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", max_length=16)]
 
 
+# Columns an export adds from the text enrichment (text/service.py fills them): read-only, so an import of the export
+# ignores them (CSV columns and JSON Lines keys alike).
+ENRICHMENT_COLUMNS = ("language", "sentiment_label", "sentiment_score", "themes", "primary_theme")
+
+
 class ResponseCreate(BaseModel):
     """One survey response. `nps`/`csat`/`ces`/`comment` are shortcuts that fill the survey's first question of that
     kind (the comment goes to the first open question shown for the given answers)."""

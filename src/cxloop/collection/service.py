@@ -39,6 +39,7 @@ from cxloop.collection.response_intake import (
 )
 from cxloop.collection.response_store import store_responses
 from cxloop.collection.schemas import (
+    ENRICHMENT_COLUMNS,
     RESPONSE_ADAPTER,
     FeedbackCreate,
     FeedbackPage,
@@ -90,6 +91,16 @@ def _raise_for(outcome: Outcome, what: str, error: type[InvalidInput]) -> None:
 def _validated(adapter: TypeAdapter[Any], payloads: Sequence[object]) -> list[Any]:
     """Each payload as a model, or the list of its problems (field = the pydantic location)."""
     return [validated(adapter, payload) for payload in payloads]
+
+
+def _without_enrichment(value: object) -> object:
+    """A JSON Lines row of an export, without the enrichment keys it carries (they are derived, not imported)."""
+    if isinstance(value, dict) and not ENRICHMENT_COLUMNS_SET.isdisjoint(value):
+        return {k: v for k, v in value.items() if k not in ENRICHMENT_COLUMNS_SET}
+    return value
+
+
+ENRICHMENT_COLUMNS_SET = frozenset(ENRICHMENT_COLUMNS)
 
 
 # ---- responses -------------------------------------------------------------------------------------------------
@@ -203,7 +214,9 @@ def prepare_response_import(
             raise ValueError("a CSV import needs the header")
         prepared = prepare_csv(session, ResponseReader(header), [cells for _, cells in rows])
     else:
-        prepared = prepare_responses(session, _validated(RESPONSE_ADAPTER, [value for _, value in rows]))
+        prepared = prepare_responses(
+            session, _validated(RESPONSE_ADAPTER, [_without_enrichment(value) for _, value in rows])
+        )
     return PreparedImport(prepared, [line for line, _ in rows], file_format)
 
 
@@ -355,7 +368,7 @@ def import_feedback(
         reader = FeedbackReader(header)
         items = [reader.parse(cells) for _, cells in rows]
     else:
-        items = _validated(_FEEDBACK, [value for _, value in rows])
+        items = _validated(_FEEDBACK, [_without_enrichment(value) for _, value in rows])
     outcome = ingest_feedback(session, items, atomic=False)
     return ImportResult(
         created=outcome.created,

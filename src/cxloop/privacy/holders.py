@@ -22,6 +22,7 @@ from cxloop.collection import privacy as collection
 from cxloop.customers import service as customers
 from cxloop.governance import privacy as governance
 from cxloop.invitations import privacy as invitations
+from cxloop.text import privacy as text
 
 Exported = dict[str, list[dict[str, Any]]]
 
@@ -127,6 +128,9 @@ holders.register(
     _holder(
         "cases", cases.PRIVACY_TABLES, cases.export_customer_data, cases.erase_customer_data, cases.scrub_customer_text
     )
+)
+holders.register(
+    _holder("text", text.PRIVACY_TABLES, text.export_customer_data, text.erase_customer_data, text.scrub_customer_text)
 )
 holders.register(
     _holder(

@@ -1,7 +1,7 @@
 """anomalies and metric targets
 
 Revision ID: 48e0958b05f3
-Revises: c47793217048
+Revises: b6a13e9c6abb
 Create Date: 2026-12-06 21:12:26.417940
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB with a ba
 import cxloop.storage.base
 
 revision: str = "48e0958b05f3"
-down_revision: str | None = "c47793217048"
+down_revision: str | None = "b6a13e9c6abb"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

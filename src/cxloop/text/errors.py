@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from cxloop.core.errors import InvalidInput, NotFound
+
+
+class AnalysisNotFound(NotFound):
+    """The item has no text analysis (yet): no comment, or the worker has not reached it."""
+
+
+class NotEnoughLabels(InvalidInput):
+    """Too few scored comments to learn from (and to cross-validate what was learned)."""

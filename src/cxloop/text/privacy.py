@@ -1,0 +1,59 @@
+"""What the text domain holds about one person: the analyses of their comments and feedback (masked text, key
+phrases, sentiment), for privacy access and erasure requests (docs/privacy.md). Erased before the feedback holder
+runs, while the person's responses and feedback items still say which analyses are theirs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Table, delete, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from cxloop.storage.text_scrub import scrub_columns
+from cxloop.text import queries
+from cxloop.text.models import TextAnalysis
+
+PRIVACY_TABLES = ("text_analyses",)
+
+
+def _theirs(session: Session, customer_id: int) -> ColumnElement[bool]:
+    ids = queries.customer_item_ids(session, customer_id=customer_id)
+    conditions = [
+        (TextAnalysis.item_kind == kind.value) & TextAnalysis.item_id.in_(item_ids)
+        for kind, item_ids in ids.items()
+        if item_ids
+    ]
+    return or_(*conditions) if conditions else false()
+
+
+def export_customer_data(session: Session, *, customer_id: int) -> dict[str, list[dict[str, Any]]]:
+    rows = session.scalars(select(TextAnalysis).where(_theirs(session, customer_id)).order_by(TextAnalysis.id))
+    fields = (
+        "item_kind",
+        "item_id",
+        "field",
+        "language",
+        "sentiment_label",
+        "sentiment_score",
+        "key_phrases",
+        "masked_text",
+        "model",
+    )
+    return {
+        "text_analyses": [
+            {"id": r.id, **{f: getattr(r, f) for f in fields}, "analysed_at": r.analysed_at.isoformat()} for r in rows
+        ]
+    }
+
+
+def erase_customer_data(session: Session, *, customer_id: int) -> dict[str, int]:
+    where = _theirs(session, customer_id)
+    count = int(session.scalar(select(func.count()).select_from(TextAnalysis).where(where)) or 0)
+    session.execute(delete(TextAnalysis).where(where))
+    return {"text_analyses": count}
+
+
+def scrub_customer_text(session: Session, *, needles: Sequence[str]) -> int:
+    """Replace the person's identifiers in every analysis's masked text and key phrases."""
+    return scrub_columns(session, cast(Table, TextAnalysis.__table__), ("masked_text", "key_phrases"), needles=needles)

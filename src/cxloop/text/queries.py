@@ -1,0 +1,131 @@
+"""The read side of enrichment: the texts to analyse and the scores that label them, read straight from the
+collection tables (a higher domain's queries module may join lower domains' tables: pyproject.toml contracts)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from cxloop.collection.models import FeedbackItem, Response
+from cxloop.text.enums import TEXT_FIELD, ItemKind
+from cxloop.text.models import TextAnalysis
+
+
+@dataclass(frozen=True)
+class Source:
+    """An item's text and the scores given with it."""
+
+    kind: ItemKind
+    id: int
+    text: str
+    nps: int | None = None
+    csat: int | None = None
+    rating: int | None = None
+
+
+def _select(kind: ItemKind) -> Any:
+    if kind == ItemKind.response:
+        return (
+            select(Response.id, Response.comment, Response.nps, Response.csat)
+            .where(Response.comment.is_not(None), Response.comment != "")
+            .order_by(Response.id)
+        ), Response
+    return (
+        select(FeedbackItem.id, FeedbackItem.text, FeedbackItem.rating)
+        .where(FeedbackItem.text != "")
+        .order_by(FeedbackItem.id)
+    ), FeedbackItem
+
+
+def _sources(kind: ItemKind, rows: Sequence[Any]) -> list[Source]:
+    if kind == ItemKind.response:
+        return [Source(kind, r[0], r[1], nps=r[2], csat=r[3]) for r in rows]
+    return [Source(kind, r[0], r[1], rating=r[2]) for r in rows]
+
+
+def _analysed(kind: ItemKind, model: Any) -> Any:
+    return exists().where(
+        TextAnalysis.item_kind == kind.value,
+        TextAnalysis.item_id == model.id,
+        TextAnalysis.field == TEXT_FIELD[kind],
+    )
+
+
+def sources_of(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> list[Source]:
+    """The items among `ids` that have text (complete or not), in id order."""
+    query, model = _select(kind)
+    return _sources(kind, session.execute(query.where(model.id.in_(list(ids)))).all())
+
+
+def next_sources(session: Session, *, kind: ItemKind, after_id: int, limit: int, pending_only: bool) -> list[Source]:
+    """The next `limit` items with text after `after_id` (only those not analysed yet when `pending_only`)."""
+    query, model = _select(kind)
+    query = query.where(model.id > after_id)
+    if pending_only:
+        query = query.where(~_analysed(kind, model))
+    return _sources(kind, session.execute(query.limit(limit)).all())
+
+
+def count_sources(session: Session, *, kind: ItemKind, pending_only: bool) -> int:
+    query, model = _select(kind)
+    if pending_only:
+        query = query.where(~_analysed(kind, model))
+    return int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+
+
+def labelled(session: Session, *, limit: int) -> list[Source]:
+    """The newest `limit` analysed items that came with a score (their masked text, as the model sees it)."""
+    response = (
+        select(TextAnalysis.item_id, TextAnalysis.masked_text, Response.nps, Response.csat, Response.submitted_at)
+        .join(Response, and_(TextAnalysis.item_kind == ItemKind.response.value, TextAnalysis.item_id == Response.id))
+        .where((Response.nps.is_not(None)) | (Response.csat.is_not(None)))
+        .order_by(Response.submitted_at.desc())
+        .limit(limit)
+    )
+    feedback = (
+        select(TextAnalysis.item_id, TextAnalysis.masked_text, FeedbackItem.rating, FeedbackItem.posted_at)
+        .join(
+            FeedbackItem,
+            and_(TextAnalysis.item_kind == ItemKind.feedback.value, TextAnalysis.item_id == FeedbackItem.id),
+        )
+        .where(FeedbackItem.rating.is_not(None))
+        .order_by(FeedbackItem.posted_at.desc())
+        .limit(limit)
+    )
+    rows = [(r[4], Source(ItemKind.response, r[0], r[1], nps=r[2], csat=r[3])) for r in session.execute(response)]
+    rows += [(r[3], Source(ItemKind.feedback, r[0], r[1], rating=r[2])) for r in session.execute(feedback)]
+    rows.sort(key=lambda pair: pair[0], reverse=True)
+    return [source for _, source in rows[:limit]]
+
+
+def count_labelled(session: Session) -> int:
+    responses = (
+        select(func.count())
+        .select_from(TextAnalysis)
+        .join(Response, and_(TextAnalysis.item_kind == ItemKind.response.value, TextAnalysis.item_id == Response.id))
+        .where((Response.nps.is_not(None)) | (Response.csat.is_not(None)))
+    )
+    feedback = (
+        select(func.count())
+        .select_from(TextAnalysis)
+        .join(
+            FeedbackItem,
+            and_(TextAnalysis.item_kind == ItemKind.feedback.value, TextAnalysis.item_id == FeedbackItem.id),
+        )
+        .where(FeedbackItem.rating.is_not(None))
+    )
+    return int(session.scalar(responses) or 0) + int(session.scalar(feedback) or 0)
+
+
+def customer_item_ids(session: Session, *, customer_id: int) -> dict[ItemKind, list[int]]:
+    """The ids of one customer's responses and feedback items (for their privacy export and erasure)."""
+    return {
+        ItemKind.response: list(session.scalars(select(Response.id).where(Response.customer_id == customer_id))),
+        ItemKind.feedback: list(
+            session.scalars(select(FeedbackItem.id).where(FeedbackItem.customer_id == customer_id))
+        ),
+    }

@@ -1,0 +1,336 @@
+"""Text enrichment: analyse texts (language, sentiment, key phrases, masked personal data), store one analysis per
+item and text field, learn the organisation's own sentiment model from scored comments and re-score with it.
+
+Writes only the text domain's tables; reads the collection's texts through `text.queries`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from cxloop.access.enums import Role
+from cxloop.collection.schemas import ENRICHMENT_COLUMNS
+from cxloop.core.clock import utcnow
+from cxloop.text import language, phrases, pii, queries
+from cxloop.text.enums import TEXT_FIELD, ItemKind, SentimentLabel
+from cxloop.text.errors import AnalysisNotFound, NotEnoughLabels
+from cxloop.text.models import SentimentModel, TextAnalysis
+from cxloop.text.schemas import (
+    MAX_TEXT_CHARS,
+    AnalysisRead,
+    SentimentModelRead,
+    SentimentRead,
+    SentimentStatus,
+    TextResult,
+)
+from cxloop.text.sentiment import labels as weak_labels
+from cxloop.text.sentiment import learned, lexicon
+
+BATCH = 1_000
+RELEARN_AFTER = timedelta(days=7)
+RELEARN_NEW_SHARE = 0.2  # re-learn early when this share of new scored comments arrived (and at least MIN_LABELLED)
+EXPORT_COLUMNS = ENRICHMENT_COLUMNS  # filled by export_fields; collection ignores them on import
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """A sentiment model by name: scores a batch of (masked) texts."""
+
+    name: str
+    score: Callable[[Sequence[str]], learned.Scored]
+
+
+DAY_ONE = Scorer(lexicon.NAME, learned.day_one)
+_loaded: dict[int, Scorer] = {}
+
+
+def current_scorer(session: Session) -> Scorer:
+    """The newest fit when it beat the day-one model on the same folds; the day-one lexicon otherwise."""
+    newest = session.execute(
+        select(SentimentModel.id, SentimentModel.version, SentimentModel.chosen).order_by(SentimentModel.id.desc())
+    ).first()
+    if newest is None or not newest.chosen:
+        return DAY_ONE
+    if newest.id not in _loaded:
+        blob = session.scalar(select(SentimentModel.blob).where(SentimentModel.id == newest.id))
+        pipeline = learned.loads(blob or b"")
+        _loaded.clear()
+        _loaded[newest.id] = Scorer(f"learned-{newest.version}", lambda texts: learned.predict(pipeline, texts))
+    return _loaded[newest.id]
+
+
+def analyse_texts(texts: Sequence[str], *, scorer: Scorer = DAY_ONE) -> list[TextResult]:
+    """Analyse each text (cut at MAX_TEXT_CHARS): personal data is masked first, and everything else reads the
+    masked text, so nothing found later (a key phrase) can carry an email or a phone number."""
+    masked = [pii.mask(t[:MAX_TEXT_CHARS]) for t in texts]
+    plain = [m.text for m in masked]
+    sentiment = scorer.score(plain)
+    return [
+        TextResult(
+            language=language.detect(m.text),
+            sentiment=SentimentRead(label=label, score=score),
+            key_phrases=phrases.key_phrases(m.text),
+            masked_text=m.text,
+            pii=dict(m.found),
+            model=scorer.name,
+        )
+        for m, label, score in zip(masked, sentiment.labels, sentiment.scores, strict=True)
+    ]
+
+
+def _store(
+    session: Session, kind: ItemKind, sources: Sequence[queries.Source], scorer: Scorer, *, replace: bool = True
+) -> int:
+    """Analyse and store; `replace=False` when the items are known to have no analysis yet (skips the DELETE)."""
+    if not sources:
+        return 0
+    results = analyse_texts([s.text for s in sources], scorer=scorer)
+    field = TEXT_FIELD[kind]
+    if replace:
+        session.execute(
+            delete(TextAnalysis).where(
+                TextAnalysis.item_kind == kind.value,
+                TextAnalysis.field == field,
+                TextAnalysis.item_id.in_([s.id for s in sources]),
+            )
+        )
+    now = utcnow()
+    session.execute(
+        insert(TextAnalysis),
+        [
+            {
+                "item_kind": kind.value,
+                "item_id": source.id,
+                "field": field,
+                "language": r.language,
+                "sentiment_label": r.sentiment.label.value,
+                "sentiment_score": r.sentiment.score,
+                "day_one_score": lexicon.score(r.masked_text) if scorer is not DAY_ONE else r.sentiment.score,
+                "key_phrases": r.key_phrases,
+                "masked_text": r.masked_text,
+                "pii": r.pii,
+                "model": r.model,
+                "analysed_at": now,
+            }
+            for source, r in zip(sources, results, strict=True)
+        ],
+    )
+    return len(sources)
+
+
+def enrich_items(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> int:
+    """Analyse these items' texts (replacing earlier analyses: a replayed event changes nothing); how many."""
+    scorer = current_scorer(session)
+    done = 0
+    for start in range(0, len(ids), BATCH):
+        done += _store(session, kind, queries.sources_of(session, kind=kind, ids=ids[start : start + BATCH]), scorer)
+    return done
+
+
+@dataclass(frozen=True)
+class Step:
+    analysed: int
+    last_id: int | None  # None when there is nothing after this batch
+
+
+def enrich_batch(session: Session, *, kind: ItemKind, after_id: int, everything: bool, limit: int = BATCH) -> Step:
+    """Analyse the next `limit` items with text after `after_id` (only the not yet analysed unless `everything`)."""
+    sources = queries.next_sources(session, kind=kind, after_id=after_id, limit=limit, pending_only=not everything)
+    done = _store(session, kind, sources, current_scorer(session), replace=everything)
+    return Step(done, sources[-1].id if len(sources) == limit else None)
+
+
+def count_to_enrich(session: Session, *, kind: ItemKind, everything: bool) -> int:
+    return queries.count_sources(session, kind=kind, pending_only=not everything)
+
+
+def _row_read(row: TextAnalysis, text: str) -> AnalysisRead:
+    return AnalysisRead(
+        item_kind=ItemKind(row.item_kind),
+        item_id=row.item_id,
+        field=row.field,
+        language=row.language,
+        sentiment=SentimentRead(label=SentimentLabel(row.sentiment_label), score=row.sentiment_score),
+        key_phrases=list(row.key_phrases),
+        masked_text=row.masked_text,
+        pii={str(k): int(v) for k, v in row.pii.items()},
+        model=row.model,
+        text=text,
+        analysed_at=row.analysed_at,
+    )
+
+
+def get_analysis(session: Session, *, kind: ItemKind, item_id: int, original: str | None, role: Role) -> AnalysisRead:
+    """The stored analysis of one item's text; `text` is `original` for analysts and admins, masked below."""
+    row = session.scalar(
+        select(TextAnalysis).where(
+            TextAnalysis.item_kind == kind.value,
+            TextAnalysis.item_id == item_id,
+            TextAnalysis.field == TEXT_FIELD[kind],
+        )
+    )
+    if row is None:
+        raise AnalysisNotFound(f"{kind.value} {item_id} has no text analysis (no text, or not analysed yet)")
+    shown = original if original is not None and role.includes(Role.analyst) else row.masked_text
+    return _row_read(row, shown)
+
+
+def text_for_role(text: str | None, *, role: Role) -> str | None:
+    """Free text as `role` may see it: as written for analysts and admins, personal data masked for viewers and
+    agents. The one place that rule lives: routes that show comments or feedback text call it."""
+    if text is None or role.includes(Role.analyst):
+        return text
+    return pii.mask(text).text
+
+
+def themes_for_items(
+    session: Session,  # noqa: ARG001 - used once the themes service is wired
+    *,
+    kind: ItemKind,  # noqa: ARG001
+    ids: Sequence[int],  # noqa: ARG001
+) -> dict[int, tuple[list[str], str | None]]:
+    """Theme names and the primary theme of each item: empty until the themes service (text/themes/) is wired here."""
+    return {}
+
+
+def export_fields(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The enrichment columns of exported rows (EXPORT_COLUMNS) by item id; items not analysed yet are absent."""
+    rows = session.execute(
+        select(
+            TextAnalysis.item_id, TextAnalysis.language, TextAnalysis.sentiment_label, TextAnalysis.sentiment_score
+        ).where(
+            TextAnalysis.item_kind == kind.value,
+            TextAnalysis.field == TEXT_FIELD[kind],
+            TextAnalysis.item_id.in_(list(ids)),
+        )
+    ).all()
+    themes = themes_for_items(session, kind=kind, ids=ids)
+    fields: dict[int, dict[str, Any]] = {}
+    for item_id, lang, label, score in rows:
+        names, primary = themes.get(item_id, ([], None))
+        fields[item_id] = dict(zip(EXPORT_COLUMNS, (lang, label, round(score, 4), names, primary), strict=True))
+    return fields
+
+
+# --- learning -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Learned:
+    model: SentimentModelRead
+    in_use: str
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted model and its evaluation, not stored yet (fitting runs outside any write transaction)."""
+
+    evaluation: learned.Evaluation
+    pipeline: Any
+    n_train: int
+    labels: dict[str, int]
+
+
+def training_set(session: Session) -> tuple[list[str], list[str]]:
+    """The newest analysed comments that came with a score (at most learned.MAX_TRAIN), and their weak labels."""
+    texts: list[str] = []
+    labels: list[str] = []
+    for source in queries.labelled(session, limit=learned.MAX_TRAIN):
+        label = weak_labels.weak_label(nps=source.nps, csat=source.csat, rating=source.rating)
+        if label is not None and source.text.strip():
+            texts.append(source.text)
+            labels.append(label.value)
+    return texts, labels
+
+
+def fit(texts: Sequence[str], labels: Sequence[str]) -> Fit:
+    """Cross-validate the learned model against the day-one model on the same folds, then fit it on everything.
+    No database: run it between a read and a write transaction (it may take a minute on 50,000 comments)."""
+    counts = {c.value: list(labels).count(c.value) for c in SentimentLabel}
+    if len(texts) < learned.MIN_LABELLED or min(counts["negative"], counts["positive"]) < learned.MIN_PER_CLASS:
+        raise NotEnoughLabels(
+            f"learning needs at least {learned.MIN_LABELLED} analysed comments with a score, "
+            f"{learned.MIN_PER_CLASS} of them negative and {learned.MIN_PER_CLASS} positive; there are {len(texts)} "
+            f"({counts['negative']} negative, {counts['neutral']} neutral, {counts['positive']} positive)"
+        )
+    evaluation = learned.evaluate(texts, labels)
+    return Fit(evaluation, learned.fit(texts, labels), len(texts), counts)
+
+
+def store_fit(session: Session, *, result: Fit, now: datetime | None = None) -> Learned:
+    """Store a fit as the next version; it scores comments from now on when it beat the day-one model.
+    Re-scoring the stored analyses is `rescore_batch`, in batches."""
+    version = int(session.scalar(select(func.max(SentimentModel.version))) or 0) + 1
+    evaluation = result.evaluation
+    row = SentimentModel(
+        version=version,
+        trained_at=now or utcnow(),
+        n_train=result.n_train,
+        labels=result.labels,
+        folds=evaluation.folds,
+        f1_learned=evaluation.f1_learned,
+        f1_day_one=evaluation.f1_day_one,
+        f1_learned_binary=evaluation.f1_learned_binary,
+        f1_day_one_binary=evaluation.f1_day_one_binary,
+        chosen=evaluation.learned_is_better,
+        rescored=0,
+        blob=learned.dumps(result.pipeline),
+    )
+    session.add(row)
+    session.flush()
+    return Learned(SentimentModelRead.model_validate(row), current_scorer(session).name)
+
+
+def rescore_batch(session: Session, *, after_id: int, limit: int = 2_000) -> Step:
+    """Re-score the next analyses (by id) that another model scored with the model in use now; how many changed."""
+    scorer = current_scorer(session)
+    rows = session.execute(
+        select(TextAnalysis.id, TextAnalysis.masked_text, TextAnalysis.sentiment_label, TextAnalysis.sentiment_score)
+        .where(TextAnalysis.id > after_id)
+        .order_by(TextAnalysis.id)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return Step(0, None)
+    scored = scorer.score([r.masked_text for r in rows])
+    changes = [
+        {"id": r.id, "sentiment_label": label.value, "sentiment_score": score, "model": scorer.name}
+        for r, label, score in zip(rows, scored.labels, scored.scores, strict=True)
+        if label.value != r.sentiment_label or abs(score - r.sentiment_score) > 1e-4
+    ]
+    if changes:
+        session.execute(update(TextAnalysis), changes)
+    session.execute(update(TextAnalysis).where(TextAnalysis.id.in_([r.id for r in rows])).values(model=scorer.name))
+    newest = session.scalar(select(SentimentModel).order_by(SentimentModel.id.desc()).limit(1))
+    if newest is not None:
+        newest.rescored += len(changes)
+    return Step(len(changes), rows[-1].id if len(rows) == limit else None)
+
+
+def should_learn(session: Session, *, now: datetime) -> bool:
+    """Weekly, and early when enough new scored comments arrived since the last fit."""
+    newest = session.scalar(select(SentimentModel).order_by(SentimentModel.id.desc()).limit(1))
+    labelled = queries.count_labelled(session)
+    if newest is None:
+        return labelled >= learned.MIN_LABELLED
+    new = labelled - newest.n_train
+    if new <= 0:
+        return False
+    return now - newest.trained_at >= RELEARN_AFTER or new >= max(
+        learned.MIN_LABELLED, RELEARN_NEW_SHARE * newest.n_train
+    )
+
+
+def sentiment_status(session: Session) -> SentimentStatus:
+    newest = session.scalar(select(SentimentModel).order_by(SentimentModel.id.desc()).limit(1))
+    return SentimentStatus(
+        in_use=current_scorer(session).name,
+        latest=SentimentModelRead.model_validate(newest) if newest is not None else None,
+        labelled_comments=queries.count_labelled(session),
+    )

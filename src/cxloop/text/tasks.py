@@ -1,0 +1,61 @@
+"""The text domain's outbox handlers (enrich new comments and feedback within seconds of their arrival) and its
+hourly job that re-learns the sentiment model when it is due (weekly, or early when enough new scored comments came)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from cxloop import jobs
+from cxloop.core.clock import utcnow
+from cxloop.jobs import NoPayload
+from cxloop.jobs.events import FEEDBACK_RECEIVED, RESPONSE_RECEIVED
+from cxloop.storage.database import Database
+from cxloop.text import service as text
+from cxloop.text.enums import ItemKind
+
+log = logging.getLogger(__name__)
+
+LEARN_JOB = "text.learn_when_due"
+
+
+class Runtime(Protocol):
+    @property
+    def database(self) -> Database: ...
+
+
+@jobs.on(RESPONSE_RECEIVED)  # registered as "text.enrich_responses": keep the name stable
+def enrich_responses(session: Session, event: jobs.Event[Any]) -> None:
+    """Language, sentiment, key phrases and masked text of the new responses' comments."""
+    text.enrich_items(session, kind=ItemKind.response, ids=event.payload.response_ids)
+
+
+@jobs.on(FEEDBACK_RECEIVED)  # registered as "text.enrich_feedback"
+def enrich_feedback(session: Session, event: jobs.Event[Any]) -> None:
+    """The same for new feedback items."""
+    text.enrich_items(session, kind=ItemKind.feedback, ids=event.payload.feedback_ids)
+
+
+@jobs.periodic(LEARN_JOB, minutes=60)
+def learn_when_due(runtime: Runtime, _: NoPayload) -> None:
+    """Fit the sentiment model when due, then re-score in batches of their own transactions."""
+    with runtime.database.unit_of_work() as session:
+        if not text.should_learn(session, now=utcnow()):
+            return
+        texts, labels = text.training_set(session)
+    fitted = text.fit(texts, labels)
+    with runtime.database.unit_of_work(write=True) as session:
+        result = text.store_fit(session, result=fitted)
+    log.info(
+        "sentiment model %d: macro-F1 %.3f learned vs %.3f day one; in use: %s",
+        result.model.version,
+        result.model.f1_learned,
+        result.model.f1_day_one,
+        result.in_use,
+    )
+    after: int | None = 0
+    while after is not None:
+        with runtime.database.unit_of_work(write=True) as session:
+            after = text.rescore_batch(session, after_id=after).last_id
