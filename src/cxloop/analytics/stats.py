@@ -18,6 +18,8 @@ from cxloop.surveys import scales
 
 Z95 = NormalDist().inv_cdf(0.975)  # 1.959963984540054
 ALPHA = 0.05
+# Below this n a figure is shown greyed with "too few to read" (pages, reports): its interval is too wide to act on.
+MIN_READABLE_N = 30
 
 Histogram = Mapping[int, int]
 

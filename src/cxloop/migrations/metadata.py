@@ -18,6 +18,7 @@ from cxloop.privacy import models as privacy_models
 from cxloop.storage.base import Base
 from cxloop.surveys import models as surveys_models
 from cxloop.triggers import models as triggers_models
+from cxloop.web import models as web_models
 
 MODEL_MODULES = (
     access_models,
@@ -37,5 +38,6 @@ MODEL_MODULES = (
     cases_models,
     notifications_models,
     alerts_models,
+    web_models,
 )
 metadata = Base.metadata
