@@ -79,6 +79,10 @@ FULL: dict[str, list[list[str]]] = {
         ["bench/bench_alerts.py", "--responses", "20000", "--no-cases"],
         ["bench/bench_alerts.py", "--responses", "20000", "--backend", "postgresql"],
     ],
+    "web-pages": [
+        ["bench/bench_web_pages.py"],
+        ["bench/bench_web_pages.py", "--backend", "postgresql"],
+    ],
 }
 QUICK: dict[str, list[list[str]]] = {
     "timeline": [["bench/bench_timeline.py", "--per-kind", "2000", "--others", "5000", "--repeat", "3"]],
@@ -97,6 +101,7 @@ QUICK: dict[str, list[list[str]]] = {
     "widget": [["bench/bench_widget.py", "--duration", "2", "--warmup", "1", "--connections", "20", "--rate", "200"]],
     "json-checks": [["bench/bench_json_checks.py", "--repeat", "20"]],
     "alerts": [["bench/bench_alerts.py", "--responses", "2000"]],
+    "web-pages": [["bench/bench_web_pages.py", "--customers", "300", "--repeat", "3"]],
 }
 
 

@@ -30,6 +30,7 @@ from tests.web.conftest import PASSWORD, csrf_token, make_user, sign_in, signed_
 # Every page of the web app and the role it needs (the API's ladder: viewer < agent < analyst < admin).
 PAGES = {
     ("GET", "/"): Role.viewer,
+    ("GET", "/partials/response-rates"): Role.viewer,
     ("GET", "/feedback"): Role.viewer,
     ("GET", "/feedback.csv"): Role.viewer,
     ("GET", "/customers"): Role.viewer,

@@ -5,7 +5,7 @@ and breakdowns by segment and journey stage. Every figure keeps its n; small sam
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,9 +20,30 @@ from cxloop.web.filters import View
 
 # How each metric reads on a card: name, unit, decimals of its value and of its change, and its scale.
 METRICS: dict[MetricKind, dict[str, Any]] = {
-    MetricKind.nps: {"name": "NPS", "unit": "", "digits": 0, "change_unit": " points", "scale": "-100 to +100"},
-    MetricKind.csat: {"name": "CSAT", "unit": " %", "digits": 1, "change_unit": " points", "scale": "% rating 4-5"},
-    MetricKind.ces: {"name": "CES", "unit": "", "digits": 2, "change_unit": "", "scale": "mean on 1-7"},
+    MetricKind.nps: {
+        "name": "NPS",
+        "unit": "",
+        "digits": 0,
+        "signed": True,
+        "change_unit": " points",
+        "scale": "-100 to +100",
+    },
+    MetricKind.csat: {
+        "name": "CSAT",
+        "unit": " %",
+        "digits": 1,
+        "signed": False,
+        "change_unit": " points",
+        "scale": "% rating 4-5",
+    },
+    MetricKind.ces: {
+        "name": "CES",
+        "unit": "",
+        "digits": 2,
+        "signed": False,
+        "change_unit": "",
+        "scale": "mean on 1-7",
+    },
 }
 
 
@@ -44,7 +65,7 @@ class Card:
         if self.current.n == 0:
             return "no answers in this period"
         if self.previous.n == 0 or self.change is None:
-            return "no answers in the previous period to compare with"
+            return "nothing to compare with: no answers in the previous period"
         spec = METRICS[self.metric]
         direction = "up" if self.change > 0 else "down" if self.change < 0 else "unchanged"
         amount = f" {abs(self.change):.{spec['digits']}f}{spec['change_unit']}" if self.change else ""
@@ -112,10 +133,9 @@ def breakdown(session: Session, view: View, tz: str, metric: MetricKind, by: Gro
     return sorted(result.groups, key=lambda group: -group.n)
 
 
-def response_rates(session: Session, view: View, tz: str) -> dict[str, FatigueRow]:
+def response_rates(session: Session, view: View, tz: str) -> list[FatigueRow]:
     """Invitations sent and answered per channel over the range (invitations created in it), with Wilson intervals."""
     zone = local_days.zone(tz)
     since = datetime.combine(view.start, time.min, zone)
-    until = datetime.combine(view.end, time.max, zone)
-    rows = fatigue_report(session, group_by=FatigueGroup.channel.value, since=since, until=until)
-    return {row.group: row for row in rows}
+    until = datetime.combine(view.end + timedelta(days=1), time.min, zone)
+    return fatigue_report(session, group_by=FatigueGroup.channel.value, since=since, until=until)

@@ -80,11 +80,11 @@ def time_ago(moment: datetime | None, now: datetime | None = None) -> str:
     return "just now"
 
 
-def number(value: float | None, digits: int = 1) -> str:
-    """A figure with a fixed number of decimals; an en dash for none."""
+def number(value: float | None, digits: int = 1, signed: bool = False) -> str:
+    """A figure with a fixed number of decimals (and its sign when `signed`, as NPS is written); an en dash for none."""
     if value is None:
         return "–"
-    return f"{value:,.{digits}f}"
+    return f"{value:+,.{digits}f}" if signed else f"{value:,.{digits}f}"
 
 
 @cache

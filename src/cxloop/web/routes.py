@@ -253,9 +253,16 @@ def overview_page(request: Request, session: SessionDep, user: ViewerPage, metri
         by_channel=by_channel,
         by_segment=by_segment,
         by_stage=by_stage,
-        rates=overview.response_rates(session, view, TZ),
         min_n=MIN_READABLE_N,
     )
+
+
+@router.get("/partials/response-rates")
+def response_rates_panel(request: Request, session: SessionDep, user: ViewerPage) -> Response:
+    """The overview's response-rate panel, loaded after the page (counting invitations is its slowest part)."""
+    view = _view(request)
+    rates = overview.response_rates(session, view, TZ)
+    return render(request, "_rates.html", user=user, rates=rates, view=view, min_n=MIN_READABLE_N)
 
 
 def _feedback_filters(request: Request, view: View) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 (function () {
   "use strict";
 
+  // Deferred scripts run while readyState is "interactive", before DOMContentLoaded: wait for it, so the vendored
+  // scripts deferred after this one (ECharts) have run too.
   function ready(fn) {
-    if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
+    if (document.readyState === "complete") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }
 
   function navigation() {
@@ -34,7 +36,7 @@
     (root || document).querySelectorAll(".npsbar .seg[data-width]").forEach(function (seg) {
       var width = parseFloat(seg.getAttribute("data-width")) || 0;
       seg.style.width = width + "%";
-      if (width < 8) seg.textContent = "";
+      if (seg.offsetWidth < 32) seg.textContent = "";  // the bar's label (aria-label) still says it
     });
   }
 
