@@ -17,12 +17,14 @@ from cxloop.access.enums import Role
 from cxloop.app import create_app
 from cxloop.audit.models import AuditEntry
 from cxloop.audit.sampling import FailedSignInSampler
+from cxloop.cases import service as cases
 from cxloop.collection import service as collection
 from cxloop.collection.schemas import ResponseCreate
 from cxloop.core.config import Settings
 from cxloop.core.rate_limit import RateLimiter
 from cxloop.storage.database import Database
 from cxloop.web.auth import PAGE_ROLES, SESSION_COOKIE
+from tests.factories.cases import open_case
 from tests.factories.customers import make_customer
 from tests.factories.surveys import make_survey
 from tests.web.conftest import PASSWORD, csrf_token, make_user, sign_in, signed_in_client
@@ -35,6 +37,8 @@ PAGES = {
     ("GET", "/feedback.csv"): Role.viewer,
     ("GET", "/customers"): Role.viewer,
     ("GET", "/customers/{customer_id:int}"): Role.viewer,
+    ("GET", "/cases"): Role.agent,
+    ("POST", "/cases/{case_id:int}/{action}"): Role.agent,
     ("GET", "/settings"): Role.admin,
     ("POST", "/settings/api-keys"): Role.admin,
 }
@@ -228,3 +232,32 @@ def test_the_csv_export_holds_what_the_explorer_shows(client: TestClient, db: Da
     assert sorted(r["nps"] for r in everything) == ["2", "3", "9"]
     by_channel = list(csv.DictReader(io.StringIO(client.get("/feedback.csv?range=year&channel=link").text)))
     assert [r["nps"] for r in by_channel] == ["9"]
+
+
+def test_the_case_inbox_acknowledges_and_resolves_with_csrf(client: TestClient, db: Database) -> None:
+    signed_in_client(client, db, Role.analyst)
+    with db.unit_of_work() as session:
+        customer = make_customer(session, external_id="c-case", name="Dana Detractor")
+        case, _ = open_case(session, customer.id, title="Billing double charge")
+    inbox = client.get("/cases")
+    assert inbox.status_code == 200
+    assert "Billing double charge" in inbox.text and "Dana Detractor" in inbox.text
+    assert "acknowledge: " in inbox.text and "sla-ok" in inbox.text  # a fresh case has most of its time left
+    token = csrf_token(inbox.text)
+    assert client.post(f"/cases/{case.id}/acknowledge", data={"back": "/cases"}).status_code == 403
+    done = client.post(
+        f"/cases/{case.id}/acknowledge", data={"csrf_token": token, "back": "/cases?status=all"}, follow_redirects=False
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/cases?status=all"
+    again = client.post(f"/cases/{case.id}/acknowledge", data={"csrf_token": token})
+    assert again.status_code == 409 and "The case was not changed" in again.text
+    unresolved = client.post(f"/cases/{case.id}/resolve", data={"csrf_token": token})
+    assert unresolved.status_code == 422 and "resolution" in unresolved.text
+    resolved = client.post(f"/cases/{case.id}/resolve", data={"csrf_token": token, "resolution": "Refunded"})
+    assert resolved.status_code == 200  # followed back to the inbox
+    assert "Billing double charge" not in client.get("/cases").text  # no longer open
+    assert "Billing double charge" in client.get("/cases?status=resolved").text
+    assert client.get("/cases?status=lost").status_code == 400
+    assert client.post(f"/cases/{case.id}/explode", data={"csrf_token": token}).status_code == 404
+    with db.unit_of_work() as session:
+        assert cases.require_case(session, case_id=case.id).status == "resolved"

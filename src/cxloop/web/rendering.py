@@ -41,7 +41,7 @@ NAVIGATION = (
     NavItem("Journey", None),
     NavItem("Feedback", "/feedback"),
     NavItem("Customers", "/customers"),
-    NavItem("Cases", None),
+    NavItem("Cases", "/cases", Role.agent),
     NavItem("Themes", None),
     NavItem("Surveys", None),
     NavItem("Analyses", None),

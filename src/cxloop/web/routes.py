@@ -27,12 +27,14 @@ from cxloop.audit.sampling import failed_sign_ins
 from cxloop.audit.schemas import AuditActor
 from cxloop.branding.current import load_brand
 from cxloop.cases import service as cases
+from cxloop.cases.enums import CaseAction, CasePriority, CaseStatus
+from cxloop.cases.schemas import Actor as CaseActor
 from cxloop.channels.hosted.limits import client_address, limiter
 from cxloop.collection import service as collection
 from cxloop.collection.enums import Channel
 from cxloop.core.clock import utcnow
 from cxloop.core.csv_cells import CsvWriter, NumberCell, csv_cell
-from cxloop.core.errors import InvalidInput, NotFound
+from cxloop.core.errors import Conflict, InvalidInput, NotFound
 from cxloop.core.int_bounds import Id
 from cxloop.customers import service as customers
 from cxloop.governance import channels as governance_channels
@@ -43,12 +45,13 @@ from cxloop.storage.deps import SessionDep
 from cxloop.surveys import service as surveys
 from cxloop.timeline import service as timeline
 from cxloop.timeline.sources import View as TimelineView
-from cxloop.web import overview
+from cxloop.web import inbox, overview
 from cxloop.web import service as web_sessions
 from cxloop.web.auth import (
     SESSION_COOKIE,
     SIGN_IN_CSRF_COOKIE,
     AdminPage,
+    AgentPage,
     ViewerPage,
     check_origin,
     cookie_is_secure,
@@ -417,6 +420,108 @@ def _consent(session: Session, customer_id: int) -> dict[str, dict[str, bool]]:
         }
         for purpose in Purpose
     }
+
+
+def _case_filters(status: str, priority: str) -> tuple[tuple[CaseStatus, ...], CasePriority | None]:
+    if status and status not in (*CaseStatus.__members__, "open", "all"):
+        raise BadFilter("status", f"'{status[:20]}' is not open, all or one of: {', '.join(CaseStatus)}")
+    if priority and priority not in CasePriority.__members__:
+        raise BadFilter("priority", f"'{priority[:20]}' is not one of: {', '.join(CasePriority)}")
+    statuses = inbox.OPEN if status in ("", "open") else () if status == "all" else (CaseStatus(status),)
+    return statuses, CasePriority(priority) if priority else None
+
+
+@router.get("/cases")
+def cases_page(
+    request: Request,
+    session: SessionDep,
+    user: AgentPage,
+    status: Annotated[str, Query(max_length=20)] = "open",
+    priority: Annotated[str, Query(max_length=20)] = "",
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """The case inbox: agents see their teams' cases, analysts and admins every case (as in the API)."""
+    statuses, chosen_priority = _case_filters(status, priority)
+    scope = cases.scope_of(session, role=user.role, user_id=user.user_id)
+    try:
+        rows, next_cursor = cases.list_cases(
+            session, scope=scope, status=statuses, priority=chosen_priority, cursor=cursor, limit=PAGE_SIZE
+        )
+    except InvalidInput as exc:
+        raise bad_filter(exc) from exc
+    reads = cases.case_reads(session, rows)
+    found = (
+        customers.customer_reads(
+            session, [customers.require_customer(session, customer_id=c.customer_id) for c in reads]
+        )
+        if reads
+        else []
+    )
+    names = {c.id: c.name or c.email or c.external_id for c in found}
+    now = utcnow()
+    return render(
+        request,
+        "cases.html",
+        user=user,
+        title="Cases",
+        cases=[(case, inbox.sla_chip(case, now), names.get(case.customer_id, "")) for case in reads],
+        status=status or "open",
+        priority=priority,
+        statuses=list(CaseStatus),
+        priorities=list(CasePriority),
+        next_cursor=next_cursor,
+        now=now,
+    )
+
+
+@router.post("/cases/{case_id:int}/{action}", dependencies=[Depends(require_csrf)])
+def change_case(
+    request: Request,
+    session: SessionDep,
+    user: AgentPage,
+    case_id: Id,
+    action: str,
+    resolution: Annotated[str, Form(max_length=2000)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "/cases",
+) -> Response:
+    """Acknowledge, start, resolve, close or reopen from the inbox; back to the inbox with the same filters."""
+    if action not in CaseAction.__members__:
+        return render(
+            request,
+            "message.html",
+            user=user,
+            status_code=404,
+            title="No such action",
+            message=f"'{action[:20]}' is not something a case can do.",
+            back="/cases",
+        )
+    scope = cases.scope_of(session, role=user.role, user_id=user.user_id)
+    try:
+        cases.transition(
+            session,
+            case_id=case_id,
+            action=CaseAction(action),
+            actor=CaseActor(user.display_name, user.user_id),
+            scope=scope,
+            resolution=resolution.strip() or None,
+        )
+    except (Conflict, InvalidInput, NotFound) as exc:
+        session.rollback()
+        first = exc.errors[0] if getattr(exc, "errors", None) else None
+        reason = f"{first.field}: {first.message}" if first else str(exc)
+        code = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
+        return render(
+            request,
+            "message.html",
+            user=user,
+            status_code=code,
+            title="The case was not changed",
+            message=reason,
+            back="/cases",
+            back_label="Back to the inbox",
+        )
+    back = _safe_next(back)
+    return RedirectResponse(back if back.startswith("/cases") else "/cases", status_code=303)
 
 
 @router.get("/settings")
