@@ -32,6 +32,7 @@ from cxloop.cases.schemas import Actor as CaseActor
 from cxloop.channels.hosted.limits import client_address, limiter
 from cxloop.collection import service as collection
 from cxloop.collection.enums import Channel
+from cxloop.core.body_caps import body_cap
 from cxloop.core.clock import utcnow
 from cxloop.core.csv_cells import CsvWriter, NumberCell, csv_cell
 from cxloop.core.errors import Conflict, InvalidInput, NotFound
@@ -110,13 +111,17 @@ def _sign_in_page(
 
 
 @router.get("/login")
-def sign_in_form(request: Request, session: SessionDep, next: str | None = None) -> Response:  # noqa: A002
+def sign_in_form(
+    request: Request,
+    session: SessionDep,
+    next: Annotated[str | None, Query(max_length=2000)] = None,  # noqa: A002
+) -> Response:
     if current_user(request, session) is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
     return _sign_in_page(request, next_url=_safe_next(next))
 
 
-@router.post("/login")
+@router.post("/login", **body_cap("POST /login"))
 def sign_in(
     request: Request,
     session: SessionDep,
@@ -187,7 +192,7 @@ def _record_failed_sign_in(session: Session, request: Request) -> None:
         audit.record(session, actor=actor, action=AuditAction.sign_in_failed, changes={"attempts": attempts})
 
 
-@router.post("/logout", dependencies=[Depends(require_csrf)])
+@router.post("/logout", dependencies=[Depends(require_csrf)], **body_cap("POST /logout"))
 def sign_out(request: Request, session: SessionDep, _: Annotated[SignedIn, Depends(signed_in)]) -> Response:
     web_sessions.end_session(session, token=request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
@@ -474,7 +479,11 @@ def cases_page(
     )
 
 
-@router.post("/cases/{case_id:int}/{action}", dependencies=[Depends(require_csrf)])
+@router.post(
+    "/cases/{case_id:int}/{action}",
+    dependencies=[Depends(require_csrf)],
+    **body_cap("POST /cases/{case_id:int}/{action}"),
+)
 def change_case(
     request: Request,
     session: SessionDep,
@@ -546,7 +555,7 @@ def _settings(
     )
 
 
-@router.post("/settings/api-keys", dependencies=[Depends(require_csrf)])
+@router.post("/settings/api-keys", dependencies=[Depends(require_csrf)], **body_cap("POST /settings/api-keys"))
 def create_api_key(
     request: Request,
     session: SessionDep,
