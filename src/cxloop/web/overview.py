@@ -133,9 +133,10 @@ def breakdown(session: Session, view: View, tz: str, metric: MetricKind, by: Gro
     return sorted(result.groups, key=lambda group: -group.n)
 
 
-def response_rates(session: Session, view: View, tz: str) -> list[FatigueRow]:
-    """Invitations sent and answered per channel over the range (invitations created in it), with Wilson intervals."""
+def response_rates(session: Session, view: View, tz: str, by: FatigueGroup) -> list[FatigueRow]:
+    """What happened to the invitations created in the range, per group (channel, survey, touchpoint, contact
+    policy): suppressed by reason, sent, answered, and the response rate with its Wilson interval."""
     zone = local_days.zone(tz)
     since = datetime.combine(view.start, time.min, zone)
     until = datetime.combine(view.end + timedelta(days=1), time.min, zone)
-    return fatigue_report(session, group_by=FatigueGroup.channel.value, since=since, until=until)
+    return fatigue_report(session, group_by=by.value, since=since, until=until)

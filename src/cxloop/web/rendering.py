@@ -44,6 +44,7 @@ NAVIGATION = (
     NavItem("Cases", "/cases", Role.agent),
     NavItem("Themes", None),
     NavItem("Surveys", None),
+    NavItem("Listening health", "/listening"),
     NavItem("Analyses", None),
     NavItem("Settings", "/settings", Role.admin),
 )

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from cxloop.access import service as access
 from cxloop.access.enums import Role
 from cxloop.access.errors import InvalidCredentials
-from cxloop.analytics.enums import GroupKey, MetricKind
+from cxloop.analytics.enums import FatigueGroup, GroupKey, MetricKind
 from cxloop.analytics.stats import MIN_READABLE_N
 from cxloop.audit import service as audit
 from cxloop.audit.enums import ActorKind, AuditAction
@@ -269,7 +269,7 @@ def overview_page(request: Request, session: SessionDep, user: ViewerPage, metri
 def response_rates_panel(request: Request, session: SessionDep, user: ViewerPage) -> Response:
     """The overview's response-rate panel, loaded after the page (counting invitations is its slowest part)."""
     view = _view(request)
-    rates = overview.response_rates(session, view, TZ)
+    rates = overview.response_rates(session, view, TZ, FatigueGroup.channel)
     return render(request, "_rates.html", user=user, rates=rates, view=view, min_n=MIN_READABLE_N)
 
 
@@ -425,6 +425,39 @@ def _consent(session: Session, customer_id: int) -> dict[str, dict[str, bool]]:
         }
         for purpose in Purpose
     }
+
+
+@router.get("/listening")
+def listening_page(
+    request: Request,
+    session: SessionDep,
+    user: ViewerPage,
+    by: Annotated[str, Query(max_length=20)] = "channel",
+) -> Response:
+    """Listening health: what happened to the invitations of the range, by channel, survey, touchpoint or policy."""
+    if by not in FatigueGroup.__members__:
+        raise BadFilter("by", f"'{by[:20]}' is not one of: {', '.join(FatigueGroup)}")
+    view = _view(request)
+    rows = overview.response_rates(session, view, TZ, FatigueGroup(by))
+    names: dict[str, str] = {}
+    if by == FatigueGroup.survey:
+        names = {str(s.id): s.name for s in surveys.list_surveys(session, limit=500).items}
+    elif by == FatigueGroup.touchpoint:
+        for journey in journeys.list_journeys(session):
+            names |= {str(t.id): t.name for t in journeys.list_touchpoints(session, journey_id=journey.id)}
+    return render(
+        request,
+        "listening.html",
+        user=user,
+        title=f"Listening health · {view.range_label}",
+        view=view,
+        presets=PRESETS,
+        by=by,
+        groups=list(FatigueGroup),
+        rows=rows,
+        names=names,
+        min_n=MIN_READABLE_N,
+    )
 
 
 def _case_filters(status: str, priority: str) -> tuple[tuple[CaseStatus, ...], CasePriority | None]:
