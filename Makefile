@@ -21,11 +21,13 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 	@touch $@ $(VENV)/.installed
 
 ## run: install, create or migrate the embedded database, load the demo when empty, print an admin key (replacing
-## the one the previous `make run` printed), serve with the worker beside it
+## the one the previous `make run` printed) and the web app's address with a fresh password for its first admin,
+## serve with the worker beside it
 run: $(VENV)/.installed
 	$(CX) init
 	$(CX) demo --if-empty
 	$(CX) api-key create --name "make run" --role admin --replace
+	$(CX) users first-admin --url http://$(HOST):$(PORT)/
 	$(CX) serve --host $(HOST) --port $(PORT) --with-worker
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not reachable): install the

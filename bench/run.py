@@ -92,6 +92,10 @@ FULL: dict[str, list[list[str]]] = {
         ["bench/bench_sla_report.py", "--cases", "100000"],
         ["bench/bench_sla_report.py", "--cases", "100000", "--backend", "postgresql"],
     ],
+    "web-pages": [
+        ["bench/bench_web_pages.py"],
+        ["bench/bench_web_pages.py", "--backend", "postgresql"],
+    ],
 }
 QUICK: dict[str, list[list[str]]] = {
     "timeline": [["bench/bench_timeline.py", "--per-kind", "2000", "--others", "5000", "--repeat", "3"]],
@@ -114,6 +118,7 @@ QUICK: dict[str, list[list[str]]] = {
     "close-loop": [["bench/bench_close_loop.py", "--rate", "5", "--duration", "3"]],
     "outbox": [["bench/bench_outbox.py", "--messages", "300"]],
     "sla-report": [["bench/bench_sla_report.py", "--cases", "2000", "--repeat", "2"]],
+    "web-pages": [["bench/bench_web_pages.py", "--customers", "300", "--repeat", "3"]],
 }
 
 

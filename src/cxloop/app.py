@@ -28,6 +28,7 @@ from cxloop.invitations.tokens import TokenSigner
 from cxloop.storage.async_database import AsyncDatabase
 from cxloop.storage.database import Database, database_for
 from cxloop.storage.writer import Writer
+from cxloop.web.pages import include_web
 from cxloop.wiring import wire_domains
 
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     include_routers(app)
     include_public_routers(app)
     include_docs_pages(app)
+    include_web(app)  # the web app's pages at / (docs/web-app.md)
     app.openapi = with_error_responses(app)  # type: ignore[method-assign]
 
     return app

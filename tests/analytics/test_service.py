@@ -190,3 +190,37 @@ def test_a_deleted_touchpoint_folds_into_the_null_group_on_both_paths(db: Databa
     assert from_rollups.path == "rollup" and from_raw.path == "raw"
     assert from_rollups.model_dump(exclude={"path"}) == from_raw.model_dump(exclude={"path"})
     assert [(g.keys["touchpoint"], g.n) for g in from_rollups.groups] == [("sign-up", 1), (None, 2)]
+
+
+def test_compare_periods_gives_both_totals_and_the_tested_change(db: Database) -> None:
+    """The same numbers as `compute_metric`'s time groups: February against January, any range, filters kept."""
+    with db.unit_of_work() as session:
+        survey = add_survey(session)
+        scores = {date(2025, 1, 10): [10] * 5 + [0] * 5, date(2025, 2, 10): [10] * 9 + [5], date(2025, 3, 10): [9, 8]}
+        add_scored(session, [Scored(at(d), survey, nps=s) for d, values in scores.items() for s in values])
+        add_scored(session, [Scored(at(date(2025, 2, 11)), survey, nps=0, channel="sms")])
+
+        def query(start: date, end: date, **filters: str) -> MetricQuery:
+            return MetricQuery(metric="nps", start=start, end=end, **filters)
+
+        february = analytics.compare_periods(
+            session,
+            query=query(date(2025, 2, 1), date(2025, 2, 28), channel="email"),
+            previous=query(date(2025, 1, 1), date(2025, 1, 31), channel="email"),
+        )
+        grouped = analytics.compute_metric(
+            session, query=MetricQuery(metric="nps", group_by=["month"], channel="email", start=date(2025, 2, 1))
+        )
+        ces = analytics.compare_periods(
+            session,
+            query=MetricQuery(metric="ces", start=date(2025, 2, 1)),
+            previous=MetricQuery(metric="ces", end=date(2025, 1, 31)),
+        )
+        with pytest.raises(InvalidInput) as mixed:
+            analytics.compare_periods(session, query=MetricQuery(metric="nps"), previous=MetricQuery(metric="csat"))
+    assert (february.current.n, february.previous.n) == (10, 10)  # the sms answer is filtered out
+    assert (february.current.value, february.previous.value) == (80.0, 0.0)
+    assert february.change == pytest.approx(grouped.groups[0].change)
+    assert february.significant is grouped.groups[0].change_significant is True
+    assert (ces.current.n, ces.previous.n, ces.change, ces.significant) == (0, 0, None, False)
+    assert mixed.value.errors[0].field == "metric"

@@ -28,7 +28,6 @@ from tests.conftest import make_key
 # Routes that need no API key: FastAPI's docs, health, and the public endpoints of api/public.py, which
 # authenticate by token, signature or site key (their own tests cover the refusals).
 PUBLIC = {
-    ("GET", "/"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/redoc"),
@@ -84,11 +83,20 @@ def _flat_routes(app: FastAPI) -> list[Any]:
     return list(contexts(app.routes)) if contexts else list(app.routes)
 
 
+def _is_web_page(route: Any) -> bool:
+    """The web app's pages sign in with a session cookie, not an API key: tests/web/test_pages.py checks their roles
+    the same way (every page declares one, each role reaches exactly its pages)."""
+    endpoint = getattr(route, "endpoint", None)
+    return endpoint is not None and endpoint.__module__.startswith("cxloop.web.")
+
+
 def route_roles() -> dict[tuple[str, str], Role | None]:
-    """(method, path) -> the role it requires, for every route of the app."""
+    """(method, path) -> the role it requires, for every route of the app (but the web app's pages)."""
     app = create_app(Settings(environment="test", database_url="sqlite://"))
     roles: dict[tuple[str, str], Role | None] = {}
     for route in _flat_routes(app):
+        if _is_web_page(route):
+            continue
         for method in sorted((route.methods or set()) - {"HEAD"}):
             roles[(method, route.path)] = route_role(getattr(route, "dependant", None))
     for route, role in KEY_IN_HANDLER.items():

@@ -18,7 +18,7 @@ from cxloop.app import create_app
 from cxloop.core.body_caps import BODY_CAPS
 from cxloop.core.config import Settings
 from cxloop.storage.database import Database
-from tests.api.test_auth_matrix import KEY_IN_HANDLER, PUBLIC, _flat_routes
+from tests.api.test_auth_matrix import KEY_IN_HANDLER, PUBLIC, _flat_routes, _is_web_page
 from tests.live import serve_process
 
 UPLOAD_BYTES = 100 * 1024 * 1024
@@ -30,12 +30,13 @@ HELPDESK_SECRET = "helpdesk-secret-for-the-body-cap-test"  # noqa: S105
 
 
 def _public_body_routes(app: FastAPI) -> dict[str, object]:
-    """'POST /path' -> route, for every public route whose method carries a body."""
+    """'POST /path' -> route, for every public route (and web form) whose method carries a body."""
     public = PUBLIC | set(KEY_IN_HANDLER)
     found = {}
     for route in _flat_routes(app):
         for method in getattr(route, "methods", None) or ():
-            if (method, route.path) in public and method in {"POST", "PUT", "PATCH"}:
+            # the web app's forms too: signed in by a cookie, their body is read before the session is checked
+            if ((method, route.path) in public or _is_web_page(route)) and method in {"POST", "PUT", "PATCH"}:
                 found[f"{method} {route.path}"] = route
     return found
 

@@ -45,8 +45,9 @@ def test_pages_name_no_other_host(client: TestClient, path: str) -> None:
         assert client.get(url).status_code == 200, url
 
 
-def test_landing_page_links_the_reference(client: TestClient) -> None:
-    page = client.get("/")
+def test_the_sign_in_page_links_the_reference(client: TestClient) -> None:
+    page = client.get("/")  # the web app sends a visitor without a session to its sign-in page
+    assert page.url.path == "/login"
     assert 'href="/docs"' in page.text and 'href="/redoc"' in page.text
 
 

@@ -185,3 +185,17 @@ def update_user(session: Session, *, user_id: int, data: UserUpdate) -> User:
             principals.invalidate()
     session.flush()
     return user
+
+
+def set_password(session: Session, *, user_id: int, password: str) -> User:
+    """Give a user a new sign-in password (hashed with argon2id)."""
+    user = require_user(session, user_id=user_id)
+    user.password_hash = hash_password(password)
+    session.flush()
+    return user
+
+
+def first_admin(session: Session) -> User | None:
+    """The active admin created first, or None."""
+    query = select(User).where(User.role == Role.admin.value, User.is_active.is_(True)).order_by(User.id)
+    return session.scalars(query.limit(1)).first()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -111,26 +111,9 @@ def metric_with_histogram(session: Session, *, query: MetricQuery) -> tuple[Metr
     if len(time_keys) > 1:
         raise _invalid("group_by", "group by at most one of day, week, month, quarter")
     time_key = time_keys[0] if time_keys else None
-    first_day, start_at = _bound(query.start)
-    last_day, end_at = _bound(query.end)
-    _check_order(query, tz)
-    filters, echo = _resolve_filters(session, query)
-
-    use_rollups = _rollups_can_answer(query, dims, tz.key)
+    spec, echo, use_rollups = _count_spec(session, query, tz, dims, by_day=time_key is not None)
     path = MetricPath.rollup if use_rollups else MetricPath.raw
-    spec = CountSpec(
-        metric=query.metric.value,
-        source=query.source.value,
-        tz=tz,
-        dims=dims,
-        by_day=time_key is not None,
-        filters=filters,
-        first_day=first_day,
-        last_day=last_day,
-        start_at=start_at,
-        end_at=end_at,
-        scores=metrics.metric(query.metric).scores[query.source],
-    )
+    first_day, start_at = spec.first_day, spec.start_at
     hists = _fold(_count(session, spec, use_rollups, time_key), time_key)
     previous: Histograms = {}
     if time_key is not None and (first_day is not None or start_at is not None):
@@ -169,6 +152,68 @@ def metric_with_histogram(session: Session, *, query: MetricQuery) -> tuple[Metr
         path=path,
     )
     return result, total_hist
+
+
+def _count_spec(
+    session: Session, query: MetricQuery, tz: Any, dims: tuple[str, ...], *, by_day: bool
+) -> tuple[CountSpec, dict[str, str], bool]:
+    """What to count for the query (its range checked, its filters resolved), the filters' echo, and whether the
+    rollups can answer."""
+    first_day, start_at = _bound(query.start)
+    last_day, end_at = _bound(query.end)
+    _check_order(query, tz)
+    filters, echo = _resolve_filters(session, query)
+    spec = CountSpec(
+        metric=query.metric.value,
+        source=query.source.value,
+        tz=tz,
+        dims=dims,
+        by_day=by_day,
+        filters=filters,
+        first_day=first_day,
+        last_day=last_day,
+        start_at=start_at,
+        end_at=end_at,
+        scores=metrics.metric(query.metric).scores[query.source],
+    )
+    return spec, echo, _rollups_can_answer(query, dims, tz.key)
+
+
+@dataclass(frozen=True)
+class PeriodComparison:
+    """A metric's total over a period and over an earlier one with the same filters, and the change between them
+    (current minus previous) with whether a 5% two-sided test finds it significant."""
+
+    current: MetricValue
+    previous: MetricValue
+    change: float | None
+    significant: bool
+
+
+def compare_periods(session: Session, *, query: MetricQuery, previous: MetricQuery) -> PeriodComparison:
+    """The totals of `query` and `previous` (the same metric and filters over another range) and their change, tested
+    as the time groups of `compute_metric` are (docs/metrics.md)."""
+    if previous.metric != query.metric:
+        raise _invalid("metric", "both periods must ask for the same metric")
+    summaries = []
+    for period in (query, previous):
+        try:
+            tz = local_days.zone(period.tz)
+        except ValueError as exc:
+            raise _invalid("tz", str(exc)) from exc
+        spec, _, use_rollups = _count_spec(session, period, tz, (), by_day=False)
+        hist: Counter[int] = Counter()
+        for counted in _fold(_count(session, spec, use_rollups, None), None).values():
+            hist.update(counted)
+        summaries.append(_summary(period.metric, hist))
+    (now, now_fields), (before, before_fields) = summaries
+    change = _change(query.metric, now, before)
+    return PeriodComparison(
+        current=MetricValue(**now_fields),
+        previous=MetricValue(**before_fields),
+        change=change.value,
+        significant=change.significant,
+    )
 
 
 def _bound(value: datetime | date | None) -> tuple[int | None, datetime | None]:

@@ -1,6 +1,6 @@
-"""The API's documentation pages (/docs: Swagger UI, /redoc: ReDoc) and the landing page at /, served entirely from
-the package: their scripts and styles are vendored from the npm registry (tools/vendored.toml), so the pages work on
-a machine without internet and load nothing from another host."""
+"""The API's documentation pages (/docs: Swagger UI, /redoc: ReDoc), served entirely from the package: their scripts
+and styles are vendored from the npm registry (tools/vendored.toml), so the pages work on a machine without internet
+and load nothing from another host."""
 
 from __future__ import annotations
 
@@ -20,33 +20,10 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
 )
 
-_LANDING = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>cxloop</title><link rel="icon" href="{static}/swagger-ui/favicon-32x32.png">
-<style>
-body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; padding: 0 1rem; color: #1b1f24; }}
-a {{ color: #0b57d0; }} code {{ background: #f1f3f5; padding: 0 .25rem; border-radius: 3px; }}
-@media (prefers-color-scheme: dark) {{ body {{ background: #111418; color: #e6e8eb; }} a {{ color: #8ab4f8; }}
-code {{ background: #22272e; }} }}
-</style></head>
-<body><main>
-<h1>cxloop {version}</h1>
-<p>This server is running. The web app is not built yet; everything is reachable through the API.</p>
-<ul>
-<li><a href="/docs">API reference (Swagger UI)</a>: try every call with an API key</li>
-<li><a href="/redoc">API reference (ReDoc)</a>: the same, for reading</li>
-<li><a href="/openapi.json">OpenAPI document</a></li>
-<li><a href="/api/v1/health">Health check</a></li>
-</ul>
-<p>Create an API key with <code>cxloop api-key create --name me --role admin</code> and send it as
-<code>Authorization: Bearer &lt;key&gt;</code>.</p>
-</main></body></html>
-"""
-
 
 def include_docs_pages(app: FastAPI) -> None:
-    """Serve /docs, /redoc, the vendored assets and the landing page. The app must be built with docs_url=None and
-    redoc_url=None (FastAPI's own pages load their assets from a CDN)."""
+    """Serve /docs, /redoc and their vendored assets (the web app answers at /: cxloop.web). The app must be built
+    with docs_url=None and redoc_url=None (FastAPI's own pages load their assets from a CDN)."""
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="api-static")
     openapi_url = app.openapi_url or "/openapi.json"
 
@@ -75,12 +52,6 @@ def include_docs_pages(app: FastAPI) -> None:
                 with_google_fonts=False,
             )
         )
-
-    landing = _LANDING.format(static=STATIC_PATH, version=app.version)
-
-    @app.get("/", include_in_schema=False)
-    def root() -> HTMLResponse:
-        return _own_assets_only(HTMLResponse(landing))
 
 
 def _own_assets_only(page: HTMLResponse) -> HTMLResponse:

@@ -10,6 +10,7 @@ class AuditAction(StrEnum):
     api_key_revoked = "api_key.revoked"
     api_key_replaced = "api_key.replaced"  # revoked by `cxloop api-key create --replace`
     auth_failed = "auth.failed"  # an unknown or revoked API key; sampled (audit/sampling.py)
+    sign_in_failed = "sign_in.failed"  # a wrong email or password at the web app's sign-in; sampled per address
     user_created = "user.created"
     user_updated = "user.updated"
     user_role_changed = "user.role_changed"
@@ -77,6 +78,7 @@ class ActorKind(StrEnum):
     """Who acted: an API key, a person at the command line, nobody known (a failed sign-in), or cxloop itself."""
 
     api_key = "api_key"
+    user = "user"  # a person signed in to the web app
     cli = "cli"
     anonymous = "anonymous"
     system = "system"

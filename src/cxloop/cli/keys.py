@@ -148,3 +148,31 @@ def list_users() -> None:
     for u in users:
         table.add_row(str(u.id), u.email, u.name, u.role, "yes" if u.is_active else "no")
     console.print(table)
+
+
+@users_app.command("first-admin")
+def first_admin(
+    url: Annotated[str, typer.Option(help="The web app's address, printed with the credentials.")] = "",
+    email: Annotated[str, typer.Option(help="Email of the admin to create when there is none.")] = "admin@example.com",
+) -> None:
+    """Give the first admin a new random password and print how to sign in (creates the admin when there is none).
+    `make run` calls it, so each run prints working credentials; the previous password stops working."""
+    import secrets
+
+    from cxloop.access import service as access
+    from cxloop.audit import service as audit
+    from cxloop.audit.schemas import AuditActor
+
+    password = secrets.token_urlsafe(12)
+    with database().unit_of_work(write=True) as session:
+        user = access.first_admin(session)
+        if user is None:
+            user = access.create_user(session, email=email, role=Role.admin, name="Admin", password=password)
+            action, changes = AuditAction.user_created, {"email": user.email, "role": Role.admin, "name": user.name}
+        else:
+            access.set_password(session, user_id=user.id, password=password)
+            action, changes = AuditAction.user_updated, {"password": "replaced"}
+        audit.record(session, actor=AuditActor.cli(), action=action, target_id=user.id, changes=changes)
+        signed_in_as = user.email
+    where = f"Web app: {url}\n" if url else ""
+    console.print(f"{where}Sign in as {signed_in_as} with password {password}", highlight=False, soft_wrap=True)

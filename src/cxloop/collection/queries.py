@@ -156,7 +156,10 @@ def _response_filters(
     customer: str | None,
     since: datetime | None,
     until: datetime | None,
+    text: str | None = None,
 ) -> Rows:
+    if text:
+        query = query.where(func.lower(Response.comment).contains(text.lower(), autoescape=True))
     if survey is not None:
         query = query.where(Response.survey_id == select(Survey.id).where(Survey.key == survey).scalar_subquery())
     if channel is not None:
@@ -185,17 +188,20 @@ def response_page(
     customer: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    text: str | None = None,
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Page[Any]:
-    """Rows of (Response, survey key, version, customer external id, touchpoint key) for one page."""
+    """Rows of (Response, survey key, version, customer external id, touchpoint key) for one page; `text` matches
+    comments containing it (any case)."""
     filters: dict[str, Any] = {
         "survey": survey,
         "channel": channel,
         "customer": customer,
         "since": since,
         "until": until,
+        "text": text,
     }
     limit = max(1, min(limit, MAX_LIMIT))
     order = [*order_clause(sort, RESPONSE_SORTS, "-submitted_at"), Response.id.desc()]

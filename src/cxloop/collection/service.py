@@ -273,11 +273,13 @@ def list_responses(
     customer: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    text: str | None = None,
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> ResponsePage:
-    """A page of responses filtered by survey key, channel, customer external id and [since, until)."""
+    """A page of responses filtered by survey key, channel, customer external id, [since, until) and words in the
+    comment (`text`, any case)."""
     page: Page[Any] = queries.response_page(
         session,
         survey=survey,
@@ -285,6 +287,7 @@ def list_responses(
         customer=customer,
         since=since,
         until=until,
+        text=text,
         sort=sort,
         limit=limit,
         offset=offset,

@@ -74,6 +74,12 @@ BODY_CAPS: dict[str, BodyCap] = {
     **{
         f"POST /v1/{call}": _SEGMENT_CALL for call in ("alias", "batch", "group", "identify", "page", "screen", "track")
     },
+    # The web app's forms (cxloop.web): the sign-in form (email, password, CSRF token, the page to return to), and
+    # the forms of a signed-in session, whose body is read before the session is checked.
+    "POST /login": BodyCap(16 * KIB, max_fields=4, max_part_bytes=8 * KIB),
+    "POST /logout": BodyCap(1 * KIB, max_fields=1, max_part_bytes=128),
+    "POST /settings/api-keys": BodyCap(4 * KIB, max_fields=3, max_part_bytes=1 * KIB),
+    "POST /cases/{case_id:int}/{action}": BodyCap(16 * KIB, max_fields=3, max_part_bytes=8 * KIB),
 }
 
 

@@ -126,6 +126,9 @@ LIMITS: dict[str, Limit] = {
         # Widget, per client address over every widget endpoint: a page view costs 2-4 requests, a prompt answered a
         # few more.
         Limit("widget", rate=60, per=30),
+        # Web app sign-in attempts, per client address and per email typed: a person who mistypes needs a few; a
+        # password guesser gets 10 tries in 5 minutes for an address and for an account, wherever they come from.
+        Limit("web-sign-in", rate=10, per=300),
     )
 }
 

@@ -19,6 +19,7 @@ from cxloop.storage.base import Base
 from cxloop.surveys import models as surveys_models
 from cxloop.text import models as text_models
 from cxloop.triggers import models as triggers_models
+from cxloop.web import models as web_models
 
 MODEL_MODULES = (
     access_models,
@@ -39,5 +40,6 @@ MODEL_MODULES = (
     notifications_models,
     alerts_models,
     text_models,
+    web_models,
 )
 metadata = Base.metadata

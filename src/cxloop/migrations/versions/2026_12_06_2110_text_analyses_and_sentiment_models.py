@@ -1,7 +1,7 @@
 """text analyses and sentiment models
 
 Revision ID: b6a13e9c6abb
-Revises: c47793217048
+Revises: 29a3697a99a5
 Create Date: 2026-12-06 21:10:28.795453
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import cxloop.storage.base
 
 revision: str = "b6a13e9c6abb"
-down_revision: str | None = "c47793217048"
+down_revision: str | None = "29a3697a99a5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

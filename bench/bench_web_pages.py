@@ -1,0 +1,98 @@
+"""Server time of the web app's pages over the demo organisation (`cxloop demo`: 5,000 customers, 12 months).
+
+    python bench/bench_web_pages.py                       # SQLite, the demo's default size
+    python bench/bench_web_pages.py --backend postgresql
+    python bench/bench_web_pages.py --customers 500 --repeat 3   # quick
+
+Builds the demo in a throwaway database, signs an analyst in through the real form, then requests each page
+`--repeat` times in-process (Starlette's TestClient: the whole app, middleware, session lookup, queries and
+templates; no network) and prints the median and the slowest time per page in milliseconds. The target of issue 14
+is < 300 ms per page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import time
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from cxloop.access import service as access
+from cxloop.access.enums import Role
+from cxloop.app import create_app
+from cxloop.core.config import Settings
+from cxloop.customers.models import Customer
+from cxloop.demo.builder import build_demo
+from cxloop.journeys import service as journeys
+from cxloop.migrations.metadata import metadata
+from cxloop.storage.database import Database
+from databases import throwaway_database
+
+PASSWORD = "bench password 2026"
+PAGES = (
+    ("overview, 90 days", "/"),
+    ("overview, 12 months", "/?range=year"),
+    ("overview, 12 months, CES", "/?range=year&metric=ces"),
+    ("overview, 12 months, one segment", "/?range=year&segment={segment}"),
+    ("overview, 12 months, channel email", "/?range=year&channel=email"),
+    ("overview's response rates (after load)", "/partials/response-rates?range=year"),
+    ("feedback explorer", "/feedback?range=year"),
+    ("feedback explorer, search", "/feedback?range=year&q=the"),
+    ("feedback CSV (up to 5,000 rows)", "/feedback.csv?range=year"),
+    ("customers", "/customers"),
+    ("customer page", "/customers/{customer}"),
+    ("settings", "/settings"),
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--customers", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    with throwaway_database(args.backend) as url:
+        db = Database(url)
+        metadata.create_all(db.engine)
+        with db.unit_of_work() as session:
+            journeys.ensure_default_journey(session)
+        started = time.perf_counter()
+        summary = build_demo(db, customers=args.customers)
+        print(
+            f"demo: {summary.customers} customers, {summary.responses} responses "
+            f"in {time.perf_counter() - started:.0f} s ({args.backend})"
+        )
+        with db.unit_of_work() as session:
+            access.create_user(session, email="bench@example.com", role=Role.admin, password=PASSWORD)
+            customer = session.scalar(select(Customer.id).order_by(Customer.id))
+        segment = next(iter(summary.segments))
+        settings = Settings(environment="test", database_url=url)
+        with TestClient(create_app(settings, database=db)) as client:
+            form = client.get("/login").text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+            signed_in = client.post(
+                "/login",
+                data={"email": "bench@example.com", "password": PASSWORD, "csrf_token": token},
+                follow_redirects=False,
+            )
+            assert signed_in.status_code == 303, signed_in.text
+            print(f"{'page':<40} {'median ms':>10} {'max ms':>8} {'KB':>6}")
+            for name, path in PAGES:
+                url_path = path.format(segment=segment, customer=customer)
+                times = []
+                size = 0
+                for _ in range(args.repeat):
+                    begun = time.perf_counter()
+                    answer = client.get(url_path)
+                    times.append((time.perf_counter() - begun) * 1000)
+                    assert answer.status_code == 200, (url_path, answer.status_code, answer.text[:300])
+                    size = len(answer.content)
+                print(f"{name:<40} {statistics.median(times):>10.0f} {max(times):>8.0f} {size / 1024:>6.0f}")
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""The case inbox's reading of a case: which SLA clock runs now and how much of it is left (the chip's colour)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cxloop.cases.enums import CaseStatus
+from cxloop.cases.schemas import CaseRead
+
+DONE = frozenset({CaseStatus.resolved, CaseStatus.closed})
+# Statuses the inbox shows unless asked otherwise: what still needs someone.
+OPEN = (CaseStatus.new, CaseStatus.acknowledged, CaseStatus.in_progress)
+
+
+@dataclass(frozen=True)
+class SlaChip:
+    """The running SLA clock: `level` ok (more than half the time left), soon (under half), breached, or done."""
+
+    label: str
+    level: str
+    due_at: datetime | None
+
+    @property
+    def words(self) -> str:
+        return {"ok": "on time", "soon": "under half the time left", "breached": "breached", "done": "done"}[self.level]
+
+
+def _left(seconds: float) -> str:
+    minutes = int(abs(seconds) // 60)
+    text = (
+        f"{minutes // 1440} d {minutes % 1440 // 60} h" if minutes >= 1440 else f"{minutes // 60} h {minutes % 60} min"
+    )
+    return f"{text} left" if seconds >= 0 else f"{text} over"
+
+
+def sla_chip(case: CaseRead, now: datetime) -> SlaChip:
+    """The clock that runs now: acknowledge until acknowledged, then first response, then close."""
+    if case.status in DONE:
+        return SlaChip("done", "done", None)
+    if case.acknowledged_at is None:
+        clock, due = "acknowledge", case.acknowledge_due_at
+    elif case.first_response_at is None:
+        clock, due = "first response", case.first_response_due_at
+    else:
+        clock, due = "close", case.close_due_at
+    total = (due - case.created_at).total_seconds()
+    left = (due - now).total_seconds()
+    level = "breached" if left < 0 else "ok" if total <= 0 or left > total / 2 else "soon"
+    return SlaChip(f"{clock}: {_left(left)}", level, due)

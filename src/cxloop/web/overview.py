@@ -1,0 +1,143 @@
+"""What the overview page shows, computed from the analytics service: the three score cards with their intervals and
+period-over-period change, the trend of one metric with its confidence band, volume and response rate by channel,
+and breakdowns by segment and journey stage. Every figure keeps its n; small samples are flagged, never hidden."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cxloop.analytics import metrics as metric_registry
+from cxloop.analytics import service as analytics
+from cxloop.analytics.enums import FatigueGroup, GroupKey, MetricKind
+from cxloop.analytics.fatigue import FatigueRow, fatigue_report
+from cxloop.analytics.schemas import MetricGroup, MetricQuery, MetricValue
+from cxloop.collection import local_days
+from cxloop.web.filters import View
+
+# How each metric reads on a card: name, unit, decimals of its value and of its change, and its scale.
+METRICS: dict[MetricKind, dict[str, Any]] = {
+    MetricKind.nps: {
+        "name": "NPS",
+        "unit": "",
+        "digits": 0,
+        "signed": True,
+        "change_unit": " points",
+        "scale": "-100 to +100",
+    },
+    MetricKind.csat: {
+        "name": "CSAT",
+        "unit": " %",
+        "digits": 1,
+        "signed": False,
+        "change_unit": " points",
+        "scale": "% rating 4-5",
+    },
+    MetricKind.ces: {
+        "name": "CES",
+        "unit": "",
+        "digits": 2,
+        "signed": False,
+        "change_unit": "",
+        "scale": "mean on 1-7",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Card:
+    metric: MetricKind
+    current: MetricValue
+    previous: MetricValue
+    change: float | None
+    significant: bool
+
+    @property
+    def readable(self) -> bool:
+        return self.current.n >= metric_registry.min_n(self.metric)
+
+    @property
+    def change_words(self) -> str:
+        """'up 4.2 points, significant' / 'down 1 point, within noise' / why there is no comparison."""
+        if self.current.n == 0:
+            return "no answers in this period"
+        if self.previous.n == 0 or self.change is None:
+            return "nothing to compare with: no answers in the previous period"
+        spec = METRICS[self.metric]
+        direction = "up" if self.change > 0 else "down" if self.change < 0 else "unchanged"
+        amount = f" {abs(self.change):.{spec['digits']}f}{spec['change_unit']}" if self.change else ""
+        return f"{direction}{amount}, {'significant' if self.significant else 'within noise'}"
+
+    @property
+    def trend(self) -> str:
+        """'up' or 'down' only when the change is significant: a change within noise gets no coloured arrow."""
+        if not self.significant or self.change is None or self.change == 0:
+            return "flat"
+        return "up" if self.change > 0 else "down"
+
+
+def _query(view: View, metric: MetricKind, tz: str, *, start: date, end: date, **extra: Any) -> MetricQuery:
+    return MetricQuery(metric=metric, tz=tz, start=start, end=end, **view.dims, **extra)
+
+
+def cards(session: Session, view: View, tz: str) -> list[Card]:
+    before_start, before_end = view.previous
+    found = []
+    for metric in METRICS:
+        comparison = analytics.compare_periods(
+            session,
+            query=_query(view, metric, tz, start=view.start, end=view.end),
+            previous=_query(view, metric, tz, start=before_start, end=before_end),
+        )
+        found.append(Card(metric, comparison.current, comparison.previous, comparison.change, comparison.significant))
+    return found
+
+
+def trend_bucket(view: View) -> GroupKey:
+    """Days for a month or less, weeks up to half a year, months beyond."""
+    if view.days <= 31:
+        return GroupKey.day
+    if view.days <= 190:
+        return GroupKey.week
+    return GroupKey.month
+
+
+def trend(session: Session, view: View, tz: str, metric: MetricKind) -> dict[str, Any]:
+    """The chart's data: one point per period with its interval and n (small ones flagged)."""
+    bucket = trend_bucket(view)
+    minimum = metric_registry.min_n(metric)
+    result = analytics.compute_metric(
+        session, query=_query(view, metric, tz, start=view.start, end=view.end, group_by=[bucket])
+    )
+    points = [
+        {
+            "period": group.keys.get(bucket.value),
+            "value": group.value,
+            "low": group.ci_low,
+            "high": group.ci_high,
+            "n": group.n,
+            "small": group.n < minimum,
+        }
+        for group in result.groups
+    ]
+    return {"metric": METRICS[metric]["name"], "bucket": bucket.value, "min_n": minimum, "points": points}
+
+
+def breakdown(session: Session, view: View, tz: str, metric: MetricKind, by: GroupKey) -> list[MetricGroup]:
+    """The metric per segment, stage or channel over the range, largest n first."""
+    result = analytics.compute_metric(
+        session, query=_query(view, metric, tz, start=view.start, end=view.end, group_by=[by])
+    )
+    return sorted(result.groups, key=lambda group: -group.n)
+
+
+def response_rates(session: Session, view: View, tz: str, by: FatigueGroup) -> list[FatigueRow]:
+    """What happened to the invitations created in the range, per group (channel, survey, touchpoint, contact
+    policy): suppressed by reason, sent, answered, and the response rate with its Wilson interval."""
+    zone = local_days.zone(tz)
+    since = datetime.combine(view.start, time.min, zone)
+    until = datetime.combine(view.end + timedelta(days=1), time.min, zone)
+    return fatigue_report(session, group_by=by.value, since=since, until=until)

@@ -1,0 +1,133 @@
+"""HTML responses of the web app: the Jinja environment, the navigation, and the headers every page carries.
+
+The Content-Security-Policy lets pages run only this server's own scripts (HTMX, ECharts, app.js) and styles, plus
+the branding colours as one inline stylesheet allowed by its hash; no inline script, nothing from another host.
+Chart data travels in `<script type="application/json">` blocks, which the browser never runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from cxloop import __version__
+from cxloop.access.enums import Role
+from cxloop.branding import current
+from cxloop.web.service import SignedIn
+
+STATIC_PATH = "/static/web"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the left navigation. `path` None: the page is not built yet and shows as "coming"."""
+
+    label: str
+    path: str | None
+    role: Role = Role.viewer
+
+
+# The one list of the app's sections, in the order UI.md gives them.
+NAVIGATION = (
+    NavItem("Overview", "/"),
+    NavItem("Journey", None),
+    NavItem("Feedback", "/feedback"),
+    NavItem("Customers", "/customers"),
+    NavItem("Cases", "/cases", Role.agent),
+    NavItem("Themes", None),
+    NavItem("Surveys", None),
+    NavItem("Listening health", "/listening"),
+    NavItem("Analyses", None),
+    NavItem("Settings", "/settings", Role.admin),
+)
+
+
+def _digest(text: str) -> str:
+    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+@cache
+def security_headers(inline_style: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": (
+            "default-src 'none'; script-src 'self'; "
+            f"style-src 'self' 'sha256-{_digest(inline_style)}'; img-src 'self' data:; connect-src 'self'; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        ),
+        "Referrer-Policy": "same-origin",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Cache-Control": "no-store",
+        "X-Robots-Tag": "noindex, nofollow",
+    }
+
+
+def time_ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """'3 h ago', '2 d ago': the short form of a past instant (the exact time goes in a title beside it)."""
+    if moment is None:
+        return ""
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit} ago"
+    return "just now"
+
+
+def number(value: float | None, digits: int = 1, signed: bool = False) -> str:
+    """A figure with a fixed number of decimals (and its sign when `signed`, as NPS is written); an en dash for none."""
+    if value is None:
+        return "–"
+    return f"{value:+,.{digits}f}" if signed else f"{value:,.{digits}f}"
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("cxloop.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(static=STATIC_PATH, version=__version__, navigation=NAVIGATION)
+    env.filters.update(time_ago=time_ago, number=number)
+    return env
+
+
+def brand_style() -> str:
+    brand = current.brand()
+    return f":root{{--brand:{brand.colour};--on-brand:{brand.text_on_colour}}}"
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    user: SignedIn | None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A page of the app, in the organisation's branding, for `user` (None on the sign-in page)."""
+    style = brand_style()
+    brand = current.brand()
+    html = (
+        environment()
+        .get_template(template)
+        .render(
+            request=request,
+            user=user,
+            brand_style=style,
+            workspace=brand.organisation_name or "cxloop",
+            path=request.url.path,
+            **context,
+        )
+    )
+    return HTMLResponse(html, status_code=status_code, headers={**security_headers(style), **(headers or {})})

@@ -1,0 +1,617 @@
+"""The web app's pages: sign-in and sign-out, the overview, the feedback explorer and its CSV, customers, settings.
+
+Every page is a sync handler (run in the thread pool) on one unit of work; its role comes from `auth.page_role`,
+the same ladder the API uses. Bad filters answer 400 with a page naming the field and the reason.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from datetime import UTC, datetime, time
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from cxloop.access import service as access
+from cxloop.access.enums import Role
+from cxloop.access.errors import InvalidCredentials
+from cxloop.analytics import metrics as metric_registry
+from cxloop.analytics.enums import FatigueGroup, GroupKey, MetricKind
+from cxloop.audit import service as audit
+from cxloop.audit.enums import ActorKind, AuditAction
+from cxloop.audit.sampling import failed_sign_ins
+from cxloop.audit.schemas import AuditActor
+from cxloop.branding.current import load_brand
+from cxloop.cases import service as cases
+from cxloop.cases.enums import CaseAction, CasePriority, CaseStatus
+from cxloop.cases.schemas import Actor as CaseActor
+from cxloop.channels.hosted.limits import client_address, limiter
+from cxloop.collection import service as collection
+from cxloop.collection.enums import Channel
+from cxloop.core.body_caps import body_cap
+from cxloop.core.clock import utcnow
+from cxloop.core.csv_cells import CsvWriter, NumberCell, csv_cell
+from cxloop.core.errors import Conflict, InvalidInput, NotFound
+from cxloop.core.int_bounds import Id
+from cxloop.customers import service as customers
+from cxloop.governance import channels as governance_channels
+from cxloop.governance import consent
+from cxloop.governance.purposes import Purpose
+from cxloop.journeys import service as journeys
+from cxloop.storage.deps import SessionDep
+from cxloop.surveys import service as surveys
+from cxloop.timeline import service as timeline
+from cxloop.timeline.sources import View as TimelineView
+from cxloop.web import inbox, overview
+from cxloop.web import service as web_sessions
+from cxloop.web.auth import (
+    SESSION_COOKIE,
+    SIGN_IN_CSRF_COOKIE,
+    AdminPage,
+    AgentPage,
+    ViewerPage,
+    check_origin,
+    cookie_is_secure,
+    current_user,
+    require_csrf,
+    signed_in,
+    tokens_match,
+)
+from cxloop.web.filters import PRESETS, BadFilter, View, parse_filters
+from cxloop.web.rendering import render
+from cxloop.web.service import SESSION_LIFETIME, SignedIn
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
+SIGN_IN_LIMIT = "web-sign-in"  # core/rate_limit.py LIMITS
+PAGE_SIZE = 25
+CSV_ROWS = 5000  # the CSV export of the explorer: what the filters select, newest first, at most this many rows
+TZ = "UTC"
+
+
+# Sign-in and sign-out ------------------------------------------------------------------------------------------------
+
+
+def _safe_next(next_url: str | None) -> str:
+    """Only a path of this site: never another host (`//evil`, `https://evil`)."""
+    if not next_url or not next_url.startswith("/") or next_url.startswith("//") or "\\" in next_url:
+        return "/"
+    parts = urlsplit(next_url)
+    return next_url if not parts.netloc and not parts.scheme else "/"
+
+
+def _sign_in_page(
+    request: Request, *, next_url: str, email: str = "", error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    token = web_sessions.new_token()
+    response = render(
+        request,
+        "login.html",
+        user=None,
+        status_code=status_code,
+        next_url=next_url,
+        email=email,
+        error=error,
+        csrf_token=token,
+        title="Sign in",
+    )
+    response.set_cookie(
+        SIGN_IN_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="lax",
+        secure=cookie_is_secure(request),
+        path="/login",
+    )
+    return response
+
+
+@router.get("/login")
+def sign_in_form(
+    request: Request,
+    session: SessionDep,
+    next: Annotated[str | None, Query(max_length=2000)] = None,  # noqa: A002
+) -> Response:
+    if current_user(request, session) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _sign_in_page(request, next_url=_safe_next(next))
+
+
+@router.post("/login", **body_cap("POST /login"))
+def sign_in(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",  # noqa: A002
+) -> Response:
+    next_url = _safe_next(next)
+    check_origin(request)
+    if not tokens_match(csrf_token, request.cookies.get(SIGN_IN_CSRF_COOKIE, "")):
+        return _sign_in_page(
+            request,
+            next_url=next_url,
+            email=email,
+            error="The form was out of date. Please sign in again.",
+            status_code=403,
+        )
+    address = client_address(request)
+    attempts = limiter(request, SIGN_IN_LIMIT)
+    for key in (f"ip|{address}", f"email|{email.strip().lower()[:320]}"):
+        verdict = attempts.hit(key)
+        if not verdict.allowed:
+            response = _sign_in_page(
+                request,
+                next_url=next_url,
+                email=email,
+                error=f"Too many sign-in attempts. Try again in {verdict.retry_after_header} seconds.",
+                status_code=429,
+            )
+            response.headers["Retry-After"] = verdict.retry_after_header
+            return response
+    if not email.strip() or not password:
+        missing = "email" if not email.strip() else "password"
+        return _sign_in_page(request, next_url=next_url, email=email, error=f"Enter your {missing}.", status_code=400)
+    try:
+        user = access.authenticate_user(session, email=email, password=password)
+    except InvalidCredentials:
+        _record_failed_sign_in(session, request)
+        return _sign_in_page(
+            request, next_url=next_url, email=email, error="The email or password is wrong.", status_code=401
+        )
+    token, _row = web_sessions.start_session(session, user_id=user.id)
+    web_sessions.forget_expired(session)
+    redirect = RedirectResponse(next_url, status_code=303)
+    redirect.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=cookie_is_secure(request),
+        path="/",
+    )
+    redirect.delete_cookie(SIGN_IN_CSRF_COOKIE, path="/login")
+    return redirect
+
+
+def _where(request: Request) -> dict[str, str | None]:
+    return {"ip": client_address(request), "user_agent": (request.headers.get("user-agent") or "")[:300]}
+
+
+def _record_failed_sign_in(session: Session, request: Request) -> None:
+    where = _where(request)
+    attempts = failed_sign_ins.admit(where["ip"] or "unknown")
+    if attempts:
+        actor = AuditActor(kind=ActorKind.anonymous, **where)
+        audit.record(session, actor=actor, action=AuditAction.sign_in_failed, changes={"attempts": attempts})
+
+
+@router.post("/logout", dependencies=[Depends(require_csrf)], **body_cap("POST /logout"))
+def sign_out(request: Request, session: SessionDep, _: Annotated[SignedIn, Depends(signed_in)]) -> Response:
+    web_sessions.end_session(session, token=request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# Pages -----------------------------------------------------------------------------------------------------------
+
+
+def _view(request: Request) -> View:
+    return parse_filters(request.query_params, today=datetime.now(UTC).date())
+
+
+def _choices(session: Session) -> dict[str, list[tuple[str, str]]]:
+    """(key, name) of everything the filter bar can pick (the first 200 of each)."""
+    stages: dict[str, str] = {}
+    touchpoints: dict[str, str] = {}
+    for journey in journeys.list_journeys(session):
+        stages |= {s.key: s.name for s in journeys.list_stages(session, journey_id=journey.id)}
+        touchpoints |= {t.key: t.name for t in journeys.list_touchpoints(session, journey_id=journey.id)}
+    return {
+        "segment": [(s.key, s.name) for s in customers.list_segments(session, limit=200).items],
+        "stage": list(stages.items())[:200],
+        "touchpoint": list(touchpoints.items())[:200],
+        "channel": [(c.value, c.value.replace("_", " ")) for c in Channel],
+        "survey": [(s.key, s.name) for s in surveys.list_surveys(session, sort="key", limit=200).items],
+    }
+
+
+def _filter_bar(session: Session, view: View, what: str) -> dict[str, Any]:
+    """What the filter bar needs, and the page title naming what is shown and filtered."""
+    choices = _choices(session)
+    names = {f"{dim}:{key}": name for dim, options in choices.items() for key, name in options}
+    return {"title": view.title(what, names), "view": view, "presets": PRESETS, "choices": choices}
+
+
+def bad_filter(exc: InvalidInput) -> BadFilter:
+    first = exc.errors[0] if exc.errors else None
+    return BadFilter(first.field if first else "filter", first.message if first else str(exc))
+
+
+@router.get("/")
+def overview_page(request: Request, session: SessionDep, user: ViewerPage, metric: str = "nps") -> Response:
+    view = _view(request)
+    if metric not in MetricKind.__members__:
+        raise BadFilter("metric", f"'{metric[:20]}' is not one of: nps, csat, ces")
+    kind = MetricKind(metric)
+    try:
+        cards = overview.cards(session, view, TZ)
+        trend = overview.trend(session, view, TZ, kind)
+        by_channel = overview.breakdown(session, view, TZ, kind, GroupKey.channel)
+        by_segment = overview.breakdown(session, view, TZ, kind, GroupKey.segment)
+        by_stage = overview.breakdown(session, view, TZ, kind, GroupKey.stage)
+    except InvalidInput as exc:
+        raise bad_filter(exc) from exc
+    return render(
+        request,
+        "overview.html",
+        user=user,
+        **_filter_bar(session, view, overview.METRICS[kind]["name"]),
+        metric=kind,
+        metrics=overview.METRICS,
+        cards=cards,
+        trend=trend,
+        by_channel=by_channel,
+        by_segment=by_segment,
+        by_stage=by_stage,
+        min_n=metric_registry.min_n(kind),
+    )
+
+
+@router.get("/partials/response-rates")
+def response_rates_panel(request: Request, session: SessionDep, user: ViewerPage) -> Response:
+    """The overview's response-rate panel, loaded after the page (counting invitations is its slowest part)."""
+    view = _view(request)
+    rates = overview.response_rates(session, view, TZ, FatigueGroup.channel)
+    return render(request, "_rates.html", user=user, rates=rates, view=view, min_n=metric_registry.DEFAULT_MIN_N)
+
+
+def _feedback_filters(request: Request, view: View) -> dict[str, Any]:
+    zone_start = datetime.combine(view.start, time.min, UTC)
+    zone_end = datetime.combine(view.end, time.max, UTC)
+    query = (request.query_params.get("q") or "").strip()[:200]
+    return {
+        "survey": view.dims.get("survey"),
+        "channel": view.dims.get("channel"),
+        "since": zone_start,
+        "until": zone_end,
+        "text": query or None,
+    }
+
+
+@router.get("/feedback")
+def feedback_page(
+    request: Request,
+    session: SessionDep,
+    user: ViewerPage,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    view = _view(request)
+    filters = _feedback_filters(request, view)
+    found = collection.list_responses(
+        session, sort="-submitted_at", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **filters
+    )
+    pages = max(1, math.ceil(found.total / PAGE_SIZE))
+    return render(
+        request,
+        "feedback.html",
+        user=user,
+        **_filter_bar(session, view, "Feedback"),
+        responses=found.items,
+        total=found.total,
+        page=page,
+        pages=pages,
+        q=filters["text"] or "",
+        now=utcnow(),
+    )
+
+
+def _csv(session: Session, filters: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = CsvWriter(buffer)
+    writer.writerow(["id", "submitted_at", "survey", "channel", "customer", "nps", "csat", "ces", "comment"])
+    offset = 0
+    while offset < CSV_ROWS:
+        found = collection.list_responses(session, sort="-submitted_at", limit=500, offset=offset, **filters)
+        for item in found.items:
+            writer.writerow(
+                [
+                    NumberCell(item.id),
+                    csv_cell(item.submitted_at),
+                    csv_cell(item.survey),
+                    csv_cell(item.channel),
+                    csv_cell(item.customer_external_id),
+                    csv_cell(item.nps),
+                    csv_cell(item.csat),
+                    csv_cell(item.ces),
+                    csv_cell(item.comment),
+                ]
+            )
+        offset += 500
+        if offset >= found.total:
+            break
+    return buffer.getvalue()
+
+
+@router.get("/feedback.csv")
+def feedback_csv(request: Request, session: SessionDep, _: ViewerPage) -> Response:
+    """What the explorer shows with the same filters, as CSV (newest first, at most CSV_ROWS rows)."""
+    filters = _feedback_filters(request, _view(request))
+    body = _csv(session, filters)  # at most CSV_ROWS rows, read inside the handler's unit of work
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="cxloop-feedback.csv"', "Cache-Control": "no-store"},
+    )
+
+
+@router.get("/customers")
+def customers_page(
+    request: Request,
+    session: SessionDep,
+    user: ViewerPage,
+    q: Annotated[str, Query(max_length=200)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    found = customers.list_customers(
+        session, q=q.strip() or None, sort="-updated_at", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    return render(
+        request,
+        "customers.html",
+        user=user,
+        title="Customers",
+        customers=customers.customer_reads(session, found.items),
+        total=found.total,
+        page=page,
+        pages=max(1, math.ceil(found.total / PAGE_SIZE)),
+        q=q,
+    )
+
+
+@router.get("/customers/{customer_id:int}")
+def customer_page(
+    request: Request,
+    session: SessionDep,
+    user: ViewerPage,
+    customer_id: Id,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    try:
+        customer = customers.require_customer(session, customer_id=customer_id)
+    except NotFound:
+        return render(
+            request,
+            "message.html",
+            user=user,
+            status_code=404,
+            title="No such customer",
+            message=f"There is no customer with id {customer_id}. They may have been erased.",
+        )
+    read = customers.customer_reads(session, [customer])[0]
+    view = TimelineView(case_scope=cases.scope_of(session, role=user.role, user_id=user.user_id))
+    try:
+        entries = timeline.customer_timeline(session, customer_id=customer_id, view=view, cursor=cursor, limit=50)
+    except InvalidInput as exc:
+        raise bad_filter(exc) from exc
+    latest = collection.list_responses(session, customer=customer.external_id, sort="-submitted_at", limit=5)
+    return render(
+        request,
+        "customer.html",
+        user=user,
+        title=read.name or read.email or read.external_id,
+        customer=read,
+        segments=customers.customer_segment_keys(session, customer_id=customer_id),
+        consent=_consent(session, customer_id),
+        latest=latest.items,
+        timeline=entries,
+        now=utcnow(),
+    )
+
+
+def _consent(session: Session, customer_id: int) -> dict[str, dict[str, bool]]:
+    """Purpose -> channel -> may it be used, from the customer's stored consent and the defaults."""
+    states = consent.states_of(session, [customer_id]).get(customer_id, {})
+    return {
+        purpose.value: {
+            channel: consent.allowed(states, channel, purpose) for channel in governance_channels.registry.names()
+        }
+        for purpose in Purpose
+    }
+
+
+@router.get("/listening")
+def listening_page(
+    request: Request,
+    session: SessionDep,
+    user: ViewerPage,
+    by: Annotated[str, Query(max_length=20)] = "channel",
+) -> Response:
+    """Listening health: what happened to the invitations of the range, by channel, survey, touchpoint or policy."""
+    if by not in FatigueGroup.__members__:
+        raise BadFilter("by", f"'{by[:20]}' is not one of: {', '.join(FatigueGroup)}")
+    view = _view(request)
+    rows = overview.response_rates(session, view, TZ, FatigueGroup(by))
+    names: dict[str, str] = {}
+    if by == FatigueGroup.survey:
+        names = {str(s.id): s.name for s in surveys.list_surveys(session, limit=500).items}
+    elif by == FatigueGroup.touchpoint:
+        for journey in journeys.list_journeys(session):
+            names |= {str(t.id): t.name for t in journeys.list_touchpoints(session, journey_id=journey.id)}
+    return render(
+        request,
+        "listening.html",
+        user=user,
+        title=f"Listening health · {view.range_label}",
+        view=view,
+        presets=PRESETS,
+        by=by,
+        groups=list(FatigueGroup),
+        rows=rows,
+        names=names,
+        min_n=metric_registry.DEFAULT_MIN_N,
+    )
+
+
+def _case_filters(status: str, priority: str) -> tuple[tuple[CaseStatus, ...], CasePriority | None]:
+    if status and status not in (*CaseStatus.__members__, "open", "all"):
+        raise BadFilter("status", f"'{status[:20]}' is not open, all or one of: {', '.join(CaseStatus)}")
+    if priority and priority not in CasePriority.__members__:
+        raise BadFilter("priority", f"'{priority[:20]}' is not one of: {', '.join(CasePriority)}")
+    statuses = inbox.OPEN if status in ("", "open") else () if status == "all" else (CaseStatus(status),)
+    return statuses, CasePriority(priority) if priority else None
+
+
+@router.get("/cases")
+def cases_page(
+    request: Request,
+    session: SessionDep,
+    user: AgentPage,
+    status: Annotated[str, Query(max_length=20)] = "open",
+    priority: Annotated[str, Query(max_length=20)] = "",
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """The case inbox: agents see their teams' cases, analysts and admins every case (as in the API)."""
+    statuses, chosen_priority = _case_filters(status, priority)
+    scope = cases.scope_of(session, role=user.role, user_id=user.user_id)
+    try:
+        rows, next_cursor = cases.list_cases(
+            session, scope=scope, status=statuses, priority=chosen_priority, cursor=cursor, limit=PAGE_SIZE
+        )
+    except InvalidInput as exc:
+        raise bad_filter(exc) from exc
+    reads = cases.case_reads(session, rows)
+    found = (
+        customers.customer_reads(
+            session, [customers.require_customer(session, customer_id=c.customer_id) for c in reads]
+        )
+        if reads
+        else []
+    )
+    names = {c.id: c.name or c.email or c.external_id for c in found}
+    now = utcnow()
+    return render(
+        request,
+        "cases.html",
+        user=user,
+        title="Cases",
+        cases=[(case, inbox.sla_chip(case, now), names.get(case.customer_id, "")) for case in reads],
+        status=status or "open",
+        priority=priority,
+        statuses=list(CaseStatus),
+        priorities=list(CasePriority),
+        next_cursor=next_cursor,
+        now=now,
+    )
+
+
+@router.post(
+    "/cases/{case_id:int}/{action}",
+    dependencies=[Depends(require_csrf)],
+    **body_cap("POST /cases/{case_id:int}/{action}"),
+)
+def change_case(
+    request: Request,
+    session: SessionDep,
+    user: AgentPage,
+    case_id: Id,
+    action: str,
+    resolution: Annotated[str, Form(max_length=2000)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "/cases",
+) -> Response:
+    """Acknowledge, start, resolve, close or reopen from the inbox; back to the inbox with the same filters."""
+    if action not in CaseAction.__members__:
+        return render(
+            request,
+            "message.html",
+            user=user,
+            status_code=404,
+            title="No such action",
+            message=f"'{action[:20]}' is not something a case can do.",
+            back="/cases",
+        )
+    scope = cases.scope_of(session, role=user.role, user_id=user.user_id)
+    try:
+        cases.transition(
+            session,
+            case_id=case_id,
+            action=CaseAction(action),
+            actor=CaseActor(user.display_name, user.user_id),
+            scope=scope,
+            resolution=resolution.strip() or None,
+        )
+    except (Conflict, InvalidInput, NotFound) as exc:
+        session.rollback()
+        first = exc.errors[0] if getattr(exc, "errors", None) else None
+        reason = f"{first.field}: {first.message}" if first else str(exc)
+        code = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
+        return render(
+            request,
+            "message.html",
+            user=user,
+            status_code=code,
+            title="The case was not changed",
+            message=reason,
+            back="/cases",
+            back_label="Back to the inbox",
+        )
+    back = _safe_next(back)
+    return RedirectResponse(back if back.startswith("/cases") else "/cases", status_code=303)
+
+
+@router.get("/settings")
+def settings_page(request: Request, session: SessionDep, user: AdminPage) -> Response:
+    return _settings(request, session, user)
+
+
+def _settings(
+    request: Request, session: Session, user: SignedIn, *, new_key: str | None = None, error: str | None = None
+) -> HTMLResponse:
+    return render(
+        request,
+        "settings.html",
+        user=user,
+        title="Settings",
+        users=access.list_users(session),
+        keys=[key for key in access.list_api_keys(session) if key.revoked_at is None],
+        roles=list(Role),
+        new_key=new_key,
+        error=error,
+        status_code=400 if error else 200,
+    )
+
+
+@router.post("/settings/api-keys", dependencies=[Depends(require_csrf)], **body_cap("POST /settings/api-keys"))
+def create_api_key(
+    request: Request,
+    session: SessionDep,
+    user: AdminPage,
+    name: Annotated[str, Form(max_length=200)] = "",
+    role: Annotated[str, Form(max_length=20)] = "viewer",
+) -> Response:
+    """A new API key, shown once on the page that answers this form."""
+    if not name.strip():
+        return _settings(request, session, user, error="Name the key: what is it for?")
+    if role not in Role.__members__:
+        return _settings(
+            request, session, user, error=f"role: '{role[:20]}' is not one of viewer, agent, analyst, admin"
+        )
+    key, plain = access.create_api_key(session, name=name.strip(), role=Role(role), user_id=None)
+    actor = AuditActor(
+        kind=ActorKind.user, id=str(user.user_id), name=user.email, role=user.role.value, **_where(request)
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.api_key_created,
+        target_id=key.id,
+        changes={"name": key.name, "role": key.role, "prefix": key.prefix},
+    )
+    return _settings(request, session, user, new_key=plain)

@@ -1,0 +1,108 @@
+/* cxloop web app: small progressive enhancements. Everything works without it; the CSP allows only this server's
+   scripts, so nothing here is inline. */
+(function () {
+  "use strict";
+
+  // Deferred scripts run while readyState is "interactive", before DOMContentLoaded: wait for it, so the vendored
+  // scripts deferred after this one (ECharts) have run too.
+  function ready(fn) {
+    if (document.readyState === "complete") fn(); else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  function navigation() {
+    var toggle = document.querySelector("[data-nav-toggle]");
+    var nav = document.getElementById("nav");
+    if (!toggle || !nav) return;
+    toggle.addEventListener("click", function () {
+      var open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  function customRange() {
+    document.querySelectorAll("select[data-range]").forEach(function (select) {
+      var form = select.form;
+      function update() {
+        var custom = select.value === "custom";
+        form.toggleAttribute("data-range-preset", !custom);
+        form.querySelectorAll(".custom-range input").forEach(function (input) { input.disabled = !custom; });
+      }
+      select.addEventListener("change", update);
+      update();
+    });
+  }
+
+  function npsBars(root) {
+    (root || document).querySelectorAll(".npsbar .seg[data-width]").forEach(function (seg) {
+      var width = parseFloat(seg.getAttribute("data-width")) || 0;
+      seg.style.width = width + "%";
+      if (seg.offsetWidth < 32) seg.textContent = "";  // the bar's label (aria-label) still says it
+    });
+  }
+
+  function localTimes(root) {
+    (root || document).querySelectorAll("time[datetime]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (!isNaN(when)) el.title = when.toLocaleString();
+    });
+  }
+
+  function css(name) {
+    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  }
+
+  function trendChart(el) {
+    var source = document.getElementById(el.getAttribute("data-source"));
+    if (!source || !window.echarts) return;
+    var data = JSON.parse(source.textContent);
+    var periods = data.points.map(function (p) { return p.period; });
+    var low = data.points.map(function (p) { return p.low; });
+    var band = data.points.map(function (p) { return p.low === null ? null : p.high - p.low; });
+    var values = data.points.map(function (p) {
+      return { value: p.value, symbol: p.small ? "emptyCircle" : "circle", symbolSize: p.small ? 7 : 6, n: p.n };
+    });
+    var chart = window.echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption({
+      animation: false,
+      textStyle: { color: css("--fg"), fontFamily: css("--font") },
+      grid: { left: 48, right: 16, top: 16, bottom: 32 },
+      tooltip: {
+        trigger: "axis",
+        formatter: function (items) {
+          var i = items[0].dataIndex, p = data.points[i];
+          var interval = p.low === null ? "no interval" : p.low.toFixed(1) + " to " + p.high.toFixed(1);
+          var small = p.small ? " (too few to read)" : "";
+          return p.period + "<br>" + data.metric + " " + (p.value === null ? "–" : p.value.toFixed(1)) +
+            "<br>95 % interval " + interval + "<br>n = " + p.n + small;
+        }
+      },
+      xAxis: { type: "category", data: periods, axisLabel: { color: css("--muted") } },
+      yAxis: { type: "value", scale: true, axisLabel: { color: css("--muted") }, splitLine: { lineStyle: { color: css("--border") } } },
+      series: [
+        { name: "low", type: "line", data: low, stack: "ci", stackStrategy: "all", symbol: "none", lineStyle: { opacity: 0 }, silent: true },
+        { name: "95 % interval", type: "line", data: band, stack: "ci", stackStrategy: "all", symbol: "none", lineStyle: { opacity: 0 },
+          areaStyle: { color: css("--chart-band") }, silent: true },
+        { name: data.metric, type: "line", data: values, lineStyle: { color: css("--chart-line"), width: 2 },
+          itemStyle: { color: css("--chart-line") } }
+      ]
+    });
+    el.classList.add("ready");
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  function charts() {
+    document.querySelectorAll("[data-chart=trend]").forEach(trendChart);
+  }
+
+  ready(function () {
+    navigation();
+    customRange();
+    npsBars();
+    localTimes();
+    charts();
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      npsBars(event.target);
+      localTimes(event.target);
+    });
+  });
+})();
