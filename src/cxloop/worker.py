@@ -31,6 +31,7 @@ from cxloop.notifications.posting import Answer
 from cxloop.notifications.sender import SendEmail, Sender, SendPolicy
 from cxloop.privacy import tasks as privacy_tasks
 from cxloop.storage.database import Database, database_for
+from cxloop.text.themes import tasks as themes_tasks
 from cxloop.triggers import tasks as triggers_tasks
 from cxloop.triggers.tasks import Deliver
 
@@ -44,6 +45,7 @@ TASK_MODULES = (
     jobs_tasks,
     notifications_tasks,
     privacy_tasks,
+    themes_tasks,
     triggers_tasks,
 )
 jobs = queued

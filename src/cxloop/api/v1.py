@@ -24,6 +24,7 @@ from cxloop.journeys.routes import router as journeys_router
 from cxloop.notifications.routes import router as notifications_router
 from cxloop.privacy.routes import router as privacy_router
 from cxloop.surveys.routes import router as surveys_router
+from cxloop.text.themes.routes import router as themes_router
 from cxloop.timeline.routes import router as timeline_router
 from cxloop.triggers.routes import router as triggers_router
 
@@ -52,6 +53,7 @@ ROUTERS: list[APIRouter] = [
     timeline_router,
     stream_router,
     alerts_router,
+    themes_router,
 ]
 
 

@@ -58,6 +58,11 @@ class AuditAction(StrEnum):
     alert_rule_created = "alert_rule.created"
     alert_rule_updated = "alert_rule.updated"  # its definition (a new version) or its enabled flag
     alert_rule_deleted = "alert_rule.deleted"
+    theme_created = "theme.created"  # a rule theme (keywords and phrases)
+    theme_updated = "theme.updated"  # renamed, pinned or unpinned, hidden or shown
+    theme_merged = "theme.merged"  # themes merged into this one
+    theme_split = "theme.split"  # new rule themes took some of this one's items
+    theme_discovered = "theme.discovered"  # a discovery run rewrote the discovered themes and the items' themes
     # retention: the only way entries are deleted
     audit_purged = "audit.purged"
 

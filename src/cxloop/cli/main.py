@@ -51,6 +51,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "cases": LazyCommand("cases:app", "List and show cases, and the SLA report."),
     "customers": LazyCommand("customers:app", "A customer's timeline: everything that happened to them, newest first."),
     "alerts": LazyCommand("alerts:app", "Alert rules: list them and try one against the last days."),
+    "themes": LazyCommand(
+        "text_themes:app", "Themes of comments and feedback: discover them, list them, and edit the taxonomy."
+    ),
     "segments": LazyCommand("segments:app", "List, show, refresh and validate customer segments."),
     "webhooks": LazyCommand(
         "webhooks:app", "Webhook and Slack destinations: register, health, tests, pauses and dead letters."

@@ -17,6 +17,7 @@ from cxloop.notifications import models as notifications_models
 from cxloop.privacy import models as privacy_models
 from cxloop.storage.base import Base
 from cxloop.surveys import models as surveys_models
+from cxloop.text.themes import models as themes_models
 from cxloop.triggers import models as triggers_models
 
 MODEL_MODULES = (
@@ -37,5 +38,6 @@ MODEL_MODULES = (
     cases_models,
     notifications_models,
     alerts_models,
+    themes_models,
 )
 metadata = Base.metadata
