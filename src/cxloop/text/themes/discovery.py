@@ -6,7 +6,7 @@ The steps (docs/themes.md):
    truncated SVD (latent semantic analysis), fitted on the corpus itself. Rows are unit vectors (cosine geometry).
 2. On a sample of 3,000 comments, for each candidate number of themes (2 to 150, steps of 25 %), run k-means three
    times from different starts; the number whose clusterings agree best (stability: mean pairwise adjusted Rand
-   index) is chosen, the smallest among near-ties.
+   index) is chosen, the largest among ties.
 3. k-means over all comments from that number's centroids; clusters below a minimum size are left without a theme.
 4. Name: the top phrases of each cluster by c-TF-IDF (a phrase frequent in the cluster and rare in the others); merge
    clusters whose key phrases mostly coincide (near-duplicates).
@@ -33,15 +33,17 @@ MAX_THEMES = 150  # a readable list: the tree is never cut into more themes than
 MIN_SHARE = 0.002  # a cluster with fewer than 0.2 % of the comments (and at least MIN_MEMBERS) is no theme
 MIN_MEMBERS = 3
 SAMPLE = 3_000  # comments the number of themes is chosen on
-MIN_PER_THEME_IN_SAMPLE = 5  # numbers of themes tried leave at least this many sampled comments per theme
+MIN_PER_THEME_IN_SAMPLE = 10  # numbers of themes tried leave at least this many sampled comments per theme
 RUNS = 3  # clusterings per candidate number of themes, compared pairwise
-PARSIMONY = 0.95  # the smallest number of themes whose agreement is within 5 % of the best is chosen
+INITS = 3  # each clustering the best of this many k-means starts (one bad start must not look like instability)
+TIE = 0.02  # numbers of themes whose agreement is this close to the best are tied: the finest of them is chosen
 PROFILE_TERMS = 40  # weighted terms kept per theme for matching runs and assigning new comments
 NAME_PHRASES = 3  # phrases in a default name
 KEY_PHRASES = 8  # phrases shown with a theme
 DUPLICATE_OVERLAP = 0.6  # clusters whose top key phrases overlap this much (Jaccard) are one theme
 MATCH_MIN = 0.3  # a new cluster keeps an old theme's identity when their similarity reaches this
 SVD_DIMENSIONS = 100
+LSA = "lsa"  # the light embedding's name
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"(?<!\w)@\w+")
@@ -129,9 +131,10 @@ def _unit(rows: NDArray[Any]) -> Vectors:
 def _choose_k(vectors: Vectors, seed: int) -> tuple[Vectors, dict[int, float]]:
     """On a sample of the comments, cluster with k-means for each candidate number of themes, several times from
     different starts, and keep the number whose clusterings agree best (mean pairwise adjusted Rand index: a number
-    of themes the data really has is found again from any start, an arbitrary one is not). Among the numbers within
-    5 % of the best agreement the smallest wins (a shorter list when the evidence is equal). Returns the centroids of
-    the chosen number's best run (least inertia) and the agreement of every number tried."""
+    of themes the data really has is found again from any start, an arbitrary one is not). Among numbers tied for
+    the best agreement the largest wins: two topics of four are as stable a split as the four themselves, and the
+    finer list is the one worth reading. Returns the centroids of the chosen number's best run (least inertia) and
+    the agreement of every number tried."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import adjusted_rand_score
 
@@ -140,12 +143,12 @@ def _choose_k(vectors: Vectors, seed: int) -> tuple[Vectors, dict[int, float]]:
     stability: dict[int, float] = {}
     centres: dict[int, Vectors] = {}
     for k in _candidates(min(MAX_THEMES, len(sample) // MIN_PER_THEME_IN_SAMPLE)):
-        runs = [KMeans(n_clusters=k, n_init=1, max_iter=30, random_state=seed + r).fit(sample) for r in range(RUNS)]
+        runs = [KMeans(n_clusters=k, n_init=INITS, max_iter=30, random_state=seed + r).fit(sample) for r in range(RUNS)]
         pairs = [adjusted_rand_score(a.labels_, b.labels_) for i, a in enumerate(runs) for b in runs[i + 1 :]]
         stability[k] = float(np.mean(pairs))
         centres[k] = _unit(min(runs, key=lambda m: m.inertia_).cluster_centers_)
     top = max(stability.values())
-    chosen = min(k for k, agreement in stability.items() if agreement >= PARSIMONY * top)
+    chosen = max(k for k, agreement in stability.items() if agreement >= top - TIE)
     return centres[chosen], stability
 
 
@@ -269,7 +272,7 @@ def discover(
     texts: Sequence[str],
     *,
     embed: Callable[[Sequence[str]], Vectors] | None = None,
-    embedder: str = "lsa",
+    embedder: str = LSA,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> Discovery:
@@ -293,6 +296,8 @@ def discover(
     started = time.perf_counter()
     labels, stability = cluster(vectors, seed=seed)
     seconds["cluster"] = time.perf_counter() - started
+    if not (labels >= 0).any():
+        return Discovery(labels, [], embedder, stability, 0, seconds)
     say("naming")
     started = time.perf_counter()
     phrases, _ = key_phrases(counts, labels, vocabulary)
@@ -335,7 +340,8 @@ class Known:
 
 def match(clusters: Sequence[Cluster], known: Sequence[Known], *, embedder: str) -> dict[int, int]:
     """Cluster index -> theme id of an earlier run, one-to-one per known entry, by the best total similarity: the
-    term profiles' cosine, averaged with the centroids' cosine when both come from the same embedder."""
+    term profiles' cosine, averaged with the centroids' cosine when both come from the same fixed embedder (LSA is
+    fitted on each run's corpus, so its centroids of two runs live in different spaces)."""
     from scipy.optimize import linear_sum_assignment
 
     if not clusters or not known:
@@ -344,8 +350,9 @@ def match(clusters: Sequence[Cluster], known: Sequence[Known], *, embedder: str)
     for i, c in enumerate(clusters):
         for j, k in enumerate(known):
             score = profile_similarity(c.profile, k.profile)
-            if k.centroid is not None and k.embedder == embedder and len(k.centroid) == len(c.centroid):
-                score = (score + float(np.dot(c.centroid, k.centroid))) / 2
+            same_space = embedder != LSA and k.embedder == embedder and k.centroid is not None
+            if same_space and len(k.centroid or ()) == len(c.centroid):
+                score = (score + float(np.dot(c.centroid, k.centroid or ()))) / 2
             similarity[i, j] = score
     rows, cols = linear_sum_assignment(-similarity)
     return {int(r): known[c].theme_id for r, c in zip(rows, cols, strict=True) if similarity[r, c] >= MATCH_MIN}

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from cxloop.core.errors import FieldError, InvalidInput
-from cxloop.text.themes.discovery import Vectors
+from cxloop.text.themes.discovery import LSA, Vectors
 
-LIGHT = "lsa"
+LIGHT = LSA
 MINILM = "minilm"
 EMBEDDERS = ("auto", LIGHT, MINILM)
 BATCH = 128
