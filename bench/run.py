@@ -79,6 +79,11 @@ FULL: dict[str, list[list[str]]] = {
         ["bench/bench_alerts.py", "--responses", "20000", "--no-cases"],
         ["bench/bench_alerts.py", "--responses", "20000", "--backend", "postgresql"],
     ],
+    "themes": [
+        ["bench/bench_themes.py", "quality"],
+        ["bench/bench_themes.py", "speed", "--comments", "100000"],
+        ["bench/bench_themes.py", "stored", "--comments", "100000"],
+    ],
 }
 QUICK: dict[str, list[list[str]]] = {
     "timeline": [["bench/bench_timeline.py", "--per-kind", "2000", "--others", "5000", "--repeat", "3"]],
@@ -97,6 +102,7 @@ QUICK: dict[str, list[list[str]]] = {
     "widget": [["bench/bench_widget.py", "--duration", "2", "--warmup", "1", "--connections", "20", "--rate", "200"]],
     "json-checks": [["bench/bench_json_checks.py", "--repeat", "20"]],
     "alerts": [["bench/bench_alerts.py", "--responses", "2000"]],
+    "themes": [["bench/bench_themes.py", "speed", "--comments", "5000"]],
 }
 
 

@@ -17,7 +17,16 @@ from tests.text.themes.corpus import comment
 # NPS per topic: billing comments come with low scores, so the billing theme's impact is clearly negative
 SCORES = {"delivery": (7, 9), "billing": (0, 4), "app": (6, 9), "staff": (8, 10)}
 
-__all__ = ["add_survey", "discover", "primary_of", "store_feedback", "store_topics", "theme_of_topic", "theme_row"]
+__all__ = [
+    "add_survey",
+    "discover",
+    "primary_of",
+    "store_feedback",
+    "store_topics",
+    "texts_of",
+    "theme_of_topic",
+    "theme_row",
+]
 
 
 def store_topics(db: Database, per_topic: int, *, seed: int = 0, topics: list[str] | None = None) -> dict[int, str]:
@@ -58,6 +67,12 @@ def primary_of(db: Database, kind: ItemKind, item_id: int) -> int | None:
                 ThemeAssignment.is_primary.is_(True),
             )
         )
+
+
+def texts_of(db: Database, response_ids: list[int]) -> dict[int, str]:
+    with db.unit_of_work() as session:
+        found = themes.queries.comments_of(session, kind=ItemKind.response, ids=response_ids)
+    return {item_id: text for _, item_id, text in found}
 
 
 def theme_row(db: Database, theme_id: int) -> Theme:

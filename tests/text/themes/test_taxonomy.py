@@ -15,6 +15,7 @@ from tests.text.themes.conftest import (
     primary_of,
     store_feedback,
     store_topics,
+    texts_of,
     theme_of_topic,
     theme_row,
 )
@@ -121,8 +122,7 @@ def test_rules_merge_and_split(db: Database) -> None:
     with db.unit_of_work(write=True) as session:
         refunds = themes.add_rule(session, data=RuleCreate(name="Refunds", phrases=["refund", "money back"])).id
     refund_items = [i for i, t in topics.items() if t == "billing"]
-    with db.unit_of_work() as session:
-        texts = {i: c for _, i, c in themes.queries.comments_of(session, kind=ItemKind.response, ids=refund_items)}
+    texts = texts_of(db, refund_items)
     mentioning = [i for i, c in texts.items() if "refund" in c]
     assert mentioning and all(primary_of(db, ItemKind.response, i) == refunds for i in mentioning)
     (later,) = store_responses(db, {"nps": 2, "comment": "I want my MONEY back"})
@@ -146,8 +146,7 @@ def test_rules_merge_and_split(db: Database) -> None:
         names = [t.name for t in made]
     assert names == ["courier", "tracking number"]
     delivery_items = [i for i, t in topics.items() if t == "delivery"]
-    with db.unit_of_work() as session:
-        texts = {i: c for _, i, c in themes.queries.comments_of(session, kind=ItemKind.response, ids=delivery_items)}
+    texts = texts_of(db, delivery_items)
     for item_id, text in texts.items():
         expected = courier if "courier" in text else tracking if "tracking number" in text else ids["delivery"]
         assert primary_of(db, ItemKind.response, item_id) == expected, text

@@ -32,10 +32,10 @@ Progress = Callable[[str], None]
 MAX_THEMES = 150  # a readable list: the tree is never cut into more themes than this
 MIN_SHARE = 0.002  # a cluster with fewer than 0.2 % of the comments (and at least MIN_MEMBERS) is no theme
 MIN_MEMBERS = 3
-SAMPLE = 3_000  # comments the number of themes is chosen on
+SAMPLE = 2_000  # comments the number of themes is chosen on
 MIN_PER_THEME_IN_SAMPLE = 10  # numbers of themes tried leave at least this many sampled comments per theme
 RUNS = 3  # clusterings per candidate number of themes, compared pairwise
-INITS = 3  # each clustering the best of this many k-means starts (one bad start must not look like instability)
+INITS = 2  # each clustering the best of this many k-means starts (one bad start must not look like instability)
 TIE = 0.02  # numbers of themes whose agreement is this close to the best are tied: the finest of them is chosen
 PROFILE_TERMS = 40  # weighted terms kept per theme for matching runs and assigning new comments
 NAME_PHRASES = 3  # phrases in a default name
@@ -143,7 +143,7 @@ def _choose_k(vectors: Vectors, seed: int) -> tuple[Vectors, dict[int, float]]:
     stability: dict[int, float] = {}
     centres: dict[int, Vectors] = {}
     for k in _candidates(min(MAX_THEMES, len(sample) // MIN_PER_THEME_IN_SAMPLE)):
-        runs = [KMeans(n_clusters=k, n_init=INITS, max_iter=30, random_state=seed + r).fit(sample) for r in range(RUNS)]
+        runs = [KMeans(n_clusters=k, n_init=INITS, max_iter=20, random_state=seed + r).fit(sample) for r in range(RUNS)]
         pairs = [adjusted_rand_score(a.labels_, b.labels_) for i, a in enumerate(runs) for b in runs[i + 1 :]]
         stability[k] = float(np.mean(pairs))
         centres[k] = _unit(min(runs, key=lambda m: m.inertia_).cluster_centers_)
@@ -178,11 +178,14 @@ def _refine(vectors: Vectors, start: Vectors, seed: int) -> NDArray[np.int64]:
 def cluster(vectors: Vectors, *, seed: int = 0) -> tuple[NDArray[np.int64], dict[int, float]]:
     """Labels (0..k-1, or -1 for comments in clusters too small to be a theme) and the agreement of each number of
     themes tried."""
+    from threadpoolctl import threadpool_limits
+
     n = len(vectors)
     if n < 2 * MIN_PER_THEME_IN_SAMPLE:
         return np.full(n, -1 if n < MIN_MEMBERS else 0, dtype=np.int64), {}
-    start, stability = _choose_k(vectors, seed)
-    labels = _refine(vectors, start, seed)
+    with threadpool_limits(limits=1):  # many small k-means: threads cost more than they give, and thrash when busy
+        start, stability = _choose_k(vectors, seed)
+        labels = _refine(vectors, start, seed)
     smallest = max(MIN_MEMBERS, int(MIN_SHARE * n))
     sizes = np.bincount(labels)
     labels = np.where(sizes[labels] >= smallest, labels, -1)

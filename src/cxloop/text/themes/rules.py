@@ -80,21 +80,6 @@ def primary_of(candidates: Sequence[Candidate]) -> int | None:
     return best.theme_id
 
 
-@dataclass(frozen=True)
-class Impact:
-    """NPS of commented responses with the theme minus NPS of those without it, with a 95 % interval."""
-
-    nps_with: float | None
-    n_with: int
-    nps_without: float | None
-    n_without: int
-    difference: float | None
-    ci_low: float | None
-    ci_high: float | None
-    significant: bool
-    small_sample: bool
-
-
 class NpsDifference(Protocol):
     """What analytics.stats.nps_difference gives; text sits below analytics, so cxloop.wiring hands it in."""
 
@@ -121,22 +106,11 @@ def use_nps_difference(compare: Compare) -> None:
     _compare[:] = [compare]
 
 
-def impact(with_theme: Mapping[int, int], without_theme: Mapping[int, int]) -> Impact:
-    """From two NPS histograms (score -> count): the difference of two independent NPS with its interval."""
+def nps_difference(with_theme: Mapping[int, int], without_theme: Mapping[int, int]) -> NpsDifference:
+    """NPS with the theme minus without it, from two histograms (score -> count), with its 95 % interval."""
     if not _compare:
         raise RuntimeError("themes need cxloop.wiring.wire_domains() before they report score impact")
-    d = _compare[0](with_theme, without_theme)
-    return Impact(
-        nps_with=d.first.value,
-        n_with=d.first.n,
-        nps_without=d.second.value,
-        n_without=d.second.n,
-        difference=d.value,
-        ci_low=d.ci_low,
-        ci_high=d.ci_high,
-        significant=d.significant,
-        small_sample=d.first.n < SMALL_SAMPLE or d.second.n < SMALL_SAMPLE,
-    )
+    return _compare[0](with_theme, without_theme)
 
 
 def week_start(at: datetime) -> datetime:

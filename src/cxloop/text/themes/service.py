@@ -56,8 +56,20 @@ def theme_sentiment(session: Session, *, theme_id: int) -> float | None:
 # ---- reading ---------------------------------------------------------------------------------------------------
 
 
-def _impact_read(impact: rules.Impact) -> ImpactRead:
-    return ImpactRead.model_validate(impact, from_attributes=True)
+def _impact(with_theme: dict[int, int], without_theme: dict[int, int]) -> ImpactRead:
+    """The theme's score impact; fewer than 30 commented responses on either side is a small sample."""
+    d = rules.nps_difference(with_theme, without_theme)
+    return ImpactRead(
+        nps_with=d.first.value,
+        n_with=d.first.n,
+        nps_without=d.second.value,
+        n_without=d.second.n,
+        difference=d.value,
+        ci_low=d.ci_low,
+        ci_high=d.ci_high,
+        significant=d.significant,
+        small_sample=min(d.first.n, d.second.n) < rules.SMALL_SAMPLE,
+    )
 
 
 def _without(overall: dict[int, int], with_theme: dict[int, int]) -> dict[int, int]:
@@ -93,7 +105,7 @@ def _reads(session: Session, themes: Sequence[Theme]) -> list[ThemeRead]:
                 volume=volume,
                 primary_volume=primary,
                 share=round(100 * volume / analysed, 2) if analysed else None,
-                impact=_impact_read(rules.impact(with_theme, _without(overall, with_theme))),
+                impact=_impact(with_theme, _without(overall, with_theme)),
                 trend=[WeekCount(week=w, count=c) for w, c in trend],
                 sentiment=theme_sentiment(session, theme_id=theme.id),
             )
