@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from cxloop.core.clock import utcnow
@@ -115,8 +115,8 @@ def _reads(session: Session, themes: Sequence[Theme]) -> list[ThemeRead]:
 
 def _analysed_items(session: Session) -> int:
     """How many items carry at least one theme."""
-    query = select(ThemeAssignment.item_kind, ThemeAssignment.item_id).distinct()
-    return len(session.execute(query).all())
+    items = select(ThemeAssignment.item_kind, ThemeAssignment.item_id).distinct().subquery()
+    return session.scalar(select(func.count()).select_from(items)) or 0
 
 
 def list_themes(
