@@ -141,20 +141,19 @@ def speed(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def stored(args: argparse.Namespace) -> dict[str, Any]:
-    """The service's discover() on a SQLite database holding N feedback items: reading, clustering, writing."""
-    import tempfile
-
+    """The service's discover() on a database holding N feedback items: reading, clustering, writing the themes."""
     from cxloop.collection import service as collection
     from cxloop.collection.schemas import FeedbackCreate
     from cxloop.core.config import Settings
     from cxloop.storage.database import Database
     from cxloop.text.themes import service as themes
+    from cxloop.wiring import wire_domains
+    from databases import survey_database
 
+    wire_domains(Settings(environment="test"))
     texts = made_comments(args.comments, seed=args.seed)
-    with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(database_url=f"sqlite:///{folder}/bench.db")  # type: ignore[call-arg]
-        db = Database(settings)
-        db.create_all()
+    with survey_database(args.backend) as url:
+        db = Database(url)
         for start in range(0, len(texts), 1000):
             items = [
                 FeedbackCreate(kind="review", source="bench", external_id=f"b-{start + i}", channel="review", text=t)  # type: ignore[arg-type]
@@ -162,13 +161,19 @@ def stored(args: argparse.Namespace) -> dict[str, Any]:
             ]
             with db.unit_of_work(write=True) as session:
                 collection.record_feedback(session, items=items)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         with db.unit_of_work(write=True) as session:
             run = themes.discover(session, limit=args.comments, embedder="lsa", seed=args.seed)
-            result = themes.run_read(run).model_dump(mode="json")
+            result: dict[str, Any] = themes.run_read(run).model_dump(mode="json")
         result["seconds_total"] = round(time.perf_counter() - started, 2)
+        result["cpu_seconds"] = round(time.process_time() - cpu, 2)
+        started = time.perf_counter()
+        with db.unit_of_work() as session:
+            listed = themes.list_themes(session)
+        result["list_seconds"] = round(time.perf_counter() - started, 2)
+        result["listed"] = [{"name": t.name, "volume": t.volume} for t in listed[:10]]
         db.dispose()
-    return result
+    return {"backend": args.backend} | result
 
 
 def main() -> None:
@@ -179,6 +184,7 @@ def main() -> None:
     parser.add_argument("--embed-sample", type=int, default=5_000)
     parser.add_argument("--drop-cant-tell", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     result = {"quality": quality, "speed": speed, "stored": stored}[args.what](args)
     print(json.dumps(result, indent=2))
