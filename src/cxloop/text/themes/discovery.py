@@ -7,7 +7,8 @@ The steps (docs/themes.md):
 2. On a sample of 3,000 comments, for each candidate number of themes (2 to 150, steps of 25 %), run k-means three
    times from different starts; the number whose clusterings agree best (stability: mean pairwise adjusted Rand
    index) is chosen, the largest among ties.
-3. k-means over all comments from that number's centroids; clusters below a minimum size are left without a theme.
+3. k-means over all comments from that number's centroids; a large theme whose own comments have a clearly stable
+   finer clustering is split; clusters below a minimum size are left without a theme.
 4. Name: the top phrases of each cluster by c-TF-IDF (a phrase frequent in the cluster and rare in the others); merge
    clusters whose key phrases mostly coincide (near-duplicates).
 5. Match to the previous run by the overlap of their term profiles (and centroids when both come from the same
@@ -36,6 +37,9 @@ SAMPLE = 2_000  # comments the number of themes is chosen on
 MIN_PER_THEME_IN_SAMPLE = 10  # numbers of themes tried leave at least this many sampled comments per theme
 RUNS = 3  # clusterings per candidate number of themes, compared pairwise
 INITS = 3  # each clustering the best of this many k-means starts (one bad start must not look like instability)
+SUBSPLIT_MIN = 200  # a theme of at least this many comments (and SUBSPLIT_SHARE of all) is tried for a finer split
+SUBSPLIT_SHARE = 0.1
+SUBSPLIT_AGREEMENT = 0.8  # the finer split is kept when its runs agree at least this well
 TIE = 0.02  # numbers of themes whose agreement is this close to the best are tied: the finest of them is chosen
 PROFILE_TERMS = 40  # weighted terms kept per theme for matching runs and assigning new comments
 NAME_PHRASES = 3  # phrases in a default name
@@ -175,6 +179,25 @@ def _refine(vectors: Vectors, start: Vectors, seed: int) -> NDArray[np.int64]:
     return np.asarray(model.predict(vectors), dtype=np.int64)
 
 
+def _second_level(vectors: Vectors, labels: NDArray[np.int64], seed: int) -> NDArray[np.int64]:
+    """Split a large theme again when its own comments hold a clearly stable finer structure (the same test inside
+    it, accepted at an agreement of at least SUBSPLIT_AGREEMENT): a coarse first cut must not hide its parts."""
+    result = labels.copy()
+    next_label = int(labels.max()) + 1
+    for theme in np.unique(labels):
+        members = np.flatnonzero(labels == theme)
+        if len(members) < max(SUBSPLIT_MIN, SUBSPLIT_SHARE * len(labels)):
+            continue
+        start, stability = _choose_k(vectors[members], seed)
+        if stability.get(len(start), 0.0) < SUBSPLIT_AGREEMENT:
+            continue
+        inner = _refine(vectors[members], start, seed)
+        for part in range(1, len(start)):
+            result[members[inner == part]] = next_label
+            next_label += 1
+    return result
+
+
 def cluster(vectors: Vectors, *, seed: int = 0) -> tuple[NDArray[np.int64], dict[int, float]]:
     """Labels (0..k-1, or -1 for comments in clusters too small to be a theme) and the agreement of each number of
     themes tried."""
@@ -186,6 +209,7 @@ def cluster(vectors: Vectors, *, seed: int = 0) -> tuple[NDArray[np.int64], dict
     with threadpool_limits(limits=1):  # many small k-means: threads cost more than they give, and thrash when busy
         start, stability = _choose_k(vectors, seed)
         labels = _refine(vectors, start, seed)
+        labels = _second_level(vectors, labels, seed)
     smallest = max(MIN_MEMBERS, int(MIN_SHARE * n))
     sizes = np.bincount(labels)
     labels = np.where(sizes[labels] >= smallest, labels, -1)
