@@ -121,3 +121,17 @@ def test_lsa_rows_are_unit_vectors() -> None:
     counts = discovery.counter(n_docs=len(texts)).fit_transform(texts)
     vectors = discovery.lsa_vectors(counts)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
+
+
+def test_score_impact_is_the_difference_of_two_nps_with_its_interval() -> None:
+    import math
+
+    from cxloop.analytics import stats
+
+    d = stats.nps_difference({10: 8, 0: 2}, {10: 5, 0: 5})  # NPS 60 (n 10) against 0 (n 10)
+    half = stats.Z95 * math.sqrt((1 - 0.6**2) / 10 + 1 / 10) * 100
+    assert d.value == pytest.approx(60) and d.first.n == d.second.n == 10
+    assert (d.ci_low, d.ci_high) == pytest.approx((60 - half, 60 + half)) and not d.significant  # it holds 0
+    assert stats.nps_difference({10: 1}, {0: 3}).ci_low is None  # fewer than 2 on a side: no interval
+    rules.use_nps_difference(stats.nps_difference)  # what cxloop.wiring does: text sits below analytics
+    assert rules.nps_difference({9: 30, 0: 10}, {0: 30, 10: 10}).significant
