@@ -96,6 +96,11 @@ FULL: dict[str, list[list[str]]] = {
         ["bench/bench_web_pages.py"],
         ["bench/bench_web_pages.py", "--backend", "postgresql"],
     ],
+    "themes": [
+        ["bench/bench_themes.py", "quality"],
+        ["bench/bench_themes.py", "speed", "--comments", "100000"],
+        ["bench/bench_themes.py", "stored", "--comments", "100000"],
+    ],
 }
 QUICK: dict[str, list[list[str]]] = {
     "timeline": [["bench/bench_timeline.py", "--per-kind", "2000", "--others", "5000", "--repeat", "3"]],
@@ -119,6 +124,7 @@ QUICK: dict[str, list[list[str]]] = {
     "outbox": [["bench/bench_outbox.py", "--messages", "300"]],
     "sla-report": [["bench/bench_sla_report.py", "--cases", "2000", "--repeat", "2"]],
     "web-pages": [["bench/bench_web_pages.py", "--customers", "300", "--repeat", "3"]],
+    "themes": [["bench/bench_themes.py", "speed", "--comments", "5000"]],
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cxloop.analytics import metrics, rollups
+from cxloop.analytics import metrics, rollups, stats
 from cxloop.channels import outbound
 from cxloop.channels.widget import erasure as widget_images
 from cxloop.collection import hooks as collection
@@ -17,6 +17,7 @@ from cxloop.governance.channels import registry as channel_registry
 from cxloop.jobs import dispatch, queue
 from cxloop.privacy.holders import holders as privacy_holders
 from cxloop.privacy.retention import kinds as retention_kinds
+from cxloop.text.themes import rules as theme_rules
 from cxloop.triggers import event_rules
 
 # Every in-transaction reaction of the application: (hook, function). Registered once, then all hooks are frozen.
@@ -36,6 +37,7 @@ def wire_domains(settings: Settings) -> None:
     Idempotent: a second call registers nothing again."""
     rollups.configure(settings.rollup_timezones)
     metrics.configure_min_n(settings.metric_min_n)
+    theme_rules.use_nps_difference(stats.nps_difference)  # text sits below analytics: its statistics come in here
     phones.configure(settings.default_phone_region)
     widget_images.configure(settings.data_dir)
     for hook, fn in REACTIONS:

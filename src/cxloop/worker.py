@@ -35,6 +35,7 @@ from cxloop.notifications.sender import SendEmail, Sender, SendPolicy
 from cxloop.privacy import tasks as privacy_tasks
 from cxloop.storage.database import Database, database_for
 from cxloop.text import tasks as text_tasks
+from cxloop.text.themes import tasks as themes_tasks
 from cxloop.triggers import tasks as triggers_tasks
 from cxloop.triggers.tasks import Deliver
 
@@ -51,6 +52,7 @@ TASK_MODULES = (
     notifications_tasks,
     privacy_tasks,
     text_tasks,
+    themes_tasks,
     triggers_tasks,
     verification_tasks,
 )

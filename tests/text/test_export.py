@@ -15,6 +15,8 @@ from cxloop.cli.main import app
 from cxloop.collection.models import Response
 from cxloop.storage.database import Database
 from cxloop.text.models import TextAnalysis
+from cxloop.text.themes import service as themes
+from cxloop.text.themes.schemas import RuleCreate
 from tests.text.conftest import add_survey, store_feedback, store_responses
 
 
@@ -22,10 +24,15 @@ def test_exports_carry_the_enrichment_and_import_again(db: Database, cli: CliRun
     add_survey(db)
     ids = store_responses(db, {"nps": 1, "comment": "Dreadful support, nobody answers"}, {"nps": 9})
     store_feedback(db, {"text": "Excellent, thank you!", "rating": 5})
+    with db.unit_of_work(write=True) as session:
+        themes.add_rule(session, data=RuleCreate(name="Support", phrases=["support"]))
+        listed = {t.name: t for t in themes.list_themes(session)}
+    assert listed["Support"].sentiment is not None and listed["Support"].sentiment < 0  # its one comment's score
     rows = list(csv.DictReader(io.StringIO(cli.invoke(app, ["export", "responses", "--format", "csv"]).stdout)))
     assert [r["sentiment_label"] for r in rows] == ["negative", ""]
     assert rows[0]["language"] == "en" and float(rows[0]["sentiment_score"]) < 0
-    assert rows[0]["themes"] == "" and rows[0]["primary_theme"] == ""  # until themes are wired
+    assert (rows[0]["themes"], rows[0]["primary_theme"]) == ("Support", "Support")
+    assert rows[1]["themes"] == "" and rows[1]["primary_theme"] == ""  # no comment, no theme
     lines = cli.invoke(app, ["export", "feedback", "--format", "jsonl"]).stdout.splitlines()
     item = orjson.loads(lines[0])
     assert item["sentiment_label"] == "positive" and item["themes"] == [] and item["primary_theme"] is None

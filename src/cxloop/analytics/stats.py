@@ -222,6 +222,29 @@ def nps_change(current: NpsSummary, previous: NpsSummary) -> Change:
     return Change(diff, se > 0 and abs(diff) / se > Z95)
 
 
+@dataclass(frozen=True, slots=True)
+class NpsDifference:
+    """NPS of one group minus another's (points), with the normal 95 % interval of the difference (None when a group
+    has fewer than 2 answers) and the z-test of nps_change."""
+
+    first: NpsSummary
+    second: NpsSummary
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    significant: bool
+
+
+def nps_difference(first: Histogram, second: Histogram) -> NpsDifference:
+    """Compare two independent groups' NPS (e.g. comments with a theme vs without it): unpooled variances."""
+    a, b = nps(first), nps(second)
+    change = nps_change(a, b)
+    if change.value is None or a.variance is None or b.variance is None or a.n < 2 or b.n < 2:
+        return NpsDifference(a, b, change.value, None, None, change.significant)
+    half = Z95 * math.sqrt(a.variance + b.variance) * 100
+    return NpsDifference(a, b, change.value, change.value - half, change.value + half, change.significant)
+
+
 def proportion_change(current_successes: int, current_n: int, previous_successes: int, previous_n: int) -> Change:
     """Change in percentage points; pooled two-proportion z-test."""
     if current_n == 0 or previous_n == 0:

@@ -29,6 +29,7 @@ from cxloop.notifications.routes import router as notifications_router
 from cxloop.privacy.routes import router as privacy_router
 from cxloop.surveys.routes import router as surveys_router
 from cxloop.text.routes import router as text_router
+from cxloop.text.themes.routes import router as themes_router
 from cxloop.timeline.routes import router as timeline_router
 from cxloop.triggers.routes import router as triggers_router
 
@@ -62,6 +63,7 @@ ROUTERS: list[APIRouter] = [
     stream_router,
     alerts_router,
     text_router,
+    themes_router,
 ]
 
 

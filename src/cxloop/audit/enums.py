@@ -66,6 +66,11 @@ class AuditAction(StrEnum):
     follow_up_template_updated = "follow_up_template.updated"  # its wording, translations or active flag
     improvement_created = "improvement.created"
     improvement_announced = "improvement.announced"  # messages to customers queued; the counts are recorded
+    theme_created = "theme.created"  # a rule theme (keywords and phrases)
+    theme_updated = "theme.updated"  # renamed, pinned or unpinned, hidden or shown
+    theme_merged = "theme.merged"  # themes merged into this one
+    theme_split = "theme.split"  # new rule themes took some of this one's items
+    theme_discovered = "theme.discovered"  # a discovery run rewrote the discovered themes and the items' themes
     # retention: the only way entries are deleted
     audit_purged = "audit.purged"
 

@@ -56,7 +56,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "follow_ups:improvements_app", '"You asked, we fixed it": announce an improvement to the customers it answers.'
     ),
     "customers": LazyCommand("customers:app", "A customer's timeline: everything that happened to them, newest first."),
-    "text": LazyCommand("text:app", "Text enrichment: language, sentiment, key phrases and masked personal data."),
+    "text": LazyCommand(
+        "text:app", "Text enrichment (language, sentiment, key phrases, masked personal data) and themes."
+    ),
     "alerts": LazyCommand("alerts:app", "Alert rules: list them and try one against the last days."),
     "segments": LazyCommand("segments:app", "List, show, refresh and validate customer segments."),
     "webhooks": LazyCommand(

@@ -11,13 +11,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from cxloop.cli import text_themes
 from cxloop.cli.context import console, database, err_console
 
 app = typer.Typer(
-    help="Text enrichment: language, sentiment, key phrases and masked personal data. Learn the organisation's "
-    "own sentiment model from its scored comments.",
+    help="Text enrichment (language, sentiment, key phrases, masked personal data) and themes. Learn the "
+    "organisation's own sentiment model from its scored comments; discover and edit themes with `cxloop text themes`.",
     no_args_is_help=True,
 )
+app.add_typer(text_themes.app, name="themes")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of a table.")]
 
 

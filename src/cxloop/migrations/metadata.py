@@ -18,6 +18,7 @@ from cxloop.privacy import models as privacy_models
 from cxloop.storage.base import Base
 from cxloop.surveys import models as surveys_models
 from cxloop.text import models as text_models
+from cxloop.text.themes import models as themes_models
 from cxloop.triggers import models as triggers_models
 from cxloop.web import models as web_models
 
@@ -41,5 +42,6 @@ MODEL_MODULES = (
     alerts_models,
     text_models,
     web_models,
+    themes_models,
 )
 metadata = Base.metadata

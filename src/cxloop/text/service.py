@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.access.enums import Role
@@ -190,13 +190,25 @@ def text_for_role(text: str | None, *, role: Role) -> str | None:
 
 
 def themes_for_items(
-    session: Session,  # noqa: ARG001 - used once the themes service is wired
-    *,
-    kind: ItemKind,  # noqa: ARG001
-    ids: Sequence[int],  # noqa: ARG001
+    session: Session, *, kind: ItemKind, ids: Sequence[int]
 ) -> dict[int, tuple[list[str], str | None]]:
-    """Theme names and the primary theme of each item: empty until the themes service (text/themes/) is wired here."""
-    return {}
+    """Theme names and the primary theme of each item (text/themes/), for the export columns."""
+    from cxloop.text.themes import service as themes  # themes reads sentiment from here: import it when used
+
+    return themes.themes_of_items(session, kind=kind, ids=ids)
+
+
+def sentiment_mean(session: Session, *, items: Select[str, int]) -> tuple[float | None, int]:
+    """The mean sentiment score over the analysed texts of `items` (a select of item kind and item id), and how many
+    texts it averages (a response with several comments counts each)."""
+    chosen = items.subquery()
+    mean, n = session.execute(
+        select(func.avg(TextAnalysis.sentiment_score), func.count()).join(
+            chosen,
+            (TextAnalysis.item_kind == chosen.c[0]) & (TextAnalysis.item_id == chosen.c[1]),
+        )
+    ).one()
+    return (float(mean) if mean is not None else None), int(n)
 
 
 def export_fields(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> dict[int, dict[str, Any]]:

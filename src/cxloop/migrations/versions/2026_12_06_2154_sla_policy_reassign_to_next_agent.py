@@ -1,7 +1,7 @@
 """sla policy reassign to next agent
 
 Revision ID: 966db33bb98a
-Revises: 48e0958b05f3
+Revises: 77c9b748994d
 Create Date: 2026-12-06 21:54:09.981464
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB with a bare Text())
 
 revision: str = "966db33bb98a"
-down_revision: str | None = "48e0958b05f3"
+down_revision: str | None = "77c9b748994d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Themes: discovered and user-defined, one editable taxonomy (docs/themes.md)."""

@@ -1,0 +1,131 @@
+"""The read side of themes: the comment texts they are found in (response comments and feedback texts, joined from
+the collection domain's tables) and the figures of each theme (volume, NPS histograms, weekly counts, examples).
+
+Every figure joins the item, so an assignment whose response or feedback item was deleted (an erased customer)
+counts nowhere. To be unified with the enrichment reader of cxloop.text when both land."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from cxloop.collection.models import FeedbackItem, Response
+from cxloop.text.themes.enums import ItemKind
+from cxloop.text.themes.models import ThemeAssignment
+
+Comment = tuple[ItemKind, int, str]  # (item kind, item id, text)
+BATCH = 1_000
+
+
+def _responses() -> Select[*tuple[Any, ...]]:
+    return select(Response.id, Response.comment).where(
+        Response.is_partial.is_(False), Response.comment.is_not(None), func.length(Response.comment) > 0
+    )
+
+
+def _feedback() -> Select[*tuple[Any, ...]]:
+    return select(FeedbackItem.id, FeedbackItem.text).where(func.length(FeedbackItem.text) > 0)
+
+
+def latest_comments(session: Session, *, limit: int) -> list[Comment]:
+    """The newest `limit` response comments and `limit` feedback texts at most, newest first within each kind."""
+    found: list[Comment] = []
+    for kind, query, model in (
+        (ItemKind.response, _responses(), Response),
+        (ItemKind.feedback, _feedback(), FeedbackItem),
+    ):
+        rows = session.execute(query.order_by(model.id.desc()).limit(limit))
+        found.extend((kind, int(row[0]), str(row[1])) for row in rows)
+    return found
+
+
+def comments_of(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> list[Comment]:
+    """The texts of these items that have one (complete responses with a comment; feedback items), in id order."""
+    query, model = (_responses(), Response) if kind == ItemKind.response else (_feedback(), FeedbackItem)
+    found: list[Comment] = []
+    for start in range(0, len(ids), BATCH):
+        chunk = list(ids[start : start + BATCH])
+        rows = session.execute(query.where(model.id.in_(chunk)).order_by(model.id))
+        found.extend((kind, int(row[0]), str(row[1])) for row in rows)
+    return found
+
+
+def _joined(kind: ItemKind) -> tuple[Any, Any]:
+    """The item table of `kind` joined to assignments, and the instant the item was given."""
+    if kind == ItemKind.response:
+        on = and_(ThemeAssignment.item_kind == ItemKind.response.value, ThemeAssignment.item_id == Response.id)
+        return select(ThemeAssignment.theme_id).join(Response, on), Response.submitted_at
+    on = and_(ThemeAssignment.item_kind == ItemKind.feedback.value, ThemeAssignment.item_id == FeedbackItem.id)
+    return select(ThemeAssignment.theme_id).join(FeedbackItem, on), FeedbackItem.posted_at
+
+
+def volumes(session: Session) -> dict[int, tuple[int, int]]:
+    """Theme id -> (items with the theme, items with it as their primary theme)."""
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for kind in ItemKind:
+        base, _ = _joined(kind)
+        primary = func.sum(case((ThemeAssignment.is_primary.is_(True), 1), else_=0))
+        query = base.add_columns(func.count(), primary).group_by(ThemeAssignment.theme_id)
+        for theme_id, count, primary in session.execute(query):
+            totals[theme_id][0] += int(count)
+            totals[theme_id][1] += int(primary or 0)
+    return {k: (v[0], v[1]) for k, v in totals.items()}
+
+
+def nps_histograms(session: Session) -> tuple[dict[int, dict[int, int]], dict[int, int]]:
+    """NPS histograms of commented complete responses: per theme (responses with it), and of all of them."""
+    per_theme: dict[int, dict[int, int]] = defaultdict(dict)
+    base, _ = _joined(ItemKind.response)
+    query = (
+        base.add_columns(Response.nps, func.count())
+        .where(Response.nps.is_not(None), Response.is_partial.is_(False))
+        .group_by(ThemeAssignment.theme_id, Response.nps)
+    )
+    for theme_id, score, count in session.execute(query):
+        per_theme[theme_id][int(score)] = int(count)
+    overall_query = (
+        _responses()
+        .with_only_columns(Response.nps, func.count())
+        .where(Response.nps.is_not(None))
+        .group_by(Response.nps)
+    )
+    overall = {int(score): int(count) for score, count in session.execute(overall_query) if score is not None}
+    return dict(per_theme), overall
+
+
+def instants_since(
+    session: Session, *, since: datetime, theme_ids: Sequence[int] | None = None
+) -> Iterator[tuple[int, datetime]]:
+    """(theme id, when the item was given) of every assignment of an item given since `since`."""
+    for kind in ItemKind:
+        base, at = _joined(kind)
+        query = base.add_columns(at).where(at >= since)
+        if theme_ids is not None:
+            query = query.where(ThemeAssignment.theme_id.in_(list(theme_ids)))
+        for theme_id, instant in session.execute(query.execution_options(yield_per=5_000)):
+            yield int(theme_id), instant
+
+
+def examples(session: Session, *, theme_id: int, limit: int) -> list[tuple[ItemKind, int, str, float, datetime]]:
+    """The items most typical of a theme (highest score first, then newest): kind, id, text, score, when given."""
+    found: list[tuple[ItemKind, int, str, float, datetime]] = []
+    for kind, text, at, model in (
+        (ItemKind.response, Response.comment, Response.submitted_at, Response),
+        (ItemKind.feedback, FeedbackItem.text, FeedbackItem.posted_at, FeedbackItem),
+    ):
+        on = and_(ThemeAssignment.item_kind == kind.value, ThemeAssignment.item_id == model.id)
+        query = (
+            select(model.id, text, ThemeAssignment.score, at)
+            .join(model, on)
+            .where(ThemeAssignment.theme_id == theme_id)
+            .order_by(ThemeAssignment.score.desc(), model.id.desc())
+            .limit(limit)
+        )
+        found.extend((kind, int(i), str(t or ""), float(s), a) for i, t, s, a in session.execute(query))
+    found.sort(key=lambda e: (-e[3], -e[4].timestamp()))
+    return found[:limit]

@@ -1,0 +1,123 @@
+"""/api/v1/themes (docs/themes.md): viewers read the taxonomy, analysts edit it and run discovery; every edit is in
+the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from cxloop.access.deps import ActorDep, AnalystDep, ViewerDep
+from cxloop.audit import service as audit
+from cxloop.audit.enums import AuditAction
+from cxloop.core.int_bounds import Id, Limit
+from cxloop.storage.deps import SessionDep
+from cxloop.text.themes import service as themes
+from cxloop.text.themes.schemas import (
+    DiscoveryRequest,
+    MergeRequest,
+    RuleCreate,
+    RunRead,
+    SplitRequest,
+    ThemeDetail,
+    ThemeItemPage,
+    ThemeRead,
+    ThemeUpdate,
+)
+
+router = APIRouter(prefix="/themes", tags=["themes"])
+
+Flag = Annotated[bool, Query()]
+
+
+@router.get("", response_model=list[ThemeRead])
+def list_themes(
+    session: SessionDep, _: ViewerDep, hidden: Flag = False, retired: Flag = False, merged: Flag = False
+) -> list[ThemeRead]:
+    """Discovered and rule themes in one list, most frequent first: volume, score impact (NPS with vs without, 95 %
+    interval), weekly trend. `hidden`, `retired`, `merged` add those themes."""
+    return themes.list_themes(session, include_hidden=hidden, include_retired=retired, include_merged=merged)
+
+
+@router.post("", response_model=ThemeRead, status_code=status.HTTP_201_CREATED)
+def add_rule(body: RuleCreate, session: SessionDep, _: AnalystDep, actor: ActorDep) -> ThemeRead:
+    """A user-defined theme: items whose text holds one of the phrases (whole words, any case) get it, now and as
+    they arrive."""
+    theme = themes.add_rule(session, data=body)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.theme_created,
+        target_id=theme.id,
+        after={"name": theme.name, "phrases": theme.phrases},
+    )
+    return themes.get_theme(session, theme_id=theme.id, examples=0)
+
+
+@router.post("/discover", response_model=RunRead)
+def discover(body: DiscoveryRequest, session: SessionDep, _: AnalystDep, actor: ActorDep) -> RunRead:
+    """Run discovery now over the newest `limit` comments of each kind (responses, feedback): themes found again keep
+    their identity and the names users gave them. Takes seconds per ten thousand comments."""
+    run = themes.run_read(themes.discover(session, limit=body.limit, embedder=body.embedder))
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.theme_discovered,
+        target_id=run.id,
+        after=run.model_dump(mode="json", include={"embedder", "items", "themes_found", "kept", "created", "retired"}),
+    )
+    return run
+
+
+@router.post("/merge", response_model=ThemeRead)
+def merge(body: MergeRequest, session: SessionDep, _: AnalystDep, actor: ActorDep) -> ThemeRead:
+    """Merge `theme_ids` into `into`: their items move, and later runs hand what they find of them to `into`."""
+    themes.merge_themes(session, theme_ids=body.theme_ids, into=body.into)
+    audit.record(
+        session, actor=actor, action=AuditAction.theme_merged, target_id=body.into, after={"merged": body.theme_ids}
+    )
+    return themes.get_theme(session, theme_id=body.into, examples=0)
+
+
+@router.get("/{theme_id:int}", response_model=ThemeDetail)
+def get_theme(theme_id: Id, session: SessionDep, _: ViewerDep) -> ThemeDetail:
+    """One theme with its figures and its most typical comments."""
+    return themes.get_theme(session, theme_id=theme_id)
+
+
+@router.get("/{theme_id:int}/items", response_model=ThemeItemPage)
+def theme_items(theme_id: Id, session: SessionDep, _: ViewerDep, limit: Limit = 50) -> ThemeItemPage:
+    """The theme's items, most typical first, and how many it has."""
+    return themes.theme_items(session, theme_id=theme_id, limit=limit)
+
+
+@router.patch("/{theme_id:int}", response_model=ThemeRead)
+def update_theme(theme_id: Id, body: ThemeUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep) -> ThemeRead:
+    """Rename (discovery keeps the name from then on), pin (discovery keeps the theme as it is) or hide."""
+    fields = set(body.changes())
+    before = themes.require_theme(session, theme_id=theme_id)
+    was = {f: getattr(before, f) for f in fields}
+    theme = themes.update_theme(session, theme_id=theme_id, data=body)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.theme_updated,
+        target_id=theme_id,
+        before=was,
+        after={f: getattr(theme, f) for f in fields},
+    )
+    return themes.get_theme(session, theme_id=theme_id, examples=0)
+
+
+@router.post("/{theme_id:int}/split", response_model=list[ThemeRead], status_code=status.HTTP_201_CREATED)
+def split(theme_id: Id, body: SplitRequest, session: SessionDep, _: AnalystDep, actor: ActorDep) -> list[ThemeRead]:
+    """Each group of keywords becomes a new rule theme taking this theme's items whose text holds one of them."""
+    made = themes.split_theme(session, theme_id=theme_id, groups=body.groups)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.theme_split,
+        target_id=theme_id,
+        after={"themes": [{"id": t.id, "phrases": t.phrases} for t in made]},
+    )
+    return [themes.get_theme(session, theme_id=t.id, examples=0) for t in made]
