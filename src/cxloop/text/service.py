@@ -225,7 +225,7 @@ def masked_texts(session: Session, *, kind: ItemKind, texts: Mapping[int, str]) 
                 TextAnalysis.item_id.in_(ids[start : start + BATCH]),
             )
         ).all()
-        stored.update({item_id: masked for item_id, masked in rows})
+        stored.update((item_id, masked) for item_id, masked in rows)
     return {i: stored[i] if i in stored else pii.mask(t).text for i, t in texts.items()}
 
 
