@@ -17,6 +17,7 @@ from cxloop.governance.channels import registry as channel_registry
 from cxloop.jobs import dispatch, queue
 from cxloop.privacy.holders import holders as privacy_holders
 from cxloop.privacy.retention import kinds as retention_kinds
+from cxloop.text import service as text
 from cxloop.text.themes import rules as theme_rules
 from cxloop.triggers import event_rules
 
@@ -29,6 +30,7 @@ REACTIONS: tuple[tuple[hooks.Hook[Any], Callable[..., None]], ...] = (
     (deletion.deleting, rollups.forget_customers),
     (deletion.deleting, widget_images.forget_images),
     (event_listeners.stored, event_rules.on_events_stored),
+    (collection.texts_shown, text.mask_shown),
 )
 
 

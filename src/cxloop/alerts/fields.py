@@ -1,8 +1,9 @@
 """The one registry of what an alert rule can look at (condition FIELDS) and how it compares (OPERATORS).
 
 A field has a kind (number on a scale, text, a choice, an id, a segment key) and the items it exists on; a
-condition on a field an item does not carry (NPS on a review) never holds. `sentiment` and `theme` are named here
-already so a rule naming them gets a 422 saying why, not "unknown field", until text analytics fill them.
+condition on a field an item does not carry (NPS on a review) never holds. `sentiment` and `sentiment_score` come
+from text analytics (the stored analysis of the item's text, else scored when the rule is evaluated); `theme` is named
+here already so a rule naming it gets a 422 saying why, not "unknown field", until themes fill it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cxloop.cases.enums import TriggerSource as Source  # what a rule is evaluated on: what opens a case
+from cxloop.text.enums import SentimentLabel
 
 __all__ = ["FIELDS", "OPERATORS", "ConditionField", "Kind", "Op", "Source"]
 
@@ -54,6 +56,8 @@ class ConditionField:
     low: float | None = None  # a number's scale
     high: float | None = None
     unavailable: str | None = None  # why a rule cannot name it yet
+    choices: tuple[str, ...] = ()  # a choice field's only values, when they are fixed
+    from_text: bool = False  # read from the text analysis of the item's text (alerts.service adds it to the facts)
 
 
 _FIELDS = (
@@ -70,8 +74,24 @@ _FIELDS = (
     ConditionField("segment", Kind.segment, BOTH, "a segment's key: the customer matches its filter now"),
     ConditionField("account_tier", Kind.choice, BOTH, "the plan of the customer's account"),
     ConditionField("arr", Kind.number, BOTH, "the annual recurring revenue of the customer's account"),
-    ConditionField("sentiment", Kind.number, BOTH, "sentiment", unavailable="text analytics are not available yet"),
-    ConditionField("theme", Kind.choice, BOTH, "theme", unavailable="text analytics are not available yet"),
+    ConditionField(
+        "sentiment",
+        Kind.choice,
+        BOTH,
+        "the sentiment label of the comment or text (negative, neutral, positive)",
+        choices=tuple(SentimentLabel),
+        from_text=True,
+    ),
+    ConditionField(
+        "sentiment_score",
+        Kind.number,
+        BOTH,
+        "the sentiment score of the comment or text, -1 (negative) to 1 (positive)",
+        -1,
+        1,
+        from_text=True,
+    ),
+    ConditionField("theme", Kind.choice, BOTH, "theme", unavailable="themes are not available yet"),
 )
 
 FIELDS: dict[str, ConditionField] = {f.name: f for f in _FIELDS}

@@ -49,13 +49,21 @@ def _value_problem(spec: ConditionField, condition: Condition) -> str | None:
             if not numeric:
                 return f"{spec.name} is a number"
             if spec.low is not None and spec.high is not None and not spec.low <= value <= spec.high:
-                return f"{spec.name} is on a {spec.low:g}-{spec.high:g} scale; {value} is outside it"
+                scale = f"{spec.low:g}-{spec.high:g}" if spec.low >= 0 else f"{spec.low:g} to {spec.high:g}"
+                return f"{spec.name} is on a {scale} scale; {value} is outside it"
         elif spec.kind == Kind.id:
             if not isinstance(value, int) or value < 1:
                 return f"{spec.name} is an id (a whole number from 1)"
         elif not isinstance(value, str):
             return f"{spec.name} is text"
+        elif spec.choices and value.casefold() not in spec.choices:
+            return f"{spec.name} is one of {', '.join(spec.choices)}; {value[:50]!r} is not"
     return None
+
+
+def needs_text(conditions: Sequence[Condition]) -> bool:
+    """Whether a condition reads the item's text analysis (sentiment)."""
+    return any(FIELDS[c.field].from_text for c in conditions)
 
 
 def segment_keys(conditions: Sequence[Condition]) -> set[str]:

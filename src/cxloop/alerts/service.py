@@ -36,6 +36,8 @@ from cxloop.core.errors import FieldError, InvalidInput, NotFound
 from cxloop.customers import service as customers
 from cxloop.jobs import outbox
 from cxloop.jobs.events import ALERT_FIRED
+from cxloop.text import service as text
+from cxloop.text.enums import ItemKind
 
 ALERTS_ACTOR = Actor("alerts")
 
@@ -137,11 +139,28 @@ def _members(session: Session, keys: Iterable[str], facts: Sequence[queries.Fact
     return members
 
 
+def _add_sentiment(session: Session, source: Source, facts: Sequence[queries.Facts]) -> None:
+    """Add `sentiment` and `sentiment_score` to these facts (once: later rules reuse them): the stored analysis, or
+    the enrichment's model run now when the worker has not analysed the item yet."""
+    pending = [f for f in facts if "sentiment" not in f]
+    if not pending:
+        return
+    found = text.sentiments_of(
+        session, kind=ItemKind(source.value), texts={f["id"]: f["text"] for f in pending if f["text"]}
+    )
+    for f in pending:
+        sentiment = found.get(f["id"])
+        f["sentiment"] = sentiment.label.value if sentiment else None
+        f["sentiment_score"] = sentiment.score if sentiment else None
+
+
 def _matching(
     session: Session, draft: RuleDraft, source: Source, facts: Sequence[queries.Facts]
 ) -> list[queries.Facts]:
     if not facts or not matching.applies_to(draft.conditions, source):
         return []
+    if matching.needs_text(draft.conditions):
+        _add_sentiment(session, source, facts)
     members = _members(session, matching.segment_keys(draft.conditions), facts)
     return [f for f in facts if matching.matches(draft.conditions, f, members)]
 

@@ -24,13 +24,18 @@ def timeline(
     """Every response, feedback item, event, invitation, case and consent change of one customer, newest first."""
     import orjson
 
+    from cxloop.access.enums import Role
     from cxloop.cases.schemas import EVERY_CASE
     from cxloop.timeline import service as timelines
     from cxloop.timeline.sources import View
 
     with database().unit_of_work() as session:
         page = timelines.customer_timeline(
-            session, customer_id=customer_id, view=View(case_scope=EVERY_CASE), cursor=cursor, limit=limit
+            session,
+            customer_id=customer_id,
+            view=View(case_scope=EVERY_CASE, role=Role.admin),
+            cursor=cursor,
+            limit=limit,
         )
     if as_json:
         for entry in page.items:

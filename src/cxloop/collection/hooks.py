@@ -14,7 +14,9 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from cxloop.access.enums import Role
 from cxloop.collection.rows import ScoredRow
+from cxloop.collection.schemas import FeedbackRead, ResponseRead
 from cxloop.core.hooks import Hook
 
 
@@ -50,3 +52,14 @@ responses_stored: Hook[ResponsesStored] = Hook(
 
 # Feedback items stored (`added`), or a response's scores changed (`removed` before, `added` after).
 scores_changed: Hook[ScoresChanged] = Hook("scores changed", example={"removed": (), "added": ()})
+
+
+class TextsShown(Protocol):
+    def __call__(
+        self, session: Session, *, role: Role, responses: Sequence[ResponseRead], feedback: Sequence[FeedbackRead]
+    ) -> None: ...
+
+
+# Responses and feedback items are about to be shown to `role`: mask, in place, the free text it may not read as
+# written (text analytics register here, in cxloop.wiring; collection sits below text).
+texts_shown: Hook[TextsShown] = Hook("texts shown", example={"role": Role.viewer, "responses": (), "feedback": ()})

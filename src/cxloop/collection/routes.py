@@ -14,6 +14,7 @@ import orjson
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from cxloop.access.deps import AgentDep, ViewerDep
+from cxloop.collection import hooks
 from cxloop.collection import service as collection
 from cxloop.collection.coalescer import ResponseCoalescer
 from cxloop.collection.enums import Channel, FeedbackKind
@@ -153,7 +154,7 @@ async def _coalesced(request: Request, response: Response, payload: Any, key: st
 @router.get("/responses", response_model=ResponsePage)
 def list_responses(
     session: SessionDep,
-    _: ViewerDep,
+    principal: ViewerDep,
     window: TimeRangeDep,
     survey: Annotated[str | None, Query(description="survey key")] = None,
     channel: Channel | None = None,
@@ -162,8 +163,9 @@ def list_responses(
     limit: Limit = 50,
     offset: Count = 0,
 ) -> ResponsePage:
-    """Responses, newest first, filtered by survey, channel, customer and time (`since`/`until` on submitted_at)."""
-    return collection.list_responses(
+    """Responses, newest first, filtered by survey, channel, customer and time (`since`/`until` on submitted_at).
+    Comments are shown with personal data masked to viewers and agents."""
+    page = collection.list_responses(
         session,
         survey=survey,
         channel=channel.value if channel else None,
@@ -174,12 +176,16 @@ def list_responses(
         limit=limit,
         offset=offset,
     )
+    hooks.texts_shown(session, role=principal.role, responses=page.items, feedback=())
+    return page
 
 
 @router.get("/responses/{response_id:int}", response_model=ResponseRead)
-def get_response(response_id: Id, session: SessionDep, _: ViewerDep) -> ResponseRead:
-    """One response with its answers and derived scores."""
-    return collection.require_response(session, response_id=response_id)
+def get_response(response_id: Id, session: SessionDep, principal: ViewerDep) -> ResponseRead:
+    """One response with its answers and derived scores (comment masked to viewers and agents)."""
+    read = collection.require_response(session, response_id=response_id)
+    hooks.texts_shown(session, role=principal.role, responses=[read], feedback=())
+    return read
 
 
 @router.post(
@@ -208,7 +214,7 @@ async def submit_feedback(
 @router.get("/feedback", response_model=FeedbackPage)
 def list_feedback(
     session: SessionDep,
-    _: ViewerDep,
+    principal: ViewerDep,
     window: TimeRangeDep,
     source: str | None = None,
     kind: FeedbackKind | None = None,
@@ -218,8 +224,9 @@ def list_feedback(
     limit: Limit = 50,
     offset: Count = 0,
 ) -> FeedbackPage:
-    """Feedback items, newest first, filtered by source, kind, channel, customer and time (on posted_at)."""
-    return collection.list_feedback(
+    """Feedback items, newest first, filtered by source, kind, channel, customer and time (on posted_at). Texts
+    are shown with personal data masked to viewers and agents."""
+    page = collection.list_feedback(
         session,
         source=source,
         kind=kind.value if kind else None,
@@ -231,9 +238,13 @@ def list_feedback(
         limit=limit,
         offset=offset,
     )
+    hooks.texts_shown(session, role=principal.role, responses=(), feedback=page.items)
+    return page
 
 
 @router.get("/feedback/{feedback_id:int}", response_model=FeedbackRead)
-def get_feedback(feedback_id: Id, session: SessionDep, _: ViewerDep) -> FeedbackRead:
-    """One feedback item."""
-    return collection.require_feedback(session, feedback_id=feedback_id)
+def get_feedback(feedback_id: Id, session: SessionDep, principal: ViewerDep) -> FeedbackRead:
+    """One feedback item (its text masked to viewers and agents)."""
+    read = collection.require_feedback(session, feedback_id=feedback_id)
+    hooks.texts_shown(session, role=principal.role, responses=(), feedback=[read])
+    return read

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -21,9 +22,10 @@ def _response(row: Response) -> tuple[str, dict[str, Any]]:
     }
 
 
-def _feedback(row: FeedbackItem) -> tuple[str, dict[str, Any]]:
+def _feedback(row: FeedbackItem, shown: Callable[[str], str]) -> tuple[str, dict[str, Any]]:
     rating = f" rated {row.rating}" if row.rating is not None else ""
-    text = row.text if len(row.text) <= 120 else row.text[:119] + "…"
+    text = shown(row.text)  # masked (if the caller may not read it as written) before it is cut
+    text = text if len(text) <= 120 else text[:119] + "…"
     return f"{row.kind} from {row.source}{rating}: {text}", {"feedback_id": row.id}
 
 
@@ -34,8 +36,25 @@ def response_entries(session: Session, *, customer_id: int, before: Position | N
     return read_entries(session, query, kind="response", at=at, id_=id_, before=before, limit=limit, describe=_response)
 
 
-def feedback_entries(session: Session, *, customer_id: int, before: Position | None, limit: int) -> list[TimelineEntry]:
-    """Their feedback items (reviews, tickets, widget comments), by when they were posted."""
+def feedback_entries(
+    session: Session,
+    *,
+    customer_id: int,
+    before: Position | None,
+    limit: int,
+    shown: Callable[[str], str] = lambda text: text,
+) -> list[TimelineEntry]:
+    """Their feedback items (reviews, tickets, widget comments), by when they were posted; `shown` gives each text as
+    the caller may read it."""
     query = select(FeedbackItem).where(FeedbackItem.customer_id == customer_id)
     at, id_ = FeedbackItem.posted_at, FeedbackItem.id
-    return read_entries(session, query, kind="feedback", at=at, id_=id_, before=before, limit=limit, describe=_feedback)
+    return read_entries(
+        session,
+        query,
+        kind="feedback",
+        at=at,
+        id_=id_,
+        before=before,
+        limit=limit,
+        describe=lambda row: _feedback(row, shown),
+    )

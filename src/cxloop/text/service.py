@@ -6,7 +6,7 @@ Writes only the text domain's tables; reads the collection's texts through `text
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +15,7 @@ from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.access.enums import Role
-from cxloop.collection.schemas import ENRICHMENT_COLUMNS
+from cxloop.collection.schemas import ENRICHMENT_COLUMNS, FeedbackRead, ResponseRead
 from cxloop.core.clock import utcnow
 from cxloop.text import language, phrases, pii, queries
 from cxloop.text.enums import TEXT_FIELD, ItemKind, SentimentLabel
@@ -65,12 +65,43 @@ def current_scorer(session: Session) -> Scorer:
     return _loaded[newest.id]
 
 
+def _masked(texts: Sequence[str]) -> list[pii.Masked]:
+    """What every model reads: the text cut at MAX_TEXT_CHARS, personal data masked."""
+    return [pii.mask(t[:MAX_TEXT_CHARS]) for t in texts]
+
+
+def sentiments_of(session: Session, *, kind: ItemKind, texts: Mapping[int, str]) -> dict[int, SentimentRead]:
+    """The sentiment of these items' texts (by id): the stored analysis when there is one, else scored now by the
+    model the enrichment uses (current_scorer, on the same masked text), so a rule evaluated before the enrichment
+    ran agrees with what it will store. Empty texts have none."""
+    wanted = [i for i, t in texts.items() if t.strip()]
+    found: dict[int, SentimentRead] = {}
+    for start in range(0, len(wanted), BATCH):
+        rows = session.execute(
+            select(TextAnalysis.item_id, TextAnalysis.sentiment_label, TextAnalysis.sentiment_score).where(
+                TextAnalysis.item_kind == kind.value,
+                TextAnalysis.field == TEXT_FIELD[kind],
+                TextAnalysis.item_id.in_(wanted[start : start + BATCH]),
+            )
+        ).all()
+        found.update({i: SentimentRead(label=SentimentLabel(label), score=score) for i, label, score in rows})
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        scored = current_scorer(session).score([m.text for m in _masked([texts[i] for i in missing])])
+        found.update(
+            {
+                i: SentimentRead(label=label, score=score)
+                for i, label, score in zip(missing, scored.labels, scored.scores, strict=True)
+            }
+        )
+    return found
+
+
 def analyse_texts(texts: Sequence[str], *, scorer: Scorer = DAY_ONE) -> list[TextResult]:
     """Analyse each text (cut at MAX_TEXT_CHARS): personal data is masked first, and everything else reads the
     masked text, so nothing found later (a key phrase) can carry an email or a phone number."""
-    masked = [pii.mask(t[:MAX_TEXT_CHARS]) for t in texts]
-    plain = [m.text for m in masked]
-    sentiment = scorer.score(plain)
+    masked = _masked(texts)
+    sentiment = scorer.score([m.text for m in masked])
     return [
         TextResult(
             language=language.detect(m.text),
@@ -179,6 +210,45 @@ def get_analysis(session: Session, *, kind: ItemKind, item_id: int, original: st
         raise AnalysisNotFound(f"{kind.value} {item_id} has no text analysis (no text, or not analysed yet)")
     shown = original if original is not None and role.includes(Role.analyst) else row.masked_text
     return _row_read(row, shown)
+
+
+def masked_texts(session: Session, *, kind: ItemKind, texts: Mapping[int, str]) -> dict[int, str]:
+    """These items' texts (by id) with personal data masked: the stored analysis's masked text when there is one for
+    the whole text, else masked now (pii.mask is cheap)."""
+    ids = [i for i, t in texts.items() if len(t) <= MAX_TEXT_CHARS]
+    stored: dict[int, str] = {}
+    for start in range(0, len(ids), BATCH):
+        rows = session.execute(
+            select(TextAnalysis.item_id, TextAnalysis.masked_text).where(
+                TextAnalysis.item_kind == kind.value,
+                TextAnalysis.field == TEXT_FIELD[kind],
+                TextAnalysis.item_id.in_(ids[start : start + BATCH]),
+            )
+        ).all()
+        stored.update((item_id, masked) for item_id, masked in rows)
+    return {i: stored[i] if i in stored else pii.mask(t).text for i, t in texts.items()}
+
+
+def mask_shown(
+    session: Session, *, role: Role, responses: Sequence[ResponseRead] = (), feedback: Sequence[FeedbackRead] = ()
+) -> None:
+    """Mask, in place, the comments of `responses` (and their free-text answers) and the texts of `feedback` that
+    `role` may not read as written (viewers, agents); analysts and admins keep the original. Registered with
+    collection's `texts_shown` hook; pages and the timeline call it directly."""
+    if role.includes(Role.analyst):
+        return
+    comments = masked_texts(
+        session, kind=ItemKind.response, texts={r.id: r.comment for r in responses if r.comment is not None}
+    )
+    for r in responses:
+        original, r.comment = r.comment, comments.get(r.id)
+        r.answers = {
+            key: (r.comment if value == original else pii.mask(value).text) if isinstance(value, str) else value
+            for key, value in r.answers.items()
+        }
+    texts = masked_texts(session, kind=ItemKind.feedback, texts={f.id: f.text for f in feedback})
+    for f in feedback:
+        f.text = texts[f.id]
 
 
 def text_for_role(text: str | None, *, role: Role) -> str | None:

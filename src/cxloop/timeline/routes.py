@@ -32,6 +32,7 @@ def customer_timeline(
     view = View(
         case_scope=cases.scope_of(session, role=principal.role, user_id=principal.user_id),
         answer_link=answer_link(request, principal),
+        role=principal.role,
     )
     page = timeline.customer_timeline(session, customer_id=customer_id, view=view, cursor=cursor, limit=limit)
     return TimelinePageRead(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from cxloop.access.enums import Role
 from cxloop.cases import follow_up_timeline as follow_ups
 from cxloop.cases import timeline as cases
 from cxloop.cases.schemas import Scope
@@ -21,15 +22,17 @@ from cxloop.governance import timeline as governance
 from cxloop.invitations import timeline as invitations
 from cxloop.invitations.timeline import AnswerLink
 from cxloop.storage.timeline import Position, TimelineEntry
+from cxloop.text import service as text
 
 
 @dataclass(frozen=True)
 class View:
-    """What the caller may see: the cases of `case_scope`, and invitation answer links when `answer_link` is set
-    (agents and above: the link acts as the customer)."""
+    """What the caller may see: the cases of `case_scope`, invitation answer links when `answer_link` is set
+    (agents and above: the link acts as the customer), and free text as `role` may read it (masked below analyst)."""
 
     case_scope: Scope
     answer_link: AnswerLink | None = None
+    role: Role = Role.viewer
 
 
 Read = Callable[[Session, int, Position | None, int, View], list[TimelineEntry]]
@@ -89,7 +92,18 @@ def _in_scope(kind: str, read: Callable[..., list[TimelineEntry]]) -> TimelineSo
 
 sources = SourceRegistry()
 sources.register(_plain("response", collection.response_entries))
-sources.register(_plain("feedback", collection.feedback_entries))
+sources.register(
+    TimelineSource(
+        "feedback",
+        lambda session, customer_id, before, limit, view: collection.feedback_entries(
+            session,
+            customer_id=customer_id,
+            before=before,
+            limit=limit,
+            shown=lambda t: text.text_for_role(t, role=view.role) or "",
+        ),
+    )
+)
 sources.register(_plain("event", customers.event_entries))
 sources.register(_plain("consent", governance.consent_entries))
 sources.register(

@@ -44,6 +44,7 @@ from cxloop.governance.purposes import Purpose
 from cxloop.journeys import service as journeys
 from cxloop.storage.deps import SessionDep
 from cxloop.surveys import service as surveys
+from cxloop.text import service as text
 from cxloop.timeline import service as timeline
 from cxloop.timeline.sources import View as TimelineView
 from cxloop.web import inbox, overview
@@ -298,6 +299,7 @@ def feedback_page(
     found = collection.list_responses(
         session, sort="-submitted_at", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **filters
     )
+    text.mask_shown(session, role=user.role, responses=found.items)
     pages = max(1, math.ceil(found.total / PAGE_SIZE))
     return render(
         request,
@@ -313,13 +315,14 @@ def feedback_page(
     )
 
 
-def _csv(session: Session, filters: dict[str, Any]) -> str:
+def _csv(session: Session, filters: dict[str, Any], role: Role) -> str:
     buffer = io.StringIO()
     writer = CsvWriter(buffer)
     writer.writerow(["id", "submitted_at", "survey", "channel", "customer", "nps", "csat", "ces", "comment"])
     offset = 0
     while offset < CSV_ROWS:
         found = collection.list_responses(session, sort="-submitted_at", limit=500, offset=offset, **filters)
+        text.mask_shown(session, role=role, responses=found.items)
         for item in found.items:
             writer.writerow(
                 [
@@ -341,10 +344,10 @@ def _csv(session: Session, filters: dict[str, Any]) -> str:
 
 
 @router.get("/feedback.csv")
-def feedback_csv(request: Request, session: SessionDep, _: ViewerPage) -> Response:
+def feedback_csv(request: Request, session: SessionDep, user: ViewerPage) -> Response:
     """What the explorer shows with the same filters, as CSV (newest first, at most CSV_ROWS rows)."""
     filters = _feedback_filters(request, _view(request))
-    body = _csv(session, filters)  # at most CSV_ROWS rows, read inside the handler's unit of work
+    body = _csv(session, filters, user.role)  # at most CSV_ROWS rows, read inside the handler's unit of work
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
@@ -396,12 +399,13 @@ def customer_page(
             message=f"There is no customer with id {customer_id}. They may have been erased.",
         )
     read = customers.customer_reads(session, [customer])[0]
-    view = TimelineView(case_scope=cases.scope_of(session, role=user.role, user_id=user.user_id))
+    view = TimelineView(case_scope=cases.scope_of(session, role=user.role, user_id=user.user_id), role=user.role)
     try:
         entries = timeline.customer_timeline(session, customer_id=customer_id, view=view, cursor=cursor, limit=50)
     except InvalidInput as exc:
         raise bad_filter(exc) from exc
     latest = collection.list_responses(session, customer=customer.external_id, sort="-submitted_at", limit=5)
+    text.mask_shown(session, role=user.role, responses=latest.items)
     return render(
         request,
         "customer.html",

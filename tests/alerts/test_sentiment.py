@@ -1,0 +1,78 @@
+"""Alert rules on the sentiment of a comment or feedback text: `sentiment` (label) and `sentiment_score` conditions
+fire in the relay, agree with the stored analysis whether the alert handler runs before or after the enrichment,
+work in the dry run, and bad values are a 422 naming the condition. Both databases."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import delete
+
+from cxloop.alerts import service as alerts
+from cxloop.alerts.fields import Source
+from cxloop.storage.database import Database
+from cxloop.text.models import TextAnalysis
+from tests.alerts.conftest import add_rule, add_survey, fired, store_feedback, store_responses
+from tests.text.conftest import analyses
+
+ANGRY = "Terrible service, the engineer never arrived and nobody called back"
+HAPPY = "Brilliant, the engineer was friendly and fixed it quickly!"
+
+
+def test_sentiment_rules_fire_on_comments_and_feedback(db: Database) -> None:
+    add_survey(db)
+    negative = add_rule(db, {"field": "sentiment", "op": "=", "value": "negative"})
+    strongly = add_rule(
+        db, {"field": "sentiment_score", "op": "<=", "value": -0.3}, {"field": "nps", "op": ">=", "value": 7}
+    )
+    positive = add_rule(db, {"field": "sentiment", "op": "in", "value": ["Positive"]})
+    responses = store_responses(
+        db, {"nps": 2, "comment": ANGRY}, {"nps": 9, "comment": ANGRY}, {"nps": 10, "comment": HAPPY}, {"nps": 3}
+    )
+    feedback = store_feedback(db, {"text": "Awful app, it crashes every time I open it", "rating": 1}, {"text": HAPPY})
+    stored = analyses(db)
+    assert fired(db, negative) == [("response", responses[0]), ("response", responses[1]), ("feedback", feedback[0])]
+    assert all(stored[s, i].sentiment_label == "negative" for s, i in fired(db, negative))
+    assert fired(db, strongly) == [("response", responses[1])]  # a promoter whose words are angry
+    assert fired(db, positive) == [("response", responses[2]), ("feedback", feedback[1])]
+
+
+def test_before_the_enrichment_the_rule_scores_as_the_enrichment_will(db: Database) -> None:
+    add_survey(db)
+    texts = [ANGRY, HAPPY, "It was fine I suppose", "not good, not bad", "never again, worst ever"]
+    ids = store_responses(db, *({"nps": 5, "comment": t} for t in texts))
+    stored = {i: (a.sentiment_label, a.sentiment_score) for (_, i), a in analyses(db).items()}
+    with db.unit_of_work(write=True) as session:  # as if the alert handler ran first
+        session.execute(delete(TextAnalysis))
+    for label in ("negative", "neutral", "positive"):
+        add_rule(db, {"field": "sentiment", "op": "=", "value": label})
+    with db.unit_of_work(write=True) as session:
+        alerts.fire(session, source=Source.response, ids=ids)
+    with db.unit_of_work() as session:
+        rules = {r.id: r.conditions[0]["value"] for r in alerts.list_rules(session)}
+    matched = {i: rules[rule] for rule in rules for _, i in fired(db, rule)}
+    assert matched == {i: label for i, (label, _) in stored.items()}
+    assert len(set(matched.values())) >= 2  # the texts are not all one label
+
+
+def test_dry_run_and_bad_values(api: TestClient, db: Database) -> None:
+    add_survey(db)
+    store_responses(db, {"nps": 2, "comment": ANGRY}, {"nps": 10, "comment": HAPPY}, {"nps": 4})
+    store_feedback(db, {"text": ANGRY})
+    rule = {
+        "name": "angry",
+        "conditions": [{"field": "sentiment", "op": "=", "value": "negative"}],
+        "actions": [{"kind": "notify"}],
+    }
+    tried = api.post("/api/v1/alert-rules/try", json={"rule": rule})
+    assert tried.status_code == 200, tried.text
+    assert (tried.json()["responses"], tried.json()["feedback"]) == (1, 1)
+    for condition, field, words in (
+        ({"field": "sentiment", "op": "=", "value": "angry"}, "conditions[0].value", "negative, neutral, positive"),
+        ({"field": "sentiment", "op": "<=", "value": "negative"}, "conditions[0].op", "does not apply"),
+        ({"field": "sentiment_score", "op": ">=", "value": 2}, "conditions[0].value", "-1 to 1 scale"),
+        ({"field": "theme", "op": "=", "value": "billing"}, "conditions[0].field", "themes are not available"),
+    ):
+        reply = api.post("/api/v1/alert-rules", json=rule | {"conditions": [condition]})
+        assert reply.status_code == 422, reply.text
+        errors = reply.json()["errors"]
+        assert errors[0]["field"] == field and words in errors[0]["message"], errors
