@@ -102,6 +102,10 @@ class Case(Base):
     acknowledge_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_response_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     close_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Working minutes from creation to acknowledged_at / closed_at, fixed when that clock stops (None while it runs;
+    # a reopening clears the close clock's). The SLA report and the export read them (docs/cases.md "SLA report").
+    acknowledge_minutes: Mapped[float | None] = mapped_column(Float)
+    close_minutes: Mapped[float | None] = mapped_column(Float)
     reopened: Mapped[int] = mapped_column(Integer, default=0)
     # Decided once, when the case opens: held out of follow-ups (a control group; cases/service/holdout.py).
     held_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
