@@ -23,7 +23,7 @@ from cxloop.cases.enums import CaseStatus, SlaClock, SlaMarkKind
 from cxloop.cases.models import Case, CaseSlaMark
 from cxloop.cases.schemas import Duration, Share, SlaReport, SlaReportRow
 from cxloop.cases.service.sla import CLOCKS, Calendars, working_minutes
-from cxloop.cases.sla_figures import TARGETS, ShareFigure, Target, hours, share_figure
+from cxloop.cases.sla_figures import TARGETS, Target, hours, share_figure
 from cxloop.core.business_hours import Calendar
 
 ReportBy = Literal["team", "owner"]
@@ -46,22 +46,39 @@ def sla_report(
         names = {u.id: u.email for u in access.list_users(session)}
     group = Case.team_id if by == "team" else Case.owner_user_id
     window = _window(since, until)
-    columns: list[Any] = [group, func.count()]
-    for target in TARGETS:
-        minutes = _MINUTES[target.clock]
-        waited = _running_longer_than(session, target, as_of, window)
-        columns += [_count(minutes <= target.minutes), _count(minutes.is_not(None)), _count(waited)]
-    counts = {row[0]: row[1:] for row in session.execute(select(*columns).where(window).group_by(group))}
-    ranks = {clock: _ranked(session, group, _MINUTES[clock], window) for clock in _MINUTES}
-    rows = []
-    for group_id, (cases, *figures) in counts.items():
-        shares = {
-            t.name: share_figure(figures[3 * i], figures[3 * i + 1] + figures[3 * i + 2], t)
-            for i, t in enumerate(TARGETS)
-        }
-        rows.append(_row(names.get(group_id) or NO_GROUP, group_id, cases, shares, ranks))
+    calendars = Calendars(session)
+    clocks = {clock: _clock(session, calendars, group, clock, as_of, window) for clock in _MINUTES}
+    shares = {t.name: {g: f.share(t) for g, f in clocks[t.clock].items()} for t in TARGETS}
+    rows = [
+        SlaReportRow(
+            group=names.get(group_id) or NO_GROUP if group_id is not None else NO_GROUP,
+            group_id=group_id,
+            cases=figures.cases,
+            acknowledged_within_2h=shares["acknowledged_within_2h"][group_id],
+            acknowledged_within_6h=shares["acknowledged_within_6h"][group_id],
+            closed_within_48h=shares["closed_within_48h"][group_id],
+            time_to_acknowledge=figures.duration,
+            time_to_close=clocks["close"][group_id].duration,
+        )
+        for group_id, figures in clocks["acknowledge"].items()
+    ]
     rows.sort(key=lambda r: (r.group, r.group_id is None, r.group_id or 0))
     return SlaReport(by=by, since=since, until=until, as_of=as_of, rows=rows)
+
+
+@dataclass
+class _ClockFigures:
+    """One group's cases and one clock's figures: stopped within each target, still running past it, the duration."""
+
+    cases: int
+    stopped: int
+    within: dict[str, int]
+    waited: dict[str, int]
+    duration: Duration
+
+    def share(self, target: Target) -> Share:
+        n = self.stopped + self.waited.get(target.name, 0)
+        return Share(**vars(share_figure(self.within[target.name], n, target)))
 
 
 def _window(since: datetime | None, until: datetime | None) -> ColumnElement[bool]:
@@ -71,27 +88,49 @@ def _window(since: datetime | None, until: datetime | None) -> ColumnElement[boo
     return and_(true(), *conditions)
 
 
-def _count(condition: ColumnElement[bool]) -> Any:
-    return func.count().filter(condition)
+def _clock(
+    session: Session, calendars: Calendars, group: Any, clock: str, as_of: datetime, window: ColumnElement[bool]
+) -> dict[int | None, _ClockFigures]:
+    """Per group, from the index on (group, minutes): the cases, the stopped clocks and those within each target;
+    then the running clocks past each target, and the median and p90 of the stopped ones."""
+    minutes = _MINUTES[clock]
+    targets = [t for t in TARGETS if t.clock == clock]
+    counts = select(
+        group, func.count(), func.count(minutes), *(func.count().filter(minutes <= t.minutes) for t in targets)
+    )
+    found = {
+        group_id: _ClockFigures(cases, stopped, {t.name: w for t, w in zip(targets, within, strict=True)}, {}, _NONE)
+        for group_id, cases, stopped, *within in session.execute(counts.where(window).group_by(group))
+    }
+    running = and_(minutes.is_(None), window)
+    earliest = select(Case.team_id, func.min(Case.created_at)).where(running).group_by(Case.team_id)
+    first: dict[int | None, datetime] = {team_id: at for team_id, at in session.execute(earliest)}  # noqa: C416
+    past = {t.name: _running_longer_than(calendars, first, t, as_of) for t in targets}
+    if any(condition is not None for condition in past.values()):
+        waiting = select(group, *(func.count().filter(c if c is not None else false()) for c in past.values()))
+        for group_id, *waited in session.execute(waiting.where(running).group_by(group)):
+            found[group_id].waited = dict(zip(past, waited, strict=True))
+    for group_id, figures in found.items():
+        figures.duration = _duration(session, group, group_id, minutes, window, figures.stopped)
+    return found
+
+
+_NONE = Duration(n=0, median_hours=None, p90_hours=None)
 
 
 def _running_longer_than(
-    session: Session, target: Target, as_of: datetime, window: ColumnElement[bool]
-) -> ColumnElement[bool]:
-    """Running clocks (no stored minutes) whose working minutes to `as_of`, as the export rounds them, exceed the
-    target: per team, the cases created before the first instant from which they no longer would."""
-    running = _MINUTES[target.clock].is_(None)
-    earliest = session.execute(
-        select(Case.team_id, func.min(Case.created_at)).where(running, window).group_by(Case.team_id)
-    ).all()
-    calendars = Calendars(session)
+    calendars: Calendars, first: dict[int | None, datetime], target: Target, as_of: datetime
+) -> ColumnElement[bool] | None:
+    """Running clocks whose working minutes to `as_of`, as the export rounds them, exceed the target: per team (whose
+    first running clock started at `first`), the cases created before the first instant from which they no longer
+    would (None: no running clock has)."""
     per_team = []
-    for team_id, first in earliest:
-        cut = _first_within(calendars.of(team_id), first, as_of, target.minutes)
+    for team_id, at in first.items():
+        cut = _first_within(calendars.of(team_id), at, as_of, target.minutes)
         if cut is not None:
             team = Case.team_id.is_(None) if team_id is None else Case.team_id == team_id
             per_team.append(and_(team, Case.created_at < cut))
-    return and_(running, or_(false(), *per_team))
+    return or_(*per_team) if per_team else None
 
 
 def _first_within(calendar: Calendar, first: datetime, as_of: datetime, minutes: int) -> datetime | None:
@@ -110,59 +149,27 @@ def _first_within(calendar: Calendar, first: datetime, as_of: datetime, minutes:
     return high
 
 
-def _ranked(
-    session: Session, group: Any, minutes: InstrumentedAttribute[float | None], window: ColumnElement[bool]
-) -> dict[int | None, tuple[int, float | None, float | None]]:
-    """Per group: how many clocks stopped, and the median (the middle value, or the mean of the two middle ones)
-    and p90 (nearest rank: the ceil(0.9 n)-th) of their minutes, reading only the rows at those ranks."""
-    ranked = (
-        select(
-            group.label("g"),
-            minutes.label("m"),
-            func.row_number().over(partition_by=group, order_by=minutes).label("rn"),
-            func.count().over(partition_by=group).label("n"),
-        )
-        .where(minutes.is_not(None), window)
-        .subquery()
-    )
-    rn, n = ranked.c.rn, ranked.c.n
-    picked = select(ranked.c.g, ranked.c.n, ranked.c.rn, ranked.c.m).where(
-        or_(rn == (n + 1) // 2, rn == n // 2 + 1, rn == (9 * n + 9) // 10)
-    )
-    found: dict[int | None, dict[int, float]] = {}
-    sizes: dict[int | None, int] = {}
-    for group_id, size, rank, value in session.execute(picked):
-        found.setdefault(group_id, {})[rank] = value
-        sizes[group_id] = size
-    figures: dict[int | None, tuple[int, float | None, float | None]] = {}
-    for group_id, at in found.items():
-        size = sizes[group_id]
-        middle = at[(size + 1) // 2] if size % 2 else (at[size // 2] + at[size // 2 + 1]) / 2
-        figures[group_id] = (size, middle, at[(9 * size + 9) // 10])
-    return figures
-
-
-def _row(
-    name: str,
+def _duration(
+    session: Session,
+    group: Any,
     group_id: int | None,
-    cases: int,
-    shares: dict[str, ShareFigure],
-    ranks: dict[str, dict[int | None, tuple[int, float | None, float | None]]],
-) -> SlaReportRow:
-    def duration(clock: str) -> Duration:
-        n, middle, p90 = ranks[clock].get(group_id, (0, None, None))
-        return Duration(n=n, median_hours=hours(middle), p90_hours=hours(p90))
+    minutes: InstrumentedAttribute[float | None],
+    window: ColumnElement[bool],
+    n: int,
+) -> Duration:
+    """The median (the middle value, or the mean of the two middle ones) and the p90 (nearest rank: the
+    ceil(0.9 n)-th) of the group's `n` stopped clocks, reading the values at those ranks in index order."""
+    if not n:
+        return _NONE
+    mine = group.is_(None) if group_id is None else group == group_id
+    ordered = select(minutes).where(mine, minutes.is_not(None), window).order_by(minutes)
 
-    return SlaReportRow(
-        group=name,
-        group_id=group_id,
-        cases=cases,
-        acknowledged_within_2h=Share(**vars(shares["acknowledged_within_2h"])),
-        acknowledged_within_6h=Share(**vars(shares["acknowledged_within_6h"])),
-        closed_within_48h=Share(**vars(shares["closed_within_48h"])),
-        time_to_acknowledge=duration("acknowledge"),
-        time_to_close=duration("close"),
-    )
+    def at(rank: int, count: int = 1) -> list[float]:
+        return list(session.scalars(ordered.offset(rank - 1).limit(count)))
+
+    middle = at((n + 1) // 2, 1 if n % 2 else 2)
+    p90 = at((9 * n + 9) // 10)[0]
+    return Duration(n=n, median_hours=hours(sum(middle) / len(middle)), p90_hours=hours(p90))
 
 
 @dataclass(frozen=True)
