@@ -140,9 +140,15 @@ def _first_within(calendar: Calendar, first: datetime, as_of: datetime, minutes:
     def over(created: datetime) -> bool:
         return working_minutes(calendar, created, as_of) > minutes
 
-    if not over(first):
-        return None
-    low, high = first, max(as_of, first + timedelta(microseconds=1))  # over(low), not over(high)
+    # Working minutes never exceed wall-clock minutes: look back from `as_of - minutes`, doubling the span, so the
+    # calendar only builds the days near `as_of`, not every day back to the oldest running clock.
+    step, high = timedelta(minutes=minutes), as_of  # not over(high)
+    low = max(as_of - step, first)
+    while not over(low):
+        if low <= first:
+            return None
+        step, high = step * 2, low
+        low = max(as_of - step, first)
     while high - low > timedelta(microseconds=1):
         middle = low + (high - low) // 2
         low, high = (middle, high) if over(middle) else (low, middle)
