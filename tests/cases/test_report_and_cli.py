@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from cxloop.access import service as access
@@ -80,6 +80,9 @@ def history(db: Database, *, seed: int = 7) -> None:
                     open_customer_id=None if closed else Case.customer_id,
                 )
             )
+        stopped = select(func.count()).select_from(Case).where(Case.acknowledged_at.is_not(None))
+        assert cases.fill_clock_minutes(session, batch_size=7) == session.scalar(stopped) > 0  # as the migration
+        assert cases.fill_clock_minutes(session) == 0
 
 
 def recount(rows: list[dict[str, str]], group: str) -> dict[str, object]:

@@ -170,3 +170,46 @@ def test_response_limits_consent_purposes_and_policy_keys_keep_what_existing_row
     assert limits == {"once": "once", "many": "per_invitation"}
     assert tuple(stored) == ("*", "email", False)  # said before purposes existed: every purpose
     assert tuple(default) == ("default", None, 21)
+
+
+def test_the_sla_clock_minutes_are_filled_for_existing_cases_in_the_team_hours(empty_url: str) -> None:
+    script = ScriptDirectory.from_config(migrations.alembic_config("sqlite://"))
+    migrations.upgrade(empty_url, str(script.get_revision("b7d1f5b9aee4").down_revision))
+    t = "2026-11-27 15:00:00"  # a Friday, 16:00 in Paris
+    engine = create_engine(empty_url)
+    with engine.begin() as conn:
+        hours = '{"mon": ["09:00-18:00"], "tue": ["09:00-18:00"], "fri": ["09:00-18:00"]}'
+        conn.execute(
+            text(
+                "INSERT INTO teams (key, name, timezone, business_hours, holidays, assignment, created_at)"
+                " VALUES ('office', 'Office', 'Europe/Paris', :h, '[\"2026-11-30\"]', 'round_robin', :t)"
+            ),
+            {"h": hours, "t": t},
+        )
+        team = conn.execute(text("SELECT id FROM teams")).scalar_one()
+        conn.execute(
+            text("INSERT INTO customers (external_id, attributes, created_at, updated_at) VALUES ('c', '{}', :t, :t)"),
+            {"t": t},
+        )
+        customer = conn.execute(text("SELECT id FROM customers")).scalar_one()
+        stops = [("2026-12-01 09:00:00", "2026-12-01 10:00:00"), ("2026-11-27 16:00:00", None), (None, None)]
+        for n, (acknowledged, closed) in enumerate(stops):
+            conn.execute(
+                text(
+                    "INSERT INTO cases (customer_id, team_id, status, priority, title, tags, routing, created_at,"
+                    " updated_at, acknowledged_at, closed_at, acknowledge_due_at, first_response_due_at,"
+                    " close_due_at, reopened) VALUES (:c, :team, 'new', 'normal', :title, '[]', '{}', :t, :t, :a,"
+                    " :z, :t, :t, :t, 0)"
+                ),
+                {"c": customer, "team": team, "title": f"case {n}", "t": t, "a": acknowledged, "z": closed},
+            )
+    engine.dispose()
+
+    migrations.upgrade(empty_url)
+
+    engine = create_engine(empty_url)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT acknowledge_minutes, close_minutes FROM cases ORDER BY id")).all()
+    engine.dispose()
+    # Friday 16:00-18:00, Monday a holiday, Tuesday 09:00 (10:00 in Paris) then one hour more; a case without either.
+    assert [tuple(r) for r in stored] == [(180.0, 240.0), (60.0, None), (None, None)]

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
+    Index,
     Integer,
     SmallInteger,
     String,
@@ -80,6 +81,12 @@ class Case(Base):
     closed and is NULL after: its unique constraint keeps one open case per customer on both databases."""
 
     __tablename__ = "cases"
+    # The SLA report counts and ranks each clock's stored minutes per team or owner from these alone.
+    __table_args__ = tuple(
+        Index(f"ix_cases_{group}_{clock}_minutes", f"{group}_id", f"{clock}_minutes")
+        for group in ("team", "owner_user")
+        for clock in ("acknowledge", "close")
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
@@ -102,6 +109,10 @@ class Case(Base):
     acknowledge_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_response_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     close_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Working minutes from creation to acknowledged_at / closed_at, fixed when that clock stops (None while it runs;
+    # a reopening clears the close clock's). The SLA report and the export read them (docs/cases.md "SLA report").
+    acknowledge_minutes: Mapped[float | None] = mapped_column(Float)
+    close_minutes: Mapped[float | None] = mapped_column(Float)
     reopened: Mapped[int] = mapped_column(Integer, default=0)
     # Decided once, when the case opens: held out of follow-ups (a control group; cases/service/holdout.py).
     held_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -1,6 +1,6 @@
-"""The SLA report's figures from case rows (pure): shares within a target with n and 95 % interval, and the median
-and p90 of working time (docs/cases.md "SLA report"). The same rows are what `cxloop export cases` writes, so the
-report can be recounted from an export.
+"""The SLA report's targets and figures (pure): shares within a target with n and 95 % interval, and hours from
+minutes (docs/cases.md "SLA report"). The report counts in SQL (service/reporting.py) the working minutes
+`cxloop export cases` writes, so it can be recounted from an export.
 
 - A case counts towards "acknowledged within 2 h" once its outcome is known: it was acknowledged (a success when
   within 2 working hours), or it has waited longer than 2 working hours unacknowledged (a failure). Cases still
@@ -11,9 +11,6 @@ report can be recounted from an export.
 
 from __future__ import annotations
 
-import math
-import statistics
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cxloop.analytics.stats import wilson_interval
@@ -35,14 +32,6 @@ TARGETS = (
 
 
 @dataclass(frozen=True)
-class ClockTime:
-    """Working minutes from creation to the moment (`reached`), or to the report's time while it has not come."""
-
-    minutes: float
-    reached: bool
-
-
-@dataclass(frozen=True)
 class ShareFigure:
     successes: int
     n: int
@@ -51,23 +40,10 @@ class ShareFigure:
     target: float
 
 
-def share(times: Sequence[ClockTime], target: Target) -> ShareFigure:
-    successes = sum(1 for t in times if t.reached and t.minutes <= target.minutes)
-    n = sum(1 for t in times if t.reached or t.minutes > target.minutes)
+def share_figure(successes: int, n: int, target: Target) -> ShareFigure:
+    """`successes` of `n` known outcomes: the percentage and its 95 % Wilson interval, next to the target."""
     percent = successes / n * 100 if n else None
     return ShareFigure(successes, n, percent, wilson_interval(successes, n), target.percent)
-
-
-def median(values: Sequence[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
-def nearest_rank(values: Sequence[float], p: float) -> float | None:
-    """The p-quantile by nearest rank (0 < p <= 1)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(math.ceil(p * len(ordered)), 1) - 1]
 
 
 def hours(minutes: float | None) -> float | None:

@@ -28,7 +28,14 @@ from cxloop.cases.service.recovery import recovery_report
 from cxloop.cases.service.reporting import ReportBy, TeamWeek, sla_report, team_week
 from cxloop.cases.service.root_causes import create_root_cause, list_root_causes, update_root_cause
 from cxloop.cases.service.routing import Decision, list_rules, pick_owner, replace_rules, route
-from cxloop.cases.service.sla import DEFAULT_POLICY, SweepResult, list_policies, replace_policies, sweep
+from cxloop.cases.service.sla import (
+    DEFAULT_POLICY,
+    SweepResult,
+    fill_clock_minutes,
+    list_policies,
+    replace_policies,
+    sweep,
+)
 from cxloop.cases.service.verification import VerifyResult, record_answers, verify_case, verify_due
 
 __all__ = [
@@ -50,6 +57,7 @@ __all__ = [
     "case_teams",
     "count_cases",
     "create_root_cause",
+    "fill_clock_minutes",
     "holdout_report",
     "is_held_out",
     "iter_case_rows",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from cxloop.access import service as access
 from cxloop.cases.enums import TriggerSource
 from cxloop.cases.models import Case, CaseTrigger, RootCause
-from cxloop.cases.service.sla import Calendars
+from cxloop.cases.service.sla import Calendars, working_minutes
 from cxloop.core.business_hours import Calendar
 from cxloop.core.csv_cells import csv_cell, iso_instant
 
@@ -45,8 +45,8 @@ CASE_EXPORT_COLUMNS = [
 
 @dataclass(frozen=True)
 class CaseRow:
-    """One exported case. `acknowledge_minutes` / `close_minutes`: working minutes from creation to that moment,
-    or to `as_of` while it has not come (the SLA report's input)."""
+    """One exported case. `acknowledge_minutes` / `close_minutes`: working minutes from creation to that moment, as
+    stored on the case when the clock stopped, or to `as_of` while it has not (what the SLA report counts)."""
 
     id: int
     customer_id: int
@@ -108,7 +108,6 @@ def iter_case_rows(
         rows = []
         for case in batch:
             calendar = calendars.of(case.team_id)
-            acknowledged, closed = case.acknowledged_at or as_of, case.closed_at or as_of
             response_ids, feedback_ids = triggers.get(case.id, ([], []))
             rows.append(
                 CaseRow(
@@ -131,8 +130,8 @@ def iter_case_rows(
                     acknowledge_due_at=case.acknowledge_due_at,
                     first_response_due_at=case.first_response_due_at,
                     close_due_at=case.close_due_at,
-                    acknowledge_minutes=working_minutes(calendar, case.created_at, acknowledged),
-                    close_minutes=working_minutes(calendar, case.created_at, closed),
+                    acknowledge_minutes=_clock(case.acknowledge_minutes, calendar, case.created_at, as_of),
+                    close_minutes=_clock(case.close_minutes, calendar, case.created_at, as_of),
                     response_ids=response_ids,
                     feedback_ids=feedback_ids,
                 )
@@ -141,48 +140,9 @@ def iter_case_rows(
         last = batch[-1].id
 
 
-def working_minutes(calendar: Calendar, created: datetime, moment: datetime) -> float:
-    """Working minutes from a case's creation to `moment`, as exported and as the SLA report counts them."""
-    return round(calendar.minutes_between(created, moment), 2)
-
-
-@dataclass(frozen=True)
-class ClockRow:
-    """What the SLA report needs of one case: its team and owner, and its two clocks' working minutes."""
-
-    team_id: int | None
-    owner_user_id: int | None
-    acknowledged: bool
-    acknowledge_minutes: float
-    closed: bool
-    close_minutes: float
-
-
-def iter_clock_rows(
-    session: Session, *, as_of: datetime, since: datetime | None = None, until: datetime | None = None
-) -> Iterator[list[ClockRow]]:
-    """The SLA report's input for the cases created in [since, until), in batches by id: six columns per case
-    instead of the whole row (the export's `CaseRow`, which the same minutes must agree with)."""
-    calendars = Calendars(session)
-    columns = (Case.id, Case.team_id, Case.owner_user_id, Case.created_at, Case.acknowledged_at, Case.closed_at)
-    last = 0
-    while True:
-        query = _window(select(*columns).where(Case.id > last), since, until).order_by(Case.id).limit(10_000)
-        batch = session.execute(query).all()
-        if not batch:
-            return
-        yield [
-            ClockRow(
-                team_id,
-                owner,
-                acknowledged is not None,
-                working_minutes(calendars.of(team_id), created, acknowledged or as_of),
-                closed is not None,
-                working_minutes(calendars.of(team_id), created, closed or as_of),
-            )
-            for _, team_id, owner, created, acknowledged, closed in batch
-        ]
-        last = batch[-1][0]
+def _clock(stored: float | None, calendar: Calendar, created: datetime, as_of: datetime) -> float:
+    """A clock's working minutes: as stored when it stopped, or to `as_of` while it runs."""
+    return stored if stored is not None else working_minutes(calendar, created, as_of)
 
 
 def _triggers(session: Session, case_ids: Sequence[int]) -> dict[int, tuple[list[int], list[int]]]:

@@ -53,15 +53,15 @@ def transition(
     now = utcnow()
     values: dict[str, Any] = {"status": target.value, "updated_at": now}
     if target in (CaseStatus.acknowledged, CaseStatus.in_progress) and case.acknowledged_at is None:
-        values["acknowledged_at"] = now
+        values |= {"acknowledged_at": now, "acknowledge_minutes": sla.stopped_minutes(session, case, now)}
     if target == CaseStatus.resolved:
         values |= {"resolved_at": now, "resolution": resolution}
     if target == CaseStatus.closed:
-        values |= {"closed_at": now, "open_customer_id": None}
+        values |= {"closed_at": now, "close_minutes": sla.stopped_minutes(session, case, now), "open_customer_id": None}
         if case.resolved_at is None:
             values["resolved_at"] = now
     if action == CaseAction.reopen:
-        values |= {"resolved_at": None, "closed_at": None, "open_customer_id": case.customer_id}
+        values |= {"resolved_at": None, "closed_at": None, "close_minutes": None, "open_customer_id": case.customer_id}
         values["reopened"] = case.reopened + 1
     if root_cause is not None:
         values["root_cause_id"] = root_causes.require_root_cause(session, key=root_cause).id
