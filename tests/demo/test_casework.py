@@ -73,7 +73,9 @@ def test_the_demo_has_teams_users_rules_and_a_year_of_cases_that_agree_with_the_
         assert 1 <= len(breaches) <= work.breaches  # a reopening clears its case's close-clock marks
         # The activity log is the services' own, at the moments the timestamps say.
         for case in closed[:20]:
-            log = session.scalars(select(CaseActivity).where(CaseActivity.case_id == case.id)).all()
+            log = session.scalars(
+                select(CaseActivity).where(CaseActivity.case_id == case.id).order_by(CaseActivity.id)
+            ).all()
             kinds = Counter(a.kind for a in log)
             assert kinds["opened"] == 1 and kinds["status"] >= 3
             assert kinds["response"] + kinds["follow_up_sent"] >= 1  # a call noted, or an email follow-up
