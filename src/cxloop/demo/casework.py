@@ -33,6 +33,7 @@ from cxloop.cases.enums import CaseAction, CaseStatus, VerificationStatus
 from cxloop.cases.schemas import Actor, CaseAssign, RootCauseCreate, RoutingConditions, RoutingRuleIn, SlaPolicyIn
 from cxloop.cases.service import sla
 from cxloop.collection import service as collection
+from cxloop.collection.schemas import ResponseRead
 from cxloop.core.business_hours import Calendar
 from cxloop.core.clock import ensure_utc, pinned
 from cxloop.demo import closing
@@ -240,6 +241,7 @@ class _Play:
         # The cases, held so the session's identity map (weak references) keeps them: the services' lookups by id
         # then find them there instead of loading each again (about a third of the play's statements).
         self.cases: dict[int, object] = {}
+        self.responses: dict[int, ResponseRead] = {}  # read when the play is set up; used when their case opens
         self.calendars: dict[int | None, Calendar] = {}
         self.names = {u.id: u.name or u.email for u in access.list_users(session)}
         self.sweeps: set[datetime] = set()
@@ -279,7 +281,9 @@ class _Play:
         self.summary.cases += 1
         case = cases.require_case(self.session, case_id=case_id)
         self.cases[case_id] = case
-        response = collection.require_response(self.session, response_id=response_id)
+        response = self.responses.pop(response_id, None) or collection.require_response(
+            self.session, response_id=response_id
+        )
         themes = [t for t in response.metadata.get("themes", []) if t in THEME_CAUSES]
         cause = THEME_CAUSES[themes[0]] if themes else self.rng.choice(SURVEY_CAUSES.get(response.survey, ("pricing",)))
         calendar = self.calendar(case.team_id)
@@ -487,7 +491,7 @@ def play_cases(
     play = _Play(session, period, staff, seed, progress or (lambda _done, _total: None))
     play.push(period.end - timedelta(days=IMPROVEMENT_DAYS, hours=-10), "announce")
     for response_id in ids:
-        response = collection.require_response(session, response_id=response_id)
+        response = play.responses[response_id] = collection.require_response(session, response_id=response_id)
         play.push(response.submitted_at + timedelta(seconds=play.rng.uniform(3, 40)), "fire", response_id=response_id)
     summary = play.run()
     final = [cases.require_case(session, case_id=case_id) for case_id in play.plans]
