@@ -9,6 +9,10 @@ drawn so most cases meet their SLA and some do not; a few are reopened. The SLA 
 comes due on a case that is still waiting, so the warnings, breaches and escalations in the log are the sweep's own.
 Cases whose next step would fall after the demo's end stay open, as on any real day.
 
+The loop is closed as the worker and the sender would close it (demo/closing.py): follow-ups asked for and recorded
+as sent, customers' replies, an improvement announced, a holdout of customers who get no follow-up, and the
+verification re-surveys made, marked sent and partly answered; nothing is left for the worker to send.
+
 The alerts made here are the ones the worker would make: when it later relays the demo's `response.received`
 events, each (rule, response) has fired already and is skipped.
 """
@@ -239,7 +243,7 @@ class _Play:
         self.seq = 0
         self.plans: dict[int, _Plan] = {}
         # The cases, held so the session's identity map (weak references) keeps them: the services' lookups by id
-        # then find them there instead of loading each again (about a third of the play's statements).
+        # then find them there instead of loading each again (docs/demo.md "Speed").
         self.cases: dict[int, object] = {}
         self.responses: dict[int, ResponseRead] = {}  # read when the play is set up; used when their case opens
         self.calendars: dict[int | None, Calendar] = {}
@@ -489,7 +493,9 @@ def play_cases(
     """Fire the rules on the year's responses at their own moments and handle the cases they open (module doc)."""
     ids = alerts.would_fire(session, source=Source.response, since=period.start - timedelta(days=1))
     play = _Play(session, period, staff, seed, progress or (lambda _done, _total: None))
-    play.push(period.end - timedelta(days=IMPROVEMENT_DAYS, hours=-10), "announce")
+    announced = period.end - timedelta(days=IMPROVEMENT_DAYS, hours=-10)
+    if announced > period.start:  # a demo of a few months has no fix to announce
+        play.push(announced, "announce")
     for response_id in ids:
         response = play.responses[response_id] = collection.require_response(session, response_id=response_id)
         play.push(response.submitted_at + timedelta(seconds=play.rng.uniform(3, 40)), "fire", response_id=response_id)
