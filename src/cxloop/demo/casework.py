@@ -242,8 +242,8 @@ class _Play:
         self.queue: list[_Step] = []
         self.seq = 0
         self.plans: dict[int, _Plan] = {}
-        # The cases, held so the session's identity map (weak references) keeps them: the services' lookups by id
-        # then find them there instead of loading each again (docs/demo.md "Speed").
+        # The cases, held so the session's identity map (weak references) keeps them: the services' `session.get`
+        # of a case (follow-ups, re-survey answers) then finds it there instead of loading it again.
         self.cases: dict[int, object] = {}
         self.responses: dict[int, ResponseRead] = {}  # read when the play is set up; used when their case opens
         self.calendars: dict[int | None, Calendar] = {}

@@ -43,14 +43,11 @@ def scope_of(session: Session, *, role: Role, user_id: int | None) -> Scope:
 
 def require_case(session: Session, *, case_id: int, scope: Scope = EVERY_CASE, lock: bool = False) -> Case:
     """The case, or CaseNotFound, also when it belongs to a team the caller is not in (so its existence is not
-    told). `lock`: SELECT ... FOR UPDATE on PostgreSQL (SQLite has one writer).
-
-    Without `lock`, a case this session holds already is taken from its identity map without a query: a SELECT
-    would return that same object without refreshing it, so the answer is the same and one round trip cheaper."""
+    told). `lock`: SELECT ... FOR UPDATE on PostgreSQL (SQLite has one writer)."""
+    query = select(Case).where(Case.id == case_id)
     if lock:
-        case = session.scalar(select(Case).where(Case.id == case_id).with_for_update())
-    else:
-        case = session.get(Case, case_id)
+        query = query.with_for_update()
+    case = session.scalar(query)
     if case is None or not scope.allows(case.team_id):
         raise CaseNotFound(f"no case {case_id}")
     return case
