@@ -1,6 +1,6 @@
 """Closing the loop in the demo: the follow-up templates, the improvement announced for the billing migration, the
 follow-ups recorded as sent, and the customers' answers to the verification re-surveys (docs/demo.md "Follow-ups
-and verification").
+and verification re-surveys").
 
 Nothing leaves the process: a follow-up is asked for through `follow_ups.request_follow_up` (consent, address,
 holdout and quiet hours checked as for any other), then claimed and recorded as sent through the sender's own
