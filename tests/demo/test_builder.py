@@ -65,7 +65,9 @@ def test_the_demo_holds_a_believable_company_with_findable_patterns(db: Database
     summary = build_demo(db, seed=3, customers=300, today=ANCHOR)
     data = export(db)
     assert summary.customers == len(data["customers"]) == 300
-    assert summary.events == len(data["events"]) and summary.responses == len(data["responses"])
+    assert summary.events == len(data["events"])
+    # The simulated year's responses, and the answers to the cases' verification re-surveys.
+    assert summary.responses + summary.casework.verifications_answered == len(data["responses"])
     _check_shape(db, data)
     _check_patterns(data)
 
@@ -82,7 +84,13 @@ def _check_shape(database: Database, data: dict[str, list[dict[str, Any]]]) -> N
     assert {"signed_up", "first_use", "ticket_created", "ticket_solved", "order_delivered", "invoice_paid"} <= names
     solved = [e["properties"] for e in data["events"] if e["name"] == "ticket_solved"]
     assert all({"wait_time_minutes", "transfers", "reopens", "agent", "team"} <= p.keys() for p in solved)
-    responses = data["responses"]
+    # The simulated year's answers; the cases' verification re-surveys are answered on their own surveys by email.
+    responses = [r for r in data["responses"] if not r["survey"].startswith("case-verify-")]
+    checks = [r for r in data["responses"] if r["survey"].startswith("case-verify-")]
+    assert checks and {(r["survey"], r["channel"]) for r in checks} <= {
+        ("case-verify-nps", "email"),
+        ("case-verify-csat", "email"),
+    }
     assert {r["survey"] for r in responses} == {
         "relationship-nps",
         "post-support-csat",
@@ -187,10 +195,13 @@ def test_the_demo_records_every_invitation_and_links_the_answered_ones(db: Datab
     summary = build_demo(db, seed=5, customers=200, today=ANCHOR)
     with db.unit_of_work() as session:
         invitations = session.scalars(select(Invitation)).all()
-        assert len(invitations) == summary.invitations > summary.responses
+        # The simulated year's invitations, and the cases' verification re-surveys (docs/demo.md).
+        checks = [i for i in invitations if (i.occurrence_key or "").startswith("case-verification:")]
+        assert len(invitations) - len(checks) == summary.invitations > summary.responses
+        assert len(checks) >= summary.casework.verifications
         answered = [i for i in invitations if i.status == "answered"]
         # Every response answered an invitation, and each invitation points at its own response.
-        assert len(answered) == summary.responses
+        assert len(answered) == summary.responses + summary.casework.verifications_answered
         linked = {i.response_id for i in answered}
         assert linked == set(session.scalars(select(Response.id)).all())
         for invitation in answered[:50]:
@@ -199,5 +210,7 @@ def test_the_demo_records_every_invitation_and_links_the_answered_ones(db: Datab
             assert invitation.sent_at is not None and invitation.sent_at <= response.submitted_at
         assert {i.channel for i in invitations} <= {"email", "sms", "link", "widget"}
         (whole,) = fatigue_report(session)
-    assert whole.answered == summary.responses and whole.suppressed == 0
+    # Only re-surveys can be suppressed: the simulated year predates the contact policy.
+    assert whole.answered == summary.responses + summary.casework.verifications_answered
+    assert whole.suppressed == sum(1 for i in checks if i.status == "suppressed")
     assert whole.response_rate is not None and 5 < whole.response_rate < 95

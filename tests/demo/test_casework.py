@@ -11,14 +11,19 @@ from sqlalchemy import select
 from cxloop.access import service as access
 from cxloop.alerts import service as alerts
 from cxloop.cases import service as cases
-from cxloop.cases.models import Case, CaseActivity, CaseSlaMark
+from cxloop.cases.models import Case, CaseActivity, CaseSlaMark, CaseVerification, FollowUp, FollowUpReply
+from cxloop.cases.schemas import EVERY_CASE
 from cxloop.collection import service as collection
 from cxloop.collection.schemas import ResponseCreate
 from cxloop.core.clock import ensure_utc
 from cxloop.demo.builder import DemoSummary, build_demo
 from cxloop.demo.casework import ROOT_CAUSES
+from cxloop.demo.closing import SENT_DETAIL
 from cxloop.demo.staff import DEMO_PASSWORD, PEOPLE, TEAMS, sign_in_users
+from cxloop.invitations import service as invitations
 from cxloop.storage.database import Database
+from cxloop.timeline import service as timeline
+from cxloop.timeline.sources import View
 from cxloop.worker import build_relay
 from tests.cases.test_report_and_cli import recount
 from tests.demo.test_builder import ANCHOR
@@ -68,9 +73,12 @@ def test_the_demo_has_teams_users_rules_and_a_year_of_cases_that_agree_with_the_
         assert 1 <= len(breaches) <= work.breaches  # a reopening clears its case's close-clock marks
         # The activity log is the services' own, at the moments the timestamps say.
         for case in closed[:20]:
-            log = session.scalars(select(CaseActivity).where(CaseActivity.case_id == case.id)).all()
+            log = session.scalars(
+                select(CaseActivity).where(CaseActivity.case_id == case.id).order_by(CaseActivity.id)
+            ).all()
             kinds = Counter(a.kind for a in log)
-            assert kinds["opened"] == 1 and kinds["response"] >= 1 and kinds["status"] >= 3
+            assert kinds["opened"] == 1 and kinds["status"] >= 3
+            assert kinds["response"] + kinds["follow_up_sent"] >= 1  # a call noted, or an email follow-up
             moments = [ensure_utc(a.at) for a in log]
             assert moments == sorted(moments) and moments[0] == ensure_utc(case.created_at)
             assert ensure_utc(case.closed_at) in moments
@@ -117,3 +125,45 @@ def test_the_detractor_rule_fires_on_a_new_detractor_after_the_build(db: Databas
         # The demo's own responses were not fired a second time by the relay.
         assert session.scalar(select(Case.id).where(Case.id > (before or 0), Case.id != case.id)) is None
         assert ensure_utc(case.created_at) > datetime.now(UTC) - timedelta(minutes=5)
+
+
+def test_the_demo_closes_the_loop_with_follow_ups_a_holdout_and_answered_re_surveys(db: Database) -> None:
+    work = _build(db).casework
+    assert work.follow_ups > 0 and work.customer_replies >= 1
+    assert 0 < work.verifications_answered < work.verifications
+    with db.unit_of_work() as session:
+        # Nothing is left for the worker to send: every follow-up was recorded as sent (or refused), every
+        # re-survey invitation marked sent.
+        rows = session.scalars(select(FollowUp)).all()
+        assert {r.status for r in rows} <= {"sent", "failed"}
+        sent = [r for r in rows if r.status == "sent"]
+        assert sent and all(r.detail == SENT_DETAIL for r in sent)
+        assert {r.template for r in sent} >= {"apology", "we-fixed-it"}
+        assert any(r.improvement_id is not None for r in sent)
+        assert {r.locale for r in sent} > {None}  # some customers got their language's wording
+        checks = session.scalars(select(CaseVerification).where(CaseVerification.invitation_id.is_not(None))).all()
+        statuses = {invitations.get(session, v.invitation_id or 0).status for v in checks}
+        assert statuses and "scheduled" not in statuses
+        # An apology is the case's first response, at the moment it was sent.
+        apology = next(r for r in sent if r.template == "apology")
+        case = cases.require_case(session, case_id=apology.case_id)
+        assert case.first_response_at is not None and ensure_utc(case.first_response_at) == ensure_utc(apology.sent_at)
+        assert ensure_utc(case.acknowledged_at) <= ensure_utc(apology.sent_at)
+        # Follow-ups and replies are on the customer's timeline.
+        reply = session.scalars(select(FollowUpReply)).first()
+        assert reply is not None
+        page = timeline.customer_timeline(
+            session, customer_id=reply.customer_id, view=View(case_scope=EVERY_CASE), limit=200
+        )
+        kinds = {entry.kind for entry in page.items}
+        assert {"follow_up", "follow_up_reply"} <= kinds
+        # No follow-up ever reached a held-out case.
+        held_out = {c.id for c in session.scalars(select(Case).where(Case.held_out.is_(True)))}
+        assert held_out and not held_out & {r.case_id for r in rows}
+
+        recovery = cases.recovery_report(session)
+        assert recovery.metrics and all(m.total.n > 0 for m in recovery.metrics)
+        assert sum(m.total.recovered for m in recovery.metrics) > 0
+        holdout = cases.holdout_report(session)
+        assert holdout.churn.followed_up.n > 0 and holdout.churn.held_out.n > 0
+        assert any(s.followed_up.n > 0 and s.held_out.n > 0 for s in holdout.scores)

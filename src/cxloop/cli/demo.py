@@ -83,6 +83,10 @@ def demo(
         ("  reopened", summary.casework.reopened),
         ("  SLA breaches", summary.casework.breaches),
         ("  still open", summary.casework.open_at_end),
+        ("follow-ups sent", summary.casework.follow_ups),
+        ("  customer replies", summary.casework.customer_replies),
+        ("re-surveys sent", summary.casework.verifications),
+        ("  answered", summary.casework.verifications_answered),
     ):
         table.add_row(label, f"{value:,}")
     for key, members in summary.segments.items():
@@ -92,4 +96,7 @@ def demo(
     for person in sign_in_users():
         people.add_row(person.email, person.role.value, person.team or "-")
     console.print(people)
-    console.print("Try: [bold]cxloop metrics nps --by month,segment[/] and [bold]cxloop cases sla-report[/]")
+    console.print(
+        "Try: [bold]cxloop metrics nps --by month,segment[/], [bold]cxloop cases sla-report[/], "
+        "[bold]cxloop cases recovery[/] and [bold]cxloop cases holdout-report[/]"
+    )

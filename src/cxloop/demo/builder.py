@@ -199,7 +199,6 @@ def _write(session: Session, world: DemoWorld, report: ProgressFn) -> DemoSummar
     keys = _write_surveys(session, report)
     summary.surveys = len(keys)
     summary.responses, summary.comments = _write_responses(session, world, keys, report)
-    summary.invitations = write_invitations(session, world, {role: survey["key"] for role, survey in keys.items()})
     summary.feedback = _write_feedback(session, world, report)
     summary.outcomes = _write_outcomes(session, world, report)
     summary.churned_customers = sum(1 for s in world.stories if s.churned_at is not None)
@@ -210,6 +209,9 @@ def _write(session: Session, world: DemoWorld, report: ProgressFn) -> DemoSummar
     summary.casework = play_cases(
         session, period=period, staff=staff, seed=world.seed, progress=lambda done, total: report("cases", done, total)
     )
+    # The year's survey invitations are written after the cases: the contact policy counts invitations scheduled
+    # after the moment it decides, so written first, the whole year's would hold back every re-survey of the cases.
+    summary.invitations = write_invitations(session, world, {role: survey["key"] for role, survey in keys.items()})
     return summary
 
 
