@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cxloop.analytics import metrics, rollups, stats
+from cxloop.analytics import anomalies, metrics, rollups, stats, theme_series
 from cxloop.channels import outbound
 from cxloop.channels.widget import erasure as widget_images
 from cxloop.collection import hooks as collection
@@ -40,6 +40,7 @@ def wire_domains(settings: Settings) -> None:
     rollups.configure(settings.rollup_timezones)
     metrics.configure_min_n(settings.metric_min_n)
     theme_rules.use_nps_difference(stats.nps_difference)  # text sits below analytics: its statistics come in here
+    anomalies.register_series_source("themes", theme_series.theme_series)  # emerging and souring themes
     phones.configure(settings.default_phone_region)
     widget_images.configure(settings.data_dir)
     for hook, fn in REACTIONS:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from cxloop.collection.models import FeedbackItem, Response
+from cxloop.text.enums import SentimentLabel
+from cxloop.text.models import TextAnalysis
 from cxloop.text.themes.enums import ItemKind
-from cxloop.text.themes.models import ThemeAssignment
+from cxloop.text.themes.models import Theme, ThemeAssignment
 
 Comment = tuple[ItemKind, int, str]  # (item kind, item id, text)
 BATCH = 1_000
@@ -129,3 +131,31 @@ def examples(session: Session, *, theme_id: int, limit: int) -> list[tuple[ItemK
         found.extend((kind, int(i), str(t or ""), float(s), a) for i, t, s, a in session.execute(query))
     found.sort(key=lambda e: (-e[3], -e[4].timestamp()))
     return found[:limit]
+
+
+def daily_mentions(session: Session, *, since: datetime, until: datetime) -> dict[int, dict[date, list[int]]]:
+    """Per visible theme, per UTC day of the item: [mentions, mentions whose text the enrichment read as negative],
+    for items given in [since, until) (the anomaly scan's theme series)."""
+    found: dict[int, dict[date, list[int]]] = defaultdict(dict)
+    for kind in ItemKind:
+        base, at = _joined(kind)
+        negative = (
+            select(TextAnalysis.id)
+            .where(
+                TextAnalysis.item_kind == kind.value,
+                TextAnalysis.item_id == ThemeAssignment.item_id,
+                TextAnalysis.sentiment_label == SentimentLabel.negative.value,
+            )
+            .exists()
+        )
+        query = (
+            base.add_columns(at, negative)
+            .join(Theme, Theme.id == ThemeAssignment.theme_id)
+            .where(at >= since, at < until, Theme.hidden.is_(False), Theme.retired_at.is_(None))
+        )
+        for theme_id, instant, is_negative in session.execute(query.execution_options(yield_per=5_000)):
+            day = instant.astimezone(UTC).date()
+            cell = found[int(theme_id)].setdefault(day, [0, 0])
+            cell[0] += 1
+            cell[1] += 1 if is_negative else 0
+    return dict(found)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -146,3 +147,12 @@ class RunRead(BaseModel):
 class ThemeItemPage(BaseModel):
     items: list[ThemeItem]
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeDays:
+    """One theme's mentions per UTC day: {day: (mentions, negative mentions)}."""
+
+    theme_id: int
+    name: str
+    days: dict[date, tuple[int, int]]

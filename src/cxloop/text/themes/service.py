@@ -24,6 +24,7 @@ from cxloop.text.themes.schemas import (
     ImpactRead,
     RuleCreate,
     RunRead,
+    ThemeDays,
     ThemeDetail,
     ThemeItem,
     ThemeItemPage,
@@ -609,3 +610,18 @@ def last_run(session: Session) -> RunRead | None:
 
 def run_read(run: ThemeRun) -> RunRead:
     return RunRead.model_validate(run)
+
+
+def daily_mentions(session: Session, *, since: datetime, until: datetime) -> list[ThemeDays]:
+    """Each visible theme's mentions per UTC day in [since, until), with how many of them read negative (the anomaly
+    scan's theme volume and negativity series, analytics/theme_series.py)."""
+    per_theme = queries.daily_mentions(session, since=since, until=until)
+    if not per_theme:
+        return []
+    rows = session.execute(select(Theme.id, Theme.name).where(Theme.id.in_(list(per_theme))))
+    names: dict[int, str] = {int(row[0]): str(row[1]) for row in rows}
+    return [
+        ThemeDays(theme_id=theme_id, name=names[theme_id], days={d: (m, n) for d, (m, n) in days.items()})
+        for theme_id, days in sorted(per_theme.items())
+        if theme_id in names
+    ]
