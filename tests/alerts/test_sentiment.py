@@ -11,6 +11,8 @@ from cxloop.alerts import service as alerts
 from cxloop.alerts.fields import Source
 from cxloop.storage.database import Database
 from cxloop.text.models import TextAnalysis
+from cxloop.text.themes import service as themes
+from cxloop.text.themes.schemas import RuleCreate
 from tests.alerts.conftest import add_rule, add_survey, fired, store_feedback, store_responses
 from tests.text.conftest import analyses
 
@@ -70,9 +72,30 @@ def test_dry_run_and_bad_values(api: TestClient, db: Database) -> None:
         ({"field": "sentiment", "op": "=", "value": "angry"}, "conditions[0].value", "negative, neutral, positive"),
         ({"field": "sentiment", "op": "<=", "value": "negative"}, "conditions[0].op", "does not apply"),
         ({"field": "sentiment_score", "op": ">=", "value": 2}, "conditions[0].value", "-1 to 1 scale"),
-        ({"field": "theme", "op": "=", "value": "billing"}, "conditions[0].field", "themes are not available"),
+        ({"field": "theme", "op": "contains", "value": "bill"}, "conditions[0].op", "does not apply"),
     ):
         reply = api.post("/api/v1/alert-rules", json=rule | {"conditions": [condition]})
         assert reply.status_code == 422, reply.text
         errors = reply.json()["errors"]
         assert errors[0]["field"] == field and words in errors[0]["message"], errors
+
+
+def test_theme_rules_fire_on_the_themes_the_text_gets_even_before_the_worker_assigns_them(
+    api: TestClient, db: Database
+) -> None:
+    add_survey(db)
+    with db.unit_of_work(write=True) as session:
+        themes.add_rule(session, data=RuleCreate(name="Engineer visits", phrases=["engineer"]))
+        themes.add_rule(session, data=RuleCreate(name="Billing", phrases=["invoice"]))
+    visits = add_rule(db, {"field": "theme", "op": "=", "value": "engineer visits"})
+    not_billing = add_rule(
+        db, {"field": "theme", "op": "!=", "value": "Billing"}, {"field": "nps", "op": "<=", "value": 6}
+    )
+    responses = store_responses(
+        db, {"nps": 2, "comment": ANGRY}, {"nps": 3, "comment": "The invoice was wrong"}, {"nps": 1}
+    )
+    assert fired(db, visits) == [("response", responses[0])]
+    assert fired(db, not_billing) == [("response", responses[0])]  # no text: no themes to judge, never holds
+    rule = {"name": "visits", "conditions": [{"field": "theme", "op": "in", "value": ["Engineer visits"]}]}
+    tried = api.post("/api/v1/alert-rules/try", json={"rule": rule | {"actions": [{"kind": "notify"}]}})
+    assert tried.status_code == 200 and tried.json()["responses"] == 1, tried.text

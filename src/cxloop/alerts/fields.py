@@ -2,8 +2,8 @@
 
 A field has a kind (number on a scale, text, a choice, an id, a segment key) and the items it exists on; a
 condition on a field an item does not carry (NPS on a review) never holds. `sentiment` and `sentiment_score` come
-from text analytics (the stored analysis of the item's text, else scored when the rule is evaluated); `theme` is named
-here already so a rule naming it gets a 422 saying why, not "unknown field", until themes fill it.
+from text analytics (the stored analysis of the item's text, else scored when the rule is evaluated); `theme` from
+the themes of the taxonomy the item's text gets (the stored ones, or worked out when the rule is evaluated).
 """
 
 from __future__ import annotations
@@ -91,7 +91,13 @@ _FIELDS = (
         1,
         from_text=True,
     ),
-    ConditionField("theme", Kind.choice, BOTH, "theme", unavailable="themes are not available yet"),
+    ConditionField(
+        "theme",
+        Kind.choice,
+        BOTH,
+        "a theme of the comment or text (docs/themes.md), by name: == and in hold when it is one of the item's themes",
+        from_text=True,
+    ),
 )
 
 FIELDS: dict[str, ConditionField] = {f.name: f for f in _FIELDS}

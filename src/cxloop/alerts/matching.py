@@ -62,7 +62,7 @@ def _value_problem(spec: ConditionField, condition: Condition) -> str | None:
 
 
 def needs_text(conditions: Sequence[Condition]) -> bool:
-    """Whether a condition reads the item's text analysis (sentiment)."""
+    """Whether a condition reads the item's text analysis (sentiment, themes)."""
     return any(FIELDS[c.field].from_text for c in conditions)
 
 
@@ -96,6 +96,11 @@ def _holds(condition: Condition, facts: Mapping[str, Any], members: Members) -> 
     actual: Any = facts.get(spec.name)
     if actual is None:
         return False
+    if isinstance(actual, list):  # several values (an item's themes): == and in ask whether one is wanted
+        held = {str(a).casefold() for a in actual}
+        wanted = [str(w).casefold() for w in wanted]
+        inside = any(w in held for w in wanted)
+        return not inside if condition.op == Op.ne else inside
     if spec.kind in (Kind.text, Kind.choice):
         actual = str(actual).casefold()
         wanted = [str(w).casefold() for w in wanted]

@@ -38,6 +38,7 @@ from cxloop.jobs import outbox
 from cxloop.jobs.events import ALERT_FIRED
 from cxloop.text import service as text
 from cxloop.text.enums import ItemKind
+from cxloop.text.themes import service as themes
 
 ALERTS_ACTOR = Actor("alerts")
 
@@ -140,18 +141,22 @@ def _members(session: Session, keys: Iterable[str], facts: Sequence[queries.Fact
 
 
 def _add_sentiment(session: Session, source: Source, facts: Sequence[queries.Facts]) -> None:
-    """Add `sentiment` and `sentiment_score` to these facts (once: later rules reuse them): the stored analysis, or
-    the enrichment's model run now when the worker has not analysed the item yet."""
+    """Add `sentiment`, `sentiment_score` and `theme` to these facts (once: later rules reuse them): the stored
+    analysis, or the enrichment's model run now when the worker has not analysed the item yet; the themes the
+    taxonomy gives the text now (as the worker assigns them)."""
     pending = [f for f in facts if "sentiment" not in f]
     if not pending:
         return
     found = text.sentiments_of(
         session, kind=ItemKind(source.value), texts={f["id"]: f["text"] for f in pending if f["text"]}
     )
+    kind = ItemKind(source.value)
+    named = themes.themes_of_texts(session, kind=kind, ids=[f["id"] for f in pending])
     for f in pending:
         sentiment = found.get(f["id"])
         f["sentiment"] = sentiment.label.value if sentiment else None
         f["sentiment_score"] = sentiment.score if sentiment else None
+        f["theme"] = named.get(f["id"])  # None without a text: a missing value never holds
 
 
 def _matching(

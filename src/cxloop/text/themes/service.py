@@ -589,11 +589,7 @@ def assign_items(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> int
     comments = queries.comments_of(session, kind=kind, ids=ids)
     if not comments:
         return 0
-    themes = list(session.scalars(select(Theme).where(Theme.merged_into_id.is_(None), Theme.retired_at.is_(None))))
-    assigned: Assigned = defaultdict(list)
-    discovered = [t for t in themes if t.kind == ThemeKind.discovered and t.profile]
-    _by_profile(assigned, comments, [c[2] for c in comments], discovered)
-    _by_rules(assigned, comments, themes)
+    assigned, _ = _assignments(session, comments)
     session.execute(
         delete(ThemeAssignment).where(
             ThemeAssignment.item_kind == kind.value, ThemeAssignment.item_id.in_([c[1] for c in comments])
@@ -601,6 +597,31 @@ def assign_items(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> int
     )
     _store(session, assigned)
     return len(assigned)
+
+
+def _assignments(session: Session, comments: Sequence[queries.Comment]) -> tuple[Assigned, list[Theme]]:
+    """The themes these comments get from the taxonomy as it stands (rules they match, the discovered theme whose
+    profile they carry most), and the live themes considered."""
+    themes = list(session.scalars(select(Theme).where(Theme.merged_into_id.is_(None), Theme.retired_at.is_(None))))
+    assigned: Assigned = defaultdict(list)
+    discovered = [t for t in themes if t.kind == ThemeKind.discovered and t.profile]
+    _by_profile(assigned, comments, [c[2] for c in comments], discovered)
+    _by_rules(assigned, comments, themes)
+    return assigned, themes
+
+
+def themes_of_texts(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> dict[int, list[str]]:
+    """The visible themes these items get from the taxonomy now, as `assign_items` would give them, storing nothing
+    (alert rules on `theme`, which may run before the worker assigns them, and their dry runs)."""
+    comments = queries.comments_of(session, kind=kind, ids=ids)
+    if not comments:
+        return {}
+    assigned, themes = _assignments(session, comments)
+    visible = {t.id: t.name for t in themes if not t.hidden}
+    found: dict[int, list[str]] = {item_id: [] for _, item_id, _ in comments}
+    for (_, item_id), candidates in assigned.items():
+        found[item_id] = [visible[c.theme_id] for c in candidates if c.theme_id in visible]
+    return found
 
 
 def last_run(session: Session) -> RunRead | None:
