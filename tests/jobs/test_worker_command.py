@@ -52,6 +52,7 @@ def test_every_job_is_registered_with_its_schedule() -> None:
         "analytics.scan_anomalies": 60,
         "follow_ups.send": None,
         "follow_ups.send_due": 1,
+        "text.learn_when_due": 60,
     }
 
 
