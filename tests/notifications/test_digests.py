@@ -23,6 +23,7 @@ from cxloop.cases.models import Case
 from cxloop.cli.main import app
 from cxloop.collection import service as collection
 from cxloop.collection.schemas import ResponseCreate
+from cxloop.core import clock
 from cxloop.core.config import Settings
 from cxloop.jobs import queued
 from cxloop.notifications import digests, tasks
@@ -139,13 +140,16 @@ def test_the_worker_sends_it_from_monday_8_once_per_team_and_week(
     with db.unit_of_work() as session:
         assert digests.due_teams(session, now=_at(monday, 7, 59)) == []
         assert digests.due_teams(session, now=_at(monday, 8, 0)) == [(world["team"], _week())]
-    queued.run(Runtime(), tasks.DIGEST_JOB, {})
-    queued.run(Runtime(), tasks.DIGEST_JOB, {})  # a second run, as after a restart: nothing new
     configured = settings.model_copy(update={"smtp_url": smtp_server.url, "public_url": "https://cx.example.com"})
-    sender = build_sender(configured, db, policy=FAST)
-    assert sender.run_pass() == 2
-    assert sender.run_pass() == 0
-    sender.close()
+    # The worker's clock just after Monday 08:00 in Paris: run now, on a Sunday night or a Monday morning, the week
+    # before is not due yet by the real clock.
+    with clock.pinned(_at(monday, 8, 5)):
+        queued.run(Runtime(), tasks.DIGEST_JOB, {})
+        queued.run(Runtime(), tasks.DIGEST_JOB, {})  # a second run, as after a restart: nothing new
+        sender = build_sender(configured, db, policy=FAST)
+        assert sender.run_pass() == 2
+        assert sender.run_pass() == 0
+        sender.close()
     with db.unit_of_work() as session:
         assert digests.due_teams(session, now=_at(monday, 9)) == []
     envelopes = smtp_server.recorder.envelopes
