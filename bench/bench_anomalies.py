@@ -18,9 +18,7 @@ Target: (a) < 10 s over 1M responses.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -29,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 
-from bench_metrics import build
+from bench_metrics import build, timed
 from cxloop.analytics import anomalies, buckets, queries, rollups, service
 from cxloop.analytics.enums import GroupKey, MetricKind
 from cxloop.collection.local_days import day_date
@@ -39,17 +37,6 @@ from databases import throwaway_database
 
 console = Console()
 AS_OF = date(2026, 4, 15)  # the data runs from 2024-05-01 to 2026-05-01
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
-    """(median seconds, best seconds, last result) over `repeat` runs after one warm-up."""
-    result = fn()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), min(times), result
 
 
 def add_csat_and_ces(db: Database) -> float:
