@@ -13,6 +13,12 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+# pytest-xdist starts its workers with COLUMNS=80, and Rich fixes a console's width from COLUMNS when the console is
+# made (the CLI's console is made on import). Without it Rich reads COLUMNS at each print, so the width a test passes
+# to `CliRunner.invoke(env=...)` holds with or without xdist.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, create_engine, text
