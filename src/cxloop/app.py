@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
+from starlette.types import ASGIApp
 
 from cxloop import __version__
 from cxloop.api.docs_pages import include_docs_pages
-from cxloop.api.errors import install_error_handlers
+from cxloop.api.errors import TooLargeAsJson, install_error_handlers
 from cxloop.api.openapi_responses import with_error_responses
 from cxloop.api.overload import LoadShedding
 from cxloop.api.public import include_public_routers
@@ -46,10 +47,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     await rate_limit.close(app.state.rate_limit_async_storage)
 
 
+class CxloopApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        return TooLargeAsJson(super().build_middleware_stack())  # outside FastAPI's own body cap
+
+
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     """The web application. `database` may be passed in (tests); otherwise it is built from settings."""
     wire_domains(settings)
-    app = FastAPI(
+    app = CxloopApp(
         title="cxloop",
         version=__version__,
         description="Voice-of-the-Customer platform API. Authenticate with `Authorization: Bearer <API key>`.",

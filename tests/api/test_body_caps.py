@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from cxloop.app import create_app
-from cxloop.core.body_caps import BODY_CAPS
+from cxloop.core.body_caps import BODY_CAPS, DEFAULT_MAX_BYTES
 from cxloop.core.config import Settings
 from cxloop.storage.database import Database
 from tests.api.test_auth_matrix import KEY_IN_HANDLER, PUBLIC, _flat_routes, _is_web_page
@@ -145,10 +145,17 @@ def test_a_form_with_more_or_larger_fields_than_the_page_needs_is_refused(client
     large = "answer=" + "x" * (cap.max_part_bytes + 1)
     answer = client.post("/s/k/any", content=large, headers=FORM)
     assert answer.status_code == 400 and "Field exceeded maximum size" in answer.text
-    # declared too large: Starlette's own 413 at once, before a byte is read
-    answer = client.post("/s/k/any", content="x" * (cap.max_bytes + 1), headers=FORM)
-    assert (answer.status_code, answer.text) == (413, "Content Too Large")
-    # sent chunked: counted while it arrives, and the JSON error names the cap
-    answer = client.post("/s/k/any", content=iter([b"x" * cap.max_bytes, b"x"]), headers=FORM)
-    assert answer.status_code == 413
-    assert answer.json()["detail"] == f"the body is larger than {cap.max_bytes:,} bytes, the most this endpoint accepts"
+    # declared too large (refused at once, before a byte is read) or sent chunked (counted while it arrives): the
+    # same JSON error naming the cap, whichever Starlette answers it (api/errors.TooLargeAsJson)
+    named = f"the body is larger than {cap.max_bytes:,} bytes, the most this endpoint accepts"
+    for body in ("x" * (cap.max_bytes + 1), iter([b"x" * cap.max_bytes, b"x"])):
+        answer = client.post("/s/k/any", content=body, headers=FORM)
+        assert answer.status_code == 413 and answer.headers["content-type"] == "application/json"
+        assert answer.json() == {"detail": named, "errors": []}
+
+
+def test_every_json_route_answers_413_as_json_naming_its_cap(api: TestClient) -> None:
+    for path, cap in (("/api/v1/text/analyse", 128 * 1024), ("/api/v1/responses", DEFAULT_MAX_BYTES)):
+        answer = api.post(path, content=b'{"text": "' + b"a" * cap + b'"}', headers=JSON)
+        assert answer.status_code == 413 and answer.headers["content-type"] == "application/json", path
+        assert answer.json()["detail"] == f"the body is larger than {cap:,} bytes, the most this endpoint accepts"

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request, routing
@@ -12,8 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cxloop.core.body_caps import http_error_detail
+from cxloop.core.body_caps import STARLETTE_TOO_LARGE, http_error_detail, too_large_detail
 from cxloop.core.errors import CxloopError, http_status
 
 
@@ -69,6 +71,47 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         error_body(http_error_detail(exc, request.scope)), status_code=exc.status_code, headers=headers or None
     )
+
+
+class TooLargeAsJson:
+    """Starlette 1.10 and later answer a route's body cap themselves, with a plain-text "Content Too Large" sent
+    before any exception handler sees it (earlier versions raised it to `_http_error`), from FastAPI's app-wide cap,
+    which sits outside every middleware an app adds. This wraps the whole stack (`app.CxloopApp`) and gives that 413
+    the API's JSON error body naming the cap, whichever version is installed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: Message | None = None
+
+        async def relay(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                held = message  # wait for the body: only Starlette's bare text is rewritten
+                return
+            if held is not None and message["type"] == "http.response.body":
+                start, held = held, None
+                if message.get("body", b"").decode("latin-1") == STARLETTE_TOO_LARGE:
+                    body = json.dumps(error_body(too_large_detail(scope)), separators=(",", ":")).encode()
+                    kept = [
+                        (k, v) for k, v in start["headers"] if k.lower() not in (b"content-type", b"content-length")
+                    ]
+                    headers = [
+                        *kept,
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ]
+                    await send({**start, "headers": headers})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+                await send(start)
+            await send(message)
+
+        await self.app(scope, receive, relay)
 
 
 def install_error_handlers(app: FastAPI) -> None:
