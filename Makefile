@@ -39,9 +39,11 @@ chromium:
 node-clients:
 	@test -d tests/customers/segment_node/node_modules || npm ci --prefix tests/customers/segment_node --no-audit --no-fund
 
-## test: lint, types and import boundaries, then the whole suite on SQLite and PostgreSQL, with the coverage floor
+## test: lint, types and import boundaries, then the whole suite on SQLite and PostgreSQL, with the coverage floor,
+## spread over TEST_WORKERS processes (default: one per core; TEST_WORKERS=0 runs it in one process)
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev chromium node-clients check
-	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term $(PYTEST_ARGS)
 
 check: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench

@@ -4,6 +4,7 @@ unset CXLOOP_ENVIRONMENT counts as production beyond the embedded database used 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 import pytest
 from pydantic import SecretStr, ValidationError
@@ -48,8 +49,14 @@ def test_the_start_up_error_is_one_plain_sentence_without_the_secret(monkeypatch
     assert "changeme" not in message and "hunter2" not in message and "\n" not in message
 
 
-@pytest.mark.parametrize("secret", [secrets.token_urlsafe(32), secrets.token_hex(16), secrets.token_hex(32)])
-def test_generated_secrets_are_accepted(secret: str) -> None:
+# generated inside the test: random parameters would name the tests differently in each pytest-xdist worker
+@pytest.mark.parametrize(
+    ("make", "size"),
+    [(secrets.token_urlsafe, 32), (secrets.token_hex, 16), (secrets.token_hex, 32)],
+    ids=["urlsafe-32", "hex-16", "hex-32"],
+)
+def test_generated_secrets_are_accepted(make: Callable[[int], str], size: int) -> None:
+    secret = make(size)
     made = _settings(environment="production", database_url=POSTGRES, secret_key=SecretStr(secret))
     assert made.production_rules()
 
