@@ -1,0 +1,59 @@
+"""Read-side SQL for experiments: each customer's latest answer in a date range (with their external id, which the
+assignment hashes), segment membership, and the recent answer rate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cxloop.collection.models import Response
+from cxloop.customers.models import Customer, Segment, SegmentMember
+
+
+def segment_key(session: Session, *, segment_id: int) -> str | None:
+    return session.scalar(select(Segment.key).where(Segment.id == segment_id))
+
+
+def customer_id(session: Session, *, external_id: str) -> int | None:
+    return session.scalar(select(Customer.id).where(Customer.external_id == external_id))
+
+
+def is_member(session: Session, *, segment_id: int, customer_id: int) -> bool:
+    found = session.scalar(
+        select(SegmentMember.customer_id).where(
+            SegmentMember.segment_id == segment_id, SegmentMember.customer_id == customer_id
+        )
+    )
+    return found is not None
+
+
+def latest_scores(
+    session: Session, *, metric: str, segment_id: int | None, since: datetime, until: datetime
+) -> list[tuple[str, int]]:
+    """(external id, score) of each customer's latest response (by submission time) with a `metric` score submitted
+    in [since, until), members of `segment_id` only when given. One row per customer, picked in the database."""
+    score = getattr(Response, metric)
+    rank = (
+        func.row_number()
+        .over(partition_by=Response.customer_id, order_by=(Response.submitted_at.desc(), Response.id.desc()))
+        .label("rank")
+    )
+    ranked = (
+        select(Response.customer_id, score.label("score"), rank)
+        .where(score.is_not(None), Response.customer_id.is_not(None))
+        .where(Response.submitted_at >= since, Response.submitted_at < until)
+    )
+    if segment_id is not None:
+        ranked = ranked.join(
+            SegmentMember,
+            (SegmentMember.customer_id == Response.customer_id) & (SegmentMember.segment_id == segment_id),
+        )
+    latest = ranked.subquery()
+    query = (
+        select(Customer.external_id, latest.c.score)
+        .join(latest, latest.c.customer_id == Customer.id)
+        .where(latest.c.rank == 1)
+    )
+    return [(external_id, int(value)) for external_id, value in session.execute(query)]
