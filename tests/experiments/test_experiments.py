@@ -47,7 +47,9 @@ def _plant(db: Database, *, key: str, treatment: list[int], customers: int = 1_2
         for index, customer_id in enumerate(ids):
             variant = variant_for(key, f"c{index}", WEIGHTS)
             scores = CONTROL if variant == "control" else treatment
-            items.append(Scored(datetime(2026, 4, 20, 10, tzinfo=UTC), survey, customer_id, nps=scores[seen[variant] % 20]))
+            items.append(
+                Scored(datetime(2026, 4, 20, 10, tzinfo=UTC), survey, customer_id, nps=scores[seen[variant] % 20])
+            )
             seen[variant] += 1
         # A second, earlier answer from some customers: only each customer's latest counts.
         items += [Scored(datetime(2026, 4, 2, 10, tzinfo=UTC), survey, c, nps=0) for c in ids[:100]]
@@ -141,8 +143,12 @@ def test_plan_uses_the_recent_spread_and_rate(db: Database) -> None:
         add_scored(
             session,
             [
-                Scored(datetime.combine(TODAY - timedelta(days=1 + i % 56), datetime.min.time(), UTC), survey, c,
-                       nps=10 if i % 2 else 0)
+                Scored(
+                    datetime.combine(TODAY - timedelta(days=1 + i % 56), datetime.min.time(), UTC),
+                    survey,
+                    c,
+                    nps=10 if i % 2 else 0,
+                )
                 for i, c in enumerate(ids)
             ],
         )

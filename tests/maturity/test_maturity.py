@@ -89,8 +89,14 @@ def test_usage_is_counted_from_the_domains(db: Database) -> None:
         assert len(touchpoints) >= 2
         heard = touchpoints[: max(1, len(touchpoints) // 2)]
         items = [
-            Scored(now - timedelta(days=1 + i % 30), survey, c, channel="email" if i % 2 else "web",
-                   touchpoint_id=heard[i % len(heard)], nps=i % 11)
+            Scored(
+                now - timedelta(days=1 + i % 30),
+                survey,
+                c,
+                channel="email" if i % 2 else "web",
+                touchpoint_id=heard[i % len(heard)],
+                nps=i % 11,
+            )
             for i, c in enumerate(customers)
         ]
         items.append(Scored(now - timedelta(days=200), survey, customers[0], channel="sms", nps=3))  # outside window

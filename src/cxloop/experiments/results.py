@@ -31,7 +31,13 @@ def midnight(day: date) -> datetime:
 
 
 def histograms(
-    session: Session, *, key: str, metric: MetricKind, segment_id: int | None, first: date, last: date,
+    session: Session,
+    *,
+    key: str,
+    metric: MetricKind,
+    segment_id: int | None,
+    first: date,
+    last: date,
     weights: list[tuple[str, float]],
 ) -> dict[str, Counter[int]]:
     """Variant -> score histogram of its customers' latest answers in [first, last]."""
@@ -103,7 +109,9 @@ def _sentence(
         return "-" if value is None else f"{value:.{digits}f}"
 
     way = "above" if difference >= 0 else "below"
-    adjusted = "" if compared.p_adjusted == compared.p_value else f", adjusted for several variants {compared.p_adjusted:.2g}"
+    adjusted = (
+        "" if compared.p_adjusted == compared.p_value else f", adjusted for several variants {compared.p_adjusted:.2g}"
+    )
     return (
         f"{kind.value.upper()} of {variant} ({fmt(values[variant].value)}, n = {values[variant].n}) is "
         f"{fmt(abs(difference))} {UNITS[kind]} {way} {control} ({fmt(values[control].value)}, "

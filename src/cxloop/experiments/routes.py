@@ -57,7 +57,13 @@ def plan(
     """Before starting: responses per variant for `mde` at `power` and two-sided `alpha`, and the days that takes at
     the recent answer rate."""
     return planning.plan(
-        session, metric=metric, mde=mde, segment=segment, weights=planning.parse_weights(weights), alpha=alpha, power=power
+        session,
+        metric=metric,
+        mde=mde,
+        segment=segment,
+        weights=planning.parse_weights(weights),
+        alpha=alpha,
+        power=power,
     )
 
 
@@ -111,4 +117,3 @@ def stop_experiment(key: str, session: SessionDep, _: AnalystDep, actor: ActorDe
         after=after.model_dump(mode="json", include={"status", "end_date"}),
     )
     return after
-

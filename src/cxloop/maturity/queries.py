@@ -31,7 +31,8 @@ def feedback_by_channel(session: Session, *, since: datetime, until: datetime) -
         FeedbackItem.posted_at >= since, FeedbackItem.posted_at < until
     )
     both = union_all(responses, items).subquery()
-    return {channel: n for channel, n in session.execute(select(both.c.channel, func.count()).group_by(both.c.channel))}
+    rows = session.execute(select(both.c.channel, func.count()).group_by(both.c.channel))
+    return {str(channel): int(n) for channel, n in rows}
 
 
 def touchpoints_heard(session: Session, *, since: datetime, until: datetime) -> tuple[int, int]:
@@ -47,9 +48,7 @@ def touchpoints_heard(session: Session, *, since: datetime, until: datetime) -> 
             FeedbackItem.posted_at >= since, FeedbackItem.posted_at < until
         ),
     ).subquery()
-    found = session.scalar(
-        select(func.count(func.distinct(heard.c.id))).where(heard.c.id.in_(select(Touchpoint.id)))
-    )
+    found = session.scalar(select(func.count(func.distinct(heard.c.id))).where(heard.c.id.in_(select(Touchpoint.id))))
     return total, found or 0
 
 
@@ -101,7 +100,9 @@ def configured(session: Session) -> dict[str, int]:
 def outcomes_linked(session: Session) -> tuple[int, int]:
     """(customers, customers with at least one outcome: churned, renewed, revenue, ...)."""
     customers = session.scalar(select(func.count()).select_from(Customer)) or 0
-    linked = session.scalar(select(func.count(func.distinct(Outcome.customer_id))).where(Outcome.customer_id.is_not(None)))
+    linked = session.scalar(
+        select(func.count(func.distinct(Outcome.customer_id))).where(Outcome.customer_id.is_not(None))
+    )
     return customers, linked or 0
 
 

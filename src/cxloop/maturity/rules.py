@@ -87,49 +87,59 @@ LADDERS: dict[str, dict[int, tuple[Requirement, ...]]] = {
     "listen": {
         2: (
             Requirement(
-                "feedback arrives", lambda u: sum(u.channels.values()) > 0,
+                "feedback arrives",
+                lambda u: sum(u.channels.values()) > 0,
                 "Collect feedback: publish a survey and share its link, or import responses (`cxloop import`).",
             ),
         ),
         3: (
             Requirement(
-                "2+ channels active", lambda u: u.active_channels >= 2,
+                "2+ channels active",
+                lambda u: u.active_channels >= 2,
                 "Open a second channel: email invitations, the website widget, SMS or helpdesk tickets.",
             ),
             Requirement(
-                "25%+ of touchpoints heard", lambda u: at_least(u.coverage, 25),
+                "25%+ of touchpoints heard",
+                lambda u: at_least(u.coverage, 25),
                 "Ask at more journey touchpoints: tie surveys or triggers to the touchpoints not heard yet.",
             ),
         ),
         4: (
             Requirement(
-                "3+ channels active", lambda u: u.active_channels >= 3,
+                "3+ channels active",
+                lambda u: u.active_channels >= 3,
                 "Add a third channel, so customers who never open email are heard too.",
             ),
             Requirement(
-                "50%+ of touchpoints heard", lambda u: at_least(u.coverage, 50),
+                "50%+ of touchpoints heard",
+                lambda u: at_least(u.coverage, 50),
                 "Cover half the touchpoints: add a trigger rule for each key moment (delivery, support, renewal).",
             ),
             Requirement(
-                "an enabled trigger rule", lambda u: u.configured.get("trigger_rules", 0) > 0,
+                "an enabled trigger rule",
+                lambda u: u.configured.get("trigger_rules", 0) > 0,
                 "Automate asking: add a trigger rule so events (ticket solved, order delivered) send a survey.",
             ),
             Requirement(
-                "response rate 10%+", lambda u: at_least(u.response_rate, 10),
+                "response rate 10%+",
+                lambda u: at_least(u.response_rate, 10),
                 "Lift the response rate above 10%: shorter surveys, the right moment, reminders.",
             ),
         ),
         5: (
             Requirement(
-                "4+ channels active", lambda u: u.active_channels >= 4,
+                "4+ channels active",
+                lambda u: u.active_channels >= 4,
                 "Listen everywhere customers speak: add reviews or in-product feedback as a fourth channel.",
             ),
             Requirement(
-                "80%+ of touchpoints heard", lambda u: at_least(u.coverage, 80),
+                "80%+ of touchpoints heard",
+                lambda u: at_least(u.coverage, 80),
                 "Close the remaining gaps in the journey: 80% of touchpoints heard.",
             ),
             Requirement(
-                "response rate 20%+", lambda u: at_least(u.response_rate, 20),
+                "response rate 20%+",
+                lambda u: at_least(u.response_rate, 20),
                 "Reach a 20% response rate: test timing and channel with an experiment.",
             ),
         ),
@@ -137,37 +147,44 @@ LADDERS: dict[str, dict[int, tuple[Requirement, ...]]] = {
     "understand": {
         2: (
             Requirement(
-                "enough scored answers to read a metric", lambda u: u.scored >= u.min_n,
+                "enough scored answers to read a metric",
+                lambda u: u.scored >= u.min_n,
                 "Collect enough scored answers (NPS, CSAT or CES) in the window to read a metric.",
             ),
         ),
         3: (
             Requirement(
-                "a customer segment", lambda u: u.configured.get("segments", 0) > 0,
+                "a customer segment",
+                lambda u: u.configured.get("segments", 0) > 0,
                 "Define segments (plan, region, tenure) to see whom a score is about: `cxloop segments`.",
             ),
             Requirement(
-                "half the comments enriched", lambda u: at_least(u.enriched, 50),
+                "half the comments enriched",
+                lambda u: at_least(u.enriched, 50),
                 "Run text analytics on comments (the worker enriches new ones; `cxloop text` backfills).",
             ),
         ),
         4: (
             Requirement(
-                "themes in use", lambda u: u.configured.get("themes", 0) > 0,
+                "themes in use",
+                lambda u: u.configured.get("themes", 0) > 0,
                 "Discover or define themes so comments are counted by topic: `cxloop text themes`.",
             ),
             Requirement(
-                "outcomes for 10%+ of customers", lambda u: at_least(u.outcomes, 10),
+                "outcomes for 10%+ of customers",
+                lambda u: at_least(u.outcomes, 10),
                 "Link outcomes (churn, renewal, revenue) to customers, so scores can be tied to money.",
             ),
         ),
         5: (
             Requirement(
-                "outcomes for half the customers", lambda u: at_least(u.outcomes, 50),
+                "outcomes for half the customers",
+                lambda u: at_least(u.outcomes, 50),
                 "Import outcomes for most customers (from billing or the CRM) to model churn and revenue at risk.",
             ),
             Requirement(
-                "a metric target", lambda u: u.configured.get("targets", 0) > 0,
+                "a metric target",
+                lambda u: u.configured.get("targets", 0) > 0,
                 "Set a target per metric and segment (`cxloop analyze targets add`) and track its odds.",
             ),
         ),
@@ -175,33 +192,39 @@ LADDERS: dict[str, dict[int, tuple[Requirement, ...]]] = {
     "act": {
         2: (
             Requirement(
-                "alerts or cases", lambda u: u.configured.get("alert_rules", 0) > 0 or u.cases > 0,
+                "alerts or cases",
+                lambda u: u.configured.get("alert_rules", 0) > 0 or u.cases > 0,
                 "Add an alert rule that opens a case for each detractor: `cxloop alerts`.",
             ),
         ),
         3: (
             Requirement(
-                "half the cases closed", lambda u: at_least(u.closed_loop, 50),
+                "half the cases closed",
+                lambda u: at_least(u.closed_loop, 50),
                 "Close the loop: resolve at least half the cases opened (assign owners, route to teams).",
             ),
         ),
         4: (
             Requirement(
-                "80%+ closed within the SLA", lambda u: at_least(u.sla, 80),
+                "80%+ closed within the SLA",
+                lambda u: at_least(u.sla, 80),
                 "Meet the SLA: close 80% of cases within 48 working hours (routing rules, SLA policies).",
             ),
             Requirement(
-                "half the closed cases followed up", lambda u: at_least(u.followed_up, 50),
+                "half the closed cases followed up",
+                lambda u: at_least(u.followed_up, 50),
                 "Tell customers what was done: send follow-ups from templates when cases close.",
             ),
         ),
         5: (
             Requirement(
-                "80%+ of cases closed", lambda u: at_least(u.closed_loop, 80),
+                "80%+ of cases closed",
+                lambda u: at_least(u.closed_loop, 80),
                 "Close 80% of cases: review the ones that stall each week in the team digest.",
             ),
             Requirement(
-                "changes measured by an experiment", lambda u: u.configured.get("experiments", 0) > 0,
+                "changes measured by an experiment",
+                lambda u: u.configured.get("experiments", 0) > 0,
                 "Measure what a fix is worth: run it as an experiment (`cxloop experiments plan`).",
             ),
         ),
@@ -211,7 +234,7 @@ LADDERS: dict[str, dict[int, tuple[Requirement, ...]]] = {
 
 def score(pillar: str, usage: Usage, evidence: list[Evidence]) -> PillarRead:
     """The pillar's level, what it reached, what the next level misses, and the next concrete step."""
-    level, reached, missing = 1, [], []
+    level, reached = 1, list[str]()
     for step_level in sorted(LADDERS[pillar]):
         requirements = LADDERS[pillar][step_level]
         unmet = [r for r in requirements if not r.met(usage)]
@@ -243,6 +266,12 @@ def share(name: str, label: str, part: int, whole: int, min_n: int) -> Evidence 
     interval = stats.wilson_interval(part, whole)
     low, high = (None, None) if interval is None else interval
     return Evidence(
-        name=name, label=label, value=part / whole * 100, unit="%", n=whole, ci_low=low, ci_high=high,
+        name=name,
+        label=label,
+        value=part / whole * 100,
+        unit="%",
+        n=whole,
+        ci_low=low,
+        ci_high=high,
         small_sample=whole < min_n,
     )
