@@ -36,27 +36,35 @@ def _spec(key: str = "onboarding-call", **fields: object) -> ExperimentCreate:
     return ExperimentCreate.model_validate(data | fields)
 
 
-def _plant(db: Database, *, key: str, treatment: list[int], customers: int = 1_200) -> list[int]:
-    """`customers` customers (external ids c0...) answering once each on 2026-04-20: the control's customers with
-    CONTROL's scores in turn, the treatment's with `treatment`'s. Returns their ids."""
+def _plant(
+    db: Database,
+    *,
+    key: str,
+    treatment: list[int],
+    customers: int = 1_200,
+    weights: list[tuple[str, float]] = WEIGHTS,
+    scores: dict[str, list[int]] | None = None,
+) -> list[int]:
+    """`customers` customers (external ids c0...) answering once each on 2026-04-20: each variant's customers with
+    its scores in turn (`scores`, else CONTROL for the control and `treatment` for the rest). Returns their ids."""
+    by_variant = scores or {key: CONTROL if i == 0 else treatment for i, (key, _) in enumerate(weights)}
     with db.unit_of_work() as session:
         survey = add_survey(session)
         ids = add_customers(session, customers)
         seen: Counter[str] = Counter()
         items = []
         for index, customer_id in enumerate(ids):
-            variant = variant_for(key, f"c{index}", WEIGHTS)
-            scores = CONTROL if variant == "control" else treatment
-            items.append(
-                Scored(datetime(2026, 4, 20, 10, tzinfo=UTC), survey, customer_id, nps=scores[seen[variant] % 20])
-            )
+            variant = variant_for(key, f"c{index}", weights)
+            score = by_variant[variant][seen[variant] % 20]
+            items.append(Scored(datetime(2026, 4, 20, 10, tzinfo=UTC), survey, customer_id, nps=score))
             seen[variant] += 1
         # A second, earlier answer from some customers: only each customer's latest counts.
         items += [Scored(datetime(2026, 4, 2, 10, tzinfo=UTC), survey, c, nps=0) for c in ids[:100]]
         # Before the start: not counted.
         items += [Scored(datetime(2026, 3, 1, 10, tzinfo=UTC), survey, c, nps=0) for c in ids[:300]]
         add_scored(session, items)
-        experiments.create_experiment(session, data=_spec(key))
+        variants = [{"key": k, "weight": w} for k, w in weights]
+        experiments.create_experiment(session, data=_spec(key, variants=variants))
     return ids
 
 
@@ -100,9 +108,19 @@ def test_small_variants_are_flagged_not_compared(db: Database) -> None:
     assert f"at least {report.min_n} answers" in compared.sentence
 
 
-def test_several_treatments_are_adjusted() -> None:
-    from cxloop.experiments.results import UNITS  # noqa: F401  (the module imports cleanly on its own)
+def test_several_treatments_are_adjusted(db: Database) -> None:
+    weights = [("control", 2.0), ("a", 1.0), ("b", 1.0)]
+    _plant(db, key="three", treatment=[], weights=weights, scores={"control": CONTROL, "a": TREATMENT, "b": CONTROL})
+    with db.unit_of_work() as session:
+        report = results.results(session, key="three", today=TODAY)
+    a, b = report.comparisons
+    assert (a.variant, b.variant) == ("a", "b") and a.control == "control"
+    assert a.p_adjusted == pytest.approx(min(1.0, 2 * (a.p_value or 0)))
+    assert a.verdict == "significant" and "adjusted for several variants" in a.sentence
+    assert b.verdict == "within noise"
 
+
+def test_several_treatments_need_more_responses() -> None:
     needed = planning.responses_needed(sd=100, mde=5, shares=[1 / 3] * 3, alpha=0.05, power=0.8)
     two = planning.responses_needed(sd=100, mde=5, shares=[0.5, 0.5], alpha=0.05, power=0.8)
     assert needed[0] > two[0]  # alpha halved for two treatments
