@@ -178,7 +178,7 @@ def test_plan_uses_the_recent_spread_and_rate(db: Database) -> None:
     assert "days" in answer.explanation
     with db.unit_of_work() as session:
         empty = planning.plan(session, metric="csat", mde=5, today=TODAY)
-    assert empty.sd == 50 and empty.days is None and "largest spread" in empty.sd_source
+    assert empty.sd == 50 and empty.days is None and "scale's largest" in empty.sd_source
 
 
 def test_bad_plans_name_their_fields(db: Database) -> None:

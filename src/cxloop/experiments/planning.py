@@ -104,26 +104,26 @@ def plan(
     estimate = definition.estimate(summary)
     if estimate is not None and not baseline.small_sample:
         sd = estimate.se * math.sqrt(estimate.n)
-        source = f"the last {BASELINE_DAYS} days (n = {baseline.n})"
+        source = f"from the last {BASELINE_DAYS} days (n = {baseline.n})"
     else:
         sd = MAX_SD[kind]
-        source = f"the largest spread the scale allows (only {baseline.n} answers in the last {BASELINE_DAYS} days)"
+        source = f"the scale's largest, as only {baseline.n} customers answered in the last {BASELINE_DAYS} days"
     shares = [w / sum(weights) for w in weights]
     needed = responses_needed(sd=sd, mde=mde, shares=shares, alpha=alpha, power=power)
     keys = ["control", *(f"variant {i}" for i in range(1, len(weights)))]
     total = sum(needed)
     per_day = len(rows) / BASELINE_DAYS
     days = math.ceil(total / per_day) if per_day > 0 else None
-    who = f"segment {segment}" if segment else "all customers"
+    who = f" of segment {segment}" if segment else ""
     wait = (
-        f"at the recent {per_day:.1f} answering customers a day ({who}) that takes about {days} days"
+        f"at the recent {per_day:.1f} customers{who} answering a day that takes about {days} days"
         if days is not None
-        else f"no customer of {who} answered in the last {BASELINE_DAYS} days, so the duration cannot be estimated"
+        else f"no customer{who} answered in the last {BASELINE_DAYS} days, so the duration cannot be estimated"
     )
     explanation = (
         f"To detect {mde:g} {kind.value.upper()} {'points' if kind is not MetricKind.ces else 'on 1-7'} with "
         f"{power:.0%} power at alpha {alpha:g}, the variants need {', '.join(str(n) for n in needed)} responses "
-        f"({total} in all, each customer once; spread {sd:.1f} from {source}); {wait}."
+        f"({total} in all, each customer once; spread {sd:.1f}, {source}); {wait}."
     )
     return SamplePlan(
         metric=kind,
