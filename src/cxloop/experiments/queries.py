@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxloop.collection.models import Response
@@ -32,28 +32,29 @@ def is_member(session: Session, *, segment_id: int, customer_id: int) -> bool:
 def latest_scores(
     session: Session, *, metric: str, segment_id: int | None, since: datetime, until: datetime
 ) -> list[tuple[str, int]]:
-    """(external id, score) of each customer's latest response (by submission time) with a `metric` score submitted
-    in [since, until), members of `segment_id` only when given. One row per customer, picked in the database."""
+    """(external id, score) of each customer's latest response (by submission time, then id) with a `metric` score
+    submitted in [since, until), members of `segment_id` only when given. One row per customer, picked in the
+    database: per customer, one backward step on the index of responses by (customer, submission time), which is
+    8x faster than ranking every response with a window function (docs/benchmarks.md "Experiments")."""
     score = getattr(Response, metric)
-    rank = (
-        func.row_number()
-        .over(partition_by=Response.customer_id, order_by=(Response.submitted_at.desc(), Response.id.desc()))
-        .label("rank")
-    )
-    ranked = (
-        select(Response.customer_id, score.label("score"), rank)
-        .where(score.is_not(None), Response.customer_id.is_not(None))
+    latest = (
+        select(Response.id)
+        .where(Response.customer_id == Customer.id, score.is_not(None))
         .where(Response.submitted_at >= since, Response.submitted_at < until)
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
+        .limit(1)
+        .correlate(Customer)
+        .scalar_subquery()
     )
+    picked = select(latest.label("id")).select_from(Customer)
     if segment_id is not None:
-        ranked = ranked.join(
-            SegmentMember,
-            (SegmentMember.customer_id == Response.customer_id) & (SegmentMember.segment_id == segment_id),
+        picked = picked.join(
+            SegmentMember, (SegmentMember.customer_id == Customer.id) & (SegmentMember.segment_id == segment_id)
         )
-    latest = ranked.subquery()
+    ids = picked.subquery()
     query = (
-        select(Customer.external_id, latest.c.score)
-        .join(latest, latest.c.customer_id == Customer.id)
-        .where(latest.c.rank == 1)
+        select(Customer.external_id, score)
+        .join(Response, Response.customer_id == Customer.id)
+        .where(Response.id.in_(select(ids.c.id)))
     )
     return [(external_id, int(value)) for external_id, value in session.execute(query)]
