@@ -67,6 +67,8 @@ def test_shares_carry_n_and_an_interval() -> None:
     assert share is not None and share.n == 12 and share.small_sample
     assert share.ci_low is not None and share.ci_high is not None and share.ci_low < 25 < share.ci_high
     assert rules.share("x", "x", 0, 0, min_n=30) is None
+    census = rules.share("touchpoint_coverage", "touchpoints heard", 3, 8, min_n=30, census=True)
+    assert census is not None and census.ci_low is None and not census.small_sample
 
 
 def test_an_empty_workspace_is_level_one_with_first_steps(db: Database) -> None:

@@ -235,7 +235,9 @@ def maturity(as_json: AsJson = False) -> None:
         console.print(f"\n[bold]{pillar.pillar.capitalize()}: {pillar.level} of 5[/]")
         for item in pillar.evidence:
             if item.unit == "%":
-                shown = f"{item.value:.0f}% of {item.n} (95% CI {item.ci_low:.0f}..{item.ci_high:.0f})"
+                shown = f"{item.value:.0f}% of {item.n}"
+                if item.ci_low is not None and item.ci_high is not None:
+                    shown += f" (95% CI {item.ci_low:.0f}..{item.ci_high:.0f})"
                 if item.small_sample:
                     shown = f"[dim]{shown}, too few to read[/]"
             else:

@@ -259,10 +259,13 @@ def count(name: str, label: str, value: int) -> Evidence:
     return Evidence(name=name, label=label, value=value, unit="count")
 
 
-def share(name: str, label: str, part: int, whole: int, min_n: int) -> Evidence | None:
-    """A share in % with its Wilson interval; None when there is nothing to divide by."""
+def share(name: str, label: str, part: int, whole: int, min_n: int, *, census: bool = False) -> Evidence | None:
+    """A share in % with its Wilson interval; None when there is nothing to divide by. A `census` (every touchpoint,
+    every customer) has no sampling error: no interval and no small-sample flag."""
     if whole <= 0:
         return None
+    if census:
+        return Evidence(name=name, label=label, value=part / whole * 100, unit="%", n=whole)
     interval = stats.wilson_interval(part, whole)
     low, high = (None, None) if interval is None else interval
     return Evidence(

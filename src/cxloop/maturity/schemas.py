@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 class Evidence(BaseModel):
     """One number the score rests on: a count, or a share in % of `n` with its 95% Wilson interval (`small_sample`
-    when n is below the metrics' minimum)."""
+    when n is below the metrics' minimum); a share of every touchpoint or every customer is a census, without one."""
 
     name: str
     label: str

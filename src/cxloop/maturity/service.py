@@ -55,7 +55,7 @@ def _evidence(u: rules.Usage) -> dict[str, list[Evidence]]:
         "listen": [
             rules.count("channels_active", "channels with feedback", u.active_channels),
             *(rules.count(f"feedback_{c}", f"feedback by {c}", v) for c, v in sorted(u.channels.items())),
-            rules.share("touchpoint_coverage", "touchpoints heard", u.touchpoints_heard, u.touchpoints, n),
+            rules.share("touchpoint_coverage", "touchpoints heard", u.touchpoints_heard, u.touchpoints, n, census=True),
             rules.share("response_rate", "invitations answered", u.invitations_answered, u.invitations_sent, n),
             rules.count("trigger_rules", "enabled trigger rules", u.configured.get("trigger_rules", 0)),
         ],
@@ -64,7 +64,9 @@ def _evidence(u: rules.Usage) -> dict[str, list[Evidence]]:
             rules.count("segments", "segments", u.configured.get("segments", 0)),
             rules.share("comments_enriched", "comments enriched by text analytics", u.comments_enriched, u.comments, n),
             rules.count("themes", "themes", u.configured.get("themes", 0)),
-            rules.share("outcomes_linked", "customers with outcomes", u.customers_with_outcomes, u.customers, n),
+            rules.share(
+                "outcomes_linked", "customers with outcomes", u.customers_with_outcomes, u.customers, n, census=True
+            ),
             rules.count("targets", "metric targets", u.configured.get("targets", 0)),
         ],
         "act": [
