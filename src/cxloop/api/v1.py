@@ -21,9 +21,11 @@ from cxloop.channels.reviews.routes import router as reviews_router
 from cxloop.channels.widget.routes import router as widget_router
 from cxloop.collection.routes import router as collection_router
 from cxloop.customers.routes import router as customers_router
+from cxloop.experiments.routes import router as experiments_router
 from cxloop.governance.routes import router as governance_router
 from cxloop.invitations.routes import router as invitations_router
 from cxloop.journeys.routes import router as journeys_router
+from cxloop.maturity.routes import router as maturity_router
 from cxloop.notifications.routes import people_router as digest_preferences_router
 from cxloop.notifications.routes import router as notifications_router
 from cxloop.privacy.routes import router as privacy_router
@@ -64,6 +66,8 @@ ROUTERS: list[APIRouter] = [
     alerts_router,
     text_router,
     themes_router,
+    experiments_router,
+    maturity_router,
 ]
 
 

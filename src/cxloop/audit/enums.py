@@ -62,6 +62,8 @@ class AuditAction(StrEnum):
     alert_rule_deleted = "alert_rule.deleted"
     metric_target_created = "metric_target.created"
     metric_target_deleted = "metric_target.deleted"
+    experiment_created = "experiment.created"
+    experiment_stopped = "experiment.stopped"  # ended by hand before (or without) its end date
     follow_up_template_created = "follow_up_template.created"
     follow_up_template_updated = "follow_up_template.updated"  # its wording, translations or active flag
     improvement_created = "improvement.created"

@@ -218,3 +218,31 @@ def _print_scan(report: AnomalyScan, *, show_skipped: bool) -> None:
     if show_skipped:
         for skip in report.skipped:
             console.print(f"[dim]skipped {skip.series} {skip.period_start.isoformat()}: {skip.reason}[/]")
+
+
+@app.command("maturity")
+def maturity(as_json: AsJson = False) -> None:
+    """Listen, understand and act scored 1-5 from the last 90 days of use, with the evidence and the next step."""
+    from cxloop.maturity import service as maturity_service
+
+    with database().unit_of_work() as session:
+        report = maturity_service.assess(session)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    console.print(f"[bold]{report.summary}[/]")
+    for pillar in report.pillars:
+        console.print(f"\n[bold]{pillar.pillar.capitalize()}: {pillar.level} of 5[/]")
+        for item in pillar.evidence:
+            if item.unit == "%":
+                shown = f"{item.value:.0f}% of {item.n}"
+                if item.ci_low is not None and item.ci_high is not None:
+                    shown += f" (95% CI {item.ci_low:.0f}..{item.ci_high:.0f})"
+                if item.small_sample:
+                    shown = f"[dim]{shown}, too few to read[/]"
+            else:
+                shown = f"{item.value:g}"
+            console.print(f"  {item.label}: {shown}")
+        if pillar.missing:
+            console.print(f"  missing for level {pillar.level + 1}: {', '.join(pillar.missing)}")
+        console.print(f"  next step: {pillar.next_step}")

@@ -44,6 +44,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "analyze": LazyCommand(
         "analyze:app", "Analyses: compare groups and periods, targets and their odds, anomalies in every series."
     ),
+    "experiments": LazyCommand(
+        "experiments:app",
+        "A/B tests of CX changes: variants by stable hashing, results with intervals, sample-size plans.",
+    ),
     "invitations": LazyCommand(
         "invitations:app", "What happened to survey invitations: suppressed (and why), sent, answered."
     ),

@@ -9,6 +9,7 @@ from cxloop.cases import models as cases_models
 from cxloop.channels.widget import models as widget_models
 from cxloop.collection import models as collection_models
 from cxloop.customers import models as customers_models
+from cxloop.experiments import models as experiments_models
 from cxloop.governance import models as governance_models
 from cxloop.invitations import models as invitations_models
 from cxloop.jobs import models as jobs_models
@@ -43,5 +44,6 @@ MODEL_MODULES = (
     text_models,
     web_models,
     themes_models,
+    experiments_models,
 )
 metadata = Base.metadata
