@@ -47,7 +47,7 @@ from cxloop.surveys import service as surveys
 from cxloop.text import service as text
 from cxloop.timeline import service as timeline
 from cxloop.timeline.sources import View as TimelineView
-from cxloop.web import inbox, overview
+from cxloop.web import case_routes, inbox, overview
 from cxloop.web import service as web_sessions
 from cxloop.web.auth import (
     SESSION_COOKIE,
@@ -528,9 +528,11 @@ def change_case(
     case_id: Id,
     action: str,
     resolution: Annotated[str, Form(max_length=2000)] = "",
+    root_cause: Annotated[str, Form(max_length=64)] = "",
     back: Annotated[str, Form(max_length=2000)] = "/cases",
 ) -> Response:
-    """Acknowledge, start, resolve, close or reopen from the inbox; back to the inbox with the same filters."""
+    """Acknowledge, start, resolve (with a root cause from the case page), close or reopen; back to the inbox with
+    the same filters, or to the case page."""
     if action not in CaseAction.__members__:
         return render(
             request,
@@ -550,22 +552,11 @@ def change_case(
             actor=CaseActor(user.display_name, user.user_id),
             scope=scope,
             resolution=resolution.strip() or None,
+            root_cause=root_cause or None,
         )
     except (Conflict, InvalidInput, NotFound) as exc:
         session.rollback()
-        first = exc.errors[0] if getattr(exc, "errors", None) else None
-        reason = f"{first.field}: {first.message}" if first else str(exc)
-        code = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
-        return render(
-            request,
-            "message.html",
-            user=user,
-            status_code=code,
-            title="The case was not changed",
-            message=reason,
-            back="/cases",
-            back_label="Back to the inbox",
-        )
+        return case_routes.refused(request, user, exc, back="/cases", back_label="Back to the inbox")
     back = _safe_next(back)
     return RedirectResponse(back if back.startswith("/cases") else "/cases", status_code=303)
 

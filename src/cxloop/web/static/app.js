@@ -43,7 +43,10 @@
   function localTimes(root) {
     (root || document).querySelectorAll("time[datetime]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
-      if (!isNaN(when)) el.title = when.toLocaleString();
+      if (isNaN(when)) return;
+      el.title = when.toLocaleString();
+      // data-local: the exact time itself is shown, in the browser's timezone rather than UTC
+      if (el.hasAttribute("data-local")) el.textContent = when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
     });
   }
 
