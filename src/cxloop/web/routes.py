@@ -45,6 +45,7 @@ from cxloop.journeys import service as journeys
 from cxloop.storage.deps import SessionDep
 from cxloop.surveys import service as surveys
 from cxloop.text import service as text
+from cxloop.text.themes import service as themes
 from cxloop.timeline import service as timeline
 from cxloop.timeline.sources import View as TimelineView
 from cxloop.web import case_routes, inbox, overview
@@ -69,6 +70,7 @@ from cxloop.web.service import SESSION_LIFETIME, SignedIn
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 SIGN_IN_LIMIT = "web-sign-in"  # core/rate_limit.py LIMITS
 PAGE_SIZE = 25
+THEME_ROWS = 20_000  # the explorer filtered by a theme shows its newest this many responses
 CSV_ROWS = 5000  # the CSV export of the explorer: what the filters select, newest first, at most this many rows
 TZ = "UTC"
 
@@ -274,7 +276,21 @@ def response_rates_panel(request: Request, session: SessionDep, user: ViewerPage
     return render(request, "_rates.html", user=user, rates=rates, view=view, min_n=metric_registry.DEFAULT_MIN_N)
 
 
-def _feedback_filters(request: Request, view: View) -> dict[str, Any]:
+def _theme(session: Session, request: Request) -> tuple[int, str] | None:
+    """The theme the explorer is filtered by (`theme`, an id from the themes page): its id and name."""
+    value = (request.query_params.get("theme") or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 12:
+        raise BadFilter("theme", f"'{value[:20]}' is not a theme id")
+    try:
+        found = themes.require_theme(session, theme_id=int(value))
+    except NotFound:
+        raise BadFilter("theme", f"there is no theme {value}") from None
+    return found.id, found.name
+
+
+def _feedback_filters(session: Session, request: Request, view: View, theme: tuple[int, str] | None) -> dict[str, Any]:
     zone_start = datetime.combine(view.start, time.min, UTC)
     zone_end = datetime.combine(view.end, time.max, UTC)
     query = (request.query_params.get("q") or "").strip()[:200]
@@ -284,6 +300,7 @@ def _feedback_filters(request: Request, view: View) -> dict[str, Any]:
         "since": zone_start,
         "until": zone_end,
         "text": query or None,
+        "ids": themes.response_ids(session, theme_id=theme[0], limit=THEME_ROWS) if theme else None,
     }
 
 
@@ -295,17 +312,22 @@ def feedback_page(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     view = _view(request)
-    filters = _feedback_filters(request, view)
+    theme = _theme(session, request)
+    filters = _feedback_filters(session, request, view, theme)
     found = collection.list_responses(
         session, sort="-submitted_at", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **filters
     )
     text.mask_shown(session, role=user.role, responses=found.items)
     pages = max(1, math.ceil(found.total / PAGE_SIZE))
+    bar = _filter_bar(session, view, "Feedback")
+    if theme:
+        bar["title"] = bar["title"].replace("Feedback · ", f"Feedback · {theme[1]} · ", 1)
     return render(
         request,
         "feedback.html",
         user=user,
-        **_filter_bar(session, view, "Feedback"),
+        **bar,
+        theme=theme,
         responses=found.items,
         total=found.total,
         page=page,
@@ -346,7 +368,7 @@ def _csv(session: Session, filters: dict[str, Any], role: Role) -> str:
 @router.get("/feedback.csv")
 def feedback_csv(request: Request, session: SessionDep, user: ViewerPage) -> Response:
     """What the explorer shows with the same filters, as CSV (newest first, at most CSV_ROWS rows)."""
-    filters = _feedback_filters(request, _view(request))
+    filters = _feedback_filters(session, request, _view(request), _theme(session, request))
     body = _csv(session, filters, user.role)  # at most CSV_ROWS rows, read inside the handler's unit of work
     return Response(
         body,

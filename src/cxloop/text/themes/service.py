@@ -646,3 +646,15 @@ def daily_mentions(session: Session, *, since: datetime, until: datetime) -> lis
         for theme_id, days in sorted(per_theme.items())
         if theme_id in names
     ]
+
+
+def response_ids(session: Session, *, theme_id: int, limit: int) -> list[int]:
+    """The ids of the responses that carry the theme, newest first, at most `limit` (the web app's explorer filters
+    by them)."""
+    query = (
+        select(ThemeAssignment.item_id)
+        .where(ThemeAssignment.theme_id == theme_id, ThemeAssignment.item_kind == ItemKind.response.value)
+        .order_by(ThemeAssignment.item_id.desc())
+        .limit(limit)
+    )
+    return [int(i) for i in session.scalars(query)]
