@@ -34,6 +34,7 @@ PAGES = {
     ("GET", "/"): Role.viewer,
     ("GET", "/partials/response-rates"): Role.viewer,
     ("GET", "/feedback"): Role.viewer,
+    ("GET", "/themes"): Role.viewer,
     ("GET", "/listening"): Role.viewer,
     ("GET", "/feedback.csv"): Role.viewer,
     ("GET", "/customers"): Role.viewer,

@@ -42,7 +42,7 @@ NAVIGATION = (
     NavItem("Feedback", "/feedback"),
     NavItem("Customers", "/customers"),
     NavItem("Cases", "/cases", Role.agent),
-    NavItem("Themes", None),
+    NavItem("Themes", "/themes"),
     NavItem("Surveys", None),
     NavItem("Listening health", "/listening"),
     NavItem("Analyses", None),

@@ -93,8 +93,25 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
+  // A sparkline: a small line of counts with no axes (the numbers are in the element's aria-label)
+  function spark(el) {
+    if (!window.echarts) return;
+    var values = JSON.parse(el.getAttribute("data-values") || "[]");
+    var chart = window.echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption({
+      animation: false,
+      grid: { left: 2, right: 2, top: 4, bottom: 4 },
+      xAxis: { type: "category", show: false, data: values.map(function (_, i) { return i; }) },
+      yAxis: { type: "value", show: false, min: 0 },
+      series: [{ type: "line", data: values, symbol: "none", lineStyle: { width: 1.5, color: css("--link") },
+                 areaStyle: { color: css("--link"), opacity: 0.12 } }]
+    });
+    el.classList.add("ready");
+  }
+
   function charts() {
     document.querySelectorAll("[data-chart=trend]").forEach(trendChart);
+    document.querySelectorAll("[data-chart=spark]").forEach(spark);
   }
 
   ready(function () {
