@@ -35,6 +35,7 @@ PAGES = {
     ("GET", "/partials/response-rates"): Role.viewer,
     ("GET", "/feedback"): Role.viewer,
     ("GET", "/themes"): Role.viewer,
+    ("GET", "/journey"): Role.viewer,
     ("GET", "/listening"): Role.viewer,
     ("GET", "/feedback.csv"): Role.viewer,
     ("GET", "/customers"): Role.viewer,

@@ -38,7 +38,7 @@ class NavItem:
 # The one list of the app's sections, in the order UI.md gives them.
 NAVIGATION = (
     NavItem("Overview", "/"),
-    NavItem("Journey", None),
+    NavItem("Journey", "/journey"),
     NavItem("Feedback", "/feedback"),
     NavItem("Customers", "/customers"),
     NavItem("Cases", "/cases", Role.agent),

@@ -226,7 +226,7 @@ def _choices(session: Session) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def _filter_bar(session: Session, view: View, what: str) -> dict[str, Any]:
+def filter_bar(session: Session, view: View, what: str) -> dict[str, Any]:
     """What the filter bar needs, and the page title naming what is shown and filtered."""
     choices = _choices(session)
     names = {f"{dim}:{key}": name for dim, options in choices.items() for key, name in options}
@@ -256,7 +256,7 @@ def overview_page(request: Request, session: SessionDep, user: ViewerPage, metri
         request,
         "overview.html",
         user=user,
-        **_filter_bar(session, view, overview.METRICS[kind]["name"]),
+        **filter_bar(session, view, overview.METRICS[kind]["name"]),
         metric=kind,
         metrics=overview.METRICS,
         cards=cards,
@@ -319,7 +319,7 @@ def feedback_page(
     )
     text.mask_shown(session, role=user.role, responses=found.items)
     pages = max(1, math.ceil(found.total / PAGE_SIZE))
-    bar = _filter_bar(session, view, "Feedback")
+    bar = filter_bar(session, view, "Feedback")
     if theme:
         bar["title"] = bar["title"].replace("Feedback · ", f"Feedback · {theme[1]} · ", 1)
     return render(
