@@ -36,6 +36,7 @@ PAGES = {
     ("GET", "/feedback"): Role.viewer,
     ("GET", "/themes"): Role.viewer,
     ("GET", "/journey"): Role.viewer,
+    ("GET", "/anomalies"): Role.viewer,
     ("GET", "/listening"): Role.viewer,
     ("GET", "/feedback.csv"): Role.viewer,
     ("GET", "/customers"): Role.viewer,

@@ -45,6 +45,7 @@ NAVIGATION = (
     NavItem("Themes", "/themes"),
     NavItem("Surveys", None),
     NavItem("Listening health", "/listening"),
+    NavItem("Anomalies", "/anomalies"),
     NavItem("Analyses", None),
     NavItem("Settings", "/settings", Role.admin),
 )

@@ -48,7 +48,7 @@ from cxloop.text import service as text
 from cxloop.text.themes import service as themes
 from cxloop.timeline import service as timeline
 from cxloop.timeline.sources import View as TimelineView
-from cxloop.web import case_routes, inbox, overview
+from cxloop.web import anomalies_page, case_routes, inbox, overview
 from cxloop.web import service as web_sessions
 from cxloop.web.auth import (
     SESSION_COOKIE,
@@ -264,6 +264,7 @@ def overview_page(request: Request, session: SessionDep, user: ViewerPage, metri
         by_channel=by_channel,
         by_segment=by_segment,
         by_stage=by_stage,
+        anomalies=anomalies_page.latest(session, since=datetime.combine(view.start, time.min, UTC)),
         min_n=metric_registry.min_n(kind),
     )
 
