@@ -18,6 +18,7 @@ from tests.factories.surveys import make_survey
 from tests.live import LiveServer
 from tests.web.conftest import make_user
 from tests.web.test_browser import JS_BUDGET_GZIP, _axe, _js_gzipped, _screenshot, _sign_in, _watch
+from tests.web.test_journey_page import journey_with_a_bad_touchpoint
 
 COMMENTS = ("billing was wrong again", "the app is slow", "slow support", "slow checkout, slow app")
 
@@ -67,4 +68,39 @@ def test_themes_show_their_trend_and_open_their_feedback(
     assert "Feedback · Billing" in page.get_by_role("heading", level=1).inner_text()
     texts = page.locator(".feed-item .comment").all_inner_texts()
     assert texts and all("billing" in t for t in texts)
+    assert seen["errors"] == [], seen["errors"]
+
+
+def test_the_journey_map_shows_where_it_breaks_down_on_a_wide_and_a_phone_screen(
+    browser: Any, page: Any, db: Database, live_server: LiveServer, tmp_path: Path
+) -> None:
+    base = live_server.url
+    email = make_user(db, Role.viewer)
+    journey_with_a_bad_touchpoint(db)
+    seen = _watch(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    _sign_in(page, base, email)
+    page.wait_for_url(f"{base}/")
+
+    page.get_by_role("link", name="Journey").click()
+    page.wait_for_url(f"{base}/journey")
+    assert "Where it breaks down" in page.locator(".notice").inner_text()
+    broken = page.locator(".tile.breaks", has_text="Ticket")
+    assert "below the journey, significant" in broken.inner_text() and "Billing" in broken.inner_text()
+    _screenshot(page, tmp_path, "journey")
+    _axe(browser, page, page.url)
+    page.get_by_label("Metric", exact=True).select_option("csat")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**metric=csat**")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Journey · CSAT")
+
+    page.goto(f"{base}/anomalies")
+    assert "No anomaly in this range" in page.inner_text("main")
+    _axe(browser, page, page.url)
+
+    page.set_viewport_size({"width": 360, "height": 740})
+    for path in ("/journey", "/themes", "/anomalies"):
+        page.goto(f"{base}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+    _screenshot(page, tmp_path, "anomalies-phone")
     assert seen["errors"] == [], seen["errors"]
