@@ -104,3 +104,25 @@ def test_the_journey_map_shows_where_it_breaks_down_on_a_wide_and_a_phone_screen
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
     _screenshot(page, tmp_path, "anomalies-phone")
     assert seen["errors"] == [], seen["errors"]
+
+
+def test_a_new_response_shows_on_the_overview_without_reloading(
+    page: Any, db: Database, live_server: LiveServer
+) -> None:
+    base = live_server.url
+    email = make_user(db, Role.viewer)
+    make_survey(db, key="nps-web")
+    seen = _watch(page)
+    _sign_in(page, base, email)
+    page.wait_for_url(f"{base}/")
+    pill = page.locator("[data-live]")
+    assert pill.is_hidden()
+    page.wait_for_timeout(500)  # the page's EventSource has connected
+    with db.unit_of_work() as session:
+        collection.record_responses(session, items=[ResponseCreate(survey="nps-web", nps=10, comment="great")])
+    page.wait_for_selector("[data-live]:not([hidden])", timeout=20_000)
+    assert pill.inner_text().startswith("1 new response since this page was drawn")
+    pill.get_by_role("link", name="show them").click()
+    page.wait_for_url(f"{base}/")
+    assert "n = 1" in page.locator("[data-metric=nps]").inner_text()
+    assert seen["errors"] == [], seen["errors"]

@@ -109,6 +109,20 @@
     el.classList.add("ready");
   }
 
+  // Live updates: count the responses stored since the page was drawn, in a quiet pill ("3 new responses · show")
+  function liveUpdates() {
+    var pill = document.querySelector("[data-live]");
+    if (!pill || !window.EventSource) return;
+    var count = 0;
+    var source = new EventSource(pill.getAttribute("data-live"));
+    source.addEventListener("response.received", function () {
+      count += 1;
+      pill.querySelector("[data-live-count]").textContent = count + (count === 1 ? " new response" : " new responses");
+      pill.hidden = false;
+    });
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
   function charts() {
     document.querySelectorAll("[data-chart=trend]").forEach(trendChart);
     document.querySelectorAll("[data-chart=spark]").forEach(spark);
@@ -120,6 +134,7 @@
     npsBars();
     localTimes();
     charts();
+    liveUpdates();
     document.body.addEventListener("htmx:afterSwap", function (event) {
       npsBars(event.target);
       localTimes(event.target);
