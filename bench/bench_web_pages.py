@@ -67,6 +67,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--customers", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--seed", type=int, default=None, help="the demo's seed (default: the demo's own)")
     args = parser.parse_args()
     with throwaway_database(args.backend) as url:
         db = Database(url)
@@ -74,7 +75,8 @@ def main() -> None:
         with db.unit_of_work() as session:
             journeys.ensure_default_journey(session)
         started = time.perf_counter()
-        summary = build_demo(db, customers=args.customers)
+        seeded = {"seed": args.seed} if args.seed is not None else {}
+        summary = build_demo(db, customers=args.customers, **seeded)
         print(
             f"demo: {summary.customers} customers, {summary.responses} responses "
             f"in {time.perf_counter() - started:.0f} s ({args.backend})"
