@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from cxloop.api.stream_hub import StreamHub, Subscriber, TooManyStreams
 from cxloop.jobs.events import FEEDBACK_RECEIVED, RESPONSE_RECEIVED
 from cxloop.web.auth import ViewerPage
 
@@ -22,7 +22,18 @@ RETRY_MILLISECONDS = 10_000  # a browser reconnects after this long (a restarted
 LONGEST_SECONDS = 3_600  # a stream ends after an hour; the browser reconnects (and the session is checked again)
 
 
-async def _events(hub: StreamHub, subscriber: Subscriber) -> AsyncIterator[bytes]:
+class Hub(Protocol):
+    """What this page uses of the API's StreamHub (app.state.stream_hub; the web layer may not import cxloop.api)."""
+
+    max_streams: int
+
+    @property
+    def open_streams(self) -> int: ...
+    async def subscribe(self) -> Any: ...
+    def unsubscribe(self, subscriber: Any) -> None: ...
+
+
+async def _events(hub: Hub, subscriber: Any) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     ends = loop.time() + LONGEST_SECONDS
     try:
@@ -43,10 +54,12 @@ async def _events(hub: StreamHub, subscriber: Subscriber) -> AsyncIterator[bytes
 async def live(request: Request, _: ViewerPage) -> Response:
     """New responses and feedback as they are stored; 204 (the browser stops asking) when the server holds its
     maximum of streams."""
-    hub: StreamHub = request.app.state.stream_hub
+    hub: Hub = request.app.state.stream_hub
+    if hub.open_streams >= hub.max_streams:
+        return Response(status_code=204)
     try:
         subscriber = await hub.subscribe()
-    except TooManyStreams:
+    except Exception:  # the hub's TooManyStreams when another stream took the last place meanwhile
         return Response(status_code=204)
     return StreamingResponse(
         _events(hub, subscriber),
