@@ -22,13 +22,19 @@ from sqlalchemy import select
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
+from cxloop.analytics import anomalies
 from cxloop.app import create_app
+from cxloop.cases import service as cases
+from cxloop.cases.schemas import EVERY_CASE
+from cxloop.cases.service import follow_up_templates
 from cxloop.core.config import Settings
 from cxloop.customers.models import Customer
 from cxloop.demo.builder import build_demo
 from cxloop.journeys import service as journeys
 from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
+from cxloop.text.themes import service as themes
+from cxloop.text.themes.schemas import RuleCreate
 from databases import throwaway_database
 
 PASSWORD = "bench password 2026"
@@ -45,7 +51,15 @@ PAGES = (
     ("customers", "/customers"),
     ("customer page", "/customers/{customer}"),
     ("settings", "/settings"),
+    ("case inbox", "/cases"),
+    ("case page", "/cases/{case}"),
+    ("case page with a follow-up preview", "/cases/{case}?template={template}&channel=email"),
+    ("themes (3 rule themes)", "/themes"),
+    ("feedback explorer, one theme", "/feedback?range=year&theme={theme}"),
+    ("journey map, 12 months", "/journey?range=year"),
+    ("anomalies, 12 months", "/anomalies?range=year"),
 )
+RULE_THEMES = {"Billing": ["billing", "invoice", "charged"], "Speed": ["slow", "fast"], "Support": ["support", "agent"]}
 
 
 def main() -> None:
@@ -53,6 +67,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--customers", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--seed", type=int, default=None, help="the demo's seed (default: the demo's own)")
     args = parser.parse_args()
     with throwaway_database(args.backend) as url:
         db = Database(url)
@@ -60,7 +75,8 @@ def main() -> None:
         with db.unit_of_work() as session:
             journeys.ensure_default_journey(session)
         started = time.perf_counter()
-        summary = build_demo(db, customers=args.customers)
+        seeded = {"seed": args.seed} if args.seed is not None else {}
+        summary = build_demo(db, customers=args.customers, **seeded)
         print(
             f"demo: {summary.customers} customers, {summary.responses} responses "
             f"in {time.perf_counter() - started:.0f} s ({args.backend})"
@@ -68,6 +84,11 @@ def main() -> None:
         with db.unit_of_work() as session:
             access.create_user(session, email="bench@example.com", role=Role.admin, password=PASSWORD)
             customer = session.scalar(select(Customer.id).order_by(Customer.id))
+            case = cases.list_cases(session, scope=EVERY_CASE, limit=1)[0][0].id
+            template = follow_up_templates.list_templates(session, active_only=True)[0].name
+            # the demo runs no theme discovery: three rule themes give the themes page and its filter something
+            theme = [themes.add_rule(session, data=RuleCreate(name=n, phrases=p)).id for n, p in RULE_THEMES.items()][0]
+            anomalies.scan(session, weeks=8, days=14)
         segment = next(iter(summary.segments))
         settings = Settings(environment="test", database_url=url)
         with TestClient(create_app(settings, database=db)) as client:
@@ -81,7 +102,7 @@ def main() -> None:
             assert signed_in.status_code == 303, signed_in.text
             print(f"{'page':<40} {'median ms':>10} {'max ms':>8} {'KB':>6}")
             for name, path in PAGES:
-                url_path = path.format(segment=segment, customer=customer)
+                url_path = path.format(segment=segment, customer=customer, case=case, template=template, theme=theme)
                 times = []
                 size = 0
                 for _ in range(args.repeat):

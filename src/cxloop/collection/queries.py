@@ -7,7 +7,7 @@ surveys) as STYLE.md allows for queries modules; writes go through their service
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, TypeAlias
 
@@ -157,7 +157,10 @@ def _response_filters(
     since: datetime | None,
     until: datetime | None,
     text: str | None = None,
+    ids: Collection[int] | None = None,
 ) -> Rows:
+    if ids is not None:
+        query = query.where(Response.id.in_(list(ids)))
     if text:
         query = query.where(func.lower(Response.comment).contains(text.lower(), autoescape=True))
     if survey is not None:
@@ -189,12 +192,13 @@ def response_page(
     since: datetime | None = None,
     until: datetime | None = None,
     text: str | None = None,
+    ids: Collection[int] | None = None,
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Page[Any]:
     """Rows of (Response, survey key, version, customer external id, touchpoint key) for one page; `text` matches
-    comments containing it (any case)."""
+    comments containing it (any case); `ids` keeps only those responses (a theme's, as text.themes lists them)."""
     filters: dict[str, Any] = {
         "survey": survey,
         "channel": channel,
@@ -202,6 +206,7 @@ def response_page(
         "since": since,
         "until": until,
         "text": text,
+        "ids": ids,
     }
     limit = max(1, min(limit, MAX_LIMIT))
     order = [*order_clause(sort, RESPONSE_SORTS, "-submitted_at"), Response.id.desc()]

@@ -6,7 +6,7 @@ together or not at all; `import_*` keep the good rows of a file batch and report
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -274,12 +274,13 @@ def list_responses(
     since: datetime | None = None,
     until: datetime | None = None,
     text: str | None = None,
+    ids: Collection[int] | None = None,
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> ResponsePage:
-    """A page of responses filtered by survey key, channel, customer external id, [since, until) and words in the
-    comment (`text`, any case)."""
+    """A page of responses filtered by survey key, channel, customer external id, [since, until), words in the
+    comment (`text`, any case) and response ids (`ids`: a theme's, which the web app's explorer filters by)."""
     page: Page[Any] = queries.response_page(
         session,
         survey=survey,
@@ -288,6 +289,7 @@ def list_responses(
         since=since,
         until=until,
         text=text,
+        ids=ids,
         sort=sort,
         limit=limit,
         offset=offset,

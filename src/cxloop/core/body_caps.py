@@ -79,7 +79,12 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /login": BodyCap(16 * KIB, max_fields=4, max_part_bytes=8 * KIB),
     "POST /logout": BodyCap(1 * KIB, max_fields=1, max_part_bytes=128),
     "POST /settings/api-keys": BodyCap(4 * KIB, max_fields=3, max_part_bytes=1 * KIB),
-    "POST /cases/{case_id:int}/{action}": BodyCap(16 * KIB, max_fields=3, max_part_bytes=8 * KIB),
+    # a status change: the token, the page to return to, a resolution and a root cause
+    "POST /cases/{case_id:int}/{action}": BodyCap(16 * KIB, max_fields=4, max_part_bytes=8 * KIB),
+    # the case page: a note of 10,000 characters (percent-encoded up to 120,000 bytes), an owner, a follow-up
+    "POST /cases/{case_id:int}/notes": BodyCap(128 * KIB, max_fields=3, max_part_bytes=124 * KIB),
+    "POST /cases/{case_id:int}/assign": BodyCap(1 * KIB, max_fields=2, max_part_bytes=128),
+    "POST /cases/{case_id:int}/follow-ups": BodyCap(1 * KIB, max_fields=3, max_part_bytes=128),
 }
 
 

@@ -26,7 +26,8 @@ class SlaChip:
         return {"ok": "on time", "soon": "under half the time left", "breached": "breached", "done": "done"}[self.level]
 
 
-def _left(seconds: float) -> str:
+def left_words(seconds: float) -> str:
+    """'2 h 5 min left', '1 d 3 h over'."""
     minutes = int(abs(seconds) // 60)
     text = (
         f"{minutes // 1440} d {minutes % 1440 // 60} h" if minutes >= 1440 else f"{minutes // 60} h {minutes % 60} min"
@@ -47,4 +48,4 @@ def sla_chip(case: CaseRead, now: datetime) -> SlaChip:
     total = (due - case.created_at).total_seconds()
     left = (due - now).total_seconds()
     level = "breached" if left < 0 else "ok" if total <= 0 or left > total / 2 else "soon"
-    return SlaChip(f"{clock}: {_left(left)}", level, due)
+    return SlaChip(f"{clock}: {left_words(left)}", level, due)

@@ -38,13 +38,14 @@ class NavItem:
 # The one list of the app's sections, in the order UI.md gives them.
 NAVIGATION = (
     NavItem("Overview", "/"),
-    NavItem("Journey", None),
+    NavItem("Journey", "/journey"),
     NavItem("Feedback", "/feedback"),
     NavItem("Customers", "/customers"),
     NavItem("Cases", "/cases", Role.agent),
-    NavItem("Themes", None),
+    NavItem("Themes", "/themes"),
     NavItem("Surveys", None),
     NavItem("Listening health", "/listening"),
+    NavItem("Anomalies", "/anomalies"),
     NavItem("Analyses", None),
     NavItem("Settings", "/settings", Role.admin),
 )

@@ -45,9 +45,10 @@ from cxloop.journeys import service as journeys
 from cxloop.storage.deps import SessionDep
 from cxloop.surveys import service as surveys
 from cxloop.text import service as text
+from cxloop.text.themes import service as themes
 from cxloop.timeline import service as timeline
 from cxloop.timeline.sources import View as TimelineView
-from cxloop.web import inbox, overview
+from cxloop.web import anomalies_page, case_routes, inbox, overview
 from cxloop.web import service as web_sessions
 from cxloop.web.auth import (
     SESSION_COOKIE,
@@ -69,6 +70,7 @@ from cxloop.web.service import SESSION_LIFETIME, SignedIn
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 SIGN_IN_LIMIT = "web-sign-in"  # core/rate_limit.py LIMITS
 PAGE_SIZE = 25
+THEME_ROWS = 20_000  # the explorer filtered by a theme shows its newest this many responses
 CSV_ROWS = 5000  # the CSV export of the explorer: what the filters select, newest first, at most this many rows
 TZ = "UTC"
 
@@ -224,7 +226,7 @@ def _choices(session: Session) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def _filter_bar(session: Session, view: View, what: str) -> dict[str, Any]:
+def filter_bar(session: Session, view: View, what: str) -> dict[str, Any]:
     """What the filter bar needs, and the page title naming what is shown and filtered."""
     choices = _choices(session)
     names = {f"{dim}:{key}": name for dim, options in choices.items() for key, name in options}
@@ -254,7 +256,7 @@ def overview_page(request: Request, session: SessionDep, user: ViewerPage, metri
         request,
         "overview.html",
         user=user,
-        **_filter_bar(session, view, overview.METRICS[kind]["name"]),
+        **filter_bar(session, view, overview.METRICS[kind]["name"]),
         metric=kind,
         metrics=overview.METRICS,
         cards=cards,
@@ -262,6 +264,7 @@ def overview_page(request: Request, session: SessionDep, user: ViewerPage, metri
         by_channel=by_channel,
         by_segment=by_segment,
         by_stage=by_stage,
+        anomalies=anomalies_page.latest(session, since=datetime.combine(view.start, time.min, UTC)),
         min_n=metric_registry.min_n(kind),
     )
 
@@ -274,7 +277,21 @@ def response_rates_panel(request: Request, session: SessionDep, user: ViewerPage
     return render(request, "_rates.html", user=user, rates=rates, view=view, min_n=metric_registry.DEFAULT_MIN_N)
 
 
-def _feedback_filters(request: Request, view: View) -> dict[str, Any]:
+def _theme(session: Session, request: Request) -> tuple[int, str] | None:
+    """The theme the explorer is filtered by (`theme`, an id from the themes page): its id and name."""
+    value = (request.query_params.get("theme") or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 12:
+        raise BadFilter("theme", f"'{value[:20]}' is not a theme id")
+    try:
+        found = themes.require_theme(session, theme_id=int(value))
+    except NotFound:
+        raise BadFilter("theme", f"there is no theme {value}") from None
+    return found.id, found.name
+
+
+def _feedback_filters(session: Session, request: Request, view: View, theme: tuple[int, str] | None) -> dict[str, Any]:
     zone_start = datetime.combine(view.start, time.min, UTC)
     zone_end = datetime.combine(view.end, time.max, UTC)
     query = (request.query_params.get("q") or "").strip()[:200]
@@ -284,6 +301,7 @@ def _feedback_filters(request: Request, view: View) -> dict[str, Any]:
         "since": zone_start,
         "until": zone_end,
         "text": query or None,
+        "ids": themes.response_ids(session, theme_id=theme[0], limit=THEME_ROWS) if theme else None,
     }
 
 
@@ -295,17 +313,22 @@ def feedback_page(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     view = _view(request)
-    filters = _feedback_filters(request, view)
+    theme = _theme(session, request)
+    filters = _feedback_filters(session, request, view, theme)
     found = collection.list_responses(
         session, sort="-submitted_at", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **filters
     )
     text.mask_shown(session, role=user.role, responses=found.items)
     pages = max(1, math.ceil(found.total / PAGE_SIZE))
+    bar = filter_bar(session, view, "Feedback")
+    if theme:
+        bar["title"] = bar["title"].replace("Feedback · ", f"Feedback · {theme[1]} · ", 1)
     return render(
         request,
         "feedback.html",
         user=user,
-        **_filter_bar(session, view, "Feedback"),
+        **bar,
+        theme=theme,
         responses=found.items,
         total=found.total,
         page=page,
@@ -346,7 +369,7 @@ def _csv(session: Session, filters: dict[str, Any], role: Role) -> str:
 @router.get("/feedback.csv")
 def feedback_csv(request: Request, session: SessionDep, user: ViewerPage) -> Response:
     """What the explorer shows with the same filters, as CSV (newest first, at most CSV_ROWS rows)."""
-    filters = _feedback_filters(request, _view(request))
+    filters = _feedback_filters(session, request, _view(request), _theme(session, request))
     body = _csv(session, filters, user.role)  # at most CSV_ROWS rows, read inside the handler's unit of work
     return Response(
         body,
@@ -528,9 +551,11 @@ def change_case(
     case_id: Id,
     action: str,
     resolution: Annotated[str, Form(max_length=2000)] = "",
+    root_cause: Annotated[str, Form(max_length=64)] = "",
     back: Annotated[str, Form(max_length=2000)] = "/cases",
 ) -> Response:
-    """Acknowledge, start, resolve, close or reopen from the inbox; back to the inbox with the same filters."""
+    """Acknowledge, start, resolve (with a root cause from the case page), close or reopen; back to the inbox with
+    the same filters, or to the case page."""
     if action not in CaseAction.__members__:
         return render(
             request,
@@ -550,22 +575,11 @@ def change_case(
             actor=CaseActor(user.display_name, user.user_id),
             scope=scope,
             resolution=resolution.strip() or None,
+            root_cause=root_cause or None,
         )
     except (Conflict, InvalidInput, NotFound) as exc:
         session.rollback()
-        first = exc.errors[0] if getattr(exc, "errors", None) else None
-        reason = f"{first.field}: {first.message}" if first else str(exc)
-        code = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
-        return render(
-            request,
-            "message.html",
-            user=user,
-            status_code=code,
-            title="The case was not changed",
-            message=reason,
-            back="/cases",
-            back_label="Back to the inbox",
-        )
+        return case_routes.refused(request, user, exc, back="/cases", back_label="Back to the inbox")
     back = _safe_next(back)
     return RedirectResponse(back if back.startswith("/cases") else "/cases", status_code=303)
 

@@ -159,3 +159,27 @@ def daily_mentions(session: Session, *, since: datetime, until: datetime) -> dic
             cell[0] += 1
             cell[1] += 1 if is_negative else 0
     return dict(found)
+
+
+def touchpoint_mentions(session: Session, *, since: datetime, until: datetime) -> list[tuple[int, int, str, int]]:
+    """(touchpoint id, theme id, theme name, responses) for the visible themes of the responses given at a touchpoint
+    in [since, until) (the journey map's top themes)."""
+    mentions = func.count(Response.id)
+    query = (
+        select(Response.touchpoint_id, Theme.id, Theme.name, mentions)
+        .select_from(ThemeAssignment)
+        .join(
+            Response, and_(ThemeAssignment.item_kind == ItemKind.response.value, ThemeAssignment.item_id == Response.id)
+        )
+        .join(Theme, Theme.id == ThemeAssignment.theme_id)
+        .where(
+            Response.touchpoint_id.is_not(None),
+            Response.submitted_at >= since,
+            Response.submitted_at < until,
+            Theme.hidden.is_(False),
+            Theme.retired_at.is_(None),
+            Theme.merged_into_id.is_(None),
+        )
+        .group_by(Response.touchpoint_id, Theme.id, Theme.name)
+    )
+    return [(int(t or 0), int(i), str(n), int(c)) for t, i, n, c in session.execute(query)]

@@ -646,3 +646,25 @@ def daily_mentions(session: Session, *, since: datetime, until: datetime) -> lis
         for theme_id, days in sorted(per_theme.items())
         if theme_id in names
     ]
+
+
+def response_ids(session: Session, *, theme_id: int, limit: int) -> list[int]:
+    """The ids of the responses that carry the theme, newest first, at most `limit` (the web app's explorer filters
+    by them)."""
+    query = (
+        select(ThemeAssignment.item_id)
+        .where(ThemeAssignment.theme_id == theme_id, ThemeAssignment.item_kind == ItemKind.response.value)
+        .order_by(ThemeAssignment.item_id.desc())
+        .limit(limit)
+    )
+    return [int(i) for i in session.scalars(query)]
+
+
+def top_themes_by_touchpoint(
+    session: Session, *, since: datetime, until: datetime, per_touchpoint: int = 3
+) -> dict[int, list[tuple[str, int]]]:
+    """Touchpoint id -> its most mentioned visible themes (name, responses) among responses given in [since, until)."""
+    found: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for touchpoint_id, _, name, count in queries.touchpoint_mentions(session, since=since, until=until):
+        found[touchpoint_id].append((name, count))
+    return {tp: sorted(rows, key=lambda r: (-r[1], r[0]))[:per_touchpoint] for tp, rows in found.items()}

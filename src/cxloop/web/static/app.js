@@ -43,7 +43,10 @@
   function localTimes(root) {
     (root || document).querySelectorAll("time[datetime]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
-      if (!isNaN(when)) el.title = when.toLocaleString();
+      if (isNaN(when)) return;
+      el.title = when.toLocaleString();
+      // data-local: the exact time itself is shown, in the browser's timezone rather than UTC
+      if (el.hasAttribute("data-local")) el.textContent = when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
     });
   }
 
@@ -90,8 +93,39 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
+  // A sparkline: a small line of counts with no axes (the numbers are in the element's aria-label)
+  function spark(el) {
+    if (!window.echarts) return;
+    var values = JSON.parse(el.getAttribute("data-values") || "[]");
+    var chart = window.echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption({
+      animation: false,
+      grid: { left: 2, right: 2, top: 4, bottom: 4 },
+      xAxis: { type: "category", show: false, data: values.map(function (_, i) { return i; }) },
+      yAxis: { type: "value", show: false, min: 0 },
+      series: [{ type: "line", data: values, symbol: "none", lineStyle: { width: 1.5, color: css("--link") },
+                 areaStyle: { color: css("--link"), opacity: 0.12 } }]
+    });
+    el.classList.add("ready");
+  }
+
+  // Live updates: count the responses stored since the page was drawn, in a quiet pill ("3 new responses · show")
+  function liveUpdates() {
+    var pill = document.querySelector("[data-live]");
+    if (!pill || !window.EventSource) return;
+    var count = 0;
+    var source = new EventSource(pill.getAttribute("data-live"));
+    source.addEventListener("response.received", function () {
+      count += 1;
+      pill.querySelector("[data-live-count]").textContent = count + (count === 1 ? " new response" : " new responses");
+      pill.hidden = false;
+    });
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
   function charts() {
     document.querySelectorAll("[data-chart=trend]").forEach(trendChart);
+    document.querySelectorAll("[data-chart=spark]").forEach(spark);
   }
 
   ready(function () {
@@ -100,6 +134,7 @@
     npsBars();
     localTimes();
     charts();
+    liveUpdates();
     document.body.addEventListener("htmx:afterSwap", function (event) {
       npsBars(event.target);
       localTimes(event.target);

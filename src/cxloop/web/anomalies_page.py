@@ -1,0 +1,52 @@
+"""The anomalies page (/anomalies): what the daily scan of analytics/anomalies.py found and stored (the same as
+GET /api/v1/anomalies), periods starting in the chosen range, latest first; and the overview's panel of the latest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from cxloop.analytics import anomalies
+from cxloop.analytics.schemas import AnomalyRead
+from cxloop.branding.current import load_brand
+from cxloop.storage.deps import SessionDep
+from cxloop.web.auth import ViewerPage
+from cxloop.web.filters import PRESETS, parse_filters
+from cxloop.web.rendering import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
+SHOWN = 200
+ON_OVERVIEW = 3
+
+
+def latest(session: Session, *, since: datetime) -> list[AnomalyRead]:
+    """The overview's few: the latest anomalies of periods starting on or after `since`."""
+    return anomalies.list_anomalies(session, since=since.date(), limit=ON_OVERVIEW)
+
+
+@router.get("/anomalies")
+def anomalies_page(
+    request: Request,
+    session: SessionDep,
+    user: ViewerPage,
+    metric: Annotated[str, Query(max_length=100)] = "",
+) -> Response:
+    view = parse_filters(request.query_params, today=datetime.now(UTC).date())
+    found = anomalies.list_anomalies(session, since=view.start, metric=metric or None, limit=SHOWN)
+    metrics = sorted({a.metric for a in anomalies.list_anomalies(session, since=view.start, limit=SHOWN)})
+    return render(
+        request,
+        "anomalies.html",
+        user=user,
+        title=f"Anomalies · {view.range_label}",
+        view=view,
+        presets=PRESETS,
+        found=found,
+        metric=metric,
+        metrics=metrics,
+        extra_params={},
+    )
