@@ -22,6 +22,9 @@ TEAM_BY_CATEGORY = {
     "delivery": "Logistics",
     "setup": "Onboarding",
 }
+# The delivery survey's trigger asks about a random share of deliveries, so it does not take every slot the contact
+# policy's frequency cap leaves (and crowd out the relationship survey).
+DELIVERY_SURVEY_SHARE = 0.4
 CATEGORY_THEME = {"billing": "billing", "bug": "product_quality", "delivery": "delivery", "setup": "onboarding"}
 
 
@@ -65,8 +68,10 @@ def order(rng: random.Random, story: Story, at: datetime, end: datetime) -> None
         story.feel(delivered, 0.05, 45)
         if rng.random() < 0.2:
             story.remember(delivered, cue, 0.3)
+    if rng.random() >= DELIVERY_SURVEY_SHARE:
+        return  # not asked about this one
     channel = "sms" if rng.random() < 0.6 else "email"
-    value = model.score(model.delivery_csat(rng, delivery, harshness=customer.traits.harshness), 1, 5)
+    value = model.rated(rng, model.delivery_csat(rng, delivery, harshness=customer.traits.harshness), 1, 5)
     invited = delivered + timedelta(hours=rng.uniform(14, 22))
     options = {
         "neg": [cue] if cue.tone == "neg" else [Cue("delivery", "neg")],
@@ -161,7 +166,7 @@ def ticket(
     if handling.reopens:
         negatives.append(Cue("support_resolution", "neg", "reopen", {"reopens": times(handling.reopens)}))
     if category in CATEGORY_THEME:
-        facet = "late" if category == "delivery" else None
+        facet = "late" if category == "delivery" else "outage" if category == "bug" and period.in_incident(at) else None
         slots = {"late": "a few days", "feature": feature_name(rng.choice(FEATURES))}
         negatives.append(Cue(CATEGORY_THEME[category], "neg", facet, slots))
     rng.shuffle(negatives)
@@ -191,7 +196,7 @@ def ticket(
         "support-interaction",
         invited,
         end,
-        model.score(csat, 1, 5),
+        model.rated(rng, csat, 1, 5),
         (2, 4),
         lambda mood: options[mood],
         {"ticket_id": ticket_id},
