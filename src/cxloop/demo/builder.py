@@ -18,9 +18,9 @@ from cxloop.core.clock import utcnow
 from cxloop.core.errors import Conflict, FieldError, InvalidInput
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import AccountUpsert, CustomerUpsert, EventCreate, OutcomeCreate, SegmentCreate
+from cxloop.demo.casework import CaseworkSummary, play_cases, write_case_setup
 from cxloop.demo.consent_history import write_consent
 from cxloop.demo.contact import SURVEY_RULES
-from cxloop.demo.casework import CaseworkSummary, play_cases, write_case_setup
 from cxloop.demo.invitation_history import write_invitations
 from cxloop.demo.period import DemoPeriod
 from cxloop.demo.staff import email_of, write_staff

@@ -35,5 +35,3 @@ def consent_plan(seed: int, external_id: str, signup: datetime, end: datetime) -
     if rng.random() < EMAIL_OPT_OUT_SHARE and end > signup + timedelta(days=20):
         opt_out = signup + (end - signup) * rng.uniform(0.1, 0.9)
     return ConsentPlan(sms, opt_out)
-
-

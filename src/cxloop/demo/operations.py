@@ -136,6 +136,9 @@ def ticket(
     story.feel(at, -0.2, 45)  # needing help at all is a small disappointment, however well it is then handled
     solved = at + timedelta(hours=handling.resolution_hours)
     csat = model.support_csat(rng, handling, agent_skill=agent.skill, harshness=customer.traits.harshness)
+    outage = category == "bug" and period.in_incident(at)
+    if outage:
+        csat -= 0.9  # however well the ticket goes, the platform being down is what they came about
     story.tickets.append(
         SimTicket(ticket_id, at, category, agent.name, team, handling.wait_minutes, solved < end, csat)
     )
@@ -166,10 +169,12 @@ def ticket(
     if handling.reopens:
         negatives.append(Cue("support_resolution", "neg", "reopen", {"reopens": times(handling.reopens)}))
     if category in CATEGORY_THEME:
-        facet = "late" if category == "delivery" else "outage" if category == "bug" and period.in_incident(at) else None
+        facet = "late" if category == "delivery" else "outage" if outage else None
         slots = {"late": "a few days", "feature": feature_name(rng.choice(FEATURES))}
         negatives.append(Cue(CATEGORY_THEME[category], "neg", facet, slots))
     rng.shuffle(negatives)
+    if outage:  # the outage is the first thing they mention
+        negatives.sort(key=lambda cue: cue.facet != "outage")
     positives: list[Cue] = []
     if agent.skill > 0.2:
         positives.append(Cue("agent_praise", "pos", slots={"agent": agent.name}))

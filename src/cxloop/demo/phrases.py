@@ -279,10 +279,10 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "product_quality": {
         "neg_outage": lines_of("""
-            The platform was down for most of the week and we couldn't place a single order.
+            The platform was down for most of the week, nothing worked and we couldn't place a single order.
             During the outage nothing worked and nobody told us what was going on.
             Last week's outage left our office without supplies for days, the site just kept erroring.
-            The site went down in the middle of our monthly order and it took days to come back.
+            The site went down in the middle of our monthly order and took days to work again.
             Your outage broke our approval flow for a whole week.
         """),
         "neg": lines_of("""

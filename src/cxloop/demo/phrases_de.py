@@ -13,13 +13,13 @@ from cxloop.demo.phrases import lines_of
 
 THEME_PATTERNS: dict[str, re.Pattern[str]] = {
     "billing": re.compile(r"rechnung|abbuch|lastschrift|zahlung|karte|gutschrift|erstattung|doppelt", re.I),
-    "onboarding": re.compile(r"einricht|einstieg|import|start|onboarding|anfang|konfigur|eingeladen", re.I),
+    "onboarding": re.compile(r"einricht|einstieg|import|start|onboarding|anfang|konfigur|einlad|eingeladen", re.I),
     "delivery": re.compile(r"liefer|paket|kurier|sendung|karton|zugestellt|ankam|angekommen", re.I),
     "support_wait": re.compile(r"wart|antwort|gemeldet|rückruf|stunden|tage|schnell|warteschleife", re.I),
-    "support_resolution": re.compile(r"weitergeleitet|gelöst|lösung|erneut|wieder offen|erklärt|hinterher", re.I),
+    "support_resolution": re.compile(r"weitergeleitet|gelöst|lösung|erneut|offen|erklärt|hinterher", re.I),
     "product_quality": re.compile(r"fehler|absturz|stürzt|langsam|zuverlässig|bug|ausfall|down|funktion|läuft", re.I),
     "pricing": re.compile(r"preis|teuer|kosten|gebühr|geld|rabatt|günstig|leistung", re.I),
-    "ease_of_use": re.compile(r"einfach|intuitiv|klick|übersicht|bedien|finden|verwirrend|umständlich", re.I),
+    "ease_of_use": re.compile(r"einfach|intuitiv|klick|übersicht|bedien|finde|verwirrend|umständlich", re.I),
     "agent_praise": re.compile(r"\{agent\}|danke|hilfsbereit|geduld|freundlich|kompetent|super", re.I),
 }
 
@@ -262,8 +262,8 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
 
 OPENINGS: dict[str, tuple[str, ...]] = {
     "neg": lines_of("""
-        Ehrlich gesagt
-        Leider
+        Ehrlich gesagt:
+        Schade.
         Enttäuschend.
         Ärgerlich.
         Nicht zufrieden.

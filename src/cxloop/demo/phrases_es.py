@@ -16,7 +16,7 @@ THEME_PATTERNS: dict[str, re.Pattern[str]] = {
     "onboarding": re.compile(r"configur|alta|import|puesta en marcha|empezar|inicio|onboarding|invitar", re.I),
     "delivery": re.compile(r"entrega|pedido lleg|paquete|mensajer|envío|caja|repartidor|lleg", re.I),
     "support_wait": re.compile(r"esper|respuesta|respond|contest|horas|días|llamada|rápid", re.I),
-    "support_resolution": re.compile(r"transfer|resuel|solucion|reabr|explic|insistir|otra vez", re.I),
+    "support_resolution": re.compile(r"transfer|resuel|resolv|solucion|reabr|explic|insistir|otra vez|sigue", re.I),
     "product_quality": re.compile(r"error|fallo|se cuelga|lent|estable|fiable|caíd|funciona|actualiz", re.I),
     "pricing": re.compile(r"precio|caro|coste|tarifa|dinero|descuento|barato|calidad-precio", re.I),
     "ease_of_use": re.compile(r"fácil|intuitiv|clic|sencill|manejar|encontrar|confus|lío", re.I),

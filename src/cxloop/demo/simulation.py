@@ -13,9 +13,9 @@ from cxloop.demo import operations
 from cxloop.demo.answering import answer
 from cxloop.demo.behaviour import DAY
 from cxloop.demo.comments import Cue, Mood, human_wait
+from cxloop.demo.company import PLAN_PRICES, Agent, DemoCustomer, next_anniversary
 from cxloop.demo.consent import consent_plan
 from cxloop.demo.contact import ContactGate
-from cxloop.demo.company import PLAN_PRICES, Agent, DemoCustomer, next_anniversary
 from cxloop.demo.names import FEATURES
 from cxloop.demo.operations import feature_name
 from cxloop.demo.period import DemoPeriod, add_months
@@ -171,12 +171,12 @@ class Simulator:
             {},
         )
 
-    def _outage(self, rng: random.Random, story: Story, at: datetime, end: datetime, *, ticket: Step) -> None:
+    def _outage(self, rng: random.Random, story: Story, at: datetime, end: datetime, *, ticket: Callable[..., None]) -> None:
         """The platform keeps going down for a week: everyone using it feels it, some open a ticket about it."""
         story.feel(at, -1.0, 20)
         story.remember(at, Cue("product_quality", "neg", "outage"), 3.0)
-        if rng.random() < 0.3:
-            opened = at + timedelta(hours=rng.uniform(0, 96))
+        if rng.random() < 0.45:
+            opened = at + timedelta(hours=rng.uniform(0, 72))
             if opened < end:
                 ticket(rng, story, opened, end, category="bug")
 
