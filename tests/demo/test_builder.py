@@ -15,6 +15,7 @@ from cxloop.analytics import service as analytics
 from cxloop.analytics.enums import GroupKey, MetricKind
 from cxloop.analytics.fatigue import fatigue_report
 from cxloop.analytics.schemas import MetricQuery
+from cxloop.channels.widget import service as widget
 from cxloop.collection import service as collection
 from cxloop.collection.models import Response
 from cxloop.core.clock import utcnow
@@ -25,10 +26,11 @@ from cxloop.demo.builder import SEGMENTS, build_demo, has_customers
 from cxloop.demo.comments import PHRASEBOOKS
 from cxloop.governance import consent
 from cxloop.invitations.models import Invitation
-from cxloop.surveys.models import Survey
 from cxloop.journeys import service as journeys
 from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
+from cxloop.surveys.models import Survey
+from cxloop.triggers import service as triggers
 
 ANCHOR = date(2025, 6, 1)
 _IGNORED = {"id", "customer_id", "survey_id", "stage_id", "account_id", "received_at", "created_at", "updated_at"}
@@ -243,3 +245,13 @@ def test_the_demo_asks_as_its_contact_policy_and_consent_allow(db: Database) -> 
         surveys_by_key = {s.key: s for s in session.scalars(select(Survey))}
         assert surveys_by_key["post-support-csat"].response_limit == "per_invitation"
         assert surveys_by_key["relationship-nps"].resurvey_days == 60
+        # The programmes are configured: trigger rules (disabled: invented addresses) and the widget sites.
+        rules = triggers.list_rules(session)
+        assert len(rules) == 6 and not any(rule.enabled for rule in rules)
+        by_id = {rule.id: rule for rule in rules}
+        for invitation in year:
+            if invitation.rule_id is not None:
+                assert by_id[invitation.rule_id].survey_id == invitation.survey_id
+        assert sum(i.rule_id is None for i in year) == sum(i.channel == "widget" for i in year)
+        sites, count = widget.list_sites(session)
+        assert count == 2 and {s.channel for s in sites} == {"web", "in_app"}

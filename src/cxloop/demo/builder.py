@@ -23,6 +23,7 @@ from cxloop.demo.consent_history import write_consent
 from cxloop.demo.contact import SURVEY_RULES
 from cxloop.demo.invitation_history import write_invitations
 from cxloop.demo.period import DemoPeriod
+from cxloop.demo.programmes import write_programmes
 from cxloop.demo.staff import email_of, write_staff
 from cxloop.demo.story import SimResponse, SurveyRole
 from cxloop.demo.world import DemoWorld, simulate_world
@@ -109,6 +110,7 @@ class DemoSummary:
     responses: int = 0
     invitations: int = 0
     consent_changes: int = 0
+    trigger_rules: int = 0
     comments: int = 0
     feedback: int = 0
     outcomes: int = 0
@@ -206,6 +208,9 @@ def _write(session: Session, world: DemoWorld, report: ProgressFn) -> DemoSummar
     summary.events = _write_events(session, world, report)
     keys = _write_surveys(session, report)
     summary.surveys = len(keys)
+    # Written after the events, so the rules (disabled anyway) are not set off by the year's history.
+    rule_ids = write_programmes(session, {role: survey["id"] for role, survey in keys.items()}, period)
+    summary.trigger_rules = len(rule_ids)
     summary.responses, summary.comments = _write_responses(session, world, keys, report)
     summary.feedback = _write_feedback(session, world, report)
     summary.outcomes = _write_outcomes(session, world, report)
@@ -221,7 +226,7 @@ def _write(session: Session, world: DemoWorld, report: ProgressFn) -> DemoSummar
     # after the moment it decides, so written first, the whole year's would hold back every re-survey of the cases.
     locales = {s.customer.external_id: s.customer.country.locale for s in world.stories}
     summary.invitations = write_invitations(
-        session, world, {role: survey["key"] for role, survey in keys.items()}, locales
+        session, world, {role: survey["key"] for role, survey in keys.items()}, locales, rule_ids
     )
     return summary
 
@@ -328,7 +333,7 @@ def _write_surveys(session: Session, report: ProgressFn) -> dict[SurveyRole, dic
             }
             survey = surveys.create_survey(session, data=template.model_copy(update=settings))
         version = surveys.require_version(session, survey_id=survey.id)
-        found[role] = {"key": survey.key, "definition": version.definition}
+        found[role] = {"key": survey.key, "id": survey.id, "definition": version.definition}
         report("surveys", number, len(SURVEY_TEMPLATES))
     return found
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from cxloop.collection.models import Response
 from cxloop.customers.models import Customer
 from cxloop.demo.contact import POLICY_CHANNELS
+from cxloop.demo.programmes import rule_key
 from cxloop.demo.story import SimInvitation, SurveyRole
 from cxloop.demo.world import DemoWorld
 from cxloop.invitations.enums import InvitationStatus
@@ -35,7 +36,11 @@ def _opened(invitation: SimInvitation) -> bool:
 
 
 def write_invitations(
-    session: Session, world: DemoWorld, survey_keys: dict[SurveyRole, str], locales: dict[str, str]
+    session: Session,
+    world: DemoWorld,
+    survey_keys: dict[SurveyRole, str],
+    locales: dict[str, str],
+    rule_ids: dict[str, int],
 ) -> int:
     """Store every simulated invitation; the number written."""
     sent = sorted((i for s in world.stories for i in s.invitations), key=lambda i: (i.at, i.customer))
@@ -52,7 +57,9 @@ def write_invitations(
         )
         answers.update({str(key): (rid, at) for key, rid, at in session.execute(found)})
     rows: list[dict[str, Any]] = []
+    signups = {s.customer.external_id: s.customer.signup_at for s in world.stories}
     for invitation in sent:
+        rule = rule_key(invitation, signups[invitation.customer])
         response_id, answered = answers.get(f"demo-{invitation.response_key}", (None, None))
         suppressed = invitation.reason is not None
         opened = answered or (invitation.at + timedelta(hours=2) if _opened(invitation) and not suppressed else None)
@@ -72,6 +79,7 @@ def write_invitations(
                 "channel": POLICY_CHANNELS[invitation.channel],
                 "requested_channel": invitation.requested_channel,
                 "touchpoint_id": touchpoint_ids.get(invitation.touchpoint),
+                "rule_id": rule_ids[rule] if rule else None,
                 "status": status.value,
                 "reason": invitation.reason,
                 "policy": invitation.policy,

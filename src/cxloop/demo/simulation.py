@@ -171,7 +171,9 @@ class Simulator:
             {},
         )
 
-    def _outage(self, rng: random.Random, story: Story, at: datetime, end: datetime, *, ticket: Callable[..., None]) -> None:
+    def _outage(
+        self, rng: random.Random, story: Story, at: datetime, end: datetime, *, ticket: Callable[..., None]
+    ) -> None:
         """The platform keeps going down for a week: everyone using it feels it, some open a ticket about it."""
         story.feel(at, -1.0, 20)
         story.remember(at, Cue("product_quality", "neg", "outage"), 3.0)
