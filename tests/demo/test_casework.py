@@ -37,7 +37,8 @@ def test_the_demo_has_teams_users_rules_and_a_year_of_cases_that_agree_with_the_
     summary = _build(db)
     work = summary.casework
     assert summary.teams == len(TEAMS) and summary.users == len(PEOPLE)
-    assert work.cases >= 40 and work.closed + work.open_at_end == work.cases
+    # About one survey answer per customer and year (10-30 % of invitations answered): some 25 cases here.
+    assert work.cases >= 15 and work.closed + work.open_at_end == work.cases
     assert work.reopened >= 1 and work.breaches >= 1
     with db.unit_of_work() as session:
         teams = {t.key: t for t in access.list_teams(session)}

@@ -115,8 +115,8 @@ def handle_ticket(
 def support_csat(rng: random.Random, ticket: TicketHandling, *, agent_skill: float, harshness: float) -> float:
     """Latent satisfaction with one solved ticket, 1-5."""
     return (
-        4.8
-        - 0.42 * math.log1p(ticket.wait_minutes / 60)
+        5.1
+        - 0.6 * math.log1p(ticket.wait_minutes / 60)
         - 0.45 * ticket.transfers
         - 0.7 * ticket.reopens
         + agent_skill
@@ -170,7 +170,7 @@ def relationship_nps(
 
 def smb_monthly_churn(*, mood: float, fit: float, poor_onboarding: bool, starter: bool, unpaid: bool) -> float:
     """Chance an active SMB customer cancels in the coming month."""
-    hazard = 0.026 * math.exp(-0.8 * mood - 0.5 * fit)
+    hazard = 0.024 * math.exp(-1.0 * mood - 0.5 * fit)
     hazard *= 3.0 if poor_onboarding else 1.0
     hazard *= 1.35 if starter else 1.0
     hazard *= 2.0 if unpaid else 1.0
