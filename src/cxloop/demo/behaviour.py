@@ -164,7 +164,7 @@ def relationship_nps(
 ) -> float:
     """Latent likelihood to recommend, 0-10, from accumulated experience (`mood`) and product fit; answered in the
     middle of the billing migration or of the outage week, it is lower still."""
-    crisis = (1.1 if migration else 0.0) + (1.0 if incident else 0.0)
+    crisis = (1.1 if migration else 0.0) + (1.8 if incident else 0.0)
     return 7.8 + 1.0 * mood + 0.9 * fit - 0.7 * harshness - crisis + rng.gauss(0, 1.0)
 
 
