@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from cxloop.analytics import service as analytics
 from cxloop.analytics.enums import GroupKey, MetricKind
 from cxloop.analytics.fatigue import fatigue_report
 from cxloop.analytics.schemas import MetricQuery
+from cxloop.channels.widget import service as widget
 from cxloop.collection import service as collection
 from cxloop.collection.models import Response
 from cxloop.core.clock import utcnow
@@ -22,11 +23,14 @@ from cxloop.core.errors import Conflict, InvalidInput
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import AccountRead
 from cxloop.demo.builder import SEGMENTS, build_demo, has_customers
-from cxloop.demo.phrases import THEME_PATTERNS
+from cxloop.demo.comments import PHRASEBOOKS
+from cxloop.governance import consent
 from cxloop.invitations.models import Invitation
 from cxloop.journeys import service as journeys
 from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
+from cxloop.surveys.models import Survey
+from cxloop.triggers import service as triggers
 
 ANCHOR = date(2025, 6, 1)
 _IGNORED = {"id", "customer_id", "survey_id", "stage_id", "account_id", "received_at", "created_at", "updated_at"}
@@ -130,7 +134,8 @@ def _check_shape(database: Database, data: dict[str, list[dict[str, Any]]]) -> N
 def _check_patterns(data: dict[str, list[dict[str, Any]]]) -> None:
     churned = {o["customer_external_id"] for o in data["outcomes"] if o["kind"] == "churned"}
     segment = {p["external_id"]: p["attributes"]["segment"] for p in data["customers"]}
-    poor, good = [], []
+    poor: list[bool] = []
+    good: list[bool] = []
     for r in data["responses"]:
         if r["survey"] == "onboarding-ces" and segment[r["customer_external_id"]] == "smb":
             (poor if r["ces"] <= 3 else good if r["ces"] >= 5 else []).append(r["customer_external_id"] in churned)
@@ -153,7 +158,7 @@ def _check_patterns(data: dict[str, list[dict[str, Any]]]) -> None:
     }
     for r in data["responses"]:
         themes = r["metadata"].get("themes", [])
-        assert all(THEME_PATTERNS[t].search(r["comment"]) for t in themes)
+        assert all(PHRASEBOOKS[r["locale"] or "en"].patterns[t].search(r["comment"]) for t in themes)
         if r["survey"] == "post-delivery-csat" and r["metadata"]["order_id"] in late and r["csat"] <= 2 and themes:
             assert themes == ["delivery"]
 
@@ -210,7 +215,43 @@ def test_the_demo_records_every_invitation_and_links_the_answered_ones(db: Datab
             assert invitation.sent_at is not None and invitation.sent_at <= response.submitted_at
         assert {i.channel for i in invitations} <= {"email", "sms", "link", "widget"}
         (whole,) = fatigue_report(session)
-    # Only re-surveys can be suppressed: the simulated year predates the contact policy.
+    # The simulated year's invitations passed the contact policy too: what it held back is stored with its reason.
     assert whole.answered == summary.responses + summary.casework.verifications_answered
-    assert whole.suppressed == sum(1 for i in checks if i.status == "suppressed")
-    assert whole.response_rate is not None and 5 < whole.response_rate < 95
+    suppressed = [i for i in invitations if i.status == "suppressed"]
+    assert whole.suppressed == len(suppressed) > sum(1 for i in checks if i.status == "suppressed")
+    assert all(i.reason and i.policy == "default" and i.sent_at is None for i in suppressed)
+    assert {"frequency_cap", "resurvey_interval"} <= {i.reason for i in suppressed}
+    assert whole.response_rate is not None and 10 < whole.response_rate < 35
+
+
+def test_the_demo_asks_as_its_contact_policy_and_consent_allow(db: Database) -> None:
+    """No SMS without an SMS opt-in, no email after an opt-out, at most one capped contact per 14 days."""
+    build_demo(db, seed=5, customers=200, today=ANCHOR)
+    with db.unit_of_work() as session:
+        year = [i for i in session.scalars(select(Invitation)) if not (i.occurrence_key or "").startswith("case-")]
+        states = consent.states_of(session, sorted({i.customer_id for i in year}))
+        sent = sorted((i for i in year if i.status != "suppressed"), key=lambda i: (i.customer_id, i.scheduled_for))
+        assert any(i.requested_channel == "sms" and i.channel == "email" for i in sent)
+        for invitation in sent:
+            mine = states.get(invitation.customer_id, {})
+            if invitation.channel == "sms":
+                assert mine.get(("research", "sms")) is True
+        last: dict[int, datetime] = {}
+        for invitation in sent:
+            if invitation.channel in {"email", "sms", "widget"}:
+                before = last.get(invitation.customer_id)
+                assert before is None or invitation.scheduled_for - before >= timedelta(days=14)
+                last[invitation.customer_id] = invitation.scheduled_for
+        surveys_by_key = {s.key: s for s in session.scalars(select(Survey))}
+        assert surveys_by_key["post-support-csat"].response_limit == "per_invitation"
+        assert surveys_by_key["relationship-nps"].resurvey_days == 60
+        # The programmes are configured: trigger rules (disabled: invented addresses) and the widget sites.
+        rules = triggers.list_rules(session)
+        assert len(rules) == 6 and not any(rule.enabled for rule in rules)
+        by_id = {rule.id: rule for rule in rules}
+        for invitation in year:
+            if invitation.rule_id is not None:
+                assert by_id[invitation.rule_id].survey_id == invitation.survey_id
+        assert sum(i.rule_id is None for i in year) == sum(i.channel == "widget" for i in year)
+        sites, count = widget.list_sites(session)
+        assert count == 2 and {s.channel for s in sites} == {"web", "in_app"}

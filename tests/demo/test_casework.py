@@ -37,7 +37,8 @@ def test_the_demo_has_teams_users_rules_and_a_year_of_cases_that_agree_with_the_
     summary = _build(db)
     work = summary.casework
     assert summary.teams == len(TEAMS) and summary.users == len(PEOPLE)
-    assert work.cases >= 40 and work.closed + work.open_at_end == work.cases
+    # About one survey answer per customer and year (10-30 % of invitations answered): some 25 cases here.
+    assert work.cases >= 15 and work.closed + work.open_at_end == work.cases
     assert work.reopened >= 1 and work.breaches >= 1
     with db.unit_of_work() as session:
         teams = {t.key: t for t in access.list_teams(session)}
@@ -61,8 +62,8 @@ def test_the_demo_has_teams_users_rules_and_a_year_of_cases_that_agree_with_the_
         start = datetime(ANCHOR.year - 1, ANCHOR.month, ANCHOR.day, tzinfo=UTC)
         end = datetime(ANCHOR.year, ANCHOR.month, ANCHOR.day, tzinfo=UTC)
         assert all(start <= ensure_utc(c.created_at) < end for c in rows)
-        # Spread over the year, handled by every team.
-        assert len({ensure_utc(c.created_at).month for c in rows}) >= 10
+        # Spread over the year (some 25 cases in 400 customers: most months have one), handled by every team.
+        assert len({ensure_utc(c.created_at).month for c in rows}) >= 8
         assert {c.team_id for c in rows} == {t.id for t in teams.values()}
         closed = [c for c in rows if c.status == "closed"]
         causes = {c.root_cause_id for c in closed}

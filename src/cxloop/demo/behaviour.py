@@ -12,10 +12,12 @@ Every function here is pure given its random source. The planted relationships (
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 DAY = timedelta(days=1)
 
@@ -27,6 +29,20 @@ def clamp(value: float, low: float, high: float) -> float:
 def score(value: float, low: int, high: int) -> int:
     """A latent value rounded onto a survey scale."""
     return int(round(clamp(value, low, high)))
+
+
+def rated(rng: random.Random, value: float, low: int, high: int, *, floor_below: float = 0.55) -> int:
+    """How a respondent puts a latent value on the scale: real score distributions are J-shaped, not bell-shaped.
+
+    Unhappy respondents often go straight to the bottom (the spike at NPS 0-1, CSAT 1), the more so the unhappier,
+    and happy ones to the top (NPS 10, CSAT 5); the rest round their feeling.
+    """
+    position = (value - low) / (high - low)
+    if position < floor_below and rng.random() < clamp((floor_below - position) * 2.2, 0.0, 0.75):
+        return low + 1 if high - low >= 10 and rng.random() < 0.3 else low
+    if position > 0.78 and rng.random() < clamp((position - 0.78) * 3.0, 0.0, 0.6):
+        return high
+    return score(value, low, high)
 
 
 def poisson(rng: random.Random, mean: float) -> int:
@@ -99,8 +115,8 @@ def handle_ticket(
 def support_csat(rng: random.Random, ticket: TicketHandling, *, agent_skill: float, harshness: float) -> float:
     """Latent satisfaction with one solved ticket, 1-5."""
     return (
-        4.8
-        - 0.42 * math.log1p(ticket.wait_minutes / 60)
+        5.1
+        - 0.6 * math.log1p(ticket.wait_minutes / 60)
         - 0.45 * ticket.transfers
         - 0.7 * ticket.reopens
         + agent_skill
@@ -143,14 +159,18 @@ def delivery_csat(rng: random.Random, delivery: Delivery, *, harshness: float) -
 # --- relationship -----------------------------------------------------------------------------------------------
 
 
-def relationship_nps(rng: random.Random, *, mood: float, fit: float, harshness: float, migration: bool) -> float:
-    """Latent likelihood to recommend, 0-10, from accumulated experience (`mood`) and product fit."""
-    return 7.6 + 1.0 * mood + 0.9 * fit - 0.7 * harshness - (1.1 if migration else 0.0) + rng.gauss(0, 1.0)
+def relationship_nps(
+    rng: random.Random, *, mood: float, fit: float, harshness: float, migration: bool, incident: bool = False
+) -> float:
+    """Latent likelihood to recommend, 0-10, from accumulated experience (`mood`) and product fit; answered in the
+    middle of the billing migration or of the outage week, it is lower still."""
+    crisis = (1.1 if migration else 0.0) + (1.8 if incident else 0.0)
+    return 7.8 + 1.0 * mood + 0.9 * fit - 0.7 * harshness - crisis + rng.gauss(0, 1.0)
 
 
 def smb_monthly_churn(*, mood: float, fit: float, poor_onboarding: bool, starter: bool, unpaid: bool) -> float:
     """Chance an active SMB customer cancels in the coming month."""
-    hazard = 0.026 * math.exp(-0.8 * mood - 0.5 * fit)
+    hazard = 0.024 * math.exp(-1.0 * mood - 0.5 * fit)
     hazard *= 3.0 if poor_onboarding else 1.0
     hazard *= 1.35 if starter else 1.0
     hazard *= 2.0 if unpaid else 1.0
@@ -169,23 +189,24 @@ def renewal_uplift(rng: random.Random, mean_nps: float) -> float:
 
 # --- answering --------------------------------------------------------------------------------------------------
 
-# Base answer rates by (survey, channel); multiplied by the customer's responsiveness (mean about 0.43).
+# Base answer rates by (survey, channel); multiplied by the customer's responsiveness (mean about 0.43). Real
+# programmes see 10-30 % of invitations answered: in-product prompts most, links shared in a newsletter least.
 ANSWER_RATES = {
-    ("onboarding_ces", "in_app"): 1.25,
-    ("onboarding_ces", "email"): 0.75,
-    ("support_csat", "email"): 0.95,
-    ("support_csat", "sms"): 1.05,
-    ("delivery_csat", "sms"): 0.6,
-    ("delivery_csat", "email"): 0.45,
-    ("relationship_nps", "email"): 1.05,
-    ("relationship_nps", "link"): 0.8,
+    ("onboarding_ces", "in_app"): 0.62,
+    ("onboarding_ces", "email"): 0.36,
+    ("support_csat", "email"): 0.5,
+    ("support_csat", "sms"): 0.52,
+    ("delivery_csat", "sms"): 0.36,
+    ("delivery_csat", "email"): 0.27,
+    ("relationship_nps", "email"): 0.5,
+    ("relationship_nps", "link"): 0.3,
 }
 
 
 def answers(rng: random.Random, *, survey: str, channel: str, responsiveness: float, extremity: float) -> bool:
     """Whether an invited customer answers; very good and very bad experiences get answered more often."""
     chance = responsiveness * ANSWER_RATES[(survey, channel)] * (0.75 + 0.6 * extremity)
-    return rng.random() < clamp(chance, 0.02, 0.92)
+    return rng.random() < clamp(chance, 0.01, 0.8)
 
 
 def answer_delay(rng: random.Random, channel: str) -> timedelta:
@@ -197,6 +218,38 @@ def answer_delay(rng: random.Random, channel: str) -> timedelta:
     if channel == "link":
         return timedelta(hours=1 + rng.expovariate(1 / 20))
     return timedelta(minutes=10 + 60 * rng.lognormvariate(1.0, 1.0))
+
+
+# How active people are by local hour (0-23) on a working day, and on a Saturday and a Sunday: answers come in
+# office hours, with an evening tail, a lunchtime dip and little at night or at the weekend.
+WEEKDAY_HOURS = (1, 1, 1, 1, 1, 2, 4, 9, 16, 20, 20, 18, 13, 16, 18, 17, 15, 12, 9, 8, 7, 5, 3, 2)
+WEEKEND_SHARE = (0.35, 0.25)  # Saturday, Sunday: their hours weigh this much of a working day's
+
+
+@functools.cache
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def awake_moment(rng: random.Random, at: datetime, zone: ZoneInfo) -> datetime:
+    """`at`, or a later moment when the customer is likelier to be at their desk (in their own time zone).
+
+    An answer due at 3 am local or on a Sunday mostly waits for the next working morning; the chance it happens
+    anyway is that hour's activity relative to the busiest hour of a working day.
+    """
+    local = at.astimezone(zone)
+    for _ in range(4):
+        weekday = local.weekday()
+        weight = WEEKDAY_HOURS[local.hour] * (1.0 if weekday < 5 else WEEKEND_SHARE[weekday - 5])
+        if rng.random() < weight / max(WEEKDAY_HOURS):
+            break
+        # Pushed to a working hour later that day or on the next day, picked by the working-day rhythm.
+        days = 1 if local.hour >= 12 or weekday >= 5 else rng.choice((0, 1))
+        hour = rng.choices(range(24), weights=WEEKDAY_HOURS)[0]
+        local = (local + timedelta(days=days)).replace(hour=hour, minute=rng.randrange(60), second=rng.randrange(60))
+        if local.astimezone(UTC) <= at:
+            local = at.astimezone(zone) + timedelta(minutes=rng.uniform(5, 90))
+    return local.astimezone(UTC)
 
 
 def comments(rng: random.Random, *, talkativeness: float, negative: bool) -> bool:

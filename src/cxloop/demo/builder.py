@@ -19,11 +19,15 @@ from cxloop.core.errors import Conflict, FieldError, InvalidInput
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import AccountUpsert, CustomerUpsert, EventCreate, OutcomeCreate, SegmentCreate
 from cxloop.demo.casework import CaseworkSummary, play_cases, write_case_setup
+from cxloop.demo.consent_history import write_consent
+from cxloop.demo.contact import SURVEY_RULES
 from cxloop.demo.invitation_history import write_invitations
 from cxloop.demo.period import DemoPeriod
+from cxloop.demo.programmes import write_programmes
 from cxloop.demo.staff import email_of, write_staff
 from cxloop.demo.story import SimResponse, SurveyRole
 from cxloop.demo.world import DemoWorld, simulate_world
+from cxloop.governance import policy as contact_policy
 from cxloop.journeys import service as journeys
 from cxloop.storage.database import Database
 from cxloop.surveys import service as surveys
@@ -105,6 +109,8 @@ class DemoSummary:
     surveys: int = 0
     responses: int = 0
     invitations: int = 0
+    consent_changes: int = 0
+    trigger_rules: int = 0
     comments: int = 0
     feedback: int = 0
     outcomes: int = 0
@@ -147,12 +153,15 @@ def build_demo(
     if isinstance(target, Database):
         with target.unit_of_work() as session:
             _require_empty(session)  # fail before spending seconds on the simulation
+            rules = contact_policy.current_policy(session)
     else:
         _require_empty(target)
+        rules = contact_policy.current_policy(target)
     period = DemoPeriod.ending(anchor, months)
     report = progress or (lambda _phase, _done, _total: None)
     report("simulate", 0, 1)
-    world = simulate_world(seed, customers=customers, period=period)
+    # Every invitation of the simulated year passes the organisation's contact policy (demo/contact.py).
+    world = simulate_world(seed, customers=customers, period=period, policy=rules)
     report("simulate", 1, 1)
     if isinstance(target, Database):
         with target.unit_of_work() as session:
@@ -195,9 +204,13 @@ def _write(session: Session, world: DemoWorld, report: ProgressFn) -> DemoSummar
     )
     summary.accounts = _write_accounts(session, world, report)
     summary.customers = _write_customers(session, world, report)
+    summary.consent_changes = write_consent(session, world)
     summary.events = _write_events(session, world, report)
     keys = _write_surveys(session, report)
     summary.surveys = len(keys)
+    # Written after the events, so the rules (disabled anyway) are not set off by the year's history.
+    rule_ids = write_programmes(session, {role: survey["id"] for role, survey in keys.items()}, period)
+    summary.trigger_rules = len(rule_ids)
     summary.responses, summary.comments = _write_responses(session, world, keys, report)
     summary.feedback = _write_feedback(session, world, report)
     summary.outcomes = _write_outcomes(session, world, report)
@@ -211,7 +224,10 @@ def _write(session: Session, world: DemoWorld, report: ProgressFn) -> DemoSummar
     )
     # The year's survey invitations are written after the cases: the contact policy counts invitations scheduled
     # after the moment it decides, so written first, the whole year's would hold back every re-survey of the cases.
-    summary.invitations = write_invitations(session, world, {role: survey["key"] for role, survey in keys.items()})
+    locales = {s.customer.external_id: s.customer.country.locale for s in world.stories}
+    summary.invitations = write_invitations(
+        session, world, {role: survey["key"] for role, survey in keys.items()}, locales, rule_ids
+    )
     return summary
 
 
@@ -308,9 +324,16 @@ def _write_surveys(session: Session, report: ProgressFn) -> dict[SurveyRole, dic
         template = get_template(template_key)
         survey = surveys.get_survey(session, key=template.key)
         if survey is None:
-            survey = surveys.create_survey(session, data=template.model_copy(update={"status": SurveyStatus.live}))
+            rules = SURVEY_RULES[role]  # how often the programme may ask and be answered (the contact gate's too)
+            settings = {
+                "status": SurveyStatus.live,
+                "resurvey_days": rules.resurvey_days,
+                "response_limit": rules.response_limit,
+                "response_period_days": rules.response_period_days,
+            }
+            survey = surveys.create_survey(session, data=template.model_copy(update=settings))
         version = surveys.require_version(session, survey_id=survey.id)
-        found[role] = {"key": survey.key, "definition": version.definition}
+        found[role] = {"key": survey.key, "id": survey.id, "definition": version.definition}
         report("surveys", number, len(SURVEY_TEMPLATES))
     return found
 
@@ -352,7 +375,7 @@ def _response_item(response: SimResponse, survey: dict[str, Any]) -> ResponseCre
         answers=_extra_answers(response, _question_ids(survey["definition"])),
         comment=comment.text if comment is not None and comment.text.strip() else None,
         submitted_at=response.at,
-        locale="en",
+        locale=response.language,
         metadata=metadata,
         idempotency_key=f"demo-{response.key}",
         **scores,

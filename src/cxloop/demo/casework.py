@@ -427,6 +427,13 @@ class _Play:
 
     def _reopen(self, step: _Step) -> None:
         plan = self.plans[step.case_id]
+        customer_id = cases.require_case(self.session, case_id=step.case_id).customer_id
+        still_open = (CaseStatus.new, CaseStatus.acknowledged, CaseStatus.in_progress, CaseStatus.resolved)
+        if (
+            customer_id is not None
+            and cases.list_cases(self.session, status=still_open, customer_id=customer_id, limit=1)[0]
+        ):
+            return  # a customer has one open case at a time: what they wrote back goes to the one already open
         cases.transition(
             self.session,
             case_id=step.case_id,

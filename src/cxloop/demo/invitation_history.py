@@ -1,8 +1,9 @@
-"""The demo's invitations: every invitation the simulation sent, answered (linked to its response) or not.
+"""The demo's invitations: every invitation the simulation asked for, answered (linked to its response) or not.
 
 They are the history of the simulated year, so they show in the fatigue report (`cxloop invitations report`) with
-real response rates by channel and survey. They are written as they happened: the simulation predates the contact
-policy, so none is suppressed.
+real response rates by channel and survey. The simulation asked the contact policy before each (demo/contact.py):
+the ones it held back are written as suppressed with its reason, the SMS it moved to email with the channel asked
+for, as the invitations service stores them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from cxloop.collection.models import Response
 from cxloop.customers.models import Customer
+from cxloop.demo.contact import POLICY_CHANNELS
+from cxloop.demo.programmes import rule_key
 from cxloop.demo.story import SimInvitation, SurveyRole
 from cxloop.demo.world import DemoWorld
 from cxloop.invitations.enums import InvitationStatus
@@ -23,8 +26,6 @@ from cxloop.invitations.models import Invitation
 from cxloop.journeys.models import Touchpoint
 from cxloop.surveys.models import Survey
 
-# The simulation's channels as invitation channels (an in-app prompt is the widget's).
-_CHANNELS = {"email": "email", "sms": "sms", "link": "link", "in_app": "widget"}
 _OPENED_SHARE = 0.35  # unanswered invitations that were opened (email and SMS links)
 _TTL = timedelta(days=30)
 
@@ -34,7 +35,13 @@ def _opened(invitation: SimInvitation) -> bool:
     return digest[0] / 256 < _OPENED_SHARE
 
 
-def write_invitations(session: Session, world: DemoWorld, survey_keys: dict[SurveyRole, str]) -> int:
+def write_invitations(
+    session: Session,
+    world: DemoWorld,
+    survey_keys: dict[SurveyRole, str],
+    locales: dict[str, str],
+    rule_ids: dict[str, int],
+) -> int:
     """Store every simulated invitation; the number written."""
     sent = sorted((i for s in world.stories for i in s.invitations), key=lambda i: (i.at, i.customer))
     if not sent:
@@ -50,21 +57,36 @@ def write_invitations(session: Session, world: DemoWorld, survey_keys: dict[Surv
         )
         answers.update({str(key): (rid, at) for key, rid, at in session.execute(found)})
     rows: list[dict[str, Any]] = []
+    signups = {s.customer.external_id: s.customer.signup_at for s in world.stories}
     for invitation in sent:
+        rule = rule_key(invitation, signups[invitation.customer])
         response_id, answered = answers.get(f"demo-{invitation.response_key}", (None, None))
-        opened = answered or (invitation.at + timedelta(hours=2) if _opened(invitation) else None)
-        status = InvitationStatus.answered if answered else InvitationStatus.opened if opened else InvitationStatus.sent
+        suppressed = invitation.reason is not None
+        opened = answered or (invitation.at + timedelta(hours=2) if _opened(invitation) and not suppressed else None)
+        status = (
+            InvitationStatus.suppressed
+            if suppressed
+            else InvitationStatus.answered
+            if answered
+            else InvitationStatus.opened
+            if opened
+            else InvitationStatus.sent
+        )
         rows.append(
             {
                 "survey_id": survey_ids[survey_keys[invitation.survey]],
                 "customer_id": customer_ids[invitation.customer],
-                "channel": _CHANNELS.get(invitation.channel, invitation.channel),
+                "channel": POLICY_CHANNELS[invitation.channel],
+                "requested_channel": invitation.requested_channel,
                 "touchpoint_id": touchpoint_ids.get(invitation.touchpoint),
+                "rule_id": rule_ids[rule] if rule else None,
                 "status": status.value,
-                "locale": "en",
+                "reason": invitation.reason,
+                "policy": invitation.policy,
+                "locale": locales[invitation.customer],
                 "scheduled_for": invitation.at,
                 "expires_at": invitation.at + _TTL,
-                "sent_at": invitation.at,
+                "sent_at": None if suppressed else invitation.at,
                 "opened_at": opened,
                 "answered_at": answered,
                 "response_id": response_id,

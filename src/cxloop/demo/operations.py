@@ -22,6 +22,9 @@ TEAM_BY_CATEGORY = {
     "delivery": "Logistics",
     "setup": "Onboarding",
 }
+# The delivery survey's trigger asks about a random share of deliveries, so it does not take every slot the contact
+# policy's frequency cap leaves (and crowd out the relationship survey).
+DELIVERY_SURVEY_SHARE = 0.4
 CATEGORY_THEME = {"billing": "billing", "bug": "product_quality", "delivery": "delivery", "setup": "onboarding"}
 
 
@@ -65,8 +68,10 @@ def order(rng: random.Random, story: Story, at: datetime, end: datetime) -> None
         story.feel(delivered, 0.05, 45)
         if rng.random() < 0.2:
             story.remember(delivered, cue, 0.3)
+    if rng.random() >= DELIVERY_SURVEY_SHARE:
+        return  # not asked about this one
     channel = "sms" if rng.random() < 0.6 else "email"
-    value = model.score(model.delivery_csat(rng, delivery, harshness=customer.traits.harshness), 1, 5)
+    value = model.rated(rng, model.delivery_csat(rng, delivery, harshness=customer.traits.harshness), 1, 5)
     invited = delivered + timedelta(hours=rng.uniform(14, 22))
     options = {
         "neg": [cue] if cue.tone == "neg" else [Cue("delivery", "neg")],
@@ -131,6 +136,9 @@ def ticket(
     story.feel(at, -0.2, 45)  # needing help at all is a small disappointment, however well it is then handled
     solved = at + timedelta(hours=handling.resolution_hours)
     csat = model.support_csat(rng, handling, agent_skill=agent.skill, harshness=customer.traits.harshness)
+    outage = category == "bug" and period.in_incident(at)
+    if outage:
+        csat -= 0.9  # however well the ticket goes, the platform being down is what they came about
     story.tickets.append(
         SimTicket(ticket_id, at, category, agent.name, team, handling.wait_minutes, solved < end, csat)
     )
@@ -161,10 +169,12 @@ def ticket(
     if handling.reopens:
         negatives.append(Cue("support_resolution", "neg", "reopen", {"reopens": times(handling.reopens)}))
     if category in CATEGORY_THEME:
-        facet = "late" if category == "delivery" else None
+        facet = "late" if category == "delivery" else "outage" if outage else None
         slots = {"late": "a few days", "feature": feature_name(rng.choice(FEATURES))}
         negatives.append(Cue(CATEGORY_THEME[category], "neg", facet, slots))
     rng.shuffle(negatives)
+    if outage:  # the outage is the first thing they mention
+        negatives.sort(key=lambda cue: cue.facet != "outage")
     positives: list[Cue] = []
     if agent.skill > 0.2:
         positives.append(Cue("agent_praise", "pos", slots={"agent": agent.name}))
@@ -191,7 +201,7 @@ def ticket(
         "support-interaction",
         invited,
         end,
-        model.score(csat, 1, 5),
+        model.rated(rng, csat, 1, 5),
         (2, 4),
         lambda mood: options[mood],
         {"ticket_id": ticket_id},

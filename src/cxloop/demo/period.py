@@ -1,4 +1,5 @@
-"""The demo's window of time and the two things that happen in it (a billing migration, a support staffing change)."""
+"""The demo's window of time and the things that happen in it: a billing migration, a support staffing change and a
+week-long platform outage."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 MIGRATION_MONTHS_BEFORE_ANCHOR = 6
 MIGRATION_LENGTH_MONTHS = 2
 STAFFING_MONTHS_BEFORE_ANCHOR = 3
+INCIDENT_WEEKS_BEFORE_ANCHOR = 7  # a week-long platform outage, starting on a Monday
 
 
 def add_months(day: date, months: int) -> date:
@@ -37,10 +39,14 @@ class DemoPeriod:
     migration_start: datetime
     migration_end: datetime
     staffing_change: datetime
+    incident_start: datetime
+    incident_end: datetime
 
     @classmethod
     def ending(cls, anchor: date, months: int) -> DemoPeriod:
         """The `months` calendar months before `anchor`."""
+        incident = anchor - timedelta(weeks=INCIDENT_WEEKS_BEFORE_ANCHOR)
+        incident -= timedelta(days=incident.weekday())
         return cls(
             anchor=anchor,
             months=months,
@@ -49,6 +55,8 @@ class DemoPeriod:
             migration_start=midnight(add_months(anchor, -MIGRATION_MONTHS_BEFORE_ANCHOR)),
             migration_end=midnight(add_months(anchor, -MIGRATION_MONTHS_BEFORE_ANCHOR + MIGRATION_LENGTH_MONTHS)),
             staffing_change=midnight(add_months(anchor, -STAFFING_MONTHS_BEFORE_ANCHOR)),
+            incident_start=midnight(incident),
+            incident_end=midnight(incident + timedelta(days=7)),
         )
 
     @property
@@ -62,6 +70,10 @@ class DemoPeriod:
     def staffed_up(self, at: datetime) -> bool:
         """True once the support team has been enlarged (shorter waits, fewer transfers)."""
         return at >= self.staffing_change
+
+    def in_incident(self, at: datetime) -> bool:
+        """True during the week the ordering platform kept going down (an emerging issue for the analyses to find)."""
+        return self.incident_start <= at < self.incident_end
 
     def contains(self, at: datetime) -> bool:
         return self.start <= at < self.end

@@ -278,6 +278,13 @@ FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
         """),
     },
     "product_quality": {
+        "neg_outage": lines_of("""
+            The platform was down for most of the week, nothing worked and we couldn't place a single order.
+            During the outage nothing worked and nobody told us what was going on.
+            Last week's outage left our office without supplies for days, the site just kept erroring.
+            The site went down in the middle of our monthly order and took days to work again.
+            Your outage broke our approval flow for a whole week.
+        """),
         "neg": lines_of("""
             The app crashes when I try to export reports.
             Search results are often wrong, I can't find items I ordered last week, it feels broken.
@@ -484,6 +491,18 @@ NOTHING_TO_SAY = lines_of("""
     ok
     fine
     all good
+""")
+
+# Context a writer adds about themselves (the "detail" part of a comment); numbers are filled per comment.
+DETAILS = lines_of("""
+    We order for {sites} sites.
+    We're a team of {team}.
+    Customer for {years} years now.
+    Third time this has happened, at least {count} if I count the small ones.
+    About {team} people here use it.
+    Order {order}, if that helps.
+    (ordering for {sites} offices)
+    I look after supplies for {team} staff.
 """)
 
 MIXED_JOINERS = (", but ", ". However, ", ". Only thing: ", ". That said, ", " - but ")

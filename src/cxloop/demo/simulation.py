@@ -14,6 +14,8 @@ from cxloop.demo.answering import answer
 from cxloop.demo.behaviour import DAY
 from cxloop.demo.comments import Cue, Mood, human_wait
 from cxloop.demo.company import PLAN_PRICES, Agent, DemoCustomer, next_anniversary
+from cxloop.demo.consent import consent_plan
+from cxloop.demo.contact import ContactGate
 from cxloop.demo.names import FEATURES
 from cxloop.demo.operations import feature_name
 from cxloop.demo.period import DemoPeriod, add_months
@@ -25,16 +27,18 @@ Step = Callable[[random.Random, Story, datetime, datetime], None]
 class Simulator:
     """Turns a customer and their latent traits into a Story, deterministically from the seed."""
 
-    def __init__(self, seed: int, period: DemoPeriod, agents: dict[str, list[Agent]]) -> None:
+    def __init__(self, seed: int, period: DemoPeriod, agents: dict[str, list[Agent]], gate: ContactGate) -> None:
         self.seed = seed
         self.period = period
         self.agents = agents
+        self.gate = gate
 
     def story(self, customer: DemoCustomer, *, until: datetime | None = None, attempt: int = 0) -> Story:
         """The customer's story from sign-up to `until` (default: the end of the window) or their churn."""
         rng = random.Random(f"cxloop-demo/{self.seed}/customer/{customer.external_id}/{attempt}")
         end = min(until or self.period.end, self.period.end)
-        story = Story(customer)
+        story = Story(customer, consent=consent_plan(self.seed, customer.external_id, customer.signup_at, end))
+        story.gate = self.gate
         traits = customer.traits
         t0 = customer.signup_at
         source = rng.choice(("sales", "sales", "partner")) if not customer.is_smb else None
@@ -66,6 +70,9 @@ class Simulator:
             plan.append((at, 2, ticket))
         for at in model.arrivals(rng, t0, min(end, t0 + 30 * DAY), traits.friction * 1.2):
             plan.append((at, 2, partial(ticket, category="setup")))
+        if story.activated and t0 < self.period.incident_start < end:
+            hit = self.period.incident_start + timedelta(hours=rng.uniform(0, 72))
+            plan.append((hit, 2, partial(self._outage, ticket=ticket)))
         billed = customer.is_smb or customer.is_champion
         crunch_start, crunch_end = max(t0, self.period.migration_start), min(end, self.period.migration_end)
         for at in model.arrivals(rng, crunch_start, crunch_end, 0.5 if billed else 0.1):
@@ -139,7 +146,7 @@ class Simulator:
         elif ces > 5.4:
             story.remember(at, Cue("onboarding", "pos"), ces - 5.0)
         channel = "in_app" if rng.random() < 0.65 else "email"
-        value = model.score(ces, 1, 7)
+        value = model.rated(rng, ces, 1, 7, floor_below=0.35)
         invited = at + timedelta(minutes=rng.uniform(1, 30) if channel == "in_app" else rng.uniform(30, 300))
         cues = {
             "neg": [Cue("onboarding", "neg", slots={"setup": setup}), Cue("ease_of_use", "neg")],
@@ -163,6 +170,17 @@ class Simulator:
             lambda mood: cues[mood],
             {},
         )
+
+    def _outage(
+        self, rng: random.Random, story: Story, at: datetime, end: datetime, *, ticket: Callable[..., None]
+    ) -> None:
+        """The platform keeps going down for a week: everyone using it feels it, some open a ticket about it."""
+        story.feel(at, -1.0, 20)
+        story.remember(at, Cue("product_quality", "neg", "outage"), 3.0)
+        if rng.random() < 0.45:
+            opened = at + timedelta(hours=rng.uniform(0, 72))
+            if opened < end:
+                ticket(rng, story, opened, end, category="bug")
 
     def _feature(
         self, rng: random.Random, story: Story, at: datetime, _end: datetime, *, favourites: list[str]
@@ -216,6 +234,7 @@ class Simulator:
             fit=traits.fit,
             harshness=traits.harshness,
             migration=self.period.in_migration(at),
+            incident=self.period.in_incident(at),
         )
         story.last_nps = latent
         channel = "email" if rng.random() < 0.7 else "link"
@@ -235,7 +254,7 @@ class Simulator:
             touchpoint,
             at,
             end,
-            model.score(latent, 0, 10),
+            model.rated(rng, latent, 0, 10, floor_below=0.62),
             (6, 9),
             cues,
             {},

@@ -8,11 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cxloop.demo.behaviour import DAY
 from cxloop.demo.comments import Comment, Cue
 from cxloop.demo.company import DemoCustomer
+from cxloop.demo.consent import ConsentPlan
+
+if TYPE_CHECKING:
+    from cxloop.demo.contact import ContactGate
 
 
 class SurveyRole(StrEnum):
@@ -45,6 +49,9 @@ class SimInvitation:
     touchpoint: str
     at: datetime
     response_key: str | None = None
+    requested_channel: str | None = None  # when the policy fell back from it (SMS without consent -> email)
+    reason: str | None = None  # why the contact policy held it back (None: sent)
+    policy: str | None = None  # the key of the policy that decided
 
 
 @dataclass(slots=True)
@@ -60,6 +67,7 @@ class SimResponse:
     comment: Comment | None
     context: dict[str, Any]
     key: str
+    language: str = "en"  # the survey's language the customer answered in (and wrote their comment in)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +99,8 @@ class Story:
     """Everything that happened to one customer during the demo window."""
 
     customer: DemoCustomer
+    consent: ConsentPlan = field(default_factory=lambda: ConsentPlan(None, None))
+    gate: ContactGate | None = None  # the contact policy every invitation passes (None: invite unchecked, in tests)
     events: list[SimEvent] = field(default_factory=list)
     responses: list[SimResponse] = field(default_factory=list)
     invitations: list[SimInvitation] = field(default_factory=list)

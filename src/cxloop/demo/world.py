@@ -6,11 +6,13 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from cxloop.customers.enums import OutcomeKind
 from cxloop.demo import behaviour as model
 from cxloop.demo.behaviour import DAY, clamp
 from cxloop.demo.company import PLAN_PRICES, DemoAccount, Organisation, build_organisation, next_anniversary
+from cxloop.demo.contact import ContactGate
 from cxloop.demo.period import DemoPeriod, add_months, midnight
 from cxloop.demo.public_feedback import SimFeedback, public_feedback
 from cxloop.demo.simulation import Simulator
@@ -42,10 +44,11 @@ class DemoWorld:
     stages: dict[str, str] = field(default_factory=dict)
 
 
-def simulate_world(seed: int, *, customers: int, period: DemoPeriod) -> DemoWorld:
-    """The demo for `seed`: the same seed, size and period always give the same world."""
+def simulate_world(seed: int, *, customers: int, period: DemoPeriod, policy: Any) -> DemoWorld:
+    """The demo for `seed`, inviting as the contact `policy` allows: the same seed, size, period and policy always
+    give the same world. `policy` is governance's ContactPolicy row (`governance.policy.current_policy`)."""
     organisation = build_organisation(seed, customers=customers, period=period)
-    simulator = Simulator(seed, period, organisation.agents)
+    simulator = Simulator(seed, period, organisation.agents, ContactGate(policy))
     stories = {c.external_id: simulator.story(c) for c in organisation.customers}
     world = DemoWorld(seed=seed, period=period, organisation=organisation, stories=[])
     for account in organisation.accounts:
