@@ -154,7 +154,7 @@ def quality(args: argparse.Namespace) -> dict[str, Any]:
         "ami": round(float(adjusted_mutual_info_score(labels, predicted)), 4),
         "seconds": {k: round(v, 2) for k, v in found.seconds.items()} | {"total": round(seconds, 2)},
         "cpu_seconds": round(cpu_seconds, 2),
-        "stability": {k: round(v, 3) for k, v in sorted(found.stability.items())},
+        "silhouette": {k: round(v, 3) for k, v in sorted(found.silhouette.items())},
         "largest_themes": [
             {"size": len(c.members), "name": c.name} for c in sorted(found.clusters, key=lambda c: -len(c.members))[:12]
         ],

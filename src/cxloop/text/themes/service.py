@@ -499,7 +499,7 @@ def discover(
         retired=retired,
         details={
             "seconds": {k: round(v, 3) for k, v in found.seconds.items()},
-            "stability": {str(k): round(v, 4) for k, v in sorted(found.stability.items())},
+            "silhouette": {str(k): round(v, 4) for k, v in sorted(found.silhouette.items())},
         },
     )
     session.add(run)
