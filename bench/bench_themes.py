@@ -17,8 +17,10 @@ labels are never given to discovery: the number of themes is its own.
 customer queries in 77 intents), read from a directory holding its `train.csv` and `test.csv` (`text,category`), kept
 outside the repository: `--banking77 DIR` or the environment variable CXLOOP_BANKING77 (default
 /work/.cache/banking77). Get it from github.com/PolyAI-LDN/task-specific-datasets, `banking_data/`. Without it the
-benchmark says so and stops. MiniLM vectors of a data set are kept beside it (`minilm-<split>.npy`) so a re-run
-measures clustering, not embedding again.
+benchmark says so and stops.
+
+MiniLM vectors of a data set are kept outside the repository (`--cache DIR`, default /work/.cache/cxloop-bench), so a
+re-run measures clustering, not the embedding again.
 
 Speed: N comments made by joining the first half of one real comment (the three files of ../shared/data) to the
 second half of another, so every comment is distinct and the vocabulary is real. The embedding is timed apart from
@@ -87,6 +89,7 @@ def banking77(directory: Path, split: str) -> tuple[list[str], list[str]]:
 
 def cached_embed(embed: Any, directory: Path, key: str) -> Any:
     """`embed`, its vectors kept in `directory` under `key` (MiniLM is slow on a busy CPU; the vectors never change)."""
+    directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"minilm-{key}.npy"
 
     def run(texts: list[str]) -> Any:
@@ -129,12 +132,13 @@ def quality(args: argparse.Namespace) -> dict[str, Any]:
     name, embed = embedding.choose(args.embedder)
     if args.data == "banking77":
         texts, labels = banking77(args.banking77, args.split)
-        if embed is not None:
-            embed = cached_embed(embed, args.banking77, args.split)
-        described = f"BANKING77 {args.split}"
+        described, key = f"BANKING77 {args.split}", f"banking77-{args.split}"
     else:
         texts, labels = airline(args.drop_cant_tell)
         described = "airline negative reasons" + (" without Can't Tell" if args.drop_cant_tell else "")
+        key = "airline" + ("-without-cant-tell" if args.drop_cant_tell else "")
+    if embed is not None:
+        embed = cached_embed(embed, args.cache, key)
     started, cpu = time.perf_counter(), time.process_time()
     found = discovery.discover(texts, embed=embed, embedder=name, seed=args.seed)
     seconds = time.perf_counter() - started
@@ -237,6 +241,7 @@ def main() -> None:
     parser.add_argument("--data", default="airline", choices=["airline", "banking77"])
     parser.add_argument("--banking77", type=Path, default=BANKING77, help="directory of BANKING77's train/test.csv")
     parser.add_argument("--split", default="test", choices=["test", "train", "all"])
+    parser.add_argument("--cache", type=Path, default=Path("/work/.cache/cxloop-bench"), help="MiniLM vectors kept here")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
