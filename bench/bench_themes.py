@@ -241,7 +241,7 @@ def main() -> None:
     parser.add_argument("--data", default="airline", choices=["airline", "banking77"])
     parser.add_argument("--banking77", type=Path, default=BANKING77, help="directory of BANKING77's train/test.csv")
     parser.add_argument("--split", default="test", choices=["test", "train", "all"])
-    parser.add_argument("--cache", type=Path, default=Path("/work/.cache/cxloop-bench"), help="MiniLM vectors kept here")
+    parser.add_argument("--cache", type=Path, default=Path("/work/.cache/cxloop-bench"), help="MiniLM vectors")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
