@@ -25,6 +25,11 @@ Throughput is counted in comments per CPU-second of the process (one core), so t
 not change it, over the airline texts repeated to `--throughput` comments: the lexicon alone, the whole light path
 (`text.service.analyse_texts`: PII masking, language, key phrases, sentiment), the learned model's scoring, VADER
 and TextBlob.
+
+`--anchors yelp,telecom` (needs `cxloop[nlp]`): an experiment towards the embedding day-one path (issue 15 §2), not
+a cxloop model yet. Each text's MiniLM vector is compared with the mean vectors of eight generic positive and eight
+generic negative customer statements written here (not taken from any data set); the score is the difference of the
+two cosines. Printed beside the lexicon and VADER on the same rows. MiniLM vectors are kept in --cache.
 """
 
 from __future__ import annotations
@@ -119,6 +124,47 @@ def textblob() -> Callable[[Sequence[str]], tuple[list[str], list[float]]]:
     return run
 
 
+POSITIVE_ANCHORS = (
+    "I am very happy with this.",
+    "Great service, thank you so much!",
+    "Everything worked perfectly.",
+    "Excellent, quick and friendly.",
+    "I love it, highly recommend.",
+    "The staff were helpful and kind.",
+    "Really pleased with the result.",
+    "Fantastic experience from start to finish.",
+)
+NEGATIVE_ANCHORS = (
+    "I am very unhappy with this.",
+    "Terrible service, never again.",
+    "Nothing works and nobody helps.",
+    "Awful, slow and rude.",
+    "I hate it, do not recommend.",
+    "The staff were useless and rude.",
+    "Really disappointed with the result.",
+    "The worst experience I have ever had.",
+)
+
+
+def anchors(cache: Path, key: str) -> Callable[[Sequence[str]], tuple[list[str], list[float]]]:
+    """Zero-shot sentiment from MiniLM vectors: cosine to the positive anchors' mean minus to the negative ones'."""
+    from cxloop.text.themes import embedding
+
+    def run(texts: Sequence[str]) -> tuple[list[str], list[float]]:
+        cache.mkdir(parents=True, exist_ok=True)
+        path = cache / f"minilm-sentiment-{key}.npy"
+        vectors = np.load(path) if path.is_file() else None
+        if vectors is None or len(vectors) != len(texts):
+            vectors = embedding.minilm(texts)
+            np.save(path, vectors)
+        anchor = embedding.minilm([*POSITIVE_ANCHORS, *NEGATIVE_ANCHORS])
+        direction = anchor[: len(POSITIVE_ANCHORS)].mean(axis=0) - anchor[len(POSITIVE_ANCHORS) :].mean(axis=0)
+        scores = [float(x) for x in vectors @ direction]
+        return _banded(scores, 0.02), scores
+
+    return run
+
+
 def day_one(texts: Sequence[str]) -> tuple[list[str], list[float]]:
     scored = learned.day_one(texts)
     return [label.value for label in scored.labels], scored.scores
@@ -168,10 +214,21 @@ def main() -> None:
     parser.add_argument("--speed-only", action="store_true", help="skip the quality table")
     parser.add_argument("--store", type=int, default=0, help="also time `cxloop text enrich` over N stored comments")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--anchors", default="", help="MiniLM anchor experiment on these sets (airline,telecom,yelp)")
+    parser.add_argument("--cache", type=Path, default=Path("/work/.cache/cxloop-bench"), help="MiniLM vectors")
     args = parser.parse_args()
 
     sets = [airline(args.data), telecom(args.data), yelp(args.data)]
     baselines = {"VADER": vader(), "TextBlob": textblob()}
+    if args.anchors:
+        chosen = [r for r in sets if r.name.split()[0].lower() in args.anchors.split(",")]
+        for rows in chosen:
+            for name, model in (("day one", day_one), ("VADER", baselines["VADER"]), ("MiniLM anchors", None)):
+                scorer = model or anchors(args.cache, rows.name.split()[0].lower())
+                three, binary, nudged = figures(rows, scorer(rows.texts))
+                shown = "-" if three is None else f"{three:.3f}"
+                print(f"{rows.name} (n={len(rows.texts)}) {name}: 3-class {shown}, pos/neg {binary:.3f} ({nudged:.3f})")
+        return
     if not args.speed_only:
         quality(sets, baselines)
     speed(sets, baselines, args.throughput)

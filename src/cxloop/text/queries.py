@@ -1,5 +1,6 @@
-"""The read side of enrichment: the texts to analyse and the scores that label them, read straight from the
-collection tables (a higher domain's queries module may join lower domains' tables: pyproject.toml contracts)."""
+"""The one reader of comment texts, for enrichment and themes alike: response comments and feedback texts (partial
+responses included: a comment is read as soon as it is written), with the scores that label them, read straight from
+the collection tables (a higher domain's queries module may join lower domains' tables: pyproject.toml contracts)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session
 from cxloop.collection.models import FeedbackItem, Response
 from cxloop.text.enums import TEXT_FIELD, ItemKind
 from cxloop.text.models import TextAnalysis
+
+BATCH = 1_000  # ids per IN (...) list
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,23 @@ def _analysed(kind: ItemKind, model: Any) -> Any:
 
 
 def sources_of(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> list[Source]:
-    """The items among `ids` that have text (complete or not), in id order."""
+    """The items among `ids` that have text, in id order."""
     query, model = _select(kind)
-    return _sources(kind, session.execute(query.where(model.id.in_(list(ids)))).all())
+    ordered = sorted(set(ids))
+    found: list[Source] = []
+    for start in range(0, len(ordered), BATCH):
+        chunk = ordered[start : start + BATCH]
+        found.extend(_sources(kind, session.execute(query.where(model.id.in_(chunk))).all()))
+    return found
+
+
+def latest_sources(session: Session, *, limit: int) -> list[Source]:
+    """The newest `limit` response comments and `limit` feedback texts at most, newest first within each kind."""
+    found: list[Source] = []
+    for kind in ItemKind:
+        query, model = _select(kind)
+        found.extend(_sources(kind, session.execute(query.order_by(None).order_by(model.id.desc()).limit(limit)).all()))
+    return found
 
 
 def next_sources(session: Session, *, kind: ItemKind, after_id: int, limit: int, pending_only: bool) -> list[Source]:

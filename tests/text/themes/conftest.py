@@ -8,6 +8,7 @@ import random
 from sqlalchemy import select
 
 from cxloop.storage.database import Database
+from cxloop.text import queries as text_queries
 from cxloop.text.themes import service as themes
 from cxloop.text.themes.enums import ItemKind
 from cxloop.text.themes.models import Theme, ThemeAssignment
@@ -71,8 +72,8 @@ def primary_of(db: Database, kind: ItemKind, item_id: int) -> int | None:
 
 def texts_of(db: Database, response_ids: list[int]) -> dict[int, str]:
     with db.unit_of_work() as session:
-        found = themes.queries.comments_of(session, kind=ItemKind.response, ids=response_ids)
-    return {item_id: text for _, item_id, text in found}
+        found = text_queries.sources_of(session, kind=ItemKind.response, ids=response_ids)
+    return {source.id: source.text for source in found}
 
 
 def theme_row(db: Database, theme_id: int) -> Theme:

@@ -4,11 +4,10 @@ its key phrases (class-based TF-IDF) and match the clusters to the themes of the
 The steps (docs/themes.md):
 1. Embed: sentence embeddings (MiniLM, `embedding.py`) when `cxloop[nlp]` is installed, else TF-IDF reduced by a
    truncated SVD (latent semantic analysis), fitted on the corpus itself. Rows are unit vectors (cosine geometry).
-2. On a sample of 3,000 comments, for each candidate number of themes (2 to 150, steps of 25 %), run k-means three
-   times from different starts; the number whose clusterings agree best (stability: mean pairwise adjusted Rand
-   index) is chosen, the largest among ties.
-3. k-means over all comments from that number's centroids; a large theme whose own comments have a clearly stable
-   finer clustering is split; clusters below a minimum size are left without a theme.
+2. On a sample of 2,000 comments, for each candidate number of themes (2 to 150, steps of 25 %), run k-means (best
+   of three starts); the smallest number whose mean silhouette is within one standard error of the best is chosen.
+3. Ward's agglomerative clustering at that number on up to 5,000 comments, every comment to its nearest centroid;
+   clusters below a minimum size are left without a theme.
 4. Name: the top phrases of each cluster by c-TF-IDF (a phrase frequent in the cluster and rare in the others); merge
    clusters whose key phrases mostly coincide (near-duplicates).
 5. Match to the previous run by the overlap of their term profiles (and centroids when both come from the same
@@ -35,12 +34,8 @@ MIN_SHARE = 0.002  # a cluster with fewer than 0.2 % of the comments (and at lea
 MIN_MEMBERS = 3
 SAMPLE = 2_000  # comments the number of themes is chosen on
 MIN_PER_THEME_IN_SAMPLE = 10  # numbers of themes tried leave at least this many sampled comments per theme
-RUNS = 3  # clusterings per candidate number of themes, compared pairwise
-INITS = 3  # each clustering the best of this many k-means starts (one bad start must not look like instability)
-SUBSPLIT_MIN = 200  # a theme of at least this many comments (and SUBSPLIT_SHARE of all) is tried for a finer split
-SUBSPLIT_SHARE = 0.1
-SUBSPLIT_AGREEMENT = 0.8  # the finer split is kept when its runs agree at least this well
-TIE = 0.02  # numbers of themes whose agreement is this close to the best are tied: the finest of them is chosen
+WARD_SAMPLE = 5_000  # comments Ward's clustering runs on (its memory grows with the square); the rest join the nearest
+INITS = 3  # each clustering the best of this many k-means starts (one bad start must not decide the number)
 PROFILE_TERMS = 40  # weighted terms kept per theme for matching runs and assigning new comments
 NAME_PHRASES = 3  # phrases in a default name
 KEY_PHRASES = 8  # phrases shown with a theme
@@ -98,12 +93,13 @@ class Cluster:
 
 @dataclass
 class Discovery:
-    """What one run found: a label per comment (-1: no theme), the clusters, and how the number was chosen."""
+    """What one run found: a label per comment (-1: no theme), the clusters, and how the number was chosen (the
+    silhouette of each number of themes tried)."""
 
     labels: NDArray[np.int64]
     clusters: list[Cluster]
     embedder: str
-    stability: dict[int, float] = field(default_factory=dict)
+    silhouette: dict[int, float] = field(default_factory=dict)
     chosen: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -132,28 +128,30 @@ def _unit(rows: NDArray[Any]) -> Vectors:
     return np.asarray(rows / norms, dtype=np.float32)
 
 
-def _choose_k(vectors: Vectors, seed: int) -> tuple[Vectors, dict[int, float]]:
-    """On a sample of the comments, cluster with k-means for each candidate number of themes, several times from
-    different starts, and keep the number whose clusterings agree best (mean pairwise adjusted Rand index: a number
-    of themes the data really has is found again from any start, an arbitrary one is not). Among numbers tied for
-    the best agreement the largest wins: two topics of four are as stable a split as the four themselves, and the
-    finer list is the one worth reading. Returns the centroids of the chosen number's best run (least inertia) and
-    the agreement of every number tried."""
+def _choose_k(vectors: Vectors, seed: int) -> tuple[int, dict[int, float]]:
+    """On a sample of the comments, cluster with k-means for each candidate number of themes and score each by its
+    mean silhouette (cosine): each comment's distance to its own theme against its distance to the nearest other one,
+    so a number that splits real themes or lumps several together scores lower. The smallest number whose silhouette
+    is within one standard error of the best is chosen (the one-standard-error rule: among numbers the sample cannot
+    tell apart, the shorter list). Returns the chosen number and the silhouette of every number tried."""
     from sklearn.cluster import KMeans
-    from sklearn.metrics import adjusted_rand_score
+    from sklearn.metrics import silhouette_samples
 
     rng = np.random.default_rng(seed)
     sample = vectors[rng.choice(len(vectors), size=min(SAMPLE, len(vectors)), replace=False)]
-    stability: dict[int, float] = {}
-    centres: dict[int, Vectors] = {}
+    silhouette: dict[int, float] = {}
+    error: dict[int, float] = {}
     for k in _candidates(min(MAX_THEMES, len(sample) // MIN_PER_THEME_IN_SAMPLE)):
-        runs = [KMeans(n_clusters=k, n_init=INITS, max_iter=20, random_state=seed + r).fit(sample) for r in range(RUNS)]
-        pairs = [adjusted_rand_score(a.labels_, b.labels_) for i, a in enumerate(runs) for b in runs[i + 1 :]]
-        stability[k] = float(np.mean(pairs))
-        centres[k] = _unit(min(runs, key=lambda m: m.inertia_).cluster_centers_)
-    top = max(stability.values())
-    chosen = max(k for k, agreement in stability.items() if agreement >= top - TIE)
-    return centres[chosen], stability
+        model = KMeans(n_clusters=k, n_init=INITS, max_iter=30, random_state=seed).fit(sample)
+        if len(np.unique(model.labels_)) < 2:  # identical comments: nothing to tell apart
+            continue
+        each = silhouette_samples(sample, model.labels_, metric="cosine")
+        silhouette[k], error[k] = float(each.mean()), float(each.std() / np.sqrt(len(each)))
+    if not silhouette:
+        return 1, {}
+    best = max(silhouette, key=lambda k: silhouette[k])
+    chosen = min(k for k, value in silhouette.items() if value >= silhouette[best] - error[best])
+    return chosen, silhouette
 
 
 def _candidates(k_max: int) -> list[int]:
@@ -166,40 +164,24 @@ def _candidates(k_max: int) -> list[int]:
         ks.append(k)
 
 
-def _refine(vectors: Vectors, start: Vectors, seed: int) -> NDArray[np.int64]:
-    """k-means over every comment, started from the chosen centroids (mini-batches past 20,000 comments)."""
-    from sklearn.cluster import KMeans, MiniBatchKMeans
+def _final(vectors: Vectors, k: int, seed: int) -> NDArray[np.int64]:
+    """The themes of every comment at the chosen number: Ward's agglomerative clustering (which follows themes of
+    uneven size and shape better than k-means) of up to 5,000 comments, then each comment to its nearest centroid
+    (one k-means step from the Ward centroids: cosine geometry, every comment counted)."""
+    from sklearn.cluster import AgglomerativeClustering
 
-    model: Any
-    if len(vectors) > 20_000:
-        model = MiniBatchKMeans(n_clusters=len(start), init=start, n_init=1, batch_size=4096, random_state=seed)
-    else:
-        model = KMeans(n_clusters=len(start), init=start, n_init=1, max_iter=20, random_state=seed)
-    model.fit(vectors)
-    return np.asarray(model.predict(vectors), dtype=np.int64)
-
-
-def _second_level(vectors: Vectors, labels: NDArray[np.int64], seed: int) -> NDArray[np.int64]:
-    """Split a large theme again when its own comments hold a clearly stable finer structure (the same test inside
-    it, accepted at an agreement of at least SUBSPLIT_AGREEMENT): a coarse first cut must not hide its parts."""
-    result = labels.copy()
-    next_label = int(labels.max()) + 1
-    for theme in np.unique(labels):
-        members = np.flatnonzero(labels == theme)
-        if len(members) < max(SUBSPLIT_MIN, SUBSPLIT_SHARE * len(labels)):
-            continue
-        start, stability = _choose_k(vectors[members], seed)
-        if stability.get(len(start), 0.0) < SUBSPLIT_AGREEMENT:
-            continue
-        inner = _refine(vectors[members], start, seed)
-        for part in range(1, len(start)):
-            result[members[inner == part]] = next_label
-            next_label += 1
-    return result
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(vectors), size=min(WARD_SAMPLE, len(vectors)), replace=False)
+    ward = AgglomerativeClustering(n_clusters=k, linkage="ward").fit(vectors[rows])
+    centroids = _unit(np.vstack([vectors[rows[ward.labels_ == c]].mean(axis=0) for c in range(k)]))
+    labels = np.empty(len(vectors), dtype=np.int64)
+    for start in range(0, len(vectors), 20_000):  # nearest centroid, in blocks (bounded memory)
+        labels[start : start + 20_000] = (vectors[start : start + 20_000] @ centroids.T).argmax(axis=1)
+    return labels
 
 
 def cluster(vectors: Vectors, *, seed: int = 0) -> tuple[NDArray[np.int64], dict[int, float]]:
-    """Labels (0..k-1, or -1 for comments in clusters too small to be a theme) and the agreement of each number of
+    """Labels (0..k-1, or -1 for comments in clusters too small to be a theme) and the silhouette of each number of
     themes tried."""
     from threadpoolctl import threadpool_limits
 
@@ -207,16 +189,15 @@ def cluster(vectors: Vectors, *, seed: int = 0) -> tuple[NDArray[np.int64], dict
     if n < 2 * MIN_PER_THEME_IN_SAMPLE:
         return np.full(n, -1 if n < MIN_MEMBERS else 0, dtype=np.int64), {}
     with threadpool_limits(limits=1):  # many small k-means: threads cost more than they give, and thrash when busy
-        start, stability = _choose_k(vectors, seed)
-        labels = _refine(vectors, start, seed)
-        labels = _second_level(vectors, labels, seed)
+        k, silhouette = _choose_k(vectors, seed)
+        labels = _final(vectors, k, seed)
     smallest = max(MIN_MEMBERS, int(MIN_SHARE * n))
     sizes = np.bincount(labels)
     labels = np.where(sizes[labels] >= smallest, labels, -1)
     kept = np.unique(labels[labels >= 0])
     remap = np.full(int(labels.max()) + 2 if len(labels) else 1, -1, dtype=np.int64)
     remap[kept] = np.arange(len(kept))
-    return np.where(labels >= 0, remap[labels], -1), stability
+    return np.where(labels >= 0, remap[labels], -1), silhouette
 
 
 def key_phrases(counts: Any, labels: NDArray[np.int64], vocabulary: NDArray[Any]) -> tuple[list[list[str]], Any]:
@@ -321,10 +302,10 @@ def discover(
     seconds["embed"] = time.perf_counter() - started
     say("clustering")
     started = time.perf_counter()
-    labels, stability = cluster(vectors, seed=seed)
+    labels, silhouette = cluster(vectors, seed=seed)
     seconds["cluster"] = time.perf_counter() - started
     if not (labels >= 0).any():
-        return Discovery(labels, [], embedder, stability, 0, seconds)
+        return Discovery(labels, [], embedder, silhouette, 0, seconds)
     say("naming")
     started = time.perf_counter()
     phrases, _ = key_phrases(counts, labels, vocabulary)
@@ -345,7 +326,7 @@ def discover(
         )
     seconds["name"] = time.perf_counter() - started
     chosen = len(clusters)
-    return Discovery(labels, clusters, embedder, stability, chosen, seconds)
+    return Discovery(labels, clusters, embedder, silhouette, chosen, seconds)
 
 
 def profile_similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:

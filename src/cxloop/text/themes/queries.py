@@ -1,8 +1,8 @@
-"""The read side of themes: the comment texts they are found in (response comments and feedback texts, joined from
-the collection domain's tables) and the figures of each theme (volume, NPS histograms, weekly counts, examples).
+"""The read side of themes: the figures of each theme (volume, NPS histograms, weekly counts, examples). The comment
+texts themes are found in come from the one reader of comments, cxloop.text.queries.
 
 Every figure joins the item, so an assignment whose response or feedback item was deleted (an erased customer)
-counts nowhere. To be unified with the enrichment reader of cxloop.text when both land."""
+counts nowhere."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from cxloop.collection.models import FeedbackItem, Response
@@ -19,42 +19,6 @@ from cxloop.text.enums import SentimentLabel
 from cxloop.text.models import TextAnalysis
 from cxloop.text.themes.enums import ItemKind
 from cxloop.text.themes.models import Theme, ThemeAssignment
-
-Comment = tuple[ItemKind, int, str]  # (item kind, item id, text)
-BATCH = 1_000
-
-
-def _responses() -> Select[*tuple[Any, ...]]:
-    return select(Response.id, Response.comment).where(
-        Response.is_partial.is_(False), Response.comment.is_not(None), func.length(Response.comment) > 0
-    )
-
-
-def _feedback() -> Select[*tuple[Any, ...]]:
-    return select(FeedbackItem.id, FeedbackItem.text).where(func.length(FeedbackItem.text) > 0)
-
-
-def latest_comments(session: Session, *, limit: int) -> list[Comment]:
-    """The newest `limit` response comments and `limit` feedback texts at most, newest first within each kind."""
-    found: list[Comment] = []
-    for kind, query, model in (
-        (ItemKind.response, _responses(), Response),
-        (ItemKind.feedback, _feedback(), FeedbackItem),
-    ):
-        rows = session.execute(query.order_by(model.id.desc()).limit(limit))
-        found.extend((kind, int(row[0]), str(row[1])) for row in rows)
-    return found
-
-
-def comments_of(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> list[Comment]:
-    """The texts of these items that have one (complete responses with a comment; feedback items), in id order."""
-    query, model = (_responses(), Response) if kind == ItemKind.response else (_feedback(), FeedbackItem)
-    found: list[Comment] = []
-    for start in range(0, len(ids), BATCH):
-        chunk = list(ids[start : start + BATCH])
-        rows = session.execute(query.where(model.id.in_(chunk)).order_by(model.id))
-        found.extend((kind, int(row[0]), str(row[1])) for row in rows)
-    return found
 
 
 def _joined(kind: ItemKind) -> tuple[Any, Any]:
@@ -91,9 +55,9 @@ def nps_histograms(session: Session) -> tuple[dict[int, dict[int, int]], dict[in
     for theme_id, score, count in session.execute(query):
         per_theme[theme_id][int(score)] = int(count)
     overall_query = (
-        _responses()
-        .with_only_columns(Response.nps, func.count())
-        .where(Response.nps.is_not(None))
+        select(Response.nps, func.count())
+        .where(Response.nps.is_not(None), Response.is_partial.is_(False))
+        .where(Response.comment.is_not(None), Response.comment != "")
         .group_by(Response.nps)
     )
     overall = {int(score): int(count) for score, count in session.execute(overall_query) if score is not None}

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput, NotFound
 from cxloop.text import service as text_service
+from cxloop.text.queries import Source, latest_sources, sources_of
 from cxloop.text.themes import discovery, embedding, queries, rules
 from cxloop.text.themes.enums import ItemKind, ThemeKind
 from cxloop.text.themes.models import Theme, ThemeAssignment, ThemeRun
@@ -260,18 +261,14 @@ def add_rule(session: Session, *, data: RuleCreate) -> Theme:
     )
     session.add(theme)
     session.flush()
-    _apply_rules(session, [theme], queries.latest_comments(session, limit=DEFAULT_DISCOVERY_ITEMS))
+    _apply_rules(session, [theme], latest_sources(session, limit=DEFAULT_DISCOVERY_ITEMS))
     return theme
 
 
-def _apply_rules(session: Session, themes: Sequence[Theme], comments: Sequence[queries.Comment]) -> int:
+def _apply_rules(session: Session, themes: Sequence[Theme], comments: Sequence[Source]) -> int:
     """Give these rule themes to the comments whose text holds one of their phrases; how many assignments."""
     compiled = [rules.Rule(t.id, rules.compile_rule(t.phrases)) for t in themes]
-    rows = [
-        (kind, item_id, theme_id, 1.0)
-        for kind, item_id, text in comments
-        for theme_id in rules.rule_matches(text, compiled)
-    ]
+    rows = [(c.kind, c.id, theme_id, 1.0) for c in comments for theme_id in rules.rule_matches(c.text, compiled)]
     _insert(session, rows)
     _repick_primary(session, {(k, i) for k, i, _, _ in rows})
     return len(rows)
@@ -407,10 +404,10 @@ def split_theme(session: Session, *, theme_id: int, groups: Sequence[Sequence[st
         by_kind[kind].append(item_id)
     moving: list[tuple[ItemKind, int, int, float]] = []
     for kind, ids in by_kind.items():
-        for _, item_id, text in queries.comments_of(session, kind=kind, ids=sorted(ids)):
-            hit = rules.rule_matches(text, compiled)
+        for source in sources_of(session, kind=kind, ids=ids):
+            hit = rules.rule_matches(source.text, compiled)
             if hit:
-                moving.append((kind, item_id, hit[0], 1.0))
+                moving.append((kind, source.id, hit[0], 1.0))
     for kind, item_id, _, _ in moving:
         session.execute(
             delete(ThemeAssignment).where(
@@ -455,8 +452,8 @@ def discover(
     name, embed = embedding.choose(embedder)
     say = progress or (lambda _: None)
     say("reading comments")
-    comments = queries.latest_comments(session, limit=limit)
-    found = discovery.discover([c[2] for c in comments], embed=embed, embedder=name, seed=seed, progress=say)
+    comments = latest_sources(session, limit=limit)
+    found = discovery.discover([c.text for c in comments], embed=embed, embedder=name, seed=seed, progress=say)
     say("saving")
     matched = discovery.match(found.clusters, _known(session), embedder=name)
     now = utcnow()
@@ -502,7 +499,7 @@ def discover(
         retired=retired,
         details={
             "seconds": {k: round(v, 3) for k, v in found.seconds.items()},
-            "stability": {str(k): round(v, 4) for k, v in sorted(found.stability.items())},
+            "silhouette": {str(k): round(v, 4) for k, v in sorted(found.silhouette.items())},
         },
     )
     session.add(run)
@@ -512,7 +509,7 @@ def discover(
 
 def _rewrite_assignments(
     session: Session,
-    comments: Sequence[queries.Comment],
+    comments: Sequence[Source],
     found: discovery.Discovery,
     theme_of_cluster: dict[int, int],
     alive: set[int],
@@ -525,33 +522,31 @@ def _rewrite_assignments(
     for index, cluster in enumerate(found.clusters):
         theme = themes[theme_of_cluster[index]]
         for member, score in zip(cluster.members, cluster.scores, strict=True):
-            kind, item_id, _ = comments[int(member)]
-            assigned[(kind, item_id)].append(
+            source = comments[int(member)]
+            assigned[(source.kind, source.id)].append(
                 rules.Candidate(theme.id, ThemeKind.discovered, float(score), theme.hidden)
             )
-    texts = [c[2] for c in comments]
+    texts = [c.text for c in comments]
     lonely = [t for t in themes.values() if t.pinned and t.kind == ThemeKind.discovered and t.id not in alive]
     _by_profile(assigned, comments, texts, lonely)
     _by_rules(assigned, comments, list(themes.values()))
     _store(session, assigned)
 
 
-def _by_rules(assigned: Assigned, comments: Sequence[queries.Comment], themes: Iterable[Theme]) -> None:
+def _by_rules(assigned: Assigned, comments: Sequence[Source], themes: Iterable[Theme]) -> None:
     """Add the rule themes (not merged away) whose phrases each text holds."""
     compiled = [
         (rules.Rule(t.id, rules.compile_rule(t.phrases)), t.hidden)
         for t in themes
         if t.kind == ThemeKind.rule and t.merged_into_id is None and t.phrases
     ]
-    for kind, item_id, text in comments:
+    for source in comments:
         for rule, hidden in compiled:
-            if rule.matches(text):
-                assigned[(kind, item_id)].append(rules.Candidate(rule.theme_id, ThemeKind.rule, 1.0, hidden))
+            if rule.matches(source.text):
+                assigned[(source.kind, source.id)].append(rules.Candidate(rule.theme_id, ThemeKind.rule, 1.0, hidden))
 
 
-def _by_profile(
-    assigned: Assigned, comments: Sequence[queries.Comment], texts: Sequence[str], themes: Sequence[Theme]
-) -> None:
+def _by_profile(assigned: Assigned, comments: Sequence[Source], texts: Sequence[str], themes: Sequence[Theme]) -> None:
     """Add the discovered themes whose term profile these texts carry enough of (the best one per text)."""
     if not themes or not texts:
         return
@@ -561,8 +556,10 @@ def _by_profile(
         score = float(scores[row, column])
         if score >= ASSIGN_MIN:
             theme = themes[int(column)]
-            kind, item_id, _ = comments[row]
-            assigned[(kind, item_id)].append(rules.Candidate(theme.id, ThemeKind.discovered, score, theme.hidden))
+            source = comments[row]
+            assigned[(source.kind, source.id)].append(
+                rules.Candidate(theme.id, ThemeKind.discovered, score, theme.hidden)
+            )
 
 
 def _store(session: Session, assigned: Assigned) -> None:
@@ -586,26 +583,26 @@ def assign_items(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> int
     """Give new items the themes of the taxonomy: the rules they match, and the discovered theme whose profile they
     carry most (when they carry enough). Replaces what the items had, so a replayed event changes nothing; how many
     items got a theme."""
-    comments = queries.comments_of(session, kind=kind, ids=ids)
+    comments = sources_of(session, kind=kind, ids=ids)
     if not comments:
         return 0
     assigned, _ = _assignments(session, comments)
     session.execute(
         delete(ThemeAssignment).where(
-            ThemeAssignment.item_kind == kind.value, ThemeAssignment.item_id.in_([c[1] for c in comments])
+            ThemeAssignment.item_kind == kind.value, ThemeAssignment.item_id.in_([c.id for c in comments])
         )
     )
     _store(session, assigned)
     return len(assigned)
 
 
-def _assignments(session: Session, comments: Sequence[queries.Comment]) -> tuple[Assigned, list[Theme]]:
+def _assignments(session: Session, comments: Sequence[Source]) -> tuple[Assigned, list[Theme]]:
     """The themes these comments get from the taxonomy as it stands (rules they match, the discovered theme whose
     profile they carry most), and the live themes considered."""
     themes = list(session.scalars(select(Theme).where(Theme.merged_into_id.is_(None), Theme.retired_at.is_(None))))
     assigned: Assigned = defaultdict(list)
     discovered = [t for t in themes if t.kind == ThemeKind.discovered and t.profile]
-    _by_profile(assigned, comments, [c[2] for c in comments], discovered)
+    _by_profile(assigned, comments, [c.text for c in comments], discovered)
     _by_rules(assigned, comments, themes)
     return assigned, themes
 
@@ -613,12 +610,12 @@ def _assignments(session: Session, comments: Sequence[queries.Comment]) -> tuple
 def themes_of_texts(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> dict[int, list[str]]:
     """The visible themes these items get from the taxonomy now, as `assign_items` would give them, storing nothing
     (alert rules on `theme`, which may run before the worker assigns them, and their dry runs)."""
-    comments = queries.comments_of(session, kind=kind, ids=ids)
+    comments = sources_of(session, kind=kind, ids=ids)
     if not comments:
         return {}
     assigned, themes = _assignments(session, comments)
     visible = {t.id: t.name for t in themes if not t.hidden}
-    found: dict[int, list[str]] = {item_id: [] for _, item_id, _ in comments}
+    found: dict[int, list[str]] = {c.id: [] for c in comments}
     for (_, item_id), candidates in assigned.items():
         found[item_id] = [visible[c.theme_id] for c in candidates if c.theme_id in visible]
     return found
