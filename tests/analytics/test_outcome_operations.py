@@ -18,13 +18,14 @@ T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
 WAITS = (5, 20, 45, 90, 180, 360)
 
 
-def _tickets(db: Database, *, effect: bool, n: int = 180) -> None:
+def _tickets(db: Database, *, effect: bool, n: int = 180, existing_survey: bool = False) -> None:
     """n customers, each with one solved ticket (wait from WAITS, 0-2 transfers, agent Ann or Bob) and a CSAT answer
     a day later. effect: CSAT falls with the wait and Bob's customers are less satisfied; else CSAT cycles
     independently of both."""
     with db.unit_of_work() as session:
-        survey = add_survey(session)
-        ids = add_customers(session, n)
+        survey = add_survey(session, key="support" if existing_survey else "relationship")
+        first = 5000 if existing_survey else 0  # customer external ids c<first>.. (the outcome world uses c0..)
+        ids = add_customers(session, n, start=first)
         events, scored = [], []
         for i, customer in enumerate(ids):
             at = T0 + timedelta(hours=i)
@@ -40,20 +41,20 @@ def _tickets(db: Database, *, effect: bool, n: int = 180) -> None:
             }
             events.append(
                 EventCreate(
-                    customer_external_id=f"c{i}",
+                    customer_external_id=f"c{first + i}",
                     name="ticket_solved",
                     properties=properties,
                     occurred_at=at,
-                    external_id=f"t{i}",
+                    external_id=f"t{first + i}",
                 )
             )
             events.append(
                 EventCreate(
-                    customer_external_id=f"c{i}",
+                    customer_external_id=f"c{first + i}",
                     name="ticket_created",
                     properties={"ticket_id": 5000 + i},
                     occurred_at=at - timedelta(hours=2 + i % 4),
-                    external_id=f"o{i}",
+                    external_id=f"o{first + i}",
                 )
             )
             if effect:
