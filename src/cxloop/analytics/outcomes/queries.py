@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, distinct, exists, func, or_, select
+from sqlalchemy import Float, case, cast, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from cxloop.collection.models import Response
@@ -72,27 +72,21 @@ def _latest_scores(metric: str, *, since: datetime | None, before: datetime) -> 
     return select(inner.c.customer_id, inner.c.score).where(inner.c.rank == 1).subquery("latest")
 
 
+def _churned(condition: Any) -> Any:
+    """Customers with a churned outcome, their own or their account's, dated as `condition` says. Two uncorrelated
+    IN lists: an OR inside a correlated EXISTS made SQLite scan the outcomes once per customer."""
+    churn = (Outcome.kind == OutcomeKind.churned.value) & condition
+    own = select(Outcome.customer_id).where(churn, Outcome.customer_id.is_not(None))
+    accounts = select(Outcome.account_id).where(churn, Outcome.account_id.is_not(None))
+    return or_(Customer.id.in_(own), Customer.account_id.in_(accounts))
+
+
 def _churned_between(first: date, last: date) -> Any:
-    """A churned outcome of the customer, or of their account, dated first..last (correlated on customers)."""
-    return exists().where(
-        Outcome.kind == OutcomeKind.churned.value,
-        Outcome.occurred_on.between(first, last),
-        or_(
-            Outcome.customer_id == Customer.id,
-            and_(Outcome.account_id.is_not(None), Outcome.account_id == Customer.account_id),
-        ),
-    )
+    return _churned(Outcome.occurred_on.between(first, last))
 
 
 def _churned_before(day: date) -> Any:
-    return exists().where(
-        Outcome.kind == OutcomeKind.churned.value,
-        Outcome.occurred_on < day,
-        or_(
-            Outcome.customer_id == Customer.id,
-            and_(Outcome.account_id.is_not(None), Outcome.account_id == Customer.account_id),
-        ),
-    )
+    return _churned(Outcome.occurred_on < day)
 
 
 def churn_counts(
@@ -111,23 +105,25 @@ def churn_counts(
     before = datetime.combine(window_start, datetime.min.time(), UTC)
     latest = _latest_scores(metric, since=score_since, before=before)
     revenue = (
-        select(func.coalesce(func.sum(cast(Outcome.value, Float)), 0.0))
+        select(Outcome.customer_id.label("customer_id"), func.sum(cast(Outcome.value, Float)).label("amount"))
         .where(
-            Outcome.customer_id == Customer.id,
+            Outcome.customer_id.is_not(None),
             Outcome.kind == OutcomeKind.revenue.value,
             Outcome.occurred_on >= revenue_since,
             Outcome.occurred_on < window_start,
         )
-        .scalar_subquery()
+        .group_by(Outcome.customer_id)
+        .subquery("revenue")
     )
     per_customer = (
         select(
             Customer.id.label("customer_id"),
             latest.c.score.label("score"),
             case((_churned_between(window_start, window_end), 1), else_=0).label("churned"),
-            revenue.label("revenue"),
+            func.coalesce(revenue.c.amount, 0.0).label("revenue"),
         )
         .join(latest, latest.c.customer_id == Customer.id)
+        .outerjoin(revenue, revenue.c.customer_id == Customer.id)
         .where(~_churned_before(window_start))
         .subquery("per_customer")
     )
