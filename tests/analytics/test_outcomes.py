@@ -13,7 +13,7 @@ from cxloop.analytics.outcomes import business
 from cxloop.core.errors import InvalidInput
 from cxloop.customers import service as customers
 from cxloop.customers.enums import OutcomeKind
-from cxloop.customers.schemas import OutcomeCreate
+from cxloop.customers.schemas import AccountUpsert, OutcomeCreate
 from cxloop.storage.database import Database
 from tests.factories.responses import Scored, add_customers, add_scored, add_segment, add_survey
 
@@ -128,3 +128,28 @@ def test_bad_input_names_the_field(db: Database) -> None:
             with pytest.raises(InvalidInput) as caught:
                 business.analyse(session, **kwargs)  # type: ignore[arg-type]
             assert caught.value.errors[0].field == field
+
+
+def test_an_accounts_churn_is_its_customers_churn_and_earlier_churn_leaves_them_out(db: Database) -> None:
+    """12 CSAT-unsatisfied customers of one account that churns in the window, 12 satisfied ones without an
+    account; one customer churned before the window and is not counted."""
+    with db.unit_of_work() as session:
+        survey = add_survey(session)
+        account = customers.upsert_accounts(session, items=[AccountUpsert(external_id="acme", name="Acme")])[0]
+        unhappy = add_customers(session, 12, accounts=[account])
+        happy = add_customers(session, 13, start=100)
+        add_scored(session, [Scored(SCORED_AT, survey, c, csat=1) for c in unhappy])
+        add_scored(session, [Scored(SCORED_AT, survey, c, csat=5) for c in happy])
+        customers.record_outcomes(
+            session,
+            items=[
+                OutcomeCreate(account_external_id="acme", kind=OutcomeKind.churned, occurred_on=date(2026, 8, 1)),
+                OutcomeCreate(customer_external_id="c112", kind=OutcomeKind.churned, occurred_on=date(2026, 1, 1)),
+            ],
+        )
+        result = business.analyse(session, metric="csat", end=TODAY)
+    assert result.ready and (result.customers, result.churned) == (24, 12)
+    unsatisfied, _, satisfied = result.churn[0].bands
+    assert (unsatisfied.band, unsatisfied.churn.events, unsatisfied.churn.n) == ("unsatisfied", 12, 12)
+    assert (satisfied.churn.events, satisfied.churn.n) == (0, 12)
+    assert result.churn[0].ratio is None and "at least 30" in result.churn[0].explanation  # bands below min n

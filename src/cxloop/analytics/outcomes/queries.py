@@ -246,7 +246,9 @@ def linked_events(
     ).where(Response.customer_id.is_not(None), score.between(*SCALES[metric]))
     if touchpoint_id is not None:
         responses = responses.where(Response.touchpoint_id == touchpoint_id)
-    linked = responses.subquery("linked")
+    linked: Any = responses.cte("linked")
+    if session.get_bind().dialect.name == "sqlite":  # else SQLite inlines it and runs the event lookup twice
+        linked = linked.prefix_with("MATERIALIZED")
     query = (
         select(linked.c.event_id, Event.occurred_at, Event.properties, linked.c.submitted_at, linked.c.score)
         .join(Event, Event.id == linked.c.event_id)
