@@ -72,6 +72,7 @@ def test_the_cli_prints_tables_json_and_plain_errors(cli: CliRunner) -> None:
     assert ops.exit_code == 0 and "wait_minutes" in ops.output
     agents = cli.invoke(app, ["analyze", "agents"])
     assert agents.exit_code == 0 and "Ann" in agents.output and "Agent Ann" in agents.output
+    assert "All tickets, wait: median" in agents.output
     for args, words in (
         (["analyze", "outcomes", "--segment", "nobody"], "--segment: there is no segment 'nobody'"),
         (["analyze", "outcomes", "--end", "soon"], "--end"),

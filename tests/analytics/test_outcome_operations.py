@@ -121,6 +121,8 @@ def test_agents_and_teams_with_their_wait_and_resolution(db: Database) -> None:
     with db.unit_of_work() as session:
         result = agents.analyse(session)
     assert result.wait_measure == "wait_minutes" and result.resolution_measure == "hours from ticket_created"
+    assert result.overall is not None and result.overall.tickets == 180 and result.overall.csat.n == 180
+    assert result.overall.wait.p90 == 360 and result.overall.wait.p90_low is not None
     rows = {(r.group, r.name): r for r in result.agents + result.teams}
     ann, bob = rows[("agent", "Ann")], rows[("agent", "Bob")]
     assert ann.tickets == bob.tickets == 90 and ann.csat.n == 90

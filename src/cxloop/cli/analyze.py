@@ -373,6 +373,15 @@ def agents(
         typer.echo(result.model_dump_json(indent=2))
         return
     console.print(result.explanation)
+    if result.overall is not None:
+        for label, spread in (("wait", result.overall.wait), ("resolution", result.overall.resolution)):
+            if spread.median is not None:
+                median = _interval(spread.median_low, spread.median_high)
+                p90 = _interval(spread.p90_low, spread.p90_high)
+                console.print(
+                    f"All tickets, {label}: median {spread.median:.1f} ({median}), p90 {spread.p90:.1f} ({p90}), "
+                    f"n = {spread.n}"
+                )
     for title, rows in (("Agents", result.agents), ("Teams", result.teams)):
         if not rows:
             continue

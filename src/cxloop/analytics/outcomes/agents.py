@@ -30,6 +30,7 @@ TICKET_EVENTS = ("ticket_solved", "chat_ended")
 CREATED_EVENT = "ticket_created"
 DEFAULT_WINDOW_DAYS = 14
 GROUPS = {"agent": ("agent", "agent_id"), "team": ("team",)}  # which property names each group, in order of trust
+EVERYONE = "all"  # the row of every ticket, named or not
 
 
 @dataclass
@@ -90,12 +91,12 @@ def analyse(session: Session, *, window_days: int = DEFAULT_WINDOW_DAYS, event: 
             if ticket is not None:
                 created.setdefault(str(ticket), at)
         result.resolution_measure = f"hours from {CREATED_EVENT}" if created else None
-    tallies: dict[str, dict[str, _Tally]] = {group: defaultdict(_Tally) for group in GROUPS}
+    tallies: dict[str, dict[str, _Tally]] = {group: defaultdict(_Tally) for group in (*GROUPS, EVERYONE)}
     for _, at, properties in tickets:
         wait = measure_value(properties, wait_measure) if wait_measure else None
         resolution = _resolution(properties, at, resolution_measure, created)
-        for group in GROUPS:
-            name = _group_name(properties, group)
+        for group in (*GROUPS, EVERYONE):
+            name = EVERYONE if group == EVERYONE else _group_name(properties, group)
             if name is None:
                 continue
             tally = tallies[group][name]
@@ -109,10 +110,11 @@ def analyse(session: Session, *, window_days: int = DEFAULT_WINDOW_DAYS, event: 
         for link in queries.linked_events(session, metric=kind.value, names=names):
             if link.submitted_at - link.occurred_at > window:
                 continue
-            for group in GROUPS:
-                name = _group_name(link.properties, group)
+            for group in (*GROUPS, EVERYONE):
+                name = EVERYONE if group == EVERYONE else _group_name(link.properties, group)
                 if name is not None:
                     getattr(tallies[group][name], kind.value).append(link.score)
+    (result.overall,) = _rows(EVERYONE, tallies[EVERYONE])
     result.agents = _rows("agent", tallies["agent"])
     result.teams = _rows("team", tallies["team"])
     _compare_with_rest(result.agents + result.teams, tallies)

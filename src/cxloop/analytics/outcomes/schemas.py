@@ -186,6 +186,7 @@ class AgentAnalysis(BaseModel):
     min_n: int
     wait_measure: str | None
     resolution_measure: str | None
+    overall: AgentRow | None = Field(None, description="Every ticket, named or not (group and name 'all').")
     agents: list[AgentRow]
     teams: list[AgentRow]
     findings: list[str]
