@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -94,7 +95,8 @@ def quantile_interval(ordered: Sequence[float], q: float) -> tuple[float, float 
 
 def bin_edges(values: Sequence[float], bins: int) -> list[float]:
     """Lower edges of up to `bins` bins: one per distinct value when there are at most `bins` of them, else quantile
-    edges (repeated edges merged, so a bin never is empty by construction)."""
+    edges; an edge that repeats the one before (a measure that is mostly 0) moves to the next distinct value, so no
+    bin is empty and a zero-inflated measure still gets its bins."""
     distinct = sorted(set(values))
     if len(distinct) <= bins:
         return [float(v) for v in distinct]
@@ -102,8 +104,12 @@ def bin_edges(values: Sequence[float], bins: int) -> list[float]:
     edges: list[float] = []
     for cut in cuts:
         edge = float(cut)
-        if not edges or edge > edges[-1]:
-            edges.append(edge)
+        if edges and edge <= edges[-1]:
+            above = bisect.bisect_right(distinct, edges[-1])
+            if above == len(distinct):
+                break
+            edge = float(distinct[above])
+        edges.append(edge)
     return edges
 
 
