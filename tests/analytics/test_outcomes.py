@@ -132,10 +132,14 @@ def test_bad_input_names_the_field(db: Database) -> None:
 
 def test_an_accounts_churn_is_its_customers_churn_and_earlier_churn_leaves_them_out(db: Database) -> None:
     """12 CSAT-unsatisfied customers of one account that churns in the window, 12 satisfied ones without an
-    account; one customer churned before the window and is not counted."""
+    account; one customer churned before the window and is not counted, and so is an account with no scored
+    customers (so customers without an account meet a non-empty list of accounts that churned before)."""
     with db.unit_of_work() as session:
         survey = add_survey(session)
-        account = customers.upsert_accounts(session, items=[AccountUpsert(external_id="acme", name="Acme")])[0]
+        account, _ = customers.upsert_accounts(
+            session,
+            items=[AccountUpsert(external_id="acme", name="Acme"), AccountUpsert(external_id="gone", name="Gone")],
+        )
         unhappy = add_customers(session, 12, accounts=[account])
         happy = add_customers(session, 13, start=100)
         add_scored(session, [Scored(SCORED_AT, survey, c, csat=1) for c in unhappy])
@@ -145,6 +149,7 @@ def test_an_accounts_churn_is_its_customers_churn_and_earlier_churn_leaves_them_
             items=[
                 OutcomeCreate(account_external_id="acme", kind=OutcomeKind.churned, occurred_on=date(2026, 8, 1)),
                 OutcomeCreate(customer_external_id="c112", kind=OutcomeKind.churned, occurred_on=date(2026, 1, 1)),
+                OutcomeCreate(account_external_id="gone", kind=OutcomeKind.churned, occurred_on=date(2026, 1, 1)),
             ],
         )
         result = business.analyse(session, metric="csat", end=TODAY)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Float, case, cast, distinct, func, or_, select
+from sqlalchemy import Float, and_, case, cast, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from cxloop.collection.models import Response
@@ -78,7 +78,8 @@ def _churned(condition: Any) -> Any:
     churn = (Outcome.kind == OutcomeKind.churned.value) & condition
     own = select(Outcome.customer_id).where(churn, Outcome.customer_id.is_not(None))
     accounts = select(Outcome.account_id).where(churn, Outcome.account_id.is_not(None))
-    return or_(Customer.id.in_(own), Customer.account_id.in_(accounts))
+    # The IS NOT NULL matters: NULL IN (...) is NULL, and NOT NULL would drop every customer without an account.
+    return or_(Customer.id.in_(own), and_(Customer.account_id.is_not(None), Customer.account_id.in_(accounts)))
 
 
 def _churned_between(first: date, last: date) -> Any:
