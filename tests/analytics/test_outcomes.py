@@ -81,7 +81,8 @@ def test_detractors_churning_three_times_as_often_are_found(db: Database) -> Non
     assert overall.ratio.ci_low > 1 and overall.ratio.significant
     assert any("all customers" in f and "3.0x" in f for f in result.findings)
     risk = result.revenue_at_risk
-    assert risk is not None and risk.band == "detractor" and risk.revenue == pytest.approx(15_000)
+    assert risk is not None and risk.band == "detractor" and risk.basis == "revenue"
+    assert risk.revenue == pytest.approx(15_000) and "150 detractors hold 15,000" in risk.explanation
     assert risk.at_risk == pytest.approx(4_500)
     assert risk.at_risk_low is not None and risk.at_risk_low < 4_500 < (risk.at_risk_high or 0)
     assert risk.excess_over_best == pytest.approx(3_000)
@@ -158,3 +159,5 @@ def test_an_accounts_churn_is_its_customers_churn_and_earlier_churn_leaves_them_
     assert (unsatisfied.band, unsatisfied.churn.events, unsatisfied.churn.n) == ("unsatisfied", 12, 12)
     assert (satisfied.churn.events, satisfied.churn.n) == (0, 12)
     assert result.churn[0].ratio is None and "at least 30" in result.churn[0].explanation  # bands below min n
+    risk = result.revenue_at_risk
+    assert risk is not None and risk.basis is None and "No revenue or lifetime value" in risk.explanation

@@ -19,13 +19,26 @@ class Band:
     key: str
     low: int
     high: int
+    people: str  # the customers in it, for sentences ("detractors", "customers who found it hard")
 
 
 BANDS: Mapping[MetricKind, tuple[Band, ...]] = MappingProxyType(
     {
-        MetricKind.nps: (Band("detractor", 0, 6), Band("passive", 7, 8), Band("promoter", 9, 10)),
-        MetricKind.csat: (Band("unsatisfied", 1, 2), Band("neutral", 3, 3), Band("satisfied", 4, 5)),
-        MetricKind.ces: (Band("hard", 1, 3), Band("neutral", 4, 4), Band("easy", 5, 7)),
+        MetricKind.nps: (
+            Band("detractor", 0, 6, "detractors"),
+            Band("passive", 7, 8, "passives"),
+            Band("promoter", 9, 10, "promoters"),
+        ),
+        MetricKind.csat: (
+            Band("unsatisfied", 1, 2, "unsatisfied customers"),
+            Band("neutral", 3, 3, "neutral customers"),
+            Band("satisfied", 4, 5, "satisfied customers"),
+        ),
+        MetricKind.ces: (
+            Band("hard", 1, 3, "customers who found it hard"),
+            Band("neutral", 4, 4, "neutral customers"),
+            Band("easy", 5, 7, "customers who found it easy"),
+        ),
     }
 )
 

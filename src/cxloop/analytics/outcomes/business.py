@@ -92,8 +92,8 @@ def analyse(
     scopes = _by_scope(counts)
     main_scope = chosen[0] if chosen else None
     main = scopes.get(main_scope, {})
-    customers = sum(n for n, _, _ in main.values())
-    churned = sum(c for _, c, _ in main.values())
+    customers = sum(n for n, _, _, _ in main.values())
+    churned = sum(c for _, c, _, _ in main.values())
     result = OutcomeAnalysis(
         metric=kind,
         window_start=window_start,
@@ -133,16 +133,16 @@ def analyse(
     result.churn = rows
     result.ready = True
     main_row = next(r for r in rows if r.scope_key == (names[main_scope][0] if main_scope is not None else None))
-    result.revenue_at_risk = _revenue_at_risk(main_row)
+    result.revenue_at_risk = _revenue_at_risk(kind, main_row)
     result.findings = [_finding(kind, row) for row in rows if row.ratio is not None and row.ratio.significant]
     result.explanation = main_row.explanation
     return result
 
 
-def _by_scope(counts: list[queries.ScoreCount]) -> dict[int | None, dict[int, tuple[int, int, float]]]:
-    scopes: dict[int | None, dict[int, tuple[int, int, float]]] = defaultdict(dict)
+def _by_scope(counts: list[queries.ScoreCount]) -> dict[int | None, dict[int, tuple[int, int, float, float]]]:
+    scopes: dict[int | None, dict[int, tuple[int, int, float, float]]] = defaultdict(dict)
     for row in counts:
-        scopes[row.segment_id][row.score] = (row.customers, row.churned, row.revenue)
+        scopes[row.segment_id][row.score] = (row.customers, row.churned, row.revenue, row.lifetime_value)
     return scopes
 
 
@@ -162,25 +162,28 @@ def _churn_by_band(
     kind: MetricKind,
     segment_id: int | None,
     names: dict[int, tuple[str, str]],
-    by_score: dict[int, tuple[int, int, float]],
+    by_score: dict[int, tuple[int, int, float, float]],
     minimum: int,
 ) -> ChurnByBand:
     scope_key, scope = names.get(segment_id, (None, ALL)) if segment_id is not None else (None, ALL)
-    totals: dict[str, list[float]] = {band.key: [0, 0, 0.0] for band in bands.BANDS[kind]}
-    for score, (n, churned, revenue) in by_score.items():
+    totals: dict[str, list[float]] = {band.key: [0, 0, 0.0, 0.0] for band in bands.BANDS[kind]}
+    for score, counted in by_score.items():
         total = totals[bands.band_of(kind, score)]
-        total[0] += n
-        total[1] += churned
-        total[2] += revenue
-    rows = [BandChurn(band=k, churn=_rate(int(v[1]), int(v[0]), minimum), revenue=v[2]) for k, v in totals.items()]
+        for i, amount in enumerate(counted):
+            total[i] += amount
+    rows = [
+        BandChurn(band=k, churn=_rate(int(v[1]), int(v[0]), minimum), revenue=v[2], lifetime_value=v[3])
+        for k, v in totals.items()
+    ]
     worst, best = rows[0], rows[-1]
+    worst_people, best_people = bands.worst(kind).people, bands.best(kind).people
     result = ChurnByBand(scope=scope, scope_key=scope_key, bands=rows, ratio=None, explanation="")
     short = [r for r in (worst, best) if r.churn.n < minimum]
     if short:
-        words = " and ".join(f"{r.churn.n} {r.band}s" for r in short)
+        words = " and ".join(f"{r.churn.n} in band {r.band}" for r in short)
         result.explanation = (
-            f"{scope}: too few to compare churn of {worst.band}s and {best.band}s ({words}; each band needs at least "
-            f"{minimum} scored customers)."
+            f"{scope}: too few to compare churn of {worst_people} and {best_people} ({words}; each band needs at "
+            f"least {minimum} scored customers)."
         )
         return result
     ratio = effects.risk_ratio(worst.churn.events, worst.churn.n, best.churn.events, best.churn.n)
@@ -192,7 +195,7 @@ def _churn_by_band(
         significant=ratio.ci_low > 1 or ratio.ci_high < 1,
     )
     result.explanation = (
-        f"{scope}: {worst.band}s churned at {worst.churn.pct:.1f}% (n = {worst.churn.n}), {best.band}s at "
+        f"{scope}: {worst_people} churned at {worst.churn.pct:.1f}% (n = {worst.churn.n}), {best_people} at "
         f"{best.churn.pct:.1f}% (n = {best.churn.n}): {ratio.value:.2f}x (95% interval {ratio.ci_low:.2f}.."
         f"{ratio.ci_high:.2f}, p = {ratio.p_value:.2g})."
     )
@@ -204,28 +207,39 @@ def _finding(kind: MetricKind, row: ChurnByBand) -> str:
     worst, best = row.bands[0], row.bands[-1]
     more = "more" if row.ratio.value > 1 else "less"
     return (
-        f"In {row.scope}, {kind.value.upper()} {worst.band}s churn {row.ratio.value:.1f}x as often as {best.band}s "
+        f"In {row.scope}, {kind.value.upper()} {bands.worst(kind).people} churn {row.ratio.value:.1f}x as often as "
+        f"{bands.best(kind).people} "
         f"({worst.churn.pct:.1f}% vs {best.churn.pct:.1f}%, n = {worst.churn.n} and {best.churn.n}; 95% interval "
         f"{row.ratio.ci_low:.1f}..{row.ratio.ci_high:.1f}x, q = {row.q_value:.2g}): they churn {more}."
     )
 
 
-def _revenue_at_risk(row: ChurnByBand) -> RevenueAtRisk:
+def _revenue_at_risk(kind: MetricKind, row: ChurnByBand) -> RevenueAtRisk:
+    """On revenue when any scored customer has some in the year before the window, else on lifetime value."""
     worst, best = row.bands[0], row.bands[-1]
+    basis = "revenue" if any(band.revenue for band in row.bands) else "lifetime_value"
+    amount = worst.revenue if basis == "revenue" else worst.lifetime_value
+    risk = RevenueAtRisk(band=worst.band, customers=worst.churn.n, basis=basis, revenue=amount)
+    if not any(band.revenue or band.lifetime_value for band in row.bands):
+        risk.basis = None
+        risk.explanation = (
+            "No revenue or lifetime value is recorded for these customers: record `revenue` or `lifetime_value` "
+            "outcomes (POST /api/v1/outcomes) to put an amount on the churn."
+        )
+        return risk
     rate, low, high = worst.churn.pct, worst.churn.ci_low, worst.churn.ci_high
-    at_risk = None if rate is None else worst.revenue * rate / 100
-    excess = None
+    risk.at_risk = None if rate is None else amount * rate / 100
+    risk.at_risk_low = None if low is None else amount * low / 100
+    risk.at_risk_high = None if high is None else amount * high / 100
     if rate is not None and best.churn.pct is not None:
-        excess = worst.revenue * max(rate - best.churn.pct, 0.0) / 100
-    return RevenueAtRisk(
-        band=worst.band,
-        customers=worst.churn.n,
-        revenue=worst.revenue,
-        at_risk=at_risk,
-        at_risk_low=None if low is None else worst.revenue * low / 100,
-        at_risk_high=None if high is None else worst.revenue * high / 100,
-        excess_over_best=excess,
+        risk.excess_over_best = amount * max(rate - best.churn.pct, 0.0) / 100
+    what = "revenue in the year before the window" if basis == "revenue" else "latest lifetime value estimates"
+    risk.explanation = (
+        f"{worst.churn.n} {bands.worst(kind).people} hold {amount:,.0f} of {what}; at their churn rate "
+        f"{risk.at_risk or 0:,.0f} of it is at risk, {risk.excess_over_best or 0:,.0f} more than at the "
+        f"{best.band} band's rate."
     )
+    return risk
 
 
 def _lifetime_values(

@@ -28,6 +28,7 @@ class ScoreCount:
     customers: int
     churned: int
     revenue: float
+    lifetime_value: float  # the sum of their latest lifetime-value estimates dated up to the window's end
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,15 +117,18 @@ def churn_counts(
         .group_by(Outcome.customer_id)
         .subquery("revenue")
     )
+    values = _latest_values(window_end)
     per_customer = (
         select(
             Customer.id.label("customer_id"),
             latest.c.score.label("score"),
             case((_churned_between(window_start, window_end), 1), else_=0).label("churned"),
             func.coalesce(revenue.c.amount, 0.0).label("revenue"),
+            func.coalesce(values.c.value, 0.0).label("lifetime_value"),
         )
         .join(latest, latest.c.customer_id == Customer.id)
         .outerjoin(revenue, revenue.c.customer_id == Customer.id)
+        .outerjoin(values, values.c.customer_id == Customer.id)
         .where(~_churned_before(window_start))
         .subquery("per_customer")
     )
@@ -135,8 +139,12 @@ def churn_counts(
             func.count(),
             func.sum(per_customer.c.churned),
             func.sum(per_customer.c.revenue),
+            func.sum(per_customer.c.lifetime_value),
         ).group_by(per_customer.c.score)
-        rows += [ScoreCount(None, s, n, int(c or 0), float(r or 0)) for s, n, c, r in session.execute(overall)]
+        rows += [
+            ScoreCount(None, s, n, int(c or 0), float(r or 0), float(v or 0))
+            for s, n, c, r, v in session.execute(overall)
+        ]
     by_segment = (
         select(
             SegmentMember.segment_id,
@@ -144,22 +152,22 @@ def churn_counts(
             func.count(),
             func.sum(per_customer.c.churned),
             func.sum(per_customer.c.revenue),
+            func.sum(per_customer.c.lifetime_value),
         )
         .join(SegmentMember, SegmentMember.customer_id == per_customer.c.customer_id)
         .group_by(SegmentMember.segment_id, per_customer.c.score)
     )
     if segment_ids is not None:
         by_segment = by_segment.where(SegmentMember.segment_id.in_(segment_ids))
-    rows += [ScoreCount(g, s, n, int(c or 0), float(r or 0)) for g, s, n, c, r in session.execute(by_segment)]
+    rows += [
+        ScoreCount(g, s, n, int(c or 0), float(r or 0), float(v or 0))
+        for g, s, n, c, r, v in session.execute(by_segment)
+    ]
     return rows
 
 
-def lifetime_values(
-    session: Session, *, metric: str, until: date, segment_ids: Sequence[int] | None
-) -> list[ValueSums]:
-    """Per scope and latest score (up to `until`): the sum and sum of squares of each customer's latest lifetime
-    value estimate dated up to `until`."""
-    latest = _latest_scores(metric, since=None, before=datetime.combine(until, datetime.max.time(), UTC))
+def _latest_values(until: date) -> Any:
+    """(customer_id, value) of each customer's latest lifetime-value estimate dated up to `until`."""
     ranked = (
         select(
             Outcome.customer_id.label("customer_id"),
@@ -176,10 +184,19 @@ def lifetime_values(
         )
         .subquery("ranked_values")
     )
+    return select(ranked.c.customer_id, ranked.c.value).where(ranked.c.rank == 1).subquery("latest_values")
+
+
+def lifetime_values(
+    session: Session, *, metric: str, until: date, segment_ids: Sequence[int] | None
+) -> list[ValueSums]:
+    """Per scope and latest score (up to `until`): the sum and sum of squares of each customer's latest lifetime
+    value estimate dated up to `until`."""
+    latest = _latest_scores(metric, since=None, before=datetime.combine(until, datetime.max.time(), UTC))
+    found = _latest_values(until)
     values = (
-        select(ranked.c.customer_id, ranked.c.value, latest.c.score)
-        .join(latest, latest.c.customer_id == ranked.c.customer_id)
-        .where(ranked.c.rank == 1)
+        select(found.c.customer_id, found.c.value, latest.c.score)
+        .join(latest, latest.c.customer_id == found.c.customer_id)
         .subquery("values")
     )
     sums = (func.count(), func.sum(values.c.value), func.sum(values.c.value * values.c.value))

@@ -49,6 +49,7 @@ class BandChurn(BaseModel):
     band: str
     churn: Rate
     revenue: float = Field(description="Their revenue in the year before the window.")
+    lifetime_value: float = Field(0.0, description="The sum of their latest lifetime value estimates.")
 
 
 class ChurnByBand(BaseModel):
@@ -63,16 +64,19 @@ class ChurnByBand(BaseModel):
 
 
 class RevenueAtRisk(BaseModel):
-    """Revenue of the worst band's customers in the year before the window, and the part their churn rate puts at
-    risk (with the rate's interval), and what exceeds the best band's churn rate."""
+    """What the worst band's customers are worth (`basis`: their revenue in the year before the window, or, when
+    no scored customer has revenue recorded, their latest lifetime value estimates), the part their churn rate puts
+    at risk (with the rate's interval), and what exceeds the best band's churn rate. `basis` null: nothing recorded."""
 
     band: str
     customers: int
+    basis: str | None
     revenue: float
-    at_risk: float | None
-    at_risk_low: float | None
-    at_risk_high: float | None
-    excess_over_best: float | None
+    at_risk: float | None = None
+    at_risk_low: float | None = None
+    at_risk_high: float | None = None
+    excess_over_best: float | None = None
+    explanation: str = ""
 
 
 class ValueByBand(BaseModel):
