@@ -215,5 +215,5 @@ def _finding(row: AgentRow) -> str:
     return (
         f"{row.group.title()} {row.name}: CSAT {row.csat.value:.0f}% (n = {row.csat.n}) is "
         f"{abs(row.csat_vs_rest):.0f} points {way} the other {row.group}s' (95% interval {row.csat_vs_rest_low:+.0f}.."
-        f"{row.csat_vs_rest_high:+.0f}, q = {row.csat_q_value:.2g})."
+        f"{row.csat_vs_rest_high:+.0f}, q {effects.p_words(row.csat_q_value or 0)})."
     )

@@ -197,7 +197,7 @@ def _churn_by_band(
     result.explanation = (
         f"{scope}: {worst_people} churned at {worst.churn.pct:.1f}% (n = {worst.churn.n}), {best_people} at "
         f"{best.churn.pct:.1f}% (n = {best.churn.n}): {ratio.value:.2f}x (95% interval {ratio.ci_low:.2f}.."
-        f"{ratio.ci_high:.2f}, p = {ratio.p_value:.2g})."
+        f"{ratio.ci_high:.2f}, p {effects.p_words(ratio.p_value)})."
     )
     return result
 
@@ -210,7 +210,7 @@ def _finding(kind: MetricKind, row: ChurnByBand) -> str:
         f"In {row.scope}, {kind.value.upper()} {bands.worst(kind).people} churn {row.ratio.value:.1f}x as often as "
         f"{bands.best(kind).people} "
         f"({worst.churn.pct:.1f}% vs {best.churn.pct:.1f}%, n = {worst.churn.n} and {best.churn.n}; 95% interval "
-        f"{row.ratio.ci_low:.1f}..{row.ratio.ci_high:.1f}x, q = {row.q_value:.2g}): they churn {more}."
+        f"{row.ratio.ci_low:.1f}..{row.ratio.ci_high:.1f}x, q {effects.p_words(row.q_value or 0)}): they churn {more}."
     )
 
 

@@ -116,3 +116,8 @@ def bin_edges(values: Sequence[float], bins: int) -> list[float]:
 def bin_index(edges: Sequence[float], value: float) -> int:
     """The bin whose lower edge is the largest one <= value (values below the first edge go in the first)."""
     return max(int(np.searchsorted(np.asarray(edges), value, side="right")) - 1, 0)
+
+
+def p_words(p: float) -> str:
+    """A p- or q-value after its letter: "= 0.0041", or "< 0.0001" (never "= 0")."""
+    return "< 0.0001" if p < 0.0001 else f"= {p:.2g}"

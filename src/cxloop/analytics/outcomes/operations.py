@@ -186,7 +186,8 @@ def _measure(
     )
     result.explanation = (
         f"{event}.{prop} vs {kind.value.upper()}: Spearman rho {correlation.rho:+.2f} (95% interval "
-        f"{correlation.ci_low:+.2f}..{correlation.ci_high:+.2f}, n = {correlation.n}, p = {correlation.p_value:.2g})."
+        f"{correlation.ci_low:+.2f}..{correlation.ci_high:+.2f}, n = {correlation.n}, "
+        f"p {effects.p_words(correlation.p_value)})."
     )
     return result
 
