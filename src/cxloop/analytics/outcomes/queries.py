@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, distinct, func, or_, select
+from sqlalchemy import BigInteger, Float, and_, case, cast, distinct, func, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from cxloop.collection.models import Response
@@ -132,38 +132,32 @@ def churn_counts(
         .where(~_churned_before(window_start))
         .subquery("per_customer")
     )
-    rows: list[ScoreCount] = []
-    if segment_ids is None:
-        overall = select(
-            per_customer.c.score,
-            func.count(),
-            func.sum(per_customer.c.churned),
-            func.sum(per_customer.c.revenue),
-            func.sum(per_customer.c.lifetime_value),
-        ).group_by(per_customer.c.score)
-        rows += [
-            ScoreCount(None, s, n, int(c or 0), float(r or 0), float(v or 0))
-            for s, n, c, r, v in session.execute(overall)
-        ]
-    by_segment = (
+    scope = _scopes(segment_ids)
+    query = (
         select(
-            SegmentMember.segment_id,
+            scope.c.segment_id,
             per_customer.c.score,
             func.count(),
             func.sum(per_customer.c.churned),
             func.sum(per_customer.c.revenue),
             func.sum(per_customer.c.lifetime_value),
         )
-        .join(SegmentMember, SegmentMember.customer_id == per_customer.c.customer_id)
-        .group_by(SegmentMember.segment_id, per_customer.c.score)
+        .join(scope, scope.c.customer_id == per_customer.c.customer_id)
+        .group_by(scope.c.segment_id, per_customer.c.score)
     )
-    if segment_ids is not None:
-        by_segment = by_segment.where(SegmentMember.segment_id.in_(segment_ids))
-    rows += [
-        ScoreCount(g, s, n, int(c or 0), float(r or 0), float(v or 0))
-        for g, s, n, c, r, v in session.execute(by_segment)
+    return [
+        ScoreCount(g, s, n, int(c or 0), float(r or 0), float(v or 0)) for g, s, n, c, r, v in session.execute(query)
     ]
-    return rows
+
+
+def _scopes(segment_ids: Sequence[int] | None) -> Any:
+    """(customer_id, segment_id): every customer with segment_id NULL ("all customers") and every membership, or
+    only the memberships of `segment_ids`; joined once, so the latest scores are ranked once for all scopes."""
+    members = select(SegmentMember.customer_id.label("customer_id"), SegmentMember.segment_id.label("segment_id"))
+    if segment_ids is not None:
+        return members.where(SegmentMember.segment_id.in_(segment_ids)).subquery("scopes")
+    everyone = select(Customer.id.label("customer_id"), cast(null(), BigInteger).label("segment_id"))
+    return union_all(everyone, members).subquery("scopes")
 
 
 def _latest_values(until: date) -> Any:
@@ -199,20 +193,19 @@ def lifetime_values(
         .join(latest, latest.c.customer_id == found.c.customer_id)
         .subquery("values")
     )
-    sums = (func.count(), func.sum(values.c.value), func.sum(values.c.value * values.c.value))
-    rows: list[ValueSums] = []
-    if segment_ids is None:
-        overall = select(values.c.score, *sums).group_by(values.c.score)
-        rows += [ValueSums(None, s, n, float(t or 0), float(q or 0)) for s, n, t, q in session.execute(overall)]
-    by_segment = (
-        select(SegmentMember.segment_id, values.c.score, *sums)
-        .join(SegmentMember, SegmentMember.customer_id == values.c.customer_id)
-        .group_by(SegmentMember.segment_id, values.c.score)
+    scope = _scopes(segment_ids)
+    query = (
+        select(
+            scope.c.segment_id,
+            values.c.score,
+            func.count(),
+            func.sum(values.c.value),
+            func.sum(values.c.value * values.c.value),
+        )
+        .join(scope, scope.c.customer_id == values.c.customer_id)
+        .group_by(scope.c.segment_id, values.c.score)
     )
-    if segment_ids is not None:
-        by_segment = by_segment.where(SegmentMember.segment_id.in_(segment_ids))
-    rows += [ValueSums(g, s, n, float(t or 0), float(q or 0)) for g, s, n, t, q in session.execute(by_segment)]
-    return rows
+    return [ValueSums(g, s, n, float(t or 0), float(q or 0)) for g, s, n, t, q in session.execute(query)]
 
 
 def segment_names(session: Session) -> dict[int, tuple[str, str]]:
@@ -267,18 +260,27 @@ def linked_events(
     linked: Any = responses.cte("linked")
     if session.get_bind().dialect.name == "sqlite":  # else SQLite inlines it and runs the event lookup twice
         linked = linked.prefix_with("MATERIALIZED")
-    query = (
-        select(linked.c.event_id, Event.occurred_at, Event.properties, linked.c.submitted_at, linked.c.score)
-        .join(Event, Event.id == linked.c.event_id)
-        .order_by(linked.c.event_id, linked.c.submitted_at)
+    # The first response per event, chosen in SQL: only one row (and one properties document) per event leaves.
+    first = (
+        select(
+            linked.c.event_id,
+            linked.c.submitted_at,
+            linked.c.score,
+            func.row_number().over(partition_by=linked.c.event_id, order_by=linked.c.submitted_at).label("rank"),
+        )
+        .where(linked.c.event_id.is_not(None))
+        .subquery("first")
     )
-    found: dict[int, LinkedEvent] = {}
-    for event_id, occurred_at, properties, submitted_at, value in session.execute(query):
-        if event_id not in found:
-            found[event_id] = LinkedEvent(
-                event_id, _aware(occurred_at), dict(properties or {}), _aware(submitted_at), int(value)
-            )
-    return list(found.values())
+    query = (
+        select(first.c.event_id, Event.occurred_at, Event.properties, first.c.submitted_at, first.c.score)
+        .join(Event, Event.id == first.c.event_id)
+        .where(first.c.rank == 1)
+        .order_by(first.c.event_id)
+    )
+    return [
+        LinkedEvent(event_id, _aware(occurred_at), dict(properties or {}), _aware(submitted_at), int(value))
+        for event_id, occurred_at, properties, submitted_at, value in session.execute(query)
+    ]
 
 
 def events_of(session: Session, *, names: Sequence[str]) -> list[tuple[str, datetime, dict[str, Any]]]:
