@@ -8,6 +8,7 @@ from cxloop.access.routes import router as access_router
 from cxloop.alerts.routes import router as alerts_router
 from cxloop.analytics.analysis_routes import router as analysis_router
 from cxloop.analytics.fatigue_routes import router as fatigue_router
+from cxloop.analytics.outcome_routes import router as outcome_router
 from cxloop.analytics.routes import router as analytics_router
 from cxloop.api.audit import router as audit_router
 from cxloop.api.health import router as health_router
@@ -46,6 +47,7 @@ ROUTERS: list[APIRouter] = [
     surveys_router,
     analytics_router,
     analysis_router,
+    outcome_router,
     governance_router,
     invitations_router,
     fatigue_router,

@@ -1,5 +1,6 @@
 """`cxloop analyze ...`: analyses over the data as it stands. One subcommand per analysis (compare, targets,
-anomalies); later ones (drivers, outcomes, churn, maturity) plug in here as further subcommands. docs/analytics.md."""
+anomalies, outcomes, operations, agents); later ones (drivers, churn, maturity) plug in here as further subcommands.
+docs/analytics.md."""
 
 from __future__ import annotations
 
@@ -246,3 +247,195 @@ def maturity(as_json: AsJson = False) -> None:
         if pillar.missing:
             console.print(f"  missing for level {pillar.level + 1}: {', '.join(pillar.missing)}")
         console.print(f"  next step: {pillar.next_step}")
+# ---- business outcomes, operations and agents (analytics/outcomes/) --------------------------------------------
+
+
+def _interval(low: float | None, high: float | None, fmt: str = "{:.1f}") -> str:
+    return "-" if low is None or high is None else f"{fmt.format(low)}..{fmt.format(high)}"
+
+
+def _rate_cell(pct: float | None) -> str:
+    return "-" if pct is None else f"{pct:.1f}%"
+
+
+@app.command("outcomes")
+def outcomes(
+    metric: Metric = "nps",
+    segment: Segment = None,
+    window_days: Annotated[int, typer.Option(min=7, max=3650, help="Length of the outcome window in days.")] = 180,
+    end: Annotated[str | None, typer.Option(help="Last day of the outcome window (default today).")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Churn by score band (each customer's latest answer before the window), worst band vs best as a risk ratio
+    per segment, revenue at risk and lifetime value by band. Too few churned customers: what is needed instead."""
+    from datetime import date
+
+    from cxloop.analytics.outcomes import business
+
+    try:
+        last = date.fromisoformat(end) if end else None
+    except ValueError:
+        raise fail(f"--end: '{end}' is not a date (2026-06-30)", code=2) from None
+    try:
+        with database().unit_of_work() as session:
+            result = business.analyse(session, metric=metric, segment=segment, window_days=window_days, end=last)
+    except InvalidInput as exc:
+        raise _invalid(exc) from exc
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    console.print(
+        f"[bold]{result.metric.value.upper()} and churn[/], window {result.window_start}..{result.window_end}: "
+        f"{result.churned} of {result.customers} scored customers churned"
+    )
+    if not result.ready:
+        console.print(result.explanation)
+    else:
+        table = Table(box=box.SIMPLE)
+        for column in ("scope", "band", "churn", "95% CI", "n", "worst vs best", "95% CI"):
+            table.add_column(column)
+        for row in result.churn:
+            for i, band in enumerate(row.bands):
+                ratio = row.ratio if i == 0 else None
+                table.add_row(
+                    row.scope if i == 0 else "",
+                    band.band,
+                    _rate_cell(band.churn.pct),
+                    _interval(band.churn.ci_low, band.churn.ci_high),
+                    f"[dim]{band.churn.n}[/]" if band.churn.small_sample else str(band.churn.n),
+                    "" if ratio is None else f"{ratio.value:.2f}x" + (" *" if ratio.significant else ""),
+                    "" if ratio is None else _interval(ratio.ci_low, ratio.ci_high, "{:.2f}"),
+                )
+        console.print(table)
+        risk = result.revenue_at_risk
+        if risk is not None and risk.at_risk is not None:
+            console.print(
+                f"Revenue at risk from {risk.band}s: {risk.at_risk:,.0f} of {risk.revenue:,.0f} "
+                f"(95% CI {_interval(risk.at_risk_low, risk.at_risk_high, '{:,.0f}')}, {risk.customers} customers); "
+                f"{(risk.excess_over_best or 0):,.0f} above the best band's churn rate"
+            )
+    if result.lifetime_value:
+        values = Table(title="Lifetime value by band", box=box.SIMPLE)
+        for column in ("scope", "band", "mean", "95% CI", "n"):
+            values.add_column(column)
+        for value in result.lifetime_value:
+            mean = "-" if value.value.mean is None else f"{value.value.mean:,.0f}"
+            n = f"[dim]{value.value.n}, too few[/]" if value.value.small_sample else str(value.value.n)
+            values.add_row(
+                value.scope, value.band, mean, _interval(value.value.ci_low, value.value.ci_high, "{:,.0f}"), n
+            )
+        console.print(values)
+    for finding in result.findings:
+        console.print(f"• {finding}")
+
+
+@app.command("operations")
+def operations(
+    metric: Annotated[str, typer.Option("--metric", help="nps, csat or ces.")] = "csat",
+    event: Annotated[str | None, typer.Option(help="Event name (left out: every event).")] = None,
+    measure: Annotated[str | None, typer.Option(help="A numeric property of --event (left out: every one).")] = None,
+    window_days: Annotated[
+        int, typer.Option(min=1, max=365, help="Days after an event a response still answers it.")
+    ] = 14,
+    bins: Annotated[int, typer.Option(min=2, max=20, help="How many bins of the measure.")] = 5,
+    touchpoint: Annotated[str | None, typer.Option(help="Only responses at this touchpoint key.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Operational measures (ticket wait, transfers, reopens, days late: every numeric event property found)
+    against the score of the response that followed the event, per bin with intervals, and the rank correlation."""
+    from cxloop.analytics.outcomes import operations as analysis
+
+    try:
+        with database().unit_of_work() as session:
+            result = analysis.analyse(
+                session,
+                metric=metric,
+                event=event,
+                measure=measure,
+                window_days=window_days,
+                bins=bins,
+                touchpoint=touchpoint,
+            )
+    except InvalidInput as exc:
+        raise _invalid(exc) from exc
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    console.print(result.explanation)
+    for found in result.measures:
+        console.print(f"[bold]{found.event}.{found.measure}[/]: {found.explanation}")
+        if not found.bins:
+            continue
+        table = Table(box=box.SIMPLE)
+        for column in ("measure", result.metric.value.upper(), "95% CI", "n"):
+            table.add_column(column)
+        for part in found.bins:
+            shown = "-" if part.value.value is None else f"{part.value.value:.1f}"
+            span = f"{part.low:g}" if part.low == part.high else f"{part.low:g}-{part.high:g}"
+            table.add_row(span, shown, _interval(part.value.ci_low, part.value.ci_high), n_words(part.value))
+        console.print(table)
+    for finding in result.findings:
+        console.print(f"• {finding}")
+
+
+@app.command("agents")
+def agents(
+    window_days: Annotated[
+        int, typer.Option(min=1, max=365, help="Days after a ticket a response still rates it.")
+    ] = 14,
+    event: Annotated[str | None, typer.Option(help="Ticket event (default ticket_solved and chat_ended).")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """CSAT and NPS per support agent and team (responses after their tickets), each against the rest, and wait
+    and resolution time as median and 90th percentile with intervals and n."""
+    from cxloop.analytics.outcomes import agents as analysis
+
+    try:
+        with database().unit_of_work() as session:
+            result = analysis.analyse(session, window_days=window_days, event=event)
+    except InvalidInput as exc:
+        raise _invalid(exc) from exc
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    console.print(result.explanation)
+    if result.overall is not None:
+        for label, spread in (("wait", result.overall.wait), ("resolution", result.overall.resolution)):
+            if spread.median is not None:
+                median = _interval(spread.median_low, spread.median_high)
+                p90 = _interval(spread.p90_low, spread.p90_high)
+                console.print(
+                    f"All tickets, {label}: median {spread.median:.1f} ({median}), p90 {spread.p90:.1f} ({p90}), "
+                    f"n = {spread.n}"
+                )
+    for title, rows in (("Agents", result.agents), ("Teams", result.teams)):
+        if not rows:
+            continue
+        table = Table(title=title, box=box.SIMPLE)
+        for column in ("name", "tickets", "CSAT", "n", "vs rest", "NPS", "n", "wait p50 / p90", "resolution p50"):
+            table.add_column(column)
+        for row in rows:
+            vs_rest = "-" if row.csat_vs_rest is None else f"{row.csat_vs_rest:+.0f}"
+            if row.csat_vs_rest is not None:
+                vs_rest += f" ({_interval(row.csat_vs_rest_low, row.csat_vs_rest_high, '{:+.0f}')})"
+            table.add_row(
+                row.name,
+                str(row.tickets),
+                "-" if row.csat.value is None else f"{row.csat.value:.0f}%",
+                n_words(row.csat),
+                vs_rest,
+                "-" if row.nps.value is None else f"{row.nps.value:.0f}",
+                n_words(row.nps),
+                _quantiles(row.wait.median, row.wait.p90),
+                _quantiles(row.resolution.median, None),
+            )
+        console.print(table)
+    console.print(f"[dim]wait: {result.wait_measure or '-'}; resolution: {result.resolution_measure or '-'}[/]")
+    for finding in result.findings:
+        console.print(f"• {finding}")
+
+
+def _quantiles(median: float | None, p90: float | None) -> str:
+    if median is None:
+        return "-"
+    return f"{median:.0f}" if p90 is None else f"{median:.0f} / {p90:.0f}"
