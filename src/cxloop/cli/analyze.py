@@ -247,6 +247,8 @@ def maturity(as_json: AsJson = False) -> None:
         if pillar.missing:
             console.print(f"  missing for level {pillar.level + 1}: {', '.join(pillar.missing)}")
         console.print(f"  next step: {pillar.next_step}")
+
+
 # ---- business outcomes, operations and agents (analytics/outcomes/) --------------------------------------------
 
 
