@@ -19,6 +19,7 @@ from cxloop.cases.report_routes import router as case_reports_router
 from cxloop.cases.routes import router as cases_router
 from cxloop.channels.reviews.routes import router as reviews_router
 from cxloop.channels.widget.routes import router as widget_router
+from cxloop.churn.routes import router as churn_router
 from cxloop.collection.routes import router as collection_router
 from cxloop.customers.routes import router as customers_router
 from cxloop.governance.routes import router as governance_router
@@ -44,6 +45,7 @@ ROUTERS: list[APIRouter] = [
     surveys_router,
     analytics_router,
     analysis_router,
+    churn_router,
     governance_router,
     invitations_router,
     fatigue_router,

@@ -218,3 +218,8 @@ def _print_scan(report: AnomalyScan, *, show_skipped: bool) -> None:
     if show_skipped:
         for skip in report.skipped:
             console.print(f"[dim]skipped {skip.series} {skip.period_start.isoformat()}: {skip.reason}[/]")
+
+
+from cxloop.cli.churn import app as churn_app  # noqa: E402  (churn commands: cli/churn.py)
+
+app.add_typer(churn_app, name="churn")
