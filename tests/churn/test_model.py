@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from cxloop.churn import privacy as churn_privacy
 from cxloop.churn import service as churn
 from cxloop.churn.models import ChurnModel
 from cxloop.churn.schemas import ChurnStatus
@@ -78,3 +79,15 @@ def test_a_horizon_out_of_range_is_refused_by_name(db: Database) -> None:
     with db.unit_of_work() as session, pytest.raises(InvalidInput) as caught:
         churn.train(session, now=NOW, horizon_days=7)
     assert caught.value.errors[0].field == "horizon_days"
+
+
+def test_a_customers_score_is_in_their_access_export_and_goes_with_erasure(db: Database) -> None:
+    with db.unit_of_work(write=True) as session:
+        plant_world(session, customers=400, seed=10)
+        assert churn.train(session, now=NOW).status == ChurnStatus.trained
+        churn.score_customers(session, now=NOW)
+        customer_id = churn.list_customers(session, limit=1).items[0].customer_id
+        exported = churn_privacy.export_customer_data(session, customer_id=customer_id)["churn_scores"]
+        assert len(exported) == 1 and exported[0]["top_factors"]
+        assert churn_privacy.erase_customer_data(session, customer_id=customer_id) == {"churn_scores": 1}
+        assert churn.risk_of(session, customer_ids=[customer_id]) == {}
