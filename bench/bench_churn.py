@@ -20,6 +20,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -149,12 +150,13 @@ def alternative(db: Database) -> tuple[float, float]:
         cutoff = NOW - HORIZON
         train = queries.snapshot(session, at=cutoff - HORIZON, horizon_days=HORIZON.days, churned=churned)
         holdout = queries.snapshot(session, at=cutoff, horizon_days=HORIZON.days, churned=churned)
+    known = ~np.isnan(train.x).all(axis=0)  # the trees cannot bin a column with no value at all
     started = time.perf_counter()
     model = CalibratedClassifierCV(HistGradientBoostingClassifier(random_state=1), method="isotonic", cv=3)
-    model.fit(train.x, train.y)
+    model.fit(train.x[:, known], train.y)
     seconds = time.perf_counter() - started
     assert holdout.y is not None
-    return seconds, float(roc_auc_score(holdout.y, model.predict_proba(holdout.x)[:, 1]))
+    return seconds, float(roc_auc_score(holdout.y, model.predict_proba(holdout.x[:, known])[:, 1]))
 
 
 def main() -> None:
@@ -174,23 +176,25 @@ def main() -> None:
         with db.unit_of_work() as session:
             report = churn.train(session, now=NOW)
         training = time.perf_counter() - started
+        assert report.auc is not None and report.training is not None and report.holdout is not None
+        rule = report.baseline.rule_auc.value if report.baseline else float("nan")
+        console.print(
+            f"(a) churn.train, {args.customers:,} customers, {args.backend}: {training:.1f} s "
+            f"({report.training.customers:,} + {report.holdout.customers:,} snapshot rows); holdout AUC "
+            f"{report.auc.value:.3f} ({report.auc.low:.3f}..{report.auc.high:.3f}), detractor rule {rule:.3f}; "
+            f"Brier {report.brier.value if report.brier else float('nan'):.4f}; calibration {report.calibration_method}"
+        )
         started = time.perf_counter()
         with db.unit_of_work() as session:
             run = churn.score_customers(session, now=NOW)
         scoring = time.perf_counter() - started
+        console.print(f"(b) churn.score_customers: {run.scored:,} customers scored and stored in {scoring:.1f} s")
         trees, trees_auc = alternative(db)
+        console.print(
+            f"(c) gradient-boosted trees + CalibratedClassifierCV, fit only: {trees:.1f} s, AUC {trees_auc:.3f}"
+        )
+        console.print(f"target (a) < 60 s: {'met' if training < 60 else 'NOT met'}")
         db.dispose()
-    assert report.auc is not None and report.training is not None and report.holdout is not None
-    console.print(
-        f"(a) churn.train, {args.customers:,} customers, {args.backend}: {training:.1f} s "
-        f"({report.training.customers:,} + {report.holdout.customers:,} snapshot rows); holdout AUC "
-        f"{report.auc.value:.3f} ({report.auc.low:.3f}..{report.auc.high:.3f}), detractor rule "
-        f"{report.baseline.rule_auc.value if report.baseline else float('nan'):.3f}; calibration "
-        f"{report.calibration_method}"
-    )
-    console.print(f"(b) churn.score_customers: {run.scored:,} customers scored and stored in {scoring:.1f} s")
-    console.print(f"(c) gradient-boosted trees + CalibratedClassifierCV, fit only: {trees:.1f} s, AUC {trees_auc:.3f}")
-    console.print(f"target (a) < 60 s: {'met' if training < 60 else 'NOT met'}")
 
 
 if __name__ == "__main__":

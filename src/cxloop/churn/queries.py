@@ -181,3 +181,12 @@ def scored_customers(session: Session, *, min_probability: float, limit: int, of
         .offset(offset)
     ).all()
     return list(rows), total
+
+
+def existing_customers(session: Session, *, ids: list[int]) -> set[int]:
+    """Those of `ids` that are still customers (in chunks: an IN list stays small)."""
+    found: set[int] = set()
+    for start in range(0, len(ids), 10_000):
+        chunk = ids[start : start + 10_000]
+        found.update(session.scalars(select(Customer.id).where(Customer.id.in_(chunk))))
+    return found

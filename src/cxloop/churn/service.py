@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, insert, select
@@ -56,9 +58,17 @@ def check_horizon(horizon_days: int) -> None:
         )
 
 
-def train(session: Session, *, now: datetime | None = None, horizon_days: int = DEFAULT_HORIZON_DAYS) -> ChurnReport:
-    """Train, evaluate on the later snapshot and store the model; with too few churned customers, store nothing and
-    answer why (status not_enough_data, with the minimum needed)."""
+@dataclass(frozen=True)
+class Trained:
+    """A model fitted and evaluated but not stored yet: `params` is None when the data could not support one."""
+
+    report: ChurnReport
+    cutoff: date
+    params: dict[str, Any] | None
+
+
+def fit_model(session: Session, *, now: datetime | None = None, horizon_days: int = DEFAULT_HORIZON_DAYS) -> Trained:
+    """Read both snapshots, fit and evaluate (reads only: the worker runs it outside the write transaction)."""
     check_horizon(horizon_days)
     today = datetime.combine((now or utcnow()).date(), time(), UTC)
     horizon = timedelta(days=horizon_days)
@@ -70,7 +80,7 @@ def train(session: Session, *, now: datetime | None = None, horizon_days: int = 
     windows = (_window(train_set, horizon), _window(holdout, horizon))
     shortfall = _shortfall(*windows)
     if shortfall:
-        return ChurnReport(
+        report = ChurnReport(
             status=ChurnStatus.not_enough_data,
             explanation=shortfall,
             horizon_days=horizon_days,
@@ -78,23 +88,36 @@ def train(session: Session, *, now: datetime | None = None, horizon_days: int = 
             training=windows[0],
             holdout=windows[1],
         )
+        return Trained(report, cutoff.date(), None)
     evaluated = training.fit(train_set.x, train_set.y)
     evaluation = training.evaluate(evaluated, holdout.x, holdout.y, base_rate=float(train_set.y.mean()))
     final = training.fit(np.vstack([train_set.x, holdout.x]), np.concatenate([train_set.y, holdout.y]))
-    report = _report(evaluation, final, horizon_days, windows)
+    return Trained(_report(evaluation, final, horizon_days, windows), cutoff.date(), final.to_params())
+
+
+def store_model(session: Session, *, trained: Trained) -> ChurnReport:
+    """Store a fitted model and answer its report with its id; nothing is stored for one the data could not support."""
+    if trained.params is None:
+        return trained.report
     model = ChurnModel(
         trained_at=utcnow(),
-        horizon_days=horizon_days,
-        cutoff=cutoff.date(),
-        params=final.to_params(),
+        horizon_days=trained.report.horizon_days,
+        cutoff=trained.cutoff,
+        params=trained.params,
         report={},
     )
     session.add(model)
     session.flush()
-    report.model_id, report.trained_at = model.id, model.trained_at
+    report = trained.report.model_copy(update={"model_id": model.id, "trained_at": model.trained_at})
     model.report = report.model_dump(mode="json")
     session.flush()
     return report
+
+
+def train(session: Session, *, now: datetime | None = None, horizon_days: int = DEFAULT_HORIZON_DAYS) -> ChurnReport:
+    """Train, evaluate on the later snapshot and store the model, in one transaction; with too few churned
+    customers, store nothing and answer why (status not_enough_data, with the minimum needed)."""
+    return store_model(session, trained=fit_model(session, now=now, horizon_days=horizon_days))
 
 
 def _window(snap: queries.Snapshot, horizon: timedelta) -> Window:
@@ -227,8 +250,17 @@ def report(session: Session) -> ChurnReport:
     return ChurnReport.model_validate(model.report)
 
 
-def score_customers(session: Session, *, now: datetime | None = None) -> ScoreRun:
-    """Score every current customer with the latest model, replacing the stored scores; NotFound without a model."""
+@dataclass(frozen=True)
+class Scores:
+    """Every current customer's probability and top factors, computed but not stored yet."""
+
+    model_id: int
+    at: datetime
+    rows: list[dict[str, Any]]
+
+
+def compute_scores(session: Session, *, now: datetime | None = None) -> Scores:
+    """Score every current customer with the latest model (reads only); NotFound without a model."""
     model = latest_model(session)
     if model is None:
         raise NotFound("no churn model yet: train one first (`cxloop analyze churn train`)")
@@ -237,7 +269,6 @@ def score_customers(session: Session, *, now: datetime | None = None) -> ScoreRu
     snap = queries.snapshot(session, at=at, horizon_days=None, churned=queries.churn_dates(session))
     probabilities = fitted.probabilities(snap.x)
     factors = training.top_factors(fitted, snap.x)
-    session.execute(delete(ChurnScore))
     rows = [
         {
             "customer_id": int(customer_id),
@@ -248,10 +279,23 @@ def score_customers(session: Session, *, now: datetime | None = None) -> ScoreRu
         }
         for customer_id, p, f in zip(snap.customer_ids, probabilities, factors, strict=True)
     ]
+    return Scores(model.id, at, rows)
+
+
+def store_scores(session: Session, *, scores: Scores) -> ScoreRun:
+    """Replace the stored scores with these; a customer erased since they were computed is left out."""
+    session.execute(delete(ChurnScore))
+    present = queries.existing_customers(session, ids=[r["customer_id"] for r in scores.rows])
+    rows = [r for r in scores.rows if r["customer_id"] in present]
     for start in range(0, len(rows), 5_000):
         session.execute(insert(ChurnScore), rows[start : start + 5_000])
     session.flush()
-    return ScoreRun(model_id=model.id, scored=len(rows), scored_at=at)
+    return ScoreRun(model_id=scores.model_id, scored=len(rows), scored_at=scores.at)
+
+
+def score_customers(session: Session, *, now: datetime | None = None) -> ScoreRun:
+    """Score every current customer with the latest model and replace the stored scores, in one transaction."""
+    return store_scores(session, scores=compute_scores(session, now=now))
 
 
 def list_customers(

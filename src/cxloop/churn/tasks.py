@@ -33,11 +33,13 @@ def train_model(runtime: Runtime, _: NoPayload) -> None:
     now = utcnow()
     if now.hour != TRAIN_HOUR:
         return
-    with runtime.database.unit_of_work(write=True) as session:
+    with runtime.database.unit_of_work() as session:  # the slow part reads only: no write lock held meanwhile
         latest = churn.latest_model(session)
         if latest is not None and now - latest.trained_at < RETRAIN_AFTER:
             return
-        report = churn.train(session, now=now)
+        trained = churn.fit_model(session, now=now)
+    with runtime.database.unit_of_work(write=True) as session:
+        report = churn.store_model(session, trained=trained)
     if report.status == ChurnStatus.trained:
         log.info("churn model %s trained: %s", report.model_id, report.explanation)
     else:
@@ -49,8 +51,10 @@ def score_customers(runtime: Runtime, _: NoPayload) -> None:
     """Daily, in hour SCORE_HOUR UTC: score every customer with the latest model (nothing to do without one)."""
     if utcnow().hour != SCORE_HOUR:
         return
-    with runtime.database.unit_of_work(write=True) as session:
+    with runtime.database.unit_of_work() as session:
         if churn.latest_model(session) is None:
             return
-        run = churn.score_customers(session)
+        scores = churn.compute_scores(session)
+    with runtime.database.unit_of_work(write=True) as session:
+        run = churn.store_scores(session, scores=scores)
     log.info("churn scores: %d customers scored by model %d", run.scored, run.model_id)

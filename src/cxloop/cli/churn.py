@@ -36,9 +36,16 @@ def train(
     from cxloop.churn.schemas import ChurnStatus
 
     try:
+        with database().unit_of_work() as session:  # fitting reads only: no write lock held meanwhile
+            trained = churn.fit_model(session, horizon_days=horizon_days)
         with database().unit_of_work(write=True) as session:
-            report = churn.train(session, horizon_days=horizon_days)
-            scored = churn.score_customers(session) if report.status == ChurnStatus.trained else None
+            report = churn.store_model(session, trained=trained)
+        scored = None
+        if report.status == ChurnStatus.trained:
+            with database().unit_of_work() as session:
+                scores = churn.compute_scores(session)
+            with database().unit_of_work(write=True) as session:
+                scored = churn.store_scores(session, scores=scores)
     except CxloopError as exc:
         details = "; ".join(f"--{e.field.replace('_', '-')}: {e.message}" for e in exc.errors)
         raise fail(f"{exc.message} ({details})" if details else exc.message, code=2) from exc
