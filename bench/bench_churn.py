@@ -2,9 +2,9 @@
 
     python bench/bench_churn.py [--customers 100000] [--backend sqlite|postgresql] [--url postgresql+psycopg://...]
 
-Builds a throwaway database (bulk inserts): `--customers` customers with 1-4 NPS answers, 0-8 support tickets and
-0-20 product events each before the two snapshots, and churn outcomes where detractors with many tickets churn 5x as
-often. Times:
+Builds a throwaway database (bulk inserts): `--customers` customers with 0-2 NPS answers, 0-5 support tickets
+(created and solved) and 0-7 product events in the 80 days before each snapshot and before today, and churn outcomes
+where detractors with many tickets churn 5x as often. Times:
   (a) `churn.train`: both snapshots' features read from the database, the fit, the bootstrap evaluation, the refit
       and the stored model (target < 60 s);
   (b) `churn.score_customers`: every current customer's features, probability and top factors, stored;
@@ -78,30 +78,31 @@ def build(db: Database, *, customers: int, seed: int) -> dict[str, int]:
     counts = {"responses": 0, "events": 0, "churned": 0}
     for customer_id in range(1, customers + 1):
         detractor, heavy = rng.random() < 0.3, rng.random() < 0.3
-        for _ in range(rng.randint(1, 4)):
-            at = first - timedelta(days=rng.uniform(1, 300))
-            nps = rng.randint(0, 6) if detractor else rng.randint(6, 10)
-            answers.append(
-                {
-                    "survey_id": survey_id,
-                    "survey_version_id": version_id,
-                    "customer_id": customer_id,
-                    "channel": "email",
-                    "answers": {},
-                    "meta": {},
-                    "nps": nps,
-                    "submitted_at": at,
-                    "received_at": at,
-                }
-            )
-        for k in range(rng.randint(3, 8) if heavy else rng.randint(0, 2)):
-            at = first - timedelta(days=rng.uniform(1, 200), minutes=k)
-            events.append(_event(customer_id, "ticket_created", at, {}))
-            events.append(_event(customer_id, "ticket_solved", at + timedelta(hours=5), {"reopens": rng.randint(0, 1)}))
-        for k in range(rng.randint(0, 20)):
-            events.append(
-                _event(customer_id, "feature_used", first - timedelta(days=rng.uniform(1, 200), minutes=k), {})
-            )
+        for period_end in (first, first + HORIZON, NOW):  # before each snapshot and today, the same habits
+            for _ in range(rng.randint(0, 2)):
+                at = period_end - timedelta(days=rng.uniform(1, 80))
+                nps = rng.randint(0, 6) if detractor else rng.randint(6, 10)
+                answers.append(
+                    {
+                        "survey_id": survey_id,
+                        "survey_version_id": version_id,
+                        "customer_id": customer_id,
+                        "channel": "email",
+                        "answers": {},
+                        "meta": {},
+                        "nps": nps,
+                        "submitted_at": at,
+                        "received_at": at,
+                    }
+                )
+            for k in range(rng.randint(2, 5) if heavy else rng.randint(0, 1)):
+                at = period_end - timedelta(days=rng.uniform(1, 80), minutes=k)
+                events.append(_event(customer_id, "ticket_created", at, {}))
+                solved = at + timedelta(hours=5)
+                events.append(_event(customer_id, "ticket_solved", solved, {"reopens": rng.randint(0, 1)}))
+            for k in range(rng.randint(0, 7)):
+                at = period_end - timedelta(days=rng.uniform(1, 80), minutes=k)
+                events.append(_event(customer_id, "feature_used", at, {}))
         for start in (first, first + HORIZON):
             if rng.random() < (0.4 if detractor and heavy else 0.08):
                 day = (start + timedelta(days=rng.randint(1, HORIZON.days))).date()

@@ -95,12 +95,13 @@ def _add_answers(session: Session, at: datetime, index: dict[int, int], x: np.nd
     x[:, COLUMN["ces_last"]] = math.nan
     x[:, COLUMN["no_nps"]] = 1.0
     nps_sum: dict[int, tuple[int, int]] = {}  # row -> (sum, count) of the answers before the latest
-    rows = session.execute(
-        select(Response.customer_id, Response.nps, Response.csat, Response.ces, Response.submitted_at)
-        .where(Response.customer_id.is_not(None), Response.is_partial.is_(False), Response.submitted_at < at)
+    complete = and_(Response.customer_id.is_not(None), Response.is_partial.is_(False), Response.submitted_at < at)
+    rows = session.connection().execute(  # Core rows: no ORM bookkeeping over every response
+        select(Response.customer_id, Response.nps, Response.csat, Response.ces)
+        .where(complete)
         .order_by(Response.customer_id, Response.submitted_at, Response.id)
     )
-    for customer_id, nps, csat, ces, submitted in rows:
+    for customer_id, nps, csat, ces in rows:
         i = index.get(customer_id or 0)
         if i is None:
             continue
@@ -111,11 +112,19 @@ def _add_answers(session: Session, at: datetime, index: dict[int, int], x: np.nd
                 nps_sum[i] = (total + int(previous), n + 1)
             x[i, COLUMN["nps_last"]] = nps
             x[i, COLUMN["no_nps"]] = 0.0
-            x[i, COLUMN["detractors_recent"]] += nps <= 6 and submitted >= recent
         if csat is not None:
             x[i, COLUMN["csat_last"]] = csat
         if ces is not None:
             x[i, COLUMN["ces_last"]] = ces
+    detractors = session.execute(
+        select(Response.customer_id, func.count())
+        .where(complete, Response.submitted_at >= recent, Response.nps <= 6)
+        .group_by(Response.customer_id)
+    )
+    for customer_id, count in detractors:
+        i = index.get(customer_id or 0)
+        if i is not None:
+            x[i, COLUMN["detractors_recent"]] = count
     for i, (total, n) in nps_sum.items():
         x[i, COLUMN["nps_trend"]] = x[i, COLUMN["nps_last"]] - total / n
 
@@ -125,11 +134,12 @@ def _add_events(session: Session, at: datetime, index: dict[int, int], x: np.nda
     recent = at - timedelta(days=RECENT_DAYS)
     x[:, COLUMN["days_idle"]] = IDLE_CAP_DAYS
     before = and_(Event.customer_id.is_not(None), Event.occurred_at < at)
-    product = session.execute(
+    product = session.connection().execute(
         select(
             Event.customer_id, func.sum(case((Event.occurred_at >= recent, 1), else_=0)), func.max(Event.occurred_at)
         )
-        .where(before, Event.name.not_in(HELPDESK_EVENTS))
+        # older events change nothing: days_idle is capped at IDLE_CAP_DAYS
+        .where(before, Event.occurred_at >= at - timedelta(days=IDLE_CAP_DAYS), Event.name.not_in(HELPDESK_EVENTS))
         .group_by(Event.customer_id)
     )
     for customer_id, count, last in product:
@@ -138,7 +148,7 @@ def _add_events(session: Session, at: datetime, index: dict[int, int], x: np.nda
             x[i, COLUMN["events_recent"]] = count or 0
             idle = (at - _aware(last)).total_seconds() / 86_400 if last is not None else IDLE_CAP_DAYS
             x[i, COLUMN["days_idle"]] = min(idle, IDLE_CAP_DAYS)
-    tickets = session.execute(
+    tickets = session.connection().execute(
         select(
             Event.customer_id,
             func.sum(case((Event.name == "ticket_created", 1), else_=0)),
