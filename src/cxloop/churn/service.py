@@ -288,7 +288,7 @@ def store_scores(session: Session, *, scores: Scores) -> ScoreRun:
     present = queries.existing_customers(session, ids=[r["customer_id"] for r in scores.rows])
     rows = [r for r in scores.rows if r["customer_id"] in present]
     for start in range(0, len(rows), 5_000):
-        session.execute(insert(ChurnScore.__table__), rows[start : start + 5_000])  # Core: no ORM bookkeeping
+        session.connection().execute(insert(ChurnScore), rows[start : start + 5_000])  # Core: no ORM bookkeeping
     session.flush()
     return ScoreRun(model_id=scores.model_id, scored=len(rows), scored_at=scores.at)
 
