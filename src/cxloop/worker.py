@@ -19,6 +19,7 @@ from cxloop.cases import verification_tasks
 from cxloop.channels import delivery, follow_up_tasks
 from cxloop.channels.email import smtp
 from cxloop.channels.email import tasks as email_tasks
+from cxloop.churn import tasks as churn_tasks
 from cxloop.collection import tasks as collection_tasks
 from cxloop.core.config import Settings
 from cxloop.customers import tasks as customers_tasks
@@ -43,6 +44,7 @@ TASK_MODULES = (
     alerts_tasks,
     analytics_tasks,
     cases_tasks,
+    churn_tasks,
     collection_tasks,
     customers_tasks,
     email_tasks,

@@ -50,6 +50,8 @@ def test_every_job_is_registered_with_its_schedule() -> None:
         "cases.sweep_sla": 1,
         "cases.send_verifications": 15,
         "analytics.scan_anomalies": 60,
+        "churn.train": 60,
+        "churn.score": 60,
         "follow_ups.send": None,
         "follow_ups.send_due": 1,
         "text.learn_when_due": 60,

@@ -75,6 +75,14 @@ _FIELDS = (
     ConditionField("account_tier", Kind.choice, BOTH, "the plan of the customer's account"),
     ConditionField("arr", Kind.number, BOTH, "the annual recurring revenue of the customer's account"),
     ConditionField(
+        "churn_risk",
+        Kind.number,
+        BOTH,
+        "the customer's churn probability, 0-1, from the latest daily churn scoring (docs/churn.md)",
+        0,
+        1,
+    ),
+    ConditionField(
         "sentiment",
         Kind.choice,
         BOTH,

@@ -1,5 +1,5 @@
 """The facts a rule is evaluated on, read in one query per batch: the item's own fields, its customer's stage and
-account (tier, ARR). The read side may join lower domains' tables (pyproject.toml import contracts)."""
+account (tier, ARR) and churn risk. The read side may join lower domains' tables (pyproject.toml import contracts)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from cxloop.alerts.fields import Source
+from cxloop.churn.models import ChurnScore
 from cxloop.collection.models import FeedbackItem, Response
 from cxloop.customers.models import Account, Customer
 
@@ -31,9 +32,11 @@ def _with_customer(model: Any, *own: Any) -> Select[*tuple[Any, ...]]:
             Customer.stage_id.label("customer_stage_id"),
             Account.plan,
             Account.arr,
+            ChurnScore.probability.label("churn_risk"),
         )
         .outerjoin(Customer, Customer.id == model.customer_id)
         .outerjoin(Account, Account.id == Customer.account_id)
+        .outerjoin(ChurnScore, ChurnScore.customer_id == model.customer_id)
     )
 
 
@@ -56,6 +59,7 @@ def _facts(source: Source, row: Any) -> Facts:
         "stage": row.stage_id if row.stage_id is not None else row.customer_stage_id,
         "account_tier": row.plan,
         "arr": float(row.arr) if row.arr is not None else None,
+        "churn_risk": row.churn_risk,
     }
     if source == Source.response:
         return common | {

@@ -20,6 +20,7 @@ from cxloop.cases.report_routes import router as case_reports_router
 from cxloop.cases.routes import router as cases_router
 from cxloop.channels.reviews.routes import router as reviews_router
 from cxloop.channels.widget.routes import router as widget_router
+from cxloop.churn.routes import router as churn_router
 from cxloop.collection.routes import router as collection_router
 from cxloop.customers.routes import router as customers_router
 from cxloop.experiments.routes import router as experiments_router
@@ -48,6 +49,7 @@ ROUTERS: list[APIRouter] = [
     analytics_router,
     analysis_router,
     outcome_router,
+    churn_router,
     governance_router,
     invitations_router,
     fatigue_router,

@@ -441,3 +441,8 @@ def _quantiles(median: float | None, p90: float | None) -> str:
     if median is None:
         return "-"
     return f"{median:.0f}" if p90 is None else f"{median:.0f} / {p90:.0f}"
+
+
+from cxloop.cli.churn import app as churn_app  # noqa: E402  (churn commands: cli/churn.py)
+
+app.add_typer(churn_app, name="churn")

@@ -7,6 +7,7 @@ from cxloop.audit import models as audit_models
 from cxloop.branding import models as branding_models
 from cxloop.cases import models as cases_models
 from cxloop.channels.widget import models as widget_models
+from cxloop.churn import models as churn_models
 from cxloop.collection import models as collection_models
 from cxloop.customers import models as customers_models
 from cxloop.experiments import models as experiments_models
@@ -45,5 +46,6 @@ MODEL_MODULES = (
     web_models,
     themes_models,
     experiments_models,
+    churn_models,
 )
 metadata = Base.metadata

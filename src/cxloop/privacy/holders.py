@@ -18,6 +18,7 @@ from cxloop.alerts import privacy as alerts
 from cxloop.cases import follow_up_privacy as follow_ups
 from cxloop.cases import privacy as cases
 from cxloop.channels.widget import erasure as widget_images
+from cxloop.churn import privacy as churn
 from cxloop.collection import privacy as collection
 from cxloop.customers import service as customers
 from cxloop.governance import privacy as governance
@@ -115,6 +116,7 @@ holders = HolderRegistry()
 # which the customer holder's deletion removes; the files go once the erasure commits.
 holders.register(_holder("attachments", (), widget_images.export_customer_images, widget_images.count_customer_images))
 holders.register(_holder("alerts", alerts.PRIVACY_TABLES, alerts.export_customer_data, alerts.erase_customer_data))
+holders.register(_holder("churn", churn.PRIVACY_TABLES, churn.export_customer_data, churn.erase_customer_data))
 holders.register(
     _holder(
         "follow_ups",

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from cxloop.collection.models import FeedbackItem, Response
-from cxloop.text.enums import TEXT_FIELD, ItemKind
+from cxloop.text.enums import TEXT_FIELD, ItemKind, SentimentLabel
 from cxloop.text.models import TextAnalysis
 
 BATCH = 1_000  # ids per IN (...) list
@@ -146,3 +147,22 @@ def customer_item_ids(session: Session, *, customer_id: int) -> dict[ItemKind, l
             session.scalars(select(FeedbackItem.id).where(FeedbackItem.customer_id == customer_id))
         ),
     }
+
+
+def comment_sentiment_by_customer(session: Session, *, before: datetime) -> dict[int, tuple[int, int]]:
+    """Per customer: (negative, analysed) counts of their analysed response comments submitted before `before`."""
+    negative = func.sum(case((TextAnalysis.sentiment_label == SentimentLabel.negative.value, 1), else_=0))
+    rows = session.execute(
+        select(Response.customer_id, negative, func.count())
+        .join(
+            TextAnalysis,
+            and_(
+                TextAnalysis.item_kind == ItemKind.response.value,
+                TextAnalysis.item_id == Response.id,
+                TextAnalysis.field == TEXT_FIELD[ItemKind.response],
+            ),
+        )
+        .where(Response.customer_id.is_not(None), Response.submitted_at < before)
+        .group_by(Response.customer_id)
+    )
+    return {int(c): (int(neg or 0), int(n)) for c, neg, n in rows}

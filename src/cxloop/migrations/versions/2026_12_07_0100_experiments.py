@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import cxloop.storage.base
 
 revision: str = "3c5e8a1f0d27"
-down_revision: str | None = "b7d1f5b9aee4"
+down_revision: str | None = "4c1e7a93d2b5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
