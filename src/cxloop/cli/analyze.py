@@ -218,3 +218,46 @@ def _print_scan(report: AnomalyScan, *, show_skipped: bool) -> None:
     if show_skipped:
         for skip in report.skipped:
             console.print(f"[dim]skipped {skip.series} {skip.period_start.isoformat()}: {skip.reason}[/]")
+
+
+@app.command("drivers")
+def drivers(
+    metric: Metric = "nps",
+    segment: Segment = None,
+    start: Annotated[str | None, typer.Option(help="First date of the answers read (2026-01-01).")] = None,
+    end: Annotated[str | None, typer.Option(help="Last date of the answers read, inclusive.")] = None,
+    tz: Annotated[str, typer.Option(help="IANA zone of the dates.")] = "UTC",
+    as_json: AsJson = False,
+) -> None:
+    """Key drivers: which themes, touchpoints, stages, channels, plans, segments and helpdesk measures move the
+    metric most, each as "fixing X is worth about +N points (95% interval a..b)", with the model's accuracy on
+    answers it was not fitted on; too few answers say so and name the minimum."""
+    from cxloop.analytics.drivers import service as key_drivers
+
+    try:
+        with database().unit_of_work() as session:
+            report = key_drivers.analyse(session, metric=metric, segment=segment, start=start, end=end, tz=tz)
+    except InvalidInput as exc:
+        raise _invalid(exc) from exc
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    console.print(report.explanation)
+    if not report.enough:
+        return
+    table = Table(title=f"{report.metric.value.upper()} drivers for {report.scope}", box=box.SIMPLE)
+    for column in ("driver", "n", "impact", "95% CI", "effect", ""):
+        table.add_column(column)
+    digits = 2 if report.metric.value == "ces" else 1
+    for driver in report.drivers:
+        n = f"[dim]{driver.n}[/]" if driver.small_sample else str(driver.n)
+        interval = f"{driver.impact_ci_low:+.{digits}f}..{driver.impact_ci_high:+.{digits}f}"
+        flags = ("" if driver.significant else "within noise") + (", too few" if driver.small_sample else "")
+        table.add_row(driver.label, n, f"{driver.impact:+.{digits}f}", interval, f"{driver.effect:+.{digits}f}", flags)
+    console.print(table)
+    for driver in report.drivers[:5]:
+        console.print(f"• {driver.sentence}")
+    shares = ", ".join(f"{f.family} {f.r2_share:.3f}" for f in report.families)
+    console.print(f"[dim]share of R² by family: {shares}[/]")
+    for skip in report.skipped:
+        console.print(f"[dim]left out {skip.label} (n = {skip.n}): {skip.reason}[/]")
