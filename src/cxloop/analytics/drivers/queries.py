@@ -1,5 +1,6 @@
 """Read-side SQL of the driver analysis: the candidate themes and segments, and every scored response folded into
-groups of identical (score, features) in one GROUP BY, so a million responses come back as a few thousand rows.
+groups of identical features in one GROUP BY, each with its count and the sums of its coded scores and their squares
+(all least squares needs), so a million responses come back as far fewer rows.
 
 Themes and segments are many-to-one per response, so each is folded into a bit mask in a grouped subquery (one bit
 per candidate, at most MAX_BITS of them) before the main GROUP BY. Helpdesk measures come from the customer's
@@ -38,17 +39,19 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Which responses the analysis reads: one metric's scores in [start, end), optionally one segment's."""
+    """Which responses the analysis reads: one metric's scores in [start, end), optionally one segment's.
+    `coding` maps the score to the value whose mean is the metric: ((low, high, value), ...) by score range, or
+    None for the score itself (CES)."""
 
     metric: str
     start: datetime | None
     end: datetime | None
     segment_id: int | None
+    coding: tuple[tuple[int, int, int], ...] | None = None
 
 
-# One row per group of identical responses, in this column order.
-COLUMNS = (
-    "score",
+# One row per group of responses with the same features: the KEYS, then the SUMS of its responses' coded scores.
+KEYS = (
     "touchpoint",
     "stage",
     "channel",
@@ -60,8 +63,10 @@ COLUMNS = (
     "long_wait",
     "transferred",
     "reopened",
-    "n",
+    "held_out",
 )
+SUMS = ("n", "sy", "syy", "high", "low")
+HELD_OUT_ONE_IN = 5  # a response is held out of the fit when (id * 7919) % 5 = 0: a fixed, spread 20%
 
 
 def top_themes(session: Session, *, limit: int = MAX_BITS) -> list[Candidate]:
@@ -159,16 +164,20 @@ def _tickets(session: Session, scope: Scope) -> Any:
     return query.subquery("tickets")
 
 
+def _coded(scope: Scope) -> Any:
+    score = getattr(Response, scope.metric)
+    if scope.coding is None:
+        return score
+    return case(*((score.between(low, high), literal(value)) for low, high, value in scope.coding))
+
+
 def grouped_rows(
     session: Session, *, scope: Scope, theme_ids: list[int], segment_ids: list[int], tickets: bool
 ) -> list[tuple[Any, ...]]:
-    """Every scored response in scope, counted per distinct combination of COLUMNS (the last is the count)."""
-    score = getattr(Response, scope.metric)
+    """Every scored response in scope, grouped by KEYS, with its SUMS: count, sum of coded scores, of their squares,
+    and how many have the highest and the lowest coded value."""
     zero = literal(0, Integer)
-    joins: list[tuple[Any, Any]] = [
-        (Customer, Customer.id == Response.customer_id),
-        (Account, Account.id == Customer.account_id),
-    ]
+    joins: list[tuple[Any, Any]] = []
     theme_mask: Any = zero
     if theme_ids:
         themes = (
@@ -179,7 +188,10 @@ def grouped_rows(
         )
         joins.append((themes, themes.c.item_id == Response.id))
         theme_mask = func.coalesce(themes.c.mask, 0)
-    segment_mask: Any = zero
+    # What belongs to the customer (plan, segments) is read once per customer, then joined once per response.
+    customer = select(Customer.id.label("customer_id"), Account.plan.label("plan")).outerjoin(
+        Account, Account.id == Customer.account_id
+    )
     if segment_ids:
         members = (
             select(SegmentMember.customer_id, _mask(SegmentMember.segment_id, segment_ids))
@@ -187,8 +199,14 @@ def grouped_rows(
             .group_by(SegmentMember.customer_id)
             .subquery("segment_masks")
         )
-        joins.append((members, members.c.customer_id == Response.customer_id))
-        segment_mask = func.coalesce(members.c.mask, 0)
+        customer = customer.add_columns(func.coalesce(members.c.mask, 0).label("mask")).outerjoin(
+            members, members.c.customer_id == Customer.id
+        )
+    else:
+        customer = customer.add_columns(zero.label("mask"))
+    customers = customer.subquery("customer_features")
+    joins.append((customers, customers.c.customer_id == Response.customer_id))
+    segment_mask: Any = func.coalesce(customers.c.mask, 0) if segment_ids else zero
     ticket_columns: list[Any] = [zero, zero, zero, zero]
     if tickets:
         found = _tickets(session, scope)
@@ -200,22 +218,32 @@ def grouped_rows(
             func.coalesce(found.c.reopened, 0),
         ]
     commented = case((func.length(func.coalesce(Response.comment, "")) > 0, 1), else_=0)
+    held_out = case(((Response.id * 7919) % HELD_OUT_ONE_IN == 0, 1), else_=0)
     keys = [
-        score,
         Response.touchpoint_id,
         Response.stage_id,
         Response.channel,
-        Account.plan,
+        customers.c.plan,
         theme_mask,
         segment_mask,
         commented,
         *ticket_columns,
+        held_out,
     ]
-    labelled = [column.label(name) for column, name in zip(keys, COLUMNS, strict=False)]
-    query: Select[Any] = select(*labelled, func.count().label("n")).select_from(Response)
+    labelled = [column.label(name) for column, name in zip(keys, KEYS, strict=True)]
+    value = _coded(scope)
+    top, bottom = (max(c[2] for c in scope.coding), min(c[2] for c in scope.coding)) if scope.coding else (0, 0)
+    sums = [
+        func.count(),
+        func.sum(value),
+        func.sum(value * value),
+        func.sum(case((value == top, 1), else_=0)),
+        func.sum(case((value == bottom, 1), else_=0)),
+    ]
+    query: Select[Any] = select(*labelled, *sums).select_from(Response)
     for table, condition in joins:
         query = query.outerjoin(table, condition)
     # Constant columns (no themes, no tickets) stay out of GROUP BY, which could read them as column positions.
-    grouped = [label for column, label in zip(keys, labelled, strict=False) if column is not zero]
+    grouped = [label for column, label in zip(keys, labelled, strict=True) if column is not zero]
     query = query.where(*_scored(scope)).group_by(*grouped)
     return [tuple(row) for row in session.execute(query)]

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_limits
 
 from cxloop.analytics import metrics
 from cxloop.analytics import queries as metric_queries
@@ -35,8 +36,6 @@ from cxloop.core.errors import FieldError, InvalidInput
 
 MIN_RESPONSES = 200  # below this a model with a dozen drivers says nothing reliable
 MIN_DRIVER_N = 10  # responses with, and without, a driver for it to enter the model
-HELD_OUT = 0.2
-SEED = 20260101
 UNITS = {MetricKind.nps: "NPS points", MetricKind.csat: "CSAT points", MetricKind.ces: "CES points (1-7)"}
 HELPDESK = {
     "ticket": "having had a support ticket in the 30 days before answering",
@@ -58,12 +57,12 @@ class _Candidate:
     reported: bool = True
 
 
-def _coded(kind: MetricKind, scores: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    if kind is MetricKind.nps:
-        return np.where(scores >= 9, 100.0, np.where(scores <= 6, -100.0, 0.0))
-    if kind is MetricKind.csat:
-        return np.where(scores >= 4, 100.0, 0.0)
-    return scores.astype(np.float64)
+# Each score coded so that the mean of the codes is the metric (CES: the answer itself).
+CODING: dict[MetricKind, tuple[tuple[int, int, int], ...] | None] = {
+    MetricKind.nps: ((0, 6, -100), (7, 8, 0), (9, 10, 100)),
+    MetricKind.csat: ((1, 3, 0), (4, 5, 100)),
+    MetricKind.ces: None,
+}
 
 
 def _bound(value: datetime | date | None, tz: str, *, end: bool) -> datetime | None:
@@ -102,6 +101,7 @@ def analyse(
         start=_bound(query.start, tz, end=False),
         end=_bound(query.end, tz, end=True),
         segment_id=segment_id,
+        coding=CODING[kind],
     )
     themes = queries.top_themes(session)
     segments = queries.segments(session, leave_out=segment_id)
@@ -109,9 +109,10 @@ def analyse(
     rows = queries.grouped_rows(
         session, scope=scope, theme_ids=[t.id for t in themes], segment_ids=[s.id for s in segments], tickets=tickets
     )
-    table = {name: np.array([row[i] for row in rows], dtype=object) for i, name in enumerate(queries.COLUMNS)}
-    counts = table["n"].astype(np.float64) if rows else np.zeros(0)
-    y = _coded(kind, table["score"].astype(np.int64)) if rows else np.zeros(0)
+    table = {name: np.array([row[i] for row in rows], dtype=object) for i, name in enumerate(queries.KEYS)}
+    width = len(queries.KEYS)
+    figures = np.array([row[width:] for row in rows], dtype=np.float64).reshape(len(rows), len(queries.SUMS))
+    counts = figures[:, 0]
     n = int(counts.sum())
     report = DriverReport(
         metric=kind,
@@ -120,7 +121,7 @@ def analyse(
         start=scope.start,
         end=scope.end,
         n=n,
-        value=float(np.average(y, weights=counts)) if n else None,
+        value=float(figures[:, 1].sum() / n) if n else None,
         min_n=MIN_RESPONSES,
         min_driver_n=MIN_DRIVER_N,
         enough=False,
@@ -134,16 +135,18 @@ def analyse(
         )
         return report
     labels = _labels(session, table)
-    candidates = _candidates(table, themes, segments, labels, tickets=tickets)
-    columns, kept, report.skipped = _enter(candidates, table, counts)
-    if not [c for c in kept if c.reported]:
-        report.explanation = (
-            f"No driver to test: none of the {len(candidates)} candidates has at least {MIN_DRIVER_N} of the {n} "
-            f"{kind.value.upper()} answers for {scope_name} with it and without it."
-        )
-        return report
-    x = np.column_stack(columns).astype(np.float64)
-    _model(report, kind, x, y, counts, kept)
+    candidates = _candidates(table, counts, themes, segments, labels, tickets=tickets)
+    # Small matrices, many of them: BLAS threads cost more than they give, and thrash on a busy machine.
+    with threadpool_limits(limits=1):
+        columns, kept, report.skipped = _enter(candidates, table, counts)
+        if not [c for c in kept if c.reported]:
+            report.explanation = (
+                f"No driver to test: none of the {len(candidates)} candidates has at least {MIN_DRIVER_N} of the "
+                f"{n} {kind.value.upper()} answers for {scope_name} with it and without it."
+            )
+            return report
+        x = np.column_stack(columns).astype(np.float64)
+        _model(report, kind, x, figures, table["held_out"].astype(np.int64) > 0, kept)
     return report
 
 
@@ -161,6 +164,7 @@ def _labels(session: Session, table: dict[str, np.ndarray[Any, Any]]) -> dict[st
 
 def _candidates(
     table: dict[str, np.ndarray[Any, Any]],
+    counts: np.ndarray[Any, Any],
     themes: Sequence[queries.Candidate],
     segments: Sequence[queries.Candidate],
     labels: dict[str, dict[Any, str]],
@@ -176,13 +180,12 @@ def _candidates(
         found.append(
             _Candidate(f"theme:{theme.id}", "themes", theme.name, f"comments about '{theme.name}'", _bit("themes", bit))
         )
-    counts = table["n"].astype(np.int64)
     words = {"touchpoint": "the '{}' touchpoint", "stage": "the '{}' stage", "channel": "answers by {}"}
     words["plan"] = "the '{}' plan"
     for dim in CATEGORIES:
         sizes: dict[Any, int] = {}
         for value, count in zip(table[dim].tolist(), counts.tolist(), strict=True):
-            sizes[value] = sizes.get(value, 0) + count
+            sizes[value] = sizes.get(value, 0) + int(count)
         if len(sizes) < 2:
             continue
         reference = min(sizes, key=lambda v: (-sizes[v], str(v)))  # the most answered; ties by name
@@ -226,7 +229,7 @@ def _bit(name: str, bit: int) -> Callable[[dict[str, np.ndarray[Any, Any]]], np.
 
 
 def _level(dim: str, value: Any) -> Callable[[dict[str, np.ndarray[Any, Any]]], np.ndarray[Any, Any]]:
-    return lambda table: np.array([v == value for v in table[dim].tolist()], dtype=bool)
+    return lambda table: np.asarray(table[dim] == value, dtype=bool)
 
 
 def _enter(
@@ -263,21 +266,21 @@ def _model(
     report: DriverReport,
     kind: MetricKind,
     x: np.ndarray[Any, Any],
-    y: np.ndarray[Any, Any],
-    counts: np.ndarray[Any, Any],
+    figures: np.ndarray[Any, Any],
+    held_out: np.ndarray[Any, Any],
     drivers: Sequence[_Candidate],
 ) -> None:
-    train, held = regression.split_counts(counts, HELD_OUT, SEED)
-    report.fit = _held_out_fit(kind, x, y, train, held)
-    model = regression.fit(x, y, counts)
+    every = regression.Sums(figures[:, 0], figures[:, 1], figures[:, 2])
+    report.fit = _held_out_fit(kind, x, figures, held_out)
+    model = regression.fit(x, every)
     report.fit.r2 = model.r2
     families = sorted({d.family for d in drivers})
-    shares = regression.family_shares(x, y, counts, [families.index(d.family) for d in drivers])
+    shares = regression.family_shares(x, every, [families.index(d.family) for d in drivers])
     report.families = sorted(
         (FamilyShare(family=families[i], r2_share=share) for i, share in shares.items()), key=lambda f: -f.r2_share
     )
-    total = float(counts.sum())
-    sd_y = float(np.sqrt(np.average((y - np.average(y, weights=counts)) ** 2, weights=counts)))
+    total = every.n
+    sd_y = float(np.sqrt(every.total_squares() / total))
     minimum = metrics.min_n(kind)
     unit = UNITS[kind]
     found: list[DriverRead] = []
@@ -286,10 +289,9 @@ def _model(
             continue
         effect, error = float(model.coefficients[j]), float(model.standard_errors[j])
         low, high = effect - regression.Z95 * error, effect + regression.Z95 * error
-        n = int(counts[x[:, j] > 0].sum())
+        n = int(every.w[x[:, j] > 0].sum())
         share = n / total
-        sd_x = np.sqrt(share * (1 - share))
-        scale = float(sd_x / sd_y) if sd_y > 0 else 0.0
+        scale = float(np.sqrt(share * (1 - share)) / sd_y) if sd_y > 0 else 0.0
         read = DriverRead(
             key=driver.key,
             family=driver.family,
@@ -316,27 +318,35 @@ def _model(
     report.explanation = (
         f"{len(found)} drivers of {kind.value.upper()} for {report.scope} over n = {report.n} answers; on the "
         f"{fit.n_held_out} answers held out of the fit they explain {max(fit.r2_held_out, 0):.0%} of the variation "
-        f"(R² {fit.r2_held_out:.3f}; {fit.r2:.3f} on the answers fitted)."
+        f"(R² {fit.r2_held_out:.3f}; {fit.r2:.3f} on all answers)."
     )
 
 
 def _held_out_fit(
-    kind: MetricKind, x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], train: Any, held: Any
+    kind: MetricKind, x: np.ndarray[Any, Any], figures: np.ndarray[Any, Any], held_out: np.ndarray[Any, Any]
 ) -> ModelFit:
-    fitted = regression.fit(x, y, train)
-    predicted = regression.predict(fitted, x)
+    """Fit on the responses not held out (queries.HELD_OUT_ONE_IN), score on the held-out ones."""
+    train, test = figures[~held_out], figures[held_out]
+    fitted = regression.fit(x[~held_out], regression.Sums(train[:, 0], train[:, 1], train[:, 2]))
+    tested = regression.Sums(test[:, 0], test[:, 1], test[:, 2])
+    predicted = regression.predict(fitted, x[held_out])
     fit = ModelFit(
         r2=fitted.r2,
-        r2_held_out=regression.r_squared(y, predicted, held) if held.sum() > 0 else 0.0,
-        n_train=int(train.sum()),
-        n_held_out=int(held.sum()),
+        r2_held_out=regression.r_squared(predicted, tested) if tested.n > 0 else 0.0,
+        n_train=int(train[:, 0].sum()),
+        n_held_out=int(tested.n),
     )
-    if kind is MetricKind.nps and held.sum() > 0:
-        levels = np.array([-100.0, 0.0, 100.0])
-        guess = levels[np.abs(predicted[:, None] - levels[None, :]).argmin(axis=1)]
-        fit.accuracy_held_out = float(held @ (guess == y)) / float(held.sum())
-        commonest = levels[np.argmax([train @ (y == level) for level in levels])]
-        fit.baseline_accuracy = float(held @ (y == commonest)) / float(held.sum())
+    if kind is MetricKind.nps and tested.n > 0:
+        # Per group: promoters (column 3), detractors (4), passives the rest; the guess is the nearest category.
+        right = np.select(
+            [predicted >= 50, predicted <= -50], [test[:, 3], test[:, 4]], test[:, 0] - test[:, 3] - test[:, 4]
+        )
+        fit.accuracy_held_out = float(right.sum()) / tested.n
+        promoters, detractors = train[:, 3].sum(), train[:, 4].sum()
+        passives = train[:, 0].sum() - promoters - detractors
+        commonest = int(np.argmax([promoters, detractors, passives]))
+        held = [test[:, 3].sum(), test[:, 4].sum(), tested.n - test[:, 3].sum() - test[:, 4].sum()]
+        fit.baseline_accuracy = float(held[commonest]) / tested.n
     return fit
 
 
