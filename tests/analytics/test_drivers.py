@@ -8,6 +8,7 @@ import json
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -27,7 +28,7 @@ from cxloop.text.themes import service as themes
 from cxloop.text.themes.schemas import RuleCreate
 from tests.cli_database import commands_on
 from tests.conftest import make_key
-from tests.factories.customers import make_events
+from tests.factories.customers import make_account, make_events
 from tests.factories.responses import Scored, add_customers, add_scored, add_segment, add_survey
 
 AT = datetime(2026, 3, 2, 10, tzinfo=UTC)
@@ -119,7 +120,9 @@ def test_null_data_reports_no_effect(db: Database) -> None:
     rng = random.Random(7)
     with db.unit_of_work() as session:
         survey = add_survey(session)
-        customers = add_customers(session, 60)
+        starter = make_account(session, name="Small", plan="starter", arr=Decimal(5_000))
+        growth = make_account(session, name="Big", plan="growth", arr=Decimal(50_000))
+        customers = add_customers(session, 60, accounts=[starter, growth])
         answers = [(customers[i % 60], rng.choice(range(11)), LATE if rng.random() < 0.3 else FINE) for i in range(600)]
         respond(session, survey, answers)
         themes.add_rule(session, data=RuleCreate(name="Late delivery", phrases=["late"]))
@@ -127,6 +130,11 @@ def test_null_data_reports_no_effect(db: Database) -> None:
     late = _theme(report)
     assert late.effect_ci_low < 0 < late.effect_ci_high and not late.significant
     assert report.fit is not None and report.fit.r2_held_out < 0.05
+    starter_plan = by_key(report)["plan:starter"]
+    assert starter_plan.reference == "growth" and not starter_plan.significant and starter_plan.n == 300
+    # Each account has one plan and one size: the size says nothing the plan does not.
+    (size,) = [s for s in report.skipped if s.key.startswith("size:")]
+    assert size.label == "size ARR under 10k" and "moves together" in size.reason
 
 
 def test_support_waits_cost_csat(db: Database) -> None:

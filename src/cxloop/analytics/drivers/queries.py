@@ -25,6 +25,8 @@ MAX_BITS = 30  # themes (and segments) per analysis: bits of a mask that sums sa
 TICKET_EVENTS = ("ticket_solved", "chat_ended")
 TICKET_WINDOW = timedelta(days=30)
 LONG_WAIT_MINUTES = 120
+# Account size by annual recurring revenue: (label, lowest ARR) from the top; an account without ARR has no size.
+SIZES = (("ARR 100k+", 100_000), ("ARR 10k-100k", 10_000), ("ARR under 10k", 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ KEYS = (
     "stage",
     "channel",
     "plan",
+    "size",
     "themes",
     "segments",
     "commented",
@@ -189,7 +192,8 @@ def grouped_rows(
         joins.append((themes, themes.c.item_id == Response.id))
         theme_mask = func.coalesce(themes.c.mask, 0)
     # What belongs to the customer (plan, segments) is read once per customer, then joined once per response.
-    customer = select(Customer.id.label("customer_id"), Account.plan.label("plan")).outerjoin(
+    size = case(*((Account.arr >= low, literal(label)) for label, low in SIZES), else_=None)
+    customer = select(Customer.id.label("customer_id"), Account.plan.label("plan"), size.label("size")).outerjoin(
         Account, Account.id == Customer.account_id
     )
     if segment_ids:
@@ -224,6 +228,7 @@ def grouped_rows(
         Response.stage_id,
         Response.channel,
         customers.c.plan,
+        customers.c.size,
         theme_mask,
         segment_mask,
         commented,

@@ -43,7 +43,14 @@ HELPDESK = {
     "transferred": "tickets transferred between agents",
     "reopened": "reopened tickets",
 }
-CATEGORIES = ("touchpoint", "stage", "channel", "plan")
+CATEGORIES = ("touchpoint", "stage", "channel", "plan", "size")
+NONE_WORDS = {
+    "touchpoint": "answers without a touchpoint",
+    "stage": "answers without a stage",
+    "channel": "answers without a channel",
+    "plan": "customers without a plan",
+    "size": "customers without an account ARR",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +164,8 @@ def _labels(session: Session, table: dict[str, np.ndarray[Any, Any]]) -> dict[st
         ids = [value for value in set(table[dim].tolist()) if value is not None]
         names = metric_queries.labels(session, dim=dim, ids=ids)
         found[dim] = {value: names[value][1] for value in ids if value in names}
-    found["channel"] = {value: str(value) for value in set(table["channel"].tolist()) if value is not None}
-    found["plan"] = {value: str(value) for value in set(table["plan"].tolist()) if value is not None}
+    for dim in ("channel", "plan", "size"):
+        found[dim] = {value: str(value) for value in set(table[dim].tolist()) if value is not None}
     return found
 
 
@@ -181,7 +188,7 @@ def _candidates(
             _Candidate(f"theme:{theme.id}", "themes", theme.name, f"comments about '{theme.name}'", _bit("themes", bit))
         )
     words = {"touchpoint": "the '{}' touchpoint", "stage": "the '{}' stage", "channel": "answers by {}"}
-    words["plan"] = "the '{}' plan"
+    words |= {"plan": "the '{}' plan", "size": "accounts of {}"}
     for dim in CATEGORIES:
         sizes: dict[Any, int] = {}
         for value, count in zip(table[dim].tolist(), counts.tolist(), strict=True):
@@ -199,7 +206,7 @@ def _candidates(
                     f"{dim}:{'none' if value is None else value}",
                     dim,
                     f"{dim} {name}",
-                    words[dim].format(name) if value is not None else f"answers without a {dim}",
+                    words[dim].format(name) if value is not None else NONE_WORDS[dim],
                     _level(dim, value),
                     reference=names.get(reference, "none"),
                 )
