@@ -1,5 +1,5 @@
 """`cxloop analyze ...`: analyses over the data as it stands. One subcommand per analysis (compare, targets,
-anomalies); later ones (drivers, outcomes, churn, maturity) plug in here as further subcommands. docs/analytics.md."""
+anomalies, drivers); later ones (outcomes, churn, maturity) plug in here as further subcommands. docs/analytics.md."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from cxloop.analytics.schemas import AnomalyScan, MetricValue, TargetRead
 
 app = typer.Typer(
-    help="Analyses: compare groups and periods, targets and their odds, anomalies in every series.",
+    help="Analyses: compare groups and periods, targets and their odds, anomalies in every series, key drivers.",
     no_args_is_help=True,
 )
 targets_app = typer.Typer(help="Targets per metric and segment: progress and the chance of reaching them.")
