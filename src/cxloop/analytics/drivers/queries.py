@@ -251,4 +251,5 @@ def grouped_rows(
     # Constant columns (no themes, no tickets) stay out of GROUP BY, which could read them as column positions.
     grouped = [label for column, label in zip(keys, labelled, strict=True) if column is not zero]
     query = query.where(*_scored(scope)).group_by(*grouped)
-    return [tuple(row) for row in session.execute(query)]
+    # Straight from the connection: no ORM row processing for what may be 100,000s of rows.
+    return [tuple(row) for row in session.connection().execute(query).all()]

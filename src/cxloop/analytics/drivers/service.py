@@ -116,9 +116,7 @@ def analyse(
     rows = queries.grouped_rows(
         session, scope=scope, theme_ids=[t.id for t in themes], segment_ids=[s.id for s in segments], tickets=tickets
     )
-    table = {name: np.array([row[i] for row in rows], dtype=object) for i, name in enumerate(queries.KEYS)}
-    width = len(queries.KEYS)
-    figures = np.array([row[width:] for row in rows], dtype=np.float64).reshape(len(rows), len(queries.SUMS))
+    table, levels, figures = _arrays(rows)
     counts = figures[:, 0]
     n = int(counts.sum())
     report = DriverReport(
@@ -141,8 +139,8 @@ def analyse(
             "without it)."
         )
         return report
-    labels = _labels(session, table)
-    candidates = _candidates(table, counts, themes, segments, labels, tickets=tickets)
+    labels = _labels(session, levels)
+    candidates = _candidates(table, levels, counts, themes, segments, labels, tickets=tickets)
     # Small matrices, many of them: BLAS threads cost more than they give, and thrash on a busy machine.
     with threadpool_limits(limits=1):
         columns, kept, report.skipped = _enter(candidates, table, counts)
@@ -153,24 +151,45 @@ def analyse(
             )
             return report
         x = np.column_stack(columns).astype(np.float64)
-        _model(report, kind, x, figures, table["held_out"].astype(np.int64) > 0, kept)
+        _model(report, kind, x, figures, table["held_out"] > 0, kept)
     return report
 
 
-def _labels(session: Session, table: dict[str, np.ndarray[Any, Any]]) -> dict[str, dict[Any, str]]:
+def _arrays(
+    rows: Sequence[tuple[Any, ...]],
+) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, list[Any]], np.ndarray[Any, Any]]:
+    """The grouped rows as columns: each category as integer codes into its levels, every other key as integers,
+    and the SUMS as a float matrix."""
+    width = len(queries.KEYS)
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(width + len(queries.SUMS))]
+    table: dict[str, np.ndarray[Any, Any]] = {}
+    levels: dict[str, list[Any]] = {}
+    for name, column in zip(queries.KEYS, columns[:width], strict=True):
+        if name in CATEGORIES:
+            index: dict[Any, int] = {}
+            table[name] = np.fromiter((index.setdefault(v, len(index)) for v in column), np.int64, len(column))
+            levels[name] = list(index)
+        else:
+            table[name] = np.asarray(column, dtype=np.int64)
+    figures = np.asarray(columns[width:], dtype=np.float64).T.reshape(len(rows), len(queries.SUMS))
+    return table, levels, figures
+
+
+def _labels(session: Session, levels: dict[str, list[Any]]) -> dict[str, dict[Any, str]]:
     """Display names of each category's levels; a missing level (None) reads as 'none'."""
     found: dict[str, dict[Any, str]] = {}
     for dim in ("touchpoint", "stage"):
-        ids = [value for value in set(table[dim].tolist()) if value is not None]
+        ids = [value for value in levels[dim] if value is not None]
         names = metric_queries.labels(session, dim=dim, ids=ids)
         found[dim] = {value: names[value][1] for value in ids if value in names}
     for dim in ("channel", "plan", "size"):
-        found[dim] = {value: str(value) for value in set(table[dim].tolist()) if value is not None}
+        found[dim] = {value: str(value) for value in levels[dim] if value is not None}
     return found
 
 
 def _candidates(
     table: dict[str, np.ndarray[Any, Any]],
+    levels: dict[str, list[Any]],
     counts: np.ndarray[Any, Any],
     themes: Sequence[queries.Candidate],
     segments: Sequence[queries.Candidate],
@@ -190,9 +209,8 @@ def _candidates(
     words = {"touchpoint": "the '{}' touchpoint", "stage": "the '{}' stage", "channel": "answers by {}"}
     words |= {"plan": "the '{}' plan", "size": "accounts of {}"}
     for dim in CATEGORIES:
-        sizes: dict[Any, int] = {}
-        for value, count in zip(table[dim].tolist(), counts.tolist(), strict=True):
-            sizes[value] = sizes.get(value, 0) + int(count)
+        totals = np.bincount(table[dim], weights=counts, minlength=len(levels[dim]))
+        sizes = {value: int(total) for value, total in zip(levels[dim], totals.tolist(), strict=True)}
         if len(sizes) < 2:
             continue
         reference = min(sizes, key=lambda v: (-sizes[v], str(v)))  # the most answered; ties by name
@@ -207,7 +225,7 @@ def _candidates(
                     dim,
                     f"{dim} {name}",
                     words[dim].format(name) if value is not None else NONE_WORDS[dim],
-                    _level(dim, value),
+                    _level(dim, levels[dim].index(value)),
                     reference=names.get(reference, "none"),
                 )
             )
@@ -228,15 +246,15 @@ def _candidates(
 
 
 def _flag(name: str) -> Callable[[dict[str, np.ndarray[Any, Any]]], np.ndarray[Any, Any]]:
-    return lambda table: table[name].astype(np.int64) > 0
+    return lambda table: table[name] > 0
 
 
 def _bit(name: str, bit: int) -> Callable[[dict[str, np.ndarray[Any, Any]]], np.ndarray[Any, Any]]:
-    return lambda table: (table[name].astype(np.int64) >> bit) & 1 > 0
+    return lambda table: (table[name] >> bit) & 1 > 0
 
 
-def _level(dim: str, value: Any) -> Callable[[dict[str, np.ndarray[Any, Any]]], np.ndarray[Any, Any]]:
-    return lambda table: np.asarray(table[dim] == value, dtype=bool)
+def _level(dim: str, code: int) -> Callable[[dict[str, np.ndarray[Any, Any]]], np.ndarray[Any, Any]]:
+    return lambda table: table[dim] == code
 
 
 def _enter(
