@@ -51,6 +51,10 @@ FULL: dict[str, list[list[str]]] = {
         ["bench/bench_anomalies.py", "--rows", "1000000", "--backend", "sqlite"],
         ["bench/bench_anomalies.py", "--rows", "1000000", "--backend", "postgresql"],
     ],
+    "drivers": [
+        ["bench/bench_drivers.py", "--rows", "1000000", "--backend", "sqlite"],
+        ["bench/bench_drivers.py", "--rows", "1000000", "--backend", "postgresql"],
+    ],
     "customers-upsert": [["bench/customers_upsert.py", "--rows", "100000"]],
     "cli-startup": [["bench/bench_cli_startup.py", "--runs", "10"]],
     "insert-floor": [["bench/bench_insert_floor.py", "--rows", "1000000"]],
@@ -110,6 +114,7 @@ QUICK: dict[str, list[list[str]]] = {
     "overload": [["bench/bench_overload.py", "--duration", "2", "--skip-unbounded"]],
     "metrics": [["bench/bench_metrics.py", "--rows", "20000", "--customers", "2000", "--repeat", "2"]],
     "anomalies": [["bench/bench_anomalies.py", "--rows", "20000", "--customers", "2000", "--repeat", "1"]],
+    "drivers": [["bench/bench_drivers.py", "--rows", "20000", "--customers", "2000", "--repeat", "1"]],
     "customers-upsert": [["bench/customers_upsert.py", "--rows", "5000"]],
     "cli-startup": [["bench/bench_cli_startup.py", "--runs", "2"]],
     "insert-floor": [["bench/bench_insert_floor.py", "--rows", "20000"]],
