@@ -59,6 +59,10 @@ FULL: dict[str, list[list[str]]] = {
         ["bench/bench_churn.py", "--customers", "100000"],
         ["bench/bench_churn.py", "--customers", "100000", "--backend", "postgresql"],
     ],
+    "drivers": [
+        ["bench/bench_drivers.py", "--rows", "1000000", "--backend", "sqlite"],
+        ["bench/bench_drivers.py", "--rows", "1000000", "--backend", "postgresql"],
+    ],
     "customers-upsert": [["bench/customers_upsert.py", "--rows", "100000"]],
     "cli-startup": [["bench/bench_cli_startup.py", "--runs", "10"]],
     "insert-floor": [["bench/bench_insert_floor.py", "--rows", "1000000"]],
@@ -120,6 +124,7 @@ QUICK: dict[str, list[list[str]]] = {
     "anomalies": [["bench/bench_anomalies.py", "--rows", "20000", "--customers", "2000", "--repeat", "1"]],
     "experiments": [["bench/bench_experiments.py", "--rows", "20000", "--customers", "2000", "--repeat", "1"]],
     "churn": [["bench/bench_churn.py", "--customers", "3000"]],
+    "drivers": [["bench/bench_drivers.py", "--rows", "20000", "--customers", "2000", "--repeat", "1"]],
     "customers-upsert": [["bench/customers_upsert.py", "--rows", "5000"]],
     "cli-startup": [["bench/bench_cli_startup.py", "--runs", "2"]],
     "insert-floor": [["bench/bench_insert_floor.py", "--rows", "20000"]],

@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from cxloop.access.routes import router as access_router
 from cxloop.alerts.routes import router as alerts_router
 from cxloop.analytics.analysis_routes import router as analysis_router
+from cxloop.analytics.driver_routes import router as drivers_router
 from cxloop.analytics.fatigue_routes import router as fatigue_router
 from cxloop.analytics.outcome_routes import router as outcome_router
 from cxloop.analytics.routes import router as analytics_router
@@ -50,6 +51,7 @@ ROUTERS: list[APIRouter] = [
     analysis_router,
     outcome_router,
     churn_router,
+    drivers_router,
     governance_router,
     invitations_router,
     fatigue_router,

@@ -1,6 +1,5 @@
-"""`cxloop analyze ...`: analyses over the data as it stands. One subcommand per analysis (compare, targets,
-anomalies, outcomes, operations, agents); later ones (drivers, churn, maturity) plug in here as further subcommands.
-docs/analytics.md."""
+"""`cxloop analyze ...`: analyses over the data as it stands, one subcommand each: compare, targets, anomalies,
+drivers, outcomes, operations, agents, churn and maturity (docs/analytics.md, docs/churn.md)."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
     from cxloop.analytics.schemas import AnomalyScan, MetricValue, TargetRead
 
 app = typer.Typer(
-    help="Analyses: compare groups and periods, targets and their odds, anomalies in every series.",
+    help="Analyses: comparisons, targets, anomalies, key drivers, outcomes, operations, agents, churn risk, maturity.",
     no_args_is_help=True,
 )
 targets_app = typer.Typer(help="Targets per metric and segment: progress and the chance of reaching them.")
@@ -446,3 +445,46 @@ def _quantiles(median: float | None, p90: float | None) -> str:
 from cxloop.cli.churn import app as churn_app  # noqa: E402  (churn commands: cli/churn.py)
 
 app.add_typer(churn_app, name="churn")
+
+
+@app.command("drivers")
+def drivers(
+    metric: Metric = "nps",
+    segment: Segment = None,
+    start: Annotated[str | None, typer.Option(help="First date of the answers read (2026-01-01).")] = None,
+    end: Annotated[str | None, typer.Option(help="Last date of the answers read, inclusive.")] = None,
+    tz: Annotated[str, typer.Option(help="IANA zone of the dates.")] = "UTC",
+    as_json: AsJson = False,
+) -> None:
+    """Key drivers: which themes, touchpoints, stages, channels, plans, segments and helpdesk measures move the
+    metric most, each as "fixing X is worth about +N points (95% interval a..b)", with the model's accuracy on
+    answers it was not fitted on; too few answers say so and name the minimum."""
+    from cxloop.analytics.drivers import service as key_drivers
+
+    try:
+        with database().unit_of_work() as session:
+            report = key_drivers.analyse(session, metric=metric, segment=segment, start=start, end=end, tz=tz)
+    except InvalidInput as exc:
+        raise _invalid(exc) from exc
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    console.print(report.explanation)
+    if not report.enough:
+        return
+    table = Table(title=f"{report.metric.value.upper()} drivers for {report.scope}", box=box.SIMPLE)
+    for column in ("driver", "n", "impact", "95% CI", "effect", ""):
+        table.add_column(column)
+    digits = 2 if report.metric.value == "ces" else 1
+    for driver in report.drivers:
+        n = f"[dim]{driver.n}[/]" if driver.small_sample else str(driver.n)
+        interval = f"{driver.impact_ci_low:+.{digits}f}..{driver.impact_ci_high:+.{digits}f}"
+        flags = ("" if driver.significant else "within noise") + (", too few" if driver.small_sample else "")
+        table.add_row(driver.label, n, f"{driver.impact:+.{digits}f}", interval, f"{driver.effect:+.{digits}f}", flags)
+    console.print(table)
+    for driver in report.drivers[:5]:
+        console.print(f"• {driver.sentence}")
+    shares = ", ".join(f"{f.family} {f.r2_share:.3f}" for f in report.families)
+    console.print(f"[dim]share of R² by family: {shares}[/]")
+    for skip in report.skipped:
+        console.print(f"[dim]left out {skip.label} (n = {skip.n}): {skip.reason}[/]")

@@ -42,7 +42,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "export": LazyCommand("exporting:app", "Export responses, feedback, customers or cases as CSV or JSON Lines."),
     "metrics": LazyCommand("metrics:app", "Print NPS, CSAT or CES with n and 95% intervals, grouped and filtered."),
     "analyze": LazyCommand(
-        "analyze:app", "Analyses: compare groups and periods, targets and their odds, anomalies in every series."
+        "analyze:app",
+        "Analyses: comparisons, targets, anomalies, key drivers, outcomes, operations, agents, churn risk, maturity.",
     ),
     "experiments": LazyCommand(
         "experiments:app",
