@@ -87,7 +87,7 @@ def _check_shape(database: Database, data: dict[str, list[dict[str, Any]]]) -> N
     names = {e["name"] for e in data["events"]}
     assert {"signed_up", "first_use", "ticket_created", "ticket_solved", "order_delivered", "invoice_paid"} <= names
     solved = [e["properties"] for e in data["events"] if e["name"] == "ticket_solved"]
-    assert all({"wait_time_minutes", "transfers", "reopens", "agent", "team"} <= p.keys() for p in solved)
+    assert all({"wait_minutes", "transfers", "reopens", "agent", "team"} <= p.keys() for p in solved)
     # The simulated year's answers; the cases' verification re-surveys are answered on their own surveys by email.
     responses = [r for r in data["responses"] if not r["survey"].startswith("case-verify-")]
     checks = [r for r in data["responses"] if r["survey"].startswith("case-verify-")]
@@ -141,7 +141,7 @@ def _check_patterns(data: dict[str, list[dict[str, Any]]]) -> None:
             (poor if r["ces"] <= 3 else good if r["ces"] >= 5 else []).append(r["customer_external_id"] in churned)
     assert statistics.mean(poor) > statistics.mean(good) + 0.15
     waits = {
-        e["properties"]["ticket_id"]: e["properties"]["wait_time_minutes"]
+        e["properties"]["ticket_id"]: e["properties"]["wait_minutes"]
         for e in data["events"]
         if e["name"] == "ticket_solved"
     }

@@ -106,7 +106,7 @@ def test_support_csat_falls_with_wait_time_and_delivery_csat_with_lateness(world
     for story in world.stories:
         for r in story.responses:
             if r.survey is SurveyRole.support_csat:
-                wait = tickets[r.context["ticket_id"]]["wait_time_minutes"]
+                wait = tickets[r.context["ticket_id"]]["wait_minutes"]
                 (short if wait < 60 else long if wait > 240 else []).append(r.score)
             elif r.survey is SurveyRole.delivery_csat:
                 (late if orders[r.context["order_id"]]["days_late"] else on_time).append(r.score)
@@ -126,7 +126,7 @@ def test_the_billing_migration_dips_nps_and_the_staffing_change_shortens_waits(w
     during = [r.score for r in responses if period.in_migration(r.at)]
     assert nps(before) - nps(during) > 15
     waits = [
-        (e.at, e.properties["wait_time_minutes"]) for s in world.stories for e in s.events if e.name == "ticket_solved"
+        (e.at, e.properties["wait_minutes"]) for s in world.stories for e in s.events if e.name == "ticket_solved"
     ]
     staffing = period.staffing_change
     assert period.migration_start < staffing

@@ -150,7 +150,7 @@ def ticket(
         {
             "ticket_id": ticket_id,
             "category": category,
-            "wait_time_minutes": handling.wait_minutes,
+            "wait_minutes": handling.wait_minutes,
             "transfers": handling.transfers,
             "reopens": handling.reopens,
             "agent": agent.name,
