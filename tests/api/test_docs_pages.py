@@ -72,7 +72,7 @@ def test_reference_renders_offline_in_a_browser(live_server: LiveServer, page: A
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(live_server.url + path)
-    # Redoc lays out the whole document (250+ operations) in the page: tens of seconds on a loaded 2-core machine
+    # Redoc lays out every operation of the document in the page: tens of seconds on a loaded 2-core machine
     page.wait_for_selector(rendered, timeout=90_000)
     assert page.locator(rendered).count() > 5, "the operations of the API are listed"
     assert elsewhere == []
