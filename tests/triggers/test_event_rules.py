@@ -3,7 +3,7 @@ the evaluation once the events commit."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,11 +16,12 @@ from cxloop.invitations.models import Invitation
 from cxloop.jobs import dispatch
 from cxloop.storage.database import Database
 from cxloop.triggers import event_rules
+from tests.channels.messaging.world import noon_today
 from tests.factories.consent import record_consent
 from tests.factories.customers import make_customer, make_segment
 from tests.factories.triggers import live_survey, make_rule
 
-NOON = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+NOON = noon_today()  # the last noon that has passed: events dated later than now are refused
 
 
 def _store(db: Database, customer: str, name: str, **properties: Any) -> None:

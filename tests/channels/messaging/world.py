@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,8 +35,11 @@ EMAIL_WEBHOOK_SECRET = "test-email-webhook-secret"
 
 
 def noon_today() -> datetime:
-    """A daytime instant (no quiet hours for customers in UTC) near the real clock, so tokens are fresh."""
-    return datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    """The last noon UTC that has passed: a daytime instant (no quiet hours for customers in UTC) near the real clock,
+    so tokens are fresh, and never in the future (answers and events dated later than now are refused)."""
+    now = datetime.now(UTC)
+    noon = now.replace(hour=12, minute=0, second=0, microsecond=0)
+    return noon if noon <= now else noon - timedelta(days=1)
 
 
 def signer_of(settings: Settings) -> TokenSigner:
