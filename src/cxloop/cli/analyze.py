@@ -9,7 +9,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from cxloop.cli.context import console, database, fail
+from cxloop.cli.context import console, database, fail, refused
 from cxloop.core.errors import CxloopError, InvalidInput
 
 if TYPE_CHECKING:
@@ -25,11 +25,6 @@ app.add_typer(targets_app, name="targets")
 AsJson = Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")]
 Metric = Annotated[str, typer.Option("--metric", help="nps, csat or ces.")]
 Segment = Annotated[str | None, typer.Option(help="Segment key (left out: all customers).")]
-
-
-def _invalid(exc: CxloopError) -> typer.Exit:
-    details = "; ".join(f"--{e.field.replace('_', '-')}: {e.message}" for e in getattr(exc, "errors", []))
-    return fail(f"{exc.message} ({details})" if details else exc.message, code=2)
 
 
 def n_words(value: MetricValue) -> str:
@@ -62,7 +57,7 @@ def compare(
         with database().unit_of_work() as session:
             result = comparisons.compare(session, metric=metric, a=a, b=b, tz=tz, year_over_year=yoy)
     except InvalidInput as exc:
-        raise _invalid(exc) from exc
+        raise refused(exc) from exc
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -147,7 +142,7 @@ def add_target(
             )
             row = targets.read(session, made)
     except InvalidInput as exc:
-        raise _invalid(exc) from exc
+        raise refused(exc) from exc
     if as_json:
         typer.echo(row.model_dump_json(indent=2))
     else:
@@ -281,7 +276,7 @@ def outcomes(
         with database().unit_of_work() as session:
             result = business.analyse(session, metric=metric, segment=segment, window_days=window_days, end=last)
     except InvalidInput as exc:
-        raise _invalid(exc) from exc
+        raise refused(exc) from exc
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -358,7 +353,7 @@ def operations(
                 touchpoint=touchpoint,
             )
     except InvalidInput as exc:
-        raise _invalid(exc) from exc
+        raise refused(exc) from exc
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -395,7 +390,7 @@ def agents(
         with database().unit_of_work() as session:
             result = analysis.analyse(session, window_days=window_days, event=event)
     except InvalidInput as exc:
-        raise _invalid(exc) from exc
+        raise refused(exc) from exc
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -465,7 +460,7 @@ def drivers(
         with database().unit_of_work() as session:
             report = key_drivers.analyse(session, metric=metric, segment=segment, start=start, end=end, tz=tz)
     except InvalidInput as exc:
-        raise _invalid(exc) from exc
+        raise refused(exc) from exc
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return

@@ -9,7 +9,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from cxloop.cli.context import console, database, fail
+from cxloop.cli.context import console, database, refused
 from cxloop.core.errors import CxloopError
 
 if TYPE_CHECKING:
@@ -47,8 +47,7 @@ def train(
             with database().unit_of_work(write=True) as session:
                 scored = churn.store_scores(session, scores=scores)
     except CxloopError as exc:
-        details = "; ".join(f"--{e.field.replace('_', '-')}: {e.message}" for e in exc.errors)
-        raise fail(f"{exc.message} ({details})" if details else exc.message, code=2) from exc
+        raise refused(exc) from exc
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from cxloop.core.config import Settings
+    from cxloop.core.errors import CxloopError
     from cxloop.storage.database import Database
 
 console = Console()
@@ -59,6 +60,12 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print an error in plain words and return the Exit to raise."""
     err_console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
+
+
+def refused(exc: CxloopError) -> typer.Exit:
+    """Exit code 2 for input a command's options gave and a service refused, naming each option and why."""
+    details = "; ".join(f"--{e.field.replace('_', '-')}: {e.message}" for e in exc.errors)
+    return fail(f"{exc.message} ({details})" if details else exc.message, code=2)
 
 
 def instant_option(value: str | None, option: str) -> datetime | None:

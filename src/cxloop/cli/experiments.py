@@ -10,7 +10,7 @@ from rich import box
 from rich.table import Table
 
 from cxloop.cli.analyze import n_words
-from cxloop.cli.context import console, database, fail
+from cxloop.cli.context import console, database, fail, refused
 from cxloop.core.errors import CxloopError
 
 if TYPE_CHECKING:
@@ -24,11 +24,6 @@ app = typer.Typer(
 AsJson = Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")]
 Key = Annotated[str, typer.Argument(help="The experiment's key.")]
 Segment = Annotated[str | None, typer.Option(help="Segment key (left out: all customers).")]
-
-
-def _failed(exc: CxloopError) -> typer.Exit:
-    details = "; ".join(f"--{e.field.replace('_', '-')}: {e.message}" for e in getattr(exc, "errors", []))
-    return fail(f"{exc.message} ({details})" if details else exc.message, code=2)
 
 
 def _variants(text: str) -> list[dict[str, object]]:
@@ -93,7 +88,7 @@ def create(
                 after=row.model_dump(mode="json", include=AUDITED),
             )
     except CxloopError as exc:
-        raise _failed(exc) from exc
+        raise refused(exc) from exc
     if as_json:
         typer.echo(row.model_dump_json(indent=2))
     else:
@@ -128,7 +123,7 @@ def show(key: Key, as_json: AsJson = False) -> None:
         with database().unit_of_work() as session:
             row = experiments.read(session, experiments.require_experiment(session, key=key))
     except CxloopError as exc:
-        raise _failed(exc) from exc
+        raise refused(exc) from exc
     if as_json:
         typer.echo(row.model_dump_json(indent=2))
     else:
@@ -144,7 +139,7 @@ def results(key: Key, as_json: AsJson = False) -> None:
         with database().unit_of_work() as session:
             report = experiment_results.results(session, key=key)
     except CxloopError as exc:
-        raise _failed(exc) from exc
+        raise refused(exc) from exc
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return
@@ -184,7 +179,7 @@ def stop(key: Key) -> None:
                 after=after.model_dump(mode="json", include={"status", "end_date"}),
             )
     except CxloopError as exc:
-        raise _failed(exc) from exc
+        raise refused(exc) from exc
     _print(after)
 
 
@@ -213,7 +208,7 @@ def plan(
                 power=power,
             )
     except CxloopError as exc:
-        raise _failed(exc) from exc
+        raise refused(exc) from exc
     if as_json:
         typer.echo(answer.model_dump_json(indent=2))
     else:
@@ -238,7 +233,7 @@ def before_after(
                 session, metric=metric, change_date=change_date, days=days, segment=segment, tz=tz
             )
     except CxloopError as exc:
-        raise _failed(exc) from exc
+        raise refused(exc) from exc
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:
