@@ -125,9 +125,7 @@ def test_the_billing_migration_dips_nps_and_the_staffing_change_shortens_waits(w
     before = [r.score for r in responses if before_start <= r.at < period.migration_start]
     during = [r.score for r in responses if period.in_migration(r.at)]
     assert nps(before) - nps(during) > 15
-    waits = [
-        (e.at, e.properties["wait_minutes"]) for s in world.stories for e in s.events if e.name == "ticket_solved"
-    ]
+    waits = [(e.at, e.properties["wait_minutes"]) for s in world.stories for e in s.events if e.name == "ticket_solved"]
     staffing = period.staffing_change
     assert period.migration_start < staffing
     assert staffing.date() == add_months(period.anchor, -3)
