@@ -48,7 +48,7 @@ def test_real_response_and_feedback_bodies_validate(db: Database) -> None:
     assert response_body["timestamp"].endswith("Z")
 
 
-SUMMARISED = ("response.received", "feedback.received", "alert.fired", *events.CASE_EVENTS)
+SUMMARISED = ("response.received", "feedback.received", "alert.fired", *events.CASE_EVENTS, "anomaly.detected")
 
 
 @pytest.mark.parametrize("name", [n for n in events.NOTIFIABLE if n not in SUMMARISED])

@@ -12,12 +12,14 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxloop.analytics import buckets, metrics, queries, rollups, stats
 from cxloop.analytics.enums import GroupKey, MetricKind, MetricPath, MetricSource
+from cxloop.analytics.models import Anomaly
 from cxloop.analytics.queries import Count, CountSpec, Filters
-from cxloop.analytics.schemas import MetricGroup, MetricQuery, MetricResult, MetricValue
+from cxloop.analytics.schemas import AnomalyRead, MetricGroup, MetricQuery, MetricResult, MetricValue
 from cxloop.collection import local_days
 from cxloop.collection.enums import Channel
 from cxloop.core.clock import ensure_utc, parse_bound
@@ -433,3 +435,11 @@ def daily_histograms(
     use_rollups = "UTC" in rollups.rolled_up_timezones() and (dim is None or dim in ROLLUP_DIMENSIONS)
     folded = _fold(_count(session, spec, use_rollups, GroupKey.day), GroupKey.day)
     return {(key[0], key[1] if dims else None): hist for key, hist in folded.items()}
+
+
+def get_anomalies(session: Session, *, ids: list[int]) -> list[AnomalyRead]:
+    """The stored anomalies with these ids, by id (what notifications tell about an `anomaly.detected` event)."""
+    if not ids:
+        return []
+    rows = session.scalars(select(Anomaly).where(Anomaly.id.in_(ids)).order_by(Anomaly.id))
+    return [AnomalyRead.model_validate(row, from_attributes=True) for row in rows]

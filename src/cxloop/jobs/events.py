@@ -137,6 +137,7 @@ NOTIFIABLE = (
     *CASE_EVENTS,
     FOLLOW_UP_SENT,
     VERIFICATION_ANSWERED,
+    ANOMALY_DETECTED,
 )
 
 catalog = EventCatalog()

@@ -1,6 +1,6 @@
 """The JSON body of an event's message, as every destination gets it: `{"type", "timestamp", "data"}` (the
-Standard Webhooks shape). `data` holds the event's ids and, for responses, feedback, alerts and cases, a summary
-of each item (up to SUMMARISED per message; summaries.py) so a receiver or a Slack channel can act without calling
+Standard Webhooks shape). `data` holds the event's ids and, for responses, feedback, alerts, cases and anomalies, a
+summary of each (up to SUMMARISED per message; summaries.py) so a receiver or a Slack channel can act without calling
 back. Built once, when the event is fanned out, and stored: every attempt sends the same bytes. docs/webhooks.md
 documents each type's JSON Schema."""
 
@@ -16,6 +16,7 @@ from cxloop.collection import service as collection
 from cxloop.core.clock import ensure_utc
 from cxloop.jobs.events import (
     ALERT_FIRED,
+    ANOMALY_DETECTED,
     CASE_CLOSED,
     CASE_CREATED,
     CASE_RESOLVED,
@@ -76,6 +77,10 @@ def _alerts(session: Session, ids: list[int]) -> dict[str, Any]:
     return {"alerts": summaries.alerts_of(session, ids, limit=SUMMARISED)}
 
 
+def _anomalies(session: Session, ids: list[int]) -> dict[str, Any]:
+    return {"anomalies": summaries.anomalies_of(session, ids, limit=SUMMARISED)}
+
+
 def _cases(session: Session, ids: list[int]) -> dict[str, Any]:
     found = (summaries.case(session, case_id) for case_id in ids[:SUMMARISED])
     return {"cases": [c for c in found if c is not None]}
@@ -87,6 +92,7 @@ _SUMMARIES: dict[str, tuple[str, Callable[[Session, list[int]], dict[str, Any]]]
     RESPONSE_RECEIVED: ("response_ids", _responses),
     FEEDBACK_RECEIVED: ("feedback_ids", _feedback),
     ALERT_FIRED: ("alert_ids", _alerts),
+    ANOMALY_DETECTED: ("anomaly_ids", _anomalies),
     **dict.fromkeys((CASE_CREATED, CASE_UPDATED, CASE_RESOLVED, CASE_CLOSED), ("case_ids", _cases)),
     **dict.fromkeys((CASE_SLA_WARNING, CASE_SLA_BREACHED), ("case_id", _cases)),
 }

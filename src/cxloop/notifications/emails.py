@@ -1,6 +1,7 @@
 """A message body as an email to a person on the team. Each kind of body has its letter: an alert names the rule and
 its condition, the score, comment, customer, account and ARR, and links the case; a case event the case; an SLA
-warning or breach the clock, how late, owner and customer (the escalation email, escalation.py); the weekly digest
+warning or breach the clock, how late, owner and customer (the escalation email, escalation.py); an anomaly its
+sentence and figures; the weekly digest
 its own (digest_letter.py); anything else a plain summary of its items or ids. The worker hands the letter to the
 installation's SMTP server (cxloop.worker wires the transport: notifications may not import the channels)."""
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from cxloop.notifications import digest_letter
 from cxloop.notifications.bodies import linked_items, score_text
+from cxloop.notifications.summaries import anomaly_lines
 
 MAX_ITEMS = 20
 
@@ -154,8 +156,26 @@ def _case_letter(body: dict[str, Any], base: str) -> Letter:
     return Letter(f"cxloop: case {cases[0]['id']} {what}: {cases[0]['title']}", "\n".join(lines).rstrip() + "\n")
 
 
+def _anomaly_letter(body: dict[str, Any], base: str) -> Letter:
+    found = body["data"]["anomalies"]
+    lines: list[str] = []
+    for anomaly in found[:MAX_ITEMS]:
+        lines += [*anomaly_lines(anomaly), ""]
+    if len(found) > MAX_ITEMS:
+        lines.append(f"and {len(found) - MAX_ITEMS} more anomalies")
+    lines.append(f"All anomalies: {base}/anomalies")
+    more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
+    first = found[0]
+    subject_ = f"cxloop anomaly: {first['metric']} {first['direction']} in {first['scope']}{more}"
+    return Letter(subject_, "\n".join(lines) + "\n")
+
+
 def _case_or_sla(body: dict[str, Any], base: str) -> Letter:
     return (_sla_letter if "clock" in body["data"] else _case_letter)(body, base)
 
 
-_LETTERS: dict[str, Callable[[dict[str, Any], str], Letter]] = {"alerts": _alert_letter, "cases": _case_or_sla}
+_LETTERS: dict[str, Callable[[dict[str, Any], str], Letter]] = {
+    "alerts": _alert_letter,
+    "cases": _case_or_sla,
+    "anomalies": _anomaly_letter,
+}

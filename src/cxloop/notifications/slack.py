@@ -1,7 +1,8 @@
-"""A message body as a Slack incoming webhook takes it: Block Kit (https://api.slack.com/block-kit) with the
-score, comment, customer and a link for each summarised response or feedback item; for an alert the rule and its
-condition, the customer, account and ARR, and a link to the case; for a case event the case; the ids of others.
-Slack answers 200 `ok`, 400 `invalid_payload` (never worth retrying), 429 with Retry-After (honoured by the sender)."""
+"""A message body as a Slack incoming webhook takes it: Block Kit (https://api.slack.com/block-kit) with the score,
+comment, customer and a link for each summarised response or feedback item; for an alert the rule and its condition,
+the customer, account and ARR, and a link to the case; for a case event the case; for anomalies each sentence and
+its figures; the ids of others. Slack answers 200 `ok`, 400 `invalid_payload` (never worth retrying), 429 with
+Retry-After (honoured by the sender)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from cxloop.notifications.bodies import linked_items, score_text
 from cxloop.notifications.emails import customer_words, item_words
+from cxloop.notifications.summaries import anomaly_lines
 
 MAX_ITEMS = 10  # Slack allows 50 blocks a message; a big batch says how many more there are
 MAX_TEXT = 2900  # a section's text may hold 3,000 characters
@@ -40,6 +42,10 @@ def blocks(body: dict[str, Any], *, public_url: str) -> dict[str, Any]:
         sections.append(_context(f"and {len(items) - MAX_ITEMS} more"))
     sections += [_alert(alert, base) for alert in data.get("alerts", [])[:MAX_ITEMS]]
     sections += [_case(case, base, data) for case in data.get("cases", [])[:MAX_ITEMS]]
+    found = data.get("anomalies", [])
+    sections += [_anomaly(anomaly) for anomaly in found[:MAX_ITEMS]]
+    if len(found) > MAX_ITEMS:
+        sections.append(_context(f"and {len(found) - MAX_ITEMS} more: <{base}/anomalies|all>"))
     if not data.get("cases"):
         for case_id in data.get("case_ids", [])[:MAX_ITEMS]:
             sections.append(_context(f"<{base}/cases/{case_id}|case {case_id}>"))
@@ -76,6 +82,11 @@ def _alert(alert: dict[str, Any], base: str) -> dict[str, Any]:
     if alert.get("case_id"):
         lines.append(f"<{base}/cases/{alert['case_id']}|open case {alert['case_id']}>")
     return _mrkdwn(lines)
+
+
+def _anomaly(anomaly: dict[str, Any]) -> dict[str, Any]:
+    sentence, figures = anomaly_lines(anomaly)
+    return _mrkdwn([f"*{_escape(sentence)}*", _escape(figures)])
 
 
 def _case(case: dict[str, Any], base: str, data: dict[str, Any]) -> dict[str, Any]:

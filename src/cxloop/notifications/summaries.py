@@ -1,8 +1,9 @@
-"""What a message says about a case or an alert, so the person or system told can act without calling back: the
-case (title, status, priority, team, owner, due times), the customer (external id, name), their account (name,
+"""What a message says about a case, an alert or an anomaly, so the person or system told can act without calling back:
+the case (title, status, priority, team, owner, due times), the customer (external id, name), their account (name,
 plan, ARR), and the response or feedback item behind it (score, trimmed comment, survey, touchpoint, channel); for
-an alert the rule that fired and its conditions in words. Stored in the message body when the event is fanned out
-(bodies.py); personal data is what docs/webhooks.md lists, and an erasure takes it out of waiting messages."""
+an alert the rule that fired and its conditions in words; for an anomaly its sentence and figures (aggregates, no
+customer). Stored in the message body when the event is fanned out (bodies.py); personal data is what
+docs/webhooks.md lists, and an erasure takes it out of waiting messages."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from cxloop.access import service as access
 from cxloop.access.errors import UserNotFound
 from cxloop.alerts import service as alerts
 from cxloop.alerts.fields import FIELDS
+from cxloop.analytics import service as analytics
 from cxloop.cases import service as cases
 from cxloop.cases.errors import CaseNotFound
 from cxloop.collection import service as collection
@@ -180,3 +182,43 @@ def alerts_of(session: Session, alert_ids: Sequence[int], *, limit: int) -> list
             }
         )
     return out
+
+
+def anomalies_of(session: Session, anomaly_ids: Sequence[int], *, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` anomalies: the sentence, what changed where and when, the value against the baseline with
+    the 95% margin of the change and both n, and the q-value (false-discovery rate over the scan)."""
+    return [
+        {
+            "id": a.id,
+            "explanation": a.explanation,
+            "metric": a.metric,
+            "kind": a.kind.value,
+            "series": a.series,
+            "scope": a.scope,
+            "scope_key": a.scope_key,
+            "granularity": a.granularity,
+            "period_start": a.period_start.isoformat(),
+            "direction": a.direction,
+            "value": a.value,
+            "baseline": a.baseline,
+            "change": a.value - a.baseline,
+            "margin": a.margin,
+            "n": a.n,
+            "baseline_n": a.baseline_n,
+            "p_value": a.p_value,
+            "q_value": a.q_value,
+            "detected_at": iso(a.detected_at),
+        }
+        for a in analytics.get_anomalies(session, ids=list(anomaly_ids)[:limit])
+    ]
+
+
+def anomaly_lines(anomaly: dict[str, Any]) -> list[str]:
+    """An anomaly in plain words for Slack and email: its sentence, then the figures a reader checks it by."""
+    period = f"{anomaly['granularity']} of {anomaly['period_start']}"
+    return [
+        anomaly["explanation"],
+        f"{anomaly['metric']} · {anomaly['scope']} · {period} · {anomaly['direction']}: "
+        f"{anomaly['value']:.3g} vs {anomaly['baseline']:.3g} (change {anomaly['change']:+.3g} ± "
+        f"{anomaly['margin']:.3g}, 95%), n = {anomaly['n']} vs {anomaly['baseline_n']}, q = {anomaly['q_value']:.2g}",
+    ]
