@@ -38,5 +38,5 @@ def scan_anomalies(runtime: Runtime, _: NoPayload) -> None:
 
 @jobs.on(ANOMALY_DETECTED)
 def note_anomalies(session: Session, event: jobs.Event[Any]) -> None:  # noqa: ARG001
-    """A log line per batch; alert rules and notifications on anomalies subscribe to this event."""
+    """A log line per batch; notifications fan the same event out to subscribed destinations."""
     log.info("outbox event %d: %d anomalies detected", event.id, len(event.payload.anomaly_ids))
