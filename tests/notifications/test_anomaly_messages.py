@@ -15,6 +15,7 @@ import orjson
 from cxloop.analytics import anomalies
 from cxloop.analytics.schemas import AnomalyRead
 from cxloop.core.config import Settings
+from cxloop.notifications import slack
 from cxloop.notifications.enums import DestinationKind
 from cxloop.storage.database import Database
 from cxloop.worker import build_relay, build_sender
@@ -90,3 +91,31 @@ def test_an_anomaly_email_gives_the_sentence_and_figures(
     assert drop.explanation in text
     assert "n = 40 vs 320, q = " in text and "(change -" in text and ", 95%)" in text
     assert "All anomalies: https://cx.example.com/anomalies" in text
+
+
+def test_a_big_scan_is_cut_to_ten_slack_sections_with_a_link_to_the_rest() -> None:
+    anomaly = {
+        "explanation": "Enterprise NPS fell from 43 to -38 in the week of 2 Nov 2026; the drop is beyond its 95% "
+        "margin (±25), n = 40.",
+        "metric": "nps",
+        "scope": "Enterprise <beta>",
+        "granularity": "week",
+        "period_start": "2026-11-02",
+        "direction": "drop",
+        "value": -37.5,
+        "baseline": 42.8125,
+        "change": -80.3125,
+        "margin": 25.1,
+        "n": 40,
+        "baseline_n": 320,
+        "q_value": 0.00012,
+    }
+    body = {"type": "anomaly.detected", "timestamp": "2026-11-11T04:00:00Z", "data": {"anomalies": [anomaly] * 12}}
+    message = slack.blocks(body, public_url="https://cx.example.com/")
+    sections = [b for b in message["blocks"] if b["type"] == "section"]
+    assert len(sections) == 10
+    assert sections[0]["text"]["text"].splitlines()[1] == (
+        "nps · Enterprise &lt;beta&gt; · week of 2026-11-02 · drop: -37.5 vs 42.8 (change -80.3 ± 25.1, 95%), "
+        "n = 40 vs 320, q = 0.00012"
+    )
+    assert message["blocks"][-1]["elements"][0]["text"] == "and 2 more: <https://cx.example.com/anomalies|all>"
