@@ -37,6 +37,10 @@ PAGES = {
     ("GET", "/themes"): Role.viewer,
     ("GET", "/journey"): Role.viewer,
     ("GET", "/anomalies"): Role.viewer,
+    ("GET", "/insights"): Role.viewer,
+    ("GET", "/insights/drivers"): Role.viewer,
+    ("GET", "/insights/outcomes"): Role.viewer,
+    ("GET", "/insights/churn"): Role.viewer,
     ("GET", "/live"): Role.viewer,  # server-sent events: not requested by the role test (it never ends)
     ("GET", "/listening"): Role.viewer,
     ("GET", "/feedback.csv"): Role.viewer,
