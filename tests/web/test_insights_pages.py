@@ -20,13 +20,14 @@ MARCH = "range=custom&start=2026-03-01&end=2026-03-31"  # when tests/analytics/t
 
 
 def late_deliveries_cost_nps(db: Database) -> None:
-    """320 NPS answers in March 2026 from segment SMB; the half mentioning late delivery score 30 points lower."""
+    """320 NPS answers in March 2026 from segment Retail; the half mentioning late delivery score 30 points lower.
+    (Its survey, customers and segment leave room for the outcome world of tests/analytics/test_outcomes.py.)"""
     with db.unit_of_work() as session:
-        survey = add_survey(session)
-        smb = add_customers(session, 50)
-        add_segment(session, "smb", smb, name="SMB")
-        answers = [(smb[i % 50], WITH[i % len(WITH)], LATE) for i in range(160)]
-        answers += [(smb[(i * 7) % 50], WITHOUT[i % 10], FINE) for i in range(160)]
+        survey = add_survey(session, key="delivery")
+        retail = add_customers(session, 50, start=5000)
+        add_segment(session, "retail", retail, name="Retail")
+        answers = [(retail[i % 50], WITH[i % len(WITH)], LATE) for i in range(160)]
+        answers += [(retail[(i * 7) % 50], WITHOUT[i % 10], FINE) for i in range(160)]
         respond(session, survey, answers, channel="email")
         themes.add_rule(session, data=RuleCreate(name="Late delivery", phrases=["late"]))
 
@@ -45,9 +46,9 @@ def test_drivers_show_the_planted_theme_with_its_interval_and_the_held_out_fit(
 ) -> None:
     signed_in_client(client, db, Role.viewer)
     late_deliveries_cost_nps(db)
-    page = client.get(f"/insights/drivers?{MARCH}&segment=smb")
+    page = client.get(f"/insights/drivers?{MARCH}&segment=retail")
     assert page.status_code == 200, page.text
-    assert "Drivers of NPS · SMB" in page.text and "320 answers for segment SMB" in page.text
+    assert "Drivers of NPS · Retail" in page.text and "320 answers for segment Retail" in page.text
     assert (
         "Late delivery" in page.text and "Fixing comments about &#39;Late delivery&#39; is worth about +" in page.text
     )
