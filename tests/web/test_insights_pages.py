@@ -12,6 +12,8 @@ from cxloop.text.themes import service as themes
 from cxloop.text.themes.schemas import RuleCreate
 from tests.analytics.test_drivers import FINE, LATE, WITH, WITHOUT, respond
 from tests.analytics.test_outcomes import _world as outcome_world
+from tests.experiments.test_experiments import TREATMENT
+from tests.experiments.test_experiments import _plant as plant_experiment
 from tests.factories.churn import NOW, plant_world
 from tests.factories.responses import add_customers, add_segment, add_survey
 from tests.web.conftest import signed_in_client
@@ -102,3 +104,28 @@ def test_churn_page_before_and_after_training(client: TestClient, db: Database) 
     assert page.status_code == 200
     assert "AUC" in text and "Brier score" in text and "Calibration" in text and "(a detractor) = at risk" in text
     assert any(f'href="/customers/{c}"' in page.text for c in world.risky)  # the top-risk customers link to theirs
+
+
+def test_experiments_list_and_results(client: TestClient, db: Database) -> None:
+    signed_in_client(client, db, Role.viewer)
+    empty = client.get("/insights/experiments")
+    assert empty.status_code == 200 and "No experiment yet" in empty.text
+    plant_experiment(db, key="onboarding-call", treatment=TREATMENT)
+    listed = client.get("/insights/experiments")
+    assert 'href="/insights/experiments/onboarding-call"' in listed.text and "Onboarding call" in listed.text
+    page = client.get("/insights/experiments/onboarding-call")
+    text = " ".join(page.text.split())
+    assert page.status_code == 200 and "Experiment · Onboarding call" in text
+    assert "treatment vs control" in text and "significant" in text and "95 % interval" in text
+    missing = client.get("/insights/experiments/ghost")
+    assert missing.status_code == 404 and "There is no experiment &#39;ghost&#39;" in missing.text
+
+
+def test_maturity_shows_each_pillar_with_its_next_step(client: TestClient, db: Database) -> None:
+    signed_in_client(client, db, Role.viewer)
+    page = client.get("/insights/maturity")
+    text = " ".join(page.text.split())
+    assert page.status_code == 200 and "Level <strong>1</strong> of 5" in text
+    for pillar in ("Listen", "Understand", "Act"):
+        assert f"{pillar}: level" in text
+    assert text.count("Next step:") == 3

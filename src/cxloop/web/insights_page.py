@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from cxloop.analytics.drivers import service as key_drivers
@@ -16,8 +16,11 @@ from cxloop.analytics.enums import MetricKind
 from cxloop.analytics.outcomes import agents, business, operations
 from cxloop.branding.current import load_brand
 from cxloop.churn import service as churn
-from cxloop.core.errors import InvalidInput
+from cxloop.core.errors import InvalidInput, NotFound
 from cxloop.customers import service as customers
+from cxloop.experiments import results as experiment_results
+from cxloop.experiments import service as experiments
+from cxloop.maturity import service as maturity
 from cxloop.storage.deps import SessionDep
 from cxloop.web.auth import ViewerPage
 from cxloop.web.filters import BadFilter, parse_filters
@@ -29,7 +32,13 @@ TZ = "UTC"
 TOP_RISK = 25  # customers shown on the churn page, highest risk first
 METRIC_NAMES = {MetricKind.nps: "NPS", MetricKind.csat: "CSAT", MetricKind.ces: "CES"}
 # The sub-pages, in the order of the tabs under the title.
-TABS = (("Drivers", "/insights/drivers"), ("Outcomes", "/insights/outcomes"), ("Churn risk", "/insights/churn"))
+TABS = (
+    ("Drivers", "/insights/drivers"),
+    ("Outcomes", "/insights/outcomes"),
+    ("Churn risk", "/insights/churn"),
+    ("Experiments", "/insights/experiments"),
+    ("Maturity", "/insights/maturity"),
+)
 
 
 def _metric(value: str) -> MetricKind:
@@ -147,4 +156,49 @@ def churn_page(request: Request, session: SessionDep, user: ViewerPage) -> Respo
         tabs=TABS,
         report=report,
         top=top,
+    )
+
+
+@router.get("/insights/experiments")
+def experiments_page(request: Request, session: SessionDep, user: ViewerPage) -> Response:
+    """Every experiment, newest first, each opening its results."""
+    found = [experiments.read(session, e) for e in experiments.list_experiments(session)]
+    return render(request, "insights_experiments.html", user=user, title="Experiments", tabs=TABS, experiments=found)
+
+
+@router.get("/insights/experiments/{key}")
+def experiment_page(
+    request: Request, session: SessionDep, user: ViewerPage, key: Annotated[str, Path(max_length=64)]
+) -> Response:
+    """One experiment's metric per variant and each treatment against the control."""
+    try:
+        found = experiment_results.results(session, key=key)
+    except NotFound:
+        return render(
+            request,
+            "message.html",
+            user=user,
+            status_code=404,
+            title="No such experiment",
+            message=f"There is no experiment '{key}'.",
+            back="/insights/experiments",
+            back_label="Every experiment",
+        )
+    return render(
+        request,
+        "insights_experiment.html",
+        user=user,
+        title=f"Experiment · {found.experiment.name}",
+        tabs=TABS,
+        current="/insights/experiments",
+        found=found,
+        metric_names=METRIC_NAMES,
+    )
+
+
+@router.get("/insights/maturity")
+def maturity_page(request: Request, session: SessionDep, user: ViewerPage) -> Response:
+    """Listen, understand and act on 1-5, each with its evidence and the next concrete step."""
+    return render(
+        request, "insights_maturity.html", user=user, title="CX maturity", tabs=TABS, found=maturity.assess(session)
     )
