@@ -1,5 +1,5 @@
 """The /insights pages in a real browser (Debian's Chromium through Playwright against the real server, SQLite and
-PostgreSQL): the drivers chart draws, the outcomes and churn pages read, axe-core finds no serious or critical
+PostgreSQL): the drivers chart draws, the outcomes, churn, experiment and maturity pages read, axe-core finds no serious or critical
 violation, no console error (a CSP violation is one) happens, and nothing overflows a 360 px screen."""
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ from typing import Any
 
 from cxloop.access.enums import Role
 from cxloop.churn import service as churn
+from cxloop.experiments import service as experiments
 from cxloop.storage.database import Database
 from tests.analytics.test_outcomes import _world as outcome_world
+from tests.experiments.test_experiments import _spec as experiment_spec
 from tests.factories.churn import NOW, plant_world
 from tests.live import LiveServer
 from tests.web.conftest import make_user
@@ -25,6 +27,8 @@ def test_the_insights_pages_read_and_pass_axe(
     email = make_user(db, Role.viewer)
     late_deliveries_cost_nps(db)
     outcome_world(db, detractor_churn=45, promoter_churn=15)
+    with db.unit_of_work() as session:  # every customer above who answers falls in one of its variants
+        experiments.create_experiment(session, data=experiment_spec("onboarding-call"))
     with db.unit_of_work(write=True) as session:
         plant_world(session, customers=600)
         churn.train(session, now=NOW)
@@ -57,8 +61,27 @@ def test_the_insights_pages_read_and_pass_axe(
     page.locator("table.at-risk a").first.click()
     page.wait_for_url("**/customers/*")
 
+    page.goto(f"{base}/insights/churn")
+    page.get_by_role("link", name="Experiments").click()
+    page.wait_for_url(f"{base}/insights/experiments")
+    page.get_by_role("link", name="Onboarding call").click()
+    page.wait_for_url(f"{base}/insights/experiments/onboarding-call")
+    assert "treatment vs control" in page.locator("table.comparisons").inner_text()
+    _axe(browser, page, page.url)
+
+    page.get_by_role("link", name="Maturity").click()
+    page.wait_for_url(f"{base}/insights/maturity")
+    assert page.locator("section.pillar").count() == 3
+    _axe(browser, page, page.url)
+
     page.set_viewport_size({"width": 360, "height": 740})
-    for path in (f"/insights/drivers?{MARCH}&segment=retail", "/insights/outcomes?end=2026-11-30", "/insights/churn"):
+    for path in (
+        f"/insights/drivers?{MARCH}&segment=retail",
+        "/insights/outcomes?end=2026-11-30",
+        "/insights/churn",
+        "/insights/experiments/onboarding-call",
+        "/insights/maturity",
+    ):
         page.goto(f"{base}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
     assert seen["errors"] == [], seen["errors"]
