@@ -1,6 +1,6 @@
 """The /insights pages in a real browser (Debian's Chromium through Playwright against the real server, SQLite and
-PostgreSQL): the drivers chart draws, the outcomes, churn, experiment and maturity pages read, axe-core finds no serious or critical
-violation, no console error (a CSP violation is one) happens, and nothing overflows a 360 px screen."""
+PostgreSQL): the drivers chart draws, the outcomes, churn, experiment and maturity pages read, axe-core finds no
+serious or critical violation, no console error (a CSP violation is one) happens, nothing overflows 360 px."""
 
 from __future__ import annotations
 
