@@ -75,7 +75,9 @@ def test_outcomes_show_churn_by_band_and_revenue_at_risk(client: TestClient, db:
     signed_in_client(client, db, Role.viewer)
     empty = client.get("/insights/outcomes")
     assert empty.status_code == 200 and "Not enough data to relate scores to churn" in empty.text
-    assert "No support tickets with answers after them" in empty.text
+    assert 'hx-get="/insights/partials/agents"' in empty.text  # the slower panels load after the page
+    assert "No support tickets with answers after them" in client.get("/insights/partials/agents").text
+    assert "Operations" in client.get("/insights/partials/operations").text
     outcome_world(db, detractor_churn=45, promoter_churn=15)
     page = client.get("/insights/outcomes?end=2026-11-30")
     assert page.status_code == 200

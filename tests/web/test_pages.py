@@ -40,6 +40,8 @@ PAGES = {
     ("GET", "/insights"): Role.viewer,
     ("GET", "/insights/drivers"): Role.viewer,
     ("GET", "/insights/outcomes"): Role.viewer,
+    ("GET", "/insights/partials/operations"): Role.viewer,
+    ("GET", "/insights/partials/agents"): Role.viewer,
     ("GET", "/insights/churn"): Role.viewer,
     ("GET", "/insights/experiments"): Role.viewer,
     ("GET", "/insights/experiments/{key}"): Role.viewer,

@@ -111,7 +111,7 @@ def outcomes_page(
     window_days: Annotated[int, Query(ge=7, le=3650)] = business.DEFAULT_WINDOW_DAYS,
     end: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
-    """Churn by score band with revenue at risk, the operational measures against the score, and the agents table."""
+    """Churn by score band with revenue at risk; the operational measures and the agents table load after it."""
     kind = _metric(metric)
     try:
         last_day = date.fromisoformat(end) if end else None
@@ -121,8 +121,6 @@ def outcomes_page(
         outcome = business.analyse(
             session, metric=kind.value, segment=segment or None, window_days=window_days, end=last_day
         )
-        ops = operations.analyse(session)
-        people = agents.analyse(session)
     except InvalidInput as exc:
         raise bad_filter(exc) from exc
     return render(
@@ -138,9 +136,21 @@ def outcomes_page(
         window_days=window_days,
         end=end,
         outcome=outcome,
-        ops=ops,
-        people=people,
     )
+
+
+@router.get("/insights/partials/operations")
+def operations_panel(request: Request, session: SessionDep, user: ViewerPage) -> Response:
+    """The outcomes page's operational measures, loaded after the page (testing every measure is slow)."""
+    return render(
+        request, "_insights_operations.html", user=user, ops=operations.analyse(session), metric_names=METRIC_NAMES
+    )
+
+
+@router.get("/insights/partials/agents")
+def agents_panel(request: Request, session: SessionDep, user: ViewerPage) -> Response:
+    """The outcomes page's table of support agents and teams, loaded after the page."""
+    return render(request, "_insights_agents.html", user=user, people=agents.analyse(session))
 
 
 @router.get("/insights/churn")
