@@ -1,7 +1,8 @@
 """The analysis pages under /insights (read-only, viewers): key drivers, outcomes (churn by score band, revenue at
-risk, operations, agents) and the churn model with its top-risk customers. Each page shows what the API of the same
-analysis answers (GET /api/v1/analytics/drivers, /outcomes, /operations, /agents, /churn), with its n, intervals and
-small-sample flags, and says in plain words when the data cannot support it."""
+risk, operations, agents), the churn model with its top-risk customers, experiments and CX maturity. Each page shows
+what the API of the same analysis answers (GET /api/v1/analytics/drivers, /outcomes, /operations, /agents, /churn,
+/experiments, /maturity), with its n, intervals and small-sample flags, and says in plain words when the data cannot
+support it."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from cxloop.experiments import results as experiment_results
 from cxloop.experiments import service as experiments
 from cxloop.maturity import service as maturity
 from cxloop.storage.deps import SessionDep
+from cxloop.web import overview
 from cxloop.web.auth import ViewerPage
 from cxloop.web.filters import BadFilter, parse_filters
 from cxloop.web.rendering import render
@@ -30,7 +32,7 @@ from cxloop.web.routes import bad_filter, filter_bar
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 TZ = "UTC"
 TOP_RISK = 25  # customers shown on the churn page, highest risk first
-METRIC_NAMES = {MetricKind.nps: "NPS", MetricKind.csat: "CSAT", MetricKind.ces: "CES"}
+METRIC_NAMES = {kind: str(spec["name"]) for kind, spec in overview.METRICS.items()}
 # The sub-pages, in the order of the tabs under the title.
 TABS = (
     ("Drivers", "/insights/drivers"),
