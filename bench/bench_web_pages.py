@@ -58,6 +58,14 @@ PAGES = (
     ("feedback explorer, one theme", "/feedback?range=year&theme={theme}"),
     ("journey map, 12 months", "/journey?range=year"),
     ("anomalies, 12 months", "/anomalies?range=year"),
+    ("key drivers, NPS, 12 months", "/insights/drivers?range=year"),
+    ("key drivers, CSAT, 12 months, one segment", "/insights/drivers?range=year&metric=csat&segment={segment}"),
+    ("outcomes (churn by band, revenue at risk)", "/insights/outcomes"),
+    ("outcomes' operations (after load)", "/insights/partials/operations"),
+    ("outcomes' agents (after load)", "/insights/partials/agents"),
+    ("churn risk", "/insights/churn"),
+    ("experiments", "/insights/experiments"),
+    ("maturity", "/insights/maturity"),
 )
 RULE_THEMES = {"Billing": ["billing", "invoice", "charged"], "Speed": ["slow", "fast"], "Support": ["support", "agent"]}
 

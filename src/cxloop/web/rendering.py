@@ -46,7 +46,7 @@ NAVIGATION = (
     NavItem("Surveys", None),
     NavItem("Listening health", "/listening"),
     NavItem("Anomalies", "/anomalies"),
-    NavItem("Analyses", None),
+    NavItem("Analyses", "/insights"),
     NavItem("Settings", "/settings", Role.admin),
 )
 
