@@ -27,13 +27,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 
-from bench_metrics import build, timed
+from bench_metrics import responses_database, timed
 from cxloop.analytics import anomalies, buckets, queries, rollups, service
 from cxloop.analytics.enums import GroupKey, MetricKind
 from cxloop.collection.local_days import day_date
-from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
-from databases import throwaway_database
 
 console = Console()
 AS_OF = date(2026, 4, 15)  # the data runs from 2024-05-01 to 2026-05-01
@@ -110,14 +108,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rollups.configure(["UTC"])
-    with throwaway_database(args.backend, args.url) as url:
-        db = Database(url)
-        metadata.create_all(db.engine)
-        timings = build(db, rows=args.rows, customers=args.customers, seed=args.seed)
-        timings["csat + ces answers, rollups again"] = add_csat_and_ces(db)
-        for name, seconds in timings.items():
-            console.print(f"setup: {name} {seconds:.1f} s")
-
+    with responses_database(args, lambda db: {"csat + ces answers, rollups again": add_csat_and_ces(db)}) as db:
         daily, daily_best, report = timed(lambda: scan(db, weeks=1, days=1), args.repeat)
         history, history_best, long_report = timed(lambda: scan(db, weeks=args.weeks, days=0), args.repeat)
         rollups.configure([])

@@ -34,13 +34,12 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import insert, text
 
-from bench_metrics import START, build, timed
+from bench_metrics import START, responses_database, timed
 from cxloop.analytics.drivers import queries
 from cxloop.analytics.drivers import service as key_drivers
 from cxloop.analytics.drivers.schemas import DriverReport
 from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
-from databases import throwaway_database
 
 console = Console()
 PLANS = ("starter", "growth", "enterprise")
@@ -231,15 +230,12 @@ def main() -> None:
     parser.add_argument("--themes", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    with throwaway_database(args.backend, args.url) as url:
-        db = Database(url)
-        metadata.create_all(db.engine)
-        timings = build(db, rows=args.rows, customers=args.customers, seed=args.seed)
-        timings["touchpoints, comments, themes, plans, tickets"] = enrich(
-            db, customers=args.customers, themes=args.themes, seed=args.seed
-        )
-        for name, seconds in timings.items():
-            console.print(f"setup: {name} {seconds:.1f} s")
+
+    def enriched(db: Database) -> dict[str, float]:
+        seconds = enrich(db, customers=args.customers, themes=args.themes, seed=args.seed)
+        return {"touchpoints, comments, themes, plans, tickets": seconds}
+
+    with responses_database(args, enriched) as db:
         everyone, everyone_best, report = timed(lambda: analyse(db), args.repeat)
         everyone_cpu = cpu_seconds(lambda: analyse(db))
         one, one_best, segment_report = timed(lambda: analyse(db, "smb"), args.repeat)

@@ -24,15 +24,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 
-from bench_metrics import build, timed
+from bench_metrics import responses_database, timed
 from cxloop.analytics import rollups
 from cxloop.experiments import results
 from cxloop.experiments import service as experiments
 from cxloop.experiments.assignment import variant_for
 from cxloop.experiments.schemas import ExperimentCreate
-from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
-from databases import throwaway_database
 
 console = Console()
 KEY = "bench"
@@ -88,11 +86,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rollups.configure(["UTC"])
-    with throwaway_database(args.backend, args.url) as url:
-        db = Database(url)
-        metadata.create_all(db.engine)
-        for name, seconds in build(db, rows=args.rows, customers=args.customers, seed=args.seed).items():
-            console.print(f"setup: {name} {seconds:.1f} s")
+    with responses_database(args) as db:
         create(db)
         median, best, counted = timed(lambda: ours(db), args.repeat)
         started = time.perf_counter()

@@ -147,6 +147,23 @@ def build(db: Database, *, rows: int, customers: int, seed: int) -> dict[str, fl
     return timings
 
 
+@contextmanager
+def responses_database(
+    args: argparse.Namespace, extra: Callable[[Database], dict[str, float]] | None = None
+) -> Iterator[Database]:
+    """A throwaway database (`args.backend`, `args.url`) holding `build`'s responses (`args.rows`, `args.customers`,
+    `args.seed`) and what `extra` adds (setup step -> seconds); prints every setup step's time."""
+    with throwaway_database(args.backend, args.url) as url:
+        db = Database(url)
+        metadata.create_all(db.engine)
+        timings = build(db, rows=args.rows, customers=args.customers, seed=args.seed)
+        if extra is not None:
+            timings.update(extra(db))
+        for name, seconds in timings.items():
+            console.print(f"setup: {name} {seconds:.1f} s")
+        yield db
+
+
 def load_responses(db: Database, records: Iterator[tuple[int, int, int, datetime]]) -> None:
     raw = db.engine.raw_connection()
     try:

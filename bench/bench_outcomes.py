@@ -27,14 +27,12 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import insert, text
 
-from bench_metrics import build, timed
+from bench_metrics import responses_database, timed
 from cxloop.analytics import rollups
 from cxloop.analytics.enums import MetricKind
 from cxloop.analytics.outcomes import agents, bands, business, operations
 from cxloop.customers.models import Event, Outcome
-from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
-from databases import throwaway_database
 
 console = Console()
 END = date(2026, 5, 1)  # the responses run from 2024-05-01 to 2026-05-01
@@ -159,15 +157,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rollups.configure(["UTC"])
-    with throwaway_database(args.backend, args.url) as url:
-        db = Database(url)
-        metadata.create_all(db.engine)
-        timings = build(db, rows=args.rows, customers=args.customers, seed=args.seed)
-        timings["csat, outcomes, tickets"] = add_outcomes_and_tickets(
-            db, customers=args.customers, tickets=args.tickets, seed=args.seed
-        )
-        for name, seconds in timings.items():
-            console.print(f"setup: {name} {seconds:.1f} s")
+
+    def with_outcomes(db: Database) -> dict[str, float]:
+        seconds = add_outcomes_and_tickets(db, customers=args.customers, tickets=args.tickets, seed=args.seed)
+        return {"csat, outcomes, tickets": seconds}
+
+    with responses_database(args, with_outcomes) as db:
         outcome, outcome_best, result = timed(lambda: ours(db), args.repeat)
         started = time.perf_counter()
         loaded = frames(db)
