@@ -9,7 +9,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from cxloop.cli.context import console, database, fail, refused
+from cxloop.cli.context import console, database, fail, read_or_refuse, refused
 from cxloop.core.errors import CxloopError, InvalidInput
 
 if TYPE_CHECKING:
@@ -53,11 +53,9 @@ def compare(
 
     a = {"segment": segment, "start": start, "end": end}
     b = {"segment": vs_segment, "start": vs_start, "end": vs_end}
-    try:
-        with database().unit_of_work() as session:
-            result = comparisons.compare(session, metric=metric, a=a, b=b, tz=tz, year_over_year=yoy)
-    except InvalidInput as exc:
-        raise refused(exc) from exc
+    result = read_or_refuse(
+        lambda session: comparisons.compare(session, metric=metric, a=a, b=b, tz=tz, year_over_year=yoy)
+    )
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -272,11 +270,9 @@ def outcomes(
         last = date.fromisoformat(end) if end else None
     except ValueError:
         raise fail(f"--end: '{end}' is not a date (2026-06-30)", code=2) from None
-    try:
-        with database().unit_of_work() as session:
-            result = business.analyse(session, metric=metric, segment=segment, window_days=window_days, end=last)
-    except InvalidInput as exc:
-        raise refused(exc) from exc
+    result = read_or_refuse(
+        lambda session: business.analyse(session, metric=metric, segment=segment, window_days=window_days, end=last)
+    )
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -341,19 +337,17 @@ def operations(
     against the score of the response that followed the event, per bin with intervals, and the rank correlation."""
     from cxloop.analytics.outcomes import operations as analysis
 
-    try:
-        with database().unit_of_work() as session:
-            result = analysis.analyse(
-                session,
-                metric=metric,
-                event=event,
-                measure=measure,
-                window_days=window_days,
-                bins=bins,
-                touchpoint=touchpoint,
-            )
-    except InvalidInput as exc:
-        raise refused(exc) from exc
+    result = read_or_refuse(
+        lambda session: analysis.analyse(
+            session,
+            metric=metric,
+            event=event,
+            measure=measure,
+            window_days=window_days,
+            bins=bins,
+            touchpoint=touchpoint,
+        )
+    )
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -386,11 +380,7 @@ def agents(
     and resolution time as median and 90th percentile with intervals and n."""
     from cxloop.analytics.outcomes import agents as analysis
 
-    try:
-        with database().unit_of_work() as session:
-            result = analysis.analyse(session, window_days=window_days, event=event)
-    except InvalidInput as exc:
-        raise refused(exc) from exc
+    result = read_or_refuse(lambda session: analysis.analyse(session, window_days=window_days, event=event))
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -456,11 +446,9 @@ def drivers(
     answers it was not fitted on; too few answers say so and name the minimum."""
     from cxloop.analytics.drivers import service as key_drivers
 
-    try:
-        with database().unit_of_work() as session:
-            report = key_drivers.analyse(session, metric=metric, segment=segment, start=start, end=end, tz=tz)
-    except InvalidInput as exc:
-        raise refused(exc) from exc
+    report = read_or_refuse(
+        lambda session: key_drivers.analyse(session, metric=metric, segment=segment, start=start, end=end, tz=tz)
+    )
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return

@@ -6,8 +6,9 @@ command first asks for the settings or the database, never for `--help` (cli/mai
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -16,9 +17,13 @@ from rich.console import Console
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from sqlalchemy.orm import Session
+
     from cxloop.core.config import Settings
     from cxloop.core.errors import CxloopError
     from cxloop.storage.database import Database
+
+T = TypeVar("T")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -60,6 +65,18 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print an error in plain words and return the Exit to raise."""
     err_console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
+
+
+def read_or_refuse(compute: Callable[[Session], T]) -> T:
+    """`compute` over a read-only unit of work; input the services refuse (InvalidInput) exits 2 naming each
+    option, as `refused` says it."""
+    from cxloop.core.errors import InvalidInput
+
+    try:
+        with database().unit_of_work() as session:
+            return compute(session)
+    except InvalidInput as exc:
+        raise refused(exc) from exc
 
 
 def refused(exc: CxloopError) -> typer.Exit:
