@@ -33,10 +33,13 @@ from cxloop.journeys import service as journeys
 from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
 from cxloop.wiring import wire_domains
-from tests import postgres_reset
+from tests import fastapi_routes, postgres_reset
 
 # A real server (uvicorn) and a real browser (Debian's Chromium through Playwright) for the tests that need them.
 pytest_plugins = ("tests.live",)
+
+# Each test builds its own app; they share FastAPI's preparation of the same routes (tests/fastapi_routes.py).
+fastapi_routes.install()
 
 POSTGRES_ADMIN_URL = os.environ.get("CXLOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

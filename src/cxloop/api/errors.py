@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import FastAPI, Request, routing
@@ -96,17 +95,13 @@ class TooLargeAsJson:
             if held is not None and message["type"] == "http.response.body":
                 start, held = held, None
                 if message.get("body", b"").decode("latin-1") == STARLETTE_TOO_LARGE:
-                    body = json.dumps(error_body(too_large_detail(scope)), separators=(",", ":")).encode()
-                    kept = [
-                        (k, v) for k, v in start["headers"] if k.lower() not in (b"content-type", b"content-length")
-                    ]
-                    headers = [
-                        *kept,
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ]
-                    await send({**start, "headers": headers})
-                    await send({"type": "http.response.body", "body": body})
+                    kept = {
+                        k.decode("latin-1"): v.decode("latin-1")
+                        for k, v in start["headers"]
+                        if k.lower() not in (b"content-type", b"content-length")
+                    }
+                    answer = JSONResponse(error_body(too_large_detail(scope)), status_code=413, headers=kept)
+                    await answer(scope, receive, send)
                     return
                 await send(start)
             await send(message)
