@@ -8,8 +8,9 @@ more than the test itself.
 
 The prepared route depends only on the route and on how it was included (path, dependencies, body cap, response
 class, operation ids...), all part of the key below; the one field that names the app, the source of dependency
-overrides, is left out because cxloop uses no dependency overrides (asserted whenever a route is looked up). Production builds one
-app per process and is unaffected. On a FastAPI without this lazy preparation, `install()` does nothing.
+overrides, is left out because cxloop uses no dependency overrides (asserted whenever a route is looked up).
+Production builds one app per process and is unaffected. On a FastAPI without this lazy preparation, `install()` does
+nothing.
 """
 
 from __future__ import annotations
