@@ -100,7 +100,7 @@ sources.register(
             customer_id=customer_id,
             before=before,
             limit=limit,
-            shown=lambda t: text.text_for_role(t, role=view.role) or "",
+            shown=lambda t, name, email: text.text_for_role(t, role=view.role, author=name, author_email=email) or "",
         ),
     )
 )
