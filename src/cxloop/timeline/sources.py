@@ -116,5 +116,17 @@ sources.register(
 )
 sources.register(_in_scope("case", cases.case_entries))
 sources.register(_in_scope("follow_up", follow_ups.follow_up_entries))
-sources.register(_in_scope("follow_up_reply", follow_ups.follow_up_reply_entries))
+sources.register(
+    TimelineSource(
+        "follow_up_reply",
+        lambda session, customer_id, before, limit, view: follow_ups.follow_up_reply_entries(
+            session,
+            customer_id=customer_id,
+            before=before,
+            limit=limit,
+            scope=view.case_scope,
+            shown=lambda t: text.text_for_role(t, role=view.role) or "",
+        ),
+    )
+)
 sources.freeze()
