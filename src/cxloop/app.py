@@ -73,7 +73,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.async_database = AsyncDatabase(app.state.database, app.state.writer)
     app.state.response_coalescer = ResponseCoalescer(app.state.database, app.state.writer)
     app.state.stream_hub = StreamHub(app.state.async_database, max_streams=settings.max_streams)
-    app.state.signer = TokenSigner(settings.secret_key.get_secret_value().encode())
+    app.state.signer = TokenSigner.of(settings)
     app.state.rate_limit_storage = rate_limit.storage_for(settings)
     app.state.rate_limit_async_storage = rate_limit.async_storage_for(settings, app.state.rate_limit_storage)
     # The last one added runs first: a request over the in-flight bound is refused before it is counted.

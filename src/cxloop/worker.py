@@ -86,7 +86,7 @@ def build(
     runtime = Runtime(
         settings=settings,
         database=database or database_for(settings),
-        signer=TokenSigner(settings.secret_key.get_secret_value().encode()),
+        signer=TokenSigner.of(settings),
         deliver=deliver,
     )
     queue = JobQueue(build_huey(settings, name=queue_name))

@@ -15,7 +15,7 @@ from typing import Any
 import grimp
 
 # The number of exceptions listed today. Lower it when you remove some; never raise it.
-CEILING = 26
+CEILING = 25
 
 
 def _protected() -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from tests.factories.customers import make_customer
 from tests.factories.triggers import live_survey
 
 # The signer of an app built from the test Settings (the default secret key); pass the app's own otherwise.
-TEST_SIGNER = TokenSigner(Settings(environment="test").secret_key.get_secret_value().encode())
+TEST_SIGNER = TokenSigner.of(Settings(environment="test"))
 _numbers = count(1)
 
 

@@ -85,3 +85,31 @@ def test_web_pages_and_csv_mask_below_analyst(client: TestClient, db: Database) 
         assert ("sam.hill@example.com" in pages[1].text) == (role == Role.analyst)
         if role == Role.viewer:
             assert "[PHONE]" in pages[0].text and "[PHONE]" in pages[2].text and "[EMAIL]" in pages[1].text
+
+
+def test_feedback_authors_are_masked_with_the_text_below_analyst(client: TestClient, db: Database) -> None:
+    customer = _customer(db)
+    signed = "Sam Hill here: the refund never came. Thanks, Sam"
+    store_feedback(
+        db,
+        {"text": signed, "author": "Sam Hill", "author_email": "sam.hill@example.com", "customer_external_id": "c-sam"},
+    )
+    for role in (*BELOW, *ABOVE):
+        key = make_key(db, role)
+        listed = client.get("/api/v1/feedback", headers=key).json()["items"][0]
+        one = client.get(f"/api/v1/feedback/{listed['id']}", headers=key).json()
+        timeline = client.get(f"/api/v1/customers/{customer}/timeline", headers=key).json()["items"]
+        summary = next(i["summary"] for i in timeline if i["kind"] == "feedback")
+        if role in BELOW:
+            for item in (listed, one):
+                assert (item["author"], item["author_email"]) == ("[NAME]", "[EMAIL]"), role
+                assert item["text"] == "[NAME] here: the refund never came. Thanks, [NAME]"
+            assert "Sam" not in summary and "[NAME] here" in summary
+        else:
+            for item in (listed, one):
+                assert (item["author"], item["author_email"], item["text"]) == (
+                    "Sam Hill",
+                    "sam.hill@example.com",
+                    signed,
+                )
+            assert "Sam Hill here" in summary

@@ -7,7 +7,9 @@
    (failed, reason kept), or a temporary failure (retried with backoff, failed after MAX_ATTEMPTS).
 
 The email goes from CXLOOP_EMAIL_FROM under the brand's sender name, with `Reply-To: reply+<token>@<reply domain>`
-when CXLOOP_FOLLOW_UP_REPLY_DOMAIN is set, so the customer's reply comes back to the case (channels/email/inbound.py).
+when CXLOOP_FOLLOW_UP_REPLY_DOMAIN is set, so the customer's reply comes back to the case (channels/email/inbound.py),
+and ends with the unsubscribe link of the follow_up purpose (also as RFC 8058 headers); an SMS ends with how to opt
+out by STOP, as invitation SMS do.
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ from sqlalchemy.orm import Session
 
 from cxloop.cases.enums import FollowUpChannel
 from cxloop.cases.service import follow_ups
+from cxloop.channels import catalogue
+from cxloop.channels import messaging_content as content
+from cxloop.channels.email import composing
 from cxloop.channels.email import sender as email_sender
 from cxloop.channels.outbound import DeliveryPostponed, DeliveryRefused, Exchange
 from cxloop.channels.sms import sender as sms_sender
 from cxloop.channels.sms import twilio
 from cxloop.core.clock import utcnow
 from cxloop.core.config import Settings
+from cxloop.invitations.tokens import TokenSigner
 from cxloop.jobs import leases
 from cxloop.storage.database import Database
 
@@ -46,7 +52,7 @@ def deliver_follow_up(
         if letter is None:
             return None
         try:
-            exchange = compose(letter, settings)
+            exchange = compose(letter, settings, now=at)
         except DeliveryRefused as exc:
             follow_ups.record_failed(session, letter.id, reason=str(exc), now=at)
             return None
@@ -76,7 +82,7 @@ def _outcome(exchange: Exchange, postponed: list[str]) -> Outcome:
         raise
 
 
-def compose(letter: follow_ups.Letter, settings: Settings) -> Exchange:
+def compose(letter: follow_ups.Letter, settings: Settings, *, now: datetime | None = None) -> Exchange:
     """The exchange that sends the letter (no I/O here); DeliveryRefused when its channel is not configured."""
     if letter.channel == FollowUpChannel.sms:
         client = twilio.from_settings(settings)
@@ -84,24 +90,36 @@ def compose(letter: follow_ups.Letter, settings: Settings) -> Exchange:
             raise DeliveryRefused(
                 "SMS is not configured: set CXLOOP_SMS_ACCOUNT_SID, CXLOOP_SMS_AUTH_TOKEN and CXLOOP_SMS_FROM"
             )
-        return lambda: sms_sender.send_text(client, letter.to, letter.body, None)
+        return lambda: sms_sender.send_text(client, letter.to, sms_text(letter), None)
     target = email_sender.smtp_target(settings)
-    message = email_message(letter, settings)
+    message = email_message(letter, settings, now=now)
     return lambda: email_sender.send_message(target, message)
 
 
+def sms_text(letter: follow_ups.Letter) -> str:
+    """The follow-up's words, then how to opt out, as every invitation SMS ends (a STOP reply stops every message
+    to the number: channels/sms/replies.py)."""
+    return f"{letter.body}\n{catalogue.words('sms', letter.locale)['reply_stop']}"
+
+
 def email_message(letter: follow_ups.Letter, settings: Settings, *, now: datetime | None = None) -> EmailMessage:
-    """The follow-up email: plain text, as a person writes it; replies go to the follow-up's reply address."""
+    """The follow-up email: plain text, as a person writes it; replies go to the follow-up's reply address. Below a
+    signature line, the link that stops follow-up emails, also as RFC 8058 one-click headers (as invitations do)."""
+    at = now or utcnow()
     sender_address = parseaddr(settings.email_from)[1]
     domain = sender_address.rpartition("@")[2] or "localhost"
+    token = content.customer_unsubscribe_token(TokenSigner.of(settings), letter.customer_id, now=at)
+    unsubscribe_url = content.unsubscribe_link(settings.public_url, token, purpose=follow_ups.PURPOSE.value)
     message = EmailMessage()
     message["Subject"] = letter.subject or ""
     message["From"] = formataddr((letter.from_name, sender_address)) if letter.from_name else settings.email_from
     message["To"] = formataddr((letter.name or "", letter.to))
-    message["Date"] = format_datetime(now or utcnow())
+    message["Date"] = format_datetime(at)
     message["Message-ID"] = f"<cxloop-follow-up-{letter.id}.{secrets.token_hex(8)}@{domain}>"
     if settings.follow_up_reply_domain:
         secret = settings.secret_key.get_secret_value()
         message["Reply-To"] = follow_ups.reply_address(secret, settings.follow_up_reply_domain, letter.id)
-    message.set_content(letter.body)
+    composing.add_unsubscribe_headers(message, unsubscribe_url)
+    words = catalogue.words("email", letter.locale)
+    message.set_content(f"{letter.body.rstrip()}\n\n-- \n{words['unsubscribe_follow_up']}: {unsubscribe_url}\n")
     return message

@@ -1,12 +1,13 @@
 """What an invitation email or SMS says, taken from the survey: its wording in the customer's locale (falling back
 to the survey's default locale), the first question with its score range, the follow-up question a score leads to,
-and the links to the hosted survey page (`/s/{token}`) and to the unsubscribe page (`/u/{token}`)."""
+and the links to the hosted survey page (`/s/{token}`) and to the unsubscribe page (`/u/{token}`,
+also in case follow-ups)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -16,7 +17,10 @@ from cxloop.invitations.tokens import TokenSigner
 from cxloop.surveys import rules
 from cxloop.surveys.enums import QuestionKind
 
-UNSUBSCRIBE_PURPOSE = "unsubscribe"
+UNSUBSCRIBE_PURPOSE = "unsubscribe"  # the token names an invitation
+# The token names a customer: the unsubscribe links of messages sent outside invitations (case follow-ups), so a
+# link keeps working after the message's own row is gone (retention).
+CUSTOMER_UNSUBSCRIBE_PURPOSE = "unsubscribe-customer"
 # An unsubscribe link must keep working long after the survey link expired (RFC 8058 asks for it to keep working
 # for as long as mail can arrive); a year past the invitation's expiry covers mail read late.
 UNSUBSCRIBE_GRACE = timedelta(days=365)
@@ -104,6 +108,15 @@ def unsubscribe_token(signer: TokenSigner, invitation: Invitation) -> str:
     return signer.sign(invitation.id, invitation.expires_at + UNSUBSCRIBE_GRACE, purpose=UNSUBSCRIBE_PURPOSE)
 
 
+def customer_unsubscribe_token(signer: TokenSigner, customer_id: int, *, now: datetime) -> str:
+    return signer.sign(customer_id, now + UNSUBSCRIBE_GRACE, purpose=CUSTOMER_UNSUBSCRIBE_PURPOSE)
+
+
+def unsubscribe_link(public_url: str, token: str, *, purpose: str) -> str:
+    """The unsubscribe page of an email, naming the purpose of what it sent (its page also offers every purpose)."""
+    return f"{base_url(public_url)}/u/{token}?purpose={purpose}"
+
+
 def unsubscribe_url(public_url: str, signer: TokenSigner, invitation: Invitation, *, purpose: str) -> str:
-    """The unsubscribe page of the email, naming the purpose of what it sent (its page also offers every purpose)."""
-    return f"{base_url(public_url)}/u/{unsubscribe_token(signer, invitation)}?purpose={purpose}"
+    """The unsubscribe page of an invitation's email."""
+    return unsubscribe_link(public_url, unsubscribe_token(signer, invitation), purpose=purpose)

@@ -13,6 +13,7 @@ nothing unless both pass.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -92,6 +93,12 @@ def _purpose(value: object) -> str | None:
     return value if isinstance(value, str) and value in PURPOSES else None
 
 
+def _worded(words: Mapping[str, str], name: str, purpose: str) -> str:
+    """The page's words for the purpose its link names: `<name>_<purpose>` when the catalogue has it (follow-ups),
+    else `<name>` (surveys: the words unsubscribe pages had before purposes)."""
+    return words.get(f"{name}_{purpose}") or words[name]
+
+
 def _bad_purpose() -> HTMLResponse:
     words = catalogue.words("email", catalogue.FALLBACK)
     return _page(
@@ -107,9 +114,9 @@ async def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
         return _bad_purpose()
 
     def read(session: Session) -> tuple[str, str]:
-        invitation = unsubscribing.invitation_of_token(session, signer, token)
-        customer = customers.require_customer(session, customer_id=invitation.customer_id)
-        return content.language_of(invitation.locale or customer.locale or catalogue.FALLBACK), customer.email or ""
+        recipient = unsubscribing.recipient_of_token(session, signer, token)
+        customer = customers.require_customer(session, customer_id=recipient.customer_id)
+        return content.language_of(recipient.locale or customer.locale or catalogue.FALLBACK), customer.email or ""
 
     try:
         language, email = await _database(request).read(read)
@@ -119,11 +126,12 @@ async def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
     return _page(
         "unsubscribe_confirm.html",
         language=language,
-        title=words["confirm_title"],
-        body=words["confirm_body"].format(email=email) if email else "",
+        title=_worded(words, "confirm_title", purpose),
+        body=_worded(words, "confirm_body", purpose).format(email=email) if email else "",
         action=f"/u/{token}",
         purpose=purpose,
         every_purpose=EVERY_PURPOSE,
+        button=_worded(words, "confirm_button", purpose),
     )
 
 
@@ -145,16 +153,16 @@ async def unsubscribe(token: str, request: Request) -> HTMLResponse:
         return _bad_purpose()
 
     def write(session: Session) -> str:
-        invitation = unsubscribing.unsubscribe(session, signer, token, purpose=purpose, one_click=one_click)
-        customer = customers.require_customer(session, customer_id=invitation.customer_id)
-        return content.language_of(invitation.locale or customer.locale or catalogue.FALLBACK)
+        recipient = unsubscribing.unsubscribe(session, signer, token, purpose=purpose, one_click=one_click)
+        customer = customers.require_customer(session, customer_id=recipient.customer_id)
+        return content.language_of(recipient.locale or customer.locale or catalogue.FALLBACK)
 
     try:
         language = await _database(request).write(write)
     except (NotFound, Gone) as exc:
         return _link_problem(exc)
     words = catalogue.words("email", language)
-    body = words["done_all_body"] if purpose == EVERY_PURPOSE else words["done_body"]
+    body = words["done_all_body"] if purpose == EVERY_PURPOSE else _worded(words, "done_body", purpose)
     return _page("page.html", language=language, title=words["done_title"], body=body)
 
 

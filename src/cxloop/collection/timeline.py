@@ -22,9 +22,14 @@ def _response(row: Response) -> tuple[str, dict[str, Any]]:
     }
 
 
-def _feedback(row: FeedbackItem, shown: Callable[[str], str]) -> tuple[str, dict[str, Any]]:
+Shown = Callable[
+    [str, str | None, str | None], str
+]  # (text, author, author's email) -> the text as the caller reads it
+
+
+def _feedback(row: FeedbackItem, shown: Shown) -> tuple[str, dict[str, Any]]:
     rating = f" rated {row.rating}" if row.rating is not None else ""
-    text = shown(row.text)  # masked (if the caller may not read it as written) before it is cut
+    text = shown(row.text, row.author, row.author_email)  # masked (if the caller may not) before it is cut
     text = text if len(text) <= 120 else text[:119] + "…"
     return f"{row.kind} from {row.source}{rating}: {text}", {"feedback_id": row.id}
 
@@ -42,10 +47,10 @@ def feedback_entries(
     customer_id: int,
     before: Position | None,
     limit: int,
-    shown: Callable[[str], str] = lambda text: text,
+    shown: Shown = lambda text, _author, _email: text,
 ) -> list[TimelineEntry]:
     """Their feedback items (reviews, tickets, widget comments), by when they were posted; `shown` gives each text as
-    the caller may read it."""
+    the caller may read it (its author's name and email are named, to be masked with it)."""
     query = select(FeedbackItem).where(FeedbackItem.customer_id == customer_id)
     at, id_ = FeedbackItem.posted_at, FeedbackItem.id
     return read_entries(

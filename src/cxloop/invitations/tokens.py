@@ -12,8 +12,12 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from cxloop.core.hashing import same_text
+
+if TYPE_CHECKING:
+    from cxloop.core.config import Settings
 
 _SIGNATURE_BYTES = 16
 
@@ -45,6 +49,11 @@ class TokenSigner:
     """Signs and checks invitation tokens with one secret (Settings.secret_key)."""
 
     secret: bytes
+
+    @classmethod
+    def of(cls, settings: Settings) -> TokenSigner:
+        """The installation's signer: the app, the worker and every sender sign with CXLOOP_SECRET_KEY."""
+        return cls(settings.secret_key.get_secret_value().encode())
 
     def _signature(self, body: str, purpose: str) -> str:
         digest = hmac.new(self.secret, f"{purpose}:{body}".encode(), hashlib.sha256).digest()

@@ -1,8 +1,9 @@
 """The JSON body of an event's message, as every destination gets it: `{"type", "timestamp", "data"}` (the
 Standard Webhooks shape). `data` holds the event's ids and, for responses, feedback, alerts, cases and anomalies, a
 summary of each (up to SUMMARISED per message; summaries.py) so a receiver or a Slack channel can act without calling
-back. Built once, when the event is fanned out, and stored: every attempt sends the same bytes. docs/webhooks.md
-documents each type's JSON Schema."""
+back; free text as written and masked (`comment` / `comment_masked`, `text` / `text_masked`: Slack and email show
+only the masked one). Built once, when the event is fanned out, and stored: every attempt sends the same bytes.
+docs/webhooks.md documents each type's JSON Schema."""
 
 from __future__ import annotations
 
@@ -27,14 +28,16 @@ from cxloop.jobs.events import (
     RESPONSE_RECEIVED,
 )
 from cxloop.notifications import summaries
+from cxloop.text.enums import ItemKind
 
 SUMMARISED = 100  # items summarised in one message; all ids are always listed
 
 
 def _responses(session: Session, ids: list[int]) -> dict[str, Any]:
     items = []
-    for response_id in ids[:SUMMARISED]:
-        r = collection.require_response(session, response_id=response_id)
+    rows = [collection.require_response(session, response_id=response_id) for response_id in ids[:SUMMARISED]]
+    masked = summaries.masked_texts(session, ItemKind.response, {r.id: r.comment for r in rows})
+    for r in rows:
         items.append(
             {
                 "id": r.id,
@@ -44,6 +47,7 @@ def _responses(session: Session, ids: list[int]) -> dict[str, Any]:
                 "csat": r.csat,
                 "ces": r.ces,
                 "comment": r.comment,
+                "comment_masked": masked[r.id],
                 "customer_id": r.customer_id,
                 "customer_external_id": r.customer_external_id,
                 "submitted_at": _iso(r.submitted_at),
@@ -54,8 +58,9 @@ def _responses(session: Session, ids: list[int]) -> dict[str, Any]:
 
 def _feedback(session: Session, ids: list[int]) -> dict[str, Any]:
     items = []
-    for feedback_id in ids[:SUMMARISED]:
-        f = collection.require_feedback(session, feedback_id=feedback_id)
+    rows = [collection.require_feedback(session, feedback_id=feedback_id) for feedback_id in ids[:SUMMARISED]]
+    masked = summaries.masked_texts(session, ItemKind.feedback, {f.id: f.text for f in rows})
+    for f in rows:
         items.append(
             {
                 "id": f.id,
@@ -64,6 +69,7 @@ def _feedback(session: Session, ids: list[int]) -> dict[str, Any]:
                 "channel": f.channel,
                 "rating": f.rating,
                 "text": f.text,
+                "text_masked": masked[f.id],
                 "url": f.url,
                 "customer_id": f.customer_id,
                 "customer_external_id": f.customer_external_id,

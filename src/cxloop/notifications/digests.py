@@ -4,7 +4,7 @@ opted in (default: the team lead only).
 What it holds (digest_letter.py writes it):
 - NPS, CSAT and CES of the week with n and 95 % interval, and the change against the week before with its test
   (analytics' weekly comparison): "significant" or "within noise", small samples flagged;
-- new detractors (NPS 0-6) of the week: how many, and the lowest few with their comment;
+- new detractors (NPS 0-6) of the week: how many, and the lowest few with their comment (personal data masked);
 - the team's cases: open now, SLA breaches recorded in the week, and SLA attainment: of the clocks that came due in
   the week, the share met, with n and its Wilson interval.
 Metrics and detractors are the organisation's (responses belong to no team); cases and SLAs are the team's.
@@ -37,6 +37,7 @@ from cxloop.notifications import summaries
 from cxloop.notifications.digest_letter import DIGEST_TYPE
 from cxloop.notifications.models import DigestPreference, DigestSent
 from cxloop.notifications.schemas import DigestPreferenceRead
+from cxloop.text.enums import ItemKind
 
 SEND_WEEKDAY, SEND_AT = 0, time(8, 0)  # Monday 08:00 in the team's timezone
 TOP_DETRACTORS = 5
@@ -124,6 +125,7 @@ def build(session: Session, *, team_id: int, week_start: date, now: datetime) ->
         _metric(session, kind, week_start, team.timezone) for kind in (MetricKind.nps, MetricKind.csat, MetricKind.ces)
     ]
     top = collection.list_detractors(session, since=since, until=until, limit=TOP_DETRACTORS)
+    masked = summaries.masked_texts(session, ItemKind.response, {r.id: r.comment for r in top})
     week = cases.team_week(session, team_id=team.id, since=since, until=until, as_of=now)
     interval = wilson_interval(week.clocks_met, week.clocks_due)
     brand = branding.current(session)
@@ -143,7 +145,7 @@ def build(session: Session, *, team_id: int, week_start: date, now: datetime) ->
                 "nps": r.nps,
                 "survey": r.survey,
                 "touchpoint": r.touchpoint,
-                "comment": summaries.trim(r.comment, 300),
+                "comment": summaries.trim(masked[r.id], 300),  # an email to staff: masked
                 "submitted_at": summaries.iso(r.submitted_at),
             }
             for r in top

@@ -1,4 +1,5 @@
-"""A message body as an email to a person on the team. Each kind of body has its letter: an alert names the rule and
+"""A message body as an email to a person on the team, comments with personal data masked (summaries.shown_comment).
+Each kind of body has its letter: an alert names the rule and
 its condition, the score, comment, customer, account and ARR, and links the case; a case event the case; an SLA
 warning or breach the clock, how late, owner and customer (the escalation email, escalation.py); an anomaly its
 sentence and figures; the weekly digest
@@ -14,7 +15,7 @@ from typing import Any
 
 from cxloop.notifications import digest_letter
 from cxloop.notifications.bodies import linked_items, score_text
-from cxloop.notifications.summaries import anomaly_lines
+from cxloop.notifications.summaries import anomaly_lines, shown_comment
 
 MAX_ITEMS = 20
 
@@ -50,7 +51,7 @@ def text(body: dict[str, Any], *, public_url: str) -> str:
     for item, link in items[:MAX_ITEMS]:
         customer = item.get("customer_external_id") or item.get("customer_id") or "-"
         lines += [f"{score_text(item)} - customer {customer} - {link}"]
-        comment = item.get("comment") or item.get("text")
+        comment = shown_comment(item)
         lines += [f'  "{comment}"' if comment else "  (no comment)", ""]
     if len(items) > MAX_ITEMS:
         lines.append(f"and {len(items) - MAX_ITEMS} more")
@@ -82,7 +83,7 @@ def item_words(item: dict[str, Any] | None) -> list[str]:
     where = [f"survey {item['survey']}"] if item.get("survey") else []
     where += [f"touchpoint {item['touchpoint']}"] if item.get("touchpoint") else []
     where.append(f"via {item['channel']}")
-    comment = item.get("comment")
+    comment = shown_comment(item)
     return [f"{score_text(item)} · {', '.join(where)}", f'"{comment}"' if comment else "(no comment)"]
 
 

@@ -1,8 +1,8 @@
 """A message body as a Slack incoming webhook takes it: Block Kit (https://api.slack.com/block-kit) with the score,
-comment, customer and a link for each summarised response or feedback item; for an alert the rule and its condition,
-the customer, account and ARR, and a link to the case; for a case event the case; for anomalies each sentence and
-its figures; the ids of others. Slack answers 200 `ok`, 400 `invalid_payload` (never worth retrying), 429 with
-Retry-After (honoured by the sender)."""
+comment (personal data masked), customer and a link for each summarised response or feedback item; for an alert the
+rule and its condition, the customer, account and ARR, and a link to the case; for a case event the case; for
+anomalies each sentence and its figures; the ids of others. Slack answers 200 `ok`, 400 `invalid_payload` (never
+worth retrying), 429 with Retry-After (honoured by the sender)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from cxloop.notifications.bodies import linked_items, score_text
 from cxloop.notifications.emails import customer_words, item_words
-from cxloop.notifications.summaries import anomaly_lines
+from cxloop.notifications.summaries import anomaly_lines, shown_comment
 
 MAX_ITEMS = 10  # Slack allows 50 blocks a message; a big batch says how many more there are
 MAX_TEXT = 2900  # a section's text may hold 3,000 characters
@@ -22,7 +22,7 @@ def _escape(text: str) -> str:
 
 
 def _section(item: dict[str, Any], link: str) -> dict[str, Any]:
-    comment = item.get("comment") or item.get("text") or ""
+    comment = shown_comment(item) or ""
     customer = item.get("customer_external_id") or (f"#{item['customer_id']}" if item.get("customer_id") else "-")
     lines = [
         f"*{score_text(item)}* · customer {_escape(str(customer))} · <{link}|open>",
@@ -69,7 +69,8 @@ def _quoted(item: dict[str, Any] | None) -> list[str]:
     if not item:
         return ["_the response or feedback item is gone_"]
     score = item_words(item)[0]
-    return [_escape(score), f">{_escape(item['comment'])}" if item.get("comment") else "_no comment_"]
+    comment = shown_comment(item)
+    return [_escape(score), f">{_escape(comment)}" if comment else "_no comment_"]
 
 
 def _alert(alert: dict[str, Any], base: str) -> dict[str, Any]:

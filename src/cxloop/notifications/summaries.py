@@ -3,11 +3,14 @@ the case (title, status, priority, team, owner, due times), the customer (extern
 plan, ARR), and the response or feedback item behind it (score, trimmed comment, survey, touchpoint, channel); for
 an alert the rule that fired and its conditions in words; for an anomaly its sentence and figures (aggregates, no
 customer). Stored in the message body when the event is fanned out (bodies.py); personal data is what
-docs/webhooks.md lists, and an erasure takes it out of waiting messages."""
+docs/webhooks.md lists, and an erasure takes it out of waiting messages.
+
+Comments travel twice: `comment` as written (for webhook receivers, documented) and `comment_masked` with personal
+data masked by text analytics (text/pii.py), which is all Slack and email show (`shown_comment`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +27,9 @@ from cxloop.collection import service as collection
 from cxloop.collection.errors import FeedbackNotFound, ResponseNotFound
 from cxloop.core.clock import ensure_utc
 from cxloop.customers import service as customers
+from cxloop.text import pii
+from cxloop.text import service as text_analytics
+from cxloop.text.enums import ItemKind
 
 COMMENT_CHARS = 500  # a comment is trimmed to this many characters (with an ellipsis)
 
@@ -37,6 +43,24 @@ def trim(text: str | None, limit: int = COMMENT_CHARS) -> str | None:
         return None
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def masked_texts(session: Session, kind: ItemKind, texts: Mapping[int, str | None]) -> dict[int, str | None]:
+    """These items' texts (by id) with personal data masked: text analytics' stored masked text, or masked now when
+    the item is not analysed yet (the same masking). None stays None."""
+    found = text_analytics.masked_texts(session, kind=kind, texts={i: t for i, t in texts.items() if t is not None})
+    return {i: found.get(i) for i in texts}
+
+
+def shown_comment(item: Mapping[str, Any]) -> str | None:
+    """The comment (or feedback text) of a summarised item as people on the team read it in Slack and email: with
+    personal data masked, never as written. Bodies stored before they carried `*_masked` are masked here."""
+    for masked, original in (("comment_masked", "comment"), ("text_masked", "text")):
+        if masked in item:
+            return item[masked]  # type: ignore[no-any-return]
+        if item.get(original):
+            return pii.mask(item[original]).text
+    return None
 
 
 def customer(session: Session, customer_id: int | None) -> dict[str, Any] | None:
@@ -68,6 +92,7 @@ def item(session: Session, source: str, item_id: int) -> dict[str, Any] | None:
     try:
         if source == "response":
             r = collection.require_response(session, response_id=item_id)
+            masked = masked_texts(session, ItemKind.response, {r.id: r.comment})[r.id]
             return {
                 "source": source,
                 "id": r.id,
@@ -78,6 +103,7 @@ def item(session: Session, source: str, item_id: int) -> dict[str, Any] | None:
                 "csat": r.csat,
                 "ces": r.ces,
                 "comment": trim(r.comment),
+                "comment_masked": trim(masked),
                 "submitted_at": iso(r.submitted_at),
             }
         f = collection.require_feedback(session, feedback_id=item_id)
@@ -91,6 +117,7 @@ def item(session: Session, source: str, item_id: int) -> dict[str, Any] | None:
         "channel": f.channel,
         "rating": f.rating,
         "comment": trim(f.text),
+        "comment_masked": trim(masked_texts(session, ItemKind.feedback, {f.id: f.text})[f.id]),
         "submitted_at": iso(f.posted_at),
     }
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from cxloop.audit import service as audit
+from cxloop.cases import follow_up_privacy as follow_ups
 from cxloop.channels.widget import erasure as widget_images
 from cxloop.collection import privacy as collection
 from cxloop.customers import service as customers
@@ -99,6 +100,14 @@ kinds.register(
 )
 kinds.register(
     RetentionKind("invitations", "invitations no longer waiting to be sent", _DELETE, invitations.invitation_retention)
+)
+kinds.register(
+    RetentionKind(
+        "follow_ups",
+        "case follow-ups and the customers' replies (anonymised only: the record that a customer was told stays)",
+        (RetentionAction.anonymise,),
+        follow_ups.follow_up_retention,
+    )
 )
 kinds.register(
     RetentionKind(

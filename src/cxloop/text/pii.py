@@ -166,6 +166,23 @@ def mask(text: str, *, region: str = DEFAULT_REGION) -> Masked:
     return Masked(text, found)
 
 
+NAME_PLACEHOLDER, EMAIL_PLACEHOLDER = "[NAME]", "[EMAIL]"
+
+
+def mask_known(text: str, *, name: str | None = None, email: str | None = None) -> str:
+    """`text` with a known person's email and name (a feedback item's author) replaced wherever they appear, which
+    `mask` cannot know: the email and the whole name in any case, each word of the name of three or more letters as
+    written ("Thanks, Jane"). More is masked than needed when a name is also a word ("Will"): the safe side."""
+    if email and email.strip():
+        text = re.sub(re.escape(email.strip()), EMAIL_PLACEHOLDER, text, flags=re.IGNORECASE)
+    words = (name or "").split()
+    if words:
+        text = re.sub(r"\b" + r"\s+".join(map(re.escape, words)) + r"\b", NAME_PLACEHOLDER, text, flags=re.IGNORECASE)
+        for word in sorted({w for w in words if len(w) >= 3 and w.isalpha()}, key=len, reverse=True):
+            text = re.sub(rf"\b{re.escape(word)}\b", NAME_PLACEHOLDER, text)
+    return text
+
+
 def _account(m: re.Match[str], found: Counter[str]) -> str:
     found["ACCOUNT"] += 1
     start = m.start(1) - m.start(0)

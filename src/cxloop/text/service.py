@@ -233,8 +233,10 @@ def mask_shown(
     session: Session, *, role: Role, responses: Sequence[ResponseRead] = (), feedback: Sequence[FeedbackRead] = ()
 ) -> None:
     """Mask, in place, the comments of `responses` (and their free-text answers) and the texts of `feedback` that
-    `role` may not read as written (viewers, agents); analysts and admins keep the original. Registered with
-    collection's `texts_shown` hook; pages and the timeline call it directly."""
+    `role` may not read as written (viewers, agents); analysts and admins keep the original. A feedback item's
+    author (a reviewer's or ticket requester's name and email) is personal data of the same kind: masked with its
+    text, and taken out of the text where it is repeated ("Thanks, Jane Roe"). Registered with collection's
+    `texts_shown` hook; pages and the timeline call it directly."""
     if role.includes(Role.analyst):
         return
     comments = masked_texts(
@@ -248,15 +250,20 @@ def mask_shown(
         }
     texts = masked_texts(session, kind=ItemKind.feedback, texts={f.id: f.text for f in feedback})
     for f in feedback:
-        f.text = texts[f.id]
+        f.text = pii.mask_known(texts[f.id], name=f.author, email=f.author_email)
+        f.author = pii.NAME_PLACEHOLDER if f.author else f.author
+        f.author_email = pii.EMAIL_PLACEHOLDER if f.author_email else f.author_email
 
 
-def text_for_role(text: str | None, *, role: Role) -> str | None:
+def text_for_role(
+    text: str | None, *, role: Role, author: str | None = None, author_email: str | None = None
+) -> str | None:
     """Free text as `role` may see it: as written for analysts and admins, personal data masked for viewers and
-    agents. The one place that rule lives: routes that show comments or feedback text call it."""
+    agents (and the feedback item's `author` and `author_email` wherever the text repeats them). The one place that
+    rule lives for a single text: routes that show comments or feedback text call it; `mask_shown` is its batch."""
     if text is None or role.includes(Role.analyst):
         return text
-    return pii.mask(text).text
+    return pii.mask_known(pii.mask(text).text, name=author, email=author_email)
 
 
 def themes_for_items(

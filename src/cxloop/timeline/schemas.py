@@ -7,11 +7,14 @@ from pydantic import BaseModel, Field
 
 
 class TimelineEntryRead(BaseModel):
-    kind: str = Field(description="response, feedback, event, invitation, case or consent")
+    kind: str = Field(description="response, feedback, event, invitation, case, follow_up, follow_up_reply or consent")
     id: int = Field(description="the row's id within its kind")
     at: datetime
     summary: str
-    links: dict[str, Any] = Field(description="ids of related rows; `url` of an invitation for agents and above")
+    links: dict[str, Any] = Field(
+        description="ids of related rows; `url` of an invitation for agents and above; a follow-up's status, "
+        "channel and sent_at"
+    )
 
 
 class TimelinePageRead(BaseModel):

@@ -90,20 +90,25 @@ def _in_scope(kind: str, read: Callable[..., list[TimelineEntry]]) -> TimelineSo
     )
 
 
+def _free_text(kind: str, read: Callable[..., list[TimelineEntry]], *, in_scope: bool = False) -> TimelineSource:
+    """A source of the customer's own words: `shown` masks them (and their author) below analyst; with `in_scope`,
+    only those of the cases the caller may see."""
+
+    def entries(
+        session: Session, customer_id: int, before: Position | None, limit: int, view: View
+    ) -> list[TimelineEntry]:
+        def shown(words: str, author: str | None = None, author_email: str | None = None) -> str:
+            return text.text_for_role(words, role=view.role, author=author, author_email=author_email) or ""
+
+        scope = {"scope": view.case_scope} if in_scope else {}
+        return read(session, customer_id=customer_id, before=before, limit=limit, shown=shown, **scope)
+
+    return TimelineSource(kind, entries)
+
+
 sources = SourceRegistry()
 sources.register(_plain("response", collection.response_entries))
-sources.register(
-    TimelineSource(
-        "feedback",
-        lambda session, customer_id, before, limit, view: collection.feedback_entries(
-            session,
-            customer_id=customer_id,
-            before=before,
-            limit=limit,
-            shown=lambda t: text.text_for_role(t, role=view.role) or "",
-        ),
-    )
-)
+sources.register(_free_text("feedback", collection.feedback_entries))
 sources.register(_plain("event", customers.event_entries))
 sources.register(_plain("consent", governance.consent_entries))
 sources.register(
@@ -116,5 +121,5 @@ sources.register(
 )
 sources.register(_in_scope("case", cases.case_entries))
 sources.register(_in_scope("follow_up", follow_ups.follow_up_entries))
-sources.register(_in_scope("follow_up_reply", follow_ups.follow_up_reply_entries))
+sources.register(_free_text("follow_up_reply", follow_ups.follow_up_reply_entries, in_scope=True))
 sources.freeze()

@@ -101,7 +101,9 @@ def test_an_improvement_is_announced_once_to_the_customers_it_answers(
     send_due_follow_ups(Runtime(settings, db), NoPayload())
     mails = {m["To"]: m for m in smtp_server.recorder.messages}
     assert set(mails) == {"Ida Told <ida@example.com>", "Tom Theme <tom@example.com>"}
-    assert mails["Ida Told <ida@example.com>"].get_content().strip() == "Hallo Ida: Next-day delivery in Wales."
+    ida = mails["Ida Told <ida@example.com>"]
+    assert ida.get_content().replace("\r\n", "\n").startswith("Hallo Ida: Next-day delivery in Wales.\n\n-- \n")
+    assert str(ida["List-Unsubscribe"]).endswith("?purpose=follow_up>")  # announcements are follow-ups too
     assert "Hi Tom, you told us delivery was slow (#" in mails["Tom Theme <tom@example.com>"].get_content()
 
     again = cli.invoke(app, ["improvements", "announce", str(improvement_id), "--json"])

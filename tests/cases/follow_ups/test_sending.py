@@ -273,7 +273,8 @@ def test_an_sms_follow_up_goes_through_the_provider_and_waits_for_quiet_hours(
     assert deliver_follow_up(db, follow_up_id, settings=settings, now=morning) is True
     (call,) = sms_server.calls
     assert call.form["To"] == ["+4915112345678"]
-    assert call.form["Body"] == [f"Hi Grete, Acme here about #{world.case}: sorry! Reply to tell us more."]
+    said = f"Hi Grete, Acme here about #{world.case}: sorry! Reply to tell us more.\nSTOP zum Abmelden."
+    assert call.form["Body"] == [said]  # the template's words, then the STOP wording in the customer's language
     assert "StatusCallback" not in call.form
     assert follow_up_row(db, follow_up_id).detail == "SM" + f"{1:032x}"
 

@@ -43,7 +43,7 @@ def noon_today() -> datetime:
 
 
 def signer_of(settings: Settings) -> TokenSigner:
-    return TokenSigner(settings.secret_key.get_secret_value().encode())
+    return TokenSigner.of(settings)
 
 
 def make_survey(session: Session, template: str = "relationship-nps", **update: Any) -> Survey:

@@ -301,9 +301,11 @@ class Letter:
     """A claimed follow-up, as plain values for the sender (nothing here reaches back to the database)."""
 
     id: int
+    customer_id: int
     channel: FollowUpChannel
     to: str
     name: str | None
+    locale: str | None  # of the wording: the channel's own words (unsubscribe, STOP) follow it
     subject: str | None
     body: str
     from_name: str | None
@@ -340,9 +342,11 @@ def claim(session: Session, follow_up_id: int, *, now: datetime) -> Letter | Non
     session.flush()
     return Letter(
         id=row.id,
+        customer_id=row.customer_id,
         channel=channel,
         to=row.address,
         name=customer.name,
+        locale=row.locale or customer.locale,
         subject=row.subject,
         body=row.body,
         from_name=branding.current(session).from_name,

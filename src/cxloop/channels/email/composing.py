@@ -61,6 +61,14 @@ def _from(sender: str, name: str | None) -> str:
     return formataddr((name, parseaddr(sender)[1]))
 
 
+def add_unsubscribe_headers(message: EmailMessage, unsubscribe_url: str) -> None:
+    """RFC 2369 + RFC 8058: mail clients show an "Unsubscribe" button and POST `List-Unsubscribe=One-Click` to the
+    URL; /u/{token} opts the customer out of email at once. (The MTA's DKIM signature must cover both headers.)
+    Every email to a customer carries them: invitations and case follow-ups."""
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+
+
 def compose(mail: InvitationMail, *, now: datetime) -> EmailMessage:
     """The invitation email, ready for SMTP (its Message-ID header is set)."""
     locale = content.survey_locale(mail.definition, mail.locale, mail.default_locale)
@@ -108,10 +116,7 @@ def compose(mail: InvitationMail, *, now: datetime) -> EmailMessage:
     message["To"] = formataddr((mail.name or "", mail.to))
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id_for(mail.invitation_id, mail.sender)
-    # RFC 2369 + RFC 8058: mail clients show an "Unsubscribe" button and POST `List-Unsubscribe=One-Click` to the
-    # URL; /u/{token} opts the customer out of email at once. (The MTA's DKIM signature must cover both headers.)
-    message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    add_unsubscribe_headers(message, mail.unsubscribe_url)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(render("invitation.txt", **context))
     message.add_alternative(render("invitation.html", **context), subtype="html")
