@@ -9,10 +9,11 @@ from typing import Any
 from cxloop.analytics import anomalies, metrics, rollups, stats, theme_series
 from cxloop.channels import outbound
 from cxloop.channels.widget import erasure as widget_images
+from cxloop.churn import queries as churn_queries
 from cxloop.collection import hooks as collection
 from cxloop.core import hooks
 from cxloop.core.config import Settings
-from cxloop.customers import deletion, event_listeners, membership, phones
+from cxloop.customers import deletion, event_listeners, membership, phones, scores
 from cxloop.governance.channels import registry as channel_registry
 from cxloop.jobs import dispatch, queue
 from cxloop.privacy.holders import holders as privacy_holders
@@ -41,6 +42,7 @@ def wire_domains(settings: Settings) -> None:
     metrics.configure_min_n(settings.metric_min_n)
     theme_rules.use_nps_difference(stats.nps_difference)  # text sits below analytics: its statistics come in here
     anomalies.register_series_source("themes", theme_series.theme_series)  # emerging and souring themes
+    scores.provide("churn_risk", churn_queries.churn_risk_of)  # customers sits below churn: segments read it here
     phones.configure(settings.default_phone_region)
     widget_images.configure(settings.data_dir)
     for hook, fn in REACTIONS:

@@ -98,6 +98,7 @@ def test_the_dry_run_counts_what_the_run_then_fires(api: TestClient, db: Databas
         "matches": 6,
         "responses": 5,
         "feedback": 1,
+        "anomalies": 0,
         "examined": 13,
     }
     rule = api.post("/api/v1/alert-rules", json=draft).json()

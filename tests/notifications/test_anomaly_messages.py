@@ -93,24 +93,27 @@ def test_an_anomaly_email_gives_the_sentence_and_figures(
     assert "All anomalies: https://cx.example.com/anomalies" in text
 
 
+# An anomaly as messages carry it (summaries.anomalies_of), with a scope Slack must escape.
+SAMPLE = {
+    "explanation": "Enterprise NPS fell from 43 to -38 in the week of 2 Nov 2026; the drop is beyond its 95% "
+    "margin (±25), n = 40.",
+    "metric": "nps",
+    "scope": "Enterprise <beta>",
+    "granularity": "week",
+    "period_start": "2026-11-02",
+    "direction": "drop",
+    "value": -37.5,
+    "baseline": 42.8125,
+    "change": -80.3125,
+    "margin": 25.1,
+    "n": 40,
+    "baseline_n": 320,
+    "q_value": 0.00012,
+}
+
+
 def test_a_big_scan_is_cut_to_ten_slack_sections_with_a_link_to_the_rest() -> None:
-    anomaly = {
-        "explanation": "Enterprise NPS fell from 43 to -38 in the week of 2 Nov 2026; the drop is beyond its 95% "
-        "margin (±25), n = 40.",
-        "metric": "nps",
-        "scope": "Enterprise <beta>",
-        "granularity": "week",
-        "period_start": "2026-11-02",
-        "direction": "drop",
-        "value": -37.5,
-        "baseline": 42.8125,
-        "change": -80.3125,
-        "margin": 25.1,
-        "n": 40,
-        "baseline_n": 320,
-        "q_value": 0.00012,
-    }
-    body = {"type": "anomaly.detected", "timestamp": "2026-11-11T04:00:00Z", "data": {"anomalies": [anomaly] * 12}}
+    body = {"type": "anomaly.detected", "timestamp": "2026-11-11T04:00:00Z", "data": {"anomalies": [SAMPLE] * 12}}
     message = slack.blocks(body, public_url="https://cx.example.com/")
     sections = [b for b in message["blocks"] if b["type"] == "section"]
     assert len(sections) == 10

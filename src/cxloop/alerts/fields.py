@@ -1,9 +1,11 @@
-"""The one registry of what an alert rule can look at (condition FIELDS) and how it compares (OPERATORS).
+"""The one registry of what an alert rule can look at (condition FIELDS, per rule source) and how it compares
+(OPERATORS).
 
 A field has a kind (number on a scale, text, a choice, an id, a segment key) and the items it exists on; a
 condition on a field an item does not carry (NPS on a review) never holds. `sentiment` and `sentiment_score` come
 from text analytics (the stored analysis of the item's text, else scored when the rule is evaluated); `theme` from
 the themes of the taxonomy the item's text gets (the stored ones, or worked out when the rule is evaluated).
+Anomaly rules have fields of their own: what the anomaly scan stores about a series and its change (docs/alerts.md).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cxloop.cases.enums import TriggerSource as Source  # what a rule is evaluated on: what opens a case
+from cxloop.alerts.enums import AlertSource as Source
+from cxloop.alerts.enums import RuleSource
+from cxloop.analytics.enums import AnomalyDirection, AnomalyKind
 from cxloop.text.enums import SentimentLabel
 
-__all__ = ["FIELDS", "OPERATORS", "ConditionField", "Kind", "Op", "Source"]
+__all__ = ["FIELDS", "OPERATORS", "ConditionField", "Kind", "Op", "RuleSource", "Source", "field_names"]
 
 
 class Kind(StrEnum):
@@ -42,7 +46,8 @@ OPERATORS: dict[Kind, frozenset[Op]] = {
     Kind.segment: frozenset({Op.eq, Op.ne, Op.in_}),
 }
 
-BOTH = frozenset(Source)
+BOTH = frozenset({Source.response, Source.feedback})
+ANOMALIES = frozenset({Source.anomaly})
 RESPONSES = frozenset({Source.response})
 FEEDBACK = frozenset({Source.feedback})
 
@@ -60,7 +65,7 @@ class ConditionField:
     from_text: bool = False  # read from the text analysis of the item's text (alerts.service adds it to the facts)
 
 
-_FIELDS = (
+_FEEDBACK_FIELDS = (
     ConditionField("nps", Kind.number, RESPONSES, "NPS answer, 0-10 (detractors: <= 6)", 0, 10),
     ConditionField("csat", Kind.number, RESPONSES, "CSAT answer, 1-5 (unsatisfied: <= 2)", 1, 5),
     ConditionField("ces", Kind.number, RESPONSES, "CES answer, 1-7, higher is easier (hard: <= 3)", 1, 7),
@@ -108,4 +113,46 @@ _FIELDS = (
     ),
 )
 
-FIELDS: dict[str, ConditionField] = {f.name: f for f in _FIELDS}
+_ANOMALY_FIELDS = (
+    ConditionField(
+        "metric", Kind.choice, ANOMALIES, "what was measured: nps, csat, ces, response_rate, or theme:<name>"
+    ),
+    ConditionField(
+        "kind", Kind.choice, ANOMALIES, "score (NPS, CSAT, CES), share or volume (counts)", choices=tuple(AnomalyKind)
+    ),
+    ConditionField(
+        "direction", Kind.choice, ANOMALIES, "drop, rise, or surge (a count)", choices=tuple(AnomalyDirection)
+    ),
+    ConditionField("granularity", Kind.choice, ANOMALIES, "the period tested: day or week", choices=("day", "week")),
+    ConditionField("segment", Kind.segment, ANOMALIES, "the key of the segment a score series is measured in"),
+    ConditionField("channel", Kind.choice, ANOMALIES, "the channel of a response-rate series (email, sms, ...)"),
+    ConditionField("theme", Kind.choice, ANOMALIES, "the theme's name, for a theme's mentions and negative share"),
+    ConditionField(
+        "touchpoint",
+        Kind.id,
+        ANOMALIES,
+        "the touchpoint's id",
+        unavailable="the anomaly scan has no per-touchpoint series (docs/analytics.md#anomalies)",
+    ),
+    ConditionField("scope", Kind.text, ANOMALIES, "who was measured, in words ('Enterprise', 'all customers')"),
+    ConditionField("value", Kind.number, ANOMALIES, "the period's figure (NPS, %, CES, or a count)"),
+    ConditionField("baseline", Kind.number, ANOMALIES, "the figure of the periods before it, pooled"),
+    ConditionField(
+        "change", Kind.number, ANOMALIES, "value - baseline: NPS points, percentage points, CES points or a count"
+    ),
+    ConditionField("margin", Kind.number, ANOMALIES, "the 95% margin of the change (0 for a count surge)"),
+    ConditionField("n", Kind.number, ANOMALIES, "how many answers, trials or mentions the period has"),
+    ConditionField("baseline_n", Kind.number, ANOMALIES, "how many the baseline has"),
+    ConditionField("p_value", Kind.number, ANOMALIES, "the change's p-value, 0-1", 0, 1),
+    ConditionField("q_value", Kind.number, ANOMALIES, "its q-value, 0-1 (false-discovery rate over the scan)", 0, 1),
+)
+
+FIELDS: dict[RuleSource, dict[str, ConditionField]] = {
+    RuleSource.feedback: {f.name: f for f in _FEEDBACK_FIELDS},
+    RuleSource.anomaly: {f.name: f for f in _ANOMALY_FIELDS},
+}
+
+
+def field_names(source: RuleSource) -> str:
+    """The fields a rule of `source` can name, for error messages."""
+    return ", ".join(n for n, f in FIELDS[source].items() if f.unavailable is None)

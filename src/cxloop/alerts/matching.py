@@ -1,27 +1,35 @@
-"""Checking a rule against the FIELDS registry (a 422 naming the condition and the reason) and evaluating it on
-one item's facts. Pure functions; the segment members an item's customer belongs to are looked up by the caller."""
+"""Checking a rule against the FIELDS registry of its source (a 422 naming the condition and the reason) and
+evaluating it on one item's facts. Pure functions; the segment members an item's customer belongs to are looked up
+by the caller."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cxloop.alerts.fields import FIELDS, OPERATORS, ConditionField, Kind, Op, Source
+from cxloop.alerts.fields import FIELDS, OPERATORS, ConditionField, Kind, Op, RuleSource, Source, field_names
 from cxloop.alerts.schemas import Condition
 from cxloop.core.errors import FieldError
 
-Members = Mapping[str, set[int]]  # segment key -> the ids of its members among the customers looked at
+# segment key -> the ids of its members among the customers looked at; None for anomalies, where a segment condition
+# names the segment the series is measured in
+Members = Mapping[str, set[int]] | None
 
 
-def condition_errors(conditions: Sequence[Condition], *, prefix: str = "conditions") -> list[FieldError]:
-    """Every problem of every condition: unknown or unavailable field, operator, value of the wrong type or scale."""
+def condition_errors(
+    conditions: Sequence[Condition], *, source: RuleSource = RuleSource.feedback, prefix: str = "conditions"
+) -> list[FieldError]:
+    """Every problem of every condition: unknown or unavailable field (or one of the other source's rules),
+    operator, value of the wrong type or scale."""
     errors: list[FieldError] = []
+    fields = FIELDS[source]
     for i, condition in enumerate(conditions):
         where = f"{prefix}[{i}]"
-        spec = FIELDS.get(condition.field)
+        spec = fields.get(condition.field)
         if spec is None:
-            known = ", ".join(n for n, f in FIELDS.items() if f.unavailable is None)
-            reason = f"unknown field {condition.field!r}; known fields: {known}"
+            other = next((s for s in RuleSource if condition.field in FIELDS[s]), None)
+            what = f"{condition.field!r} is a field of {other} rules, not of {source} rules" if other else None
+            reason = f"{what or f'unknown field {condition.field!r}'}; known fields: {field_names(source)}"
             errors.append(FieldError(f"{where}.field", reason))
         elif spec.unavailable:
             errors.append(FieldError(f"{where}.field", f"field {spec.name!r} cannot be used yet: {spec.unavailable}"))
@@ -61,33 +69,32 @@ def _value_problem(spec: ConditionField, condition: Condition) -> str | None:
     return None
 
 
-def needs_text(conditions: Sequence[Condition]) -> bool:
+def needs_text(conditions: Sequence[Condition], source: RuleSource) -> bool:
     """Whether a condition reads the item's text analysis (sentiment, themes)."""
-    return any(FIELDS[c.field].from_text for c in conditions)
+    return any(FIELDS[source][c.field].from_text for c in conditions)
 
 
-def segment_keys(conditions: Sequence[Condition]) -> set[str]:
+def segment_keys(conditions: Sequence[Condition], source: RuleSource) -> set[str]:
     keys: set[str] = set()
     for c in conditions:
-        if FIELDS[c.field].kind == Kind.segment:
+        if FIELDS[source][c.field].kind == Kind.segment:
             keys.update(str(v) for v in (c.value if isinstance(c.value, list) else [c.value]))
     return keys
 
 
-def applies_to(conditions: Sequence[Condition], source: Source) -> bool:
-    """Whether an item of `source` can match at all (every field exists on it)."""
-    return all(source in FIELDS[c.field].sources for c in conditions)
+def applies_to(conditions: Sequence[Condition], rule: RuleSource, item: Source) -> bool:
+    """Whether an item of kind `item` can match a rule of source `rule` at all (every field exists on it)."""
+    return all(item in FIELDS[rule][c.field].sources for c in conditions)
 
 
-def matches(conditions: Sequence[Condition], facts: Mapping[str, Any], members: Members) -> bool:
+def matches(conditions: Sequence[Condition], source: RuleSource, facts: Mapping[str, Any], members: Members) -> bool:
     """Every condition holds; a missing value (no NPS answer, no account) never holds."""
-    return all(_holds(c, facts, members) for c in conditions)
+    return all(_holds(c, FIELDS[source][c.field], facts, members) for c in conditions)
 
 
-def _holds(condition: Condition, facts: Mapping[str, Any], members: Members) -> bool:
-    spec = FIELDS[condition.field]
+def _holds(condition: Condition, spec: ConditionField, facts: Mapping[str, Any], members: Members) -> bool:
     wanted: list[Any] = condition.value if isinstance(condition.value, list) else [condition.value]
-    if spec.kind == Kind.segment:
+    if spec.kind == Kind.segment and members is not None:
         customer = facts.get("customer_id")
         if customer is None:
             return False

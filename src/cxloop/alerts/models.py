@@ -10,12 +10,14 @@ from cxloop.storage.base import Base, BigId, JsonDoc, UTCDateTime
 
 
 class AlertRule(Base):
-    """A rule as data: conditions and actions as validated JSON (alerts/schemas.py); `version` grows on each change."""
+    """A rule as data: conditions and actions as validated JSON (alerts/schemas.py); `version` grows on each change.
+    `source` (RuleSource) says what it is evaluated on: stored feedback or anomalies."""
 
     __tablename__ = "alert_rules"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16), default="feedback", server_default="feedback")
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
     conditions: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc)
@@ -26,7 +28,8 @@ class AlertRule(Base):
 
 class Alert(Base):
     """One rule firing on one item. The unique constraint is what makes it exactly once: a replayed event, a second
-    relay or a restarted worker inserts nothing and so opens no second case and sends nothing twice."""
+    relay or a restarted worker inserts nothing and so opens no second case and sends nothing twice. `source`
+    (AlertSource) is a response, a feedback item or an anomaly; an anomaly's alert has no customer and no case."""
 
     __tablename__ = "alerts"
     __table_args__ = (UniqueConstraint("rule_id", "source", "source_id", name="uq_alerts_rule_item"),)

@@ -1,5 +1,6 @@
 """The facts a rule is evaluated on, read in one query per batch: the item's own fields, its customer's stage and
-account (tier, ARR) and churn risk. The read side may join lower domains' tables (pyproject.toml import contracts)."""
+account (tier, ARR) and churn risk; for an anomaly, what the scan stored about it. The read side may join lower
+domains' tables (pyproject.toml import contracts)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from cxloop.alerts.fields import Source
+from cxloop.analytics.models import Anomaly
+from cxloop.analytics.schemas import AnomalyRead
 from cxloop.churn.models import ChurnScore
 from cxloop.collection.models import FeedbackItem, Response
 from cxloop.customers.models import Account, Customer
@@ -50,7 +53,13 @@ def _feedback() -> Select[*tuple[Any, ...]]:
     return _with_customer(FeedbackItem, FeedbackItem.rating, FeedbackItem.text)
 
 
+def _anomalies() -> Select[*tuple[Any, ...]]:
+    return select(*Anomaly.__table__.columns)
+
+
 def _facts(source: Source, row: Any) -> Facts:
+    if source == Source.anomaly:
+        return _anomaly_facts(AnomalyRead.model_validate(row, from_attributes=True))
     common = {
         "id": row.id,
         "customer_id": row.customer_id,
@@ -73,15 +82,42 @@ def _facts(source: Source, row: Any) -> Facts:
     return common | {"rating": row.rating, "text": row.text}
 
 
-def _query(source: Source) -> tuple[Select[*tuple[Any, ...]], Any]:
+def _anomaly_facts(anomaly: AnomalyRead) -> Facts:
+    """The anomaly fields of alerts/fields.py; no customer."""
+    return {
+        "id": anomaly.id,
+        "customer_id": None,
+        "metric": anomaly.metric,
+        "kind": anomaly.kind.value,
+        "direction": anomaly.direction.value,
+        "granularity": anomaly.granularity,
+        "segment": anomaly.segment,
+        "channel": anomaly.channel,
+        "theme": anomaly.theme,
+        "scope": anomaly.scope,
+        "value": anomaly.value,
+        "baseline": anomaly.baseline,
+        "change": anomaly.value - anomaly.baseline,
+        "margin": anomaly.margin,
+        "n": anomaly.n,
+        "baseline_n": anomaly.baseline_n,
+        "p_value": anomaly.p_value,
+        "q_value": anomaly.q_value,
+    }
+
+
+def _query(source: Source) -> tuple[Select[*tuple[Any, ...]], Any, Any]:
+    """The query of an item kind, its model and the column saying when it arrived."""
     if source == Source.response:
-        return _responses(), Response
-    return _feedback(), FeedbackItem
+        return _responses(), Response, Response.received_at
+    if source == Source.feedback:
+        return _feedback(), FeedbackItem, FeedbackItem.received_at
+    return _anomalies(), Anomaly, Anomaly.detected_at
 
 
 def facts_of(session: Session, *, source: Source, ids: Sequence[int]) -> list[Facts]:
     """The facts of these items (complete responses only), in id order."""
-    query, model = _query(source)
+    query, model, _ = _query(source)
     found: list[Facts] = []
     for start in range(0, len(ids), BATCH):
         chunk = list(ids[start : start + BATCH])
@@ -91,13 +127,12 @@ def facts_of(session: Session, *, source: Source, ids: Sequence[int]) -> list[Fa
 
 
 def iter_facts_since(session: Session, *, source: Source, since: datetime) -> Iterator[list[Facts]]:
-    """The facts of the items received since `since`, in batches by id (memory stays bounded)."""
-    query, model = _query(source)
+    """The facts of the items received (anomalies: detected) since `since`, in batches by id (memory stays
+    bounded)."""
+    query, model, arrived = _query(source)
     after = 0
     while True:
-        rows = session.execute(
-            query.where(model.received_at >= since, model.id > after).order_by(model.id).limit(BATCH)
-        ).all()
+        rows = session.execute(query.where(arrived >= since, model.id > after).order_by(model.id).limit(BATCH)).all()
         if not rows:
             return
         yield [_facts(source, row) for row in rows]

@@ -17,6 +17,7 @@ from cxloop.storage.deps import SessionDep
 router = APIRouter(tags=["alerts"])
 
 Days = Annotated[int, Query(ge=1, le=MAX_DAYS, description="how many days back to look")]
+AUDITED = {"name", "source", "enabled", "conditions", "actions", "version"}  # what the audit log records of a rule
 
 
 @router.get("/alert-rules", response_model=list[RuleRead])
@@ -26,9 +27,10 @@ def list_rules(session: SessionDep, _: ViewerDep) -> list[RuleRead]:
 
 @router.post("/alert-rules", response_model=RuleRead, status_code=status.HTTP_201_CREATED)
 def create_rule(body: RuleCreate, session: SessionDep, _: AnalystDep, actor: ActorDep) -> RuleRead:
-    """Store a rule (disabled unless `enabled` is sent): 422 naming a condition's unknown field, operator or value."""
+    """Store a rule (disabled unless `enabled` is sent) on feedback (`source` by default) or on anomalies: 422 naming
+    a condition's unknown field (or a field of the other source), operator or value, or a case opened on anomalies."""
     made = alerts.read(alerts.create_rule(session, data=body))
-    after = made.model_dump(mode="json", include={"name", "enabled", "conditions", "actions", "version"})
+    after = made.model_dump(mode="json", include=AUDITED)
     audit.record(session, actor=actor, action=AuditAction.alert_rule_created, target_id=made.id, after=after)
     return made
 
@@ -46,11 +48,11 @@ def get_rule(rule_id: Id, session: SessionDep, _: ViewerDep) -> RuleRead:
 
 @router.patch("/alert-rules/{rule_id:int}", response_model=RuleRead)
 def update_rule(rule_id: Id, body: RuleUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep) -> RuleRead:
-    """Change a rule; a new name, conditions or actions make a new version. `enabled` switches it on or off."""
-    fields = {"name", "enabled", "conditions", "actions", "version"}
-    before = alerts.read(alerts.require_rule(session, rule_id=rule_id)).model_dump(mode="json", include=fields)
+    """Change a rule; a new name, conditions or actions make a new version. `enabled` switches it on or off; the
+    source stays (422)."""
+    before = alerts.read(alerts.require_rule(session, rule_id=rule_id)).model_dump(mode="json", include=AUDITED)
     changed = alerts.read(alerts.update_rule(session, rule_id=rule_id, data=body))
-    after = changed.model_dump(mode="json", include=fields)
+    after = changed.model_dump(mode="json", include=AUDITED)
     audit.record(
         session, actor=actor, action=AuditAction.alert_rule_updated, target_id=rule_id, before=before, after=after
     )

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cxloop.alerts.fields import Op, Source
+from cxloop.alerts.enums import AlertSource, RuleSource
+from cxloop.alerts.fields import Op
 from cxloop.cases.enums import CasePriority
 from cxloop.core.int_bounds import JsonId, JsonInt, JsonVersion
 
@@ -30,7 +31,8 @@ class Condition(BaseModel):
 
 
 class OpenCase(BaseModel):
-    """Open a case for the customer (or attach the item to their open one), with this priority."""
+    """Open a case for the customer (or attach the item to their open one), with this priority. Not for anomaly
+    rules: no customer is attached to an anomaly."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -59,11 +61,13 @@ Action = Annotated[OpenCase | Notify | AddTags, Field(discriminator="kind")]
 
 
 class RuleDraft(BaseModel):
-    """What a rule is: every condition must hold for the actions to run."""
+    """What a rule is: every condition must hold for the actions to run. `source` says what it is evaluated on
+    (stored responses and feedback items, or anomalies) and so which fields it can name; it is set at creation."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
+    source: RuleSource = RuleSource.feedback
     conditions: list[Condition] = Field(min_length=1, max_length=20)
     actions: list[Action] = Field(min_length=1, max_length=3)
 
@@ -100,13 +104,15 @@ class TryDraft(BaseModel):
 
 
 class TryResult(BaseModel):
-    """How many stored items of the last `days` days the rule matches ("would have fired N times")."""
+    """How many stored items of the last `days` days the rule matches ("would have fired N times"): responses and
+    feedback items received, or anomalies detected, since `since`."""
 
     days: int
     since: datetime
     matches: int
     responses: int
     feedback: int
+    anomalies: int
     examined: int
 
 
@@ -116,7 +122,7 @@ class AlertRead(BaseModel):
     id: JsonId
     rule_id: JsonId
     rule_version: JsonVersion
-    source: Source
+    source: AlertSource
     source_id: JsonId
     customer_id: JsonId | None
     case_id: JsonId | None

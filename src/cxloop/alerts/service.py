@@ -1,4 +1,5 @@
-"""The alerts domain's public API: rules (validated, versioned), the dry run, and firing on stored items.
+"""The alerts domain's public API: rules (validated, versioned), the dry run, and firing on stored items (responses
+and feedback items, or anomalies, by the rule's source).
 
 Import it as `from cxloop.alerts import service as alerts`. Functions take a Session, flush, never commit.
 """
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cxloop.alerts import matching, queries
+from cxloop.alerts.enums import ITEMS, RuleSource, rule_source_of
 from cxloop.alerts.fields import Source
 from cxloop.alerts.models import Alert, AlertRule
 from cxloop.alerts.schemas import (
@@ -30,6 +32,7 @@ from cxloop.alerts.schemas import (
     TryResult,
 )
 from cxloop.cases import service as cases
+from cxloop.cases.enums import TriggerSource
 from cxloop.cases.schemas import Actor, CaseOpen, RoutingContext, TriggerRef
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput, NotFound
@@ -43,17 +46,27 @@ from cxloop.text.themes import service as themes
 ALERTS_ACTOR = Actor("alerts")
 
 
-def _check(session: Session, *, conditions: Sequence[Condition] | None, actions: Sequence[Action] | None) -> None:
-    errors = matching.condition_errors(conditions or [])
+def _check(
+    session: Session,
+    *,
+    source: RuleSource,
+    conditions: Sequence[Condition] | None,
+    actions: Sequence[Action] | None,
+) -> None:
+    errors = matching.condition_errors(conditions or [], source=source)
     if conditions and not errors:
-        for key in sorted(matching.segment_keys(conditions)):
+        for key in sorted(matching.segment_keys(conditions, source)):
             if customers.get_segment(session, key=key) is None:
                 errors.append(FieldError("conditions", f"no segment with the key {key!r}"))
-        if not any(matching.applies_to(conditions, s) for s in Source):
+        if not any(matching.applies_to(conditions, source, item) for item in ITEMS[source]):
             errors.append(FieldError("conditions", "no response or feedback item carries all of these fields"))
     kinds = [a.kind for a in actions or []]
     if len(kinds) != len(set(kinds)):
         errors.append(FieldError("actions", "each kind of action at most once"))
+    for i, action in enumerate(actions or []):
+        if source == RuleSource.anomaly and isinstance(action, OpenCase):
+            reason = "an anomaly rule cannot open a case: no customer is attached to an anomaly; use notify or tag"
+            errors.append(FieldError(f"actions[{i}].kind", reason))
     if errors:
         raise InvalidInput("the alert rule is not valid", errors=errors)
 
@@ -67,14 +80,17 @@ def read(rule: AlertRule) -> RuleRead:
 
 
 def draft_of(rule: AlertRule) -> RuleDraft:
-    return RuleDraft.model_validate({"name": rule.name, "conditions": rule.conditions, "actions": rule.actions})
+    return RuleDraft.model_validate(
+        {"name": rule.name, "source": rule.source, "conditions": rule.conditions, "actions": rule.actions}
+    )
 
 
 def create_rule(session: Session, *, data: RuleCreate) -> AlertRule:
-    _check(session, conditions=data.conditions, actions=data.actions)
+    _check(session, source=data.source, conditions=data.conditions, actions=data.actions)
     now = utcnow()
     rule = AlertRule(
         name=data.name,
+        source=data.source.value,
         enabled=data.enabled,
         version=1,
         conditions=_dump(data.conditions),
@@ -94,17 +110,20 @@ def require_rule(session: Session, *, rule_id: int) -> AlertRule:
     return rule
 
 
-def list_rules(session: Session, *, enabled: bool | None = None) -> list[AlertRule]:
+def list_rules(session: Session, *, enabled: bool | None = None, source: RuleSource | None = None) -> list[AlertRule]:
     query = select(AlertRule).order_by(AlertRule.id)
     if enabled is not None:
         query = query.where(AlertRule.enabled.is_(enabled))
+    if source is not None:
+        query = query.where(AlertRule.source == source.value)
     return list(session.scalars(query))
 
 
 def update_rule(session: Session, *, rule_id: int, data: RuleUpdate) -> AlertRule:
-    """Change what was sent; a new name, conditions or actions bump the version (alerts record the one that fired)."""
+    """Change what was sent; a new name, conditions or actions bump the version (alerts record the one that fired).
+    The source stays what the rule was created with."""
     rule = require_rule(session, rule_id=rule_id)
-    _check(session, conditions=data.conditions, actions=data.actions)
+    _check(session, source=RuleSource(rule.source), conditions=data.conditions, actions=data.actions)
     changed = False
     if data.name is not None and data.name != rule.name:
         rule.name, changed = data.name, True
@@ -162,31 +181,34 @@ def _add_sentiment(session: Session, source: Source, facts: Sequence[queries.Fac
 def _matching(
     session: Session, draft: RuleDraft, source: Source, facts: Sequence[queries.Facts]
 ) -> list[queries.Facts]:
-    if not facts or not matching.applies_to(draft.conditions, source):
+    if not facts or not matching.applies_to(draft.conditions, draft.source, source):
         return []
-    if matching.needs_text(draft.conditions):
+    if source == Source.anomaly:  # aggregates: no text to analyse, no customer in a segment
+        return [f for f in facts if matching.matches(draft.conditions, draft.source, f, None)]
+    if matching.needs_text(draft.conditions, draft.source):
         _add_sentiment(session, source, facts)
-    members = _members(session, matching.segment_keys(draft.conditions), facts)
-    return [f for f in facts if matching.matches(draft.conditions, f, members)]
+    members = _members(session, matching.segment_keys(draft.conditions, draft.source), facts)
+    return [f for f in facts if matching.matches(draft.conditions, draft.source, f, members)]
 
 
 def try_rule(session: Session, *, draft: RuleDraft, days: int, now: datetime | None = None) -> TryResult:
-    """How often `draft` would have fired on the items received in the last `days` days. Writes nothing."""
-    _check(session, conditions=draft.conditions, actions=draft.actions)
+    """How often `draft` would have fired on the items received (anomalies: detected) in the last `days` days.
+    Writes nothing."""
+    _check(session, source=draft.source, conditions=draft.conditions, actions=draft.actions)
     since = (now or utcnow()) - timedelta(days=days)
     counts = dict.fromkeys(Source, 0)
     examined = 0
-    for source in Source:
+    for source in ITEMS[draft.source]:
         for batch in queries.iter_facts_since(session, source=source, since=since):
             examined += len(batch)
             counts[source] += len(_matching(session, draft, source, batch))
-    total = counts[Source.response] + counts[Source.feedback]
     return TryResult(
         days=days,
         since=since,
-        matches=total,
+        matches=sum(counts.values()),
         responses=counts[Source.response],
         feedback=counts[Source.feedback],
+        anomalies=counts[Source.anomaly],
         examined=examined,
     )
 
@@ -194,7 +216,7 @@ def try_rule(session: Session, *, draft: RuleDraft, days: int, now: datetime | N
 def would_fire(session: Session, *, source: Source, since: datetime) -> list[int]:
     """The ids of the items received since `since` that at least one enabled rule matches now, in id order. Writes
     nothing (the demo uses it to fire each matching item at its own instant)."""
-    rules = [draft_of(rule) for rule in list_rules(session, enabled=True)]
+    rules = [draft_of(rule) for rule in list_rules(session, enabled=True, source=rule_source_of(source))]
     matched: set[int] = set()
     for batch in queries.iter_facts_since(session, source=source, since=since) if rules else ():
         matched.update(item["id"] for draft in rules for item in _matching(session, draft, source, batch))
@@ -202,10 +224,11 @@ def would_fire(session: Session, *, source: Source, since: datetime) -> list[int
 
 
 def fire(session: Session, *, source: Source, ids: Sequence[int]) -> list[int]:
-    """Evaluate the enabled rules on these items: insert one alert per (rule, item) that matches, run its actions,
-    and emit `alert.fired` for those whose rule notifies. An alert already there (a replay, another relay) is
-    skipped with its actions: exactly once. Returns the ids of the alerts made now."""
-    rules = list_rules(session, enabled=True)
+    """Evaluate the enabled rules of the items' kind on these items (responses and feedback items: feedback rules;
+    anomalies: anomaly rules): insert one alert per (rule, item) that matches, run its actions, and emit
+    `alert.fired` for those whose rule notifies. An alert already there (a replay, another relay) is skipped with
+    its actions: exactly once. Returns the ids of the alerts made now."""
+    rules = list_rules(session, enabled=True, source=rule_source_of(source))
     facts = queries.facts_of(session, source=source, ids=ids) if rules else []
     notify: list[int] = []
     made: list[int] = []
@@ -241,12 +264,12 @@ def _insert(session: Session, rule: AlertRule, draft: RuleDraft, source: Source,
     except IntegrityError:
         return None  # fired already for this item (the unique constraint decides, also between two workers)
     opening = next((a for a in draft.actions if isinstance(a, OpenCase)), None)
-    if opening is not None and item["customer_id"] is not None:
+    if opening is not None and item["customer_id"] is not None:  # never on an anomaly: refused when saved
         case, _ = cases.open_case(
             session,
             data=CaseOpen(
                 customer_id=item["customer_id"],
-                triggers=[TriggerRef(source=source, id=item["id"])],
+                triggers=[TriggerRef(source=TriggerSource(source.value), id=item["id"])],
                 title=f"Alert: {rule.name}"[:300],
                 priority=opening.priority,
                 tags=tags,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cxloop.analytics import buckets, metrics, significance
-from cxloop.analytics.enums import AnomalyKind, GroupKey, MetricKind
+from cxloop.analytics.enums import AnomalyDirection, AnomalyKind, GroupKey, MetricKind
 from cxloop.collection.local_days import day_date
 
 BASELINE_PERIODS = {GroupKey.week: 8, GroupKey.day: 28}
@@ -59,10 +59,10 @@ class Finding:
     q_value: float = 1.0
 
     @property
-    def direction(self) -> str:
+    def direction(self) -> AnomalyDirection:
         if self.series.kind is AnomalyKind.volume:
-            return "surge"
-        return "rise" if self.value > self.baseline else "drop"
+            return AnomalyDirection.surge
+        return AnomalyDirection.rise if self.value > self.baseline else AnomalyDirection.drop
 
     def explanation(self) -> str:
         """One sentence naming the segment, metric and period, with the margin and n."""
@@ -77,7 +77,7 @@ class Finding:
                 f"{_metric_words(self.series)} for {self.series.scope} surged to {self.n} {period}, against "
                 f"{self.baseline:.1f} {per} before (p = {self.p_value:.2g}, beyond the 95% range of its usual count)."
             )
-        verb = "rose" if self.direction == "rise" else "fell"
+        verb = "rose" if self.direction is AnomalyDirection.rise else "fell"
         fmt = _formatter(self.series)
         return (
             f"{self.series.scope} {_metric_words(self.series)} {verb} from {fmt(self.baseline)} to "

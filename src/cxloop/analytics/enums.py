@@ -2,7 +2,7 @@ from enum import StrEnum
 
 from cxloop.journeys.enums import MetricKind
 
-__all__ = ["AnomalyKind", "FatigueGroup", "GroupKey", "MetricKind", "MetricPath", "MetricSource"]
+__all__ = ["AnomalyDirection", "AnomalyKind", "FatigueGroup", "GroupKey", "MetricKind", "MetricPath", "MetricSource"]
 
 
 class GroupKey(StrEnum):
@@ -57,3 +57,11 @@ class AnomalyKind(StrEnum):
     score = "score"  # a metric's score histogram per period (NPS, CSAT, CES)
     share = "share"  # successes of trials per period (answered of sent invitations, negative of all mentions)
     volume = "volume"  # a count of events per period (mentions of a theme)
+
+
+class AnomalyDirection(StrEnum):
+    """Which way an anomaly's series moved against its baseline."""
+
+    drop = "drop"
+    rise = "rise"
+    surge = "surge"  # a count above its usual range (AnomalyKind.volume)

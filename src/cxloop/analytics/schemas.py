@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from cxloop.analytics.enums import AnomalyKind, GroupKey, MetricKind, MetricPath, MetricSource
+from cxloop.analytics.enums import AnomalyDirection, AnomalyKind, GroupKey, MetricKind, MetricPath, MetricSource
 
 
 class MetricQuery(BaseModel):
@@ -89,7 +89,7 @@ class AnomalyRead(BaseModel):
     scope_key: str | None
     granularity: str
     period_start: date
-    direction: str
+    direction: AnomalyDirection
     value: float
     baseline: float
     margin: float
@@ -99,6 +99,20 @@ class AnomalyRead(BaseModel):
     q_value: float
     explanation: str
     detected_at: datetime
+
+    # What the series is measured over, read from its key (analytics/anomalies.py `build_series`): the segment of a
+    # score series, the channel of a response-rate series, the theme of a theme's series; None where it has none.
+    @property
+    def segment(self) -> str | None:
+        return self.scope_key if "/segment:" in self.series else None
+
+    @property
+    def channel(self) -> str | None:
+        return self.scope_key if "/channel:" in self.series else None
+
+    @property
+    def theme(self) -> str | None:
+        return self.metric.partition(":")[2] if self.metric.startswith("theme:") else None
 
 
 class SkippedSeries(BaseModel):

@@ -10,8 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import SQLColumnExpression, and_, case, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from cxloop.churn.features import HELPDESK_EVENTS, IDLE_CAP_DAYS, NAMES, RECENT_DAYS
 from cxloop.churn.models import ChurnScore
@@ -200,3 +201,9 @@ def existing_customers(session: Session, *, ids: list[int]) -> set[int]:
         chunk = ids[start : start + 10_000]
         found.update(session.scalars(select(Customer.id).where(Customer.id.in_(chunk))))
     return found
+
+
+def churn_risk_of(customer_id: SQLColumnExpression[int]) -> ColumnElement[float]:
+    """The stored churn probability of the customer `customer_id` names (NULL without a score), for the segment filter
+    language's `churn_risk` (provided to customers/scores.py by cxloop.wiring)."""
+    return select(ChurnScore.probability).where(ChurnScore.customer_id == customer_id).scalar_subquery()

@@ -40,6 +40,7 @@ from cxloop.churn.schemas import (
 )
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput, NotFound
+from cxloop.customers import service as customers
 
 DEFAULT_HORIZON_DAYS = 90
 HORIZON_RANGE = (14, 365)
@@ -283,13 +284,15 @@ def compute_scores(session: Session, *, now: datetime | None = None) -> Scores:
 
 
 def store_scores(session: Session, *, scores: Scores) -> ScoreRun:
-    """Replace the stored scores with these; a customer erased since they were computed is left out."""
+    """Replace the stored scores with these; a customer erased since they were computed is left out. Segments whose
+    filter reads `churn_risk` are recomputed in the same transaction."""
     session.execute(delete(ChurnScore))
     present = queries.existing_customers(session, ids=[r["customer_id"] for r in scores.rows])
     rows = [r for r in scores.rows if r["customer_id"] in present]
     for start in range(0, len(rows), 5_000):
         session.connection().execute(insert(ChurnScore), rows[start : start + 5_000])  # Core: no ORM bookkeeping
     session.flush()
+    customers.refresh_scored_segments(session, score="churn_risk")
     return ScoreRun(model_id=scores.model_id, scored=len(rows), scored_at=scores.at)
 
 

@@ -1,4 +1,5 @@
-"""`cxloop alerts rules list|try`: the alert rules, and how often one would have fired (docs/alerts.md)."""
+"""`cxloop alerts rules list|try`: the alert rules (on feedback or on anomalies), and how often one would have fired
+(docs/alerts.md)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def list_rules() -> None:
 
     with database().unit_of_work() as session:
         found = [alerts.read(r) for r in alerts.list_rules(session)]
-    table = Table("id", "on", "version", "name", "conditions (all hold)", "actions")
+    table = Table("id", "on", "version", "source", "name", "conditions (all hold)", "actions")
     for rule in found:
         conditions = " and ".join(_condition(c.model_dump(mode="json")) for c in rule.conditions)
         actions = ", ".join(a.kind for a in rule.actions)
@@ -34,6 +35,7 @@ def list_rules() -> None:
             str(rule.id),
             "yes" if rule.enabled else "no",
             str(rule.version),
+            rule.source.value,
             escape(rule.name),
             escape(conditions),
             actions,
@@ -48,8 +50,10 @@ def try_rule(
     rule_id: Annotated[int, typer.Argument(min=1, help="The rule's id (see `cxloop alerts rules list`).")],
     days: Annotated[int, typer.Option(min=1, max=365, help="How many days back to look.")] = 30,
 ) -> None:
-    """How many stored responses and feedback items of the last DAYS days the rule would have fired on."""
+    """How many stored responses and feedback items (anomalies, for an anomaly rule) of the last DAYS days the rule
+    would have fired on."""
     from cxloop.alerts import service as alerts
+    from cxloop.alerts.enums import RuleSource
     from cxloop.core.errors import NotFound
 
     with database().unit_of_work() as session:
@@ -59,7 +63,11 @@ def try_rule(
             console.print(f"[red]{error.message}[/red]")
             raise typer.Exit(1) from None
         result = alerts.try_rule(session, draft=draft, days=days)
+    counted = (
+        f"{result.anomalies} anomalies"
+        if draft.source == RuleSource.anomaly
+        else f"{result.responses} responses, {result.feedback} feedback items"
+    )
     console.print(
-        f"would have fired {result.matches} times in the last {days} days "
-        f"({result.responses} responses, {result.feedback} feedback items; {result.examined} examined)"
+        f"would have fired {result.matches} times in the last {days} days ({counted}; {result.examined} examined)"
     )

@@ -134,6 +134,15 @@ def refresh_all(session: Session, *, now: datetime | None = None) -> list[Member
     return [refresh_segment(session, segment=s, now=now) for s in session.scalars(select(Segment).order_by(Segment.id))]
 
 
+def refresh_reading(session: Session, *, field: str, now: datetime | None = None) -> list[MembershipChange]:
+    """Recompute, for every customer, the segments whose filter reads `field` (a score replaced for everyone)."""
+    now = now or utcnow()
+    segments = [
+        s for s in session.scalars(select(Segment).order_by(Segment.id)) if field in filter_traits(s.filter).fields
+    ]
+    return [refresh_segment(session, segment=s, now=now) for s in segments]
+
+
 def clear_segment(session: Session, *, segment_id: int) -> MembershipChange:
     """Remove every member (the segment is being deleted) and tell the listeners."""
     removed = sorted(

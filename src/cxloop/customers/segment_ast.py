@@ -43,7 +43,10 @@ BUILTINS: dict[str, FieldType] = {
     "account.owner": FieldType.text,
     "account.arr": FieldType.number,
     "account.renewal_date": FieldType.date,
+    "churn_risk": FieldType.number,  # a score (SCORES)
 }
+# Per-customer scores a higher domain computes, read through customers/scores.py (wired at start-up).
+SCORES = frozenset({"churn_risk"})
 _RESERVED_NAMES = frozenset({*BUILTINS, "tenure", "tenure_days", "attributes", *KEYWORDS})
 _ACCOUNT_RESERVED = frozenset({"name", "plan", "owner", "arr", "renewal_date", "attributes", "external_id"})
 

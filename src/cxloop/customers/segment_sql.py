@@ -1,7 +1,8 @@
 """Compile a segment filter AST into one SQLAlchemy boolean over `customers`, with the same answers on SQLite and
 PostgreSQL.
 
-Read-side SQL: it joins the journeys' `stages` table (the queries.py exception in STYLE.md). Every condition is
+Read-side SQL: it joins the journeys' `stages` table (the queries.py exception in STYLE.md); scores computed by
+higher domains (`churn_risk`) come from customers/scores.py, provided at start-up. Every condition is
 two-valued: a comparison with a missing value or a value of another type is false, `!=`/`not in`/`not contains` are
 exactly `not (...)` of their positive form, and `not` therefore never loses rows to SQL NULL logic.
 JSON attributes are read through the small dialect-specific elements below (`json_type`/`json_extract` on SQLite,
@@ -37,8 +38,10 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from cxloop.customers import scores
 from cxloop.customers.models import Account, Customer, Event
 from cxloop.customers.segment_ast import (
+    SCORES,
     AccountAttribute,
     And,
     Attribute,
@@ -272,6 +275,8 @@ class _Compiler:
         assert isinstance(field, Builtin)
         if field.name in _CUSTOMER_COLUMNS:
             return self.column_condition(_CUSTOMER_COLUMNS[field.name], node)
+        if field.name in SCORES:
+            return self.column_condition(scores.column(field.name, Customer.id), node)
         if field.name == "stage":
             inner, negate = self.column_condition(Stage.key, node)
             return exists(select(literal(1)).where(Stage.id == Customer.stage_id, inner)), negate

@@ -1,6 +1,6 @@
 """A message body as an email to a person on the team, comments with personal data masked (summaries.shown_comment).
-Each kind of body has its letter: an alert names the rule and
-its condition, the score, comment, customer, account and ARR, and links the case; a case event the case; an SLA
+Each kind of body has its letter: an alert names the rule and its condition, the score, comment, customer, account
+and ARR, and links the case (on an anomaly: its sentence and figures); a case event the case; an SLA
 warning or breach the clock, how late, owner and customer (the escalation email, escalation.py); an anomaly its
 sentence and figures; the weekly digest
 its own (digest_letter.py); anything else a plain summary of its items or ids. The worker hands the letter to the
@@ -15,7 +15,7 @@ from typing import Any
 
 from cxloop.notifications import digest_letter
 from cxloop.notifications.bodies import linked_items, score_text
-from cxloop.notifications.summaries import anomaly_lines, shown_comment
+from cxloop.notifications.summaries import anomaly_alert_lines, anomaly_lines, shown_comment
 
 MAX_ITEMS = 20
 
@@ -93,8 +93,12 @@ def _alert_letter(body: dict[str, Any], base: str) -> Letter:
     lines: list[str] = []
     for alert in alerts[:MAX_ITEMS]:
         rule = alert["rule"]
-        lines += [f"Rule: {rule['name']} (when {rule['condition']})", f"Customer: {customer_words(alert['customer'])}"]
-        lines += item_words(alert["item"])
+        lines.append(f"Rule: {rule['name']} (when {rule['condition']})")
+        anomaly = anomaly_alert_lines(alert)
+        if anomaly is not None:
+            lines += [*anomaly, f"All anomalies: {base}/anomalies"]
+        else:
+            lines += [f"Customer: {customer_words(alert['customer'])}", *item_words(alert["item"])]
         if alert.get("case_id"):
             lines.append(f"Case: {base}/cases/{alert['case_id']}")
         lines.append("")

@@ -1,8 +1,8 @@
 """A message body as a Slack incoming webhook takes it: Block Kit (https://api.slack.com/block-kit) with the score,
 comment (personal data masked), customer and a link for each summarised response or feedback item; for an alert the
-rule and its condition, the customer, account and ARR, and a link to the case; for a case event the case; for
-anomalies each sentence and its figures; the ids of others. Slack answers 200 `ok`, 400 `invalid_payload` (never
-worth retrying), 429 with Retry-After (honoured by the sender)."""
+rule and its condition, the customer, account and ARR, and a link to the case (on an anomaly: its sentence and
+figures); for a case event the case; for anomalies each sentence and its figures; the ids of others. Slack answers
+200 `ok`, 400 `invalid_payload` (never worth retrying), 429 with Retry-After (honoured by the sender)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from cxloop.notifications.bodies import linked_items, score_text
 from cxloop.notifications.emails import customer_words, item_words
-from cxloop.notifications.summaries import anomaly_lines, shown_comment
+from cxloop.notifications.summaries import anomaly_alert_lines, anomaly_lines, shown_comment
 
 MAX_ITEMS = 10  # Slack allows 50 blocks a message; a big batch says how many more there are
 MAX_TEXT = 2900  # a section's text may hold 3,000 characters
@@ -75,11 +75,11 @@ def _quoted(item: dict[str, Any] | None) -> list[str]:
 
 def _alert(alert: dict[str, Any], base: str) -> dict[str, Any]:
     rule = alert["rule"]
-    lines = [
-        f"*{_escape(rule['name'])}* · when `{_escape(rule['condition'])}`",
-        f"customer {_escape(customer_words(alert['customer']))}",
-        *_quoted(alert["item"]),
-    ]
+    head = f"*{_escape(rule['name'])}* · when `{_escape(rule['condition'])}`"
+    anomaly = anomaly_alert_lines(alert)
+    if anomaly is not None:
+        return _mrkdwn([head, *map(_escape, anomaly), f"<{base}/anomalies|all anomalies>"])
+    lines = [head, f"customer {_escape(customer_words(alert['customer']))}", *_quoted(alert["item"])]
     if alert.get("case_id"):
         lines.append(f"<{base}/cases/{alert['case_id']}|open case {alert['case_id']}>")
     return _mrkdwn(lines)

@@ -1,9 +1,9 @@
 """What a message says about a case, an alert or an anomaly, so the person or system told can act without calling back:
 the case (title, status, priority, team, owner, due times), the customer (external id, name), their account (name,
 plan, ARR), and the response or feedback item behind it (score, trimmed comment, survey, touchpoint, channel); for
-an alert the rule that fired and its conditions in words; for an anomaly its sentence and figures (aggregates, no
-customer). Stored in the message body when the event is fanned out (bodies.py); personal data is what
-docs/webhooks.md lists, and an erasure takes it out of waiting messages.
+an alert the rule that fired and its conditions in words, and the anomaly when it fired on one; for an anomaly its
+sentence and figures (aggregates, no customer). Stored in the message body when the event is fanned out
+(bodies.py); personal data is what docs/webhooks.md lists, and an erasure takes it out of waiting messages.
 
 Comments travel twice: `comment` as written (for webhook receivers, documented) and `comment_masked` with personal
 data masked by text analytics (text/pii.py), which is all Slack and email show (`shown_comment`)."""
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from cxloop.access import service as access
 from cxloop.access.errors import UserNotFound
 from cxloop.alerts import service as alerts
+from cxloop.alerts.enums import AlertSource, RuleSource
 from cxloop.alerts.fields import FIELDS
 from cxloop.analytics import service as analytics
 from cxloop.cases import service as cases
@@ -166,14 +167,14 @@ def _case_row(session: Session, case_id: int) -> Any:
         return None
 
 
-def condition_words(conditions: Sequence[dict[str, Any]]) -> str:
+def condition_words(conditions: Sequence[dict[str, Any]], source: str = RuleSource.feedback) -> str:
     """A rule's conditions in words: 'NPS answer, 0-10 (detractors: <= 6) <= 6 and ...' reads badly, so the field's
     name, the operator and the value: "nps <= 6 and text contains 'refund'"."""
     parts = []
     for condition in conditions:
         field, op, value = condition["field"], condition["op"], condition["value"]
         shown = ", ".join(map(_value, value)) if isinstance(value, list) else _value(value)
-        name = field if field in FIELDS else f"{field} (unknown field)"
+        name = field if field in FIELDS[RuleSource(source)] else f"{field} (unknown field)"
         parts.append(f"{name} {op} {'[' + shown + ']' if isinstance(value, list) else shown}")
     return " and ".join(parts)
 
@@ -183,7 +184,7 @@ def _value(value: Any) -> str:
 
 
 def alerts_of(session: Session, alert_ids: Sequence[int], *, limit: int) -> list[dict[str, Any]]:
-    """The first `limit` alerts with their rule, condition in words, item, customer and case."""
+    """The first `limit` alerts with their rule, condition in words, item, customer and case, or the anomaly."""
     found = alerts.list_alerts(session, ids=list(alert_ids)[:limit], limit=limit)
     rules: dict[int, Any] = {}
     out = []
@@ -191,6 +192,7 @@ def alerts_of(session: Session, alert_ids: Sequence[int], *, limit: int) -> list
         if alert.rule_id not in rules:
             rules[alert.rule_id] = alerts.require_rule(session, rule_id=alert.rule_id)  # its alerts go with it
         rule = rules[alert.rule_id]
+        anomalous = alert.source == AlertSource.anomaly
         out.append(
             {
                 "id": alert.id,
@@ -198,11 +200,14 @@ def alerts_of(session: Session, alert_ids: Sequence[int], *, limit: int) -> list
                     "id": rule.id,
                     "name": rule.name,
                     "version": alert.rule_version,
-                    "condition": condition_words(rule.conditions),
+                    "source": rule.source,
+                    "condition": condition_words(rule.conditions, rule.source),
                 },
+                "source": alert.source.value,
                 "customer_id": alert.customer_id,
                 "customer": customer(session, alert.customer_id),
-                "item": item(session, alert.source.value, alert.source_id),
+                "item": None if anomalous else item(session, alert.source.value, alert.source_id),
+                "anomaly": next(iter(anomalies_of(session, [alert.source_id], limit=1)), None) if anomalous else None,
                 "case_id": alert.case_id,
                 "tags": alert.tags,
                 "fired_at": iso(alert.fired_at),
@@ -249,3 +254,10 @@ def anomaly_lines(anomaly: dict[str, Any]) -> list[str]:
         f"{anomaly['value']:.3g} vs {anomaly['baseline']:.3g} (change {anomaly['change']:+.3g} ± "
         f"{anomaly['margin']:.3g}, 95%), n = {anomaly['n']} vs {anomaly['baseline_n']}, q = {anomaly['q_value']:.2g}",
     ]
+
+
+def anomaly_alert_lines(alert: dict[str, Any]) -> list[str] | None:
+    """What an alert fired on an anomaly says in words (its sentence and figures); None for an alert on feedback."""
+    if alert.get("source") != AlertSource.anomaly:
+        return None
+    return anomaly_lines(alert["anomaly"]) if alert.get("anomaly") else ["(the anomaly is gone)"]

@@ -16,7 +16,7 @@ from cxloop.customers.errors import SegmentConflict, SegmentNotFound
 from cxloop.customers.membership import MembershipChange
 from cxloop.customers.models import Customer, Segment, SegmentMember
 from cxloop.customers.schemas import FilterCheckResult, SegmentCreate, SegmentRead, SegmentUpdate
-from cxloop.customers.segment_ast import describe_filter, format_filter
+from cxloop.customers.segment_ast import SCORES, describe_filter, format_filter
 from cxloop.customers.segment_language import parse_filter
 from cxloop.customers.segment_sql import compile_filter
 from cxloop.storage.pagination import Page, order_clause, paginate
@@ -191,6 +191,16 @@ def refresh_segment(session: Session, *, segment_id: int, now: datetime | None =
 def refresh_all_segments(session: Session, *, now: datetime | None = None) -> list[MembershipChange]:
     """Recompute every segment for every customer (tenure and event windows drift with time; run daily)."""
     changes = membership.refresh_all(session, now=now)
+    session.flush()
+    return changes
+
+
+def refresh_scored_segments(session: Session, *, score: str, now: datetime | None = None) -> list[MembershipChange]:
+    """Recompute the segments whose filter reads the score `score` (`churn_risk`), for every customer: its owner
+    calls this after replacing the scores (customers/scores.py)."""
+    if score not in SCORES:
+        raise ValueError(f"{score!r} is not a score segment filters know")
+    changes = membership.refresh_reading(session, field=score, now=now)
     session.flush()
     return changes
 
