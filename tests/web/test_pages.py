@@ -187,10 +187,12 @@ def test_each_role_reaches_exactly_its_pages(client: TestClient, db: Database, r
         assert my_id is not None
         me = access.require_user(session, user_id=my_id)
         case_id = open_case(session, customer_id, team_id=make_team(session, members=[me]).id)[0].id
+    survey_id = make_survey(db, key="pages").id
     for (method, path), needed in PAGES.items():
         if method != "GET" or path == "/live":
             continue
         url = path.replace("{customer_id:int}", str(customer_id)).replace("{case_id:int}", str(case_id))
+        url = url.replace("{survey_id:int}", str(survey_id))
         if "{key}" in url:
             continue  # an experiment's page: tests/web/test_insights_pages.py
         answer = client.get(url)
