@@ -33,6 +33,7 @@ from cxloop.demo.builder import build_demo
 from cxloop.journeys import service as journeys
 from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
+from cxloop.surveys import service as surveys
 from cxloop.text.themes import service as themes
 from cxloop.text.themes.schemas import RuleCreate
 from databases import throwaway_database
@@ -66,6 +67,8 @@ PAGES = (
     ("churn risk", "/insights/churn"),
     ("experiments", "/insights/experiments"),
     ("maturity", "/insights/maturity"),
+    ("surveys list", "/surveys"),
+    ("survey builder", "/surveys/{survey}"),
 )
 RULE_THEMES = {"Billing": ["billing", "invoice", "charged"], "Speed": ["slow", "fast"], "Support": ["support", "agent"]}
 
@@ -92,6 +95,7 @@ def main() -> None:
         with db.unit_of_work() as session:
             access.create_user(session, email="bench@example.com", role=Role.admin, password=PASSWORD)
             customer = session.scalar(select(Customer.id).order_by(Customer.id))
+            survey = surveys.list_surveys(session, limit=1).items[0].id
             case = cases.list_cases(session, scope=EVERY_CASE, limit=1)[0][0].id
             template = follow_up_templates.list_templates(session, active_only=True)[0].name
             # the demo runs no theme discovery: three rule themes give the themes page and its filter something
@@ -110,7 +114,9 @@ def main() -> None:
             assert signed_in.status_code == 303, signed_in.text
             print(f"{'page':<40} {'median ms':>10} {'max ms':>8} {'KB':>6}")
             for name, path in PAGES:
-                url_path = path.format(segment=segment, customer=customer, case=case, template=template, theme=theme)
+                url_path = path.format(
+                    segment=segment, customer=customer, case=case, template=template, theme=theme, survey=survey
+                )
                 times = []
                 size = 0
                 for _ in range(args.repeat):

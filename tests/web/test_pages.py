@@ -57,6 +57,16 @@ PAGES = {
     ("POST", "/cases/{case_id:int}/notes"): Role.agent,
     ("POST", "/cases/{case_id:int}/assign"): Role.agent,
     ("POST", "/cases/{case_id:int}/follow-ups"): Role.agent,
+    ("GET", "/surveys"): Role.viewer,
+    ("GET", "/surveys/new"): Role.analyst,
+    ("POST", "/surveys/new"): Role.analyst,
+    ("GET", "/surveys/{survey_id:int}"): Role.viewer,
+    ("POST", "/surveys/{survey_id:int}"): Role.analyst,
+    ("POST", "/surveys/templates/{template_key}"): Role.analyst,
+    ("POST", "/surveys/{survey_id:int}/status"): Role.analyst,
+    ("POST", "/surveys/{survey_id:int}/triggers"): Role.analyst,
+    ("POST", "/surveys/{survey_id:int}/triggers/{rule_id:int}"): Role.analyst,
+    ("POST", "/surveys/preview/{channel}"): Role.viewer,
     ("GET", "/settings"): Role.admin,
     ("POST", "/settings/api-keys"): Role.admin,
 }
@@ -177,10 +187,12 @@ def test_each_role_reaches_exactly_its_pages(client: TestClient, db: Database, r
         assert my_id is not None
         me = access.require_user(session, user_id=my_id)
         case_id = open_case(session, customer_id, team_id=make_team(session, members=[me]).id)[0].id
+    survey_id = make_survey(db, key="pages").id
     for (method, path), needed in PAGES.items():
         if method != "GET" or path == "/live":
             continue
         url = path.replace("{customer_id:int}", str(customer_id)).replace("{case_id:int}", str(case_id))
+        url = url.replace("{survey_id:int}", str(survey_id))
         if "{key}" in url:
             continue  # an experiment's page: tests/web/test_insights_pages.py
         answer = client.get(url)

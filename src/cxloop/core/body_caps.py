@@ -44,7 +44,10 @@ class BodyCap:
 _SURVEY_FORM = BodyCap(160 * KIB, max_fields=110, max_part_bytes=128 * KIB)
 _WIDGET_JSON = BodyCap(64 * KIB)
 _HELPDESK_WEBHOOK = BodyCap(5 * MIB)  # a ticket's whole comment thread
-_SEGMENT_CALL = BodyCap(500 * KIB)  # Segment's own limit per batch; gzip is decompressed under the same cap
+_SEGMENT_CALL = BodyCap(500 * KIB)
+_SURVEY_BUILDER = BodyCap(
+    4 * MIB, max_fields=4200, max_part_bytes=256 * KIB
+)  # Segment's own limit per batch; gzip is decompressed under the same cap
 
 BODY_CAPS: dict[str, BodyCap] = {
     "POST /u/{token}": BodyCap(1 * KIB, max_fields=2, max_part_bytes=64),  # List-Unsubscribe=One-Click
@@ -85,6 +88,15 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /cases/{case_id:int}/notes": BodyCap(128 * KIB, max_fields=3, max_part_bytes=124 * KIB),
     "POST /cases/{case_id:int}/assign": BodyCap(1 * KIB, max_fields=2, max_part_bytes=128),
     "POST /cases/{case_id:int}/follow-ups": BodyCap(1 * KIB, max_fields=3, max_part_bytes=128),
+    # the survey builder: up to 200 questions of ~20 fields each (a wording of 2,000 characters per language, a
+    # choice question's options one a line); its previews post the same form
+    **dict.fromkeys(("POST /surveys/new", "POST /surveys/{survey_id:int}"), _SURVEY_BUILDER),
+    "POST /surveys/preview/{channel}": _SURVEY_BUILDER,
+    "POST /surveys/templates/{template_key}": BodyCap(1 * KIB, max_fields=1, max_part_bytes=128),
+    "POST /surveys/{survey_id:int}/status": BodyCap(1 * KIB, max_fields=2, max_part_bytes=128),
+    # a trigger rule: the token and the rule's ten fields
+    "POST /surveys/{survey_id:int}/triggers": BodyCap(8 * KIB, max_fields=12, max_part_bytes=1 * KIB),
+    "POST /surveys/{survey_id:int}/triggers/{rule_id:int}": BodyCap(1 * KIB, max_fields=2, max_part_bytes=128),
 }
 
 

@@ -11,7 +11,8 @@ from cxloop.core.int_bounds import Count, Id, Limit, Version
 from cxloop.storage.deps import SessionDep
 from cxloop.surveys import rules, templates
 from cxloop.surveys import service as surveys
-from cxloop.surveys.enums import ResponseLimit, SurveyStatus
+from cxloop.surveys.audit_trail import snapshot, update_action
+from cxloop.surveys.enums import SurveyStatus
 from cxloop.surveys.schemas import (
     SurveyCreate,
     SurveyForm,
@@ -28,39 +29,8 @@ if TYPE_CHECKING:
 router = APIRouter(tags=["surveys"])
 
 
-def _read(survey: Survey, definition: dict[str, object]) -> SurveyRead:
-    return SurveyRead(
-        id=survey.id,
-        key=survey.key,
-        name=survey.name,
-        status=SurveyStatus(survey.status),
-        default_locale=survey.default_locale,
-        current_version=survey.current_version,
-        definition=definition,
-        opens_at=survey.opens_at,
-        closes_at=survey.closes_at,
-        max_responses=survey.max_responses,
-        response_limit=ResponseLimit(survey.response_limit),
-        response_period_days=survey.response_period_days,
-        resurvey_days=survey.resurvey_days,
-        reminder_after_days=survey.reminder_after_days,
-        reminders_since=survey.reminders_since,
-        invitation_ttl_days=survey.invitation_ttl_days,
-        created_at=survey.created_at,
-        updated_at=survey.updated_at,
-    )
-
-
-# A survey's audit trail shows its settings and version; the definition itself is kept by its versions.
-_STATUS_ACTIONS = {SurveyStatus.live: AuditAction.survey_published, SurveyStatus.closed: AuditAction.survey_closed}
-
-
-def _audited(survey: SurveyRead) -> dict[str, object]:
-    return survey.model_dump(exclude={"definition", "created_at", "updated_at"})
-
-
 def _read_current(session: SessionDep, survey: Survey) -> SurveyRead:
-    return _read(survey, surveys.require_version(session, survey_id=survey.id).definition)
+    return surveys.survey_read(survey, surveys.require_version(session, survey_id=survey.id).definition)
 
 
 @router.get("/survey-templates", response_model=list[SurveyTemplateRead])
@@ -73,8 +43,8 @@ def list_survey_templates(_: ViewerDep) -> list[SurveyTemplateRead]:
 @router.post("/surveys", response_model=SurveyRead, status_code=status.HTTP_201_CREATED)
 def create_survey(body: SurveyCreate, session: SessionDep, _: AnalystDep, actor: ActorDep) -> SurveyRead:
     """Create a survey; its definition becomes version 1."""
-    survey = _read((made := surveys.create_survey(session, data=body)), body.definition.to_document())
-    audit.record(session, actor=actor, action=AuditAction.survey_created, target_id=made.id, after=_audited(survey))
+    survey = surveys.survey_read((made := surveys.create_survey(session, data=body)), body.definition.to_document())
+    audit.record(session, actor=actor, action=AuditAction.survey_created, target_id=made.id, after=snapshot(survey))
     return survey
 
 
@@ -92,7 +62,10 @@ def list_surveys(
     page = surveys.list_surveys(session, status=status, key=key, sort=sort, limit=limit, offset=offset)
     definitions = surveys.current_definitions(session, surveys=page.items)
     return SurveyPage(
-        items=[_read(s, definitions[s.id]) for s in page.items], total=page.total, limit=page.limit, offset=page.offset
+        items=[surveys.survey_read(s, definitions[s.id]) for s in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 
@@ -105,18 +78,17 @@ def get_survey(survey_id: Id, session: SessionDep, _: ViewerDep) -> SurveyRead:
 @router.patch("/surveys/{survey_id:int}", response_model=SurveyRead)
 def update_survey(survey_id: Id, body: SurveyUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep) -> SurveyRead:
     """Change name, status or locale; a changed definition becomes a new version (old responses keep theirs)."""
-    before = _audited(_read_current(session, surveys.require_survey(session, survey_id=survey_id)))
+    before = snapshot(_read_current(session, surveys.require_survey(session, survey_id=survey_id)))
     after = _read_current(session, surveys.update_survey(session, survey_id=survey_id, data=body))
-    moved = after.status != before["status"]
-    action = _STATUS_ACTIONS.get(after.status, AuditAction.survey_updated) if moved else AuditAction.survey_updated
-    audit.record(session, actor=actor, action=action, target_id=survey_id, before=before, after=_audited(after))
+    action = update_action(before, after)
+    audit.record(session, actor=actor, action=action, target_id=survey_id, before=before, after=snapshot(after))
     return after
 
 
 @router.delete("/surveys/{survey_id:int}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_survey(survey_id: Id, session: SessionDep, _: AnalystDep, actor: ActorDep) -> Response:
     """Delete a survey that has no responses (409 otherwise: close it instead)."""
-    before = _audited(_read_current(session, surveys.require_survey(session, survey_id=survey_id)))
+    before = snapshot(_read_current(session, surveys.require_survey(session, survey_id=survey_id)))
     surveys.delete_survey(session, survey_id=survey_id)
     audit.record(session, actor=actor, action=AuditAction.survey_deleted, target_id=survey_id, before=before)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -25,7 +25,7 @@ from cxloop.surveys.errors import (
     SurveyVersionNotFound,
 )
 from cxloop.surveys.models import Survey, SurveyVersion
-from cxloop.surveys.schemas import SurveyCreate, SurveyDefinition, SurveyUpdate
+from cxloop.surveys.schemas import SurveyCreate, SurveyDefinition, SurveyRead, SurveyUpdate
 
 _SORTABLE = {name: Survey.__table__.c[name] for name in ("id", "key", "name", "status", "created_at", "updated_at")}
 
@@ -157,6 +157,30 @@ def update_survey(session: Session, *, survey_id: int, data: SurveyUpdate) -> Su
     survey.updated_at = now
     session.flush()
     return survey
+
+
+def survey_read(survey: Survey, definition: dict[str, Any]) -> SurveyRead:
+    """A survey as the API and the web app show it, with the definition given (its current version's)."""
+    return SurveyRead(
+        id=survey.id,
+        key=survey.key,
+        name=survey.name,
+        status=SurveyStatus(survey.status),
+        default_locale=survey.default_locale,
+        current_version=survey.current_version,
+        definition=definition,
+        opens_at=survey.opens_at,
+        closes_at=survey.closes_at,
+        max_responses=survey.max_responses,
+        response_limit=ResponseLimit(survey.response_limit),
+        response_period_days=survey.response_period_days,
+        resurvey_days=survey.resurvey_days,
+        reminder_after_days=survey.reminder_after_days,
+        reminders_since=survey.reminders_since,
+        invitation_ttl_days=survey.invitation_ttl_days,
+        created_at=survey.created_at,
+        updated_at=survey.updated_at,
+    )
 
 
 def delete_survey(session: Session, *, survey_id: int) -> None:

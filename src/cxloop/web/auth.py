@@ -93,6 +93,7 @@ def page_role(role: Role) -> Callable[[SignedIn], SignedIn]:
 
 ViewerPage = Annotated[SignedIn, Depends(page_role(Role.viewer))]
 AgentPage = Annotated[SignedIn, Depends(page_role(Role.agent))]
+AnalystPage = Annotated[SignedIn, Depends(page_role(Role.analyst))]
 AdminPage = Annotated[SignedIn, Depends(page_role(Role.admin))]
 
 

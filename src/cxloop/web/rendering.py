@@ -43,7 +43,7 @@ NAVIGATION = (
     NavItem("Customers", "/customers"),
     NavItem("Cases", "/cases", Role.agent),
     NavItem("Themes", "/themes"),
-    NavItem("Surveys", None),
+    NavItem("Surveys", "/surveys"),
     NavItem("Listening health", "/listening"),
     NavItem("Anomalies", "/anomalies"),
     NavItem("Analyses", "/insights"),

@@ -123,6 +123,29 @@
     window.addEventListener("pagehide", function () { source.close(); });
   }
 
+  // The survey builder's preview: the form is posted into the preview frame (the button's formtarget) again a
+  // moment after each edit, for the channel last chosen; without this script the buttons do it on click.
+  function livePreview() {
+    var form = document.querySelector("form[data-preview]");
+    if (!form || !form.requestSubmit) return;
+    var buttons = form.querySelectorAll("[data-preview-channel]");
+    var current = buttons[0], timer = null;
+    function show() {
+      buttons.forEach(function (b) { b.setAttribute("aria-pressed", b === current ? "true" : "false"); });
+      form.requestSubmit(current);
+    }
+    buttons.forEach(function (button) {
+      button.addEventListener("click", function () {
+        current = button;
+        buttons.forEach(function (b) { b.setAttribute("aria-pressed", b === current ? "true" : "false"); });
+      });
+    });
+    function later() { clearTimeout(timer); timer = setTimeout(show, 600); }
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+    if (current) show();
+  }
+
   function charts() {
     document.querySelectorAll("[data-chart=trend]").forEach(trendChart);
     document.querySelectorAll("[data-chart=spark]").forEach(spark);
@@ -135,6 +158,7 @@
     localTimes();
     charts();
     liveUpdates();
+    livePreview();
     document.body.addEventListener("htmx:afterSwap", function (event) {
       npsBars(event.target);
       localTimes(event.target);

@@ -1,0 +1,150 @@
+"""Previews of the survey being built, from the unsaved form: the hosted page and the email by the channels' own
+renderers, the widget's first prompt from the widget's own question logic. Nothing is stored, nothing is sent.
+
+The builder posts its form into a sandboxed iframe (`<button formtarget="preview">`, also sent by app.js as the
+form changes), so each preview is a whole document with its own Content-Security-Policy: the hosted page's, or an
+email's (inline styles, as mail clients need them). Every preview may be framed by this site only (`frame-ancestors
+'self'`) and runs sandboxed (the CSP `sandbox` directive): its links and forms go nowhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from cxloop.branding import current
+from cxloop.branding.current import load_brand
+from cxloop.channels import catalogue
+from cxloop.channels.email.composing import InvitationMail, compose
+from cxloop.channels.hosted import screens
+from cxloop.channels.hosted.rendering import question_page
+from cxloop.channels.widget import questions as widget_questions
+from cxloop.core.body_caps import body_cap
+from cxloop.core.clock import utcnow
+from cxloop.surveys.schemas import SurveyDefinition
+from cxloop.web import survey_form
+from cxloop.web.auth import ViewerPage, require_csrf
+from cxloop.web.posted_form import posted_fields
+from cxloop.web.rendering import environment, security_headers
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
+CHANNELS = ("hosted", "widget", "email")
+PREVIEW_ADDRESS = "#preview"  # where the preview's links and forms point: nowhere
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A draft's definition that passed the surveys domain's checks, or the problems it has."""
+
+    definition: dict[str, Any]
+    default_locale: str
+    problems: list[tuple[str, str]]
+
+
+def check(draft: survey_form.Draft) -> Checked:
+    """The definition checked by SurveyDefinition (and the default locale's wordings), as saving would check it."""
+    document = survey_form.definition(draft)
+    try:
+        checked = SurveyDefinition.model_validate(document)
+    except ValidationError as exc:
+        return Checked(
+            document, draft.default_locale, survey_form.validation_errors(exc, draft, prefix=("definition",))
+        )
+    missing = [
+        (survey_form.field_of(("definition", *loc), draft.default_locale), message)
+        for loc, message in checked.missing_locale(draft.default_locale)
+    ]
+    return Checked(checked.to_document(), draft.default_locale, missing)
+
+
+def _framed(response: Response, policy: str | None = None) -> Response:
+    """Let this site frame the preview, sandboxed; `policy` replaces the CSP the renderer set."""
+    base = policy or response.headers["content-security-policy"]
+    response.headers["content-security-policy"] = f"{base}; sandbox"
+    if "x-frame-options" in response.headers:
+        del response.headers["x-frame-options"]
+    return response
+
+
+def _document(template: str, *, status_code: int = 200, **context: Any) -> Response:
+    """A preview drawn by the web app itself (the widget's prompt, or why there is no preview)."""
+    html = environment().get_template(template).render(**context)
+    policy = security_headers("")["Content-Security-Policy"].replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+    return _framed(HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"}), policy)
+
+
+def hosted(checked: Checked, *, locale: str, question: str) -> Response:
+    """One screen of the hosted page (`question`, or the first), in `locale`, as a visitor with no answers sees it."""
+    flow = screens.Flow(checked.definition)
+    qid = question if question in flow.specs else flow.order[0]
+    page_locale = screens.page_locale([locale], flow.locales(), checked.default_locale)
+    screen = flow.screen(qid, {}, locale=page_locale, default_locale=checked.default_locale)
+    page = question_page(screen, locale=page_locale, action=PREVIEW_ADDRESS, hidden={}, is_last=flow.is_last(qid, {}))
+    return _framed(page)
+
+
+def widget(checked: Checked, *, locale: str) -> Response:
+    """The widget's first prompt, as widget.js draws it from the question the widget's API hands it."""
+    first = widget_questions.next_question(
+        checked.definition, {}, after=None, locale=locale, default_locale=checked.default_locale
+    )
+    words = catalogue.words("hosted", locale)
+    return _document("survey_preview_widget.html", question=first, words=words, lang=locale)
+
+
+def email(checked: Checked, *, locale: str) -> Response:
+    """The invitation email to a customer speaking `locale` (score links and unsubscribe link lead nowhere)."""
+    brand = current.brand()
+    mail = InvitationMail(
+        invitation_id=0,
+        definition=checked.definition,
+        default_locale=checked.default_locale,
+        locale=locale,
+        to="customer@example.com",
+        name="Alex",
+        sender="survey@example.com",
+        survey_url=PREVIEW_ADDRESS,
+        unsubscribe_url=PREVIEW_ADDRESS,
+        brand=brand,
+        logo_url=brand.logo_url(""),
+    )
+    message = compose(mail, now=utcnow())
+    part = message.get_body(("html",))
+    html = part.get_content() if part is not None else ""
+    policy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'"
+    return _framed(HTMLResponse(html, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}), policy)
+
+
+@router.post(
+    "/surveys/preview/{channel}",
+    dependencies=[Depends(require_csrf)],
+    **body_cap("POST /surveys/preview/{channel}"),
+)
+def preview(
+    user: ViewerPage,  # noqa: ARG001 - a viewer may preview what they may read
+    channel: str,
+    fields: Annotated[dict[str, str], Depends(posted_fields)],
+    preview_locale: Annotated[str, Form(max_length=16)] = "",
+    preview_question: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """The preview of `channel` (hosted, widget or email) for the posted builder form; stores and sends nothing."""
+    if channel not in CHANNELS:
+        return _document(
+            "survey_preview_problems.html",
+            problems=[("channel", f"'{channel[:20]}' is not one of {', '.join(CHANNELS)}")],
+            status_code=404,
+        )
+    draft = survey_form.from_form(fields)
+    checked = check(draft)
+    if checked.problems:
+        return _document("survey_preview_problems.html", problems=checked.problems, status_code=422)
+    locale = preview_locale if preview_locale in draft.locales else draft.default_locale
+    if channel == "hosted":
+        return hosted(checked, locale=locale, question=preview_question)
+    if channel == "widget":
+        return widget(checked, locale=locale)
+    return email(checked, locale=locale)

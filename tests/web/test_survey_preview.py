@@ -1,0 +1,84 @@
+"""The builder's previews over HTTP (SQLite and PostgreSQL): the hosted page, the widget's prompt and the email are
+drawn from the unsaved form by the channels' renderers, may be framed by this site only and run sandboxed, need
+the session's CSRF token, and store and send nothing."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from cxloop.access.enums import Role
+from cxloop.audit.models import AuditEntry
+from cxloop.jobs.models import OutboxEvent
+from cxloop.storage.database import Database
+from cxloop.surveys.models import Survey, SurveyVersion
+from tests.web.conftest import signed_in_client
+from tests.web.test_survey_pages import form_of
+
+
+def _stored(db: Database) -> tuple[int, ...]:
+    with db.unit_of_work() as session:
+        return tuple(
+            int(session.scalar(select(func.count()).select_from(table)) or 0)
+            for table in (Survey, SurveyVersion, AuditEntry, OutboxEvent)
+        )
+
+
+def _draft(client: TestClient) -> dict[str, str]:
+    page = client.get("/surveys/new?template=post-support-csat")
+    assert page.status_code == 200
+    fields = form_of(page.text) | {"key": "csat-draft"}
+    fields["q0-text-en"] = "How did our unsaved wording do?"
+    fields["q0-text-de"] = "Wie war die ungespeicherte Frage?"
+    return fields
+
+
+def test_previews_draw_the_unsaved_draft_and_store_nothing(client: TestClient, db: Database) -> None:
+    analyst = signed_in_client(client, db, Role.analyst)
+    fields = _draft(analyst)
+    before = _stored(db)
+
+    hosted = analyst.post("/surveys/preview/hosted", data=fields)
+    assert hosted.status_code == 200 and "How did our unsaved wording do?" in hosted.text
+    assert 'for="q-csat-5"' in hosted.text, "the hosted page's own five-point scale"
+    policy = hosted.headers["content-security-policy"]
+    assert "frame-ancestors 'self'" in policy and policy.endswith("; sandbox") and "script-src" not in policy
+
+    german = analyst.post("/surveys/preview/hosted", data=fields | {"preview_locale": "de"})
+    assert "Wie war die ungespeicherte Frage?" in german.text and 'lang="de"' in german.text
+    follow_up = analyst.post("/surveys/preview/hosted", data=fields | {"preview_question": fields["q1-id"]})
+    assert fields["q1-text-en"] in follow_up.text
+
+    widget = analyst.post("/surveys/preview/widget", data=fields)
+    assert widget.status_code == 200 and "How did our unsaved wording do?" in widget.text
+    assert (
+        widget.text.count('class="pick"') == 5 and "frame-ancestors 'self'" in widget.headers["content-security-policy"]
+    )
+
+    email = analyst.post("/surveys/preview/email", data=fields)
+    assert email.status_code == 200 and "How did our unsaved wording do?" in email.text
+    assert 'href="#preview' in email.text and "/u/" not in email.text, "its links lead nowhere"
+    assert "style-src 'unsafe-inline'" in email.headers["content-security-policy"]
+    assert email.headers["content-security-policy"].endswith("; sandbox")
+
+    assert _stored(db) == before, "previews store nothing and queue nothing to send"
+
+
+def test_a_draft_that_cannot_be_saved_says_why_instead_of_a_preview(client: TestClient, db: Database) -> None:
+    analyst = signed_in_client(client, db, Role.analyst)
+    fields = _draft(analyst) | {"q0-text-en": ""}
+    refused = analyst.post("/surveys/preview/hosted", data=fields)
+    assert refused.status_code == 422 and "No preview yet" in refused.text
+    assert (
+        "<strong>q0-text-en</strong>: needs a wording in the survey&#39;s default locale &#39;en&#39;" in refused.text
+    )
+    assert analyst.post("/surveys/preview/sms", data=fields).status_code == 404
+
+
+def test_previews_need_a_session_and_its_csrf_token(client: TestClient, db: Database) -> None:
+    analyst = signed_in_client(client, db, Role.analyst)
+    fields = _draft(analyst)
+    without = analyst.post("/surveys/preview/hosted", data={k: v for k, v in fields.items() if k != "csrf_token"})
+    assert without.status_code == 403
+    analyst.cookies.clear()
+    assert analyst.post("/surveys/preview/hosted", data=fields, follow_redirects=False).status_code == 303
