@@ -206,7 +206,7 @@ def delete_policy(request: Request, session: SessionDep, user: AdminPage, key: s
         scoped_policies.delete_policy(session, key=key)
     except CxloopError as exc:
         session.rollback()
-        errors, status = _policy_errors(exc)
-        return _policy_page(request, session, user, status_code=status, form_id=key, errors=errors)
+        errors = {"form": exc.message}  # shown at the top of the policy's form
+        return _policy_page(request, session, user, status_code=refusal_status(exc), form_id=key, errors=errors)
     record_policy_change(session, actor=web_actor(request, user), key=key, before=before, after=None)
     return back_to(PAGE, "policy-deleted")
