@@ -182,6 +182,9 @@ def test_cli_preview_send_and_subscribe(
     assert shown.exit_code == 0, shown.output
     assert "significant fall" in shown.output and "goes to 2 people" in shown.output
     assert cli.invoke(app, ["digest", "subscribe", "quinn@example.com"]).exit_code == 0
+    with db.unit_of_work() as session:
+        [entry] = audit.list_entries(session, action=AuditAction.user_digest_changed).items
+    assert entry.actor.startswith("cli:") and entry.changes == {"weekly_email": [False, True]}
     sent = cli.invoke(app, ["digest", "send", "--team", "support", "--week", week])
     assert sent.exit_code == 0, sent.output
     assert f"digest of the week of {week}: 3 of 3 emails sent" in sent.output
@@ -219,3 +222,31 @@ def test_admins_set_who_gets_the_digest_over_the_api(api: TestClient, db: Databa
     assert missing.status_code == 404
     bad = api.put(f"/api/v1/users/{agent.id}/digest", json={"weekly_digest": "yes"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "weekly_digest"
+
+
+def test_every_role_sets_its_own_digest_over_the_api(client: TestClient, db: Database) -> None:
+    from cxloop.access import service as access
+    from cxloop.access.enums import Role
+
+    with db.unit_of_work(write=True) as session:
+        viewer = make_user(session, role=Role.viewer)
+        _, plain = access.create_api_key(session, name="viewer's own", role=Role.viewer, user_id=viewer.id)
+        _, loose = access.create_api_key(session, name="a service", role=Role.admin)
+    mine = {"Authorization": f"Bearer {plain}"}
+    assert client.get("/api/v1/me/digest", headers=mine).json() == {
+        "user_id": viewer.id,
+        "weekly_digest": False,
+        "chosen": False,
+    }
+    on = client.put("/api/v1/me/digest", json={"weekly_digest": True}, headers=mine)
+    assert on.status_code == 200 and on.json() == {"user_id": viewer.id, "weekly_digest": True, "chosen": True}
+    assert (
+        client.put(f"/api/v1/users/{viewer.id}/digest", json={"weekly_digest": False}, headers=mine).status_code == 403
+    )
+    bad = client.put("/api/v1/me/digest", json={"weekly_digest": 1}, headers=mine)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "weekly_digest"
+    nobody = client.put("/api/v1/me/digest", json={"weekly_digest": True}, headers={"Authorization": f"Bearer {loose}"})
+    assert nobody.status_code == 409 and "belongs to no user" in nobody.json()["detail"]
+    with db.unit_of_work() as session:
+        [entry] = audit.list_entries(session, action=AuditAction.user_digest_changed).items
+    assert entry.target_id == str(viewer.id) and entry.actor_name == "viewer's own"

@@ -176,6 +176,8 @@ def test_a_viewer_cannot_reach_settings_and_forms_need_their_token(
         _sign_in(admin_page, base, admin)
         admin_page.wait_for_url(f"{base}/")
         admin_page.goto(f"{base}/settings")
+        admin_page.get_by_role("link", name="API keys").click()
+        admin_page.wait_for_url(f"{base}/settings/api-keys")
         _axe(browser, admin_page, admin_page.url)
         forged = admin_page.request.post(f"{base}/settings/api-keys", form={"name": "forged", "role": "admin"})
         assert forged.status == 403 and "Nothing was changed" in forged.text()

@@ -68,7 +68,26 @@ PAGES = {
     ("POST", "/surveys/{survey_id:int}/triggers/{rule_id:int}"): Role.analyst,
     ("POST", "/surveys/preview/{channel}"): Role.viewer,
     ("GET", "/settings"): Role.admin,
+    ("GET", "/settings/users"): Role.admin,
+    ("POST", "/settings/users"): Role.admin,
+    ("POST", "/settings/users/{user_id:int}/role"): Role.admin,
+    ("POST", "/settings/users/{user_id:int}/active"): Role.admin,
+    ("GET", "/settings/api-keys"): Role.admin,
     ("POST", "/settings/api-keys"): Role.admin,
+    ("POST", "/settings/api-keys/{api_key_id:int}/revoke"): Role.admin,
+    ("GET", "/settings/teams"): Role.admin,
+    ("POST", "/settings/teams"): Role.admin,
+    ("POST", "/settings/teams/{team_id:int}"): Role.admin,
+    ("POST", "/settings/teams/{team_id:int}/members"): Role.admin,
+    ("POST", "/settings/teams/{team_id:int}/members/{user_id:int}/remove"): Role.admin,
+    ("GET", "/settings/channels"): Role.admin,
+    ("GET", "/settings/contact-policy"): Role.admin,
+    ("POST", "/settings/contact-policy"): Role.admin,
+    ("POST", "/settings/contact-policy/{key}"): Role.admin,
+    ("POST", "/settings/contact-policy/{key}/delete"): Role.admin,
+    ("GET", "/account"): Role.viewer,  # every signed-in user: their own account
+    ("POST", "/account/password"): Role.viewer,
+    ("POST", "/account/digest"): Role.viewer,
 }
 OPEN = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
 
@@ -172,7 +191,7 @@ def test_an_admin_creates_an_api_key_shown_once_and_audited(client: TestClient, 
     assert client.get("/api/v1/customers", headers={"Authorization": f"Bearer {plain}"}).status_code == 200
     assert plain not in client.get("/settings").text
     bad = client.post("/settings/api-keys", data={"name": "x", "role": "owner", "csrf_token": token})
-    assert bad.status_code == 400 and "role" in bad.text
+    assert bad.status_code == 422 and "&#39;owner&#39; is not one of viewer" in bad.text
     with db.unit_of_work() as session:
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "api_key.created")).one()
         assert entry.actor_kind == "user" and entry.changes["name"] == "zapier"

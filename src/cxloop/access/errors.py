@@ -1,4 +1,4 @@
-from cxloop.core.errors import AuthenticationFailed, Conflict, NotFound
+from cxloop.core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 
 
 class ApiKeyNotFound(NotFound):
@@ -27,3 +27,11 @@ class TeamNotFound(NotFound):
 
 class TeamExists(Conflict):
     """A team with that key exists already."""
+
+
+class UserChangeRefused(Conflict):
+    """The change would lock the organisation out: deactivating yourself, or the last active admin leaving."""
+
+
+class PasswordRefused(InvalidInput):
+    """A new password that is too short, or a wrong current password; `errors` names the field."""

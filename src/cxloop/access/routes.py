@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
+from cxloop.access.changes import record_team_change, record_user_change
 from cxloop.access.deps import ActorDep, AdminDep, ViewerDep
 from cxloop.access.schemas import (
     ApiKeyCreate,
@@ -18,7 +18,6 @@ from cxloop.access.schemas import (
 )
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
-from cxloop.audit.schemas import AuditActor
 from cxloop.core.int_bounds import Id
 from cxloop.storage.deps import SessionDep
 
@@ -60,12 +59,13 @@ def create_user(body: UserCreate, session: SessionDep, _: AdminDep, actor: Actor
 
 
 @router.patch("/users/{user_id:int}", response_model=UserRead)
-def update_user(user_id: Id, body: UserUpdate, session: SessionDep, _: AdminDep, actor: ActorDep) -> UserRead:
-    """Change name, role or active flag; deactivating a user revokes their API keys."""
-    before = UserRead.model_validate(access.require_user(session, user_id=user_id)).model_dump()
-    after = UserRead.model_validate(access.update_user(session, user_id=user_id, data=body))
-    action = AuditAction.user_role_changed if after.role != before["role"] else AuditAction.user_updated
-    audit.record(session, actor=actor, action=action, target_id=user_id, before=before, after=after.model_dump())
+def update_user(user_id: Id, body: UserUpdate, session: SessionDep, principal: AdminDep, actor: ActorDep) -> UserRead:
+    """Change name, role or active flag; deactivating a user revokes their API keys. 409 for deactivating the key's
+    own user or taking the last active admin's role or account away."""
+    before = UserRead.model_validate(access.require_user(session, user_id=user_id))
+    changed = access.update_user(session, user_id=user_id, data=body, acting_user_id=principal.user_id)
+    after = UserRead.model_validate(changed)
+    record_user_change(session, actor=actor, before=before, after=after)
     return after
 
 
@@ -92,7 +92,7 @@ def update_team(team_id: Id, body: TeamUpdate, session: SessionDep, _: AdminDep,
     """Change the fields sent (`business_hours: null`: around the clock)."""
     before = access.team_reads(session, [access.require_team(session, team_id=team_id)])[0]
     after = access.team_reads(session, [access.update_team(session, team_id=team_id, data=body)])[0]
-    _audit_team(session, actor, before, after)
+    record_team_change(session, actor=actor, before=before, after=after)
     return after
 
 
@@ -101,7 +101,7 @@ def add_team_member(team_id: Id, user_id: Id, session: SessionDep, _: AdminDep, 
     before = access.team_reads(session, [access.require_team(session, team_id=team_id)])[0]
     access.add_team_member(session, team_id=team_id, user_id=user_id)
     after = access.team_reads(session, [access.require_team(session, team_id=team_id)])[0]
-    _audit_team(session, actor, before, after)
+    record_team_change(session, actor=actor, before=before, after=after)
     return after
 
 
@@ -110,13 +110,5 @@ def remove_team_member(team_id: Id, user_id: Id, session: SessionDep, _: AdminDe
     before = access.team_reads(session, [access.require_team(session, team_id=team_id)])[0]
     access.remove_team_member(session, team_id=team_id, user_id=user_id)
     after = access.team_reads(session, [access.require_team(session, team_id=team_id)])[0]
-    _audit_team(session, actor, before, after)
+    record_team_change(session, actor=actor, before=before, after=after)
     return after
-
-
-def _audit_team(session: Session, actor: AuditActor, before: TeamRead, after: TeamRead) -> None:
-    """A team's change (its members decide whose cases an agent sees): the fields that changed."""
-    action = AuditAction.team_updated
-    audit.record(
-        session, actor=actor, action=action, target_id=after.id, before=before.model_dump(), after=after.model_dump()
-    )

@@ -6,11 +6,19 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.access.enums import Role
-from cxloop.access.errors import ApiKeyNotFound, InvalidApiKey, InvalidCredentials, UserExists, UserNotFound
+from cxloop.access.errors import (
+    ApiKeyNotFound,
+    InvalidApiKey,
+    InvalidCredentials,
+    PasswordRefused,
+    UserChangeRefused,
+    UserExists,
+    UserNotFound,
+)
 from cxloop.access.models import ApiKey, User
 from cxloop.access.passwords import hash_password, needs_rehash, verify_password
 from cxloop.access.principal_cache import principals
@@ -30,6 +38,7 @@ from cxloop.access.teams import (
     user_team_ids,
 )
 from cxloop.core.clock import utcnow
+from cxloop.core.errors import FieldError
 from cxloop.core.hashing import new_token, token_digest
 
 __all__ = [
@@ -48,6 +57,7 @@ __all__ = [
 ]
 
 API_KEY_PREFIX = "cxk"
+MIN_PASSWORD_LENGTH = 12  # as UserCreate and `cxloop users create` take it
 # last_used_at is only rewritten when older than this, so authenticating is not a write on every request.
 _LAST_USED_GRANULARITY = timedelta(minutes=5)
 
@@ -169,9 +179,33 @@ def require_user(session: Session, *, user_id: int) -> User:
     return user
 
 
-def update_user(session: Session, *, user_id: int, data: UserUpdate) -> User:
-    """Change a user's name, role or active flag; a deactivated user's API keys are revoked with it."""
+def check_user_change(session: Session, user: User, data: UserUpdate, *, acting_user_id: int | None) -> None:
+    """UserChangeRefused when the change would lock people out: deactivating yourself, or taking the admin role or
+    the account away from the last active admin (nobody could manage users any more)."""
+    if data.is_active is False and user.id == acting_user_id:
+        raise UserChangeRefused(
+            "you cannot deactivate yourself: ask another admin",
+            errors=[FieldError("is_active", "you cannot deactivate yourself")],
+        )
+    leaves_admins = data.is_active is False or (data.role is not None and data.role != Role.admin)
+    if leaves_admins and user.is_active and user.role == Role.admin.value and _active_admins(session) <= 1:
+        field = "is_active" if data.is_active is False else "role"
+        raise UserChangeRefused(
+            f"{user.email} is the last active admin: make someone else an admin first",
+            errors=[FieldError(field, "the last active admin must stay an active admin")],
+        )
+
+
+def _active_admins(session: Session) -> int:
+    query = select(func.count()).select_from(User).where(User.role == Role.admin.value, User.is_active.is_(True))
+    return int(session.scalar(query) or 0)
+
+
+def update_user(session: Session, *, user_id: int, data: UserUpdate, acting_user_id: int | None = None) -> User:
+    """Change a user's name, role or active flag; a deactivated user's API keys are revoked with it. Refused
+    (UserChangeRefused) for yourself (`acting_user_id`) or the last active admin: `check_user_change`."""
     user = require_user(session, user_id=user_id)
+    check_user_change(session, user, data, acting_user_id=acting_user_id)
     if data.name is not None:
         user.name = data.name
     if data.role is not None:
@@ -193,6 +227,23 @@ def set_password(session: Session, *, user_id: int, password: str) -> User:
     user.password_hash = hash_password(password)
     session.flush()
     return user
+
+
+def change_own_password(session: Session, *, user_id: int, current_password: str, new_password: str) -> User:
+    """A user's new password, given their current one; PasswordRefused naming `current_password` or
+    `new_password`."""
+    user = require_user(session, user_id=user_id)
+    if user.password_hash is None or not verify_password(current_password, user.password_hash):
+        raise PasswordRefused(
+            "the current password is wrong",
+            errors=[FieldError("current_password", "is not your current password")],
+        )
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise PasswordRefused(
+            "the new password is too short",
+            errors=[FieldError("new_password", f"must be at least {MIN_PASSWORD_LENGTH} characters")],
+        )
+    return set_password(session, user_id=user_id, password=new_password)
 
 
 def first_admin(session: Session) -> User | None:

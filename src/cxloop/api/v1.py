@@ -29,6 +29,7 @@ from cxloop.governance.routes import router as governance_router
 from cxloop.invitations.routes import router as invitations_router
 from cxloop.journeys.routes import router as journeys_router
 from cxloop.maturity.routes import router as maturity_router
+from cxloop.notifications.routes import me_router as my_digest_router
 from cxloop.notifications.routes import people_router as digest_preferences_router
 from cxloop.notifications.routes import router as notifications_router
 from cxloop.privacy.routes import router as privacy_router
@@ -67,6 +68,7 @@ ROUTERS: list[APIRouter] = [
     follow_ups_router,
     notifications_router,
     digest_preferences_router,
+    my_digest_router,
     timeline_router,
     stream_router,
     alerts_router,

@@ -112,6 +112,7 @@ def subscribe(
 ) -> None:
     """Send a user the weekly digest of their teams (or stop, with --off). Leads get it unless they opt out."""
     from cxloop.access import service as access
+    from cxloop.audit.schemas import AuditActor
     from cxloop.core.clock import utcnow
     from cxloop.notifications import digests
 
@@ -119,5 +120,5 @@ def subscribe(
         user_id = access.user_id_by_email(session, email=email)
         if user_id is None:
             raise fail(f"no active user has the email {email!r}", code=2)
-        digests.set_preference(session, user_id=user_id, weekly_digest=not off, now=utcnow())
+        digests.choose(session, user_id=user_id, weekly_digest=not off, actor=AuditActor.cli(), now=utcnow())
     console.print(f"{email}: weekly digest {'off' if off else 'on'}", markup=False)

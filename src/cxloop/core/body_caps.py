@@ -44,10 +44,12 @@ class BodyCap:
 _SURVEY_FORM = BodyCap(160 * KIB, max_fields=110, max_part_bytes=128 * KIB)
 _WIDGET_JSON = BodyCap(64 * KIB)
 _HELPDESK_WEBHOOK = BodyCap(5 * MIB)  # a ticket's whole comment thread
-_SEGMENT_CALL = BodyCap(500 * KIB)
-_SURVEY_BUILDER = BodyCap(
-    4 * MIB, max_fields=4200, max_part_bytes=256 * KIB
-)  # Segment's own limit per batch; gzip is decompressed under the same cap
+_SEGMENT_CALL = BodyCap(500 * KIB)  # Segment's own limit per batch; gzip is decompressed under the same cap
+_SURVEY_BUILDER = BodyCap(4 * MIB, max_fields=4200, max_part_bytes=256 * KIB)  # the builder's whole form
+_TOKEN_ONLY = BodyCap(1 * KIB, max_fields=1, max_part_bytes=128)  # a button: the CSRF token
+_TOKEN_AND_CHOICE = BodyCap(1 * KIB, max_fields=2, max_part_bytes=128)  # the token and one choice from a list
+# a team: key, name, lead, time zone, working hours (2,000 characters), holidays (up to 1,000 dates) and the token
+_TEAM_FORM = BodyCap(48 * KIB, max_fields=7, max_part_bytes=24 * KIB)
 
 BODY_CAPS: dict[str, BodyCap] = {
     "POST /u/{token}": BodyCap(1 * KIB, max_fields=2, max_part_bytes=64),  # List-Unsubscribe=One-Click
@@ -81,7 +83,22 @@ BODY_CAPS: dict[str, BodyCap] = {
     # the forms of a signed-in session, whose body is read before the session is checked.
     "POST /login": BodyCap(16 * KIB, max_fields=4, max_part_bytes=8 * KIB),
     "POST /logout": BodyCap(1 * KIB, max_fields=1, max_part_bytes=128),
+    # Settings and your account: each text field's longest value percent-encoded (4-byte characters: 12 bytes each)
     "POST /settings/api-keys": BodyCap(4 * KIB, max_fields=3, max_part_bytes=1 * KIB),
+    "POST /settings/api-keys/{api_key_id:int}/revoke": _TOKEN_ONLY,
+    "POST /settings/users": BodyCap(16 * KIB, max_fields=5, max_part_bytes=4 * KIB),
+    "POST /settings/users/{user_id:int}/role": _TOKEN_AND_CHOICE,
+    "POST /settings/users/{user_id:int}/active": _TOKEN_AND_CHOICE,
+    "POST /settings/teams": _TEAM_FORM,
+    "POST /settings/teams/{team_id:int}": _TEAM_FORM,
+    "POST /settings/teams/{team_id:int}/members": _TOKEN_AND_CHOICE,
+    "POST /settings/teams/{team_id:int}/members/{user_id:int}/remove": _TOKEN_ONLY,
+    # a policy: its filter (4,000 characters), a dozen numbers and times, up to eight quiet channels
+    "POST /settings/contact-policy/{key}": BodyCap(64 * KIB, max_fields=32, max_part_bytes=48 * KIB),
+    "POST /settings/contact-policy": BodyCap(64 * KIB, max_fields=4, max_part_bytes=48 * KIB),
+    "POST /settings/contact-policy/{key}/delete": _TOKEN_ONLY,
+    "POST /account/password": BodyCap(16 * KIB, max_fields=4, max_part_bytes=4 * KIB),
+    "POST /account/digest": _TOKEN_AND_CHOICE,
     # a status change: the token, the page to return to, a resolution and a root cause
     "POST /cases/{case_id:int}/{action}": BodyCap(16 * KIB, max_fields=4, max_part_bytes=8 * KIB),
     # the case page: a note of 10,000 characters (percent-encoded up to 120,000 bytes), an owner, a follow-up

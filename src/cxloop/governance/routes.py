@@ -14,6 +14,7 @@ from cxloop.customers import service as customers
 from cxloop.governance import consent, policy, scoped_policies
 from cxloop.governance.channels import registry as channels
 from cxloop.governance.enums import ConsentSource
+from cxloop.governance.policy_audit import record_policy_change
 from cxloop.governance.purposes import Purpose
 from cxloop.governance.schemas import (
     ConsentChangeRead,
@@ -50,23 +51,8 @@ def _update(
 ) -> ContactPolicyRead:
     before = scoped_policies.read(scoped_policies.require_policy(session, key))
     after = scoped_policies.read(scoped_policies.update_policy(session, key=key, data=body))
-    _audit(session, actor, key, before, after)
+    record_policy_change(session, actor=actor, key=key, before=before, after=after)
     return after
-
-
-def _audit(
-    session: Session, actor: AuditActor, key: str, before: ContactPolicyRead | None, after: ContactPolicyRead | None
-) -> None:
-    """Every change to a contact policy, with the fields that changed (`changes` of the audit entry)."""
-    fields = {"updated_at"}
-    audit.record(
-        session,
-        actor=actor,
-        action=AuditAction.contact_policy_changed,
-        target_id=key,
-        before=before.model_dump(exclude=fields) if before else {},
-        after=after.model_dump(exclude=fields) if after else {},
-    )
 
 
 @router.get("/contact-policies", response_model=list[ContactPolicyRead])
@@ -81,7 +67,7 @@ def create_contact_policy(
 ) -> ContactPolicyRead:
     """A policy for the customers a segment filter matches (fields not sent are copied from the default)."""
     made = scoped_policies.read(scoped_policies.create_policy(session, data=body))
-    _audit(session, actor, made.key, None, made)
+    record_policy_change(session, actor=actor, key=made.key, before=None, after=made)
     return made
 
 
@@ -103,7 +89,7 @@ def delete_scoped_policy(key: str, session: SessionDep, _: AdminDep, actor: Acto
     """Remove a scoped policy: its customers fall back to the next matching policy, or the default."""
     before = scoped_policies.read(scoped_policies.require_policy(session, key))
     scoped_policies.delete_policy(session, key=key)
-    _audit(session, actor, key, before, None)
+    record_policy_change(session, actor=actor, key=key, before=before, after=None)
 
 
 def _consent(session: Session, customer_id: int) -> ConsentRead:

@@ -12,8 +12,8 @@ from cxloop.governance.purposes import NAMES as PURPOSE_NAMES
 
 Clock = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 # Consent and quiet hours apply to the invitation channels and to in-product prompts (and '*': every channel).
-_CONSENT_CHANNELS = (*INVITATION_CHANNELS, Channel.web, Channel.in_app, Channel.kiosk)
-ChannelName = Annotated[str, StringConstraints(pattern=rf"^(\*|{'|'.join(_CONSENT_CHANNELS)})$")]
+CONSENT_CHANNELS = (*INVITATION_CHANNELS, Channel.web, Channel.in_app, Channel.kiosk)
+ChannelName = Annotated[str, StringConstraints(pattern=rf"^(\*|{'|'.join(CONSENT_CHANNELS)})$")]
 PurposeName = Annotated[str, StringConstraints(pattern="^(" + "|".join(re.escape(p) for p in PURPOSE_NAMES) + ")$")]
 InvitationChannel = Annotated[str, StringConstraints(pattern=rf"^({'|'.join(INVITATION_CHANNELS)})$")]
 CapWeight = Annotated[float, Field(ge=0, le=MAX_CAP_WEIGHT)]

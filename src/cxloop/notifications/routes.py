@@ -8,10 +8,13 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, status
 
-from cxloop.access.deps import ActorDep, AdminDep
+from cxloop.access.deps import ActorDep, AdminDep, ViewerDep
+from cxloop.access.schemas import Principal
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
 from cxloop.core.clock import utcnow
+from cxloop.core.error_body import error_responses
+from cxloop.core.errors import Conflict
 from cxloop.core.int_bounds import Count, Id
 from cxloop.notifications import digests, service
 from cxloop.notifications.enums import MessageStatus
@@ -30,6 +33,7 @@ from cxloop.storage.deps import SessionDep
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 people_router = APIRouter(prefix="/users", tags=["digests"])
+me_router = APIRouter(prefix="/me", tags=["digests"])  # the caller's own preferences, any role
 
 
 def _host(url: str) -> str:
@@ -128,15 +132,28 @@ def set_digest_preference(
     user_id: Id, body: DigestPreferenceIn, session: SessionDep, _: AdminDep, actor: ActorDep
 ) -> DigestPreferenceRead:
     """Send the user their teams' weekly digest, or stop (leads get it unless they opt out)."""
-    before = digests.preference(session, user_id=user_id)
-    changed = digests.set_preference(session, user_id=user_id, weekly_digest=body.weekly_digest, now=utcnow())
-    audit.record(
-        session,
-        actor=actor,
-        action=AuditAction.user_digest_changed,
-        target_id=user_id,
-        # "weekly_email", not "weekly_digest": the audit log redacts fields named like a key digest
-        before={"weekly_email": before.weekly_digest},
-        after={"weekly_email": changed.weekly_digest},
-    )
-    return changed
+    return digests.choose(session, user_id=user_id, weekly_digest=body.weekly_digest, actor=actor, now=utcnow())
+
+
+def _own_user(principal: Principal) -> int:
+    if principal.user_id is None:
+        raise Conflict(
+            "this API key belongs to no user (it was made by `cxloop api-key create` or in the settings): "
+            "use a key of your own, the web app's account page, or an admin's PUT /users/{id}/digest"
+        )
+    return principal.user_id
+
+
+@me_router.get("/digest", response_model=DigestPreferenceRead, responses=error_responses(409))
+def get_my_digest_preference(session: SessionDep, principal: ViewerDep) -> DigestPreferenceRead:
+    """Whether the key's own user gets their teams' weekly digest (any role); 409 for a key of no user."""
+    return digests.preference(session, user_id=_own_user(principal))
+
+
+@me_router.put("/digest", response_model=DigestPreferenceRead)
+def set_my_digest_preference(
+    body: DigestPreferenceIn, session: SessionDep, principal: ViewerDep, actor: ActorDep
+) -> DigestPreferenceRead:
+    """Opt the key's own user in or out of their teams' weekly digest (any role); 409 for a key of no user."""
+    user_id = _own_user(principal)
+    return digests.choose(session, user_id=user_id, weekly_digest=body.weekly_digest, actor=actor, now=utcnow())

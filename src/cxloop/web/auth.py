@@ -21,6 +21,9 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from cxloop.access.enums import Role
+from cxloop.audit.enums import ActorKind
+from cxloop.audit.schemas import AuditActor
+from cxloop.channels.hosted.limits import client_address
 from cxloop.storage.deps import SessionDep
 from cxloop.web import service as web_sessions
 from cxloop.web.service import SignedIn
@@ -136,3 +139,15 @@ def cookie_is_secure(request: Request) -> bool:
         return not ipaddress.ip_address(host).is_loopback
     except ValueError:
         return True
+
+
+def where(request: Request) -> dict[str, str | None]:
+    """The client address and user agent of a request, for the audit log."""
+    return {"ip": client_address(request), "user_agent": (request.headers.get("user-agent") or "")[:300]}
+
+
+def web_actor(request: Request, user: SignedIn) -> AuditActor:
+    """A signed-in user as the actor of an audit entry (kind `user`, their id, email and role)."""
+    return AuditActor(
+        kind=ActorKind.user, id=str(user.user_id), name=user.email, role=user.role.value, **where(request)
+    )

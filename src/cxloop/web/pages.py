@@ -9,11 +9,16 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from cxloop.web import (
+    account_page,
     anomalies_page,
     case_routes,
     insights_page,
     journey_page,
     live,
+    settings_channels,
+    settings_page,
+    settings_policy,
+    settings_teams,
     survey_builder,
     survey_preview,
     survey_triggers,
@@ -41,6 +46,11 @@ def include_web(app: FastAPI) -> None:
     app.include_router(survey_builder.router)
     app.include_router(survey_triggers.router)
     app.include_router(survey_preview.router)
+    app.include_router(settings_page.router)
+    app.include_router(settings_teams.router)
+    app.include_router(settings_channels.router)
+    app.include_router(settings_policy.router)
+    app.include_router(account_page.router)
     app.add_exception_handler(SignInRequired, _sign_in_required)  # type: ignore[arg-type]
     app.add_exception_handler(PageForbidden, _forbidden)  # type: ignore[arg-type]
     app.add_exception_handler(CsrfRefused, _csrf_refused)  # type: ignore[arg-type]

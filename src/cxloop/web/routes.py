@@ -53,7 +53,6 @@ from cxloop.web import service as web_sessions
 from cxloop.web.auth import (
     SESSION_COOKIE,
     SIGN_IN_CSRF_COOKIE,
-    AdminPage,
     AgentPage,
     ViewerPage,
     check_origin,
@@ -62,6 +61,7 @@ from cxloop.web.auth import (
     require_csrf,
     signed_in,
     tokens_match,
+    where,
 )
 from cxloop.web.filters import PRESETS, BadFilter, View, parse_filters
 from cxloop.web.rendering import render
@@ -183,15 +183,11 @@ def sign_in(
     return redirect
 
 
-def _where(request: Request) -> dict[str, str | None]:
-    return {"ip": client_address(request), "user_agent": (request.headers.get("user-agent") or "")[:300]}
-
-
 def _record_failed_sign_in(session: Session, request: Request) -> None:
-    where = _where(request)
-    attempts = failed_sign_ins.admit(where["ip"] or "unknown")
+    here = where(request)
+    attempts = failed_sign_ins.admit(here["ip"] or "unknown")
     if attempts:
-        actor = AuditActor(kind=ActorKind.anonymous, **where)
+        actor = AuditActor(kind=ActorKind.anonymous, **here)
         audit.record(session, actor=actor, action=AuditAction.sign_in_failed, changes={"attempts": attempts})
 
 
@@ -582,54 +578,3 @@ def change_case(
         return case_routes.refused(request, user, exc, back="/cases", back_label="Back to the inbox")
     back = _safe_next(back)
     return RedirectResponse(back if back.startswith("/cases") else "/cases", status_code=303)
-
-
-@router.get("/settings")
-def settings_page(request: Request, session: SessionDep, user: AdminPage) -> Response:
-    return _settings(request, session, user)
-
-
-def _settings(
-    request: Request, session: Session, user: SignedIn, *, new_key: str | None = None, error: str | None = None
-) -> HTMLResponse:
-    return render(
-        request,
-        "settings.html",
-        user=user,
-        title="Settings",
-        users=access.list_users(session),
-        keys=[key for key in access.list_api_keys(session) if key.revoked_at is None],
-        roles=list(Role),
-        new_key=new_key,
-        error=error,
-        status_code=400 if error else 200,
-    )
-
-
-@router.post("/settings/api-keys", dependencies=[Depends(require_csrf)], **body_cap("POST /settings/api-keys"))
-def create_api_key(
-    request: Request,
-    session: SessionDep,
-    user: AdminPage,
-    name: Annotated[str, Form(max_length=200)] = "",
-    role: Annotated[str, Form(max_length=20)] = "viewer",
-) -> Response:
-    """A new API key, shown once on the page that answers this form."""
-    if not name.strip():
-        return _settings(request, session, user, error="Name the key: what is it for?")
-    if role not in Role.__members__:
-        return _settings(
-            request, session, user, error=f"role: '{role[:20]}' is not one of viewer, agent, analyst, admin"
-        )
-    key, plain = access.create_api_key(session, name=name.strip(), role=Role(role), user_id=None)
-    actor = AuditActor(
-        kind=ActorKind.user, id=str(user.user_id), name=user.email, role=user.role.value, **_where(request)
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action=AuditAction.api_key_created,
-        target_id=key.id,
-        changes={"name": key.name, "role": key.role, "prefix": key.prefix},
-    )
-    return _settings(request, session, user, new_key=plain)

@@ -96,6 +96,12 @@ def end_session(session: Session, *, token: str) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+def end_other_sessions(session: Session, *, user_id: int, token: str) -> int:
+    """Sign the user out everywhere but the session of `token` (after a password change); how many ended."""
+    query = delete(WebSession).where(WebSession.user_id == user_id, WebSession.digest != _digest(token))
+    return int(getattr(session.execute(query), "rowcount", 0))
+
+
 def forget_expired(session: Session, *, now: datetime | None = None) -> int:
     """Delete sessions past their expiry; how many."""
     result = session.execute(delete(WebSession).where(WebSession.expires_at <= (now or utcnow())))

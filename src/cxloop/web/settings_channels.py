@@ -1,0 +1,193 @@
+"""Settings · Channels (admins): for each channel of the channel registry (governance/channels.py), whether it is
+configured and by which environment variables, plus the helpdesk webhooks and the widget sites stored in the
+database. Read-only: the channels are configured in the environment (`CXLOOP_*`, deploy/cxloop.env) and the widget
+sites with the API; the page says how.
+
+A secret is never shown: only "set" or "not set" (an account id, at most its last four characters), and an SMTP
+URL only as its scheme, host and port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import SecretStr
+from sqlalchemy.orm import Session
+
+from cxloop.branding.current import load_brand
+from cxloop.channels.widget import service as widget
+from cxloop.core.config import Settings
+from cxloop.governance.channels import registry
+from cxloop.storage.deps import SessionDep
+from cxloop.web.auth import AdminPage
+from cxloop.web.settings_page import settings_page
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable and what the page may say about its value."""
+
+    name: str  # CXLOOP_SMTP_URL
+    shown: str  # "set", "not set", or a value that is not a secret
+    is_set: bool
+
+
+@dataclass(frozen=True)
+class ChannelState:
+    """A channel (or inbound webhook) and whether it can be used now."""
+
+    name: str
+    configured: bool
+    says: str  # what it needs, or what it does once configured
+    variables: tuple[Variable, ...]
+
+
+def secret(name: str, value: SecretStr | str | None) -> Variable:
+    """A secret: set or not, nothing more."""
+    return Variable(name, "set" if value else "not set", bool(value))
+
+
+def account_id(name: str, value: str | None) -> Variable:
+    """An account identifier: set or not, with at most its last four characters."""
+    if not value:
+        return Variable(name, "not set", False)
+    return Variable(name, f"set, ends …{value[-4:]}" if len(value) > 8 else "set", True)
+
+
+def plain(name: str, value: str | None, default: str = "not set") -> Variable:
+    """A value that is no secret (a sender address, a public URL)."""
+    return Variable(name, value or default, bool(value))
+
+
+def smtp_server(url: str | None) -> Variable:
+    """The SMTP URL as scheme://host:port (its user and password are never shown)."""
+    if not url:
+        return Variable("CXLOOP_SMTP_URL", "not set", False)
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    login = ", with a login" if parts.username else ""
+    return Variable("CXLOOP_SMTP_URL", f"{parts.scheme}://{parts.hostname}{port}{login}", True)
+
+
+def _email(settings: Settings, _sites: int) -> ChannelState:
+    return ChannelState(
+        "Email",
+        bool(settings.smtp_url),
+        "Invitations, follow-ups, digests and SLA emails go out through this SMTP server."
+        if settings.smtp_url
+        else "Email invitations fail until CXLOOP_SMTP_URL names an SMTP server.",
+        (
+            smtp_server(settings.smtp_url),
+            plain("CXLOOP_EMAIL_FROM", settings.email_from),
+            secret("CXLOOP_EMAIL_WEBHOOK_SECRET", settings.email_webhook_secret),
+            plain("CXLOOP_EMAIL_BOUNCE_PROVIDERS", ", ".join(settings.email_bounce_providers), "none"),
+            plain("CXLOOP_FOLLOW_UP_REPLY_DOMAIN", settings.follow_up_reply_domain),
+        ),
+    )
+
+
+def _sms(settings: Settings, _sites: int) -> ChannelState:
+    ready = bool(settings.sms_account_sid and settings.sms_auth_token and settings.sms_from)
+    return ChannelState(
+        "SMS",
+        ready,
+        "Invitations go out through the Twilio-compatible provider; customers must have opted in to SMS."
+        if ready
+        else "SMS invitations fail until the account id, its auth token and the sender number are all set.",
+        (
+            account_id("CXLOOP_SMS_ACCOUNT_SID", settings.sms_account_sid),
+            secret("CXLOOP_SMS_AUTH_TOKEN", settings.sms_auth_token),
+            plain("CXLOOP_SMS_FROM", settings.sms_from),
+            plain("CXLOOP_SMS_BASE_URL", settings.sms_base_url),
+            plain(
+                "CXLOOP_DEFAULT_PHONE_REGION", settings.default_phone_region, "none: numbers need their country code"
+            ),
+        ),
+    )
+
+
+def _link(settings: Settings, _sites: int) -> ChannelState:
+    return ChannelState(
+        "Hosted link",
+        True,
+        "Survey links and kiosk pages are served by this server; links in emails and SMS point at the public URL.",
+        (plain("CXLOOP_PUBLIC_URL", settings.public_url),),
+    )
+
+
+def _widget(_settings: Settings, sites: int) -> ChannelState:
+    return ChannelState(
+        "Widget",
+        sites > 0,
+        f"{sites} site{'s' if sites != 1 else ''} embed the widget (below)."
+        if sites
+        else "No site embeds the widget yet: create one with POST /api/v1/widget-sites (docs/channels-widget.md).",
+        (),
+    )
+
+
+# The state of each channel of the registry; tests/web/test_settings_pages.py checks that none is missing.
+CHANNEL_STATES: dict[str, Callable[[Settings, int], ChannelState]] = {
+    "email": _email,
+    "sms": _sms,
+    "link": _link,
+    "widget": _widget,
+}
+
+
+def channel_states(settings: Settings, *, widget_sites: int) -> list[ChannelState]:
+    """Each channel of the registry, in its order, then the inbound helpdesk webhooks."""
+    states = [CHANNEL_STATES[spec.channel.value](settings, widget_sites) for spec in registry]
+    helpdesk = (
+        secret("CXLOOP_ZENDESK_WEBHOOK_SECRET", settings.zendesk_webhook_secret),
+        secret("CXLOOP_INTERCOM_CLIENT_SECRET", settings.intercom_client_secret),
+        secret("CXLOOP_HELPDESK_WEBHOOK_SECRET", settings.helpdesk_webhook_secret),
+    )
+    configured = [v for v in helpdesk if v.is_set]
+    states.append(
+        ChannelState(
+            "Helpdesk webhooks",
+            bool(configured),
+            "Tickets and CSAT arrive from each helpdesk whose secret is set; the others refuse every request."
+            if configured
+            else "Every helpdesk webhook refuses requests until its secret is set.",
+            helpdesk,
+        )
+    )
+    return states
+
+
+def _sites(session: Session) -> list[dict[str, object]]:
+    found, _total = widget.list_sites(session)
+    surveys = widget.survey_keys(session, survey_ids=[s.feedback_survey_id for s in found if s.feedback_survey_id])
+    return [
+        {
+            "name": site.name,
+            "key": site.key,
+            "channel": site.channel,
+            "origins": ", ".join(site.allowed_origins),
+            "survey": surveys.get(site.feedback_survey_id) if site.feedback_survey_id else None,
+            "sampling": site.anonymous_sampling_rate,
+        }
+        for site in found
+    ]
+
+
+@router.get("/settings/channels")
+def channels_tab(request: Request, session: SessionDep, user: AdminPage) -> Response:
+    sites = _sites(session)
+    settings: Settings = request.app.state.settings
+    return settings_page(
+        request,
+        user,
+        "settings_channels.html",
+        title="Channels",
+        channels=channel_states(settings, widget_sites=len(sites)),
+        sites=sites,
+    )

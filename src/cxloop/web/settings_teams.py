@@ -1,0 +1,251 @@
+"""Settings · Teams (admins): create a team, edit its name, lead, time zone, working hours and holidays, add and
+remove members; through access' team service and the API's schemas (TeamCreate, TeamUpdate), audited as the API
+does (`team.created`, `team.updated`).
+
+Working hours are typed one day a line (`mon 09:00-12:30 13:30-18:00`; nothing for around the clock), holidays as
+dates (`2026-12-25`) separated by spaces, commas or lines.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from cxloop.access import service as access
+from cxloop.access.changes import record_team_change
+from cxloop.access.errors import TeamNotFound
+from cxloop.access.schemas import TeamCreate, TeamRead, TeamUpdate
+from cxloop.audit import service as audit
+from cxloop.audit.enums import AuditAction
+from cxloop.branding.current import load_brand
+from cxloop.core.body_caps import body_cap
+from cxloop.core.errors import CxloopError
+from cxloop.core.int_bounds import Id
+from cxloop.storage.deps import SessionDep
+from cxloop.web.auth import AdminPage, web_actor
+from cxloop.web.forms import Errors, refusal_errors, refusal_status, validation_errors
+from cxloop.web.service import SignedIn
+from cxloop.web.settings_page import CSRF, back_to, settings_page
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
+TEAM_FIELDS = ("key", "name", "lead_user_id", "timezone", "business_hours", "holidays")
+_SPLIT = re.compile(r"[\s,;]+")
+KEY_PATTERN = {"key": "use lower-case letters, digits, '-' and '_', starting with a letter or digit (e.g. support)"}
+
+
+class FormRefused(Exception):
+    """A field the page could not read, before the schema is asked."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.errors = {field: message}
+
+
+def hours_text(hours: dict[str, list[str]] | None) -> str:
+    """{"mon": ["09:00-18:00"]} as the form shows it: one day a line."""
+    return "\n".join(f"{day} {' '.join(intervals)}" for day, intervals in (hours or {}).items())
+
+
+def parse_hours_text(text: str) -> dict[str, list[str]] | None:
+    """The form's working hours as the API takes them (None: around the clock); the schema checks each interval."""
+    hours: dict[str, list[str]] = {}
+    for number, line in enumerate(text.strip().splitlines(), start=1):
+        words = line.split()
+        if not words:
+            continue
+        if len(words) < 2:
+            raise FormRefused("business_hours", f"line {number}: give the day and its hours, e.g. 'mon 09:00-18:00'")
+        day = words[0].lower()
+        if day in hours:
+            raise FormRefused("business_hours", f"line {number}: '{day}' is given twice; put its hours on one line")
+        hours[day] = words[1:]
+    return hours or None
+
+
+def _team_fields(*, name: str, lead: str, timezone: str, business_hours: str, holidays: str) -> dict[str, Any]:
+    """The form's fields as the API's TeamCreate/TeamUpdate take them."""
+    if lead and not lead.isdigit():
+        raise FormRefused("lead_user_id", "choose a person from the list")
+    return {
+        "name": name.strip(),
+        "lead_user_id": int(lead) if lead else None,
+        "timezone": timezone.strip() or "UTC",
+        "business_hours": parse_hours_text(business_hours),
+        "holidays": [day for day in _SPLIT.split(holidays.strip()) if day],
+    }
+
+
+def _teams_page(
+    request: Request,
+    session: Session,
+    user: SignedIn,
+    *,
+    status_code: int = 200,
+    form_id: str = "",
+    errors: Errors | None = None,
+    values: dict[str, str] | None = None,
+    page_error: str | None = None,
+) -> HTMLResponse:
+    """The teams and their forms; the form `form_id` ("new", a team's id, "members-<id>") shows `values` and
+    `errors`; `page_error` goes above them all (a team that is gone)."""
+    teams = access.team_reads(session, access.list_teams(session))
+    people = access.list_users(session)
+    return settings_page(
+        request,
+        user,
+        "settings_teams.html",
+        title="Teams",
+        status_code=status_code,
+        teams=teams,
+        names={u.id: u.name or u.email for u in people},
+        people=[(str(u.id), f"{u.name or u.email} ({u.role})") for u in people if u.is_active],
+        form_id=form_id,
+        errors=errors or {},
+        values=values or {},
+        page_error=page_error,
+        hours_text=hours_text,
+    )
+
+
+@router.get("/settings/teams")
+def teams_tab(request: Request, session: SessionDep, user: AdminPage) -> Response:
+    return _teams_page(request, session, user)
+
+
+TeamForm = dict[str, str]
+
+
+def _form(
+    key: str = "", name: str = "", lead: str = "", timezone: str = "", business_hours: str = "", holidays: str = ""
+) -> TeamForm:
+    return {
+        "key": key,
+        "name": name,
+        "lead_user_id": lead,
+        "timezone": timezone,
+        "business_hours": business_hours,
+        "holidays": holidays,
+    }
+
+
+@router.post("/settings/teams", dependencies=CSRF, **body_cap("POST /settings/teams"))
+def create_team(
+    request: Request,
+    session: SessionDep,
+    user: AdminPage,
+    key: Annotated[str, Form(max_length=64)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    lead_user_id: Annotated[str, Form(max_length=20)] = "",
+    timezone: Annotated[str, Form(max_length=64)] = "UTC",
+    business_hours: Annotated[str, Form(max_length=2000)] = "",
+    holidays: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    values = _form(key, name, lead_user_id, timezone, business_hours, holidays)
+    try:
+        fields = _team_fields(
+            name=name, lead=lead_user_id, timezone=timezone, business_hours=business_hours, holidays=holidays
+        )
+        made = access.create_team(session, data=TeamCreate(key=key.strip(), **fields))
+    except (FormRefused, ValidationError, CxloopError) as exc:
+        session.rollback()
+        return _refused(request, session, user, exc, "new", values)
+    read = access.team_reads(session, [made])[0]
+    audit.record(
+        session,
+        actor=web_actor(request, user),
+        action=AuditAction.team_created,
+        target_id=read.id,
+        after=read.model_dump(),
+    )
+    return back_to("/settings/teams", "team-created")
+
+
+def _refused(
+    request: Request, session: Session, user: SignedIn, exc: Exception, form_id: str, values: TeamForm | None
+) -> HTMLResponse:
+    if isinstance(exc, FormRefused):
+        errors, status = exc.errors, 422
+    elif isinstance(exc, ValidationError):
+        errors, status = validation_errors(exc, patterns=KEY_PATTERN), 422
+    elif isinstance(exc, CxloopError):
+        errors, status = refusal_errors(exc, field="name"), refusal_status(exc)
+    else:  # pragma: no cover - the callers catch only the three above
+        raise exc
+    gone = f"{exc}. Nothing was changed." if isinstance(exc, TeamNotFound) else None
+    return _teams_page(
+        request, session, user, status_code=status, form_id=form_id, errors=errors, values=values, page_error=gone
+    )
+
+
+def _team(session: Session, team_id: int) -> TeamRead:
+    return access.team_reads(session, [access.require_team(session, team_id=team_id)])[0]
+
+
+@router.post("/settings/teams/{team_id:int}", dependencies=CSRF, **body_cap("POST /settings/teams/{team_id:int}"))
+def update_team(
+    request: Request,
+    session: SessionDep,
+    user: AdminPage,
+    team_id: Id,
+    name: Annotated[str, Form(max_length=200)] = "",
+    lead_user_id: Annotated[str, Form(max_length=20)] = "",
+    timezone: Annotated[str, Form(max_length=64)] = "UTC",
+    business_hours: Annotated[str, Form(max_length=2000)] = "",
+    holidays: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    """Every field of the form is sent: an empty lead means none, empty hours around the clock."""
+    values = _form("", name, lead_user_id, timezone, business_hours, holidays)
+    try:
+        before = _team(session, team_id)
+        fields = _team_fields(
+            name=name, lead=lead_user_id, timezone=timezone, business_hours=business_hours, holidays=holidays
+        )
+        access.update_team(session, team_id=team_id, data=TeamUpdate(**fields))
+    except (FormRefused, ValidationError, CxloopError) as exc:
+        session.rollback()
+        return _refused(request, session, user, exc, str(team_id), values)
+    record_team_change(session, actor=web_actor(request, user), before=before, after=_team(session, team_id))
+    return back_to("/settings/teams", "team-saved")
+
+
+@router.post(
+    "/settings/teams/{team_id:int}/members", dependencies=CSRF, **body_cap("POST /settings/teams/{team_id:int}/members")
+)
+def add_member(
+    request: Request,
+    session: SessionDep,
+    user: AdminPage,
+    team_id: Id,
+    user_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    try:
+        if not user_id.isdigit():
+            raise FormRefused("user_id", "choose a person from the list")
+        before = _team(session, team_id)
+        access.add_team_member(session, team_id=team_id, user_id=int(user_id))
+    except (FormRefused, CxloopError) as exc:
+        session.rollback()
+        return _refused(request, session, user, exc, f"members-{team_id}", None)
+    record_team_change(session, actor=web_actor(request, user), before=before, after=_team(session, team_id))
+    return back_to("/settings/teams", "member-added")
+
+
+@router.post(
+    "/settings/teams/{team_id:int}/members/{user_id:int}/remove",
+    dependencies=CSRF,
+    **body_cap("POST /settings/teams/{team_id:int}/members/{user_id:int}/remove"),
+)
+def remove_member(request: Request, session: SessionDep, user: AdminPage, team_id: Id, user_id: Id) -> Response:
+    try:
+        before = _team(session, team_id)
+        access.remove_team_member(session, team_id=team_id, user_id=user_id)
+    except CxloopError as exc:
+        session.rollback()
+        return _refused(request, session, user, exc, f"members-{team_id}", None)
+    record_team_change(session, actor=web_actor(request, user), before=before, after=_team(session, team_id))
+    return back_to("/settings/teams", "member-removed")
