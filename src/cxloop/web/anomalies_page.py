@@ -29,7 +29,7 @@ def latest(session: Session, *, since: datetime) -> list[AnomalyRead]:
     return anomalies.list_anomalies(session, since=since.date(), limit=ON_OVERVIEW)
 
 
-def anomalies_table(found: list[AnomalyRead]) -> Table:
+def anomalies_table(found: list[AnomalyRead], *, key: str = "anomalies") -> Table:
     """What the scan found: each period's value against the baseline, with the margin, n and q-value."""
     rows = tuple(
         Row(
@@ -64,7 +64,7 @@ def anomalies_table(found: list[AnomalyRead]) -> Table:
         Column("q", numeric=True),
         Column("Explanation"),
     )
-    return Table("anomalies", "Anomalies, the latest period first", columns, rows)
+    return Table(key, "Anomalies, the latest period first", columns, rows)
 
 
 @router.get("/anomalies")

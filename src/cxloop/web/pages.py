@@ -8,7 +8,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from cxloop.web import anomalies_page, case_routes, insights_page, journey_page, live, themes_page
+from cxloop.web import (
+    anomalies_page,
+    case_routes,
+    dashboards_page,
+    insights_page,
+    journey_page,
+    live,
+    themes_page,
+)
 from cxloop.web.auth import CsrfRefused, PageForbidden, SignInRequired, sign_in_url
 from cxloop.web.filters import BadFilter
 from cxloop.web.rendering import STATIC_PATH, render
@@ -26,6 +34,7 @@ def include_web(app: FastAPI) -> None:
     app.include_router(anomalies_page.router)
     app.include_router(insights_page.router)
     app.include_router(live.router)
+    app.include_router(dashboards_page.router)
     app.add_exception_handler(SignInRequired, _sign_in_required)  # type: ignore[arg-type]
     app.add_exception_handler(PageForbidden, _forbidden)  # type: ignore[arg-type]
     app.add_exception_handler(CsrfRefused, _csrf_refused)  # type: ignore[arg-type]

@@ -50,6 +50,7 @@ NAVIGATION = (
     NavItem("Listening health", "/listening"),
     NavItem("Anomalies", "/anomalies"),
     NavItem("Analyses", "/insights"),
+    NavItem("Dashboards", "/dashboards"),
     NavItem("Settings", "/settings", Role.admin),
 )
 

@@ -42,7 +42,9 @@ class ThemeRow:
         return [w.count for w in self.theme.trend]
 
 
-def themes_table(rows: list[ThemeRow]) -> Table:
+def themes_table(
+    rows: list[ThemeRow], *, key: str = "themes", caption: str = "Themes, the most frequent first"
+) -> Table:
     """The taxonomy: volume, share, sentiment, NPS impact with its interval and n, weekly mentions, examples."""
     built = []
     for row in rows:
@@ -85,7 +87,7 @@ def themes_table(rows: list[ThemeRow]) -> Table:
         Column("n without", numeric=True),
         Column("Mentions per week", csv=("Mentions per week, oldest first",)),
     )
-    return Table("themes", "Themes, the most frequent first", columns, tuple(built))
+    return Table(key, caption, columns, tuple(built))
 
 
 @router.get("/themes")
