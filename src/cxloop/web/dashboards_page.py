@@ -109,19 +109,7 @@ def _change(
         )
     except (InvalidInput, BadFilter) as exc:
         session.rollback()
-        field, reason = _field(exc)
-        return render(
-            request,
-            "message.html",
-            user=user,
-            status_code=400,
-            title="That change cannot be made",
-            message="Nothing was changed.",
-            field=field,
-            reason=reason,
-            back=target,
-            back_label="Back to the dashboard",
-        )
+        return _refused(request, user, exc, "That change cannot be made", target)
     action = AuditAction.dashboard_deleted if after is None else AuditAction.dashboard_updated
     audit.record(
         session,
@@ -132,6 +120,23 @@ def _change(
         after=_summary(after) if after is not None else None,
     )
     return RedirectResponse(target, status_code=303)
+
+
+def _refused(request: Request, user: SignedIn, exc: InvalidInput | BadFilter, title: str, back: str) -> Response:
+    """400: the field that cannot be used and why; the transaction was rolled back, so nothing changed."""
+    field, reason = _field(exc)
+    return render(
+        request,
+        "message.html",
+        user=user,
+        status_code=400,
+        title=title,
+        message="Nothing was changed.",
+        field=field,
+        reason=reason,
+        back=back,
+        back_label="Back to the dashboards" if back == "/dashboards" else "Back to the dashboard",
+    )
 
 
 def _field(exc: InvalidInput | BadFilter) -> tuple[str, str]:
@@ -181,19 +186,7 @@ def create_dashboard(
         board = dashboards.create_dashboard(session, team_id=int(team_id), name=name)
     except InvalidInput as exc:
         session.rollback()
-        field, reason = _field(exc)
-        return render(
-            request,
-            "message.html",
-            user=user,
-            status_code=400,
-            title="That dashboard cannot be made",
-            message="Nothing was changed.",
-            field=field,
-            reason=reason,
-            back="/dashboards",
-            back_label="Back to the dashboards",
-        )
+        return _refused(request, user, exc, "That dashboard cannot be made", "/dashboards")
     audit.record(
         session,
         actor=_actor(request, user),
