@@ -114,6 +114,16 @@ BODY_CAPS: dict[str, BodyCap] = {
     # a trigger rule: the token and the rule's ten fields
     "POST /surveys/{survey_id:int}/triggers": BodyCap(8 * KIB, max_fields=12, max_part_bytes=1 * KIB),
     "POST /surveys/{survey_id:int}/triggers/{rule_id:int}": BodyCap(1 * KIB, max_fields=2, max_part_bytes=128),
+    # team dashboards: a name; a card's kind, title and its filters (the filter bar's parameters); a move
+    "POST /dashboards": BodyCap(2 * KIB, max_fields=3, max_part_bytes=1 * KIB),
+    "POST /dashboards/{dashboard_id:int}/rename": BodyCap(2 * KIB, max_fields=2, max_part_bytes=1 * KIB),
+    "POST /dashboards/{dashboard_id:int}/delete": BodyCap(1 * KIB, max_fields=1, max_part_bytes=128),
+    "POST /dashboards/{dashboard_id:int}/cards": BodyCap(8 * KIB, max_fields=12, max_part_bytes=1 * KIB),
+    "POST /dashboards/{dashboard_id:int}/cards/{card_id:int}": BodyCap(8 * KIB, max_fields=12, max_part_bytes=1 * KIB),
+    "POST /dashboards/{dashboard_id:int}/cards/{card_id:int}/move": BodyCap(1 * KIB, max_fields=2, max_part_bytes=128),
+    "POST /dashboards/{dashboard_id:int}/cards/{card_id:int}/remove": BodyCap(
+        1 * KIB, max_fields=1, max_part_bytes=128
+    ),
 }
 
 

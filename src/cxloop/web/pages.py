@@ -12,6 +12,7 @@ from cxloop.web import (
     account_page,
     anomalies_page,
     case_routes,
+    dashboards_page,
     insights_page,
     journey_page,
     live,
@@ -51,6 +52,7 @@ def include_web(app: FastAPI) -> None:
     app.include_router(settings_channels.router)
     app.include_router(settings_policy.router)
     app.include_router(account_page.router)
+    app.include_router(dashboards_page.router)
     app.add_exception_handler(SignInRequired, _sign_in_required)  # type: ignore[arg-type]
     app.add_exception_handler(PageForbidden, _forbidden)  # type: ignore[arg-type]
     app.add_exception_handler(CsrfRefused, _csrf_refused)  # type: ignore[arg-type]

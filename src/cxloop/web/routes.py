@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
@@ -48,7 +48,7 @@ from cxloop.text import service as text
 from cxloop.text.themes import service as themes
 from cxloop.timeline import service as timeline
 from cxloop.timeline.sources import View as TimelineView
-from cxloop.web import anomalies_page, case_routes, inbox, overview
+from cxloop.web import anomalies_page, case_routes, inbox, overview, overview_tables
 from cxloop.web import service as web_sessions
 from cxloop.web.auth import (
     SESSION_COOKIE,
@@ -88,7 +88,7 @@ def _safe_next(next_url: str | None) -> str:
 
 def _sign_in_page(
     request: Request, *, next_url: str, email: str = "", error: str | None = None, status_code: int = 200
-) -> HTMLResponse:
+) -> Response:
     token = web_sessions.new_token()
     response = render(
         request,
@@ -257,9 +257,17 @@ def overview_page(request: Request, session: SessionDep, user: ViewerPage, metri
         metrics=overview.METRICS,
         cards=cards,
         trend=trend,
-        by_channel=by_channel,
-        by_segment=by_segment,
-        by_stage=by_stage,
+        trend_table=overview_tables.trend_table(trend, kind),
+        breakdowns=[
+            overview_tables.breakdown_table(
+                groups, kind, dim, key=f"by-{dim}", caption=caption, min_n=metric_registry.min_n(kind), view=view
+            )
+            for groups, dim, caption in (
+                (by_channel, "channel", "Volume by channel"),
+                (by_segment, "segment", "By segment"),
+                (by_stage, "stage", "By journey stage"),
+            )
+        ],
         anomalies=anomalies_page.latest(session, since=datetime.combine(view.start, time.min, UTC)),
         min_n=metric_registry.min_n(kind),
     )
@@ -270,7 +278,8 @@ def response_rates_panel(request: Request, session: SessionDep, user: ViewerPage
     """The overview's response-rate panel, loaded after the page (counting invitations is its slowest part)."""
     view = _view(request)
     rates = overview.response_rates(session, view, TZ, FatigueGroup.channel)
-    return render(request, "_rates.html", user=user, rates=rates, view=view, min_n=metric_registry.DEFAULT_MIN_N)
+    table = overview_tables.rates_table(rates, "channel", min_n=metric_registry.DEFAULT_MIN_N, compact=True)
+    return render(request, "_rates.html", user=user, rates=table, view=view)
 
 
 def _theme(session: Session, request: Request) -> tuple[int, str] | None:
@@ -477,9 +486,7 @@ def listening_page(
         presets=PRESETS,
         by=by,
         groups=list(FatigueGroup),
-        rows=rows,
-        names=names,
-        min_n=metric_registry.DEFAULT_MIN_N,
+        rows=overview_tables.rates_table(rows, by, min_n=metric_registry.DEFAULT_MIN_N, names=names),
     )
 
 

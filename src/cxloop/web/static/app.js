@@ -146,6 +146,46 @@
     if (current) show();
   }
 
+  // Sortable tables (web/tables.py): a header becomes a button; a click sorts the rows by that column, numbers as
+  // numbers (their data-sort value), text in the reader's language order, empty cells last; aria-sort says how.
+  function sortableTables(root) {
+    (root || document).querySelectorAll("table[data-sortable]:not([data-sort-ready])").forEach(function (table) {
+      table.setAttribute("data-sort-ready", "");
+      var headers = table.querySelectorAll("thead th");
+      headers.forEach(function (th, index) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "sort";
+        while (th.firstChild) button.appendChild(th.firstChild);
+        th.appendChild(button);
+        button.addEventListener("click", function () {
+          var ascending = th.getAttribute("aria-sort") !== "ascending";
+          headers.forEach(function (other) { other.removeAttribute("aria-sort"); });
+          th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+          sortRows(table, index, th.hasAttribute("data-numeric"), ascending);
+        });
+      });
+    });
+  }
+
+  function sortRows(table, index, numeric, ascending) {
+    var body = table.tBodies[0];
+    function key(row) {
+      var cell = row.cells[index];
+      if (!cell) return null;
+      if (!numeric) return cell.textContent.trim();
+      var value = cell.getAttribute("data-sort");
+      return value ? parseFloat(value) : null;
+    }
+    var rows = Array.prototype.slice.call(body.rows).map(function (row) { return { row: row, key: key(row) }; });
+    rows.sort(function (a, b) {
+      if (a.key === null || b.key === null) return a.key === b.key ? 0 : a.key === null ? 1 : -1;
+      var order = numeric ? a.key - b.key : a.key.localeCompare(b.key, undefined, { numeric: true, sensitivity: "base" });
+      return ascending ? order : -order;
+    });
+    rows.forEach(function (item) { body.appendChild(item.row); });
+  }
+
   function charts() {
     document.querySelectorAll("[data-chart=trend]").forEach(trendChart);
     document.querySelectorAll("[data-chart=spark]").forEach(spark);
@@ -157,9 +197,11 @@
     npsBars();
     localTimes();
     charts();
+    sortableTables();
     liveUpdates();
     livePreview();
     document.body.addEventListener("htmx:afterSwap", function (event) {
+      sortableTables(event.target);
       npsBars(event.target);
       localTimes(event.target);
     });
