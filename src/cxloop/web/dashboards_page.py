@@ -15,10 +15,8 @@ from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
 from cxloop.audit import service as audit
-from cxloop.audit.enums import ActorKind, AuditAction
-from cxloop.audit.schemas import AuditActor
+from cxloop.audit.enums import AuditAction
 from cxloop.branding.current import load_brand
-from cxloop.channels.hosted.limits import client_address
 from cxloop.core.body_caps import body_cap
 from cxloop.core.errors import InvalidInput, NotFound
 from cxloop.core.int_bounds import Id
@@ -27,7 +25,7 @@ from cxloop.dashboards.errors import CardNotFound
 from cxloop.dashboards.schemas import CardRead, DashboardRead
 from cxloop.storage.deps import SessionDep
 from cxloop.web import cards, overview
-from cxloop.web.auth import ViewerPage, require_csrf
+from cxloop.web.auth import ViewerPage, require_csrf, web_actor
 from cxloop.web.filters import PRESETS, BadFilter
 from cxloop.web.rendering import render
 from cxloop.web.routes import filter_bar
@@ -43,17 +41,6 @@ class NotYours(Exception):
 
 def _today() -> date:
     return datetime.now(UTC).date()
-
-
-def _actor(request: Request, user: SignedIn) -> AuditActor:
-    return AuditActor(
-        kind=ActorKind.user,
-        id=str(user.user_id),
-        name=user.email,
-        role=user.role.value,
-        ip=client_address(request),
-        user_agent=(request.headers.get("user-agent") or "")[:300],
-    )
 
 
 def _summary(board: DashboardRead) -> dict[str, Any]:
@@ -113,7 +100,7 @@ def _change(
     action = AuditAction.dashboard_deleted if after is None else AuditAction.dashboard_updated
     audit.record(
         session,
-        actor=_actor(request, user),
+        actor=web_actor(request, user),
         action=action,
         target_id=dashboard_id,
         before=_summary(before),
@@ -189,7 +176,7 @@ def create_dashboard(
         return _refused(request, user, exc, "That dashboard cannot be made", "/dashboards")
     audit.record(
         session,
-        actor=_actor(request, user),
+        actor=web_actor(request, user),
         action=AuditAction.dashboard_created,
         target_id=board.id,
         after=_summary(board),
