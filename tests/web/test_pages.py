@@ -53,6 +53,7 @@ PAGES = {
     ("GET", "/customers/{customer_id:int}"): Role.viewer,
     ("GET", "/cases"): Role.agent,
     ("POST", "/cases/{case_id:int}/{action}"): Role.agent,
+    ("POST", "/cases/bulk"): Role.agent,
     ("GET", "/cases/{case_id:int}"): Role.agent,
     ("POST", "/cases/{case_id:int}/notes"): Role.agent,
     ("POST", "/cases/{case_id:int}/assign"): Role.agent,

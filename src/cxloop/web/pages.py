@@ -12,6 +12,7 @@ from cxloop.web import (
     account_page,
     anomalies_page,
     case_routes,
+    inbox_page,
     insights_page,
     journey_page,
     live,
@@ -37,6 +38,7 @@ def include_web(app: FastAPI) -> None:
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="web-static")
     app.include_router(case_routes.router)  # first: its /cases/{id}/notes is not an action of routes.py's
     app.include_router(router)
+    app.include_router(inbox_page.router)
     app.include_router(themes_page.router)
     app.include_router(journey_page.router)
     app.include_router(anomalies_page.router)

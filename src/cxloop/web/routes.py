@@ -1,4 +1,5 @@
-"""The web app's pages: sign-in and sign-out, the overview, the feedback explorer and its CSV, customers, settings.
+"""The web app's pages: sign-in and sign-out, the overview, the feedback explorer and its CSV, customers, a case's
+status changes (the inbox itself is inbox_page.py).
 
 Every page is a sync handler (run in the thread pool) on one unit of work; its role comes from `auth.page_role`,
 the same ladder the API uses. Bad filters answer 400 with a page naming the field and the reason.
@@ -27,7 +28,7 @@ from cxloop.audit.sampling import failed_sign_ins
 from cxloop.audit.schemas import AuditActor
 from cxloop.branding.current import load_brand
 from cxloop.cases import service as cases
-from cxloop.cases.enums import CaseAction, CasePriority, CaseStatus
+from cxloop.cases.enums import CaseAction
 from cxloop.cases.schemas import Actor as CaseActor
 from cxloop.channels.hosted.limits import client_address, limiter
 from cxloop.collection import service as collection
@@ -48,7 +49,7 @@ from cxloop.text import service as text
 from cxloop.text.themes import service as themes
 from cxloop.timeline import service as timeline
 from cxloop.timeline.sources import View as TimelineView
-from cxloop.web import anomalies_page, case_routes, inbox, overview
+from cxloop.web import anomalies_page, case_routes, overview
 from cxloop.web import service as web_sessions
 from cxloop.web.auth import (
     SESSION_COOKIE,
@@ -480,58 +481,6 @@ def listening_page(
         rows=rows,
         names=names,
         min_n=metric_registry.DEFAULT_MIN_N,
-    )
-
-
-def _case_filters(status: str, priority: str) -> tuple[tuple[CaseStatus, ...], CasePriority | None]:
-    if status and status not in (*CaseStatus.__members__, "open", "all"):
-        raise BadFilter("status", f"'{status[:20]}' is not open, all or one of: {', '.join(CaseStatus)}")
-    if priority and priority not in CasePriority.__members__:
-        raise BadFilter("priority", f"'{priority[:20]}' is not one of: {', '.join(CasePriority)}")
-    statuses = inbox.OPEN if status in ("", "open") else () if status == "all" else (CaseStatus(status),)
-    return statuses, CasePriority(priority) if priority else None
-
-
-@router.get("/cases")
-def cases_page(
-    request: Request,
-    session: SessionDep,
-    user: AgentPage,
-    status: Annotated[str, Query(max_length=20)] = "open",
-    priority: Annotated[str, Query(max_length=20)] = "",
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> Response:
-    """The case inbox: agents see their teams' cases, analysts and admins every case (as in the API)."""
-    statuses, chosen_priority = _case_filters(status, priority)
-    scope = cases.scope_of(session, role=user.role, user_id=user.user_id)
-    try:
-        rows, next_cursor = cases.list_cases(
-            session, scope=scope, status=statuses, priority=chosen_priority, cursor=cursor, limit=PAGE_SIZE
-        )
-    except InvalidInput as exc:
-        raise bad_filter(exc) from exc
-    reads = cases.case_reads(session, rows)
-    found = (
-        customers.customer_reads(
-            session, [customers.require_customer(session, customer_id=c.customer_id) for c in reads]
-        )
-        if reads
-        else []
-    )
-    names = {c.id: c.name or c.email or c.external_id for c in found}
-    now = utcnow()
-    return render(
-        request,
-        "cases.html",
-        user=user,
-        title="Cases",
-        cases=[(case, inbox.sla_chip(case, now), names.get(case.customer_id, "")) for case in reads],
-        status=status or "open",
-        priority=priority,
-        statuses=list(CaseStatus),
-        priorities=list(CasePriority),
-        next_cursor=next_cursor,
-        now=now,
     )
 
 
