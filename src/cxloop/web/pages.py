@@ -24,6 +24,7 @@ from cxloop.web import (
     survey_preview,
     survey_triggers,
     surveys_page,
+    themes_edit,
     themes_page,
 )
 from cxloop.web.auth import CsrfRefused, PageForbidden, SignInRequired, sign_in_url
@@ -40,6 +41,7 @@ def include_web(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(inbox_page.router)
     app.include_router(themes_page.router)
+    app.include_router(themes_edit.router)
     app.include_router(journey_page.router)
     app.include_router(anomalies_page.router)
     app.include_router(insights_page.router)
