@@ -12,6 +12,7 @@ from cxloop.web import (
     account_page,
     anomalies_page,
     case_routes,
+    explorer,
     inbox_page,
     insights_page,
     journey_page,
@@ -40,6 +41,7 @@ def include_web(app: FastAPI) -> None:
     app.include_router(case_routes.router)  # first: its /cases/{id}/notes is not an action of routes.py's
     app.include_router(router)
     app.include_router(inbox_page.router)
+    app.include_router(explorer.router)
     app.include_router(themes_page.router)
     app.include_router(themes_edit.router)
     app.include_router(journey_page.router)
