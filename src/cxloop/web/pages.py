@@ -13,6 +13,8 @@ from cxloop.web import (
     anomalies_page,
     case_routes,
     dashboards_page,
+    explorer,
+    inbox_page,
     insights_page,
     journey_page,
     live,
@@ -24,6 +26,7 @@ from cxloop.web import (
     survey_preview,
     survey_triggers,
     surveys_page,
+    themes_edit,
     themes_page,
 )
 from cxloop.web.auth import CsrfRefused, PageForbidden, SignInRequired, sign_in_url
@@ -38,7 +41,10 @@ def include_web(app: FastAPI) -> None:
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="web-static")
     app.include_router(case_routes.router)  # first: its /cases/{id}/notes is not an action of routes.py's
     app.include_router(router)
+    app.include_router(inbox_page.router)
+    app.include_router(explorer.router)
     app.include_router(themes_page.router)
+    app.include_router(themes_edit.router)
     app.include_router(journey_page.router)
     app.include_router(anomalies_page.router)
     app.include_router(insights_page.router)

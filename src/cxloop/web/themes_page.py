@@ -1,5 +1,6 @@
 """The themes page (/themes): the taxonomy of text/themes with each theme's volume, share, sentiment, NPS impact,
-weekly trend (a sparkline) and its most typical comments, masked for viewers and agents as the API masks them."""
+weekly trend (a sparkline) and its most typical comments, masked for viewers and agents as the API masks them;
+for analysts and admins, the forms of themes_edit.py."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from cxloop.text import service as text
 from cxloop.text.themes import queries as theme_queries
 from cxloop.text.themes import service as themes
 from cxloop.text.themes.schemas import ThemeRead
+from cxloop.web import themes_edit
 from cxloop.web.auth import ViewerPage
 from cxloop.web.rendering import render
 from cxloop.web.tables import Cell, Column, Row, Table, count, figure, num, with_interval
@@ -92,9 +94,14 @@ def themes_table(
 
 @router.get("/themes")
 def themes_page(request: Request, session: SessionDep, user: ViewerPage) -> Response:
-    """Every visible theme, the most frequent first."""
-    rows = []
-    for theme in themes.list_themes(session):
+    """Every visible theme, the most frequent first; analysts and admins also get the forms that edit the taxonomy
+    (themes_edit.py) and the hidden themes, to show them again."""
+    can_edit = user.role.includes(Role.analyst)
+    rows, hidden = [], []
+    for theme in themes.list_themes(session, include_hidden=can_edit):
+        if theme.hidden:
+            hidden.append(theme)
+            continue
         shown = theme_queries.examples(session, theme_id=theme.id, limit=EXAMPLES)
         examples = [text.text_for_role(e[2], role=user.role) or "" for e in shown]
         rows.append(ThemeRow(theme, [e for e in examples if e]))
@@ -104,7 +111,10 @@ def themes_page(request: Request, session: SessionDep, user: ViewerPage) -> Resp
         user=user,
         title="Themes",
         rows=themes_table(rows),
+        theme_rows=rows,
+        hidden=hidden,
+        done=themes_edit.DONE.get(request.query_params.get("done", "")),
         last_run=themes.last_run(session),
         weeks=themes.TREND_WEEKS,
-        can_edit=user.role.includes(Role.analyst),
+        can_edit=can_edit,
     )

@@ -186,6 +186,61 @@
     rows.forEach(function (item) { body.appendChild(item.row); });
   }
 
+  // The case inbox: select cases for the bulk bar, and keyboard shortcuts (j/k move, x select, a acknowledge,
+  // e resolve, Enter open, ? help). Keys typed into a field are left alone, as are keys with a modifier.
+  function inboxKeys() {
+    var table = document.querySelector("table[data-inbox]");
+    var bulk = document.getElementById("bulk");
+    if (!table || !bulk) return;
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    var boxes = rows.map(function (row) { return row.querySelector("input[name=case_id]"); });
+    var all = table.querySelector("[data-select-all]");
+    var count = document.getElementById("bulk-count");
+    var help = document.getElementById("inbox-keys");
+    var helpButton = bulk.querySelector("[data-keys-help]");
+    var current = -1;
+    function counted() {
+      var n = boxes.filter(function (b) { return b.checked; }).length;
+      count.textContent = n ? n + (n === 1 ? " case selected" : " cases selected") : "No case selected: tick cases below, or press ? for shortcuts.";
+      all.checked = n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+      return n;
+    }
+    function move(i) {
+      current = Math.max(0, Math.min(rows.length - 1, i));
+      rows.forEach(function (row, j) { row.classList.toggle("current", j === current); });
+      rows[current].querySelector("th a").focus();
+    }
+    function pickCurrent() {
+      if (counted() === 0 && current >= 0) { boxes[current].checked = true; counted(); }
+      return counted() > 0;
+    }
+    all.hidden = false;
+    helpButton.hidden = false;
+    all.addEventListener("change", function () {
+      boxes.forEach(function (b) { b.checked = all.checked; });
+      counted();
+    });
+    boxes.forEach(function (b) { b.addEventListener("change", counted); });
+    helpButton.addEventListener("click", function () { help.showModal(); });
+    help.querySelector("[data-close-dialog]").addEventListener("click", function () { help.close(); });
+    counted();
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      var typing = target.isContentEditable || /^(TEXTAREA|SELECT)$/.test(target.tagName) ||
+        (target.tagName === "INPUT" && !/^(checkbox|radio|button|submit)$/.test(target.type));
+      if (typing || event.ctrlKey || event.metaKey || event.altKey || help.open) return;
+      var key = event.key;
+      if (key === "j" || key === "k") move(current < 0 ? 0 : current + (key === "j" ? 1 : -1));
+      else if (key === "x" && current >= 0) { boxes[current].checked = !boxes[current].checked; counted(); }
+      else if (key === "a") { if (pickCurrent()) bulk.querySelector("[data-key=a]").click(); }
+      else if (key === "e") { if (pickCurrent()) document.getElementById("bulk-resolution").focus(); }
+      else if (key === "?") help.showModal();
+      else return;
+      event.preventDefault();
+    });
+  }
+
   function charts() {
     document.querySelectorAll("[data-chart=trend]").forEach(trendChart);
     document.querySelectorAll("[data-chart=spark]").forEach(spark);
@@ -200,6 +255,7 @@
     sortableTables();
     liveUpdates();
     livePreview();
+    inboxKeys();
     document.body.addEventListener("htmx:afterSwap", function (event) {
       sortableTables(event.target);
       npsBars(event.target);
