@@ -49,7 +49,8 @@ def test_the_demo_has_teams_users_rules_and_a_year_of_cases_that_agree_with_the_
         for person in sign_in_users():
             assert access.authenticate_user(session, email=person.email, password=DEMO_PASSWORD).email == person.email
         rules = {r.name: alerts.draft_of(r) for r in alerts.list_rules(session, enabled=True)}
-        assert len(rules) == 3
+        assert len(rules) == 4
+        assert rules["A score drops"].source == "anomaly"
         detractors = rules["Relationship NPS detractor opens a case"]
         assert [c.field for c in detractors.conditions] == ["nps", "survey"]
         assert {a.kind for a in detractors.actions} == {"open_case", "notify"}

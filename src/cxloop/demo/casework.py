@@ -100,7 +100,8 @@ REPLIES = (
 
 def alert_rules(survey_ids: dict[str, int]) -> list[RuleCreate]:
     """The demo's rules: detractors on relationship NPS and very unhappy support or delivery answers open a case;
-    comments about cancelling or refunds are tagged and notified."""
+    comments about cancelling or refunds are tagged and notified; a score that drops (the anomaly scan's finding, in
+    any segment) is notified."""
     return [
         RuleCreate.model_validate(r)
         for r in (
@@ -124,6 +125,16 @@ def alert_rules(survey_ids: dict[str, int]) -> list[RuleCreate]:
                 "enabled": True,
                 "conditions": [{"field": "comment", "op": "contains", "value": "refund"}],
                 "actions": [{"kind": "tag", "tags": ["refund"]}, {"kind": "notify"}],
+            },
+            {
+                "name": "A score drops",
+                "source": "anomaly",
+                "enabled": True,
+                "conditions": [
+                    {"field": "kind", "op": "=", "value": "score"},
+                    {"field": "direction", "op": "=", "value": "drop"},
+                ],
+                "actions": [{"kind": "notify"}],
             },
         )
     ]
