@@ -106,6 +106,11 @@ def test_churn_page_before_and_after_training(client: TestClient, db: Database) 
     assert page.status_code == 200
     assert "AUC" in text and "Brier score" in text and "Calibration" in text and "(a detractor) = at risk" in text
     assert any(f'href="/customers/{c}"' in page.text for c in world.risky)  # the top-risk customers link to theirs
+    with db.unit_of_work() as session:  # the customer page shows the riskiest customer's score and its factors
+        top = churn.list_customers(session, limit=1).items[0]
+        assert churn.customer_risk(session, customer_id=top.customer_id) == top
+    profile = " ".join(client.get(f"/customers/{top.customer_id}").text.split())
+    assert f"{top.probability * 100:,.0f} %" in profile and f"raised most by {top.top_factors[0].label}" in profile
 
 
 def test_experiments_list_and_results(client: TestClient, db: Database) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import SQLColumnExpression, and_, case, func, select
+from sqlalchemy import Select, SQLColumnExpression, and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -171,27 +171,35 @@ def _aware(value: datetime | str) -> datetime:
     return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
 
 
+def _scored() -> Select[Any]:
+    return select(
+        ChurnScore.customer_id,
+        Customer.external_id,
+        Customer.name,
+        ChurnScore.probability,
+        ChurnScore.top_factors,
+        ChurnScore.scored_at,
+    ).join(Customer, Customer.id == ChurnScore.customer_id)
+
+
 def scored_customers(session: Session, *, min_probability: float, limit: int, offset: int) -> tuple[list[Any], int]:
     """One page of stored scores with each customer's external id and name, highest probability first; and the
     number at or above `min_probability`."""
     chosen = ChurnScore.probability >= min_probability
     total = int(session.scalar(select(func.count()).select_from(ChurnScore).where(chosen)) or 0)
     rows = session.execute(
-        select(
-            ChurnScore.customer_id,
-            Customer.external_id,
-            Customer.name,
-            ChurnScore.probability,
-            ChurnScore.top_factors,
-            ChurnScore.scored_at,
-        )
-        .join(Customer, Customer.id == ChurnScore.customer_id)
+        _scored()
         .where(chosen)
         .order_by(ChurnScore.probability.desc(), ChurnScore.customer_id)
         .limit(limit)
         .offset(offset)
     ).all()
     return list(rows), total
+
+
+def scored_customer(session: Session, *, customer_id: int) -> Any | None:
+    """One customer's stored score, as a row of `scored_customers`; None when they have none."""
+    return session.execute(_scored().where(ChurnScore.customer_id == customer_id)).first()
 
 
 def existing_customers(session: Session, *, ids: list[int]) -> set[int]:

@@ -307,17 +307,7 @@ def list_customers(
     """The scored customers, highest risk first."""
     model = latest_model(session)
     rows, total = queries.scored_customers(session, min_probability=min_probability, limit=limit, offset=offset)
-    items = [
-        ChurnCustomerRead(
-            customer_id=r.customer_id,
-            external_id=r.external_id,
-            name=r.name,
-            probability=r.probability,
-            top_factors=[Factor(**f) for f in r.top_factors],
-            scored_at=r.scored_at,
-        )
-        for r in rows
-    ]
+    items = [_customer_read(r) for r in rows]
     return ChurnCustomerPage(
         items=items,
         total=total,
@@ -326,6 +316,23 @@ def list_customers(
         model_id=model.id if model else None,
         horizon_days=model.horizon_days if model else None,
     )
+
+
+def _customer_read(row: Any) -> ChurnCustomerRead:
+    return ChurnCustomerRead(
+        customer_id=row.customer_id,
+        external_id=row.external_id,
+        name=row.name,
+        probability=row.probability,
+        top_factors=[Factor(**f) for f in row.top_factors],
+        scored_at=row.scored_at,
+    )
+
+
+def customer_risk(session: Session, *, customer_id: int) -> ChurnCustomerRead | None:
+    """One customer's latest churn probability and the factors that raise it most; None when not scored."""
+    row = queries.scored_customer(session, customer_id=customer_id)
+    return None if row is None else _customer_read(row)
 
 
 def risk_of(session: Session, *, customer_ids: Sequence[int]) -> dict[int, float]:

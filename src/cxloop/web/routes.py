@@ -29,6 +29,7 @@ from cxloop.cases import service as cases
 from cxloop.cases.enums import CaseAction
 from cxloop.cases.schemas import Actor as CaseActor
 from cxloop.channels.hosted.limits import client_address, limiter
+from cxloop.churn import service as churn
 from cxloop.collection import service as collection
 from cxloop.collection.enums import Channel
 from cxloop.core.body_caps import body_cap
@@ -336,6 +337,7 @@ def customer_page(
         customer=read,
         segments=customers.customer_segment_keys(session, customer_id=customer_id),
         consent=_consent(session, customer_id),
+        churn_risk=churn.customer_risk(session, customer_id=customer_id),
         latest=latest.items,
         timeline=entries,
         now=utcnow(),
