@@ -211,3 +211,22 @@ def test_a_resend_answers_the_original_even_if_it_would_not_validate_now(
     fresh = api.post(URL, json=body, headers={"Idempotency-Key": "new"})
     assert fresh.status_code == 422 and "draft" in fresh.json()["errors"][0]["message"]
     assert count_responses(db) == size
+
+
+@pytest.mark.parametrize("when", [1_700_000_000, 1_700_000_000_000, 1.7e9])
+def test_a_date_sent_as_a_number_is_refused_not_guessed(
+    api: TestClient, db: Database, survey: Survey, when: float
+) -> None:
+    """Seconds or milliseconds since 1970? A number is refused with the field named; text is the only date."""
+    sent = api.post(URL, json={"survey": "rnps", "nps": 9, "submitted_at": when})
+    assert sent.status_code == 422
+    assert sent.json()["errors"] == [
+        {
+            "field": "submitted_at",
+            "message": "Value error, write the date as text in ISO 8601 (2026-12-07 or 2026-12-07T09:30:00Z), not as "
+            "a number",
+        }
+    ]
+    customer = api.post("/api/v1/customers", json={"external_id": "c-9", "signup_date": 20240101})
+    assert customer.status_code == 422 and customer.json()["errors"][0]["field"] == "signup_date"
+    assert count_responses(db) == 0

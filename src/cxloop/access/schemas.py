@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from cxloop.access.enums import Assignment, Role
 from cxloop.core import business_hours
+from cxloop.core.clock import JsonDateTime
 from cxloop.core.int_bounds import JsonId
 
 
@@ -33,9 +34,9 @@ class ApiKeyRead(BaseModel):
     name: str
     prefix: str
     role: Role
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: JsonDateTime
+    last_used_at: JsonDateTime | None
+    revoked_at: JsonDateTime | None
 
 
 class ApiKeyCreated(ApiKeyRead):
@@ -74,7 +75,7 @@ class UserRead(BaseModel):
     name: str
     role: Role
     is_active: bool
-    created_at: datetime
+    created_at: JsonDateTime
 
 
 def _hours(value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
@@ -140,4 +141,4 @@ class TeamRead(BaseModel):
     holidays: list[str]
     assignment: Assignment
     member_ids: list[int]
-    created_at: datetime
+    created_at: JsonDateTime

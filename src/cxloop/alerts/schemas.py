@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cxloop.alerts.enums import AlertSource, RuleSource
 from cxloop.alerts.fields import Op
 from cxloop.cases.enums import CasePriority
+from cxloop.core.clock import JsonDateTime
 from cxloop.core.int_bounds import JsonId, JsonInt, JsonVersion
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
@@ -92,8 +92,8 @@ class RuleRead(RuleCreate):
 
     id: JsonId
     version: JsonVersion
-    created_at: datetime
-    updated_at: datetime
+    created_at: JsonDateTime
+    updated_at: JsonDateTime
 
 
 class TryDraft(BaseModel):
@@ -108,7 +108,7 @@ class TryResult(BaseModel):
     feedback items received, or anomalies detected, since `since`."""
 
     days: int
-    since: datetime
+    since: JsonDateTime
     matches: int
     responses: int
     feedback: int
@@ -127,4 +127,4 @@ class AlertRead(BaseModel):
     customer_id: JsonId | None
     case_id: JsonId | None
     tags: list[str]
-    fired_at: datetime
+    fired_at: JsonDateTime

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from cxloop.analytics.enums import AnomalyDirection, AnomalyKind, GroupKey, MetricKind, MetricPath, MetricSource
+from cxloop.core.clock import JsonDate, JsonDateTime
 
 
 class MetricQuery(BaseModel):
@@ -17,8 +17,8 @@ class MetricQuery(BaseModel):
     metric: MetricKind
     group_by: list[GroupKey] = Field(default_factory=list)
     tz: str = "UTC"
-    start: datetime | date | None = None
-    end: datetime | date | None = None
+    start: JsonDateTime | JsonDate | None = None
+    end: JsonDateTime | JsonDate | None = None
     segment: str | None = None
     stage: str | None = None
     touchpoint: str | None = None
@@ -88,7 +88,7 @@ class AnomalyRead(BaseModel):
     scope: str
     scope_key: str | None
     granularity: str
-    period_start: date
+    period_start: JsonDate
     direction: AnomalyDirection
     value: float
     baseline: float
@@ -98,7 +98,7 @@ class AnomalyRead(BaseModel):
     p_value: float
     q_value: float
     explanation: str
-    detected_at: datetime
+    detected_at: JsonDateTime
 
     # What the series is measured over, read from its key (analytics/anomalies.py `build_series`): the segment of a
     # score series, the channel of a response-rate series, the theme of a theme's series; None where it has none.
@@ -119,7 +119,7 @@ class SkippedSeries(BaseModel):
     """A series period the scan did not test, and why (too few answers, too little history)."""
 
     series: str
-    period_start: date
+    period_start: JsonDate
     reason: str
 
 
@@ -128,8 +128,8 @@ class AnomalyScan(BaseModel):
     and skipped; `new` counts the discoveries stored for the first time."""
 
     q: float
-    weeks: list[date]
-    days: list[date]
+    weeks: list[JsonDate]
+    days: list[JsonDate]
     series: int
     tested: int
     discoveries: list[AnomalyRead]
@@ -170,8 +170,8 @@ class TargetCreate(BaseModel):
     metric: MetricKind
     segment: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     target_value: float = Field(allow_inf_nan=False)
-    due_date: date
-    start_date: date | None = None
+    due_date: JsonDate
+    start_date: JsonDate | None = None
 
 
 class TargetRead(BaseModel):
@@ -184,8 +184,8 @@ class TargetRead(BaseModel):
     metric: MetricKind
     segment: str | None
     target_value: float
-    start_date: date
-    due_date: date
+    start_date: JsonDate
+    due_date: JsonDate
     baseline: MetricValue
     current: MetricValue
     progress_pct: float | None = None

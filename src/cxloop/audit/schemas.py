@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import getpass
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cxloop.audit.enums import ActorKind
+from cxloop.core.clock import JsonDateTime
 
 
 class AuditActor(BaseModel):
@@ -45,7 +45,7 @@ class AuditEntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    at: datetime
+    at: JsonDateTime
     action: str
     actor: str = Field(description="`api_key:<id>`, `cli:<os user>`, `anonymous` or `system:<job>`")
     actor_name: str

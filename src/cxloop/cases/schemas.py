@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cxloop.cases.enums import CaseAction, CasePriority, CaseStatus, TriggerSource, VerificationStatus
+from cxloop.core.clock import JsonDateTime
 from cxloop.core.int_bounds import JsonId
 
 _KEY = r"^[a-z0-9][a-z0-9_-]*$"
@@ -114,7 +114,7 @@ class ActivityRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    at: datetime
+    at: JsonDateTime
     actor: str
     actor_user_id: int | None
     kind: str
@@ -134,15 +134,15 @@ class CaseRead(BaseModel):
     resolution: str | None
     tags: list[str]
     routing: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    acknowledged_at: datetime | None
-    first_response_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    acknowledge_due_at: datetime
-    first_response_due_at: datetime
-    close_due_at: datetime
+    created_at: JsonDateTime
+    updated_at: JsonDateTime
+    acknowledged_at: JsonDateTime | None
+    first_response_at: JsonDateTime | None
+    resolved_at: JsonDateTime | None
+    closed_at: JsonDateTime | None
+    acknowledge_due_at: JsonDateTime
+    first_response_due_at: JsonDateTime
+    close_due_at: JsonDateTime
     reopened: int
     held_out: bool  # held out of follow-ups (the holdout group), decided when the case opened
     triggers: list[TriggerRef]
@@ -165,8 +165,8 @@ class VerificationRead(BaseModel):
     invitation_id: int | None
     invitation_status: str | None = None  # scheduled, sent, opened, answered, expired, ... (the invitation's own)
     response_id: int | None
-    created_at: datetime
-    answered_at: datetime | None
+    created_at: JsonDateTime
+    answered_at: JsonDateTime | None
 
 
 class CaseDetail(CaseRead):
@@ -305,9 +305,9 @@ class SlaReportRow(BaseModel):
 
 class SlaReport(BaseModel):
     by: str
-    since: datetime | None
-    until: datetime | None
-    as_of: datetime
+    since: JsonDateTime | None
+    until: JsonDateTime | None
+    as_of: JsonDateTime
     rows: list[SlaReportRow]
 
 
@@ -353,8 +353,8 @@ class RecoveryMetric(BaseModel):
 
 
 class RecoveryReport(BaseModel):
-    since: datetime | None
-    until: datetime | None
+    since: JsonDateTime | None
+    until: JsonDateTime | None
     min_n: int  # shares of fewer answers are flagged `small`
     metrics: list[RecoveryMetric]
 
@@ -384,8 +384,8 @@ class Comparison(BaseModel):
 
 
 class HoldoutReport(BaseModel):
-    since: datetime | None
-    until: datetime | None
+    since: JsonDateTime | None
+    until: JsonDateTime | None
     min_per_arm: int
     customers: int  # customers counted (the first case of each in the window, held out or followed up)
     not_followed_up: int  # customers whose first case was neither held out nor followed up (left out)

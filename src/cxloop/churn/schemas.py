@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
+
+from cxloop.core.clock import JsonDate, JsonDateTime
 
 
 class ChurnStatus(StrEnum):
@@ -25,8 +26,8 @@ class Interval(BaseModel):
 class Window(BaseModel):
     """One snapshot: the customers with us on `snapshot`, and how many churned from then to `ends` (inclusive)."""
 
-    snapshot: date
-    ends: date
+    snapshot: JsonDate
+    ends: JsonDate
     customers: int
     churned: int
 
@@ -91,7 +92,7 @@ class ChurnReport(BaseModel):
     horizon_days: int
     minimum: Minimum
     model_id: int | None = None
-    trained_at: datetime | None = None
+    trained_at: JsonDateTime | None = None
     training: Window | None = None
     holdout: Window | None = None
     auc: Interval | None = None
@@ -113,7 +114,7 @@ class ChurnCustomerRead(BaseModel):
     name: str | None
     probability: float
     top_factors: list[Factor]
-    scored_at: datetime
+    scored_at: JsonDateTime
 
 
 class ChurnCustomerPage(BaseModel):
@@ -130,4 +131,4 @@ class ScoreRun(BaseModel):
 
     model_id: int
     scored: int
-    scored_at: datetime
+    scored_at: JsonDateTime

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, TypeAdapter, ValidationError
 
 from cxloop.collection.channel_fields import ResponseChannel
 from cxloop.collection.enums import Channel, FeedbackKind
+from cxloop.core.clock import JsonDateTime
 from cxloop.core.errors import FieldError
 from cxloop.core.int_bounds import JsonInt, JsonVersion
 from cxloop.core.json_checks import MAX_FREE_BYTES, FreeObject
@@ -46,7 +46,7 @@ class ResponseCreate(BaseModel):
     csat: JsonInt | None = None
     ces: JsonInt | None = None
     comment: str | None = Field(default=None, max_length=MAX_TEXT)
-    submitted_at: datetime | None = Field(default=None, description="default: now; at most 5 minutes in the future")
+    submitted_at: JsonDateTime | None = Field(default=None, description="default: now; at most 5 minutes in the future")
     locale: Locale | None = None
     metadata: FreeObject = Field(default_factory=dict, description=f"at most {MAX_METADATA_BYTES} bytes of JSON")
     is_partial: bool = False
@@ -88,8 +88,8 @@ class ResponseRead(BaseModel):
     locale: str | None
     metadata: dict[str, Any]
     is_partial: bool
-    submitted_at: datetime
-    received_at: datetime
+    submitted_at: JsonDateTime
+    received_at: JsonDateTime
     idempotency_key: str | None
 
 
@@ -119,7 +119,7 @@ class FeedbackCreate(BaseModel):
     url: str | None = Field(default=None, max_length=2000)
     customer_external_id: ExternalId | None = None
     touchpoint: str | None = Field(default=None, min_length=1, max_length=64)
-    posted_at: datetime | None = Field(default=None, description="default: now; at most 5 minutes in the future")
+    posted_at: JsonDateTime | None = Field(default=None, description="default: now; at most 5 minutes in the future")
     metadata: FreeObject = Field(default_factory=dict)
 
 
@@ -145,8 +145,8 @@ class FeedbackRead(BaseModel):
     touchpoint: str | None
     stage_id: int | None
     metadata: dict[str, Any]
-    posted_at: datetime
-    received_at: datetime
+    posted_at: JsonDateTime
+    received_at: JsonDateTime
 
 
 class FeedbackPage(BaseModel):

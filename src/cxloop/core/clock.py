@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, time
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 # Set only by `pinned`: the demo builder plays a year of case handling through the services at past instants.
 _PINNED: ContextVar[datetime | None] = ContextVar("cxloop_pinned_now", default=None)
@@ -38,8 +38,18 @@ def ensure_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def refuse_number(value: Any) -> Any:
+    """A date or date-time of a JSON body is text: a number (seconds? milliseconds?) is refused, not guessed."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("write the date as text in ISO 8601 (2026-12-07 or 2026-12-07T09:30:00Z), not as a number")
+    return value
+
+
+# Date and date-time fields of request bodies: ISO 8601 text only (pydantic would read a number as Unix time).
+JsonDateTime = Annotated[datetime, BeforeValidator(refuse_number)]
+JsonDate = Annotated[date, BeforeValidator(refuse_number)]
 # A date-time field of a JSON body: naive means UTC (a body has no `tz`), stored aware.
-UtcInstant = Annotated[datetime, AfterValidator(ensure_utc)]
+UtcInstant = Annotated[datetime, BeforeValidator(refuse_number), AfterValidator(ensure_utc)]
 
 
 def parse_instant(text: str) -> datetime:

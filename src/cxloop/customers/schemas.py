@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 from pydantic_core import PydanticCustomError
 
-from cxloop.core.clock import ensure_utc, utcnow
+from cxloop.core.clock import JsonDate, JsonDateTime, ensure_utc, utcnow
 from cxloop.core.json_checks import MAX_FREE_BYTES, FreeObject
 from cxloop.customers import phones, rules
 from cxloop.customers.enums import OutcomeKind
@@ -77,7 +77,7 @@ class _CustomerFields(BaseModel):
     # Merged into the stored attributes: keys sent replace, a key sent as null is removed, others are kept.
     attributes: Attributes = Field(default_factory=dict)
     account_external_id: str | None = Field(default=None, max_length=200)
-    signup_date: date | None = None
+    signup_date: JsonDate | None = None
     stage: str | None = Field(default=None, max_length=64, description="a stage key of a journey, e.g. 'onboarding'")
 
 
@@ -110,11 +110,11 @@ class CustomerRead(BaseModel):
     attributes: dict[str, Any]
     account_id: int | None
     account_external_id: str | None
-    signup_date: date | None
+    signup_date: JsonDate | None
     stage: str | None
     stage_id: int | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: JsonDateTime
+    updated_at: JsonDateTime
 
 
 class CustomerDetail(CustomerRead):
@@ -144,7 +144,7 @@ class _AccountFields(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=300, description="defaults to the external id")
     plan: str | None = Field(default=None, max_length=100)
     arr: Money | None = Field(default=None, ge=0, description="annual recurring revenue")
-    renewal_date: date | None = None
+    renewal_date: JsonDate | None = None
     owner: str | None = Field(default=None, max_length=200)
     attributes: Attributes = Field(default_factory=dict)
 
@@ -173,11 +173,11 @@ class AccountRead(BaseModel):
     name: str
     plan: str | None
     arr: Money | None
-    renewal_date: date | None
+    renewal_date: JsonDate | None
     owner: str | None
     attributes: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
+    created_at: JsonDateTime
+    updated_at: JsonDateTime
 
 
 class AccountPage(BaseModel):
@@ -223,8 +223,8 @@ class EventRead(BaseModel):
     anonymous_id: str | None
     name: str
     properties: dict[str, Any]
-    occurred_at: datetime
-    received_at: datetime
+    occurred_at: JsonDateTime
+    received_at: JsonDateTime
     source: str
     external_id: str | None
 
@@ -247,7 +247,7 @@ class OutcomeCreate(BaseModel):
     value: (
         Annotated[Decimal, Field(max_digits=14, decimal_places=2), PlainSerializer(float, when_used="json")] | None
     ) = None
-    occurred_on: date
+    occurred_on: JsonDate
     note: str = Field(default="", max_length=2000)
     source: str = Field(default="api", min_length=1, max_length=64)
     external_id: str | None = Field(default=None, min_length=1, max_length=200)
@@ -275,11 +275,11 @@ class OutcomeRead(BaseModel):
     account_external_id: str | None
     kind: OutcomeKind
     value: Money | None
-    occurred_on: date
+    occurred_on: JsonDate
     note: str
     source: str
     external_id: str | None
-    created_at: datetime
+    created_at: JsonDateTime
 
 
 class OutcomePage(BaseModel):
@@ -320,9 +320,9 @@ class SegmentRead(BaseModel):
     member_count: int
     uses_events: bool
     time_dependent: bool
-    created_at: datetime
-    updated_at: datetime
-    refreshed_at: datetime | None
+    created_at: JsonDateTime
+    updated_at: JsonDateTime
+    refreshed_at: JsonDateTime | None
 
 
 class SegmentPage(BaseModel):

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
+
+from cxloop.core.clock import JsonDateTime
 
 
 class CardRead(BaseModel):
@@ -21,6 +21,6 @@ class DashboardRead(BaseModel):
     id: int
     team_id: int
     name: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: JsonDateTime
+    updated_at: JsonDateTime
     cards: list[CardRead]

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from cxloop.analytics.enums import MetricKind
 from cxloop.analytics.schemas import MetricValue
+from cxloop.core.clock import JsonDate, JsonDateTime
 from cxloop.experiments.enums import ExperimentStatus
 
 Key = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
@@ -30,8 +30,8 @@ class ExperimentCreate(BaseModel):
     variants: list[Variant] = Field(min_length=2, max_length=MAX_VARIANTS)
     segment: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     hypothesis: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: JsonDate | None = None
+    end_date: JsonDate | None = None
 
     @field_validator("variants")
     @classmethod
@@ -53,10 +53,10 @@ class ExperimentRead(BaseModel):
     segment: str | None
     hypothesis: str
     status: ExperimentStatus
-    start_date: date
-    end_date: date | None
-    created_at: datetime
-    stopped_at: datetime | None
+    start_date: JsonDate
+    end_date: JsonDate | None
+    created_at: JsonDateTime
+    stopped_at: JsonDateTime | None
 
 
 class AssignmentRead(BaseModel):
@@ -99,8 +99,8 @@ class ExperimentResults(BaseModel):
     """The metric per variant and each treatment against the control, over responses from `start` to `end`."""
 
     experiment: ExperimentRead
-    start: date
-    end: date
+    start: JsonDate
+    end: JsonDate
     min_n: int
     variants: list[VariantResult]
     comparisons: list[VariantComparison]

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints, field_validator
 
 from cxloop.collection.enums import INVITATION_CHANNELS, Channel
+from cxloop.core.clock import JsonDateTime
 from cxloop.governance.channels import MAX_CAP_WEIGHT
 from cxloop.governance.purposes import NAMES as PURPOSE_NAMES
 
@@ -36,7 +36,7 @@ class ContactPolicyRead(BaseModel):
     default_timezone: str
     sampling_rate: float
     holdout_percent: float
-    updated_at: datetime
+    updated_at: JsonDateTime
 
 
 class ContactPolicyUpdate(BaseModel):
@@ -105,7 +105,7 @@ class ConsentChangeRead(BaseModel):
     source: str
     actor: str
     note: str
-    at: datetime
+    at: JsonDateTime
 
 
 class ConsentRead(BaseModel):

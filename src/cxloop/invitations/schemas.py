@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from cxloop.collection.channel_fields import InvitationChannel
+from cxloop.core.clock import JsonDateTime
 
 
 class InvitationCreate(BaseModel):
@@ -40,19 +39,19 @@ class InvitationRead(BaseModel):
     reason: str | None
     policy: str | None = Field(description="the key of the contact policy that decided (null: decided before keys)")
     locale: str | None
-    scheduled_for: datetime
-    expires_at: datetime
-    sent_at: datetime | None
-    opened_at: datetime | None
-    answered_at: datetime | None
-    reminded_at: datetime | None
+    scheduled_for: JsonDateTime
+    expires_at: JsonDateTime
+    sent_at: JsonDateTime | None
+    opened_at: JsonDateTime | None
+    answered_at: JsonDateTime | None
+    reminded_at: JsonDateTime | None
     response_id: int | None
     detail: str | None
     delivery_status: str | None = Field(
         description="what the provider reported afterwards: queued, sent, delivered, undelivered, failed, bounced, ..."
     )
     delivery_error: str | None = Field(description="the provider's error code (SMS) or bounce kind (email)")
-    created_at: datetime
+    created_at: JsonDateTime
     url: str | None = Field(
         default=None,
         description="the hosted survey link; it answers as the customer, so it is null for viewer keys (agents and "

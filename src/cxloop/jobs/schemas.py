@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
-from cxloop.core.clock import UtcInstant
+from cxloop.core.clock import JsonDateTime, UtcInstant
 from cxloop.core.int_bounds import JsonId
 
 
@@ -27,7 +25,7 @@ class DeadLetter(BaseModel):
     attempts: int
     last_error: str | None
     last_duration_ms: int | None
-    created_at: datetime
+    created_at: JsonDateTime
 
 
 class OutboxStatus(BaseModel):

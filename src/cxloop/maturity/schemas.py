@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
+
+from cxloop.core.clock import JsonDateTime
 
 
 class Evidence(BaseModel):
@@ -34,7 +34,7 @@ class PillarRead(BaseModel):
 class MaturityRead(BaseModel):
     """The self-assessment over the `window_days` days before `as_of`; `level` is the weakest pillar's."""
 
-    as_of: datetime
+    as_of: JsonDateTime
     window_days: int
     level: int
     pillars: list[PillarRead]

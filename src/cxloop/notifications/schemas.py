@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from cxloop.core.clock import JsonDateTime
 from cxloop.jobs.events import NOTIFIABLE
 from cxloop.notifications.enums import DestinationKind, MessageStatus
 
@@ -57,13 +57,13 @@ class DestinationRead(BaseModel):
     url: str
     events: list[str] | None
     description: str
-    created_at: datetime
+    created_at: JsonDateTime
     failures_in_a_row: int
-    retry_at: datetime | None
-    last_success_at: datetime | None
-    last_failure_at: datetime | None
+    retry_at: JsonDateTime | None
+    last_success_at: JsonDateTime | None
+    last_failure_at: JsonDateTime | None
     last_error: str | None
-    paused_at: datetime | None
+    paused_at: JsonDateTime | None
     pause_reason: str | None
     user_id: int | None = None  # a person's own inbox (SLA emails, weekly digests; docs/digests.md): no events
     pending: int = 0
@@ -84,11 +84,11 @@ class MessageRead(BaseModel):
     event_name: str
     status: MessageStatus
     attempts: int
-    next_attempt_at: datetime
+    next_attempt_at: JsonDateTime
     last_error: str | None
     last_status_code: int | None
-    created_at: datetime
-    delivered_at: datetime | None
+    created_at: JsonDateTime
+    delivered_at: JsonDateTime | None
 
 
 class MessagePage(BaseModel):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cxloop.core.clock import JsonDateTime
 from cxloop.privacy.enums import RetentionAction
 
 
@@ -14,7 +14,7 @@ class CustomerExport(BaseModel):
     """Everything held about one person, by data holder and kind (each kind a list of rows)."""
 
     customer_id: int
-    generated_at: datetime
+    generated_at: JsonDateTime
     holders: dict[str, dict[str, list[dict[str, Any]]]]
 
 
@@ -30,7 +30,7 @@ class ErasureRead(BaseModel):
     id: int
     customer_id: int = Field(description="the id the erased customer had (it points at nothing now)")
     requested_by: str
-    requested_at: datetime
+    requested_at: JsonDateTime
     removed: dict[str, int]
 
 
@@ -56,14 +56,14 @@ class RetentionKindRead(BaseModel):
     actions: list[RetentionAction]
     keep_days: int | None
     action: RetentionAction | None
-    updated_at: datetime | None
+    updated_at: JsonDateTime | None
 
 
 class RetentionRunItem(BaseModel):
     kind: str
     action: RetentionAction
     keep_days: int
-    cutoff: datetime
+    cutoff: JsonDateTime
     rows: int = Field(description="rows (or files) touched, or that a dry run would touch")
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -15,6 +14,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from cxloop.core.clock import JsonDateTime
 from cxloop.core.int_bounds import JsonInt, JsonVersion
 from cxloop.surveys import rules
 from cxloop.surveys.enums import QuestionKind, ResponseLimit, SurveyStatus
@@ -162,17 +162,17 @@ class SurveyRead(BaseModel):
     default_locale: str
     current_version: int
     definition: dict[str, Any]
-    opens_at: datetime | None
-    closes_at: datetime | None
+    opens_at: JsonDateTime | None
+    closes_at: JsonDateTime | None
     max_responses: int | None
     response_limit: ResponseLimit
     response_period_days: int | None
     resurvey_days: int
     reminder_after_days: int | None
-    reminders_since: datetime | None = None  # reminders go to invitations sent from then on (None: all)
+    reminders_since: JsonDateTime | None = None  # reminders go to invitations sent from then on (None: all)
     invitation_ttl_days: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: JsonDateTime
+    updated_at: JsonDateTime
 
 
 class SurveyPage(BaseModel):
@@ -190,7 +190,7 @@ class SurveyVersionRead(BaseModel):
     survey_id: int
     version: int
     definition: dict[str, Any]
-    created_at: datetime
+    created_at: JsonDateTime
 
 
 class SurveyForm(BaseModel):

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
+from cxloop.core.clock import JsonDateTime
 from cxloop.text.enums import ItemKind, SentimentLabel
 
 MAX_TEXT_CHARS = 20_000  # longer texts are refused on demand, and analysed up to this length in the worker
@@ -51,7 +50,7 @@ class AnalysisRead(TextResult):
     item_id: int
     field: str
     text: str
-    analysed_at: datetime
+    analysed_at: JsonDateTime
 
 
 class SentimentModelRead(BaseModel):
@@ -60,7 +59,7 @@ class SentimentModelRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     version: int
-    trained_at: datetime
+    trained_at: JsonDateTime
     n_train: int
     labels: dict[str, int]
     folds: int

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from cxloop.core.clock import JsonDateTime
 
 
 class TimelineEntryRead(BaseModel):
     kind: str = Field(description="response, feedback, event, invitation, case, follow_up, follow_up_reply or consent")
     id: int = Field(description="the row's id within its kind")
-    at: datetime
+    at: JsonDateTime
     summary: str
     links: dict[str, Any] = Field(
         description="ids of related rows; `url` of an invitation for agents and above; a follow-up's status, "

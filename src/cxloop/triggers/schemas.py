@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from cxloop.collection.channel_fields import InvitationChannel
 from cxloop.collection.enums import Channel
+from cxloop.core.clock import JsonDateTime
 from cxloop.core.int_bounds import JsonId
 from cxloop.governance.channels import registry as channels
 from cxloop.triggers.enums import ConditionOp, TriggerKind
@@ -100,8 +100,8 @@ class TriggerRuleRead(BaseModel):
     anchor: str | None
     offset_days: int | None
     repeat_days: int | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: JsonDateTime
+    updated_at: JsonDateTime
 
 
 class TriggerRulePage(BaseModel):

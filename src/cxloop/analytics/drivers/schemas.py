@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
 from cxloop.analytics.enums import MetricKind
+from cxloop.core.clock import JsonDateTime
 
 
 class DriverRead(BaseModel):
@@ -70,8 +69,8 @@ class DriverReport(BaseModel):
     metric: MetricKind
     segment: str | None
     scope: str
-    start: datetime | None
-    end: datetime | None
+    start: JsonDateTime | None
+    end: JsonDateTime | None
     n: int
     value: float | None = Field(description="The metric over the responses analysed.")
     min_n: int = Field(description="Responses the analysis needs at least.")

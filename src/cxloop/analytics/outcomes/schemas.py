@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel, Field
 
 from cxloop.analytics.enums import MetricKind
 from cxloop.analytics.schemas import MetricValue
+from cxloop.core.clock import JsonDate
 
 
 class Rate(BaseModel):
@@ -93,9 +92,9 @@ class OutcomeAnalysis(BaseModel):
     `explanation` says what is missing and the minimum needed."""
 
     metric: MetricKind
-    window_start: date
-    window_end: date
-    score_since: date
+    window_start: JsonDate
+    window_end: JsonDate
+    score_since: JsonDate
     ready: bool
     explanation: str
     min_n: int

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
+
+from cxloop.core.clock import JsonDateTime
 
 MAX_BATCH = 1000
 RATING_SCALES = (5, 10)
@@ -49,7 +50,7 @@ class ReviewCreate(BaseModel):
     author: str | None = Field(default=None, max_length=300, description="the author's handle or display name")
     author_email: str | None = Field(default=None, max_length=320)
     customer_external_id: str | None = Field(default=None, min_length=1, max_length=200)
-    posted_at: datetime | None = Field(default=None, description="default: now")
+    posted_at: JsonDateTime | None = Field(default=None, description="default: now")
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("rating_scale")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
 
+from cxloop.core.clock import JsonDateTime
 from cxloop.customers.schemas import Attributes, ExternalId, Locale
 
 # An origin as the browser sends it: scheme://host[:port], no path; or '*' for any.
@@ -77,8 +77,8 @@ class SiteRead(BaseModel):
     anonymous_sampling_rate: float
     rules: list[PromptRuleRead]
     embed: str = Field(description="the script tag to paste into the site's pages")
-    created_at: datetime
-    updated_at: datetime
+    created_at: JsonDateTime
+    updated_at: JsonDateTime
 
 
 class SitePage(BaseModel):
@@ -100,7 +100,7 @@ class DecideRequest(_Input):
     event: EventName | None = None
     seconds_on_page: int = Field(default=0, ge=0)
     locale: str | None = Field(default=None, max_length=35)
-    last_prompted_at: datetime | None = Field(default=None, description="when this browser last showed a prompt")
+    last_prompted_at: JsonDateTime | None = Field(default=None, description="when this browser last showed a prompt")
 
 
 class QuestionRead(BaseModel):

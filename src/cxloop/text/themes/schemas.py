@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from cxloop.core.clock import JsonDate, JsonDateTime
 from cxloop.core.int_bounds import JsonId
 from cxloop.text.themes import rules
 from cxloop.text.themes.enums import ItemKind, ThemeKind
@@ -41,7 +41,7 @@ class ImpactRead(BaseModel):
 
 
 class WeekCount(BaseModel):
-    week: datetime
+    week: JsonDateTime
     count: int
 
 
@@ -71,7 +71,7 @@ class ThemeItem(BaseModel):
     item_id: int
     text: str
     score: float
-    at: datetime
+    at: JsonDateTime
 
 
 class ThemeDetail(ThemeRead):
@@ -133,8 +133,8 @@ class RunRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    started_at: datetime
-    finished_at: datetime
+    started_at: JsonDateTime
+    finished_at: JsonDateTime
     embedder: str
     items: int
     themes_found: int
@@ -155,4 +155,4 @@ class ThemeDays:
 
     theme_id: int
     name: str
-    days: dict[date, tuple[int, int]]
+    days: dict[JsonDate, tuple[int, int]]
