@@ -19,6 +19,7 @@ from cxloop.analytics.drivers import grouping, queries
 from cxloop.analytics.drivers import service as key_drivers
 from cxloop.analytics.enums import MetricKind
 from cxloop.collection.models import Response
+from cxloop.core.clock import ensure_utc
 from cxloop.customers.models import Account, Customer, Event, SegmentMember
 from cxloop.storage.database import Database
 from cxloop.surveys.scales import SCALES
@@ -30,10 +31,6 @@ from tests.factories.responses import add_scored, random_scored, random_world
 
 COMMENTS = ("late again", "price too high", "late and the price", "rude agent, late", "", "fine", None)
 Key = tuple[Any, ...]
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @pytest.fixture
@@ -69,7 +66,7 @@ def world(db: Database) -> Database:
                 session,
                 external_id,
                 rng.choice(("ticket_solved", "chat_ended", "order_shipped")),
-                [_utc(at) - offset + rng.choice((timedelta(0), timedelta(hours=5)))],
+                [ensure_utc(at) - offset + rng.choice((timedelta(0), timedelta(hours=5)))],
                 properties={"wait_minutes": rng.choice((30, 121, 400)), "transfers": rng.choice((0, 2))}
                 | ({"reopens": 1} if rng.random() < 0.3 else {}),
                 external_id=f"t{i}",
@@ -101,7 +98,7 @@ def recount(session: Session, scope: queries.Scope, theme_ids: list[int], segmen
         score = getattr(response, scope.metric)
         if score is None or not low <= score <= high:
             continue
-        at = _utc(response.submitted_at)
+        at = ensure_utc(response.submitted_at)
         if (scope.start and at < scope.start) or (scope.end and at >= scope.end):
             continue
         if scope.segment_id is not None and scope.segment_id not in members.get(response.customer_id, set()):
@@ -111,7 +108,9 @@ def recount(session: Session, scope: queries.Scope, theme_ids: list[int], segmen
         if account is not None and account.arr is not None:
             size = next(label for label, floor in queries.SIZES if account.arr >= floor)
         window = [
-            e for e in tickets.get(response.customer_id, []) if at - queries.TICKET_WINDOW <= _utc(e.occurred_at) <= at
+            e
+            for e in tickets.get(response.customer_id, [])
+            if at - queries.TICKET_WINDOW <= ensure_utc(e.occurred_at) <= at
         ]
         flags = [
             int(any(float(e.properties.get(name, 0)) > limit for e in window))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.analytics.outcomes import queries
 from cxloop.collection.models import Response
+from cxloop.core.clock import ensure_utc
 from cxloop.customers import service as customers
 from cxloop.customers.enums import OutcomeKind
 from cxloop.customers.models import Account, Customer, Outcome, SegmentMember
@@ -28,10 +29,6 @@ WINDOW_START, WINDOW_END = date(2025, 12, 1), date(2026, 2, 28)
 SCORE_SINCE = datetime(2024, 12, 1, tzinfo=UTC)
 REVENUE_SINCE = date(2025, 3, 1)
 DAYS = [date(2025, 1, 1) + timedelta(days=d) for d in range(0, 480, 7)]
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @pytest.fixture
@@ -60,9 +57,9 @@ def world(db: Database) -> Database:
 def _latest(answers: list[Response], until: datetime, since: datetime | None = None) -> int | None:
     """The score of the latest answer (by time, then id) in [since, until)."""
     found = [
-        (_utc(r.submitted_at), r.id, r.nps)
+        (ensure_utc(r.submitted_at), r.id, r.nps)
         for r in answers
-        if _utc(r.submitted_at) < until and (since is None or _utc(r.submitted_at) >= since)
+        if ensure_utc(r.submitted_at) < until and (since is None or ensure_utc(r.submitted_at) >= since)
     ]
     return max(found)[2] if found else None
 
