@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -179,3 +180,11 @@ def test_groups_equal_a_recount_per_response(world: Database) -> None:
     assert (
         any(key[8] for key in features) and any(key[9] for key in features) and any(len(key[5]) > 1 for key in features)
     )
+
+
+def test_lookup_finds_positions_in_dense_and_sparse_ids() -> None:
+    found = np.array([7, 3, 5], np.int64)
+    assert grouping._lookup(np.array([3, 4, 5, 7, 0], np.int64), found).tolist() == [1, -1, 2, 0, -1]
+    sparse = np.array([10**12, 3], np.int64)  # too wide a range for a table: searched instead
+    assert grouping._lookup(np.array([3, 10**12, 10**12 + 1, 2], np.int64), sparse).tolist() == [1, 0, -1, -1]
+    assert grouping._lookup(np.array([1], np.int64), np.zeros(0, np.int64)).tolist() == [-1]

@@ -54,9 +54,16 @@ class Sources:
 
 
 def _lookup(keys: Ints, found: Ints) -> Ints:
-    """For each key, the position of the same value in `found` (distinct values), or -1."""
-    if not len(found):
+    """For each key, the position of the same value in `found` (distinct values), or -1. Ids are dense, so most
+    lookups index a table spanning their range; sparse ones search the sorted values."""
+    if not len(found) or not len(keys):
         return np.full(len(keys), -1, np.int64)
+    low = min(int(keys.min()), int(found.min()))
+    span = max(int(keys.max()), int(found.max())) - low + 1
+    if span <= 4 * (len(keys) + len(found)):
+        table = np.full(span, -1, np.int64)
+        table[found - low] = np.arange(len(found))
+        return table[keys - low]
     order = np.argsort(found, kind="stable")
     ordered = found[order]
     at = np.minimum(np.searchsorted(ordered, keys), len(found) - 1)
