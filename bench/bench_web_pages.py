@@ -3,6 +3,7 @@
     python bench/bench_web_pages.py                       # SQLite, the demo's default size
     python bench/bench_web_pages.py --backend postgresql
     python bench/bench_web_pages.py --customers 500 --repeat 3   # quick
+    python bench/bench_web_pages.py --only feedback              # the pages whose name says "feedback"
 
 Builds the demo in a throwaway database, signs an analyst in through the real form, then requests each page
 `--repeat` times in-process (Starlette's TestClient: the whole app, middleware, session lookup, queries and
@@ -34,6 +35,8 @@ from cxloop.journeys import service as journeys
 from cxloop.migrations.metadata import metadata
 from cxloop.storage.database import Database
 from cxloop.surveys import service as surveys
+from cxloop.text import service as text
+from cxloop.text.enums import ItemKind
 from cxloop.text.themes import service as themes
 from cxloop.text.themes.schemas import RuleCreate
 from databases import throwaway_database
@@ -48,6 +51,11 @@ PAGES = (
     ("overview's response rates (after load)", "/partials/response-rates?range=year"),
     ("feedback explorer", "/feedback?range=year"),
     ("feedback explorer, search", "/feedback?range=year&q=the"),
+    ("feedback explorer, detractors of a segment", "/feedback?range=year&band=detractor&segment={segment}"),
+    ("feedback explorer, negative sentiment", "/feedback?range=year&sentiment=negative"),
+    ("feedback explorer, NPS 7-8, positive", "/feedback?range=year&score_min=7&score_max=8&sentiment=positive"),
+    ("feedback items", "/feedback?range=year&tab=items"),
+    ("feedback items, rated 1-2, negative", "/feedback?range=year&tab=items&score_max=2&sentiment=negative"),
     ("feedback CSV (up to 5,000 rows)", "/feedback.csv?range=year"),
     ("customers", "/customers"),
     ("customer page", "/customers/{customer}"),
@@ -75,11 +83,21 @@ PAGES = (
 RULE_THEMES = {"Billing": ["billing", "invoice", "charged"], "Speed": ["slow", "fast"], "Support": ["support", "agent"]}
 
 
+def _enrich(db: Database) -> None:
+    """Analyse every comment and feedback text, as the worker would after the demo, one batch a transaction."""
+    for kind in ItemKind:
+        after: int | None = 0
+        while after is not None:
+            with db.unit_of_work() as session:
+                after = text.enrich_batch(session, kind=kind, after_id=after, everything=False).last_id
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--customers", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--only", default="", help="measure only the pages whose name contains this")
     parser.add_argument("--seed", type=int, default=None, help="the demo's seed (default: the demo's own)")
     args = parser.parse_args()
     with throwaway_database(args.backend) as url:
@@ -103,6 +121,7 @@ def main() -> None:
             # the demo runs no theme discovery: three rule themes give the themes page and its filter something
             theme = [themes.add_rule(session, data=RuleCreate(name=n, phrases=p)).id for n, p in RULE_THEMES.items()][0]
             anomalies.scan(session, weeks=8, days=14)
+        _enrich(db)  # the demo stores comments unanalysed (the worker analyses them): sentiment for the explorer
         segment = next(iter(summary.segments))
         settings = Settings(environment="test", database_url=url)
         with TestClient(create_app(settings, database=db)) as client:
@@ -115,7 +134,7 @@ def main() -> None:
             )
             assert signed_in.status_code == 303, signed_in.text
             print(f"{'page':<40} {'median ms':>10} {'max ms':>8} {'KB':>6}")
-            for name, path in PAGES:
+            for name, path in (p for p in PAGES if args.only in p[0]):
                 url_path = path.format(
                     segment=segment, customer=customer, case=case, template=template, theme=theme, survey=survey
                 )

@@ -102,6 +102,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     database = Database(f"sqlite:///{path}")
     metadata.create_all(database.engine)
+    with database.unit_of_work() as session:  # each test's copy starts with it, as `db` makes it on PostgreSQL
+        journeys.ensure_default_journey(session)
     database.dispose()
     return path
 

@@ -35,6 +35,9 @@ PAGES = {
     ("GET", "/partials/response-rates"): Role.viewer,
     ("GET", "/feedback"): Role.viewer,
     ("GET", "/themes"): Role.viewer,
+    ("POST", "/themes/{theme_id:int}"): Role.analyst,
+    ("POST", "/themes/merge"): Role.analyst,
+    ("POST", "/themes/{theme_id:int}/split"): Role.analyst,
     ("GET", "/journey"): Role.viewer,
     ("GET", "/anomalies"): Role.viewer,
     ("GET", "/insights"): Role.viewer,
@@ -53,6 +56,7 @@ PAGES = {
     ("GET", "/customers/{customer_id:int}"): Role.viewer,
     ("GET", "/cases"): Role.agent,
     ("POST", "/cases/{case_id:int}/{action}"): Role.agent,
+    ("POST", "/cases/bulk"): Role.agent,
     ("GET", "/cases/{case_id:int}"): Role.agent,
     ("POST", "/cases/{case_id:int}/notes"): Role.agent,
     ("POST", "/cases/{case_id:int}/assign"): Role.agent,
@@ -67,6 +71,16 @@ PAGES = {
     ("POST", "/surveys/{survey_id:int}/triggers"): Role.analyst,
     ("POST", "/surveys/{survey_id:int}/triggers/{rule_id:int}"): Role.analyst,
     ("POST", "/surveys/preview/{channel}"): Role.viewer,
+    ("GET", "/dashboards"): Role.viewer,  # reading; changing one is for its team (tests/web/test_dashboards.py)
+    ("POST", "/dashboards"): Role.viewer,
+    ("GET", "/dashboards/{dashboard_id:int}"): Role.viewer,
+    ("GET", "/dashboards/{dashboard_id:int}/print"): Role.viewer,
+    ("POST", "/dashboards/{dashboard_id:int}/rename"): Role.viewer,
+    ("POST", "/dashboards/{dashboard_id:int}/delete"): Role.viewer,
+    ("POST", "/dashboards/{dashboard_id:int}/cards"): Role.viewer,
+    ("POST", "/dashboards/{dashboard_id:int}/cards/{card_id:int}"): Role.viewer,
+    ("POST", "/dashboards/{dashboard_id:int}/cards/{card_id:int}/move"): Role.viewer,
+    ("POST", "/dashboards/{dashboard_id:int}/cards/{card_id:int}/remove"): Role.viewer,
     ("GET", "/settings"): Role.admin,
     ("GET", "/settings/users"): Role.admin,
     ("POST", "/settings/users"): Role.admin,
@@ -212,8 +226,8 @@ def test_each_role_reaches_exactly_its_pages(client: TestClient, db: Database, r
             continue
         url = path.replace("{customer_id:int}", str(customer_id)).replace("{case_id:int}", str(case_id))
         url = url.replace("{survey_id:int}", str(survey_id))
-        if "{key}" in url:
-            continue  # an experiment's page: tests/web/test_insights_pages.py
+        if "{key}" in url or "{dashboard_id:int}" in url:
+            continue  # an experiment's or a dashboard's page: test_insights_pages.py, test_dashboards.py
         answer = client.get(url)
         expected = 200 if role.includes(needed) else 403
         assert answer.status_code == expected, (url, role, answer.status_code)

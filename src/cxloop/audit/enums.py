@@ -73,6 +73,9 @@ class AuditAction(StrEnum):
     theme_merged = "theme.merged"  # themes merged into this one
     theme_split = "theme.split"  # new rule themes took some of this one's items
     theme_discovered = "theme.discovered"  # a discovery run rewrote the discovered themes and the items' themes
+    dashboard_created = "dashboard.created"
+    dashboard_updated = "dashboard.updated"  # renamed, or a card added, changed, moved or removed
+    dashboard_deleted = "dashboard.deleted"
     # retention: the only way entries are deleted
     audit_purged = "audit.purged"
 

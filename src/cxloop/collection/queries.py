@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 
 from cxloop.collection.models import FeedbackItem, Response
 from cxloop.core.int_bounds import MAX_LIMIT
-from cxloop.customers.models import Customer
+from cxloop.customers.models import Customer, Segment, SegmentMember
 from cxloop.journeys.models import Journey, Touchpoint
 from cxloop.storage.pagination import Page, order_clause
 from cxloop.surveys.models import Survey, SurveyVersion
 
 CHUNK = 1000
 Rows: TypeAlias = Select[*tuple[Any, ...]]
+Ids: TypeAlias = Collection[int] | Select[int]  # item ids, or a select of them
 RESPONSE_SORTS: dict[str, ColumnElement[Any]] = {
     name: Response.__table__.c[name] for name in ("id", "submitted_at", "received_at", "nps", "csat", "ces")
 }
@@ -157,12 +158,12 @@ def _response_filters(
     since: datetime | None,
     until: datetime | None,
     text: str | None = None,
-    ids: Collection[int] | None = None,
+    ids: Ids | None = None,
+    segment: str | None = None,
+    nps_min: int | None = None,
+    nps_max: int | None = None,
 ) -> Rows:
-    if ids is not None:
-        query = query.where(Response.id.in_(list(ids)))
-    if text:
-        query = query.where(func.lower(Response.comment).contains(text.lower(), autoescape=True))
+    query = _narrowed(query, Response, Response.comment, Response.nps, ids, text, segment, (nps_min, nps_max))
     if survey is not None:
         query = query.where(Response.survey_id == select(Survey.id).where(Survey.key == survey).scalar_subquery())
     if channel is not None:
@@ -175,6 +176,33 @@ def _response_filters(
         query = query.where(Response.submitted_at >= since)
     if until is not None:
         query = query.where(Response.submitted_at < until)
+    return query
+
+
+def _narrowed(
+    query: Rows,
+    table: type[Response] | type[FeedbackItem],
+    said: Any,
+    score: Any,
+    ids: Ids | None,
+    text: str | None,
+    segment: str | None,
+    scores: tuple[int | None, int | None],
+) -> Rows:
+    """The explorer's filters, shared by responses and feedback items: these ids (or a select of them), words in the
+    text `said` (any case), the members of a segment (its key), `score` within `scores` (either end may be open)."""
+    if ids is not None:
+        query = query.where(table.id.in_(ids if isinstance(ids, Select) else list(ids)))
+    if text:
+        query = query.where(func.lower(said).contains(text.lower(), autoescape=True))
+    if segment is not None:
+        members = select(SegmentMember.customer_id).join(Segment, Segment.id == SegmentMember.segment_id)
+        query = query.where(table.customer_id.in_(members.where(Segment.key == segment)))
+    low, high = scores
+    if low is not None:
+        query = query.where(score >= low)
+    if high is not None:
+        query = query.where(score <= high)
     return query
 
 
@@ -192,13 +220,17 @@ def response_page(
     since: datetime | None = None,
     until: datetime | None = None,
     text: str | None = None,
-    ids: Collection[int] | None = None,
+    ids: Ids | None = None,
+    segment: str | None = None,
+    nps_min: int | None = None,
+    nps_max: int | None = None,
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Page[Any]:
     """Rows of (Response, survey key, version, customer external id, touchpoint key) for one page; `text` matches
-    comments containing it (any case); `ids` keeps only those responses (a theme's, as text.themes lists them)."""
+    comments containing it (any case); `ids` keeps only those responses (ids, or a select of them: a theme's, a
+    sentiment's, as text lists them); `segment` those of the segment's members; `nps_min`/`nps_max` an NPS range."""
     filters: dict[str, Any] = {
         "survey": survey,
         "channel": channel,
@@ -207,6 +239,9 @@ def response_page(
         "until": until,
         "text": text,
         "ids": ids,
+        "segment": segment,
+        "nps_min": nps_min,
+        "nps_max": nps_max,
     }
     limit = max(1, min(limit, MAX_LIMIT))
     order = [*order_clause(sort, RESPONSE_SORTS, "-submitted_at"), Response.id.desc()]
@@ -248,10 +283,17 @@ def _feedback_filters(
     customer: str | None,
     since: datetime | None,
     until: datetime | None,
+    text: str | None = None,
+    ids: Ids | None = None,
+    segment: str | None = None,
+    rating_min: int | None = None,
+    rating_max: int | None = None,
 ) -> Rows:
     for column, value in ((FeedbackItem.source, source), (FeedbackItem.kind, kind), (FeedbackItem.channel, channel)):
         if value is not None:
             query = query.where(column == value)
+    scores = (rating_min, rating_max)
+    query = _narrowed(query, FeedbackItem, FeedbackItem.text, FeedbackItem.rating, ids, text, segment, scores)
     if customer is not None:
         query = query.where(
             FeedbackItem.customer_id == select(Customer.id).where(Customer.external_id == customer).scalar_subquery()
@@ -272,11 +314,17 @@ def feedback_page(
     customer: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    text: str | None = None,
+    ids: Ids | None = None,
+    segment: str | None = None,
+    rating_min: int | None = None,
+    rating_max: int | None = None,
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Page[Any]:
-    """Rows of (FeedbackItem, customer external id, touchpoint key) for one page."""
+    """Rows of (FeedbackItem, customer external id, touchpoint key) for one page; the filters as `response_page`'s,
+    with the rating (1-5) in place of NPS."""
     filters: dict[str, Any] = {
         "source": source,
         "kind": kind,
@@ -284,6 +332,11 @@ def feedback_page(
         "customer": customer,
         "since": since,
         "until": until,
+        "text": text,
+        "ids": ids,
+        "segment": segment,
+        "rating_min": rating_min,
+        "rating_max": rating_max,
     }
     limit = max(1, min(limit, MAX_LIMIT))
     order = [*order_clause(sort, FEEDBACK_SORTS, "-posted_at"), FeedbackItem.id.desc()]

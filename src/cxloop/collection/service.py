@@ -6,7 +6,7 @@ together or not at all; `import_*` keep the good rows of a file batch and report
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -23,6 +23,7 @@ from cxloop.collection.errors import (
     UnknownSurvey,
 )
 from cxloop.collection.feedback_intake import ingest_feedback
+from cxloop.collection.queries import Ids
 from cxloop.collection.records import (
     FeedbackLike,
     FeedbackReader,
@@ -274,13 +275,17 @@ def list_responses(
     since: datetime | None = None,
     until: datetime | None = None,
     text: str | None = None,
-    ids: Collection[int] | None = None,
+    ids: Ids | None = None,
+    segment: str | None = None,
+    nps_min: int | None = None,
+    nps_max: int | None = None,
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> ResponsePage:
     """A page of responses filtered by survey key, channel, customer external id, [since, until), words in the
-    comment (`text`, any case) and response ids (`ids`: a theme's, which the web app's explorer filters by)."""
+    comment (`text`, any case), response ids (`ids`, or a select of them: a theme's or a sentiment's, which the web
+    app's explorer filters by), a segment's members (its key) and an NPS range."""
     page: Page[Any] = queries.response_page(
         session,
         survey=survey,
@@ -290,6 +295,9 @@ def list_responses(
         until=until,
         text=text,
         ids=ids,
+        segment=segment,
+        nps_min=nps_min,
+        nps_max=nps_max,
         sort=sort,
         limit=limit,
         offset=offset,
@@ -427,11 +435,17 @@ def list_feedback(
     customer: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    text: str | None = None,
+    ids: Ids | None = None,
+    segment: str | None = None,
+    rating_min: int | None = None,
+    rating_max: int | None = None,
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> FeedbackPage:
-    """A page of feedback items filtered by source, kind, channel, customer external id and [since, until)."""
+    """A page of feedback items filtered by source, kind, channel, customer external id, [since, until), words in the
+    text, item ids (or a select of them), a segment's members and a rating range (1-5)."""
     page: Page[Any] = queries.feedback_page(
         session,
         source=source,
@@ -440,6 +454,11 @@ def list_feedback(
         customer=customer,
         since=since,
         until=until,
+        text=text,
+        ids=ids,
+        segment=segment,
+        rating_min=rating_min,
+        rating_max=rating_max,
         sort=sort,
         limit=limit,
         offset=offset,

@@ -101,10 +101,18 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /account/digest": _TOKEN_AND_CHOICE,
     # a status change: the token, the page to return to, a resolution and a root cause
     "POST /cases/{case_id:int}/{action}": BodyCap(16 * KIB, max_fields=4, max_part_bytes=8 * KIB),
+    # the inbox's bulk bar: the token, the filters, an action, an owner, a priority, a resolution and up to 100
+    # selected cases
+    "POST /cases/bulk": BodyCap(48 * KIB, max_fields=108, max_part_bytes=24 * KIB),
     # the case page: a note of 10,000 characters (percent-encoded up to 120,000 bytes), an owner, a follow-up
     "POST /cases/{case_id:int}/notes": BodyCap(128 * KIB, max_fields=3, max_part_bytes=124 * KIB),
     "POST /cases/{case_id:int}/assign": BodyCap(1 * KIB, max_fields=2, max_part_bytes=128),
     "POST /cases/{case_id:int}/follow-ups": BodyCap(1 * KIB, max_fields=3, max_part_bytes=128),
+    # the themes page: a new name (200 characters), a pin or hide flag; up to 100 themes to merge; the keyword
+    # groups of a split, one a line
+    "POST /themes/{theme_id:int}": BodyCap(4 * KIB, max_fields=4, max_part_bytes=3 * KIB),
+    "POST /themes/merge": BodyCap(8 * KIB, max_fields=102, max_part_bytes=128),
+    "POST /themes/{theme_id:int}/split": BodyCap(64 * KIB, max_fields=2, max_part_bytes=60 * KIB),
     # the survey builder: up to 200 questions of ~20 fields each (a wording of 2,000 characters per language, a
     # choice question's options one a line); its previews post the same form
     **dict.fromkeys(("POST /surveys/new", "POST /surveys/{survey_id:int}"), _SURVEY_BUILDER),
@@ -114,6 +122,16 @@ BODY_CAPS: dict[str, BodyCap] = {
     # a trigger rule: the token and the rule's ten fields
     "POST /surveys/{survey_id:int}/triggers": BodyCap(8 * KIB, max_fields=12, max_part_bytes=1 * KIB),
     "POST /surveys/{survey_id:int}/triggers/{rule_id:int}": BodyCap(1 * KIB, max_fields=2, max_part_bytes=128),
+    # team dashboards: a name; a card's kind, title and its filters (the filter bar's parameters); a move
+    "POST /dashboards": BodyCap(2 * KIB, max_fields=3, max_part_bytes=1 * KIB),
+    "POST /dashboards/{dashboard_id:int}/rename": BodyCap(2 * KIB, max_fields=2, max_part_bytes=1 * KIB),
+    "POST /dashboards/{dashboard_id:int}/delete": BodyCap(1 * KIB, max_fields=1, max_part_bytes=128),
+    "POST /dashboards/{dashboard_id:int}/cards": BodyCap(8 * KIB, max_fields=12, max_part_bytes=1 * KIB),
+    "POST /dashboards/{dashboard_id:int}/cards/{card_id:int}": BodyCap(8 * KIB, max_fields=12, max_part_bytes=1 * KIB),
+    "POST /dashboards/{dashboard_id:int}/cards/{card_id:int}/move": BodyCap(1 * KIB, max_fields=2, max_part_bytes=128),
+    "POST /dashboards/{dashboard_id:int}/cards/{card_id:int}/remove": BodyCap(
+        1 * KIB, max_fields=1, max_part_bytes=128
+    ),
 }
 
 

@@ -10,6 +10,7 @@ from cxloop.channels.widget import models as widget_models
 from cxloop.churn import models as churn_models
 from cxloop.collection import models as collection_models
 from cxloop.customers import models as customers_models
+from cxloop.dashboards import models as dashboards_models
 from cxloop.experiments import models as experiments_models
 from cxloop.governance import models as governance_models
 from cxloop.invitations import models as invitations_models
@@ -44,6 +45,7 @@ MODEL_MODULES = (
     alerts_models,
     text_models,
     web_models,
+    dashboards_models,
     themes_models,
     experiments_models,
     churn_models,

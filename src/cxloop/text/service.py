@@ -288,6 +288,17 @@ def sentiment_mean(session: Session, *, items: Select[str, int]) -> tuple[float 
     return (float(mean) if mean is not None else None), int(n)
 
 
+def item_ids_with_sentiment(*, kind: ItemKind, label: SentimentLabel, within: Select[int] | None = None) -> Select[int]:
+    """A select of the ids of the analysed items of `kind` whose text has this sentiment label (among `within`, a
+    select of ids, when given): the web app's explorer filters by it."""
+    query = select(TextAnalysis.item_id).where(
+        TextAnalysis.item_kind == kind.value,
+        TextAnalysis.field == TEXT_FIELD[kind],
+        TextAnalysis.sentiment_label == label.value,
+    )
+    return query.where(TextAnalysis.item_id.in_(within)) if within is not None else query
+
+
 def export_fields(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The enrichment columns of exported rows (EXPORT_COLUMNS) by item id; items not analysed yet are absent."""
     rows = session.execute(

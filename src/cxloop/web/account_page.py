@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
@@ -37,7 +37,7 @@ DONE = {
 
 def _account(
     request: Request, session: Session, user: SignedIn, *, status_code: int = 200, errors: Errors | None = None
-) -> HTMLResponse:
+) -> Response:
     teams = [
         access.require_team(session, team_id=team_id) for team_id in access.user_team_ids(session, user_id=user.user_id)
     ]

@@ -17,6 +17,7 @@ from cxloop.storage.deps import SessionDep
 from cxloop.web.auth import ViewerPage
 from cxloop.web.filters import PRESETS, parse_filters
 from cxloop.web.rendering import render
+from cxloop.web.tables import Cell, Column, Row, Table, count, num, text
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 SHOWN = 200
@@ -26,6 +27,44 @@ ON_OVERVIEW = 3
 def latest(session: Session, *, since: datetime) -> list[AnomalyRead]:
     """The overview's few: the latest anomalies of periods starting on or after `since`."""
     return anomalies.list_anomalies(session, since=since.date(), limit=ON_OVERVIEW)
+
+
+def anomalies_table(found: list[AnomalyRead], *, key: str = "anomalies") -> Table:
+    """What the scan found: each period's value against the baseline, with the margin, n and q-value."""
+    rows = tuple(
+        Row(
+            (
+                text(a.period_start.isoformat()),
+                text(a.metric.replace("_", " ")),
+                text(a.scope),
+                text(a.granularity),
+                Cell(f"{'▲' if a.direction == 'rise' else '▼'} {a.direction}", (a.direction,)),
+                num(a.value),
+                num(a.baseline),
+                num(a.margin),
+                count(a.n),
+                count(a.baseline_n),
+                num(a.q_value, 3),
+                text(a.explanation),
+            )
+        )
+        for a in found
+    )
+    columns = (
+        Column("Period starting"),
+        Column("Series"),
+        Column("Scope"),
+        Column("Period"),
+        Column("Direction"),
+        Column("Value", numeric=True),
+        Column("Baseline", numeric=True),
+        Column("± at 95 %", numeric=True),
+        Column("n", numeric=True),
+        Column("Baseline n", numeric=True),
+        Column("q", numeric=True),
+        Column("Explanation"),
+    )
+    return Table(key, "Anomalies, the latest period first", columns, rows)
 
 
 @router.get("/anomalies")
@@ -45,7 +84,7 @@ def anomalies_page(
         title=f"Anomalies · {view.range_label}",
         view=view,
         presets=PRESETS,
-        found=found,
+        found=anomalies_table(found),
         metric=metric,
         metrics=metrics,
         extra_params={},

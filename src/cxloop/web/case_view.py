@@ -22,7 +22,7 @@ from cxloop.core.errors import NotFound
 from cxloop.customers import service as customers
 from cxloop.customers.schemas import CustomerRead
 from cxloop.text import service as text
-from cxloop.web.inbox import left_words
+from cxloop.web.inbox import assignable_ids, left_words
 from cxloop.web.service import SignedIn
 
 SHOWN_TRIGGERS = 10  # the first feedback of a case is what opened it; later ones joined it
@@ -119,11 +119,7 @@ def case_page(session: Session, *, case_id: int, user: SignedIn, now: datetime) 
     detail = cases.case_detail(session, cases.require_case(session, case_id=case_id, scope=scope))
     people = {u.id: u.name or u.email for u in access.list_users(session)}
     team = access.get_team(session, team_id=detail.team_id) if detail.team_id is not None else None
-    member_ids: list[int] = []
-    if team is not None:
-        member_ids = access.team_member_ids(session, team_id=team.id)
-        if team.lead_user_id is not None and team.lead_user_id not in member_ids:
-            member_ids.append(team.lead_user_id)
+    member_ids = assignable_ids(session, team_id=detail.team_id)
     return CasePage(
         case=detail,
         customer=_customer(session, detail.customer_id),

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
+from cxloop.access import service as access
 from cxloop.cases.enums import CaseStatus
 from cxloop.cases.schemas import CaseRead
 
@@ -49,3 +52,14 @@ def sla_chip(case: CaseRead, now: datetime) -> SlaChip:
     left = (due - now).total_seconds()
     level = "breached" if left < 0 else "ok" if total <= 0 or left > total / 2 else "soon"
     return SlaChip(f"{clock}: {left_words(left)}", level, due)
+
+
+def assignable_ids(session: Session, *, team_id: int | None) -> list[int]:
+    """Who a case of this team may be given to: its active members and its lead (as `cases.assign` checks)."""
+    team = access.get_team(session, team_id=team_id) if team_id is not None else None
+    if team is None:
+        return []
+    member_ids = access.team_member_ids(session, team_id=team.id)
+    if team.lead_user_id is not None and team.lead_user_id not in member_ids:
+        member_ids.append(team.lead_user_id)
+    return member_ids

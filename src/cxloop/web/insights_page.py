@@ -23,7 +23,7 @@ from cxloop.experiments import results as experiment_results
 from cxloop.experiments import service as experiments
 from cxloop.maturity import service as maturity
 from cxloop.storage.deps import SessionDep
-from cxloop.web import overview
+from cxloop.web import insights_tables, overview
 from cxloop.web.auth import ViewerPage
 from cxloop.web.filters import BadFilter, parse_filters
 from cxloop.web.rendering import render
@@ -99,6 +99,7 @@ def drivers_page(
         metric_names=METRIC_NAMES,
         extra_params={"metric": kind.value},
         report=report,
+        drivers=insights_tables.drivers_table(report, METRIC_NAMES[kind]),
         chart={"metric": METRIC_NAMES[kind], "unit": key_drivers.UNITS[kind], "drivers": chart},
     )
 
@@ -138,21 +139,25 @@ def outcomes_page(
         window_days=window_days,
         end=end,
         outcome=outcome,
+        churn_tables=insights_tables.outcome_tables(outcome),
     )
 
 
 @router.get("/insights/partials/operations")
 def operations_panel(request: Request, session: SessionDep, user: ViewerPage) -> Response:
     """The outcomes page's operational measures, loaded after the page (testing every measure is slow)."""
-    return render(
-        request, "_insights_operations.html", user=user, ops=operations.analyse(session), metric_names=METRIC_NAMES
-    )
+    ops = operations.analyse(session)
+    table = insights_tables.operations_table(ops, METRIC_NAMES)
+    return render(request, "_insights_operations.html", user=user, ops=ops, metric_names=METRIC_NAMES, measures=table)
 
 
 @router.get("/insights/partials/agents")
 def agents_panel(request: Request, session: SessionDep, user: ViewerPage) -> Response:
     """The outcomes page's table of support agents and teams, loaded after the page."""
-    return render(request, "_insights_agents.html", user=user, people=agents.analyse(session))
+    people = agents.analyse(session)
+    return render(
+        request, "_insights_agents.html", user=user, people=people, tables=insights_tables.agents_tables(people)
+    )
 
 
 @router.get("/insights/churn")
@@ -168,6 +173,7 @@ def churn_page(request: Request, session: SessionDep, user: ViewerPage) -> Respo
         tabs=TABS,
         report=report,
         top=top,
+        tables={t.key: t for t in insights_tables.churn_tables(report, top)},
     )
 
 
@@ -175,7 +181,14 @@ def churn_page(request: Request, session: SessionDep, user: ViewerPage) -> Respo
 def experiments_page(request: Request, session: SessionDep, user: ViewerPage) -> Response:
     """Every experiment, newest first, each opening its results."""
     found = [experiments.read(session, e) for e in experiments.list_experiments(session)]
-    return render(request, "insights_experiments.html", user=user, title="Experiments", tabs=TABS, experiments=found)
+    return render(
+        request,
+        "insights_experiments.html",
+        user=user,
+        title="Experiments",
+        tabs=TABS,
+        experiments=insights_tables.experiments_table(found),
+    )
 
 
 @router.get("/insights/experiments/{key}")
@@ -205,12 +218,20 @@ def experiment_page(
         current="/insights/experiments",
         found=found,
         metric_names=METRIC_NAMES,
+        tables=insights_tables.experiment_tables(found, METRIC_NAMES[found.experiment.metric]),
     )
 
 
 @router.get("/insights/maturity")
 def maturity_page(request: Request, session: SessionDep, user: ViewerPage) -> Response:
     """Listen, understand and act on 1-5, each with its evidence and the next concrete step."""
+    found = maturity.assess(session)
     return render(
-        request, "insights_maturity.html", user=user, title="CX maturity", tabs=TABS, found=maturity.assess(session)
+        request,
+        "insights_maturity.html",
+        user=user,
+        title="CX maturity",
+        tabs=TABS,
+        found=found,
+        evidence=insights_tables.evidence_tables(found),
     )

@@ -31,6 +31,7 @@ from cxloop.web.auth import ViewerPage
 from cxloop.web.filters import BadFilter, View, parse_filters
 from cxloop.web.rendering import render
 from cxloop.web.routes import filter_bar
+from cxloop.web.tables import Column, Row, Table, count, text, with_interval
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 TZ = "UTC"
@@ -128,6 +129,42 @@ def journey_map(
     return total, columns
 
 
+def figures_table(columns: list[StageColumn], metric: MetricKind) -> Table:
+    """The map as a table: every stage and touchpoint with its metric, interval, n, reading and response rate."""
+    spec = overview.METRICS[metric]
+    digits, signed = spec["digits"], spec["signed"]
+    rows = []
+    for column in columns:
+        for tile, kind in ((column.stage, "stage"), *((t, "touchpoint") for t in column.touchpoints)):
+            v = tile.value
+            rate = tile.rate
+            low, high = (rate.response_rate_ci or (None, None)) if rate else (None, None)
+            cells = (
+                text(tile.name),
+                text(kind),
+                with_interval(
+                    v.value if v else None, v.ci_low if v else None, v.ci_high if v else None, digits, signed=signed
+                ),
+                count(v.n if v else 0),
+                text(tile.words + (", breaks down here" if tile.breaks_down else "")),
+                with_interval(rate.response_rate if rate else None, low, high, 1),
+                count(rate.sent if rate else None),
+                text(", ".join(name for name, _ in tile.themes) or None),
+            )
+            rows.append(Row(cells, small=tile.level == "small"))
+    table_columns = (
+        Column("Stage or touchpoint"),
+        Column("Kind"),
+        Column.with_interval(spec["name"]),
+        Column("n", numeric=True),
+        Column("Reading"),
+        Column.with_interval("Response rate %"),
+        Column("Sent", numeric=True),
+        Column("Top themes"),
+    )
+    return Table("journey", f"{spec['name']} by stage and touchpoint", table_columns, tuple(rows))
+
+
 @router.get("/journey")
 def journey_page(
     request: Request,
@@ -166,6 +203,7 @@ def journey_page(
         metrics=overview.METRICS,
         total=total,
         columns=columns,
+        figures=figures_table(columns, kind),
         min_n=metric_registry.min_n(kind),
         breaks=[t for c in columns for t in (c.stage, *c.touchpoints) if t.breaks_down],
     )

@@ -83,17 +83,19 @@ def _query(view: View, metric: MetricKind, tz: str, *, start: date, end: date, *
     return MetricQuery(metric=metric, tz=tz, start=start, end=end, **view.dims, **extra)
 
 
-def cards(session: Session, view: View, tz: str) -> list[Card]:
+def card(session: Session, view: View, tz: str, metric: MetricKind) -> Card:
+    """One metric over the view against the period of the same length just before it."""
     before_start, before_end = view.previous
-    found = []
-    for metric in METRICS:
-        comparison = analytics.compare_periods(
-            session,
-            query=_query(view, metric, tz, start=view.start, end=view.end),
-            previous=_query(view, metric, tz, start=before_start, end=before_end),
-        )
-        found.append(Card(metric, comparison.current, comparison.previous, comparison.change, comparison.significant))
-    return found
+    comparison = analytics.compare_periods(
+        session,
+        query=_query(view, metric, tz, start=view.start, end=view.end),
+        previous=_query(view, metric, tz, start=before_start, end=before_end),
+    )
+    return Card(metric, comparison.current, comparison.previous, comparison.change, comparison.significant)
+
+
+def cards(session: Session, view: View, tz: str) -> list[Card]:
+    return [card(session, view, tz, metric) for metric in METRICS]
 
 
 def trend_bucket(view: View) -> GroupKey:

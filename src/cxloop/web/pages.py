@@ -12,6 +12,9 @@ from cxloop.web import (
     account_page,
     anomalies_page,
     case_routes,
+    dashboards_page,
+    explorer,
+    inbox_page,
     insights_page,
     journey_page,
     live,
@@ -23,6 +26,7 @@ from cxloop.web import (
     survey_preview,
     survey_triggers,
     surveys_page,
+    themes_edit,
     themes_page,
 )
 from cxloop.web.auth import CsrfRefused, PageForbidden, SignInRequired, sign_in_url
@@ -37,7 +41,10 @@ def include_web(app: FastAPI) -> None:
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="web-static")
     app.include_router(case_routes.router)  # first: its /cases/{id}/notes is not an action of routes.py's
     app.include_router(router)
+    app.include_router(inbox_page.router)
+    app.include_router(explorer.router)
     app.include_router(themes_page.router)
+    app.include_router(themes_edit.router)
     app.include_router(journey_page.router)
     app.include_router(anomalies_page.router)
     app.include_router(insights_page.router)
@@ -51,6 +58,7 @@ def include_web(app: FastAPI) -> None:
     app.include_router(settings_channels.router)
     app.include_router(settings_policy.router)
     app.include_router(account_page.router)
+    app.include_router(dashboards_page.router)
     app.add_exception_handler(SignInRequired, _sign_in_required)  # type: ignore[arg-type]
     app.add_exception_handler(PageForbidden, _forbidden)  # type: ignore[arg-type]
     app.add_exception_handler(CsrfRefused, _csrf_refused)  # type: ignore[arg-type]

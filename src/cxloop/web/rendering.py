@@ -15,13 +15,16 @@ from functools import cache
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cxloop import __version__
 from cxloop.access.enums import Role
 from cxloop.branding import current
+from cxloop.web.filters import BadFilter
 from cxloop.web.service import SignedIn
+from cxloop.web.tables import csv_text, tables_in
+from cxloop.web.tables import figure as number
 
 STATIC_PATH = "/static/web"
 
@@ -47,6 +50,7 @@ NAVIGATION = (
     NavItem("Listening health", "/listening"),
     NavItem("Anomalies", "/anomalies"),
     NavItem("Analyses", "/insights"),
+    NavItem("Dashboards", "/dashboards"),
     NavItem("Settings", "/settings", Role.admin),
 )
 
@@ -82,13 +86,6 @@ def time_ago(moment: datetime | None, now: datetime | None = None) -> str:
     return "just now"
 
 
-def number(value: float | None, digits: int = 1, signed: bool = False) -> str:
-    """A figure with a fixed number of decimals (and its sign when `signed`, as NPS is written); an en dash for none."""
-    if value is None:
-        return "–"
-    return f"{value:+,.{digits}f}" if signed else f"{value:,.{digits}f}"
-
-
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -115,8 +112,17 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
     **context: Any,
-) -> HTMLResponse:
-    """A page of the app, in the organisation's branding, for `user` (None on the sign-in page)."""
+) -> Response:
+    """A page of the app, in the organisation's branding, for `user` (None on the sign-in page).
+
+    With `?export=<key>` in the address, a page that has a table of that key (web/tables.py) answers it as CSV
+    instead: the same rows, from the same handler, with the same role and filters."""
+    export = request.query_params.get("export")
+    tables = tables_in(context) if export else {}
+    if export and tables:
+        if export not in tables:
+            raise BadFilter("export", f"'{export[:40]}' is not a table of this page: {', '.join(tables)}")
+        return csv_response(tables[export].key, csv_text(tables[export]))
     style = brand_style()
     brand = current.brand()
     html = (
@@ -132,3 +138,12 @@ def render(
         )
     )
     return HTMLResponse(html, status_code=status_code, headers={**security_headers(style), **(headers or {})})
+
+
+def csv_response(name: str, body: str) -> Response:
+    """A CSV download named cxloop-<name>.csv."""
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="cxloop-{name}.csv"', "Cache-Control": "no-store"},
+    )

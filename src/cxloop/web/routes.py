@@ -1,4 +1,5 @@
-"""The web app's pages: sign-in and sign-out, the overview, the feedback explorer and its CSV, customers, settings.
+"""The web app's pages: sign-in and sign-out, the overview, customers, listening health, a case's status changes
+(the inbox is inbox_page.py, the feedback explorer explorer.py).
 
 Every page is a sync handler (run in the thread pool) on one unit of work; its role comes from `auth.page_role`,
 the same ladder the API uses. Bad filters answer 400 with a page naming the field and the reason.
@@ -6,18 +7,16 @@ the same ladder the API uses. Bad filters answer 400 with a page naming the fiel
 
 from __future__ import annotations
 
-import io
 import math
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
-from cxloop.access.enums import Role
 from cxloop.access.errors import InvalidCredentials
 from cxloop.analytics import metrics as metric_registry
 from cxloop.analytics.enums import FatigueGroup, GroupKey, MetricKind
@@ -27,14 +26,13 @@ from cxloop.audit.sampling import failed_sign_ins
 from cxloop.audit.schemas import AuditActor
 from cxloop.branding.current import load_brand
 from cxloop.cases import service as cases
-from cxloop.cases.enums import CaseAction, CasePriority, CaseStatus
+from cxloop.cases.enums import CaseAction
 from cxloop.cases.schemas import Actor as CaseActor
 from cxloop.channels.hosted.limits import client_address, limiter
 from cxloop.collection import service as collection
 from cxloop.collection.enums import Channel
 from cxloop.core.body_caps import body_cap
 from cxloop.core.clock import utcnow
-from cxloop.core.csv_cells import CsvWriter, NumberCell, csv_cell
 from cxloop.core.errors import Conflict, InvalidInput, NotFound
 from cxloop.core.int_bounds import Id
 from cxloop.customers import service as customers
@@ -45,10 +43,9 @@ from cxloop.journeys import service as journeys
 from cxloop.storage.deps import SessionDep
 from cxloop.surveys import service as surveys
 from cxloop.text import service as text
-from cxloop.text.themes import service as themes
 from cxloop.timeline import service as timeline
 from cxloop.timeline.sources import View as TimelineView
-from cxloop.web import anomalies_page, case_routes, inbox, overview
+from cxloop.web import anomalies_page, case_routes, overview, overview_tables
 from cxloop.web import service as web_sessions
 from cxloop.web.auth import (
     SESSION_COOKIE,
@@ -70,8 +67,6 @@ from cxloop.web.service import SESSION_LIFETIME, SignedIn
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 SIGN_IN_LIMIT = "web-sign-in"  # core/rate_limit.py LIMITS
 PAGE_SIZE = 25
-THEME_ROWS = 20_000  # the explorer filtered by a theme shows its newest this many responses
-CSV_ROWS = 5000  # the CSV export of the explorer: what the filters select, newest first, at most this many rows
 TZ = "UTC"
 
 
@@ -88,7 +83,7 @@ def _safe_next(next_url: str | None) -> str:
 
 def _sign_in_page(
     request: Request, *, next_url: str, email: str = "", error: str | None = None, status_code: int = 200
-) -> HTMLResponse:
+) -> Response:
     token = web_sessions.new_token()
     response = render(
         request,
@@ -202,7 +197,7 @@ def sign_out(request: Request, session: SessionDep, _: Annotated[SignedIn, Depen
 # Pages -----------------------------------------------------------------------------------------------------------
 
 
-def _view(request: Request) -> View:
+def view_of(request: Request) -> View:
     return parse_filters(request.query_params, today=datetime.now(UTC).date())
 
 
@@ -236,7 +231,7 @@ def bad_filter(exc: InvalidInput) -> BadFilter:
 
 @router.get("/")
 def overview_page(request: Request, session: SessionDep, user: ViewerPage, metric: str = "nps") -> Response:
-    view = _view(request)
+    view = view_of(request)
     if metric not in MetricKind.__members__:
         raise BadFilter("metric", f"'{metric[:20]}' is not one of: nps, csat, ces")
     kind = MetricKind(metric)
@@ -257,9 +252,17 @@ def overview_page(request: Request, session: SessionDep, user: ViewerPage, metri
         metrics=overview.METRICS,
         cards=cards,
         trend=trend,
-        by_channel=by_channel,
-        by_segment=by_segment,
-        by_stage=by_stage,
+        trend_table=overview_tables.trend_table(trend, kind),
+        breakdowns=[
+            overview_tables.breakdown_table(
+                groups, kind, dim, key=f"by-{dim}", caption=caption, min_n=metric_registry.min_n(kind), view=view
+            )
+            for groups, dim, caption in (
+                (by_channel, "channel", "Volume by channel"),
+                (by_segment, "segment", "By segment"),
+                (by_stage, "stage", "By journey stage"),
+            )
+        ],
         anomalies=anomalies_page.latest(session, since=datetime.combine(view.start, time.min, UTC)),
         min_n=metric_registry.min_n(kind),
     )
@@ -268,110 +271,10 @@ def overview_page(request: Request, session: SessionDep, user: ViewerPage, metri
 @router.get("/partials/response-rates")
 def response_rates_panel(request: Request, session: SessionDep, user: ViewerPage) -> Response:
     """The overview's response-rate panel, loaded after the page (counting invitations is its slowest part)."""
-    view = _view(request)
+    view = view_of(request)
     rates = overview.response_rates(session, view, TZ, FatigueGroup.channel)
-    return render(request, "_rates.html", user=user, rates=rates, view=view, min_n=metric_registry.DEFAULT_MIN_N)
-
-
-def _theme(session: Session, request: Request) -> tuple[int, str] | None:
-    """The theme the explorer is filtered by (`theme`, an id from the themes page): its id and name."""
-    value = (request.query_params.get("theme") or "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or len(value) > 12:
-        raise BadFilter("theme", f"'{value[:20]}' is not a theme id")
-    try:
-        found = themes.require_theme(session, theme_id=int(value))
-    except NotFound:
-        raise BadFilter("theme", f"there is no theme {value}") from None
-    return found.id, found.name
-
-
-def _feedback_filters(session: Session, request: Request, view: View, theme: tuple[int, str] | None) -> dict[str, Any]:
-    zone_start = datetime.combine(view.start, time.min, UTC)
-    zone_end = datetime.combine(view.end, time.max, UTC)
-    query = (request.query_params.get("q") or "").strip()[:200]
-    return {
-        "survey": view.dims.get("survey"),
-        "channel": view.dims.get("channel"),
-        "since": zone_start,
-        "until": zone_end,
-        "text": query or None,
-        "ids": themes.response_ids(session, theme_id=theme[0], limit=THEME_ROWS) if theme else None,
-    }
-
-
-@router.get("/feedback")
-def feedback_page(
-    request: Request,
-    session: SessionDep,
-    user: ViewerPage,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> Response:
-    view = _view(request)
-    theme = _theme(session, request)
-    filters = _feedback_filters(session, request, view, theme)
-    found = collection.list_responses(
-        session, sort="-submitted_at", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **filters
-    )
-    text.mask_shown(session, role=user.role, responses=found.items)
-    pages = max(1, math.ceil(found.total / PAGE_SIZE))
-    bar = filter_bar(session, view, "Feedback")
-    if theme:
-        bar["title"] = bar["title"].replace("Feedback · ", f"Feedback · {theme[1]} · ", 1)
-    return render(
-        request,
-        "feedback.html",
-        user=user,
-        **bar,
-        theme=theme,
-        responses=found.items,
-        total=found.total,
-        page=page,
-        pages=pages,
-        q=filters["text"] or "",
-        now=utcnow(),
-    )
-
-
-def _csv(session: Session, filters: dict[str, Any], role: Role) -> str:
-    buffer = io.StringIO()
-    writer = CsvWriter(buffer)
-    writer.writerow(["id", "submitted_at", "survey", "channel", "customer", "nps", "csat", "ces", "comment"])
-    offset = 0
-    while offset < CSV_ROWS:
-        found = collection.list_responses(session, sort="-submitted_at", limit=500, offset=offset, **filters)
-        text.mask_shown(session, role=role, responses=found.items)
-        for item in found.items:
-            writer.writerow(
-                [
-                    NumberCell(item.id),
-                    csv_cell(item.submitted_at),
-                    csv_cell(item.survey),
-                    csv_cell(item.channel),
-                    csv_cell(item.customer_external_id),
-                    csv_cell(item.nps),
-                    csv_cell(item.csat),
-                    csv_cell(item.ces),
-                    csv_cell(item.comment),
-                ]
-            )
-        offset += 500
-        if offset >= found.total:
-            break
-    return buffer.getvalue()
-
-
-@router.get("/feedback.csv")
-def feedback_csv(request: Request, session: SessionDep, user: ViewerPage) -> Response:
-    """What the explorer shows with the same filters, as CSV (newest first, at most CSV_ROWS rows)."""
-    filters = _feedback_filters(session, request, _view(request), _theme(session, request))
-    body = _csv(session, filters, user.role)  # at most CSV_ROWS rows, read inside the handler's unit of work
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="cxloop-feedback.csv"', "Cache-Control": "no-store"},
-    )
+    table = overview_tables.rates_table(rates, "channel", min_n=metric_registry.DEFAULT_MIN_N, compact=True)
+    return render(request, "_rates.html", user=user, rates=table, view=view)
 
 
 @router.get("/customers")
@@ -460,7 +363,7 @@ def listening_page(
     """Listening health: what happened to the invitations of the range, by channel, survey, touchpoint or policy."""
     if by not in FatigueGroup.__members__:
         raise BadFilter("by", f"'{by[:20]}' is not one of: {', '.join(FatigueGroup)}")
-    view = _view(request)
+    view = view_of(request)
     rows = overview.response_rates(session, view, TZ, FatigueGroup(by))
     names: dict[str, str] = {}
     if by == FatigueGroup.survey:
@@ -477,61 +380,7 @@ def listening_page(
         presets=PRESETS,
         by=by,
         groups=list(FatigueGroup),
-        rows=rows,
-        names=names,
-        min_n=metric_registry.DEFAULT_MIN_N,
-    )
-
-
-def _case_filters(status: str, priority: str) -> tuple[tuple[CaseStatus, ...], CasePriority | None]:
-    if status and status not in (*CaseStatus.__members__, "open", "all"):
-        raise BadFilter("status", f"'{status[:20]}' is not open, all or one of: {', '.join(CaseStatus)}")
-    if priority and priority not in CasePriority.__members__:
-        raise BadFilter("priority", f"'{priority[:20]}' is not one of: {', '.join(CasePriority)}")
-    statuses = inbox.OPEN if status in ("", "open") else () if status == "all" else (CaseStatus(status),)
-    return statuses, CasePriority(priority) if priority else None
-
-
-@router.get("/cases")
-def cases_page(
-    request: Request,
-    session: SessionDep,
-    user: AgentPage,
-    status: Annotated[str, Query(max_length=20)] = "open",
-    priority: Annotated[str, Query(max_length=20)] = "",
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> Response:
-    """The case inbox: agents see their teams' cases, analysts and admins every case (as in the API)."""
-    statuses, chosen_priority = _case_filters(status, priority)
-    scope = cases.scope_of(session, role=user.role, user_id=user.user_id)
-    try:
-        rows, next_cursor = cases.list_cases(
-            session, scope=scope, status=statuses, priority=chosen_priority, cursor=cursor, limit=PAGE_SIZE
-        )
-    except InvalidInput as exc:
-        raise bad_filter(exc) from exc
-    reads = cases.case_reads(session, rows)
-    found = (
-        customers.customer_reads(
-            session, [customers.require_customer(session, customer_id=c.customer_id) for c in reads]
-        )
-        if reads
-        else []
-    )
-    names = {c.id: c.name or c.email or c.external_id for c in found}
-    now = utcnow()
-    return render(
-        request,
-        "cases.html",
-        user=user,
-        title="Cases",
-        cases=[(case, inbox.sla_chip(case, now), names.get(case.customer_id, "")) for case in reads],
-        status=status or "open",
-        priority=priority,
-        statuses=list(CaseStatus),
-        priorities=list(CasePriority),
-        next_cursor=next_cursor,
-        now=now,
+        rows=overview_tables.rates_table(rows, by, min_n=metric_registry.DEFAULT_MIN_N, names=names),
     )
 
 

@@ -14,7 +14,7 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -71,7 +71,7 @@ def settings_page(
     title: str,
     status_code: int = 200,
     **context: Any,
-) -> HTMLResponse:
+) -> Response:
     """A settings tab: its template under the tabs, with the notice of `?done=` when it names one."""
     done = DONE.get(request.query_params.get("done", "")) if status_code == 200 else None
     return render(
@@ -108,7 +108,7 @@ def _users_page(
     values: dict[str, str] | None = None,
     row_errors: dict[int, str] | None = None,
     created: tuple[str, str | None] | None = None,
-) -> HTMLResponse:
+) -> Response:
     users = access.list_users(session)
     teams = access.list_teams(session)
     members = {team.id: set(access.team_member_ids(session, team_id=team.id, active_only=False)) for team in teams}
@@ -228,7 +228,7 @@ def _keys_page(
     errors: Errors | None = None,
     values: dict[str, str] | None = None,
     new_key: str | None = None,
-) -> HTMLResponse:
+) -> Response:
     keys = access.list_api_keys(session)
     return settings_page(
         request,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -122,7 +122,7 @@ def _policy_page(
     form_id: str = "",
     errors: Errors | None = None,
     values: Values | None = None,
-) -> HTMLResponse:
+) -> Response:
     reads = [scoped_policies.read(found) for found in scoped_policies.list_policies(session)]
     return settings_page(
         request,

@@ -12,7 +12,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -90,7 +90,7 @@ def _teams_page(
     errors: Errors | None = None,
     values: dict[str, str] | None = None,
     page_error: str | None = None,
-) -> HTMLResponse:
+) -> Response:
     """The teams and their forms; the form `form_id` ("new", a team's id, "members-<id>") shows `values` and
     `errors`; `page_error` goes above them all (a team that is gone)."""
     teams = access.team_reads(session, access.list_teams(session))
@@ -167,7 +167,7 @@ def create_team(
 
 def _refused(
     request: Request, session: Session, user: SignedIn, exc: Exception, form_id: str, values: TeamForm | None
-) -> HTMLResponse:
+) -> Response:
     if isinstance(exc, FormRefused):
         errors, status = exc.errors, 422
     elif isinstance(exc, ValidationError):

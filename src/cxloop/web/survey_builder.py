@@ -32,8 +32,7 @@ from cxloop.surveys.audit_trail import snapshot, update_action
 from cxloop.surveys.enums import SurveyStatus
 from cxloop.surveys.schemas import SurveyCreate, SurveyRead, SurveyUpdate
 from cxloop.web import survey_form, survey_view
-from cxloop.web.actors import audit_actor
-from cxloop.web.auth import AnalystPage, ViewerPage, require_csrf
+from cxloop.web.auth import AnalystPage, ViewerPage, require_csrf, web_actor
 from cxloop.web.posted_form import posted_fields
 from cxloop.web.rendering import brand_style, render, security_headers
 from cxloop.web.service import SignedIn
@@ -188,7 +187,7 @@ def post_new_survey(
         errors = survey_form.domain_errors(exc, draft)
         return builder(request, session, user, draft=draft, survey=None, errors=errors, status_code=409)
     read = surveys.survey_read(made, data.definition.to_document())
-    actor = audit_actor(request, user)
+    actor = web_actor(request, user)
     audit.record(session, actor=actor, action=AuditAction.survey_created, target_id=made.id, after=snapshot(read))
     return RedirectResponse(f"/surveys/{made.id}?saved=1", status_code=303)
 
@@ -233,7 +232,7 @@ def post_survey(
         session.rollback()
         errors = survey_form.domain_errors(exc, draft)
         return builder(request, session, user, draft=draft, survey=survey, errors=errors, status_code=422)
-    actor = audit_actor(request, user)
+    actor = web_actor(request, user)
     action = update_action(before, after)
     audit.record(session, actor=actor, action=action, target_id=survey_id, before=before, after=snapshot(after))
     return RedirectResponse(f"/surveys/{survey_id}?saved=1", status_code=303)

@@ -21,8 +21,7 @@ from cxloop.triggers import service as triggers
 from cxloop.triggers.errors import TriggerRuleKeyTaken
 from cxloop.triggers.schemas import TriggerRuleCreate, TriggerRuleUpdate
 from cxloop.web import survey_form
-from cxloop.web.actors import audit_actor
-from cxloop.web.auth import AnalystPage, require_csrf
+from cxloop.web.auth import AnalystPage, require_csrf, web_actor
 from cxloop.web.posted_form import posted_fields
 from cxloop.web.survey_builder import builder, current_read
 from cxloop.web.surveys_page import refused
@@ -113,7 +112,7 @@ def add_trigger(
         )
     audit.record(
         session,
-        actor=audit_actor(request, user),
+        actor=web_actor(request, user),
         action=AuditAction.trigger_rule_created,
         target_id=made.id,
         after=made.model_dump(),
@@ -148,7 +147,7 @@ def set_trigger_enabled(
     after = triggers.rule_read(changed)
     audit.record(
         session,
-        actor=audit_actor(request, user),
+        actor=web_actor(request, user),
         action=AuditAction.trigger_rule_updated,
         target_id=rule_id,
         before=before,

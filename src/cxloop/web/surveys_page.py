@@ -34,8 +34,7 @@ from cxloop.surveys.audit_trail import snapshot, update_action
 from cxloop.surveys.enums import SurveyStatus
 from cxloop.surveys.schemas import SurveyUpdate
 from cxloop.web import overview
-from cxloop.web.actors import audit_actor
-from cxloop.web.auth import AnalystPage, ViewerPage, require_csrf
+from cxloop.web.auth import AnalystPage, ViewerPage, require_csrf, web_actor
 from cxloop.web.rendering import render
 from cxloop.web.service import SignedIn
 from cxloop.web.survey_builder import current_read
@@ -175,7 +174,7 @@ def create_from_template(
     data = template.model_copy(update={"key": _free_key(session, template.key), "status": SurveyStatus.draft})
     made = surveys.create_survey(session, data=data)
     read = surveys.survey_read(made, data.definition.to_document())
-    actor = audit_actor(request, user)
+    actor = web_actor(request, user)
     audit.record(session, actor=actor, action=AuditAction.survey_created, target_id=made.id, after=snapshot(read))
     return RedirectResponse(f"/surveys/{made.id}", status_code=303)
 
@@ -208,7 +207,7 @@ def change_status(
     except (Conflict, InvalidInput) as exc:
         session.rollback()
         return refused(request, user, "The survey was not changed", exc, back, 409)
-    actor = audit_actor(request, user)
+    actor = web_actor(request, user)
     action = update_action(before, after)
     audit.record(session, actor=actor, action=action, target_id=survey_id, before=before, after=snapshot(after))
     return RedirectResponse(back, status_code=303)

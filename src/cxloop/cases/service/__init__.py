@@ -4,6 +4,7 @@ verification re-surveys, the recovery report and the follow-up holdout.
 Import it as `from cxloop.cases import service as cases`. Functions take a Session, flush, never commit.
 """
 
+from cxloop.cases.service.bulk import MAX_BULK, BulkOutcome, change_each
 from cxloop.cases.service.exporting import (
     CASE_EXPORT_COLUMNS,
     CaseRow,
@@ -41,7 +42,9 @@ from cxloop.cases.service.verification import VerifyResult, record_answers, veri
 __all__ = [
     "CASE_EXPORT_COLUMNS",
     "DEFAULT_POLICY",
+    "MAX_BULK",
     "FOLLOW_UP_SENT_KIND",
+    "BulkOutcome",
     "CaseRow",
     "Decision",
     "ReportBy",
@@ -55,6 +58,7 @@ __all__ = [
     "case_json",
     "case_reads",
     "case_teams",
+    "change_each",
     "count_cases",
     "create_root_cause",
     "fill_clock_minutes",

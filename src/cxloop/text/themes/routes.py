@@ -12,6 +12,7 @@ from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
 from cxloop.core.int_bounds import Id, Limit
 from cxloop.storage.deps import SessionDep
+from cxloop.text.themes import audit_trail
 from cxloop.text.themes import service as themes
 from cxloop.text.themes.schemas import (
     DiscoveryRequest,
@@ -72,10 +73,7 @@ def discover(body: DiscoveryRequest, session: SessionDep, _: AnalystDep, actor: 
 @router.post("/merge", response_model=ThemeRead)
 def merge(body: MergeRequest, session: SessionDep, _: AnalystDep, actor: ActorDep) -> ThemeRead:
     """Merge `theme_ids` into `into`: their items move, and later runs hand what they find of them to `into`."""
-    themes.merge_themes(session, theme_ids=body.theme_ids, into=body.into)
-    audit.record(
-        session, actor=actor, action=AuditAction.theme_merged, target_id=body.into, after={"merged": body.theme_ids}
-    )
+    audit_trail.merge_themes(session, theme_ids=body.theme_ids, into=body.into, actor=actor)
     return themes.get_theme(session, theme_id=body.into, examples=0)
 
 
@@ -94,30 +92,12 @@ def theme_items(theme_id: Id, session: SessionDep, _: ViewerDep, limit: Limit = 
 @router.patch("/{theme_id:int}", response_model=ThemeRead)
 def update_theme(theme_id: Id, body: ThemeUpdate, session: SessionDep, _: AnalystDep, actor: ActorDep) -> ThemeRead:
     """Rename (discovery keeps the name from then on), pin (discovery keeps the theme as it is) or hide."""
-    fields = set(body.changes())
-    before = themes.require_theme(session, theme_id=theme_id)
-    was = {f: getattr(before, f) for f in fields}
-    theme = themes.update_theme(session, theme_id=theme_id, data=body)
-    audit.record(
-        session,
-        actor=actor,
-        action=AuditAction.theme_updated,
-        target_id=theme_id,
-        before=was,
-        after={f: getattr(theme, f) for f in fields},
-    )
+    audit_trail.update_theme(session, theme_id=theme_id, data=body, actor=actor)
     return themes.get_theme(session, theme_id=theme_id, examples=0)
 
 
 @router.post("/{theme_id:int}/split", response_model=list[ThemeRead], status_code=status.HTTP_201_CREATED)
 def split(theme_id: Id, body: SplitRequest, session: SessionDep, _: AnalystDep, actor: ActorDep) -> list[ThemeRead]:
     """Each group of keywords becomes a new rule theme taking this theme's items whose text holds one of them."""
-    made = themes.split_theme(session, theme_id=theme_id, groups=body.groups)
-    audit.record(
-        session,
-        actor=actor,
-        action=AuditAction.theme_split,
-        target_id=theme_id,
-        after={"themes": [{"id": t.id, "phrases": t.phrases} for t in made]},
-    )
+    made = audit_trail.split_theme(session, theme_id=theme_id, groups=body.groups, actor=actor)
     return [themes.get_theme(session, theme_id=t.id, examples=0) for t in made]

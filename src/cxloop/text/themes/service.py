@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import Select, delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from cxloop.core.clock import utcnow
@@ -645,16 +645,11 @@ def daily_mentions(session: Session, *, since: datetime, until: datetime) -> lis
     ]
 
 
-def response_ids(session: Session, *, theme_id: int, limit: int) -> list[int]:
-    """The ids of the responses that carry the theme, newest first, at most `limit` (the web app's explorer filters
-    by them)."""
-    query = (
-        select(ThemeAssignment.item_id)
-        .where(ThemeAssignment.theme_id == theme_id, ThemeAssignment.item_kind == ItemKind.response.value)
-        .order_by(ThemeAssignment.item_id.desc())
-        .limit(limit)
+def item_ids(*, theme_id: int, kind: ItemKind) -> Select[int]:
+    """A select of the ids of the items of `kind` that carry the theme (the web app's explorer filters by it)."""
+    return select(ThemeAssignment.item_id).where(
+        ThemeAssignment.theme_id == theme_id, ThemeAssignment.item_kind == kind.value
     )
-    return [int(i) for i in session.scalars(query)]
 
 
 def top_themes_by_touchpoint(

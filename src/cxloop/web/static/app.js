@@ -146,6 +146,101 @@
     if (current) show();
   }
 
+  // Sortable tables (web/tables.py): a header becomes a button; a click sorts the rows by that column, numbers as
+  // numbers (their data-sort value), text in the reader's language order, empty cells last; aria-sort says how.
+  function sortableTables(root) {
+    (root || document).querySelectorAll("table[data-sortable]:not([data-sort-ready])").forEach(function (table) {
+      table.setAttribute("data-sort-ready", "");
+      var headers = table.querySelectorAll("thead th");
+      headers.forEach(function (th, index) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "sort";
+        while (th.firstChild) button.appendChild(th.firstChild);
+        th.appendChild(button);
+        button.addEventListener("click", function () {
+          var ascending = th.getAttribute("aria-sort") !== "ascending";
+          headers.forEach(function (other) { other.removeAttribute("aria-sort"); });
+          th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+          sortRows(table, index, th.hasAttribute("data-numeric"), ascending);
+        });
+      });
+    });
+  }
+
+  function sortRows(table, index, numeric, ascending) {
+    var body = table.tBodies[0];
+    function key(row) {
+      var cell = row.cells[index];
+      if (!cell) return null;
+      if (!numeric) return cell.textContent.trim();
+      var value = cell.getAttribute("data-sort");
+      return value ? parseFloat(value) : null;
+    }
+    var rows = Array.prototype.slice.call(body.rows).map(function (row) { return { row: row, key: key(row) }; });
+    rows.sort(function (a, b) {
+      if (a.key === null || b.key === null) return a.key === b.key ? 0 : a.key === null ? 1 : -1;
+      var order = numeric ? a.key - b.key : a.key.localeCompare(b.key, undefined, { numeric: true, sensitivity: "base" });
+      return ascending ? order : -order;
+    });
+    rows.forEach(function (item) { body.appendChild(item.row); });
+  }
+
+  // The case inbox: select cases for the bulk bar, and keyboard shortcuts (j/k move, x select, a acknowledge,
+  // e resolve, Enter open, ? help). Keys typed into a field are left alone, as are keys with a modifier.
+  function inboxKeys() {
+    var table = document.querySelector("table[data-inbox]");
+    var bulk = document.getElementById("bulk");
+    if (!table || !bulk) return;
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    var boxes = rows.map(function (row) { return row.querySelector("input[name=case_id]"); });
+    var all = table.querySelector("[data-select-all]");
+    var count = document.getElementById("bulk-count");
+    var help = document.getElementById("inbox-keys");
+    var helpButton = bulk.querySelector("[data-keys-help]");
+    var current = -1;
+    function counted() {
+      var n = boxes.filter(function (b) { return b.checked; }).length;
+      count.textContent = n ? n + (n === 1 ? " case selected" : " cases selected") : "No case selected: tick cases below, or press ? for shortcuts.";
+      all.checked = n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+      return n;
+    }
+    function move(i) {
+      current = Math.max(0, Math.min(rows.length - 1, i));
+      rows.forEach(function (row, j) { row.classList.toggle("current", j === current); });
+      rows[current].querySelector("th a").focus();
+    }
+    function pickCurrent() {
+      if (counted() === 0 && current >= 0) { boxes[current].checked = true; counted(); }
+      return counted() > 0;
+    }
+    all.hidden = false;
+    helpButton.hidden = false;
+    all.addEventListener("change", function () {
+      boxes.forEach(function (b) { b.checked = all.checked; });
+      counted();
+    });
+    boxes.forEach(function (b) { b.addEventListener("change", counted); });
+    helpButton.addEventListener("click", function () { help.showModal(); });
+    help.querySelector("[data-close-dialog]").addEventListener("click", function () { help.close(); });
+    counted();
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      var typing = target.isContentEditable || /^(TEXTAREA|SELECT)$/.test(target.tagName) ||
+        (target.tagName === "INPUT" && !/^(checkbox|radio|button|submit)$/.test(target.type));
+      if (typing || event.ctrlKey || event.metaKey || event.altKey || help.open) return;
+      var key = event.key;
+      if (key === "j" || key === "k") move(current < 0 ? 0 : current + (key === "j" ? 1 : -1));
+      else if (key === "x" && current >= 0) { boxes[current].checked = !boxes[current].checked; counted(); }
+      else if (key === "a") { if (pickCurrent()) bulk.querySelector("[data-key=a]").click(); }
+      else if (key === "e") { if (pickCurrent()) document.getElementById("bulk-resolution").focus(); }
+      else if (key === "?") help.showModal();
+      else return;
+      event.preventDefault();
+    });
+  }
+
   function charts() {
     document.querySelectorAll("[data-chart=trend]").forEach(trendChart);
     document.querySelectorAll("[data-chart=spark]").forEach(spark);
@@ -157,9 +252,12 @@
     npsBars();
     localTimes();
     charts();
+    sortableTables();
     liveUpdates();
     livePreview();
+    inboxKeys();
     document.body.addEventListener("htmx:afterSwap", function (event) {
+      sortableTables(event.target);
       npsBars(event.target);
       localTimes(event.target);
     });

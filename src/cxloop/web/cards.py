@@ -1,0 +1,177 @@
+"""The one registry of dashboard card kinds: what each card shows, computed by the same analytics services as the
+pages (and the API) with the card's own filters (web/filters.py parameters stored with the card).
+
+    KINDS["trend"].build(session, Shown(view, MetricKind.nps, key="card-7", role=Role.viewer))  # -> Body
+
+Every kind reads only what a viewer may read through the API (metrics, response rates, the SLA report, themes,
+anomalies), so every signed-in user sees every card. A card whose stored filters no longer work (a deleted segment)
+says why instead of failing the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cxloop.access.enums import Role
+from cxloop.analytics import anomalies
+from cxloop.analytics import metrics as metric_registry
+from cxloop.analytics.enums import FatigueGroup, GroupKey, MetricKind
+from cxloop.cases import service as cases
+from cxloop.text import service as text_service
+from cxloop.text.themes import queries as theme_queries
+from cxloop.text.themes import service as themes
+from cxloop.web import overview, overview_tables
+from cxloop.web.anomalies_page import anomalies_table
+from cxloop.web.filters import BadFilter, View, parse_filters
+from cxloop.web.tables import Column, Row, Table, count, text, with_interval
+from cxloop.web.themes_page import ThemeRow, themes_table
+
+TZ = "UTC"
+TOP_THEMES = 10
+ANOMALIES = 20
+THEME_EXAMPLES = 1
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a card is asked to show: its view (dates and filters), metric, table key and the reader's role."""
+
+    view: View
+    metric: MetricKind
+    key: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Body:
+    """A card's content: a metric card, a trend chart, a table, or a sentence when there is nothing to show."""
+
+    figures: overview.Card | None = None
+    chart: dict[str, Any] | None = None
+    table: Table | None = None
+    empty: str = ""
+    min_n: int = metric_registry.DEFAULT_MIN_N
+
+
+@dataclass(frozen=True)
+class CardKind:
+    """One kind of card: its key (stored with each card), label, whether it takes a metric, and how it is built."""
+
+    key: str
+    label: str
+    uses_metric: bool
+    build: Callable[[Session, Shown], Body]
+
+
+def _metric(session: Session, shown: Shown) -> Body:
+    card = overview.card(session, shown.view, TZ, shown.metric)
+    return Body(figures=card, min_n=metric_registry.min_n(shown.metric))
+
+
+def _trend(session: Session, shown: Shown) -> Body:
+    trend = overview.trend(session, shown.view, TZ, shown.metric)
+    if not trend["points"]:
+        return Body(empty=f"No {trend['metric']} answers in this range.")
+    return Body(chart=trend, table=overview_tables.trend_table(trend, shown.metric, key=shown.key))
+
+
+def _breakdown(dim: GroupKey, caption: str) -> Callable[[Session, Shown], Body]:
+    def build(session: Session, shown: Shown) -> Body:
+        groups = overview.breakdown(session, shown.view, TZ, shown.metric, dim)
+        minimum = metric_registry.min_n(shown.metric)
+        name = overview.METRICS[shown.metric]["name"]
+        table = overview_tables.breakdown_table(
+            groups, shown.metric, dim.value, key=shown.key, caption=f"{name} {caption}", min_n=minimum
+        )
+        return Body(table=table, empty="" if groups else "No answers to break down in this range.", min_n=minimum)
+
+    return build
+
+
+def _rates(session: Session, shown: Shown) -> Body:
+    rows = overview.response_rates(session, shown.view, TZ, FatigueGroup.channel)
+    table = overview_tables.rates_table(
+        rows, "channel", min_n=metric_registry.DEFAULT_MIN_N, compact=True, key=shown.key
+    )
+    return Body(table=table, empty="" if rows else "No invitations in this range.")
+
+
+def _instant(day: date) -> datetime:
+    return datetime.combine(day, time.min, UTC)
+
+
+def _sla(session: Session, shown: Shown) -> Body:
+    """The SLA report of GET /api/v1/cases/sla-report by team, for the cases created in the range."""
+    view = shown.view
+    report = cases.sla_report(
+        session,
+        by="team",
+        since=_instant(view.start),
+        until=_instant(view.end + timedelta(days=1)),
+        as_of=datetime.now(UTC),
+    )
+    rows = []
+    for r in report.rows:
+        shares = (r.acknowledged_within_2h, r.acknowledged_within_6h, r.closed_within_48h)
+        cells = [text(r.group), count(r.cases)]
+        for share in shares:
+            low, high = share.interval or (None, None)
+            cells += [with_interval(share.percent, low, high, unit=" %"), count(share.n)]
+        rows.append(Row(tuple(cells), small=r.cases < metric_registry.DEFAULT_MIN_N))
+    columns = [Column("Team"), Column("Cases", numeric=True)]
+    for label in ("Acknowledged within 2 h", "Acknowledged within 6 h", "Closed within 48 h"):
+        columns += [Column.with_interval(f"{label} %"), Column(f"{label}, n", numeric=True)]
+    table = Table(shown.key, "Cases and their SLAs by team", tuple(columns), tuple(rows))
+    return Body(table=table, empty="" if rows else "No cases were opened in this range.")
+
+
+def _themes(session: Session, shown: Shown) -> Body:
+    found = sorted(themes.list_themes(session), key=lambda t: -t.volume)[:TOP_THEMES]
+    rows = []
+    for theme in found:
+        shown_examples = theme_queries.examples(session, theme_id=theme.id, limit=THEME_EXAMPLES)
+        examples = [text_service.text_for_role(e[2], role=shown.role) or "" for e in shown_examples]
+        rows.append(ThemeRow(theme, [e for e in examples if e]))
+    table = themes_table(rows, key=shown.key, caption=f"The {len(rows)} most frequent themes")
+    return Body(table=table, empty="" if rows else "No themes yet: an analyst runs theme discovery.")
+
+
+def _anomalies(session: Session, shown: Shown) -> Body:
+    found = anomalies.list_anomalies(session, since=shown.view.start, limit=ANOMALIES)
+    table = anomalies_table(found, key=shown.key)
+    return Body(table=table, empty="" if found else "No anomaly in this range.")
+
+
+KINDS: dict[str, CardKind] = {
+    kind.key: kind
+    for kind in (
+        CardKind("metric", "Score with its interval and change", True, _metric),
+        CardKind("trend", "Trend with its confidence band", True, _trend),
+        CardKind("by_segment", "By segment", True, _breakdown(GroupKey.segment, "by segment")),
+        CardKind("by_stage", "By journey stage", True, _breakdown(GroupKey.stage, "by journey stage")),
+        CardKind("by_channel", "Volume by channel", True, _breakdown(GroupKey.channel, "by channel")),
+        CardKind("response_rates", "Response rate by channel", False, _rates),
+        CardKind("sla", "Cases and SLAs by team", False, _sla),
+        CardKind("themes", "Top themes", False, _themes),
+        CardKind("anomalies", "Anomalies", False, _anomalies),
+    )
+}
+FILTERS = ("range", "start", "end", "segment", "stage", "touchpoint", "channel", "survey", "metric")
+
+
+def check_filters(params: Mapping[str, str], *, today: date) -> tuple[View, MetricKind]:
+    """The view and metric of a card's filters; BadFilter naming the first one that cannot be used."""
+    metric = params.get("metric") or MetricKind.nps.value
+    if metric not in MetricKind.__members__:
+        raise BadFilter("metric", f"'{metric[:20]}' is not one of: nps, csat, ces")
+    return parse_filters(params, today=today), MetricKind(metric)
+
+
+def stored_filters(view: View, metric: MetricKind, kind: CardKind) -> dict[str, str]:
+    """What is stored with a card: the view's parameters, and its metric when the kind takes one."""
+    return view.params() | ({"metric": metric.value} if kind.uses_metric else {})

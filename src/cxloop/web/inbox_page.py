@@ -1,0 +1,238 @@
+"""The case inbox (/cases) and its bulk actions (POST /cases/bulk).
+
+Agents see the cases of their teams, analysts and admins every case, as in the API. A bulk action changes each
+selected case through the same service call as the single action (life-cycle rules, activity log, outbox events),
+each in a savepoint of its own (`cases.change_each`): the cases the rules refuse are listed with the reason in
+words, the others are changed. The answer is the inbox again with that report above it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from cxloop.access import service as access
+from cxloop.branding.current import load_brand
+from cxloop.cases import service as cases
+from cxloop.cases.enums import CaseAction, CasePriority, CaseStatus
+from cxloop.cases.errors import AssignmentRefused
+from cxloop.cases.schemas import Actor, CaseAssign, CaseUpdate, Scope
+from cxloop.core.body_caps import body_cap
+from cxloop.core.clock import utcnow
+from cxloop.core.errors import CxloopError, InvalidInput, NotFound
+from cxloop.customers import service as customers
+from cxloop.storage.deps import SessionDep
+from cxloop.web import inbox
+from cxloop.web.auth import AgentPage, require_csrf
+from cxloop.web.filters import BadFilter
+from cxloop.web.forms import refusal_status
+from cxloop.web.rendering import render
+from cxloop.web.service import SignedIn
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
+PAGE_SIZE = 25
+# What the bulk bar can do, and how its report says it was done.
+DONE_WORDS = {"acknowledge": "Acknowledged", "resolve": "Resolved", "close": "Closed", "assign": "Assigned"}
+BULK_ACTIONS = (*DONE_WORDS, "priority")
+
+
+@dataclass(frozen=True)
+class BulkReport:
+    """What a bulk action did: the cases changed, and each refused case with the reason in words."""
+
+    done: str
+    changed: list[int] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _case_filters(status: str, priority: str) -> tuple[tuple[CaseStatus, ...], CasePriority | None]:
+    if status and status not in (*CaseStatus.__members__, "open", "all"):
+        raise BadFilter("status", f"'{status[:20]}' is not open, all or one of: {', '.join(CaseStatus)}")
+    if priority and priority not in CasePriority.__members__:
+        raise BadFilter("priority", f"'{priority[:20]}' is not one of: {', '.join(CasePriority)}")
+    statuses = inbox.OPEN if status in ("", "open") else () if status == "all" else (CaseStatus(status),)
+    return statuses, CasePriority(priority) if priority else None
+
+
+def _scope(session: Session, user: SignedIn) -> Scope:
+    return cases.scope_of(session, role=user.role, user_id=user.user_id)
+
+
+def _people(session: Session) -> dict[int, str]:
+    return {u.id: u.name or u.email for u in access.list_users(session)}
+
+
+def _owners(session: Session, user: SignedIn, team_ids: set[int], people: dict[int, str]) -> list[tuple[str, str]]:
+    """The bulk bar's owner choices: yourself, then the members and leads of the teams of the cases shown."""
+    ids = {i for team_id in team_ids for i in inbox.assignable_ids(session, team_id=team_id)} - {user.user_id}
+    others = sorted(((str(i), people.get(i, f"user {i}")) for i in ids), key=lambda p: p[1].lower())
+    return [("me", f"me ({user.display_name})"), *others]
+
+
+def inbox_page(
+    request: Request,
+    session: SessionDep,
+    user: SignedIn,
+    *,
+    status: str,
+    priority: str,
+    cursor: str | None = None,
+    report: BulkReport | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The inbox of `status` and `priority`, newest first, with a bulk action's report when there is one."""
+    statuses, chosen_priority = _case_filters(status, priority)
+    try:
+        rows, next_cursor = cases.list_cases(
+            session,
+            scope=_scope(session, user),
+            status=statuses,
+            priority=chosen_priority,
+            cursor=cursor,
+            limit=PAGE_SIZE,
+        )
+    except InvalidInput as exc:
+        first = exc.errors[0] if exc.errors else None
+        raise BadFilter(first.field if first else "cursor", first.message if first else str(exc)) from exc
+    reads = cases.case_reads(session, rows)
+    found = customers.customer_reads(
+        session, [customers.require_customer(session, customer_id=c.customer_id) for c in reads]
+    )
+    names = {c.id: c.name or c.email or c.external_id for c in found}
+    people = _people(session)
+    now = utcnow()
+    return render(
+        request,
+        "cases.html",
+        user=user,
+        status_code=status_code,
+        title="Cases",
+        cases=[(case, inbox.sla_chip(case, now), names.get(case.customer_id, "")) for case in reads],
+        people=people,
+        owners=_owners(session, user, {c.team_id for c in reads if c.team_id is not None}, people),
+        status=status or "open",
+        priority=priority,
+        statuses=list(CaseStatus),
+        priorities=list(CasePriority),
+        next_cursor=next_cursor,
+        report=report,
+        now=now,
+    )
+
+
+@router.get("/cases")
+def cases_page(
+    request: Request,
+    session: SessionDep,
+    user: AgentPage,
+    status: Annotated[str, Query(max_length=20)] = "open",
+    priority: Annotated[str, Query(max_length=20)] = "",
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """The case inbox: agents see their teams' cases, analysts and admins every case (as in the API)."""
+    return inbox_page(request, session, user, status=status, priority=priority, cursor=cursor)
+
+
+def _form_refused(request: Request, user: SignedIn, name: str, reason: str) -> Response:
+    """A bulk form the page refuses before any case is asked (nothing selected, an unknown action): 422."""
+    return render(
+        request,
+        "message.html",
+        user=user,
+        status_code=422,
+        title="No case was changed",
+        message="The bulk action could not be applied. Nothing was changed.",
+        field=name,
+        reason=reason,
+        back="/cases",
+        back_label="Back to the inbox",
+    )
+
+
+def _case_ids(values: list[str]) -> list[int] | str:
+    """The selected case numbers, or why they cannot be read."""
+    if not values:
+        return "select at least one case"
+    if len(values) > cases.MAX_BULK:
+        return f"at most {cases.MAX_BULK} cases at once"
+    bad = next((v for v in values if not v.isdigit() or len(v) > 12), None)
+    return f"'{bad[:20]}' is not a case number" if bad is not None else [int(v) for v in values]
+
+
+def _why(exc: CxloopError, owner: str) -> str:
+    """A refusal in words: 'cannot acknowledge a case that is resolved (status is resolved; allowed: ...)'."""
+    if isinstance(exc, AssignmentRefused):
+        return f"{owner} is not a member of the case's team"
+    if isinstance(exc, NotFound):
+        return "it is not among your teams' cases"
+    first = exc.errors[0] if exc.errors else None
+    return f"{exc.message} ({first.field} {first.message})" if first else exc.message
+
+
+@router.post("/cases/bulk", dependencies=[Depends(require_csrf)], **body_cap("POST /cases/bulk"))
+def bulk_change(
+    request: Request,
+    session: SessionDep,
+    user: AgentPage,
+    case_id: Annotated[list[str] | None, Form()] = None,
+    action: Annotated[str, Form(max_length=20)] = "",
+    owner: Annotated[str, Form(max_length=20)] = "",
+    set_priority: Annotated[str, Form(max_length=20)] = "",
+    resolution: Annotated[str, Form(max_length=2000)] = "",
+    status: Annotated[str, Form(max_length=20)] = "open",
+    priority: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Acknowledge, resolve, close, assign or set the priority of the selected cases; back to the inbox of the same
+    filters with what was changed and what was refused, case by case."""
+    _case_filters(status, priority)  # the view to come back to: refused before anything changes
+    ids = _case_ids(case_id or [])
+    if isinstance(ids, str):
+        return _form_refused(request, user, "case_id", ids)
+    if action not in BULK_ACTIONS:
+        return _form_refused(request, user, "action", f"'{action[:20]}' is not one of: {', '.join(BULK_ACTIONS)}")
+    actor, scope = Actor(user.display_name, user.user_id), _scope(session, user)
+    owner_name = ""
+    change: Callable[[int], object]
+    if action == "assign":
+        owner_id = user.user_id if owner == "me" else int(owner) if owner.isdigit() and len(owner) < 12 else None
+        if owner_id is None:
+            return _form_refused(request, user, "owner", "choose who the cases go to")
+        owner_name = _people(session).get(owner_id, f"user {owner_id}")
+        assignment = CaseAssign(owner_user_id=owner_id)
+        done = f"Assigned to {owner_name}"
+
+        def change(i: int) -> object:
+            return cases.assign(session, case_id=i, data=assignment, actor=actor, scope=scope)
+
+    elif action == "priority":
+        if set_priority not in CasePriority.__members__:
+            return _form_refused(request, user, "set_priority", f"choose one of: {', '.join(CasePriority)}")
+        update = CaseUpdate(priority=CasePriority(set_priority))
+        done = f"Set to {set_priority} priority"
+
+        def change(i: int) -> object:
+            return cases.update_case(session, case_id=i, data=update, actor=actor, scope=scope)
+
+    else:
+        if action == "resolve" and not resolution.strip():
+            return _form_refused(request, user, "resolution", "say how the cases were resolved")
+        move, said = CaseAction(action), resolution.strip() or None
+        done = DONE_WORDS[action]
+
+        def change(i: int) -> object:
+            return cases.transition(session, case_id=i, action=move, actor=actor, scope=scope, resolution=said)
+
+    outcomes = cases.change_each(session, case_ids=ids, change=change)
+    report = BulkReport(
+        done=done,
+        changed=[o.case_id for o in outcomes if o.refusal is None],
+        refused=[(o.case_id, _why(o.refusal, owner_name)) for o in outcomes if o.refusal is not None],
+    )
+    first_refusal = next((o.refusal for o in outcomes if o.refusal is not None), None)
+    code = refusal_status(first_refusal) if first_refusal is not None and not report.changed else 200
+    return inbox_page(request, session, user, status=status, priority=priority, report=report, status_code=code)

@@ -1,0 +1,185 @@
+"""The case inbox's bulk actions over HTTP (TestClient on the real app, SQLite and PostgreSQL): acknowledge, resolve,
+close, assign and set the priority of the selected cases through the cases service, each case refused by the rules
+reported in words while the others change; CSRF and bad forms refused with nothing changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from cxloop.access import service as access
+from cxloop.access.enums import Role
+from cxloop.cases import service as cases
+from cxloop.cases.enums import CaseAction
+from cxloop.cases.schemas import SYSTEM
+from cxloop.jobs.models import OutboxEvent
+from cxloop.storage.database import Database
+from tests.factories.cases import make_team, open_case
+from tests.factories.customers import make_customer
+from tests.web.conftest import csrf_token, make_user, sign_in
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """Three new cases and a resolved one in the agent's team, one case in another team, and the inbox's token."""
+
+    fresh: list[int]
+    resolved: int
+    elsewhere: int
+    colleague: int
+    outsider: int
+    token: str
+
+
+def _user_id(db: Database, email: str) -> int:
+    with db.unit_of_work() as session:
+        found = access.user_id_by_email(session, email=email)
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def inbox(client: TestClient, db: Database) -> Inbox:
+    agent = make_user(db, Role.agent)
+    colleague = make_user(db, Role.agent, email="colleague@example.com")
+    outsider = make_user(db, Role.agent, email="outsider@example.com")
+    ids = {email: _user_id(db, email) for email in (agent, colleague, outsider)}
+    with db.unit_of_work() as session:
+        team = make_team(session, members=[access.require_user(session, user_id=ids[e]) for e in (agent, colleague)])
+        other = make_team(session, members=[access.require_user(session, user_id=ids[outsider])])
+        made = []
+        for n in range(5):
+            customer = make_customer(session, external_id=f"c-bulk-{n}", name=f"Customer {n}")
+            case, _ = open_case(session, customer.id, title=f"Problem {n}", team_id=(other if n == 4 else team).id)
+            made.append(case.id)
+        cases.transition(session, case_id=made[3], action=CaseAction.resolve, actor=SYSTEM, resolution="Done")
+    assert sign_in(client, agent).status_code == 303
+    page = client.get("/cases")
+    assert page.status_code == 200
+    return Inbox(made[:3], made[3], made[4], ids[colleague], ids[outsider], csrf_token(page.text))
+
+
+def _post(client: TestClient, inbox: Inbox, ids: list[int], **fields: str) -> httpx.Response:
+    return client.post("/cases/bulk", data={"csrf_token": inbox.token, "case_id": [str(i) for i in ids], **fields})
+
+
+def _statuses(db: Database, ids: list[int]) -> list[str]:
+    with db.unit_of_work() as session:
+        return [cases.require_case(session, case_id=i).status for i in ids]
+
+
+def _case_events(db: Database) -> list[tuple[str, list[int]]]:
+    with db.unit_of_work() as session:
+        rows = session.scalars(select(OutboxEvent).where(OutboxEvent.name.like("case.%")).order_by(OutboxEvent.id))
+        return [(r.name, list(r.payload["case_ids"])) for r in rows if r.name != "case.created"]
+
+
+def test_the_inbox_offers_selection_the_bulk_bar_and_the_shortcuts_help(client: TestClient, inbox: Inbox) -> None:
+    page = client.get("/cases?status=all").text
+    assert 'form id="bulk"' in page and 'action="/cases/bulk"' in page
+    for case_id in (*inbox.fresh, inbox.resolved):
+        assert f'name="case_id" value="{case_id}" form="bulk"' in page
+    assert f'value="{inbox.elsewhere}"' not in page, "an agent sees their teams' cases only"
+    assert "data-select-all" in page and 'id="inbox-keys"' in page and "<kbd>j</kbd>" in page
+    assert '<option value="me">me (Test agent)</option>' in page
+    assert f'<option value="{inbox.colleague}">' in page and f'<option value="{inbox.outsider}">' not in page
+
+
+def test_bulk_acknowledge_changes_the_allowed_cases_and_names_each_refusal(
+    client: TestClient, db: Database, inbox: Inbox
+) -> None:
+    chosen = [*inbox.fresh[:2], inbox.resolved, inbox.elsewhere]
+    answer = _post(client, inbox, chosen, action="acknowledge", status="all")
+    assert answer.status_code == 200
+    text = answer.text
+    assert f'Acknowledged: <a href="/cases/{inbox.fresh[0]}">#{inbox.fresh[0]}</a>' in text
+    assert "2 cases not changed" in text
+    assert f"#{inbox.resolved}</a>: cannot acknowledge a case that is resolved (status is resolved; allowed:" in text
+    assert f"#{inbox.elsewhere}</a>: it is not among your teams&#39; cases" in text
+    assert _statuses(db, [*inbox.fresh, inbox.resolved]) == ["acknowledged", "acknowledged", "new", "resolved"]
+    assert _statuses(db, [inbox.elsewhere]) == ["new"]
+    assert _case_events(db) == [("case.resolved", [inbox.resolved])] + [
+        ("case.updated", [i]) for i in inbox.fresh[:2]
+    ], "one event per changed case, none for the refused ones"
+    with db.unit_of_work() as session:
+        activity = cases.case_detail(session, cases.require_case(session, case_id=inbox.fresh[0])).activity
+    assert [(a.actor, a.detail.get("action")) for a in activity if a.kind == "status"] == [
+        ("Test agent", "acknowledge")
+    ]
+
+    again = _post(client, inbox, inbox.fresh[:2], action="acknowledge")
+    assert again.status_code == 409, "nothing could be changed: the API's status for the refusal"
+    assert "Acknowledged:" not in again.text
+
+
+def test_bulk_resolve_close_assign_and_priority(client: TestClient, db: Database, inbox: Inbox) -> None:
+    no_resolution = _post(client, inbox, inbox.fresh, action="resolve", resolution="  ")
+    assert no_resolution.status_code == 422 and "resolution" in no_resolution.text
+    assert _statuses(db, inbox.fresh) == ["new"] * 3
+
+    assigned = _post(client, inbox, inbox.fresh[:2], action="assign", owner=str(inbox.colleague))
+    assert assigned.status_code == 200 and "Assigned to Test agent:" in assigned.text
+    outside = _post(client, inbox, inbox.fresh[:2], action="assign", owner=str(inbox.outsider))
+    assert outside.status_code == 422
+    assert "Test agent is not a member of the case&#39;s team" in outside.text
+    mine = _post(client, inbox, [inbox.fresh[2]], action="assign", owner="me")
+    assert mine.status_code == 200
+
+    urgent = _post(client, inbox, inbox.fresh, action="priority", set_priority="urgent", priority="urgent")
+    assert urgent.status_code == 200 and "Set to urgent priority:" in urgent.text
+    assert 'name="priority" value="urgent"' in urgent.text, "back to the same filters"
+    assert _post(client, inbox, inbox.fresh, action="priority", set_priority="asap").status_code == 422
+
+    resolved = _post(client, inbox, inbox.fresh[:2], action="resolve", resolution="Refunded")
+    assert resolved.status_code == 200 and "Resolved:" in resolved.text
+    closed = _post(client, inbox, [*inbox.fresh, inbox.resolved], action="close")
+    assert closed.status_code == 200
+    with db.unit_of_work() as session:
+        found = [cases.require_case(session, case_id=i) for i in inbox.fresh]
+        assert [(c.status, c.priority, c.resolution) for c in found] == [
+            ("closed", "urgent", "Refunded"),
+            ("closed", "urgent", "Refunded"),
+            ("closed", "urgent", None),
+        ]
+        assert [c.owner_user_id for c in found[:2]] == [inbox.colleague] * 2
+        assert found[2].owner_user_id not in (None, inbox.colleague)
+    assert _statuses(db, [inbox.resolved]) == ["closed"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"action": "acknowledge"}, "case_id"),
+        ({"action": "acknowledge", "case_id": "abc"}, "case_id"),
+        ({"action": "explode", "case_id": "1"}, "action"),
+        ({"action": "assign", "case_id": "1", "owner": "someone"}, "owner"),
+    ],
+)
+def test_a_bulk_form_that_cannot_be_read_changes_nothing(
+    client: TestClient, db: Database, inbox: Inbox, fields: dict[str, str], named: str
+) -> None:
+    answer = client.post("/cases/bulk", data={"csrf_token": inbox.token, **fields})
+    assert answer.status_code == 422 and f"<strong>{named}</strong>" in answer.text
+    assert _statuses(db, inbox.fresh) == ["new"] * 3
+
+
+def test_bulk_changes_need_the_csrf_token_and_the_agent_role(client: TestClient, db: Database, inbox: Inbox) -> None:
+    forged = client.post("/cases/bulk", data={"case_id": [str(inbox.fresh[0])], "action": "acknowledge"})
+    assert forged.status_code == 403
+    too_many = _post(client, inbox, list(range(1, 102)), action="acknowledge")
+    assert too_many.status_code == 422 and "at most 100" in too_many.text
+    bad_view = _post(client, inbox, inbox.fresh, action="acknowledge", status="lost")
+    assert bad_view.status_code == 400
+    assert _statuses(db, inbox.fresh) == ["new"] * 3
+    client.cookies.clear()
+    assert sign_in(client, make_user(db, Role.viewer)).status_code == 303
+    viewer_token = csrf_token(client.get("/account").text)
+    refused = client.post(
+        "/cases/bulk", data={"csrf_token": viewer_token, "case_id": [str(inbox.fresh[0])], "action": "acknowledge"}
+    )
+    assert refused.status_code == 403 and "agent role" in refused.text
+    assert _statuses(db, inbox.fresh) == ["new"] * 3
