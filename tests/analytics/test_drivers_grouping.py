@@ -54,6 +54,8 @@ def world(db: Database) -> Database:
             chosen[rng.choice(COMMENTS)].append(response_id)
         for comment, ids in chosen.items():
             session.execute(update(Response).where(Response.id.in_(ids)).values(comment=comment))
+        # A channel outside the vocabulary (older data, a direct import): read by name like any other.
+        session.execute(update(Response).where(Response.id % 9 == 0).values(channel="pigeon"))
         for name, phrases in (("Late", ["late"]), ("Price", ["price"]), ("Rude", ["rude"])):
             themes.add_rule(session, data=RuleCreate(name=name, phrases=phrases))
         answered = list(
@@ -176,6 +178,7 @@ def test_groups_equal_a_recount_per_response(world: Database) -> None:
     # The world exercises what it should: missing touchpoints, accounts without plan or ARR, tickets and flags.
     levels = grouped.levels
     assert None in levels["touchpoint"] and None in levels["plan"] and None in levels["size"]
+    assert "pigeon" in levels["channel"]
     features = list(expected)
     assert (
         any(key[8] for key in features) and any(key[9] for key in features) and any(len(key[5]) > 1 for key in features)
