@@ -164,16 +164,17 @@ def read_groups(
     """The scored responses in scope folded into groups of identical features, with `themes` and `segments` as the
     bits of their masks and the helpdesk flags read when `tickets` (grouping.py)."""
     answers = queries.answers(session, scope)
-    none = np.zeros((0, 4), np.int64)
+    pairs = np.zeros((0, 2), np.int64)  # (id, mask) rows when there is nothing to read
+    theme_masks, segment_masks, flags = pairs, pairs, np.zeros((0, 4), np.int64)
+    if themes and len(answers.ids):
+        first, last = int(answers.ids.min()), int(answers.ids.max())
+        theme_masks = queries.theme_masks(session, theme_ids=[t.id for t in themes], first=first, last=last)
+    if segments:
+        segment_masks = queries.segment_masks(session, segment_ids=[s.id for s in segments])
+    if tickets:
+        flags = queries.ticket_flags(session, scope)
     found = grouping.Sources(
-        themes=queries.theme_masks(
-            session, theme_ids=[t.id for t in themes], first=int(answers.ids.min()), last=int(answers.ids.max())
-        )
-        if themes and len(answers.ids)
-        else none[:, :2],
-        accounts=queries.accounts(session),
-        segments=queries.segment_masks(session, segment_ids=[s.id for s in segments]) if segments else none[:, :2],
-        tickets=queries.ticket_flags(session, scope) if tickets else none,
+        themes=theme_masks, accounts=queries.accounts(session), segments=segment_masks, tickets=flags
     )
     return grouping.group(answers, found, coding=scope.coding)
 
