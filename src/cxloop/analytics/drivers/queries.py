@@ -1,26 +1,35 @@
-"""Read-side SQL of the driver analysis: the candidate themes and segments, and every scored response folded into
-groups of identical features in one GROUP BY, each with its count and the sums of its coded scores and their squares
-(all least squares needs), so a million responses come back as far fewer rows.
+"""Read-side SQL of the driver analysis: the candidate themes and segments, and the features of every scored
+response in a few narrow reads, which analytics/drivers/grouping.py folds into groups of identical features.
 
-Themes and segments are many-to-one per response, so each is folded into a bit mask in a grouped subquery (one bit
-per candidate, at most MAX_BITS of them) before the main GROUP BY. Helpdesk measures come from the customer's
-ticket events (docs/channels-helpdesk-reviews.md names their properties) in the TICKET_WINDOW before the answer.
+One read per source, each without joins to the others: the responses in scope (one row each: ids, touchpoint,
+stage, channel, whether commented, score), the theme mask of each response about a candidate theme (one bit per
+theme, at most MAX_BITS), each customer's account plan and size, each customer's segment mask, and the helpdesk
+flags of the responses whose customer had a ticket event (docs/channels-helpdesk-reviews.md names their properties)
+in the TICKET_WINDOW before the answer. Joining them in SQL and grouping there cost 5 s of CPU at 1M responses on
+SQLite and 7-10 s on PostgreSQL (a million-row sort or a spilling hash aggregate); in numpy it is a fraction of a
+second (docs/benchmarks.md, "Key drivers").
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import Integer, Interval, Select, case, distinct, exists, func, literal, literal_column, select
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Interval, Select, case, exists, func, literal, literal_column, select
 from sqlalchemy.orm import Session
 
+from cxloop.collection.enums import Channel
 from cxloop.collection.models import Response
 from cxloop.customers.models import Account, Customer, Event, Segment, SegmentMember
 from cxloop.surveys.scales import SCALES
 from cxloop.text.themes.models import Theme, ThemeAssignment
 
+Ints = NDArray[np.int64]
 MAX_BITS = 30  # themes (and segments) per analysis: bits of a mask that sums safely in any integer column
 TICKET_EVENTS = ("ticket_solved", "chat_ended")
 TICKET_WINDOW = timedelta(days=30)
@@ -52,24 +61,20 @@ class Scope:
     coding: tuple[tuple[int, int, int], ...] | None = None
 
 
-# One row per group of responses with the same features: the KEYS, then the SUMS of its responses' coded scores.
-KEYS = (
-    "touchpoint",
-    "stage",
-    "channel",
-    "plan",
-    "size",
-    "themes",
-    "segments",
-    "commented",
-    "ticket",
-    "long_wait",
-    "transferred",
-    "reopened",
-    "held_out",
-)
-SUMS = ("n", "sy", "syy", "high", "low")
-HELD_OUT_ONE_IN = 5  # a response is held out of the fit when (id * 7919) % 5 = 0: a fixed, spread 20%
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """The scored responses in scope as columns, one element per response: customer, touchpoint and stage are 0
+    when the response has none; `channels` are codes into `channel_names`; `commented` is 1 when it has a comment;
+    `scores` the metric's raw answers."""
+
+    ids: Ints
+    customers: Ints
+    touchpoints: Ints
+    stages: Ints
+    channels: Ints
+    channel_names: list[str]
+    commented: Ints
+    scores: Ints
 
 
 def top_themes(session: Session, *, limit: int = MAX_BITS) -> list[Candidate]:
@@ -129,31 +134,105 @@ def _scored(scope: Scope) -> list[Any]:
     return where
 
 
-def _mask(value: Any, ids: list[int]) -> Any:
-    """SUM(DISTINCT bit of each listed id): the set of ids as one integer (bit i = ids[i])."""
-    bits = case(*((value == item, literal(1 << i)) for i, item in enumerate(ids)), else_=literal(0))
-    return func.sum(distinct(bits)).label("mask")
-
-
 def _window_start(dialect: str) -> Any:
     if dialect == "sqlite":  # naive UTC text: compare as text, the bound cut to whole seconds
         return func.datetime(Response.submitted_at, f"-{TICKET_WINDOW.days} days")
     return Response.submitted_at - literal_column(f"INTERVAL '{TICKET_WINDOW.days} days'", Interval)
 
 
-def _tickets(session: Session, scope: Scope) -> Any:
-    """Per response: whether the customer had a ticket in the window before it, and its worst wait, transfers
-    and reopens."""
+def _bits(value: Any, ids: Sequence[int]) -> Any:
+    """SUM of one bit per listed id (bit i = ids[i]): the set of ids as one integer. Each (item, id) pair is unique
+    (the tables' keys), so no bit is added twice."""
+    return func.sum(case(*((value == item, literal(1 << i)) for i, item in enumerate(ids)), else_=literal(0)))
+
+
+def _rows(session: Session, query: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Straight from the DB-API cursor: no row objects for what may be a million rows of plain values (nothing here
+    needs a result type's conversion)."""
+    result = session.connection().execute(query)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+def _integers(session: Session, query: Select[*tuple[Any, ...]], width: int) -> Ints:
+    """The rows of a query of `width` integer columns as a matrix (one pass, no tuple per column)."""
+    rows = _rows(session, query)
+    return np.fromiter(chain.from_iterable(rows), np.int64, len(rows) * width).reshape(len(rows), width)
+
+
+def answers(session: Session, scope: Scope) -> Answers:
+    """Every scored response in scope, one element per response in each column."""
+    names = [channel.value for channel in Channel]
+    found = _answers(session, scope, names)
+    if (found[:, 4] == 0).any():  # a channel outside the vocabulary (none is accepted on write): read it by name
+        others = select(Response.channel).where(*_scored(scope), Response.channel.not_in(names)).distinct()
+        names += sorted(session.scalars(others))
+        found = _answers(session, scope, names)
+    ids, customers, touchpoints, stages, channels, commented, scores = found.T
+    return Answers(ids, customers, touchpoints, stages, channels - 1, names, commented, scores)
+
+
+def _answers(session: Session, scope: Scope, channels: Sequence[str]) -> Ints:
+    """id, customer, touchpoint, stage, channel (1 + its index in `channels`; 0 when not there), commented, score."""
+    channel = case(*((Response.channel == name, i + 1) for i, name in enumerate(channels)), else_=0)
+    commented = case((func.length(func.coalesce(Response.comment, "")) > 0, 1), else_=0)
+    query = select(
+        Response.id,
+        func.coalesce(Response.customer_id, 0),
+        func.coalesce(Response.touchpoint_id, 0),
+        func.coalesce(Response.stage_id, 0),
+        channel,
+        commented,
+        getattr(Response, scope.metric),
+    ).where(*_scored(scope))
+    return _integers(session, query, 7)
+
+
+def theme_masks(session: Session, *, theme_ids: Sequence[int], first: int, last: int) -> Ints:
+    """Rows (response id, mask) of the responses with ids first..last about at least one of `theme_ids`."""
+    query = (
+        select(ThemeAssignment.item_id, _bits(ThemeAssignment.theme_id, theme_ids))
+        .where(
+            ThemeAssignment.item_kind == "response",
+            ThemeAssignment.item_id.between(first, last),
+            ThemeAssignment.theme_id.in_(theme_ids),
+        )
+        .group_by(ThemeAssignment.item_id)
+    )
+    return _integers(session, query, 2)
+
+
+def accounts(session: Session) -> list[tuple[Any, ...]]:
+    """(customer id, plan, size) of each customer with an account."""
+    size = case(*((Account.arr >= low, literal(label)) for label, low in SIZES), else_=None)
+    return _rows(session, select(Customer.id, Account.plan, size).join(Account, Account.id == Customer.account_id))
+
+
+def segment_masks(session: Session, *, segment_ids: Sequence[int]) -> Ints:
+    """Rows (customer id, mask) of the customers in at least one of `segment_ids`."""
+    query = (
+        select(SegmentMember.customer_id, _bits(SegmentMember.segment_id, segment_ids))
+        .where(SegmentMember.segment_id.in_(segment_ids))
+        .group_by(SegmentMember.customer_id)
+    )
+    return _integers(session, query, 2)
+
+
+def ticket_flags(session: Session, scope: Scope) -> Ints:
+    """Rows (response id, long wait, transferred, reopened) of the responses in scope whose customer had a ticket in the
+    TICKET_WINDOW before them: each flag 1 when any of those tickets had it."""
     wait = Event.properties["wait_minutes"].as_float()
     transfers = Event.properties["transfers"].as_float()
     reopens = Event.properties["reopens"].as_float()
     dialect = session.get_bind().dialect.name
     query = (
         select(
-            Response.id.label("response_id"),
-            func.max(case((wait > LONG_WAIT_MINUTES, 1), else_=0)).label("long_wait"),
-            func.max(case((transfers > 0, 1), else_=0)).label("transferred"),
-            func.max(case((reopens > 0, 1), else_=0)).label("reopened"),
+            Response.id,
+            func.max(case((wait > LONG_WAIT_MINUTES, 1), else_=0)),
+            func.max(case((transfers > 0, 1), else_=0)),
+            func.max(case((reopens > 0, 1), else_=0)),
         )
         .join(Event, Event.customer_id == Response.customer_id)
         .where(
@@ -164,92 +243,4 @@ def _tickets(session: Session, scope: Scope) -> Any:
         )
         .group_by(Response.id)
     )
-    return query.subquery("tickets")
-
-
-def _coded(scope: Scope) -> Any:
-    score = getattr(Response, scope.metric)
-    if scope.coding is None:
-        return score
-    return case(*((score.between(low, high), literal(value)) for low, high, value in scope.coding))
-
-
-def grouped_rows(
-    session: Session, *, scope: Scope, theme_ids: list[int], segment_ids: list[int], tickets: bool
-) -> list[tuple[Any, ...]]:
-    """Every scored response in scope, grouped by KEYS, with its SUMS: count, sum of coded scores, of their squares,
-    and how many have the highest and the lowest coded value."""
-    zero = literal(0, Integer)
-    joins: list[tuple[Any, Any]] = []
-    theme_mask: Any = zero
-    if theme_ids:
-        themes = (
-            select(ThemeAssignment.item_id, _mask(ThemeAssignment.theme_id, theme_ids))
-            .where(ThemeAssignment.item_kind == "response", ThemeAssignment.theme_id.in_(theme_ids))
-            .group_by(ThemeAssignment.item_id)
-            .subquery("theme_masks")
-        )
-        joins.append((themes, themes.c.item_id == Response.id))
-        theme_mask = func.coalesce(themes.c.mask, 0)
-    # What belongs to the customer (plan, segments) is read once per customer, then joined once per response.
-    size = case(*((Account.arr >= low, literal(label)) for label, low in SIZES), else_=None)
-    customer = select(Customer.id.label("customer_id"), Account.plan.label("plan"), size.label("size")).outerjoin(
-        Account, Account.id == Customer.account_id
-    )
-    if segment_ids:
-        members = (
-            select(SegmentMember.customer_id, _mask(SegmentMember.segment_id, segment_ids))
-            .where(SegmentMember.segment_id.in_(segment_ids))
-            .group_by(SegmentMember.customer_id)
-            .subquery("segment_masks")
-        )
-        customer = customer.add_columns(func.coalesce(members.c.mask, 0).label("mask")).outerjoin(
-            members, members.c.customer_id == Customer.id
-        )
-    else:
-        customer = customer.add_columns(zero.label("mask"))
-    customers = customer.subquery("customer_features")
-    joins.append((customers, customers.c.customer_id == Response.customer_id))
-    segment_mask: Any = func.coalesce(customers.c.mask, 0) if segment_ids else zero
-    ticket_columns: list[Any] = [zero, zero, zero, zero]
-    if tickets:
-        found = _tickets(session, scope)
-        joins.append((found, found.c.response_id == Response.id))
-        ticket_columns = [
-            case((found.c.response_id.is_not(None), 1), else_=0),
-            func.coalesce(found.c.long_wait, 0),
-            func.coalesce(found.c.transferred, 0),
-            func.coalesce(found.c.reopened, 0),
-        ]
-    commented = case((func.length(func.coalesce(Response.comment, "")) > 0, 1), else_=0)
-    held_out = case(((Response.id * 7919) % HELD_OUT_ONE_IN == 0, 1), else_=0)
-    keys = [
-        Response.touchpoint_id,
-        Response.stage_id,
-        Response.channel,
-        customers.c.plan,
-        customers.c.size,
-        theme_mask,
-        segment_mask,
-        commented,
-        *ticket_columns,
-        held_out,
-    ]
-    labelled = [column.label(name) for column, name in zip(keys, KEYS, strict=True)]
-    value = _coded(scope)
-    top, bottom = (max(c[2] for c in scope.coding), min(c[2] for c in scope.coding)) if scope.coding else (0, 0)
-    sums = [
-        func.count(),
-        func.sum(value),
-        func.sum(value * value),
-        func.sum(case((value == top, 1), else_=0)),
-        func.sum(case((value == bottom, 1), else_=0)),
-    ]
-    query: Select[Any] = select(*labelled, *sums).select_from(Response)
-    for table, condition in joins:
-        query = query.outerjoin(table, condition)
-    # Constant columns (no themes, no tickets) stay out of GROUP BY, which could read them as column positions.
-    grouped = [label for column, label in zip(keys, labelled, strict=True) if column is not zero]
-    query = query.where(*_scored(scope)).group_by(*grouped)
-    # Straight from the connection: no ORM row processing for what may be 100,000s of rows.
-    return [tuple(row) for row in session.connection().execute(query).all()]
+    return _integers(session, query, 4)

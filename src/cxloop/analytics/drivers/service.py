@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 from cxloop.analytics import metrics
 from cxloop.analytics import queries as metric_queries
 from cxloop.analytics import service as metric_service
-from cxloop.analytics.drivers import queries, regression
+from cxloop.analytics.drivers import grouping, queries, regression
 from cxloop.analytics.drivers.schemas import (
     DriverRead,
     DriverReport,
@@ -43,7 +43,7 @@ HELPDESK = {
     "transferred": "tickets transferred between agents",
     "reopened": "reopened tickets",
 }
-CATEGORIES = ("touchpoint", "stage", "channel", "plan", "size")
+CATEGORIES = grouping.CATEGORIES
 NONE_WORDS = {
     "touchpoint": "answers without a touchpoint",
     "stage": "answers without a stage",
@@ -113,10 +113,8 @@ def analyse(
     themes = queries.top_themes(session)
     segments = queries.segments(session, leave_out=segment_id)
     tickets = queries.has_ticket_events(session)
-    rows = queries.grouped_rows(
-        session, scope=scope, theme_ids=[t.id for t in themes], segment_ids=[s.id for s in segments], tickets=tickets
-    )
-    table, levels, figures = _arrays(rows)
+    grouped = read_groups(session, scope, themes, segments, tickets=tickets)
+    table, levels, figures = grouped.table, grouped.levels, grouped.figures
     counts = figures[:, 0]
     n = int(counts.sum())
     report = DriverReport(
@@ -155,24 +153,30 @@ def analyse(
     return report
 
 
-def _arrays(
-    rows: Sequence[tuple[Any, ...]],
-) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, list[Any]], np.ndarray[Any, Any]]:
-    """The grouped rows as columns: each category as integer codes into its levels, every other key as integers,
-    and the SUMS as a float matrix."""
-    width = len(queries.KEYS)
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(width + len(queries.SUMS))]
-    table: dict[str, np.ndarray[Any, Any]] = {}
-    levels: dict[str, list[Any]] = {}
-    for name, column in zip(queries.KEYS, columns[:width], strict=True):
-        if name in CATEGORIES:
-            index: dict[Any, int] = {}
-            table[name] = np.fromiter((index.setdefault(v, len(index)) for v in column), np.int64, len(column))
-            levels[name] = list(index)
-        else:
-            table[name] = np.asarray(column, dtype=np.int64)
-    figures = np.asarray(columns[width:], dtype=np.float64).T.reshape(len(rows), len(queries.SUMS))
-    return table, levels, figures
+def read_groups(
+    session: Session,
+    scope: queries.Scope,
+    themes: Sequence[queries.Candidate],
+    segments: Sequence[queries.Candidate],
+    *,
+    tickets: bool,
+) -> grouping.Grouped:
+    """The scored responses in scope folded into groups of identical features, with `themes` and `segments` as the
+    bits of their masks and the helpdesk flags read when `tickets` (grouping.py)."""
+    answers = queries.answers(session, scope)
+    pairs = np.zeros((0, 2), np.int64)  # (id, mask) rows when there is nothing to read
+    theme_masks, segment_masks, flags = pairs, pairs, np.zeros((0, 4), np.int64)
+    if themes and len(answers.ids):
+        first, last = int(answers.ids.min()), int(answers.ids.max())
+        theme_masks = queries.theme_masks(session, theme_ids=[t.id for t in themes], first=first, last=last)
+    if segments:
+        segment_masks = queries.segment_masks(session, segment_ids=[s.id for s in segments])
+    if tickets:
+        flags = queries.ticket_flags(session, scope)
+    found = grouping.Sources(
+        themes=theme_masks, accounts=queries.accounts(session), segments=segment_masks, tickets=flags
+    )
+    return grouping.group(answers, found, coding=scope.coding)
 
 
 def _labels(session: Session, levels: dict[str, list[Any]]) -> dict[str, dict[Any, str]]:

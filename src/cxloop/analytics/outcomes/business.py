@@ -79,6 +79,8 @@ def analyse(
     window_start = window_end - timedelta(days=window_days - 1)
     score_since = window_start - timedelta(days=SCORE_LOOKBACK_DAYS)
     minimum = metrics.min_n(kind)
+    counted_in = queries.scopes(session, chosen)
+    values = queries.latest_values(session, until=window_end)
     counts = queries.churn_counts(
         session,
         metric=kind.value,
@@ -86,7 +88,8 @@ def analyse(
         window_start=window_start,
         window_end=window_end,
         revenue_since=score_since,
-        segment_ids=chosen,
+        scopes=counted_in,
+        values=values,
     )
     names = queries.segment_names(session)
     scopes = _by_scope(counts)
@@ -106,7 +109,7 @@ def analyse(
         churned=churned,
         churn=[],
         revenue_at_risk=None,
-        lifetime_value=_lifetime_values(session, kind, window_end, chosen, names),
+        lifetime_value=_lifetime_values(session, kind, window_end, (counted_in, values), names),
         findings=[],
     )
     worst, best = bands.worst(kind), bands.best(kind)
@@ -243,10 +246,15 @@ def _revenue_at_risk(kind: MetricKind, row: ChurnByBand) -> RevenueAtRisk:
 
 
 def _lifetime_values(
-    session: Session, kind: MetricKind, until: date, chosen: list[int] | None, names: dict[int, tuple[str, str]]
+    session: Session,
+    kind: MetricKind,
+    until: date,
+    read: tuple[queries.Scopes, dict[int, float]],
+    names: dict[int, tuple[str, str]],
 ) -> list[ValueByBand]:
     sums: dict[tuple[int | None, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
-    for row in queries.lifetime_values(session, metric=kind.value, until=until, segment_ids=chosen):
+    scopes, values = read
+    for row in queries.lifetime_values(session, metric=kind.value, until=until, scopes=scopes, values=values):
         sum_row = sums[(row.segment_id, bands.band_of(kind, row.score))]
         sum_row[0] += row.n
         sum_row[1] += row.total

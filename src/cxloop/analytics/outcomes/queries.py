@@ -4,12 +4,13 @@ outcomes and events. Counts and sums are grouped in the database; only the opera
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, and_, case, cast, distinct, func, null, or_, select, union_all
+from sqlalchemy import Float, and_, case, cast, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from cxloop.collection.models import Response
@@ -57,20 +58,18 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _latest_scores(metric: str, *, since: datetime | None, before: datetime) -> Any:
-    """(customer_id, score) of each customer's latest answer of `metric` in [since, before)."""
+def _latest_score(metric: str, *, since: datetime | None, before: datetime) -> Any:
+    """The customer's latest answer of `metric` in [since, before), as a scalar subquery correlated to Customer: one
+    backward step down ix_responses_customer_submitted per customer, where ranking every response in the period
+    (a window function) sorted them all: 2 s against 0.13 s of CPU at 1M responses on SQLite."""
     score = getattr(Response, metric)
-    ranked = select(
-        Response.customer_id.label("customer_id"),
-        score.label("score"),
-        func.row_number()
-        .over(partition_by=Response.customer_id, order_by=(Response.submitted_at.desc(), Response.id.desc()))
-        .label("rank"),
-    ).where(Response.customer_id.is_not(None), score.between(*SCALES[metric]), Response.submitted_at < before)
+    query = select(score).where(
+        Response.customer_id == Customer.id, score.between(*SCALES[metric]), Response.submitted_at < before
+    )
     if since is not None:
-        ranked = ranked.where(Response.submitted_at >= since)
-    inner = ranked.subquery("ranked")
-    return select(inner.c.customer_id, inner.c.score).where(inner.c.rank == 1).subquery("latest")
+        query = query.where(Response.submitted_at >= since)
+    order = (Response.submitted_at.desc(), Response.id.desc())
+    return query.order_by(*order).limit(1).correlate(Customer).scalar_subquery()
 
 
 def _churned(condition: Any) -> Any:
@@ -91,6 +90,41 @@ def _churned_before(day: date) -> Any:
     return _churned(Outcome.occurred_on < day)
 
 
+Scopes = dict[int, list[int | None]]  # customer id -> the scopes it counts in (None: all customers)
+
+
+def scopes(session: Session, segment_ids: Sequence[int] | None) -> Scopes:
+    """Customer id -> the scopes it counts in: None ("all customers") for every customer and each segment it is a
+    member of, when `segment_ids` is None; else only those of `segment_ids` it is a member of. Counting scopes in
+    Python keeps the databases from joining every customer with every membership (SQLite chose nested loops)."""
+    members = select(SegmentMember.customer_id, SegmentMember.segment_id)
+    found: Scopes = defaultdict(list)
+    connection = session.connection()
+    if segment_ids is None:
+        found.update((row[0], [None]) for row in connection.execute(select(Customer.id)))
+    else:
+        members = members.where(SegmentMember.segment_id.in_(segment_ids))
+    for customer_id, segment_id in connection.execute(members):
+        found[customer_id].append(segment_id)
+    return found
+
+
+def latest_values(session: Session, *, until: date) -> dict[int, float]:
+    """Customer id -> their latest lifetime-value estimate dated up to `until`: read in date order (then id), so the
+    last one read per customer is the latest."""
+    query = (
+        select(Outcome.customer_id, cast(Outcome.value, Float))
+        .where(
+            Outcome.kind == OutcomeKind.lifetime_value.value,
+            Outcome.customer_id.is_not(None),
+            Outcome.value.is_not(None),
+            Outcome.occurred_on <= until,
+        )
+        .order_by(Outcome.occurred_on, Outcome.id)
+    )
+    return {row[0]: row[1] for row in session.connection().execute(query)}
+
+
 def churn_counts(
     session: Session,
     *,
@@ -99,13 +133,13 @@ def churn_counts(
     window_start: date,
     window_end: date,
     revenue_since: date,
-    segment_ids: Sequence[int] | None,
+    scopes: Scopes,
+    values: dict[int, float],
 ) -> list[ScoreCount]:
     """Per scope and latest score before the window: customers (leaving out those who churned before it), churned
-    in the window, revenue outcomes dated revenue_since..window_start-1. `segment_ids` None: every segment and all
-    customers (segment_id None); else those segments only."""
+    in the window, revenue outcomes dated revenue_since..window_start-1, and the sum of their `values` (latest
+    lifetime values, latest_values up to window_end)."""
     before = datetime.combine(window_start, datetime.min.time(), UTC)
-    latest = _latest_scores(metric, since=score_since, before=before)
     revenue = (
         select(Outcome.customer_id.label("customer_id"), func.sum(cast(Outcome.value, Float)).label("amount"))
         .where(
@@ -117,95 +151,46 @@ def churn_counts(
         .group_by(Outcome.customer_id)
         .subquery("revenue")
     )
-    values = _latest_values(window_end)
-    per_customer = (
-        select(
-            Customer.id.label("customer_id"),
-            latest.c.score.label("score"),
-            case((_churned_between(window_start, window_end), 1), else_=0).label("churned"),
-            func.coalesce(revenue.c.amount, 0.0).label("revenue"),
-            func.coalesce(values.c.value, 0.0).label("lifetime_value"),
-        )
-        .join(latest, latest.c.customer_id == Customer.id)
-        .outerjoin(revenue, revenue.c.customer_id == Customer.id)
-        .outerjoin(values, values.c.customer_id == Customer.id)
-        .where(~_churned_before(window_start))
-        .subquery("per_customer")
-    )
-    scope = _scopes(segment_ids)
     query = (
         select(
-            scope.c.segment_id,
-            per_customer.c.score,
-            func.count(),
-            func.sum(per_customer.c.churned),
-            func.sum(per_customer.c.revenue),
-            func.sum(per_customer.c.lifetime_value),
+            Customer.id,
+            _latest_score(metric, since=score_since, before=before),
+            case((_churned_between(window_start, window_end), 1), else_=0),
+            func.coalesce(revenue.c.amount, 0.0),
         )
-        .join(scope, scope.c.customer_id == per_customer.c.customer_id)
-        .group_by(scope.c.segment_id, per_customer.c.score)
+        .outerjoin(revenue, revenue.c.customer_id == Customer.id)
+        .where(~_churned_before(window_start))
     )
-    return [
-        ScoreCount(g, s, n, int(c or 0), float(r or 0), float(v or 0)) for g, s, n, c, r, v in session.execute(query)
-    ]
-
-
-def _scopes(segment_ids: Sequence[int] | None) -> Any:
-    """(customer_id, segment_id): every customer with segment_id NULL ("all customers") and every membership, or
-    only the memberships of `segment_ids`; joined once, so the latest scores are ranked once for all scopes."""
-    members = select(SegmentMember.customer_id.label("customer_id"), SegmentMember.segment_id.label("segment_id"))
-    if segment_ids is not None:
-        return members.where(SegmentMember.segment_id.in_(segment_ids)).subquery("scopes")
-    everyone = select(Customer.id.label("customer_id"), cast(null(), BigInteger).label("segment_id"))
-    return union_all(everyone, members).subquery("scopes")
-
-
-def _latest_values(until: date) -> Any:
-    """(customer_id, value) of each customer's latest lifetime-value estimate dated up to `until`."""
-    ranked = (
-        select(
-            Outcome.customer_id.label("customer_id"),
-            cast(Outcome.value, Float).label("value"),
-            func.row_number()
-            .over(partition_by=Outcome.customer_id, order_by=(Outcome.occurred_on.desc(), Outcome.id.desc()))
-            .label("rank"),
-        )
-        .where(
-            Outcome.kind == OutcomeKind.lifetime_value.value,
-            Outcome.customer_id.is_not(None),
-            Outcome.value.is_not(None),
-            Outcome.occurred_on <= until,
-        )
-        .subquery("ranked_values")
-    )
-    return select(ranked.c.customer_id, ranked.c.value).where(ranked.c.rank == 1).subquery("latest_values")
+    totals: dict[tuple[int | None, int], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
+    for customer_id, score, churned, amount in session.connection().execute(query):
+        if score is None:  # no answer in the year before the window
+            continue
+        for scope in scopes.get(customer_id, ()):
+            total = totals[(scope, int(score))]
+            total[0] += 1
+            total[1] += churned
+            total[2] += float(amount)
+            total[3] += values.get(customer_id, 0.0)
+    return [ScoreCount(g, s, int(n), int(c), r, v) for (g, s), (n, c, r, v) in totals.items()]
 
 
 def lifetime_values(
-    session: Session, *, metric: str, until: date, segment_ids: Sequence[int] | None
+    session: Session, *, metric: str, until: date, scopes: Scopes, values: dict[int, float]
 ) -> list[ValueSums]:
-    """Per scope and latest score (up to `until`): the sum and sum of squares of each customer's latest lifetime
-    value estimate dated up to `until`."""
-    latest = _latest_scores(metric, since=None, before=datetime.combine(until, datetime.max.time(), UTC))
-    found = _latest_values(until)
-    values = (
-        select(found.c.customer_id, found.c.value, latest.c.score)
-        .join(latest, latest.c.customer_id == found.c.customer_id)
-        .subquery("values")
-    )
-    scope = _scopes(segment_ids)
-    query = (
-        select(
-            scope.c.segment_id,
-            values.c.score,
-            func.count(),
-            func.sum(values.c.value),
-            func.sum(values.c.value * values.c.value),
-        )
-        .join(scope, scope.c.customer_id == values.c.customer_id)
-        .group_by(scope.c.segment_id, values.c.score)
-    )
-    return [ValueSums(g, s, n, float(t or 0), float(q or 0)) for g, s, n, t, q in session.execute(query)]
+    """Per scope and latest score (up to `until`): the sum and sum of squares of each customer's `values` (latest
+    lifetime value estimates, latest_values up to `until`)."""
+    latest = _latest_score(metric, since=None, before=datetime.combine(until, datetime.max.time(), UTC))
+    totals: dict[tuple[int | None, int], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    for customer_id, score in session.connection().execute(select(Customer.id, latest)):
+        value = values.get(customer_id)
+        if score is None or value is None:
+            continue
+        for scope in scopes.get(customer_id, ()):
+            total = totals[(scope, int(score))]
+            total[0] += 1
+            total[1] += value
+            total[2] += value * value
+    return [ValueSums(g, s, int(n), t, q) for (g, s), (n, t, q) in totals.items()]
 
 
 def segment_names(session: Session) -> dict[int, tuple[str, str]]:
