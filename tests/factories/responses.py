@@ -93,7 +93,9 @@ def add_customers(
 def add_segment(session: Session, key: str, customer_ids: Sequence[int], name: str | None = None) -> int:
     """A segment with these members; the rollups are told, as the membership listener would be. Its filter (everyone)
     parses, but membership is set here, not computed from it."""
-    segment = Segment(key=key, name=name or key.title(), filter="external_id is not null", created_at=NOW, updated_at=NOW)
+    segment = Segment(
+        key=key, name=name or key.title(), filter="external_id is not null", created_at=NOW, updated_at=NOW
+    )
     session.add(segment)
     session.flush()
     set_members(session, segment.id, added=customer_ids)
