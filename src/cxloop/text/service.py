@@ -78,7 +78,7 @@ def current_scorer(session: Session) -> Scorer:
             "sentiment model %d needs MiniLM (cxloop[nlp]), not installed: the day-one model scores", newest.version
         )
         return DAY_ONE
-    key = (str(session.get_bind().url), newest.id, newest.trained_at)
+    key = (str(session.get_bind().engine.url), newest.id, newest.trained_at)
     if key not in _loaded:
         blob = session.scalar(select(SentimentModel.blob).where(SentimentModel.id == newest.id))
         pipeline = learned.loads(blob or b"")
