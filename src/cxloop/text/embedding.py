@@ -9,7 +9,7 @@ encodes the training set once, not once per fold.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib.util import find_spec
@@ -55,10 +55,12 @@ def minilm(texts: Sequence[str]) -> Vectors:
 
 
 @contextmanager
-def remembered() -> Iterator[None]:
-    """Within the block, each distinct text is encoded once (the vectors are forgotten when it ends)."""
+def remembered(known: Mapping[str, Vectors] | None = None) -> Iterator[None]:
+    """Within the block, each distinct text is encoded once (the vectors are forgotten when it ends). `known`:
+    vectors encoded earlier by `minilm`, by text (bench/bench_text.py keeps them on disk between runs)."""
     global _memo
     outer, _memo = _memo, ({} if _memo is None else _memo)
+    _memo.update(known or {})
     try:
         yield
     finally:
