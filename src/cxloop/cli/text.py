@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cxloop.cli import text_themes
-from cxloop.cli.context import console, database, err_console
+from cxloop.cli.context import console, database, err_console, fail, settings
 
 app = typer.Typer(
     help="Text enrichment (language, sentiment, key phrases, masked personal data) and themes. Learn the "
@@ -63,43 +63,54 @@ def enrich(
 
 
 @app.command()
-def learn(as_json: JsonOption = False) -> None:
+def learn(
+    as_json: JsonOption = False,
+    embeddings: Annotated[
+        str | None,
+        typer.Option(
+            help="Also fit a model on MiniLM sentence embeddings: auto (when cxloop[nlp] is installed), on, off. "
+            "Default: CXLOOP_SENTIMENT_EMBEDDINGS (auto)."
+        ),
+    ] = None,
+) -> None:
     """Fit the sentiment model to the organisation's own comments that came with a score (NPS 0-6 negative, 7-8
-    neutral, 9-10 positive; CSAT and star ratings 1-2, 3, 4-5), print its cross-validated macro-F1 beside the day-one
-    model's on the same folds, keep the better one and re-score the comments it changes. Exit code 2 when there are
-    too few scored comments."""
+    neutral, 9-10 positive; CSAT and star ratings 1-2, 3, 4-5): TF-IDF, and on MiniLM sentence embeddings when the
+    nlp extra is installed. Print each one's cross-validated macro-F1 beside the day-one model's on the same folds,
+    keep the best and re-score the comments it changes. Exit code 2 when there are too few scored comments, or
+    MiniLM is asked for and not installed."""
     from cxloop.text import service as text
-    from cxloop.text.errors import NotEnoughLabels
+    from cxloop.text.errors import EmbeddingsMissing, NotEnoughLabels
+    from cxloop.text.sentiment import learned
 
+    choice = embeddings or settings().sentiment_embeddings
+    if choice not in learned.EMBEDDINGS:
+        raise fail(f"--embeddings must be one of {', '.join(learned.EMBEDDINGS)}, not {choice!r}", code=2)
     db = database()
     with db.unit_of_work() as session:
         texts, labels = text.training_set(session)
     try:
         with console.status(f"cross-validating on {len(texts)} scored comments"):
-            fitted = text.fit(texts, labels)
-    except NotEnoughLabels as error:
-        err_console.print(error.message)
+            fitted = text.fit(texts, labels, embeddings=choice)
+    except (NotEnoughLabels, EmbeddingsMissing) as error:
+        err_console.print(escape(error.message), soft_wrap=True)
         raise typer.Exit(2) from None
     with db.unit_of_work(write=True) as session:
         result = text.store_fit(session, result=fitted)
-    changed = 0
-    after: int | None = 0
-    while after is not None:
-        with db.unit_of_work(write=True) as session:
-            step = text.rescore_batch(session, after_id=after)
-        changed += step.analysed
-        after = step.last_id
+    with console.status("re-scoring the stored analyses"):
+        changed = text.rescore(db)
     model = result.model.model_copy(update={"rescored": changed})
     if as_json:
         sys.stdout.write(orjson.dumps({**model.model_dump(mode="json"), "in_use": result.in_use}).decode() + "\n")
         return
     table = Table("model", "macro-F1 (3 classes)", "macro-F1 (positive/negative)")
-    table.add_row(f"learned v{model.version}", f"{model.f1_learned:.3f}", f"{model.f1_learned_binary:.3f}")
+    table.add_row("learned, TF-IDF", f"{model.f1_learned:.3f}", f"{model.f1_learned_binary:.3f}")
+    if model.f1_minilm is not None and model.f1_minilm_binary is not None:
+        table.add_row("learned, MiniLM embeddings", f"{model.f1_minilm:.3f}", f"{model.f1_minilm_binary:.3f}")
     table.add_row("day one (lexicon)", f"{model.f1_day_one:.3f}", f"{model.f1_day_one_binary:.3f}")
     console.print(table)
     console.print(
-        f"{model.n_train} scored comments ({model.labels}), {model.folds}-fold cross-validation; "
-        f"in use now: {result.in_use}; {changed} analyses re-scored"
+        f"v{model.version}: {model.n_train} scored comments ({model.labels}), {model.folds}-fold cross-validation, "
+        f"the better learned model is {model.kind}; in use now: {result.in_use}; {changed} analyses re-scored"
     )
 
 
@@ -141,5 +152,7 @@ def status(as_json: JsonOption = False) -> None:
         m = current.latest
         console.print(
             f"latest fit v{m.version} at {m.trained_at:%Y-%m-%d %H:%M} UTC on {m.n_train} comments: macro-F1 "
-            f"{m.f1_learned:.3f} learned vs {m.f1_day_one:.3f} day one ({'chosen' if m.chosen else 'not chosen'})"
+            f"{m.f1_learned:.3f} learned (TF-IDF), "
+            f"{'-' if m.f1_minilm is None else f'{m.f1_minilm:.3f}'} learned (MiniLM), {m.f1_day_one:.3f} day one; "
+            f"{m.kind} {'chosen' if m.chosen else 'not chosen'}"
         )

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     zendesk_webhook_secret: SecretStr | None = None
     intercom_client_secret: SecretStr | None = None
     helpdesk_webhook_secret: SecretStr | None = None
+    # Whether `cxloop text learn` also fits a sentiment model on MiniLM sentence embeddings (docs/text-analytics.md):
+    # auto when the nlp extra (`pip install 'cxloop[nlp]'`) is installed; on refuses to learn without it; off never.
+    sentiment_embeddings: Literal["auto", "on", "off"] = "auto"
     # Overload (docs/deployment.md "Overload and rate limits"): requests a server process works on at once; beyond
     # it, 503 with Retry-After at once (0: no bound). Health checks are never refused.
     max_in_flight: int = Field(default=128, ge=0)

@@ -9,3 +9,7 @@ class AnalysisNotFound(NotFound):
 
 class NotEnoughLabels(InvalidInput):
     """Too few scored comments to learn from (and to cross-validate what was learned)."""
+
+
+class EmbeddingsMissing(InvalidInput):
+    """MiniLM was asked for (CXLOOP_SENTIMENT_EMBEDDINGS=on) and the nlp extra is not installed."""

@@ -36,14 +36,17 @@ class TextAnalysis(Base):
 
 
 class SentimentModel(Base):
-    """One fit of the organisation's own sentiment model, with its cross-validated macro-F1 and the day-one model's
-    on the same folds. `chosen` is true when it scored better and so scores comments from then on; the newest chosen
-    row is the one in use. `blob` is the fitted scikit-learn pipeline, pickled by cxloop itself (never uploaded)."""
+    """One fit of the organisation's own sentiment model, with the cross-validated macro-F1 of each learned kind
+    (`f1_learned`: TF-IDF; `f1_minilm`: on MiniLM embeddings, null when not tried) and the day-one model's, all on the
+    same folds. `kind` is the better learned kind, the one fitted and stored; `chosen` is true when it beat the day-one
+    model and so scores comments from then on; the newest chosen row is the one in use. `blob` is the fitted
+    scikit-learn pipeline, pickled by cxloop itself (never uploaded)."""
 
     __tablename__ = "text_sentiment_models"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16), default="tfidf", server_default="tfidf")
     trained_at: Mapped[datetime] = mapped_column(UTCDateTime)
     n_train: Mapped[int] = mapped_column(Integer)
     labels: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
@@ -52,6 +55,8 @@ class SentimentModel(Base):
     f1_day_one: Mapped[float] = mapped_column(Float)
     f1_learned_binary: Mapped[float] = mapped_column(Float)
     f1_day_one_binary: Mapped[float] = mapped_column(Float)
+    f1_minilm: Mapped[float | None] = mapped_column(Float)
+    f1_minilm_binary: Mapped[float | None] = mapped_column(Float)
     chosen: Mapped[bool] = mapped_column(Boolean, default=False)
     rescored: Mapped[int] = mapped_column(Integer, default=0)
     blob: Mapped[bytes] = mapped_column(LargeBinary)

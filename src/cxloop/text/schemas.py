@@ -54,11 +54,14 @@ class AnalysisRead(TextResult):
 
 
 class SentimentModelRead(BaseModel):
-    """One fit of the learned sentiment model: cross-validated macro-F1 of it and of the day-one model, same folds."""
+    """One fit of the learned sentiment model: cross-validated macro-F1 of each learned kind (`f1_learned`: TF-IDF;
+    `f1_minilm`: on MiniLM sentence embeddings, null when not tried) and of the day-one model, same folds. `kind` is
+    the better learned kind, the one stored; `chosen` when it beat the day-one model."""
 
     model_config = ConfigDict(from_attributes=True)
 
     version: int
+    kind: str
     trained_at: JsonDateTime
     n_train: int
     labels: dict[str, int]
@@ -67,6 +70,8 @@ class SentimentModelRead(BaseModel):
     f1_day_one: float
     f1_learned_binary: float
     f1_day_one_binary: float
+    f1_minilm: float | None
+    f1_minilm_binary: float | None
     chosen: bool
     rescored: int
 

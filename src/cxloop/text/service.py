@@ -6,18 +6,20 @@ Writes only the text domain's tables; reads the collection's texts through `text
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.access.enums import Role
 from cxloop.collection.schemas import ENRICHMENT_COLUMNS, FeedbackRead, ResponseRead
 from cxloop.core.clock import utcnow
-from cxloop.text import language, phrases, pii, queries
+from cxloop.storage.database import Database
+from cxloop.text import embedding, language, phrases, pii, queries
 from cxloop.text.enums import TEXT_FIELD, ItemKind, SentimentLabel
 from cxloop.text.errors import AnalysisNotFound, NotEnoughLabels
 from cxloop.text.models import SentimentModel, TextAnalysis
@@ -31,6 +33,8 @@ from cxloop.text.schemas import (
 )
 from cxloop.text.sentiment import labels as weak_labels
 from cxloop.text.sentiment import learned, lexicon
+
+log = logging.getLogger(__name__)
 
 BATCH = 1_000
 RELEARN_AFTER = timedelta(days=7)
@@ -47,22 +51,40 @@ class Scorer:
 
 
 DAY_ONE = Scorer(lexicon.NAME, learned.day_one)
-_loaded: dict[int, Scorer] = {}
+_loaded: dict[tuple[str, int, datetime], Scorer] = {}  # the model in use, by database, id and time of the fit
+
+
+def scorer_name(version: int, kind: str) -> str:
+    """`learned-3` for a TF-IDF model, `learned-3-minilm` for one on sentence embeddings."""
+    return f"learned-{version}" if kind == learned.TFIDF else f"learned-{version}-{kind}"
 
 
 def current_scorer(session: Session) -> Scorer:
-    """The newest fit when it beat the day-one model on the same folds; the day-one lexicon otherwise."""
+    """The newest fit when it beat the day-one model on the same folds; the day-one lexicon otherwise (also when the
+    newest fit is on MiniLM embeddings and the nlp extra is no longer installed: logged)."""
     newest = session.execute(
-        select(SentimentModel.id, SentimentModel.version, SentimentModel.chosen).order_by(SentimentModel.id.desc())
+        select(
+            SentimentModel.id,
+            SentimentModel.version,
+            SentimentModel.kind,
+            SentimentModel.chosen,
+            SentimentModel.trained_at,
+        ).order_by(SentimentModel.id.desc())
     ).first()
     if newest is None or not newest.chosen:
         return DAY_ONE
-    if newest.id not in _loaded:
+    if newest.kind == learned.MINILM and not embedding.minilm_installed():
+        log.warning(
+            "sentiment model %d needs MiniLM (cxloop[nlp]), not installed: the day-one model scores", newest.version
+        )
+        return DAY_ONE
+    key = (str(session.get_bind().engine.url), newest.id, newest.trained_at)
+    if key not in _loaded:
         blob = session.scalar(select(SentimentModel.blob).where(SentimentModel.id == newest.id))
         pipeline = learned.loads(blob or b"")
         _loaded.clear()
-        _loaded[newest.id] = Scorer(f"learned-{newest.version}", lambda texts: learned.predict(pipeline, texts))
-    return _loaded[newest.id]
+        _loaded[key] = Scorer(scorer_name(newest.version, newest.kind), lambda texts: learned.predict(pipeline, texts))
+    return _loaded[key]
 
 
 def _masked(texts: Sequence[str]) -> list[pii.Masked]:
@@ -349,9 +371,10 @@ def training_set(session: Session) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-def fit(texts: Sequence[str], labels: Sequence[str]) -> Fit:
-    """Cross-validate the learned model against the day-one model on the same folds, then fit it on everything.
-    No database: run it between a read and a write transaction (it may take a minute on 50,000 comments)."""
+def fit(texts: Sequence[str], labels: Sequence[str], *, embeddings: str = "auto") -> Fit:
+    """Cross-validate each learned kind (TF-IDF; and MiniLM embeddings when `embeddings` says so:
+    CXLOOP_SENTIMENT_EMBEDDINGS) against the day-one model on the same folds, then fit the better learned kind on
+    everything. No database: run it between a read and a write transaction (minutes on 50,000 comments)."""
     counts = {c.value: list(labels).count(c.value) for c in SentimentLabel}
     if len(texts) < learned.MIN_LABELLED or min(counts["negative"], counts["positive"]) < learned.MIN_PER_CLASS:
         raise NotEnoughLabels(
@@ -359,25 +382,32 @@ def fit(texts: Sequence[str], labels: Sequence[str]) -> Fit:
             f"{learned.MIN_PER_CLASS} of them negative and {learned.MIN_PER_CLASS} positive; there are {len(texts)} "
             f"({counts['negative']} negative, {counts['neutral']} neutral, {counts['positive']} positive)"
         )
-    evaluation = learned.evaluate(texts, labels)
-    return Fit(evaluation, learned.fit(texts, labels), len(texts), counts)
+    kinds = learned.kinds_for(embeddings)
+    with embedding.remembered():  # each comment is embedded once for the folds and the final fit
+        evaluation = learned.evaluate(texts, labels, kinds=kinds)
+        pipeline = learned.fit(texts, labels, kind=evaluation.best)
+    return Fit(evaluation, pipeline, len(texts), counts)
 
 
 def store_fit(session: Session, *, result: Fit, now: datetime | None = None) -> Learned:
     """Store a fit as the next version; it scores comments from now on when it beat the day-one model.
-    Re-scoring the stored analyses is `rescore_batch`, in batches."""
+    Re-scoring the stored analyses is `rescore`, in batches."""
     version = int(session.scalar(select(func.max(SentimentModel.version))) or 0) + 1
     evaluation = result.evaluation
+    tfidf, minilm = evaluation.learned[learned.TFIDF], evaluation.learned.get(learned.MINILM)
     row = SentimentModel(
         version=version,
+        kind=evaluation.best,
         trained_at=now or utcnow(),
         n_train=result.n_train,
         labels=result.labels,
         folds=evaluation.folds,
-        f1_learned=evaluation.f1_learned,
-        f1_day_one=evaluation.f1_day_one,
-        f1_learned_binary=evaluation.f1_learned_binary,
-        f1_day_one_binary=evaluation.f1_day_one_binary,
+        f1_learned=tfidf.three,
+        f1_day_one=evaluation.day_one.three,
+        f1_learned_binary=tfidf.binary,
+        f1_day_one_binary=evaluation.day_one.binary,
+        f1_minilm=minilm.three if minilm else None,
+        f1_minilm_binary=minilm.binary if minilm else None,
         chosen=evaluation.learned_is_better,
         rescored=0,
         blob=learned.dumps(result.pipeline),
@@ -387,30 +417,56 @@ def store_fit(session: Session, *, result: Fit, now: datetime | None = None) -> 
     return Learned(SentimentModelRead.model_validate(row), current_scorer(session).name)
 
 
-def rescore_batch(session: Session, *, after_id: int, limit: int = 2_000) -> Step:
-    """Re-score the next analyses (by id) that another model scored with the model in use now; how many changed."""
-    scorer = current_scorer(session)
-    rows = session.execute(
-        select(TextAnalysis.id, TextAnalysis.masked_text, TextAnalysis.sentiment_label, TextAnalysis.sentiment_score)
-        .where(TextAnalysis.id > after_id)
-        .order_by(TextAnalysis.id)
-        .limit(limit)
-    ).all()
-    if not rows:
-        return Step(0, None)
-    scored = scorer.score([r.masked_text for r in rows])
-    changes = [
-        {"id": r.id, "sentiment_label": label.value, "sentiment_score": score, "model": scorer.name}
-        for r, label, score in zip(rows, scored.labels, scored.scores, strict=True)
-        if label.value != r.sentiment_label or abs(score - r.sentiment_score) > 1e-4
-    ]
-    if changes:
-        session.execute(update(TextAnalysis), changes)
-    session.execute(update(TextAnalysis).where(TextAnalysis.id.in_([r.id for r in rows])).values(model=scorer.name))
-    newest = session.scalar(select(SentimentModel).order_by(SentimentModel.id.desc()).limit(1))
-    if newest is not None:
-        newest.rescored += len(changes)
-    return Step(len(changes), rows[-1].id if len(rows) == limit else None)
+def rescore(database: Database, *, limit: int = 2_000) -> int:
+    """Re-score every stored analysis with the model in use now, in batches: each batch is read, scored outside any
+    transaction (MiniLM encodes about a hundred comments a second), then written in a short write transaction of its
+    own. An analysis replaced or erased meanwhile is left alone (its id is gone). How many changed."""
+    changed, after = 0, 0
+    while True:
+        with database.unit_of_work() as session:
+            scorer = current_scorer(session)
+            rows = session.execute(
+                select(
+                    TextAnalysis.id,
+                    TextAnalysis.masked_text,
+                    TextAnalysis.sentiment_label,
+                    TextAnalysis.sentiment_score,
+                )
+                .where(TextAnalysis.id > after)
+                .order_by(TextAnalysis.id)
+                .limit(limit)
+            ).all()
+        if not rows:
+            return changed
+        scored = scorer.score([r.masked_text for r in rows])
+        moved = int(
+            sum(
+                label.value != r.sentiment_label or abs(score - r.sentiment_score) > 1e-4
+                for r, label, score in zip(rows, scored.labels, scored.scores, strict=True)
+            )
+        )
+        table = cast(Table, TextAnalysis.__table__)
+        with database.unit_of_work(write=True) as session:
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
+                .values(
+                    sentiment_label=bindparam("label"), sentiment_score=bindparam("score"), model=bindparam("name")
+                ),
+                [
+                    {"row_id": r.id, "label": label.value, "score": score, "name": scorer.name}
+                    for r, label, score in zip(rows, scored.labels, scored.scores, strict=True)
+                ],
+            )
+            session.execute(
+                update(SentimentModel)
+                .where(SentimentModel.id == select(func.max(SentimentModel.id)).scalar_subquery())
+                .values(rescored=SentimentModel.rescored + moved)
+            )
+        changed += moved
+        if len(rows) < limit:
+            return changed
+        after = rows[-1].id
 
 
 def should_learn(session: Session, *, now: datetime) -> bool:

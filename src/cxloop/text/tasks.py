@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from cxloop import jobs
 from cxloop.core.clock import utcnow
+from cxloop.core.config import Settings
 from cxloop.jobs import NoPayload
 from cxloop.jobs.events import FEEDBACK_RECEIVED, RESPONSE_RECEIVED
 from cxloop.storage.database import Database
@@ -24,6 +25,9 @@ LEARN_JOB = "text.learn_when_due"
 class Runtime(Protocol):
     @property
     def database(self) -> Database: ...
+
+    @property
+    def settings(self) -> Settings: ...
 
 
 @jobs.on(RESPONSE_RECEIVED)  # registered as "text.enrich_responses": keep the name stable
@@ -45,17 +49,16 @@ def learn_when_due(runtime: Runtime, _: NoPayload) -> None:
         if not text.should_learn(session, now=utcnow()):
             return
         texts, labels = text.training_set(session)
-    fitted = text.fit(texts, labels)
+    fitted = text.fit(texts, labels, embeddings=runtime.settings.sentiment_embeddings)
     with runtime.database.unit_of_work(write=True) as session:
         result = text.store_fit(session, result=fitted)
+    model = result.model
     log.info(
-        "sentiment model %d: macro-F1 %.3f learned vs %.3f day one; in use: %s",
-        result.model.version,
-        result.model.f1_learned,
-        result.model.f1_day_one,
+        "sentiment model %d: macro-F1 %.3f learned (TF-IDF), %s on MiniLM, %.3f day one; in use: %s",
+        model.version,
+        model.f1_learned,
+        "-" if model.f1_minilm is None else f"{model.f1_minilm:.3f}",
+        model.f1_day_one,
         result.in_use,
     )
-    after: int | None = 0
-    while after is not None:
-        with runtime.database.unit_of_work(write=True) as session:
-            after = text.rescore_batch(session, after_id=after).last_id
+    text.rescore(runtime.database)
