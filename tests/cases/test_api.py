@@ -173,6 +173,13 @@ def test_settings_endpoints_and_report(api: TestClient, db: Database) -> None:
     bad_rule = api.put("/api/v1/case-routing-rules", json={"items": [{"name": "x"}]})
     assert bad_rule.status_code == 422 and "team_id" in bad_rule.text
     assert [r["name"] for r in api.get("/api/v1/case-routing-rules").json()] == ["bugs", "fallback"]
+    entries = api.get("/api/v1/audit", params={"action": "sla_policies.replaced"}).json()["items"]
+    assert len(entries) == 1  # the refused replacement left none
+    before, after = entries[0]["changes"]["items"]
+    assert before == []  # the built-in default is not stored
+    assert [(p["team_id"], p["priority"], p["acknowledge_minutes"]) for p in after] == [
+        (world["support"], "urgent", 30)
+    ]
     cause = api.post("/api/v1/case-root-causes", json={"key": "pricing", "name": "Pricing"}).json()
     retired = api.patch(f"/api/v1/case-root-causes/{cause['id']}", json={"is_active": False}).json()
     assert retired["is_active"] is False

@@ -13,8 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
-from cxloop.access.deps import AgentDep, AnalystDep, ViewerDep
+from cxloop.access.deps import ActorDep, AgentDep, AnalystDep, ViewerDep
 from cxloop.access.schemas import Principal
+from cxloop.audit import service as audit
+from cxloop.audit.enums import AuditAction
+from cxloop.audit.schemas import AuditActor
 from cxloop.cases import service as cases
 from cxloop.cases.enums import CaseAction, CasePriority, CaseStatus
 from cxloop.cases.schemas import (
@@ -191,9 +194,14 @@ def list_routing_rules(session: SessionDep, _: ViewerDep) -> list[RoutingRuleRea
 
 
 @router.put("/case-routing-rules", response_model=list[RoutingRuleRead])
-def replace_routing_rules(body: RoutingRules, session: SessionDep, _: AnalystDep) -> list[RoutingRuleRead]:
+def replace_routing_rules(
+    body: RoutingRules, session: SessionDep, _: AnalystDep, actor: ActorDep
+) -> list[RoutingRuleRead]:
     """Replace the whole ordered list (a rule without conditions is the fallback)."""
-    return cases.replace_rules(session, items=body.items)
+    before = [r.model_dump(mode="json") for r in cases.list_rules(session)]
+    after = cases.replace_rules(session, items=body.items)
+    _audit_list(session, actor, AuditAction.routing_rules_replaced, before, after)
+    return after
 
 
 @router.get("/sla-policies", response_model=list[SlaPolicyRead])
@@ -203,6 +211,20 @@ def list_sla_policies(session: SessionDep, _: ViewerDep) -> list[SlaPolicyRead]:
 
 
 @router.put("/sla-policies", response_model=list[SlaPolicyRead])
-def replace_sla_policies(body: SlaPolicies, session: SessionDep, _: AnalystDep) -> list[SlaPolicyRead]:
+def replace_sla_policies(body: SlaPolicies, session: SessionDep, _: AnalystDep, actor: ActorDep) -> list[SlaPolicyRead]:
     """Replace every policy (one per team and priority; null means any)."""
-    return cases.replace_policies(session, items=body.items)
+    before = [p.model_dump(mode="json") for p in cases.list_policies(session) if p.id is not None]
+    after = cases.replace_policies(session, items=body.items)
+    stored = [p for p in after if p.id is not None]  # not the built-in default
+    _audit_list(session, actor, AuditAction.sla_policies_replaced, before, stored)
+    return after
+
+
+def _audit_list(session: Session, actor: AuditActor, action: AuditAction, before: list[Any], after: list[Any]) -> None:
+    """A replaced list of configuration (ids left out: each replace stores new rows) before and after."""
+
+    def fields(items: list[Any]) -> list[Any]:
+        rows = [i if isinstance(i, dict) else i.model_dump(mode="json") for i in items]
+        return [{k: v for k, v in row.items() if k != "id"} for row in rows]
+
+    audit.record(session, actor=actor, action=action, before={"items": fields(before)}, after={"items": fields(after)})
