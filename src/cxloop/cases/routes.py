@@ -6,11 +6,12 @@ admins see all. A case outside the caller's teams answers 404, as if it did not 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from cxloop.access.deps import ActorDep, AgentDep, AnalystDep, ViewerDep
@@ -198,7 +199,7 @@ def replace_routing_rules(
     body: RoutingRules, session: SessionDep, _: AnalystDep, actor: ActorDep
 ) -> list[RoutingRuleRead]:
     """Replace the whole ordered list (a rule without conditions is the fallback)."""
-    before = [r.model_dump(mode="json") for r in cases.list_rules(session)]
+    before = cases.list_rules(session)
     after = cases.replace_rules(session, items=body.items)
     _audit_list(session, actor, AuditAction.routing_rules_replaced, before, after)
     return after
@@ -213,18 +214,20 @@ def list_sla_policies(session: SessionDep, _: ViewerDep) -> list[SlaPolicyRead]:
 @router.put("/sla-policies", response_model=list[SlaPolicyRead])
 def replace_sla_policies(body: SlaPolicies, session: SessionDep, _: AnalystDep, actor: ActorDep) -> list[SlaPolicyRead]:
     """Replace every policy (one per team and priority; null means any)."""
-    before = [p.model_dump(mode="json") for p in cases.list_policies(session) if p.id is not None]
+    before = cases.list_policies(session)
     after = cases.replace_policies(session, items=body.items)
-    stored = [p for p in after if p.id is not None]  # not the built-in default
-    _audit_list(session, actor, AuditAction.sla_policies_replaced, before, stored)
+    _audit_list(session, actor, AuditAction.sla_policies_replaced, before, after)
     return after
 
 
-def _audit_list(session: Session, actor: AuditActor, action: AuditAction, before: list[Any], after: list[Any]) -> None:
-    """A replaced list of configuration (ids left out: each replace stores new rows) before and after."""
+def _audit_list(
+    session: Session, actor: AuditActor, action: AuditAction, before: Sequence[BaseModel], after: Sequence[BaseModel]
+) -> None:
+    """A replaced list of configuration, before and after: its stored rows only (the built-in SLA default has no
+    id), ids left out (each replace stores new rows)."""
 
-    def fields(items: list[Any]) -> list[Any]:
-        rows = [i if isinstance(i, dict) else i.model_dump(mode="json") for i in items]
-        return [{k: v for k, v in row.items() if k != "id"} for row in rows]
+    def fields(items: Sequence[BaseModel]) -> list[dict[str, Any]]:
+        rows = [item.model_dump(mode="json") for item in items]
+        return [{k: v for k, v in row.items() if k != "id"} for row in rows if row["id"] is not None]
 
     audit.record(session, actor=actor, action=action, before={"items": fields(before)}, after={"items": fields(after)})
