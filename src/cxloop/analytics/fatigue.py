@@ -6,22 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.orm import Session
 
+from cxloop.analytics import queries
 from cxloop.analytics.enums import FatigueGroup
 from cxloop.analytics.stats import wilson_interval
-from cxloop.invitations.models import Invitation
-
-GROUPS = {
-    FatigueGroup.channel: Invitation.channel,
-    FatigueGroup.survey: cast(Invitation.survey_id, String),
-    FatigueGroup.touchpoint: func.coalesce(cast(Invitation.touchpoint_id, String), ""),
-    # the contact policy that decided ('' before there were several)
-    FatigueGroup.policy: func.coalesce(Invitation.policy, ""),
-}
 
 
 @dataclass
@@ -46,23 +36,11 @@ def fatigue_report(
     session: Session, *, group_by: str | None = None, since: datetime | None = None, until: datetime | None = None
 ) -> list[FatigueRow]:
     """Counts per group (by invitation creation time in [since, until)), groups in key order."""
-    key: Any = GROUPS[FatigueGroup(group_by)] if group_by else literal("")
-    query = select(
-        key.label("grp"),
-        Invitation.status,
-        Invitation.reason,
-        Invitation.delivery_status,
-        func.count(),
-        func.count(Invitation.sent_at),
-        func.count(Invitation.opened_at),
-        func.count(Invitation.answered_at),
-    ).group_by(key, Invitation.status, Invitation.reason, Invitation.delivery_status)
-    if since is not None:
-        query = query.where(Invitation.created_at >= since)
-    if until is not None:
-        query = query.where(Invitation.created_at < until)
+    counts = queries.invitation_outcomes(
+        session, group_by=FatigueGroup(group_by) if group_by else None, since=since, until=until
+    )
     rows: dict[str, FatigueRow] = {}
-    for grp, invitation_status, reason, delivery, n, sent, opened, answered in session.execute(query):
+    for grp, invitation_status, reason, delivery, n, sent, opened, answered in counts:
         row = rows.setdefault(str(grp), FatigueRow(group=str(grp)))
         row.invitations += n
         row.sent += sent

@@ -12,12 +12,25 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Integer, Select, case, cast, func, literal_column, null, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
 from cxloop.analytics import buckets
-from cxloop.analytics.enums import GroupKey
+from cxloop.analytics.enums import FatigueGroup, GroupKey
 from cxloop.analytics.models import ScoreRollup
 from cxloop.collection import local_days
 from cxloop.collection.models import FeedbackItem, Response
@@ -399,3 +412,47 @@ def invitation_days(session: Session, *, first_day: int, last_day: int) -> list[
         .group_by(Invitation.channel, day)
     )
     return [(row[0], int(row[1]), int(row[2]), int(row[3])) for row in session.execute(query)]
+
+
+# The fatigue report's groups: channel, survey or touchpoint id, and the contact policy that decided ('' before there
+# were several).
+_INVITATION_GROUPS = {
+    FatigueGroup.channel: Invitation.channel,
+    FatigueGroup.survey: cast(Invitation.survey_id, String),
+    FatigueGroup.touchpoint: func.coalesce(cast(Invitation.touchpoint_id, String), ""),
+    FatigueGroup.policy: func.coalesce(Invitation.policy, ""),
+}
+
+
+def invitation_outcomes(
+    session: Session, *, group_by: FatigueGroup | None, since: datetime | None, until: datetime | None
+) -> list[tuple[Any, ...]]:
+    """Invitations created in [since, until) counted per (group, status, reason, delivery status): (group, status,
+    reason, delivery status, invitations, sent, opened, answered); the group is '' without `group_by`."""
+    key: Any = _INVITATION_GROUPS[group_by] if group_by else literal("")
+    query = select(
+        key.label("grp"),
+        Invitation.status,
+        Invitation.reason,
+        Invitation.delivery_status,
+        func.count(),
+        func.count(Invitation.sent_at),
+        func.count(Invitation.opened_at),
+        func.count(Invitation.answered_at),
+    ).group_by(key, Invitation.status, Invitation.reason, Invitation.delivery_status)
+    if since is not None:
+        query = query.where(Invitation.created_at >= since)
+    if until is not None:
+        query = query.where(Invitation.created_at < until)
+    return [tuple(row) for row in session.execute(query)]
+
+
+def with_segment(rows: Any) -> tuple[Any, ColumnElement[Any]]:
+    """`rows` (with a customer_id column) joined to the segments their customers are in, and the segment id as a
+    string: each row once per segment of its customer."""
+    joined = rows.join(SegmentMember.__table__, SegmentMember.customer_id == rows.c.customer_id)
+    return joined, cast(SegmentMember.segment_id, String)
+
+
+def segment_exists(session: Session, segment_id: int) -> bool:
+    return session.get(Segment, segment_id) is not None

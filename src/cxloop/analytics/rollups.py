@@ -32,7 +32,6 @@ from cxloop.collection import local_days
 from cxloop.collection.rows import ScoredRow
 from cxloop.core.clock import utcnow
 from cxloop.customers import service as customers
-from cxloop.customers.models import Segment, SegmentMember
 from cxloop.storage.dialect_insert import dialect_insert
 from cxloop.surveys.scales import SCALES, SURVEY_METRICS
 
@@ -294,8 +293,7 @@ def _count_into_rollups(
         if dim == "segment" and segment_id is not None:
             value = literal(str(segment_id))
         elif dim == "segment":
-            source = rows.join(SegmentMember.__table__, SegmentMember.customer_id == rows.c.customer_id)
-            value = cast(SegmentMember.segment_id, String)
+            source, value = queries.with_segment(rows)
             grouped.append(value)
         elif dim == "all":
             value = literal("")
@@ -381,7 +379,7 @@ def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
 
 def on_membership_change(session: Session, *, segment_id: int, added: Sequence[int], removed: Sequence[int]) -> None:
     """Membership listener: count the feedback of `added` customers into the segment's rows, take `removed` out."""
-    if session.get(Segment, segment_id) is None:
+    if not queries.segment_exists(session, segment_id):
         # The segment is gone: its rows go with it, whatever the lists say.
         session.execute(
             delete(ScoreRollup).where(ScoreRollup.dim == "segment", ScoreRollup.dim_value == str(segment_id))

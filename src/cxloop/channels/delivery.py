@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,6 @@ from cxloop.collection import service as collection
 from cxloop.core.clock import utcnow
 from cxloop.core.config import Settings
 from cxloop.customers import service as customers
-from cxloop.customers.models import Customer
 from cxloop.governance import consent
 from cxloop.governance.channels import ChannelSpec
 from cxloop.governance.channels import registry as channels
@@ -40,13 +40,16 @@ from cxloop.governance.policy import PURPOSE, ResponseRule, answered_too_recentl
 from cxloop.invitations import availability
 from cxloop.invitations import service as invitations
 from cxloop.invitations.enums import InvitationStatus
-from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.jobs import leases
 from cxloop.storage.database import Database
 from cxloop.surveys import service as surveys
-from cxloop.surveys.models import Survey
 from cxloop.triggers import sending
+
+if TYPE_CHECKING:
+    from cxloop.customers.models import Customer
+    from cxloop.invitations.models import Invitation
+    from cxloop.surveys.models import Survey
 
 log = logging.getLogger(__name__)
 # A reminder goes only to those who were sent the invitation and have not answered it.
@@ -72,7 +75,7 @@ def deliver(
         return _claim(session, invitation_id, settings, signer, reminder=reminder, now=now or utcnow())
 
     def record(session: Session, row_id: int, outcome: Outcome) -> None:
-        invitation = _relock(session, row_id)
+        invitation = invitations.relock(session, row_id)
         if invitation is None:  # erased with its customer while the message was on its way
             return
         leases.release(invitation)
@@ -87,16 +90,12 @@ def deliver(
         session.flush()
 
     def postpone(session: Session, row_id: int) -> None:
-        invitation = _relock(session, row_id)
+        invitation = invitations.relock(session, row_id)
         if invitation is not None:
             leases.release(invitation, retry_at=(now or utcnow()) + leases.RETRY_DELAY)
             session.flush()
 
     return leases.send_leased(database, prepare=prepare, record=record, postpone=postpone)
-
-
-def _relock(session: Session, invitation_id: int) -> Invitation | None:
-    return session.get(Invitation, invitation_id, with_for_update=True, populate_existing=True)
 
 
 def _claim(
@@ -110,7 +109,7 @@ def _claim(
 ) -> leases.Prepared[Outcome] | None:
     """Step 1: re-check the invitation, compose its message and lease it; None when there is nothing to send (a
     suppression, expiry or refusal found here is recorded in this transaction)."""
-    invitation = leases.claim(session, Invitation, invitation_id, now=now)
+    invitation = invitations.claim(session, invitation_id, now=now)
     if invitation is None:  # gone, or another worker is sending it right now
         return None
     spec = channels.get(invitation.channel)

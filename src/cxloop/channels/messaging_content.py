@@ -8,14 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from cxloop.invitations import service as invitations
-from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.surveys import rules
 from cxloop.surveys.enums import QuestionKind
+
+if TYPE_CHECKING:
+    from cxloop.invitations.models import Invitation
 
 UNSUBSCRIBE_PURPOSE = "unsubscribe"  # the token names an invitation
 # The token names a customer: the unsubscribe links of messages sent outside invitations (case follow-ups), so a

@@ -7,7 +7,7 @@ surveys) as STYLE.md allows for queries modules; writes go through their service
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable, Iterable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
@@ -440,3 +440,14 @@ def last_answers(
         .group_by(Response.customer_id, Response.survey_id)
     )
     return {(customer, survey): at for customer, survey, at in session.execute(query) if customer is not None}
+
+
+def responses_by_key(session: Session, *, idempotency_keys: Sequence[str]) -> dict[str, tuple[int, datetime]]:
+    """Idempotency key -> (response id, submission instant) for the keys that name a stored response."""
+    found: dict[str, tuple[int, datetime]] = {}
+    for start in range(0, len(idempotency_keys), 5_000):
+        query = select(Response.idempotency_key, Response.id, Response.submitted_at).where(
+            Response.idempotency_key.in_(idempotency_keys[start : start + 5_000])
+        )
+        found.update({str(key): (response_id, at) for key, response_id, at in session.execute(query)})
+    return found

@@ -341,6 +341,11 @@ def last_answers(
     return queries.last_answers(session, customer_ids=customer_ids, survey_ids=survey_ids)
 
 
+def responses_by_key(session: Session, *, idempotency_keys: Sequence[str]) -> dict[str, tuple[int, datetime]]:
+    """Idempotency key -> (response id, submission instant) for the keys that name a stored response."""
+    return queries.responses_by_key(session, idempotency_keys=idempotency_keys)
+
+
 def answer_columns(session: Session) -> list[str]:
     """Every question id of every survey version: the `answer.<id>` columns of a full responses export."""
     return queries.survey_question_ids(session)

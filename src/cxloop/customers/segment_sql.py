@@ -61,7 +61,7 @@ from cxloop.customers.segment_ast import (
     Text,
     Value,
 )
-from cxloop.journeys.models import Stage
+from cxloop.journeys import queries as journey_queries
 
 Predicate = ColumnElement[bool]
 
@@ -278,8 +278,8 @@ class _Compiler:
         if field.name in SCORES:
             return self.column_condition(scores.column(field.name, Customer.id), node)
         if field.name == "stage":
-            inner, negate = self.column_condition(Stage.key, node)
-            return exists(select(literal(1)).where(Stage.id == Customer.stage_id, inner)), negate
+            inner, negate = self.column_condition(journey_queries.STAGE_KEY, node)
+            return journey_queries.stage_where(Customer.stage_id, inner), negate
         inner, negate = self.column_condition(_ACCOUNT_COLUMNS[field.name], node)
         return self.on_account(inner), negate
 

@@ -9,22 +9,21 @@ for, as the invitations service stores them.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from cxloop.collection.models import Response
-from cxloop.customers.models import Customer
+from cxloop.collection import service as collection
+from cxloop.customers import service as customers
 from cxloop.demo.contact import POLICY_CHANNELS
 from cxloop.demo.programmes import rule_key
 from cxloop.demo.story import SimInvitation, SurveyRole
 from cxloop.demo.world import DemoWorld
+from cxloop.invitations import service as invitations
 from cxloop.invitations.enums import InvitationStatus
-from cxloop.invitations.models import Invitation
-from cxloop.journeys.models import Touchpoint
-from cxloop.surveys.models import Survey
+from cxloop.journeys import service as journeys
+from cxloop.surveys import service as surveys
 
 _OPENED_SHARE = 0.35  # unanswered invitations that were opened (email and SMS links)
 _TTL = timedelta(days=30)
@@ -46,16 +45,11 @@ def write_invitations(
     sent = sorted((i for s in world.stories for i in s.invitations), key=lambda i: (i.at, i.customer))
     if not sent:
         return 0
-    customer_ids = {str(k): int(v) for k, v in session.execute(select(Customer.external_id, Customer.id))}
-    survey_ids = {str(k): int(v) for k, v in session.execute(select(Survey.key, Survey.id))}
-    touchpoint_ids = {str(k): int(v) for k, v in session.execute(select(Touchpoint.key, Touchpoint.id))}
+    customer_ids = customers.resolve_customer_ids(session, external_ids={i.customer for i in sent})
+    survey_ids = surveys.ids_by_key(session, keys=survey_keys.values())
+    touchpoint_ids = {key: ids[0] for key, ids in journeys.touchpoint_index(session).items()}
     keys = [f"demo-{i.response_key}" for i in sent if i.response_key]
-    answers: dict[str, tuple[int, datetime]] = {}
-    for start in range(0, len(keys), 5_000):
-        found = select(Response.idempotency_key, Response.id, Response.submitted_at).where(
-            Response.idempotency_key.in_(keys[start : start + 5_000])
-        )
-        answers.update({str(key): (rid, at) for key, rid, at in session.execute(found)})
+    answers = collection.responses_by_key(session, idempotency_keys=keys)
     rows: list[dict[str, Any]] = []
     signups = {s.customer.external_id: s.customer.signup_at for s in world.stories}
     for invitation in sent:
@@ -94,6 +88,4 @@ def write_invitations(
                 "updated_at": answered or invitation.at,
             }
         )
-    for start in range(0, len(rows), 5_000):
-        session.execute(insert(Invitation), rows[start : start + 5_000])
-    return len(rows)
+    return invitations.insert_history(session, rows)

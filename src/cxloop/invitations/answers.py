@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,9 @@ from cxloop.invitations import service as invitations
 from cxloop.invitations.models import Invitation
 from cxloop.journeys import service as journeys
 from cxloop.surveys import service as surveys
-from cxloop.surveys.models import Survey
+
+if TYPE_CHECKING:
+    from cxloop.surveys.models import Survey
 
 __all__ = ["amend_response", "record_anonymous", "record_answers"]
 

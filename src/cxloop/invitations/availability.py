@@ -4,13 +4,16 @@ with the response count read here, where the response store is in reach."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from cxloop.collection import service as collection
 from cxloop.surveys import lifecycle
 from cxloop.surveys.enums import SurveyStatus
-from cxloop.surveys.models import Survey
+
+if TYPE_CHECKING:
+    from cxloop.surveys.models import Survey
 
 
 def effective_status(session: Session, survey: Survey, *, now: datetime) -> SurveyStatus:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session, object_session
 
 from cxloop.collection import service as collection
@@ -31,7 +31,7 @@ from cxloop.invitations.errors import InvalidInvitation, InvitationExpired, Invi
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.schemas import InvitationCreate
 from cxloop.invitations.tokens import TokenExpired, TokenInvalid, TokenSigner
-from cxloop.jobs import dispatch, events, outbox
+from cxloop.jobs import dispatch, events, leases, outbox
 from cxloop.journeys import service as journeys
 from cxloop.storage.dialect_insert import dialect_insert
 from cxloop.storage.pagination import Page, order_clause, paginate
@@ -291,6 +291,43 @@ def get(session: Session, invitation_id: int) -> Invitation:
     if found is None:
         raise InvitationNotFound(f"no invitation with id {invitation_id}")
     return found
+
+
+def insert_history(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Store invitations as they were (the demo's simulated year): rows of column -> value, written as given in
+    batches, with no decision, event or job; how many."""
+    for start in range(0, len(rows), 5_000):
+        session.execute(insert(Invitation), rows[start : start + 5_000])
+    return len(rows)
+
+
+def claim(session: Session, invitation_id: int, *, now: datetime) -> Invitation | None:
+    """The invitation locked and free to send (no live lease of another worker), or None (jobs/leases.py)."""
+    return leases.claim(session, Invitation, invitation_id, now=now)
+
+
+def relock(session: Session, invitation_id: int) -> Invitation | None:
+    """The invitation read afresh and locked for this transaction, or None when it is gone."""
+    return session.get(Invitation, invitation_id, with_for_update=True, populate_existing=True)
+
+
+def latest_open(
+    session: Session, *, customer_ids: Sequence[int], channel: str, statuses: Sequence[str], now: datetime
+) -> Invitation | None:
+    """The newest unexpired invitation on `channel` of any of the customers in one of `statuses`, locked."""
+    query = (
+        select(Invitation)
+        .where(
+            Invitation.customer_id.in_(list(customer_ids)),
+            Invitation.channel == channel,
+            Invitation.status.in_(list(statuses)),
+            Invitation.expires_at > now,
+        )
+        .order_by(Invitation.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return session.scalar(query)
 
 
 def expire_overdue(session: Session, *, now: datetime) -> int:

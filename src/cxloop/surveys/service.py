@@ -89,6 +89,18 @@ def get_surveys(session: Session, *, survey_ids: Iterable[int]) -> dict[int, Sur
     return {survey.id: survey for survey in session.scalars(select(Survey).where(Survey.id.in_(ids)))} if ids else {}
 
 
+def ids_by_key(session: Session, *, keys: Iterable[str]) -> dict[str, int]:
+    """Survey key -> id for the known keys (unknown keys are left out)."""
+    wanted = sorted(set(keys))
+    return dict(session.execute(select(Survey.key, Survey.id).where(Survey.key.in_(wanted))).all()) if wanted else {}
+
+
+def keys_by_id(session: Session, *, survey_ids: Iterable[int]) -> dict[int, str]:
+    """Survey id -> key for the known ids (unknown ids are left out)."""
+    ids = sorted(set(survey_ids))
+    return dict(session.execute(select(Survey.id, Survey.key).where(Survey.id.in_(ids))).all()) if ids else {}
+
+
 def require_survey(session: Session, *, survey_id: int | None = None, key: str | None = None) -> Survey:
     """The survey with this id or key; SurveyNotFound otherwise."""
     survey = get_survey(session, survey_id=survey_id, key=key)

@@ -14,22 +14,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxloop.channels.email import composing, unsubscribing
 from cxloop.collection.enums import Channel
 from cxloop.core.clock import utcnow
-from cxloop.customers.models import Customer
+from cxloop.customers import service as customers
 from cxloop.governance.enums import ConsentSource
 from cxloop.invitations import delivery_status as delivery
 from cxloop.invitations import service as invitations
 from cxloop.invitations.enums import DeliveryStatus
 from cxloop.invitations.errors import InvitationNotFound
-from cxloop.invitations.models import Invitation
+
+if TYPE_CHECKING:
+    from cxloop.invitations.models import Invitation
 
 MAX_EVENTS = 1_000
 
@@ -88,7 +89,7 @@ def apply_events(session: Session, events: Sequence[EmailEvent], *, now: datetim
             continue
         if event.email is not None:
             address = event.email.lower()
-            customer_ids = list(session.scalars(select(Customer.id).where(Customer.email == address)))
+            customer_ids = customers.ids_with_email(session, email=address)
         else:
             customer_ids = [invitation.customer_id] if invitation is not None else []
         if invitation is None and not customer_ids:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -31,10 +31,12 @@ from cxloop.invitations import service as invitations
 from cxloop.invitations.answers import record_answers
 from cxloop.invitations.enums import InvitationStatus
 from cxloop.invitations.errors import InvitationExpired, InvitationNotFound
-from cxloop.invitations.models import Invitation
 from cxloop.storage.deps import get_database
 from cxloop.surveys import service as surveys
-from cxloop.surveys.models import Survey
+
+if TYPE_CHECKING:
+    from cxloop.invitations.models import Invitation
+    from cxloop.surveys.models import Survey
 
 router = APIRouter(include_in_schema=False)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -20,7 +20,9 @@ from cxloop.invitations import availability
 from cxloop.invitations.tokens import TokenExpired, TokenInvalid, TokenSigner
 from cxloop.surveys import service as surveys
 from cxloop.surveys.enums import SurveyStatus
-from cxloop.surveys.models import Survey
+
+if TYPE_CHECKING:
+    from cxloop.surveys.models import Survey
 
 RESPONSE_PURPOSE = "response"  # tokens that let an anonymous visitor extend the response they began
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")

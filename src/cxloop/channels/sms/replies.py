@@ -21,9 +21,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxloop.cases.service import follow_ups
@@ -34,16 +33,20 @@ from cxloop.collection import service as collection
 from cxloop.collection.enums import Channel
 from cxloop.collection.errors import InvalidResponses
 from cxloop.core.clock import utcnow
-from cxloop.customers.models import Customer
+from cxloop.customers import service as customers_service
 from cxloop.governance import consent
 from cxloop.governance.enums import ConsentSource
 from cxloop.governance.purposes import EVERY_PURPOSE
 from cxloop.invitations import availability
+from cxloop.invitations import service as invitations
 from cxloop.invitations.answers import record_answers
 from cxloop.invitations.enums import InvitationStatus
-from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenSigner
 from cxloop.surveys import service as surveys
+
+if TYPE_CHECKING:
+    from cxloop.customers.models import Customer
+    from cxloop.invitations.models import Invitation
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
@@ -70,9 +73,7 @@ def _phone_variants(sender: str) -> list[str]:
 
 
 def _customers(session: Session, sender: str) -> Sequence[Customer]:
-    # customers.phone has no index: fine for the reply rate of one SMS number; see docs/channels-email-sms.md.
-    query = select(Customer).where(Customer.phone.in_(_phone_variants(sender))).order_by(Customer.id)
-    return session.scalars(query).all()
+    return customers_service.with_phones(session, phones=_phone_variants(sender))
 
 
 def _keyword(body: str) -> str:
@@ -105,19 +106,13 @@ def _set_sms_consent(
 
 
 def _latest_open(session: Session, customers: Sequence[Customer], now: datetime) -> Invitation | None:
-    query = (
-        select(Invitation)
-        .where(
-            Invitation.customer_id.in_([c.id for c in customers]),
-            Invitation.channel == Channel.sms.value,
-            Invitation.status.in_([status.value for status in _OPEN]),
-            Invitation.expires_at > now,
-        )
-        .order_by(Invitation.id.desc())
-        .limit(1)
-        .with_for_update()
+    return invitations.latest_open(
+        session,
+        customer_ids=[c.id for c in customers],
+        channel=Channel.sms.value,
+        statuses=[status.value for status in _OPEN],
+        now=now,
     )
-    return session.scalar(query)
 
 
 def handle_reply(session: Session, message: InboundSms, context: ReplyContext, *, now: datetime | None = None) -> str:

@@ -14,7 +14,7 @@ server picks the next question from the answers so far, so conditional follow-up
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -29,9 +29,11 @@ from cxloop.invitations import answers as channel_answers
 from cxloop.invitations import availability
 from cxloop.invitations import service as invitations
 from cxloop.invitations.errors import InvitationExpired, InvitationNotFound
-from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenExpired, TokenInvalid, TokenSigner
 from cxloop.surveys import service as surveys
+
+if TYPE_CHECKING:
+    from cxloop.invitations.models import Invitation
 
 RESPONSE_TTL = timedelta(hours=12)
 _RESPONSE_PURPOSE = "widget-response"

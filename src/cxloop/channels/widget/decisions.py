@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -28,11 +29,13 @@ from cxloop.collection.enums import Channel
 from cxloop.invitations import availability
 from cxloop.invitations import service as invitations
 from cxloop.invitations.enums import InvitationStatus
-from cxloop.invitations.models import Invitation
 from cxloop.invitations.tokens import TokenInvalid, TokenSigner
 from cxloop.storage.async_database import AsyncDatabase
 from cxloop.surveys import lifecycle
 from cxloop.surveys.enums import SurveyStatus
+
+if TYPE_CHECKING:
+    from cxloop.invitations.models import Invitation
 
 PROMPT_TTL = timedelta(hours=12)
 _PROMPT_PURPOSE = "widget-prompt"

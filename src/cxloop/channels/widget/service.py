@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -23,7 +23,9 @@ from cxloop.channels.widget.schemas import PromptRuleSpec, QuestionRead, SiteCre
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput
 from cxloop.surveys import service as surveys
-from cxloop.surveys.models import Survey
+
+if TYPE_CHECKING:
+    from cxloop.surveys.models import Survey
 
 
 def _new_key() -> str:
@@ -32,8 +34,7 @@ def _new_key() -> str:
 
 def _survey_ids(session: Session, keys: Sequence[tuple[str, str]]) -> dict[str, int]:
     """Survey key -> id for the (field, key) pairs; InvalidInput naming each field with an unknown key."""
-    wanted = sorted({key for _, key in keys})
-    found = dict(session.execute(select(Survey.key, Survey.id).where(Survey.key.in_(wanted))).all())
+    found = surveys.ids_by_key(session, keys=(key for _, key in keys))
     errors = [FieldError(field, f"no survey with key '{key}'") for field, key in keys if key not in found]
     if errors:
         raise InvalidInput("the site names surveys that do not exist; nothing was saved", errors=errors)
@@ -127,18 +128,19 @@ def rules_of(session: Session, *, site_ids: Sequence[int]) -> dict[int, list[tup
     """Each site's rules in order, with their survey's key."""
     found: dict[int, list[tuple[WidgetPromptRule, str]]] = {site_id: [] for site_id in site_ids}
     query = (
-        select(WidgetPromptRule, Survey.key)
-        .join(Survey, Survey.id == WidgetPromptRule.survey_id)
+        select(WidgetPromptRule)
         .where(WidgetPromptRule.site_id.in_(list(site_ids)))
         .order_by(WidgetPromptRule.site_id, WidgetPromptRule.position)
     )
-    for rule, key in session.execute(query):
-        found[rule.site_id].append((rule, key))
+    rules = session.scalars(query).all()
+    keys = surveys.keys_by_id(session, survey_ids=(rule.survey_id for rule in rules))
+    for rule in rules:
+        found[rule.site_id].append((rule, keys[rule.survey_id]))
     return found
 
 
 def survey_keys(session: Session, *, survey_ids: Sequence[int]) -> dict[int, str]:
-    return dict(session.execute(select(Survey.id, Survey.key).where(Survey.id.in_(list(survey_ids)))).all())
+    return surveys.keys_by_id(session, survey_ids=survey_ids)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -204,7 +206,7 @@ def load_snapshot(session: Session, *, key: str) -> SiteSnapshot | None:
         select(WidgetPromptRule).where(WidgetPromptRule.site_id == site.id).order_by(WidgetPromptRule.position)
     ).all()
     wanted = {rule.survey_id for rule in rules} | ({site.feedback_survey_id} if site.feedback_survey_id else set())
-    found = session.scalars(select(Survey).where(Survey.id.in_(sorted(wanted)))).all()
+    found = list(surveys.get_surveys(session, survey_ids=wanted).values())
     definitions = surveys.current_definitions(session, surveys=found)
     snapshots = {s.id: SurveySnapshot(s, definitions[s.id]) for s in found}
     for survey in found:

@@ -7,13 +7,15 @@ Those come from the management API or imports.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from cxloop.customers import service as customers
-from cxloop.customers.models import Customer
 from cxloop.customers.schemas import CustomerUpsert
+
+if TYPE_CHECKING:
+    from cxloop.customers.models import Customer
 
 
 def find_customer(session: Session, external_id: str) -> Customer | None:

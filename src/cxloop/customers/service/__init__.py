@@ -19,6 +19,7 @@ from cxloop.customers.service.customers import (
     customer_reads,
     delete_customer,
     get_customer,
+    ids_with_email,
     list_customers,
     lock_customers,
     require_customer,
@@ -26,6 +27,7 @@ from cxloop.customers.service.customers import (
     resolve_customer_ids,
     update_customer,
     upsert_customers,
+    with_phones,
 )
 from cxloop.customers.service.events import (
     event_reads,
@@ -106,6 +108,7 @@ __all__ = [
     "FileImportResult",
     "get_account",
     "get_customer",
+    "ids_with_email",
     "get_segment",
     "import_customers",
     "import_events",
@@ -141,4 +144,5 @@ __all__ = [
     "update_segment",
     "upsert_accounts",
     "upsert_customers",
+    "with_phones",
 ]

@@ -54,6 +54,17 @@ def require_customer(session: Session, *, customer_id: int | None = None, extern
     return customer
 
 
+def ids_with_email(session: Session, *, email: str) -> list[int]:
+    """The ids of the customers whose (lower-case) email is `email`."""
+    return list(session.scalars(select(Customer.id).where(Customer.email == email).order_by(Customer.id)))
+
+
+def with_phones(session: Session, *, phones: Iterable[str]) -> Sequence[Customer]:
+    """The customers whose phone is one of `phones`, in id order."""
+    # customers.phone has no index: fine for the reply rate of one SMS number; see docs/channels-email-sms.md.
+    return session.scalars(select(Customer).where(Customer.phone.in_(sorted(set(phones)))).order_by(Customer.id)).all()
+
+
 def lock_customers(session: Session, *, customer_ids: Iterable[int]) -> dict[int, Customer]:
     """Customer id -> customer for the known ids, locked for this transaction in id order (PostgreSQL; SQLite
     writers are serial anyway), so two writers deciding about the same customers take turns."""
