@@ -11,6 +11,11 @@ class, operation ids...), all part of the key below; the one field that names th
 overrides, is left out because cxloop uses no dependency overrides (asserted whenever a route is looked up).
 Production builds one app per process and is unaffected. On a FastAPI without this lazy preparation, `install()` does
 nothing.
+
+`forget_apps()` (after each test) empties FastAPI's caches of callables classified as coroutines or generators
+(`fastapi.dependencies.models`, up to 4,096 entries each, keyed by the callable itself). A request handler is a
+closure that holds its app, so those caches kept hundreds of the tests' apps alive, with their databases and
+engines: each worker grew past 2 GB over the run, and every full garbage collection walked all of it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ import dataclasses
 from typing import Any
 
 from fastapi import routing
+from fastapi.dependencies import models as dependency_models
+
+_CLASSIFICATION_CACHES = ("_is_gen_callable_cached", "_is_async_gen_callable_cached", "_is_coroutine_callable_cached")
 
 
 def _frozen(value: Any) -> Any:
@@ -63,3 +71,10 @@ def install() -> None:
         return found[1]
 
     context_class.from_api_route = classmethod(from_api_route)
+
+
+def forget_apps() -> None:
+    for name in _CLASSIFICATION_CACHES:
+        cache = getattr(dependency_models, name, None)
+        if cache is not None:
+            cache.cache_clear()
