@@ -43,15 +43,6 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def _summary(board: DashboardRead) -> dict[str, Any]:
-    """What the audit log keeps of a dashboard: its team, name and cards."""
-    return {
-        "team_id": board.team_id,
-        "name": board.name,
-        "cards": [{"kind": c.kind, "title": c.title, "filters": c.filters} for c in board.cards],
-    }
-
-
 def _message(request: Request, user: SignedIn, status: int, title: str, message: str, back: str) -> Response:
     return render(
         request,
@@ -103,8 +94,8 @@ def _change(
         actor=web_actor(request, user),
         action=action,
         target_id=dashboard_id,
-        before=_summary(before),
-        after=_summary(after) if after is not None else None,
+        before=dashboards.summary(before),
+        after=dashboards.summary(after) if after is not None else None,
     )
     return RedirectResponse(target, status_code=303)
 
@@ -179,7 +170,7 @@ def create_dashboard(
         actor=web_actor(request, user),
         action=AuditAction.dashboard_created,
         target_id=board.id,
-        after=_summary(board),
+        after=dashboards.summary(board),
     )
     return RedirectResponse(f"/dashboards/{board.id}", status_code=303)
 
