@@ -178,3 +178,32 @@ def test_a_nameless_dashboard_and_an_unknown_one(client: TestClient, db: Databas
     assert client.get("/dashboards/424242").status_code == 404
     assert _post(client, "/dashboards/424242/cards", kind="metric").status_code == 404
     assert "No dashboard yet" in client.get("/dashboards").text
+
+
+def test_a_drag_saves_the_whole_order_or_nothing(client: TestClient, db: Database) -> None:
+    email = _signed_in(client, db, Role.agent)
+    team_id = _team_with(db, email)
+    url = _post(client, "/dashboards", name="Board", team_id=str(team_id)).headers["location"]
+    for kind in ("themes", "anomalies", "sla"):
+        _post(client, f"{url}/cards", kind=kind)
+    board_id = int(url.rsplit("/", 1)[1])
+    first, second, third = (c.id for c in _board(db, board_id).cards)
+    page = client.get(url).text
+    assert f'data-arrange="/dashboards/{board_id}/arrange"' in page  # the script's hook, for editors only
+
+    saved = _post(client, f"{url}/arrange", order=f"{third},{first},{second}")
+    assert saved.status_code == 204
+    assert [c.id for c in _board(db, board_id).cards] == [third, first, second]
+    for stale in (f"{first},{second}", f"{first},{second},{third},{third}", "1,two,3", ""):
+        refused = _post(client, f"{url}/arrange", order=stale)
+        assert refused.status_code == 400 and re.search(r"\border\b", refused.text), stale
+    assert [c.id for c in _board(db, board_id).cards] == [third, first, second]
+    no_token = client.post(f"{url}/arrange", data={"order": f"{first},{second},{third}"}, follow_redirects=False)
+    assert no_token.status_code == 403
+    assert _audited(db).count("dashboard.updated") == 4  # three cards added, one order saved
+    client.cookies.clear()
+
+    _signed_in(client, db, Role.viewer)
+    assert "data-arrange" not in client.get(url).text
+    assert _post(client, f"{url}/arrange", order=f"{first},{second},{third}").status_code == 403
+    assert [c.id for c in _board(db, board_id).cards] == [third, first, second]

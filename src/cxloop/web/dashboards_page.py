@@ -395,3 +395,29 @@ def remove_card(request: Request, session: SessionDep, user: ViewerPage, dashboa
         return dashboards.require_dashboard(session, dashboard_id=board.id)
 
     return _change(request, session, user, dashboard_id, remove)
+
+
+@router.post(
+    "/dashboards/{dashboard_id:int}/arrange",
+    dependencies=[Depends(require_csrf)],
+    **body_cap("POST /dashboards/{dashboard_id:int}/arrange"),
+)
+def arrange_cards(
+    request: Request,
+    session: SessionDep,
+    user: ViewerPage,
+    dashboard_id: Id,
+    order: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Put every card in the order sent (comma-separated card ids, first card first): what a drag and drop saves.
+    204 when saved; the message page (400 naming `order`, 403, 404) otherwise."""
+
+    def arrange(board: DashboardRead) -> DashboardRead:
+        ids = [part.strip() for part in order.split(",")]
+        if not all(part.isdigit() and len(part) < 19 for part in ids):
+            raise BadFilter("order", "send the card ids, comma-separated")
+        dashboards.arrange_cards(session, dashboard_id=board.id, card_ids=[int(part) for part in ids])
+        return dashboards.require_dashboard(session, dashboard_id=board.id)
+
+    answer = _change(request, session, user, dashboard_id, arrange)
+    return Response(status_code=204) if answer.status_code == 303 else answer
