@@ -173,6 +173,14 @@ def check_filters(params: Mapping[str, str], *, today: date) -> tuple[View, Metr
     return parse_filters(params, today=today), MetricKind(metric)
 
 
+def over_card(card_filters: Mapping[str, str], board: Mapping[str, str]) -> dict[str, str]:
+    """A card's filters with the dashboard-wide filter over them: the board's dates replace the card's, its segment
+    and channel the card's own; what the board leaves open stays the card's."""
+    dates = ("range", "start", "end")
+    kept = {k: v for k, v in card_filters.items() if not ("range" in board and k in dates)}
+    return kept | dict(board)
+
+
 def stored_filters(view: View, metric: MetricKind, kind: CardKind) -> dict[str, str]:
     """What is stored with a card: the view's parameters, and its metric when the kind takes one."""
     return view.params() | ({"metric": metric.value} if kind.uses_metric else {})
