@@ -66,3 +66,21 @@ def test_a_bad_dashboard_names_its_field(db: Database, change: dict[str, object]
         with pytest.raises(InvalidInput) as refused:
             dashboards.create_dashboard(session, **values)  # type: ignore[arg-type]
         assert refused.value.errors[0].field == field
+
+
+def test_arranging_names_every_card_once(db: Database) -> None:
+    with db.unit_of_work() as session:
+        board = dashboards.create_dashboard(session, team_id=make_team(session).id, name="Board")
+        ids = [
+            dashboards.add_card(session, dashboard_id=board.id, kind="themes", title=f"c{i}", filters={}).id
+            for i in range(3)
+        ]
+        order = dashboards.arrange_cards(session, dashboard_id=board.id, card_ids=[ids[2], ids[0], ids[1]])
+        assert [(c.id, c.position) for c in order] == [(ids[2], 0), (ids[0], 1), (ids[1], 2)]
+        for stale in ([ids[0], ids[1]], [ids[0], ids[0], ids[1]], [*ids, 999]):
+            with pytest.raises(InvalidInput) as refused:
+                dashboards.arrange_cards(session, dashboard_id=board.id, card_ids=stale)
+            assert refused.value.errors[0].field == "order"
+        with pytest.raises(InvalidInput) as unknown:
+            dashboards.add_card(session, dashboard_id=board.id, kind="pie", title="x", filters={})
+        assert unknown.value.errors[0].field == "kind"

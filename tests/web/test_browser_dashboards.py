@@ -1,7 +1,8 @@
 """A team dashboard in a real browser (Debian's Chromium through Playwright against the real server, SQLite and
 PostgreSQL): a team member makes a dashboard, adds two cards with their own dates, moves one up with the button
 (no script needed), sorts a table by a numeric column, opens the printable report; axe-core finds no serious or
-critical violation, no console error happens, nothing overflows 360 px."""
+critical violation, no console error happens, nothing overflows 360 px. A card dragged by its handle keeps its new
+place after a reload."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
+from cxloop.dashboards import service as dashboards
 from cxloop.storage.database import Database
 from tests.factories.cases import make_team
 from tests.factories.responses import add_segment
@@ -28,6 +30,15 @@ def _add_card(page: Any, kind: str) -> None:
     form.get_by_role("button", name="Add").click()
 
 
+def _member(db: Database, **team: str) -> tuple[str, int]:
+    """A new agent's email and the id of a new team they belong to."""
+    email = make_user(db, Role.agent)
+    with db.unit_of_work() as session:
+        user_id = access.user_id_by_email(session, email=email)
+        assert user_id is not None
+        return email, make_team(session, members=[access.require_user(session, user_id=user_id)], **team).id
+
+
 def _titles(page: Any) -> list[str]:
     return [t.strip() for t in page.locator("ol.dashboard > li > h2").all_inner_texts()]
 
@@ -36,11 +47,7 @@ def test_a_member_arranges_a_dashboard_and_sorts_a_table(
     browser: Any, page: Any, db: Database, live_server: LiveServer, tmp_path: Path
 ) -> None:
     base = live_server.url
-    email = make_user(db, Role.agent)
-    with db.unit_of_work() as session:
-        user_id = access.user_id_by_email(session, email=email)
-        assert user_id is not None
-        make_team(session, key="support", name="Support", members=[access.require_user(session, user_id=user_id)])
+    email = _member(db, key="support", name="Support")[0]
     late_deliveries_cost_nps(db)
     with db.unit_of_work() as session:  # a second, smaller segment, so the n column has something to sort
         add_segment(session, "few", list(range(1, 6)), name="A few")
@@ -87,4 +94,35 @@ def test_a_member_arranges_a_dashboard_and_sorts_a_table(
     for url in (board, f"{base}/dashboards"):
         page.goto(url)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
+    assert seen["errors"] == [], seen["errors"]
+
+
+def test_a_card_dragged_by_its_handle_stays_where_it_was_dropped(
+    page: Any, db: Database, live_server: LiveServer
+) -> None:
+    base = live_server.url
+    email, team_id = _member(db)
+    with db.unit_of_work() as session:
+        board = dashboards.create_dashboard(session, team_id=team_id, name="Arranged")
+        for title in ("First", "Second", "Third"):
+            dashboards.add_card(session, dashboard_id=board.id, kind="themes", title=title, filters={})
+    seen = _watch(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    _sign_in(page, base, email)
+    page.wait_for_url(f"{base}/")
+    url = f"{base}/dashboards/{board.id}"
+    page.goto(url)
+    assert _titles(page) == ["First", "Second", "Third"]
+
+    cards = page.locator("ol.dashboard > li")
+    cards.nth(2).locator(".drag-handle").drag_to(cards.nth(0).locator("h2"))
+    page.get_by_text("The new order is saved.").wait_for()
+    assert _titles(page) == ["Third", "First", "Second"]
+    assert page.get_by_role("button", name="Move Third up").is_disabled()  # the buttons follow the new order
+
+    page.reload()
+    assert _titles(page) == ["Third", "First", "Second"]
+    with db.unit_of_work() as session:
+        stored = dashboards.require_dashboard(session, dashboard_id=board.id).cards
+    assert [c.title for c in stored] == ["Third", "First", "Second"]
     assert seen["errors"] == [], seen["errors"]

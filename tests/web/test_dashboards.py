@@ -178,3 +178,63 @@ def test_a_nameless_dashboard_and_an_unknown_one(client: TestClient, db: Databas
     assert client.get("/dashboards/424242").status_code == 404
     assert _post(client, "/dashboards/424242/cards", kind="metric").status_code == 404
     assert "No dashboard yet" in client.get("/dashboards").text
+
+
+def test_a_drag_saves_the_whole_order_or_nothing(client: TestClient, db: Database) -> None:
+    email = _signed_in(client, db, Role.agent)
+    team_id = _team_with(db, email)
+    url = _post(client, "/dashboards", name="Board", team_id=str(team_id)).headers["location"]
+    for kind in ("themes", "anomalies", "sla"):
+        _post(client, f"{url}/cards", kind=kind)
+    board_id = int(url.rsplit("/", 1)[1])
+    first, second, third = (c.id for c in _board(db, board_id).cards)
+    page = client.get(url).text
+    assert f'data-arrange="/dashboards/{board_id}/arrange"' in page  # the script's hook, for editors only
+
+    saved = _post(client, f"{url}/arrange", order=f"{third},{first},{second}")
+    assert saved.status_code == 204
+    assert [c.id for c in _board(db, board_id).cards] == [third, first, second]
+    for stale in (f"{first},{second}", f"{first},{second},{third},{third}", "1,two,3", ""):
+        refused = _post(client, f"{url}/arrange", order=stale)
+        assert refused.status_code == 400 and re.search(r"\border\b", refused.text), stale
+    assert [c.id for c in _board(db, board_id).cards] == [third, first, second]
+    no_token = client.post(f"{url}/arrange", data={"order": f"{first},{second},{third}"}, follow_redirects=False)
+    assert no_token.status_code == 403
+    assert _audited(db).count("dashboard.updated") == 4  # three cards added, one order saved
+    client.cookies.clear()
+
+    _signed_in(client, db, Role.viewer)
+    assert "data-arrange" not in client.get(url).text
+    assert _post(client, f"{url}/arrange", order=f"{first},{second},{third}").status_code == 403
+    assert [c.id for c in _board(db, board_id).cards] == [third, first, second]
+
+
+def test_a_dashboard_wide_filter_applies_to_every_card_and_stays_in_the_link(client: TestClient, db: Database) -> None:
+    email = _signed_in(client, db, Role.viewer)
+    late_deliveries_cost_nps(db)  # 320 NPS answers by email in March 2026, segment Retail
+    with db.unit_of_work() as session:
+        board = dashboards.create_dashboard(session, team_id=make_team(session).id, name="Weekly")
+        for kind in ("metric", "by_channel"):
+            dashboards.add_card(session, dashboard_id=board.id, kind=kind, title=kind, filters={**MARCH})
+    url = f"/dashboards/{board.id}"
+    assert email and "n = 320" in client.get(url).text  # each card's own dates: March
+
+    june = "range=custom&start=2026-06-01&end=2026-06-30"  # and the period before it, May: no answers either
+    moved = client.get(f"{url}?{june}").text
+    assert "n = 320" not in moved and "2026-06-01 to 2026-06-30" in moved  # the board's dates over the cards'
+    by_sms = client.get(f"{url}?channel=sms").text
+    assert "n = 320" not in by_sms and "metric · sms · 2026-03-01 to 2026-03-31" in by_sms  # the card's dates kept
+
+    filtered = client.get(f"{url}?segment=retail&channel=email")
+    assert filtered.status_code == 200 and "n = 320" in filtered.text
+    assert "<h1>Weekly · Retail · email</h1>" in filtered.text
+    assert f'href="{url}/print?segment=retail&amp;channel=email"' in filtered.text  # the print link keeps it
+    report = client.get(f"{url}/print?segment=retail&channel=email&{june}").text
+    assert "Filtered for every card: Retail · email · 2026-06-01 to 2026-06-30." in report
+    assert "Filtered for every card" not in client.get(f"{url}/print").text
+    with db.unit_of_work() as session:  # nothing stored changes: the filter is the link's
+        assert dashboards.require_dashboard(session, dashboard_id=board.id).cards[0].filters == MARCH
+
+    for query, field in (("channel=pigeon", "channel"), ("range=custom&start=2026-04-01", "end"), ("range=w", "range")):
+        refused = client.get(f"{url}?{query}")
+        assert refused.status_code == 400 and re.search(rf"\b{field}\b", refused.text), query

@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 
 from cxloop.access.enums import Role
 from cxloop.audit.models import AuditEntry
+from cxloop.governance import scoped_policies
+from cxloop.governance.schemas import ScopedPolicyCreate
 from cxloop.invitations.answers import record_answers
 from cxloop.storage.database import Database
 from cxloop.surveys import service as surveys
@@ -270,3 +272,20 @@ def test_the_list_counts_responses_and_invitations_answered_with_n(analyst: Test
     assert "status-live" in row and ">1</td>" in row, row  # version 1, one response
     assert "1 of 3 · 33.3 %" in row and "n = 3, too few to read" in row
     assert "NPS" in row and "just now" in row
+
+
+def test_the_builder_shows_which_contact_policy_governs_whom(client: TestClient, db: Database) -> None:
+    survey = make_survey(db)
+    with db.unit_of_work() as session:
+        scoped_policies.create_policy(
+            session, data=ScopedPolicyCreate(key="enterprise", segment_filter="plan = enterprise", max_invitations=1)
+        )
+    signed_in_client(client, db, Role.analyst)
+    page = client.get(f"/surveys/{survey.id}").text
+    tried = re.findall(r'data-policy="([^"]+)"', page)
+    assert tried == ["enterprise", "default"]  # in the order they are tried: the scoped one, then the default
+    assert "for customers matching plan = enterprise" in page and "for every other customer" in page
+    assert "An admin changes the contact policies" in page and 'href="/settings/contact-policy"' not in page
+    client.cookies.clear()
+    signed_in_client(client, db, Role.admin)
+    assert 'href="/settings/contact-policy"' in client.get(f"/surveys/{survey.id}").text

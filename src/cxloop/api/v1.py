@@ -24,6 +24,7 @@ from cxloop.channels.widget.routes import router as widget_router
 from cxloop.churn.routes import router as churn_router
 from cxloop.collection.routes import router as collection_router
 from cxloop.customers.routes import router as customers_router
+from cxloop.dashboards.routes import router as dashboards_router
 from cxloop.experiments.routes import router as experiments_router
 from cxloop.governance.routes import router as governance_router
 from cxloop.invitations.routes import router as invitations_router
@@ -76,6 +77,7 @@ ROUTERS: list[APIRouter] = [
     themes_router,
     experiments_router,
     maturity_router,
+    dashboards_router,
 ]
 
 

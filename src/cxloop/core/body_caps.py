@@ -132,6 +132,8 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /dashboards/{dashboard_id:int}/cards/{card_id:int}/remove": BodyCap(
         1 * KIB, max_fields=1, max_part_bytes=128
     ),
+    # the new order of every card after a drag: the token and up to 24 ids, comma-separated
+    "POST /dashboards/{dashboard_id:int}/arrange": BodyCap(2 * KIB, max_fields=2, max_part_bytes=1 * KIB),
 }
 
 

@@ -4,11 +4,13 @@ Who may change one is `can_edit` (the team's lead and members above viewer, and 
     board = dashboards.create_dashboard(session, team_id=team.id, name="Support weekly")
     card = dashboards.add_card(session, dashboard_id=board.id, kind="trend", title="NPS", filters={"range": "90d"})
     dashboards.move_card(session, dashboard_id=board.id, card_id=card.id, offset=-1)   # up one place
+    dashboards.arrange_cards(session, dashboard_id=board.id, card_ids=[7, 3, 5])      # a new order (drag and drop)
+    dashboards.update_dashboard(session, dashboard_id=board.id, data=DashboardUpdate(cards=[...]))  # the API's write
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -17,14 +19,19 @@ from cxloop.access import service as access
 from cxloop.access.enums import Role
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput
+from cxloop.dashboards.enums import CardKindName
 from cxloop.dashboards.errors import CardNotFound, DashboardNotFound
 from cxloop.dashboards.models import Dashboard, DashboardCard
-from cxloop.dashboards.schemas import CardRead, DashboardRead
-
-NAME_LENGTH = 120
-MAX_CARDS = 24  # a dashboard longer than this is two dashboards
-MAX_FILTERS = 12
-FILTER_LENGTH = 120
+from cxloop.dashboards.schemas import (
+    MAX_CARDS,
+    NAME_LENGTH,
+    CardRead,
+    CardWrite,
+    DashboardRead,
+    DashboardUpdate,
+    FilterProblem,
+    check_card_filters,
+)
 
 
 def _invalid(field: str, message: str) -> InvalidInput:
@@ -40,14 +47,17 @@ def _name(value: str, field: str = "name") -> str:
     return name
 
 
-def _filters(filters: Mapping[str, str]) -> dict[str, str]:
-    kept = {k: v.strip() for k, v in filters.items() if v and v.strip()}
-    if len(kept) > MAX_FILTERS:
-        raise _invalid("filters", f"at most {MAX_FILTERS} filters")
-    for key, value in kept.items():
-        if len(key) > 40 or len(value) > FILTER_LENGTH:
-            raise _invalid(key, f"at most {FILTER_LENGTH} characters")
-    return kept
+def _filters(filters: Mapping[str, str], field: str = "") -> dict[str, str]:
+    try:
+        return check_card_filters(dict(filters))
+    except FilterProblem as exc:
+        raise _invalid(f"{field}{exc.name}", exc.reason) from None
+
+
+def _kind(kind: str, field: str = "kind") -> str:
+    if kind not in CardKindName.__members__:
+        raise _invalid(field, f"'{kind[:40]}' is not one of: {', '.join(CardKindName)}")
+    return kind
 
 
 def _row(session: Session, dashboard_id: int) -> Dashboard:
@@ -89,15 +99,75 @@ def require_dashboard(session: Session, *, dashboard_id: int) -> DashboardRead:
     return _read(session, _row(session, dashboard_id))
 
 
-def create_dashboard(session: Session, *, team_id: int, name: str) -> DashboardRead:
-    """A new, empty dashboard of the team (InvalidInput naming `team_id` when there is no such team)."""
+def _team(session: Session, team_id: int) -> int:
     if access.get_team(session, team_id=team_id) is None:
         raise _invalid("team_id", f"there is no team {team_id}")
+    return team_id
+
+
+def create_dashboard(session: Session, *, team_id: int, name: str, cards: Sequence[CardWrite] = ()) -> DashboardRead:
+    """A new dashboard of the team with `cards` in order (InvalidInput naming `team_id` when there is no such team)."""
     now = utcnow()
-    board = Dashboard(team_id=team_id, name=_name(name), created_at=now, updated_at=now)
+    board = Dashboard(team_id=_team(session, team_id), name=_name(name), created_at=now, updated_at=now)
     session.add(board)
     session.flush()
+    if cards:
+        _replace_cards(session, board, cards)
     return _read(session, board)
+
+
+def update_dashboard(session: Session, *, dashboard_id: int, data: DashboardUpdate) -> DashboardRead:
+    """Change what `data` sends: the team, the name, and the whole list of cards in order. A card sent with its id
+    keeps it (and is changed); a card not sent is removed; a card without an id is added."""
+    board = _row(session, dashboard_id)
+    if data.team_id is not None:
+        board.team_id = _team(session, data.team_id)
+    if data.name is not None:
+        board.name = _name(data.name)
+    if data.cards is not None:
+        _replace_cards(session, board, data.cards)
+    board.updated_at = utcnow()
+    session.flush()
+    return _read(session, board)
+
+
+def _replace_cards(session: Session, board: Dashboard, cards: Sequence[CardWrite]) -> None:
+    if len(cards) > MAX_CARDS:
+        raise _invalid("cards", f"a dashboard holds at most {MAX_CARDS} cards: start another one")
+    existing = {card.id: card for card in _cards(session, board.id)}
+    kept: set[int] = set()
+    for index, sent in enumerate(cards):
+        if sent.id is not None and (sent.id not in existing or sent.id in kept):
+            reason = "is sent twice" if sent.id in kept else f"is not a card of dashboard {board.id}"
+            raise _invalid(f"cards.{index}.id", reason)
+        if sent.id is not None:
+            kept.add(sent.id)
+    for card_id in existing.keys() - kept:
+        session.delete(existing[card_id])
+    session.flush()
+    for position, sent in enumerate(cards):
+        field = f"cards.{position}."
+        card = existing[sent.id] if sent.id is not None else DashboardCard(dashboard_id=board.id)
+        card.position = position
+        card.kind = _kind(sent.kind, f"{field}kind")
+        card.title = _name(sent.title, f"{field}title")
+        card.filters = _filters(sent.filters, f"{field}filters.")
+        session.add(card)
+    session.flush()
+
+
+def arrange_cards(session: Session, *, dashboard_id: int, card_ids: Sequence[int]) -> list[CardRead]:
+    """Put the cards in the order of `card_ids`, which names every card of the dashboard once (InvalidInput naming
+    `order` otherwise: a card added or removed meanwhile makes the order stale); the cards in their new order."""
+    board = _row(session, dashboard_id)
+    cards = {card.id: card for card in _cards(session, dashboard_id)}
+    if sorted(card_ids) != sorted(cards):
+        raise _invalid("order", "name every card of the dashboard once (reload the page: it changed meanwhile)")
+    for position, card_id in enumerate(card_ids):
+        cards[card_id].position = position
+    board.updated_at = utcnow()
+    session.flush()
+    return _read(session, board).cards
 
 
 def rename_dashboard(session: Session, *, dashboard_id: int, name: str) -> DashboardRead:
@@ -119,15 +189,17 @@ def delete_dashboard(session: Session, *, dashboard_id: int) -> DashboardRead:
 
 
 def add_card(session: Session, *, dashboard_id: int, kind: str, title: str, filters: Mapping[str, str]) -> CardRead:
-    """A card at the end of the dashboard. The kind is the caller's to check (web/cards.py holds the registry)."""
+    """A card at the end of the dashboard. InvalidInput naming `kind` for a name not in CardKindName."""
     board = _row(session, dashboard_id)
     count = session.scalar(select(func.count()).where(DashboardCard.dashboard_id == dashboard_id)) or 0
     if count >= MAX_CARDS:
         raise _invalid("kind", f"a dashboard holds at most {MAX_CARDS} cards: start another one")
-    if not kind or len(kind) > 40:
-        raise _invalid("kind", "give a card kind")
     card = DashboardCard(
-        dashboard_id=dashboard_id, position=count, kind=kind, title=_name(title, "title"), filters=_filters(filters)
+        dashboard_id=dashboard_id,
+        position=count,
+        kind=_kind(kind),
+        title=_name(title, "title"),
+        filters=_filters(filters),
     )
     session.add(card)
     board.updated_at = utcnow()
@@ -181,18 +253,31 @@ def move_card(session: Session, *, dashboard_id: int, card_id: int, offset: int)
     return _read(session, _row(session, dashboard_id)).cards
 
 
-def editable_team_ids(session: Session, *, user_id: int, role: Role) -> list[int]:
+def editable_team_ids(session: Session, *, user_id: int | None, role: Role) -> list[int]:
     """The teams whose dashboards the user may change: every team for an admin; for agents and analysts the teams
-    they lead or belong to; none for a viewer."""
+    they lead or belong to; none for a viewer, nor for an API key of no user below admin."""
     teams = access.list_teams(session)
     if role.includes(Role.admin):
         return [t.id for t in teams]
-    if not role.includes(Role.agent):
+    if not role.includes(Role.agent) or user_id is None:
         return []
     mine = set(access.user_team_ids(session, user_id=user_id))
     return [t.id for t in teams if t.id in mine or t.lead_user_id == user_id]
 
 
-def can_edit(session: Session, *, dashboard: DashboardRead, user_id: int, role: Role) -> bool:
+def can_edit(session: Session, *, dashboard: DashboardRead, user_id: int | None, role: Role) -> bool:
     """Whether the user may change this dashboard (see `editable_team_ids`)."""
     return dashboard.team_id in editable_team_ids(session, user_id=user_id, role=role)
+
+
+def summary(board: DashboardRead) -> dict[str, object]:
+    """What the audit log keeps of a dashboard: its team, name and cards in order."""
+    return {
+        "team_id": board.team_id,
+        "name": board.name,
+        "cards": [{"kind": c.kind, "title": c.title, "filters": c.filters} for c in board.cards],
+    }
+
+
+def team_exists(session: Session, *, team_id: int) -> bool:
+    return access.get_team(session, team_id=team_id) is not None

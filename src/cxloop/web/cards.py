@@ -22,6 +22,7 @@ from cxloop.analytics import anomalies
 from cxloop.analytics import metrics as metric_registry
 from cxloop.analytics.enums import FatigueGroup, GroupKey, MetricKind
 from cxloop.cases import service as cases
+from cxloop.dashboards.enums import CardKindName
 from cxloop.text import service as text_service
 from cxloop.text.themes import queries as theme_queries
 from cxloop.text.themes import service as themes
@@ -62,7 +63,7 @@ class Body:
 class CardKind:
     """One kind of card: its key (stored with each card), label, whether it takes a metric, and how it is built."""
 
-    key: str
+    key: CardKindName
     label: str
     uses_metric: bool
     build: Callable[[Session, Shown], Body]
@@ -147,21 +148,21 @@ def _anomalies(session: Session, shown: Shown) -> Body:
     return Body(table=table, empty="" if found else "No anomaly in this range.")
 
 
+# One builder per name the dashboards domain accepts (tests/dashboards/test_names.py checks none is missing).
 KINDS: dict[str, CardKind] = {
     kind.key: kind
     for kind in (
-        CardKind("metric", "Score with its interval and change", True, _metric),
-        CardKind("trend", "Trend with its confidence band", True, _trend),
-        CardKind("by_segment", "By segment", True, _breakdown(GroupKey.segment, "by segment")),
-        CardKind("by_stage", "By journey stage", True, _breakdown(GroupKey.stage, "by journey stage")),
-        CardKind("by_channel", "Volume by channel", True, _breakdown(GroupKey.channel, "by channel")),
-        CardKind("response_rates", "Response rate by channel", False, _rates),
-        CardKind("sla", "Cases and SLAs by team", False, _sla),
-        CardKind("themes", "Top themes", False, _themes),
-        CardKind("anomalies", "Anomalies", False, _anomalies),
+        CardKind(CardKindName.metric, "Score with its interval and change", True, _metric),
+        CardKind(CardKindName.trend, "Trend with its confidence band", True, _trend),
+        CardKind(CardKindName.by_segment, "By segment", True, _breakdown(GroupKey.segment, "by segment")),
+        CardKind(CardKindName.by_stage, "By journey stage", True, _breakdown(GroupKey.stage, "by journey stage")),
+        CardKind(CardKindName.by_channel, "Volume by channel", True, _breakdown(GroupKey.channel, "by channel")),
+        CardKind(CardKindName.response_rates, "Response rate by channel", False, _rates),
+        CardKind(CardKindName.sla, "Cases and SLAs by team", False, _sla),
+        CardKind(CardKindName.themes, "Top themes", False, _themes),
+        CardKind(CardKindName.anomalies, "Anomalies", False, _anomalies),
     )
 }
-FILTERS = ("range", "start", "end", "segment", "stage", "touchpoint", "channel", "survey", "metric")
 
 
 def check_filters(params: Mapping[str, str], *, today: date) -> tuple[View, MetricKind]:
@@ -170,6 +171,14 @@ def check_filters(params: Mapping[str, str], *, today: date) -> tuple[View, Metr
     if metric not in MetricKind.__members__:
         raise BadFilter("metric", f"'{metric[:20]}' is not one of: nps, csat, ces")
     return parse_filters(params, today=today), MetricKind(metric)
+
+
+def over_card(card_filters: Mapping[str, str], board: Mapping[str, str]) -> dict[str, str]:
+    """A card's filters with the dashboard-wide filter over them: the board's dates replace the card's, its segment
+    and channel the card's own; what the board leaves open stays the card's."""
+    dates = ("range", "start", "end")
+    kept = {k: v for k, v in card_filters.items() if not ("range" in board and k in dates)}
+    return kept | dict(board)
 
 
 def stored_filters(view: View, metric: MetricKind, kind: CardKind) -> dict[str, str]:

@@ -6,8 +6,10 @@ the filters and the time it was drawn in the title."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -21,12 +23,13 @@ from cxloop.core.body_caps import body_cap
 from cxloop.core.errors import InvalidInput, NotFound
 from cxloop.core.int_bounds import Id
 from cxloop.dashboards import service as dashboards
+from cxloop.dashboards.enums import BOARD_FILTERS
 from cxloop.dashboards.errors import CardNotFound
 from cxloop.dashboards.schemas import CardRead, DashboardRead
 from cxloop.storage.deps import SessionDep
 from cxloop.web import cards, overview
 from cxloop.web.auth import ViewerPage, require_csrf, web_actor
-from cxloop.web.filters import PRESETS, BadFilter
+from cxloop.web.filters import DEFAULT_PRESET, PRESETS, BadFilter, View, parse_filters
 from cxloop.web.rendering import render
 from cxloop.web.routes import filter_bar
 from cxloop.web.service import SignedIn
@@ -41,15 +44,6 @@ class NotYours(Exception):
 
 def _today() -> date:
     return datetime.now(UTC).date()
-
-
-def _summary(board: DashboardRead) -> dict[str, Any]:
-    """What the audit log keeps of a dashboard: its team, name and cards."""
-    return {
-        "team_id": board.team_id,
-        "name": board.name,
-        "cards": [{"kind": c.kind, "title": c.title, "filters": c.filters} for c in board.cards],
-    }
 
 
 def _message(request: Request, user: SignedIn, status: int, title: str, message: str, back: str) -> Response:
@@ -103,8 +97,8 @@ def _change(
         actor=web_actor(request, user),
         action=action,
         target_id=dashboard_id,
-        before=_summary(before),
-        after=_summary(after) if after is not None else None,
+        before=dashboards.summary(before),
+        after=dashboards.summary(after) if after is not None else None,
     )
     return RedirectResponse(target, status_code=303)
 
@@ -179,13 +173,44 @@ def create_dashboard(
         actor=web_actor(request, user),
         action=AuditAction.dashboard_created,
         target_id=board.id,
-        after=_summary(board),
+        after=dashboards.summary(board),
     )
     return RedirectResponse(f"/dashboards/{board.id}", status_code=303)
 
 
-def _shown_cards(session: Session, user: SignedIn, board: DashboardRead, names: dict[str, str]) -> list[dict[str, Any]]:
-    """Each card with its kind, view, title and body (or why it cannot be shown)."""
+@dataclass(frozen=True)
+class BoardFilter:
+    """The dashboard-wide filter of the address (?range=30d&segment=enterprise&channel=email), applied over every
+    card: `params` what it sets (dates only when `range` is given), `view` for the filter bar."""
+
+    params: dict[str, str]
+    view: View
+
+    def described(self, names: dict[str, str]) -> str:
+        """'Enterprise · email · last 30 days': what every card is filtered by, by display name ("" for nothing)."""
+        dims = [names.get(f"{k}:{v}", v) for k, v in self.view.dims.items()]
+        return " · ".join([*dims, *([self.view.range_label] if "range" in self.params else [])])
+
+    @property
+    def query(self) -> str:
+        return f"?{urlencode(self.params)}" if self.params else ""
+
+
+def _board_filter(request: Request) -> BoardFilter:
+    """The dashboard-wide filter asked for; BadFilter (a 400 naming the field) for a value that cannot be used."""
+    asked = {k: v for k in BOARD_FILTERS if (v := request.query_params.get(k, "").strip())}
+    if asked.get("range") != "custom":
+        asked = {k: v for k, v in asked.items() if k not in ("start", "end")}  # the dates of a preset are today's
+    view = parse_filters({"range": DEFAULT_PRESET} | asked, today=_today())
+    dates = {k: v for k, v in view.params().items() if k in ("range", "start", "end")} if "range" in asked else {}
+    preset = view.preset if "range" in asked else ""  # "" : each card keeps its own dates
+    return BoardFilter(params=dates | view.dims, view=replace(view, preset=preset))
+
+
+def _shown_cards(
+    session: Session, user: SignedIn, board: DashboardRead, names: dict[str, str], over: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Each card with its kind, view, title and body (or why it cannot be shown), under the dashboard's filter."""
     shown = []
     for card in board.cards:
         kind = cards.KINDS.get(card.kind)
@@ -194,7 +219,7 @@ def _shown_cards(session: Session, user: SignedIn, board: DashboardRead, names: 
             entry["problem"] = f"'{card.kind}' is no longer a kind of card: remove it."
         else:
             try:
-                view, metric = cards.check_filters(card.filters, today=_today())
+                view, metric = cards.check_filters(cards.over_card(card.filters, over), today=_today())
                 entry["view"], entry["metric"] = view, metric
                 entry["subtitle"] = view.title(card.title, names)
                 entry["body"] = kind.build(session, cards.Shown(view, metric, f"card-{card.id}", user.role))
@@ -214,15 +239,19 @@ def _board_page(request: Request, session: Session, user: SignedIn, dashboard_id
             request, user, 404, "No such dashboard", f"There is no dashboard {dashboard_id}.", "/dashboards"
         )
     team = access.get_team(session, team_id=board.team_id)
+    over = _board_filter(request)
     choices = filter_bar(session, cards.check_filters({}, today=_today())[0], board.name)["choices"]
     names = {f"{dim}:{key}": name for dim, options in choices.items() for key, name in options}
-    shown = _shown_cards(session, user, board, names)
+    shown = _shown_cards(session, user, board, names, over.params)
     return render(
         request,
         template,
         user=user,
-        title=board.name,
+        title=" · ".join(part for part in (board.name, over.described(names)) if part),
+        filtered_by=over.described(names),
         board=board,
+        over=over,
+        view=over.view,
         team=team,
         shown=shown,
         tables=[e["body"].table for e in shown if e["body"] is not None and e["body"].table is not None],
@@ -404,3 +433,29 @@ def remove_card(request: Request, session: SessionDep, user: ViewerPage, dashboa
         return dashboards.require_dashboard(session, dashboard_id=board.id)
 
     return _change(request, session, user, dashboard_id, remove)
+
+
+@router.post(
+    "/dashboards/{dashboard_id:int}/arrange",
+    dependencies=[Depends(require_csrf)],
+    **body_cap("POST /dashboards/{dashboard_id:int}/arrange"),
+)
+def arrange_cards(
+    request: Request,
+    session: SessionDep,
+    user: ViewerPage,
+    dashboard_id: Id,
+    order: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Put every card in the order sent (comma-separated card ids, first card first): what a drag and drop saves.
+    204 when saved; the message page (400 naming `order`, 403, 404) otherwise."""
+
+    def arrange(board: DashboardRead) -> DashboardRead:
+        ids = [part.strip() for part in order.split(",")]
+        if not all(part.isdigit() and len(part) < 19 for part in ids):
+            raise BadFilter("order", "send the card ids, comma-separated")
+        dashboards.arrange_cards(session, dashboard_id=board.id, card_ids=[int(part) for part in ids])
+        return dashboards.require_dashboard(session, dashboard_id=board.id)
+
+    answer = _change(request, session, user, dashboard_id, arrange)
+    return Response(status_code=204) if answer.status_code == 303 else answer

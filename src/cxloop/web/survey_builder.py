@@ -103,6 +103,7 @@ def builder(
         templates=[(t.key, t.name) for t in templates.all_templates()],
         chosen_template=template,
         policies=survey_view.policies(session),
+        can_change_policies=user.role.includes(Role.admin),
         saved=request.query_params.get("saved") == "1",
         **context,
     )

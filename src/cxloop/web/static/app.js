@@ -241,6 +241,72 @@
     });
   }
 
+  // Dashboards: drag a card by its handle to move it; the new order is saved at once (POST with the CSRF token).
+  // The Up and Down buttons stay for keyboards and for pages without this script.
+  function arrangeCards() {
+    var list = document.querySelector("ol[data-arrange]");
+    var status = document.getElementById("arrange-status");
+    if (!list || !status || !window.fetch || list.children.length < 2) return;
+    var dragged = null, before = "";
+    function cards() { return Array.prototype.slice.call(list.children); }
+    function order() { return cards().map(function (li) { return li.getAttribute("data-card"); }).join(","); }
+    function buttons() {
+      var all = cards();
+      all.forEach(function (li, i) {
+        var up = li.querySelector("button[value=up]"), down = li.querySelector("button[value=down]");
+        if (up) up.disabled = i === 0;
+        if (down) down.disabled = i === all.length - 1;
+      });
+    }
+    function save() {
+      var body = new URLSearchParams({ csrf_token: list.getAttribute("data-csrf"), order: order() });
+      fetch(list.getAttribute("data-arrange"), { method: "POST", body: body, credentials: "same-origin" })
+        .then(function (answer) {
+          if (answer.status !== 204) throw new Error(answer.status);
+          buttons();
+          status.textContent = "The new order is saved.";
+        })
+        .catch(function () {
+          status.textContent = "The new order could not be saved: the dashboard reloads as it is stored.";
+          setTimeout(function () { window.location.reload(); }, 1500);
+        });
+    }
+    cards().forEach(function (li) {
+      var actions = li.querySelector(".card-actions");
+      if (!actions) return;
+      var handle = document.createElement("span");
+      handle.className = "drag-handle";
+      handle.textContent = "⠿ Drag";
+      handle.title = "Drag to move this card";
+      handle.setAttribute("aria-hidden", "true");  // keyboards use the Up and Down buttons
+      actions.insertBefore(handle, actions.firstChild);
+      handle.addEventListener("pointerdown", function () { li.draggable = true; });
+      li.addEventListener("dragstart", function (event) {
+        dragged = li;
+        before = order();
+        li.classList.add("dragging");
+        event.dataTransfer.effectAllowed = "move";
+        event.dataTransfer.setData("text/plain", li.getAttribute("data-card"));
+      });
+      li.addEventListener("dragend", function () {
+        li.draggable = false;
+        li.classList.remove("dragging");
+        dragged = null;
+        if (order() !== before) save();
+      });
+    });
+    list.addEventListener("dragover", function (event) {
+      if (!dragged) return;
+      event.preventDefault();
+      var over = event.target.closest ? event.target.closest("ol[data-arrange] > li") : null;
+      if (!over || over === dragged) return;
+      var all = cards();
+      // Moving down, the card goes after the one it is over; moving up, before it (works in rows and columns).
+      list.insertBefore(dragged, all.indexOf(dragged) < all.indexOf(over) ? over.nextSibling : over);
+    });
+    list.addEventListener("drop", function (event) { if (dragged) event.preventDefault(); });
+  }
+
   function charts() {
     document.querySelectorAll("[data-chart=trend]").forEach(trendChart);
     document.querySelectorAll("[data-chart=spark]").forEach(spark);
@@ -256,6 +322,7 @@
     liveUpdates();
     livePreview();
     inboxKeys();
+    arrangeCards();
     document.body.addEventListener("htmx:afterSwap", function (event) {
       sortableTables(event.target);
       npsBars(event.target);
