@@ -5,7 +5,8 @@
 
 Builds its data with bench_metrics.build (bulk inserts into a throwaway database: `--rows` responses over 24
 months, 4 overlapping segments, rollups rebuilt), then gives a third of the responses a CSAT and a third a CES
-answer (and recounts the rollups), so all three metrics have series. It times `analytics.anomalies.scan` with
+answer and every response one of `--touchpoints` touchpoints (and recounts the rollups), so all three metrics have
+series overall, per segment and per touchpoint. It times `analytics.anomalies.scan` with
 nothing stored:
   (a) the worker's daily run (last week and last day) from the rollups;
   (b) the same over the last `--weeks` weeks (every week tested: 12x the tests);
@@ -25,24 +26,43 @@ from typing import Any
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bench_metrics import responses_database, timed
 from cxloop.analytics import anomalies, buckets, queries, rollups, service
 from cxloop.analytics.enums import GroupKey, MetricKind
 from cxloop.collection.local_days import day_date
+from cxloop.journeys import service as journeys
+from cxloop.journeys.models import Stage
+from cxloop.journeys.schemas import TouchpointCreate
 from cxloop.storage.database import Database
 
 console = Console()
 AS_OF = date(2026, 4, 15)  # the data runs from 2024-05-01 to 2026-05-01
 
 
-def add_csat_and_ces(db: Database) -> float:
-    """A third of the responses answer CSAT, another third CES (from their NPS, so the series move together)."""
+def add_csat_ces_and_touchpoints(db: Database, touchpoints: int) -> float:
+    """A third of the responses answer CSAT, another third CES (from their NPS, so the series move together); each
+    response is at one of `touchpoints` touchpoints of the default journey (by its id)."""
     started = time.perf_counter()
+    with db.unit_of_work() as session:
+        journey = journeys.ensure_default_journey(session)
+        stage = session.scalars(select(Stage.id).where(Stage.journey_id == journey.id).order_by(Stage.position)).first()
+        made = [
+            journeys.create_touchpoint(
+                session, journey_id=journey.id, data=TouchpointCreate(stage_id=stage, key=f"tp-{i}", name=f"Step {i}")
+            ).id
+            for i in range(touchpoints)
+        ]
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE responses SET csat = 1 + nps / 3 WHERE id % 3 = 0"))
         conn.execute(text("UPDATE responses SET ces = 1 + (nps * 6) / 10 WHERE id % 3 = 1"))
+        if made:
+            # by id / 3, so the CSAT and the CES thirds (id % 3) spread over every touchpoint too
+            conn.execute(text(f"UPDATE responses SET touchpoint_id = {made[0]} + (id / 3) % {len(made)}"))
+    if not db.is_sqlite:  # fresh statistics after rewriting every row: without them the rebuild took 27 min
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE responses"))
     with db.unit_of_work() as session:
         rollups.rebuild_rollups(session)
     return time.perf_counter() - started
@@ -106,9 +126,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--weeks", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--touchpoints", type=int, default=12)
     args = parser.parse_args()
     rollups.configure(["UTC"])
-    with responses_database(args, lambda db: {"csat + ces answers, rollups again": add_csat_and_ces(db)}) as db:
+
+    def more(db: Database) -> dict[str, float]:
+        return {"csat + ces answers, touchpoints, rollups again": add_csat_ces_and_touchpoints(db, args.touchpoints)}
+
+    with responses_database(args, more) as db:
         daily, daily_best, report = timed(lambda: scan(db, weeks=1, days=1), args.repeat)
         history, history_best, long_report = timed(lambda: scan(db, weeks=args.weeks, days=0), args.repeat)
         rollups.configure([])

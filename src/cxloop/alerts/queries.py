@@ -94,6 +94,7 @@ def _anomaly_facts(anomaly: AnomalyRead) -> Facts:
         "segment": anomaly.segment,
         "channel": anomaly.channel,
         "theme": anomaly.theme,
+        "touchpoint": anomaly.touchpoint_id,
         "scope": anomaly.scope,
         "value": anomaly.value,
         "baseline": anomaly.baseline,

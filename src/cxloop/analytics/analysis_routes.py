@@ -86,10 +86,15 @@ def list_anomalies(
     session: SessionDep,
     _: ViewerDep,
     metric: Annotated[str | None, Query(max_length=100, description="nps, csat, ces, response_rate, ...")] = None,
-    scope: Annotated[str | None, Query(max_length=100, description="A segment key or channel.")] = None,
+    scope: Annotated[
+        str | None, Query(max_length=100, description="A segment or touchpoint key, or a channel.")
+    ] = None,
+    touchpoint: Annotated[str | None, Query(max_length=100, description="A touchpoint's key: its series only.")] = None,
     since: Annotated[date | None, Query(description="Periods starting on or after this date.")] = None,
     limit: Limit = 100,
 ) -> list[AnomalyRead]:
     """Stored anomalies (found daily by the worker, or by `cxloop analyze anomalies`), the latest period first,
     each with its one-sentence explanation."""
-    return anomalies.list_anomalies(session, limit=limit, metric=metric, scope_key=scope, since=since)
+    return anomalies.list_anomalies(
+        session, limit=limit, metric=metric, scope_key=scope, touchpoint=touchpoint, since=since
+    )

@@ -1,5 +1,6 @@
-"""The anomaly scan over the data as it stands: every metric overall and per segment, response rates overall and per
-channel, and any registered series source (theme volume and negativity), by week and by day where n allows.
+"""The anomaly scan over the data as it stands: every metric overall, per segment and per touchpoint, response rates
+overall and per channel, and any registered series source (theme volume and negativity), by week and by day where n
+allows.
 
 `scan` builds the series from a few grouped queries (rollups when UTC is rolled up), tests them (anomaly_rules.py,
 false-discovery rate at q = 0.05), stores each discovery once per series and period, and emits `anomaly.detected`
@@ -25,6 +26,7 @@ from cxloop.analytics.models import Anomaly
 from cxloop.analytics.schemas import AnomalyRead, AnomalyScan, SkippedSeries
 from cxloop.collection.local_days import day_date, day_number
 from cxloop.core.clock import utcnow
+from cxloop.core.errors import FieldError, InvalidInput
 from cxloop.jobs import outbox
 from cxloop.jobs.events import ANOMALY_DETECTED
 
@@ -70,26 +72,16 @@ def window(*, weeks: int, days: int, as_of: date | None = None) -> Window:
 
 
 def build_series(session: Session, first_day: int, last_day: int) -> list[Series]:
-    """Every metric overall and per segment, response rates overall and per channel, and the registered sources."""
+    """Every metric overall, per segment and per touchpoint, response rates overall and per channel, and the
+    registered sources."""
     found: list[Series] = []
     for kind in MetricKind:
         overall = service.daily_histograms(session, metric=kind, dim=None, first_day=first_day, last_day=last_day)
         found.append(
             Series(f"{kind.value}/all", AnomalyKind.score, kind.value, "all customers", None, _by_day(overall))
         )
-        per_segment = service.daily_histograms(
-            session, metric=kind, dim="segment", first_day=first_day, last_day=last_day
-        )
-        grouped: dict[str, dict[int, Counter[int]]] = defaultdict(dict)
-        for (day, segment), hist in per_segment.items():
-            if segment is not None:
-                grouped[segment][day] = hist
-        names = queries.labels(session, dim="segment", ids=[int(s) for s in grouped])
-        for segment, days in grouped.items():
-            if int(segment) not in names:
-                continue  # a deleted segment
-            key, name = names[int(segment)]
-            found.append(Series(f"{kind.value}/segment:{key}", AnomalyKind.score, kind.value, name, key, days))
+        for dim in ("segment", "touchpoint"):
+            found.extend(_per_dimension(session, kind, dim, first_day, last_day))
     rates: dict[str | None, dict[int, tuple[int, int]]] = defaultdict(dict)
     for channel, day, sent, answered in queries.invitation_days(session, first_day=first_day, last_day=last_day):
         for group in (None, channel):
@@ -101,6 +93,30 @@ def build_series(session: Session, first_day: int, last_day: int) -> list[Series
         found.append(Series(series_key, AnomalyKind.share, "response_rate", who, group, shares))
     for source in _sources.values():
         found.extend(source(session, first_day, last_day))
+    return found
+
+
+def _per_dimension(session: Session, kind: MetricKind, dim: str, first_day: int, last_day: int) -> list[Series]:
+    """One score series per segment (keyed by its key) or per touchpoint (by its id: touchpoint keys repeat across
+    journeys)."""
+    hists = service.daily_histograms(session, metric=kind, dim=dim, first_day=first_day, last_day=last_day)
+    grouped: dict[int, dict[int, Counter[int]]] = defaultdict(dict)
+    for (day, value), hist in hists.items():
+        if value is not None:
+            grouped[int(value)][day] = hist
+    names = queries.labels(session, dim=dim, ids=grouped)
+    found = []
+    for row_id, days in grouped.items():
+        if row_id not in names:
+            continue  # deleted since
+        key, name = names[row_id]
+        if dim == "segment":
+            found.append(Series(f"{kind.value}/segment:{key}", AnomalyKind.score, kind.value, name, key, days))
+        else:
+            where = f"the {name} touchpoint"
+            found.append(
+                Series(f"{kind.value}/touchpoint:{row_id}", AnomalyKind.score, kind.value, where, key, days, row_id)
+            )
     return found
 
 
@@ -148,6 +164,7 @@ def _read(finding: Finding, now: datetime) -> AnomalyRead:
         metric=series.metric,
         scope=series.scope,
         scope_key=series.scope_key,
+        touchpoint_id=series.touchpoint_id,
         granularity=finding.granularity.value,
         period_start=day_date(finding.period_start),
         direction=finding.direction,
@@ -191,14 +208,21 @@ def list_anomalies(
     limit: int = 100,
     metric: str | None = None,
     scope_key: str | None = None,
+    touchpoint: str | None = None,
     since: date | None = None,
 ) -> list[AnomalyRead]:
-    """Stored anomalies, the latest period first."""
+    """Stored anomalies, the latest period first; `touchpoint` (a key) keeps a touchpoint's series, InvalidInput when
+    no touchpoint has the key."""
     query = select(Anomaly).order_by(Anomaly.period_start.desc(), Anomaly.id.desc()).limit(limit)
     if metric is not None:
         query = query.where(Anomaly.metric == metric)
     if scope_key is not None:
         query = query.where(Anomaly.scope_key == scope_key)
+    if touchpoint is not None:
+        touchpoint_id = queries.touchpoint_id(session, key=touchpoint)
+        if touchpoint_id is None:
+            raise InvalidInput("unknown touchpoint", errors=[FieldError("touchpoint", f"no touchpoint '{touchpoint}'")])
+        query = query.where(Anomaly.touchpoint_id == touchpoint_id)
     if since is not None:
         query = query.where(Anomaly.period_start >= since)
     return [AnomalyRead.model_validate(row, from_attributes=True) for row in session.scalars(query)]

@@ -32,8 +32,9 @@ class Series:
     """One measured thing, per day: `days` maps a day number to its observation (missing day: nothing observed).
 
     `key` identifies the series across scans (with the granularity and the period it makes an anomaly unique);
-    `metric` is nps/csat/ces for scores, else a name (response_rate, theme:billing); `scope` names who is measured
-    in words ("Enterprise", "all customers", "email invitations"), `scope_key` the segment or channel key."""
+    `metric` is nps/csat/ces for scores, else a name (response_rate, theme:billing); `scope` names who or where is
+    measured in words ("Enterprise", "all customers", "email invitations", "the Checkout touchpoint"), `scope_key`
+    the segment, touchpoint or channel key, `touchpoint_id` the touchpoint of a touchpoint's series."""
 
     key: str
     kind: AnomalyKind
@@ -41,6 +42,7 @@ class Series:
     scope: str
     scope_key: str | None
     days: Mapping[int, Observation]
+    touchpoint_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

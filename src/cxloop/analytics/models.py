@@ -47,7 +47,9 @@ class Anomaly(Base):
     kind: Mapped[str] = mapped_column(String(8))  # AnomalyKind
     metric: Mapped[str] = mapped_column(String(100))
     scope: Mapped[str] = mapped_column(String(200))  # who, in words: a segment's name, "all customers", ...
-    scope_key: Mapped[str | None] = mapped_column(String(100))  # the segment key or channel, None for all
+    scope_key: Mapped[str | None] = mapped_column(String(100))  # the segment or touchpoint key, or channel
+    # The touchpoint of a metric's series per touchpoint (None for the others, or once the touchpoint is deleted).
+    touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id", ondelete="SET NULL"), index=True)
     granularity: Mapped[str] = mapped_column(String(8))  # day or week
     period_start: Mapped[date] = mapped_column(Date)
     direction: Mapped[str] = mapped_column(String(8))  # drop, rise, surge

@@ -87,6 +87,7 @@ class AnomalyRead(BaseModel):
     metric: str
     scope: str
     scope_key: str | None
+    touchpoint_id: int | None = None  # a metric's series per touchpoint: the touchpoint (scope_key is its key)
     granularity: str
     period_start: JsonDate
     direction: AnomalyDirection
@@ -102,6 +103,7 @@ class AnomalyRead(BaseModel):
 
     # What the series is measured over, read from its key (analytics/anomalies.py `build_series`): the segment of a
     # score series, the channel of a response-rate series, the theme of a theme's series; None where it has none.
+    # A touchpoint's series carries the touchpoint's id itself (`touchpoint_id`): keys repeat across journeys.
     @property
     def segment(self) -> str | None:
         return self.scope_key if "/segment:" in self.series else None

@@ -73,10 +73,20 @@ def anomalies_page(
     session: SessionDep,
     user: ViewerPage,
     metric: Annotated[str, Query(max_length=100)] = "",
+    touchpoint: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
     view = parse_filters(request.query_params, today=datetime.now(UTC).date())
-    found = anomalies.list_anomalies(session, since=view.start, metric=metric or None, limit=SHOWN)
-    metrics = sorted({a.metric for a in anomalies.list_anomalies(session, since=view.start, limit=SHOWN)})
+    every = anomalies.list_anomalies(session, since=view.start, limit=SHOWN)
+    metrics = sorted({a.metric for a in every})
+    # the touchpoints with a series among them (key -> name in words); another key finds nothing here
+    touchpoints = dict(sorted({(a.scope_key, a.scope) for a in every if a.touchpoint_id and a.scope_key}))
+    found = (
+        anomalies.list_anomalies(
+            session, since=view.start, metric=metric or None, touchpoint=touchpoint or None, limit=SHOWN
+        )
+        if not touchpoint or touchpoint in touchpoints
+        else []
+    )
     return render(
         request,
         "anomalies.html",
@@ -87,5 +97,7 @@ def anomalies_page(
         found=anomalies_table(found),
         metric=metric,
         metrics=metrics,
+        touchpoint=touchpoint,
+        touchpoints=touchpoints,
         extra_params={},
     )

@@ -12,9 +12,9 @@ else's; the findings are those that differ after Benjamini-Hochberg at 5%.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from cxloop.analytics import metrics, significance
 from cxloop.analytics.enums import MetricKind
 from cxloop.analytics.outcomes import effects, queries
-from cxloop.analytics.outcomes.operations import measure_value, numeric_properties, summarise
+from cxloop.analytics.outcomes.operations import number, numeric_properties, summarise
 from cxloop.analytics.outcomes.schemas import AgentAnalysis, AgentRow, Distribution
 from cxloop.core.errors import FieldError, InvalidInput
 
@@ -42,9 +42,9 @@ class _Tally:
     resolution: list[float] = field(default_factory=list)
 
 
-def _group_name(properties: dict[str, Any], group: str) -> str | None:
-    for name in GROUPS[group]:
-        value = properties.get(name)
+def _group_name(candidates: Iterable[Any]) -> str | None:
+    """The first usable name among a group's properties (GROUPS order): text or a whole number, not blank."""
+    for value in candidates:
         if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
             return str(value).strip()
     return None
@@ -77,26 +77,32 @@ def analyse(session: Session, *, window_days: int = DEFAULT_WINDOW_DAYS, event: 
         findings=[],
         explanation="",
     )
-    tickets = queries.events_of(session, names=names)
-    if not any(_group_name(p, "agent") or _group_name(p, "team") for _, _, p in tickets):
+    created: dict[str, int] = {}
+    if resolution_measure is None and CREATED_EVENT in known:
+        opened = queries.events_with(session, names=[CREATED_EVENT], keys=["ticket_id"])
+        tickets_opened, opened_at = opened.values["ticket_id"].mapped(_ticket), opened.micros.tolist()
+        for at in opened.oldest_first():  # a ticket opened twice: the first
+            if (ticket := tickets_opened[at]) is not None:
+                created.setdefault(ticket, opened_at[at])
+        result.resolution_measure = f"hours from {CREATED_EVENT}" if created else None
+    # ticket ids are nearly all distinct, so they are read only when the resolution time needs them
+    keys = {*GROUPS["agent"], *GROUPS["team"], *filter(None, (wait_measure, resolution_measure))}
+    tickets = queries.events_with(session, names=names, keys=sorted(keys | ({"ticket_id"} if created else set())))
+    named = {group: _names([tickets.values[key] for key in GROUPS[group]]) for group in GROUPS}
+    if not any(agent or team for agent, team in zip(named["agent"], named["team"], strict=True)):
         result.explanation = (
             f"No {' or '.join(names)} event names an agent or a team: helpdesk webhooks (docs/channels-helpdesk-"
             "reviews.md) or events with an `agent` and a `team` property are needed."
         )
+        result.resolution_measure = resolution_measure
         return result
-    created: dict[str, datetime] = {}
-    if resolution_measure is None and CREATED_EVENT in known:
-        for _, at, properties in queries.events_of(session, names=[CREATED_EVENT]):
-            ticket = properties.get("ticket_id")
-            if ticket is not None:
-                created.setdefault(str(ticket), at)
-        result.resolution_measure = f"hours from {CREATED_EVENT}" if created else None
-    tallies: dict[str, dict[str, _Tally]] = {group: defaultdict(_Tally) for group in (*GROUPS, EVERYONE)}
-    for _, at, properties in tickets:
-        wait = measure_value(properties, wait_measure) if wait_measure else None
-        resolution = _resolution(properties, at, resolution_measure, created)
-        for group in (*GROUPS, EVERYONE):
-            name = EVERYONE if group == EVERYONE else _group_name(properties, group)
+    named[EVERYONE] = [EVERYONE] * len(tickets)
+    waits = tickets.values[wait_measure].mapped(number) if wait_measure else [None] * len(tickets)
+    resolutions = _resolutions(tickets, resolution_measure, created)
+    tallies: dict[str, dict[str, _Tally]] = {group: defaultdict(_Tally) for group in named}
+    for i, (wait, resolution) in enumerate(zip(waits, resolutions, strict=True)):
+        for group, names_of in named.items():
+            name = names_of[i]
             if name is None:
                 continue
             tally = tallies[group][name]
@@ -106,14 +112,13 @@ def analyse(session: Session, *, window_days: int = DEFAULT_WINDOW_DAYS, event: 
             if resolution is not None:
                 tally.resolution.append(resolution)
     window = timedelta(days=window_days)
-    for kind in (MetricKind.csat, MetricKind.nps):
-        for link in queries.linked_events(session, metric=kind.value, names=names):
-            if link.submitted_at - link.occurred_at > window:
-                continue
-            for group in (*GROUPS, EVERYONE):
-                name = EVERYONE if group == EVERYONE else _group_name(link.properties, group)
+    linked = queries.first_answers(session, metrics=["csat", "nps"], events=tickets, window=window)
+    for metric, (positions, scores) in linked.items():
+        for at, score in zip(positions.tolist(), scores.tolist(), strict=True):
+            for group, names_of in named.items():
+                name = names_of[at]
                 if name is not None:
-                    getattr(tallies[group][name], kind.value).append(link.score)
+                    getattr(tallies[group][name], metric).append(score)
     (result.overall,) = _rows(EVERYONE, tallies[EVERYONE])
     result.agents = _rows("agent", tallies["agent"])
     result.teams = _rows("team", tallies["team"])
@@ -129,15 +134,34 @@ def analyse(session: Session, *, window_days: int = DEFAULT_WINDOW_DAYS, event: 
     return result
 
 
-def _resolution(
-    properties: dict[str, Any], at: datetime, measure: str | None, created: dict[str, datetime]
-) -> float | None:
+def _names(candidates: list[queries.Property]) -> list[str | None]:
+    """Each event's name in a group, judged once per distinct combination of its properties' values."""
+    known: dict[tuple[int, ...], str | None] = {}
+    found: list[str | None] = []
+    for codes in zip(*(c.codes.tolist() for c in candidates), strict=True):
+        if codes not in known:
+            known[codes] = _group_name(c.values[code] for c, code in zip(candidates, codes, strict=True))
+        found.append(known[codes])
+    return found
+
+
+def _ticket(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _resolutions(tickets: queries.EventRows, measure: str | None, created: dict[str, int]) -> list[float | None]:
+    """Each ticket's resolution time: its `measure`, else the hours since its ticket_created event (`created`:
+    ticket id -> microseconds)."""
     if measure is not None:
-        return measure_value(properties, measure)
-    opened = created.get(str(properties.get("ticket_id")))
-    if opened is None or opened > at:
-        return None
-    return (at - opened).total_seconds() / 3600
+        return tickets.values[measure].mapped(number)
+    if not created:
+        return [None] * len(tickets)
+    found: list[float | None] = []
+    for ticket, at in zip(tickets.values["ticket_id"].mapped(str), tickets.micros.tolist(), strict=True):
+        opened = created.get(ticket)
+        # the hours exactly as timedelta.total_seconds() / 3600 gave them
+        found.append(None if opened is None or opened > at else (at - opened) / 10**6 / 3600)
+    return found
 
 
 def distribution(values: Sequence[float], minimum: int) -> Distribution:

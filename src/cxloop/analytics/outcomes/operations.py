@@ -35,16 +35,21 @@ NUMERIC_SHARE = 0.8  # a property is a measure when at least this share of the e
 IDENTIFIERS = ("id", "_id")  # numeric ids (ticket_id: 4711) are not measures
 
 
-def measure_value(properties: dict[str, Any], name: str) -> float | None:
-    """A finite number, or None (absent, text, true/false)."""
-    value = properties.get(name)
+def number(value: Any) -> float | None:
+    """A finite number as float, or None (absent, text, true/false)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
 
 
+def _is_name(key: str) -> bool:
+    """A property name SQL can address on both databases (SQLite's JSON paths take no quote or backslash)."""
+    return key.isprintable() and '"' not in key and "\\" not in key
+
+
 def numeric_properties(samples: Sequence[dict[str, Any]]) -> list[str]:
-    """Properties that are numbers in at least NUMERIC_SHARE of the samples carrying them, ids left out."""
+    """Properties that are numbers in at least NUMERIC_SHARE of the samples carrying them, ids (and names with a
+    quote or backslash) left out."""
     carried: Counter[str] = Counter()
     numeric: Counter[str] = Counter()
     for properties in samples:
@@ -52,11 +57,11 @@ def numeric_properties(samples: Sequence[dict[str, Any]]) -> list[str]:
             if value is None:
                 continue
             carried[key] += 1
-            numeric[key] += measure_value(properties, key) is not None
+            numeric[key] += number(value) is not None
     return sorted(
         key
         for key, n in carried.items()
-        if numeric[key] >= NUMERIC_SHARE * n and not key.endswith(IDENTIFIERS) and key != "id"
+        if numeric[key] >= NUMERIC_SHARE * n and not key.endswith(IDENTIFIERS) and key != "id" and _is_name(key)
     )
 
 
@@ -114,14 +119,16 @@ def analyse(
         )
         return result
     window = timedelta(days=window_days)
-    for name, names in candidates.items():
-        linked = [
-            link
-            for link in queries.linked_events(session, metric=kind.value, names=[name], touchpoint_id=touchpoint_id)
-            if link.submitted_at - link.occurred_at <= window
-        ]
-        for prop in names:
-            pairs = [(v, link.score) for link in linked if (v := measure_value(link.properties, prop)) is not None]
+    for name, props in candidates.items():
+        events = queries.events_with(session, names=[name], keys=props)
+        linked_to = queries.first_answers(
+            session, metrics=[kind.value], events=events, window=window, touchpoint_id=touchpoint_id
+        )
+        positions, scores = linked_to[kind.value]
+        linked = list(zip(positions.tolist(), scores.tolist(), strict=True))
+        for prop in props:
+            values = events.values[prop].mapped(number)
+            pairs = [(v, score) for at, score in linked if (v := values[at]) is not None]
             result.measures.append(_measure(kind, name, prop, pairs, bins, minimum, window_days))
     _mark_significant(result.measures)
     result.findings = [_finding(m) for m in result.measures if m.correlation and m.correlation.significant]
