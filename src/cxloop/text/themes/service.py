@@ -18,7 +18,7 @@ from cxloop.core.errors import FieldError, InvalidInput, NotFound
 from cxloop.text import service as text_service
 from cxloop.text.queries import Source, latest_sources, sources_of
 from cxloop.text.themes import discovery, embedding, queries, rules
-from cxloop.text.themes.enums import ItemKind, ThemeKind
+from cxloop.text.themes.enums import ItemKind, RunStatus, ThemeKind
 from cxloop.text.themes.models import Theme, ThemeAssignment, ThemeRun
 from cxloop.text.themes.schemas import (
     DEFAULT_DISCOVERY_ITEMS,
@@ -447,15 +447,45 @@ def discover(
     seed: int = 0,
 ) -> ThemeRun:
     """Find the themes of the newest `limit` response comments and `limit` feedback texts, keep the identity (and the
-    user's names, pins and hides) of the themes found again, retire those not found, and rewrite the items' themes."""
+    user's names, pins and hides) of the themes found again, retire those not found, and rewrite the items' themes.
+    All in the caller's transaction (tests, benchmarks); the CLI and the worker cluster with none open
+    (text/themes/runs.py)."""
     started = utcnow()
     name, embed = embedding.choose(embedder)
     say = progress or (lambda _: None)
     say("reading comments")
     comments = latest_sources(session, limit=limit)
     found = discovery.discover([c.text for c in comments], embed=embed, embedder=name, seed=seed, progress=say)
-    say("saving")
-    matched = discovery.match(found.clusters, _known(session), embedder=name)
+    run = new_run(session, status=RunStatus.running, embedder=name, limit=limit, at=started)
+    return apply_discovery(session, run=run, comments=comments, found=found)
+
+
+def new_run(session: Session, *, status: RunStatus, embedder: str, limit: int, at: datetime) -> ThemeRun:
+    """A discovery run not finished yet, its figures 0."""
+    run = ThemeRun(
+        status=status.value,
+        requested_limit=limit,
+        started_at=at,
+        embedder=embedder,
+        items=0,
+        themes_found=0,
+        kept=0,
+        created=0,
+        retired=0,
+        details={},
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def apply_discovery(
+    session: Session, *, run: ThemeRun, comments: Sequence[Source], found: discovery.Discovery
+) -> ThemeRun:
+    """Store what a discovery over `comments` found, and finish `run` with its figures: the clusters matched to the
+    themes of earlier runs, new themes made, those not found retired, and every item's themes rewritten. Items
+    deleted or erased since they were read get no theme."""
+    matched = discovery.match(found.clusters, _known(session), embedder=found.embedder)
     now = utcnow()
     theme_of_cluster: dict[int, int] = {}
     created = 0
@@ -471,7 +501,7 @@ def discover(
             theme.key_phrases = cluster.key_phrases
             theme.profile = cluster.profile
             theme.centroid = cluster.centroid
-            theme.embedder = name
+            theme.embedder = found.embedder
         theme.retired_at = None
         theme.updated_at = now
         session.flush()
@@ -488,21 +518,19 @@ def discover(
             retired += 1
     session.flush()
     _rewrite_assignments(session, comments, found, theme_of_cluster, alive)
-    run = ThemeRun(
-        started_at=started,
-        finished_at=utcnow(),
-        embedder=name,
-        items=len(comments),
-        themes_found=len(found.clusters),
-        kept=len(found.clusters) - created,
-        created=created,
-        retired=retired,
-        details={
-            "seconds": {k: round(v, 3) for k, v in found.seconds.items()},
-            "silhouette": {str(k): round(v, 4) for k, v in sorted(found.silhouette.items())},
-        },
-    )
-    session.add(run)
+    run.status = RunStatus.done.value
+    run.lease_until = None
+    run.finished_at = utcnow()
+    run.embedder = found.embedder
+    run.items = len(comments)
+    run.themes_found = len(found.clusters)
+    run.kept = len(found.clusters) - created
+    run.created = created
+    run.retired = retired
+    run.details = {
+        "seconds": {k: round(v, 3) for k, v in found.seconds.items()},
+        "silhouette": {str(k): round(v, 4) for k, v in sorted(found.silhouette.items())},
+    }
     session.flush()
     return run
 
@@ -530,7 +558,17 @@ def _rewrite_assignments(
     lonely = [t for t in themes.values() if t.pinned and t.kind == ThemeKind.discovered and t.id not in alive]
     _by_profile(assigned, comments, texts, lonely)
     _by_rules(assigned, comments, list(themes.values()))
-    _store(session, assigned)
+    unchanged = _unchanged(session, comments)
+    _store(session, {item: found for item, found in assigned.items() if item in unchanged})
+
+
+def _unchanged(session: Session, comments: Sequence[Source]) -> set[tuple[ItemKind, int]]:
+    """The items among `comments` that still exist with the text they were read with."""
+    found = set()
+    for kind in ItemKind:
+        read = {c.id: c.text for c in comments if c.kind == kind}
+        found |= {(kind, c.id) for c in sources_of(session, kind=kind, ids=list(read)) if read[c.id] == c.text}
+    return found
 
 
 def _by_rules(assigned: Assigned, comments: Sequence[Source], themes: Iterable[Theme]) -> None:
@@ -622,7 +660,9 @@ def themes_of_texts(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> 
 
 
 def last_run(session: Session) -> RunRead | None:
-    run = session.scalars(select(ThemeRun).order_by(ThemeRun.id.desc()).limit(1)).first()
+    """The newest finished discovery run."""
+    query = select(ThemeRun).where(ThemeRun.status == RunStatus.done.value).order_by(ThemeRun.id.desc()).limit(1)
+    run = session.scalars(query).first()
     return RunRead.model_validate(run) if run else None
 
 
