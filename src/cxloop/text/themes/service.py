@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput, NotFound
+from cxloop.storage.database import Database
 from cxloop.text import service as text_service
 from cxloop.text.queries import Source, latest_sources, sources_of
-from cxloop.text.themes import discovery, embedding, queries, rules
+from cxloop.text.themes import discovery, embedding, nearest, queries, rules
 from cxloop.text.themes.enums import ItemKind, RunStatus, ThemeKind
 from cxloop.text.themes.models import Theme, ThemeAssignment, ThemeRun
 from cxloop.text.themes.schemas import (
@@ -617,32 +619,74 @@ def _store(session: Session, assigned: Assigned) -> None:
 # ---- new comments (the worker) ---------------------------------------------------------------------------------
 
 
-def assign_items(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> int:
-    """Give new items the themes of the taxonomy: the rules they match, and the discovered theme whose profile they
-    carry most (when they carry enough). Replaces what the items had, so a replayed event changes nothing; how many
-    items got a theme."""
-    comments = sources_of(session, kind=kind, ids=ids)
-    if not comments:
-        return 0
-    assigned, _ = _assignments(session, comments)
-    session.execute(
-        delete(ThemeAssignment).where(
-            ThemeAssignment.item_kind == kind.value, ThemeAssignment.item_id.in_([c.id for c in comments])
+@dataclass(frozen=True)
+class Matched:
+    """The themes new items get, found with no transaction open (MiniLM encodes them), not stored yet."""
+
+    kind: ItemKind
+    comments: Sequence[Source]
+    assigned: Assigned
+
+
+def _live_themes(session: Session) -> list[Theme]:
+    return list(session.scalars(select(Theme).where(Theme.merged_into_id.is_(None), Theme.retired_at.is_(None))))
+
+
+def match_items(database: Database, *, kind: ItemKind, ids: Sequence[int]) -> Matched:
+    """The worker's prepare step: read the items and the taxonomy, then match them with no transaction open."""
+    with database.unit_of_work() as session:
+        comments = sources_of(session, kind=kind, ids=ids)
+        themes = _live_themes(session)
+        session.expunge_all()
+    return Matched(kind, comments, _assignments(comments, themes))
+
+
+def store_matched(session: Session, matched: Matched) -> int:
+    """Store what `match_items` found, re-checked here: items gone or edited meanwhile are left alone, themes merged,
+    retired or deleted meanwhile are dropped (and hidden ones read as they are now). Replaces what the items had,
+    so a replayed event changes nothing; how many items got a theme."""
+    unchanged = _unchanged(session, matched.comments)
+    hidden = {t.id: t.hidden for t in _live_themes(session)}
+    assigned: Assigned = {}
+    for item, candidates in matched.assigned.items():
+        kept = [replace(c, hidden=hidden[c.theme_id]) for c in candidates if c.theme_id in hidden]
+        if item in unchanged and kept:
+            assigned[item] = kept
+    ids = [i for k, i in unchanged]
+    for start in range(0, len(ids), 1_000):
+        session.execute(
+            delete(ThemeAssignment).where(
+                ThemeAssignment.item_kind == matched.kind.value, ThemeAssignment.item_id.in_(ids[start : start + 1_000])
+            )
         )
-    )
     _store(session, assigned)
     return len(assigned)
 
 
-def _assignments(session: Session, comments: Sequence[Source]) -> tuple[Assigned, list[Theme]]:
-    """The themes these comments get from the taxonomy as it stands (rules they match, the discovered theme whose
-    profile they carry most), and the live themes considered."""
-    themes = list(session.scalars(select(Theme).where(Theme.merged_into_id.is_(None), Theme.retired_at.is_(None))))
+def assign_items(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> int:
+    """`match_items` then `store_matched`, in the caller's transaction (tests, imports of history)."""
+    comments = sources_of(session, kind=kind, ids=ids)
+    return store_matched(session, Matched(kind, comments, _assignments(comments, _live_themes(session))))
+
+
+def _assignments(comments: Sequence[Source], themes: Sequence[Theme]) -> Assigned:
+    """The themes these comments get from the taxonomy as it stands: the rules they match, and the discovered theme
+    nearest to them (by MiniLM vectors when the themes were discovered on them and MiniLM is installed: the nearest
+    centroid within nearest.MIN_COSINE; else by key terms: the profile they carry most, ASSIGN_MIN at least)."""
     assigned: Assigned = defaultdict(list)
     discovered = [t for t in themes if t.kind == ThemeKind.discovered and t.profile]
-    _by_profile(assigned, comments, [c.text for c in comments], discovered)
+    if discovered and nearest.usable([t.embedder for t in discovered]) and all(t.centroid for t in discovered):
+        chosen, scores = nearest.nearest([c.text for c in comments], [t.centroid or [] for t in discovered])
+        for source, column, score in zip(comments, chosen, scores, strict=True):
+            if column >= 0:
+                theme = discovered[int(column)]
+                assigned[(source.kind, source.id)].append(
+                    rules.Candidate(theme.id, ThemeKind.discovered, float(score), theme.hidden)
+                )
+    else:
+        _by_profile(assigned, comments, [c.text for c in comments], discovered)
     _by_rules(assigned, comments, themes)
-    return assigned, themes
+    return assigned
 
 
 def themes_of_texts(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> dict[int, list[str]]:
@@ -651,7 +695,8 @@ def themes_of_texts(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> 
     comments = sources_of(session, kind=kind, ids=ids)
     if not comments:
         return {}
-    assigned, themes = _assignments(session, comments)
+    themes = _live_themes(session)
+    assigned = _assignments(comments, themes)
     visible = {t.id: t.name for t in themes if not t.hidden}
     found: dict[int, list[str]] = {c.id: [] for c in comments}
     for (_, item_id), candidates in assigned.items():
