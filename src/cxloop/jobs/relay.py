@@ -205,7 +205,7 @@ class Relay:
             if delivery is None:
                 return
             typed = self._event(session, delivery)
-        handler = self.handlers.get(delivery.handler)
+            handler = self.handlers.get(delivery.handler)
         outcome = _Prepared(None, None, 0.0)
         try:
             if handler is not None and handler.prepare is not None:
