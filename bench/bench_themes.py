@@ -6,6 +6,7 @@
     python bench/bench_themes.py speed --comments 100000       # discovery time, each step timed apart
     python bench/bench_themes.py speed --comments 100000 --embedder minilm --embed-sample 5000
     python bench/bench_themes.py stored --comments 100000      # the service: read, cluster, write (SQLite)
+    python bench/bench_themes.py assign --embedder minilm      # new comments to discovered themes, held-out half
 
 Quality: the negative tweets of ../shared/data/airline_tweets.csv (read its README; never copied into the repository)
 with their `negativereason` (10 classes), one row per tweet id. The file's authors replaced words across the text
@@ -44,7 +45,9 @@ import numpy as np
 
 from cxloop.text.themes import discovery, embedding
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(
+    os.environ.get("CXLOOP_BENCH_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)  # or a worktree's
 BANKING77 = Path(os.environ.get("CXLOOP_BANKING77", "/work/.cache/banking77"))
 LEAKS = (("Cancelled Flight", "cancel"), ("Late Flight", "late"), ("Flight Booking Problems", "book"))
 
@@ -126,10 +129,8 @@ def made_comments(n: int, seed: int = 0) -> list[str]:
     return made
 
 
-def quality(args: argparse.Namespace) -> dict[str, Any]:
-    from sklearn.metrics import adjusted_mutual_info_score, normalized_mutual_info_score
-
-    name, embed = embedding.choose(args.embedder)
+def labelled(args: argparse.Namespace) -> tuple[list[str], list[str], str, str]:
+    """The labelled set asked for: texts, labels, its description and its cache key."""
     if args.data == "banking77":
         texts, labels = banking77(args.banking77, args.split)
         described, key = f"BANKING77 {args.split}", f"banking77-{args.split}"
@@ -137,6 +138,14 @@ def quality(args: argparse.Namespace) -> dict[str, Any]:
         texts, labels = airline(args.drop_cant_tell)
         described = "airline negative reasons" + (" without Can't Tell" if args.drop_cant_tell else "")
         key = "airline" + ("-without-cant-tell" if args.drop_cant_tell else "")
+    return texts, labels, described, key
+
+
+def quality(args: argparse.Namespace) -> dict[str, Any]:
+    from sklearn.metrics import adjusted_mutual_info_score, normalized_mutual_info_score
+
+    name, embed = embedding.choose(args.embedder)
+    texts, labels, described, key = labelled(args)
     if embed is not None:
         embed = cached_embed(embed, args.cache, key)
     started, cpu = time.perf_counter(), time.process_time()
@@ -164,6 +173,77 @@ def quality(args: argparse.Namespace) -> dict[str, Any]:
         ],
         "sizes": sizes,
     }
+
+
+def assign(args: argparse.Namespace) -> dict[str, Any]:
+    """New comments to discovered themes: discover on a random half of the labelled set, match the other half as the
+    worker matches new comments (MiniLM: the nearest centroid at several cosine thresholds; both embedders: the key
+    terms, profile_scores >= ASSIGN_MIN) and count how many get a theme (coverage) and how many of those get the
+    theme their labelled class mostly fell in during discovery (agreement), with NMI/AMI over the matched ones."""
+    from sklearn.metrics import adjusted_mutual_info_score, normalized_mutual_info_score
+
+    from cxloop.text.themes import nearest
+    from cxloop.text.themes.service import ASSIGN_MIN
+
+    name, embed = embedding.choose(args.embedder)
+    texts, labels, described, key = labelled(args)
+    order = np.random.default_rng(args.seed).permutation(len(texts))
+    first, second = order[: len(texts) // 2], order[len(texts) // 2 :]
+    vectors = None
+    if embed is not None:
+        vectors = cached_embed(embed, args.cache, key)([discovery.clean(t) for t in texts])
+    found = discovery.discover(
+        [texts[i] for i in first],
+        embed=None if vectors is None else (lambda _: vectors[first]),
+        embedder=name,
+        seed=args.seed,
+    )
+    majority = []
+    for c in found.clusters:
+        counts: dict[str, int] = {}
+        for m in c.members:
+            counts[labels[first[m]]] = counts.get(labels[first[m]], 0) + 1
+        majority.append(max(counts, key=lambda k: counts[k]))
+    truth = [labels[i] for i in second]
+
+    def figures(chosen: Any) -> dict[str, Any]:
+        hit = [i for i, c in enumerate(chosen) if c >= 0]
+        agree = sum(majority[int(chosen[i])] == truth[i] for i in hit)
+        return {
+            "coverage": round(len(hit) / len(truth), 3),
+            "agreement": round(agree / len(hit), 3) if hit else None,
+            "nmi": round(float(normalized_mutual_info_score([truth[i] for i in hit], [int(chosen[i]) for i in hit])), 4)
+            if hit
+            else None,
+            "ami": round(float(adjusted_mutual_info_score([truth[i] for i in hit], [int(chosen[i]) for i in hit])), 4)
+            if hit
+            else None,
+        }
+
+    members = np.full(len(first), -1)
+    for index, c in enumerate(found.clusters):
+        members[c.members] = index
+    discovered_agreement = np.mean(
+        [majority[int(members[i])] == labels[first[i]] for i in range(len(first)) if members[i] >= 0]
+    )
+    scores = discovery.profile_scores([texts[i] for i in second], [c.profile for c in found.clusters])
+    by_terms = np.where(scores.max(axis=1) >= ASSIGN_MIN, scores.argmax(axis=1), -1)
+    result: dict[str, Any] = {
+        "data": described,
+        "embedder": name,
+        "discovered_on": len(first),
+        "matched": len(second),
+        "themes": len(found.clusters),
+        "discovery_agreement": round(float(discovered_agreement), 3),
+        "by_key_terms": figures(by_terms),
+    }
+    if vectors is not None:
+        centroids = [c.centroid for c in found.clusters]
+        result["by_vectors"] = {
+            str(t): figures(nearest.nearest_of(vectors[second], centroids, minimum=t)[0])
+            for t in (0.0, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+        }
+    return result
 
 
 def speed(args: argparse.Namespace) -> dict[str, Any]:
@@ -233,7 +313,7 @@ def stored(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["quality", "speed", "stored"])
+    parser.add_argument("what", choices=["quality", "speed", "stored", "assign"])
     parser.add_argument("--embedder", default="lsa", choices=embedding.EMBEDDERS)
     parser.add_argument("--comments", type=int, default=100_000)
     parser.add_argument("--embed-sample", type=int, default=5_000)
@@ -245,7 +325,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
-    result = {"quality": quality, "speed": speed, "stored": stored}[args.what](args)
+    result = {"quality": quality, "speed": speed, "stored": stored, "assign": assign}[args.what](args)
     print(json.dumps(result, indent=2))
 
 

@@ -55,6 +55,8 @@ def test_every_job_is_registered_with_its_schedule() -> None:
         "follow_ups.send": None,
         "follow_ups.send_due": 1,
         "text.learn_when_due": 60,
+        "text.themes.discover": None,
+        "text.themes.run_queued_discovery": 1,
     }
 
 

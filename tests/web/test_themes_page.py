@@ -57,3 +57,17 @@ def test_each_theme_shows_its_figures_masked_examples_and_links_to_its_feedback(
     assert len(client.get(f"/feedback.csv?range=year&theme={theme_id}").text.strip().splitlines()) == 3
     assert client.get("/feedback?theme=999999").status_code == 400
     assert "theme" in client.get("/feedback?theme=abc").text
+
+
+def test_the_page_says_when_discovery_is_queued_or_running(client: TestClient, db: Database) -> None:
+    from cxloop.text.themes import runs
+
+    signed_in_client(client, db, Role.viewer)
+    with db.unit_of_work(write=True) as session:
+        run_id = runs.queue_discovery(session, limit=5_000, embedder="lsa").id
+    page = client.get("/themes")
+    assert page.status_code == 200
+    assert f"Theme discovery is queued (run {run_id}, lsa, up to 5000 comments of each kind" in page.text
+    runs.run_discovery(db, run_id=run_id)
+    page = client.get("/themes")
+    assert "Theme discovery is" not in page.text and "Last discovery" in page.text

@@ -31,7 +31,8 @@ def enrich(
     batch_size: Annotated[int, typer.Option(min=100, max=10_000, help="Items per transaction.")] = 1_000,
 ) -> None:
     """Analyse the response comments and feedback texts not analysed yet (or all, with --all), in batches that are
-    committed as they go: an interrupted run loses at most one batch, and running it again carries on."""
+    committed as they go: an interrupted run loses at most one batch, and running it again carries on. Each batch
+    is analysed with no transaction open and written in a short one, so the worker and the API keep writing."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from cxloop.text import service as text
@@ -52,10 +53,7 @@ def enrich(
             task = progress.add_task(f"enrich {kind.value}", total=count)
             after: int | None = 0
             while after is not None:
-                with db.unit_of_work(write=True) as session:
-                    step = text.enrich_batch(
-                        session, kind=kind, after_id=after, everything=everything, limit=batch_size
-                    )
+                step = text.enrich_next(db, kind=kind, after_id=after, everything=everything, limit=batch_size)
                 total += step.analysed
                 progress.advance(task, step.analysed)
                 after = step.last_id

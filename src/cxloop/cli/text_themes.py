@@ -89,19 +89,27 @@ def discover(
     as_json: AsJson = False,
 ) -> None:
     """Find the themes of the comments (their number is found, not given), keeping the identity and the names of
-    themes found again; every comment's themes are rewritten."""
+    themes found again; every comment's themes are rewritten. Runs here and now (the API queues a run for the
+    worker instead); clustering holds no transaction, so the worker and the API keep writing meanwhile."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from cxloop.text.themes import service as themes
+    from cxloop.core.errors import Conflict
+    from cxloop.text.themes import runs
 
+    try:
+        with _edit() as session:
+            started = runs.start_discovery(session, limit=limit, embedder=embedder)
+            _record(session, "theme.discovered", started.id, embedder=embedder, limit=limit, status="running")
+    except Conflict as error:
+        raise fail(error.message, code=2) from None
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
     ) as bar:
         task = bar.add_task("starting", total=None)
         step: Callable[[str], None] = lambda text: bar.update(task, description=text)  # noqa: E731
-        with _edit() as session:
-            run = themes.run_read(themes.discover(session, limit=limit, embedder=embedder, progress=step))
-            _record(session, "theme.discovered", run.id, items=run.items, themes_found=run.themes_found)
+        run = runs.execute(database(), run_id=started.id, progress=step)
+    if run is None or run.error is not None:
+        raise fail(f"discovery run {started.id} failed: {run.error if run else 'taken over by a worker'}", code=1)
     if as_json:
         _print_json(run.model_dump(mode="json"))
         return

@@ -3,6 +3,11 @@
 A handler is `fn(session, event)`. It runs in its own transaction, which also marks its delivery done: a handler
 that only writes to the database has its effect exactly once. One that reaches outside must be idempotent on
 `event.id` (it runs again if the worker dies after the outside effect and before the commit).
+
+A handler with slow work that needs no lock (encoding comments with a language model) registers a `prepare` step
+too: `prepare(database, event)` runs first with no transaction open (it opens its own reads), and its result
+reaches the handler, in the short write transaction, as `event.prepared`. The handler re-checks what it read, since
+the rows may have changed in between.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from cxloop.jobs.events import EventCatalog
+from cxloop.storage.database import Database
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -29,9 +35,11 @@ class Event(Generic[P]):
     payload: P
     created_at: datetime
     attempt: int
+    prepared: Any = None  # what the handler's prepare step returned (None without one)
 
 
 Handle = Callable[[Session, Event[Any]], None]
+Prepare = Callable[[Database, Event[Any]], Any]
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class Handler:
     name: str
     event: str
     handle: Handle
+    prepare: Prepare | None = None
 
 
 def _default_name(fn: Callable[..., Any]) -> str:
@@ -56,11 +65,14 @@ class HandlerRegistry:
         self._handlers: dict[str, Handler] = {}
         self._frozen = False
 
-    def on(self, event: str, *, name: str | None = None) -> Callable[[Callable[[Session, Event[Any]], None]], Handle]:
-        """Register `fn(session, event)` for `event`, under `name` (default `<domain>.<function>`)."""
+    def on(
+        self, event: str, *, name: str | None = None, prepare: Prepare | None = None
+    ) -> Callable[[Callable[[Session, Event[Any]], None]], Handle]:
+        """Register `fn(session, event)` for `event`, under `name` (default `<domain>.<function>`), after
+        `prepare(database, event)` when given (run with no transaction open; its result is `event.prepared`)."""
 
         def register(fn: Callable[[Session, Event[Any]], None]) -> Handle:
-            self.add(Handler(name or _default_name(fn), event, fn))
+            self.add(Handler(name or _default_name(fn), event, fn, prepare))
             return fn
 
         return register
@@ -74,8 +86,8 @@ class HandlerRegistry:
             raise ValueError(f"a handler name is dotted, e.g. 'collection.note_responses', got {handler.name!r}")
         if handler.name in self._handlers:
             raise ValueError(f"a handler named {handler.name!r} is registered already")
-        if not callable(handler.handle):
-            raise TypeError(f"handler {handler.name!r} is not callable")
+        if not callable(handler.handle) or not (handler.prepare is None or callable(handler.prepare)):
+            raise TypeError(f"handler {handler.name!r} (or its prepare step) is not callable")
         self._handlers[handler.name] = handler
 
     def freeze(self) -> None:

@@ -10,6 +10,8 @@ At-least-once, and exactly-once in effect for handlers that only write to the da
   for a group instead of one per delivery (a commit syncs the disk; on a busy machine the relay spent its time
   there and fell behind at 10 responses/s, bench/bench_close_loop.py), while the write lock is still held only
   briefly;
+- a handler with a prepare step (jobs/handlers.py) runs it first with no transaction open, then writes alone in a
+  short transaction of its own: its slow part never holds the write lock;
 - a worker killed mid-handler commits nothing; its lease expires after `lease_seconds` and another claim runs it;
 - a failure retries after `backoff_seconds * 2**(attempt-1)` (capped, with jitter); after `max_attempts` the
   delivery is dead until `cxloop outbox retry`.
@@ -23,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -157,23 +159,76 @@ class Relay:
 
     def run_claimed(self, delivery_ids: list[int], token: str) -> None:
         """Run claimed deliveries in order, in groups that share a transaction (each handler in its own
-        savepoint): a group commits once its handlers have run for `group_seconds`, and at the end."""
+        savepoint): a group commits once its handlers have run for `group_seconds`, and at the end. A delivery
+        whose handler prepares runs alone: prepared with no transaction open, then written."""
+        prepared = self._with_prepare_step(delivery_ids)
         position = 0
         while position < len(delivery_ids):
-            started = time.perf_counter()
-            with self.database.unit_of_work(write=True) as session:
-                while position < len(delivery_ids) and time.perf_counter() - started < self.policy.group_seconds:
-                    self._run(session, delivery_ids[position], token)
-                    position += 1
+            if delivery_ids[position] in prepared:
+                self._run_prepared(delivery_ids[position], token)
+                position += 1
+            else:
+                started = time.perf_counter()
+                with self.database.unit_of_work(write=True) as session:
+                    while (
+                        position < len(delivery_ids)
+                        and delivery_ids[position] not in prepared
+                        and time.perf_counter() - started < self.policy.group_seconds
+                    ):
+                        self._run(session, delivery_ids[position], token)
+                        position += 1
             self.after_commit()
+
+    def _with_prepare_step(self, delivery_ids: list[int]) -> set[int]:
+        """The deliveries among these whose handler has a prepare step."""
+        names = {h.name for h in self.handlers if h.prepare is not None}
+        if not names or not delivery_ids:
+            return set()
+        with self.database.unit_of_work() as session:
+            rows = session.execute(
+                select(OutboxDelivery.id).where(OutboxDelivery.id.in_(delivery_ids), OutboxDelivery.handler.in_(names))
+            )
+            return {int(row[0]) for row in rows}
+
+    def _run_prepared(self, delivery_id: int, token: str) -> None:
+        """Read the event, run the handler's prepare step with no transaction open, then the handler (with what it
+        prepared) in a write transaction of its own, which records the outcome as `_run` does."""
+        started = time.perf_counter()
+        with self.database.unit_of_work() as session:
+            delivery = session.scalar(
+                select(OutboxDelivery).where(
+                    OutboxDelivery.id == delivery_id,
+                    OutboxDelivery.lease_token == token,
+                    OutboxDelivery.status == _PENDING,
+                )
+            )
+            if delivery is None:
+                return
+            typed = self._event(session, delivery)
+            handler = self.handlers.get(delivery.handler)
+        outcome = _Prepared(None, None, 0.0)
+        try:
+            if handler is not None and handler.prepare is not None:
+                outcome = _Prepared(handler.prepare(self.database, typed), None, 0.0)
+        except Exception as exc:
+            outcome = _Prepared(None, exc, 0.0)
+        outcome = _Prepared(outcome.value, outcome.error, time.perf_counter() - started)
+        with self.database.unit_of_work(write=True) as session:
+            self._run(session, delivery_id, token, prepared=outcome)
+
+    def _event(self, session: Session, delivery: OutboxDelivery) -> Event[Any]:
+        event = session.get_one(OutboxEvent, delivery.event_id)
+        payload = self.handlers.catalog.parse(event.name, event.payload)
+        return Event(event.id, event.name, payload, event.created_at, delivery.attempts)
 
     def run_one(self, delivery_id: int, token: str) -> None:
         """Run one claimed delivery's handler and record the outcome, in one transaction."""
         with self.database.unit_of_work(write=True) as session:
             self._run(session, delivery_id, token)
 
-    def _run(self, session: Session, delivery_id: int, token: str) -> None:
-        """Run one claimed delivery's handler in a savepoint and record the outcome in `session`."""
+    def _run(self, session: Session, delivery_id: int, token: str, *, prepared: _Prepared | None = None) -> None:
+        """Run one claimed delivery's handler in a savepoint and record the outcome in `session` (after its prepare
+        step's outcome, when it has one: a failed prepare is the handler's failure)."""
         delivery = session.scalar(
             select(OutboxDelivery)
             .where(
@@ -185,19 +240,16 @@ class Relay:
         )
         if delivery is None:  # our lease expired and another worker took it (or it was retried by hand)
             return
-        event = session.get_one(OutboxEvent, delivery.event_id)
         handler = self.handlers.get(delivery.handler)
-        started = time.perf_counter()
+        started = time.perf_counter() - (prepared.seconds if prepared else 0.0)
         try:
             if handler is None:
                 raise LookupError(f"no handler named {delivery.handler!r} is registered in this worker")
-            typed = Event(
-                event.id,
-                event.name,
-                self.handlers.catalog.parse(event.name, event.payload),
-                event.created_at,
-                delivery.attempts,
-            )
+            if prepared is not None and prepared.error is not None:
+                raise prepared.error
+            typed = self._event(session, delivery)
+            if prepared is not None:
+                typed = replace(typed, prepared=prepared.value)
             with session.begin_nested():
                 handler.handle(session, typed)
         except Exception as exc:
@@ -217,6 +269,15 @@ class Relay:
         else:
             delivery.next_attempt_at = utcnow() + self.policy.delay(delivery.attempts)
             log.warning("outbox handler %s failed on event %s (retried): %s", delivery.handler, delivery.event_id, exc)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What a handler's prepare step gave (or raised), and how long it took."""
+
+    value: Any
+    error: Exception | None
+    seconds: float
 
 
 def skip_locked(session: Session, query: Any) -> Any:

@@ -70,6 +70,23 @@ def sources_of(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> list[
     return found
 
 
+def analysed_ids(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> set[int]:
+    """The items among `ids` whose text has an analysis."""
+    found: set[int] = set()
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), BATCH):
+        found.update(
+            session.scalars(
+                select(TextAnalysis.item_id).where(
+                    TextAnalysis.item_kind == kind.value,
+                    TextAnalysis.field == TEXT_FIELD[kind],
+                    TextAnalysis.item_id.in_(ordered[start : start + BATCH]),
+                )
+            )
+        )
+    return found
+
+
 def latest_sources(session: Session, *, limit: int) -> list[Source]:
     """The newest `limit` response comments and `limit` feedback texts at most, newest first within each kind."""
     found: list[Source] = []

@@ -137,53 +137,85 @@ def analyse_texts(texts: Sequence[str], *, scorer: Scorer = DAY_ONE) -> list[Tex
     ]
 
 
-def _store(
-    session: Session, kind: ItemKind, sources: Sequence[queries.Source], scorer: Scorer, *, replace: bool = True
-) -> int:
-    """Analyse and store; `replace=False` when the items are known to have no analysis yet (skips the DELETE)."""
+@dataclass(frozen=True)
+class Analysed:
+    """Texts analysed and not stored yet: the items as read, and what was found in each. Built with no transaction
+    open (MiniLM encodes about fifty comments a second here), stored by `store_analysed` in a short one."""
+
+    kind: ItemKind
+    sources: Sequence[queries.Source]
+    results: Sequence[TextResult]
+    day_one: Sequence[float]  # the day-one model's score of each, kept for the learning's comparison
+
+
+def _analyse(kind: ItemKind, sources: Sequence[queries.Source], scorer: Scorer) -> Analysed:
     if not sources:
-        return 0
+        return Analysed(kind, [], [], [])
     results = analyse_texts([s.text for s in sources], scorer=scorer)
-    field = TEXT_FIELD[kind]
+    day_one = [lexicon.score(r.masked_text) if scorer is not DAY_ONE else r.sentiment.score for r in results]
+    return Analysed(kind, sources, results, day_one)
+
+
+def analyse_items(database: Database, *, kind: ItemKind, ids: Sequence[int]) -> Analysed:
+    """Read these items' texts and the model in use in a read transaction, then analyse them with none open."""
+    with database.unit_of_work() as session:
+        scorer = current_scorer(session)
+        sources = queries.sources_of(session, kind=kind, ids=ids)
+    return _analyse(kind, sources, scorer)
+
+
+def store_analysed(session: Session, analysed: Analysed, *, replace: bool = True) -> int:
+    """Store what `analyse_items` found, re-checked in this transaction: an item deleted or erased meanwhile, or
+    whose text changed, is left out; `replace=False` also leaves out items analysed meanwhile (by the worker), and
+    otherwise an earlier analysis is replaced (a replayed event changes nothing). How many were stored."""
+    kind, field = analysed.kind, TEXT_FIELD[analysed.kind]
+    ids = [s.id for s in analysed.sources]
+    now_text = {s.id: s.text for s in queries.sources_of(session, kind=kind, ids=ids)}
+    stored = set() if replace else queries.analysed_ids(session, kind=kind, ids=ids)
+    keep = [i for i, s in enumerate(analysed.sources) if now_text.get(s.id) == s.text and s.id not in stored]
+    if not keep:
+        return 0
+    kept_ids = [ids[i] for i in keep]
     if replace:
-        session.execute(
-            delete(TextAnalysis).where(
-                TextAnalysis.item_kind == kind.value,
-                TextAnalysis.field == field,
-                TextAnalysis.item_id.in_([s.id for s in sources]),
+        for start in range(0, len(kept_ids), BATCH):
+            session.execute(
+                delete(TextAnalysis).where(
+                    TextAnalysis.item_kind == kind.value,
+                    TextAnalysis.field == field,
+                    TextAnalysis.item_id.in_(kept_ids[start : start + BATCH]),
+                )
             )
-        )
     now = utcnow()
     session.execute(
         insert(TextAnalysis),
         [
             {
                 "item_kind": kind.value,
-                "item_id": source.id,
+                "item_id": analysed.sources[i].id,
                 "field": field,
                 "language": r.language,
                 "sentiment_label": r.sentiment.label.value,
                 "sentiment_score": r.sentiment.score,
-                "day_one_score": lexicon.score(r.masked_text) if scorer is not DAY_ONE else r.sentiment.score,
+                "day_one_score": analysed.day_one[i],
                 "key_phrases": r.key_phrases,
                 "masked_text": r.masked_text,
                 "pii": r.pii,
                 "model": r.model,
                 "analysed_at": now,
             }
-            for source, r in zip(sources, results, strict=True)
+            for i in keep
+            for r in (analysed.results[i],)
         ],
     )
-    return len(sources)
+    return len(keep)
 
 
 def enrich_items(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> int:
-    """Analyse these items' texts (replacing earlier analyses: a replayed event changes nothing); how many."""
-    scorer = current_scorer(session)
-    done = 0
-    for start in range(0, len(ids), BATCH):
-        done += _store(session, kind, queries.sources_of(session, kind=kind, ids=ids[start : start + BATCH]), scorer)
-    return done
+    """Analyse and store these items' texts inside the caller's transaction (tests, demo data); the worker and
+    `cxloop text enrich` analyse with no transaction open (`analyse_items`, `enrich_next`). How many."""
+    return store_analysed(
+        session, _analyse(kind, queries.sources_of(session, kind=kind, ids=ids), current_scorer(session))
+    )
 
 
 @dataclass(frozen=True)
@@ -193,9 +225,22 @@ class Step:
 
 
 def enrich_batch(session: Session, *, kind: ItemKind, after_id: int, everything: bool, limit: int = BATCH) -> Step:
-    """Analyse the next `limit` items with text after `after_id` (only the not yet analysed unless `everything`)."""
+    """Analyse the next `limit` items with text after `after_id` (only the not yet analysed unless `everything`),
+    inside the caller's transaction; `enrich_next` is the same with the analysis outside any transaction."""
     sources = queries.next_sources(session, kind=kind, after_id=after_id, limit=limit, pending_only=not everything)
-    done = _store(session, kind, sources, current_scorer(session), replace=everything)
+    done = store_analysed(session, _analyse(kind, sources, current_scorer(session)), replace=everything)
+    return Step(done, sources[-1].id if len(sources) == limit else None)
+
+
+def enrich_next(database: Database, *, kind: ItemKind, after_id: int, everything: bool, limit: int = BATCH) -> Step:
+    """`cxloop text enrich`'s batch: read the next items in a read transaction, analyse them with none open, store
+    them in a short write transaction (the SQLite writer is never held while MiniLM encodes)."""
+    with database.unit_of_work() as session:
+        scorer = current_scorer(session)
+        sources = queries.next_sources(session, kind=kind, after_id=after_id, limit=limit, pending_only=not everything)
+    analysed = _analyse(kind, sources, scorer)
+    with database.unit_of_work(write=True) as session:
+        done = store_analysed(session, analysed, replace=everything)
     return Step(done, sources[-1].id if len(sources) == limit else None)
 
 

@@ -30,16 +30,26 @@ class Runtime(Protocol):
     def settings(self) -> Settings: ...
 
 
-@jobs.on(RESPONSE_RECEIVED)  # registered as "text.enrich_responses": keep the name stable
+def analyse_responses(database: Database, event: jobs.Event[Any]) -> text.Analysed:
+    return text.analyse_items(database, kind=ItemKind.response, ids=event.payload.response_ids)
+
+
+def analyse_feedback(database: Database, event: jobs.Event[Any]) -> text.Analysed:
+    return text.analyse_items(database, kind=ItemKind.feedback, ids=event.payload.feedback_ids)
+
+
+# Analysing (MiniLM encodes about fifty comments a second) is the prepare step, with no transaction open; the
+# handler only stores, re-checking the items in its short write transaction.
+@jobs.on(RESPONSE_RECEIVED, prepare=analyse_responses)  # registered as "text.enrich_responses": keep the name stable
 def enrich_responses(session: Session, event: jobs.Event[Any]) -> None:
     """Language, sentiment, key phrases and masked text of the new responses' comments."""
-    text.enrich_items(session, kind=ItemKind.response, ids=event.payload.response_ids)
+    text.store_analysed(session, event.prepared)
 
 
-@jobs.on(FEEDBACK_RECEIVED)  # registered as "text.enrich_feedback"
+@jobs.on(FEEDBACK_RECEIVED, prepare=analyse_feedback)  # registered as "text.enrich_feedback"
 def enrich_feedback(session: Session, event: jobs.Event[Any]) -> None:
     """The same for new feedback items."""
-    text.enrich_items(session, kind=ItemKind.feedback, ids=event.payload.feedback_ids)
+    text.store_analysed(session, event.prepared)
 
 
 @jobs.periodic(LEARN_JOB, minutes=60)

@@ -15,6 +15,7 @@ from cxloop.core.csv_cells import LIST_SEPARATOR
 from cxloop.storage.deps import SessionDep
 from cxloop.text import service as text
 from cxloop.text.themes import queries as theme_queries
+from cxloop.text.themes import runs
 from cxloop.text.themes import service as themes
 from cxloop.text.themes.schemas import ThemeRead
 from cxloop.web import themes_edit
@@ -115,6 +116,7 @@ def themes_page(request: Request, session: SessionDep, user: ViewerPage) -> Resp
         hidden=hidden,
         done=themes_edit.DONE.get(request.query_params.get("done", "")),
         last_run=themes.last_run(session),
+        active_run=runs.active_run(session),
         weeks=themes.TREND_WEEKS,
         can_edit=can_edit,
     )

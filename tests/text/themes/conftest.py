@@ -4,12 +4,17 @@ runs the real outbox handlers), and discovery run through the service. Both data
 from __future__ import annotations
 
 import random
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
+from cxloop import jobs
+from cxloop.jobs import NoPayload
 from cxloop.storage.database import Database
 from cxloop.text import queries as text_queries
+from cxloop.text.themes import runs
 from cxloop.text.themes import service as themes
+from cxloop.text.themes import tasks as themes_tasks
 from cxloop.text.themes.enums import ItemKind
 from cxloop.text.themes.models import Theme, ThemeAssignment
 from tests.alerts.conftest import add_survey, store_feedback, store_responses
@@ -22,6 +27,7 @@ __all__ = [
     "add_survey",
     "discover",
     "primary_of",
+    "run_queued",
     "store_feedback",
     "store_topics",
     "texts_of",
@@ -45,6 +51,12 @@ def store_topics(db: Database, per_topic: int, *, seed: int = 0, topics: list[st
 def discover(db: Database, limit: int = 10_000) -> themes.RunRead:
     with db.unit_of_work(write=True) as session:
         return themes.run_read(themes.discover(session, limit=limit))
+
+
+def run_queued(db: Database) -> None:
+    """What the worker does each minute with queued discovery runs: its registered job, on this database."""
+    assert runs.SWEEP_JOB in jobs.queued and themes_tasks.run_queued_discovery is not None
+    jobs.queued.run(SimpleNamespace(database=db), runs.SWEEP_JOB, NoPayload().model_dump())
 
 
 def theme_of_topic(db: Database, topics: dict[int, str]) -> dict[str, int]:

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from cxloop.audit import service as audit
 from cxloop.storage.database import Database
-from tests.text.themes.conftest import add_survey, store_topics, theme_of_topic
+from tests.text.themes.conftest import add_survey, run_queued, store_topics, theme_of_topic
 
 
 def errors_of(reply: Any) -> dict[str, str]:
@@ -17,12 +17,29 @@ def errors_of(reply: Any) -> dict[str, str]:
     return {e["field"]: e["message"] for e in reply.json()["errors"]}
 
 
+def discovered(api: TestClient, db: Database, **body: Any) -> dict[str, Any]:
+    """Queue a run over HTTP (202 and where to look), let the worker run it, and read it back."""
+    queued = api.post("/api/v1/themes/discover", json=body)
+    assert queued.status_code == 202, queued.text
+    assert queued.json()["status"] == "queued" and queued.json()["finished_at"] is None
+    assert queued.headers["location"] == f"/api/v1/themes/runs/{queued.json()['id']}"
+    run_queued(db)
+    done = api.get(queued.headers["location"])
+    assert done.status_code == 200 and done.json()["status"] == "done", done.text
+    return dict(done.json())
+
+
 def test_discover_list_show_and_edit_over_http(api: TestClient, db: Database) -> None:
     add_survey(db)
     topics = store_topics(db, 30)
-    run = api.post("/api/v1/themes/discover", json={"limit": 1000})
-    assert run.status_code == 200, run.text
-    assert run.json()["themes_found"] == 4 and run.json()["items"] == 120 and run.json()["embedder"] == "lsa"
+    queued = api.post("/api/v1/themes/discover", json={"limit": 1000})
+    assert queued.status_code == 202 and queued.json()["themes_found"] == 0
+    busy = api.post("/api/v1/themes/discover", json={})
+    assert busy.status_code == 409 and f"run {queued.json()['id']} is queued" in busy.text
+    run_queued(db)
+    run = api.get(f"/api/v1/themes/runs/{queued.json()['id']}").json()
+    assert run["status"] == "done" and run["requested_limit"] == 1000 and run["error"] is None
+    assert run["themes_found"] == 4 and run["items"] == 120 and run["embedder"] == "lsa"
     ids = theme_of_topic(db, topics)
     listed = api.get("/api/v1/themes").json()
     assert [t["volume"] for t in listed] == [30, 30, 30, 30]
@@ -51,7 +68,7 @@ def test_discover_list_show_and_edit_over_http(api: TestClient, db: Database) ->
     assert merged.status_code == 200 and merged.json()["volume"] == 60
     split = api.post(f"/api/v1/themes/{ids['delivery']}/split", json={"groups": [["courier"]]})
     assert split.status_code == 201 and split.json()[0]["name"] == "courier" and split.json()[0]["volume"] > 0
-    assert api.post("/api/v1/themes/discover", json={}).json()["kept"] >= 3
+    assert discovered(api, db)["kept"] >= 3
 
     with db.unit_of_work() as session:
         entries = audit.list_entries(session, target_type="theme", limit=20).items
@@ -79,6 +96,7 @@ def test_bad_input_is_refused_naming_the_field(api: TestClient, db: Database) ->
     assert "into" in errors_of(api.post("/api/v1/themes/merge", json={"theme_ids": [1], "into": "one"}))
     assert "groups" in errors_of(api.post("/api/v1/themes/1/split", json={"groups": []}))
     assert api.get("/api/v1/themes/999").status_code == 404
+    assert api.get("/api/v1/themes/runs/999").status_code == 404
     assert api.patch("/api/v1/themes/999", json={"name": "x"}).status_code == 404
     assert api.get("/api/v1/themes/0").status_code == 422
     rule = api.post("/api/v1/themes", json={"name": "Refunds", "phrases": ["refund"]}).json()["id"]
@@ -86,5 +104,5 @@ def test_bad_input_is_refused_naming_the_field(api: TestClient, db: Database) ->
     assert same == {"theme_ids.0": "a theme cannot be merged into itself"}
     assert api.post("/api/v1/themes/merge", json={"theme_ids": [999], "into": rule}).status_code == 404
     # nothing to discover in an empty database: a run with no themes, not an error
-    empty = api.post("/api/v1/themes/discover", json={})
-    assert empty.status_code == 200 and empty.json()["themes_found"] == 0
+    empty = discovered(api, db)
+    assert empty["themes_found"] == 0 and empty["items"] == 0

@@ -2,7 +2,7 @@ from enum import StrEnum
 
 from cxloop.text.enums import ItemKind  # what a text belongs to: one list, shared with enrichment
 
-__all__ = ["ItemKind", "ThemeKind"]
+__all__ = ["ItemKind", "RunStatus", "ThemeKind"]
 
 
 class ThemeKind(StrEnum):
@@ -10,3 +10,12 @@ class ThemeKind(StrEnum):
 
     discovered = "discovered"
     rule = "rule"
+
+
+class RunStatus(StrEnum):
+    """A discovery run's state: queued by the API for the worker, running (under a lease), done or failed."""
+
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.storage.base import Base, BigId, JsonDoc, UTCDateTime
@@ -59,13 +59,21 @@ class ThemeAssignment(Base):
 
 class ThemeRun(Base):
     """One discovery run: how many comments it read, how many themes it found, kept, made and retired, and how long
-    each step took."""
+    each step took.
+
+    A run asked for over the API is `queued` (`started_at` is then the time it was asked for, `embedder` the one
+    asked for) until the worker claims it: `running` under a lease (`lease_until`, renewed as it goes, so a killed
+    worker's run is taken up again), then `done` or `failed` (`error`)."""
 
     __tablename__ = "text_theme_runs"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="done", server_default="done")
+    requested_limit: Mapped[int | None] = mapped_column(Integer)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     embedder: Mapped[str] = mapped_column(String(32))
     items: Mapped[int] = mapped_column(Integer)
     themes_found: Mapped[int] = mapped_column(Integer)

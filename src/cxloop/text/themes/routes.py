@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from cxloop.access.deps import ActorDep, AnalystDep, ViewerDep
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
 from cxloop.core.int_bounds import Id, Limit
 from cxloop.storage.deps import SessionDep
-from cxloop.text.themes import audit_trail
+from cxloop.text.themes import audit_trail, runs
 from cxloop.text.themes import service as themes
 from cxloop.text.themes.schemas import (
     DiscoveryRequest,
@@ -55,19 +55,29 @@ def add_rule(body: RuleCreate, session: SessionDep, _: AnalystDep, actor: ActorD
     return themes.get_theme(session, theme_id=theme.id, examples=0)
 
 
-@router.post("/discover", response_model=RunRead)
-def discover(body: DiscoveryRequest, session: SessionDep, _: AnalystDep, actor: ActorDep) -> RunRead:
-    """Run discovery now over the newest `limit` comments of each kind (responses, feedback): themes found again keep
-    their identity and the names users gave them. Takes seconds per ten thousand comments."""
-    run = themes.run_read(themes.discover(session, limit=body.limit, embedder=body.embedder))
+@router.post("/discover", response_model=RunRead, status_code=status.HTTP_202_ACCEPTED)
+def discover(
+    body: DiscoveryRequest, session: SessionDep, _: AnalystDep, actor: ActorDep, response: Response
+) -> RunRead:
+    """Queue a discovery run over the newest `limit` comments of each kind (responses, feedback) for the worker and
+    answer at once (202): `Location` is the run, `GET /api/v1/themes/runs/{id}` says when it is done. Themes found
+    again keep their identity and the names users gave them. 409 while another run is queued or running."""
+    run = themes.run_read(runs.queue_discovery(session, limit=body.limit, embedder=body.embedder))
     audit.record(
         session,
         actor=actor,
         action=AuditAction.theme_discovered,
         target_id=run.id,
-        after=run.model_dump(mode="json", include={"embedder", "items", "themes_found", "kept", "created", "retired"}),
+        after={"embedder": body.embedder, "limit": body.limit, "status": run.status.value},
     )
+    response.headers["Location"] = f"/api/v1/themes/runs/{run.id}"
     return run
+
+
+@router.get("/runs/{run_id:int}", response_model=RunRead)
+def get_run(run_id: Id, session: SessionDep, _: ViewerDep) -> RunRead:
+    """A discovery run: queued, running, done (with what it found) or failed (with why)."""
+    return runs.get_run(session, run_id=run_id)
 
 
 @router.post("/merge", response_model=ThemeRead)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from cxloop.core.clock import JsonDate, JsonDateTime
 from cxloop.core.int_bounds import JsonId
 from cxloop.text.themes import rules
-from cxloop.text.themes.enums import ItemKind, ThemeKind
+from cxloop.text.themes.enums import ItemKind, RunStatus, ThemeKind
 
 MAX_DISCOVERY_ITEMS = 500_000
 DEFAULT_DISCOVERY_ITEMS = 200_000
@@ -130,11 +130,17 @@ class DiscoveryRequest(BaseModel):
 
 
 class RunRead(BaseModel):
+    """A discovery run. `status` queued or running: `started_at` is when it was asked for or started, and the
+    figures are 0 until it is done; failed: `error` says why."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    status: RunStatus
+    requested_limit: int | None
+    error: str | None
     started_at: JsonDateTime
-    finished_at: JsonDateTime
+    finished_at: JsonDateTime | None
     embedder: str
     items: int
     themes_found: int
@@ -142,6 +148,12 @@ class RunRead(BaseModel):
     created: int
     retired: int
     details: dict[str, Any]
+
+
+class RunToDo(BaseModel):
+    """The payload of the worker's discovery job: the id of a queued run."""
+
+    run_id: int
 
 
 class ThemeItemPage(BaseModel):

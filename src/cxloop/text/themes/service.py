@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput, NotFound
+from cxloop.storage.database import Database
 from cxloop.text import service as text_service
 from cxloop.text.queries import Source, latest_sources, sources_of
-from cxloop.text.themes import discovery, embedding, queries, rules
-from cxloop.text.themes.enums import ItemKind, ThemeKind
+from cxloop.text.themes import discovery, embedding, nearest, queries, rules
+from cxloop.text.themes.enums import ItemKind, RunStatus, ThemeKind
 from cxloop.text.themes.models import Theme, ThemeAssignment, ThemeRun
 from cxloop.text.themes.schemas import (
     DEFAULT_DISCOVERY_ITEMS,
@@ -447,15 +449,45 @@ def discover(
     seed: int = 0,
 ) -> ThemeRun:
     """Find the themes of the newest `limit` response comments and `limit` feedback texts, keep the identity (and the
-    user's names, pins and hides) of the themes found again, retire those not found, and rewrite the items' themes."""
+    user's names, pins and hides) of the themes found again, retire those not found, and rewrite the items' themes.
+    All in the caller's transaction (tests, benchmarks); the CLI and the worker cluster with none open
+    (text/themes/runs.py)."""
     started = utcnow()
     name, embed = embedding.choose(embedder)
     say = progress or (lambda _: None)
     say("reading comments")
     comments = latest_sources(session, limit=limit)
     found = discovery.discover([c.text for c in comments], embed=embed, embedder=name, seed=seed, progress=say)
-    say("saving")
-    matched = discovery.match(found.clusters, _known(session), embedder=name)
+    run = new_run(session, status=RunStatus.running, embedder=name, limit=limit, at=started)
+    return apply_discovery(session, run=run, comments=comments, found=found)
+
+
+def new_run(session: Session, *, status: RunStatus, embedder: str, limit: int, at: datetime) -> ThemeRun:
+    """A discovery run not finished yet, its figures 0."""
+    run = ThemeRun(
+        status=status.value,
+        requested_limit=limit,
+        started_at=at,
+        embedder=embedder,
+        items=0,
+        themes_found=0,
+        kept=0,
+        created=0,
+        retired=0,
+        details={},
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def apply_discovery(
+    session: Session, *, run: ThemeRun, comments: Sequence[Source], found: discovery.Discovery
+) -> ThemeRun:
+    """Store what a discovery over `comments` found, and finish `run` with its figures: the clusters matched to the
+    themes of earlier runs, new themes made, those not found retired, and every item's themes rewritten. Items
+    deleted or erased since they were read get no theme."""
+    matched = discovery.match(found.clusters, _known(session), embedder=found.embedder)
     now = utcnow()
     theme_of_cluster: dict[int, int] = {}
     created = 0
@@ -471,7 +503,7 @@ def discover(
             theme.key_phrases = cluster.key_phrases
             theme.profile = cluster.profile
             theme.centroid = cluster.centroid
-            theme.embedder = name
+            theme.embedder = found.embedder
         theme.retired_at = None
         theme.updated_at = now
         session.flush()
@@ -488,21 +520,19 @@ def discover(
             retired += 1
     session.flush()
     _rewrite_assignments(session, comments, found, theme_of_cluster, alive)
-    run = ThemeRun(
-        started_at=started,
-        finished_at=utcnow(),
-        embedder=name,
-        items=len(comments),
-        themes_found=len(found.clusters),
-        kept=len(found.clusters) - created,
-        created=created,
-        retired=retired,
-        details={
-            "seconds": {k: round(v, 3) for k, v in found.seconds.items()},
-            "silhouette": {str(k): round(v, 4) for k, v in sorted(found.silhouette.items())},
-        },
-    )
-    session.add(run)
+    run.status = RunStatus.done.value
+    run.lease_until = None
+    run.finished_at = utcnow()
+    run.embedder = found.embedder
+    run.items = len(comments)
+    run.themes_found = len(found.clusters)
+    run.kept = len(found.clusters) - created
+    run.created = created
+    run.retired = retired
+    run.details = {
+        "seconds": {k: round(v, 3) for k, v in found.seconds.items()},
+        "silhouette": {str(k): round(v, 4) for k, v in sorted(found.silhouette.items())},
+    }
     session.flush()
     return run
 
@@ -530,7 +560,17 @@ def _rewrite_assignments(
     lonely = [t for t in themes.values() if t.pinned and t.kind == ThemeKind.discovered and t.id not in alive]
     _by_profile(assigned, comments, texts, lonely)
     _by_rules(assigned, comments, list(themes.values()))
-    _store(session, assigned)
+    unchanged = _unchanged(session, comments)
+    _store(session, {item: found for item, found in assigned.items() if item in unchanged})
+
+
+def _unchanged(session: Session, comments: Sequence[Source]) -> set[tuple[ItemKind, int]]:
+    """The items among `comments` that still exist with the text they were read with."""
+    found = set()
+    for kind in ItemKind:
+        read = {c.id: c.text for c in comments if c.kind == kind}
+        found |= {(kind, c.id) for c in sources_of(session, kind=kind, ids=list(read)) if read[c.id] == c.text}
+    return found
 
 
 def _by_rules(assigned: Assigned, comments: Sequence[Source], themes: Iterable[Theme]) -> None:
@@ -579,32 +619,74 @@ def _store(session: Session, assigned: Assigned) -> None:
 # ---- new comments (the worker) ---------------------------------------------------------------------------------
 
 
-def assign_items(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> int:
-    """Give new items the themes of the taxonomy: the rules they match, and the discovered theme whose profile they
-    carry most (when they carry enough). Replaces what the items had, so a replayed event changes nothing; how many
-    items got a theme."""
-    comments = sources_of(session, kind=kind, ids=ids)
-    if not comments:
-        return 0
-    assigned, _ = _assignments(session, comments)
-    session.execute(
-        delete(ThemeAssignment).where(
-            ThemeAssignment.item_kind == kind.value, ThemeAssignment.item_id.in_([c.id for c in comments])
+@dataclass(frozen=True)
+class Matched:
+    """The themes new items get, found with no transaction open (MiniLM encodes them), not stored yet."""
+
+    kind: ItemKind
+    comments: Sequence[Source]
+    assigned: Assigned
+
+
+def _live_themes(session: Session) -> list[Theme]:
+    return list(session.scalars(select(Theme).where(Theme.merged_into_id.is_(None), Theme.retired_at.is_(None))))
+
+
+def match_items(database: Database, *, kind: ItemKind, ids: Sequence[int]) -> Matched:
+    """The worker's prepare step: read the items and the taxonomy, then match them with no transaction open."""
+    with database.unit_of_work() as session:
+        comments = sources_of(session, kind=kind, ids=ids)
+        themes = _live_themes(session)
+        session.expunge_all()
+    return Matched(kind, comments, _assignments(comments, themes))
+
+
+def store_matched(session: Session, matched: Matched) -> int:
+    """Store what `match_items` found, re-checked here: items gone or edited meanwhile are left alone, themes merged,
+    retired or deleted meanwhile are dropped (and hidden ones read as they are now). Replaces what the items had,
+    so a replayed event changes nothing; how many items got a theme."""
+    unchanged = _unchanged(session, matched.comments)
+    hidden = {t.id: t.hidden for t in _live_themes(session)}
+    assigned: Assigned = {}
+    for item, candidates in matched.assigned.items():
+        kept = [replace(c, hidden=hidden[c.theme_id]) for c in candidates if c.theme_id in hidden]
+        if item in unchanged and kept:
+            assigned[item] = kept
+    ids = [i for k, i in unchanged]
+    for start in range(0, len(ids), 1_000):
+        session.execute(
+            delete(ThemeAssignment).where(
+                ThemeAssignment.item_kind == matched.kind.value, ThemeAssignment.item_id.in_(ids[start : start + 1_000])
+            )
         )
-    )
     _store(session, assigned)
     return len(assigned)
 
 
-def _assignments(session: Session, comments: Sequence[Source]) -> tuple[Assigned, list[Theme]]:
-    """The themes these comments get from the taxonomy as it stands (rules they match, the discovered theme whose
-    profile they carry most), and the live themes considered."""
-    themes = list(session.scalars(select(Theme).where(Theme.merged_into_id.is_(None), Theme.retired_at.is_(None))))
+def assign_items(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> int:
+    """`match_items` then `store_matched`, in the caller's transaction (tests, imports of history)."""
+    comments = sources_of(session, kind=kind, ids=ids)
+    return store_matched(session, Matched(kind, comments, _assignments(comments, _live_themes(session))))
+
+
+def _assignments(comments: Sequence[Source], themes: Sequence[Theme]) -> Assigned:
+    """The themes these comments get from the taxonomy as it stands: the rules they match, and the discovered theme
+    nearest to them (by MiniLM vectors when the themes were discovered on them and MiniLM is installed: the nearest
+    centroid within nearest.MIN_COSINE; else by key terms: the profile they carry most, ASSIGN_MIN at least)."""
     assigned: Assigned = defaultdict(list)
     discovered = [t for t in themes if t.kind == ThemeKind.discovered and t.profile]
-    _by_profile(assigned, comments, [c.text for c in comments], discovered)
+    if discovered and nearest.usable([t.embedder for t in discovered]) and all(t.centroid for t in discovered):
+        chosen, scores = nearest.nearest([c.text for c in comments], [t.centroid or [] for t in discovered])
+        for source, column, score in zip(comments, chosen, scores, strict=True):
+            if column >= 0:
+                theme = discovered[int(column)]
+                assigned[(source.kind, source.id)].append(
+                    rules.Candidate(theme.id, ThemeKind.discovered, float(score), theme.hidden)
+                )
+    else:
+        _by_profile(assigned, comments, [c.text for c in comments], discovered)
     _by_rules(assigned, comments, themes)
-    return assigned, themes
+    return assigned
 
 
 def themes_of_texts(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> dict[int, list[str]]:
@@ -613,7 +695,8 @@ def themes_of_texts(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> 
     comments = sources_of(session, kind=kind, ids=ids)
     if not comments:
         return {}
-    assigned, themes = _assignments(session, comments)
+    themes = _live_themes(session)
+    assigned = _assignments(comments, themes)
     visible = {t.id: t.name for t in themes if not t.hidden}
     found: dict[int, list[str]] = {c.id: [] for c in comments}
     for (_, item_id), candidates in assigned.items():
@@ -622,7 +705,9 @@ def themes_of_texts(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> 
 
 
 def last_run(session: Session) -> RunRead | None:
-    run = session.scalars(select(ThemeRun).order_by(ThemeRun.id.desc()).limit(1)).first()
+    """The newest finished discovery run."""
+    query = select(ThemeRun).where(ThemeRun.status == RunStatus.done.value).order_by(ThemeRun.id.desc()).limit(1)
+    run = session.scalars(query).first()
     return RunRead.model_validate(run) if run else None
 
 

@@ -1,0 +1,47 @@
+"""New comments to discovered themes by their MiniLM sentence vectors: the nearest theme centroid, when the comment is
+close enough to it. Used when the themes were discovered on MiniLM vectors and MiniLM is installed; otherwise new
+comments are matched by the themes' key terms (discovery.profile_scores). Pure: no database.
+
+The threshold was measured (bench/bench_themes.py assign, docs/benchmarks.md "Themes"): discover on one half of a
+labelled set, match the other half, and count how many get a theme and how often it is the theme their labelled
+class mostly fell in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cxloop.text.themes import discovery
+from cxloop.text.themes.embedding import MINILM, minilm, minilm_installed
+
+MIN_COSINE = 0.45  # a new comment joins its nearest theme when its cosine to the centroid reaches this
+
+
+def usable(embedders: Sequence[str | None]) -> bool:
+    """Whether themes discovered with these embedders can be matched by vectors here."""
+    return bool(embedders) and all(e == MINILM for e in embedders) and minilm_installed()
+
+
+def nearest(
+    texts: Sequence[str], centroids: Sequence[Sequence[float]], *, minimum: float = MIN_COSINE
+) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """For each text, the index of its nearest centroid (-1 when its cosine stays below `minimum`) and the cosine.
+    Texts are cleaned and embedded as discovery embeds them, so they live in the centroids' space."""
+    if not texts or not centroids:
+        return np.full(len(texts), -1, dtype=np.int64), np.zeros(len(texts), dtype=np.float32)
+    return nearest_of(minilm([discovery.clean(t) for t in texts]), centroids, minimum=minimum)
+
+
+def nearest_of(
+    vectors: discovery.Vectors, centroids: Sequence[Sequence[float]], *, minimum: float = MIN_COSINE
+) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """`nearest` for unit vectors already embedded (the benchmark's)."""
+    matrix = np.asarray(centroids, dtype=np.float32)
+    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    cosines = vectors @ matrix.T
+    best = cosines.argmax(axis=1)
+    score = cosines[np.arange(len(vectors)), best]
+    return np.where(score >= minimum, best, -1).astype(np.int64), score.astype(np.float32)
