@@ -5,7 +5,7 @@ earlier run is done), the number of comments asked for, the worker's lease and t
 not finished yet has no `finished_at` (docs/themes.md).
 
 Revision ID: 5d1e7a2c9b40
-Revises: cde0b9cb0ca6
+Revises: 5d41c0a7e2b9
 Create Date: 2026-12-08 09:00:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from cxloop.storage.base import UTCDateTime
 
 revision: str = "5d1e7a2c9b40"
-down_revision: str | None = "cde0b9cb0ca6"
+down_revision: str | None = "5d41c0a7e2b9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
