@@ -1,7 +1,6 @@
 """Settings · Channels (admins): for each channel of the channel registry (governance/channels.py), whether it is
 configured and by which environment variables, plus the helpdesk webhooks and the widget sites stored in the
-database. Read-only: the channels are configured in the environment (`CXLOOP_*`, deploy/cxloop.env) and the widget
-sites with the API; the page says how.
+database. The widget sites' forms are in settings_widget_sites.py.
 
 A secret is never shown: only "set" or "not set" (an account id, at most its last four characters), and an SMTP
 URL only as its scheme, host and port.
@@ -11,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
@@ -24,6 +24,7 @@ from cxloop.core.config import Settings
 from cxloop.governance.channels import registry
 from cxloop.storage.deps import SessionDep
 from cxloop.web.auth import AdminPage
+from cxloop.web.service import SignedIn
 from cxloop.web.settings_page import settings_page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
@@ -127,7 +128,7 @@ def _widget(_settings: Settings, sites: int) -> ChannelState:
         sites > 0,
         f"{sites} site{'s' if sites != 1 else ''} embed the widget (below)."
         if sites
-        else "No site embeds the widget yet: create one with POST /api/v1/widget-sites (docs/channels-widget.md).",
+        else "No site embeds the widget yet: add one below (or with the API, docs/channels-widget.md).",
         (),
     )
 
@@ -163,31 +164,26 @@ def channel_states(settings: Settings, *, widget_sites: int) -> list[ChannelStat
     return states
 
 
-def _sites(session: Session) -> list[dict[str, object]]:
-    found, _total = widget.list_sites(session)
-    surveys = widget.survey_keys(session, survey_ids=[s.feedback_survey_id for s in found if s.feedback_survey_id])
-    return [
-        {
-            "name": site.name,
-            "key": site.key,
-            "channel": site.channel,
-            "origins": ", ".join(site.allowed_origins),
-            "survey": surveys.get(site.feedback_survey_id) if site.feedback_survey_id else None,
-            "sampling": site.anonymous_sampling_rate,
-        }
-        for site in found
-    ]
-
-
-@router.get("/settings/channels")
-def channels_tab(request: Request, session: SessionDep, user: AdminPage) -> Response:
-    sites = _sites(session)
+def channels_page(
+    request: Request, session: Session, user: SignedIn, *, status_code: int = 200, **form: Any
+) -> Response:
+    """The channels tab; `form` may name the widget site form that answers (`form_id`: "new" or a site's id) with
+    its `values` and `errors`, and a `page_error` shown above the sites."""
     settings: Settings = request.app.state.settings
+    found, _total = widget.list_sites(session)
+    sites = widget.site_reads(session, found, public_url=settings.public_url)
     return settings_page(
         request,
         user,
         "settings_channels.html",
         title="Channels",
+        status_code=status_code,
         channels=channel_states(settings, widget_sites=len(sites)),
         sites=sites,
+        **{"form_id": "", "errors": {}, "values": {}, "page_error": None, **form},
     )
+
+
+@router.get("/settings/channels")
+def channels_tab(request: Request, session: SessionDep, user: AdminPage) -> Response:
+    return channels_page(request, session, user)

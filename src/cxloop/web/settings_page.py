@@ -60,6 +60,9 @@ DONE = {
     "policy-saved": "The contact policy was saved; it applies to every invitation decided from now on.",
     "policy-created": "The scoped contact policy was created.",
     "policy-deleted": "The scoped contact policy was deleted; its customers fall back to the next policy.",
+    "site-created": "The widget site was created: paste its script tag into the site's pages.",
+    "site-saved": "The widget site was saved; every server process uses it within 5 seconds.",
+    "site-deleted": "The widget site was deleted: its script tag no longer shows anything.",
 }
 
 
