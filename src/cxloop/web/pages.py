@@ -19,6 +19,7 @@ from cxloop.web import (
     journey_page,
     live,
     settings_channels,
+    settings_email,
     settings_page,
     settings_policy,
     settings_teams,
@@ -58,6 +59,7 @@ def include_web(app: FastAPI) -> None:
     app.include_router(settings_teams.router)
     app.include_router(settings_channels.router)
     app.include_router(settings_widget_sites.router)
+    app.include_router(settings_email.router)
     app.include_router(settings_policy.router)
     app.include_router(account_page.router)
     app.include_router(dashboards_page.router)

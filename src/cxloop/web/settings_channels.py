@@ -1,6 +1,7 @@
 """Settings · Channels (admins): for each channel of the channel registry (governance/channels.py), whether it is
 configured and by which environment variables, plus the helpdesk webhooks and the widget sites stored in the
-database. The widget sites' forms are in settings_widget_sites.py.
+database. A channel's settings stored in the app (channels/configuration) are shown over the environment's and
+marked so; the email form is in settings_email.py, the widget sites' forms in settings_widget_sites.py.
 
 A secret is never shown: only "set" or "not set" (an account id, at most its last four characters), and an SMTP
 URL only as its scheme, host and port.
@@ -8,8 +9,8 @@ URL only as its scheme, host and port.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,9 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
 from cxloop.branding.current import load_brand
+from cxloop.channels.configuration import service as configuration
+from cxloop.channels.configuration.service import Stored
+from cxloop.channels.email import smtp
 from cxloop.channels.widget import service as widget
 from cxloop.core.config import Settings
 from cxloop.governance.channels import registry
@@ -164,23 +168,64 @@ def channel_states(settings: Settings, *, widget_sites: int) -> list[ChannelStat
     return states
 
 
+def _email_values(settings: Settings) -> dict[str, str]:
+    """The email form as the settings in use fill it (never the password)."""
+    values = {"smtp_host": "", "smtp_port": "587", "smtp_security": "starttls", "smtp_username": ""}
+    try:
+        target = smtp.parse_smtp_url(settings.smtp_url) if settings.smtp_url else None
+    except ValueError:
+        target = None
+    if target is not None:
+        security = "ssl" if target.ssl else "starttls" if target.starttls else "none"
+        values = {
+            "smtp_host": target.host,
+            "smtp_port": str(target.port),
+            "smtp_security": security,
+            "smtp_username": target.username or "",
+        }
+    return {**values, "email_from": settings.email_from}
+
+
+def _marked(states: list[ChannelState], stored: Mapping[str, Stored]) -> list[ChannelState]:
+    """The variables an admin stored in the app, said so (or that they need setting again after a key change)."""
+
+    def mark(variable: Variable) -> Variable:
+        found = stored.get(variable.name.removeprefix("CXLOOP_").lower())
+        if found is None:
+            return variable
+        if not found.readable:
+            return replace(
+                variable, shown=f"{variable.shown} (the app's value needs setting again: the secret key changed)"
+            )
+        return replace(variable, shown=f"{variable.shown} (set in the app, over the environment)")
+
+    return [replace(state, variables=tuple(mark(v) for v in state.variables)) for state in states]
+
+
 def channels_page(
     request: Request, session: Session, user: SignedIn, *, status_code: int = 200, **form: Any
 ) -> Response:
-    """The channels tab; `form` may name the widget site form that answers (`form_id`: "new" or a site's id) with
-    its `values` and `errors`, and a `page_error` shown above the sites."""
+    """The channels tab; `form` may name the form that answers (`form_id`: "email", "new" or a widget site's id)
+    with its `values` and `errors`, and a `page_error` shown above the sites."""
     settings: Settings = request.app.state.settings
+    effective = configuration.effective(session, settings)
+    stored = configuration.stored(session, settings)
     found, _total = widget.list_sites(session)
     sites = widget.site_reads(session, found, public_url=settings.public_url)
+    context = {"form_id": "", "errors": {}, "values": {}, "page_error": None, **form}
+    mine = context["form_id"] == "email" and bool(context["values"])
     return settings_page(
         request,
         user,
         "settings_channels.html",
         title="Channels",
         status_code=status_code,
-        channels=channel_states(settings, widget_sites=len(sites)),
+        channels=_marked(channel_states(effective, widget_sites=len(sites)), stored),
+        email_stored=any(name in stored for name in ("smtp_url", "email_from")),
+        email_values=context["values"] if mine else _email_values(effective),
+        email_test=configuration.last_test(session, channel="email"),
         sites=sites,
-        **{"form_id": "", "errors": {}, "values": {}, "page_error": None, **form},
+        **context,
     )
 
 
