@@ -99,6 +99,12 @@ PAGES = {
     ("POST", "/settings/contact-policy"): Role.admin,
     ("POST", "/settings/contact-policy/{key}"): Role.admin,
     ("POST", "/settings/contact-policy/{key}/delete"): Role.admin,
+    ("POST", "/settings/channels/widget-sites"): Role.admin,
+    ("POST", "/settings/channels/widget-sites/{site_id:int}"): Role.admin,
+    ("POST", "/settings/channels/widget-sites/{site_id:int}/delete"): Role.admin,
+    ("POST", "/settings/channels/email"): Role.admin,
+    ("POST", "/settings/channels/email/reset"): Role.admin,
+    ("POST", "/settings/channels/email/test"): Role.admin,
     ("GET", "/account"): Role.viewer,  # every signed-in user: their own account
     ("POST", "/account/password"): Role.viewer,
     ("POST", "/account/digest"): Role.viewer,

@@ -34,6 +34,7 @@ from cxloop.web.auth import AdminPage, require_csrf, web_actor
 from cxloop.web.forms import Errors, refusal_errors, refusal_status, validation_errors
 from cxloop.web.rendering import render
 from cxloop.web.service import SignedIn
+from cxloop.web.settings_tables import keys_table, users_table
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 CSRF = [Depends(require_csrf)]
@@ -124,8 +125,11 @@ def _users_page(
         "settings_users.html",
         title="Users",
         status_code=status_code,
-        users=users,
-        teams_of={u.id: [t.name for t in teams if u.id in members[t.id]] for u in users},
+        users=users_table(
+            users, teams_of={u.id: [t.name for t in teams if u.id in members[t.id]] for u in users}, me=user.user_id
+        ),
+        emails={str(u.id): u.email for u in users},
+        active={str(u.id): u.is_active for u in users},
         roles=list(Role),
         role_options=ROLE_OPTIONS,
         errors=errors or {},
@@ -242,7 +246,7 @@ def _keys_page(
         "settings_api_keys.html",
         title="API keys",
         status_code=status_code,
-        keys=[key for key in keys if key.revoked_at is None],
+        keys=keys_table(key for key in keys if key.revoked_at is None),
         revoked=[key for key in keys if key.revoked_at is not None][-20:],
         role_options=ROLE_OPTIONS,
         errors=errors or {},
