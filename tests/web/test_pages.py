@@ -103,7 +103,9 @@ PAGES = {
     ("POST", "/settings/channels/widget-sites/{site_id:int}"): Role.admin,
     ("POST", "/settings/channels/widget-sites/{site_id:int}/delete"): Role.admin,
     ("POST", "/settings/channels/email"): Role.admin,
-    ("POST", "/settings/channels/email/reset"): Role.admin,
+    ("POST", "/settings/channels/{channel}/reset"): Role.admin,
+    ("POST", "/settings/channels/sms"): Role.admin,
+    ("POST", "/settings/channels/helpdesk"): Role.admin,
     ("POST", "/settings/channels/email/test"): Role.admin,
     ("GET", "/account"): Role.viewer,  # every signed-in user: their own account
     ("POST", "/account/password"): Role.viewer,

@@ -104,7 +104,10 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /settings/channels/widget-sites/{site_id:int}/delete": _TOKEN_ONLY,
     # the SMTP server (host, port, security, login, password) and the sender address
     "POST /settings/channels/email": BodyCap(16 * KIB, max_fields=7, max_part_bytes=4 * KIB),
-    "POST /settings/channels/email/reset": _TOKEN_ONLY,
+    "POST /settings/channels/{channel}/reset": _TOKEN_ONLY,
+    # the SMS provider's account SID, auth token and sender; the three helpdesk webhook secrets
+    "POST /settings/channels/sms": BodyCap(8 * KIB, max_fields=4, max_part_bytes=2 * KIB),
+    "POST /settings/channels/helpdesk": BodyCap(8 * KIB, max_fields=4, max_part_bytes=2 * KIB),
     "POST /settings/channels/email/test": _TOKEN_ONLY,
     "POST /account/password": BodyCap(16 * KIB, max_fields=4, max_part_bytes=4 * KIB),
     "POST /account/digest": _TOKEN_AND_CHOICE,

@@ -18,6 +18,7 @@ from cxloop.web import (
     insights_page,
     journey_page,
     live,
+    settings_channel_fields,
     settings_channels,
     settings_email,
     settings_page,
@@ -60,6 +61,7 @@ def include_web(app: FastAPI) -> None:
     app.include_router(settings_channels.router)
     app.include_router(settings_widget_sites.router)
     app.include_router(settings_email.router)
+    app.include_router(settings_channel_fields.router)
     app.include_router(settings_policy.router)
     app.include_router(account_page.router)
     app.include_router(dashboards_page.router)

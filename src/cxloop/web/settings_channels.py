@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.branding.current import load_brand
 from cxloop.channels.configuration import service as configuration
+from cxloop.channels.configuration.fields import FIELDS, of_channel
 from cxloop.channels.configuration.service import Stored
 from cxloop.channels.email import smtp
 from cxloop.channels.widget import service as widget
@@ -202,6 +203,44 @@ def _marked(states: list[ChannelState], stored: Mapping[str, Stored]) -> list[Ch
     return [replace(state, variables=tuple(mark(v) for v in state.variables)) for state in states]
 
 
+@dataclass(frozen=True)
+class FieldView:
+    """A field of a channel's settings form: a secret says only where it is set, a plain value is shown."""
+
+    name: str
+    label: str
+    secret: bool
+    state: str
+    value: str
+    hint: str
+
+
+def _field_forms(settings: Settings, effective: Settings, stored: Mapping[str, Stored]) -> dict[str, list[FieldView]]:
+    forms: dict[str, list[FieldView]] = {}
+    for channel in ("sms", "helpdesk"):
+        views = []
+        for field in of_channel(channel):
+            value = getattr(effective, field.name)
+            found = stored.get(field.name)
+            where = "in the environment" if getattr(settings, field.name) else ""
+            if found is not None:
+                where = "here" if found.readable else ""
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value or ""
+            if not field.secret:
+                state = f"set {where}" if where else "not set"
+            elif not where:
+                state = (
+                    "not set" if found is None or found.readable else "not set: the secret key changed, set it again"
+                )
+            else:
+                ends = f", ends …{text[-4:]}" if field.name == "sms_account_sid" and len(text) > 8 else ""
+                state = f"set {where}{ends}"
+            hint = f"{state}; empty keeps it" if field.secret else field.wants
+            views.append(FieldView(field.name, field.label, field.secret, state, "" if field.secret else text, hint))
+        forms[channel] = views
+    return forms
+
+
 def channels_page(
     request: Request, session: Session, user: SignedIn, *, status_code: int = 200, **form: Any
 ) -> Response:
@@ -221,9 +260,10 @@ def channels_page(
         title="Channels",
         status_code=status_code,
         channels=_marked(channel_states(effective, widget_sites=len(sites)), stored),
-        email_stored=any(name in stored for name in ("smtp_url", "email_from")),
         email_values=context["values"] if mine else _email_values(effective),
         email_test=configuration.last_test(session, channel="email"),
+        field_forms=_field_forms(settings, effective, stored),
+        stored_channels={FIELDS[name].channel for name in stored},
         sites=sites,
         **context,
     )

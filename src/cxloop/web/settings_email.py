@@ -1,6 +1,6 @@
 """Settings · Channels, email (admins): the SMTP server and the sender address stored in the database over the
-environment's (channels/configuration), the environment's again after "use the environment", and a test email sent
-by the worker through the outbox.
+environment's (channels/configuration), and a test email sent by the worker through the outbox ("use the
+environment's settings again": settings_channel_fields.py).
 
 The password is write-only: the form never shows it, an empty password keeps the one in use for the same login, and
 the audit entry says only whether it was kept, replaced or removed.
@@ -144,21 +144,6 @@ def save_email(
         },
     )
     return back_to(PATH, "email-saved")
-
-
-@router.post(f"{PATH}/email/reset", dependencies=CSRF, **body_cap(f"POST {PATH}/email/reset"))
-def reset_email(request: Request, session: SessionDep, user: AdminPage) -> Response:
-    """Forget the stored email settings: the environment's apply again."""
-    gone = configuration.clear(session, channel="email")
-    if gone:
-        audit.record(
-            session,
-            actor=web_actor(request, user),
-            action=AuditAction.channel_settings_changed,
-            target_id="email",
-            changes={"cleared": gone},
-        )
-    return back_to(PATH, "email-reset")
 
 
 @router.post(f"{PATH}/email/test", dependencies=CSRF, **body_cap(f"POST {PATH}/email/test"))

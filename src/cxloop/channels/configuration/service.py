@@ -9,6 +9,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import get_args
 
 from pydantic import SecretStr
 from sqlalchemy import delete, select
@@ -46,6 +47,12 @@ def _value(row: ChannelSetting, settings: Settings) -> str | None:
     return sealing.unseal(_secret_key(settings), row.value) if row.sealed else row.value
 
 
+def _holds_secret_str(name: str) -> bool:
+    """Whether the Settings field is typed SecretStr (or SecretStr | None), so its stored value goes in as one."""
+    annotation = Settings.model_fields[name].annotation
+    return annotation is SecretStr or SecretStr in get_args(annotation)
+
+
 def effective(session: Session, settings: Settings) -> Settings:
     """The settings with every channel setting stored in the database in place of the environment's."""
     update: dict[str, object] = {}
@@ -56,7 +63,7 @@ def effective(session: Session, settings: Settings) -> Settings:
         if value is None:
             log.warning("channel setting %s was sealed under another secret key: the environment's is used", row.name)
             continue
-        update[row.name] = SecretStr(value) if isinstance(getattr(settings, row.name), SecretStr) else value
+        update[row.name] = SecretStr(value) if _holds_secret_str(row.name) else value
     return settings.model_copy(update=update) if update else settings
 
 
