@@ -102,6 +102,7 @@ PAGES = {
     ("POST", "/settings/channels/widget-sites"): Role.admin,
     ("POST", "/settings/channels/widget-sites/{site_id:int}"): Role.admin,
     ("POST", "/settings/channels/widget-sites/{site_id:int}/delete"): Role.admin,
+    ("POST", "/settings/channels/widget-sites/{site_id:int}/enabled"): Role.admin,
     ("POST", "/settings/channels/email"): Role.admin,
     ("POST", "/settings/channels/{channel}/reset"): Role.admin,
     ("POST", "/settings/channels/sms"): Role.admin,

@@ -63,16 +63,29 @@ def test_an_admin_creates_edits_and_deletes_a_widget_site(client: TestClient, db
     assert (site.name, site.channel, site.allowed_origins) == ("Store", "in_app", ["*"])
     assert site.anonymous_sampling_rate == 1.0
 
+    disabled = _post(client, f"{PAGE}/widget-sites/{site.id}/enabled", {"enabled": "no"})
+    assert disabled.headers["location"] == f"{PAGE}?done=site-disabled" and not _sites(db)[0].enabled
+    refused = client.get(f"/widget/v1/config?site_key={site.key}", headers=origin)
+    assert refused.status_code == 404 and "no enabled widget site has this key" in refused.text
+    assert "disabled: its script shows nothing" in client.get(PAGE).text
+    assert _post(client, f"{PAGE}/widget-sites/{site.id}/enabled", {"enabled": "maybe"}).status_code == 422
+    enabled = _post(client, f"{PAGE}/widget-sites/{site.id}/enabled", {"enabled": "yes"})
+    assert enabled.headers["location"] == f"{PAGE}?done=site-enabled" and _sites(db)[0].enabled
+    assert client.get(f"/widget/v1/config?site_key={site.key}", headers=origin).status_code == 200
+
     gone = _post(client, f"{PAGE}/widget-sites/{site.id}/delete", {})
     assert gone.headers["location"] == f"{PAGE}?done=site-deleted" and _sites(db) == []
     assert client.get(f"/widget/v1/config?site_key={site.key}", headers=origin).status_code == 404
 
-    created, updated, deleted = _actions(db)
-    assert [e.action for e in (created, updated, deleted)] == [
+    created, updated, off, on, deleted = _actions(db)
+    assert [e.action for e in (created, updated, off, on, deleted)] == [
         "widget_site.created",
+        "widget_site.updated",
+        "widget_site.updated",
         "widget_site.updated",
         "widget_site.deleted",
     ]
+    assert off.changes == {"enabled": [True, False]} and on.changes == {"enabled": [False, True]}
     assert created.actor_kind == "user" and created.target_id == str(site.id)
     assert updated.changes["name"] == ["Shop", "Store"] and updated.changes["channel"] == ["web", "in_app"]
     assert "embed" not in str(created.changes)
@@ -119,7 +132,9 @@ def test_widget_site_forms_need_the_csrf_token_and_the_admin_role(client: TestCl
         sign_in(other, make_user(db, role))
         token = csrf_token(other.get("/account").text)
         assert other.get(PAGE).status_code == 403
-        for path in (f"{PAGE}/widget-sites", f"{PAGE}/widget-sites/{site.id}", f"{PAGE}/widget-sites/{site.id}/delete"):
-            refused = other.post(path, data={**SITE, "name": "Taken", "csrf_token": token})
+        site_path = f"{PAGE}/widget-sites/{site.id}"
+        for path in (f"{PAGE}/widget-sites", site_path, f"{site_path}/delete", f"{site_path}/enabled"):
+            fields = {"enabled": "no"} if path.endswith("/enabled") else {**SITE, "name": "Taken"}
+            refused = other.post(path, data={**fields, "csrf_token": token})
             assert refused.status_code == 403 and "needs the admin role" in refused.text, (role, path)
     assert [s.name for s in _sites(db)] == ["Shop"]

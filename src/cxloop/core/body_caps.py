@@ -102,6 +102,7 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /settings/channels/widget-sites": _WIDGET_SITE_FORM,
     "POST /settings/channels/widget-sites/{site_id:int}": _WIDGET_SITE_FORM,
     "POST /settings/channels/widget-sites/{site_id:int}/delete": _TOKEN_ONLY,
+    "POST /settings/channels/widget-sites/{site_id:int}/enabled": _TOKEN_AND_CHOICE,
     # the SMTP server (host, port, security, login, password) and the sender address
     "POST /settings/channels/email": BodyCap(16 * KIB, max_fields=7, max_part_bytes=4 * KIB),
     "POST /settings/channels/{channel}/reset": _TOKEN_ONLY,

@@ -70,6 +70,8 @@ DONE = {
     "email-test": "The test email was queued: the worker sends it to your address within seconds (see below).",
     "site-created": "The widget site was created: paste its script tag into the site's pages.",
     "site-saved": "The widget site was saved; every server process uses it within 5 seconds.",
+    "site-disabled": "The widget site was disabled: its script tag shows nothing until you enable it again.",
+    "site-enabled": "The widget site was enabled again.",
     "site-deleted": "The widget site was deleted: its script tag no longer shows anything.",
 }
 

@@ -1,7 +1,7 @@
-"""Settings · Channels, the widget sites (admins): create a site, change its name, channel, allowed origins, feedback
-survey and anonymous visitors' cap and sampling, delete it; through the widget's service and the API's schemas
-(SiteCreate, SiteUpdate), audited as the API does (`widget_site.created`, `.updated`, `.deleted`) and forgotten by
-this process's site cache at once (other server processes see the change within 5 s).
+"""Settings · Channels, the widget sites (admins): create a site, change its name, channel, allowed origins,
+feedback survey and anonymous visitors' cap and sampling, disable or enable it, delete it; through the widget's
+service and the API's schemas (SiteCreate, SiteUpdate), audited as the API does (`widget_site.created`, `.updated`,
+`.deleted`) and forgotten by this process's site cache at once (other server processes see the change within 5 s).
 
 Origins are typed one a line (or separated by spaces or commas); the sampling share in per cent. A site's prompt
 rules are kept as they are: they are edited with the API (docs/channels-widget.md).
@@ -91,10 +91,21 @@ def _refused(
     session.rollback()
     errors, status = form_refusal(exc, field="name", patterns=ORIGIN_PATTERN)
     errors = {"anonymous_sampling_percent" if k == "anonymous_sampling_rate" else k: v for k, v in errors.items()}
-    gone = f"{exc}. Nothing was changed." if isinstance(exc, SiteNotFound) else None
+    said = f"{exc}. Nothing was changed." if isinstance(exc, SiteNotFound) else None
+    if values is None:  # a button, not the site's form: the reason goes above the sites
+        form_id, said = "", said or f"{'; '.join(errors.values())}. Nothing was changed."
     return channels_page(
-        request, session, user, status_code=status, form_id=form_id, errors=errors, values=values, page_error=gone
+        request, session, user, status_code=status, form_id=form_id, errors=errors, values=values, page_error=said
     )
+
+
+def _record_update(request: Request, session: Session, user: SignedIn, before: SiteRead) -> None:
+    """Forget the site in this process's cache and audit the change as the API does."""
+    site_cache(request).forget(before.key)
+    after = widget.audited(_read(request, session, before.id))
+    action = AuditAction.widget_site_updated
+    actor = web_actor(request, user)
+    audit.record(session, actor=actor, action=action, target_id=before.id, before=widget.audited(before), after=after)
 
 
 def _read(request: Request, session: Session, site_id: int) -> SiteRead:
@@ -135,20 +146,35 @@ def update_site(
     """Every field of the form is sent: an empty feedback survey means none. The prompt rules stay as they are."""
     try:
         before = _read(request, session, site_id)
-        site = widget.update_site(session, site_id=site_id, data=SiteUpdate(**_fields(values)))
+        widget.update_site(session, site_id=site_id, data=SiteUpdate(**_fields(values)))
     except (FormRefused, ValidationError, CxloopError) as exc:
         return _refused(request, session, user, exc, str(site_id), values)
-    site_cache(request).forget(site.key)
-    after = widget.audited(_read(request, session, site_id))
-    audit.record(
-        session,
-        actor=web_actor(request, user),
-        action=AuditAction.widget_site_updated,
-        target_id=site_id,
-        before=widget.audited(before),
-        after=after,
-    )
+    _record_update(request, session, user, before)
     return back_to(PATH, "site-saved")
+
+
+@router.post(
+    f"{PATH}/widget-sites/{{site_id:int}}/enabled",
+    dependencies=CSRF,
+    **body_cap(f"POST {PATH}/widget-sites/{{site_id:int}}/enabled"),
+)
+def enable_site(
+    request: Request,
+    session: SessionDep,
+    user: AdminPage,
+    site_id: Id,
+    enabled: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Disable a site (its script shows nothing, as for an unknown key) or enable it again; nothing else changes."""
+    try:
+        if enabled not in ("yes", "no"):
+            raise FormRefused("enabled", "say yes (enable) or no (disable)")
+        before = _read(request, session, site_id)
+        site = widget.update_site(session, site_id=site_id, data=SiteUpdate(enabled=enabled == "yes"))
+    except (FormRefused, CxloopError) as exc:
+        return _refused(request, session, user, exc, str(site_id), None)
+    _record_update(request, session, user, before)
+    return back_to(PATH, "site-enabled" if site.enabled else "site-disabled")
 
 
 @router.post(

@@ -83,6 +83,7 @@ def create_site(session: Session, *, data: SiteCreate) -> WidgetSite:
         feedback_survey_id=survey_ids.get(data.feedback_survey) if data.feedback_survey else None,
         anonymous_cap_days=data.anonymous_cap_days,
         anonymous_sampling_rate=data.anonymous_sampling_rate,
+        enabled=data.enabled,
         created_at=now,
         updated_at=now,
     )
@@ -104,7 +105,7 @@ def update_site(session: Session, *, site_id: int, data: SiteUpdate) -> WidgetSi
     site = require_site(session, site_id=site_id)
     survey_ids = _survey_ids(session, _referenced(data))
     sent = data.model_fields_set
-    for name in ("name", "channel", "anonymous_cap_days", "anonymous_sampling_rate"):
+    for name in ("name", "channel", "anonymous_cap_days", "anonymous_sampling_rate", "enabled"):
         value = getattr(data, name)
         if name in sent and value is not None:
             setattr(site, name, value)
@@ -167,6 +168,7 @@ def site_reads(session: Session, found: Sequence[WidgetSite], *, public_url: str
             feedback_survey=feedback_keys.get(site.feedback_survey_id) if site.feedback_survey_id else None,
             anonymous_cap_days=site.anonymous_cap_days,
             anonymous_sampling_rate=site.anonymous_sampling_rate,
+            enabled=site.enabled,
             rules=[
                 PromptRuleRead(
                     id=rule.id,
@@ -246,9 +248,9 @@ class SiteSnapshot:
 
 
 def load_snapshot(session: Session, *, key: str) -> SiteSnapshot | None:
-    """The site with this public key, or None."""
+    """The site with this public key, or None (a disabled site too: its script shows nothing)."""
     site = session.scalar(select(WidgetSite).where(WidgetSite.key == key))
-    if site is None:
+    if site is None or not site.enabled:
         return None
     rules = session.scalars(
         select(WidgetPromptRule).where(WidgetPromptRule.site_id == site.id).order_by(WidgetPromptRule.position)

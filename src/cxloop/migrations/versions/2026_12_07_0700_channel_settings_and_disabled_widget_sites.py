@@ -1,7 +1,8 @@
-"""channel settings
+"""channel settings and disabled widget sites
 
 Channel settings an admin stores over the environment's (`channel_settings`, secrets sealed with a key derived from
-CXLOOP_SECRET_KEY) and the last test message of each channel (`channel_tests`; docs/channels.md).
+CXLOOP_SECRET_KEY), the last test message of each channel (`channel_tests`; docs/web-app.md), and whether a widget
+site is enabled (`widget_sites.enabled`, true for every existing site).
 
 Revision ID: 5c1e7a9d2b40
 Revises: cde0b9cb0ca6
@@ -22,6 +23,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("widget_sites", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("enabled", sa.Boolean(), server_default=sa.true(), nullable=False))
     op.create_table(
         "channel_settings",
         sa.Column("name", sa.String(length=64), nullable=False),
@@ -44,3 +47,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("channel_tests")
     op.drop_table("channel_settings")
+    with op.batch_alter_table("widget_sites", schema=None) as batch_op:
+        batch_op.drop_column("enabled")
