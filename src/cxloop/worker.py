@@ -17,6 +17,7 @@ from cxloop.analytics import tasks as analytics_tasks
 from cxloop.cases import tasks as cases_tasks
 from cxloop.cases import verification_tasks
 from cxloop.channels import delivery, follow_up_tasks
+from cxloop.channels.configuration import service as configuration
 from cxloop.channels.email import smtp
 from cxloop.channels.email import tasks as email_tasks
 from cxloop.churn import tasks as churn_tasks
@@ -103,19 +104,26 @@ def build_relay(
 
 def build_sender(settings: Settings, database: Database, *, policy: SendPolicy | None = None) -> Sender:
     """The notifications sender: webhook, Slack and email messages to their destinations (docs/webhooks.md)."""
-    return Sender(database, public_url=settings.public_url, policy=policy, send_email=email_sender(settings))
+    send_email = email_sender(settings, database)
+    return Sender(database, public_url=settings.public_url, policy=policy, send_email=send_email)
 
 
-def email_sender(settings: Settings) -> SendEmail | None:
-    """Notification emails through the installation's SMTP server (the email channel's transport); None without
-    CXLOOP_SMTP_URL. A 5xx refusal is final; anything else is retried."""
-    if not settings.smtp_url:
-        return None
-    target = smtp.parse_smtp_url(settings.smtp_url)
+def email_sender(settings: Settings, database: Database) -> SendEmail:
+    """Notification emails through the installation's SMTP server (the email channel's transport), as configured
+    when each is sent (an admin's settings over the environment's). A 5xx refusal is final; anything else,
+    a missing SMTP server included, is retried."""
 
     def send(to: str, subject: str, text: str, html: str | None) -> Answer:
+        with database.unit_of_work() as session:
+            config = configuration.effective(session, settings)
+        if not config.smtp_url:
+            return Answer(False, error="email is not configured: set CXLOOP_SMTP_URL")
+        try:
+            target = smtp.parse_smtp_url(config.smtp_url)
+        except ValueError as exc:
+            return Answer(False, error=str(exc))
         message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = settings.email_from, to, subject
+        message["From"], message["To"], message["Subject"] = config.email_from, to, subject
         message.set_content(text)
         if html is not None:
             message.add_alternative(html, subtype="html")

@@ -47,6 +47,7 @@ def test_every_job_is_registered_with_its_schedule() -> None:
         "privacy.apply_retention": 60,
         "invitations.send": None,
         "email.confirm_subscription": None,
+        "email.send_test": None,
         "cases.sweep_sla": 1,
         "cases.send_verifications": 15,
         "analytics.scan_anomalies": 60,

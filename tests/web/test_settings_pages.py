@@ -190,4 +190,4 @@ def test_channels_show_their_state_and_never_a_secret(client: TestClient, db: Da
     signed_in_client(client, db, Role.admin)
     page = client.get("/settings/channels")
     assert page.status_code == 200 and "CXLOOP_SMTP_URL" in page.text and "not configured" in page.text
-    assert "No widget sites yet." in page.text and "/etc/cxloop/cxloop.env" in page.text
+    assert "No widget sites yet" in page.text and "/etc/cxloop/cxloop.env" in page.text

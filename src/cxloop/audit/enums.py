@@ -40,6 +40,7 @@ class AuditAction(StrEnum):
     widget_site_created = "widget_site.created"
     widget_site_updated = "widget_site.updated"  # e.g. its allowed origins
     widget_site_deleted = "widget_site.deleted"
+    channel_settings_changed = "channel_settings.changed"  # stored over the environment's, or cleared; no secret
     contact_policy_changed = "contact_policy.changed"
     consent_changed = "consent.changed"  # recorded by staff, not by the customer's own unsubscribe
     # data leaving the system

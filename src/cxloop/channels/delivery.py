@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from cxloop.branding import service as branding
 from cxloop.channels import messaging_content as content
 from cxloop.channels import outbound
+from cxloop.channels.configuration import service as configuration
 from cxloop.channels.outbound import DeliveryPostponed as DeliveryPostponed
 from cxloop.channels.outbound import DeliveryRefused
 from cxloop.collection import service as collection
@@ -138,6 +139,7 @@ def _claim(
             invitations.mark_expired(invitation, now=now)
         session.flush()
         return None
+    settings = configuration.effective(session, settings)  # an admin's SMTP settings over the environment's
     letter = outbound.Letter(
         invitation_id=invitation.id,
         definition=surveys.require_version(session, survey_id=survey.id).definition,

@@ -25,6 +25,7 @@ from cxloop.cases.enums import FollowUpChannel
 from cxloop.cases.service import follow_ups
 from cxloop.channels import catalogue
 from cxloop.channels import messaging_content as content
+from cxloop.channels.configuration import service as configuration
 from cxloop.channels.email import composing
 from cxloop.channels.email import sender as email_sender
 from cxloop.channels.outbound import DeliveryPostponed, DeliveryRefused, Exchange
@@ -52,7 +53,7 @@ def deliver_follow_up(
         if letter is None:
             return None
         try:
-            exchange = compose(letter, settings, now=at)
+            exchange = compose(letter, configuration.effective(session, settings), now=at)
         except DeliveryRefused as exc:
             follow_ups.record_failed(session, letter.id, reason=str(exc), now=at)
             return None

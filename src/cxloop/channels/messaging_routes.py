@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.channels import basic_auth, catalogue
 from cxloop.channels import messaging_content as content
+from cxloop.channels.configuration.requests import effective_settings
 from cxloop.channels.email import events, unsubscribing
 from cxloop.channels.email.rendering import render
 from cxloop.channels.sms import replies, webhook_request
@@ -262,7 +263,7 @@ def _twiml(text: str) -> Response:
 async def twilio_inbound(request: Request) -> Response:
     """Validates `X-Twilio-Signature` against CXLOOP_PUBLIC_URL + the path, then handles the reply and answers
     with TwiML (text/xml)."""
-    settings = _settings(request)
+    settings = await effective_settings(request)  # the auth token may be stored in the app
     params = await webhook_request.signed_form(request, settings, endpoint="POST /webhooks/sms/twilio")
     message, problems = parse_inbound(dict(params))
     if message is None:

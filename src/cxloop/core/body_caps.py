@@ -50,6 +50,7 @@ _TOKEN_ONLY = BodyCap(1 * KIB, max_fields=1, max_part_bytes=128)  # a button: th
 _TOKEN_AND_CHOICE = BodyCap(1 * KIB, max_fields=2, max_part_bytes=128)  # the token and one choice from a list
 # a team: key, name, lead, time zone, working hours (2,000 characters), holidays (up to 1,000 dates) and the token
 _TEAM_FORM = BodyCap(48 * KIB, max_fields=7, max_part_bytes=24 * KIB)
+_WIDGET_SITE_FORM = BodyCap(64 * KIB, max_fields=7, max_part_bytes=48 * KIB)
 
 BODY_CAPS: dict[str, BodyCap] = {
     "POST /u/{token}": BodyCap(1 * KIB, max_fields=2, max_part_bytes=64),  # List-Unsubscribe=One-Click
@@ -97,6 +98,18 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /settings/contact-policy/{key}": BodyCap(64 * KIB, max_fields=32, max_part_bytes=48 * KIB),
     "POST /settings/contact-policy": BodyCap(64 * KIB, max_fields=4, max_part_bytes=48 * KIB),
     "POST /settings/contact-policy/{key}/delete": _TOKEN_ONLY,
+    # a widget site: name, channel, up to 50 origins of 300 characters one a line, a survey key, two numbers
+    "POST /settings/channels/widget-sites": _WIDGET_SITE_FORM,
+    "POST /settings/channels/widget-sites/{site_id:int}": _WIDGET_SITE_FORM,
+    "POST /settings/channels/widget-sites/{site_id:int}/delete": _TOKEN_ONLY,
+    "POST /settings/channels/widget-sites/{site_id:int}/enabled": _TOKEN_AND_CHOICE,
+    # the SMTP server (host, port, security, login, password) and the sender address
+    "POST /settings/channels/email": BodyCap(16 * KIB, max_fields=7, max_part_bytes=4 * KIB),
+    "POST /settings/channels/{channel}/reset": _TOKEN_ONLY,
+    # the SMS provider's account SID, auth token and sender; the three helpdesk webhook secrets
+    "POST /settings/channels/sms": BodyCap(8 * KIB, max_fields=4, max_part_bytes=2 * KIB),
+    "POST /settings/channels/helpdesk": BodyCap(8 * KIB, max_fields=4, max_part_bytes=2 * KIB),
+    "POST /settings/channels/email/test": _TOKEN_ONLY,
     "POST /account/password": BodyCap(16 * KIB, max_fields=4, max_part_bytes=4 * KIB),
     "POST /account/digest": _TOKEN_AND_CHOICE,
     # a status change: the token, the page to return to, a resolution and a root cause

@@ -34,6 +34,12 @@ class InvitationsChanged(_Ids):
     invitation_ids: list[int] = Field(min_length=1)
 
 
+class EmailTestRequested(_Ids):
+    """An admin asked for a test email to their own address (channels/email/tasks.py)."""
+
+    user_id: int
+
+
 class SubscriptionToConfirm(_Ids):
     """An Amazon SNS subscription to confirm: the provider's URL, not personal data (channels/email/tasks.py)."""
 
@@ -118,6 +124,7 @@ INVITATION_ANSWERED = "invitation.answered"
 INVITATION_SUPPRESSED = "invitation.suppressed"
 INVITATION_DELIVERY_FAILED = "invitation.delivery_failed"  # the provider reported the message undelivered
 EMAIL_SUBSCRIPTION_CONFIRMATION = "email.subscription_confirmation"  # a signed SNS SubscriptionConfirmation arrived
+EMAIL_TEST_REQUESTED = "email.test_requested"  # an admin pressed "send a test email" in Settings · Channels
 ALERT_FIRED = "alert.fired"
 CASE_CREATED = "case.created"
 CASE_UPDATED = "case.updated"
@@ -145,6 +152,7 @@ catalog.register(RESPONSE_RECEIVED, ResponsesReceived)
 catalog.register(FEEDBACK_RECEIVED, FeedbackReceived)
 catalog.register(CUSTOMER_UPDATED, CustomersUpdated)
 catalog.register(EMAIL_SUBSCRIPTION_CONFIRMATION, SubscriptionToConfirm)
+catalog.register(EMAIL_TEST_REQUESTED, EmailTestRequested)
 for _name in (INVITATION_SENT, INVITATION_ANSWERED, INVITATION_SUPPRESSED, INVITATION_DELIVERY_FAILED):
     catalog.register(_name, InvitationsChanged)
 for _name in (CASE_CREATED, CASE_UPDATED, CASE_RESOLVED, CASE_CLOSED):

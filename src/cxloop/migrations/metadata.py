@@ -6,6 +6,7 @@ from cxloop.analytics import models as analytics_models
 from cxloop.audit import models as audit_models
 from cxloop.branding import models as branding_models
 from cxloop.cases import models as cases_models
+from cxloop.channels.configuration import models as channel_configuration_models
 from cxloop.channels.widget import models as widget_models
 from cxloop.churn import models as churn_models
 from cxloop.collection import models as collection_models
@@ -35,6 +36,7 @@ MODEL_MODULES = (
     triggers_models,
     invitations_models,
     widget_models,
+    channel_configuration_models,
     analytics_models,
     jobs_models,
     branding_models,

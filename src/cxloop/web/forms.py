@@ -40,3 +40,23 @@ def refusal_errors(exc: CxloopError, *, field: str) -> Errors:
 def refusal_status(exc: CxloopError) -> int:
     """404, 409 or 422, as the API answers the same refusal."""
     return 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
+
+
+class FormRefused(Exception):
+    """A field the page could not read, before the schema is asked."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.errors = {field: message}
+
+
+def form_refusal(exc: Exception, *, field: str, patterns: Mapping[str, str] | None = None) -> tuple[Errors, int]:
+    """The fields a form's refusal names (FormRefused, a schema's ValidationError or a service's CxloopError, which
+    names `field` when it names none) and the status the API would answer."""
+    if isinstance(exc, FormRefused):
+        return exc.errors, 422
+    if isinstance(exc, ValidationError):
+        return validation_errors(exc, patterns=patterns), 422
+    if isinstance(exc, CxloopError):
+        return refusal_errors(exc, field=field), refusal_status(exc)
+    raise exc

@@ -18,10 +18,13 @@ from cxloop.web import (
     insights_page,
     journey_page,
     live,
+    settings_channel_fields,
     settings_channels,
+    settings_email,
     settings_page,
     settings_policy,
     settings_teams,
+    settings_widget_sites,
     survey_builder,
     survey_preview,
     survey_triggers,
@@ -56,6 +59,9 @@ def include_web(app: FastAPI) -> None:
     app.include_router(settings_page.router)
     app.include_router(settings_teams.router)
     app.include_router(settings_channels.router)
+    app.include_router(settings_widget_sites.router)
+    app.include_router(settings_email.router)
+    app.include_router(settings_channel_fields.router)
     app.include_router(settings_policy.router)
     app.include_router(account_page.router)
     app.include_router(dashboards_page.router)

@@ -61,6 +61,7 @@ from cxloop.web.auth import (
     tokens_match,
     where,
 )
+from cxloop.web.customer_tables import consent_table, customers_table
 from cxloop.web.filters import PRESETS, BadFilter, View, parse_filters
 from cxloop.web.rendering import render
 from cxloop.web.service import SESSION_LIFETIME, SignedIn
@@ -294,7 +295,7 @@ def customers_page(
         "customers.html",
         user=user,
         title="Customers",
-        customers=customers.customer_reads(session, found.items),
+        customers=customers_table(customers.customer_reads(session, found.items)),
         total=found.total,
         page=page,
         pages=max(1, math.ceil(found.total / PAGE_SIZE)),
@@ -336,7 +337,7 @@ def customer_page(
         title=read.name or read.email or read.external_id,
         customer=read,
         segments=customers.customer_segment_keys(session, customer_id=customer_id),
-        consent=_consent(session, customer_id),
+        consent=consent_table(_consent(session, customer_id)),
         churn_risk=churn.customer_risk(session, customer_id=customer_id),
         latest=latest.items,
         timeline=entries,

@@ -1,7 +1,7 @@
 """Settings · Channels (admins): for each channel of the channel registry (governance/channels.py), whether it is
 configured and by which environment variables, plus the helpdesk webhooks and the widget sites stored in the
-database. Read-only: the channels are configured in the environment (`CXLOOP_*`, deploy/cxloop.env) and the widget
-sites with the API; the page says how.
+database. A channel's settings stored in the app (channels/configuration) are shown over the environment's and
+marked so; the email form is in settings_email.py, the widget sites' forms in settings_widget_sites.py.
 
 A secret is never shown: only "set" or "not set" (an account id, at most its last four characters), and an SMTP
 URL only as its scheme, host and port.
@@ -9,8 +9,9 @@ URL only as its scheme, host and port.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
@@ -19,11 +20,16 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
 from cxloop.branding.current import load_brand
+from cxloop.channels.configuration import service as configuration
+from cxloop.channels.configuration.fields import FIELDS, of_channel
+from cxloop.channels.configuration.service import Stored
+from cxloop.channels.email import smtp
 from cxloop.channels.widget import service as widget
 from cxloop.core.config import Settings
 from cxloop.governance.channels import registry
 from cxloop.storage.deps import SessionDep
 from cxloop.web.auth import AdminPage
+from cxloop.web.service import SignedIn
 from cxloop.web.settings_page import settings_page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
@@ -127,7 +133,7 @@ def _widget(_settings: Settings, sites: int) -> ChannelState:
         sites > 0,
         f"{sites} site{'s' if sites != 1 else ''} embed the widget (below)."
         if sites
-        else "No site embeds the widget yet: create one with POST /api/v1/widget-sites (docs/channels-widget.md).",
+        else "No site embeds the widget yet: add one below (or with the API, docs/channels-widget.md).",
         (),
     )
 
@@ -163,31 +169,106 @@ def channel_states(settings: Settings, *, widget_sites: int) -> list[ChannelStat
     return states
 
 
-def _sites(session: Session) -> list[dict[str, object]]:
-    found, _total = widget.list_sites(session)
-    surveys = widget.survey_keys(session, survey_ids=[s.feedback_survey_id for s in found if s.feedback_survey_id])
-    return [
-        {
-            "name": site.name,
-            "key": site.key,
-            "channel": site.channel,
-            "origins": ", ".join(site.allowed_origins),
-            "survey": surveys.get(site.feedback_survey_id) if site.feedback_survey_id else None,
-            "sampling": site.anonymous_sampling_rate,
+def _email_values(settings: Settings) -> dict[str, str]:
+    """The email form as the settings in use fill it (never the password)."""
+    values = {"smtp_host": "", "smtp_port": "587", "smtp_security": "starttls", "smtp_username": ""}
+    try:
+        target = smtp.parse_smtp_url(settings.smtp_url) if settings.smtp_url else None
+    except ValueError:
+        target = None
+    if target is not None:
+        security = "ssl" if target.ssl else "starttls" if target.starttls else "none"
+        values = {
+            "smtp_host": target.host,
+            "smtp_port": str(target.port),
+            "smtp_security": security,
+            "smtp_username": target.username or "",
         }
-        for site in found
-    ]
+    return {**values, "email_from": settings.email_from}
 
 
-@router.get("/settings/channels")
-def channels_tab(request: Request, session: SessionDep, user: AdminPage) -> Response:
-    sites = _sites(session)
+def _marked(states: list[ChannelState], stored: Mapping[str, Stored]) -> list[ChannelState]:
+    """The variables an admin stored in the app, said so (or that they need setting again after a key change)."""
+
+    def mark(variable: Variable) -> Variable:
+        found = stored.get(variable.name.removeprefix("CXLOOP_").lower())
+        if found is None:
+            return variable
+        if not found.readable:
+            return replace(
+                variable, shown=f"{variable.shown} (the app's value needs setting again: the secret key changed)"
+            )
+        return replace(variable, shown=f"{variable.shown} (set in the app, over the environment)")
+
+    return [replace(state, variables=tuple(mark(v) for v in state.variables)) for state in states]
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """A field of a channel's settings form: a secret says only where it is set, a plain value is shown."""
+
+    name: str
+    label: str
+    secret: bool
+    state: str
+    value: str
+    hint: str
+
+
+def _field_forms(settings: Settings, effective: Settings, stored: Mapping[str, Stored]) -> dict[str, list[FieldView]]:
+    forms: dict[str, list[FieldView]] = {}
+    for channel in ("sms", "helpdesk"):
+        views = []
+        for field in of_channel(channel):
+            value = getattr(effective, field.name)
+            found = stored.get(field.name)
+            where = "in the environment" if getattr(settings, field.name) else ""
+            if found is not None:
+                where = "here" if found.readable else ""
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value or ""
+            if not field.secret:
+                state = f"set {where}" if where else "not set"
+            elif not where:
+                state = (
+                    "not set" if found is None or found.readable else "not set: the secret key changed, set it again"
+                )
+            else:
+                ends = f", ends …{text[-4:]}" if field.name == "sms_account_sid" and len(text) > 8 else ""
+                state = f"set {where}{ends}"
+            hint = f"{state}; empty keeps it" if field.secret else field.wants
+            views.append(FieldView(field.name, field.label, field.secret, state, "" if field.secret else text, hint))
+        forms[channel] = views
+    return forms
+
+
+def channels_page(
+    request: Request, session: Session, user: SignedIn, *, status_code: int = 200, **form: Any
+) -> Response:
+    """The channels tab; `form` may name the form that answers (`form_id`: "email", "new" or a widget site's id)
+    with its `values` and `errors`, and a `page_error` shown above the sites."""
     settings: Settings = request.app.state.settings
+    effective = configuration.effective(session, settings)
+    stored = configuration.stored(session, settings)
+    found, _total = widget.list_sites(session)
+    sites = widget.site_reads(session, found, public_url=settings.public_url)
+    context = {"form_id": "", "errors": {}, "values": {}, "page_error": None, **form}
+    mine = context["form_id"] == "email" and bool(context["values"])
     return settings_page(
         request,
         user,
         "settings_channels.html",
         title="Channels",
-        channels=channel_states(settings, widget_sites=len(sites)),
+        status_code=status_code,
+        channels=_marked(channel_states(effective, widget_sites=len(sites)), stored),
+        email_values=context["values"] if mine else _email_values(effective),
+        email_test=configuration.last_test(session, channel="email"),
+        field_forms=_field_forms(settings, effective, stored),
+        stored_channels={FIELDS[name].channel for name in stored},
         sites=sites,
+        **context,
     )
+
+
+@router.get("/settings/channels")
+def channels_tab(request: Request, session: SessionDep, user: AdminPage) -> Response:
+    return channels_page(request, session, user)

@@ -34,6 +34,7 @@ from cxloop.web.auth import AdminPage, require_csrf, web_actor
 from cxloop.web.forms import Errors, refusal_errors, refusal_status, validation_errors
 from cxloop.web.rendering import render
 from cxloop.web.service import SignedIn
+from cxloop.web.settings_tables import keys_table, users_table
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 CSRF = [Depends(require_csrf)]
@@ -60,6 +61,18 @@ DONE = {
     "policy-saved": "The contact policy was saved; it applies to every invitation decided from now on.",
     "policy-created": "The scoped contact policy was created.",
     "policy-deleted": "The scoped contact policy was deleted; its customers fall back to the next policy.",
+    "email-saved": "The email settings were saved; invitations, follow-ups and notifications use them from now on.",
+    "email-reset": "The email settings stored here were removed; the environment's apply again.",
+    "sms-saved": "The SMS settings were saved; invitations, follow-ups and the SMS webhooks use them from now on.",
+    "sms-reset": "The SMS settings stored here were removed; the environment's apply again.",
+    "helpdesk-saved": "The helpdesk secrets were saved; the webhooks check signatures with them from now on.",
+    "helpdesk-reset": "The helpdesk secrets stored here were removed; the environment's apply again.",
+    "email-test": "The test email was queued: the worker sends it to your address within seconds (see below).",
+    "site-created": "The widget site was created: paste its script tag into the site's pages.",
+    "site-saved": "The widget site was saved; every server process uses it within 5 seconds.",
+    "site-disabled": "The widget site was disabled: its script tag shows nothing until you enable it again.",
+    "site-enabled": "The widget site was enabled again.",
+    "site-deleted": "The widget site was deleted: its script tag no longer shows anything.",
 }
 
 
@@ -118,8 +131,11 @@ def _users_page(
         "settings_users.html",
         title="Users",
         status_code=status_code,
-        users=users,
-        teams_of={u.id: [t.name for t in teams if u.id in members[t.id]] for u in users},
+        users=users_table(
+            users, teams_of={u.id: [t.name for t in teams if u.id in members[t.id]] for u in users}, me=user.user_id
+        ),
+        emails={str(u.id): u.email for u in users},
+        active={str(u.id): u.is_active for u in users},
         roles=list(Role),
         role_options=ROLE_OPTIONS,
         errors=errors or {},
@@ -236,7 +252,7 @@ def _keys_page(
         "settings_api_keys.html",
         title="API keys",
         status_code=status_code,
-        keys=[key for key in keys if key.revoked_at is None],
+        keys=keys_table(key for key in keys if key.revoked_at is None),
         revoked=[key for key in keys if key.revoked_at is not None][-20:],
         role_options=ROLE_OPTIONS,
         errors=errors or {},

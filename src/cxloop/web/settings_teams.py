@@ -28,7 +28,7 @@ from cxloop.core.errors import CxloopError
 from cxloop.core.int_bounds import Id
 from cxloop.storage.deps import SessionDep
 from cxloop.web.auth import AdminPage, web_actor
-from cxloop.web.forms import Errors, refusal_errors, refusal_status, validation_errors
+from cxloop.web.forms import Errors, FormRefused, form_refusal
 from cxloop.web.service import SignedIn
 from cxloop.web.settings_page import CSRF, back_to, settings_page
 
@@ -36,14 +36,6 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 TEAM_FIELDS = ("key", "name", "lead_user_id", "timezone", "business_hours", "holidays")
 _SPLIT = re.compile(r"[\s,;]+")
 KEY_PATTERN = {"key": "use lower-case letters, digits, '-' and '_', starting with a letter or digit (e.g. support)"}
-
-
-class FormRefused(Exception):
-    """A field the page could not read, before the schema is asked."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.errors = {field: message}
 
 
 def hours_text(hours: dict[str, list[str]] | None) -> str:
@@ -168,14 +160,7 @@ def create_team(
 def _refused(
     request: Request, session: Session, user: SignedIn, exc: Exception, form_id: str, values: TeamForm | None
 ) -> Response:
-    if isinstance(exc, FormRefused):
-        errors, status = exc.errors, 422
-    elif isinstance(exc, ValidationError):
-        errors, status = validation_errors(exc, patterns=KEY_PATTERN), 422
-    elif isinstance(exc, CxloopError):
-        errors, status = refusal_errors(exc, field="name"), refusal_status(exc)
-    else:  # pragma: no cover - the callers catch only the three above
-        raise exc
+    errors, status = form_refusal(exc, field="name", patterns=KEY_PATTERN)
     gone = f"{exc}. Nothing was changed." if isinstance(exc, TeamNotFound) else None
     return _teams_page(
         request, session, user, status_code=status, form_id=form_id, errors=errors, values=values, page_error=gone

@@ -9,6 +9,10 @@ page). The CSV therefore holds exactly the rows the page shows, with the formula
 
 A cell holds what is shown (`text`, and in small type its interval `ci` and a `note`) and its values for the CSV and
 for sorting (`values`, one per CSV header of its column: a value with its interval is three numbers).
+
+A table of things people act on (the case inbox, the users) may put a checkbox before each row (`select`, named by
+the row's `key`) and columns of controls after the data (`controls`: their headers; the page draws their cells with
+`{% call(row) data_table(t) %}`): neither is sorted nor exported.
 """
 
 from __future__ import annotations
@@ -69,10 +73,18 @@ class Cell:
     bar: Any = None  # a metric value with detractors, passives and promoters: drawn as the NPS bar
     spark: tuple[int, ...] = ()  # counts drawn as a sparkline
     lines: tuple[str, ...] = ()  # quotes shown under the text (a theme's typical comments)
+    chip: str = ""  # drawn as a chip with these CSS classes (a priority, an SLA clock)
+    title: str = ""  # said on hover (an exact time, what a chip means)
+    time: datetime | None = None  # drawn as <time>: `text` says how long ago, `title` the exact time
+    sub: str = ""  # a second line in small type (a case's owner)
 
     @property
     def sort_key(self) -> str:
         first = self.values[0] if self.values else None
+        if isinstance(first, datetime):
+            return str(first.timestamp())
+        if isinstance(first, date):
+            return str(first.toordinal())
         return "" if first is None or isinstance(first, str) else str(first)
 
 
@@ -83,6 +95,17 @@ class Row:
     cells: tuple[Cell, ...]
     small: bool = False
     title: str = ""
+    key: str = ""  # what the row's checkbox sends (a case id), when its table has `select`
+    muted: bool = False  # greyed without a reason to say (a deactivated user)
+
+
+@dataclass(frozen=True)
+class RowSelect:
+    """A checkbox before each row (`name` = the row's key, submitted with the form `form`) and one for all rows."""
+
+    name: str
+    form: str
+    noun: str  # "case": "Select case 12", "Select every case on this page"
 
 
 @dataclass(frozen=True)
@@ -94,6 +117,8 @@ class Table:
     caption: str
     columns: tuple[Column, ...]
     rows: tuple[Row, ...] = field(default_factory=tuple)
+    select: RowSelect | None = None
+    controls: tuple[str, ...] = ()  # headers of the columns the page draws after the data
 
     def __post_init__(self) -> None:
         for number, row in enumerate(self.rows, start=1):

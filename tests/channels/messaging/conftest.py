@@ -23,6 +23,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from pydantic import SecretStr
 
 from cxloop.core.config import Settings
+from cxloop.jobs import dispatch
+from cxloop.storage.database import Database
+from cxloop.worker import build_relay
 from tests.channels.messaging.world import (
     EMAIL_WEBHOOK_SECRET,
     PUBLIC_URL,
@@ -194,3 +197,17 @@ def messaging_settings(
 def settings(db_url: str, tmp_path: Path, smtp_server: SmtpServer, sms_server: TwilioServer) -> Settings:
     """The app's settings, pointed at the local SMTP server and the local Twilio stand-in."""
     return messaging_settings(db_url, tmp_path, smtp_server, sms_server)
+
+
+def relay_collecting_jobs(db: Database) -> list[tuple[str, dict[str, Any]]]:
+    """Relay every outbox event to its handlers; the jobs they queued after commit (name, payload), not run."""
+    queued: list[tuple[str, dict[str, Any]]] = []
+    previous = dispatch.installed()
+    dispatch.install(lambda name, job_payload: queued.append((name, job_payload)))
+    try:
+        relay = build_relay(db)
+        while relay.run_pass():
+            pass
+    finally:
+        dispatch.install(previous)
+    return queued

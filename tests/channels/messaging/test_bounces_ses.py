@@ -25,11 +25,9 @@ from cxloop.channels.email import subscriptions
 from cxloop.channels.email import tasks as email_tasks
 from cxloop.channels.email.providers import sns_certificates
 from cxloop.core.config import Settings
-from cxloop.jobs import dispatch
 from cxloop.jobs.events import SubscriptionToConfirm
 from cxloop.jobs.models import OutboxEvent
 from cxloop.storage.database import Database
-from cxloop.worker import build_relay
 from tests.channels.messaging.bounce_world import (
     ADDRESS,
     email_allowed,
@@ -37,7 +35,7 @@ from tests.channels.messaging.bounce_world import (
     send_email,
     with_providers,
 )
-from tests.channels.messaging.conftest import SmtpServer, local_http_server
+from tests.channels.messaging.conftest import SmtpServer, local_http_server, relay_collecting_jobs
 
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:ses-bounces"
 PATH = "/webhooks/email/ses"
@@ -276,16 +274,7 @@ def test_a_subscription_is_confirmed_by_the_worker_not_by_the_webhook(
         )
     assert payload == {"topic_arn": TOPIC, "subscribe_url": subscribe_url}
 
-    queued: list[tuple[str, dict[str, Any]]] = []
-    previous = dispatch.installed()
-    dispatch.install(lambda name, job_payload: queued.append((name, job_payload)))
-    try:
-        relay = build_relay(db)
-        while relay.run_pass():
-            pass
-    finally:
-        dispatch.install(previous)
-    assert queued == [(email_tasks.CONFIRM_JOB, payload)]
+    assert relay_collecting_jobs(db) == [(email_tasks.CONFIRM_JOB, payload)]
     assert not any("ConfirmSubscription" in path for path in sns.paths)
 
     class Runtime:

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import select
 
+from cxloop.channels.configuration import service as configuration
 from cxloop.channels.delivery import DeliveryPostponed, deliver
 from cxloop.collection import service as collection
 from cxloop.collection.schemas import ResponseCreate
@@ -231,6 +232,22 @@ def test_email_without_smtp_configuration_fails_with_a_plain_reason(
         assert invitation.status == "failed"
         assert invitation.detail == "email is not configured: set CXLOOP_SMTP_URL"
     assert smtp_server.recorder.messages == []
+
+
+def test_smtp_settings_stored_in_the_app_replace_the_environment_s(
+    db: Database, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    unconfigured = settings.model_copy(update={"smtp_url": None, "email_from": "env <env@example.com>"})
+    at = noon_today()
+    with db.unit_of_work(write=True) as session:
+        values = {"smtp_url": smtp_server.url, "email_from": "Acme <feedback@acme.example>"}
+        configuration.save(session, settings=unconfigured, values=values, now=at)
+        invitation = invite(
+            session, make_survey(session), make_customer(session, email="di@example.com").id, "email", at
+        )
+    assert deliver(db, invitation.id, settings=unconfigured, signer=signer_of(unconfigured), now=at)
+    [mail] = smtp_server.recorder.messages
+    assert (mail["To"], mail["From"]) == ("di@example.com", "Acme <feedback@acme.example>")
 
 
 def test_an_invitation_scheduled_for_later_is_not_sent_early(

@@ -32,7 +32,7 @@ def test_an_unknown_site_key_gets_404_with_the_reason(client: TestClient) -> Non
     answer = client.get("/widget/v1/config", params={"site_key": "ws_nope"}, headers={"Origin": ORIGIN})
     assert answer.status_code == 404
     assert answer.json() == {
-        "detail": "no widget site has this key; check the data-site-key of the script tag",
+        "detail": "no enabled widget site has this key; check the data-site-key of the script tag",
         "errors": [{"field": "site_key", "message": "unknown site key"}],
     }
     assert answer.headers["access-control-allow-origin"] == ORIGIN

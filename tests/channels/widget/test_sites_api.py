@@ -51,6 +51,11 @@ def test_update_replaces_the_rules_and_keeps_the_key(api: TestClient, db: Databa
     assert body["key"] == site["key"] and body["name"] == "Shop EU"
     assert [(r["event"], r["url_match"]) for r in body["rules"]] == [("checkout_completed", None)]
     assert body["allowed_origins"] == ["http://shop.example"]
+    assert body["enabled"] is True
+    disabled = api.patch(f"/api/v1/widget-sites/{site['id']}", json={"enabled": False})
+    assert disabled.status_code == 200 and disabled.json()["enabled"] is False
+    assert disabled.json()["rules"] == body["rules"], "the rules stay"
+    assert api.patch(f"/api/v1/widget-sites/{site['id']}", json={"enabled": "no"}).status_code == 422
 
 
 def test_bad_sites_are_refused_naming_each_field(api: TestClient, db: Database) -> None:

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from cxloop.access.deps import get_principal
 from cxloop.access.enums import Role
+from cxloop.channels.configuration.requests import effective_settings
 from cxloop.channels.helpdesk import generic, intercom, service, signatures, zendesk
 from cxloop.channels.helpdesk.activity import HelpdeskActivity
 from cxloop.channels.helpdesk.errors import MalformedWebhook, WebhookNotAuthentic
@@ -58,8 +59,9 @@ def _json(body: bytes) -> Any:
     return check_json(decoded, raw=body)
 
 
-def _secret(request: Request, name: str) -> str | None:
-    value = getattr(request.app.state.settings, name)
+async def _secret(request: Request, name: str) -> str | None:
+    """The webhook's secret: stored in the app by an admin, else the environment's."""
+    value = getattr(await effective_settings(request), name)
     return value.get_secret_value() if value is not None else None
 
 
@@ -79,7 +81,7 @@ async def _store(request: Request, activity: HelpdeskActivity | None) -> Webhook
 )
 async def zendesk_webhook(request: Request) -> WebhookReceipt:
     """A Zendesk trigger webhook (ticket created or solved), signed with the webhook's signing secret."""
-    secret = _secret(request, "zendesk_webhook_secret")
+    secret = await _secret(request, "zendesk_webhook_secret")
     signature = request.headers.get("x-zendesk-webhook-signature")
     timestamp = request.headers.get("x-zendesk-webhook-signature-timestamp")
     signatures.check_zendesk_headers(secret, signature=signature, timestamp=timestamp)  # before the body
@@ -96,7 +98,7 @@ async def zendesk_webhook(request: Request) -> WebhookReceipt:
 )
 async def intercom_webhook(request: Request) -> WebhookReceipt:
     """An Intercom notification (conversation closed or created), signed with the app's client secret."""
-    secret, signature = _secret(request, "intercom_client_secret"), request.headers.get("x-hub-signature")
+    secret, signature = await _secret(request, "intercom_client_secret"), request.headers.get("x-hub-signature")
     signatures.check_intercom_headers(secret, signature=signature)  # before the body
     body = await _body(request)
     signatures.check_intercom(secret, signature=signature, body=body)
@@ -113,7 +115,7 @@ async def generic_webhook(request: Request) -> WebhookReceipt:
     """The documented generic shape, signed with the shared secret (X-Cxloop-Signature) or sent with an API key
     of role agent or above. Everything but the signature itself is checked before the body is read."""
     signature = request.headers.get(signatures.GENERIC_HEADER)
-    secret = _secret(request, "helpdesk_webhook_secret")
+    secret = await _secret(request, "helpdesk_webhook_secret")
     if signature is not None:
         if not secret:
             raise WebhookNotAuthentic("signed webhooks are not set up: set CXLOOP_HELPDESK_WEBHOOK_SECRET")

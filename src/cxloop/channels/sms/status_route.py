@@ -7,11 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from cxloop.channels.configuration.requests import effective_settings
 from cxloop.channels.sms import status_reports, webhook_request
 from cxloop.channels.sms.wire import parse_status
 from cxloop.channels.webhook_errors import MalformedWebhook
 from cxloop.core.body_caps import body_cap
-from cxloop.core.config import Settings
 from cxloop.core.error_body import error_responses
 from cxloop.core.errors import FieldError
 from cxloop.storage.deps import get_async_database
@@ -28,7 +28,7 @@ router = APIRouter(tags=["messaging"])
 async def twilio_status(request: Request) -> dict[str, Any]:
     """Validates `X-Twilio-Signature`, then records the status on the invitation named by `?invitation=`: a later
     stage only, so retried and reordered callbacks never move it back."""
-    settings: Settings = request.app.state.settings
+    settings = await effective_settings(request)  # the auth token may be stored in the app
     params = await webhook_request.signed_form(request, settings, endpoint="POST /webhooks/sms/twilio/status")
     report, problems = parse_status(dict(params))
     invitation = request.query_params.get("invitation", "")

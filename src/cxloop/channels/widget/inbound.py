@@ -106,7 +106,7 @@ async def _site(request: Request, key: str) -> SiteSnapshot:
         )
     if site is None:
         raise UnknownSite(
-            "no widget site has this key; check the data-site-key of the script tag",
+            "no enabled widget site has this key; check the data-site-key of the script tag",
             errors=[FieldError("site_key", "unknown site key")],
         )
     targeting.check_origin(site, request.headers.get("origin"))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.storage.base import Base, BigId, JsonDoc, UTCDateTime
@@ -14,7 +14,8 @@ class WidgetSite(Base):
     Requests are accepted only from `allowed_origins` (['*'] for any). `channel` is 'web' or 'in_app': the channel
     of every response the site collects. The feedback button answers `feedback_survey_id`; anonymous visitors are
     prompted at most once per `anonymous_cap_days` (kept in their browser) and only the `anonymous_sampling_rate`
-    share of them (identified customers pass the contact policy instead).
+    share of them (identified customers pass the contact policy instead). A site not `enabled` answers its script
+    like an unknown key (nothing is shown) until an admin enables it again.
     """
 
     __tablename__ = "widget_sites"
@@ -27,6 +28,7 @@ class WidgetSite(Base):
     feedback_survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id", ondelete="SET NULL"))
     anonymous_cap_days: Mapped[int] = mapped_column(Integer)
     anonymous_sampling_rate: Mapped[float] = mapped_column(Float)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

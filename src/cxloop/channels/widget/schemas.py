@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StringConstraints
 
 from cxloop.core.clock import JsonDateTime
 from cxloop.customers.schemas import Attributes, ExternalId, Locale
@@ -42,6 +42,7 @@ class SiteCreate(_Input):
     feedback_survey: SurveyKey | None = Field(default=None, description="the survey the feedback button answers")
     anonymous_cap_days: StrictInt = Field(default=30, ge=0, le=3650)
     anonymous_sampling_rate: StrictFloat = Field(default=1.0, gt=0, le=1)
+    enabled: StrictBool = Field(default=True, description="false: the script shows nothing, as for an unknown key")
     rules: list[PromptRuleSpec] = Field(default_factory=list, max_length=50)
 
 
@@ -54,6 +55,7 @@ class SiteUpdate(_Input):
     feedback_survey: SurveyKey | None = None
     anonymous_cap_days: StrictInt | None = Field(default=None, ge=0, le=3650)
     anonymous_sampling_rate: StrictFloat | None = Field(default=None, gt=0, le=1)
+    enabled: StrictBool | None = None
     rules: list[PromptRuleSpec] | None = Field(default=None, max_length=50)
 
 
@@ -75,6 +77,7 @@ class SiteRead(BaseModel):
     feedback_survey: str | None
     anonymous_cap_days: int
     anonymous_sampling_rate: float
+    enabled: bool
     rules: list[PromptRuleRead]
     embed: str = Field(description="the script tag to paste into the site's pages")
     created_at: JsonDateTime

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from cxloop.channels.widget import questions
 from cxloop.channels.widget.errors import SiteNotFound
 from cxloop.channels.widget.models import WidgetPromptRule, WidgetSite
-from cxloop.channels.widget.schemas import PromptRuleSpec, QuestionRead, SiteCreate, SiteUpdate
+from cxloop.channels.widget.schemas import (
+    PromptRuleRead,
+    PromptRuleSpec,
+    QuestionRead,
+    SiteCreate,
+    SiteRead,
+    SiteUpdate,
+)
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput
 from cxloop.surveys import service as surveys
@@ -77,6 +84,7 @@ def create_site(session: Session, *, data: SiteCreate) -> WidgetSite:
         feedback_survey_id=survey_ids.get(data.feedback_survey) if data.feedback_survey else None,
         anonymous_cap_days=data.anonymous_cap_days,
         anonymous_sampling_rate=data.anonymous_sampling_rate,
+        enabled=data.enabled,
         created_at=now,
         updated_at=now,
     )
@@ -98,7 +106,7 @@ def update_site(session: Session, *, site_id: int, data: SiteUpdate) -> WidgetSi
     site = require_site(session, site_id=site_id)
     survey_ids = _survey_ids(session, _referenced(data))
     sent = data.model_fields_set
-    for name in ("name", "channel", "anonymous_cap_days", "anonymous_sampling_rate"):
+    for name in ("name", "channel", "anonymous_cap_days", "anonymous_sampling_rate", "enabled"):
         value = getattr(data, name)
         if name in sent and value is not None:
             setattr(site, name, value)
@@ -141,6 +149,50 @@ def rules_of(session: Session, *, site_ids: Sequence[int]) -> dict[int, list[tup
 
 def survey_keys(session: Session, *, survey_ids: Sequence[int]) -> dict[int, str]:
     return surveys.keys_by_id(session, survey_ids=survey_ids)
+
+
+def embed_tag(public_url: str, key: str) -> str:
+    """The script tag a site pastes into its pages."""
+    return f'<script src="{public_url.rstrip("/")}/widget.js" data-site-key="{key}" async></script>'
+
+
+def site_reads(session: Session, found: Sequence[WidgetSite], *, public_url: str) -> list[SiteRead]:
+    """The sites as the API and the settings page show them: rules and surveys by key, and the embed tag."""
+    rules = rules_of(session, site_ids=[site.id for site in found])
+    feedback_keys = survey_keys(session, survey_ids=[s.feedback_survey_id for s in found if s.feedback_survey_id])
+    return [
+        SiteRead(
+            id=site.id,
+            key=site.key,
+            name=site.name,
+            channel=site.channel,
+            allowed_origins=list(site.allowed_origins),
+            feedback_survey=feedback_keys.get(site.feedback_survey_id) if site.feedback_survey_id else None,
+            anonymous_cap_days=site.anonymous_cap_days,
+            anonymous_sampling_rate=site.anonymous_sampling_rate,
+            enabled=site.enabled,
+            rules=[
+                PromptRuleRead(
+                    id=rule.id,
+                    survey=key,
+                    url_match=rule.url_match,
+                    event=rule.event,
+                    seconds_on_page=rule.seconds_on_page,
+                    sampling_rate=rule.sampling_rate,
+                )
+                for rule, key in rules[site.id]
+            ],
+            embed=embed_tag(public_url, site.key),
+            created_at=site.created_at,
+            updated_at=site.updated_at,
+        )
+        for site in found
+    ]
+
+
+def audited(site: SiteRead) -> dict[str, object]:
+    """What the audit log keeps of a site (the embed tag only repeats its public key)."""
+    return site.model_dump(exclude={"embed", "created_at", "updated_at"})
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -198,9 +250,9 @@ class SiteSnapshot:
 
 
 def load_snapshot(session: Session, *, key: str) -> SiteSnapshot | None:
-    """The site with this public key, or None."""
+    """The site with this public key, or None (a disabled site too: its script shows nothing)."""
     site = session.scalar(select(WidgetSite).where(WidgetSite.key == key))
-    if site is None:
+    if site is None or not site.enabled:
         return None
     rules = session.scalars(
         select(WidgetPromptRule).where(WidgetPromptRule.site_id == site.id).order_by(WidgetPromptRule.position)

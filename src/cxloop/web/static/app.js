@@ -153,6 +153,7 @@
       table.setAttribute("data-sort-ready", "");
       var headers = table.querySelectorAll("thead th");
       headers.forEach(function (th, index) {
+        if (th.hasAttribute("data-nosort")) return;  // a select-all box, a column of buttons
         var button = document.createElement("button");
         button.type = "button";
         button.className = "sort";
@@ -189,7 +190,7 @@
   // The case inbox: select cases for the bulk bar, and keyboard shortcuts (j/k move, x select, a acknowledge,
   // e resolve, Enter open, ? help). Keys typed into a field are left alone, as are keys with a modifier.
   function inboxKeys() {
-    var table = document.querySelector("table[data-inbox]");
+    var table = document.querySelector("table[data-table=inbox]");
     var bulk = document.getElementById("bulk");
     if (!table || !bulk) return;
     var rows = Array.prototype.slice.call(table.tBodies[0].rows);
@@ -207,6 +208,10 @@
       return n;
     }
     function move(i) {
+      var shown = Array.prototype.slice.call(table.tBodies[0].rows);  // in the order a sort left them
+      if (current >= 0) i = shown.indexOf(rows[current]) + (i - current);
+      rows = shown;
+      boxes = rows.map(function (row) { return row.querySelector("input[name=case_id]"); });
       current = Math.max(0, Math.min(rows.length - 1, i));
       rows.forEach(function (row, j) { row.classList.toggle("current", j === current); });
       rows[current].querySelector("th a").focus();
