@@ -5,7 +5,7 @@ CXLOOP_SECRET_KEY), the last test message of each channel (`channel_tests`; docs
 site is enabled (`widget_sites.enabled`, true for every existing site).
 
 Revision ID: 5c1e7a9d2b40
-Revises: cde0b9cb0ca6
+Revises: 5d1e7a2c9b40
 Create Date: 2026-12-07 07:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import cxloop.storage.base
 
 revision: str = "5c1e7a9d2b40"
-down_revision: str | None = "cde0b9cb0ca6"
+down_revision: str | None = "5d1e7a2c9b40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
