@@ -1,5 +1,9 @@
 # The exact commands CI, pre-commit and humans run. `make run` and `make test` work from a fresh clone.
-PYTHON ?= python3
+# The venv's Python: a CPython 3.12 when there is one (on PATH, or installed by pyenv but not selected), else
+# python3 (3.11 and later work). On 3.12 `make test` measures coverage with sys.monitoring, which costs the suite a
+# fraction of what 3.11's tracer does (docs/development/testing.md).
+PYTHON ?= $(shell for p in python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12.*/bin/python3.12) python3; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 CX     := $(BIN)/cxloop
@@ -43,6 +47,7 @@ node-clients:
 ## spread over TEST_WORKERS processes (default: one per core; TEST_WORKERS=0 runs it in one process)
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev chromium node-clients check
+	COVERAGE_CORE=$$($(BIN)/python -c 'import sys; print("sysmon" if sys.version_info >= (3, 12) else "ctrace")') \
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term $(PYTEST_ARGS)
 
 check: $(VENV)/.installed-dev
