@@ -60,11 +60,22 @@ def churn_dates(session: Session) -> dict[int, date]:
     return dates
 
 
+def _arr_log_at(arr: Any, account_changed: datetime | None, at: datetime) -> float:
+    """The account's ARR (log) as it was at `at`: only an account unchanged since then is known to have had today's
+    value (cxloop keeps no history of it); unknown (NaN, imputed with the median) otherwise, so a training snapshot
+    never reads an ARR written after it, such as one set to 0 when the customer left. No account: 0."""
+    if account_changed is None:
+        return 0.0
+    if account_changed > at:
+        return math.nan
+    return math.log1p(max(float(arr), 0.0)) if arr is not None else 0.0
+
+
 def snapshot(session: Session, *, at: datetime, horizon_days: int | None, churned: dict[int, date]) -> Snapshot:
     """The features of every customer with us at `at`, from data before `at` only; labels when `horizon_days`."""
     day = at.date()
     rows = session.execute(
-        select(Customer.id, Customer.signup_date, Account.arr)
+        select(Customer.id, Customer.signup_date, Account.arr, Account.updated_at)
         .outerjoin(Account, Account.id == Customer.account_id)
         .where((Customer.signup_date.is_(None)) | (Customer.signup_date < day))
         .order_by(Customer.id)
@@ -73,9 +84,9 @@ def snapshot(session: Session, *, at: datetime, horizon_days: int | None, churne
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     index = {int(c): i for i, c in enumerate(ids)}
     x = np.zeros((len(ids), len(NAMES)))
-    for i, (_, signup, arr) in enumerate(rows):
+    for i, (_, signup, arr, account_changed) in enumerate(rows):
         x[i, COLUMN["tenure_days"]] = (day - signup).days if signup is not None else math.nan
-        x[i, COLUMN["arr_log"]] = math.log1p(max(float(arr), 0.0)) if arr is not None else 0.0
+        x[i, COLUMN["arr_log"]] = _arr_log_at(arr, account_changed, at)
     _add_answers(session, at, index, x)
     _add_events(session, at, index, x)
     for customer_id, (negative, analysed) in text_queries.comment_sentiment_by_customer(session, before=at).items():
