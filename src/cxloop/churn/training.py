@@ -174,7 +174,7 @@ def evaluate(model: Fitted, x: np.ndarray, y: np.ndarray, *, base_rate: float) -
 
 def _ranked(scores: np.ndarray) -> tuple[np.ndarray, int]:
     _, groups = np.unique(scores, return_inverse=True)
-    return groups, int(groups.max()) + 1 if len(groups) else 0
+    return groups, int(np.max(groups)) + 1 if len(groups) else 0
 
 
 def _auc(ranked: tuple[np.ndarray, int], y: np.ndarray, w: np.ndarray) -> float:

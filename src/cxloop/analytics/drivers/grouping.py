@@ -58,8 +58,8 @@ def _lookup(keys: Ints, found: Ints) -> Ints:
     lookups index a table spanning their range; sparse ones search the sorted values."""
     if not len(found) or not len(keys):
         return np.full(len(keys), -1, np.int64)
-    low = min(int(keys.min()), int(found.min()))
-    span = max(int(keys.max()), int(found.max())) - low + 1
+    low = min(int(np.min(keys)), int(np.min(found)))
+    span = max(int(np.max(keys)), int(np.max(found))) - low + 1
     if span <= 4 * (len(keys) + len(found)):
         table = np.full(span, -1, np.int64)
         table[found - low] = np.arange(len(found))

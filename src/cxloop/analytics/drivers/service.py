@@ -167,7 +167,7 @@ def read_groups(
     pairs = np.zeros((0, 2), np.int64)  # (id, mask) rows when there is nothing to read
     theme_masks, segment_masks, flags = pairs, pairs, np.zeros((0, 4), np.int64)
     if themes and len(answers.ids):
-        first, last = int(answers.ids.min()), int(answers.ids.max())
+        first, last = int(np.min(answers.ids)), int(np.max(answers.ids))
         theme_masks = queries.theme_masks(session, theme_ids=[t.id for t in themes], first=first, last=last)
     if segments:
         segment_masks = queries.segment_masks(session, segment_ids=[s.id for s in segments])

@@ -195,7 +195,7 @@ def cluster(vectors: Vectors, *, seed: int = 0) -> tuple[NDArray[np.int64], dict
     sizes = np.bincount(labels)
     labels = np.where(sizes[labels] >= smallest, labels, -1)
     kept = np.unique(labels[labels >= 0])
-    remap = np.full(int(labels.max()) + 2 if len(labels) else 1, -1, dtype=np.int64)
+    remap = np.full(int(np.max(labels)) + 2 if len(labels) else 1, -1, dtype=np.int64)
     remap[kept] = np.arange(len(kept))
     return np.where(labels >= 0, remap[labels], -1), silhouette
 
@@ -206,7 +206,7 @@ def key_phrases(counts: Any, labels: NDArray[np.int64], vocabulary: NDArray[Any]
     from scipy import sparse
     from sklearn.preprocessing import normalize
 
-    k = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
+    k = int(np.max(labels)) + 1 if len(labels) and np.max(labels) >= 0 else 0
     rows = np.flatnonzero(labels >= 0)
     membership = sparse.csr_matrix(
         (np.ones(len(rows), dtype=np.float32), (labels[rows], rows)), shape=(k, counts.shape[0])
