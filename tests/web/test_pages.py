@@ -81,6 +81,7 @@ PAGES = {
     ("POST", "/dashboards/{dashboard_id:int}/cards/{card_id:int}"): Role.viewer,
     ("POST", "/dashboards/{dashboard_id:int}/cards/{card_id:int}/move"): Role.viewer,
     ("POST", "/dashboards/{dashboard_id:int}/cards/{card_id:int}/remove"): Role.viewer,
+    ("POST", "/dashboards/{dashboard_id:int}/arrange"): Role.viewer,
     ("GET", "/settings"): Role.admin,
     ("GET", "/settings/users"): Role.admin,
     ("POST", "/settings/users"): Role.admin,
