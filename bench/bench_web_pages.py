@@ -70,6 +70,8 @@ PAGES = (
     ("feedback items, rated 1-2, negative", "/feedback?range=year&tab=items&score_max=2&sentiment=negative"),
     ("feedback CSV (up to 5,000 rows)", "/feedback.csv?range=year"),
     ("customers", "/customers"),
+    ("customers, search", "/customers?q=c4242"),
+    ("customers, page 100", "/customers?page=100"),
     ("customer page", "/customers/{customer}"),
     ("settings: users", "/settings/users"),
     ("settings: teams", "/settings/teams"),

@@ -1,6 +1,7 @@
 """A large organisation for the web pages' benchmark, built in bulk (not through the demo builder).
 
-bench_metrics.build lays down the customers, four overlapping segments and the responses over the last 12 months;
+bench_metrics.build lays down the customers, four overlapping segments and the responses over the last 12 months
+(in submission order, as they arrive);
 bench_drivers.enrich spreads touchpoints and channels, comments half of them and adds 20 themes, 300 accounts and
 support tickets. On top of that, in SQL over the responses: three surveys sharing the responses (NPS, CSAT, CES),
 varied comments and their sentiment, feedback items, invitations (a third answered) and cases on a share of the
@@ -51,7 +52,9 @@ def build_organisation(db: Database, args: argparse.Namespace) -> dict[str, floa
     """Every table the pages read, at `args.responses` responses over `args.customers` customers; returns timings."""
     now = datetime.now(UTC).replace(microsecond=0)
     start = (now - timedelta(days=365)).replace(hour=0, minute=0, second=0)
-    timings = build(db, rows=args.responses, customers=args.customers, seed=args.seed, start=start, months=12)
+    timings = build(
+        db, rows=args.responses, customers=args.customers, seed=args.seed, start=start, months=12, chronological=True
+    )
     timings["touchpoints, comments, themes, plans, tickets"] = enrich(
         db, customers=args.customers, themes=20, seed=args.seed
     )
@@ -145,7 +148,7 @@ def _feedback_items(db: Database, *, count: int, customers: int) -> None:
                     "rating": 1 + i % 5,
                     "customer_id": 1 + (i * 7919) % customers if i % 3 else None,
                     "metadata": {},
-                    "posted_at": now - timedelta(minutes=(i * 523) % (365 * 24 * 60)),
+                    "posted_at": now - timedelta(days=365) * (1 - i / count),  # in arrival order
                     "received_at": now,
                 }
                 for i in range(count)
