@@ -58,6 +58,7 @@ def build_organisation(db: Database, args: argparse.Namespace) -> dict[str, floa
     timings["touchpoints, comments, themes, plans, tickets"] = enrich(
         db, customers=args.customers, themes=20, seed=args.seed
     )
+    _advance_sequences(db)  # those steps write their ids themselves
     for name, step in (
         ("surveys, comments, sentiment", _surveys_and_text),
         ("feedback items", lambda d: _feedback_items(d, count=args.responses // 20, customers=args.customers)),
@@ -211,8 +212,21 @@ def _cases(db: Database) -> None:
                 "SELECT id, 'response', id * 25, created_at FROM cases"
             )
         )
-        if not db.is_sqlite:
-            conn.execute(text("SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT max(id) FROM cases))"))
+    _advance_sequences(db)
+
+
+def _advance_sequences(db: Database) -> None:
+    """On PostgreSQL, move every id sequence past the ids written explicitly, so the services can insert after."""
+    if db.is_sqlite:
+        return
+    with db.engine.begin() as conn:
+        for name, table in metadata.tables.items():
+            if "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement is not False:
+                sequence = conn.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": name})
+                if sequence is not None:
+                    conn.execute(
+                        text(f"SELECT setval('{sequence}', (SELECT coalesce(max(id), 0) + 1 FROM {name}), false)")
+                    )
 
 
 def _small_things(db: Database) -> None:
