@@ -4,8 +4,8 @@ A theme's examples (highest score first, then newest) read from an index in that
 responses the examples were sorted from every assignment of each theme (docs/benchmarks.md, "Web pages").
 
 Revision ID: 5e1c0a7d2b14
-Revises: cde0b9cb0ca6
-Create Date: 2026-12-07 08:30:00.000000
+Revises: 5c1e7a9d2b40
+Create Date: 2026-12-08 09:20:00.000000
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "5e1c0a7d2b14"
-down_revision: str | None = "cde0b9cb0ca6"
+down_revision: str | None = "5c1e7a9d2b40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
