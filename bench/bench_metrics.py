@@ -70,8 +70,19 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
 # ---- data ----------------------------------------------------------------------------------------------------
 
 
-def build(db: Database, *, rows: int, customers: int, seed: int) -> dict[str, float]:
-    """Customers, segments, surveys and `rows` responses; returns the load timings."""
+def build(
+    db: Database,
+    *,
+    rows: int,
+    customers: int,
+    seed: int,
+    start: datetime = START,
+    months: int = MONTHS,
+    chronological: bool = False,
+) -> dict[str, float]:
+    """Customers, segments, surveys and `rows` responses from `start` over `months` (a multiple of 12); returns the
+    load timings. `chronological` stores them in submission order, as they arrive in production (ids rise with
+    time, so a date range is a run of neighbouring rows), rather than in random order."""
     rng = random.Random(seed)
     timings: dict[str, float] = {}
     with db.unit_of_work() as session:
@@ -119,7 +130,7 @@ def build(db: Database, *, rows: int, customers: int, seed: int) -> dict[str, fl
     timings["customers + segments"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    span = int((START.replace(year=START.year + MONTHS // 12) - START).total_seconds())
+    span = int((start.replace(year=start.year + months // 12) - start).total_seconds())
     # Skewed scores, so months and segments differ a little.
     weights = [3, 1, 1, 2, 2, 4, 6, 9, 14, 16, 12]
     scores = rng.choices(range(11), weights=weights, k=rows)
@@ -128,11 +139,11 @@ def build(db: Database, *, rows: int, customers: int, seed: int) -> dict[str, fl
             rng.randint(1, customers),
             rng.choice(stage_ids),
             scores[i],
-            (START + timedelta(seconds=rng.randrange(span), microseconds=rng.randrange(1_000_000))),
+            (start + timedelta(seconds=rng.randrange(span), microseconds=rng.randrange(1_000_000))),
         )
         for i in range(rows)
     )
-    load_responses(db, records)
+    load_responses(db, iter(sorted(records, key=lambda record: record[3])) if chronological else records)
     timings["responses bulk load"] = time.perf_counter() - started
     started = time.perf_counter()
     with db.unit_of_work() as session:

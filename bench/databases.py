@@ -46,6 +46,24 @@ def throwaway_database(backend: str, server_url: str | None = None) -> Iterator[
 
 
 @contextmanager
+def kept_database(backend: str, keep: str, server_url: str | None = None) -> Iterator[tuple[str, bool]]:
+    """(URL, whether it already existed) of a database kept between runs: the SQLite file `keep`, or the PostgreSQL
+    database named `keep` on the server (created when missing). Nothing is removed afterwards."""
+    if backend == "sqlite":
+        path = Path(keep).resolve()
+        yield f"sqlite:///{path}", path.exists()
+        return
+    admin_url = server_url or POSTGRES_URL
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        existed = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": keep}) is not None
+        if not existed:
+            conn.execute(text(f'CREATE DATABASE "{keep}"'))
+    admin.dispose()
+    yield make_url(admin_url).set(database=keep).render_as_string(hide_password=False), existed
+
+
+@contextmanager
 def survey_database(backend: str) -> Iterator[str]:
     """A throwaway database with the schema, the default journey and a live relationship-NPS survey."""
     with throwaway_database(backend) as url:

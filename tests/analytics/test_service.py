@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from cxloop.analytics import rollups
 from cxloop.analytics import service as analytics
@@ -13,7 +14,16 @@ from cxloop.analytics.schemas import MetricQuery
 from cxloop.core.errors import InvalidInput
 from cxloop.journeys.models import Touchpoint
 from cxloop.storage.database import Database
-from tests.factories.responses import Scored, add_account, add_customers, add_scored, add_segment, add_survey
+from tests.factories.responses import (
+    Scored,
+    add_account,
+    add_customers,
+    add_scored,
+    add_segment,
+    add_survey,
+    random_scored,
+    random_world,
+)
 
 
 def at(day: date, hour: int = 12) -> datetime:
@@ -224,3 +234,30 @@ def test_compare_periods_gives_both_totals_and_the_tested_change(db: Database) -
     assert february.significant is grouped.groups[0].change_significant is True
     assert (ces.current.n, ces.previous.n, ces.change, ces.significant) == (0, 0, None, False)
     assert mixed.value.errors[0].field == "metric"
+
+
+def test_a_grouped_query_the_rollups_cannot_answer_takes_its_total_from_them(db: Database) -> None:
+    """By segment within a channel needs raw rows for the groups (rollups hold one dimension at a time); its total
+    (the channel alone) is read from the rollups, with the same figures as a raw recount."""
+    query = MetricQuery(metric="nps", group_by=["segment"], channel="email", start=date(2025, 1, 1))
+    with db.unit_of_work() as session:
+        world = random_world(session, seed=14)
+        add_scored(session, random_scored(random.Random(14), world, 400))
+        read: list[str] = []
+        listen = lambda *args: read.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            mixed = analytics.compute_metric(session, query=query)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+        configured = rollups.rolled_up_timezones()
+        rollups.configure([])
+        try:
+            raw = analytics.compute_metric(session, query=query)
+        finally:
+            rollups.configure(configured)
+    counts = [s for s in read if "count(" in s or "sum(" in s]
+    assert [("score_rollups" in s, "FROM responses" in s) for s in counts] == [(False, True), (True, False)]
+    assert mixed.path == raw.path == "raw"
+    assert mixed.total.n > 0 and len(mixed.groups) == 2
+    assert mixed.model_dump() == raw.model_dump()

@@ -20,6 +20,7 @@ from cxloop.text import service as text
 from cxloop.text.enums import ItemKind
 from cxloop.text.themes import service as themes
 from cxloop.text.themes.schemas import RuleCreate
+from cxloop.web import explorer
 from tests.factories.customers import make_customer, make_segment
 from tests.factories.surveys import make_survey
 from tests.web.conftest import signed_in_client
@@ -135,6 +136,24 @@ def test_responses_filter_by_band_score_segment_sentiment_and_theme(
         "comment",
     ]
     assert [r["nps"] for r in _csv(client, "band=promoter")] == ["10"], "the CSV carries what the page shows"
+
+
+def test_the_count_stops_past_a_bound_and_says_more_than(
+    client: TestClient, db: Database, theme_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A text search reads every row of the range to count its matches: past COUNT_UP_TO matches beyond the page the
+    count stops and the page says "more than"; the CSV still has every row; under the bound the count is exact."""
+    signed_in_client(client, db, Role.analyst)
+    monkeypatch.setattr(explorer, "COUNT_UP_TO", 1)
+    assert _count(client, "") == "More than 1 responses"
+    assert _count(client, "q=billing") == "1 response whose comment contains “billing”"
+    assert _count(client, "tab=items") == "More than 1 feedback items"
+    assert len(_csv(client, "")) == 3
+    with db.unit_of_work() as session:
+        counted = [collection.list_responses(session, count_up_to=up_to).total for up_to in (None, 1, 2, 3)]
+        offset = collection.list_responses(session, limit=1, offset=1, count_up_to=1)
+    assert counted == [3, 2, 3, 3]
+    assert [len(offset.items), offset.total] == [1, 2]
 
 
 def test_feedback_items_have_their_own_tab_with_rating_filters(client: TestClient, db: Database, theme_id: int) -> None:

@@ -128,10 +128,12 @@ def metric_with_histogram(session: Session, *, query: MetricQuery) -> tuple[Metr
         previous = _fold(_count(session, before, use_rollups, time_key), time_key)
 
     if "segment" in dims or (not dims and time_key is None):
-        # Segments overlap and leave non-members out, so the total is counted on its own.
+        # Segments overlap and leave non-members out, so the total is counted on its own: from the rollups whenever
+        # its filters alone allow it, even when the groups need raw rows (by segment within a channel).
         total_spec = replace(spec, dims=(), by_day=False)
+        total_rollups = use_rollups or _rollups_can_answer(query, (), tz.key)
         total_hist: Counter[int] = Counter()
-        for hist in _fold(_count(session, total_spec, use_rollups, None), None).values():
+        for hist in _fold(_count(session, total_spec, total_rollups, None), None).values():
             total_hist.update(hist)
     else:
         total_hist = Counter()

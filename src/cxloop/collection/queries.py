@@ -206,8 +206,13 @@ def _narrowed(
     return query
 
 
-def _page(session: Session, rows: Rows, count: Rows, *, limit: int, offset: int) -> Page[Any]:
-    total = session.scalar(select(func.count()).select_from(count.subquery())) or 0
+def _page(
+    session: Session, rows: Rows, count: Rows, *, limit: int, offset: int, count_up_to: int | None = None
+) -> Page[Any]:
+    # A bounded count stops reading once it has seen more than `count_up_to` matches: a filter that must read every
+    # row (words in the text) then costs a page's worth of reading when it matches often.
+    counted = count if count_up_to is None else count.limit(count_up_to + 1)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     return Page(items=session.execute(rows.limit(limit).offset(offset)).all(), total=total, limit=limit, offset=offset)
 
 
@@ -227,10 +232,12 @@ def response_page(
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    count_up_to: int | None = None,
 ) -> Page[Any]:
     """Rows of (Response, survey key, version, customer external id, touchpoint key) for one page; `text` matches
     comments containing it (any case); `ids` keeps only those responses (ids, or a select of them: a theme's, a
-    sentiment's, as text lists them); `segment` those of the segment's members; `nps_min`/`nps_max` an NPS range."""
+    sentiment's, as text lists them); `segment` those of the segment's members; `nps_min`/`nps_max` an NPS range.
+    With `count_up_to` the total stops at count_up_to + 1 ("more than count_up_to")."""
     filters: dict[str, Any] = {
         "survey": survey,
         "channel": channel,
@@ -246,7 +253,8 @@ def response_page(
     limit = max(1, min(limit, MAX_LIMIT))
     order = [*order_clause(sort, RESPONSE_SORTS, "-submitted_at"), Response.id.desc()]
     rows = _response_filters(_response_rows(), **filters).order_by(*order)
-    return _page(session, rows, _response_filters(select(Response.id), **filters), limit=limit, offset=offset)
+    count = _response_filters(select(Response.id), **filters)
+    return _page(session, rows, count, limit=limit, offset=offset, count_up_to=count_up_to)
 
 
 def detractor_rows(session: Session, *, since: datetime, until: datetime, limit: int) -> list[Any]:
@@ -322,9 +330,10 @@ def feedback_page(
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    count_up_to: int | None = None,
 ) -> Page[Any]:
-    """Rows of (FeedbackItem, customer external id, touchpoint key) for one page; the filters as `response_page`'s,
-    with the rating (1-5) in place of NPS."""
+    """Rows of (FeedbackItem, customer external id, touchpoint key) for one page; the filters and `count_up_to` as
+    `response_page`'s, with the rating (1-5) in place of NPS."""
     filters: dict[str, Any] = {
         "source": source,
         "kind": kind,
@@ -341,7 +350,8 @@ def feedback_page(
     limit = max(1, min(limit, MAX_LIMIT))
     order = [*order_clause(sort, FEEDBACK_SORTS, "-posted_at"), FeedbackItem.id.desc()]
     rows = _feedback_filters(_feedback_rows(), **filters).order_by(*order)
-    return _page(session, rows, _feedback_filters(select(FeedbackItem.id), **filters), limit=limit, offset=offset)
+    count = _feedback_filters(select(FeedbackItem.id), **filters)
+    return _page(session, rows, count, limit=limit, offset=offset, count_up_to=count_up_to)
 
 
 def feedback_row(session: Session, feedback_id: int) -> Any:

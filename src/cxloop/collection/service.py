@@ -282,6 +282,7 @@ def list_responses(
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    count_up_to: int | None = None,
 ) -> ResponsePage:
     """A page of responses filtered by survey key, channel, customer external id, [since, until), words in the
     comment (`text`, any case), response ids (`ids`, or a select of them: a theme's or a sentiment's, which the web
@@ -301,6 +302,7 @@ def list_responses(
         sort=sort,
         limit=limit,
         offset=offset,
+        count_up_to=count_up_to,
     )
     return ResponsePage(
         items=[_response_read(r) for r in page.items], total=page.total, limit=page.limit, offset=page.offset
@@ -448,6 +450,7 @@ def list_feedback(
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    count_up_to: int | None = None,
 ) -> FeedbackPage:
     """A page of feedback items filtered by source, kind, channel, customer external id, [since, until), words in the
     text, item ids (or a select of them), a segment's members and a rating range (1-5)."""
@@ -467,6 +470,7 @@ def list_feedback(
         sort=sort,
         limit=limit,
         offset=offset,
+        count_up_to=count_up_to,
     )
     return FeedbackPage(
         items=[_feedback_read(r) for r in page.items], total=page.total, limit=page.limit, offset=page.offset

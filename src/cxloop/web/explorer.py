@@ -39,6 +39,7 @@ from cxloop.web.routes import filter_bar, view_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 PAGE_SIZE = 25
+COUNT_UP_TO = 10_000  # matches counted past the page shown: beyond that the page says "more than", not the number
 CSV_ROWS = 5000  # the CSV export: what the filters select, newest first, at most this many rows
 CSV_BATCH = 500
 TABS = {"responses": "Survey responses", "items": "Reviews, tickets and other feedback"}
@@ -167,22 +168,34 @@ class Found:
     """One page of the explorer: responses or items (masked for the role), with their enrichment by id."""
 
     items: Sequence[ResponseRead | FeedbackRead]
-    total: int
+    total: int  # at most `counted` + 1
     enrichment: dict[int, dict[str, Any]]
+    counted: int  # the count stopped past this many matches
+
+    @property
+    def more(self) -> bool:
+        """More matches than were counted: the page says "more than `counted`"."""
+        return self.total > self.counted
 
 
 def _find(session: Session, explore: Explore, query: dict[str, Any], role: Role, *, limit: int, offset: int) -> Found:
+    # Counting every match of a text search reads every row of the range; a bounded count reads until it has enough.
+    up_to = offset + COUNT_UP_TO
     if explore.tab == "items":
-        items = collection.list_feedback(session, sort="-posted_at", limit=limit, offset=offset, **query)
+        items = collection.list_feedback(
+            session, sort="-posted_at", limit=limit, offset=offset, count_up_to=up_to, **query
+        )
         text.mask_shown(session, role=role, feedback=items.items)
         found: Sequence[ResponseRead | FeedbackRead] = items.items
         total = items.total
     else:
-        responses = collection.list_responses(session, sort="-submitted_at", limit=limit, offset=offset, **query)
+        responses = collection.list_responses(
+            session, sort="-submitted_at", limit=limit, offset=offset, count_up_to=up_to, **query
+        )
         text.mask_shown(session, role=role, responses=responses.items)
         found, total = responses.items, responses.total
     enrichment = text.export_fields(session, kind=KIND[explore.tab], ids=[i.id for i in found]) if found else {}
-    return Found(found, total, enrichment)
+    return Found(found, total, enrichment, up_to)
 
 
 @router.get("/feedback")

@@ -46,6 +46,8 @@ class ThemeAssignment(Base):
     __table_args__ = (
         UniqueConstraint("item_kind", "item_id", "theme_id", name="uq_text_theme_assignments_item_theme"),
         Index("ix_text_theme_assignments_theme", "theme_id", "is_primary"),
+        # A theme's examples in order (highest score, then newest item), read a few entries deep, not sorted whole.
+        Index("ix_text_theme_assignments_theme_examples", "theme_id", "item_kind", "score", "item_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
