@@ -48,7 +48,10 @@ def live_server(settings: Settings, db: Database) -> Iterator[LiveServer]:
     """The real app under uvicorn on a free port (in a thread), on the test database."""
     app = create_app(settings, database=db)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off")
+    # A page's open event stream would hold a graceful shutdown for the whole join timeout: cut it short.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off", timeout_graceful_shutdown=1
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
