@@ -147,10 +147,6 @@ def rules_of(session: Session, *, site_ids: Sequence[int]) -> dict[int, list[tup
     return found
 
 
-def survey_keys(session: Session, *, survey_ids: Sequence[int]) -> dict[int, str]:
-    return surveys.keys_by_id(session, survey_ids=survey_ids)
-
-
 def embed_tag(public_url: str, key: str) -> str:
     """The script tag a site pastes into its pages."""
     return f'<script src="{public_url.rstrip("/")}/widget.js" data-site-key="{key}" async></script>'
@@ -159,7 +155,9 @@ def embed_tag(public_url: str, key: str) -> str:
 def site_reads(session: Session, found: Sequence[WidgetSite], *, public_url: str) -> list[SiteRead]:
     """The sites as the API and the settings page show them: rules and surveys by key, and the embed tag."""
     rules = rules_of(session, site_ids=[site.id for site in found])
-    feedback_keys = survey_keys(session, survey_ids=[s.feedback_survey_id for s in found if s.feedback_survey_id])
+    feedback_keys = surveys.keys_by_id(
+        session, survey_ids=[s.feedback_survey_id for s in found if s.feedback_survey_id]
+    )
     return [
         SiteRead(
             id=site.id,
