@@ -46,8 +46,10 @@ node-clients:
 ## test: lint, types and import boundaries, then the whole suite on SQLite and PostgreSQL, with the coverage floor,
 ## spread over TEST_WORKERS processes (default: one per core; TEST_WORKERS=0 runs it in one process)
 TEST_WORKERS ?= auto
+## The suite starts hundreds of Python processes (xdist workers, `cxloop serve` and `cxloop worker`): let them cache
+## their bytecode even where the environment says not to (PYTHONDONTWRITEBYTECODE), or each compiles ~500 modules.
 test: $(VENV)/.installed-dev chromium node-clients check
-	COVERAGE_CORE=$$($(BIN)/python -c 'import sys; print("sysmon" if sys.version_info >= (3, 12) else "ctrace")') \
+	PYTHONDONTWRITEBYTECODE= COVERAGE_CORE=$$($(BIN)/python -c 'import sys; print("sysmon" if sys.version_info >= (3, 12) else "ctrace")') \
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term $(PYTEST_ARGS)
 
 check: $(VENV)/.installed-dev

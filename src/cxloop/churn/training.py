@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
 
 from cxloop.analytics.stats import wilson_interval
 from cxloop.churn.features import FEATURES, NAMES
@@ -81,6 +78,9 @@ class Fitted:
 def fit(x: np.ndarray, y: np.ndarray) -> Fitted:
     """Fit on 75% of the rows and calibrate on the other 25% (stratified, seeded: the same data gives the same
     model)."""
+    from sklearn.linear_model import LogisticRegression  # here, not at import: scikit-learn costs ~0.5 s to load
+    from sklearn.model_selection import train_test_split
+
     with np.errstate(all="ignore"):
         medians = np.nan_to_num(np.nanmedian(np.where(np.isnan(x).all(axis=0), 0.0, x), axis=0))
     x_fit, x_val, y_fit, y_val = train_test_split(x, y, test_size=VALIDATION_SHARE, stratify=y, random_state=SEED)
@@ -97,6 +97,9 @@ def fit(x: np.ndarray, y: np.ndarray) -> Fitted:
 
 
 def _calibration(logits: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+
     if int(y.sum()) >= ISOTONIC_MIN_CHURNED:
         curve = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(logits, y)
         return {"method": "isotonic", "x": curve.X_thresholds_.tolist(), "y": curve.y_thresholds_.tolist()}

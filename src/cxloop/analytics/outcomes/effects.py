@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sp
 
 from cxloop.analytics.stats import Z95, t_quantile
 
@@ -53,7 +52,7 @@ def risk_ratio(a_events: int, a_n: int, b_events: int, b_n: int) -> Ratio:
         a_events_f, b_events_f, a_n_f, b_n_f = float(a_events), float(b_events), float(a_n), float(b_n)
     log_ratio = math.log((a_events_f / a_n_f) / (b_events_f / b_n_f))
     se = math.sqrt(1 / a_events_f - 1 / a_n_f + 1 / b_events_f - 1 / b_n_f)
-    p_value = 2 * (1 - sp.norm.cdf(abs(log_ratio) / se))
+    p_value = math.erfc(abs(log_ratio) / se / math.sqrt(2))  # two-sided normal tail
     ratio = (a_events / a_n) / (b_events / b_n) if b_events else math.exp(log_ratio)
     return Ratio(ratio, math.exp(log_ratio - Z95 * se), math.exp(log_ratio + Z95 * se), float(p_value))
 
@@ -63,6 +62,8 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> Correlation | None:
     n = len(x)
     if n < 4 or len(set(x)) < 2 or len(set(y)) < 2:
         return None
+    from scipy import stats as sp  # here, not at import: scipy.stats costs ~1 s to load
+
     result = sp.spearmanr(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
     rho = float(result.statistic)
     p_value = float(result.pvalue)
@@ -84,6 +85,8 @@ def mean_interval(n: int, total: float, total_sq: float) -> tuple[float, float |
 def quantile_interval(ordered: Sequence[float], q: float) -> tuple[float, float | None, float | None]:
     """The q-quantile of sorted values and a distribution-free 95% interval (order statistics whose ranks bracket
     n*q with binomial probability >= 95%); the bounds are None when n is too small to reach 95%."""
+    from scipy import stats as sp
+
     n = len(ordered)
     estimate = float(np.quantile(np.asarray(ordered, dtype=float), q))
     low_rank = int(sp.binom.ppf(0.025, n, q))  # 0-based index of the lower order statistic
