@@ -21,11 +21,13 @@ os.environ.pop("COLUMNS", None)
 os.environ.pop("LINES", None)
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from cxloop.access import passwords
 from cxloop.access import service as access
 from cxloop.access.enums import Role
 from cxloop.app import create_app
@@ -54,6 +56,23 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     of the suite's time."""
     gc.collect()
     gc.freeze()
+
+
+# Passwords are hashed with argon2id as in production, but with argon2-cffi's profile for tests (CHEAPEST: 8 KiB, one
+# pass) instead of RFC 9106's 64 MiB and three passes, about 0.25 s per hash or check: web tests create users and sign
+# in hundreds of times. Tests marked `production_password_hashing` (tests/access/test_passwords.py) keep the real one.
+_PRODUCTION_HASHER = passwords._hasher
+passwords._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
+@pytest.fixture(autouse=True)
+def _password_hasher(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.get_closest_marker("production_password_hashing") is None:
+        yield
+        return
+    cheap, passwords._hasher = passwords._hasher, _PRODUCTION_HASHER
+    yield
+    passwords._hasher = cheap
 
 
 POSTGRES_ADMIN_URL = os.environ.get("CXLOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

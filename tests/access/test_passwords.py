@@ -16,6 +16,7 @@ from cxloop.access.schemas import UserUpdate
 from cxloop.storage.database import Database
 
 PASSWORD = "correct horse battery"
+pytestmark = pytest.mark.production_password_hashing  # the other tests hash with argon2's cheap test profile
 
 
 def test_hashes_are_salted_argon2id_and_verify_only_the_right_password() -> None:

@@ -20,7 +20,6 @@ import sys, time
 import cxloop.collection.models  # noqa: F401 (maps the responses table)
 from cxloop.storage import references
 from cxloop.storage.database import Database
-from tests.live import free_port
 
 url, seconds = sys.argv[1], float(sys.argv[2])
 database = Database(url)
