@@ -112,6 +112,7 @@ PAGES = {
     ("GET", "/account"): Role.viewer,  # every signed-in user: their own account
     ("POST", "/account/password"): Role.viewer,
     ("POST", "/account/digest"): Role.viewer,
+    ("POST", "/account/timezone"): Role.viewer,
 }
 OPEN = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
 

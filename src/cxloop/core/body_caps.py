@@ -112,6 +112,7 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /settings/channels/email/test": _TOKEN_ONLY,
     "POST /account/password": BodyCap(16 * KIB, max_fields=4, max_part_bytes=4 * KIB),
     "POST /account/digest": _TOKEN_AND_CHOICE,
+    "POST /account/timezone": BodyCap(2 * KIB, max_fields=2, max_part_bytes=1 * KIB),
     # a status change: the token, the page to return to, a resolution and a root cause
     "POST /cases/{case_id:int}/{action}": BodyCap(16 * KIB, max_fields=4, max_part_bytes=8 * KIB),
     # the inbox's bulk bar: the token, the filters, an action, an owner, a priority, a resolution and up to 100

@@ -31,7 +31,7 @@ from cxloop.web import inbox
 from cxloop.web.auth import AgentPage, require_csrf
 from cxloop.web.filters import BadFilter
 from cxloop.web.forms import refusal_status
-from cxloop.web.rendering import render
+from cxloop.web.rendering import render, user_zone
 from cxloop.web.service import SignedIn
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
@@ -112,7 +112,7 @@ def inbox_page(
         user=user,
         status_code=status_code,
         title="Cases",
-        cases=inbox.inbox_table(reads, customers=names, people=people, now=now),
+        cases=inbox.inbox_table(reads, customers=names, people=people, now=now, zone=user_zone(request, user)),
         actions={case.id: case.actions for case in reads},
         owners=_owners(session, user, {c.team_id for c in reads if c.team_id is not None}, people),
         status=status or "open",

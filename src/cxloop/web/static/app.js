@@ -41,12 +41,16 @@
   }
 
   function localTimes(root) {
+    // The signed-in user's time zone (their own, or the organisation's), the one the server wrote times in too;
+    // never the browser's, so a page reads the same on every machine.
+    var zone = document.body.getAttribute("data-timezone") || "UTC";
     (root || document).querySelectorAll("time[datetime]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
-      el.title = when.toLocaleString();
-      // data-local: the exact time itself is shown, in the browser's timezone rather than UTC
-      if (el.hasAttribute("data-local")) el.textContent = when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+      var exact = { dateStyle: "medium", timeStyle: "short", timeZone: zone };
+      try { el.title = when.toLocaleString([], exact) + " (" + zone + ")"; } catch (e) { return; }
+      // data-local: the exact time itself is shown, in the user's zone rather than UTC
+      if (el.hasAttribute("data-local")) el.textContent = when.toLocaleString([], exact);
     });
   }
 
