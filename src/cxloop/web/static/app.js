@@ -203,12 +203,15 @@
     var count = document.getElementById("bulk-count");
     var help = document.getElementById("inbox-keys");
     var helpButton = bulk.querySelector("[data-keys-help]");
+    var every = document.getElementById("bulk-every");
     var current = -1;
     function counted() {
       var n = boxes.filter(function (b) { return b.checked; }).length;
       count.textContent = n ? n + (n === 1 ? " case selected" : " cases selected") : "No case selected: tick cases below, or press ? for shortcuts.";
       all.checked = n === boxes.length;
       all.indeterminate = n > 0 && n < boxes.length;
+      // "every case of the filter": the server asks to confirm, naming the number, before changing any
+      if (every && every.checked) count.textContent = "All " + every.value + " cases of this filter selected: you confirm on the next page.";
       return n;
     }
     function move(i) {
@@ -231,6 +234,7 @@
       counted();
     });
     boxes.forEach(function (b) { b.addEventListener("change", counted); });
+    if (every) every.addEventListener("change", counted);
     helpButton.addEventListener("click", function () { help.showModal(); });
     help.querySelector("[data-close-dialog]").addEventListener("click", function () { help.close(); });
     counted();
