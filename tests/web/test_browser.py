@@ -127,7 +127,7 @@ def test_an_analyst_signs_in_reads_the_overview_filters_it_and_opens_a_customer(
     page.goto(f"{base}/feedback?range=year")
     page.wait_for_selector(".feed-item")
     total_before = page.locator("#results p.small").first.inner_text()
-    page.get_by_label("Search comments").fill("the")
+    page.get_by_label("Search comments and texts").fill("the")
     page.wait_for_url("**q=the**")
     assert page.locator("#results p.small").first.inner_text() != total_before
     assert _js_gzipped(page, seen["scripts"]) < JS_BUDGET_GZIP

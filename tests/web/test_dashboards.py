@@ -18,6 +18,7 @@ from cxloop.dashboards import service as dashboards
 from cxloop.dashboards.schemas import DashboardRead
 from cxloop.storage.database import Database
 from tests.factories.cases import make_team
+from tests.factories.responses import add_survey
 from tests.web.conftest import csrf_token, make_user, sign_in
 from tests.web.test_insights_pages import late_deliveries_cost_nps
 from tests.web.test_tables import csv_of, tables_of
@@ -238,3 +239,27 @@ def test_a_dashboard_wide_filter_applies_to_every_card_and_stays_in_the_link(cli
     for query, field in (("channel=pigeon", "channel"), ("range=custom&start=2026-04-01", "end"), ("range=w", "range")):
         refused = client.get(f"{url}?{query}")
         assert refused.status_code == 400 and re.search(rf"\b{field}\b", refused.text), query
+
+
+def test_the_dashboard_wide_filter_sets_stage_touchpoint_and_survey_too(client: TestClient, db: Database) -> None:
+    _signed_in(client, db, Role.viewer)
+    late_deliveries_cost_nps(db)  # 320 NPS answers by email in March 2026, survey "delivery", no stage or touchpoint
+    with db.unit_of_work() as session:
+        add_survey(session, key="onboarding")
+        board = dashboards.create_dashboard(session, team_id=make_team(session).id, name="Weekly")
+        dashboards.add_card(session, dashboard_id=board.id, kind="metric", title="NPS", filters={**MARCH})
+    url = f"/dashboards/{board.id}"
+    page = client.get(url).text
+    assert all(f'id="f-{dim}"' in page for dim in ("segment", "stage", "touchpoint", "channel", "survey"))
+    assert "n = 320" in client.get(f"{url}?survey=delivery").text
+    other = client.get(f"{url}?survey=onboarding")
+    assert other.status_code == 200 and "n = 320" not in other.text
+    assert "NPS · Onboarding · 2026-03-01 to 2026-03-31" in other.text
+    assert f'href="{url}/print?survey=onboarding"' in other.text  # the print link keeps it
+    for dim, key in (("stage", "usage"), ("touchpoint", "first-use")):
+        narrowed = client.get(f"{url}?{dim}={key}").text
+        assert "n = 320" not in narrowed, (dim, "the answers have no stage or touchpoint")
+    report = client.get(f"{url}/print?stage=usage&survey=delivery").text
+    assert "Filtered for every card: Usage · Delivery." in report
+    with db.unit_of_work() as session:
+        assert dashboards.require_dashboard(session, dashboard_id=board.id).cards[0].filters == MARCH

@@ -1,6 +1,7 @@
 """The feedback explorer over HTTP (TestClient on the real app, SQLite and PostgreSQL): survey responses and feedback
-items on two tabs, filtered by NPS band, score or rating range, segment, sentiment and theme, with sentiment and
-themes on each card and in the CSV; bad filters answer 400 naming the parameter."""
+items in one list, newest first, filtered by kind, NPS band, score or rating range, segment, sentiment and theme
+(filters about responses only narrow the list to them and say so), with sentiment and themes on each card and in the
+CSV; keyset pages through both kinds; bad filters answer 400 naming the parameter."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def theme_id(db: Database) -> int:
 def _count(client: TestClient, query: str) -> str:
     page = client.get(f"/feedback?range=30d&{query}")
     assert page.status_code == 200, page.text
-    return page.text.split('<p class="small">', 1)[1].split(" ·", 1)[0].strip()
+    return page.text.split('<p class="small" id="found">', 1)[1].split(" ·", 1)[0].strip()
 
 
 def _csv(client: TestClient, query: str) -> list[dict[str, str]]:
@@ -88,117 +89,159 @@ def _csv(client: TestClient, query: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(answer.text)))
 
 
-def test_responses_filter_by_band_score_segment_sentiment_and_theme(
-    client: TestClient, db: Database, theme_id: int
-) -> None:
+def _kinds(html: str) -> list[str]:
+    """What each row of the list says it is, in order."""
+    return [part.split("</span>", 1)[0] for part in html.split('title="what it is">')[1:]]
+
+
+def test_one_list_merges_responses_and_items_newest_first(client: TestClient, db: Database, theme_id: int) -> None:
     signed_in_client(client, db, Role.analyst)
     page = client.get("/feedback?range=30d")
-    assert (
-        'aria-current="page">Survey responses</a>' in page.text and "Reviews, tickets and other feedback" in page.text
-    )
-    assert (
-        "● negative" in page.text
-        and "● positive" in page.text
-        and '<span class="chip theme-chip">Billing</span>' in page.text
-    )
-    assert _count(client, "") == "3 responses"
+    assert page.status_code == 200
+    # ANSWERS and ITEMS are a day apart each, the first of each today: responses first at the same instant's day
+    assert _kinds(page.text) == [
+        "Survey response",
+        "Review · trustpilot",
+        "Survey response",
+        "Review · trustpilot",
+        "Survey response",
+        "Email · zendesk",
+    ]
+    assert _count(client, "") == "3 responses and 3 feedback items"
+    assert _count(client, "segment=enterprise") == "2 responses and 1 feedback item"
+    assert _count(client, "sentiment=negative") == "1 response and 1 feedback item"
+    assert _count(client, f"theme={theme_id}") == "1 response and 1 feedback item"
+    assert _count(client, "q=LOVE") == "1 response and 1 feedback item whose comment or text contains “LOVE”"
+    assert _count(client, "channel=email") == "0 responses and 0 feedback items"
+
+    rows = _csv(client, "")
+    assert list(rows[0]) == explorer.CSV_HEADERS
+    assert [(r["type"], r["nps"], r["rating"], r["kind"], r["themes"]) for r in rows] == [
+        ("response", "2", "", "", "Billing"),
+        ("feedback item", "", "1", "review", "Billing"),
+        ("response", "8", "", "", ""),
+        ("feedback item", "", "5", "review", ""),
+        ("response", "10", "", "", ""),
+        ("feedback item", "", "", "email", ""),
+    ]
+    assert rows[0]["time"].endswith("+00:00"), "times in the reader's zone (UTC here)"
+
+
+def test_filters_about_responses_narrow_the_list_and_say_so(client: TestClient, db: Database, theme_id: int) -> None:
+    signed_in_client(client, db, Role.analyst)
     assert _count(client, "band=detractor") == "1 response"
     assert _count(client, "band=promoter") == "1 response"
     assert _count(client, "score_min=7&score_max=8") == "1 response"
     assert _count(client, "band=detractor&score_min=5") == "0 responses", "the band and the range together"
-    assert _count(client, "segment=enterprise") == "2 responses"
-    assert _count(client, "sentiment=positive") == "1 response"
-    assert _count(client, "sentiment=negative&segment=enterprise") == "1 response"
-    assert _count(client, f"theme={theme_id}&sentiment=positive") == "0 responses"
-    assert _count(client, f"theme={theme_id}&sentiment=negative") == "1 response"
+    assert _count(client, "survey=nps-web") == "3 responses"
+    assert _count(client, "sentiment=negative&segment=enterprise&kind=responses") == "1 response"
+    assert _count(client, f"theme={theme_id}&sentiment=positive") == "0 responses and 0 feedback items"
+    narrowed = client.get("/feedback?range=30d&survey=nps-web&band=detractor").text
+    assert "Survey responses only: a survey and an NPS band apply to survey responses" in narrowed
+    assert set(_kinds(narrowed)) == {"Survey response"}
     assert (
-        "Feedback · negative · detractors · Enterprise · last 30 days"
+        "Feedback · Survey responses · negative · detractors · Enterprise · last 30 days"
         in client.get("/feedback?range=30d&segment=enterprise&sentiment=negative&band=detractor").text
     )
-
-    rows = _csv(client, "segment=enterprise")
-    assert [(r["nps"], r["sentiment"], r["themes"]) for r in rows] == [
-        ("2", "negative", "Billing"),
-        ("10", "positive", ""),
-    ]
-    assert list(rows[0]) == [
-        "id",
-        "submitted_at",
-        "survey",
-        "channel",
-        "customer",
-        "nps",
-        "csat",
-        "ces",
-        "sentiment",
-    ] + [
-        "themes",
-        "comment",
-    ]
     assert [r["nps"] for r in _csv(client, "band=promoter")] == ["10"], "the CSV carries what the page shows"
+    assert [(r["nps"], r["sentiment"]) for r in _csv(client, "kind=responses&segment=enterprise")] == [
+        ("2", "negative"),
+        ("10", "positive"),
+    ]
 
 
 def test_the_count_stops_past_a_bound_and_says_more_than(
     client: TestClient, db: Database, theme_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A text search reads every row of the range to count its matches: past COUNT_UP_TO matches beyond the page the
+    """A text search reads every row of the range to count its matches: past COUNT_UP_TO matches of a kind the
     count stops and the page says "more than"; the CSV still has every row; under the bound the count is exact."""
     signed_in_client(client, db, Role.analyst)
     monkeypatch.setattr(explorer, "COUNT_UP_TO", 1)
-    assert _count(client, "") == "More than 1 responses"
-    assert _count(client, "q=billing") == "1 response whose comment contains “billing”"
-    assert _count(client, "tab=items") == "More than 1 feedback items"
-    assert len(_csv(client, "")) == 3
+    assert _count(client, "") == "More than 1 responses and more than 1 feedback items"
+    assert _count(client, "q=billing") == "1 response and 1 feedback item whose comment or text contains “billing”"
+    assert _count(client, "kind=items") == "More than 1 feedback items"
+    assert len(_csv(client, "")) == 6
     with db.unit_of_work() as session:
         counted = [collection.list_responses(session, count_up_to=up_to).total for up_to in (None, 1, 2, 3)]
-        offset = collection.list_responses(session, limit=1, offset=1, count_up_to=1)
     assert counted == [3, 2, 3, 3]
-    assert [len(offset.items), offset.total] == [1, 2]
 
 
-def test_feedback_items_have_their_own_tab_with_rating_filters(client: TestClient, db: Database, theme_id: int) -> None:
+def test_pages_follow_on_by_keyset_through_both_kinds(
+    client: TestClient, db: Database, theme_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of 4 over 6 rows: the second starts after the last row shown and holds the rest, nothing twice; two
+    rows at the same instant keep the order (responses first, higher id first) across the page break."""
     signed_in_client(client, db, Role.viewer)
-    page = client.get("/feedback?range=30d&tab=items")
-    assert page.status_code == 200
-    assert 'aria-current="page">Reviews, tickets and other feedback</a>' in page.text
-    assert "Feedback · Reviews, tickets and other feedback · last 30 days" in page.text
-    assert "★ 1" in page.text and "review · trustpilot" in page.text and "email · zendesk" in page.text
-    assert "Jane Roe" not in page.text, "a viewer reads an item's author and text masked"
-    assert _count(client, "tab=items") == "3 feedback items"
-    assert _count(client, "tab=items&score_max=2") == "1 feedback item"
-    assert _count(client, "tab=items&score_min=4&score_max=5") == "1 feedback item"
-    assert _count(client, "tab=items&segment=enterprise") == "1 feedback item"
-    assert _count(client, "tab=items&sentiment=positive") == "1 feedback item"
-    assert _count(client, f"tab=items&theme={theme_id}") == "1 feedback item"
-    assert _count(client, "tab=items&q=ADDRESS") == "1 feedback item whose text contains “ADDRESS”"
-    assert _count(client, "tab=items&channel=email") == "0 feedback items"
-
-    rows = _csv(client, "tab=items")
-    assert list(rows[0]) == ["id", "posted_at", "kind", "source", "channel", "customer", "rating", "sentiment"] + [
-        "themes",
-        "text",
+    monkeypatch.setattr(explorer, "PAGE_SIZE", 4)
+    first = client.get("/feedback?range=30d").text
+    assert _kinds(first) == ["Survey response", "Review · trustpilot", "Survey response", "Review · trustpilot"]
+    older = first.split('rel="next"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert "before=i." in older
+    second = client.get(older)
+    assert second.status_code == 200 and _kinds(second.text) == ["Survey response", "Email · zendesk"]
+    assert 'rel="next"' not in second.text and ">Newest</a>" in second.text
+    with db.unit_of_work() as session:
+        listing = explorer.explorer_list.list_entries
+        at = collection.list_responses(session, limit=1).items[0].submitted_at
+        same = collection.record_feedback(
+            session,
+            items=[FeedbackCreate(kind=FeedbackKind.review, source="g2", channel="web", text="x", posted_at=at)] * 2,
+        )
+        both = {"responses": {}, "items": {}}
+        whole = listing(session, both, role=Role.admin, limit=50, after=None, count_up_to=100).entries
+        paged, after = [], None
+        while True:
+            page = listing(session, both, role=Role.admin, limit=2, after=after, count_up_to=100)
+            paged += page.entries
+            if page.next is None:
+                break
+            after = page.next
+    assert [(e.kind, e.read.id) for e in paged] == [(e.kind, e.read.id) for e in whole]
+    assert [(e.kind, e.read.id) for e in whole[:3]] == [
+        ("responses", whole[0].read.id),
+        ("items", max(same.ids)),
+        ("items", min(same.ids)),
     ]
+
+
+def test_feedback_items_alone_with_rating_filters(client: TestClient, db: Database, theme_id: int) -> None:
+    signed_in_client(client, db, Role.viewer)
+    page = client.get("/feedback?range=30d&kind=items")
+    assert page.status_code == 200
+    assert "Feedback · Reviews, tickets and other feedback · last 30 days" in page.text
+    assert "★ 1" in page.text and "Review · trustpilot" in page.text and "Email · zendesk" in page.text
+    assert "Jane Roe" not in page.text, "a viewer reads an item's author and text masked"
+    assert _count(client, "kind=items") == "3 feedback items"
+    assert _count(client, "kind=items&score_max=2") == "1 feedback item"
+    assert _count(client, "kind=items&score_min=4&score_max=5") == "1 feedback item"
+    assert _count(client, "kind=items&segment=enterprise") == "1 feedback item"
+    assert _count(client, "kind=items&sentiment=positive") == "1 feedback item"
+    assert _count(client, f"kind=items&theme={theme_id}") == "1 feedback item"
+    assert _count(client, "kind=items&q=ADDRESS") == "1 feedback item whose text contains “ADDRESS”"
+    rows = _csv(client, "kind=items")
     assert [(r["rating"], r["kind"], r["customer"], r["themes"]) for r in rows] == [
         ("1", "review", "c-ent", "Billing"),
         ("5", "review", "", ""),
         ("", "email", "c-smb", ""),
     ]
-    assert all("Jane Roe" not in r["text"] for r in rows)
-    assert [r["rating"] for r in _csv(client, "tab=items&score_min=5")] == ["5"]
+    assert all("Jane Roe" not in r["text"] for r in _csv(client, ""))
+    assert [r["rating"] for r in _csv(client, "kind=items&score_min=5")] == ["5"]
 
 
 @pytest.mark.parametrize(
     ("query", "named"),
     [
-        ("tab=reviews", "tab"),
+        ("kind=reviews", "kind"),
         ("sentiment=happy", "sentiment"),
         ("band=fans", "band"),
-        ("tab=items&band=detractor", "band"),
+        ("kind=items&band=detractor", "band"),
         ("score_min=11", "score_min"),
-        ("tab=items&score_max=0", "score_max"),
+        ("kind=items&score_max=0", "score_max"),
         ("score_min=abc", "score_min"),
-        ("tab=items&survey=nps-web", "survey"),
+        ("kind=items&survey=nps-web", "survey"),
         ("theme=abc", "theme"),
+        ("before=x.1.2026-01-01", "before"),
+        ("before=r.1.yesterday", "before"),
     ],
 )
 def test_a_bad_explorer_filter_answers_400_naming_it(client: TestClient, db: Database, query: str, named: str) -> None:

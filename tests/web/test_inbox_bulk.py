@@ -18,6 +18,7 @@ from cxloop.cases.enums import CaseAction
 from cxloop.cases.schemas import SYSTEM
 from cxloop.jobs.models import OutboxEvent
 from cxloop.storage.database import Database
+from cxloop.web import inbox_page
 from tests.factories.cases import make_team, open_case
 from tests.factories.customers import make_customer
 from tests.web.conftest import csrf_token, make_user, sign_in
@@ -183,3 +184,47 @@ def test_bulk_changes_need_the_csrf_token_and_the_agent_role(client: TestClient,
     )
     assert refused.status_code == 403 and "agent role" in refused.text
     assert _statuses(db, inbox.fresh) == ["new"] * 3
+
+
+def test_an_action_on_every_case_of_the_filter_asks_to_confirm_n_then_changes_them_in_batches(
+    client: TestClient, db: Database, inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of 2 and batches of 2 over the agent's 3 open cases: the inbox offers all 3 of the filter, the first
+    post asks to confirm naming 3 and changes nothing, the confirmed one changes every case of the filter (not the
+    other team's), one outbox event and one activity entry each; a count that moved since is refused."""
+    monkeypatch.setattr(inbox_page, "PAGE_SIZE", 2)
+    monkeypatch.setattr(cases, "MAX_BULK", 2)
+    earlier = _case_events(db)
+    page = client.get("/cases").text
+    assert 'name="every" value="3"' in page and "Select all 3 cases matching this filter (open, any priority)" in page
+
+    asked = client.post("/cases/bulk", data={"csrf_token": inbox.token, "every": "3", "action": "acknowledge"})
+    assert asked.status_code == 200 and "Acknowledged: all 3 cases of this filter?" in asked.text
+    assert 'name="confirmed" value="yes"' in asked.text and 'name="action" value="acknowledge"' in asked.text
+    assert _statuses(db, inbox.fresh) == ["new"] * 3 and _case_events(db) == earlier
+
+    moved = client.post(
+        "/cases/bulk", data={"csrf_token": inbox.token, "every": "4", "confirmed": "yes", "action": "acknowledge"}
+    )
+    assert moved.status_code == 409 and "now matches 3 cases, not 4: nothing was changed" in moved.text
+    assert _statuses(db, inbox.fresh) == ["new"] * 3
+
+    done = client.post(
+        "/cases/bulk", data={"csrf_token": inbox.token, "every": "3", "confirmed": "yes", "action": "acknowledge"}
+    )
+    assert done.status_code == 200 and "Acknowledged:" in done.text
+    assert _statuses(db, inbox.fresh) == ["acknowledged"] * 3
+    assert _statuses(db, [inbox.elsewhere, inbox.resolved]) == ["new", "resolved"]
+    assert sorted(_case_events(db)[len(earlier) :]) == sorted(("case.updated", [i]) for i in inbox.fresh)
+    with db.unit_of_work() as session:
+        for case_id in inbox.fresh:
+            activity = cases.case_detail(session, cases.require_case(session, case_id=case_id)).activity
+            assert [a.detail.get("action") for a in activity if a.kind == "status"] == ["acknowledge"]
+
+    for fields, named in (({"every": "lots"}, "every"), ({"every": "3", "action": "explode"}, "action")):
+        refused = client.post("/cases/bulk", data={"csrf_token": inbox.token, "action": "close", **fields})
+        assert refused.status_code == 422 and f"<strong>{named}</strong>" in refused.text
+    monkeypatch.setattr(inbox_page, "EVERY_LIMIT", 2)
+    assert "More than 2 cases match this filter" in client.get("/cases").text
+    too_many = client.post("/cases/bulk", data={"csrf_token": inbox.token, "every": "3", "action": "close"})
+    assert too_many.status_code == 422 and "matches more than 2 cases: narrow it first" in too_many.text

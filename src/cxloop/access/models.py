@@ -21,6 +21,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The IANA zone the web app shows this user's times in; None: the organisation's (web/zones.py).
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiKey(Base):

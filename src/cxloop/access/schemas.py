@@ -45,6 +45,20 @@ class ApiKeyCreated(ApiKeyRead):
     key: str
 
 
+def _zone(value: str) -> str:
+    business_hours.parse_timezone(value)
+    return value
+
+
+def _zone_or_empty(value: str) -> str:
+    value = value.strip()
+    return _zone(value) if value else ""
+
+
+# A user's zone: an IANA name, or "" for the organisation's.
+UserTimeZone = Annotated[str, Field(max_length=64), AfterValidator(_zone_or_empty)]
+
+
 class UserCreate(BaseModel):
     email: str = Field(min_length=3, max_length=320)
     name: str = Field(default="", max_length=200)
@@ -62,9 +76,12 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
+    """Only the fields sent change; `timezone: ""` goes back to the organisation's zone."""
+
     name: str | None = Field(default=None, max_length=200)
     role: Role | None = None
     is_active: bool | None = None
+    timezone: UserTimeZone | None = None
 
 
 class UserRead(BaseModel):
@@ -76,6 +93,7 @@ class UserRead(BaseModel):
     role: Role
     is_active: bool
     created_at: JsonDateTime
+    timezone: str | None  # None: the organisation's
 
 
 def _hours(value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
@@ -91,11 +109,6 @@ def _holidays(value: list[str]) -> list[str]:
         except ValueError:
             raise ValueError(f"'{day}' is not a date like 2026-12-25") from None
     return sorted(set(value))
-
-
-def _zone(value: str) -> str:
-    business_hours.parse_timezone(value)
-    return value
 
 
 BusinessHours = Annotated[dict[str, list[str]] | None, AfterValidator(_hours)]

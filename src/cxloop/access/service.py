@@ -202,7 +202,7 @@ def _active_admins(session: Session) -> int:
 
 
 def update_user(session: Session, *, user_id: int, data: UserUpdate, acting_user_id: int | None = None) -> User:
-    """Change a user's name, role or active flag; a deactivated user's API keys are revoked with it. Refused
+    """Change a user's name, role, time zone or active flag; a deactivated user's API keys are revoked with it. Refused
     (UserChangeRefused) for yourself (`acting_user_id`) or the last active admin: `check_user_change`."""
     user = require_user(session, user_id=user_id)
     check_user_change(session, user, data, acting_user_id=acting_user_id)
@@ -210,6 +210,8 @@ def update_user(session: Session, *, user_id: int, data: UserUpdate, acting_user
         user.name = data.name
     if data.role is not None:
         user.role = data.role.value
+    if data.timezone is not None:
+        user.timezone = data.timezone or None
     if data.is_active is not None:
         user.is_active = data.is_active
         if not data.is_active:

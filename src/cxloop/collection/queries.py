@@ -233,11 +233,13 @@ def response_page(
     limit: int = 50,
     offset: int = 0,
     count_up_to: int | None = None,
+    before: tuple[datetime, int] | None = None,
 ) -> Page[Any]:
     """Rows of (Response, survey key, version, customer external id, touchpoint key) for one page; `text` matches
     comments containing it (any case); `ids` keeps only those responses (ids, or a select of them: a theme's, a
     sentiment's, as text lists them); `segment` those of the segment's members; `nps_min`/`nps_max` an NPS range.
-    With `count_up_to` the total stops at count_up_to + 1 ("more than count_up_to")."""
+    With `count_up_to` the total stops at count_up_to + 1 ("more than count_up_to"); `before` (time, id) keeps the
+    rows after that one in the newest-first order (the total still counts every match)."""
     filters: dict[str, Any] = {
         "survey": survey,
         "channel": channel,
@@ -253,6 +255,8 @@ def response_page(
     limit = max(1, min(limit, MAX_LIMIT))
     order = [*order_clause(sort, RESPONSE_SORTS, "-submitted_at"), Response.id.desc()]
     rows = _response_filters(_response_rows(), **filters).order_by(*order)
+    if before is not None:  # keyset: only rows older than (time, id), in the default newest-first order
+        rows = rows.where(tuple_(Response.submitted_at, Response.id) < tuple_(*before))
     count = _response_filters(select(Response.id), **filters)
     return _page(session, rows, count, limit=limit, offset=offset, count_up_to=count_up_to)
 
@@ -331,6 +335,7 @@ def feedback_page(
     limit: int = 50,
     offset: int = 0,
     count_up_to: int | None = None,
+    before: tuple[datetime, int] | None = None,
 ) -> Page[Any]:
     """Rows of (FeedbackItem, customer external id, touchpoint key) for one page; the filters and `count_up_to` as
     `response_page`'s, with the rating (1-5) in place of NPS."""
@@ -350,6 +355,8 @@ def feedback_page(
     limit = max(1, min(limit, MAX_LIMIT))
     order = [*order_clause(sort, FEEDBACK_SORTS, "-posted_at"), FeedbackItem.id.desc()]
     rows = _feedback_filters(_feedback_rows(), **filters).order_by(*order)
+    if before is not None:  # keyset: only rows older than (time, id), in the default newest-first order
+        rows = rows.where(tuple_(FeedbackItem.posted_at, FeedbackItem.id) < tuple_(*before))
     count = _feedback_filters(select(FeedbackItem.id), **filters)
     return _page(session, rows, count, limit=limit, offset=offset, count_up_to=count_up_to)
 

@@ -283,10 +283,12 @@ def list_responses(
     limit: int = 50,
     offset: int = 0,
     count_up_to: int | None = None,
+    before: tuple[datetime, int] | None = None,
 ) -> ResponsePage:
     """A page of responses filtered by survey key, channel, customer external id, [since, until), words in the
     comment (`text`, any case), response ids (`ids`, or a select of them: a theme's or a sentiment's, which the web
-    app's explorer filters by), a segment's members (its key) and an NPS range."""
+    app's explorer filters by), a segment's members (its key) and an NPS range; `before` (submitted_at, id) keeps the
+    responses older than that one (the explorer's keyset pages)."""
     page: Page[Any] = queries.response_page(
         session,
         survey=survey,
@@ -303,6 +305,7 @@ def list_responses(
         limit=limit,
         offset=offset,
         count_up_to=count_up_to,
+        before=before,
     )
     return ResponsePage(
         items=[_response_read(r) for r in page.items], total=page.total, limit=page.limit, offset=page.offset
@@ -451,6 +454,7 @@ def list_feedback(
     limit: int = 50,
     offset: int = 0,
     count_up_to: int | None = None,
+    before: tuple[datetime, int] | None = None,
 ) -> FeedbackPage:
     """A page of feedback items filtered by source, kind, channel, customer external id, [since, until), words in the
     text, item ids (or a select of them), a segment's members and a rating range (1-5)."""
@@ -471,6 +475,7 @@ def list_feedback(
         limit=limit,
         offset=offset,
         count_up_to=count_up_to,
+        before=before,
     )
     return FeedbackPage(
         items=[_feedback_read(r) for r in page.items], total=page.total, limit=page.limit, offset=page.offset

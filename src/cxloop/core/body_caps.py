@@ -112,11 +112,12 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /settings/channels/email/test": _TOKEN_ONLY,
     "POST /account/password": BodyCap(16 * KIB, max_fields=4, max_part_bytes=4 * KIB),
     "POST /account/digest": _TOKEN_AND_CHOICE,
+    "POST /account/timezone": BodyCap(2 * KIB, max_fields=2, max_part_bytes=1 * KIB),
     # a status change: the token, the page to return to, a resolution and a root cause
     "POST /cases/{case_id:int}/{action}": BodyCap(16 * KIB, max_fields=4, max_part_bytes=8 * KIB),
-    # the inbox's bulk bar: the token, the filters, an action, an owner, a priority, a resolution and up to 100
-    # selected cases
-    "POST /cases/bulk": BodyCap(48 * KIB, max_fields=108, max_part_bytes=24 * KIB),
+    # the inbox's bulk bar: the token, the filters, an action, an owner, a priority, a resolution, up to 100
+    # selected cases, and "every case of the filter" with its confirmation
+    "POST /cases/bulk": BodyCap(48 * KIB, max_fields=110, max_part_bytes=24 * KIB),
     # the case page: a note of 10,000 characters (percent-encoded up to 120,000 bytes), an owner, a follow-up
     "POST /cases/{case_id:int}/notes": BodyCap(128 * KIB, max_fields=3, max_part_bytes=124 * KIB),
     "POST /cases/{case_id:int}/assign": BodyCap(1 * KIB, max_fields=2, max_part_bytes=128),

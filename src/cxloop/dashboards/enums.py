@@ -24,5 +24,6 @@ class CardKindName(StrEnum):
 CARD_FILTERS = ("range", "start", "end", "segment", "stage", "touchpoint", "channel", "survey", "metric")
 # The date range presets of web/filters.py, and `custom` (with `start` and `end`).
 RANGES = ("7d", "30d", "90d", "quarter", "year", "custom")
-# What a dashboard-wide filter may set over every card (issue 14): the date range, the segment and the channel.
-BOARD_FILTERS = ("range", "start", "end", "segment", "channel")
+# What a dashboard-wide filter may set over every card (issue 14): the date range and every dimension of the filter
+# bar (segment, journey stage, touchpoint, channel, survey).
+BOARD_FILTERS = ("range", "start", "end", "segment", "stage", "touchpoint", "channel", "survey")

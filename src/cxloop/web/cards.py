@@ -174,8 +174,9 @@ def check_filters(params: Mapping[str, str], *, today: date) -> tuple[View, Metr
 
 
 def over_card(card_filters: Mapping[str, str], board: Mapping[str, str]) -> dict[str, str]:
-    """A card's filters with the dashboard-wide filter over them: the board's dates replace the card's, its segment
-    and channel the card's own; what the board leaves open stays the card's."""
+    """A card's filters with the dashboard-wide filter over them: the board's dates replace the card's, each of its
+    dimensions (segment, stage, touchpoint, channel, survey) the card's own; what the board leaves open stays the
+    card's."""
     dates = ("range", "start", "end")
     kept = {k: v for k, v in card_filters.items() if not ("range" in board and k in dates)}
     return kept | dict(board)

@@ -13,6 +13,7 @@ from cxloop.cases.enums import CaseStatus
 from cxloop.cases.schemas import CaseRead
 from cxloop.web.rendering import time_ago
 from cxloop.web.tables import Cell, Column, Row, RowSelect, Table, text
+from cxloop.web.zones import local_time
 
 DONE = frozenset({CaseStatus.resolved, CaseStatus.closed})
 # Statuses the inbox shows unless asked otherwise: what still needs someone.
@@ -78,13 +79,16 @@ COLUMNS = (
 )
 
 
-def inbox_table(reads: list[CaseRead], *, customers: dict[int, str], people: dict[int, str], now: datetime) -> Table:
-    """The cases of the page, one row each, with a checkbox for the bulk bar (form `bulk`) and their actions."""
+def inbox_table(
+    reads: list[CaseRead], *, customers: dict[int, str], people: dict[int, str], now: datetime, zone: str
+) -> Table:
+    """The cases of the page, one row each, with a checkbox for the bulk bar (form `bulk`) and their actions; exact
+    times in the reader's `zone`."""
     rows = []
     for case in reads:
         sla = sla_chip(case, now)
         owner = people.get(case.owner_user_id, f"user {case.owner_user_id}") if case.owner_user_id else ""
-        due = f"due {sla.due_at.strftime('%Y-%m-%d %H:%M UTC')}: {sla.words}" if sla.due_at else ""
+        due = f"due {local_time(sla.due_at, zone)}: {sla.words}" if sla.due_at else ""
         opened = case.created_at
         cells = (
             Cell(f"#{case.id} {case.title}", (case.id, case.title), href=f"/cases/{case.id}"),
@@ -97,7 +101,7 @@ def inbox_table(reads: list[CaseRead], *, customers: dict[int, str], people: dic
                 chip=f"sla-{sla.level}",
                 title=due,
             ),
-            Cell(time_ago(opened, now), (opened,), time=opened, title=opened.strftime("%Y-%m-%d %H:%M UTC")),
+            Cell(time_ago(opened, now), (opened,), time=opened, title=local_time(opened, zone)),
         )
         rows.append(Row(cells, key=str(case.id)))
     return Table(

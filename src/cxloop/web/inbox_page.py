@@ -4,6 +4,10 @@ Agents see the cases of their teams, analysts and admins every case, as in the A
 selected case through the same service call as the single action (life-cycle rules, activity log, outbox events),
 each in a savepoint of its own (`cases.change_each`): the cases the rules refuse are listed with the reason in
 words, the others are changed. The answer is the inbox again with that report above it.
+
+With `every=N` the action applies to every case of the inbox's filter, not only those ticked: the page first asks to
+confirm naming N, then changes them in batches of `cases.MAX_BULK` (each case as above), at most EVERY_LIMIT; when
+the filter no longer matches N cases, nothing changes and the page asks again with the new number.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from cxloop.web import inbox
 from cxloop.web.auth import AgentPage, require_csrf
 from cxloop.web.filters import BadFilter
 from cxloop.web.forms import refusal_status
-from cxloop.web.rendering import render
+from cxloop.web.rendering import render, user_zone
 from cxloop.web.service import SignedIn
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
@@ -39,6 +43,8 @@ PAGE_SIZE = 25
 # What the bulk bar can do, and how its report says it was done.
 DONE_WORDS = {"acknowledge": "Acknowledged", "resolve": "Resolved", "close": "Closed", "assign": "Assigned"}
 BULK_ACTIONS = (*DONE_WORDS, "priority")
+EVERY_LIMIT = 5000  # cases one "every case of this filter" action may change
+SHOWN_IN_REPORT = 100  # case numbers a report lists; beyond them it says how many more
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,14 @@ class BulkReport:
     done: str
     changed: list[int] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def changed_shown(self) -> list[int]:
+        return self.changed[:SHOWN_IN_REPORT]
+
+    @property
+    def refused_shown(self) -> list[tuple[int, str]]:
+        return self.refused[:SHOWN_IN_REPORT]
 
 
 def _case_filters(status: str, priority: str) -> tuple[tuple[CaseStatus, ...], CasePriority | None]:
@@ -105,6 +119,7 @@ def inbox_page(
     )
     names = {c.id: c.name or c.email or c.external_id for c in found}
     people = _people(session)
+    matching = len(_every_id(session, user, statuses, chosen_priority))
     now = utcnow()
     return render(
         request,
@@ -112,7 +127,7 @@ def inbox_page(
         user=user,
         status_code=status_code,
         title="Cases",
-        cases=inbox.inbox_table(reads, customers=names, people=people, now=now),
+        cases=inbox.inbox_table(reads, customers=names, people=people, now=now, zone=user_zone(request, user)),
         actions={case.id: case.actions for case in reads},
         owners=_owners(session, user, {c.team_id for c in reads if c.team_id is not None}, people),
         status=status or "open",
@@ -121,8 +136,25 @@ def inbox_page(
         priorities=list(CasePriority),
         next_cursor=next_cursor,
         report=report,
+        matching=matching,
+        every_limit=EVERY_LIMIT,
+        filter_words=_filter_words(status, priority),
         now=now,
     )
+
+
+def _every_id(
+    session: Session, user: SignedIn, statuses: tuple[CaseStatus, ...], priority: CasePriority | None
+) -> list[int]:
+    """Every case of the filter the user may see, newest first; one more than EVERY_LIMIT when there are more."""
+    return cases.matching_case_ids(
+        session, scope=_scope(session, user), status=statuses, priority=priority, limit=EVERY_LIMIT + 1
+    )
+
+
+def _filter_words(status: str, priority: str) -> str:
+    """'open, any priority': the inbox's filter in words, for the confirmation."""
+    return f"{(status or 'open').replace('_', ' ')}, {f'{priority} priority' if priority else 'any priority'}"
 
 
 @router.get("/cases")
@@ -164,6 +196,47 @@ def _case_ids(values: list[str]) -> list[int] | str:
     return f"'{bad[:20]}' is not a case number" if bad is not None else [int(v) for v in values]
 
 
+def _every_ids(
+    session: Session, user: SignedIn, statuses: tuple[CaseStatus, ...], priority: CasePriority | None, every: str
+) -> list[int] | str:
+    """Every case of the filter, or why an action on them all cannot be read."""
+    if not every.isdigit() or int(every) < 1:
+        return f"'{every[:12]}' is not a number of cases"
+    ids = _every_id(session, user, statuses, priority)
+    if len(ids) > EVERY_LIMIT:
+        return f"this filter matches more than {EVERY_LIMIT:,} cases: narrow it first"
+    return ids or "the filter matches no case any more"
+
+
+def _confirm(
+    request: Request,
+    user: SignedIn,
+    ids: list[int],
+    every: str,
+    fields: dict[str, str],
+    *,
+    status: str,
+    priority: str,
+    done: str,
+) -> Response:
+    """The confirmation naming how many cases the action changes (409 when the filter's count moved since)."""
+    moved = str(len(ids)) != every
+    return render(
+        request,
+        "cases_confirm.html",
+        user=user,
+        status_code=409 if moved else 200,
+        title=f"{done}: all {len(ids):,} cases of this filter?",
+        count=len(ids),
+        asked=every,
+        moved=moved,
+        fields={name: value for name, value in fields.items() if value},
+        status=status,
+        priority=priority,
+        filter_words=_filter_words(status, priority),
+    )
+
+
 def _why(exc: CxloopError, owner: str) -> str:
     """A refusal in words: 'cannot acknowledge a case that is resolved (status is resolved; allowed: ...)'."""
     if isinstance(exc, AssignmentRefused):
@@ -186,13 +259,16 @@ def bulk_change(
     resolution: Annotated[str, Form(max_length=2000)] = "",
     status: Annotated[str, Form(max_length=20)] = "open",
     priority: Annotated[str, Form(max_length=20)] = "",
+    every: Annotated[str, Form(max_length=12)] = "",
+    confirmed: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    """Acknowledge, resolve, close, assign or set the priority of the selected cases; back to the inbox of the same
-    filters with what was changed and what was refused, case by case."""
-    _case_filters(status, priority)  # the view to come back to: refused before anything changes
-    ids = _case_ids(case_id or [])
+    """Acknowledge, resolve, close, assign or set the priority of the selected cases, or (`every`) of every case of
+    the filter once confirmed; back to the inbox of the same filters with what was changed and what was refused,
+    case by case."""
+    statuses, chosen_priority = _case_filters(status, priority)  # refused before anything changes
+    ids = _case_ids(case_id or []) if not every else _every_ids(session, user, statuses, chosen_priority, every)
     if isinstance(ids, str):
-        return _form_refused(request, user, "case_id", ids)
+        return _form_refused(request, user, "every" if every else "case_id", ids)
     if action not in BULK_ACTIONS:
         return _form_refused(request, user, "action", f"'{action[:20]}' is not one of: {', '.join(BULK_ACTIONS)}")
     actor, scope = Actor(user.display_name, user.user_id), _scope(session, user)
@@ -227,7 +303,14 @@ def bulk_change(
         def change(i: int) -> object:
             return cases.transition(session, case_id=i, action=move, actor=actor, scope=scope, resolution=said)
 
-    outcomes = cases.change_each(session, case_ids=ids, change=change)
+    if every and (confirmed != "yes" or str(len(ids)) != every):
+        fields = {"action": action, "owner": owner, "set_priority": set_priority, "resolution": resolution}
+        return _confirm(request, user, ids, every, fields, status=status, priority=priority, done=done)
+    outcomes = [
+        outcome
+        for start in range(0, len(ids), cases.MAX_BULK)
+        for outcome in cases.change_each(session, case_ids=ids[start : start + cases.MAX_BULK], change=change)
+    ]
     report = BulkReport(
         done=done,
         changed=[o.case_id for o in outcomes if o.refusal is None],

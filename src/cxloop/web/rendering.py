@@ -16,7 +16,8 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from cxloop import __version__
 from cxloop.access.enums import Role
@@ -25,6 +26,7 @@ from cxloop.web.filters import BadFilter
 from cxloop.web.service import SignedIn
 from cxloop.web.tables import csv_text, tables_in
 from cxloop.web.tables import figure as number
+from cxloop.web.zones import UTC_NAME, local_time, shown_zone
 
 STATIC_PATH = "/static/web"
 
@@ -86,6 +88,17 @@ def time_ago(moment: datetime | None, now: datetime | None = None) -> str:
     return "just now"
 
 
+@pass_context
+def _local_time(context: Context, moment: datetime | None) -> str:
+    """The template filter `local_time`: the instant in the zone of the page's reader (`zone`)."""
+    return local_time(moment, context.get("zone") or UTC_NAME)
+
+
+def user_zone(request: Request, user: SignedIn | None) -> str:
+    """The zone the signed-in user reads times in (web/zones.py)."""
+    return shown_zone(user.timezone if user else None, request.app.state.settings)
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -95,7 +108,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(static=STATIC_PATH, version=__version__, navigation=NAVIGATION)
-    env.filters.update(time_ago=time_ago, number=number)
+    env.filters.update(time_ago=time_ago, number=number, local_time=_local_time)
     return env
 
 
@@ -134,6 +147,7 @@ def render(
             brand_style=style,
             workspace=brand.organisation_name or "cxloop",
             path=request.url.path,
+            zone=user_zone(request, user),
             **context,
         )
     )

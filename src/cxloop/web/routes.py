@@ -46,7 +46,7 @@ from cxloop.surveys import service as surveys
 from cxloop.text import service as text
 from cxloop.timeline import service as timeline
 from cxloop.timeline.sources import View as TimelineView
-from cxloop.web import anomalies_page, case_routes, overview, overview_tables
+from cxloop.web import anomalies_page, case_routes, overview, overview_tables, zones
 from cxloop.web import service as web_sessions
 from cxloop.web.auth import (
     SESSION_COOKIE,
@@ -63,7 +63,7 @@ from cxloop.web.auth import (
 )
 from cxloop.web.customer_tables import consent_table, customers_table
 from cxloop.web.filters import PRESETS, BadFilter, View, parse_filters
-from cxloop.web.rendering import render
+from cxloop.web.rendering import render, user_zone
 from cxloop.web.service import SESSION_LIFETIME, SignedIn
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
@@ -199,8 +199,14 @@ def sign_out(request: Request, session: SessionDep, _: Annotated[SignedIn, Depen
 # Pages -----------------------------------------------------------------------------------------------------------
 
 
-def view_of(request: Request) -> View:
-    return parse_filters(request.query_params, today=datetime.now(UTC).date())
+def view_of(request: Request, zone: str = zones.UTC_NAME) -> View:
+    """The filters of the address, the preset ranges ending today in `zone`."""
+    return parse_filters(request.query_params, today=zones.today_in(zone))
+
+
+def range_zone_of(request: Request, user: SignedIn) -> str:
+    """The zone whose days the user's date ranges count (web/zones.py): theirs when the rollups hold it, else UTC."""
+    return zones.range_zone(user_zone(request, user), request.app.state.settings)
 
 
 def _choices(session: Session) -> dict[str, list[tuple[str, str]]]:
@@ -233,16 +239,17 @@ def bad_filter(exc: InvalidInput) -> BadFilter:
 
 @router.get("/")
 def overview_page(request: Request, session: SessionDep, user: ViewerPage, metric: str = "nps") -> Response:
-    view = view_of(request)
+    zone = range_zone_of(request, user)
+    view = view_of(request, zone)
     if metric not in MetricKind.__members__:
         raise BadFilter("metric", f"'{metric[:20]}' is not one of: nps, csat, ces")
     kind = MetricKind(metric)
     try:
-        cards = overview.cards(session, view, TZ)
-        trend = overview.trend(session, view, TZ, kind)
-        by_channel = overview.breakdown(session, view, TZ, kind, GroupKey.channel)
-        by_segment = overview.breakdown(session, view, TZ, kind, GroupKey.segment)
-        by_stage = overview.breakdown(session, view, TZ, kind, GroupKey.stage)
+        cards = overview.cards(session, view, zone)
+        trend = overview.trend(session, view, zone, kind)
+        by_channel = overview.breakdown(session, view, zone, kind, GroupKey.channel)
+        by_segment = overview.breakdown(session, view, zone, kind, GroupKey.segment)
+        by_stage = overview.breakdown(session, view, zone, kind, GroupKey.stage)
     except InvalidInput as exc:
         raise bad_filter(exc) from exc
     return render(

@@ -36,6 +36,7 @@ class SignedIn:
     role: Role
     csrf_token: str
     expires_at: datetime
+    timezone: str | None = None  # their own IANA zone; None: the organisation's (web/zones.py)
 
     @property
     def display_name(self) -> str:
@@ -87,6 +88,7 @@ def session_user(session: Session, *, token: str, now: datetime | None = None) -
         role=Role(user.role),
         csrf_token=row.csrf_token,
         expires_at=row.expires_at,
+        timezone=user.timezone,
     )
 
 

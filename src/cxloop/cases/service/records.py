@@ -7,7 +7,7 @@ import binascii
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
@@ -162,6 +162,45 @@ def _cursor(case_id: int) -> str:
     return base64.urlsafe_b64encode(f"case:{case_id}".encode()).decode().rstrip("=")
 
 
+def _matching(
+    query: Select[Any],
+    *,
+    scope: Scope,
+    status: Sequence[CaseStatus],
+    team_id: int | None = None,
+    owner_user_id: int | None = None,
+    priority: CasePriority | None = None,
+    customer_id: int | None = None,
+) -> Select[Any]:
+    if scope.team_ids is not None:
+        query = query.where(Case.team_id.in_(scope.team_ids))
+    if status:
+        query = query.where(Case.status.in_([s.value for s in status]))
+    for column, value in (
+        (Case.team_id, team_id),
+        (Case.owner_user_id, owner_user_id),
+        (Case.customer_id, customer_id),
+        (Case.priority, priority.value if priority else None),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    return query
+
+
+def matching_case_ids(
+    session: Session,
+    *,
+    scope: Scope = EVERY_CASE,
+    status: Sequence[CaseStatus] = (),
+    priority: CasePriority | None = None,
+    limit: int,
+) -> list[int]:
+    """The ids of the cases `list_cases` would page through with these filters, newest first, at most `limit`: what
+    a bulk action on every case of a filter changes."""
+    query = _matching(select(Case.id), scope=scope, status=status, priority=priority)
+    return list(session.scalars(query.order_by(Case.id.desc()).limit(limit)).all())
+
+
 def list_cases(
     session: Session,
     *,
@@ -177,19 +216,15 @@ def list_cases(
     """One page of cases, newest first, and the cursor of the next page (None on the last)."""
     if not 1 <= limit <= 500:
         raise InvalidInput("bad limit", errors=[FieldError("limit", "must be between 1 and 500")])
-    query = select(Case).order_by(Case.id.desc()).limit(limit + 1)
-    if scope.team_ids is not None:
-        query = query.where(Case.team_id.in_(scope.team_ids))
-    if status:
-        query = query.where(Case.status.in_([s.value for s in status]))
-    for column, value in (
-        (Case.team_id, team_id),
-        (Case.owner_user_id, owner_user_id),
-        (Case.customer_id, customer_id),
-        (Case.priority, priority.value if priority else None),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    query = _matching(
+        select(Case).order_by(Case.id.desc()).limit(limit + 1),
+        scope=scope,
+        status=status,
+        team_id=team_id,
+        owner_user_id=owner_user_id,
+        priority=priority,
+        customer_id=customer_id,
+    )
     if cursor:
         query = query.where(Case.id < _cursor_id(cursor))
     rows = list(session.scalars(query).all())

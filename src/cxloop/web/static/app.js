@@ -41,12 +41,16 @@
   }
 
   function localTimes(root) {
+    // The signed-in user's time zone (their own, or the organisation's), the one the server wrote times in too;
+    // never the browser's, so a page reads the same on every machine.
+    var zone = document.body.getAttribute("data-timezone") || "UTC";
     (root || document).querySelectorAll("time[datetime]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
-      el.title = when.toLocaleString();
-      // data-local: the exact time itself is shown, in the browser's timezone rather than UTC
-      if (el.hasAttribute("data-local")) el.textContent = when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+      var exact = { dateStyle: "medium", timeStyle: "short", timeZone: zone };
+      try { el.title = when.toLocaleString([], exact) + " (" + zone + ")"; } catch (e) { return; }
+      // data-local: the exact time itself is shown, in the user's zone rather than UTC
+      if (el.hasAttribute("data-local")) el.textContent = when.toLocaleString([], exact);
     });
   }
 
@@ -199,12 +203,15 @@
     var count = document.getElementById("bulk-count");
     var help = document.getElementById("inbox-keys");
     var helpButton = bulk.querySelector("[data-keys-help]");
+    var every = document.getElementById("bulk-every");
     var current = -1;
     function counted() {
       var n = boxes.filter(function (b) { return b.checked; }).length;
       count.textContent = n ? n + (n === 1 ? " case selected" : " cases selected") : "No case selected: tick cases below, or press ? for shortcuts.";
       all.checked = n === boxes.length;
       all.indeterminate = n > 0 && n < boxes.length;
+      // "every case of the filter": the server asks to confirm, naming the number, before changing any
+      if (every && every.checked) count.textContent = "All " + every.value + " cases of this filter selected: you confirm on the next page.";
       return n;
     }
     function move(i) {
@@ -227,6 +234,7 @@
       counted();
     });
     boxes.forEach(function (b) { b.addEventListener("change", counted); });
+    if (every) every.addEventListener("change", counted);
     helpButton.addEventListener("click", function () { help.showModal(); });
     help.querySelector("[data-close-dialog]").addEventListener("click", function () { help.close(); });
     counted();

@@ -1,0 +1,175 @@
+"""The explorer's one list of survey responses and feedback items, newest first, read a page at a time.
+
+Each kind is read by its own keyset query (`collection.list_responses` / `list_feedback` with `before`), `limit + 1`
+rows at most, and the two are merged in time order: a page costs two index reads of a page's length, never a scan.
+At the same instant responses come before items, then the higher id first; the cursor of the next page is the last
+row shown ("r.<id>.<time>" or "i.<id>.<time>"), from which each kind knows where it stops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from cxloop.access.enums import Role
+from cxloop.collection import service as collection
+from cxloop.collection.schemas import FeedbackRead, ResponseRead
+from cxloop.core.clock import parse_instant
+from cxloop.text import service as text
+from cxloop.text.enums import ItemKind
+from cxloop.text.themes import service as themes
+from cxloop.web.filters import BadFilter
+
+KINDS = ("responses", "items")  # the order of the two kinds at the same instant
+TEXT_KIND = {"responses": ItemKind.response, "items": ItemKind.feedback}
+_CODE = {"responses": "r", "items": "i"}
+_NO_ID = 0  # ids start at 1: (time, 0) keeps nothing of that instant
+_EVERY_ID = 2**63 - 1  # (time, every id) keeps everything of that instant
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The last row of a page: the next page starts after it."""
+
+    kind: str
+    id: int
+    at: datetime
+
+    def __str__(self) -> str:
+        return f"{_CODE[self.kind]}.{self.id}.{self.at.isoformat()}"
+
+    def bound(self, kind: str) -> tuple[datetime, int]:
+        """Where `kind`'s rows go on from: after this row, in the order (time desc, kind, id desc)."""
+        if kind == self.kind:
+            return self.at, self.id
+        return self.at, _NO_ID if KINDS.index(kind) < KINDS.index(self.kind) else _EVERY_ID
+
+
+def parse_cursor(value: str) -> Cursor | None:
+    """The `before` parameter; BadFilter when it is not a cursor this page wrote."""
+    if not value:
+        return None
+    code, _, rest = value.partition(".")
+    number, _, when = rest.partition(".")
+    kinds = {c: k for k, c in _CODE.items()}
+    try:
+        if code not in kinds or not number.isdigit() or len(number) > 19:
+            raise ValueError
+        return Cursor(kinds[code], int(number), parse_instant(when))
+    except ValueError:
+        raise BadFilter("before", "is not a position in this list: start again from the newest") from None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of the list: a survey response or a feedback item, its time and its sentiment and themes."""
+
+    kind: str
+    read: ResponseRead | FeedbackRead
+    enrichment: Mapping[str, Any]
+
+    @property
+    def at(self) -> datetime:
+        return self.read.submitted_at if isinstance(self.read, ResponseRead) else self.read.posted_at
+
+    @property
+    def order(self) -> tuple[float, int, int]:
+        return (-self.at.timestamp(), KINDS.index(self.kind), -self.read.id)
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.kind, self.read.id, self.at)
+
+
+@dataclass(frozen=True)
+class Count:
+    kind: str
+    total: int
+    counted: int  # the count stopped past this many
+
+    @property
+    def words(self) -> str:
+        one, many = ("response", "responses") if self.kind == "responses" else ("feedback item", "feedback items")
+        if self.total > self.counted:
+            return f"more than {self.counted:,} {many}"
+        return f"{self.total:,} {one if self.total == 1 else many}"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of the list, how many of each kind match (bounded), and where the next page starts."""
+
+    entries: Sequence[Entry]
+    counts: Sequence[Count]
+    next: Cursor | None
+
+    @property
+    def summary(self) -> str:
+        """'3 responses and 2 feedback items', 'more than 10,000 responses'."""
+        text = " and ".join(count.words for count in self.counts)
+        return text[:1].upper() + text[1:]
+
+
+def _page(
+    session: Session,
+    kind: str,
+    query: Mapping[str, Any],
+    *,
+    limit: int,
+    before: tuple[datetime, int] | None,
+    up_to: int,
+) -> tuple[Sequence[ResponseRead | FeedbackRead], int]:
+    if kind == "items":
+        items = collection.list_feedback(session, limit=limit, count_up_to=up_to, before=before, **query)
+        return items.items, items.total
+    responses = collection.list_responses(session, limit=limit, count_up_to=up_to, before=before, **query)
+    return responses.items, responses.total
+
+
+def list_entries(
+    session: Session,
+    queries: Mapping[str, Mapping[str, Any]],
+    *,
+    role: Role,
+    limit: int,
+    after: Cursor | None,
+    count_up_to: int,
+) -> Listing:
+    """`limit` rows of the kinds in `queries` (kind -> `list_responses`/`list_feedback` filters) after `after`,
+    newest first, texts masked for `role`, with their enrichment."""
+    found: list[tuple[str, ResponseRead | FeedbackRead]] = []
+    counts = []
+    for kind, query in queries.items():
+        rows, total = _page(
+            session, kind, query, limit=limit + 1, before=after.bound(kind) if after else None, up_to=count_up_to
+        )
+        found += [(kind, row) for row in rows]
+        counts.append(Count(kind, total, count_up_to))
+    entries = sorted((Entry(kind, read, {}) for kind, read in found), key=lambda e: e.order)
+    shown, more = entries[:limit], len(entries) > limit
+    text.mask_shown(
+        session,
+        role=role,
+        responses=[e.read for e in shown if isinstance(e.read, ResponseRead)],
+        feedback=[e.read for e in shown if isinstance(e.read, FeedbackRead)],
+    )
+    enrichment = {
+        kind: text.export_fields(session, kind=TEXT_KIND[kind], ids=ids)
+        for kind in queries
+        if (ids := [e.read.id for e in shown if e.kind == kind])
+    }
+    shown = [Entry(e.kind, e.read, enrichment.get(e.kind, {}).get(e.read.id, {})) for e in shown]
+    return Listing(shown, counts, shown[-1].cursor if more else None)
+
+
+def id_filter(kind: str, theme_id: int | None, sentiment: Any) -> Select[Any] | None:
+    """The ids of `kind` the theme and sentiment filters keep, as a select (None: no such filter)."""
+    chosen = themes.item_ids(theme_id=theme_id, kind=TEXT_KIND[kind]) if theme_id else None
+    if sentiment:
+        chosen = text.item_ids_with_sentiment(kind=TEXT_KIND[kind], label=sentiment, within=chosen)
+    return chosen
