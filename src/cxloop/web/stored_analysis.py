@@ -25,7 +25,7 @@ from cxloop.precomputed import service as precomputed
 from cxloop.precomputed.registry import ANALYSES, Analysis
 from cxloop.precomputed.service import Stored
 from cxloop.storage.database import Database
-from cxloop.storage.deps import DatabaseDep
+from cxloop.storage.deps import SessionDep
 from cxloop.web.auth import AnalystPage, require_csrf
 from cxloop.web.filters import BadFilter
 
@@ -71,7 +71,7 @@ def _checked(found: Stored[R]) -> Stored[R]:
 )
 def refresh(
     request: Request,
-    database: DatabaseDep,
+    session: SessionDep,
     _: AnalystPage,
     result_id: Id,
     back: Annotated[str, Form(max_length=2000)] = "/themes",
@@ -82,16 +82,13 @@ def refresh(
         raise BadFilter("back", "not a page of this site that shows an analysis")
     settings: Settings = request.app.state.settings
     now = utcnow()
-    with database.unit_of_work() as session:
-        row = precomputed.get_result(session, result_id=result_id)
-        if row is None or row.analysis not in ANALYSES:
-            raise BadFilter("result_id", f"no stored analysis has the id {result_id}")
-        analysis = ANALYSES[row.analysis]
-        params = analysis.parse(row.params)
-        inline = precomputed.computes_inline(session, inline_up_to=settings.precompute_above, now=now)
-    if inline:
-        precomputed.refresh(database, result_id=result_id, now=now)
+    row = precomputed.get_result(session, result_id=result_id)
+    if row is None or row.analysis not in ANALYSES:
+        raise BadFilter("result_id", f"no stored analysis has the id {result_id}")
+    analysis = ANALYSES[row.analysis]
+    params = analysis.parse(row.params)
+    if precomputed.computes_inline(session, inline_up_to=settings.precompute_above, now=now):
+        precomputed.store(session, analysis, params, precomputed.compute(session, analysis, params, now=now), now=now)
     else:
-        with database.unit_of_work(write=True) as session:
-            precomputed.request(session, analysis, params, now=now, refresh=True)
+        precomputed.request(session, analysis, params, now=now, refresh=True)
     return RedirectResponse(back, status_code=303)
