@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from cxloop.core.errors import InvalidInput
 from cxloop.jobs import dispatch
@@ -67,9 +67,9 @@ def current_stamp(session: Session, *, now: datetime) -> str:
 
 
 def is_fresh(analysis: Analysis[Any, Any], row: PrecomputedResult, *, stamp: str, now: datetime) -> bool:
-    """Computed over the data as it is now, and younger than the analysis' max_age."""
-    done = row.computed_at is not None and (row.result is not None or row.error is not None)
-    return done and row.stamp == stamp and now - row.computed_at < analysis.max_age  # type: ignore[operator]
+    """Computed over the data as it is now (a stamp is stored only with a result or an error), and younger than
+    the analysis' max_age."""
+    return row.computed_at is not None and row.stamp == stamp and now - row.computed_at < analysis.max_age
 
 
 def worker_running(session: Session, *, now: datetime) -> bool:
@@ -198,9 +198,10 @@ def refresh(database: Database, *, result_id: int, now: datetime) -> bool:
 
 def stale_ids(session: Session, *, stamp: str, now: datetime) -> list[int]:
     """Results viewed in the last KEEP_VIEWED that are missing, stale or asked for; those asked for first, then
-    the longest unrefreshed."""
+    the longest unrefreshed. Reads no result JSON."""
     rows = session.scalars(
         select(PrecomputedResult)
+        .options(defer(PrecomputedResult.result))
         .where(PrecomputedResult.viewed_at >= now - KEEP_VIEWED)
         .order_by(PrecomputedResult.requested_at.is_(None), PrecomputedResult.computed_at.is_not(None))
         .order_by(PrecomputedResult.computed_at, PrecomputedResult.id)
