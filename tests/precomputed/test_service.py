@@ -14,6 +14,7 @@ from cxloop.core.clock import utcnow
 from cxloop.jobs import NoPayload, dispatch
 from cxloop.precomputed import registry, tasks
 from cxloop.precomputed import service as precomputed
+from cxloop.precomputed.models import PrecomputedResult
 from cxloop.storage.database import Database
 from cxloop.text.themes import service as themes
 from cxloop.text.themes.schemas import RuleCreate, ThemeUpdate
@@ -91,14 +92,20 @@ def test_new_data_makes_a_result_stale_and_the_sweep_refreshes_it(db: Database) 
 
     with db.unit_of_work() as session:  # two more answers (their themes come later, from the worker): the stamp moves
         respond(session, survey, [(people[i], WITH[0], FINE) for i in range(4, 6)], channel="email")
-    with db.unit_of_work() as session:
+    with db.unit_of_work(write=True) as session:
         stamp = precomputed.current_stamp(session, now=utcnow())
-        assert precomputed.stale_ids(session, stamp=stamp, now=utcnow()) == [result_id]
+        assert precomputed.stale_ids(session, stamp=stamp, now=utcnow()) == []  # computed moments ago: not yet
+        later = utcnow() + precomputed.REFRESH_EVERY
+        assert precomputed.stale_ids(session, stamp=stamp, now=later) == [result_id]
+        row = session.get_one(PrecomputedResult, result_id)
+        row.computed_at -= precomputed.REFRESH_EVERY  # type: ignore[operator]  # as if ten minutes had passed
     tasks.sweep(Runtime(db), NoPayload())
     second = _stored(db, registry.THEMES, registry.NoParams())
     with db.unit_of_work() as session:
         assert second.value == registry.THEMES.compute(session, registry.NoParams()) != first.value
     assert second.computed_at > first.computed_at and not second.updating  # type: ignore[operator]
+    with db.unit_of_work() as session:
+        assert precomputed.stale_ids(session, stamp=precomputed.current_stamp(session, now=later), now=later) == []
 
 
 def test_an_edit_of_the_taxonomy_and_the_next_day_make_it_stale(db: Database) -> None:
@@ -109,14 +116,14 @@ def test_an_edit_of_the_taxonomy_and_the_next_day_make_it_stale(db: Database) ->
     with db.unit_of_work() as session:
         themes.update_theme(session, theme_id=theme.id, data=ThemeUpdate(name="Invoices"))
     with db.unit_of_work() as session:
-        now = utcnow()
+        now = utcnow() + precomputed.REFRESH_EVERY
         assert precomputed.stale_ids(session, stamp=precomputed.current_stamp(session, now=now), now=now) == [result_id]
     precomputed.refresh(db, result_id=result_id, now=utcnow())
     with db.unit_of_work() as session:
         now = utcnow()
         assert precomputed.stale_ids(session, stamp=precomputed.current_stamp(session, now=now), now=now) == []
         tomorrow = now + timedelta(days=1)
-        assert precomputed.stale_ids(session, stamp=precomputed.current_stamp(session, now=tomorrow), now=now) == [
+        assert precomputed.stale_ids(session, stamp=precomputed.current_stamp(session, now=tomorrow), now=tomorrow) == [
             result_id
         ]
     assert [t.name for t in _stored(db, registry.THEMES, registry.NoParams()).value] == ["Invoices"]

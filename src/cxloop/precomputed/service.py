@@ -35,6 +35,9 @@ VIEWED_EVERY = timedelta(hours=1)  # a view is written at most this often per re
 WORKER_SEEN = timedelta(minutes=10)  # a sweep this recent means a worker runs (it sweeps every minute)
 REQUEUE_AFTER = timedelta(minutes=10)  # a queued computation not done by then is queued again
 KEEP_SWEEPS = timedelta(days=1)
+# A result whose data changed is computed again at most this often (unless asked for): at 1M responses the six
+# analyses take about a minute of one worker thread together, and answers arrive every few seconds.
+REFRESH_EVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -197,8 +200,8 @@ def refresh(database: Database, *, result_id: int, now: datetime) -> bool:
 
 
 def stale_ids(session: Session, *, stamp: str, now: datetime) -> list[int]:
-    """Results viewed in the last KEEP_VIEWED that are missing, stale or asked for; those asked for first, then
-    the longest unrefreshed. Reads no result JSON."""
+    """Results viewed in the last KEEP_VIEWED that are asked for, missing, or stale and computed REFRESH_EVERY ago
+    or earlier; those asked for first, then the longest unrefreshed. Reads no result JSON."""
     rows = session.scalars(
         select(PrecomputedResult)
         .options(defer(PrecomputedResult.result))
@@ -206,12 +209,13 @@ def stale_ids(session: Session, *, stamp: str, now: datetime) -> list[int]:
         .order_by(PrecomputedResult.requested_at.is_(None), PrecomputedResult.computed_at.is_not(None))
         .order_by(PrecomputedResult.computed_at, PrecomputedResult.id)
     )
-    return [
-        r.id
-        for r in rows
-        if r.analysis in ANALYSES
-        and (r.requested_at is not None or not is_fresh(ANALYSES[r.analysis], r, stamp=stamp, now=now))
-    ]
+    return [r.id for r in rows if r.analysis in ANALYSES and _due(ANALYSES[r.analysis], r, stamp=stamp, now=now)]
+
+
+def _due(analysis: Analysis[Any, Any], row: PrecomputedResult, *, stamp: str, now: datetime) -> bool:
+    if row.requested_at is not None or row.computed_at is None:
+        return True
+    return now - row.computed_at >= REFRESH_EVERY and not is_fresh(analysis, row, stamp=stamp, now=now)
 
 
 def mark_updating(session: Session, *, ids: list[int], now: datetime) -> None:

@@ -54,7 +54,10 @@ def sweep(runtime: Runtime, _: NoPayload) -> None:
     for result_id in ids:
         if time.perf_counter() - started > SWEEP_BUDGET_SECONDS:
             break
-        refreshed += precomputed.refresh(runtime.database, result_id=result_id, now=utcnow())
+        try:
+            refreshed += precomputed.refresh(runtime.database, result_id=result_id, now=utcnow())
+        except Exception:  # one failing analysis must not stop the others; it is tried again next sweep
+            log.exception("precomputed sweep: result %d could not be computed", result_id)
     with runtime.database.unit_of_work(write=True) as session:
         precomputed.record_sweep(session, now=now, refreshed=refreshed, seconds=time.perf_counter() - started)
     if ids or pruned:

@@ -24,8 +24,7 @@ from cxloop.core.int_bounds import Id
 from cxloop.precomputed import service as precomputed
 from cxloop.precomputed.registry import ANALYSES, Analysis
 from cxloop.precomputed.service import Stored
-from cxloop.storage.database import Database
-from cxloop.storage.deps import SessionDep
+from cxloop.storage.deps import SessionDep, get_database
 from cxloop.web.auth import AnalystPage, require_csrf
 from cxloop.web.filters import BadFilter
 
@@ -33,7 +32,6 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 R = TypeVar("R")
 # Where "refresh now" may send the analyst back to: the pages that show a stored analysis.
 BACK_PREFIXES = ("/themes", "/insights/", "/dashboards/")
-POLL_SECONDS = 2  # how often a "being computed" panel asks again
 
 
 def load(request: Request, session: Session, analysis: Analysis[Any, R], params: Any) -> Stored[R]:
@@ -41,7 +39,7 @@ def load(request: Request, session: Session, analysis: Analysis[Any, R], params:
     (and stored), else the stored one, its computation queued when there is none. A stored InvalidInput of the
     parameters raises BadFilter (a 4xx naming the field)."""
     settings: Settings = request.app.state.settings
-    database: Database = request.app.state.database
+    database = get_database(request)
     now = utcnow()
     row = precomputed.find(session, analysis, params)
     if precomputed.computes_inline(session, inline_up_to=settings.precompute_above, now=now):
