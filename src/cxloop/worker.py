@@ -34,6 +34,7 @@ from cxloop.jobs.relay import Relay, RelayPolicy
 from cxloop.notifications import tasks as notifications_tasks
 from cxloop.notifications.posting import Answer
 from cxloop.notifications.sender import SendEmail, Sender, SendPolicy
+from cxloop.precomputed import tasks as precomputed_tasks
 from cxloop.privacy import tasks as privacy_tasks
 from cxloop.storage.database import Database, database_for
 from cxloop.text import tasks as text_tasks
@@ -53,6 +54,7 @@ TASK_MODULES = (
     invitations_tasks,
     jobs_tasks,
     notifications_tasks,
+    precomputed_tasks,
     privacy_tasks,
     text_tasks,
     themes_tasks,

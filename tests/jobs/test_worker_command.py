@@ -58,6 +58,8 @@ def test_every_job_is_registered_with_its_schedule() -> None:
         "text.learn_when_due": 60,
         "text.themes.discover": None,
         "text.themes.run_queued_discovery": 1,
+        "precomputed.refresh": None,
+        "precomputed.sweep": 1,
     }
 
 

@@ -54,7 +54,7 @@ def test_drivers_show_the_planted_theme_with_its_interval_and_the_held_out_fit(
     assert (
         "Late delivery" in page.text and "Fixing comments about &#39;Late delivery&#39; is worth about +" in page.text
     )
-    assert "not fitted on" in page.text and 'id="drivers-data"' in page.text
+    assert "not fitted on" in page.text and 'data-chart="drivers" data-figures=' in page.text
     csat = client.get(f"/insights/drivers?{MARCH}&metric=csat")
     assert csat.status_code == 200 and "Not enough data" in csat.text and "0 CSAT answers" in csat.text
 

@@ -38,6 +38,7 @@ PAGES = {
     ("POST", "/themes/{theme_id:int}"): Role.analyst,
     ("POST", "/themes/merge"): Role.analyst,
     ("POST", "/themes/{theme_id:int}/split"): Role.analyst,
+    ("POST", "/analyses/{result_id:int}/refresh"): Role.analyst,
     ("GET", "/journey"): Role.viewer,
     ("GET", "/anomalies"): Role.viewer,
     ("GET", "/insights"): Role.viewer,

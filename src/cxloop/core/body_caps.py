@@ -127,6 +127,8 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /themes/{theme_id:int}": BodyCap(4 * KIB, max_fields=4, max_part_bytes=3 * KIB),
     "POST /themes/merge": BodyCap(8 * KIB, max_fields=102, max_part_bytes=128),
     "POST /themes/{theme_id:int}/split": BodyCap(64 * KIB, max_fields=2, max_part_bytes=60 * KIB),
+    # "refresh now" on a page that shows a stored analysis: the token and the page to go back to
+    "POST /analyses/{result_id:int}/refresh": BodyCap(4 * KIB, max_fields=2, max_part_bytes=2 * KIB),
     # the survey builder: up to 200 questions of ~20 fields each (a wording of 2,000 characters per language, a
     # choice question's options one a line); its previews post the same form
     **dict.fromkeys(("POST /surveys/new", "POST /surveys/{survey_id:int}"), _SURVEY_BUILDER),

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # Minimum answers per metric below which a figure is flagged small_sample ("n = 12, too few to read"), as JSON:
     # {"nps": 50}; a metric not named uses 30 (analytics/metrics.py).
     metric_min_n: dict[str, int] = {}
+    # The slow analysis pages (themes, drivers, outcomes, maturity) compute inline up to this many responses and
+    # feedback items; above it, while a worker runs, they show the worker's stored result (docs/web-app.md).
+    precompute_above: int = Field(default=20_000, ge=0)
     log_level: str = "INFO"
     # Where customers reach this server: links in emails and SMS point here.
     public_url: str = "http://127.0.0.1:8000"

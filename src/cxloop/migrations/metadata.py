@@ -18,6 +18,7 @@ from cxloop.invitations import models as invitations_models
 from cxloop.jobs import models as jobs_models
 from cxloop.journeys import models as journeys_models
 from cxloop.notifications import models as notifications_models
+from cxloop.precomputed import models as precomputed_models
 from cxloop.privacy import models as privacy_models
 from cxloop.storage.base import Base
 from cxloop.surveys import models as surveys_models
@@ -51,5 +52,6 @@ MODEL_MODULES = (
     themes_models,
     experiments_models,
     churn_models,
+    precomputed_models,
 )
 metadata = Base.metadata

@@ -23,14 +23,13 @@ from cxloop.analytics import metrics as metric_registry
 from cxloop.analytics.enums import FatigueGroup, GroupKey, MetricKind
 from cxloop.cases import service as cases
 from cxloop.dashboards.enums import CardKindName
-from cxloop.text import service as text_service
-from cxloop.text.themes import queries as theme_queries
-from cxloop.text.themes import service as themes
+from cxloop.precomputed.service import Stored
+from cxloop.text.themes.schemas import ThemeRead
 from cxloop.web import overview, overview_tables
 from cxloop.web.anomalies_page import anomalies_table
 from cxloop.web.filters import BadFilter, View, parse_filters
 from cxloop.web.tables import Column, Row, Table, count, text, with_interval
-from cxloop.web.themes_page import ThemeRow, themes_table
+from cxloop.web.themes_page import ThemeRow, theme_examples, themes_table
 
 TZ = "UTC"
 TOP_THEMES = 10
@@ -46,6 +45,7 @@ class Shown:
     metric: MetricKind
     key: str
     role: Role
+    stored: Stored[list[ThemeRead]] | None = None  # the themes page's stored analysis, for the themes card
 
 
 @dataclass(frozen=True)
@@ -132,12 +132,12 @@ def _sla(session: Session, shown: Shown) -> Body:
 
 
 def _themes(session: Session, shown: Shown) -> Body:
-    found = sorted(themes.list_themes(session), key=lambda t: -t.volume)[:TOP_THEMES]
-    rows = []
-    for theme in found:
-        shown_examples = theme_queries.examples(session, theme_id=theme.id, limit=THEME_EXAMPLES)
-        examples = [text_service.text_for_role(e[2], role=shown.role) or "" for e in shown_examples]
-        rows.append(ThemeRow(theme, [e for e in examples if e]))
+    """The themes page's stored analysis (web/stored_analysis.py), its 10 most frequent visible themes."""
+    if shown.stored is None or shown.stored.value is None:
+        return Body(empty="The themes' figures are being computed; they appear on the next visit.")
+    visible = [t for t in shown.stored.value if not t.hidden]
+    found = sorted(visible, key=lambda t: (-t.volume, t.id))[:TOP_THEMES]
+    rows = [ThemeRow(t, theme_examples(session, theme_id=t.id, role=shown.role, limit=THEME_EXAMPLES)) for t in found]
     table = themes_table(rows, key=shown.key, caption=f"The {len(rows)} most frequent themes")
     return Body(table=table, empty="" if rows else "No themes yet: an analyst runs theme discovery.")
 

@@ -23,11 +23,12 @@ from cxloop.core.body_caps import body_cap
 from cxloop.core.errors import InvalidInput, NotFound
 from cxloop.core.int_bounds import Id
 from cxloop.dashboards import service as dashboards
-from cxloop.dashboards.enums import BOARD_FILTERS
+from cxloop.dashboards.enums import BOARD_FILTERS, CardKindName
 from cxloop.dashboards.errors import CardNotFound
 from cxloop.dashboards.schemas import CardRead, DashboardRead
+from cxloop.precomputed.registry import THEMES, NoParams
 from cxloop.storage.deps import SessionDep
-from cxloop.web import cards, overview
+from cxloop.web import cards, overview, stored_analysis
 from cxloop.web.auth import ViewerPage, require_csrf, web_actor
 from cxloop.web.filters import DEFAULT_PRESET, PRESETS, BadFilter, View, parse_filters
 from cxloop.web.rendering import render
@@ -208,9 +209,17 @@ def _board_filter(request: Request) -> BoardFilter:
 
 
 def _shown_cards(
-    session: Session, user: SignedIn, board: DashboardRead, names: dict[str, str], over: dict[str, str]
+    request: Request,
+    session: Session,
+    user: SignedIn,
+    board: DashboardRead,
+    names: dict[str, str],
+    over: dict[str, str],
 ) -> list[dict[str, Any]]:
-    """Each card with its kind, view, title and body (or why it cannot be shown), under the dashboard's filter."""
+    """Each card with its kind, view, title and body (or why it cannot be shown), under the dashboard's filter.
+    The themes card reads the themes page's stored analysis (web/stored_analysis.py)."""
+    has_themes = any(card.kind == CardKindName.themes for card in board.cards)
+    themes_found = stored_analysis.load(request, session, THEMES, NoParams()) if has_themes else None
     shown = []
     for card in board.cards:
         kind = cards.KINDS.get(card.kind)
@@ -222,7 +231,9 @@ def _shown_cards(
                 view, metric = cards.check_filters(cards.over_card(card.filters, over), today=_today())
                 entry["view"], entry["metric"] = view, metric
                 entry["subtitle"] = view.title(card.title, names)
-                entry["body"] = kind.build(session, cards.Shown(view, metric, f"card-{card.id}", user.role))
+                entry["body"] = kind.build(
+                    session, cards.Shown(view, metric, f"card-{card.id}", user.role, themes_found)
+                )
             except BadFilter as exc:
                 entry["problem"] = f"{exc.field}: {exc.message}"
             except InvalidInput as exc:
@@ -242,7 +253,7 @@ def _board_page(request: Request, session: Session, user: SignedIn, dashboard_id
     over = _board_filter(request)
     choices = filter_bar(session, cards.check_filters({}, today=_today())[0], board.name)["choices"]
     names = {f"{dim}:{key}": name for dim, options in choices.items() for key, name in options}
-    shown = _shown_cards(session, user, board, names, over.params)
+    shown = _shown_cards(request, session, user, board, names, over.params)
     return render(
         request,
         template,

@@ -11,23 +11,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
+from cxloop.access.enums import Role
 from cxloop.analytics.drivers import service as key_drivers
 from cxloop.analytics.enums import MetricKind
-from cxloop.analytics.outcomes import agents, business, operations
+from cxloop.analytics.outcomes import business
 from cxloop.branding.current import load_brand
 from cxloop.churn import service as churn
-from cxloop.core.errors import InvalidInput, NotFound
+from cxloop.core.errors import NotFound
 from cxloop.customers import service as customers
 from cxloop.experiments import results as experiment_results
 from cxloop.experiments import service as experiments
-from cxloop.maturity import service as maturity
+from cxloop.precomputed import registry
 from cxloop.storage.deps import SessionDep
-from cxloop.web import insights_tables, overview
+from cxloop.web import insights_tables, overview, stored_analysis
 from cxloop.web.auth import ViewerPage
 from cxloop.web.filters import BadFilter, parse_filters
 from cxloop.web.rendering import render
-from cxloop.web.routes import bad_filter, filter_bar
+from cxloop.web.routes import filter_bar
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 TZ = "UTC"
@@ -49,6 +51,13 @@ def _metric(value: str) -> MetricKind:
     return MetricKind(value)
 
 
+def _segment(session: Session, key: str | None) -> str | None:
+    """A known segment's key (checked here, cheaply, so a page never waits for the worker to say it is unknown)."""
+    if key and customers.get_segment(session, key=key.strip()) is None:
+        raise BadFilter("segment", f"no segment has the key '{key[:64]}'")
+    return key.strip() if key else None
+
+
 @router.get("/insights")
 def insights(_: ViewerPage) -> Response:
     """The section's first page."""
@@ -66,17 +75,11 @@ def drivers_page(
     view = parse_filters(request.query_params, today=datetime.now(UTC).date())
     kind = _metric(metric)
     segment_only = view.with_dims(**{k: v for k, v in view.dims.items() if k == "segment"})  # the analysis' one filter
-    try:
-        report = key_drivers.analyse(
-            session,
-            metric=kind.value,
-            segment=view.dims.get("segment"),
-            start=view.start.isoformat(),
-            end=view.end.isoformat(),
-            tz=TZ,
-        )
-    except InvalidInput as exc:
-        raise bad_filter(exc) from exc
+    params = registry.DriversParams(
+        metric=kind.value, segment=_segment(session, view.dims.get("segment")), start=view.start, end=view.end
+    )
+    found = stored_analysis.load(request, session, registry.DRIVERS, params)
+    report = found.value
     chart = [
         {
             "label": d.label,
@@ -87,7 +90,7 @@ def drivers_page(
             "significant": d.significant,
             "small": d.small_sample,
         }
-        for d in report.drivers
+        for d in (report.drivers if report else [])
     ]
     return render(
         request,
@@ -98,8 +101,10 @@ def drivers_page(
         metric=kind,
         metric_names=METRIC_NAMES,
         extra_params={"metric": kind.value},
+        found=found,
+        can_refresh=user.role.includes(Role.analyst),
         report=report,
-        drivers=insights_tables.drivers_table(report, METRIC_NAMES[kind]),
+        drivers=insights_tables.drivers_table(report, METRIC_NAMES[kind]) if report else None,
         chart={"metric": METRIC_NAMES[kind], "unit": key_drivers.UNITS[kind], "drivers": chart},
     )
 
@@ -120,17 +125,21 @@ def outcomes_page(
         last_day = date.fromisoformat(end) if end else None
     except ValueError:
         raise BadFilter("end", f"'{end}' is not a date (2026-11-30)") from None
-    try:
-        outcome = business.analyse(
-            session, metric=kind.value, segment=segment or None, window_days=window_days, end=last_day
-        )
-    except InvalidInput as exc:
-        raise bad_filter(exc) from exc
+    params = registry.OutcomesParams(
+        metric=kind.value,
+        segment=_segment(session, segment),
+        window_days=window_days,
+        end=last_day or datetime.now(UTC).date(),
+    )
+    found = stored_analysis.load(request, session, registry.OUTCOMES, params)
+    outcome = found.value
     return render(
         request,
         "insights_outcomes.html",
         user=user,
-        title=f"Outcomes · {METRIC_NAMES[kind]} · {window_days} days to {outcome.window_end}",
+        title=f"Outcomes · {METRIC_NAMES[kind]} · {window_days} days to {params.end}",
+        found=found,
+        can_refresh=user.role.includes(Role.analyst),
         tabs=TABS,
         metric=kind,
         metric_names=METRIC_NAMES,
@@ -138,25 +147,43 @@ def outcomes_page(
         segments=[(s.key, s.name) for s in customers.list_segments(session, limit=200).items],
         window_days=window_days,
         end=end,
+        window_end=params.end.isoformat(),
         outcome=outcome,
-        churn_tables=insights_tables.outcome_tables(outcome),
+        churn_tables=insights_tables.outcome_tables(outcome) if outcome else [],
     )
 
 
 @router.get("/insights/partials/operations")
 def operations_panel(request: Request, session: SessionDep, user: ViewerPage) -> Response:
     """The outcomes page's operational measures, loaded after the page (testing every measure is slow)."""
-    ops = operations.analyse(session)
-    table = insights_tables.operations_table(ops, METRIC_NAMES)
-    return render(request, "_insights_operations.html", user=user, ops=ops, metric_names=METRIC_NAMES, measures=table)
+    found = stored_analysis.load(request, session, registry.OPERATIONS, registry.NoParams())
+    ops = found.value
+    table = insights_tables.operations_table(ops, METRIC_NAMES) if ops else None
+    return render(
+        request,
+        "_insights_operations.html",
+        user=user,
+        found=found,
+        can_refresh=user.role.includes(Role.analyst),
+        ops=ops,
+        metric_names=METRIC_NAMES,
+        measures=table,
+    )
 
 
 @router.get("/insights/partials/agents")
 def agents_panel(request: Request, session: SessionDep, user: ViewerPage) -> Response:
     """The outcomes page's table of support agents and teams, loaded after the page."""
-    people = agents.analyse(session)
+    found = stored_analysis.load(request, session, registry.AGENTS, registry.NoParams())
+    people = found.value
     return render(
-        request, "_insights_agents.html", user=user, people=people, tables=insights_tables.agents_tables(people)
+        request,
+        "_insights_agents.html",
+        user=user,
+        found=found,
+        can_refresh=user.role.includes(Role.analyst),
+        people=people,
+        tables=insights_tables.agents_tables(people) if people else [],
     )
 
 
@@ -225,13 +252,15 @@ def experiment_page(
 @router.get("/insights/maturity")
 def maturity_page(request: Request, session: SessionDep, user: ViewerPage) -> Response:
     """Listen, understand and act on 1-5, each with its evidence and the next concrete step."""
-    found = maturity.assess(session)
+    stored = stored_analysis.load(request, session, registry.MATURITY, registry.NoParams())
     return render(
         request,
         "insights_maturity.html",
         user=user,
         title="CX maturity",
         tabs=TABS,
-        found=found,
-        evidence=insights_tables.evidence_tables(found),
+        stored=stored,
+        can_refresh=user.role.includes(Role.analyst),
+        found=stored.value,
+        evidence=insights_tables.evidence_tables(stored.value) if stored.value else [],
     )

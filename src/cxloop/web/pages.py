@@ -25,6 +25,7 @@ from cxloop.web import (
     settings_policy,
     settings_teams,
     settings_widget_sites,
+    stored_analysis,
     survey_builder,
     survey_preview,
     survey_triggers,
@@ -48,6 +49,7 @@ def include_web(app: FastAPI) -> None:
     app.include_router(explorer.router)
     app.include_router(themes_page.router)
     app.include_router(themes_edit.router)
+    app.include_router(stored_analysis.router)
     app.include_router(journey_page.router)
     app.include_router(anomalies_page.router)
     app.include_router(insights_page.router)

@@ -17,8 +17,11 @@ from sqlalchemy.orm import Session
 
 from cxloop.branding.current import load_brand
 from cxloop.core.body_caps import body_cap
+from cxloop.core.clock import utcnow
 from cxloop.core.errors import InvalidInput, NotFound
 from cxloop.core.int_bounds import Id
+from cxloop.precomputed import service as precomputed
+from cxloop.precomputed.registry import THEMES
 from cxloop.storage.deps import SessionDep
 from cxloop.text.themes import audit_trail
 from cxloop.text.themes.schemas import MergeRequest, SplitRequest, ThemeUpdate
@@ -68,6 +71,8 @@ def _applied(
     except (InvalidInput, NotFound) as exc:
         session.rollback()
         return _refused(request, user, refusal_status(exc), *next(iter(refusal_errors(exc, field=field).items())))
+    # the themes page's stored figures carry the old taxonomy: have them computed again (web/stored_analysis.py)
+    precomputed.request_all(session, analysis=THEMES, now=utcnow())
     return RedirectResponse(f"/themes?done={done}", status_code=303)
 
 

@@ -8,17 +8,19 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from cxloop.access.enums import Role
 from cxloop.branding.current import load_brand
 from cxloop.core.csv_cells import LIST_SEPARATOR
+from cxloop.precomputed.registry import THEMES, NoParams
 from cxloop.storage.deps import SessionDep
 from cxloop.text import service as text
 from cxloop.text.themes import queries as theme_queries
 from cxloop.text.themes import runs
 from cxloop.text.themes import service as themes
 from cxloop.text.themes.schemas import ThemeRead
-from cxloop.web import themes_edit
+from cxloop.web import stored_analysis, themes_edit
 from cxloop.web.auth import ViewerPage
 from cxloop.web.rendering import render
 from cxloop.web.tables import Cell, Column, Row, Table, count, figure, num, with_interval
@@ -93,24 +95,33 @@ def themes_table(
     return Table(key, caption, columns, tuple(built))
 
 
+def theme_examples(session: Session, *, theme_id: int, role: Role, limit: int) -> list[str]:
+    """A theme's most typical comments as `role` may read them (masked for viewers and agents)."""
+    shown = theme_queries.examples(session, theme_id=theme_id, limit=limit)
+    return [e for e in (text.text_for_role(e[2], role=role) or "" for e in shown) if e]
+
+
 @router.get("/themes")
 def themes_page(request: Request, session: SessionDep, user: ViewerPage) -> Response:
-    """Every visible theme, the most frequent first; analysts and admins also get the forms that edit the taxonomy
-    (themes_edit.py) and the hidden themes, to show them again."""
+    """Every visible theme, the most frequent first, from the stored analysis (web/stored_analysis.py); analysts and
+    admins also get the forms that edit the taxonomy (themes_edit.py) and the hidden themes, to show them again.
+    The examples are read live (a few index entries a theme), so an erased comment never shows from a stored
+    result."""
     can_edit = user.role.includes(Role.analyst)
+    found = stored_analysis.load(request, session, THEMES, NoParams())
     rows, hidden = [], []
-    for theme in themes.list_themes(session, include_hidden=can_edit):
+    for theme in found.value or []:
         if theme.hidden:
-            hidden.append(theme)
+            if can_edit:
+                hidden.append(theme)
             continue
-        shown = theme_queries.examples(session, theme_id=theme.id, limit=EXAMPLES)
-        examples = [text.text_for_role(e[2], role=user.role) or "" for e in shown]
-        rows.append(ThemeRow(theme, [e for e in examples if e]))
+        rows.append(ThemeRow(theme, theme_examples(session, theme_id=theme.id, role=user.role, limit=EXAMPLES)))
     return render(
         request,
         "themes.html",
         user=user,
         title="Themes",
+        found=found,
         rows=themes_table(rows),
         theme_rows=rows,
         hidden=hidden,

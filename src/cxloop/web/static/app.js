@@ -337,6 +337,8 @@
     inboxKeys();
     arrangeCards();
     document.body.addEventListener("htmx:afterSwap", function (event) {
+      // a stored analysis swapped in when it was ready (web/stored_analysis.py): its sparklines
+      (event.target.isConnected ? event.target : document).querySelectorAll("[data-chart=spark]:not(.ready)").forEach(spark);
       sortableTables(event.target);
       npsBars(event.target);
       localTimes(event.target);

@@ -12,9 +12,10 @@
   }
 
   function driversChart(el) {
-    var source = document.getElementById(el.getAttribute("data-source"));
-    if (!source || !window.echarts) return;
-    var data = JSON.parse(source.textContent);
+    // The figures travel in an attribute, not a <script> block: a result swapped in by HTMX (the page polls while
+    // the analysis is being computed) loses its script elements (allowScriptTags is off).
+    if (!window.echarts || el.classList.contains("ready")) return;
+    var data = JSON.parse(el.getAttribute("data-figures"));
     var drivers = data.drivers.slice().reverse(); // the largest impact at the top
     var labels = drivers.map(function (d) { return d.label; });
     el.style.height = Math.max(160, 36 * drivers.length + 56) + "px";
@@ -55,5 +56,8 @@
 
   ready(function () {
     document.querySelectorAll("[data-chart=drivers]").forEach(driversChart);
+    document.body.addEventListener("htmx:load", function (event) {
+      event.target.querySelectorAll("[data-chart=drivers]").forEach(driversChart);
+    });
   });
 })();

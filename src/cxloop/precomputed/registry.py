@@ -1,0 +1,130 @@
+"""The one registry of precomputed analyses: each names the analysis, its parameters (a pydantic model whose JSON,
+keys sorted, is the stored row's key), how to compute it (the service function the API route calls too) and how
+its result is stored (a pydantic TypeAdapter over the API's own schema).
+
+    ANALYSES["drivers"].compute(session, DriversParams(metric="nps", start=..., end=...))  # -> DriverReport
+
+The API routes call the same functions live; only the web pages read the stored results (docs/web-app.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+from sqlalchemy.orm import Session
+
+from cxloop.analytics.drivers import service as key_drivers
+from cxloop.analytics.drivers.schemas import DriverReport
+from cxloop.analytics.outcomes import agents, business, operations
+from cxloop.analytics.outcomes.schemas import AgentAnalysis, OperationsAnalysis, OutcomeAnalysis
+from cxloop.maturity import service as maturity
+from cxloop.maturity.schemas import MaturityRead
+from cxloop.text.themes import service as themes
+from cxloop.text.themes.schemas import ThemeRead
+
+P = TypeVar("P", bound=BaseModel)
+R = TypeVar("R")
+TZ = "UTC"  # the pages' days are UTC days (web/insights_page.py)
+
+
+class NoParams(BaseModel):
+    """The parameters of an analysis that takes none."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DriversParams(BaseModel):
+    """Key drivers of one metric for one segment (None: every customer) over [start, end] (UTC days)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    metric: str
+    segment: str | None = None
+    start: date
+    end: date
+
+
+class OutcomesParams(BaseModel):
+    """Churn by band of one metric, for one segment or all, in the `window_days` days ending `end`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    metric: str
+    segment: str | None = None
+    window_days: int
+    end: date
+
+
+@dataclass(frozen=True)
+class Analysis(Generic[P, R]):
+    """One precomputable analysis. `max_age`: a result older than this is stale even when the data stamp
+    (queries.py) is unchanged, for what the stamp does not watch."""
+
+    name: str
+    params: type[P]
+    compute: Callable[[Session, P], R]
+    result: TypeAdapter[R]
+    max_age: timedelta = timedelta(days=1)
+
+    def key(self, params: P) -> str:
+        """The stored row's parameters: the model's JSON with its keys sorted."""
+        return canonical(params)
+
+    def dump(self, value: R) -> str:
+        return self.result.dump_json(value).decode()
+
+    def load(self, stored: str) -> R:
+        return self.result.validate_json(stored)
+
+    def parse(self, stored_params: str) -> P:
+        return self.params.model_validate_json(stored_params)
+
+
+def canonical(params: BaseModel) -> str:
+    return json.dumps(params.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def _themes(session: Session, _: NoParams) -> list[ThemeRead]:
+    return themes.list_themes(session, include_hidden=True)  # the page hides them from whoever may not edit
+
+
+def _drivers(session: Session, p: DriversParams) -> DriverReport:
+    return key_drivers.analyse(
+        session, metric=p.metric, segment=p.segment, start=p.start.isoformat(), end=p.end.isoformat(), tz=TZ
+    )
+
+
+def _outcomes(session: Session, p: OutcomesParams) -> OutcomeAnalysis:
+    return business.analyse(session, metric=p.metric, segment=p.segment, window_days=p.window_days, end=p.end)
+
+
+def _operations(session: Session, _: NoParams) -> OperationsAnalysis:
+    return operations.analyse(session)
+
+
+def _agents(session: Session, _: NoParams) -> AgentAnalysis:
+    return agents.analyse(session)
+
+
+def _maturity(session: Session, _: NoParams) -> MaturityRead:
+    return maturity.assess(session)
+
+
+THEMES: Analysis[NoParams, list[ThemeRead]] = Analysis("themes", NoParams, _themes, TypeAdapter(list[ThemeRead]))
+DRIVERS: Analysis[DriversParams, DriverReport] = Analysis("drivers", DriversParams, _drivers, TypeAdapter(DriverReport))
+OUTCOMES: Analysis[OutcomesParams, OutcomeAnalysis] = Analysis(
+    "outcomes", OutcomesParams, _outcomes, TypeAdapter(OutcomeAnalysis)
+)
+OPERATIONS: Analysis[NoParams, OperationsAnalysis] = Analysis(
+    "operations", NoParams, _operations, TypeAdapter(OperationsAnalysis)
+)
+AGENTS: Analysis[NoParams, AgentAnalysis] = Analysis("agents", NoParams, _agents, TypeAdapter(AgentAnalysis))
+# Maturity also reads settings the data stamp does not watch (surveys, alert rules, targets, experiments, triggers).
+MATURITY: Analysis[NoParams, MaturityRead] = Analysis(
+    "maturity", NoParams, _maturity, TypeAdapter(MaturityRead), max_age=timedelta(hours=1)
+)
+
+ANALYSES: dict[str, Analysis[Any, Any]] = {a.name: a for a in (THEMES, DRIVERS, OUTCOMES, OPERATIONS, AGENTS, MATURITY)}
