@@ -5,8 +5,8 @@ maturity), refreshed by the worker's sweep (`precomputed_results`), and the swee
 (`precomputed_sweeps`); docs/web-app.md, "Precomputed analyses".
 
 Revision ID: 7a2c4e91b3d6
-Revises: 5e1c0a7d2b14
-Create Date: 2026-12-08 10:00:00.000000
+Revises: 6a2d4f8e1c37
+Create Date: 2026-12-08 10:10:00.000000
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from alembic import op
 import cxloop.storage.base
 
 revision: str = "7a2c4e91b3d6"
-down_revision: str | None = "5e1c0a7d2b14"
+down_revision: str | None = "6a2d4f8e1c37"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
