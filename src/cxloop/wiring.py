@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cxloop.analytics import anomalies, metrics, rollups, stats, theme_series
+from cxloop.analytics import anomalies, invitation_rollups, metrics, rollups, stats, theme_series
 from cxloop.channels import outbound
 from cxloop.channels.widget import erasure as widget_images
 from cxloop.churn import queries as churn_queries
@@ -15,6 +15,8 @@ from cxloop.core import hooks
 from cxloop.core.config import Settings
 from cxloop.customers import deletion, event_listeners, membership, phones, scores
 from cxloop.governance.channels import registry as channel_registry
+from cxloop.invitations import hooks as invitation_hooks
+from cxloop.invitations import service as invitations
 from cxloop.jobs import dispatch, queue
 from cxloop.privacy.holders import holders as privacy_holders
 from cxloop.privacy.retention import kinds as retention_kinds
@@ -30,6 +32,8 @@ REACTIONS: tuple[tuple[hooks.Hook[Any], Callable[..., None]], ...] = (
     (membership.changed, rollups.on_membership_change),
     (deletion.deleting, rollups.forget_customers),
     (deletion.deleting, widget_images.forget_images),
+    (deletion.deleting, invitations.forget_customers),  # counted out of the invitation rollups, not cascaded
+    (invitation_hooks.outcomes_changed, invitation_rollups.on_outcomes_changed),
     (event_listeners.stored, event_rules.on_events_stored),
     (collection.texts_shown, text.mask_shown),
 )

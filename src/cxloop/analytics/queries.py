@@ -447,6 +447,33 @@ def invitation_outcomes(
     return [tuple(row) for row in session.execute(query)]
 
 
+def invitation_range(session: Session) -> tuple[datetime, datetime] | None:
+    """The earliest and latest invitation creation instants, or None when there is none."""
+    low, high = session.execute(select(func.min(Invitation.created_at), func.max(Invitation.created_at))).one()
+    return None if low is None else (_aware(low), _aware(high))
+
+
+def invitation_rows(dialect: str) -> Any:
+    """A CTE of every invitation as the invitation rollups count it: (seconds, created_at, channel, survey_id,
+    touchpoint_id, policy, status, reason, delivery, sent_at, opened_at, answered_at)."""
+    query = select(
+        local_days.epoch_seconds(Invitation.created_at, dialect).label("seconds"),
+        Invitation.created_at,
+        Invitation.channel,
+        Invitation.survey_id,
+        Invitation.touchpoint_id,
+        Invitation.policy,
+        Invitation.status,
+        Invitation.reason,
+        Invitation.delivery_status.label("delivery"),
+        Invitation.sent_at,
+        Invitation.opened_at,
+        Invitation.answered_at,
+    )
+    cte = query.cte("invitation_rows")
+    return cte.prefix_with("MATERIALIZED") if dialect == "sqlite" else cte
+
+
 def with_segment(rows: Any) -> tuple[Any, ColumnElement[Any]]:
     """`rows` (with a customer_id column) joined to the segments their customers are in, and the segment id as a
     string: each row once per segment of its customer."""
