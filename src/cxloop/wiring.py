@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cxloop.analytics import anomalies, invitation_rollups, metrics, rollups, stats, theme_series
+from cxloop.analytics import anomalies, invitation_rollups, metrics, rollups, stats, survey_responses, theme_series
 from cxloop.channels import outbound
 from cxloop.channels.widget import erasure as widget_images
 from cxloop.churn import queries as churn_queries
@@ -29,6 +29,10 @@ REACTIONS: tuple[tuple[hooks.Hook[Any], Callable[..., None]], ...] = (
     (collection.responses_prepared, rollups.count_ahead),
     (collection.responses_stored, rollups.on_responses_stored),
     (collection.scores_changed, rollups.on_scores_changed),
+    (collection.responses_prepared, survey_responses.count_ahead),
+    (collection.responses_stored, survey_responses.on_responses_stored),
+    (collection.scores_changed, survey_responses.on_scores_changed),
+    (deletion.deleting, survey_responses.forget_customers),
     (membership.changed, rollups.on_membership_change),
     (deletion.deleting, rollups.forget_customers),
     (deletion.deleting, widget_images.forget_images),

@@ -1,5 +1,5 @@
 """Analytics tables: the score rollups (derived from collection's responses and feedback items), the invitation
-rollups (from invitations), the anomalies found and the metric targets."""
+rollups (from invitations), responses per survey and day, the anomalies found and the metric targets."""
 
 from __future__ import annotations
 
@@ -57,6 +57,18 @@ class InvitationRollup(Base):
     sent: Mapped[int] = mapped_column(Integer)
     opened: Mapped[int] = mapped_column(Integer)
     answered: Mapped[int] = mapped_column(Integer)
+
+
+class SurveyResponseDay(Base):
+    """Responses per survey and UTC day (days since 1970-01-01), kept current on every write so the surveys list
+    never scans the responses table. Kept by analytics/survey_responses.py."""
+
+    __tablename__ = "survey_response_days"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    survey_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class Anomaly(Base):

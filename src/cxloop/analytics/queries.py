@@ -474,6 +474,35 @@ def invitation_rows(dialect: str) -> Any:
     return cte.prefix_with("MATERIALIZED") if dialect == "sqlite" else cte
 
 
+def _utc_day(column: Any, dialect: str) -> ColumnElement[Any]:
+    return local_days.epoch_seconds(column, dialect) // local_days.SECONDS_PER_DAY
+
+
+def survey_response_days(dialect: str, customer_ids: Sequence[int] | None = None) -> Select[Any]:
+    """(survey id, UTC day, responses) of every response, or of the responses of `customer_ids`."""
+    day = _utc_day(Response.submitted_at, dialect)
+    query = select(Response.survey_id, day.label("day"), func.count().label("n"))
+    if customer_ids is not None:
+        query = query.where(Response.customer_id.in_(customer_ids))
+    return query.group_by(Response.survey_id, day)
+
+
+def responses_per_survey_day(session: Session, *, customer_ids: Sequence[int]) -> dict[tuple[int, int], int]:
+    """(survey id, UTC day) -> how many responses `customer_ids` gave."""
+    query = survey_response_days(session.get_bind().dialect.name, customer_ids)
+    return {(survey_id, int(day)): n for survey_id, day, n in session.execute(query)}
+
+
+def latest_submission(session: Session, *, survey_id: int, since: datetime, until: datetime) -> datetime | None:
+    """The latest submission instant of the survey's responses in [since, until) (read through the time index)."""
+    found = session.scalar(
+        select(func.max(Response.submitted_at)).where(
+            Response.submitted_at >= since, Response.submitted_at < until, Response.survey_id == survey_id
+        )
+    )
+    return None if found is None else _aware(found)
+
+
 def with_segment(rows: Any) -> tuple[Any, ColumnElement[Any]]:
     """`rows` (with a customer_id column) joined to the segments their customers are in, and the segment id as a
     string: each row once per segment of its customer."""

@@ -1,9 +1,10 @@
-"""invitation rollups
+"""invitation rollups and survey response days
 
 Invitations per local day of creation and outcome, kept on every invitation write (analytics/invitation_rollups.py):
 the fatigue report, response rates, the journey map and the surveys list scanned 1.5M invitations at 1M responses
 (docs/benchmarks.md, "Over 1M responses"). The existing invitations are counted in here for the UTC zone, the
 default of CXLOOP_ROLLUP_TIMEZONES; a database kept in other zones runs `cxloop metrics rebuild` after upgrading.
+Responses per survey and UTC day (analytics/survey_responses.py), for the surveys list, counted in here too.
 
 Revision ID: 7a3d9c2e4f61
 Revises: 5e1c0a7d2b14
@@ -48,10 +49,24 @@ def upgrade() -> None:
         ),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        "survey_response_days",
+        sa.Column("survey_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("day", sa.Integer(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("survey_id", "day", name=op.f("pk_survey_response_days")),
+        sqlite_with_rowid=False,
+    )
     if op.get_bind().dialect.name == "sqlite":
-        day = "CAST(strftime('%s', substr(created_at, 1, 19)) AS INTEGER) / 86400"
+        day = "CAST(strftime('%s', substr({}, 1, 19)) AS INTEGER) / 86400"
     else:
-        day = "CAST(floor(extract(epoch FROM created_at) / 86400) AS INTEGER)"
+        day = "CAST(floor(extract(epoch FROM {}) / 86400) AS INTEGER)"
+    submitted = day.format("submitted_at")
+    op.execute(
+        f"INSERT INTO survey_response_days (survey_id, day, n) SELECT survey_id, {submitted}, count(*) "
+        f"FROM responses GROUP BY survey_id, {submitted}"
+    )
+    day = day.format("created_at")
     for dim, value in _DIMENSIONS.items():
         grouped = f"{value}, " if dim != "all" else ""  # PostgreSQL refuses a constant in GROUP BY
         op.execute(
@@ -63,4 +78,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("survey_response_days")
     op.drop_table("invitation_rollups")
