@@ -20,6 +20,7 @@ from cxloop.invitations import service as invitations
 from cxloop.jobs import dispatch, queue
 from cxloop.privacy.holders import holders as privacy_holders
 from cxloop.privacy.retention import kinds as retention_kinds
+from cxloop.surveys import deletion as survey_deletion
 from cxloop.text import service as text
 from cxloop.text.themes import rules as theme_rules
 from cxloop.triggers import event_rules
@@ -37,6 +38,7 @@ REACTIONS: tuple[tuple[hooks.Hook[Any], Callable[..., None]], ...] = (
     (deletion.deleting, rollups.forget_customers),
     (deletion.deleting, widget_images.forget_images),
     (deletion.deleting, invitations.forget_customers),  # counted out of the invitation rollups, not cascaded
+    (survey_deletion.deleting, invitations.forget_survey),
     (invitation_hooks.outcomes_changed, invitation_rollups.on_outcomes_changed),
     (event_listeners.stored, event_rules.on_events_stored),
     (collection.texts_shown, text.mask_shown),

@@ -23,6 +23,7 @@ from cxloop.invitations import service as invitations
 from cxloop.invitations.enums import DeliveryStatus
 from cxloop.invitations.models import Invitation
 from cxloop.storage.database import Database
+from cxloop.surveys import service as surveys
 from tests.factories.customers import make_customer
 from tests.factories.journeys import make_touchpoint
 from tests.factories.triggers import live_survey
@@ -134,18 +135,23 @@ def test_kept_rollups_equal_a_recount_after_random_writes_and_status_changes(db:
         assert {key[0] for key in kept} == set(ZONES)
         assert {key[4] for key in kept} >= {"answered", "failed", "suppressed", "expired", "sent"}
 
-    # Deletions: a privacy erasure, retention, and a customer deleted (their invitations counted out, not cascaded).
+    # Deletions: a privacy erasure, retention, a customer and a survey deleted (their invitations counted out, not
+    # cascaded by the foreign keys).
     with db.unit_of_work() as session:
         owners = sorted(set(session.scalars(select(Invitation.customer_id))))
         assert privacy.erase_customer_data(session, customer_id=owners[0])["invitations"] > 0
         assert privacy.invitation_retention(session, before=START + timedelta(days=2), action="delete", limit=5) == 5
         customers.delete_customer(session, customer_id=owners[1])
+        survey_id = session.scalars(select(Invitation.survey_id)).first()
+        assert survey_id is not None
+        surveys.delete_survey(session, survey_id=survey_id)
     with db.unit_of_work() as session:
         kept = snapshot(session)
         invitation_rollups.rebuild_invitation_rollups(session)
     with db.unit_of_work() as session:
         assert kept == snapshot(session)
         assert session.scalar(select(Invitation.id).where(Invitation.customer_id.in_(owners[:2]))) is None
+        assert str(survey_id) not in {key[2] for key in kept if key[1] == "survey"}
 
 
 @pytest.mark.parametrize("group_by", [None, *FatigueGroup])

@@ -358,6 +358,11 @@ def delete_invitations(session: Session, where: Any) -> int:
     return len(deleted)
 
 
+def forget_survey(session: Session, *, survey_id: int) -> None:
+    """Survey deletion listener: its invitations go now, counted out, rather than by the foreign key's cascade."""
+    delete_invitations(session, Invitation.survey_id == survey_id)
+
+
 def forget_customers(session: Session, *, customer_ids: Sequence[int]) -> None:
     """Customer deletion listener: their invitations go now, counted out, rather than by the foreign key's cascade."""
     for start in range(0, len(customer_ids), _CHUNK):
