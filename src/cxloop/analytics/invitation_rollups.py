@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, delete, func, literal, select, union_all
+from sqlalchemy import String, bindparam, cast, delete, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -76,16 +76,33 @@ def on_outcomes_changed(session: Session, *, removed: Sequence[Outcome], added: 
         return
     # Sorted keys: two transactions touching the same rows lock them in the same order (no deadlocks).
     keys = sorted(changed)
-    table: Any = InvitationRollup.__table__
-    upsert = dialect_insert(session, table)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=list(_KEY), set_={name: table.c[name] + upsert.excluded[name] for name in _VALUES}
-    )
-    rows = [{**dict(zip(_KEY, key, strict=True)), **dict(zip(_VALUES, changed[key], strict=True))} for key in keys]
-    session.execute(upsert, rows)
-    if emptied := [dict(zip(_KEY, key, strict=True)) for key in keys if changed[key][0] < 0]:
-        where = (table.c[name] == bindparam(name) for name in _KEY)
-        session.execute(delete(table).where(*where, table.c.n <= 0), emptied)
+    columns = {name: [key[i] for key in keys] for i, name in enumerate(_KEY)}
+    columns.update({name: [changed[key][i] for key in keys] for i, name in enumerate(_VALUES)})
+    # One statement either way (an executemany costs a round trip per row on PostgreSQL); RETURNING tells which
+    # counts reached zero, and only those rows are deleted.
+    if session.get_bind().dialect.name == "postgresql":
+        stored = session.execute(_UNNEST_UPSERT, columns).all()
+    else:
+        table: Any = InvitationRollup.__table__
+        upsert = dialect_insert(session, table)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=list(_KEY), set_={name: table.c[name] + upsert.excluded[name] for name in _VALUES}
+        )
+        rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+        stored = session.execute(upsert.returning(*(table.c[name] for name in (*_KEY, "n"))), rows).all()
+    if emptied := [dict(zip(_KEY, row[:-1], strict=True)) for row in stored if row[-1] <= 0]:
+        table = InvitationRollup.__table__
+        session.execute(delete(table).where(*(table.c[name] == bindparam(name) for name in _KEY)), emptied)
+
+
+_TYPES = {"day": "integer", "n": "integer", "sent": "integer", "opened": "integer", "answered": "integer"}
+_UNNEST_UPSERT = text(
+    f"INSERT INTO invitation_rollups ({', '.join((*_KEY, *_VALUES))}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {_TYPES.get(name, 'varchar')}[])" for name in (*_KEY, *_VALUES))
+    + f") ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET "
+    + ", ".join(f"{name} = invitation_rollups.{name} + excluded.{name}" for name in _VALUES)
+    + f" RETURNING {', '.join(_KEY)}, n"
+)
 
 
 def whole_days(since: datetime | None, until: datetime | None) -> tuple[str, int | None, int | None] | None:
