@@ -78,23 +78,33 @@ def on_outcomes_changed(session: Session, *, removed: Sequence[Outcome], added: 
     keys = sorted(changed)
     columns = {name: [key[i] for key in keys] for i, name in enumerate(_KEY)}
     columns.update({name: [changed[key][i] for key in keys] for i, name in enumerate(_VALUES)})
-    # One statement either way (an executemany costs a round trip per row on PostgreSQL); RETURNING tells which
-    # counts reached zero, and only those rows are deleted.
-    if session.get_bind().dialect.name == "postgresql":
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # One statement over arrays (an executemany costs a round trip per row); RETURNING tells which counts
+        # reached zero, and only those rows are deleted.
         stored = session.execute(_UNNEST_UPSERT, columns).all()
-    else:
-        table: Any = InvitationRollup.__table__
-        upsert = dialect_insert(session, table)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=list(_KEY), set_={name: table.c[name] + upsert.excluded[name] for name in _VALUES}
-        )
-        rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-        stored = session.execute(upsert.returning(*(table.c[name] for name in (*_KEY, "n"))), rows).all()
-    if emptied := [dict(zip(_KEY, row[:-1], strict=True)) for row in stored if row[-1] <= 0]:
-        table = InvitationRollup.__table__
-        session.execute(delete(table).where(*(table.c[name] == bindparam(name) for name in _KEY)), emptied)
+        if zeros := [dict(zip(_KEY, row[:-1], strict=True)) for row in stored if row[-1] <= 0]:
+            table: Any = InvitationRollup.__table__
+            session.execute(delete(table).where(*(table.c[name] == bindparam(name) for name in _KEY)), zeros)
+        return
+    # The driver's own executemany: through SQLAlchemy, processing each row's parameters cost more than the upsert.
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(_SQLITE_UPSERT, list(zip(*columns.values(), strict=True)))
+        if emptied := [key for key in keys if changed[key][0] < 0]:
+            cursor.executemany(_SQLITE_DELETE, emptied)
+    finally:
+        cursor.close()
 
 
+_SQLITE_UPSERT = (
+    f"INSERT INTO invitation_rollups ({', '.join((*_KEY, *_VALUES))}) VALUES ({', '.join('?' * 11)}) "
+    f"ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET "
+    + ", ".join(f"{name} = invitation_rollups.{name} + excluded.{name}" for name in _VALUES)
+)
+_SQLITE_DELETE = f"DELETE FROM invitation_rollups WHERE {' AND '.join(f'{name} = ?' for name in _KEY)} AND n <= 0"
 _TYPES = {"day": "integer", "n": "integer", "sent": "integer", "opened": "integer", "answered": "integer"}
 _UNNEST_UPSERT = text(
     f"INSERT INTO invitation_rollups ({', '.join((*_KEY, *_VALUES))}) SELECT * FROM unnest("

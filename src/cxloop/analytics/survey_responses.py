@@ -18,14 +18,13 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from cxloop.analytics import queries
 from cxloop.analytics.models import SurveyResponseDay
 from cxloop.collection import local_days
 from cxloop.collection.rows import ScoredRow
-from cxloop.storage.dialect_insert import dialect_insert
 
 _AHEAD = "survey_response_days"  # this module's key in a prepared batch's `ahead`
 _CHUNK = 2_000
@@ -81,14 +80,16 @@ def _add(session: Session, counts: Counter[_Key]) -> None:
     changed = sorted((key, n) for key, n in counts.items() if n)  # key order: concurrent writers lock alike
     if not changed:
         return
-    table: Any = SurveyResponseDay.__table__
-    upsert = dialect_insert(session, table)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=["survey_id", "day"], set_={"n": table.c.n + upsert.excluded.n}
-    )
-    session.execute(upsert, [{"survey_id": survey_id, "day": day, "n": n} for (survey_id, day), n in changed])
+    session.execute(_UPSERT, [{"survey_id": survey_id, "day": day, "n": n} for (survey_id, day), n in changed])
     if any(n < 0 for _, n in changed):
-        session.execute(delete(table).where(table.c.n <= 0))
+        session.execute(delete(SurveyResponseDay).where(SurveyResponseDay.n <= 0))
+
+
+# Plain SQL (both databases): a compiled INSERT's parameter processing cost more than the upsert of one row.
+_UPSERT = text(
+    "INSERT INTO survey_response_days (survey_id, day, n) VALUES (:survey_id, :day, :n) "
+    "ON CONFLICT (survey_id, day) DO UPDATE SET n = survey_response_days.n + excluded.n"
+)
 
 
 def rebuild_survey_responses(session: Session) -> None:
