@@ -4,6 +4,9 @@
 the contact policy and store the invitation either as scheduled (with the channel and send time the policy chose)
 or as suppressed with the reason. With an `occurrence_key` it is exactly-once: the unique index refuses a second
 row for the same occurrence (ON CONFLICT DO NOTHING), so two workers (or a retried job) end with one invitation.
+
+Every write that stores, changes or deletes invitations tells `hooks.outcomes_changed` what it moved (analytics'
+invitation rollups keep their counts exact from it): write invitations through this package only.
 """
 
 from __future__ import annotations
