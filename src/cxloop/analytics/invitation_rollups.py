@@ -100,7 +100,7 @@ def on_outcomes_changed(session: Session, *, removed: Sequence[Outcome], added: 
 
 
 _SQLITE_UPSERT = (
-    f"INSERT INTO invitation_rollups ({', '.join((*_KEY, *_VALUES))}) VALUES ({', '.join('?' * 11)}) "
+    f"INSERT INTO invitation_rollups ({', '.join((*_KEY, *_VALUES))}) VALUES ({', '.join('?' * (len(_KEY) + len(_VALUES)))}) "
     f"ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET "
     + ", ".join(f"{name} = invitation_rollups.{name} + excluded.{name}" for name in _VALUES)
 )
