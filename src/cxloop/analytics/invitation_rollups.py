@@ -99,16 +99,17 @@ def on_outcomes_changed(session: Session, *, removed: Sequence[Outcome], added: 
         cursor.close()
 
 
+_COLUMNS = (*_KEY, *_VALUES)
 _SQLITE_UPSERT = (
-    f"INSERT INTO invitation_rollups ({', '.join((*_KEY, *_VALUES))}) VALUES ({', '.join('?' * (len(_KEY) + len(_VALUES)))}) "
+    f"INSERT INTO invitation_rollups ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
     f"ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET "
     + ", ".join(f"{name} = invitation_rollups.{name} + excluded.{name}" for name in _VALUES)
 )
 _SQLITE_DELETE = f"DELETE FROM invitation_rollups WHERE {' AND '.join(f'{name} = ?' for name in _KEY)} AND n <= 0"
 _TYPES = {"day": "integer", "n": "integer", "sent": "integer", "opened": "integer", "answered": "integer"}
 _UNNEST_UPSERT = text(
-    f"INSERT INTO invitation_rollups ({', '.join((*_KEY, *_VALUES))}) SELECT * FROM unnest("
-    + ", ".join(f"CAST(:{name} AS {_TYPES.get(name, 'varchar')}[])" for name in (*_KEY, *_VALUES))
+    f"INSERT INTO invitation_rollups ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {_TYPES.get(name, 'varchar')}[])" for name in _COLUMNS)
     + f") ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET "
     + ", ".join(f"{name} = invitation_rollups.{name} + excluded.{name}" for name in _VALUES)
     + f" RETURNING {', '.join(_KEY)}, n"
