@@ -18,6 +18,7 @@ from cxloop.governance.channels import registry as channel_registry
 from cxloop.invitations import hooks as invitation_hooks
 from cxloop.invitations import service as invitations
 from cxloop.jobs import dispatch, queue
+from cxloop.journeys import deletion as touchpoint_deletion
 from cxloop.privacy.holders import holders as privacy_holders
 from cxloop.privacy.retention import kinds as retention_kinds
 from cxloop.surveys import deletion as survey_deletion
@@ -39,6 +40,7 @@ REACTIONS: tuple[tuple[hooks.Hook[Any], Callable[..., None]], ...] = (
     (deletion.deleting, widget_images.forget_images),
     (deletion.deleting, invitations.forget_customers),  # counted out of the invitation rollups, not cascaded
     (survey_deletion.deleting, invitations.forget_survey),
+    (touchpoint_deletion.touchpoints_deleting, invitations.clear_touchpoints),
     (invitation_hooks.outcomes_changed, invitation_rollups.on_outcomes_changed),
     (event_listeners.stored, event_rules.on_events_stored),
     (collection.texts_shown, text.mask_shown),

@@ -22,6 +22,7 @@ from cxloop.invitations import delivery_status, privacy
 from cxloop.invitations import service as invitations
 from cxloop.invitations.enums import DeliveryStatus
 from cxloop.invitations.models import Invitation
+from cxloop.journeys import service as journeys
 from cxloop.storage.database import Database
 from cxloop.surveys import service as surveys
 from tests.factories.customers import make_customer
@@ -136,7 +137,7 @@ def test_kept_rollups_equal_a_recount_after_random_writes_and_status_changes(db:
         assert {key[4] for key in kept} >= {"answered", "failed", "suppressed", "expired", "sent"}
 
     # Deletions: a privacy erasure, retention, a customer and a survey deleted (their invitations counted out, not
-    # cascaded by the foreign keys).
+    # cascaded by the foreign keys), a touchpoint deleted (its invitations counted as having none).
     with db.unit_of_work() as session:
         owners = sorted(set(session.scalars(select(Invitation.customer_id))))
         assert privacy.erase_customer_data(session, customer_id=owners[0])["invitations"] > 0
@@ -145,6 +146,9 @@ def test_kept_rollups_equal_a_recount_after_random_writes_and_status_changes(db:
         survey_id = session.scalars(select(Invitation.survey_id)).first()
         assert survey_id is not None
         surveys.delete_survey(session, survey_id=survey_id)
+        touchpoint_id = session.scalars(select(Invitation.touchpoint_id).where(Invitation.touchpoint_id > 0)).first()
+        assert touchpoint_id is not None
+        journeys.delete_touchpoint(session, touchpoint_id=touchpoint_id)  # its invitations keep no touchpoint
     with db.unit_of_work() as session:
         kept = snapshot(session)
         invitation_rollups.rebuild_invitation_rollups(session)
@@ -152,6 +156,8 @@ def test_kept_rollups_equal_a_recount_after_random_writes_and_status_changes(db:
         assert kept == snapshot(session)
         assert session.scalar(select(Invitation.id).where(Invitation.customer_id.in_(owners[:2]))) is None
         assert str(survey_id) not in {key[2] for key in kept if key[1] == "survey"}
+        assert str(touchpoint_id) not in {key[2] for key in kept if key[1] == "touchpoint"}
+        assert ("UTC", "touchpoint", "") in {key[:3] for key in kept}
 
 
 @pytest.mark.parametrize("group_by", [None, *FatigueGroup])

@@ -361,6 +361,25 @@ def delete_invitations(session: Session, where: Any) -> int:
     return len(deleted)
 
 
+def clear_touchpoints(session: Session, *, touchpoint_ids: Sequence[int]) -> None:
+    """Touchpoint deletion listener: the invitations at those touchpoints lose it now, counted, rather than by the
+    foreign key's SET NULL."""
+    at = Invitation.touchpoint_id.in_(list(touchpoint_ids))
+    columns = [_TABLE.c[name] for name in hooks.COLUMNS]
+    # Locked as read, so no status changes between the count and the update.
+    removed = [
+        hooks.outcome_from(row._mapping) for row in session.execute(select(*columns).where(at).with_for_update())
+    ]
+    if not removed:
+        return
+    session.execute(
+        update(Invitation).where(at).values(touchpoint_id=None), execution_options={"synchronize_session": False}
+    )
+    hooks.outcomes_changed(
+        session, removed=removed, added=[outcome._replace(touchpoint_id=None) for outcome in removed]
+    )
+
+
 def forget_survey(session: Session, *, survey_id: int) -> None:
     """Survey deletion listener: its invitations go now, counted out, rather than by the foreign key's cascade."""
     delete_invitations(session, Invitation.survey_id == survey_id)
