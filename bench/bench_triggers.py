@@ -43,6 +43,7 @@ from sqlalchemy import Table, func, insert, select
 from cxloop.access import service as access
 from cxloop.access.enums import Role
 from cxloop.core.clock import utcnow
+from cxloop.core.config import Settings
 from cxloop.customers.models import Customer
 from cxloop.governance import scoped_policies
 from cxloop.governance.schemas import ScopedPolicyCreate
@@ -55,6 +56,7 @@ from cxloop.triggers import service as triggers
 from cxloop.triggers import time_rules
 from cxloop.triggers.schemas import TriggerRuleCreate
 from cxloop.triggers.tasks import run_time_sweep
+from cxloop.wiring import wire_domains
 from databases import survey_database
 
 OFFSET_DAYS = 30
@@ -103,6 +105,7 @@ def created(db: Database, rule_id: int) -> set[tuple[int, str]]:
 def run_sweep(args: argparse.Namespace) -> None:
     today = utcnow().date()
     with survey_database(args.backend) as url:
+        wire_domains(Settings(database_url=url))  # as the worker does at start (the invitation rollups' hook)
         db = Database(url)
         started = time.perf_counter()
         load_customers(db, args.customers, args.spread_days, today)

@@ -23,7 +23,7 @@ from bench_drivers import enrich
 from bench_metrics import build
 from cxloop.access import service as access
 from cxloop.access.schemas import TeamCreate
-from cxloop.analytics import anomalies, rollups
+from cxloop.analytics import anomalies, invitation_rollups, rollups, survey_responses
 from cxloop.dashboards import service as dashboards
 from cxloop.dashboards.enums import CardKindName
 from cxloop.dashboards.schemas import CardWrite
@@ -72,6 +72,8 @@ def build_organisation(db: Database, args: argparse.Namespace) -> dict[str, floa
     started = time.perf_counter()
     with db.unit_of_work() as session:
         rollups.rebuild_rollups(session)
+        invitation_rollups.rebuild_invitation_rollups(session)  # invitations and responses went in by SQL
+        survey_responses.rebuild_survey_responses(session)
         anomalies.scan(session, weeks=8, days=14)
     _analyse(db)
     timings["rollups, anomalies, ANALYZE"] = time.perf_counter() - started

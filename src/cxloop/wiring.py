@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cxloop.analytics import anomalies, metrics, rollups, stats, theme_series
+from cxloop.analytics import anomalies, invitation_rollups, metrics, rollups, stats, survey_responses, theme_series
 from cxloop.channels import outbound
 from cxloop.channels.widget import erasure as widget_images
 from cxloop.churn import queries as churn_queries
@@ -15,9 +15,13 @@ from cxloop.core import hooks
 from cxloop.core.config import Settings
 from cxloop.customers import deletion, event_listeners, membership, phones, scores
 from cxloop.governance.channels import registry as channel_registry
+from cxloop.invitations import hooks as invitation_hooks
+from cxloop.invitations import service as invitations
 from cxloop.jobs import dispatch, queue
+from cxloop.journeys import deletion as touchpoint_deletion
 from cxloop.privacy.holders import holders as privacy_holders
 from cxloop.privacy.retention import kinds as retention_kinds
+from cxloop.surveys import deletion as survey_deletion
 from cxloop.text import service as text
 from cxloop.text.themes import rules as theme_rules
 from cxloop.triggers import event_rules
@@ -27,9 +31,17 @@ REACTIONS: tuple[tuple[hooks.Hook[Any], Callable[..., None]], ...] = (
     (collection.responses_prepared, rollups.count_ahead),
     (collection.responses_stored, rollups.on_responses_stored),
     (collection.scores_changed, rollups.on_scores_changed),
+    (collection.responses_prepared, survey_responses.count_ahead),
+    (collection.responses_stored, survey_responses.on_responses_stored),
+    (collection.scores_changed, survey_responses.on_scores_changed),
+    (deletion.deleting, survey_responses.forget_customers),
     (membership.changed, rollups.on_membership_change),
     (deletion.deleting, rollups.forget_customers),
     (deletion.deleting, widget_images.forget_images),
+    (deletion.deleting, invitations.forget_customers),  # counted out of the invitation rollups, not cascaded
+    (survey_deletion.deleting, invitations.forget_survey),
+    (touchpoint_deletion.touchpoints_deleting, invitations.clear_touchpoints),
+    (invitation_hooks.outcomes_changed, invitation_rollups.on_outcomes_changed),
     (event_listeners.stored, event_rules.on_events_stored),
     (collection.texts_shown, text.mask_shown),
 )

@@ -12,10 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from cxloop.analytics import rollups
-from cxloop.analytics.models import ScoreRollup
+from cxloop.analytics.models import InvitationRollup, ScoreRollup, SurveyResponseDay
 from cxloop.cli.main import app
 from cxloop.storage.database import Database
 from tests.cli_database import commands_on
+from tests.factories.invitations import make_invitation
 from tests.factories.responses import Scored, add_customers, add_scored, add_segment, add_survey
 
 
@@ -64,14 +65,18 @@ def test_bad_options_exit_2_naming_the_option(cli: CliRunner) -> None:
 
 
 def test_rebuild_recounts_the_rollups(cli: CliRunner, db: Database) -> None:
+    tables = (ScoreRollup, InvitationRollup, SurveyResponseDay)
     with db.unit_of_work() as session:
-        before = session.query(ScoreRollup).count()
-        session.query(ScoreRollup).delete()
+        make_invitation(session, sent=True)
+        before = [session.query(table).count() for table in tables]
+        for table in tables:
+            session.query(table).delete()
     result = cli.invoke(app, ["metrics", "rebuild"])
     assert result.exit_code == 0, result.output
     assert "rollups rebuilt" in result.output
     with db.unit_of_work() as session:
-        assert session.query(ScoreRollup).count() == before > 0
+        after = [session.query(table).count() for table in tables]
+    assert after == before and all(before)
 
 
 def test_csv_output_has_one_row_per_group_and_a_total(cli: CliRunner) -> None:

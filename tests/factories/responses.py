@@ -1,6 +1,7 @@
 """Builders for scored feedback: surveys, customers, accounts, segments, responses and rated feedback items.
 
-Rows are inserted directly and then counted into the rollups with `rollups.record_scores` / `on_membership_change`,
+Rows are inserted directly and then counted into the rollups with `rollups.record_scores` / `on_membership_change`
+(and into the responses per survey),
 exactly as the collection and customers services do after they store something. `random_world` builds a seeded
 random organisation for the rollup == raw == pandas tests.
 """
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from cxloop.analytics import rollups
+from cxloop.analytics import rollups, survey_responses
 from cxloop.analytics.models import ScoreRollup
 from cxloop.collection.models import FeedbackItem, Response
 from cxloop.collection.rows import ScoredRow, epoch_seconds
@@ -156,7 +157,9 @@ def add_scored(session: Session, items: Sequence[Scored]) -> None:
         session.execute(insert(Response), responses)
     if feedback:
         session.execute(insert(FeedbackItem), feedback)
-    rollups.record_scores(session, items=[item.row() for item in items])
+    rows = [item.row() for item in items]
+    rollups.record_scores(session, items=rows)
+    survey_responses.on_scores_changed(session, removed=(), added=rows)  # the responses per survey and day
     session.flush()
 
 

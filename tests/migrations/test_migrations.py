@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,8 +14,17 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from cxloop import migrations
+from cxloop.collection import service as collection
+from cxloop.core.config import Settings
 from cxloop.migrations.metadata import metadata
+from cxloop.storage.database import Database
+from cxloop.wiring import wire_domains
+from tests.analytics.test_invitation_rollups import START, _random_change, snapshot
+from tests.analytics.test_survey_responses import _responses
+from tests.analytics.test_survey_responses import snapshot as response_days
 from tests.conftest import POSTGRES_ADMIN_URL
+from tests.factories.invitations import make_invitation
+from tests.factories.surveys import every_kind_definition, make_survey
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -221,3 +232,30 @@ def test_the_sla_clock_minutes_are_filled_for_existing_cases_in_the_team_hours(e
     engine.dispose()
     # Friday 16:00-18:00, Monday a holiday, Tuesday 09:00 (10:00 in Paris) then one hour more; a case without either.
     assert [tuple(r) for r in stored] == [(180.0, 240.0), (60.0, None), (None, None)]
+
+
+def test_the_invitation_rollups_and_survey_response_days_are_filled_as_the_writes_keep_them(empty_url: str) -> None:
+    """Upgrading a database with invitations and responses fills the two tables (UTC) as writing would have."""
+    wire_domains(Settings(environment="test"))  # zones: UTC, as the migration counts them
+    migrations.upgrade(empty_url)
+    db = Database(empty_url)
+    rng = random.Random(3)
+    for key in ("pulse", "echo"):
+        make_survey(db, key=key, definition=every_kind_definition())
+    with db.unit_of_work() as session:
+        collection.record_responses(session, items=_responses(rng, 40))
+        for hours in range(0, 200, 7):
+            made = make_invitation(session, now=START + timedelta(hours=hours), channel=rng.choice(["email", "sms"]))
+            _random_change(session, rng, made.invitation)
+    with db.unit_of_work() as session:
+        kept = snapshot(session), response_days(session)
+    db.engine.dispose()
+    assert kept[0] and kept[1]
+
+    migrations.downgrade(empty_url, "-1")
+    migrations.upgrade(empty_url)
+
+    db = Database(empty_url)
+    with db.unit_of_work() as session:
+        assert (snapshot(session), response_days(session)) == kept
+    db.engine.dispose()

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from cxloop.analytics import queries
+from cxloop.analytics import invitation_rollups, queries
 from cxloop.analytics.enums import FatigueGroup
 from cxloop.analytics.stats import wilson_interval
 
@@ -35,10 +35,17 @@ class FatigueRow:
 def fatigue_report(
     session: Session, *, group_by: str | None = None, since: datetime | None = None, until: datetime | None = None
 ) -> list[FatigueRow]:
-    """Counts per group (by invitation creation time in [since, until)), groups in key order."""
-    counts = queries.invitation_outcomes(
-        session, group_by=FatigueGroup(group_by) if group_by else None, since=since, until=until
-    )
+    """Counts per group (by invitation creation time in [since, until)), groups in key order. From the invitation
+    rollups when the range is whole local days of a rolled-up zone (or open), else from raw invitations."""
+    group = FatigueGroup(group_by) if group_by else None
+    days = invitation_rollups.whole_days(since, until)
+    if days is None:
+        counts = queries.invitation_outcomes(session, group_by=group, since=since, until=until)
+    else:
+        tz, first_day, last_day = days
+        counts = invitation_rollups.outcome_counts(
+            session, group_by=group.value if group else None, tz=tz, first_day=first_day, last_day=last_day
+        )
     rows: dict[str, FatigueRow] = {}
     for grp, invitation_status, reason, delivery, n, sent, opened, answered in counts:
         row = rows.setdefault(str(grp), FatigueRow(group=str(grp)))

@@ -1,5 +1,5 @@
-"""Analytics tables: the score rollups (derived from collection's responses and feedback items), the anomalies found
-and the metric targets."""
+"""Analytics tables: the score rollups (derived from collection's responses and feedback items), the invitation
+rollups (from invitations), responses per survey and day, the anomalies found and the metric targets."""
 
 from __future__ import annotations
 
@@ -30,6 +30,44 @@ class ScoreRollup(Base):
     dim_value: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[int] = mapped_column(Integer, primary_key=True)
     score: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class InvitationRollup(Base):
+    """Invitations per local day of their creation and outcome, kept current on every invitation write so the
+    fatigue report, response rates and the surveys list never scan raw invitations.
+
+    One row per (timezone, dimension, dimension value, local day, status, suppression reason, delivery report).
+    `dim` is one of all, channel, survey, touchpoint, policy; `dim_value` the id or name as text, '' when the
+    invitation has none (as are `reason` and `delivery`). `n` counts the invitations, `sent`, `opened` and `answered`
+    those of them with that time set. Kept by analytics/invitation_rollups.py.
+    """
+
+    __tablename__ = "invitation_rollups"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    tz: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dim: Mapped[str] = mapped_column(String(16), primary_key=True)
+    dim_value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32), primary_key=True)
+    delivery: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    sent: Mapped[int] = mapped_column(Integer)
+    opened: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)
+
+
+class SurveyResponseDay(Base):
+    """Responses per survey and UTC day (days since 1970-01-01), kept current on every write so the surveys list
+    never scans the responses table. Kept by analytics/survey_responses.py."""
+
+    __tablename__ = "survey_response_days"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    survey_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
 
 

@@ -447,6 +447,62 @@ def invitation_outcomes(
     return [tuple(row) for row in session.execute(query)]
 
 
+def invitation_range(session: Session) -> tuple[datetime, datetime] | None:
+    """The earliest and latest invitation creation instants, or None when there is none."""
+    low, high = session.execute(select(func.min(Invitation.created_at), func.max(Invitation.created_at))).one()
+    return None if low is None else (_aware(low), _aware(high))
+
+
+def invitation_rows(dialect: str) -> Any:
+    """A CTE of every invitation as the invitation rollups count it: (seconds, created_at, channel, survey_id,
+    touchpoint_id, policy, status, reason, delivery, sent_at, opened_at, answered_at)."""
+    query = select(
+        local_days.epoch_seconds(Invitation.created_at, dialect).label("seconds"),
+        Invitation.created_at,
+        Invitation.channel,
+        Invitation.survey_id,
+        Invitation.touchpoint_id,
+        Invitation.policy,
+        Invitation.status,
+        Invitation.reason,
+        Invitation.delivery_status.label("delivery"),
+        Invitation.sent_at,
+        Invitation.opened_at,
+        Invitation.answered_at,
+    )
+    cte = query.cte("invitation_rows")
+    return cte.prefix_with("MATERIALIZED") if dialect == "sqlite" else cte
+
+
+def _utc_day(column: Any, dialect: str) -> ColumnElement[Any]:
+    return local_days.epoch_seconds(column, dialect) // local_days.SECONDS_PER_DAY
+
+
+def survey_response_days(dialect: str, customer_ids: Sequence[int] | None = None) -> Select[Any]:
+    """(survey id, UTC day, responses) of every response, or of the responses of `customer_ids`."""
+    day = _utc_day(Response.submitted_at, dialect)
+    query = select(Response.survey_id, day.label("day"), func.count().label("n"))
+    if customer_ids is not None:
+        query = query.where(Response.customer_id.in_(customer_ids))
+    return query.group_by(Response.survey_id, day)
+
+
+def responses_per_survey_day(session: Session, *, customer_ids: Sequence[int]) -> dict[tuple[int, int], int]:
+    """(survey id, UTC day) -> how many responses `customer_ids` gave."""
+    query = survey_response_days(session.get_bind().dialect.name, customer_ids)
+    return {(survey_id, int(day)): n for survey_id, day, n in session.execute(query)}
+
+
+def latest_submission(session: Session, *, survey_id: int, since: datetime, until: datetime) -> datetime | None:
+    """The latest submission instant of the survey's responses in [since, until) (read through the time index)."""
+    found = session.scalar(
+        select(func.max(Response.submitted_at)).where(
+            Response.submitted_at >= since, Response.submitted_at < until, Response.survey_id == survey_id
+        )
+    )
+    return None if found is None else _aware(found)
+
+
 def with_segment(rows: Any) -> tuple[Any, ColumnElement[Any]]:
     """`rows` (with a customer_id column) joined to the segments their customers are in, and the segment id as a
     string: each row once per segment of its customer."""

@@ -241,10 +241,13 @@ for _metric in MetricKind:
 
 @app.command("rebuild")
 def rebuild() -> None:
-    """Recount the score rollups from raw rows (after changing CXLOOP_ROLLUP_TIMEZONES, or to repair them)."""
-    from cxloop.analytics import rollups
+    """Recount the score and invitation rollups and the responses per survey from raw rows (after changing
+    CXLOOP_ROLLUP_TIMEZONES, or to repair them)."""
+    from cxloop.analytics import invitation_rollups, rollups, survey_responses
 
     zones = _configure_zones()
     with database().unit_of_work() as session:
         rollups.rebuild_rollups(session)
+        invitation_rollups.rebuild_invitation_rollups(session)
+        survey_responses.rebuild_survey_responses(session)
     console.print(f"[green]rollups rebuilt[/] for {', '.join(zones) or 'no zone'}")

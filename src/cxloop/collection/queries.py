@@ -434,19 +434,6 @@ def count_survey_responses(
     return session.scalar(query) or 0
 
 
-def survey_activity(session: Session, *, survey_ids: Iterable[int]) -> dict[int, tuple[int, datetime]]:
-    """survey id -> (how many responses, the latest submission), for the surveys given that have responses."""
-    ids = sorted(set(survey_ids))
-    if not ids:
-        return {}
-    query = (
-        select(Response.survey_id, func.count(), func.max(Response.submitted_at))
-        .where(Response.survey_id.in_(ids))
-        .group_by(Response.survey_id)
-    )
-    return {survey_id: (n, last) for survey_id, n, last in session.execute(query)}
-
-
 def last_answers(
     session: Session, *, customer_ids: Iterable[int], survey_ids: Iterable[int]
 ) -> dict[tuple[int, int], datetime]:

@@ -334,11 +334,6 @@ def count_responses(
     return queries.count_rows(session, "responses", since=since, until=until)
 
 
-def survey_activity(session: Session, *, survey_ids: Sequence[int]) -> dict[int, tuple[int, datetime]]:
-    """survey id -> (its response count, its latest response's submission instant), for surveys with responses."""
-    return queries.survey_activity(session, survey_ids=survey_ids)
-
-
 def last_answers(
     session: Session, *, customer_ids: Sequence[int], survey_ids: Sequence[int]
 ) -> dict[tuple[int, int], datetime]:

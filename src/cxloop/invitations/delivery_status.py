@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, object_session
 
 from cxloop.core.clock import utcnow
+from cxloop.invitations import hooks
 from cxloop.invitations.enums import DeliveryStatus, InvitationStatus
 from cxloop.invitations.models import Invitation
 from cxloop.jobs import events, outbox
@@ -69,14 +70,17 @@ def record_delivery(
     if not is_later(invitation, status):
         return False
     now = now or utcnow()
-    invitation.delivery_status = status.value
-    invitation.delivery_error = error[:64] if error else invitation.delivery_error
-    invitation.updated_at = now
-    if status not in FAILURES or invitation.status not in _FAILABLE:
+    with hooks.moving(invitation):
+        invitation.delivery_status = status.value
+        invitation.delivery_error = error[:64] if error else invitation.delivery_error
+        invitation.updated_at = now
+        failed = status in FAILURES and invitation.status in _FAILABLE
+        if failed:
+            invitation.status = InvitationStatus.failed.value
+            if detail is not None:
+                invitation.detail = detail[:500]
+    if not failed:
         return False
-    invitation.status = InvitationStatus.failed.value
-    if detail is not None:
-        invitation.detail = detail[:500]
     session = object_session(invitation)
     if session is None:
         raise RuntimeError(f"invitation {invitation.id} is not in a session: its failure cannot be recorded")

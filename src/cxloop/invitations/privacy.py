@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from cxloop.invitations import service as invitations
 from cxloop.invitations.enums import InvitationStatus
 from cxloop.invitations.models import Invitation
 from cxloop.invitations.schemas import InvitationRead
@@ -26,10 +27,7 @@ def export_customer_data(session: Session, *, customer_id: int) -> dict[str, lis
 
 def erase_customer_data(session: Session, *, customer_id: int) -> dict[str, int]:
     """Delete their invitations; the count."""
-    where = Invitation.customer_id == customer_id
-    count = session.scalar(select(func.count()).select_from(Invitation).where(where)) or 0
-    session.execute(delete(Invitation).where(where))
-    return {"invitations": count}
+    return {"invitations": invitations.delete_invitations(session, Invitation.customer_id == customer_id)}
 
 
 def scrub_customer_text(session: Session, *, needles: Sequence[str]) -> int:
@@ -44,6 +42,4 @@ def invitation_retention(session: Session, *, before: datetime, action: str, lim
     if limit is None:
         return session.scalar(select(func.count()).select_from(Invitation).where(pending)) or 0
     ids = session.scalars(select(Invitation.id).where(pending).order_by(Invitation.id).limit(limit)).all()
-    if ids:
-        session.execute(delete(Invitation).where(Invitation.id.in_(ids)))
-    return len(ids)
+    return invitations.delete_invitations(session, Invitation.id.in_(ids)) if ids else 0

@@ -4,6 +4,9 @@
 the contact policy and store the invitation either as scheduled (with the channel and send time the policy chose)
 or as suppressed with the reason. With an `occurrence_key` it is exactly-once: the unique index refuses a second
 row for the same occurrence (ON CONFLICT DO NOTHING), so two workers (or a retried job) end with one invitation.
+
+Every write that stores, changes or deletes invitations tells `hooks.outcomes_changed` what it moved (analytics'
+invitation rollups keep their counts exact from it): write invitations through this package only.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session, object_session
 
 from cxloop.collection import service as collection
@@ -25,7 +28,7 @@ from cxloop.customers import service as customers
 from cxloop.governance import consent, policy, scoped_policies
 from cxloop.governance.channels import registry as channels
 from cxloop.governance.enums import SuppressionReason
-from cxloop.invitations import availability
+from cxloop.invitations import availability, hooks
 from cxloop.invitations.enums import InvitationStatus
 from cxloop.invitations.errors import InvalidInvitation, InvitationExpired, InvitationNotFound
 from cxloop.invitations.models import Invitation
@@ -234,7 +237,9 @@ def _decide_and_store(session: Session, requests: Sequence[InviteRequest], now: 
     if not rows:
         return []
     statement = dialect_insert(session, _TABLE).on_conflict_do_nothing(index_elements=["occurrence_key"])
-    stored = session.execute(statement.returning(_TABLE.c.id, _TABLE.c.status), rows).all()
+    outcome = [_TABLE.c[name] for name in hooks.COLUMNS if name != "status"]
+    stored = session.execute(statement.returning(_TABLE.c.id, _TABLE.c.status, *outcome), rows).all()
+    hooks.outcomes_changed(session, removed=(), added=[hooks.outcome_from(row._mapping) for row in stored])
     if suppressed := [row.id for row in stored if row.status == InvitationStatus.suppressed.value]:
         outbox.emit(session, events.INVITATION_SUPPRESSED, {"invitation_ids": suppressed})
     return [row.id for row in stored]
@@ -298,6 +303,7 @@ def insert_history(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     batches, with no decision, event or job; how many."""
     for start in range(0, len(rows), 5_000):
         session.execute(insert(Invitation), rows[start : start + 5_000])
+    hooks.outcomes_changed(session, removed=(), added=[hooks.outcome_from(row) for row in rows])
     return len(rows)
 
 
@@ -332,13 +338,57 @@ def latest_open(
 
 def expire_overdue(session: Session, *, now: datetime) -> int:
     """Scheduled invitations past their expiry are never sent: mark them expired; how many."""
-    result = session.execute(
+    expired = session.execute(
         update(Invitation)
         .where(Invitation.status == InvitationStatus.scheduled.value, Invitation.expires_at <= now)
-        .values(status=InvitationStatus.expired.value, updated_at=now),
+        .values(status=InvitationStatus.expired.value, updated_at=now)
+        .returning(*(_TABLE.c[name] for name in hooks.COLUMNS)),
         execution_options={"synchronize_session": False},
+    ).all()
+    added = [hooks.outcome_from(row._mapping) for row in expired]
+    removed = [outcome._replace(status=InvitationStatus.scheduled.value) for outcome in added]
+    hooks.outcomes_changed(session, removed=removed, added=added)
+    return len(expired)
+
+
+def delete_invitations(session: Session, where: Any) -> int:
+    """Delete the invitations matching `where` (a SQL condition), telling the outcome counts; how many."""
+    deleted = session.execute(
+        delete(Invitation).where(where).returning(*(_TABLE.c[name] for name in hooks.COLUMNS)),
+        execution_options={"synchronize_session": False},
+    ).all()
+    hooks.outcomes_changed(session, removed=[hooks.outcome_from(row._mapping) for row in deleted], added=())
+    return len(deleted)
+
+
+def clear_touchpoints(session: Session, *, touchpoint_ids: Sequence[int]) -> None:
+    """Touchpoint deletion listener: the invitations at those touchpoints lose it now, counted, rather than by the
+    foreign key's SET NULL."""
+    at = Invitation.touchpoint_id.in_(list(touchpoint_ids))
+    columns = [_TABLE.c[name] for name in hooks.COLUMNS]
+    # Locked as read, so no status changes between the count and the update.
+    removed = [
+        hooks.outcome_from(row._mapping) for row in session.execute(select(*columns).where(at).with_for_update())
+    ]
+    if not removed:
+        return
+    session.execute(
+        update(Invitation).where(at).values(touchpoint_id=None), execution_options={"synchronize_session": False}
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    hooks.outcomes_changed(
+        session, removed=removed, added=[outcome._replace(touchpoint_id=None) for outcome in removed]
+    )
+
+
+def forget_survey(session: Session, *, survey_id: int) -> None:
+    """Survey deletion listener: its invitations go now, counted out, rather than by the foreign key's cascade."""
+    delete_invitations(session, Invitation.survey_id == survey_id)
+
+
+def forget_customers(session: Session, *, customer_ids: Sequence[int]) -> None:
+    """Customer deletion listener: their invitations go now, counted out, rather than by the foreign key's cascade."""
+    for start in range(0, len(customer_ids), _CHUNK):
+        delete_invitations(session, Invitation.customer_id.in_(list(customer_ids[start : start + _CHUNK])))
 
 
 def by_token(session: Session, signer: TokenSigner, token: str, *, now: datetime | None = None) -> Invitation:
@@ -379,36 +429,40 @@ def _touch(invitation: Invitation, now: datetime | None) -> datetime:
 
 
 def mark_sent(invitation: Invitation, *, detail: str | None = None, now: datetime | None = None) -> None:
-    invitation.sent_at = _touch(invitation, now)
-    invitation.status = InvitationStatus.sent.value
-    invitation.detail = detail
+    with hooks.moving(invitation):
+        invitation.sent_at = _touch(invitation, now)
+        invitation.status = InvitationStatus.sent.value
+        invitation.detail = detail
     _emit(invitation, events.INVITATION_SENT)
 
 
 def mark_opened(invitation: Invitation, *, now: datetime | None = None) -> None:
     """First open only; an answered invitation stays answered."""
-    at = _touch(invitation, now)
-    if invitation.opened_at is None:
-        invitation.opened_at = at
-    if invitation.status in (InvitationStatus.scheduled, InvitationStatus.sent):
-        invitation.status = InvitationStatus.opened.value
+    with hooks.moving(invitation):
+        at = _touch(invitation, now)
+        if invitation.opened_at is None:
+            invitation.opened_at = at
+        if invitation.status in (InvitationStatus.scheduled, InvitationStatus.sent):
+            invitation.status = InvitationStatus.opened.value
 
 
 def mark_answered(invitation: Invitation, *, response_id: int, now: datetime | None = None) -> None:
-    at, first_answer = _touch(invitation, now), invitation.answered_at is None
-    invitation.opened_at = invitation.opened_at or at
-    invitation.answered_at = invitation.answered_at or at
-    invitation.response_id = response_id
-    invitation.status = InvitationStatus.answered.value
+    with hooks.moving(invitation):
+        at, first_answer = _touch(invitation, now), invitation.answered_at is None
+        invitation.opened_at = invitation.opened_at or at
+        invitation.answered_at = invitation.answered_at or at
+        invitation.response_id = response_id
+        invitation.status = InvitationStatus.answered.value
     if first_answer:  # later answers extend the same response: the invitation was answered once
         _emit(invitation, events.INVITATION_ANSWERED)
 
 
 def mark_suppressed(invitation: Invitation, *, reason: SuppressionReason, now: datetime | None = None) -> None:
     """Not sent after all (e.g. an opt-out arrived after it was scheduled); the reason counts in the report."""
-    _touch(invitation, now)
-    invitation.status = InvitationStatus.suppressed.value
-    invitation.reason = reason.value
+    with hooks.moving(invitation):
+        _touch(invitation, now)
+        invitation.status = InvitationStatus.suppressed.value
+        invitation.reason = reason.value
     _emit(invitation, events.INVITATION_SUPPRESSED)
 
 
@@ -426,11 +480,13 @@ def drop_reminder(invitation: Invitation, *, reason: str, now: datetime | None =
 
 def mark_expired(invitation: Invitation, *, now: datetime | None = None) -> None:
     """It expired before it could be sent."""
-    _touch(invitation, now)
-    invitation.status = InvitationStatus.expired.value
+    with hooks.moving(invitation):
+        _touch(invitation, now)
+        invitation.status = InvitationStatus.expired.value
 
 
 def mark_failed(invitation: Invitation, *, detail: str, now: datetime | None = None) -> None:
-    _touch(invitation, now)
-    invitation.status = InvitationStatus.failed.value
-    invitation.detail = detail[:500]
+    with hooks.moving(invitation):
+        _touch(invitation, now)
+        invitation.status = InvitationStatus.failed.value
+        invitation.detail = detail[:500]

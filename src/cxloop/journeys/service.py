@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cxloop.core.errors import FieldError, InvalidInput
+from cxloop.journeys import deletion
 from cxloop.journeys.defaults import DEFAULT_JOURNEY_KEY, DEFAULT_JOURNEY_NAME, DEFAULT_STAGES
 from cxloop.journeys.enums import MetricKind
 from cxloop.journeys.errors import JourneyConflict, JourneyNotFound, StageNotFound, TouchpointNotFound
@@ -352,6 +353,8 @@ def _release(session: Session, *, stage_ids: list[int], touchpoint_ids: list[int
     references.lock(session, ["stages", "touchpoints"])
     references.release(session, "stages", stage_ids)
     references.release(session, "touchpoints", touchpoint_ids)
+    if touchpoint_ids:
+        deletion.touchpoints_deleting(session, touchpoint_ids=touchpoint_ids)
 
 
 # Reads ----------------------------------------------------------------------------------------------------------

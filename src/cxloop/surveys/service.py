@@ -15,7 +15,7 @@ from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError
 from cxloop.storage import references
 from cxloop.storage.pagination import Page, order_clause, paginate
-from cxloop.surveys import lifecycle, rules
+from cxloop.surveys import deletion, lifecycle, rules
 from cxloop.surveys.enums import ResponseLimit, SurveyStatus
 from cxloop.surveys.errors import (
     InvalidSurvey,
@@ -205,7 +205,8 @@ def delete_survey(session: Session, *, survey_id: int) -> None:
         # caught by the database, in a savepoint that keeps the transaction usable.
         references.release(session, "surveys", [survey.id])
         references.release(session, "survey_versions", version_ids)
-        with session.begin_nested():
+        with session.begin_nested():  # the listeners' work is undone with the deletion when it is refused
+            deletion.deleting(session, survey_id=survey.id)
             session.execute(delete(SurveyVersion).where(SurveyVersion.survey_id == survey.id))
             session.execute(delete(Survey).where(Survey.id == survey.id))
     except (IntegrityError, references.StillReferenced) as exc:

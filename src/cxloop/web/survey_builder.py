@@ -17,10 +17,10 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from cxloop.access.enums import Role
+from cxloop.analytics import survey_responses
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
 from cxloop.branding.current import load_brand
-from cxloop.collection import service as collection
 from cxloop.core.body_caps import body_cap
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import Conflict, InvalidInput, NotFound
@@ -71,7 +71,7 @@ def builder(
     """The builder page for `draft` (unsaved edits of `survey`, or a new survey when None)."""
     context: dict[str, Any] = {}
     if survey is not None:
-        activity = collection.survey_activity(session, survey_ids=[survey.id]).get(survey.id)
+        activity = survey_responses.survey_activity(session, survey_ids=[survey.id]).get(survey.id)
         model = surveys.require_survey(session, survey_id=survey.id)
         responses = activity[0] if activity else 0
         context = {

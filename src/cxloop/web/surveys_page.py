@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from cxloop.access.enums import Role
 from cxloop.analytics import metrics as metric_registry
 from cxloop.analytics import service as analytics
+from cxloop.analytics import survey_responses
 from cxloop.analytics.enums import FatigueGroup, GroupKey, MetricKind
 from cxloop.analytics.fatigue import FatigueRow, fatigue_report
 from cxloop.analytics.schemas import MetricGroup, MetricQuery
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
 from cxloop.branding.current import load_brand
-from cxloop.collection import service as collection
 from cxloop.core.body_caps import body_cap
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import Conflict, InvalidInput, NotFound
@@ -85,7 +85,7 @@ def survey_rows(session: Session) -> tuple[list[SurveyRow], int]:
     """The list's rows (the LIST_SIZE most recently changed surveys) and how many surveys there are."""
     page = surveys.list_surveys(session, sort="-updated_at", limit=LIST_SIZE)
     definitions = surveys.current_definitions(session, surveys=page.items)
-    activity = collection.survey_activity(session, survey_ids=[s.id for s in page.items])
+    activity = survey_responses.survey_activity(session, survey_ids=[s.id for s in page.items])
     invited = {row.group: row for row in fatigue_report(session, group_by=FatigueGroup.survey.value)}
     metrics = {s.id: _metric_of(definitions[s.id]) for s in page.items}
     values = _metric_values(session, {kind for kind in metrics.values() if kind is not None})
