@@ -259,6 +259,9 @@ def overview_page(request: Request, session: SessionDep, user: ViewerPage, metri
         ]
     except InvalidInput as exc:
         raise bad_filter(exc) from exc
+    panels = [
+        _breakdown_panel(found, kind, dim, caption, view=view, min_n=minimum) for found, dim, caption in breakdowns
+    ]
     trend_figures = overview.trend_of(trend.result, bucket) if trend.result is not None else None
     return render(
         request,
@@ -272,9 +275,8 @@ def overview_page(request: Request, session: SessionDep, user: ViewerPage, metri
         trend_figures=trend_figures,
         bucket=bucket,
         trend_table=overview_tables.trend_table(trend_figures, kind) if trend_figures is not None else None,
-        breakdowns=[
-            _breakdown_panel(found, kind, dim, caption, view=view, min_n=minimum) for found, dim, caption in breakdowns
-        ],
+        breakdowns=panels,
+        breakdown_tables=[panel["table"] for panel in panels if panel["table"]],  # found by ?export= (web/tables.py)
         can_refresh=user.role.includes(Role.analyst),
         anomalies=anomalies_page.latest(session, since=datetime.combine(view.start, time.min, UTC)),
         min_n=minimum,
