@@ -61,6 +61,7 @@ PAGES = (
     ("overview, 12 months, CES", "/?range=year&metric=ces"),
     ("overview, 12 months, one segment", "/?range=year&segment={segment}"),
     ("overview, 12 months, channel email", "/?range=year&channel=email"),
+    ("overview, 12 months, one segment, channel email", "/?range=year&segment={segment}&channel=email"),
     ("overview's response rates (after load)", "/partials/response-rates?range=year"),
     ("feedback explorer", "/feedback?range=year"),
     ("feedback explorer, search", "/feedback?range=year&q=the"),

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from cxloop.analytics.enums import GroupKey, MetricKind
 from cxloop.core.clock import utcnow
 from cxloop.jobs import NoPayload, dispatch
 from cxloop.precomputed import registry, tasks
@@ -30,6 +31,17 @@ CASES: list[tuple[registry.Analysis[Any, Any], Any]] = [
     (registry.OPERATIONS, registry.NoParams()),
     (registry.AGENTS, registry.NoParams()),
     (registry.MATURITY, registry.NoParams()),
+    (
+        registry.GROUPED_METRIC,
+        registry.GroupedMetricParams(
+            metric=MetricKind.nps,
+            by=GroupKey.channel,
+            tz="UTC",
+            start=date(2026, 3, 1),
+            end=date(2026, 3, 31),
+            segment="retail",
+        ),
+    ),
 ]
 
 
@@ -70,6 +82,8 @@ def test_a_stored_result_equals_a_fresh_computation(
         fresh = fresh.model_copy(update={"as_of": stored.value.as_of})
     assert stored.value == fresh and stored.computed_at is not None and not stored.updating
     assert stored.seconds is not None and stored.seconds >= 0
+    if analysis is registry.GROUPED_METRIC:
+        assert stored.value.total.n == 320 and [g.keys["channel"] for g in stored.value.groups] == ["email"]
     if analysis is registry.DRIVERS:
         assert stored.value.enough and any("Late delivery" in d.label for d in stored.value.drivers)
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
+from cxloop.app import create_app
+from cxloop.core.clock import utcnow
+from cxloop.core.config import Settings
+from cxloop.jobs import dispatch
+from cxloop.precomputed import service as precomputed
 from cxloop.storage.database import Database
 
 PASSWORD = "correct horse battery staple"
@@ -44,3 +52,32 @@ def signed_in_client(client: TestClient, db: Database, role: Role) -> TestClient
     response = sign_in(client, make_user(db, role))
     assert response.status_code == 303, response.text
     return client
+
+
+@pytest.fixture
+def queued(db: Database) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """The jobs the pages queue, recorded instead of going to a Huey queue (after `db`, which installs the real)."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    previous = dispatch.installed()
+    dispatch.install(lambda name, payload: calls.append((name, payload)))
+    yield calls
+    dispatch.install(previous)
+
+
+@pytest.fixture
+def large(db_url: str, tmp_path: Path, db: Database) -> Iterator[TestClient]:
+    """The app as for a large organisation (every size is above 0) with a worker sweeping: pages read stored
+    analyses (web/stored_analysis.py) and never compute them."""
+    settings = Settings(environment="test", database_url=db_url, data_dir=tmp_path / "data", precompute_above=0)
+    with db.unit_of_work(write=True) as session:
+        precomputed.record_sweep(session, now=utcnow(), refreshed=0, seconds=0.0)
+    with TestClient(create_app(settings, database=db)) as test_client:
+        yield test_client
+
+
+def run_queued(db: Database, queued: list[tuple[str, dict[str, Any]]]) -> None:
+    """What the worker does with the queued jobs."""
+    for name, payload in queued:
+        assert name == precomputed.REFRESH_JOB
+        assert precomputed.refresh(db, result_id=payload["result_id"], now=utcnow())
+    queued.clear()

@@ -5,53 +5,18 @@ organisation computes inline; analysts (not viewers) can ask for a refresh."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from cxloop.access.enums import Role
-from cxloop.app import create_app
-from cxloop.core.clock import utcnow
-from cxloop.core.config import Settings
-from cxloop.jobs import dispatch
 from cxloop.precomputed import registry
 from cxloop.precomputed import service as precomputed
 from cxloop.storage.database import Database
-from tests.web.conftest import csrf_token, signed_in_client
+from tests.web.conftest import csrf_token, run_queued, signed_in_client
 from tests.web.test_insights_pages import MARCH, late_deliveries_cost_nps
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def queued(db: Database) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    """The jobs the pages queue, recorded instead of going to a Huey queue (after `db`, which installs the real)."""
-    calls: list[tuple[str, dict[str, Any]]] = []
-    previous = dispatch.installed()
-    dispatch.install(lambda name, payload: calls.append((name, payload)))
-    yield calls
-    dispatch.install(previous)
-
-
-@pytest.fixture
-def large(db_url: str, tmp_path: Path, db: Database) -> Iterator[TestClient]:
-    """The app as for a large organisation (every size is above 0) with a worker sweeping."""
-    settings = Settings(environment="test", database_url=db_url, data_dir=tmp_path / "data", precompute_above=0)
-    with db.unit_of_work(write=True) as session:
-        precomputed.record_sweep(session, now=utcnow(), refreshed=0, seconds=0.0)
-    with TestClient(create_app(settings, database=db)) as test_client:
-        yield test_client
-
-
-def _run(db: Database, queued: list[tuple[str, dict[str, Any]]]) -> None:
-    """What the worker does with the queued jobs."""
-    for name, payload in queued:
-        assert name == precomputed.REFRESH_JOB
-        assert precomputed.refresh(db, result_id=payload["result_id"], now=utcnow())
-    queued.clear()
 
 
 def test_a_missing_result_renders_the_computing_panel_and_swaps_in_when_ready(
@@ -66,7 +31,7 @@ def test_a_missing_result_renders_the_computing_panel_and_swaps_in_when_ready(
     assert "Late delivery" not in page.text and len(queued) == 1
     assert "being computed" in large.get(url, headers=HX).text and len(queued) == 1  # polled: not queued again
 
-    _run(db, queued)
+    run_queued(db, queued)
     ready = large.get(url, headers=HX)
     assert ready.status_code == 200 and '<div id="analysis-result">' in ready.text
     assert "As of" in ready.text and "Late delivery" in ready.text and "being computed" not in ready.text
@@ -83,7 +48,7 @@ def test_every_stored_page_and_panel_shows_its_result_once_computed(
     pages += ("/insights/maturity",)
     for url in pages:
         assert "being computed" in large.get(url).text, url
-    _run(db, queued)
+    run_queued(db, queued)
     for url in pages:
         shown = large.get(url)
         assert shown.status_code == 200 and "As of" in shown.text and "Refresh now" in shown.text, url
@@ -96,7 +61,7 @@ def test_an_analyst_asks_for_a_refresh(
     signed_in_client(large, db, Role.analyst)
     late_deliveries_cost_nps(db)
     large.get("/insights/maturity")
-    _run(db, queued)
+    run_queued(db, queued)
     page = large.get("/insights/maturity")
     with db.unit_of_work() as session:
         row = precomputed.find(session, registry.MATURITY, registry.NoParams())
@@ -105,7 +70,7 @@ def test_an_analyst_asks_for_a_refresh(
     asked = large.post(f"/analyses/{row.id}/refresh", data=form, follow_redirects=False)
     assert asked.status_code == 303 and asked.headers["location"] == "/insights/maturity"
     assert len(queued) == 1 and "updating…" in large.get("/insights/maturity").text
-    _run(db, queued)
+    run_queued(db, queued)
     assert "updating…" not in large.get("/insights/maturity").text
     refused = large.post(f"/analyses/{row.id}/refresh", data=form | {"back": "https://evil.example/"})
     assert refused.status_code == 400 and "<strong>back</strong>" in refused.text

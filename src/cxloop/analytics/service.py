@@ -282,6 +282,16 @@ def _resolve_filters(session: Session, query: MetricQuery) -> tuple[Filters, dic
     return Filters(**resolved), echo
 
 
+def answers_from_rollups(query: MetricQuery) -> bool:
+    """Whether compute_metric answers `query` from the rollups (an index range, no raw rows; the same figures)."""
+    try:
+        zone = local_days.zone(query.tz).key
+    except ValueError:
+        return False
+    dims = tuple(key.value for key in query.group_by if not key.is_time)
+    return _rollups_can_answer(query, dims, zone)
+
+
 def _rollups_can_answer(query: MetricQuery, dims: tuple[str, ...], zone: str) -> bool:
     """Rollups hold one dimension at a time, by whole local days, in the configured zones only."""
     if zone not in rollups.rolled_up_timezones():

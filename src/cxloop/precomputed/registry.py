@@ -18,10 +18,13 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from sqlalchemy.orm import Session
 
+from cxloop.analytics import service as analytics
 from cxloop.analytics.drivers import service as key_drivers
 from cxloop.analytics.drivers.schemas import DriverReport
+from cxloop.analytics.enums import GroupKey, MetricKind
 from cxloop.analytics.outcomes import agents, business, operations
 from cxloop.analytics.outcomes.schemas import AgentAnalysis, OperationsAnalysis, OutcomeAnalysis
+from cxloop.analytics.schemas import MetricQuery, MetricResult
 from cxloop.maturity import service as maturity
 from cxloop.maturity.schemas import MaturityRead
 from cxloop.text.themes import service as themes
@@ -56,6 +59,27 @@ class OutcomesParams(BaseModel):
     segment: str | None = None
     window_days: int
     end: date
+
+
+class GroupedMetricParams(BaseModel):
+    """One metric grouped by one key (a dimension or a time bucket) over [start, end] (days in `tz`), filtered by
+    the keys given: the overview's panels that the rollups cannot answer (a breakdown within a filter)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    metric: MetricKind
+    by: GroupKey
+    tz: str
+    start: date
+    end: date
+    segment: str | None = None
+    stage: str | None = None
+    touchpoint: str | None = None
+    channel: str | None = None
+    survey: str | None = None
+
+    def query(self) -> MetricQuery:
+        """The metric query it stands for, as the page would compute it live."""
+        return MetricQuery(group_by=[self.by], **self.model_dump(exclude={"by"}))
 
 
 @dataclass(frozen=True)
@@ -101,6 +125,10 @@ def _outcomes(session: Session, p: OutcomesParams) -> OutcomeAnalysis:
     return business.analyse(session, metric=p.metric, segment=p.segment, window_days=p.window_days, end=p.end)
 
 
+def _grouped_metric(session: Session, p: GroupedMetricParams) -> MetricResult:
+    return analytics.compute_metric(session, query=p.query())
+
+
 def _operations(session: Session, _: NoParams) -> OperationsAnalysis:
     return operations.analyse(session)
 
@@ -127,4 +155,10 @@ MATURITY: Analysis[NoParams, MaturityRead] = Analysis(
     "maturity", NoParams, _maturity, TypeAdapter(MaturityRead), max_age=timedelta(hours=1)
 )
 
-ANALYSES: dict[str, Analysis[Any, Any]] = {a.name: a for a in (THEMES, DRIVERS, OUTCOMES, OPERATIONS, AGENTS, MATURITY)}
+GROUPED_METRIC: Analysis[GroupedMetricParams, MetricResult] = Analysis(
+    "grouped_metric", GroupedMetricParams, _grouped_metric, TypeAdapter(MetricResult)
+)
+
+ANALYSES: dict[str, Analysis[Any, Any]] = {
+    a.name: a for a in (THEMES, DRIVERS, OUTCOMES, OPERATIONS, AGENTS, MATURITY, GROUPED_METRIC)
+}

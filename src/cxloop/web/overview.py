@@ -8,14 +8,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from fastapi import Request
 from sqlalchemy.orm import Session
 
 from cxloop.analytics import metrics as metric_registry
 from cxloop.analytics import service as analytics
 from cxloop.analytics.enums import FatigueGroup, GroupKey, MetricKind
 from cxloop.analytics.fatigue import FatigueRow, fatigue_report
-from cxloop.analytics.schemas import MetricGroup, MetricQuery, MetricValue
+from cxloop.analytics.schemas import MetricGroup, MetricQuery, MetricResult, MetricValue
 from cxloop.collection import local_days
+from cxloop.precomputed import registry
+from cxloop.precomputed.service import Stored
+from cxloop.web import stored_analysis
 from cxloop.web.filters import View
 
 # How each metric reads on a card: name, unit, decimals of its value and of its change, and its scale.
@@ -110,10 +114,13 @@ def trend_bucket(view: View) -> GroupKey:
 def trend(session: Session, view: View, tz: str, metric: MetricKind) -> dict[str, Any]:
     """The chart's data: one point per period with its interval and n (small ones flagged)."""
     bucket = trend_bucket(view)
-    minimum = metric_registry.min_n(metric)
-    result = analytics.compute_metric(
-        session, query=_query(view, metric, tz, start=view.start, end=view.end, group_by=[bucket])
-    )
+    query = _query(view, metric, tz, start=view.start, end=view.end, group_by=[bucket])
+    return trend_of(analytics.compute_metric(session, query=query), bucket)
+
+
+def trend_of(result: MetricResult, bucket: GroupKey) -> dict[str, Any]:
+    """A metric by period as the chart reads it."""
+    minimum = metric_registry.min_n(result.metric)
     points = [
         {
             "period": group.keys.get(bucket.value),
@@ -125,15 +132,38 @@ def trend(session: Session, view: View, tz: str, metric: MetricKind) -> dict[str
         }
         for group in result.groups
     ]
-    return {"metric": METRICS[metric]["name"], "bucket": bucket.value, "min_n": minimum, "points": points}
+    return {"metric": METRICS[result.metric]["name"], "bucket": bucket.value, "min_n": minimum, "points": points}
 
 
 def breakdown(session: Session, view: View, tz: str, metric: MetricKind, by: GroupKey) -> list[MetricGroup]:
     """The metric per segment, stage or channel over the range, largest n first."""
-    result = analytics.compute_metric(
-        session, query=_query(view, metric, tz, start=view.start, end=view.end, group_by=[by])
-    )
+    query = _query(view, metric, tz, start=view.start, end=view.end, group_by=[by])
+    return largest_first(analytics.compute_metric(session, query=query))
+
+
+def largest_first(result: MetricResult) -> list[MetricGroup]:
     return sorted(result.groups, key=lambda group: -group.n)
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """A panel's metric grouped by one key: computed live from the rollups (`stored` None), or read from the stored
+    analysis (`result` None while its first computation runs)."""
+
+    result: MetricResult | None
+    stored: Stored[MetricResult] | None = None
+
+
+def grouped(request: Request, session: Session, view: View, tz: str, metric: MetricKind, by: GroupKey) -> Grouped:
+    """The metric over the view grouped by `by`: live when the rollups answer it (one filter or none, grouped by
+    that dimension or by time), else the stored result of the same computation (web/stored_analysis.py), which
+    reads raw rows (a breakdown within a filter: the rollups hold one dimension at a time)."""
+    query = _query(view, metric, tz, start=view.start, end=view.end, group_by=[by])
+    if analytics.answers_from_rollups(query):
+        return Grouped(analytics.compute_metric(session, query=query))
+    params = registry.GroupedMetricParams(metric=metric, by=by, tz=tz, start=view.start, end=view.end, **view.dims)
+    found = stored_analysis.load(request, session, registry.GROUPED_METRIC, params)
+    return Grouped(found.value, found)
 
 
 def response_rates(session: Session, view: View, tz: str, by: FatigueGroup) -> list[FatigueRow]:

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
+from cxloop.access.enums import Role
 from cxloop.access.errors import InvalidCredentials
 from cxloop.analytics import metrics as metric_registry
 from cxloop.analytics.enums import FatigueGroup, GroupKey, MetricKind
@@ -237,6 +238,9 @@ def bad_filter(exc: InvalidInput) -> BadFilter:
     return BadFilter(first.field if first else "filter", first.message if first else str(exc))
 
 
+OVERVIEW_BREAKDOWNS = (("channel", "Volume by channel"), ("segment", "By segment"), ("stage", "By journey stage"))
+
+
 @router.get("/")
 def overview_page(request: Request, session: SessionDep, user: ViewerPage, metric: str = "nps") -> Response:
     zone = range_zone_of(request, user)
@@ -244,14 +248,21 @@ def overview_page(request: Request, session: SessionDep, user: ViewerPage, metri
     if metric not in MetricKind.__members__:
         raise BadFilter("metric", f"'{metric[:20]}' is not one of: nps, csat, ces")
     kind = MetricKind(metric)
+    minimum = metric_registry.min_n(kind)
+    bucket = overview.trend_bucket(view)
     try:
-        cards = overview.cards(session, view, zone)
-        trend = overview.trend(session, view, zone, kind)
-        by_channel = overview.breakdown(session, view, zone, kind, GroupKey.channel)
-        by_segment = overview.breakdown(session, view, zone, kind, GroupKey.segment)
-        by_stage = overview.breakdown(session, view, zone, kind, GroupKey.stage)
+        cards = overview.cards(session, view, zone)  # live, from the rollups with one filter; checks the filters
+        trend = overview.grouped(request, session, view, zone, kind, bucket)
+        breakdowns = [
+            (overview.grouped(request, session, view, zone, kind, GroupKey(dim)), dim, caption)
+            for dim, caption in OVERVIEW_BREAKDOWNS
+        ]
     except InvalidInput as exc:
         raise bad_filter(exc) from exc
+    panels = [
+        _breakdown_panel(found, kind, dim, caption, view=view, min_n=minimum) for found, dim, caption in breakdowns
+    ]
+    trend_figures = overview.trend_of(trend.result, bucket) if trend.result is not None else None
     return render(
         request,
         "overview.html",
@@ -261,20 +272,29 @@ def overview_page(request: Request, session: SessionDep, user: ViewerPage, metri
         metrics=overview.METRICS,
         cards=cards,
         trend=trend,
-        trend_table=overview_tables.trend_table(trend, kind),
-        breakdowns=[
-            overview_tables.breakdown_table(
-                groups, kind, dim, key=f"by-{dim}", caption=caption, min_n=metric_registry.min_n(kind), view=view
-            )
-            for groups, dim, caption in (
-                (by_channel, "channel", "Volume by channel"),
-                (by_segment, "segment", "By segment"),
-                (by_stage, "stage", "By journey stage"),
-            )
-        ],
+        trend_figures=trend_figures,
+        bucket=bucket,
+        trend_table=overview_tables.trend_table(trend_figures, kind) if trend_figures is not None else None,
+        breakdowns=panels,
+        breakdown_tables=[panel["table"] for panel in panels if panel["table"]],  # found by ?export= (web/tables.py)
+        can_refresh=user.role.includes(Role.analyst),
         anomalies=anomalies_page.latest(session, since=datetime.combine(view.start, time.min, UTC)),
-        min_n=metric_registry.min_n(kind),
+        min_n=minimum,
     )
+
+
+def _breakdown_panel(
+    found: overview.Grouped, kind: MetricKind, dim: str, caption: str, *, view: View, min_n: int
+) -> dict[str, Any]:
+    """One breakdown panel of the overview: its caption, its table (None while being computed) and the stored
+    analysis it was read from (None when live)."""
+    table = None
+    if found.result is not None:
+        groups = overview.largest_first(found.result)
+        table = overview_tables.breakdown_table(
+            groups, kind, dim, key=f"by-{dim}", caption=caption, min_n=min_n, view=view
+        )
+    return {"caption": caption, "key": f"by-{dim}", "table": table, "stored": found.stored}
 
 
 @router.get("/partials/response-rates")
