@@ -1,6 +1,7 @@
 """Building a survey in a real browser (Debian's Chromium through Playwright, against the real server, on SQLite and
 PostgreSQL): an admin starts from a template on the empty surveys page, sees the live preview follow an edit,
-saves a new version, publishes, answers the survey through its hosted link and finds the response counted on
+saves a new version, publishes, adds a trigger rule with a condition and a fallback channel and changes the
+condition, answers the survey through its hosted link and finds the response counted on
 /surveys. axe-core finds no serious or critical violation, no console error (a CSP violation is one) happens, and
 the builder fits a 360 px screen."""
 
@@ -55,6 +56,24 @@ def test_an_admin_builds_a_survey_from_a_template_publishes_it_and_sees_its_firs
     page.get_by_role("button", name="Publish").click()
     page.wait_for_selector(".case-summary .status-live")
     _screenshot(page, tmp_path, "survey-builder")
+
+    # A trigger rule with an event-property condition and a fallback channel; then its condition changed
+    page.locator("#trigger-key").fill("after-ticket")
+    page.locator("#trigger-name").fill("After a ticket")
+    page.locator("#trigger-channel").select_option("sms")
+    page.locator("#trigger-event_name").fill("ticket.solved")
+    page.locator("#trigger-cond0-property").fill("wait_minutes")
+    page.locator("#trigger-cond0-op").select_option(">")
+    page.locator("#trigger-cond0-value").fill("30")
+    page.locator("#trigger-fallback0").select_option("email")
+    page.get_by_role("button", name="Add the rule").click()
+    page.get_by_text("wait_minutes > 30").wait_for()
+    assert "sms (then email)" in page.inner_text("#triggers + .table-wrap, section[aria-labelledby=triggers]")
+    page.locator("summary", has_text="Conditions and fallbacks of After a ticket").click()
+    page.locator("details[id^='rule-'] [id$='-cond0-value']").fill("60")
+    page.get_by_role("button", name="Save the conditions and fallbacks of After a ticket").click()
+    page.get_by_text("wait_minutes > 60").wait_for()
+    _axe(browser, page, page.url)
 
     # A customer answers through the hosted link (a page of the hosted channel, without a favicon: the browser's
     # request for /favicon.ico is a 404 it logs as a console error, so the app's pages are checked before and after)

@@ -71,6 +71,7 @@ PAGES = {
     ("POST", "/surveys/{survey_id:int}/status"): Role.analyst,
     ("POST", "/surveys/{survey_id:int}/triggers"): Role.analyst,
     ("POST", "/surveys/{survey_id:int}/triggers/{rule_id:int}"): Role.analyst,
+    ("POST", "/surveys/{survey_id:int}/triggers/{rule_id:int}/edit"): Role.analyst,
     ("POST", "/surveys/preview/{channel}"): Role.viewer,
     ("GET", "/dashboards"): Role.viewer,  # reading; changing one is for its team (tests/web/test_dashboards.py)
     ("POST", "/dashboards"): Role.viewer,

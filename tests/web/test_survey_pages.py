@@ -5,6 +5,7 @@ field, the life-cycle buttons, trigger rules, and the list's counts. The preview
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 
 import pytest
@@ -40,24 +41,14 @@ def form_of(html: str, form_id: str = "builder") -> dict[str, str]:
             continue
         value = re.search(r'\bvalue="([^"]*)"', attrs)
         text = inner if tag == "textarea" else (value.group(1) if value else "")
-        fields[name.group(1)] = _unescape(text or "")
+        fields[name.group(1)] = unescape(text or "")
     for name, options in _SELECTED.findall(body):
         chosen = re.search(r'<option(?: value="([^"]*)")? selected>([^<]*)', options) or re.search(
             r'<option(?: value="([^"]*)")?>([^<]*)', options
         )
         if chosen:
-            fields[name] = _unescape(chosen.group(1) if chosen.group(1) is not None else chosen.group(2))
+            fields[name] = unescape(chosen.group(1) if chosen.group(1) is not None else chosen.group(2))
     return fields
-
-
-def _unescape(text: str) -> str:
-    return (
-        text.replace("&#39;", "'")
-        .replace("&quot;", '"')
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-    )
 
 
 def _count(db: Database, what: Any, *where: Any) -> int:
@@ -179,7 +170,7 @@ def test_errors_come_back_next_to_their_field_and_nothing_is_saved(
     refused = analyst.post(f"/surveys/{survey_id}", data=fields)
     assert refused.status_code == 422 and "The survey was not saved." in refused.text
     shown = re.search(rf'<p class="error" id="{re.escape(field)}-error">([^<]*)</p>', refused.text)
-    assert shown and words in _unescape(shown.group(1)), refused.text[:3000]
+    assert shown and words in unescape(shown.group(1)), refused.text[:3000]
     assert f'aria-describedby="{field}-error"' in refused.text
     assert _count(db, SurveyVersion, SurveyVersion.survey_id == survey_id) == 1
     assert _actions(db) == ["survey.created"]

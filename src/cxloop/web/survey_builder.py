@@ -32,6 +32,7 @@ from cxloop.surveys.audit_trail import snapshot, update_action
 from cxloop.surveys.enums import SurveyStatus
 from cxloop.surveys.schemas import SurveyCreate, SurveyRead, SurveyUpdate
 from cxloop.web import survey_form, survey_view
+from cxloop.web import trigger_form as rule_fields
 from cxloop.web.auth import AnalystPage, ViewerPage, require_csrf, web_actor
 from cxloop.web.posted_form import posted_fields
 from cxloop.web.rendering import brand_style, render, security_headers
@@ -65,12 +66,16 @@ def builder(
     errors: list[tuple[str, str]] | None = None,
     trigger_errors: dict[str, str] | None = None,
     trigger_form: dict[str, str] | None = None,
+    rule_forms: dict[int, dict[str, str]] | None = None,
+    rule_errors: dict[int, dict[str, str]] | None = None,
     template: str = "",
     status_code: int = 200,
 ) -> Response:
-    """The builder page for `draft` (unsaved edits of `survey`, or a new survey when None)."""
+    """The builder page for `draft` (unsaved edits of `survey`, or a new survey when None); `rule_forms` and
+    `rule_errors` redraw a trigger rule's refused edit form."""
     context: dict[str, Any] = {}
     if survey is not None:
+        rules = survey_view.trigger_rules(session, survey.id)
         activity = survey_responses.survey_activity(session, survey_ids=[survey.id]).get(survey.id)
         model = surveys.require_survey(session, survey_id=survey.id)
         responses = activity[0] if activity else 0
@@ -78,7 +83,9 @@ def builder(
             "effective": lifecycle.effective_status(model, now=utcnow(), responses=responses),
             "moves": survey_view.moves(SurveyStatus(survey.status)),
             "channels": survey_view.channels(session, survey),
-            "rules": survey_view.trigger_rules(session, survey.id),
+            "rules": rules,
+            "rule_forms": {rule.id: rule_fields.from_rule(rule) for rule in rules} | (rule_forms or {}),
+            "rule_errors": rule_errors or {},
             "choices": survey_view.trigger_choices(session),
             "responses": responses,
             "last_response": activity[1] if activity else None,
@@ -96,6 +103,8 @@ def builder(
         errors=survey_form.group_errors(draft, errors or []),
         trigger_errors=trigger_errors or {},
         trigger_form=trigger_form or {},
+        condition_rows=rule_fields.condition_rows,
+        condition_ops=rule_fields.OPS,
         can_edit=user.role.includes(Role.analyst),
         kinds=survey_form.KINDS,
         ops=survey_form.OPS,
