@@ -24,6 +24,13 @@ def test_conditions_compare_numbers_strings_lists_and_presence() -> None:
     assert not rules.conditions_hold(both, props)
 
 
+def test_exists_without_a_value_means_present() -> None:
+    """The API stores a left-out value as null; `exists` then means "is present", its documented default."""
+    for condition in ({"property": "vip", "op": "exists"}, {"property": "vip", "op": "exists", "value": None}):
+        assert rules.conditions_hold([condition], {"vip": 1})
+        assert not rules.conditions_hold([condition], {})
+
+
 def test_a_property_of_another_type_does_not_match_and_does_not_fail() -> None:
     assert not rules.conditions_hold([{"property": "wait", "op": ">", "value": 30}], {"wait": "long"})
     assert not rules.conditions_hold([{"property": "vip", "op": "=", "value": 1}], {"vip": True})  # True == 1

@@ -74,7 +74,8 @@ def conditions_hold(conditions: Sequence[Mapping[str, Any]], properties: Mapping
         op = ConditionOp(condition["op"])
         actual = _lookup(properties, condition["property"])
         if op == ConditionOp.exists:
-            if (actual is not _MISSING) != bool(condition.get("value", True)):
+            wanted = condition.get("value")  # stored as null when the rule left it out: true, as documented
+            if (actual is not _MISSING) != (True if wanted is None else bool(wanted)):
                 return False
             continue
         expected = condition.get("value")
