@@ -42,6 +42,7 @@ CASES: list[tuple[registry.Analysis[Any, Any], Any]] = [
             segment="retail",
         ),
     ),
+    (registry.TOP_THEMES, registry.TopThemesParams(start=date(2026, 3, 1), end=date(2026, 3, 31))),
 ]
 
 

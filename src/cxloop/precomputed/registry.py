@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -82,6 +82,14 @@ class GroupedMetricParams(BaseModel):
         return MetricQuery(group_by=[self.by], **self.model_dump(exclude={"by"}))
 
 
+class TopThemesParams(BaseModel):
+    """The most mentioned themes per touchpoint among the responses given over [start, end] (UTC days)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    start: date
+    end: date
+
+
 @dataclass(frozen=True)
 class Analysis(Generic[P, R]):
     """One precomputable analysis. `max_age`: a result older than this is stale even when the data stamp
@@ -129,6 +137,13 @@ def _grouped_metric(session: Session, p: GroupedMetricParams) -> MetricResult:
     return analytics.compute_metric(session, query=p.query())
 
 
+def _top_themes(session: Session, p: TopThemesParams) -> dict[int, list[tuple[str, int]]]:
+    since = datetime.combine(p.start, time.min, UTC)
+    return themes.top_themes_by_touchpoint(
+        session, since=since, until=since + timedelta(days=(p.end - p.start).days + 1)
+    )
+
+
 def _operations(session: Session, _: NoParams) -> OperationsAnalysis:
     return operations.analyse(session)
 
@@ -159,6 +174,11 @@ GROUPED_METRIC: Analysis[GroupedMetricParams, MetricResult] = Analysis(
     "grouped_metric", GroupedMetricParams, _grouped_metric, TypeAdapter(MetricResult)
 )
 
+# The journey map's theme chips: touchpoint id -> (theme name, responses), most mentioned first.
+TOP_THEMES: Analysis[TopThemesParams, dict[int, list[tuple[str, int]]]] = Analysis(
+    "top_themes_by_touchpoint", TopThemesParams, _top_themes, TypeAdapter(dict[int, list[tuple[str, int]]])
+)
+
 ANALYSES: dict[str, Analysis[Any, Any]] = {
-    a.name: a for a in (THEMES, DRIVERS, OUTCOMES, OPERATIONS, AGENTS, MATURITY, GROUPED_METRIC)
+    a.name: a for a in (THEMES, DRIVERS, OUTCOMES, OPERATIONS, AGENTS, MATURITY, GROUPED_METRIC, TOP_THEMES)
 }
