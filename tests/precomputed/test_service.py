@@ -42,6 +42,18 @@ CASES: list[tuple[registry.Analysis[Any, Any], Any]] = [
             segment="retail",
         ),
     ),
+    (
+        registry.COMPARISON,
+        registry.MetricParams(
+            metric=MetricKind.nps,
+            tz="UTC",
+            start=date(2026, 3, 1),
+            end=date(2026, 3, 31),
+            segment="retail",
+            channel="email",
+        ),
+    ),
+    (registry.TOP_THEMES, registry.TopThemesParams(start=date(2026, 3, 1), end=date(2026, 3, 31))),
 ]
 
 

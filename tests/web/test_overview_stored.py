@@ -88,21 +88,43 @@ def test_the_breakdowns_within_a_filter_are_stored_and_equal_the_live_computatio
         assert f">{group.n}<" in ready.text
 
 
-def test_two_filters_store_the_trend_as_well(
+def _comparisons(db: Database, **filters: str) -> tuple[Any, Any]:
+    """The NPS card's stored comparison and the live one, over March against February."""
+    params = registry.MetricParams(metric=MetricKind.nps, tz="UTC", start=START, end=END, **filters)
+    with db.unit_of_work() as session:
+        row = precomputed.find(session, registry.COMPARISON, params)
+        assert row is not None and row.result is not None
+        before = MetricQuery(metric=MetricKind.nps, start=date(2026, 1, 29), end=date(2026, 2, 28), **filters)
+        live = analytics.compare_periods(session, query=params.query(), previous=before)
+        return registry.COMPARISON.load(row.result), live
+
+
+def test_two_filters_store_the_trend_and_the_score_cards_as_well(
     large: TestClient, db: Database, queued: list[tuple[str, dict[str, Any]]]
 ) -> None:
     signed_in_client(large, db, Role.viewer)
     _answers(db)
-    page = large.get(f"/?{MARCH}&segment=smb&channel=sms")
-    assert page.status_code == 200 and page.text.count("is being computed") == 4 and len(queued) == 4
-    assert 'hx-select="#trend-result"' in page.text
+    url = f"/?{MARCH}&segment=smb&channel=sms"
+    page = large.get(url)
+    # The trend, the three breakdowns and the three score cards read raw rows within two filters.
+    assert page.status_code == 200 and page.text.count("is being computed") == 7 and len(queued) == 7
+    assert 'hx-select="#trend-result"' in page.text and 'hx-select="#card-ces-result"' in page.text
     run_queued(db, queued)
-    ready = large.get(f"/?{MARCH}&segment=smb&channel=sms")
+    ready = large.get(url)
     assert "is being computed" not in ready.text and 'id="trend-data"' in ready.text
+    assert ready.text.count("As of") == 7 and '<div id="card-nps-result">' in ready.text
     assert "Refresh now" not in ready.text  # viewers read; analysts refresh
     assert _stored(db, GroupKey.day, segment="smb", channel="sms") == _live(
         db, GroupKey.day, segment="smb", channel="sms"
     )
+    stored, live = _comparisons(db, segment="smb", channel="sms")
+    assert stored == live and stored.current.n == 65  # 13 of smb's customers answer by SMS, 5 times each
+    assert stored.previous.n == 0 and stored.change is None
+    words = " ".join(ready.text.split())
+    assert "n = 65" in words and "nothing to compare with" in words
+    # A bad filter is refused in the request, with nothing queued.
+    bad = large.get(f"/?{MARCH}&segment=smb&survey=nope")
+    assert bad.status_code == 400 and "survey" in bad.text and not queued
 
 
 def test_the_unfiltered_overview_reads_the_rollups_and_stores_nothing(
@@ -116,6 +138,7 @@ def test_the_unfiltered_overview_reads_the_rollups_and_stores_nothing(
     with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(PrecomputedResult)) == 0
     assert large.get(f"/?{MARCH}&segment=nope&channel=sms").status_code == 400  # checked live, not by the worker
+    assert large.get(f"/?{MARCH}&segment=retail&channel=fax").status_code == 400 and not queued
 
 
 def test_a_small_organisation_computes_the_filtered_breakdowns_in_the_request(client: TestClient, db: Database) -> None:

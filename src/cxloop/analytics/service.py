@@ -282,6 +282,18 @@ def _resolve_filters(session: Session, query: MetricQuery) -> tuple[Filters, dic
     return Filters(**resolved), echo
 
 
+def check_query(session: Session, query: MetricQuery) -> None:
+    """What compute_metric and compare_periods check before counting (the zone, the range's order, every filter
+    naming something that exists), without counting: InvalidInput naming the field. For a page that reads the
+    figures from a stored result but must refuse a bad filter at once."""
+    try:
+        tz = local_days.zone(query.tz)
+    except ValueError as exc:
+        raise _invalid("tz", str(exc)) from exc
+    _check_order(query, tz)
+    _resolve_filters(session, query)
+
+
 def answers_from_rollups(query: MetricQuery) -> bool:
     """Whether compute_metric answers `query` from the rollups (an index range, no raw rows; the same figures)."""
     try:

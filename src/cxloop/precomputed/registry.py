@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -25,6 +25,7 @@ from cxloop.analytics.enums import GroupKey, MetricKind
 from cxloop.analytics.outcomes import agents, business, operations
 from cxloop.analytics.outcomes.schemas import AgentAnalysis, OperationsAnalysis, OutcomeAnalysis
 from cxloop.analytics.schemas import MetricQuery, MetricResult
+from cxloop.analytics.service import PeriodComparison
 from cxloop.maturity import service as maturity
 from cxloop.maturity.schemas import MaturityRead
 from cxloop.text.themes import service as themes
@@ -61,13 +62,12 @@ class OutcomesParams(BaseModel):
     end: date
 
 
-class GroupedMetricParams(BaseModel):
-    """One metric grouped by one key (a dimension or a time bucket) over [start, end] (days in `tz`), filtered by
-    the keys given: the overview's panels that the rollups cannot answer (a breakdown within a filter)."""
+class MetricParams(BaseModel):
+    """One metric over [start, end] (days in `tz`), filtered by the keys given: the overview's score cards that the
+    rollups cannot answer (two filters or more), against the period of the same length just before."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     metric: MetricKind
-    by: GroupKey
     tz: str
     start: date
     end: date
@@ -79,7 +79,30 @@ class GroupedMetricParams(BaseModel):
 
     def query(self) -> MetricQuery:
         """The metric query it stands for, as the page would compute it live."""
+        return MetricQuery(**self.model_dump())
+
+    def previous(self) -> MetricQuery:
+        """The same query over the period of the same length that ends the day before `start`."""
+        end = self.start - timedelta(days=1)
+        return self.query().model_copy(update={"start": end - (self.end - self.start), "end": end})
+
+
+class GroupedMetricParams(MetricParams):
+    """The metric grouped by one key (a dimension or a time bucket): the overview's panels that the rollups cannot
+    answer (a breakdown within a filter)."""
+
+    by: GroupKey
+
+    def query(self) -> MetricQuery:
         return MetricQuery(group_by=[self.by], **self.model_dump(exclude={"by"}))
+
+
+class TopThemesParams(BaseModel):
+    """The most mentioned themes per touchpoint among the responses given over [start, end] (UTC days)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    start: date
+    end: date
 
 
 @dataclass(frozen=True)
@@ -129,6 +152,17 @@ def _grouped_metric(session: Session, p: GroupedMetricParams) -> MetricResult:
     return analytics.compute_metric(session, query=p.query())
 
 
+def _top_themes(session: Session, p: TopThemesParams) -> dict[int, list[tuple[str, int]]]:
+    since = datetime.combine(p.start, time.min, UTC)
+    return themes.top_themes_by_touchpoint(
+        session, since=since, until=since + timedelta(days=(p.end - p.start).days + 1)
+    )
+
+
+def _comparison(session: Session, p: MetricParams) -> PeriodComparison:
+    return analytics.compare_periods(session, query=p.query(), previous=p.previous())
+
+
 def _operations(session: Session, _: NoParams) -> OperationsAnalysis:
     return operations.analyse(session)
 
@@ -159,6 +193,14 @@ GROUPED_METRIC: Analysis[GroupedMetricParams, MetricResult] = Analysis(
     "grouped_metric", GroupedMetricParams, _grouped_metric, TypeAdapter(MetricResult)
 )
 
+COMPARISON: Analysis[MetricParams, PeriodComparison] = Analysis(
+    "metric_comparison", MetricParams, _comparison, TypeAdapter(PeriodComparison)
+)
+# The journey map's theme chips: touchpoint id -> (theme name, responses), most mentioned first.
+TOP_THEMES: Analysis[TopThemesParams, dict[int, list[tuple[str, int]]]] = Analysis(
+    "top_themes_by_touchpoint", TopThemesParams, _top_themes, TypeAdapter(dict[int, list[tuple[str, int]]])
+)
+
 ANALYSES: dict[str, Analysis[Any, Any]] = {
-    a.name: a for a in (THEMES, DRIVERS, OUTCOMES, OPERATIONS, AGENTS, MATURITY, GROUPED_METRIC)
+    a.name: a for a in (THEMES, DRIVERS, OUTCOMES, OPERATIONS, AGENTS, MATURITY, GROUPED_METRIC, COMPARISON, TOP_THEMES)
 }

@@ -8,13 +8,14 @@ breaks down. A tile within noise is never coloured as good or bad."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from cxloop.access.enums import Role
 from cxloop.analytics import metrics as metric_registry
 from cxloop.analytics import service as analytics
 from cxloop.analytics.enums import FatigueGroup, GroupKey, MetricKind
@@ -24,9 +25,9 @@ from cxloop.branding.current import load_brand
 from cxloop.core.errors import InvalidInput
 from cxloop.journeys import service as journeys
 from cxloop.journeys.schemas import JourneyRead
+from cxloop.precomputed import registry
 from cxloop.storage.deps import SessionDep
-from cxloop.text.themes import service as themes
-from cxloop.web import overview
+from cxloop.web import overview, stored_analysis
 from cxloop.web.auth import ViewerPage
 from cxloop.web.filters import BadFilter, View, parse_filters
 from cxloop.web.rendering import render
@@ -35,6 +36,7 @@ from cxloop.web.tables import Column, Row, Table, count, text, with_interval
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 TZ = "UTC"
+TopThemes = dict[int, list[tuple[str, int]]]  # touchpoint id -> (theme, responses), the stored top_themes analysis
 
 
 @dataclass(frozen=True)
@@ -97,14 +99,13 @@ class StageColumn:
 
 
 def journey_map(
-    session: Session, journey: JourneyRead, view: View, metric: MetricKind
+    session: Session, journey: JourneyRead, view: View, metric: MetricKind, top: TopThemes
 ) -> tuple[MetricValue, list[StageColumn]]:
+    """The tiles: metrics and response rates live (from the rollups), the theme chips from `top` (stored)."""
     minimum = metric_registry.min_n(metric)
     total, by_stage = _grouped(session, view, metric, GroupKey.stage)
     _, by_touchpoint = _grouped(session, view, metric, GroupKey.touchpoint)
     rates = {row.group: row for row in overview.response_rates(session, view, TZ, FatigueGroup.touchpoint)}
-    since = datetime.combine(view.start, time.min, UTC)
-    top = themes.top_themes_by_touchpoint(session, since=since, until=since + timedelta(days=view.days))
     stage_tiles = _mark_lowest([Tile(s.key, s.name, by_stage.get(s.key), total.value, minimum) for s in journey.stages])
     touchpoint_tiles = _mark_lowest(
         [
@@ -185,9 +186,13 @@ def journey_page(
     shown = journeys.journey_read(session, chosen) if chosen is not None else None
     total: MetricValue | None = None
     columns: list[StageColumn] = []
+    top_themes = None
     if shown is not None:
+        # The chips read every theme mention in the range: the stored result (web/stored_analysis.py).
+        params = registry.TopThemesParams(start=view.start, end=view.end)
+        top_themes = stored_analysis.load(request, session, registry.TOP_THEMES, params)
         try:
-            total, columns = journey_map(session, shown, view, kind)
+            total, columns = journey_map(session, shown, view, kind, top_themes.value or {})
         except InvalidInput as exc:
             first = exc.errors[0] if exc.errors else None
             raise BadFilter(first.field if first else "filter", first.message if first else str(exc)) from exc
@@ -205,5 +210,7 @@ def journey_page(
         columns=columns,
         figures=figures_table(columns, kind),
         min_n=metric_registry.min_n(kind),
+        top_themes=top_themes,
+        can_refresh=user.role.includes(Role.analyst),
         breaks=[t for c in columns for t in (c.stage, *c.touchpoints) if t.breaks_down],
     )

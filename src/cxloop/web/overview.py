@@ -16,6 +16,7 @@ from cxloop.analytics import service as analytics
 from cxloop.analytics.enums import FatigueGroup, GroupKey, MetricKind
 from cxloop.analytics.fatigue import FatigueRow, fatigue_report
 from cxloop.analytics.schemas import MetricGroup, MetricQuery, MetricResult, MetricValue
+from cxloop.analytics.service import PeriodComparison
 from cxloop.collection import local_days
 from cxloop.precomputed import registry
 from cxloop.precomputed.service import Stored
@@ -53,11 +54,15 @@ METRICS: dict[MetricKind, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class Card:
+    """A score card: live (`stored` None) or read from the stored comparison it shows."""
+
     metric: MetricKind
     current: MetricValue
     previous: MetricValue
     change: float | None
     significant: bool
+    stored: Stored[PeriodComparison] | None = None
+    pending = False
 
     @property
     def readable(self) -> bool:
@@ -98,8 +103,32 @@ def card(session: Session, view: View, tz: str, metric: MetricKind) -> Card:
     return Card(metric, comparison.current, comparison.previous, comparison.change, comparison.significant)
 
 
-def cards(session: Session, view: View, tz: str) -> list[Card]:
-    return [card(session, view, tz, metric) for metric in METRICS]
+@dataclass(frozen=True)
+class PendingCard:
+    """A score card whose stored comparison is being computed (its first computation)."""
+
+    metric: MetricKind
+    stored: Stored[PeriodComparison]
+    pending = True
+
+
+def score_card(request: Request, session: Session, view: View, tz: str, metric: MetricKind) -> Card | PendingCard:
+    """The card live when the rollups answer it (one filter or none), else the stored result of the same comparison
+    (two filters or more read raw rows); the filters are checked here either way (InvalidInput naming the field)."""
+    query = _query(view, metric, tz, start=view.start, end=view.end)
+    if analytics.answers_from_rollups(query):
+        return card(session, view, tz, metric)
+    analytics.check_query(session, query)
+    params = registry.MetricParams(metric=metric, tz=tz, start=view.start, end=view.end, **view.dims)
+    found = stored_analysis.load(request, session, registry.COMPARISON, params)
+    if found.value is None:
+        return PendingCard(metric, found)
+    c = found.value
+    return Card(metric, c.current, c.previous, c.change, c.significant, stored=found)
+
+
+def cards(request: Request, session: Session, view: View, tz: str) -> list[Card | PendingCard]:
+    return [score_card(request, session, view, tz, metric) for metric in METRICS]
 
 
 def trend_bucket(view: View) -> GroupKey:

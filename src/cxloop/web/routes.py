@@ -251,7 +251,7 @@ def overview_page(request: Request, session: SessionDep, user: ViewerPage, metri
     minimum = metric_registry.min_n(kind)
     bucket = overview.trend_bucket(view)
     try:
-        cards = overview.cards(session, view, zone)  # live, from the rollups with one filter; checks the filters
+        cards = overview.cards(request, session, view, zone)  # checks the filters at once, stored or not
         trend = overview.grouped(request, session, view, zone, kind, bucket)
         breakdowns = [
             (overview.grouped(request, session, view, zone, kind, GroupKey(dim)), dim, caption)

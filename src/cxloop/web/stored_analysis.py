@@ -1,7 +1,7 @@
 """How the slow analysis pages (themes, drivers, outcomes and its panels, maturity, the dashboard's themes card, the
-overview's panels within filters the rollups cannot answer) read their analysis: the stored result of
-cxloop.precomputed with its time, or a panel saying it is being computed that HTMX polls until it is there; and the
-analysts' "refresh now" button.
+overview's panels within filters the rollups cannot answer, the journey map's top themes) read their analysis: the
+stored result of cxloop.precomputed with its time, or a panel saying it is being computed that HTMX polls until it
+is there; and the analysts' "refresh now" button.
 
     found = stored_analysis.load(request, session, registry.DRIVERS, params)  # Stored: .value None while computing
 
@@ -32,7 +32,7 @@ from cxloop.web.filters import BadFilter
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 R = TypeVar("R")
 # Where "refresh now" may send the analyst back to: the pages that show a stored analysis.
-BACK_PREFIXES = ("/themes", "/insights/", "/dashboards/", "/?")  # "/?": the filtered overview
+BACK_PREFIXES = ("/themes", "/insights/", "/dashboards/", "/journey", "/?")  # "/?": the filtered overview
 
 
 def load(request: Request, session: Session, analysis: Analysis[Any, R], params: Any) -> Stored[R]:
