@@ -162,8 +162,10 @@ def _response_filters(
     segment: str | None = None,
     nps_min: int | None = None,
     nps_max: int | None = None,
+    segment_by_time: bool = False,
 ) -> Rows:
-    query = _narrowed(query, Response, Response.comment, Response.nps, ids, text, segment, (nps_min, nps_max))
+    scores = (nps_min, nps_max)
+    query = _narrowed(query, Response, Response.comment, Response.nps, ids, text, segment, scores, segment_by_time)
     if survey is not None:
         query = query.where(Response.survey_id == select(Survey.id).where(Survey.key == survey).scalar_subquery())
     if channel is not None:
@@ -188,16 +190,19 @@ def _narrowed(
     text: str | None,
     segment: str | None,
     scores: tuple[int | None, int | None],
+    segment_by_time: bool = False,
 ) -> Rows:
     """The explorer's filters, shared by responses and feedback items: these ids (or a select of them), words in the
-    text `said` (any case), the members of a segment (its key), `score` within `scores` (either end may be open)."""
+    text `said` (any case), the members of a segment (its key), `score` within `scores` (either end may be open).
+    `segment_by_time` (see `_segment_by_time`) keeps SQLite from reading the segment's rows member by member."""
     if ids is not None:
         query = query.where(table.id.in_(ids if isinstance(ids, Select) else list(ids)))
     if text:
         query = query.where(func.lower(said).contains(text.lower(), autoescape=True))
     if segment is not None:
         members = select(SegmentMember.customer_id).join(Segment, Segment.id == SegmentMember.segment_id)
-        query = query.where(table.customer_id.in_(members.where(Segment.key == segment)))
+        customer = table.customer_id + 0 if segment_by_time else table.customer_id  # + 0: not through its index
+        query = query.where(customer.in_(members.where(Segment.key == segment)))
     low, high = scores
     if low is not None:
         query = query.where(score >= low)
@@ -214,6 +219,30 @@ def _page(
     counted = count if count_up_to is None else count.limit(count_up_to + 1)
     total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     return Page(items=session.execute(rows.limit(limit).offset(offset)).all(), total=total, limit=limit, offset=offset)
+
+
+LARGE_SEGMENT_SHARE = 50  # a segment holding at least 1/50 of the customers is read by time on SQLite
+
+
+def _segment_by_time(session: Session, segment: str | None) -> bool:
+    """Whether SQLite should read a segment's rows newest first and test membership, instead of reading every
+    member's rows through the customer index and sorting them all. For a large segment the first finds a page in
+    a few milliseconds (a segment of 31 % of 100,000 customers over 1M responses: 4 ms against 0.45-0.68 s), but
+    for a small one it may walk the whole range for few matches (0.1-0.25 s below 0.1 %), where the members'
+    index is the better way. PostgreSQL's planner chooses well on its own (under 1 ms both ways)."""
+    if segment is None or session.get_bind().dialect.name != "sqlite":
+        return False
+    members = session.scalar(
+        select(func.count())
+        .select_from(SegmentMember)
+        .join(Segment, Segment.id == SegmentMember.segment_id)
+        .where(Segment.key == segment)
+    )
+    if not members:
+        return False
+    bound = members * LARGE_SEGMENT_SHARE
+    customers = session.scalar(select(func.count()).select_from(select(Customer.id).limit(bound + 1).subquery()))
+    return (customers or 0) <= bound
 
 
 def response_page(
@@ -251,6 +280,7 @@ def response_page(
         "segment": segment,
         "nps_min": nps_min,
         "nps_max": nps_max,
+        "segment_by_time": _segment_by_time(session, segment),
     }
     limit = max(1, min(limit, MAX_LIMIT))
     order = [*order_clause(sort, RESPONSE_SORTS, "-submitted_at"), Response.id.desc()]
@@ -300,12 +330,15 @@ def _feedback_filters(
     segment: str | None = None,
     rating_min: int | None = None,
     rating_max: int | None = None,
+    segment_by_time: bool = False,
 ) -> Rows:
     for column, value in ((FeedbackItem.source, source), (FeedbackItem.kind, kind), (FeedbackItem.channel, channel)):
         if value is not None:
             query = query.where(column == value)
     scores = (rating_min, rating_max)
-    query = _narrowed(query, FeedbackItem, FeedbackItem.text, FeedbackItem.rating, ids, text, segment, scores)
+    query = _narrowed(
+        query, FeedbackItem, FeedbackItem.text, FeedbackItem.rating, ids, text, segment, scores, segment_by_time
+    )
     if customer is not None:
         query = query.where(
             FeedbackItem.customer_id == select(Customer.id).where(Customer.external_id == customer).scalar_subquery()
@@ -351,6 +384,7 @@ def feedback_page(
         "segment": segment,
         "rating_min": rating_min,
         "rating_max": rating_max,
+        "segment_by_time": _segment_by_time(session, segment),
     }
     limit = max(1, min(limit, MAX_LIMIT))
     order = [*order_clause(sort, FEEDBACK_SORTS, "-posted_at"), FeedbackItem.id.desc()]
