@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.storage.base import Base, BigId, JsonDoc, UTCDateTime
@@ -18,7 +18,11 @@ class TextAnalysis(Base):
     """
 
     __tablename__ = "text_analyses"
-    __table_args__ = (UniqueConstraint("item_kind", "item_id", "field", name="uq_text_analyses_item_field"),)
+    __table_args__ = (
+        UniqueConstraint("item_kind", "item_id", "field", name="uq_text_analyses_item_field"),
+        # The explorer's sentiment filter: one label's item ids without reading every analysis.
+        Index("ix_text_analyses_label", "item_kind", "field", "sentiment_label", "item_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     item_kind: Mapped[str] = mapped_column(String(16))
