@@ -1,7 +1,11 @@
 """The one registry of dashboard card kinds: what each card shows, computed by the same analytics services as the
 pages (and the API) with the card's own filters (web/filters.py parameters stored with the card).
 
-    KINDS["trend"].build(session, Shown(view, MetricKind.nps, key="card-7", role=Role.viewer))  # -> Body
+    KINDS["trend"].build(session, Shown(view, MetricKind.nps, "card-7", Role.viewer, request))  # -> Body
+
+The score, trend and breakdown cards read what the overview reads (web/overview.py `score_card` and `grouped`): live
+from the rollups when they answer, else the stored analysis of the same computation (web/stored_analysis.py), shown
+with its time, or `pending` while the worker computes it.
 
 Every kind reads only what a viewer may read through the API (metrics, response rates, the SLA report, themes,
 anomalies), so every signed-in user sees every card. A card whose stored filters no longer work (a deleted segment)
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from fastapi import Request
 from sqlalchemy.orm import Session
 
 from cxloop.access.enums import Role
@@ -39,24 +44,29 @@ THEME_EXAMPLES = 1
 
 @dataclass(frozen=True)
 class Shown:
-    """What a card is asked to show: its view (dates and filters), metric, table key and the reader's role."""
+    """What a card is asked to show: its view (dates and filters), metric, table key, the reader's role and the
+    request (for the stored analyses it may read)."""
 
     view: View
     metric: MetricKind
     key: str
     role: Role
+    request: Request
     stored: Stored[list[ThemeRead]] | None = None  # the themes page's stored analysis, for the themes card
 
 
 @dataclass(frozen=True)
 class Body:
-    """A card's content: a metric card, a trend chart, a table, or a sentence when there is nothing to show."""
+    """A card's content: a metric card, a trend chart, a table, or a sentence when there is nothing to show; the
+    stored analysis it was read from (None when live), `pending` while that is being computed."""
 
     figures: overview.Card | None = None
     chart: dict[str, Any] | None = None
     table: Table | None = None
     empty: str = ""
     min_n: int = metric_registry.DEFAULT_MIN_N
+    stored: Stored[Any] | None = None
+    pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,26 +80,37 @@ class CardKind:
 
 
 def _metric(session: Session, shown: Shown) -> Body:
-    card = overview.card(session, shown.view, TZ, shown.metric)
-    return Body(figures=card, min_n=metric_registry.min_n(shown.metric))
+    card = overview.score_card(shown.request, session, shown.view, TZ, shown.metric)
+    if isinstance(card, overview.PendingCard):
+        return Body(stored=card.stored, pending=True)
+    return Body(figures=card, min_n=metric_registry.min_n(shown.metric), stored=card.stored)
 
 
 def _trend(session: Session, shown: Shown) -> Body:
-    trend = overview.trend(session, shown.view, TZ, shown.metric)
+    bucket = overview.trend_bucket(shown.view)
+    found = overview.grouped(shown.request, session, shown.view, TZ, shown.metric, bucket)
+    if found.result is None:
+        return Body(stored=found.stored, pending=True)
+    trend = overview.trend_of(found.result, bucket)
     if not trend["points"]:
-        return Body(empty=f"No {trend['metric']} answers in this range.")
-    return Body(chart=trend, table=overview_tables.trend_table(trend, shown.metric, key=shown.key))
+        return Body(empty=f"No {trend['metric']} answers in this range.", stored=found.stored)
+    table = overview_tables.trend_table(trend, shown.metric, key=shown.key)
+    return Body(chart=trend, table=table, stored=found.stored)
 
 
 def _breakdown(dim: GroupKey, caption: str) -> Callable[[Session, Shown], Body]:
     def build(session: Session, shown: Shown) -> Body:
-        groups = overview.breakdown(session, shown.view, TZ, shown.metric, dim)
+        found = overview.grouped(shown.request, session, shown.view, TZ, shown.metric, dim)
+        if found.result is None:
+            return Body(stored=found.stored, pending=True)
+        groups = overview.largest_first(found.result)
         minimum = metric_registry.min_n(shown.metric)
         name = overview.METRICS[shown.metric]["name"]
         table = overview_tables.breakdown_table(
             groups, shown.metric, dim.value, key=shown.key, caption=f"{name} {caption}", min_n=minimum
         )
-        return Body(table=table, empty="" if groups else "No answers to break down in this range.", min_n=minimum)
+        empty = "" if groups else "No answers to break down in this range."
+        return Body(table=table, empty=empty, min_n=minimum, stored=found.stored)
 
     return build
 

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
+from cxloop.access.enums import Role
 from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
 from cxloop.branding.current import load_brand
@@ -217,7 +218,8 @@ def _shown_cards(
     over: dict[str, str],
 ) -> list[dict[str, Any]]:
     """Each card with its kind, view, title and body (or why it cannot be shown), under the dashboard's filter.
-    The themes card reads the themes page's stored analysis (web/stored_analysis.py)."""
+    The themes card reads the themes page's stored analysis (web/stored_analysis.py); the score, trend and breakdown
+    cards theirs when the rollups cannot answer them (web/cards.py)."""
     has_themes = any(card.kind == CardKindName.themes for card in board.cards)
     themes_found = stored_analysis.load(request, session, THEMES, NoParams()) if has_themes else None
     shown = []
@@ -231,9 +233,8 @@ def _shown_cards(
                 view, metric = cards.check_filters(cards.over_card(card.filters, over), today=_today())
                 entry["view"], entry["metric"] = view, metric
                 entry["subtitle"] = view.title(card.title, names)
-                entry["body"] = kind.build(
-                    session, cards.Shown(view, metric, f"card-{card.id}", user.role, themes_found)
-                )
+                shown_as = cards.Shown(view, metric, f"card-{card.id}", user.role, request, themes_found)
+                entry["body"] = kind.build(session, shown_as)
             except BadFilter as exc:
                 entry["problem"] = f"{exc.field}: {exc.message}"
             except InvalidInput as exc:
@@ -267,6 +268,7 @@ def _board_page(request: Request, session: Session, user: SignedIn, dashboard_id
         shown=shown,
         tables=[e["body"].table for e in shown if e["body"] is not None and e["body"].table is not None],
         can_edit=_editable(session, user, board),
+        can_refresh=user.role.includes(Role.analyst) and template == "dashboard.html",  # no button on paper
         kinds=cards.KINDS,
         choices=choices,
         presets=PRESETS,

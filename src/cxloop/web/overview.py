@@ -140,13 +140,6 @@ def trend_bucket(view: View) -> GroupKey:
     return GroupKey.month
 
 
-def trend(session: Session, view: View, tz: str, metric: MetricKind) -> dict[str, Any]:
-    """The chart's data: one point per period with its interval and n (small ones flagged)."""
-    bucket = trend_bucket(view)
-    query = _query(view, metric, tz, start=view.start, end=view.end, group_by=[bucket])
-    return trend_of(analytics.compute_metric(session, query=query), bucket)
-
-
 def trend_of(result: MetricResult, bucket: GroupKey) -> dict[str, Any]:
     """A metric by period as the chart reads it."""
     minimum = metric_registry.min_n(result.metric)
@@ -162,12 +155,6 @@ def trend_of(result: MetricResult, bucket: GroupKey) -> dict[str, Any]:
         for group in result.groups
     ]
     return {"metric": METRICS[result.metric]["name"], "bucket": bucket.value, "min_n": minimum, "points": points}
-
-
-def breakdown(session: Session, view: View, tz: str, metric: MetricKind, by: GroupKey) -> list[MetricGroup]:
-    """The metric per segment, stage or channel over the range, largest n first."""
-    query = _query(view, metric, tz, start=view.start, end=view.end, group_by=[by])
-    return largest_first(analytics.compute_metric(session, query=query))
 
 
 def largest_first(result: MetricResult) -> list[MetricGroup]:
@@ -190,6 +177,7 @@ def grouped(request: Request, session: Session, view: View, tz: str, metric: Met
     query = _query(view, metric, tz, start=view.start, end=view.end, group_by=[by])
     if analytics.answers_from_rollups(query):
         return Grouped(analytics.compute_metric(session, query=query))
+    analytics.check_query(session, query)  # a bad filter is refused at once, never queued
     params = registry.GroupedMetricParams(metric=metric, by=by, tz=tz, start=view.start, end=view.end, **view.dims)
     found = stored_analysis.load(request, session, registry.GROUPED_METRIC, params)
     return Grouped(found.value, found)
