@@ -103,6 +103,15 @@ PAGES = (
     ("dashboards", "/dashboards"),
     ("a dashboard (every card kind)", "/dashboards/{dashboard}"),
     ("a dashboard, printable", "/dashboards/{dashboard}/print"),
+    ("a dashboard, 12 months, channel email", "/dashboards/{dashboard}?range=year&channel=email"),
+    (
+        "a dashboard, 12 months, segment, email",
+        "/dashboards/{dashboard}?range=year&segment={segment}&channel=email",
+    ),
+    (
+        "a dashboard printed, segment, email",
+        "/dashboards/{dashboard}/print?range=year&segment={segment}&channel=email",
+    ),
     ("settings: API keys", "/settings/api-keys"),
     ("settings: channels", "/settings/channels"),
     ("account", "/account"),
