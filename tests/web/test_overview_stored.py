@@ -70,7 +70,7 @@ def test_the_breakdowns_within_a_filter_are_stored_and_equal_the_live_computatio
     # segment itself come from the rollups, at once.
     assert page.text.count("is being computed") == 2 and len(queued) == 2
     assert 'hx-select="#by-channel-result"' in page.text and 'hx-select="#by-stage-result"' in page.text
-    assert '<div id="by-segment-result">' in page.text and 'id="trend-data"' in page.text
+    assert '<div id="by-segment-result">' in page.text and 'data-chart="trend"' in page.text
     assert "n = 200" in " ".join(page.text.split())  # the segment's 40 customers gave 200 answers
 
     run_queued(db, queued)
@@ -111,7 +111,7 @@ def test_two_filters_store_the_trend_and_the_score_cards_as_well(
     assert 'hx-select="#trend-result"' in page.text and 'hx-select="#card-ces-result"' in page.text
     run_queued(db, queued)
     ready = large.get(url)
-    assert "is being computed" not in ready.text and 'id="trend-data"' in ready.text
+    assert "is being computed" not in ready.text and 'data-chart="trend"' in ready.text
     assert ready.text.count("As of") == 7 and '<div id="card-nps-result">' in ready.text
     assert "Refresh now" not in ready.text  # viewers read; analysts refresh
     assert _stored(db, GroupKey.day, segment="smb", channel="sms") == _live(

@@ -59,9 +59,10 @@
   }
 
   function trendChart(el) {
-    var source = document.getElementById(el.getAttribute("data-source"));
-    if (!source || !window.echarts) return;
-    var data = JSON.parse(source.textContent);
+    // the figures ride in the element's data-trend attribute: a <script> beside it would be dropped when HTMX swaps a
+    // stored result in (scripts are not allowed in swapped content)
+    var data = JSON.parse(el.getAttribute("data-trend") || "null");
+    if (!data || !window.echarts) return;
     var periods = data.points.map(function (p) { return p.period; });
     var low = data.points.map(function (p) { return p.low; });
     var band = data.points.map(function (p) { return p.low === null ? null : p.high - p.low; });
@@ -337,8 +338,10 @@
     inboxKeys();
     arrangeCards();
     document.body.addEventListener("htmx:afterSwap", function (event) {
-      // a stored analysis swapped in when it was ready (web/stored_analysis.py): its sparklines
-      (event.target.isConnected ? event.target : document).querySelectorAll("[data-chart=spark]:not(.ready)").forEach(spark);
+      // a stored analysis swapped in when it was ready (web/stored_analysis.py): its trend charts and sparklines
+      var root = event.target.isConnected ? event.target : document;
+      root.querySelectorAll("[data-chart=trend]:not(.ready)").forEach(trendChart);
+      root.querySelectorAll("[data-chart=spark]:not(.ready)").forEach(spark);
       sortableTables(event.target);
       npsBars(event.target);
       localTimes(event.target);
