@@ -23,6 +23,7 @@ from cxloop.api.v1 import include_routers
 from cxloop.collection.coalescer import ResponseCoalescer
 from cxloop.core import rate_limit
 from cxloop.core.body_caps import DEFAULT_MAX_BYTES
+from cxloop.core.collector import LONG_LIVED_THRESHOLDS
 from cxloop.core.config import Settings
 from cxloop.core.request_checks import check_request_text
 from cxloop.invitations.tokens import TokenSigner
@@ -105,4 +106,4 @@ def _quiet_garbage_collector() -> None:
     often (request objects are mostly freed by reference counting anyway)."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    gc.set_threshold(*LONG_LIVED_THRESHOLDS)

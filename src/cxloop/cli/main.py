@@ -136,12 +136,12 @@ def _root() -> None:
 
 
 def main() -> None:
+    from cxloop.core.collector import LONG_LIVED_THRESHOLDS
     from cxloop.core.errors import CxloopError
 
-    # A command imports hundreds of modules whose objects live as long as the process; with the default threshold
-    # the cyclic collector rescans them hundreds of times while they load (0.3-0.5 s of a 3 s start). The server's
-    # processes set the same threshold once their app is built (app.py).
-    gc.set_threshold(50_000, 20, 100)
+    # A command imports hundreds of modules whose objects live as long as the process: with the default threshold
+    # the collector rescanned them while they loaded (0.3-0.5 s of a 3 s start).
+    gc.set_threshold(*LONG_LIVED_THRESHOLDS)
     try:
         app()
     except CxloopError as exc:
