@@ -212,9 +212,8 @@ def _narrowed(
     if text:
         query = query.where(func.lower(said).contains(text.lower(), autoescape=True))
     if segment is not None:
-        members = select(SegmentMember.customer_id).join(Segment, Segment.id == SegmentMember.segment_id)
         customer = table.customer_id + 0 if by_time.segment else table.customer_id
-        query = query.where(customer.in_(members.where(Segment.key == segment)))
+        query = query.where(customer.in_(_members(segment)))
     low, high = scores
     if low is not None:
         query = query.where(score >= low)
@@ -245,14 +244,18 @@ def _by_time(session: Session, table: type[Response] | type[FeedbackItem], segme
         return NONE_BY_TIME
     large_segment = False
     if segment is not None:
-        members = (
-            select(SegmentMember.customer_id)
-            .join(Segment, Segment.id == SegmentMember.segment_id)
-            .where(Segment.key == segment)
-        )
-        large_segment = _holds_a_share(session, members, Customer.id)
+        large_segment = _holds_a_share(session, _members(segment), Customer.id)
     large_ids = isinstance(ids, Select) and _holds_a_share(session, ids, table.id)
     return ByTime(segment=large_segment, ids=large_ids)
+
+
+def _members(segment: str) -> Select[Any]:
+    """The customer ids of the segment with this key."""
+    return (
+        select(SegmentMember.customer_id)
+        .join(Segment, Segment.id == SegmentMember.segment_id)
+        .where(Segment.key == segment)
+    )
 
 
 def _holds_a_share(session: Session, chosen: Select[Any], key: Any) -> bool:
