@@ -155,6 +155,7 @@ def test_an_analyst_edits_and_deletes_trigger_rules_and_answers_the_real_widget_
     page.locator("summary", has_text="Edit After a ticket").click()
     page.locator(f"#rule{kept}-name").fill("After a solved ticket")
     page.locator(f"#rule{kept}-delay_minutes").fill("15")
+    _screenshot(page, tmp_path, "survey-trigger-edit")
     page.get_by_role("button", name="Save the rule After a ticket").click()
     page.locator("section[aria-labelledby=triggers] th", has_text="After a solved ticket").wait_for()
     assert "15 min later" in page.inner_text("section[aria-labelledby=triggers]")
@@ -173,4 +174,7 @@ def test_an_analyst_edits_and_deletes_trigger_rules_and_answers_the_real_widget_
     with db.unit_of_work() as session:
         assert triggers.get_rule(session, rule_id=dropped) is None and triggers.get_rule(session, rule_id=kept)
     _axe(browser, page, page.url)
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.locator("summary", has_text="Edit After a solved ticket").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, "the edit form fits a phone"
     assert seen["errors"] == [], seen["errors"]
