@@ -35,7 +35,9 @@
   // ---- preview mode: the server's answers come from the page, and nothing is sent (no request at all)
   var preview = null;
   if (me.hasAttribute("data-preview")) {
-    preview = JSON.parse(document.getElementById(me.getAttribute("data-preview")).textContent);
+    var block = document.getElementById(me.getAttribute("data-preview"));
+    if (!block) return; // a preview without its block shows nothing, and still sends nothing
+    preview = JSON.parse(block.textContent);
     preview.answers = {};
   }
   function previewNext(after) { // the server's next_question: the first later question whose condition holds
