@@ -19,12 +19,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cxloop.triggers.enums import ConditionOp
-from cxloop.triggers.schemas import TriggerRuleRead
+from cxloop.triggers.schemas import TriggerRuleRead, TriggerRuleUpdate
 from cxloop.web import survey_form
 
 MAX_CONDITIONS = 20  # as the API's Condition list allows
 MAX_FALLBACKS = 2
-MAX_DELAY_MINUTES = 90 * 24 * 60  # the API's 90 days of delay_seconds
+# The schema's bound on delay_seconds, said in the form's minutes (and days).
+_DELAY_LIMIT = next(
+    bound.le for bound in TriggerRuleUpdate.model_fields["delay_seconds"].metadata if hasattr(bound, "le")
+)
 BLANK_ROWS = 2  # empty condition rows drawn after the filled ones, to add conditions
 RULE_FIELDS = ("kind", "key", "name", "channel", "event_name", "delay_minutes", "anchor", "offset_days", "repeat_days")
 RULE_FIELDS_OPTIONAL = ("segment_id", "enabled")
@@ -211,7 +214,7 @@ def field_of(location: Sequence[str | int]) -> str:
 def plain_words(kind: str, message: str, name: str) -> str:
     """A schema's refusal of a rule field in the form's words (the delay in minutes, as the form asks it)."""
     if name == "delay_minutes" and kind in ("greater_than_equal", "less_than_equal"):
-        return f"must be from 0 to {MAX_DELAY_MINUTES} minutes (90 days)"
+        return f"must be from 0 to {_DELAY_LIMIT // 60} minutes ({_DELAY_LIMIT // 86400} days)"
     return survey_form.plain_words(kind, message, name)
 
 
