@@ -100,6 +100,15 @@ def test_bad_rules_name_each_field(api: TestClient, db: Database) -> None:
     assert widget.status_code == 422 and widget.json()["errors"][0]["field"] == "channel"
 
 
+def test_a_patch_naming_missing_rows_is_refused_by_field_not_written(api: TestClient, db: Database) -> None:
+    body = {"key": "k", "name": "n", "kind": "event", "survey_id": _survey_id(db), "channel": "email"}
+    made = api.post(URL, json=body | {"event_name": "ticket_solved"}).json()
+    response = api.patch(f"{URL}/{made['id']}", json={"segment_id": 999, "survey_id": 998, "name": "changed"})
+    assert response.status_code == 422, response.text  # was a 500: the check's lookups wrote the rule first
+    assert {e["field"] for e in response.json()["errors"]} == {"segment_id", "survey_id"}
+    assert api.get(f"{URL}/{made['id']}").json()["name"] == "n"
+
+
 def test_viewers_read_and_analysts_write(client: TestClient, db: Database) -> None:
     viewer = make_key(db, Role.viewer)
     assert client.get(URL, headers=viewer).status_code == 200

@@ -27,6 +27,7 @@ from cxloop.web.auth import PAGE_ROLES, SESSION_COOKIE
 from tests.factories.cases import make_team, open_case
 from tests.factories.customers import make_customer
 from tests.factories.surveys import make_survey
+from tests.factories.triggers import make_rule
 from tests.web.conftest import PASSWORD, csrf_token, make_user, sign_in, signed_in_client
 
 # Every page of the web app and the role it needs (the API's ladder: viewer < agent < analyst < admin).
@@ -72,6 +73,8 @@ PAGES = {
     ("POST", "/surveys/{survey_id:int}/triggers"): Role.analyst,
     ("POST", "/surveys/{survey_id:int}/triggers/{rule_id:int}"): Role.analyst,
     ("POST", "/surveys/{survey_id:int}/triggers/{rule_id:int}/edit"): Role.analyst,
+    ("GET", "/surveys/{survey_id:int}/triggers/{rule_id:int}/delete"): Role.analyst,
+    ("POST", "/surveys/{survey_id:int}/triggers/{rule_id:int}/delete"): Role.analyst,
     ("POST", "/surveys/preview/{channel}"): Role.viewer,
     ("GET", "/dashboards"): Role.viewer,  # reading; changing one is for its team (tests/web/test_dashboards.py)
     ("POST", "/dashboards"): Role.viewer,
@@ -234,11 +237,13 @@ def test_each_role_reaches_exactly_its_pages(client: TestClient, db: Database, r
         me = access.require_user(session, user_id=my_id)
         case_id = open_case(session, customer_id, team_id=make_team(session, members=[me]).id)[0].id
     survey_id = make_survey(db, key="pages").id
+    with db.unit_of_work() as session:
+        rule_id = make_rule(session, survey_id).id
     for (method, path), needed in PAGES.items():
         if method != "GET" or path == "/live":
             continue
         url = path.replace("{customer_id:int}", str(customer_id)).replace("{case_id:int}", str(case_id))
-        url = url.replace("{survey_id:int}", str(survey_id))
+        url = url.replace("{survey_id:int}", str(survey_id)).replace("{rule_id:int}", str(rule_id))
         if "{key}" in url or "{dashboard_id:int}" in url:
             continue  # an experiment's or a dashboard's page: test_insights_pages.py, test_dashboards.py
         answer = client.get(url)

@@ -1,8 +1,10 @@
-"""The builder's previews over HTTP (SQLite and PostgreSQL): the hosted page, the widget's prompt and the email are
-drawn from the unsaved form by the channels' renderers, may be framed by this site only and run sandboxed, need
-the session's CSRF token, and store and send nothing."""
+"""The builder's previews over HTTP (SQLite and PostgreSQL): the hosted page and the email are drawn from the unsaved
+form by the channels' renderers, the widget's page hands widget.js the unsaved questions for its preview mode; all
+may be framed by this site only and run sandboxed, need the session's CSRF token, and store and send nothing."""
 
 from __future__ import annotations
+
+import json
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -50,10 +52,21 @@ def test_previews_draw_the_unsaved_draft_and_store_nothing(client: TestClient, d
     assert fields["q1-text-en"] in follow_up.text
 
     widget = analyst.post("/surveys/preview/widget", data=fields)
-    assert widget.status_code == 200 and "How did our unsaved wording do?" in widget.text
-    assert (
-        widget.text.count('class="pick"') == 5 and "frame-ancestors 'self'" in widget.headers["content-security-policy"]
-    )
+    assert widget.status_code == 200
+    assert '<script src="/widget.js" data-preview="cxloop-preview"></script>' in widget.text, "the real script"
+    block = widget.text.split('<script type="application/json" id="cxloop-preview">')[1].split("</script>")[0]
+    data = json.loads(block)
+    question = data["prompt"]["question"]
+    assert (question["text"], question["min"], question["max"]) == ("How did our unsaved wording do?", 1, 5)
+    ids = [fields[f"q{i}-id"] for i in range(len(data["questions"]))]
+    assert [q["question"]["id"] for q in data["questions"]] == ids and len(ids) > 2
+    assert [q["show_if"] is None for q in data["questions"]].count(False) >= 1, "follow-ups with their conditions"
+    assert data["config"]["feedback"] is None and data["config"]["delays"] == [0], "it prompts at once"
+    policy = widget.headers["content-security-policy"]
+    assert "frame-ancestors 'self'" in policy and "connect-src 'none'" in policy, "it may connect nowhere"
+    assert "script-src 'self';" in policy and policy.endswith("; sandbox allow-scripts")
+    german_widget = analyst.post("/surveys/preview/widget", data=fields | {"preview_locale": "de"})
+    assert "Wie war die ungespeicherte Frage?" in german_widget.text and 'lang="de"' in german_widget.text
 
     email = analyst.post("/surveys/preview/email", data=fields)
     assert email.status_code == 200 and "How did our unsaved wording do?" in email.text

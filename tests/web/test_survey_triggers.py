@@ -15,6 +15,7 @@ from cxloop.audit.models import AuditEntry
 from cxloop.storage.database import Database
 from cxloop.triggers import service as triggers
 from tests.conftest import make_key
+from tests.factories.customers import make_segment
 from tests.factories.surveys import make_survey
 from tests.web.conftest import csrf_token, signed_in_client
 from tests.web.test_survey_pages import form_of
@@ -166,4 +167,158 @@ def test_viewers_read_the_conditions_and_posts_need_the_role_and_the_token(clien
     refused = client.post(url, data={"csrf_token": csrf_token(page), "fallback0": ""})
     assert refused.status_code == 403
     assert _rules(db)["long"]["fallbacks"] == ["email"]
+    assert [action for action, _ in _audit(db)] == ["trigger_rule.created"]
+
+
+_EDITED = ("name", "enabled", "channel", "fallbacks", "segment_id", "event_name", "conditions", "delay_seconds")
+
+
+def test_a_rules_edit_form_changes_every_field_patch_takes_as_patch_does(client: TestClient, db: Database) -> None:
+    survey = make_survey(db)
+    with db.unit_of_work() as session:
+        segment_id = make_segment(session, 'plan = "pro"', name="Pro plan").id
+    analyst = signed_in_client(client, db, Role.analyst)
+    token = csrf_token(analyst.get(f"/surveys/{survey.id}").text)
+    for key in ("web", "api"):
+        analyst.post(f"/surveys/{survey.id}/triggers", data=_rule_form(token, key, delay_minutes="5"))
+    rule_id, twin_id = _rules(db)["web"]["id"], _rules(db)["api"]["id"]
+    page = analyst.get(f"/surveys/{survey.id}").text
+    drawn = form_of(page, f"edit-rule-{rule_id}")
+    assert {name: drawn[name] for name in ("name", "channel", "enabled", "segment_id", "event_name")} == {
+        "name": "After a long wait",
+        "channel": "sms",
+        "enabled": "true",
+        "segment_id": "",
+        "event_name": "ticket.solved",
+    }
+    assert drawn["delay_minutes"] == "5" and "anchor" not in drawn, "an event rule's fields only"
+    assert f'<option value="{segment_id}">Pro plan</option>' in page.split(f'id="edit-rule-{rule_id}"')[1]
+    edit = drawn | {"name": "After a very long wait", "channel": "email", "enabled": "false", "fallback0": "sms"}
+    edit |= {"segment_id": str(segment_id), "event_name": "ticket.closed", "delay_minutes": "1.5"}
+    edit |= {"cond0-property": "wait_minutes", "cond0-op": ">", "cond0-value": "30"}
+    done = analyst.post(f"/surveys/{survey.id}/triggers/{rule_id}/edit", data=edit)
+    assert done.status_code == 200 and done.url.path == f"/surveys/{survey.id}", done.text[-2000:]
+    body = {"name": "After a very long wait", "channel": "email", "enabled": False, "fallbacks": ["sms"]}
+    body |= {"segment_id": segment_id, "event_name": "ticket.closed", "delay_seconds": 90}
+    body |= {"conditions": [{"property": "wait_minutes", "op": ">", "value": 30}]}
+    patched = client.patch(f"/api/v1/trigger-rules/{twin_id}", json=body, headers=make_key(db, Role.analyst))
+    assert patched.status_code == 200, patched.text
+    stored = _rules(db)
+    assert {name: stored["web"][name] for name in _EDITED} == {name: stored["api"][name] for name in _EDITED} == body
+    (web_action, web_changes), (api_action, api_changes) = _audit(db)[-2:]
+    assert web_action == api_action == "trigger_rule.updated"
+    assert web_changes.keys() == api_changes.keys() and web_changes["delay_seconds"] == [300, 90]
+    assert "after a very long wait" in done.text.lower() and "paused" in done.text
+    redrawn = form_of(done.text, f"edit-rule-{rule_id}")
+    assert (redrawn["delay_minutes"], redrawn["enabled"], redrawn["segment_id"]) == ("1.5", "false", str(segment_id))
+    cleared = analyst.post(
+        f"/surveys/{survey.id}/triggers/{rule_id}/edit", data=redrawn | {"segment_id": "", "delay_minutes": ""}
+    )
+    assert cleared.status_code == 200
+    assert (_rules(db)["web"]["segment_id"], _rules(db)["web"]["delay_seconds"]) == (None, 0)
+    assert _rules(db)["web"]["name"] == "After a very long wait", "the rest as it was"
+
+
+def test_a_time_rules_dates_are_changed_and_each_refusal_is_named_beside_its_field(
+    analyst: TestClient, db: Database
+) -> None:
+    survey = make_survey(db)
+    token = csrf_token(analyst.get(f"/surveys/{survey.id}").text)
+    timed = {"kind": "time", "anchor": "signup_date", "offset_days": "30", "event_name": "", "channel": "email"}
+    page = analyst.post(f"/surveys/{survey.id}/triggers", data=_rule_form(token, "later", **timed)).text
+    rule = _rules(db)["later"]
+    url = f"/surveys/{survey.id}/triggers/{rule['id']}/edit"
+    drawn = form_of(page, f"edit-rule-{rule['id']}")
+    assert (drawn["anchor"], drawn["offset_days"], drawn["repeat_days"]) == ("signup_date", "30", "")
+    assert "event_name" not in drawn and "delay_minutes" not in drawn and "cond0-property" not in drawn
+    moved = drawn | {"anchor": "first_event:order.placed", "offset_days": "-7", "repeat_days": "90"}
+    assert analyst.post(url, data=moved).status_code == 200
+    assert (_rules(db)["later"]["anchor"], _rules(db)["later"]["offset_days"]) == ("first_event:order.placed", -7)
+    assert _rules(db)["later"]["repeat_days"] == 90
+    stored, entries = _rules(db), len(_audit(db))
+    prefix = f"rule{rule['id']}"
+    refusals = {
+        "name": ({"name": " "}, "cannot be empty"),
+        "anchor": ({"anchor": "birthday"}, "must be &#39;signup_date&#39;"),
+        "offset_days": ({"offset_days": ""}, "integer"),
+        "repeat_days": ({"repeat_days": "0"}, "greater than or equal to 1"),
+        "channel": ({"channel": "widget"}, "email"),
+        "enabled": ({"enabled": "maybe"}, "boolean"),
+        "segment_id": ({"segment_id": "999999"}, "no segment with id 999999"),
+    }
+    for field, (change, words) in refusals.items():
+        refused = analyst.post(url, data=moved | change)
+        assert refused.status_code == 422, (field, refused.status_code)
+        assert f'<details id="rule-{rule["id"]}" open>' in refused.text
+        said = refused.text.split(f'id="{prefix}-{field}-error"')[1].split("</p>")[0]
+        assert words in said, (field, said)
+        assert f'aria-describedby="{prefix}-{field}-error"' in refused.text
+        assert form_of(refused.text, f"edit-rule-{rule['id']}")["anchor"] == (moved | change)["anchor"]
+    assert _rules(db) == stored and len(_audit(db)) == entries, "nothing saved, nothing audited"
+
+
+def test_an_event_rules_refused_delay_and_event_are_named_in_the_forms_words(analyst: TestClient, db: Database) -> None:
+    survey = make_survey(db)
+    token = csrf_token(analyst.get(f"/surveys/{survey.id}").text)
+    page = analyst.post(f"/surveys/{survey.id}/triggers", data=_rule_form(token, "long")).text
+    rule_id = _rules(db)["long"]["id"]
+    url = f"/surveys/{survey.id}/triggers/{rule_id}/edit"
+    drawn = form_of(page, f"edit-rule-{rule_id}")
+    for change, field, words in (
+        ({"delay_minutes": "-5"}, "delay_minutes", "must be from 0 to 129600 minutes (90 days)"),
+        ({"delay_minutes": "200000"}, "delay_minutes", "must be from 0 to 129600 minutes (90 days)"),
+        ({"delay_minutes": "soon"}, "delay_minutes", "integer"),
+        ({"event_name": ""}, "event_name", "cannot be empty"),
+    ):
+        refused = analyst.post(url, data=drawn | change)
+        assert refused.status_code == 422
+        assert words in refused.text.split(f'id="rule{rule_id}-{field}-error"')[1].split("</p>")[0], change
+    assert _rules(db)["long"]["delay_seconds"] == 0 and _rules(db)["long"]["event_name"] == "ticket.solved"
+
+
+def test_deleting_a_rule_asks_first_and_is_audited_as_the_apis_delete(client: TestClient, db: Database) -> None:
+    survey = make_survey(db)
+    analyst = signed_in_client(client, db, Role.analyst)
+    token = csrf_token(analyst.get(f"/surveys/{survey.id}").text)
+    for key in ("web", "api"):
+        analyst.post(f"/surveys/{survey.id}/triggers", data=_rule_form(token, key, fallback0="email"))
+    rule_id, twin_id = _rules(db)["web"]["id"], _rules(db)["api"]["id"]
+    url = f"/surveys/{survey.id}/triggers/{rule_id}/delete"
+    linked = analyst.get(f"/surveys/{survey.id}").text.split(f'id="rule-{rule_id}"')[1].split("</details>")[0]
+    assert f'href="{url}"' in linked
+    asked = analyst.get(url)
+    assert asked.status_code == 200 and "Delete After a long wait?" in asked.text
+    assert analyst.post(url, data={"csrf_token": token}).text == asked.text, "a post without the confirmation asks"
+    assert '<input type="hidden" name="confirmed" value="yes">' in asked.text and "Keep it" in asked.text
+    assert "web" in _rules(db), "nothing is deleted before the confirmation"
+    done = analyst.post(url, data={"csrf_token": token, "confirmed": "yes"})
+    assert done.status_code == 200 and "The trigger rule was deleted" in done.text
+    assert "web" not in _rules(db) and f'id="rule-{rule_id}"' not in done.text
+    assert client.delete(f"/api/v1/trigger-rules/{twin_id}", headers=make_key(db, Role.analyst)).status_code == 204
+    (web_action, web_changes), (api_action, api_changes) = _audit(db)[-2:]
+    assert web_action == api_action == "trigger_rule.deleted"
+    assert web_changes.keys() == api_changes.keys() and all(after is None for _, after in web_changes.values())
+    assert web_changes["fallbacks"] == [["email"], None]
+    again = analyst.post(url, data={"csrf_token": token, "confirmed": "yes"})
+    assert again.status_code == 404 and len(_audit(db)) == 4
+
+
+def test_deleting_needs_the_analyst_role_the_token_and_the_rules_own_survey(client: TestClient, db: Database) -> None:
+    survey, other = make_survey(db), make_survey(db, key="other")
+    signed_in_client(client, db, Role.analyst)
+    token = csrf_token(client.get(f"/surveys/{survey.id}").text)
+    client.post(f"/surveys/{survey.id}/triggers", data=_rule_form(token, "long"))
+    rule_id = _rules(db)["long"]["id"]
+    assert client.post(f"/surveys/{survey.id}/triggers/{rule_id}/delete", data={"confirmed": "yes"}).status_code == 403
+    confirmed = {"csrf_token": token, "confirmed": "yes"}
+    assert client.post(f"/surveys/{other.id}/triggers/{rule_id}/delete", data=confirmed).status_code == 404
+    client.cookies.clear()
+    signed_in_client(client, db, Role.agent)
+    page = client.get(f"/surveys/{survey.id}").text
+    assert "/delete" not in page
+    refused = client.post(
+        f"/surveys/{survey.id}/triggers/{rule_id}/delete", data={"csrf_token": csrf_token(page), "confirmed": "yes"}
+    )
+    assert refused.status_code == 403 and "long" in _rules(db)
+    assert client.get(f"/surveys/{survey.id}/triggers/{rule_id}/delete").status_code == 403
     assert [action for action, _ in _audit(db)] == ["trigger_rule.created"]

@@ -136,12 +136,14 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /surveys/templates/{template_key}": BodyCap(1 * KIB, max_fields=1, max_part_bytes=128),
     "POST /surveys/{survey_id:int}/status": BodyCap(1 * KIB, max_fields=2, max_part_bytes=128),
     # a trigger rule: the token, the rule's ten fields, up to 20 condition rows of three fields (a value of up to
-    # 1,000 characters) and two fallback channels; a rule's edit form has the token, the rows and the fallbacks
-    "POST /surveys/{survey_id:int}/triggers": BodyCap(40 * KIB, max_fields=74, max_part_bytes=1 * KIB),
-    "POST /surveys/{survey_id:int}/triggers/{rule_id:int}/edit": BodyCap(
-        40 * KIB, max_fields=63, max_part_bytes=1 * KIB
+    # 1,000 characters) and two fallback channels; a rule's edit form has the token, the fields of its kind (and its
+    # state), the rows and the fallbacks; deleting one, the token and the confirmation
+    **dict.fromkeys(
+        ("POST /surveys/{survey_id:int}/triggers", "POST /surveys/{survey_id:int}/triggers/{rule_id:int}/edit"),
+        BodyCap(40 * KIB, max_fields=74, max_part_bytes=1 * KIB),
     ),
     "POST /surveys/{survey_id:int}/triggers/{rule_id:int}": BodyCap(1 * KIB, max_fields=2, max_part_bytes=128),
+    "POST /surveys/{survey_id:int}/triggers/{rule_id:int}/delete": BodyCap(1 * KIB, max_fields=2, max_part_bytes=128),
     # team dashboards: a name; a card's kind, title and its filters (the filter bar's parameters); a move
     "POST /dashboards": BodyCap(2 * KIB, max_fields=3, max_part_bytes=1 * KIB),
     "POST /dashboards/{dashboard_id:int}/rename": BodyCap(2 * KIB, max_fields=2, max_part_bytes=1 * KIB),

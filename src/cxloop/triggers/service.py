@@ -75,7 +75,8 @@ def update_rule(session: Session, *, rule_id: int, data: TriggerRuleUpdate, now:
             setattr(rule, name, getattr(data, name))
     if "conditions" in sent:
         rule.conditions = [c.model_dump(mode="json") for c in data.conditions or []]
-    _check(session, rule)
+    with session.no_autoflush:  # the check's lookups must not write the unchecked rule first (a missing segment)
+        _check(session, rule)
     rule.updated_at = now or utcnow()
     session.flush()
     return rule

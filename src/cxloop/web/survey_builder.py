@@ -2,7 +2,7 @@
 the collection window and the response limit; its edit buttons (add, remove, move a question) redraw the unsaved
 form, its save button creates the survey (version 1) or a new version exactly as POST and PATCH /api/v1/surveys do,
 with the same audit entries. Errors come back next to their field, in the domain's words. Trigger rules for the
-survey are created and paused here too (as /api/v1/trigger-rules does).
+survey are created, changed, paused and deleted here too (web/survey_triggers.py, as /api/v1/trigger-rules does).
 
 Viewers and agents see the builder read-only; analysts and admins edit (the API's roles).
 """
@@ -114,6 +114,7 @@ def builder(
         policies=survey_view.policies(session),
         can_change_policies=user.role.includes(Role.admin),
         saved=request.query_params.get("saved") == "1",
+        rule_deleted="rule_deleted" in request.query_params,
         **context,
     )
 

@@ -1,10 +1,13 @@
 """Previews of the survey being built, from the unsaved form: the hosted page and the email by the channels' own
-renderers, the widget's first prompt from the widget's own question logic. Nothing is stored, nothing is sent.
+renderers, and the widget by widget.js itself in its preview mode. Nothing is stored, nothing is sent.
 
 The builder posts its form into a sandboxed iframe (`<button formtarget="preview">`, also sent by app.js as the
-form changes), so each preview is a whole document with its own Content-Security-Policy: the hosted page's, or an
-email's (inline styles, as mail clients need them). Every preview may be framed by this site only (`frame-ancestors
-'self'`) and runs sandboxed (the CSP `sandbox` directive): its links and forms go nowhere.
+form changes), so each preview is a whole document with its own Content-Security-Policy: the hosted page's, an
+email's (inline styles, as mail clients need them), or the widget's page. Every preview may be framed by this site
+only (`frame-ancestors 'self'`) and runs sandboxed (the CSP `sandbox` directive): its links and forms go nowhere.
+The widget's page alone may run a script, widget.js from this server (`sandbox allow-scripts`, in an opaque origin:
+no cookies, no access to the builder), and may connect nowhere (`connect-src 'none'`), so even a script that tried
+could not post an answer.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from pydantic import ValidationError
 
 from cxloop.branding import current
 from cxloop.branding.current import load_brand
-from cxloop.channels import catalogue
 from cxloop.channels.email.composing import InvitationMail, compose
 from cxloop.channels.hosted import screens
 from cxloop.channels.hosted.rendering import question_page
-from cxloop.channels.widget import questions as widget_questions
+from cxloop.channels.widget import preview as widget_preview
+from cxloop.channels.widget.schemas import WidgetBrand
 from cxloop.core.body_caps import body_cap
 from cxloop.core.clock import utcnow
 from cxloop.surveys.schemas import SurveyDefinition
@@ -34,6 +37,12 @@ from cxloop.web.rendering import environment, security_headers
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 CHANNELS = ("hosted", "widget", "email")
 PREVIEW_ADDRESS = "#preview"  # where the preview's links and forms point: nowhere
+# The widget's preview page: widget.js from this server and its styles (it adds a <style> to its shadow root, as a
+# customer's site must allow), no connection at all.
+WIDGET_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'none'; form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
+)
 
 
 @dataclass(frozen=True)
@@ -61,17 +70,17 @@ def check(draft: survey_form.Draft) -> Checked:
     return Checked(checked.to_document(), draft.default_locale, missing)
 
 
-def _framed(response: Response, policy: str | None = None) -> Response:
+def _framed(response: Response, policy: str | None = None, sandbox: str = "sandbox") -> Response:
     """Let this site frame the preview, sandboxed; `policy` replaces the CSP the renderer set."""
     base = policy or response.headers["content-security-policy"]
-    response.headers["content-security-policy"] = f"{base}; sandbox"
+    response.headers["content-security-policy"] = f"{base}; {sandbox}"
     if "x-frame-options" in response.headers:
         del response.headers["x-frame-options"]
     return response
 
 
 def _document(template: str, *, status_code: int = 200, **context: Any) -> Response:
-    """A preview drawn by the web app itself (the widget's prompt, or why there is no preview)."""
+    """A preview page drawn by the web app itself (why there is no preview)."""
     html = environment().get_template(template).render(**context)
     policy = security_headers("")["Content-Security-Policy"].replace("frame-ancestors 'none'", "frame-ancestors 'self'")
     return _framed(HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"}), policy)
@@ -88,12 +97,20 @@ def hosted(checked: Checked, *, locale: str, question: str) -> Response:
 
 
 def widget(checked: Checked, *, locale: str) -> Response:
-    """The widget's first prompt, as widget.js draws it from the question the widget's API hands it."""
-    first = widget_questions.next_question(
-        checked.definition, {}, after=None, locale=locale, default_locale=checked.default_locale
+    """A page standing for a customer's site with widget.js running on it in its preview mode: it prompts at once
+    with the draft's first question in `locale` and walks the follow-ups as answered, and sends nothing."""
+    brand = current.brand()
+    data = widget_preview.preview_data(
+        checked.definition,
+        survey_key="preview",
+        locale=locale,
+        default_locale=checked.default_locale,
+        brand=WidgetBrand(
+            organisation_name=brand.organisation_name, colour=brand.colour, text_colour=brand.text_on_colour
+        ),
     )
-    words = catalogue.words("hosted", locale)
-    return _document("survey_preview_widget.html", question=first, words=words, lang=locale)
+    html = environment().get_template("survey_preview_widget.html").render(data=data, lang=locale)
+    return _framed(HTMLResponse(html, headers={"Cache-Control": "no-store"}), WIDGET_POLICY, "sandbox allow-scripts")
 
 
 def email(checked: Checked, *, locale: str) -> Response:

@@ -1,7 +1,9 @@
 """The builder's trigger rules: a new event or time rule inviting to this survey (with its event-property conditions
-and fallback channels), changing a rule's conditions and fallbacks, and pausing or resuming one, as POST and PATCH
-/api/v1/trigger-rules do (the triggers domain checks the rule; the same audit entries). A refused rule redraws the
-builder with each error next to its field of the rule's form (web/trigger_form.py names them)."""
+and fallback channels), changing every field of a rule that PATCH takes (its name, channel, segment, event and delay
+or dates, conditions, fallbacks, and pausing or resuming it), and deleting one after a confirmation, as POST, PATCH
+and DELETE /api/v1/trigger-rules do (the same schemas, the triggers domain checks the rule; the same audit entries).
+A refused rule redraws the builder with each error next to its field of the rule's form (web/trigger_form.py names
+them)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from cxloop.triggers.schemas import TriggerRuleCreate, TriggerRuleRead, TriggerR
 from cxloop.web import survey_form, trigger_form
 from cxloop.web.auth import AnalystPage, require_csrf, web_actor
 from cxloop.web.posted_form import posted_fields
+from cxloop.web.rendering import render
 from cxloop.web.service import SignedIn
 from cxloop.web.survey_builder import builder, current_read
 from cxloop.web.surveys_page import refused
@@ -36,7 +39,7 @@ def _validation_errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in exc.errors():
         name = trigger_form.field_of(error["loc"])
-        errors.setdefault(name, survey_form.plain_words(error["type"], error["msg"], name))
+        errors.setdefault(name, trigger_form.plain_words(error["type"], error["msg"], name))
     return errors
 
 
@@ -138,7 +141,7 @@ def edit_trigger(
     fields: Annotated[dict[str, str], Depends(posted_fields)],
     fallback0: Annotated[str, Form(max_length=40)] = "",  # noqa: ARG001 - read with the other fields
 ) -> Response:
-    """Change the conditions (event rules) and the fallback channels of one of this survey's trigger rules."""
+    """Change one of this survey's trigger rules: the fields of its edit form, as PATCH takes them."""
     rule = _rule_of(session, survey_id, rule_id)
     if rule is None:
         return _no_rule(request, user, survey_id, rule_id)
@@ -190,3 +193,49 @@ def set_trigger_enabled(
         session.rollback()
         return refused(request, user, "The trigger rule was not changed", exc, f"/surveys/{survey_id}", 409)
     return RedirectResponse(f"/surveys/{survey_id}#triggers", status_code=303)
+
+
+def _confirm_delete(request: Request, user: SignedIn, rule: TriggerRuleRead) -> Response:
+    return render(request, "survey_trigger_delete.html", user=user, title=f"Delete {rule.name}?", rule=rule)
+
+
+@router.get("/surveys/{survey_id:int}/triggers/{rule_id:int}/delete")
+def confirm_delete_trigger(
+    request: Request, session: SessionDep, user: AnalystPage, survey_id: Id, rule_id: Id
+) -> Response:
+    """The page asking to confirm deleting one of this survey's trigger rules (the builder's Delete link)."""
+    rule = _rule_of(session, survey_id, rule_id)
+    if rule is None:
+        return _no_rule(request, user, survey_id, rule_id)
+    return _confirm_delete(request, user, rule)
+
+
+@router.post(
+    "/surveys/{survey_id:int}/triggers/{rule_id:int}/delete",
+    dependencies=[Depends(require_csrf)],
+    **body_cap("POST /surveys/{survey_id:int}/triggers/{rule_id:int}/delete"),
+)
+def delete_trigger(
+    request: Request,
+    session: SessionDep,
+    user: AnalystPage,
+    survey_id: Id,
+    rule_id: Id,
+    confirmed: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Delete one of this survey's trigger rules as DELETE /api/v1/trigger-rules/{id} does (its invitations stay),
+    once `confirmed=yes`; without it, the page asking to confirm."""
+    rule = _rule_of(session, survey_id, rule_id)
+    if rule is None:
+        return _no_rule(request, user, survey_id, rule_id)
+    if confirmed != "yes":
+        return _confirm_delete(request, user, rule)
+    triggers.delete_rule(session, rule_id=rule_id)
+    audit.record(
+        session,
+        actor=web_actor(request, user),
+        action=AuditAction.trigger_rule_deleted,
+        target_id=rule_id,
+        before=rule.model_dump(),
+    )
+    return RedirectResponse(f"/surveys/{survey_id}?rule_deleted={rule_id}#triggers", status_code=303)

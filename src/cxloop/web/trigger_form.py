@@ -3,6 +3,10 @@
 `fallback1`), the JSON body of POST or PATCH /api/v1/trigger-rules they stand for, and each refused field of that
 body named by its form field.
 
+An edit form's field that is not posted is not sent (PATCH leaves it as it is); one posted empty is sent empty, so
+the schema or the triggers domain refuses it by name (an empty name, event or anchor), or it clears what may be
+cleared (the segment, the repeat, the delay).
+
 A condition row whose property and value are both empty is left out, so a row is removed by clearing it; rows are
 renumbered from 0 so that the n-th condition of the body is the form's row n. A value is read as JSON when it is
 JSON (`30`, `true`, `"30"`, `["a", "b"]`), else as text; for `in` and `not in`, comma-separated items."""
@@ -10,22 +14,29 @@ JSON (`30`, `true`, `"30"`, `["a", "b"]`), else as text; for `in` and `not in`, 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cxloop.triggers.enums import ConditionOp
-from cxloop.triggers.schemas import TriggerRuleRead
+from cxloop.triggers.schemas import TriggerRuleRead, TriggerRuleUpdate
+from cxloop.web import survey_form
 
 MAX_CONDITIONS = 20  # as the API's Condition list allows
 MAX_FALLBACKS = 2
+# The schema's bound on delay_seconds, said in the form's minutes (and days).
+_DELAY_LIMIT = next(
+    bound.le for bound in TriggerRuleUpdate.model_fields["delay_seconds"].metadata if hasattr(bound, "le")
+)
 BLANK_ROWS = 2  # empty condition rows drawn after the filled ones, to add conditions
 RULE_FIELDS = ("kind", "key", "name", "channel", "event_name", "delay_minutes", "anchor", "offset_days", "repeat_days")
-RULE_FIELDS_OPTIONAL = ("segment_id",)
+RULE_FIELDS_OPTIONAL = ("segment_id", "enabled")
 CONDITION_PARTS = ("property", "op", "value")
 OPS = tuple(op.value for op in ConditionOp)
 _LISTS = (ConditionOp.is_in.value, ConditionOp.not_in.value)
 # Body fields the form names otherwise; other body fields than the form's are refused above the form.
 _FORM_FIELD = {"delay_seconds": "delay_minutes", "conditions": "conditions"}
+_BODY_FIELD = {"delay_minutes": "delay_seconds"}
 
 
 def _number(value: str) -> int | str | None:
@@ -33,6 +44,24 @@ def _number(value: str) -> int | str | None:
     if not value:
         return None
     return int(value) if value.lstrip("-").isdigit() and len(value) < 10 else value
+
+
+def _delay(text: str) -> int | str | None:
+    """The delay field's minutes (whole or decimal: 1.5) as the API's seconds; empty as None; text that is no number
+    as it is, for the schema to refuse."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        minutes = float(text) if len(text) < 12 else None
+    except ValueError:
+        return text
+    return round(minutes * 60) if minutes is not None and math.isfinite(minutes) else text
+
+
+def _shown_delay(seconds: int) -> str:
+    """Seconds as the delay field's minutes, exactly enough to post back the same seconds (90 -> "1.5")."""
+    return f"{seconds / 60:.4f}".rstrip("0").rstrip(".")
 
 
 def _scalar(text: str) -> Any:
@@ -64,7 +93,7 @@ def _shown(value: Any) -> str:
 def compact(fields: Mapping[str, str]) -> dict[str, str]:
     """The posted rule form (truncated fields, only the form's names), cleared condition rows and empty fallbacks
     left out and the rest renumbered from 0."""
-    form = {name: fields.get(name, "")[:300] for name in (*RULE_FIELDS, *RULE_FIELDS_OPTIONAL)}
+    form = {name: fields[name][:300] for name in (*RULE_FIELDS, *RULE_FIELDS_OPTIONAL) if name in fields}
     rows = [{part: fields.get(f"cond{i}-{part}", "")[:1000] for part in CONDITION_PARTS} for i in range(MAX_CONDITIONS)]
     kept = [row for row in rows if row["property"].strip() or row["value"].strip()]
     for i, row in enumerate(kept):
@@ -98,7 +127,6 @@ def fallbacks(form: Mapping[str, str]) -> list[str]:
 
 def create_body(survey_id: int, form: Mapping[str, str]) -> dict[str, Any]:
     """The JSON body of POST /api/v1/trigger-rules the new-rule form stands for (unchecked)."""
-    delay = _number(form.get("delay_minutes", ""))
     body: dict[str, Any] = {
         "key": form.get("key", "").strip(),
         "name": form.get("name", "").strip(),
@@ -106,7 +134,7 @@ def create_body(survey_id: int, form: Mapping[str, str]) -> dict[str, Any]:
         "survey_id": survey_id,
         "channel": form.get("channel", ""),
         "fallbacks": fallbacks(form) or None,
-        "delay_seconds": delay * 60 if isinstance(delay, int) else delay,
+        "delay_seconds": _delay(form.get("delay_minutes", "")),
         "segment_id": _number(form.get("segment_id", "")),
     }
     body["conditions"] = conditions(form) or None  # a time rule with conditions is refused by the domain
@@ -119,10 +147,32 @@ def create_body(survey_id: int, form: Mapping[str, str]) -> dict[str, Any]:
     return {name: value for name, value in body.items() if value is not None}
 
 
+def _posted_number(text: str) -> int | str:
+    """A number field that must not be emptied: its text is sent when it is not a number, for the schema to refuse."""
+    number = _number(text)
+    return text if number is None else number
+
+
 def update_body(form: Mapping[str, str], *, event_rule: bool) -> dict[str, Any]:
-    """The JSON body of PATCH /api/v1/trigger-rules/{id} the rule's edit form stands for: its fallbacks, and an
-    event rule's conditions (empty lists clear them)."""
-    body: dict[str, Any] = {"fallbacks": fallbacks(form)}
+    """The JSON body of PATCH /api/v1/trigger-rules/{id} the rule's edit form stands for: the posted fields of the
+    rule's kind, its fallbacks, and an event rule's conditions (empty lists clear them)."""
+    fields: dict[str, Callable[[str], Any]] = {
+        "name": lambda text: text.strip(),
+        "channel": str,
+        "enabled": str,  # "true" or "false", read by the schema
+        "segment_id": _number,  # empty: everyone
+    }
+    if event_rule:
+        fields["event_name"] = lambda text: text.strip()
+        fields["delay_minutes"] = lambda text: _delay(text) or 0  # empty: at once
+    else:
+        fields["anchor"] = lambda text: text.strip()
+        fields["offset_days"] = _posted_number
+        fields["repeat_days"] = _number  # empty: once
+    body: dict[str, Any] = {
+        _BODY_FIELD.get(name, name): read(form[name]) for name, read in fields.items() if name in form
+    }
+    body["fallbacks"] = fallbacks(form)
     if event_rule:
         body["conditions"] = conditions(form)
     return body
@@ -131,6 +181,13 @@ def update_body(form: Mapping[str, str], *, event_rule: bool) -> dict[str, Any]:
 def from_rule(rule: TriggerRuleRead) -> dict[str, str]:
     """The edit form of a stored rule."""
     form = {f"fallback{i}": channel for i, channel in enumerate(rule.fallbacks)}
+    form |= {"name": rule.name, "channel": rule.channel, "enabled": "true" if rule.enabled else "false"}
+    form |= {"segment_id": "" if rule.segment_id is None else str(rule.segment_id)}
+    if rule.kind == "event":
+        form |= {"event_name": rule.event_name or "", "delay_minutes": _shown_delay(rule.delay_seconds)}
+    else:
+        form |= {"anchor": rule.anchor or "", "offset_days": str(rule.offset_days)}
+        form |= {"repeat_days": "" if rule.repeat_days is None else str(rule.repeat_days)}
     for i, condition in enumerate(rule.conditions):
         form |= {
             f"cond{i}-property": str(condition["property"]),
@@ -152,6 +209,13 @@ def field_of(location: Sequence[str | int]) -> str:
     if name in _FORM_FIELD:
         return _FORM_FIELD[name]
     return name if name in (*RULE_FIELDS, *RULE_FIELDS_OPTIONAL) else "form"
+
+
+def plain_words(kind: str, message: str, name: str) -> str:
+    """A schema's refusal of a rule field in the form's words (the delay in minutes, as the form asks it)."""
+    if name == "delay_minutes" and kind in ("greater_than_equal", "less_than_equal"):
+        return f"must be from 0 to {_DELAY_LIMIT // 60} minutes ({_DELAY_LIMIT // 86400} days)"
+    return survey_form.plain_words(kind, message, name)
 
 
 def dotted_field(name: str) -> str:

@@ -87,3 +87,14 @@ def locale_of(definition: Mapping[str, Any], locale: str | None, default_locale:
         return locale
     language = locale.split("-", 1)[0].lower()
     return next((s for s in sorted(spoken) if s.split("-", 1)[0].lower() == language), default_locale)
+
+
+def conditional_questions(
+    definition: Mapping[str, Any], locale: str | None, default_locale: str
+) -> list[dict[str, Any]]:
+    """Every question as the widget shows it, with its condition (`show_if`, null: always): what widget.js's preview
+    mode walks through, since it asks no server for the next question."""
+    return [
+        {"question": _read(spec, locale, default_locale).model_dump(), "show_if": spec.get("show_if")}
+        for spec in definition.get("questions") or []
+    ]

@@ -1,6 +1,8 @@
 /* cxloop widget: a feedback button and proactive survey prompts, isolated in a shadow DOM.
  * Embed: <script src="https://cx.example.com/widget.js" data-site-key="ws_..." async></script>
  * API:   cxloop.identify(id, attributes), cxloop.track(event), cxloop.open()
+ * Preview (the survey builder): <script src=".../widget.js" data-preview="ID"> reads its settings, first prompt and
+ * questions from the JSON block with that id and answers its own requests from it: it makes none.
  * Plain ES2017, no framework, no build step; docs/channels-widget.md describes the endpoints it calls. */
 (function () {
   "use strict";
@@ -30,8 +32,38 @@
   }
   function locale() { return document.documentElement.lang || navigator.language || null; }
 
+  // ---- preview mode: the server's answers come from the page, and nothing is sent (no request at all)
+  var preview = null;
+  if (me.hasAttribute("data-preview")) {
+    var block = document.getElementById(me.getAttribute("data-preview"));
+    if (!block) return; // a preview without its block shows nothing, and still sends nothing
+    preview = JSON.parse(block.textContent);
+    preview.answers = {};
+  }
+  function previewNext(after) { // the server's next_question: the first later question whose condition holds
+    var list = preview.questions, i = 0;
+    while (i < list.length && list[i].question.id !== after) i++;
+    for (i++; i < list.length; i++) {
+      var cond = list[i].show_if;
+      if (!cond || (cond.question in preview.answers && holds(cond, preview.answers[cond.question]))) {
+        return list[i].question;
+      }
+    }
+    return null;
+  }
+  function previewCall(path, body) {
+    if (path.indexOf("/widget/v1/config?") === 0) return Promise.resolve(preview.config);
+    if (path === "/widget/v1/decide") return Promise.resolve({ show: !!preview.prompt, prompt: preview.prompt });
+    if (path === "/widget/v1/responses") {
+      if (body.answer != null) preview.answers[body.question] = body.answer; // a skipped question stays unanswered
+      return Promise.resolve({ response_id: null, response_token: null, next: previewNext(body.question) });
+    }
+    return Promise.reject(new Error("a preview sends nothing"));
+  }
+
   // ---- requests: JSON sent as text/plain, a CORS "simple request" without a preflight
   function call(path, body) {
+    if (preview) return previewCall(path, body);
     var init = body === undefined ? {} : {
       method: "POST",
       headers: body instanceof FormData ? {} : { "Content-Type": "text/plain" },
@@ -242,6 +274,11 @@
     if (!cond) return true;
     if (value == null) return false;
     var v = cond.value;
+    if (Array.isArray(value)) { // a multiple-choice answer: any of its keys among the condition's (none for !=)
+      var keys = cond.op === "in" ? v : [v];
+      var any = value.some(function (key) { return keys.indexOf(key) >= 0; });
+      return cond.op === "!=" ? !any : any;
+    }
     switch (cond.op) {
       case "<": return value < v;
       case "<=": return value <= v;
