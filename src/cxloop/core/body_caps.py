@@ -48,9 +48,11 @@ _SEGMENT_CALL = BodyCap(500 * KIB)  # Segment's own limit per batch; gzip is dec
 _SURVEY_BUILDER = BodyCap(4 * MIB, max_fields=4200, max_part_bytes=256 * KIB)  # the builder's whole form
 _TOKEN_ONLY = BodyCap(1 * KIB, max_fields=1, max_part_bytes=128)  # a button: the CSRF token
 _TOKEN_AND_CHOICE = BodyCap(1 * KIB, max_fields=2, max_part_bytes=128)  # the token and one choice from a list
-# a team: key, name, lead, time zone, working hours (2,000 characters), holidays (up to 1,000 dates) and the token
-_TEAM_FORM = BodyCap(48 * KIB, max_fields=7, max_part_bytes=24 * KIB)
+# a team: key, name, lead, time zone, working hours (2,000 characters), holidays (up to 1,000 dates), assignment and
+# the token
+_TEAM_FORM = BodyCap(48 * KIB, max_fields=8, max_part_bytes=24 * KIB)
 _WIDGET_SITE_FORM = BodyCap(64 * KIB, max_fields=7, max_part_bytes=48 * KIB)
+_SLA_FORM = BodyCap(4 * KIB, max_fields=10, max_part_bytes=256)  # an SLA policy: nine short fields and the token
 
 BODY_CAPS: dict[str, BodyCap] = {
     "POST /u/{token}": BodyCap(1 * KIB, max_fields=2, max_part_bytes=64),  # List-Unsubscribe=One-Click
@@ -95,6 +97,9 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /settings/teams/{team_id:int}/members": _TOKEN_AND_CHOICE,
     "POST /settings/teams/{team_id:int}/members/{user_id:int}/remove": _TOKEN_ONLY,
     # a policy: its filter (4,000 characters), a dozen numbers and times, up to eight quiet channels
+    "POST /settings/sla-policies": _SLA_FORM,
+    "POST /settings/sla-policies/{policy_id:int}": _SLA_FORM,
+    "POST /settings/sla-policies/{policy_id:int}/delete": _TOKEN_ONLY,
     "POST /settings/contact-policy/{key}": BodyCap(64 * KIB, max_fields=32, max_part_bytes=48 * KIB),
     "POST /settings/contact-policy": BodyCap(64 * KIB, max_fields=4, max_part_bytes=48 * KIB),
     "POST /settings/contact-policy/{key}/delete": _TOKEN_ONLY,

@@ -23,6 +23,7 @@ from cxloop.web import (
     settings_email,
     settings_page,
     settings_policy,
+    settings_sla,
     settings_teams,
     settings_widget_sites,
     stored_analysis,
@@ -60,6 +61,7 @@ def include_web(app: FastAPI) -> None:
     app.include_router(survey_preview.router)
     app.include_router(settings_page.router)
     app.include_router(settings_teams.router)
+    app.include_router(settings_sla.router)
     app.include_router(settings_channels.router)
     app.include_router(settings_widget_sites.router)
     app.include_router(settings_email.router)
