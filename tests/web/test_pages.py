@@ -110,6 +110,7 @@ PAGES = {
     ("POST", "/settings/channels/widget-sites/{site_id:int}"): Role.admin,
     ("POST", "/settings/channels/widget-sites/{site_id:int}/delete"): Role.admin,
     ("POST", "/settings/channels/widget-sites/{site_id:int}/enabled"): Role.admin,
+    ("POST", "/settings/channels/widget-sites/{site_id:int}/rules"): Role.admin,
     ("POST", "/settings/channels/email"): Role.admin,
     ("POST", "/settings/channels/{channel}/reset"): Role.admin,
     ("POST", "/settings/channels/sms"): Role.admin,

@@ -107,6 +107,10 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /settings/channels/widget-sites": _WIDGET_SITE_FORM,
     "POST /settings/channels/widget-sites/{site_id:int}": _WIDGET_SITE_FORM,
     "POST /settings/channels/widget-sites/{site_id:int}/delete": _TOKEN_ONLY,
+    # a site's prompt rules: up to 50 rows of five cells (pages up to 500 characters) and the token
+    "POST /settings/channels/widget-sites/{site_id:int}/rules": BodyCap(
+        256 * KIB, max_fields=260, max_part_bytes=8 * KIB
+    ),
     "POST /settings/channels/widget-sites/{site_id:int}/enabled": _TOKEN_AND_CHOICE,
     # the SMTP server (host, port, security, login, password) and the sender address
     "POST /settings/channels/email": BodyCap(16 * KIB, max_fields=7, max_part_bytes=4 * KIB),

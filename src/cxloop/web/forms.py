@@ -36,15 +36,19 @@ def text_form(**fields: tuple[int, str]) -> Callable[..., Typed]:
 
 
 def validation_errors(
-    exc: ValidationError, *, patterns: Mapping[str, str] | None = None, keyed: frozenset[str] = frozenset()
+    exc: ValidationError,
+    *,
+    patterns: Mapping[str, str] | None = None,
+    keyed: frozenset[str] = frozenset(),
+    whole_path: bool = False,
 ) -> Errors:
     """Each field pydantic refused, with its reason (the first one per field), without pydantic's prefixes;
     `patterns` says in words what a field's regular expression wants; a field in `keyed` (a mapping) is named with
-    its key (`channel_weights.email`)."""
+    its key (`channel_weights.email`); with `whole_path`, every field with its whole path (`rules.2.survey`)."""
     found: Errors = {}
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]] or ["form"]
-        name = ".".join(loc[:2]) if loc[0] in keyed else loc[0]
+        name = ".".join(loc) if whole_path else ".".join(loc[:2]) if loc[0] in keyed else loc[0]
         message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
         if error["type"] == "string_pattern_mismatch" and patterns and name in patterns:
             message = patterns[name]

@@ -25,6 +25,7 @@ from cxloop.web import (
     settings_policy,
     settings_sla,
     settings_teams,
+    settings_widget_rules,
     settings_widget_sites,
     stored_analysis,
     survey_builder,
@@ -64,6 +65,7 @@ def include_web(app: FastAPI) -> None:
     app.include_router(settings_sla.router)
     app.include_router(settings_channels.router)
     app.include_router(settings_widget_sites.router)
+    app.include_router(settings_widget_rules.router)
     app.include_router(settings_email.router)
     app.include_router(settings_channel_fields.router)
     app.include_router(settings_policy.router)

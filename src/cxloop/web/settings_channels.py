@@ -1,7 +1,8 @@
 """Settings · Channels (admins): for each channel of the channel registry (governance/channels.py), whether it is
 configured and by which environment variables, plus the helpdesk webhooks and the widget sites stored in the
 database. A channel's settings stored in the app (channels/configuration) are shown over the environment's and
-marked so; the email form is in settings_email.py, the widget sites' forms in settings_widget_sites.py.
+marked so; the email form is in settings_email.py, the widget sites' forms in settings_widget_sites.py and their
+prompt rules' in settings_widget_rules.py.
 
 A secret is never shown: only "set" or "not set" (an account id, at most its last four characters), and an SMTP
 URL only as its scheme, host and port.
@@ -31,6 +32,7 @@ from cxloop.storage.deps import SessionDep
 from cxloop.web.auth import AdminPage
 from cxloop.web.service import SignedIn
 from cxloop.web.settings_page import settings_page
+from cxloop.web.widget_rule_form import row_count, rule_rows
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 
@@ -244,7 +246,8 @@ def _field_forms(settings: Settings, effective: Settings, stored: Mapping[str, S
 def channels_page(
     request: Request, session: Session, user: SignedIn, *, status_code: int = 200, **form: Any
 ) -> Response:
-    """The channels tab; `form` may name the form that answers (`form_id`: "email", "new" or a widget site's id)
+    """The channels tab; `form` may name the form that answers (`form_id`: "email", "new", a widget site's id or
+    "rules-<id>")
     with its `values` and `errors`, and a `page_error` shown above the sites."""
     settings: Settings = request.app.state.settings
     effective = configuration.effective(session, settings)
@@ -265,6 +268,8 @@ def channels_page(
         field_forms=_field_forms(settings, effective, stored),
         stored_channels={FIELDS[name].channel for name in stored},
         sites=sites,
+        rule_rows=rule_rows,
+        row_count=row_count,
         **context,
     )
 

@@ -76,6 +76,7 @@ DONE = {
     "site-disabled": "The widget site was disabled: its script tag shows nothing until you enable it again.",
     "site-enabled": "The widget site was enabled again.",
     "site-deleted": "The widget site was deleted: its script tag no longer shows anything.",
+    "rules-saved": "The prompt rules were saved; every server process uses them within 5 seconds.",
     "sla-created": "The SLA policy was added; new cases and their clocks follow it from now on.",
     "sla-saved": "The SLA policy was saved; new cases and their clocks follow it from now on.",
     "sla-deleted": "The SLA policy was deleted; its cases fall back to the next policy that matches them.",
