@@ -14,6 +14,8 @@ from cxloop.access import service as access
 from cxloop.access.enums import Role
 from cxloop.access.schemas import TeamCreate
 from cxloop.cases import service as cases
+from cxloop.channels.widget import service as widget
+from cxloop.channels.widget.schemas import SiteCreate
 from cxloop.storage.database import Database
 from tests.live import LiveServer
 from tests.web.conftest import make_user
@@ -66,8 +68,12 @@ def test_an_admin_adds_a_person_and_a_team_and_every_settings_page_is_accessible
         [team] = access.team_reads(session, access.list_teams(session))
     assert team.business_hours == {"mon": ["09:00-18:00"], "tue": ["09:00-18:00"]} and len(team.member_ids) == 1
 
+    with db.unit_of_work() as session:  # a site, so that the channels tab draws its prompt rules' form
+        widget.create_site(session, data=SiteCreate(name="Shop", allowed_origins=["https://shop.example.com"]))
     for tab in TABS:
         _axe(browser, page, f"{base}/settings/{tab}")
+    page.goto(f"{base}/settings/channels")
+    _screenshot(page, tmp_path, "settings-channels")
     _axe(browser, page, f"{base}/account")
     page.set_viewport_size({"width": 360, "height": 740})
     for path in (*(f"/settings/{tab}" for tab in TABS), "/account"):
@@ -107,6 +113,7 @@ def test_an_analyst_adds_an_sla_policy_in_the_browser(
     page.wait_for_selector("text=The SLA policy was added")
     assert page.get_by_role("heading", name="Support · urgent").is_visible()
     _screenshot(page, tmp_path, "settings-sla")
+    _axe(browser, page, page.url)  # with the policy's form and its delete button
     with db.unit_of_work() as session:
         stored = cases.list_policies(session)[0]
     assert (stored.team_id, stored.priority, stored.acknowledge_minutes, stored.reassign_to_lead) == (

@@ -115,6 +115,7 @@ PAGES = {
     ("POST", "/settings/channels/{channel}/reset"): Role.admin,
     ("POST", "/settings/channels/sms"): Role.admin,
     ("POST", "/settings/channels/helpdesk"): Role.admin,
+    ("POST", "/settings/channels/bounces"): Role.admin,
     ("POST", "/settings/channels/email/test"): Role.admin,
     ("GET", "/account"): Role.viewer,  # every signed-in user: their own account
     ("POST", "/account/password"): Role.viewer,

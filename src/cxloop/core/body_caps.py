@@ -118,6 +118,8 @@ BODY_CAPS: dict[str, BodyCap] = {
     # the SMS provider's account SID, auth token and sender; the three helpdesk webhook secrets
     "POST /settings/channels/sms": BodyCap(8 * KIB, max_fields=4, max_part_bytes=2 * KIB),
     "POST /settings/channels/helpdesk": BodyCap(8 * KIB, max_fields=4, max_part_bytes=2 * KIB),
+    # the bounce webhooks: seven fields (a list of topic ARNs and a SendGrid key may be long) and the token
+    "POST /settings/channels/bounces": BodyCap(48 * KIB, max_fields=8, max_part_bytes=8 * KIB),
     "POST /settings/channels/email/test": _TOKEN_ONLY,
     "POST /account/password": BodyCap(16 * KIB, max_fields=4, max_part_bytes=4 * KIB),
     "POST /account/digest": _TOKEN_AND_CHOICE,

@@ -93,8 +93,6 @@ def _email(settings: Settings, _sites: int) -> ChannelState:
         (
             smtp_server(settings.smtp_url),
             plain("CXLOOP_EMAIL_FROM", settings.email_from),
-            secret("CXLOOP_EMAIL_WEBHOOK_SECRET", settings.email_webhook_secret),
-            plain("CXLOOP_EMAIL_BOUNCE_PROVIDERS", ", ".join(settings.email_bounce_providers), "none"),
             plain("CXLOOP_FOLLOW_UP_REPLY_DOMAIN", settings.follow_up_reply_domain),
         ),
     )
@@ -168,7 +166,34 @@ def channel_states(settings: Settings, *, widget_sites: int) -> list[ChannelStat
             helpdesk,
         )
     )
+    states.append(_bounces(settings))
     return states
+
+
+def _bounces(settings: Settings) -> ChannelState:
+    """The bounce and complaint webhooks: the generic one and each provider's (channels/email/provider_routes.py)."""
+    enabled = settings.email_bounce_providers
+    generic = settings.email_webhook_secret is not None
+    says = (
+        f"Bounces and complaints arrive from {', '.join([*enabled, *(['the generic webhook'] if generic else [])])}: "
+        "a hard bounce or a complaint opts the address out of email."
+        if enabled or generic
+        else "No bounce webhook is set up: bounced addresses are tried again until someone notices."
+    )
+    return ChannelState(
+        "Email bounce webhooks",
+        bool(enabled) or generic,
+        says,
+        (
+            plain("CXLOOP_EMAIL_BOUNCE_PROVIDERS", ", ".join(enabled), "none"),
+            secret("CXLOOP_EMAIL_WEBHOOK_SECRET", settings.email_webhook_secret),
+            plain("CXLOOP_SES_TOPIC_ARNS", ", ".join(settings.ses_topic_arns), "none"),
+            plain("CXLOOP_POSTMARK_WEBHOOK_USER", settings.postmark_webhook_user),
+            secret("CXLOOP_POSTMARK_WEBHOOK_PASSWORD", settings.postmark_webhook_password),
+            plain("CXLOOP_SENDGRID_WEBHOOK_PUBLIC_KEY", settings.sendgrid_webhook_public_key),
+            secret("CXLOOP_MAILGUN_WEBHOOK_SIGNING_KEY", settings.mailgun_webhook_signing_key),
+        ),
+    )
 
 
 def _email_values(settings: Settings) -> dict[str, str]:
@@ -219,7 +244,7 @@ class FieldView:
 
 def _field_forms(settings: Settings, effective: Settings, stored: Mapping[str, Stored]) -> dict[str, list[FieldView]]:
     forms: dict[str, list[FieldView]] = {}
-    for channel in ("sms", "helpdesk"):
+    for channel in ("sms", "helpdesk", "bounces"):
         views = []
         for field in of_channel(channel):
             value = getattr(effective, field.name)
@@ -228,6 +253,7 @@ def _field_forms(settings: Settings, effective: Settings, stored: Mapping[str, S
             if found is not None:
                 where = "here" if found.readable else ""
             text = value.get_secret_value() if isinstance(value, SecretStr) else value or ""
+            text = ", ".join(text) if isinstance(text, list) else text
             if not field.secret:
                 state = f"set {where}" if where else "not set"
             elif not where:

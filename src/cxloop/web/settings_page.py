@@ -70,6 +70,8 @@ DONE = {
     "sms-reset": "The SMS settings stored here were removed; the environment's apply again.",
     "helpdesk-saved": "The helpdesk secrets were saved; the webhooks check signatures with them from now on.",
     "helpdesk-reset": "The helpdesk secrets stored here were removed; the environment's apply again.",
+    "bounces-saved": "The bounce webhooks' settings were saved; the webhooks use them from their next request.",
+    "bounces-reset": "The bounce webhooks' settings stored here were removed; the environment's apply again.",
     "email-test": "The test email was queued: the worker sends it to your address within seconds (see below).",
     "site-created": "The widget site was created: paste its script tag into the site's pages.",
     "site-saved": "The widget site was saved; every server process uses it within 5 seconds.",
