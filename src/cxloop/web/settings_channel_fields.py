@@ -73,8 +73,15 @@ def _save(request: Request, session: Session, user: SignedIn, channel: str, post
     return back_to(PATH, f"{channel}-saved")
 
 
-# The fields of every channel's form, as posted (each route reads its own channel's).
-channel_fields = text_form(**{field.name: (2000, "") for channel in FORM_CHANNELS for field in of_channel(channel)})
+# The fields of every channel's form, as posted (each route reads its own channel's); a list of topic ARNs or a
+# SendGrid key may be longer than a secret.
+channel_fields = text_form(
+    **{
+        field.name: (2000 if channel == "bounces" else 500, "")
+        for channel in FORM_CHANNELS
+        for field in of_channel(channel)
+    }
+)
 Posted = Annotated[dict[str, str], Depends(channel_fields)]
 
 
