@@ -87,7 +87,7 @@ PAGES = {
     ("POST", "/dashboards/{dashboard_id:int}/cards/{card_id:int}/move"): Role.viewer,
     ("POST", "/dashboards/{dashboard_id:int}/cards/{card_id:int}/remove"): Role.viewer,
     ("POST", "/dashboards/{dashboard_id:int}/arrange"): Role.viewer,
-    ("GET", "/settings"): Role.admin,
+    ("GET", "/settings"): Role.analyst,  # analysts: the SLA policies tab, admins: every tab
     ("GET", "/settings/users"): Role.admin,
     ("POST", "/settings/users"): Role.admin,
     ("POST", "/settings/users/{user_id:int}/role"): Role.admin,
@@ -101,6 +101,10 @@ PAGES = {
     ("POST", "/settings/teams/{team_id:int}/members"): Role.admin,
     ("POST", "/settings/teams/{team_id:int}/members/{user_id:int}/remove"): Role.admin,
     ("GET", "/settings/channels"): Role.admin,
+    ("GET", "/settings/sla-policies"): Role.analyst,  # as PUT /api/v1/sla-policies
+    ("POST", "/settings/sla-policies"): Role.analyst,
+    ("POST", "/settings/sla-policies/{policy_id:int}"): Role.analyst,
+    ("POST", "/settings/sla-policies/{policy_id:int}/delete"): Role.analyst,
     ("GET", "/settings/contact-policy"): Role.admin,
     ("POST", "/settings/contact-policy"): Role.admin,
     ("POST", "/settings/contact-policy/{key}"): Role.admin,
@@ -109,10 +113,12 @@ PAGES = {
     ("POST", "/settings/channels/widget-sites/{site_id:int}"): Role.admin,
     ("POST", "/settings/channels/widget-sites/{site_id:int}/delete"): Role.admin,
     ("POST", "/settings/channels/widget-sites/{site_id:int}/enabled"): Role.admin,
+    ("POST", "/settings/channels/widget-sites/{site_id:int}/rules"): Role.admin,
     ("POST", "/settings/channels/email"): Role.admin,
     ("POST", "/settings/channels/{channel}/reset"): Role.admin,
     ("POST", "/settings/channels/sms"): Role.admin,
     ("POST", "/settings/channels/helpdesk"): Role.admin,
+    ("POST", "/settings/channels/bounces"): Role.admin,
     ("POST", "/settings/channels/email/test"): Role.admin,
     ("GET", "/account"): Role.viewer,  # every signed-in user: their own account
     ("POST", "/account/password"): Role.viewer,
@@ -252,7 +258,7 @@ def test_each_role_reaches_exactly_its_pages(client: TestClient, db: Database, r
         if expected == 403:
             assert f"needs the {needed.value} role" in answer.text
     nav = client.get("/").text
-    assert ('href="/settings"' in nav) == (role == Role.admin)
+    assert ('href="/settings"' in nav) == role.includes(Role.analyst)  # analysts: the SLA policies tab
 
 
 def test_sign_in_is_rate_limited_per_address_and_per_email(client: TestClient, db: Database) -> None:

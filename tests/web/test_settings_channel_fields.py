@@ -1,9 +1,14 @@
-"""Settings · Channels, the SMS provider and the helpdesk webhooks' secrets over HTTP (SQLite and PostgreSQL): stored
-sealed over the environment's, write-only, read at once by the SMS and helpdesk webhooks, refused when malformed,
+"""Settings · Channels, the SMS provider, the helpdesk webhooks' secrets and the email bounce webhooks over HTTP
+(SQLite and PostgreSQL): stored sealed over the environment's, write-only, read at once by the SMS, helpdesk and
+bounce webhooks, refused when malformed,
 forgotten with "use the environment's settings again", audited without a secret, admins only."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
+import uuid
 from typing import Any
 
 import orjson
@@ -121,3 +126,53 @@ def test_channel_settings_need_the_admin_role(client: TestClient, db: Database) 
             refused = other.post(path, data={"sms_auth_token": TOKEN, "csrf_token": token})
             assert refused.status_code == 403 and "needs the admin role" in refused.text, (role, path)
     assert _rows(db) == {}
+
+
+def _mailgun_signed(key: str, event: dict[str, Any]) -> dict[str, Any]:
+    stamp, token = str(int(time.time())), uuid.uuid4().hex + uuid.uuid4().hex[:18]
+    signature = hmac.new(key.encode(), (stamp + token).encode(), hashlib.sha256).hexdigest()
+    return {"signature": {"timestamp": stamp, "token": token, "signature": signature}, "event-data": event}
+
+
+def test_bounce_webhooks_enabled_and_signed_with_what_is_stored_here(client: TestClient, db: Database) -> None:
+    signed_in_client(client, db, Role.admin)
+    mailgun_key, shared = "key-stored-mailgun-0123456789", "stored-bounce-secret-value"
+    opened = {"event": "opened", "recipient": "kim@example.com"}
+    off = client.post("/webhooks/email/mailgun", json=_mailgun_signed(mailgun_key, opened))
+    assert off.status_code == 401 and "add 'mailgun' to CXLOOP_EMAIL_BOUNCE_PROVIDERS" in off.text
+    bounce = {"type": "bounce", "email": "nobody@example.com"}
+    bearer = {"Authorization": f"Bearer {shared}"}
+    assert client.post("/webhooks/email/events", json=bounce, headers=bearer).status_code == 401
+
+    form = {"email_bounce_providers": "mailgun, postmark", "mailgun_webhook_signing_key": mailgun_key}
+    saved = _post(client, f"{PAGE}/bounces", {**form, "email_webhook_secret": shared, "postmark_webhook_user": "pm"})
+    assert saved.headers["location"] == f"{PAGE}?done=bounces-saved"
+    taken = client.post("/webhooks/email/mailgun", json=_mailgun_signed(mailgun_key, opened))
+    assert taken.status_code == 200 and taken.json()["skipped"] == 1, taken.text
+    forged = client.post("/webhooks/email/mailgun", json=_mailgun_signed("key-another-one-0123456", opened))
+    assert forged.status_code == 401
+    generic = client.post("/webhooks/email/events", json=bounce, headers=bearer)
+    assert generic.status_code == 200 and generic.json()["unmatched"] == 1, generic.text
+    rows = _rows(db)
+    assert rows["mailgun_webhook_signing_key"].sealed and mailgun_key not in rows["mailgun_webhook_signing_key"].value
+    assert rows["email_bounce_providers"].value == "mailgun, postmark" and not rows["email_bounce_providers"].sealed
+    page = client.get(PAGE).text
+    assert mailgun_key not in page and shared not in page
+    shown = 'id="bounces-email_bounce_providers" name="email_bounce_providers" type="text" value="mailgun, postmark"'
+    assert shown in page
+    assert "mailgun, postmark (set in the app, over the environment)" in page
+    [(target, changes)] = _changes(db)
+    assert target == "bounces" and changes["email_bounce_providers"] == ["", "mailgun, postmark"]
+    assert changes["postmark_webhook_user"] == [None, "pm"]
+    assert changes["mailgun_webhook_signing_key_written"] == "set" and shared not in str(changes)
+
+    refused = _post(client, f"{PAGE}/bounces", {"email_bounce_providers": "mailgun, pigeon", "ses_topic_arns": "x"})
+    assert refused.status_code == 422
+    assert 'id="bounces-email_bounce_providers-error">names among ses, postmark, sendgrid, mailgun' in refused.text
+    assert 'id="bounces-ses_topic_arns-error">topic ARNs like' in refused.text
+    assert _rows(db)["email_bounce_providers"].value == "mailgun, postmark", "nothing changed"
+
+    reset = _post(client, f"{PAGE}/bounces/reset", {})
+    assert reset.headers["location"] == f"{PAGE}?done=bounces-reset"
+    again = client.post("/webhooks/email/mailgun", json=_mailgun_signed(mailgun_key, opened))
+    assert again.status_code == 401 and _rows(db) == {}

@@ -119,3 +119,23 @@ def test_members_are_added_and_removed(client: TestClient, db: Database) -> None
             for e in session.scalars(select(AuditEntry).where(AuditEntry.action == "team.updated")).all()
         ]
     assert changes == [[[], [kim_id]], [[kim_id], []]]
+
+
+def test_how_new_cases_are_assigned_is_set_per_team(client: TestClient, db: Database) -> None:
+    signed_in_client(client, db, Role.admin)
+    assert _post(client, "/settings/teams", {**TEAM, "assignment": "fewest_open"}).status_code == 303
+    [team] = _teams(db)
+    assert team.assignment == "fewest_open"
+    page = client.get("/settings/teams").text
+    assert '<option value="fewest_open" selected>the member with the fewest open cases</option>' in page
+    refused = _post(client, f"/settings/teams/{team.id}", {**TEAM, "assignment": "lottery"})
+    assert refused.status_code == 422
+    assert f'id="team-{team.id}-assignment-error">Input should be &#39;round_robin&#39; or' in refused.text
+    assert _teams(db)[0].assignment == "fewest_open"
+    saved = _post(client, f"/settings/teams/{team.id}", {**TEAM, "assignment": "round_robin"})
+    assert saved.headers["location"] == "/settings/teams?done=team-saved"
+    assert _teams(db)[0].assignment == "round_robin"
+    with db.unit_of_work() as session:
+        query = select(AuditEntry).where(AuditEntry.action == "team.updated")
+        [entry] = session.scalars(query).all()
+    assert entry.changes["assignment"] == ["fewest_open", "round_robin"]

@@ -6,20 +6,18 @@ admins see all. A case outside the caller's teams answers 404, as if it did not 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from cxloop.access.deps import ActorDep, AgentDep, AnalystDep, ViewerDep
 from cxloop.access.schemas import Principal
-from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
-from cxloop.audit.schemas import AuditActor
 from cxloop.cases import service as cases
+from cxloop.cases.configuration_audit import record_replaced_list
 from cxloop.cases.enums import CaseAction, CasePriority, CaseStatus
 from cxloop.cases.schemas import (
     Actor,
@@ -201,7 +199,7 @@ def replace_routing_rules(
     """Replace the whole ordered list (a rule without conditions is the fallback)."""
     before = cases.list_rules(session)
     after = cases.replace_rules(session, items=body.items)
-    _audit_list(session, actor, AuditAction.routing_rules_replaced, before, after)
+    record_replaced_list(session, actor=actor, action=AuditAction.routing_rules_replaced, before=before, after=after)
     return after
 
 
@@ -216,18 +214,5 @@ def replace_sla_policies(body: SlaPolicies, session: SessionDep, _: AnalystDep, 
     """Replace every policy (one per team and priority; null means any)."""
     before = cases.list_policies(session)
     after = cases.replace_policies(session, items=body.items)
-    _audit_list(session, actor, AuditAction.sla_policies_replaced, before, after)
+    record_replaced_list(session, actor=actor, action=AuditAction.sla_policies_replaced, before=before, after=after)
     return after
-
-
-def _audit_list(
-    session: Session, actor: AuditActor, action: AuditAction, before: Sequence[BaseModel], after: Sequence[BaseModel]
-) -> None:
-    """A replaced list of configuration, before and after: its stored rows only (the built-in SLA default has no
-    id), ids left out (each replace stores new rows)."""
-
-    def fields(items: Sequence[BaseModel]) -> list[dict[str, Any]]:
-        rows = [item.model_dump(mode="json") for item in items]
-        return [{k: v for k, v in row.items() if k != "id"} for row in rows if row["id"] is not None]
-
-    audit.record(session, actor=actor, action=action, before={"items": fields(before)}, after={"items": fields(after)})

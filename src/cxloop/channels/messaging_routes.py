@@ -200,7 +200,7 @@ def _event_errors(exc: ValidationError, single: bool) -> list[FieldError]:
 async def email_events(request: Request) -> dict[str, Any]:
     """Takes one event or a list (docs/channels-email-sms.md). A hard bounce or a complaint opts the address out of
     email and marks the invitation failed; a soft bounce changes nothing."""
-    expected = _settings(request).email_webhook_secret
+    expected = (await effective_settings(request)).email_webhook_secret  # it may be stored in the app
     if expected is None:
         raise AuthenticationFailed("the email events webhook is not configured: set CXLOOP_EMAIL_WEBHOOK_SECRET")
     presented = _presented_secret(request)

@@ -48,9 +48,11 @@ _SEGMENT_CALL = BodyCap(500 * KIB)  # Segment's own limit per batch; gzip is dec
 _SURVEY_BUILDER = BodyCap(4 * MIB, max_fields=4200, max_part_bytes=256 * KIB)  # the builder's whole form
 _TOKEN_ONLY = BodyCap(1 * KIB, max_fields=1, max_part_bytes=128)  # a button: the CSRF token
 _TOKEN_AND_CHOICE = BodyCap(1 * KIB, max_fields=2, max_part_bytes=128)  # the token and one choice from a list
-# a team: key, name, lead, time zone, working hours (2,000 characters), holidays (up to 1,000 dates) and the token
-_TEAM_FORM = BodyCap(48 * KIB, max_fields=7, max_part_bytes=24 * KIB)
+# a team: key, name, lead, time zone, working hours (2,000 characters), holidays (up to 1,000 dates), assignment and
+# the token
+_TEAM_FORM = BodyCap(48 * KIB, max_fields=8, max_part_bytes=24 * KIB)
 _WIDGET_SITE_FORM = BodyCap(64 * KIB, max_fields=7, max_part_bytes=48 * KIB)
+_SLA_FORM = BodyCap(4 * KIB, max_fields=10, max_part_bytes=256)  # an SLA policy: nine short fields and the token
 
 BODY_CAPS: dict[str, BodyCap] = {
     "POST /u/{token}": BodyCap(1 * KIB, max_fields=2, max_part_bytes=64),  # List-Unsubscribe=One-Click
@@ -95,6 +97,9 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /settings/teams/{team_id:int}/members": _TOKEN_AND_CHOICE,
     "POST /settings/teams/{team_id:int}/members/{user_id:int}/remove": _TOKEN_ONLY,
     # a policy: its filter (4,000 characters), a dozen numbers and times, up to eight quiet channels
+    "POST /settings/sla-policies": _SLA_FORM,
+    "POST /settings/sla-policies/{policy_id:int}": _SLA_FORM,
+    "POST /settings/sla-policies/{policy_id:int}/delete": _TOKEN_ONLY,
     "POST /settings/contact-policy/{key}": BodyCap(64 * KIB, max_fields=32, max_part_bytes=48 * KIB),
     "POST /settings/contact-policy": BodyCap(64 * KIB, max_fields=4, max_part_bytes=48 * KIB),
     "POST /settings/contact-policy/{key}/delete": _TOKEN_ONLY,
@@ -102,6 +107,10 @@ BODY_CAPS: dict[str, BodyCap] = {
     "POST /settings/channels/widget-sites": _WIDGET_SITE_FORM,
     "POST /settings/channels/widget-sites/{site_id:int}": _WIDGET_SITE_FORM,
     "POST /settings/channels/widget-sites/{site_id:int}/delete": _TOKEN_ONLY,
+    # a site's prompt rules: up to 50 rows of five cells (pages up to 500 characters) and the token
+    "POST /settings/channels/widget-sites/{site_id:int}/rules": BodyCap(
+        256 * KIB, max_fields=260, max_part_bytes=8 * KIB
+    ),
     "POST /settings/channels/widget-sites/{site_id:int}/enabled": _TOKEN_AND_CHOICE,
     # the SMTP server (host, port, security, login, password) and the sender address
     "POST /settings/channels/email": BodyCap(16 * KIB, max_fields=7, max_part_bytes=4 * KIB),
@@ -109,6 +118,8 @@ BODY_CAPS: dict[str, BodyCap] = {
     # the SMS provider's account SID, auth token and sender; the three helpdesk webhook secrets
     "POST /settings/channels/sms": BodyCap(8 * KIB, max_fields=4, max_part_bytes=2 * KIB),
     "POST /settings/channels/helpdesk": BodyCap(8 * KIB, max_fields=4, max_part_bytes=2 * KIB),
+    # the bounce webhooks: seven fields (a list of topic ARNs and a SendGrid key may be long) and the token
+    "POST /settings/channels/bounces": BodyCap(48 * KIB, max_fields=8, max_part_bytes=8 * KIB),
     "POST /settings/channels/email/test": _TOKEN_ONLY,
     "POST /account/password": BodyCap(16 * KIB, max_fields=4, max_part_bytes=4 * KIB),
     "POST /account/digest": _TOKEN_AND_CHOICE,

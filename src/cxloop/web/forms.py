@@ -1,27 +1,54 @@
-"""The settings and account forms' shared parts: a refusal turned into "field: reason" pairs shown beside each
-field, the HTTP status the API would answer, and the "done" notices of a form that worked (Post/Redirect/Get)."""
+"""The settings and account forms' shared parts: a form's text fields read as typed, a refusal turned into
+"field: reason" pairs shown beside each field, the HTTP status the API would answer, and the "done" notices of a
+form that worked (Post/Redirect/Get)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Annotated
 
+from fastapi import Form
 from pydantic import ValidationError
 
 from cxloop.core.errors import Conflict, CxloopError, NotFound
 
 Errors = dict[str, str]  # field -> what is wrong with it, in plain words
+Typed = dict[str, str]  # a form's text fields as typed
+
+
+def text_form(**fields: tuple[int, str]) -> Callable[..., Typed]:
+    """A dependency that reads these text fields of the posted form as typed (`name=(max_length, default)`): one
+    `Form(...)` parameter each, so FastAPI reads the body under the route's form limits (core/body_caps.py) and a
+    value past its length is refused by name."""
+
+    def read(**posted: str) -> Typed:
+        return dict(posted)
+
+    parameters = [
+        inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[str, Form(max_length=longest)]
+        )
+        for name, (longest, default) in fields.items()
+    ]
+    read.__signature__ = inspect.Signature(parameters, return_annotation=Typed)  # type: ignore[attr-defined]
+    return read
 
 
 def validation_errors(
-    exc: ValidationError, *, patterns: Mapping[str, str] | None = None, keyed: frozenset[str] = frozenset()
+    exc: ValidationError,
+    *,
+    patterns: Mapping[str, str] | None = None,
+    keyed: frozenset[str] = frozenset(),
+    whole_path: bool = False,
 ) -> Errors:
     """Each field pydantic refused, with its reason (the first one per field), without pydantic's prefixes;
     `patterns` says in words what a field's regular expression wants; a field in `keyed` (a mapping) is named with
-    its key (`channel_weights.email`)."""
+    its key (`channel_weights.email`); with `whole_path`, every field with its whole path (`rules.2.survey`)."""
     found: Errors = {}
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]] or ["form"]
-        name = ".".join(loc[:2]) if loc[0] in keyed else loc[0]
+        name = ".".join(loc) if whole_path else ".".join(loc[:2]) if loc[0] in keyed else loc[0]
         message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
         if error["type"] == "string_pattern_mismatch" and patterns and name in patterns:
             message = patterns[name]
@@ -43,11 +70,17 @@ def refusal_status(exc: CxloopError) -> int:
 
 
 class FormRefused(Exception):
-    """A field the page could not read, before the schema is asked."""
+    """A field the page could not read, before the schema is asked (`more`: other fields it could not read)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, more: Errors | None = None) -> None:
         super().__init__(message)
-        self.errors = {field: message}
+        self.errors = {field: message, **(more or {})}
+
+    @classmethod
+    def of(cls, errors: Errors) -> FormRefused:
+        """Every field in `errors` (at least one)."""
+        (field, message), *rest = errors.items()
+        return cls(field, message, more=dict(rest))
 
 
 def form_refusal(exc: Exception, *, field: str, patterns: Mapping[str, str] | None = None) -> tuple[Errors, int]:

@@ -23,7 +23,9 @@ from cxloop.web import (
     settings_email,
     settings_page,
     settings_policy,
+    settings_sla,
     settings_teams,
+    settings_widget_rules,
     settings_widget_sites,
     stored_analysis,
     survey_builder,
@@ -60,8 +62,10 @@ def include_web(app: FastAPI) -> None:
     app.include_router(survey_preview.router)
     app.include_router(settings_page.router)
     app.include_router(settings_teams.router)
+    app.include_router(settings_sla.router)
     app.include_router(settings_channels.router)
     app.include_router(settings_widget_sites.router)
+    app.include_router(settings_widget_rules.router)
     app.include_router(settings_email.router)
     app.include_router(settings_channel_fields.router)
     app.include_router(settings_policy.router)

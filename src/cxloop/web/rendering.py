@@ -53,7 +53,7 @@ NAVIGATION = (
     NavItem("Anomalies", "/anomalies"),
     NavItem("Analyses", "/insights"),
     NavItem("Dashboards", "/dashboards"),
-    NavItem("Settings", "/settings", Role.admin),
+    NavItem("Settings", "/settings", Role.analyst),  # analysts: the SLA policies tab
 )
 
 

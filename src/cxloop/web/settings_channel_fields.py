@@ -1,5 +1,6 @@
-"""Settings · Channels, the SMS provider and the helpdesk webhooks' secrets (admins): each field of the channel
-registry (channels/configuration/fields.py) stored over the environment's, secrets write-only (an empty field keeps
+"""Settings · Channels, the SMS provider, the helpdesk webhooks' secrets and the email bounce webhooks (admins: the
+providers enabled and their secrets): each field of the channel registry (channels/configuration/fields.py) stored
+over the environment's, secrets write-only (an empty field keeps
 the value in use), and "use the environment's settings again" for any channel (email included). Audited as
 `channel_settings.changed` with the plain values before and after and, for a secret, only that it was set.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -22,19 +23,24 @@ from cxloop.core.clock import utcnow
 from cxloop.core.config import Settings
 from cxloop.storage.deps import SessionDep
 from cxloop.web.auth import AdminPage, web_actor
-from cxloop.web.forms import Errors
+from cxloop.web.forms import Errors, text_form
 from cxloop.web.service import SignedIn
 from cxloop.web.settings_channels import channels_page
 from cxloop.web.settings_page import CSRF, back_to
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 PATH = "/settings/channels"
-FORM_CHANNELS = ("sms", "helpdesk")  # email has its own form (settings_email.py)
+FORM_CHANNELS = ("sms", "helpdesk", "bounces")  # email has its own form (settings_email.py)
 
 
 def _written(name: str) -> str:
     """How the audit log names a secret that was written (a name holding `secret` or `token` is redacted whole)."""
     return name.replace("_secret", "").replace("_token", "") + "_written"
+
+
+def _text(value: object) -> str | None:
+    """A plain setting as its form shows it (a list: its items separated by commas)."""
+    return ", ".join(value) if isinstance(value, list) else None if value is None else str(value)
 
 
 def _save(request: Request, session: Session, user: SignedIn, channel: str, posted: dict[str, str]) -> Response:
@@ -60,35 +66,22 @@ def _save(request: Request, session: Session, user: SignedIn, channel: str, post
         old = getattr(before, field.name)
         if field.name in values and field.secret:
             changes[_written(field.name)] = "replaced" if old else "set"
-        elif field.name in values and old != values[field.name]:
-            changes[field.name] = [old, values[field.name]]
+        elif field.name in values and _text(old) != values[field.name]:
+            changes[field.name] = [_text(old), values[field.name]]
     action = AuditAction.channel_settings_changed
     audit.record(session, actor=web_actor(request, user), action=action, target_id=channel, changes=changes)
     return back_to(PATH, f"{channel}-saved")
 
 
-Field = Annotated[str, Form(max_length=500)]
-
-
-def channel_fields(
-    sms_account_sid: Field = "",
-    sms_auth_token: Field = "",
-    sms_from: Field = "",
-    zendesk_webhook_secret: Field = "",
-    intercom_client_secret: Field = "",
-    helpdesk_webhook_secret: Field = "",
-) -> dict[str, str]:
-    """The fields of either form, as posted (each route reads its own channel's)."""
-    return {
-        "sms_account_sid": sms_account_sid,
-        "sms_auth_token": sms_auth_token,
-        "sms_from": sms_from,
-        "zendesk_webhook_secret": zendesk_webhook_secret,
-        "intercom_client_secret": intercom_client_secret,
-        "helpdesk_webhook_secret": helpdesk_webhook_secret,
+# The fields of every channel's form, as posted (each route reads its own channel's); a list of topic ARNs or a
+# SendGrid key may be longer than a secret.
+channel_fields = text_form(
+    **{
+        field.name: (2000 if channel == "bounces" else 500, "")
+        for channel in FORM_CHANNELS
+        for field in of_channel(channel)
     }
-
-
+)
 Posted = Annotated[dict[str, str], Depends(channel_fields)]
 
 
@@ -102,6 +95,13 @@ def save_sms(request: Request, session: SessionDep, user: AdminPage, posted: Pos
 def save_helpdesk(request: Request, session: SessionDep, user: AdminPage, posted: Posted) -> Response:
     """The helpdesk webhooks' secrets (Zendesk, Intercom, the generic shape)."""
     return _save(request, session, user, "helpdesk", posted)
+
+
+@router.post(f"{PATH}/bounces", dependencies=CSRF, **body_cap(f"POST {PATH}/bounces"))
+def save_bounces(request: Request, session: SessionDep, user: AdminPage, posted: Posted) -> Response:
+    """The bounce webhooks enabled (POST /webhooks/email/<provider>), the generic one's shared secret and what each
+    provider's requests are checked against."""
+    return _save(request, session, user, "bounces", posted)
 
 
 @router.post(f"{PATH}/{{channel}}/reset", dependencies=CSRF, **body_cap(f"POST {PATH}/{{channel}}/reset"))

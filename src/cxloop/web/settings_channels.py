@@ -1,7 +1,8 @@
 """Settings · Channels (admins): for each channel of the channel registry (governance/channels.py), whether it is
 configured and by which environment variables, plus the helpdesk webhooks and the widget sites stored in the
 database. A channel's settings stored in the app (channels/configuration) are shown over the environment's and
-marked so; the email form is in settings_email.py, the widget sites' forms in settings_widget_sites.py.
+marked so; the email form is in settings_email.py, the widget sites' forms in settings_widget_sites.py and their
+prompt rules' in settings_widget_rules.py.
 
 A secret is never shown: only "set" or "not set" (an account id, at most its last four characters), and an SMTP
 URL only as its scheme, host and port.
@@ -31,6 +32,7 @@ from cxloop.storage.deps import SessionDep
 from cxloop.web.auth import AdminPage
 from cxloop.web.service import SignedIn
 from cxloop.web.settings_page import settings_page
+from cxloop.web.widget_rule_form import row_count, rule_rows
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 
@@ -91,8 +93,6 @@ def _email(settings: Settings, _sites: int) -> ChannelState:
         (
             smtp_server(settings.smtp_url),
             plain("CXLOOP_EMAIL_FROM", settings.email_from),
-            secret("CXLOOP_EMAIL_WEBHOOK_SECRET", settings.email_webhook_secret),
-            plain("CXLOOP_EMAIL_BOUNCE_PROVIDERS", ", ".join(settings.email_bounce_providers), "none"),
             plain("CXLOOP_FOLLOW_UP_REPLY_DOMAIN", settings.follow_up_reply_domain),
         ),
     )
@@ -166,7 +166,34 @@ def channel_states(settings: Settings, *, widget_sites: int) -> list[ChannelStat
             helpdesk,
         )
     )
+    states.append(_bounces(settings))
     return states
+
+
+def _bounces(settings: Settings) -> ChannelState:
+    """The bounce and complaint webhooks: the generic one and each provider's (channels/email/provider_routes.py)."""
+    enabled = settings.email_bounce_providers
+    generic = settings.email_webhook_secret is not None
+    says = (
+        f"Bounces and complaints arrive from {', '.join([*enabled, *(['the generic webhook'] if generic else [])])}: "
+        "a hard bounce or a complaint opts the address out of email."
+        if enabled or generic
+        else "No bounce webhook is set up: bounced addresses are tried again until someone notices."
+    )
+    return ChannelState(
+        "Email bounce webhooks",
+        bool(enabled) or generic,
+        says,
+        (
+            plain("CXLOOP_EMAIL_BOUNCE_PROVIDERS", ", ".join(enabled), "none"),
+            secret("CXLOOP_EMAIL_WEBHOOK_SECRET", settings.email_webhook_secret),
+            plain("CXLOOP_SES_TOPIC_ARNS", ", ".join(settings.ses_topic_arns), "none"),
+            plain("CXLOOP_POSTMARK_WEBHOOK_USER", settings.postmark_webhook_user),
+            secret("CXLOOP_POSTMARK_WEBHOOK_PASSWORD", settings.postmark_webhook_password),
+            plain("CXLOOP_SENDGRID_WEBHOOK_PUBLIC_KEY", settings.sendgrid_webhook_public_key),
+            secret("CXLOOP_MAILGUN_WEBHOOK_SIGNING_KEY", settings.mailgun_webhook_signing_key),
+        ),
+    )
 
 
 def _email_values(settings: Settings) -> dict[str, str]:
@@ -217,7 +244,7 @@ class FieldView:
 
 def _field_forms(settings: Settings, effective: Settings, stored: Mapping[str, Stored]) -> dict[str, list[FieldView]]:
     forms: dict[str, list[FieldView]] = {}
-    for channel in ("sms", "helpdesk"):
+    for channel in ("sms", "helpdesk", "bounces"):
         views = []
         for field in of_channel(channel):
             value = getattr(effective, field.name)
@@ -226,6 +253,7 @@ def _field_forms(settings: Settings, effective: Settings, stored: Mapping[str, S
             if found is not None:
                 where = "here" if found.readable else ""
             text = value.get_secret_value() if isinstance(value, SecretStr) else value or ""
+            text = ", ".join(text) if isinstance(text, list) else text
             if not field.secret:
                 state = f"set {where}" if where else "not set"
             elif not where:
@@ -244,7 +272,8 @@ def _field_forms(settings: Settings, effective: Settings, stored: Mapping[str, S
 def channels_page(
     request: Request, session: Session, user: SignedIn, *, status_code: int = 200, **form: Any
 ) -> Response:
-    """The channels tab; `form` may name the form that answers (`form_id`: "email", "new" or a widget site's id)
+    """The channels tab; `form` may name the form that answers (`form_id`: "email", "new", a widget site's id or
+    "rules-<id>")
     with its `values` and `errors`, and a `page_error` shown above the sites."""
     settings: Settings = request.app.state.settings
     effective = configuration.effective(session, settings)
@@ -265,6 +294,8 @@ def channels_page(
         field_forms=_field_forms(settings, effective, stored),
         stored_channels={FIELDS[name].channel for name in stored},
         sites=sites,
+        rule_rows=rule_rows,
+        row_count=row_count,
         **context,
     )
 

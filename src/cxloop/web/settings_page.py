@@ -1,6 +1,6 @@
-"""Settings (admins): the tabs and their shared page, users (create, change role, deactivate and reactivate) and API
-keys (create, shown once; revoke). Teams, channels and the contact policy have their own modules
-(settings_teams.py, settings_channels.py, settings_policy.py).
+"""Settings (admins; analysts: the SLA policies tab): the tabs and their shared page, users (create, change role,
+deactivate and reactivate) and API keys (create, shown once; revoke). Teams, SLA policies, channels and the contact
+policy have their own modules (settings_teams.py, settings_sla.py, settings_channels.py, settings_policy.py).
 
 Every form is a CSRF-checked POST with its body cap, goes through the same services as the API, records the same
 audit entry in the same transaction, and answers a refusal with the page again, the reason beside the field, and
@@ -30,7 +30,7 @@ from cxloop.core.body_caps import body_cap
 from cxloop.core.errors import NotFound
 from cxloop.core.int_bounds import Id
 from cxloop.storage.deps import SessionDep
-from cxloop.web.auth import AdminPage, require_csrf, web_actor
+from cxloop.web.auth import AdminPage, AnalystPage, require_csrf, web_actor
 from cxloop.web.forms import Errors, refusal_errors, refusal_status, validation_errors
 from cxloop.web.rendering import render
 from cxloop.web.service import SignedIn
@@ -40,12 +40,15 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 CSRF = [Depends(require_csrf)]
 ROLE_OPTIONS = [(role.value, role.value) for role in Role]
 
+# Each tab with the role its forms need, as the API's (SLA policies: analysts, as PUT /api/v1/sla-policies); a user
+# sees the tabs their role reaches, and /settings opens the first.
 TABS = (
-    ("Users", "/settings/users"),
-    ("Teams", "/settings/teams"),
-    ("API keys", "/settings/api-keys"),
-    ("Channels", "/settings/channels"),
-    ("Contact policy", "/settings/contact-policy"),
+    ("Users", "/settings/users", Role.admin),
+    ("Teams", "/settings/teams", Role.admin),
+    ("SLA policies", "/settings/sla-policies", Role.analyst),
+    ("API keys", "/settings/api-keys", Role.admin),
+    ("Channels", "/settings/channels", Role.admin),
+    ("Contact policy", "/settings/contact-policy", Role.admin),
 )
 
 # What a form that worked says on the page it sends the browser back to (`?done=<key>`).
@@ -67,12 +70,18 @@ DONE = {
     "sms-reset": "The SMS settings stored here were removed; the environment's apply again.",
     "helpdesk-saved": "The helpdesk secrets were saved; the webhooks check signatures with them from now on.",
     "helpdesk-reset": "The helpdesk secrets stored here were removed; the environment's apply again.",
+    "bounces-saved": "The bounce webhooks' settings were saved; the webhooks use them from their next request.",
+    "bounces-reset": "The bounce webhooks' settings stored here were removed; the environment's apply again.",
     "email-test": "The test email was queued: the worker sends it to your address within seconds (see below).",
     "site-created": "The widget site was created: paste its script tag into the site's pages.",
     "site-saved": "The widget site was saved; every server process uses it within 5 seconds.",
     "site-disabled": "The widget site was disabled: its script tag shows nothing until you enable it again.",
     "site-enabled": "The widget site was enabled again.",
     "site-deleted": "The widget site was deleted: its script tag no longer shows anything.",
+    "rules-saved": "The prompt rules were saved; every server process uses them within 5 seconds.",
+    "sla-created": "The SLA policy was added; new cases and their clocks follow it from now on.",
+    "sla-saved": "The SLA policy was saved; new cases and their clocks follow it from now on.",
+    "sla-deleted": "The SLA policy was deleted; its cases fall back to the next policy that matches them.",
 }
 
 
@@ -92,7 +101,7 @@ def settings_page(
         template,
         user=user,
         title=f"Settings · {title}",
-        tabs=TABS,
+        tabs=[(label, href) for label, href, role in TABS if user.role.includes(role)],
         done=done,
         status_code=status_code,
         **context,
@@ -104,8 +113,10 @@ def back_to(path: str, done: str) -> RedirectResponse:
 
 
 @router.get("/settings")
-def settings_home(_: AdminPage) -> Response:
-    return RedirectResponse("/settings/users", status_code=303)
+def settings_home(user: AnalystPage) -> Response:
+    """The first tab the user's role reaches."""
+    first = next(href for _, href, role in TABS if user.role.includes(role))
+    return RedirectResponse(first, status_code=303)
 
 
 # Users ---------------------------------------------------------------------------------------------------------------

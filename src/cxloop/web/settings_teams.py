@@ -1,6 +1,7 @@
-"""Settings · Teams (admins): create a team, edit its name, lead, time zone, working hours and holidays, add and
-remove members; through access' team service and the API's schemas (TeamCreate, TeamUpdate), audited as the API
-does (`team.created`, `team.updated`).
+"""Settings · Teams (admins): create a team, edit its name, lead, time zone, working hours, holidays and how new
+cases are assigned inside it (`assignment`: members in turn or the fewest open cases), add and remove members;
+through access' team service and the API's schemas (TeamCreate, TeamUpdate), audited as the API does
+(`team.created`, `team.updated`).
 
 Working hours are typed one day a line (`mon 09:00-12:30 13:30-18:00`; nothing for around the clock), holidays as
 dates (`2026-12-25`) separated by spaces, commas or lines.
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
 from cxloop.access.changes import record_team_change
+from cxloop.access.enums import Assignment
 from cxloop.access.errors import TeamNotFound
 from cxloop.access.schemas import TeamCreate, TeamRead, TeamUpdate
 from cxloop.audit import service as audit
@@ -28,12 +30,16 @@ from cxloop.core.errors import CxloopError
 from cxloop.core.int_bounds import Id
 from cxloop.storage.deps import SessionDep
 from cxloop.web.auth import AdminPage, web_actor
-from cxloop.web.forms import Errors, FormRefused, form_refusal
+from cxloop.web.forms import Errors, FormRefused, Typed, form_refusal, text_form
 from cxloop.web.service import SignedIn
 from cxloop.web.settings_page import CSRF, back_to, settings_page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
-TEAM_FIELDS = ("key", "name", "lead_user_id", "timezone", "business_hours", "holidays")
+TEAM_FIELDS = ("key", "name", "lead_user_id", "timezone", "business_hours", "holidays", "assignment")
+ASSIGNMENT_OPTIONS = [
+    (Assignment.round_robin.value, "each member in turn"),
+    (Assignment.fewest_open.value, "the member with the fewest open cases"),
+]
 _SPLIT = re.compile(r"[\s,;]+")
 KEY_PATTERN = {"key": "use lower-case letters, digits, '-' and '_', starting with a letter or digit (e.g. support)"}
 
@@ -59,16 +65,18 @@ def parse_hours_text(text: str) -> dict[str, list[str]] | None:
     return hours or None
 
 
-def _team_fields(*, name: str, lead: str, timezone: str, business_hours: str, holidays: str) -> dict[str, Any]:
-    """The form's fields as the API's TeamCreate/TeamUpdate take them."""
+def _team_fields(form: Typed) -> dict[str, Any]:
+    """The form's fields as the API's TeamCreate/TeamUpdate take them (the schema checks the assignment)."""
+    lead = form["lead_user_id"]
     if lead and not lead.isdigit():
         raise FormRefused("lead_user_id", "choose a person from the list")
     return {
-        "name": name.strip(),
+        "name": form["name"].strip(),
         "lead_user_id": int(lead) if lead else None,
-        "timezone": timezone.strip() or "UTC",
-        "business_hours": parse_hours_text(business_hours),
-        "holidays": [day for day in _SPLIT.split(holidays.strip()) if day],
+        "timezone": form["timezone"].strip() or "UTC",
+        "business_hours": parse_hours_text(form["business_hours"]),
+        "holidays": [day for day in _SPLIT.split(form["holidays"].strip()) if day],
+        "assignment": form["assignment"],
     }
 
 
@@ -101,6 +109,7 @@ def _teams_page(
         values=values or {},
         page_error=page_error,
         hours_text=hours_text,
+        assignment_options=ASSIGNMENT_OPTIONS,
     )
 
 
@@ -109,40 +118,28 @@ def teams_tab(request: Request, session: SessionDep, user: AdminPage) -> Respons
     return _teams_page(request, session, user)
 
 
-TeamForm = dict[str, str]
-
-
-def _form(
-    key: str = "", name: str = "", lead: str = "", timezone: str = "", business_hours: str = "", holidays: str = ""
-) -> TeamForm:
-    return {
-        "key": key,
-        "name": name,
-        "lead_user_id": lead,
-        "timezone": timezone,
-        "business_hours": business_hours,
-        "holidays": holidays,
-    }
+# The posted team form, as typed (every field is sent: an empty lead means none, empty hours around the clock; the
+# key is read on creation only).
+TeamFormDep = Annotated[
+    Typed,
+    Depends(
+        text_form(
+            key=(64, ""),
+            name=(200, ""),
+            lead_user_id=(20, ""),
+            timezone=(64, "UTC"),
+            business_hours=(2000, ""),
+            holidays=(20_000, ""),
+            assignment=(20, Assignment.round_robin.value),
+        )
+    ),
+]
 
 
 @router.post("/settings/teams", dependencies=CSRF, **body_cap("POST /settings/teams"))
-def create_team(
-    request: Request,
-    session: SessionDep,
-    user: AdminPage,
-    key: Annotated[str, Form(max_length=64)] = "",
-    name: Annotated[str, Form(max_length=200)] = "",
-    lead_user_id: Annotated[str, Form(max_length=20)] = "",
-    timezone: Annotated[str, Form(max_length=64)] = "UTC",
-    business_hours: Annotated[str, Form(max_length=2000)] = "",
-    holidays: Annotated[str, Form(max_length=20_000)] = "",
-) -> Response:
-    values = _form(key, name, lead_user_id, timezone, business_hours, holidays)
+def create_team(request: Request, session: SessionDep, user: AdminPage, values: TeamFormDep) -> Response:
     try:
-        fields = _team_fields(
-            name=name, lead=lead_user_id, timezone=timezone, business_hours=business_hours, holidays=holidays
-        )
-        made = access.create_team(session, data=TeamCreate(key=key.strip(), **fields))
+        made = access.create_team(session, data=TeamCreate(key=values["key"].strip(), **_team_fields(values)))
     except (FormRefused, ValidationError, CxloopError) as exc:
         session.rollback()
         return _refused(request, session, user, exc, "new", values)
@@ -158,7 +155,7 @@ def create_team(
 
 
 def _refused(
-    request: Request, session: Session, user: SignedIn, exc: Exception, form_id: str, values: TeamForm | None
+    request: Request, session: Session, user: SignedIn, exc: Exception, form_id: str, values: Typed | None
 ) -> Response:
     errors, status = form_refusal(exc, field="name", patterns=KEY_PATTERN)
     gone = f"{exc}. Nothing was changed." if isinstance(exc, TeamNotFound) else None
@@ -172,25 +169,11 @@ def _team(session: Session, team_id: int) -> TeamRead:
 
 
 @router.post("/settings/teams/{team_id:int}", dependencies=CSRF, **body_cap("POST /settings/teams/{team_id:int}"))
-def update_team(
-    request: Request,
-    session: SessionDep,
-    user: AdminPage,
-    team_id: Id,
-    name: Annotated[str, Form(max_length=200)] = "",
-    lead_user_id: Annotated[str, Form(max_length=20)] = "",
-    timezone: Annotated[str, Form(max_length=64)] = "UTC",
-    business_hours: Annotated[str, Form(max_length=2000)] = "",
-    holidays: Annotated[str, Form(max_length=20_000)] = "",
-) -> Response:
+def update_team(request: Request, session: SessionDep, user: AdminPage, team_id: Id, values: TeamFormDep) -> Response:
     """Every field of the form is sent: an empty lead means none, empty hours around the clock."""
-    values = _form("", name, lead_user_id, timezone, business_hours, holidays)
     try:
         before = _team(session, team_id)
-        fields = _team_fields(
-            name=name, lead=lead_user_id, timezone=timezone, business_hours=business_hours, holidays=holidays
-        )
-        access.update_team(session, team_id=team_id, data=TeamUpdate(**fields))
+        access.update_team(session, team_id=team_id, data=TeamUpdate(**_team_fields(values)))
     except (FormRefused, ValidationError, CxloopError) as exc:
         session.rollback()
         return _refused(request, session, user, exc, str(team_id), values)

@@ -4,7 +4,7 @@ service and the API's schemas (SiteCreate, SiteUpdate), audited as the API does 
 `.deleted`) and forgotten by this process's site cache at once (other server processes see the change within 5 s).
 
 Origins are typed one a line (or separated by spaces or commas); the sampling share in per cent. A site's prompt
-rules are kept as they are: they are edited with the API (docs/channels-widget.md).
+rules have their own form (settings_widget_rules.py); this one keeps them as they are.
 """
 
 from __future__ import annotations
@@ -99,16 +99,16 @@ def _refused(
     )
 
 
-def _record_update(request: Request, session: Session, user: SignedIn, before: SiteRead) -> None:
+def record_site_update(request: Request, session: Session, user: SignedIn, before: SiteRead) -> None:
     """Forget the site in this process's cache and audit the change as the API does."""
     site_cache(request).forget(before.key)
-    after = widget.audited(_read(request, session, before.id))
+    after = widget.audited(read_site(request, session, before.id))
     action = AuditAction.widget_site_updated
     actor = web_actor(request, user)
     audit.record(session, actor=actor, action=action, target_id=before.id, before=widget.audited(before), after=after)
 
 
-def _read(request: Request, session: Session, site_id: int) -> SiteRead:
+def read_site(request: Request, session: Session, site_id: int) -> SiteRead:
     settings: Settings = request.app.state.settings
     site = widget.require_site(session, site_id=site_id)
     return widget.site_reads(session, [site], public_url=settings.public_url)[0]
@@ -127,7 +127,7 @@ def create_site(
     except (FormRefused, ValidationError, CxloopError) as exc:
         return _refused(request, session, user, exc, "new", values)
     site_cache(request).forget(site.key)  # an earlier lookup of this key may be cached as unknown
-    made = _read(request, session, site.id)
+    made = read_site(request, session, site.id)
     action = AuditAction.widget_site_created
     audit.record(session, actor=web_actor(request, user), action=action, target_id=site.id, after=widget.audited(made))
     return back_to(PATH, "site-created")
@@ -145,11 +145,11 @@ def update_site(
 ) -> Response:
     """Every field of the form is sent: an empty feedback survey means none. The prompt rules stay as they are."""
     try:
-        before = _read(request, session, site_id)
+        before = read_site(request, session, site_id)
         widget.update_site(session, site_id=site_id, data=SiteUpdate(**_fields(values)))
     except (FormRefused, ValidationError, CxloopError) as exc:
         return _refused(request, session, user, exc, str(site_id), values)
-    _record_update(request, session, user, before)
+    record_site_update(request, session, user, before)
     return back_to(PATH, "site-saved")
 
 
@@ -169,11 +169,11 @@ def enable_site(
     try:
         if enabled not in ("yes", "no"):
             raise FormRefused("enabled", "say yes (enable) or no (disable)")
-        before = _read(request, session, site_id)
+        before = read_site(request, session, site_id)
         site = widget.update_site(session, site_id=site_id, data=SiteUpdate(enabled=enabled == "yes"))
     except (FormRefused, CxloopError) as exc:
         return _refused(request, session, user, exc, str(site_id), None)
-    _record_update(request, session, user, before)
+    record_site_update(request, session, user, before)
     return back_to(PATH, "site-enabled" if site.enabled else "site-disabled")
 
 
@@ -185,7 +185,7 @@ def enable_site(
 def delete_site(request: Request, session: SessionDep, user: AdminPage, site_id: Id) -> Response:
     """Delete the site and its rules: its script tag stops working (404); the responses it collected stay."""
     try:
-        before = _read(request, session, site_id)
+        before = read_site(request, session, site_id)
         widget.delete_site(session, site_id=site_id)
     except CxloopError as exc:
         return _refused(request, session, user, exc, str(site_id), None)

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import get_args
+from typing import get_args, get_origin
 
 from pydantic import SecretStr
 from sqlalchemy import delete, select
@@ -53,6 +53,19 @@ def _holds_secret_str(name: str) -> bool:
     return annotation is SecretStr or SecretStr in get_args(annotation)
 
 
+def _holds_list(name: str) -> bool:
+    """Whether the Settings field is a list (stored as items separated by commas)."""
+    return get_origin(Settings.model_fields[name].annotation) is list
+
+
+def _typed(name: str, value: str) -> object:
+    if _holds_secret_str(name):
+        return SecretStr(value)
+    if _holds_list(name):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
 def effective(session: Session, settings: Settings) -> Settings:
     """The settings with every channel setting stored in the database in place of the environment's."""
     update: dict[str, object] = {}
@@ -63,7 +76,7 @@ def effective(session: Session, settings: Settings) -> Settings:
         if value is None:
             log.warning("channel setting %s was sealed under another secret key: the environment's is used", row.name)
             continue
-        update[row.name] = SecretStr(value) if _holds_secret_str(row.name) else value
+        update[row.name] = _typed(row.name, value)
     return settings.model_copy(update=update) if update else settings
 
 

@@ -19,11 +19,11 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from cxloop.cases.service import follow_ups
+from cxloop.channels.configuration.requests import effective_settings
 from cxloop.channels.email.providers import mailgun
 from cxloop.channels.webhook_errors import MalformedWebhook
 from cxloop.core.body_caps import body_cap, form_limits
 from cxloop.core.clock import utcnow
-from cxloop.core.config import Settings
 from cxloop.core.error_body import error_responses
 from cxloop.core.errors import FieldError
 from cxloop.core.request_checks import check_json
@@ -55,7 +55,7 @@ def _text(form: dict[str, str], name: str) -> str:
 )
 async def mailgun_inbound(request: Request) -> dict[str, Any]:
     """Append the reply to its case (docs/follow-ups.md); a reply to a resolved case reopens it."""
-    settings: Settings = request.app.state.settings
+    settings = await effective_settings(request)  # the Mailgun signing key may be stored in the app
     now = utcnow()
     form = await _fields(request)
     mailgun.authenticate(

@@ -15,13 +15,13 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from cxloop.channels.configuration.requests import effective_settings
 from cxloop.channels.email import events
 from cxloop.channels.email.providers import REGISTRY
 from cxloop.channels.email.providers.call import BounceProvider, Notifications, ProviderCall
 from cxloop.channels.webhook_errors import WebhookNotAuthentic
 from cxloop.core.body_caps import body_cap, max_bytes
 from cxloop.core.clock import utcnow
-from cxloop.core.config import Settings
 from cxloop.core.error_body import error_responses
 from cxloop.core.request_body import read_capped_body
 from cxloop.core.request_checks import check_json
@@ -41,7 +41,7 @@ def _apply(session: Session, notifications: Notifications) -> events.EventOutcom
 
 def _endpoint(provider: BounceProvider) -> Callable[[Request], Awaitable[dict[str, Any]]]:
     async def receive(request: Request) -> dict[str, Any]:
-        settings: Settings = request.app.state.settings
+        settings = await effective_settings(request)  # the providers and their secrets may be stored in the app
         if provider.name not in settings.email_bounce_providers:
             raise WebhookNotAuthentic(
                 f"the {provider.title} webhook is not enabled: add '{provider.name}' to CXLOOP_EMAIL_BOUNCE_PROVIDERS"
