@@ -22,6 +22,7 @@ from cxloop.core.clock import utcnow
 from cxloop.jobs import service as outbox
 from cxloop.jobs.enums import DeliveryStatus
 from cxloop.jobs.models import OutboxDelivery, OutboxEvent
+from cxloop.jobs.relay import RelayPolicy
 from cxloop.storage.database import Database
 from cxloop.text import enrichment
 from cxloop.text import service as text
@@ -159,6 +160,7 @@ def test_items_without_text_or_with_a_long_text_are_decided(db: Database) -> Non
 def test_an_analysis_that_keeps_failing_gives_up_and_the_rules_are_decided(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assert RelayPolicy().max_attempts > enrichment.GIVE_UP_AT  # it gives up before its delivery would be dead
     add_survey(db)
     watch = OpenTransactions()
     broken = {"all": True}
