@@ -1,6 +1,8 @@
 """Closing the loop, end to end: a detractor's response -> a case -> a signed `case.created` webhook received.
 
     python bench/bench_close_loop.py --rate 50 --duration 30        # the act issue's target: p99 < 2 s
+    python bench/bench_close_loop.py --rate 20 --duration 20 --on-sentiment   # the rule also reads the comment's
+                                                                              # sentiment: after the text enrichment
 
 The default embedded set-up: a SQLite database and Huey on SQLite in a throwaway data directory, `cxloop serve` and
 `cxloop worker` as real subprocesses. One enabled alert rule "NPS <= 6 on relationship-nps -> open a case", one
@@ -16,6 +18,9 @@ shared by the processes):
   after its Retry-After, and counted);
 - case exists: the case's `created_at` as the worker wrote it (the case's trigger is the response);
 - webhook: the verified `case.created` message naming the case arrived at the receiver.
+
+With `--on-sentiment` the rule is "NPS <= 6 and sentiment negative" and every response carries an angry comment:
+the case then waits for the worker's text enrichment (`response.enriched`, docs/alerts.md).
 
 It prints p50/p99/max of accepted -> case and accepted -> webhook, and fails when a response has no case or no
 webhook within `--timeout` seconds of the last POST, or when any signature did not verify.
@@ -63,7 +68,11 @@ def describe(name: str, seconds: list[float]) -> str:
     )
 
 
-def set_up(url: str, receiver_url: str) -> tuple[str, str]:
+ANGRY = "Awful app, it crashes every time I open it"
+SENTIMENT = {"field": "sentiment", "op": "=", "value": "negative"}
+
+
+def set_up(url: str, receiver_url: str, *, on_sentiment: bool) -> tuple[str, str]:
     """The rule, the destination and an API key; (key, signing secret)."""
     db = Database(url)
     with db.unit_of_work(write=True) as session:
@@ -73,7 +82,7 @@ def set_up(url: str, receiver_url: str) -> tuple[str, str]:
                 {
                     "name": "detractors open a case",
                     "enabled": True,
-                    "conditions": [{"field": "nps", "op": "<=", "value": 6}],
+                    "conditions": [{"field": "nps", "op": "<=", "value": 6}, *([SENTIMENT] if on_sentiment else [])],
                     "actions": [{"kind": "open_case", "priority": "high"}],
                 }
             ),
@@ -87,7 +96,7 @@ def set_up(url: str, receiver_url: str) -> tuple[str, str]:
 
 
 async def post_responses(
-    base: str, key: str, rate: float, duration: float, seed: int = 7
+    base: str, key: str, rate: float, duration: float, *, comment: str | None, seed: int = 7
 ) -> tuple[dict[int, float], list[float]]:
     """POST one detractor per 1/rate s for `duration` s: response id -> wall-clock time it was accepted, and the
     seconds from sending to the answer of each."""
@@ -102,6 +111,8 @@ async def post_responses(
 
         async def one(n: int) -> None:
             body = {"survey": "relationship-nps", "customer_external_id": f"detractor-{n}", "nps": rnd.randrange(7)}
+            if comment is not None:
+                body["comment"] = comment
             sent = time.time()
             while True:
                 answer = await client.post("/api/v1/responses", json=body)
@@ -188,10 +199,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50, help="responses per second")
     parser.add_argument("--duration", type=float, default=30, help="seconds of load")
     parser.add_argument("--timeout", type=float, default=30, help="seconds to wait for the last webhooks")
+    parser.add_argument("--on-sentiment", action="store_true", help="the rule also needs a negative comment")
     args = parser.parse_args()
     with survey_database("sqlite") as url, tempfile.TemporaryDirectory(prefix="cxloop-bench-data-") as data_dir:
         receiver_port, port = _free_port(), _free_port()
-        key, secret = set_up(url, f"http://127.0.0.1:{receiver_port}/hooks")
+        key, secret = set_up(url, f"http://127.0.0.1:{receiver_port}/hooks", on_sentiment=args.on_sentiment)
         seen = Path(data_dir) / "seen.txt"
         env = {
             **os.environ,
@@ -220,8 +232,10 @@ def main() -> None:
         try:
             _wait_for_health(base, server, logs)
             time.sleep(2)  # the worker's start (its imports) is not part of the loop
-            print(f"POST {args.rate:g} detractors/s for {args.duration:g} s (SQLite, embedded worker)")
-            accepted, waits = asyncio.run(post_responses(base, key, args.rate, args.duration))
+            rule = "NPS and sentiment" if args.on_sentiment else "NPS"
+            print(f"POST {args.rate:g} detractors/s for {args.duration:g} s (SQLite, embedded worker; rule on {rule})")
+            comment = ANGRY if args.on_sentiment else None
+            accepted, waits = asyncio.run(post_responses(base, key, args.rate, args.duration, comment=comment))
             print(describe("sent -> accepted (201)", waits))
             deadline = time.monotonic() + args.timeout
             while True:

@@ -19,6 +19,8 @@ from cxloop.worker import build_relay
 from tests.factories.surveys import every_kind_definition
 
 _count = 0
+# A rule's conditions on a score and on the text's sentiment (evaluated once the enrichment is stored).
+ANGRY_DETRACTOR = ({"field": "nps", "op": "<=", "value": 6}, {"field": "sentiment", "op": "=", "value": "negative"})
 
 
 def add_survey(db: Database, key: str = "pulse") -> None:

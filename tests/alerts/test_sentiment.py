@@ -1,14 +1,12 @@
 """Alert rules on the sentiment of a comment or feedback text: `sentiment` (label) and `sentiment_score` conditions
-fire in the relay, agree with the stored analysis whether the alert handler runs before or after the enrichment,
-work in the dry run, and bad values are a 422 naming the condition. Both databases."""
+fire in the relay on the stored analysis (tests/alerts/test_text_rules.py: only once it is stored), work in the dry
+run on analysed comments, and bad values are a 422 naming the condition. Both databases."""
 
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
-from cxloop.alerts import service as alerts
-from cxloop.alerts.fields import Source
 from cxloop.storage.database import Database
 from cxloop.text.models import TextAnalysis
 from cxloop.text.themes import service as themes
@@ -38,22 +36,14 @@ def test_sentiment_rules_fire_on_comments_and_feedback(db: Database) -> None:
     assert fired(db, positive) == [("response", responses[2]), ("feedback", feedback[1])]
 
 
-def test_before_the_enrichment_the_rule_scores_as_the_enrichment_will(db: Database) -> None:
+def test_the_dry_run_reads_analysed_comments_only(api: TestClient, db: Database) -> None:
     add_survey(db)
-    texts = [ANGRY, HAPPY, "It was fine I suppose", "not good, not bad", "never again, worst ever"]
-    ids = store_responses(db, *({"nps": 5, "comment": t} for t in texts))
-    stored = {i: (a.sentiment_label, a.sentiment_score) for (_, i), a in analyses(db).items()}
-    with db.unit_of_work(write=True) as session:  # as if the alert handler ran first
-        session.execute(delete(TextAnalysis))
-    for label in ("negative", "neutral", "positive"):
-        add_rule(db, {"field": "sentiment", "op": "=", "value": label})
-    with db.unit_of_work(write=True) as session:
-        alerts.fire(session, source=Source.response, ids=ids)
-    with db.unit_of_work() as session:
-        rules = {r.id: r.conditions[0]["value"] for r in alerts.list_rules(session)}
-    matched = {i: rules[rule] for rule in rules for _, i in fired(db, rule)}
-    assert matched == {i: label for i, (label, _) in stored.items()}
-    assert len(set(matched.values())) >= 2  # the texts are not all one label
+    ids = store_responses(db, {"nps": 2, "comment": ANGRY}, {"nps": 3, "comment": ANGRY})
+    with db.unit_of_work(write=True) as session:  # as if the worker had not analysed the second one yet
+        session.execute(delete(TextAnalysis).where(TextAnalysis.item_id == ids[1]))
+    rule = {"name": "angry", "conditions": [{"field": "sentiment", "op": "=", "value": "negative"}]}
+    tried = api.post("/api/v1/alert-rules/try", json={"rule": rule | {"actions": [{"kind": "notify"}]}})
+    assert tried.status_code == 200 and (tried.json()["responses"], tried.json()["examined"]) == (1, 2), tried.text
 
 
 def test_dry_run_and_bad_values(api: TestClient, db: Database) -> None:
@@ -80,9 +70,7 @@ def test_dry_run_and_bad_values(api: TestClient, db: Database) -> None:
         assert errors[0]["field"] == field and words in errors[0]["message"], errors
 
 
-def test_theme_rules_fire_on_the_themes_the_text_gets_even_before_the_worker_assigns_them(
-    api: TestClient, db: Database
-) -> None:
+def test_theme_rules_fire_on_the_themes_the_enrichment_stored(api: TestClient, db: Database) -> None:
     add_survey(db)
     with db.unit_of_work(write=True) as session:
         themes.add_rule(session, data=RuleCreate(name="Engineer visits", phrases=["engineer"]))

@@ -5,10 +5,10 @@ at the engine while it scores."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Connection, Engine, delete, event, update
+from sqlalchemy import delete, update
 from typer.testing import CliRunner
 
 from cxloop.cli.main import app
@@ -17,39 +17,8 @@ from cxloop.storage.database import Database
 from cxloop.text import service as text
 from cxloop.text.enums import ItemKind
 from cxloop.text.models import TextAnalysis
-from cxloop.text.sentiment import learned
 from tests.text.conftest import add_survey, analyses, store_feedback, store_responses
-
-
-class OpenTransactions:
-    """Counts the transactions open on every engine of the process (the CLI builds its own) at each moment the
-    sentiment model scores."""
-
-    def __init__(self) -> None:
-        self.open = 0
-        self.began = 0
-        self.seen_while_scoring: list[int] = []
-        self.listeners = (("begin", self._begin), ("commit", self._end), ("rollback", self._end))
-        for name, listener in self.listeners:
-            event.listen(Engine, name, listener)
-
-    def close(self) -> None:
-        for name, listener in self.listeners:
-            event.remove(Engine, name, listener)
-
-    def _begin(self, _: Connection) -> None:
-        self.open += 1
-        self.began += 1
-
-    def _end(self, _: Connection) -> None:
-        self.open = max(0, self.open - 1)
-
-    def scorer(self) -> text.Scorer:
-        def score(texts: Sequence[str]) -> learned.Scored:
-            self.seen_while_scoring.append(self.open)
-            return learned.day_one(texts)
-
-        return text.Scorer(text.DAY_ONE.name, score)
+from tests.text.open_transactions import OpenTransactions
 
 
 @pytest.fixture

@@ -38,7 +38,8 @@ def test_one_reader_gives_enrichment_and_themes_the_same_comments(db: Database) 
     with db.unit_of_work(write=True) as session:
         assert text.enrich_items(session, kind=ItemKind.response, ids=[complete, partial, silent, empty]) == 2
         rule_id = themes.add_rule(session, data=RuleCreate(name="Refunds", phrases=["refund"])).id
-        found = themes.themes_of_texts(session, kind=ItemKind.response, ids=[complete, partial, silent])
-    assert found == {complete: ["Refunds"], partial: ["Refunds"]}
+        assert themes.assign_items(session, kind=ItemKind.response, ids=[complete, partial, silent]) == 2
+        found = themes.themes_of_items(session, kind=ItemKind.response, ids=[complete, partial, silent])
+    assert found == {complete: (["Refunds"], "Refunds"), partial: (["Refunds"], "Refunds")}
     with db.unit_of_work() as session:
         assert themes.get_theme(session, theme_id=rule_id).volume == 3

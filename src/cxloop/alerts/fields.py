@@ -3,8 +3,8 @@
 
 A field has a kind (number on a scale, text, a choice, an id, a segment key) and the items it exists on; a
 condition on a field an item does not carry (NPS on a review) never holds. `sentiment` and `sentiment_score` come
-from text analytics (the stored analysis of the item's text, else scored when the rule is evaluated); `theme` from
-the themes of the taxonomy the item's text gets (the stored ones, or worked out when the rule is evaluated).
+from the stored text analysis of the item's text, `theme` from the themes stored with it: a rule naming them is
+evaluated once the worker's enrichment of the item is stored (text/enrichment.py), never scoring text itself.
 Anomaly rules have fields of their own: what the anomaly scan stores about a series and its change (docs/alerts.md).
 """
 

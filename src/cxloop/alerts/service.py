@@ -159,23 +159,23 @@ def _members(session: Session, keys: Iterable[str], facts: Sequence[queries.Fact
     return members
 
 
-def _add_sentiment(session: Session, source: Source, facts: Sequence[queries.Facts]) -> None:
-    """Add `sentiment`, `sentiment_score` and `theme` to these facts (once: later rules reuse them): the stored
-    analysis, or the enrichment's model run now when the worker has not analysed the item yet; the themes the
-    taxonomy gives the text now (as the worker assigns them)."""
+def _add_analysis(session: Session, source: Source, facts: Sequence[queries.Facts]) -> None:
+    """Add `sentiment`, `sentiment_score` and `theme` to these facts (once: later rules reuse them) from the stored
+    text analysis and themes. Nothing is scored here: rules that read them wait for the enrichment (`fire`), and
+    an item without an analysis (no text, or its analysis failed) has none, which no condition holds on."""
     pending = [f for f in facts if "sentiment" not in f]
     if not pending:
         return
-    found = text.sentiments_of(
-        session, kind=ItemKind(source.value), texts={f["id"]: f["text"] for f in pending if f["text"]}
-    )
     kind = ItemKind(source.value)
-    named = themes.themes_of_texts(session, kind=kind, ids=[f["id"] for f in pending])
+    ids = [f["id"] for f in pending]
+    found = text.stored_sentiments(session, kind=kind, ids=ids)
+    named = themes.themes_of_items(session, kind=kind, ids=ids)
     for f in pending:
         sentiment = found.get(f["id"])
         f["sentiment"] = sentiment.label.value if sentiment else None
         f["sentiment_score"] = sentiment.score if sentiment else None
-        f["theme"] = named.get(f["id"])  # None without a text: a missing value never holds
+        names = named.get(f["id"])  # an analysed text got its themes in the same step: none is an empty list
+        f["theme"] = names[0] if names else ([] if sentiment else None)
 
 
 def _matching(
@@ -186,7 +186,7 @@ def _matching(
     if source == Source.anomaly:  # aggregates: no text to analyse, no customer in a segment
         return [f for f in facts if matching.matches(draft.conditions, draft.source, f, None)]
     if matching.needs_text(draft.conditions, draft.source):
-        _add_sentiment(session, source, facts)
+        _add_analysis(session, source, facts)
     members = _members(session, matching.segment_keys(draft.conditions, draft.source), facts)
     return [f for f in facts if matching.matches(draft.conditions, draft.source, f, members)]
 
@@ -223,17 +223,20 @@ def would_fire(session: Session, *, source: Source, since: datetime) -> list[int
     return sorted(matched)
 
 
-def fire(session: Session, *, source: Source, ids: Sequence[int]) -> list[int]:
+def fire(session: Session, *, source: Source, ids: Sequence[int], analysed: bool = False) -> list[int]:
     """Evaluate the enabled rules of the items' kind on these items (responses and feedback items: feedback rules;
     anomalies: anomaly rules): insert one alert per (rule, item) that matches, run its actions, and emit
-    `alert.fired` for those whose rule notifies. An alert already there (a replay, another relay) is skipped with
-    its actions: exactly once. Returns the ids of the alerts made now."""
-    rules = list_rules(session, enabled=True, source=rule_source_of(source))
+    `alert.fired` for those whose rule notifies. Rules that read the text's analysis (sentiment, theme) are
+    evaluated only when `analysed` (the items' enrichment is stored: `response.enriched`), the others only when
+    not (at once, on `response.received`): each rule is decided once per item, on what it reads. An alert already
+    there (a replay, another relay) is skipped with its actions: exactly once. Returns the ids of the alerts made
+    now."""
+    drafts = [(rule, draft_of(rule)) for rule in list_rules(session, enabled=True, source=rule_source_of(source))]
+    rules = [(rule, draft) for rule, draft in drafts if matching.needs_text(draft.conditions, draft.source) == analysed]
     facts = queries.facts_of(session, source=source, ids=ids) if rules else []
     notify: list[int] = []
     made: list[int] = []
-    for rule in rules:
-        draft = draft_of(rule)
+    for rule, draft in rules:
         for item in _matching(session, draft, source, facts):
             alert = _insert(session, rule, draft, source, item)
             if alert is None:

@@ -118,6 +118,10 @@ class EventCatalog:
 
 RESPONSE_RECEIVED = "response.received"
 FEEDBACK_RECEIVED = "feedback.received"
+# The worker's text enrichment (sentiment, key phrases, masked text, themes) of these items is stored: alert rules on
+# the text's analysis are evaluated on it (text/enrichment.py; every id of the received batch, analysed or not).
+RESPONSE_ENRICHED = "response.enriched"
+FEEDBACK_ENRICHED = "feedback.enriched"
 CUSTOMER_UPDATED = "customer.updated"
 INVITATION_SENT = "invitation.sent"
 INVITATION_ANSWERED = "invitation.answered"
@@ -150,6 +154,8 @@ NOTIFIABLE = (
 catalog = EventCatalog()
 catalog.register(RESPONSE_RECEIVED, ResponsesReceived)
 catalog.register(FEEDBACK_RECEIVED, FeedbackReceived)
+catalog.register(RESPONSE_ENRICHED, ResponsesReceived)
+catalog.register(FEEDBACK_ENRICHED, FeedbackReceived)
 catalog.register(CUSTOMER_UPDATED, CustomersUpdated)
 catalog.register(EMAIL_SUBSCRIPTION_CONFIRMATION, SubscriptionToConfirm)
 catalog.register(EMAIL_TEST_REQUESTED, EmailTestRequested)

@@ -92,11 +92,10 @@ def _masked(texts: Sequence[str]) -> list[pii.Masked]:
     return [pii.mask(t[:MAX_TEXT_CHARS]) for t in texts]
 
 
-def sentiments_of(session: Session, *, kind: ItemKind, texts: Mapping[int, str]) -> dict[int, SentimentRead]:
-    """The sentiment of these items' texts (by id): the stored analysis when there is one, else scored now by the
-    model the enrichment uses (current_scorer, on the same masked text), so a rule evaluated before the enrichment
-    ran agrees with what it will store. Empty texts have none."""
-    wanted = [i for i, t in texts.items() if t.strip()]
+def stored_sentiments(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> dict[int, SentimentRead]:
+    """The stored sentiment of these items' texts (by id); items not analysed (no text, not yet) are absent. Alert
+    rules read it: they wait for the enrichment rather than score inside their transaction (text/enrichment.py)."""
+    wanted = sorted(set(ids))
     found: dict[int, SentimentRead] = {}
     for start in range(0, len(wanted), BATCH):
         rows = session.execute(
@@ -107,15 +106,6 @@ def sentiments_of(session: Session, *, kind: ItemKind, texts: Mapping[int, str])
             )
         ).all()
         found.update({i: SentimentRead(label=SentimentLabel(label), score=score) for i, label, score in rows})
-    missing = [i for i in wanted if i not in found]
-    if missing:
-        scored = current_scorer(session).score([m.text for m in _masked([texts[i] for i in missing])])
-        found.update(
-            {
-                i: SentimentRead(label=label, score=score)
-                for i, label, score in zip(missing, scored.labels, scored.scores, strict=True)
-            }
-        )
     return found
 
 

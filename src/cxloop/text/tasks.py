@@ -1,5 +1,6 @@
-"""The text domain's outbox handlers (enrich new comments and feedback within seconds of their arrival) and its
-hourly job that re-learns the sentiment model when it is due (weekly, or early when enough new scored comments came)."""
+"""The text domain's outbox handlers (enrich new comments and feedback, themes included, within seconds of their
+arrival: text/enrichment.py) and its hourly job that re-learns the sentiment model when it is due (weekly, or early
+when enough new scored comments came)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from cxloop.core.config import Settings
 from cxloop.jobs import NoPayload
 from cxloop.jobs.events import FEEDBACK_RECEIVED, RESPONSE_RECEIVED
 from cxloop.storage.database import Database
+from cxloop.text import enrichment
 from cxloop.text import service as text
 from cxloop.text.enums import ItemKind
 
@@ -30,26 +32,27 @@ class Runtime(Protocol):
     def settings(self) -> Settings: ...
 
 
-def analyse_responses(database: Database, event: jobs.Event[Any]) -> text.Analysed:
-    return text.analyse_items(database, kind=ItemKind.response, ids=event.payload.response_ids)
+def prepare_responses(database: Database, event: jobs.Event[Any]) -> enrichment.Enriched:
+    return enrichment.prepare(database, kind=ItemKind.response, ids=event.payload.response_ids, attempt=event.attempt)
 
 
-def analyse_feedback(database: Database, event: jobs.Event[Any]) -> text.Analysed:
-    return text.analyse_items(database, kind=ItemKind.feedback, ids=event.payload.feedback_ids)
+def prepare_feedback(database: Database, event: jobs.Event[Any]) -> enrichment.Enriched:
+    return enrichment.prepare(database, kind=ItemKind.feedback, ids=event.payload.feedback_ids, attempt=event.attempt)
 
 
-# Analysing (MiniLM encodes about fifty comments a second) is the prepare step, with no transaction open; the
-# handler only stores, re-checking the items in its short write transaction.
-@jobs.on(RESPONSE_RECEIVED, prepare=analyse_responses)  # registered as "text.enrich_responses": keep the name stable
+# Analysing and matching themes (MiniLM encodes about fifty comments a second) is the prepare step, with no
+# transaction open; the handler only stores, re-checking the items in its short write transaction, and emits the
+# enriched event that alert rules on sentiment and themes wait for.
+@jobs.on(RESPONSE_RECEIVED, prepare=prepare_responses)  # registered as "text.enrich_responses": keep the name stable
 def enrich_responses(session: Session, event: jobs.Event[Any]) -> None:
-    """Language, sentiment, key phrases and masked text of the new responses' comments."""
-    text.store_analysed(session, event.prepared)
+    """Language, sentiment, key phrases, masked text and themes of the new responses' comments."""
+    enrichment.store(session, event.prepared)
 
 
-@jobs.on(FEEDBACK_RECEIVED, prepare=analyse_feedback)  # registered as "text.enrich_feedback"
+@jobs.on(FEEDBACK_RECEIVED, prepare=prepare_feedback)  # registered as "text.enrich_feedback"
 def enrich_feedback(session: Session, event: jobs.Event[Any]) -> None:
     """The same for new feedback items."""
-    text.store_analysed(session, event.prepared)
+    enrichment.store(session, event.prepared)
 
 
 @jobs.periodic(LEARN_JOB, minutes=60)

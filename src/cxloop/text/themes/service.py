@@ -689,21 +689,6 @@ def _assignments(comments: Sequence[Source], themes: Sequence[Theme]) -> Assigne
     return assigned
 
 
-def themes_of_texts(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> dict[int, list[str]]:
-    """The visible themes these items get from the taxonomy now, as `assign_items` would give them, storing nothing
-    (alert rules on `theme`, which may run before the worker assigns them, and their dry runs)."""
-    comments = sources_of(session, kind=kind, ids=ids)
-    if not comments:
-        return {}
-    themes = _live_themes(session)
-    assigned = _assignments(comments, themes)
-    visible = {t.id: t.name for t in themes if not t.hidden}
-    found: dict[int, list[str]] = {c.id: [] for c in comments}
-    for (_, item_id), candidates in assigned.items():
-        found[item_id] = [visible[c.theme_id] for c in candidates if c.theme_id in visible]
-    return found
-
-
 def last_run(session: Session) -> RunRead | None:
     """The newest finished discovery run."""
     query = select(ThemeRun).where(ThemeRun.status == RunStatus.done.value).order_by(ThemeRun.id.desc()).limit(1)
