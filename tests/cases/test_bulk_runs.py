@@ -11,7 +11,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
@@ -22,7 +22,7 @@ from cxloop.audit.schemas import AuditActor
 from cxloop.cases import service as cases
 from cxloop.cases import tasks
 from cxloop.cases.enums import CaseAction
-from cxloop.cases.models import CaseActivity, CaseBulkRun
+from cxloop.cases.models import CaseActivity, CaseBulkRun, CaseBulkRunCase
 from cxloop.cases.schemas import SYSTEM
 from cxloop.cases.service import bulk_runs
 from cxloop.core.clock import utcnow
@@ -187,9 +187,11 @@ def test_finished_runs_are_forgotten_after_a_while_and_a_run_has_cases(db: Datab
     run_id = _queue(db, world, world.fresh)
     bulk_runs.execute(db, run_id=run_id)
     with db.unit_of_work(write=True) as session:
+        assert session.scalar(select(func.count()).select_from(CaseBulkRunCase)) == 4
         assert bulk_runs.prune_bulk_runs(session, now=utcnow()) == 0
         assert bulk_runs.prune_bulk_runs(session, now=utcnow() + bulk_runs.KEEP_FINISHED + timedelta(hours=1)) == 1
         assert len(_audited(session)) == 1  # the counts stay in the audit log
+        assert session.scalar(select(func.count()).select_from(CaseBulkRunCase)) == 0  # the snapshot goes with it
     with pytest.raises(ValueError, match="1 to"), db.unit_of_work(write=True) as session:
         cases.queue_bulk_run(
             session,

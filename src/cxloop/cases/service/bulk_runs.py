@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
@@ -26,9 +26,9 @@ from cxloop.audit import service as audit
 from cxloop.audit.enums import AuditAction
 from cxloop.audit.schemas import AuditActor
 from cxloop.cases.enums import CasePriority
-from cxloop.cases.models import CaseBulkRun
+from cxloop.cases.models import CaseBulkRun, CaseBulkRunCase
 from cxloop.cases.schemas import Actor, Scope
-from cxloop.cases.service.bulk import MAX_BULK, BulkChange, change_each, change_of, refusal_words
+from cxloop.cases.service.bulk import BulkChange, change_each, change_of, refusal_words
 from cxloop.cases.service.records import scope_of
 from cxloop.core.clock import utcnow
 from cxloop.jobs import dispatch
@@ -37,7 +37,9 @@ from cxloop.storage.database import Database
 RUN_JOB = "cases.run_bulk"
 RESUME_JOB = "cases.resume_bulk_runs"
 MAX_RUN = 100_000  # cases one action on every case of a filter may change
-CHUNK = MAX_BULK  # cases per transaction of a run
+# Cases per transaction of a run: on SQLite a chunk holds the one write lock, 25 cases about 90 ms on the busy
+# test machine (100 held it 0.5 s for no more throughput; docs/benchmarks.md, "Bulk runs of the inbox").
+CHUNK = 25
 SHOWN = 100  # skipped cases a run keeps with their reason; beyond them it counts
 STALLED_AFTER = timedelta(minutes=2)  # a run with no chunk committed for this long is taken up by the sweep
 KEEP_FINISHED = timedelta(days=30)
@@ -76,6 +78,7 @@ def queue_bulk_run(
     if not 0 < len(case_ids) <= MAX_RUN:
         raise ValueError(f"a run changes 1 to {MAX_RUN} cases, got {len(case_ids)}")
     now = utcnow()
+    distinct = list(dict.fromkeys(case_ids))
     run = CaseBulkRun(
         user_id=user_id,
         actor_name=actor_name[:200],
@@ -85,8 +88,7 @@ def queue_bulk_run(
         resolution=change.resolution,
         done_words=done_words[:300],
         filter_words=filter_words[:200],
-        case_ids=list(dict.fromkeys(case_ids)),
-        total=len(dict.fromkeys(case_ids)),
+        total=len(distinct),
         position=0,
         changed=0,
         skipped=0,
@@ -97,6 +99,8 @@ def queue_bulk_run(
     )
     session.add(run)
     session.flush()
+    rows = [{"run_id": run.id, "seq": seq, "case_id": case_id} for seq, case_id in enumerate(distinct)]
+    session.execute(insert(CaseBulkRunCase), rows)
     dispatch.after_commit(session, RUN_JOB, {"run_id": run.id})
     return run
 
@@ -130,7 +134,14 @@ def run_chunk(session: Session, *, run_id: int, now: datetime) -> bool:
     )
     if run is None or run.finished_at is not None:
         return False
-    ids = run.case_ids[run.position : run.position + CHUNK]
+    ids = list(
+        session.scalars(
+            select(CaseBulkRunCase.case_id)
+            .where(CaseBulkRunCase.run_id == run.id, CaseBulkRunCase.seq >= run.position)
+            .order_by(CaseBulkRunCase.seq)
+            .limit(CHUNK)
+        )
+    )
     change = BulkChange(
         action=run.action,
         owner_user_id=run.owner_user_id,
@@ -185,7 +196,7 @@ def stalled_run_ids(session: Session, *, now: datetime) -> list[int]:
 
 
 def prune_bulk_runs(session: Session, *, now: datetime) -> int:
-    """Forget runs finished more than KEEP_FINISHED ago (their counts stay in the audit log)."""
+    """Forget runs finished more than KEEP_FINISHED ago, with their snapshots (the counts stay in the audit log)."""
     gone = session.execute(delete(CaseBulkRun).where(CaseBulkRun.finished_at < now - KEEP_FINISHED))
     return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -210,5 +221,5 @@ def recent_bulk_runs(session: Session, *, user_id: int, since: datetime, limit: 
     query = select(CaseBulkRun).where(
         CaseBulkRun.user_id == user_id, (CaseBulkRun.finished_at.is_(None)) | (CaseBulkRun.finished_at >= since)
     )
-    query = query.options(defer(CaseBulkRun.case_ids)).order_by(CaseBulkRun.id.desc()).limit(limit)
+    query = query.order_by(CaseBulkRun.id.desc()).limit(limit)
     return [_read(run) for run in session.scalars(query)]

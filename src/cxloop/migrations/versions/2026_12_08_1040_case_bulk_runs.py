@@ -1,8 +1,9 @@
 """case bulk runs
 
 An inbox action on every case of a filter above a few hundred cases runs as a worker job, in chunks of their own
-transactions: this table holds the run's snapshot of case ids taken at confirmation, how far it got and its counts
-(cases/service/bulk_runs.py; docs/web-app.md, "Bulk actions on every case of a filter").
+transactions: `case_bulk_runs` holds how far a run got and its counts, `case_bulk_run_cases` its snapshot of the
+case ids taken at confirmation (cases/service/bulk_runs.py; docs/web-app.md, "Bulk actions on every case of a
+filter, in the background").
 
 Revision ID: 3c5e7a9b1d20
 Revises: 8b4e1f7a2c93
@@ -39,7 +40,6 @@ def upgrade() -> None:
         sa.Column("actor_name", sa.String(length=200), nullable=False),
         sa.Column("done_words", sa.String(length=300), nullable=False),
         sa.Column("filter_words", sa.String(length=200), nullable=False),
-        sa.Column("case_ids", _JSON, nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("changed", sa.Integer(), nullable=False),
@@ -57,9 +57,23 @@ def upgrade() -> None:
     with op.batch_alter_table("case_bulk_runs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_case_bulk_runs_finished_at"), ["finished_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_case_bulk_runs_user_id"), ["user_id"], unique=False)
+    op.create_table(
+        "case_bulk_run_cases",
+        sa.Column("run_id", _ID, nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["case_bulk_runs.id"],
+            name=op.f("fk_case_bulk_run_cases_run_id_case_bulk_runs"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("run_id", "seq", name=op.f("pk_case_bulk_run_cases")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("case_bulk_run_cases")
     with op.batch_alter_table("case_bulk_runs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_case_bulk_runs_user_id"))
         batch_op.drop_index(batch_op.f("ix_case_bulk_runs_finished_at"))
