@@ -244,9 +244,17 @@ def _confirm(
     )
 
 
+class _Refused(Exception):
+    """A bulk form the page refuses before any case is asked: the field and the reason."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(reason)
+        self.name, self.reason = name, reason
+
+
 def _change(session: Session, user: SignedIn, form: dict[str, str]) -> tuple[cases.BulkChange, str, str]:
-    """The form's change, its words ('Assigned to Ana') and the new owner's name; or the field it lacks, as
-    (field, reason)."""
+    """The form's change, its words ('Assigned to Ana') and the new owner's name; _Refused naming the field the
+    form lacks or gets wrong."""
     action, owner = form["action"], form["owner"]
     if action not in cases.BULK_ACTIONS:
         raise _Refused("action", f"'{action[:20]}' is not one of: {', '.join(cases.BULK_ACTIONS)}")
@@ -265,14 +273,6 @@ def _change(session: Session, user: SignedIn, form: dict[str, str]) -> tuple[cas
     if action == "resolve" and not resolution:
         raise _Refused("resolution", "say how the cases were resolved")
     return cases.BulkChange(action, resolution=resolution or None), DONE_WORDS[action], ""
-
-
-class _Refused(Exception):
-    """A bulk form the page refuses before any case is asked: the field and the reason."""
-
-    def __init__(self, name: str, reason: str) -> None:
-        super().__init__(reason)
-        self.name, self.reason = name, reason
 
 
 @router.post("/cases/bulk", dependencies=[Depends(require_csrf)], **body_cap("POST /cases/bulk"))
@@ -304,7 +304,6 @@ def bulk_change(
         return _form_refused(request, user, refused.name, refused.reason)
     if every and (confirmed != "yes" or str(len(ids)) != every):
         return _confirm(request, user, ids, every, fields, status=status, priority=priority, done=done)
-    actor = Actor(user.display_name, user.user_id)
     if len(ids) > IN_REQUEST_UP_TO:
         cases.queue_bulk_run(
             session,
@@ -317,6 +316,7 @@ def bulk_change(
             filter_words=_filter_words(status, priority),
         )
         return RedirectResponse(f"/cases?{urlencode({'status': status, 'priority': priority})}", status_code=303)
+    actor = Actor(user.display_name, user.user_id)
     apply = cases.change_of(session, change, actor=actor, scope=_scope(session, user))
     outcomes = [
         outcome
