@@ -97,12 +97,15 @@ def run(backend: str, count: int) -> None:
             )
             entries = session.scalar(select(func.count()).where(AuditEntry.action == "case_bulk.finished"))
         assert acked == count and entries == 1, (acked, entries)
+        tenth = max(1, len(chunks) // 10)
+        first, last = statistics.median(chunks[:tenth]), statistics.median(chunks[-tenth:])
+        drift = f"first tenth median {first * 1000:.0f} ms, last {last * 1000:.0f} ms"
         chunks.sort()
         print(
             f"{backend}: confirm (read {len(ids):,} ids, store the run) {confirmed * 1000:.0f} ms; "
             f"run {total:.1f} s = {count / total:,.0f} cases/s; {len(chunks)} chunks of {bulk_runs.CHUNK}: "
             f"median {statistics.median(chunks) * 1000:.0f} ms, p95 {chunks[int(len(chunks) * 0.95)] * 1000:.0f} ms, "
-            f"max {chunks[-1] * 1000:.0f} ms"
+            f"max {chunks[-1] * 1000:.0f} ms ({drift})"
         )
         db.dispose()
 

@@ -12,11 +12,12 @@ worker died, is taken up by the periodic sweep once it made no progress for STAL
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
@@ -99,10 +100,25 @@ def queue_bulk_run(
     )
     session.add(run)
     session.flush()
-    rows = [{"run_id": run.id, "seq": seq, "case_id": case_id} for seq, case_id in enumerate(distinct)]
-    session.execute(insert(CaseBulkRunCase), rows)
+    _store_snapshot(session, run_id=run.id, case_ids=distinct)
     dispatch.after_commit(session, RUN_JOB, {"run_id": run.id})
     return run
+
+
+# One statement over the ids as one array (PostgreSQL) or JSON text (SQLite), in the confirming request: 100,000
+# rows in 0.45 s and 0.07 s, where an executemany of them took 5.7 s and 1.2 s on the busy test machine.
+_SNAPSHOT = {
+    "postgresql": "INSERT INTO case_bulk_run_cases (run_id, seq, case_id) SELECT :run_id, n - 1, value"
+    " FROM unnest(CAST(:ids AS bigint[])) WITH ORDINALITY AS ids(value, n)",
+    "sqlite": "INSERT INTO case_bulk_run_cases (run_id, seq, case_id) SELECT :run_id, key, value FROM json_each(:ids)",
+}
+
+
+def _store_snapshot(session: Session, *, run_id: int, case_ids: list[int]) -> None:
+    """The run's cases, `seq` in the order given."""
+    dialect = session.get_bind().dialect.name
+    ids = case_ids if dialect == "postgresql" else json.dumps(case_ids)
+    session.execute(text(_SNAPSHOT[dialect]), {"run_id": run_id, "ids": ids})
 
 
 def _scope_now(session: Session, run: CaseBulkRun) -> Scope:
@@ -197,7 +213,9 @@ def stalled_run_ids(session: Session, *, now: datetime) -> list[int]:
 
 def prune_bulk_runs(session: Session, *, now: datetime) -> int:
     """Forget runs finished more than KEEP_FINISHED ago, with their snapshots (the counts stay in the audit log)."""
-    gone = session.execute(delete(CaseBulkRun).where(CaseBulkRun.finished_at < now - KEEP_FINISHED))
+    old = select(CaseBulkRun.id).where(CaseBulkRun.finished_at < now - KEEP_FINISHED)
+    session.execute(delete(CaseBulkRunCase).where(CaseBulkRunCase.run_id.in_(old)))
+    gone = session.execute(delete(CaseBulkRun).where(CaseBulkRun.id.in_(old)))
     return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
 

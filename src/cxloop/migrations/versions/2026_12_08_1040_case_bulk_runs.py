@@ -62,12 +62,6 @@ def upgrade() -> None:
         sa.Column("run_id", _ID, nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["case_bulk_runs.id"],
-            name=op.f("fk_case_bulk_run_cases_run_id_case_bulk_runs"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("run_id", "seq", name=op.f("pk_case_bulk_run_cases")),
     )
 
