@@ -49,6 +49,8 @@ def test_every_job_is_registered_with_its_schedule() -> None:
         "email.confirm_subscription": None,
         "email.send_test": None,
         "cases.sweep_sla": 1,
+        "cases.run_bulk": None,
+        "cases.resume_bulk_runs": 1,
         "cases.send_verifications": 15,
         "analytics.scan_anomalies": 60,
         "churn.train": 60,

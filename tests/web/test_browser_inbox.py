@@ -1,6 +1,7 @@
 """The case inbox by keyboard in a real browser (Debian's Chromium through Playwright, against the real server on
 SQLite and PostgreSQL): the shortcuts' help, j/k to move, x to select, keys typed into a field left alone, a to
-acknowledge the selected cases in bulk, select all; axe-core finds no serious or critical violation, no console
+acknowledge the selected cases in bulk, select all, an action on every case run by the worker followed without a
+reload; axe-core finds no serious or critical violation, no console
 error happens, and the page fits a phone."""
 
 from __future__ import annotations
@@ -8,12 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cxloop.access import service as access
 from cxloop.access.enums import Role
 from cxloop.cases import service as cases
 from cxloop.cases.enums import CaseAction
 from cxloop.cases.schemas import SYSTEM
+from cxloop.cases.service import bulk_runs
+from cxloop.core.clock import utcnow
 from cxloop.storage.database import Database
+from cxloop.web import inbox_page
 from tests.factories.cases import make_team, open_case
 from tests.factories.customers import make_customer
 from tests.live import LiveServer
@@ -99,4 +105,42 @@ def test_an_agent_works_the_inbox_by_keyboard_and_acknowledges_in_bulk(
         ".slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.scrollWidth)"
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= 360, wide
+    assert seen["errors"] == [], seen["errors"]
+
+
+def test_an_action_on_every_case_run_by_the_worker_shows_its_progress_without_a_reload(
+    browser: Any, page: Any, db: Database, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the request's share (2 here) the confirmed action is queued; the inbox's panel says so, then follows the
+    chunks the worker commits by polling itself (HTMX), with no reload, until the counts."""
+    monkeypatch.setattr(inbox_page, "IN_REQUEST_UP_TO", 2)
+    monkeypatch.setattr(inbox_page, "PAGE_SIZE", 2)
+    monkeypatch.setattr(bulk_runs, "CHUNK", 1)
+    base = live_server.url
+    agent = make_user(db, Role.agent)
+    _resolved, *fresh = _cases(db, agent)
+    seen = _watch(page)
+    _sign_in(page, base, agent)
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/cases")
+    page.get_by_label("Select all 3 cases matching this filter (open, any priority), not only those ticked").check()
+    page.get_by_role("button", name="Acknowledge", exact=True).click()
+    page.get_by_role("button", name="Yes, change all 3 cases").click()
+    page.wait_for_url(f"{base}/cases?status=open&priority=")
+    panel = page.locator("#bulk-runs")
+    assert "Queued: no worker is running" in panel.inner_text()
+    _axe(browser, page, f"{base}/cases")
+
+    with db.unit_of_work() as session:
+        agent_id = access.user_id_by_email(session, email=agent)
+        assert agent_id is not None
+        (run,) = cases.recent_bulk_runs(session, user_id=agent_id, since=utcnow())
+    with db.unit_of_work(write=True) as session:
+        assert bulk_runs.run_chunk(session, run_id=run.id, now=utcnow())
+    page.locator("#bulk-runs", has_text="1 of 3 done").wait_for(timeout=10_000)
+    bulk_runs.execute(db, run_id=run.id)
+    page.locator("#bulk-runs", has_text="3 cases changed").wait_for(timeout=10_000)
+    assert "0 skipped" in panel.inner_text() and panel.get_attribute("hx-get") is None  # done: no more polling
+    with db.unit_of_work() as session:
+        assert {cases.require_case(session, case_id=i).status for i in fresh} == {"acknowledged"}
     assert seen["errors"] == [], seen["errors"]

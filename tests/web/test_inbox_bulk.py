@@ -5,6 +5,7 @@ reported in words while the others change; CSRF and bad forms refused with nothi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -13,10 +14,15 @@ from sqlalchemy import select
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
+from cxloop.audit.models import AuditEntry
 from cxloop.cases import service as cases
+from cxloop.cases import tasks
 from cxloop.cases.enums import CaseAction
 from cxloop.cases.schemas import SYSTEM
+from cxloop.cases.service import bulk_runs
+from cxloop.core.clock import utcnow
 from cxloop.jobs.models import OutboxEvent
+from cxloop.precomputed import service as precomputed
 from cxloop.storage.database import Database
 from cxloop.web import inbox_page
 from tests.factories.cases import make_team, open_case
@@ -228,3 +234,45 @@ def test_an_action_on_every_case_of_the_filter_asks_to_confirm_n_then_changes_th
     assert "More than 2 cases match this filter" in client.get("/cases").text
     too_many = client.post("/cases/bulk", data={"csrf_token": inbox.token, "every": "3", "action": "close"})
     assert too_many.status_code == 422 and "matches more than 2 cases: narrow it first" in too_many.text
+
+
+def test_an_action_on_more_cases_than_a_request_takes_runs_in_the_worker_over_the_cases_matched_at_confirmation(
+    client: TestClient, db: Database, inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above IN_REQUEST_UP_TO (2 here) the confirmed action is queued for the worker with the filter's snapshot: the
+    inbox says it is queued and that no worker runs, then its progress while chunks commit (polling itself), then
+    the counts; a case opened after the confirmation is left alone; the counts are audited once."""
+    monkeypatch.setattr(inbox_page, "IN_REQUEST_UP_TO", 2)
+    monkeypatch.setattr(inbox_page, "PAGE_SIZE", 2)
+    monkeypatch.setattr(bulk_runs, "CHUNK", 2)
+    assert "the worker changes them in the background" in client.get("/cases").text
+    asked = client.post("/cases/bulk", data={"csrf_token": inbox.token, "every": "3", "action": "acknowledge"})
+    assert asked.status_code == 200 and "changed in the background by the worker" in asked.text
+    confirmed = {"csrf_token": inbox.token, "every": "3", "confirmed": "yes", "action": "acknowledge"}
+    queued = client.post("/cases/bulk", data=confirmed, follow_redirects=False)
+    assert queued.status_code == 303 and queued.headers["location"] == "/cases?status=open&priority="
+    assert _statuses(db, inbox.fresh) == ["new"] * 3  # nothing changed in the request
+    page = client.get("/cases").text
+    assert "<strong>Queued</strong>: no worker is running, so nothing has changed yet" in page
+    assert 'hx-select="#bulk-runs"' in page and "3 cases of this filter as it was when confirmed" in page
+
+    with db.unit_of_work(write=True) as session:
+        team_id = cases.require_case(session, case_id=inbox.fresh[0]).team_id
+        late = open_case(session, make_customer(session, external_id="c-late").id, title="Late", team_id=team_id)[0].id
+        precomputed.record_sweep(session, now=utcnow(), refreshed=0, seconds=0.1)  # a worker runs now
+    assert "Queued: the worker starts on it in a moment" in client.get("/cases").text
+    with db.unit_of_work() as session:
+        (run,) = cases.recent_bulk_runs(session, user_id=_user_id(db, "agent@example.com"), since=utcnow())
+    with db.unit_of_work(write=True) as session:
+        assert bulk_runs.run_chunk(session, run_id=run.id, now=utcnow())
+    page = client.get("/cases").text
+    assert "2 of 3 done (2 changed, 0 skipped)" in page and '<progress max="3" value="2"' in page
+
+    tasks.run_bulk(SimpleNamespace(database=db), tasks.BulkRunToDo(run_id=run.id))
+    page = client.get("/cases").text
+    assert "<strong>Acknowledged</strong>: 3 cases changed, 0 skipped" in page
+    assert 'hx-select="#bulk-runs"' not in page  # done: the panel stops polling
+    assert _statuses(db, [*inbox.fresh, late]) == ["acknowledged"] * 3 + ["new"]
+    with db.unit_of_work() as session:
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "case_bulk.finished")).all()
+    assert [(e.target_id, e.changes["changed"], e.changes["skipped"]) for e in entries] == [(str(run.id), 3, 0)]

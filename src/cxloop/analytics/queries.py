@@ -34,6 +34,7 @@ from cxloop.analytics.enums import FatigueGroup, GroupKey
 from cxloop.analytics.models import ScoreRollup
 from cxloop.collection import local_days
 from cxloop.collection.models import FeedbackItem, Response
+from cxloop.collection.schemas import ResolvedFilters
 from cxloop.core.clock import utcnow
 from cxloop.customers.models import Account, Customer, Segment, SegmentMember
 from cxloop.invitations.models import Invitation
@@ -45,18 +46,6 @@ Count = tuple[tuple[Any, ...], int | None, int, int]  # (dimension values, local
 
 
 @dataclass(frozen=True, slots=True)
-class Filters:
-    """Filters resolved to ids (channel stays a name)."""
-
-    segment_id: int | None = None
-    stage_id: int | None = None
-    touchpoint_id: int | None = None
-    survey_id: int | None = None
-    account_id: int | None = None
-    channel: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class CountSpec:
     """One histogram to count: the grouping, the local-day range (inclusive) and/or the instant range."""
 
@@ -65,7 +54,7 @@ class CountSpec:
     tz: ZoneInfo
     dims: tuple[str, ...]
     by_day: bool
-    filters: Filters
+    filters: ResolvedFilters
     first_day: int | None = None
     last_day: int | None = None
     start_at: datetime | None = None

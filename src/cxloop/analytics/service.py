@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from cxloop.analytics import buckets, metrics, queries, rollups, stats
 from cxloop.analytics.enums import GroupKey, MetricKind, MetricPath, MetricSource
 from cxloop.analytics.models import Anomaly
-from cxloop.analytics.queries import Count, CountSpec, Filters
+from cxloop.analytics.queries import Count, CountSpec
 from cxloop.analytics.schemas import AnomalyRead, MetricGroup, MetricQuery, MetricResult, MetricValue
 from cxloop.collection import local_days
 from cxloop.collection.enums import Channel
+from cxloop.collection.schemas import NO_FILTERS, ResolvedFilters
 from cxloop.core.clock import ensure_utc, parse_bound
 from cxloop.core.errors import FieldError, InvalidInput
 
@@ -245,7 +246,7 @@ def _check_order(query: MetricQuery, tz: Any) -> None:
         raise _invalid("end", "end is before start")
 
 
-def _resolve_filters(session: Session, query: MetricQuery) -> tuple[Filters, dict[str, str]]:
+def _resolve_filters(session: Session, query: MetricQuery) -> tuple[ResolvedFilters, dict[str, str]]:
     """Keys to ids; an unknown key is an InvalidInput naming the filter."""
     resolved: dict[str, Any] = {}
     errors: list[FieldError] = []
@@ -279,7 +280,13 @@ def _resolve_filters(session: Session, query: MetricQuery) -> tuple[Filters, dic
         value = getattr(query, field)
         if value is not None:
             echo[field] = value.isoformat()
-    return Filters(**resolved), echo
+    return ResolvedFilters(**resolved), echo
+
+
+def resolve_filters(session: Session, query: MetricQuery) -> ResolvedFilters:
+    """The query's filters by id (channel by name), for a reader that applies them itself (the journey map's top
+    themes); an unknown key is an InvalidInput naming the filter."""
+    return _resolve_filters(session, query)[0]
 
 
 def check_query(session: Session, query: MetricQuery) -> None:
@@ -451,7 +458,7 @@ def daily_histograms(
         tz=local_days.zone("UTC"),
         dims=dims,
         by_day=True,
-        filters=Filters(),
+        filters=NO_FILTERS,
         first_day=first_day,
         last_day=last_day,
         scores=metrics.metric(metric).scores[MetricSource.all],

@@ -67,6 +67,7 @@ class AuditAction(StrEnum):
     experiment_stopped = "experiment.stopped"  # ended by hand before (or without) its end date
     sla_policies_replaced = "sla_policies.replaced"  # every SLA policy (targets, escalation, verification, holdout)
     routing_rules_replaced = "routing_rules.replaced"  # the ordered case routing rules
+    case_bulk_finished = "case_bulk.finished"  # an inbox action on every case of a filter, run by the worker: counts
     follow_up_template_created = "follow_up_template.created"
     follow_up_template_updated = "follow_up_template.updated"  # its wording, translations or active flag
     improvement_created = "improvement.created"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, TypeAdapter, ValidationError
@@ -21,6 +22,22 @@ MAX_TEXT = 10_000
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
 Key = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Locale = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", max_length=16)]
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedFilters:
+    """A page's or a query's filters of responses, keys resolved to ids (channel stays a name): the metrics count
+    within them (analytics), the journey map's top themes too (text/themes)."""
+
+    segment_id: int | None = None
+    stage_id: int | None = None
+    touchpoint_id: int | None = None
+    survey_id: int | None = None
+    account_id: int | None = None
+    channel: str | None = None
+
+
+NO_FILTERS = ResolvedFilters()
 
 
 # Columns an export adds from the text enrichment (text/service.py fills them): read-only, so an import of the export

@@ -98,11 +98,17 @@ class GroupedMetricParams(MetricParams):
 
 
 class TopThemesParams(BaseModel):
-    """The most mentioned themes per touchpoint among the responses given over [start, end] (UTC days)."""
+    """The most mentioned themes per touchpoint among the responses given over [start, end] (UTC days), within the
+    page's filters (keys, as MetricParams takes them)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     start: date
     end: date
+    segment: str | None = None
+    stage: str | None = None
+    touchpoint: str | None = None
+    channel: str | None = None
+    survey: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,10 +159,11 @@ def _grouped_metric(session: Session, p: GroupedMetricParams) -> MetricResult:
 
 
 def _top_themes(session: Session, p: TopThemesParams) -> dict[int, list[tuple[str, int]]]:
+    # The filters resolved as the metric queries resolve them: an unknown key is the same InvalidInput.
+    within = analytics.resolve_filters(session, MetricQuery(metric=MetricKind.nps, **p.model_dump()))
     since = datetime.combine(p.start, time.min, UTC)
-    return themes.top_themes_by_touchpoint(
-        session, since=since, until=since + timedelta(days=(p.end - p.start).days + 1)
-    )
+    until = since + timedelta(days=(p.end - p.start).days + 1)
+    return themes.top_themes_by_touchpoint(session, since=since, until=until, within=within)
 
 
 def _comparison(session: Session, p: MetricParams) -> PeriodComparison:

@@ -6,33 +6,35 @@ each in a savepoint of its own (`cases.change_each`): the cases the rules refuse
 words, the others are changed. The answer is the inbox again with that report above it.
 
 With `every=N` the action applies to every case of the inbox's filter, not only those ticked: the page first asks to
-confirm naming N, then changes them in batches of `cases.MAX_BULK` (each case as above), at most EVERY_LIMIT; when
-the filter no longer matches N cases, nothing changes and the page asks again with the new number.
+confirm naming N; when the filter no longer matches N cases, nothing changes and the page asks again with the new
+number. Up to IN_REQUEST_UP_TO cases are changed in the request, in batches of `cases.MAX_BULK` (each case as
+above); more (at most EVERY_LIMIT) become a run of the worker (cases/service/bulk_runs.py) over the cases matched at
+confirmation, whose progress and counts the inbox shows (bulk_runs_panel.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
 from cxloop.branding.current import load_brand
 from cxloop.cases import service as cases
-from cxloop.cases.enums import CaseAction, CasePriority, CaseStatus
-from cxloop.cases.errors import AssignmentRefused
-from cxloop.cases.schemas import Actor, CaseAssign, CaseUpdate, Scope
+from cxloop.cases.enums import CasePriority, CaseStatus
+from cxloop.cases.schemas import Actor, Scope
 from cxloop.core.body_caps import body_cap
 from cxloop.core.clock import utcnow
-from cxloop.core.errors import CxloopError, InvalidInput, NotFound
+from cxloop.core.errors import InvalidInput
 from cxloop.customers import service as customers
 from cxloop.storage.deps import SessionDep
 from cxloop.web import inbox
-from cxloop.web.auth import AgentPage, require_csrf
+from cxloop.web.auth import AgentPage, require_csrf, web_actor
+from cxloop.web.bulk_runs_panel import bulk_runs_panel
 from cxloop.web.filters import BadFilter
 from cxloop.web.forms import refusal_status
 from cxloop.web.rendering import render, user_zone
@@ -42,8 +44,8 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 PAGE_SIZE = 25
 # What the bulk bar can do, and how its report says it was done.
 DONE_WORDS = {"acknowledge": "Acknowledged", "resolve": "Resolved", "close": "Closed", "assign": "Assigned"}
-BULK_ACTIONS = (*DONE_WORDS, "priority")
-EVERY_LIMIT = 5000  # cases one "every case of this filter" action may change
+IN_REQUEST_UP_TO = 500  # an action on every case of a filter above this many cases runs in the worker
+EVERY_LIMIT = cases.MAX_RUN  # cases one "every case of this filter" action may change
 SHOWN_IN_REPORT = 100  # case numbers a report lists; beyond them it says how many more
 
 
@@ -119,7 +121,9 @@ def inbox_page(
     )
     names = {c.id: c.name or c.email or c.external_id for c in found}
     people = _people(session)
-    matching = len(_every_id(session, user, statuses, chosen_priority))
+    matching = cases.count_matching_cases(
+        session, scope=_scope(session, user), status=statuses, priority=chosen_priority, up_to=EVERY_LIMIT
+    )
     now = utcnow()
     return render(
         request,
@@ -138,6 +142,8 @@ def inbox_page(
         report=report,
         matching=matching,
         every_limit=EVERY_LIMIT,
+        in_request_up_to=IN_REQUEST_UP_TO,
+        bulk_runs=bulk_runs_panel(session, user),
         filter_words=_filter_words(status, priority),
         now=now,
     )
@@ -234,17 +240,39 @@ def _confirm(
         status=status,
         priority=priority,
         filter_words=_filter_words(status, priority),
+        in_worker=len(ids) > IN_REQUEST_UP_TO,
     )
 
 
-def _why(exc: CxloopError, owner: str) -> str:
-    """A refusal in words: 'cannot acknowledge a case that is resolved (status is resolved; allowed: ...)'."""
-    if isinstance(exc, AssignmentRefused):
-        return f"{owner} is not a member of the case's team"
-    if isinstance(exc, NotFound):
-        return "it is not among your teams' cases"
-    first = exc.errors[0] if exc.errors else None
-    return f"{exc.message} ({first.field} {first.message})" if first else exc.message
+class _Refused(Exception):
+    """A bulk form the page refuses before any case is asked: the field and the reason."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(reason)
+        self.name, self.reason = name, reason
+
+
+def _change(session: Session, user: SignedIn, form: dict[str, str]) -> tuple[cases.BulkChange, str, str]:
+    """The form's change, its words ('Assigned to Ana') and the new owner's name; _Refused naming the field the
+    form lacks or gets wrong."""
+    action, owner = form["action"], form["owner"]
+    if action not in cases.BULK_ACTIONS:
+        raise _Refused("action", f"'{action[:20]}' is not one of: {', '.join(cases.BULK_ACTIONS)}")
+    if action == "assign":
+        owner_id = user.user_id if owner == "me" else int(owner) if owner.isdigit() and len(owner) < 12 else None
+        if owner_id is None:
+            raise _Refused("owner", "choose who the cases go to")
+        owner_name = _people(session).get(owner_id, f"user {owner_id}")
+        return cases.BulkChange(action, owner_user_id=owner_id), f"Assigned to {owner_name}", owner_name
+    if action == "priority":
+        if form["set_priority"] not in CasePriority.__members__:
+            raise _Refused("set_priority", f"choose one of: {', '.join(CasePriority)}")
+        chosen = CasePriority(form["set_priority"])
+        return cases.BulkChange(action, set_priority=chosen), f"Set to {chosen} priority", ""
+    resolution = form["resolution"].strip()
+    if action == "resolve" and not resolution:
+        raise _Refused("resolution", "say how the cases were resolved")
+    return cases.BulkChange(action, resolution=resolution or None), DONE_WORDS[action], ""
 
 
 @router.post("/cases/bulk", dependencies=[Depends(require_csrf)], **body_cap("POST /cases/bulk"))
@@ -264,57 +292,41 @@ def bulk_change(
 ) -> Response:
     """Acknowledge, resolve, close, assign or set the priority of the selected cases, or (`every`) of every case of
     the filter once confirmed; back to the inbox of the same filters with what was changed and what was refused,
-    case by case."""
+    case by case (or, above IN_REQUEST_UP_TO cases, with the worker's run and its progress)."""
     statuses, chosen_priority = _case_filters(status, priority)  # refused before anything changes
     ids = _case_ids(case_id or []) if not every else _every_ids(session, user, statuses, chosen_priority, every)
     if isinstance(ids, str):
         return _form_refused(request, user, "every" if every else "case_id", ids)
-    if action not in BULK_ACTIONS:
-        return _form_refused(request, user, "action", f"'{action[:20]}' is not one of: {', '.join(BULK_ACTIONS)}")
-    actor, scope = Actor(user.display_name, user.user_id), _scope(session, user)
-    owner_name = ""
-    change: Callable[[int], object]
-    if action == "assign":
-        owner_id = user.user_id if owner == "me" else int(owner) if owner.isdigit() and len(owner) < 12 else None
-        if owner_id is None:
-            return _form_refused(request, user, "owner", "choose who the cases go to")
-        owner_name = _people(session).get(owner_id, f"user {owner_id}")
-        assignment = CaseAssign(owner_user_id=owner_id)
-        done = f"Assigned to {owner_name}"
-
-        def change(i: int) -> object:
-            return cases.assign(session, case_id=i, data=assignment, actor=actor, scope=scope)
-
-    elif action == "priority":
-        if set_priority not in CasePriority.__members__:
-            return _form_refused(request, user, "set_priority", f"choose one of: {', '.join(CasePriority)}")
-        update = CaseUpdate(priority=CasePriority(set_priority))
-        done = f"Set to {set_priority} priority"
-
-        def change(i: int) -> object:
-            return cases.update_case(session, case_id=i, data=update, actor=actor, scope=scope)
-
-    else:
-        if action == "resolve" and not resolution.strip():
-            return _form_refused(request, user, "resolution", "say how the cases were resolved")
-        move, said = CaseAction(action), resolution.strip() or None
-        done = DONE_WORDS[action]
-
-        def change(i: int) -> object:
-            return cases.transition(session, case_id=i, action=move, actor=actor, scope=scope, resolution=said)
-
+    fields = {"action": action, "owner": owner, "set_priority": set_priority, "resolution": resolution}
+    try:
+        change, done, owner_name = _change(session, user, fields)
+    except _Refused as refused:
+        return _form_refused(request, user, refused.name, refused.reason)
     if every and (confirmed != "yes" or str(len(ids)) != every):
-        fields = {"action": action, "owner": owner, "set_priority": set_priority, "resolution": resolution}
         return _confirm(request, user, ids, every, fields, status=status, priority=priority, done=done)
+    if len(ids) > IN_REQUEST_UP_TO:
+        cases.queue_bulk_run(
+            session,
+            user_id=user.user_id,
+            actor_name=user.display_name,
+            audit_actor=web_actor(request, user),
+            change=change,
+            case_ids=ids,
+            done_words=done,
+            filter_words=_filter_words(status, priority),
+        )
+        return RedirectResponse(f"/cases?{urlencode({'status': status, 'priority': priority})}", status_code=303)
+    actor = Actor(user.display_name, user.user_id)
+    apply = cases.change_of(session, change, actor=actor, scope=_scope(session, user))
     outcomes = [
         outcome
         for start in range(0, len(ids), cases.MAX_BULK)
-        for outcome in cases.change_each(session, case_ids=ids[start : start + cases.MAX_BULK], change=change)
+        for outcome in cases.change_each(session, case_ids=ids[start : start + cases.MAX_BULK], change=apply)
     ]
     report = BulkReport(
         done=done,
         changed=[o.case_id for o in outcomes if o.refusal is None],
-        refused=[(o.case_id, _why(o.refusal, owner_name)) for o in outcomes if o.refusal is not None],
+        refused=[(o.case_id, cases.refusal_words(o.refusal, owner_name)) for o in outcomes if o.refusal is not None],
     )
     first_refusal = next((o.refusal for o in outcomes if o.refusal is not None), None)
     code = refusal_status(first_refusal) if first_refusal is not None and not report.changed else 200

@@ -188,10 +188,12 @@ def journey_page(
     columns: list[StageColumn] = []
     top_themes = None
     if shown is not None:
-        # The chips read every theme mention in the range: the stored result (web/stored_analysis.py).
-        params = registry.TopThemesParams(start=view.start, end=view.end)
-        top_themes = stored_analysis.load(request, session, registry.TOP_THEMES, params)
+        # The chips read every theme mention in the range and the filters: the stored result
+        # (web/stored_analysis.py), computed inline for a small organisation or without a worker.
+        params = registry.TopThemesParams(start=view.start, end=view.end, **view.dims)
         try:
+            analytics.check_query(session, MetricQuery(metric=kind, tz=TZ, start=view.start, end=view.end, **view.dims))
+            top_themes = stored_analysis.load(request, session, registry.TOP_THEMES, params)
             total, columns = journey_map(session, shown, view, kind, top_themes.value or {})
         except InvalidInput as exc:
             first = exc.errors[0] if exc.errors else None

@@ -4,7 +4,21 @@ verification re-surveys, the recovery report and the follow-up holdout.
 Import it as `from cxloop.cases import service as cases`. Functions take a Session, flush, never commit.
 """
 
-from cxloop.cases.service.bulk import MAX_BULK, BulkOutcome, change_each
+from cxloop.cases.service.bulk import (
+    BULK_ACTIONS,
+    MAX_BULK,
+    BulkChange,
+    BulkOutcome,
+    change_each,
+    change_of,
+    refusal_words,
+)
+from cxloop.cases.service.bulk_runs import (
+    MAX_RUN,
+    BulkRunRead,
+    queue_bulk_run,
+    recent_bulk_runs,
+)
 from cxloop.cases.service.exporting import (
     CASE_EXPORT_COLUMNS,
     CaseRow,
@@ -20,6 +34,7 @@ from cxloop.cases.service.records import (
     case_detail,
     case_reads,
     case_teams,
+    count_matching_cases,
     list_cases,
     matching_case_ids,
     require_case,
@@ -43,9 +58,13 @@ from cxloop.cases.service.verification import VerifyResult, record_answers, veri
 __all__ = [
     "CASE_EXPORT_COLUMNS",
     "DEFAULT_POLICY",
+    "BULK_ACTIONS",
     "MAX_BULK",
+    "MAX_RUN",
     "FOLLOW_UP_SENT_KIND",
+    "BulkChange",
     "BulkOutcome",
+    "BulkRunRead",
     "CaseRow",
     "Decision",
     "ReportBy",
@@ -60,7 +79,9 @@ __all__ = [
     "case_reads",
     "case_teams",
     "change_each",
+    "change_of",
     "count_cases",
+    "count_matching_cases",
     "create_root_cause",
     "fill_clock_minutes",
     "holdout_report",
@@ -73,6 +94,9 @@ __all__ = [
     "list_rules",
     "open_case",
     "pick_owner",
+    "queue_bulk_run",
+    "recent_bulk_runs",
+    "refusal_words",
     "record_answers",
     "recovery_report",
     "replace_policies",

@@ -7,7 +7,7 @@ import binascii
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
@@ -199,6 +199,20 @@ def matching_case_ids(
     a bulk action on every case of a filter changes."""
     query = _matching(select(Case.id), scope=scope, status=status, priority=priority)
     return list(session.scalars(query.order_by(Case.id.desc()).limit(limit)).all())
+
+
+def count_matching_cases(
+    session: Session,
+    *,
+    scope: Scope = EVERY_CASE,
+    status: Sequence[CaseStatus] = (),
+    priority: CasePriority | None = None,
+    up_to: int,
+) -> int:
+    """How many cases `matching_case_ids` would give, counted no further than `up_to` + 1 (the inbox only says
+    "more than" beyond it)."""
+    ids = _matching(select(Case.id), scope=scope, status=status, priority=priority).limit(up_to + 1).subquery()
+    return int(session.scalar(select(func.count()).select_from(ids)) or 0)
 
 
 def list_cases(

@@ -11,10 +11,12 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from cxloop.collection.models import FeedbackItem, Response
+from cxloop.collection.schemas import NO_FILTERS, ResolvedFilters
+from cxloop.customers.models import Customer, SegmentMember
 from cxloop.text.enums import SentimentLabel
 from cxloop.text.models import TextAnalysis
 from cxloop.text.themes.enums import ItemKind
@@ -127,9 +129,32 @@ def daily_mentions(session: Session, *, since: datetime, until: datetime) -> dic
     return dict(found)
 
 
-def touchpoint_mentions(session: Session, *, since: datetime, until: datetime) -> list[tuple[int, int, str, int]]:
+def _within(within: ResolvedFilters) -> list[ColumnElement[bool]]:
+    """The conditions on Response of the page's filters."""
+    found: list[ColumnElement[bool]] = [
+        column == value
+        for column, value in (
+            (Response.stage_id, within.stage_id),
+            (Response.touchpoint_id, within.touchpoint_id),
+            (Response.survey_id, within.survey_id),
+            (Response.channel, within.channel),
+        )
+        if value is not None
+    ]
+    if within.segment_id is not None:
+        members = select(SegmentMember.customer_id).where(SegmentMember.segment_id == within.segment_id)
+        found.append(Response.customer_id.in_(members))
+    if within.account_id is not None:
+        contacts = select(Customer.id).where(Customer.account_id == within.account_id)
+        found.append(Response.customer_id.in_(contacts))
+    return found
+
+
+def touchpoint_mentions(
+    session: Session, *, since: datetime, until: datetime, within: ResolvedFilters = NO_FILTERS
+) -> list[tuple[int, int, str, int]]:
     """(touchpoint id, theme id, theme name, responses) for the visible themes of the responses given at a touchpoint
-    in [since, until) (the journey map's top themes)."""
+    in [since, until) and `within` the filters (the journey map's top themes)."""
     mentions = func.count(Response.id)
     query = (
         select(Response.touchpoint_id, Theme.id, Theme.name, mentions)
@@ -145,6 +170,7 @@ def touchpoint_mentions(session: Session, *, since: datetime, until: datetime) -
             Theme.hidden.is_(False),
             Theme.retired_at.is_(None),
             Theme.merged_into_id.is_(None),
+            *_within(within),
         )
         .group_by(Response.touchpoint_id, Theme.id, Theme.name)
     )

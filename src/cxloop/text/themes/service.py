@@ -14,6 +14,7 @@ import numpy as np
 from sqlalchemy import Select, delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from cxloop.collection.schemas import NO_FILTERS, ResolvedFilters
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput, NotFound
 from cxloop.storage.database import Database
@@ -723,10 +724,17 @@ def item_ids(*, theme_id: int, kind: ItemKind) -> Select[int]:
 
 
 def top_themes_by_touchpoint(
-    session: Session, *, since: datetime, until: datetime, per_touchpoint: int = 3
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    within: ResolvedFilters = NO_FILTERS,
+    per_touchpoint: int = 3,
 ) -> dict[int, list[tuple[str, int]]]:
-    """Touchpoint id -> its most mentioned visible themes (name, responses) among responses given in [since, until)."""
+    """Touchpoint id -> its most mentioned visible themes (name, responses) among responses given in [since, until)
+    and `within` the page's filters (segment, stage, touchpoint, survey, channel)."""
     found: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for touchpoint_id, _, name, count in queries.touchpoint_mentions(session, since=since, until=until):
+    mentions = queries.touchpoint_mentions(session, since=since, until=until, within=within)
+    for touchpoint_id, _, name, count in mentions:
         found[touchpoint_id].append((name, count))
     return {tp: sorted(rows, key=lambda r: (-r[1], r[0]))[:per_touchpoint] for tp, rows in found.items()}
