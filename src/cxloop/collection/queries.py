@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, TypeAlias
 
 import orjson
-from sqlalchemy import ColumnElement, Select, bindparam, cast, func, literal_column, select, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, cast, func, literal_column, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -351,6 +351,7 @@ def _feedback_filters(
     segment: str | None = None,
     rating_min: int | None = None,
     rating_max: int | None = None,
+    author_lacks: str | None = None,
     by_time: ByTime = NONE_BY_TIME,
 ) -> Rows:
     for column, value in ((FeedbackItem.source, source), (FeedbackItem.kind, kind), (FeedbackItem.channel, channel)):
@@ -358,6 +359,9 @@ def _feedback_filters(
             query = query.where(column == value)
     scores = (rating_min, rating_max)
     query = _narrowed(query, FeedbackItem, FeedbackItem.text, FeedbackItem.rating, ids, text, segment, scores, by_time)
+    if author_lacks:  # a masked search must not find items by their author (masked wherever the text repeats it)
+        for who in (FeedbackItem.author, FeedbackItem.author_email):
+            query = query.where(or_(who.is_(None), ~func.lower(who).contains(author_lacks.lower(), autoescape=True)))
     if customer is not None:
         query = query.where(
             FeedbackItem.customer_id == select(Customer.id).where(Customer.external_id == customer).scalar_subquery()
@@ -383,6 +387,7 @@ def feedback_page(
     segment: str | None = None,
     rating_min: int | None = None,
     rating_max: int | None = None,
+    author_lacks: str | None = None,
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
@@ -390,7 +395,7 @@ def feedback_page(
     before: tuple[datetime, int] | None = None,
 ) -> Page[Any]:
     """Rows of (FeedbackItem, customer external id, touchpoint key) for one page; the filters and `count_up_to` as
-    `response_page`'s, with the rating (1-5) in place of NPS."""
+    `response_page`'s, with the rating (1-5) in place of NPS and `author_lacks` as `list_feedback`'s."""
     filters: dict[str, Any] = {
         "source": source,
         "kind": kind,
@@ -403,6 +408,7 @@ def feedback_page(
         "segment": segment,
         "rating_min": rating_min,
         "rating_max": rating_max,
+        "author_lacks": author_lacks,
         "by_time": _by_time(session, FeedbackItem, segment, ids),
     }
     limit = max(1, min(limit, MAX_LIMIT))

@@ -445,6 +445,7 @@ def list_feedback(
     segment: str | None = None,
     rating_min: int | None = None,
     rating_max: int | None = None,
+    author_lacks: str | None = None,
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
@@ -452,7 +453,8 @@ def list_feedback(
     before: tuple[datetime, int] | None = None,
 ) -> FeedbackPage:
     """A page of feedback items filtered by source, kind, channel, customer external id, [since, until), words in the
-    text, item ids (or a select of them), a segment's members and a rating range (1-5)."""
+    text, item ids (or a select of them), a segment's members and a rating range (1-5); `author_lacks` keeps the
+    items whose author and author email do not contain those words (any case)."""
     page: Page[Any] = queries.feedback_page(
         session,
         source=source,
@@ -466,6 +468,7 @@ def list_feedback(
         segment=segment,
         rating_min=rating_min,
         rating_max=rating_max,
+        author_lacks=author_lacks,
         sort=sort,
         limit=limit,
         offset=offset,

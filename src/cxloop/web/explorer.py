@@ -22,12 +22,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from cxloop.access.enums import Role
 from cxloop.branding.current import load_brand
 from cxloop.collection.schemas import FeedbackRead
 from cxloop.core.clock import utcnow
 from cxloop.core.csv_cells import CsvWriter, NumberCell, csv_cell
 from cxloop.core.errors import NotFound
 from cxloop.storage.deps import SessionDep
+from cxloop.text import service as text
 from cxloop.text.enums import SentimentLabel
 from cxloop.text.themes import service as themes
 from cxloop.web import explorer_list
@@ -161,33 +163,37 @@ def explore_of(session: Session, request: Request, view: View) -> Explore:
     )
 
 
-def _queries(view: View, explore: Explore, zone: str) -> dict[str, dict[str, Any]]:
+def _queries(view: View, explore: Explore, zone: str, role: Role) -> dict[str, dict[str, Any]]:
     """The keyword arguments of `collection.list_responses` and `list_feedback` for these filters, by kind listed;
-    the range's days are in `zone`."""
+    the range's days are in `zone`. A role that reads texts masked searches the masked texts (and never an item's
+    author), so a match cannot tell what the masking hid."""
     low, high = explore.score_range
     tz = ZoneInfo(zone)
     sentiment = SentimentLabel(explore.sentiment) if explore.sentiment else None
+    masked = explore.q if explore.q and not text.reads_as_written(role) else None
     common = {
         "channel": view.dims.get("channel"),
         "segment": view.dims.get("segment"),
         "since": datetime.combine(view.start, time.min, tz),
         "until": datetime.combine(view.end + timedelta(days=1), time.min, tz),
-        "text": explore.q or None,
+        "text": None if masked else explore.q or None,
     }
     theme_id = explore.theme[0] if explore.theme else None
-    ids = {kind: explorer_list.id_filter(kind, theme_id, sentiment) for kind in explore.kinds}
+    ids = {kind: explorer_list.id_filter(kind, theme_id, sentiment, masked) for kind in explore.kinds}
+    items = common | {"ids": ids.get("items"), "author_lacks": masked}
     if explore.kind == "items":
-        return {"items": common | {"ids": ids["items"], "rating_min": low, "rating_max": high}}
+        return {"items": items | {"rating_min": low, "rating_max": high}}
     responses = common | {"ids": ids["responses"], "survey": view.dims.get("survey"), "nps_min": low, "nps_max": high}
-    return {kind: responses if kind == "responses" else common | {"ids": ids[kind]} for kind in explore.kinds}
+    return {kind: responses if kind == "responses" else items for kind in explore.kinds}
 
 
 def _listing(request: Request, session: Session, user: SignedIn, *, limit: int, after: Cursor | None) -> Any:
     zone = range_zone_of(request, user)
     view = view_of(request, zone)
     explore = explore_of(session, request, view)
+    queries = _queries(view, explore, zone, user.role)
     found = explorer_list.list_entries(
-        session, _queries(view, explore, zone), role=user.role, limit=limit, after=after, count_up_to=COUNT_UP_TO
+        session, queries, role=user.role, limit=limit, after=after, count_up_to=COUNT_UP_TO
     )
     return view, explore, found
 

@@ -167,9 +167,12 @@ def list_entries(
     return Listing(shown, counts, shown[-1].cursor if more else None)
 
 
-def id_filter(kind: str, theme_id: int | None, sentiment: Any) -> Select[Any] | None:
-    """The ids of `kind` the theme and sentiment filters keep, as a select (None: no such filter)."""
+def id_filter(kind: str, theme_id: int | None, sentiment: Any, masked_words: str | None = None) -> Select[Any] | None:
+    """The ids of `kind` the theme and sentiment filters keep, and a search of the masked texts (`masked_words`: the
+    words of a role that reads texts masked), as a select (None: no such filter)."""
     chosen = themes.item_ids(theme_id=theme_id, kind=TEXT_KIND[kind]) if theme_id else None
     if sentiment:
         chosen = text.item_ids_with_sentiment(kind=TEXT_KIND[kind], label=sentiment, within=chosen)
+    if masked_words:
+        chosen = text.item_ids_with_words(kind=TEXT_KIND[kind], words=masked_words, within=chosen)
     return chosen
