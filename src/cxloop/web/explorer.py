@@ -43,6 +43,7 @@ from cxloop.web.service import SignedIn
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 PAGE_SIZE = 25
 COUNT_UP_TO = 10_000  # matches counted of each kind: beyond that the page says "more than", not the number
+SEARCH_ROWS = 200_000  # a search reads the newest this many rows of each kind a page, then offers to search older
 CSV_ROWS = 5000  # the CSV export: what the filters select, newest first, at most this many rows
 CSV_BATCH = 499  # a batch reads one row more of each kind, and a page holds at most 500
 SHOWS = {"all": "Everything", "responses": "Survey responses", "items": "Reviews, tickets and other feedback"}
@@ -192,8 +193,9 @@ def _listing(request: Request, session: Session, user: SignedIn, *, limit: int, 
     view = view_of(request, zone)
     explore = explore_of(session, request, view)
     queries = _queries(view, explore, zone, user.role)
+    window = SEARCH_ROWS if explore.q else None  # words are tested on every row read: a miss would read them all
     found = explorer_list.list_entries(
-        session, queries, role=user.role, limit=limit, after=after, count_up_to=COUNT_UP_TO
+        session, queries, role=user.role, limit=limit, after=after, count_up_to=COUNT_UP_TO, window=window
     )
     return view, explore, found
 
@@ -230,6 +232,7 @@ def feedback_page(request: Request, session: SessionDep, user: ViewerPage) -> Re
         sentiments=list(SentimentLabel),
         found=found,
         after=after,
+        search_rows=SEARCH_ROWS,
         now=utcnow(),
     )
 
