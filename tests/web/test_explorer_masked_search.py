@@ -76,6 +76,7 @@ def test_roles_that_read_masked_texts_search_the_masked_texts(
         assert _found(client, hidden) == NOTHING, hidden
     assert _found(client, "REFUND") == "1 response and 1 feedback item"  # words the masking kept, any case
     assert _found(client, "[email]") == "1 response and 0 feedback items"  # what the reader sees is searchable
+    assert _found(client, "MAIL") == "1 response and 0 feedback items"  # inside "[EMAIL]": not in the text as written
     assert _found(client, "zeppelin") == NOTHING  # not analysed yet: no masked text to search
     page = client.get("/feedback", params={"range": "30d", "q": "refund"}).text
     assert "jane.doe" not in page and "[EMAIL]" in page and "Okafor" not in page
@@ -87,3 +88,4 @@ def test_analysts_search_the_texts_as_written(client: TestClient, db: Database, 
     assert _found(client, "okafor") == "0 responses and 1 feedback item"  # the text names its author
     assert _found(client, "refund") == "2 responses and 1 feedback item"
     assert _found(client, "zeppelin") == "1 response and 0 feedback items"
+    assert _found(client, "%") == _found(client, "_") == NOTHING  # no wildcards: the characters themselves

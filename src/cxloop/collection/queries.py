@@ -21,6 +21,7 @@ from cxloop.core.int_bounds import MAX_LIMIT
 from cxloop.customers.models import Customer, Segment, SegmentMember
 from cxloop.journeys.models import Journey, Touchpoint
 from cxloop.storage.pagination import Page, order_clause
+from cxloop.storage.text_search import holds_words
 from cxloop.surveys.models import Survey, SurveyVersion
 
 CHUNK = 1000
@@ -214,7 +215,7 @@ def _narrowed(
         item = table.id + 0 if by_time.ids else table.id  # + 0: not through its index
         query = query.where(item.in_(ids if isinstance(ids, Select) else list(ids)))
     if text:
-        query = query.where(func.lower(said).contains(text.lower(), autoescape=True))
+        query = query.where(holds_words(said, text))
     if segment is not None:
         customer = table.customer_id + 0 if by_time.segment else table.customer_id
         query = query.where(customer.in_(_members(segment)))
@@ -257,20 +258,18 @@ def newest_rows_start(
     before: tuple[datetime, int] | None,
     rows: int,
 ) -> datetime | None:
-    """The time of the row `rows` places below the newest of the responses / feedback items in [since, until) older
-    than `before` (time, id): where a read of the newest `rows` rows stops; None when fewer remain. Reads the time
-    index alone (the explorer's search window: a few milliseconds for 200,000 rows)."""
-    at, key = {
-        "responses": (Response.submitted_at, Response.id),
-        "feedback": (FeedbackItem.posted_at, FeedbackItem.id),
-    }[what]
-    query = select(at).order_by(at.desc(), key.desc()).offset(rows).limit(1)
+    """The time of the row `rows` places below the newest of the responses / feedback items in [since, until) up to
+    `before` (time, id): where a read of the newest `rows` rows stops; None when fewer remain. Reads the time index
+    alone (the explorer's search window), by time only: ordering ties by id too made PostgreSQL read every row
+    (0.37 s against 0.06 s for 200,000), and rows of `before`'s own instant counted in are only a few."""
+    at = {"responses": Response.submitted_at, "feedback": FeedbackItem.posted_at}[what]
+    query = select(at).order_by(at.desc()).offset(rows).limit(1)
     if since is not None:
         query = query.where(at >= since)
     if until is not None:
         query = query.where(at < until)
     if before is not None:
-        query = query.where(tuple_(at, key) < tuple_(*before))
+        query = query.where(at <= before[0])
     return session.scalar(query)
 
 
@@ -360,6 +359,8 @@ def response_page(
     if before is not None:  # keyset: only rows older than (time, id), in the default newest-first order
         older = tuple_(Response.submitted_at, Response.id) < tuple_(*before)
         rows, count = rows.where(older), count.where(older) if total_from_before else count
+    if total_from_before:  # counted newest first as the rows are read, so a bounded count stops in the stretch
+        count = count.order_by(Response.submitted_at.desc())
     return _page(session, rows, count, limit=limit, offset=offset, count_up_to=count_up_to, rows_are_all=all_counted)
 
 
@@ -412,7 +413,7 @@ def _feedback_filters(
     query = _narrowed(query, FeedbackItem, FeedbackItem.text, FeedbackItem.rating, ids, text, segment, scores, by_time)
     if author_lacks:  # a masked search must not find items by their author (masked wherever the text repeats it)
         for who in (FeedbackItem.author, FeedbackItem.author_email):
-            query = query.where(or_(who.is_(None), ~func.lower(who).contains(author_lacks.lower(), autoescape=True)))
+            query = query.where(or_(who.is_(None), ~holds_words(who, author_lacks)))
     if customer is not None:
         query = query.where(
             FeedbackItem.customer_id == select(Customer.id).where(Customer.external_id == customer).scalar_subquery()
@@ -472,6 +473,8 @@ def feedback_page(
     if before is not None:  # keyset: only rows older than (time, id), in the default newest-first order
         older = tuple_(FeedbackItem.posted_at, FeedbackItem.id) < tuple_(*before)
         rows, count = rows.where(older), count.where(older) if total_from_before else count
+    if total_from_before:  # counted newest first as the rows are read, so a bounded count stops in the stretch
+        count = count.order_by(FeedbackItem.posted_at.desc())
     return _page(session, rows, count, limit=limit, offset=offset, count_up_to=count_up_to, rows_are_all=all_counted)
 
 

@@ -19,6 +19,7 @@ from cxloop.access.enums import Role
 from cxloop.collection.schemas import ENRICHMENT_COLUMNS, FeedbackRead, ResponseRead
 from cxloop.core.clock import utcnow
 from cxloop.storage.database import Database
+from cxloop.storage.text_search import holds_words
 from cxloop.text import embedding, language, phrases, pii, queries
 from cxloop.text.enums import TEXT_FIELD, ItemKind, SentimentLabel
 from cxloop.text.errors import AnalysisNotFound, NotEnoughLabels
@@ -371,7 +372,13 @@ def item_ids_with_words(*, kind: ItemKind, words: str, within: Select[int] | Non
     """A select of the ids of the analysed items of `kind` whose masked text contains `words` (any case; among
     `within` when given): the explorer's search for a role that reads texts masked, so that what it finds never
     tells what the masking hid (an email, a name). An item not analysed yet has no stored masked text: not found."""
-    return _analysed_ids(kind, func.lower(TextAnalysis.masked_text).contains(words.lower(), autoescape=True), within)
+    return _analysed_ids(kind, holds_words(TextAnalysis.masked_text, words), within)
+
+
+def masked_search_narrowed_as_written(words: str) -> bool:
+    """Whether a search of the masked texts for `words` may first keep only the items whose text as written holds
+    them (a cheap test on the item's own row; see `pii.written_wherever_masked`): the matches are the same."""
+    return pii.written_wherever_masked(words)
 
 
 def _analysed_ids(kind: ItemKind, condition: Any, within: Select[int] | None) -> Select[int]:

@@ -177,7 +177,8 @@ def _queries(view: View, explore: Explore, zone: str, role: Role) -> dict[str, d
         "segment": view.dims.get("segment"),
         "since": datetime.combine(view.start, time.min, tz),
         "until": datetime.combine(view.end + timedelta(days=1), time.min, tz),
-        "text": None if masked else explore.q or None,
+        # A masked search first tests the text as written when that finds a superset (cheap: the row holds it).
+        "text": explore.q if explore.q and (not masked or text.masked_search_narrowed_as_written(masked)) else None,
     }
     theme_id = explore.theme[0] if explore.theme else None
     ids = {kind: explorer_list.id_filter(kind, theme_id, sentiment, masked) for kind in explore.kinds}
