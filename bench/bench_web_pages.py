@@ -5,6 +5,7 @@ over a bulk-built organisation of 1M responses.
     python bench/bench_web_pages.py --backend postgresql
     python bench/bench_web_pages.py --customers 500 --repeat 3   # quick
     python bench/bench_web_pages.py --only feedback              # the pages whose name says "feedback"
+    python bench/bench_web_pages.py --only search --role viewer   # as a viewer (a search reads the masked texts)
     python bench/bench_web_pages.py --responses 1000000 [--customers 100000] --keep /tmp/web-1m.db
     python bench/bench_web_pages.py --responses 1000000 --backend postgresql --keep cxloop_bench_web_1m
 
@@ -26,9 +27,11 @@ import statistics
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cxloop.access import service as access
 from cxloop.access.enums import Role
@@ -64,6 +67,8 @@ PAGES = (
     ("overview, 12 months, one segment, channel email", "/?range=year&segment={segment}&channel=email"),
     ("overview's response rates (after load)", "/partials/response-rates?range=year"),
     ("feedback explorer", "/feedback?range=year"),
+    ("feedback explorer, an older page (cursor)", "/feedback?range=year&before={cursor}"),
+    ("feedback explorer, one segment", "/feedback?range=year&segment={segment}"),
     ("feedback explorer, search", "/feedback?range=year&q=the"),
     ("feedback explorer, search for a rare word", "/feedback?range=year&q=refund"),
     ("feedback explorer, search, no match", "/feedback?range=year&q=zeppelin"),
@@ -172,7 +177,16 @@ def _targets(db: Database) -> dict[str, object]:
             "template": follow_up_templates.list_templates(session, active_only=True)[0].name,
             "theme": first("text_themes"),
             "dashboard": first("dashboards"),
+            "cursor": _cursor(session),
         }
+
+
+def _cursor(session: Session) -> str:
+    """The explorer's position after the 1,000th newest response (as its "Older" link writes it)."""
+    responses = metadata.tables["responses"]
+    at, key = responses.c.submitted_at, responses.c.id
+    row = session.execute(select(key, at).order_by(at.desc(), key.desc()).offset(999).limit(1)).one()
+    return quote(f"r.{row.id}.{row.submitted_at.isoformat()}")
 
 
 def _precompute(db: Database, client: TestClient, targets: dict[str, object], args: argparse.Namespace) -> None:
@@ -199,6 +213,20 @@ def _precompute(db: Database, client: TestClient, targets: dict[str, object], ar
         print(f"worker: {name[:70]:<70} {time.perf_counter() - begun:>6.1f} s")
 
 
+def _reader(db: Database, role: str) -> str:
+    """The email of the user the pages are read as: the admin, or a user of `role` (made on first use)."""
+    if role == Role.admin:
+        return BENCH_EMAIL
+    email = f"bench-{role}@example.com"
+    with db.unit_of_work() as session:
+        if (
+            session.scalar(select(metadata.tables["users"].c.id).where(metadata.tables["users"].c.email == email))
+            is None
+        ):
+            access.create_user(session, email=email, role=Role(role), password=PASSWORD)
+    return email
+
+
 def _measure(db: Database, url: str, args: argparse.Namespace) -> None:
     targets = _targets(db)
     settings = Settings(environment="test", database_url=url)
@@ -207,7 +235,7 @@ def _measure(db: Database, url: str, args: argparse.Namespace) -> None:
         token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
         signed_in = client.post(
             "/login",
-            data={"email": BENCH_EMAIL, "password": PASSWORD, "csrf_token": token},
+            data={"email": _reader(db, args.role), "password": PASSWORD, "csrf_token": token},
             follow_redirects=False,
         )
         assert signed_in.status_code == 303, signed_in.text
@@ -239,6 +267,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--only", default="", help="measure only the pages whose name contains this")
     parser.add_argument("--seed", type=int, default=None, help="the demo's seed (default: the demo's own)")
+    parser.add_argument("--role", choices=list(Role), default=Role.admin, help="read the pages as a user of this role")
     args = parser.parse_args()
     if args.customers is None:
         args.customers = 5000 if args.responses is None else 100_000

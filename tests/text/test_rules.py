@@ -30,6 +30,16 @@ def test_numbers_that_are_not_personal_stay() -> None:
     assert pii.iban_ok("GB82 WEST 1234 5698 7654 32") and not pii.iban_ok("GB83 WEST 1234 5698 7654 32")
 
 
+def test_words_found_in_a_masked_text_are_in_the_text_as_written_unless_they_touch_a_placeholder() -> None:
+    written = "Mail me at jane@example.com or call +44 20 7946 0958, I spoke to Mr Brennan"
+    masked = pii.mask(written).text.lower()
+    for words in ("mail me", "call", "spoke to", "or"):
+        assert pii.written_wherever_masked(words) and words in masked and words in written.lower()
+    for words in ("[email]", "email]", "[", "mail", "hone", "NAME", "e"):  # may match a placeholder alone
+        assert not pii.written_wherever_masked(words)
+    assert "[email]" in masked and "[email]" not in written.lower()
+
+
 def test_language_is_detected_and_short_texts_get_none() -> None:
     assert language.detect("The engineer arrived on time and fixed the router quickly.") == "en"
     assert language.detect("Le technicien est arrivé à l'heure et a réparé la box rapidement.") == "fr"

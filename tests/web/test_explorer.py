@@ -162,8 +162,10 @@ def test_the_count_stops_past_a_bound_and_says_more_than(
     assert _count(client, "kind=items") == "More than 1 feedback items"
     assert len(_csv(client, "")) == 6
     with db.unit_of_work() as session:
-        counted = [collection.list_responses(session, count_up_to=up_to).total for up_to in (None, 1, 2, 3)]
+        counted = [collection.list_responses(session, limit=1, count_up_to=up_to).total for up_to in (None, 1, 2, 3)]
+        whole = collection.list_responses(session, limit=50, count_up_to=1).total
     assert counted == [3, 2, 3, 3]
+    assert whole == 3  # a page holding every match is its own exact count (nothing read twice)
 
 
 def test_pages_follow_on_by_keyset_through_both_kinds(
@@ -249,3 +251,39 @@ def test_a_bad_explorer_filter_answers_400_naming_it(client: TestClient, db: Dat
     for path in ("/feedback", "/feedback.csv"):
         answer = client.get(f"{path}?{query}")
         assert answer.status_code == 400 and f"<strong>{named}</strong>" in answer.text
+
+
+def test_a_search_reads_a_window_of_the_newest_rows_then_offers_older(
+    client: TestClient, db: Database, theme_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search tests every row it reads, so it reads the newest SEARCH_ROWS rows of each kind (here 1: the window
+    is the newest two days), counts within them, says which stretch it searched and links to search older; paging
+    through the windows finds exactly what one unbounded search finds, nothing twice."""
+    signed_in_client(client, db, Role.analyst)
+    monkeypatch.setattr(explorer, "SEARCH_ROWS", 1)
+    first = client.get("/feedback?range=30d&q=billing").text
+    assert _count(client, "q=billing").startswith("1 response and 1 feedback item whose comment or text contains")
+    assert "to the end of the range (a search reads the newest 1 of each kind at a time)" in first
+    assert len(_kinds(first)) == 2 and 'rel="next">Search older' in first
+    page, stretches = first, 0
+    while 'rel="next"' in page and stretches < 5:  # below the first stretch: nothing more, and then no link
+        link = page.split('rel="next"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+        page, stretches = client.get(link).text, stretches + 1
+        assert "0 responses and 0 feedback items" in page and not _kinds(page)
+    assert 'rel="next"' not in page
+    with db.unit_of_work() as session:
+        now = datetime.now(UTC)
+        words = {"text": "e", "since": now - timedelta(days=30), "until": now + timedelta(days=1)}
+        both = {"responses": words, "items": words}
+        listing = explorer.explorer_list.list_entries
+        whole = listing(session, both, role=Role.admin, limit=50, after=None, count_up_to=100).entries
+        paged, after, stretches = [], None, 0
+        while True:
+            page = listing(session, both, role=Role.admin, limit=5, after=after, count_up_to=100, window=1)
+            paged += page.entries
+            stretches += page.searched_older
+            if page.next is None:
+                break
+            after = page.next
+    assert len(whole) == 5 and stretches >= 1
+    assert [(e.kind, e.read.id) for e in paged] == [(e.kind, e.read.id) for e in whole]

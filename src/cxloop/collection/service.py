@@ -284,11 +284,15 @@ def list_responses(
     offset: int = 0,
     count_up_to: int | None = None,
     before: tuple[datetime, int] | None = None,
+    total_from_before: bool = False,
+    ids_by_time: bool = False,
 ) -> ResponsePage:
     """A page of responses filtered by survey key, channel, customer external id, [since, until), words in the
     comment (`text`, any case), response ids (`ids`, or a select of them: a theme's or a sentiment's, which the web
     app's explorer filters by), a segment's members (its key) and an NPS range; `before` (submitted_at, id) keeps the
-    responses older than that one (the explorer's keyset pages)."""
+    responses older than that one (the explorer's keyset pages), and with `total_from_before` the total counts only
+    those; `ids_by_time` tests `ids` on each row read newest first, unsized (for a caller that bounds the rows read,
+    as the explorer's search does)."""
     page: Page[Any] = queries.response_page(
         session,
         survey=survey,
@@ -306,6 +310,8 @@ def list_responses(
         offset=offset,
         count_up_to=count_up_to,
         before=before,
+        total_from_before=total_from_before,
+        ids_by_time=ids_by_time,
     )
     return ResponsePage(
         items=[_response_read(r) for r in page.items], total=page.total, limit=page.limit, offset=page.offset
@@ -445,14 +451,18 @@ def list_feedback(
     segment: str | None = None,
     rating_min: int | None = None,
     rating_max: int | None = None,
+    author_lacks: str | None = None,
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
     count_up_to: int | None = None,
     before: tuple[datetime, int] | None = None,
+    total_from_before: bool = False,
+    ids_by_time: bool = False,
 ) -> FeedbackPage:
     """A page of feedback items filtered by source, kind, channel, customer external id, [since, until), words in the
-    text, item ids (or a select of them), a segment's members and a rating range (1-5)."""
+    text, item ids (or a select of them), a segment's members and a rating range (1-5); `author_lacks` keeps the
+    items whose author and author email do not contain those words (any case)."""
     page: Page[Any] = queries.feedback_page(
         session,
         source=source,
@@ -466,15 +476,32 @@ def list_feedback(
         segment=segment,
         rating_min=rating_min,
         rating_max=rating_max,
+        author_lacks=author_lacks,
         sort=sort,
         limit=limit,
         offset=offset,
         count_up_to=count_up_to,
         before=before,
+        total_from_before=total_from_before,
+        ids_by_time=ids_by_time,
     )
     return FeedbackPage(
         items=[_feedback_read(r) for r in page.items], total=page.total, limit=page.limit, offset=page.offset
     )
+
+
+def newest_rows_start(
+    session: Session,
+    what: str,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    before: tuple[datetime, int] | None = None,
+    rows: int,
+) -> datetime | None:
+    """Where the newest `rows` responses or feedback items (`what`: "responses", "feedback") of [since, until) older
+    than `before` start: the time of the next older one, None when no more remain (the explorer's search window)."""
+    return queries.newest_rows_start(session, what, since=since, until=until, before=before, rows=rows)
 
 
 def iter_feedback(

@@ -167,6 +167,16 @@ def mask(text: str, *, region: str = DEFAULT_REGION) -> Masked:
 
 
 NAME_PLACEHOLDER, EMAIL_PLACEHOLDER = "[NAME]", "[EMAIL]"
+KINDS = ("EMAIL", "PHONE", "CARD", "IBAN", "ACCOUNT", "NUMBER", "NAME")  # every `[KIND]` a masked text can hold
+
+
+def written_wherever_masked(words: str) -> bool:
+    """Whether a masked text containing `words` (any case) always has them in the text as written: masking only
+    replaces spans by `[KIND]`, so it does unless the words can touch a placeholder (they hold a bracket, or lie
+    inside a kind's name, as "mail" does). Then a search of the masked texts may first test the text as written,
+    which the row itself holds (docs/text-analytics.md)."""
+    lowered = words.lower()
+    return not any(mark in lowered for mark in "[]") and not any(lowered in kind.lower() for kind in KINDS)
 
 
 def mask_known(text: str, *, name: str | None = None, email: str | None = None) -> str:

@@ -19,6 +19,7 @@ from cxloop.access.enums import Role
 from cxloop.collection.schemas import ENRICHMENT_COLUMNS, FeedbackRead, ResponseRead
 from cxloop.core.clock import utcnow
 from cxloop.storage.database import Database
+from cxloop.storage.text_search import holds_words
 from cxloop.text import embedding, language, phrases, pii, queries
 from cxloop.text.enums import TEXT_FIELD, ItemKind, SentimentLabel
 from cxloop.text.errors import AnalysisNotFound, NotEnoughLabels
@@ -265,8 +266,14 @@ def get_analysis(session: Session, *, kind: ItemKind, item_id: int, original: st
     )
     if row is None:
         raise AnalysisNotFound(f"{kind.value} {item_id} has no text analysis (no text, or not analysed yet)")
-    shown = original if original is not None and role.includes(Role.analyst) else row.masked_text
+    shown = original if original is not None and reads_as_written(role) else row.masked_text
     return _row_read(row, shown)
+
+
+def reads_as_written(role: Role) -> bool:
+    """Whether `role` reads comments and feedback texts as written (analysts, admins); viewers and agents read them
+    with personal data masked, and search them masked (`item_ids_with_words`)."""
+    return role.includes(Role.analyst)
 
 
 def masked_texts(session: Session, *, kind: ItemKind, texts: Mapping[int, str]) -> dict[int, str]:
@@ -294,7 +301,7 @@ def mask_shown(
     author (a reviewer's or ticket requester's name and email) is personal data of the same kind: masked with its
     text, and taken out of the text where it is repeated ("Thanks, Jane Roe"). Registered with collection's
     `texts_shown` hook; pages and the timeline call it directly."""
-    if role.includes(Role.analyst):
+    if reads_as_written(role):
         return
     comments = masked_texts(
         session, kind=ItemKind.response, texts={r.id: r.comment for r in responses if r.comment is not None}
@@ -318,7 +325,7 @@ def text_for_role(
     """Free text as `role` may see it: as written for analysts and admins, personal data masked for viewers and
     agents (and the feedback item's `author` and `author_email` wherever the text repeats them). The one place that
     rule lives for a single text: routes that show comments or feedback text call it; `mask_shown` is its batch."""
-    if text is None or role.includes(Role.analyst):
+    if text is None or reads_as_written(role):
         return text
     return pii.mask_known(pii.mask(text).text, name=author, email=author_email)
 
@@ -348,10 +355,25 @@ def sentiment_mean(session: Session, *, items: Select[str, int]) -> tuple[float 
 def item_ids_with_sentiment(*, kind: ItemKind, label: SentimentLabel, within: Select[int] | None = None) -> Select[int]:
     """A select of the ids of the analysed items of `kind` whose text has this sentiment label (among `within`, a
     select of ids, when given): the web app's explorer filters by it."""
+    return _analysed_ids(kind, TextAnalysis.sentiment_label == label.value, within)
+
+
+def item_ids_with_words(*, kind: ItemKind, words: str, within: Select[int] | None = None) -> Select[int]:
+    """A select of the ids of the analysed items of `kind` whose masked text contains `words` (any case; among
+    `within` when given): the explorer's search for a role that reads texts masked, so that what it finds never
+    tells what the masking hid (an email, a name). An item not analysed yet has no stored masked text: not found."""
+    return _analysed_ids(kind, holds_words(TextAnalysis.masked_text, words), within)
+
+
+def masked_search_narrowed_as_written(words: str) -> bool:
+    """Whether a search of the masked texts for `words` may first keep only the items whose text as written holds
+    them (a cheap test on the item's own row; see `pii.written_wherever_masked`): the matches are the same."""
+    return pii.written_wherever_masked(words)
+
+
+def _analysed_ids(kind: ItemKind, condition: Any, within: Select[int] | None) -> Select[int]:
     query = select(TextAnalysis.item_id).where(
-        TextAnalysis.item_kind == kind.value,
-        TextAnalysis.field == TEXT_FIELD[kind],
-        TextAnalysis.sentiment_label == label.value,
+        TextAnalysis.item_kind == kind.value, TextAnalysis.field == TEXT_FIELD[kind], condition
     )
     return query.where(TextAnalysis.item_id.in_(within)) if within is not None else query
 

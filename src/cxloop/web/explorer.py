@@ -22,12 +22,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from cxloop.access.enums import Role
 from cxloop.branding.current import load_brand
 from cxloop.collection.schemas import FeedbackRead
 from cxloop.core.clock import utcnow
 from cxloop.core.csv_cells import CsvWriter, NumberCell, csv_cell
 from cxloop.core.errors import NotFound
 from cxloop.storage.deps import SessionDep
+from cxloop.text import service as text
 from cxloop.text.enums import SentimentLabel
 from cxloop.text.themes import service as themes
 from cxloop.web import explorer_list
@@ -41,6 +43,7 @@ from cxloop.web.service import SignedIn
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 PAGE_SIZE = 25
 COUNT_UP_TO = 10_000  # matches counted of each kind: beyond that the page says "more than", not the number
+SEARCH_ROWS = 200_000  # a search reads the newest this many rows of each kind a page, then offers to search older
 CSV_ROWS = 5000  # the CSV export: what the filters select, newest first, at most this many rows
 CSV_BATCH = 499  # a batch reads one row more of each kind, and a page holds at most 500
 SHOWS = {"all": "Everything", "responses": "Survey responses", "items": "Reviews, tickets and other feedback"}
@@ -161,33 +164,39 @@ def explore_of(session: Session, request: Request, view: View) -> Explore:
     )
 
 
-def _queries(view: View, explore: Explore, zone: str) -> dict[str, dict[str, Any]]:
+def _queries(view: View, explore: Explore, zone: str, role: Role) -> dict[str, dict[str, Any]]:
     """The keyword arguments of `collection.list_responses` and `list_feedback` for these filters, by kind listed;
-    the range's days are in `zone`."""
+    the range's days are in `zone`. A role that reads texts masked searches the masked texts (and never an item's
+    author), so a match cannot tell what the masking hid."""
     low, high = explore.score_range
     tz = ZoneInfo(zone)
     sentiment = SentimentLabel(explore.sentiment) if explore.sentiment else None
+    masked = explore.q if explore.q and not text.reads_as_written(role) else None
     common = {
         "channel": view.dims.get("channel"),
         "segment": view.dims.get("segment"),
         "since": datetime.combine(view.start, time.min, tz),
         "until": datetime.combine(view.end + timedelta(days=1), time.min, tz),
-        "text": explore.q or None,
+        # A masked search first tests the text as written when that finds a superset (cheap: the row holds it).
+        "text": explore.q if explore.q and (not masked or text.masked_search_narrowed_as_written(masked)) else None,
     }
     theme_id = explore.theme[0] if explore.theme else None
-    ids = {kind: explorer_list.id_filter(kind, theme_id, sentiment) for kind in explore.kinds}
+    ids = {kind: explorer_list.id_filter(kind, theme_id, sentiment, masked) for kind in explore.kinds}
+    items = common | {"ids": ids.get("items"), "author_lacks": masked}
     if explore.kind == "items":
-        return {"items": common | {"ids": ids["items"], "rating_min": low, "rating_max": high}}
+        return {"items": items | {"rating_min": low, "rating_max": high}}
     responses = common | {"ids": ids["responses"], "survey": view.dims.get("survey"), "nps_min": low, "nps_max": high}
-    return {kind: responses if kind == "responses" else common | {"ids": ids[kind]} for kind in explore.kinds}
+    return {kind: responses if kind == "responses" else items for kind in explore.kinds}
 
 
 def _listing(request: Request, session: Session, user: SignedIn, *, limit: int, after: Cursor | None) -> Any:
     zone = range_zone_of(request, user)
     view = view_of(request, zone)
     explore = explore_of(session, request, view)
+    queries = _queries(view, explore, zone, user.role)
+    window = SEARCH_ROWS if explore.q else None  # words are tested on every row read: a miss would read them all
     found = explorer_list.list_entries(
-        session, _queries(view, explore, zone), role=user.role, limit=limit, after=after, count_up_to=COUNT_UP_TO
+        session, queries, role=user.role, limit=limit, after=after, count_up_to=COUNT_UP_TO, window=window
     )
     return view, explore, found
 
@@ -224,6 +233,7 @@ def feedback_page(request: Request, session: SessionDep, user: ViewerPage) -> Re
         sentiments=list(SentimentLabel),
         found=found,
         after=after,
+        search_rows=SEARCH_ROWS,
         now=utcnow(),
     )
 

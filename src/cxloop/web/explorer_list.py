@@ -102,17 +102,26 @@ class Count:
 
 @dataclass(frozen=True)
 class Listing:
-    """One page of the list, how many of each kind match (bounded), and where the next page starts."""
+    """One page of the list, how many of each kind match (bounded), and where the next page starts. `searched` is
+    (from, to) when a search read a stretch of the range, not all of it (`list_entries`' window; None: the start or
+    the end of the range): the counts are of that stretch, and the next page of a search that found no more in it
+    starts below it."""
 
     entries: Sequence[Entry]
     counts: Sequence[Count]
     next: Cursor | None
+    searched: tuple[datetime | None, datetime | None] | None = None
 
     @property
     def summary(self) -> str:
         """'3 responses and 2 feedback items', 'more than 10,000 responses'."""
         text = " and ".join(count.words for count in self.counts)
         return text[:1].upper() + text[1:]
+
+    @property
+    def searched_older(self) -> bool:
+        """Whether the next page searches the stretch below the one searched (not the next rows of this one)."""
+        return self.searched is not None and self.next is not None and self.next.id == _NO_ID
 
 
 def _page(
@@ -123,12 +132,38 @@ def _page(
     limit: int,
     before: tuple[datetime, int] | None,
     up_to: int,
+    windowed: bool,
 ) -> tuple[Sequence[ResponseRead | FeedbackRead], int]:
-    if kind == "items":
-        items = collection.list_feedback(session, limit=limit, count_up_to=up_to, before=before, **query)
-        return items.items, items.total
-    responses = collection.list_responses(session, limit=limit, count_up_to=up_to, before=before, **query)
-    return responses.items, responses.total
+    read = collection.list_feedback if kind == "items" else collection.list_responses
+    found = read(
+        session,
+        limit=limit,
+        count_up_to=up_to,
+        before=before,
+        total_from_before=windowed,
+        ids_by_time=windowed,  # the window bounds the rows read: a set (the masked search's) need not be sized
+        **query,
+    )
+    return found.items, found.total
+
+
+def _window_start(
+    session: Session, queries: Mapping[str, Mapping[str, Any]], after: Cursor | None, rows: int
+) -> datetime | None:
+    """Where a search reading the newest `rows` rows of each kind (after `after`) stops: the later of the kinds'
+    starts, so that no kind is read past it; None when every kind has fewer rows left."""
+    starts = [
+        collection.newest_rows_start(
+            session,
+            "feedback" if kind == "items" else "responses",
+            since=query.get("since"),
+            until=query.get("until"),
+            before=after.bound(kind) if after else None,
+            rows=rows,
+        )
+        for kind, query in queries.items()
+    ]
+    return max((start for start in starts if start is not None), default=None)
 
 
 def list_entries(
@@ -139,14 +174,26 @@ def list_entries(
     limit: int,
     after: Cursor | None,
     count_up_to: int,
+    window: int | None = None,
 ) -> Listing:
     """`limit` rows of the kinds in `queries` (kind -> `list_responses`/`list_feedback` filters) after `after`,
-    newest first, texts masked for `role`, with their enrichment."""
+    newest first, texts masked for `role`, with their enrichment. With `window` (a search, which tests every row it
+    reads) only the newest `window` rows of each kind after `after` are read, and the matches after `after` counted;
+    when they hold no more matches the next page starts below them ("search older")."""
+    start = _window_start(session, queries, after, window) if window else None
+    if start is not None:
+        queries = {kind: {**query, "since": max(query.get("since") or start, start)} for kind, query in queries.items()}
     found: list[tuple[str, ResponseRead | FeedbackRead]] = []
     counts = []
     for kind, query in queries.items():
         rows, total = _page(
-            session, kind, query, limit=limit + 1, before=after.bound(kind) if after else None, up_to=count_up_to
+            session,
+            kind,
+            query,
+            limit=limit + 1,
+            before=after.bound(kind) if after else None,
+            up_to=count_up_to,
+            windowed=window is not None,
         )
         found += [(kind, row) for row in rows]
         counts.append(Count(kind, total, count_up_to))
@@ -164,12 +211,20 @@ def list_entries(
         if (ids := [e.read.id for e in shown if e.kind == kind])
     }
     shown = [Entry(e.kind, e.read, enrichment.get(e.kind, {}).get(e.read.id, {})) for e in shown]
-    return Listing(shown, counts, shown[-1].cursor if more else None)
+    searched = (start, after.at if after else None) if window and (start or after) else None
+    if start is None:
+        return Listing(shown, counts, shown[-1].cursor if more else None, searched)
+    # Below the window nothing was read: the next page goes on from its last row, or searches below it.
+    below = Cursor(KINDS[-1], _NO_ID, start)  # (start, no id) of the last kind: every row older than `start`
+    return Listing(shown, counts, shown[-1].cursor if more else below, searched)
 
 
-def id_filter(kind: str, theme_id: int | None, sentiment: Any) -> Select[Any] | None:
-    """The ids of `kind` the theme and sentiment filters keep, as a select (None: no such filter)."""
+def id_filter(kind: str, theme_id: int | None, sentiment: Any, masked_words: str | None = None) -> Select[Any] | None:
+    """The ids of `kind` the theme and sentiment filters keep, and a search of the masked texts (`masked_words`: the
+    words of a role that reads texts masked), as a select (None: no such filter)."""
     chosen = themes.item_ids(theme_id=theme_id, kind=TEXT_KIND[kind]) if theme_id else None
     if sentiment:
         chosen = text.item_ids_with_sentiment(kind=TEXT_KIND[kind], label=sentiment, within=chosen)
+    if masked_words:
+        chosen = text.item_ids_with_words(kind=TEXT_KIND[kind], words=masked_words, within=chosen)
     return chosen
