@@ -134,3 +134,21 @@ def test_an_interrupted_run_is_carried_on_to_the_same_themes_and_matching_holds_
     assert (done.status, done.items, done.details["rematched"]) == ("done", 40, 80)
     assert len(seen) == 4  # only the two batches left were matched again; discovery was not re-run
     assert _assignments(db) == expected and set(expected) == set(topics)
+
+
+def test_comments_arriving_while_the_run_clusters_get_its_themes(db: Database) -> None:
+    add_survey(db)
+    topics = _store_rounds(db, rounds=2)
+    arrived: dict[int, str] = {}
+
+    def step(what: str) -> None:
+        if what == "clustering":  # after the sample was read: these are newer than it
+            arrived.update(store_topics(db, 5, seed=9))
+
+    with db.unit_of_work(write=True) as session:
+        run_id = runs.start_discovery(session, limit=SAMPLE, embedder="lsa").id
+    run = runs.execute(db, run_id=run_id, progress=step)
+    assert run is not None and run.status == "done" and run.details["rematched"] == 40 + 20
+    assigned = _assignments(db)
+    assert set(assigned) == set(topics) | set(arrived) and min(arrived) > max(topics)
+    assert _primary_by_topic(assigned, arrived) == _primary_by_topic(assigned, topics)
