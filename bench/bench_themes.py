@@ -292,10 +292,10 @@ def _store_feedback(db: Any, texts: list[str]) -> None:
 def older(args: argparse.Namespace) -> dict[str, Any]:
     """A discovery run (the worker's and the CLI's path, runs.execute) on N feedback items with a sample of
     `--sample`: the time until the sample's themes are stored, then the time matching the N - sample older items."""
-    from cxloop.core.config import Settings
-    from cxloop.storage.database import Database
     from sqlalchemy import func, select
 
+    from cxloop.core.config import Settings
+    from cxloop.storage.database import Database
     from cxloop.text.themes import runs
     from cxloop.text.themes.models import ThemeAssignment
     from cxloop.wiring import wire_domains
