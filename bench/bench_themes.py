@@ -7,6 +7,7 @@
     python bench/bench_themes.py speed --comments 100000 --embedder minilm --embed-sample 5000
     python bench/bench_themes.py stored --comments 100000      # the service: read, cluster, write (SQLite)
     python bench/bench_themes.py assign --embedder minilm      # new comments to discovered themes, held-out half
+    python bench/bench_themes.py older --comments 110000 --sample 10000  # the run's matching of older items
 
 Quality: the negative tweets of ../shared/data/airline_tweets.csv (read its README; never copied into the repository)
 with their `negativereason` (10 classes), one row per tweet id. The file's authors replaced words across the text
@@ -275,10 +276,76 @@ def speed(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def stored(args: argparse.Namespace) -> dict[str, Any]:
-    """The service's discover() on a database holding N feedback items: reading, clustering, writing the themes."""
+def _store_feedback(db: Any, texts: list[str]) -> None:
     from cxloop.collection import service as collection
     from cxloop.collection.schemas import FeedbackCreate
+
+    for start in range(0, len(texts), 1000):
+        items = [
+            FeedbackCreate(kind="review", source="bench", external_id=f"b-{start + i}", channel="review", text=t)  # type: ignore[arg-type]
+            for i, t in enumerate(texts[start : start + 1000])
+        ]
+        with db.unit_of_work(write=True) as session:
+            collection.record_feedback(session, items=items)
+
+
+def older(args: argparse.Namespace) -> dict[str, Any]:
+    """A discovery run (the worker's and the CLI's path, runs.execute) on N feedback items with a sample of
+    `--sample`: the time until the sample's themes are stored, then the time matching the N - sample older items."""
+    from sqlalchemy import func, select
+
+    from cxloop.core.config import Settings
+    from cxloop.storage.database import Database
+    from cxloop.text.themes import runs
+    from cxloop.text.themes.models import ThemeAssignment
+    from cxloop.wiring import wire_domains
+    from databases import survey_database
+
+    wire_domains(Settings(environment="test"))
+    texts = made_comments(args.comments, seed=args.seed)
+    with survey_database(args.backend) as url:
+        db = Database(url)
+        _store_feedback(db, texts)
+        with db.unit_of_work(write=True) as session:
+            run_id = runs.start_discovery(session, limit=args.sample, embedder="lsa").id
+        marks: dict[str, float] = {}
+        started, cpu = time.perf_counter(), time.process_time()
+
+        def step(what: str) -> None:
+            marks.setdefault(what, time.perf_counter() - started)
+            if what == "matching older comments":
+                marks["cpu_before_matching"] = time.process_time() - cpu
+
+        run = runs.execute(db, run_id=run_id, progress=step, seed=args.seed)
+        total, total_cpu = time.perf_counter() - started, time.process_time() - cpu
+        with db.unit_of_work() as session:
+            items = select(ThemeAssignment.item_kind, ThemeAssignment.item_id).distinct().subquery()
+            with_theme = session.scalar(select(func.count()).select_from(items))
+        db.dispose()
+    assert run is not None and run.status == "done", run
+    discovery_seconds = marks["matching older comments"]
+    matched = int(run.details["rematched"])
+    matching_seconds = total - discovery_seconds
+    matching_cpu = total_cpu - marks["cpu_before_matching"]
+    return {
+        "backend": args.backend,
+        "comments": len(texts),
+        "sample": run.items,
+        "themes": run.themes_found,
+        "older_matched": matched,
+        "items_with_a_theme": with_theme,
+        "discovery_seconds": round(discovery_seconds, 2),
+        "discovery_steps": run.details["seconds"],
+        "matching_seconds": round(matching_seconds, 2),
+        "matching_cpu_seconds": round(matching_cpu, 2),
+        "matching_seconds_per_100k": round(matching_seconds * 100_000 / max(matched, 1), 1),
+        "matching_cpu_seconds_per_100k": round(matching_cpu * 100_000 / max(matched, 1), 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def stored(args: argparse.Namespace) -> dict[str, Any]:
+    """The service's discover() on a database holding N feedback items: reading, clustering, writing the themes."""
     from cxloop.core.config import Settings
     from cxloop.storage.database import Database
     from cxloop.text.themes import service as themes
@@ -289,13 +356,7 @@ def stored(args: argparse.Namespace) -> dict[str, Any]:
     texts = made_comments(args.comments, seed=args.seed)
     with survey_database(args.backend) as url:
         db = Database(url)
-        for start in range(0, len(texts), 1000):
-            items = [
-                FeedbackCreate(kind="review", source="bench", external_id=f"b-{start + i}", channel="review", text=t)  # type: ignore[arg-type]
-                for i, t in enumerate(texts[start : start + 1000])
-            ]
-            with db.unit_of_work(write=True) as session:
-                collection.record_feedback(session, items=items)
+        _store_feedback(db, texts)
         started, cpu = time.perf_counter(), time.process_time()
         with db.unit_of_work(write=True) as session:
             run = themes.discover(session, limit=args.comments, embedder="lsa", seed=args.seed)
@@ -313,9 +374,10 @@ def stored(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["quality", "speed", "stored", "assign"])
+    parser.add_argument("what", choices=["quality", "speed", "stored", "assign", "older"])
     parser.add_argument("--embedder", default="lsa", choices=embedding.EMBEDDERS)
     parser.add_argument("--comments", type=int, default=100_000)
+    parser.add_argument("--sample", type=int, default=10_000, help="older: the run's sample (its limit)")
     parser.add_argument("--embed-sample", type=int, default=5_000)
     parser.add_argument("--drop-cant-tell", action="store_true")
     parser.add_argument("--data", default="airline", choices=["airline", "banking77"])
@@ -325,7 +387,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
-    result = {"quality": quality, "speed": speed, "stored": stored, "assign": assign}[args.what](args)
+    result = {"quality": quality, "speed": speed, "stored": stored, "assign": assign, "older": older}[args.what](args)
     print(json.dumps(result, indent=2))
 
 

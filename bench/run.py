@@ -112,6 +112,7 @@ FULL: dict[str, list[list[str]]] = {
         ["bench/bench_themes.py", "quality"],
         ["bench/bench_themes.py", "speed", "--comments", "100000"],
         ["bench/bench_themes.py", "stored", "--comments", "100000"],
+        ["bench/bench_themes.py", "older", "--comments", "110000", "--sample", "10000"],
     ],
 }
 QUICK: dict[str, list[list[str]]] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from cxloop.access.enums import Role
@@ -71,3 +72,28 @@ def test_the_page_says_when_discovery_is_queued_or_running(client: TestClient, d
     runs.run_discovery(db, run_id=run_id)
     page = client.get("/themes")
     assert "Theme discovery is" not in page.text and "Last discovery" in page.text
+
+
+def test_the_page_says_when_a_run_matches_older_comments(
+    client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxloop.text.themes import rematch, runs
+    from tests.text.themes.conftest import add_survey, store_topics
+
+    signed_in_client(client, db, Role.viewer)
+    add_survey(db)
+    for seed in range(3):
+        store_topics(db, 10, seed=seed)
+    monkeypatch.setattr(rematch, "BATCH", 25)
+
+    def stop(done: int, _: int) -> None:
+        if done == 25:
+            raise KeyboardInterrupt
+
+    with db.unit_of_work(write=True) as session:
+        run_id = runs.start_discovery(session, limit=40, embedder="lsa").id
+    with pytest.raises(KeyboardInterrupt):
+        runs.execute(db, run_id=run_id, counted=stop)
+    page = client.get("/themes")
+    assert f"Theme discovery is running (run {run_id}, lsa, up to 40 comments" in page.text
+    assert "its themes are stored, and older comments are being matched to them (25 so far)" in page.text

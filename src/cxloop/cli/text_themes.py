@@ -88,10 +88,12 @@ def discover(
     ] = "lsa",
     as_json: AsJson = False,
 ) -> None:
-    """Find the themes of the comments (their number is found, not given), keeping the identity and the names of
-    themes found again; every comment's themes are rewritten. Runs here and now (the API queues a run for the
-    worker instead); clustering holds no transaction, so the worker and the API keep writing meanwhile."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    """Find the themes of the newest comments (their number is found, not given), keeping the identity and the
+    names of themes found again; every comment's themes are rewritten, older comments matched to the new themes in
+    batches. Runs here and now (the API queues a run for the worker instead); clustering and matching hold no
+    transaction, so the worker and the API keep writing meanwhile. Interrupted while matching, the worker carries
+    the run on once its lease runs out (10 minutes)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from cxloop.core.errors import Conflict
     from cxloop.text.themes import runs
@@ -103,11 +105,18 @@ def discover(
     except Conflict as error:
         raise fail(error.message, code=2) from None
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task("starting", total=None)
         step: Callable[[str], None] = lambda text: bar.update(task, description=text)  # noqa: E731
-        run = runs.execute(database(), run_id=started.id, progress=step)
+        counted: Callable[[int, int], None] = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
+        run = runs.execute(database(), run_id=started.id, progress=step, counted=counted)
     if run is None or run.error is not None:
         raise fail(f"discovery run {started.id} failed: {run.error if run else 'taken over by a worker'}", code=1)
     if as_json:
@@ -116,7 +125,8 @@ def discover(
     seconds = sum(run.details.get("seconds", {}).values())
     console.print(
         f"{run.themes_found} themes in {run.items} comments ({run.embedder}, {seconds:.1f} s): "
-        f"{run.kept} kept their identity, {run.created} new, {run.retired} retired"
+        f"{run.kept} kept their identity, {run.created} new, {run.retired} retired; "
+        f"{run.details.get('rematched', 0)} older comments matched to them"
     )
 
 

@@ -96,6 +96,28 @@ def latest_sources(session: Session, *, limit: int) -> list[Source]:
     return found
 
 
+def _between(kind: ItemKind, above: int, below: int) -> Any:
+    query, model = _select(kind)
+    return query.where(model.id > above, model.id < below).order_by(None), model
+
+
+def sources_between(session: Session, *, kind: ItemKind, above: int, below: int, limit: int) -> list[Source]:
+    """The newest `limit` items with text whose id lies strictly between `above` and `below`, newest first."""
+    query, model = _between(kind, above, below)
+    return _sources(kind, session.execute(query.order_by(model.id.desc()).limit(limit)).all())
+
+
+def count_between(session: Session, *, kind: ItemKind, above: int, below: int) -> int:
+    query, _ = _between(kind, above, below)
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def highest_id(session: Session, *, kind: ItemKind) -> int:
+    """The highest id of the items of `kind` (0 when there is none)."""
+    _, model = _select(kind)
+    return int(session.scalar(select(func.max(model.id))) or 0)
+
+
 def next_sources(session: Session, *, kind: ItemKind, after_id: int, limit: int, pending_only: bool) -> list[Source]:
     """The next `limit` items with text after `after_id` (only those not analysed yet when `pending_only`)."""
     query, model = _select(kind)

@@ -89,3 +89,12 @@ def test_bad_input_exits_with_2_and_says_why(cli: CliRunner, db: Database) -> No
     assert rule.exit_code == 0
     rule_id = rule.output.split()[1].rstrip(":")
     assert "theme_ids.0: a theme cannot be merged" in refused("merge", rule_id, "--into", rule_id)
+
+
+def test_discover_matches_the_older_comments_and_says_how_many(cli: CliRunner, db: Database) -> None:
+    add_survey(db)
+    for seed in range(3):
+        store_topics(db, 10, seed=seed)
+    said = run(cli, "discover", "--limit", "40")
+    assert "4 themes in 40 comments (lsa" in said and "80 older comments matched to them" in said
+    assert all(t["volume"] == 30 for t in json.loads(run(cli, "list", "--json")))

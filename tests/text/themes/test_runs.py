@@ -74,7 +74,14 @@ def test_clustering_holds_no_transaction_and_a_failure_is_stored(db: Database) -
         for name, listener in listeners:
             event.remove(Engine, name, listener)
     assert done is not None and done.status == "done"
-    assert [s for s, _ in seen] == ["reading comments", "embedding", "clustering", "naming", "saving"]
+    assert [s for s, _ in seen] == [
+        "reading comments",
+        "embedding",
+        "clustering",
+        "naming",
+        "saving",
+        "matching older comments",
+    ]
     assert {n for _, n in seen} == {0}
 
     with db.unit_of_work(write=True) as session:  # a run whose comments cannot be read fails, and says why

@@ -1,12 +1,13 @@
 """Discovery runs outside any request and any long transaction: the API queues a run and answers at once, the
 worker claims it under a lease, reads the comments, clusters them with no transaction open (MiniLM encodes about
-fifty comments a second here) and stores the result in one write transaction. `cxloop text themes discover` runs
-the same steps in its own process, with its progress bar (docs/themes.md)."""
+fifty comments a second here) and stores the result in one write transaction; then it matches the items beyond the
+sample to the new themes in batches (rematch.py), each matched with no transaction open and stored in a short write.
+`cxloop text themes discover` runs the same steps in its own process, with its progress bar (docs/themes.md)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -18,7 +19,7 @@ from cxloop.core.errors import Conflict, NotFound
 from cxloop.jobs import dispatch
 from cxloop.storage.database import Database
 from cxloop.text.queries import latest_sources
-from cxloop.text.themes import discovery, embedding
+from cxloop.text.themes import discovery, embedding, rematch
 from cxloop.text.themes import service as themes
 from cxloop.text.themes.enums import RunStatus
 from cxloop.text.themes.models import ThemeRun
@@ -32,6 +33,7 @@ SWEEP_JOB = "text.themes.run_queued_discovery"
 # taken up again this long after its last sign of life.
 LEASE = timedelta(minutes=10)
 EMBED_CHUNK = 5_000
+Counted = Callable[[int, int], None]  # (items matched beyond the sample so far, how many there are)
 
 
 def _unfinished(session: Session, now: datetime) -> ThemeRun | None:
@@ -106,34 +108,25 @@ def run_discovery(database: Database, *, run_id: int, seed: int = 0) -> RunRead 
 
 
 def execute(
-    database: Database, *, run_id: int, progress: discovery.Progress | None = None, seed: int = 0
+    database: Database,
+    *,
+    run_id: int,
+    progress: discovery.Progress | None = None,
+    counted: Counted | None = None,
+    seed: int = 0,
 ) -> RunRead | None:
     """Run a claimed run: read the comments (a read transaction), cluster them with none open (the lease renewed as
-    it goes), store the result in one write transaction. A failure is stored on the run (status failed, error) and
-    returned; None when the lease was lost to another worker meanwhile."""
+    it goes), store the result in one write transaction, then match the items beyond the sample in batches. A run
+    whose discovery is stored already (its worker died while matching) carries on with the matching. A failure is
+    stored on the run (status failed, error) and returned; None when the lease was lost to another worker."""
     say = progress or (lambda _: None)
     with database.unit_of_work() as session:
         run = session.get_one(ThemeRun, run_id)
-        limit, asked, lease = run.requested_limit or 0, run.embedder, run.lease_until
+        limit, asked, lease, stored = run.requested_limit or 0, run.embedder, run.lease_until, rematch.pending(run)
     try:
-        name, embed = embedding.choose(asked)
-
-        def step(what: str) -> None:
-            nonlocal lease
-            lease = _renew(database, run_id, lease)
-            say(what)
-
-        step("reading comments")
-        with database.unit_of_work() as session:
-            comments = latest_sources(session, limit=limit)
-        chunked = None if embed is None else _chunked(embed, step)
-        found = discovery.discover([c.text for c in comments], embed=chunked, embedder=name, seed=seed, progress=step)
-        say("saving")
-        with database.unit_of_work(write=True) as session:
-            run = session.get_one(ThemeRun, run_id, with_for_update=True)
-            if run.lease_until != lease:
-                return None
-            return RunRead.model_validate(themes.apply_discovery(session, run=run, comments=comments, found=found))
+        if not stored:
+            lease = _discover(database, run_id=run_id, limit=limit, asked=asked, lease=lease, say=say, seed=seed)
+        return _match_beyond_sample(database, run_id=run_id, lease=lease, say=say, counted=counted)
     except _LeaseLost:
         return None
     except Exception as exc:
@@ -145,16 +138,83 @@ def execute(
             return RunRead.model_validate(run)
 
 
+def _discover(
+    database: Database,
+    *,
+    run_id: int,
+    limit: int,
+    asked: str,
+    lease: datetime | None,
+    say: discovery.Progress,
+    seed: int,
+) -> datetime | None:
+    """Read, cluster and store the sample's themes; the lease as it stands after."""
+    name, embed = embedding.choose(asked)
+
+    def step(what: str) -> None:
+        nonlocal lease
+        lease = _renew(database, run_id, lease)
+        say(what)
+
+    step("reading comments")
+    with database.unit_of_work() as session:
+        comments = latest_sources(session, limit=limit)
+    chunked = None if embed is None else _chunked(embed, step)
+    found = discovery.discover([c.text for c in comments], embed=chunked, embedder=name, seed=seed, progress=step)
+    say("saving")
+    with database.unit_of_work(write=True) as session:
+        run = _ours(session, run_id, lease)
+        themes.apply_discovery(session, run=run, comments=comments, found=found)
+    return lease
+
+
+def _match_beyond_sample(
+    database: Database, *, run_id: int, lease: datetime | None, say: discovery.Progress, counted: Counted | None
+) -> RunRead:
+    """Match the items the sample left out, a batch at a time: read (with the taxonomy), match with no transaction
+    open, store in a short write that also moves the run's plan on and renews its lease; then finish the run."""
+    say("matching older comments")
+    count = counted or (lambda _done, _total: None)
+    with database.unit_of_work() as session:
+        total = rematch.remaining(session, run=session.get_one(ThemeRun, run_id))
+    done = 0
+    count(done, total)
+    while True:
+        with database.unit_of_work() as session:
+            batch = rematch.next_batch(session, run=session.get_one(ThemeRun, run_id))
+            taxonomy = themes.live_themes(session)
+            session.expunge_all()
+        if batch is None:
+            break
+        matched = themes.match(batch.kind, batch.comments, taxonomy)
+        with database.unit_of_work(write=True) as session:
+            run = _ours(session, run_id, lease)
+            themes.store_rematched(session, run=run, batch=batch, matched=matched)
+            run.lease_until = lease = utcnow() + LEASE
+        done += len(batch.comments)
+        count(done, max(total, done))
+    with database.unit_of_work(write=True) as session:
+        run = _ours(session, run_id, lease)
+        rematch.finish(run)
+        return RunRead.model_validate(run)
+
+
 class _LeaseLost(Exception):
     """Another worker took the run over (this one stalled past its lease)."""
+
+
+def _ours(session: Session, run_id: int, lease: datetime | None) -> ThemeRun:
+    """The run, locked; raises _LeaseLost when its lease is no longer the one this process holds."""
+    run = session.get_one(ThemeRun, run_id, with_for_update=True)
+    if run.lease_until != lease:
+        raise _LeaseLost
+    return run
 
 
 def _renew(database: Database, run_id: int, lease: datetime | None) -> datetime:
     """Extend the run's lease (a short write); raises _LeaseLost when it is no longer ours."""
     with database.unit_of_work(write=True) as session:
-        run = session.get_one(ThemeRun, run_id, with_for_update=True)
-        if run.lease_until != lease:
-            raise _LeaseLost
+        run = _ours(session, run_id, lease)
         run.lease_until = utcnow() + LEASE
         return run.lease_until
 

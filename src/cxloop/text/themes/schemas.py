@@ -131,7 +131,8 @@ class DiscoveryRequest(BaseModel):
 
 class RunRead(BaseModel):
     """A discovery run. `status` queued or running: `started_at` is when it was asked for or started, and the
-    figures are 0 until it is done; failed: `error` says why."""
+    figures are 0 until the sample's themes are stored (the run then matches the older items: `details.rematch`
+    holds what is left, `details.rematched` how many were matched); failed: `error` says why."""
 
     model_config = ConfigDict(from_attributes=True)
 

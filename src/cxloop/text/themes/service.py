@@ -20,7 +20,7 @@ from cxloop.core.errors import FieldError, InvalidInput, NotFound
 from cxloop.storage.database import Database
 from cxloop.text import service as text_service
 from cxloop.text.queries import Source, latest_sources, sources_of
-from cxloop.text.themes import discovery, embedding, nearest, queries, rules
+from cxloop.text.themes import discovery, embedding, nearest, queries, rematch, rules
 from cxloop.text.themes.enums import ItemKind, RunStatus, ThemeKind
 from cxloop.text.themes.models import Theme, ThemeAssignment, ThemeRun
 from cxloop.text.themes.schemas import (
@@ -450,9 +450,9 @@ def discover(
     seed: int = 0,
 ) -> ThemeRun:
     """Find the themes of the newest `limit` response comments and `limit` feedback texts, keep the identity (and the
-    user's names, pins and hides) of the themes found again, retire those not found, and rewrite the items' themes.
-    All in the caller's transaction (tests, benchmarks); the CLI and the worker cluster with none open
-    (text/themes/runs.py)."""
+    user's names, pins and hides) of the themes found again, retire those not found, rewrite the items' themes, and
+    match every older item to the new themes. All in the caller's transaction (tests, benchmarks); the CLI and the
+    worker cluster and match with none open (text/themes/runs.py)."""
     started = utcnow()
     name, embed = embedding.choose(embedder)
     say = progress or (lambda _: None)
@@ -460,7 +460,12 @@ def discover(
     comments = latest_sources(session, limit=limit)
     found = discovery.discover([c.text for c in comments], embed=embed, embedder=name, seed=seed, progress=say)
     run = new_run(session, status=RunStatus.running, embedder=name, limit=limit, at=started)
-    return apply_discovery(session, run=run, comments=comments, found=found)
+    apply_discovery(session, run=run, comments=comments, found=found)
+    while (batch := rematch.next_batch(session, run=run)) is not None:
+        store_rematched(session, run=run, batch=batch, matched=match(batch.kind, batch.comments, live_themes(session)))
+    rematch.finish(run)
+    session.flush()
+    return run
 
 
 def new_run(session: Session, *, status: RunStatus, embedder: str, limit: int, at: datetime) -> ThemeRun:
@@ -485,9 +490,10 @@ def new_run(session: Session, *, status: RunStatus, embedder: str, limit: int, a
 def apply_discovery(
     session: Session, *, run: ThemeRun, comments: Sequence[Source], found: discovery.Discovery
 ) -> ThemeRun:
-    """Store what a discovery over `comments` found, and finish `run` with its figures: the clusters matched to the
-    themes of earlier runs, new themes made, those not found retired, and every item's themes rewritten. Items
-    deleted or erased since they were read get no theme."""
+    """Store what a discovery over `comments` found, with the run's figures: the clusters matched to the themes of
+    earlier runs, new themes made, those not found retired, and the themes of every item of `comments` rewritten
+    (items deleted or erased since they were read get none). The run stays running with the items beyond the
+    sample planned (text/themes/rematch.py); `rematch.finish` marks it done once they are matched."""
     matched = discovery.match(found.clusters, _known(session), embedder=found.embedder)
     now = utcnow()
     theme_of_cluster: dict[int, int] = {}
@@ -521,9 +527,6 @@ def apply_discovery(
             retired += 1
     session.flush()
     _rewrite_assignments(session, comments, found, theme_of_cluster, alive)
-    run.status = RunStatus.done.value
-    run.lease_until = None
-    run.finished_at = utcnow()
     run.embedder = found.embedder
     run.items = len(comments)
     run.themes_found = len(found.clusters)
@@ -534,8 +537,18 @@ def apply_discovery(
         "seconds": {k: round(v, 3) for k, v in found.seconds.items()},
         "silhouette": {str(k): round(v, 4) for k, v in sorted(found.silhouette.items())},
     }
+    rematch.start(session, run=run, comments=comments)
     session.flush()
     return run
+
+
+def store_rematched(session: Session, *, run: ThemeRun, batch: rematch.Batch, matched: Matched) -> int:
+    """Store the themes of a batch of items beyond a run's sample and move the run's plan past it (one write, so a
+    batch is never counted done without its themes); how many items got a theme."""
+    stored = store_matched(session, matched)
+    rematch.advance(run, batch=batch)
+    session.flush()
+    return stored
 
 
 def _rewrite_assignments(
@@ -546,8 +559,13 @@ def _rewrite_assignments(
     alive: set[int],
 ) -> None:
     """Every item's themes from this run: its cluster's theme, the rules it matches, and pinned themes no cluster
-    matched (by their profile); then each item's primary theme."""
-    session.execute(delete(ThemeAssignment))
+    matched (by their profile); then each item's primary theme. Only the sample's id range is cleared: older items
+    keep their themes until the run matches them again (rematch.py)."""
+    for kind in ItemKind:
+        ids = [c.id for c in comments if c.kind == kind]
+        if ids:
+            sample = (ThemeAssignment.item_kind == kind.value) & ThemeAssignment.item_id.between(min(ids), max(ids))
+            session.execute(delete(ThemeAssignment).where(sample))
     themes = {t.id: t for t in session.scalars(select(Theme))}
     assigned: Assigned = defaultdict(list)
     for index, cluster in enumerate(found.clusters):
@@ -629,17 +647,23 @@ class Matched:
     assigned: Assigned
 
 
-def _live_themes(session: Session) -> list[Theme]:
+def live_themes(session: Session) -> list[Theme]:
+    """The themes items can get now (neither merged away nor retired)."""
     return list(session.scalars(select(Theme).where(Theme.merged_into_id.is_(None), Theme.retired_at.is_(None))))
+
+
+def match(kind: ItemKind, comments: Sequence[Source], themes: Sequence[Theme]) -> Matched:
+    """The themes these items get from `themes` (read with `live_themes`), with no transaction needed."""
+    return Matched(kind, comments, _assignments(comments, themes))
 
 
 def match_items(database: Database, *, kind: ItemKind, ids: Sequence[int]) -> Matched:
     """The worker's prepare step: read the items and the taxonomy, then match them with no transaction open."""
     with database.unit_of_work() as session:
         comments = sources_of(session, kind=kind, ids=ids)
-        themes = _live_themes(session)
+        themes = live_themes(session)
         session.expunge_all()
-    return Matched(kind, comments, _assignments(comments, themes))
+    return match(kind, comments, themes)
 
 
 def store_matched(session: Session, matched: Matched) -> int:
@@ -647,7 +671,7 @@ def store_matched(session: Session, matched: Matched) -> int:
     retired or deleted meanwhile are dropped (and hidden ones read as they are now). Replaces what the items had,
     so a replayed event changes nothing; how many items got a theme."""
     unchanged = _unchanged(session, matched.comments)
-    hidden = {t.id: t.hidden for t in _live_themes(session)}
+    hidden = {t.id: t.hidden for t in live_themes(session)}
     assigned: Assigned = {}
     for item, candidates in matched.assigned.items():
         kept = [replace(c, hidden=hidden[c.theme_id]) for c in candidates if c.theme_id in hidden]
@@ -667,7 +691,7 @@ def store_matched(session: Session, matched: Matched) -> int:
 def assign_items(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> int:
     """`match_items` then `store_matched`, in the caller's transaction (tests, imports of history)."""
     comments = sources_of(session, kind=kind, ids=ids)
-    return store_matched(session, Matched(kind, comments, _assignments(comments, _live_themes(session))))
+    return store_matched(session, match(kind, comments, live_themes(session)))
 
 
 def _assignments(comments: Sequence[Source], themes: Sequence[Theme]) -> Assigned:
