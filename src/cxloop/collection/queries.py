@@ -358,12 +358,21 @@ def response_page(
     order = [*order_clause(sort, RESPONSE_SORTS, "-submitted_at"), Response.id.desc()]
     rows = _response_filters(_response_rows(), **filters).order_by(*order)
     count = _response_filters(select(Response.id), **filters)
-    if before is not None:  # keyset: only rows older than (time, id), in the default newest-first order
-        older = tuple_(Response.submitted_at, Response.id) < tuple_(*before)
-        rows, count = rows.where(older), count.where(older) if total_from_before else count
-    if total_from_before:  # counted newest first as the rows are read, so a bounded count stops in the stretch
-        count = count.order_by(Response.submitted_at.desc())
+    rows, count = _keyset(
+        rows, count, Response.submitted_at, Response.id, before=before, total_from_before=total_from_before
+    )
     return _page(session, rows, count, limit=limit, offset=offset, count_up_to=count_up_to, rows_are_all=all_counted)
+
+
+def _keyset(rows: Rows, count: Rows, when: Any, id_: Any, *, before: Any, total_from_before: bool) -> tuple[Rows, Rows]:
+    """Keyset paging: only rows older than `before` (time, id), in the default newest-first order; counted newest
+    first as the rows are read when `total_from_before`, so a bounded count stops in the same stretch."""
+    if before is not None:
+        older = tuple_(when, id_) < tuple_(*before)
+        rows, count = rows.where(older), count.where(older) if total_from_before else count
+    if total_from_before:
+        count = count.order_by(when.desc())
+    return rows, count
 
 
 def detractor_rows(session: Session, *, since: datetime, until: datetime, limit: int) -> list[Any]:
@@ -472,11 +481,9 @@ def feedback_page(
     order = [*order_clause(sort, FEEDBACK_SORTS, "-posted_at"), FeedbackItem.id.desc()]
     rows = _feedback_filters(_feedback_rows(), **filters).order_by(*order)
     count = _feedback_filters(select(FeedbackItem.id), **filters)
-    if before is not None:  # keyset: only rows older than (time, id), in the default newest-first order
-        older = tuple_(FeedbackItem.posted_at, FeedbackItem.id) < tuple_(*before)
-        rows, count = rows.where(older), count.where(older) if total_from_before else count
-    if total_from_before:  # counted newest first as the rows are read, so a bounded count stops in the stretch
-        count = count.order_by(FeedbackItem.posted_at.desc())
+    rows, count = _keyset(
+        rows, count, FeedbackItem.posted_at, FeedbackItem.id, before=before, total_from_before=total_from_before
+    )
     return _page(session, rows, count, limit=limit, offset=offset, count_up_to=count_up_to, rows_are_all=all_counted)
 
 
