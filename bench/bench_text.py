@@ -17,8 +17,9 @@ Models:
 - learned: text/sentiment/learned.py fitted per file on 4/5 of its rows and scored on the other 1/5, five times
   (out-of-fold), so every row is scored by a model that never saw it; trained on the file's own labels, which
   stand for the organisation's scores;
-- learned on MiniLM (when cxloop[nlp] is installed): the `minilm` kind of text/sentiment/learned.py, out-of-fold on
-  the same folds; the vectors of each file are kept in --cache (they take minutes to encode);
+- learned on MiniLM (when cxloop[nlp] is installed): the `minilm` kind of text/sentiment/learned.py (the TF-IDF
+  model blended with a regression on MiniLM vectors, its decision biases tuned on inner folds of each training
+  fold), out-of-fold on the same folds; the vectors of each file are kept in --cache (they take minutes to encode);
 - cross-domain: the TF-IDF model trained on the other files only (what a model shipped from elsewhere would do);
 - VADER (compound, its documented +-0.05 neutral band) and TextBlob (polarity, 0 is neutral).
 

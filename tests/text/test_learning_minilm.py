@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import orjson
 import pytest
 from typer.testing import CliRunner
@@ -82,3 +83,28 @@ def test_a_stored_embedding_model_gives_way_to_day_one_when_the_extra_is_gone(
     monkeypatch.setattr(embedding, "minilm_installed", lambda: False)
     with db.unit_of_work() as session:
         assert text.current_scorer(session).name == "lexicon-1"
+
+
+def test_the_blend_averages_its_two_models_and_tunes_its_decision_on_training_folds_only() -> None:
+    from sklearn.model_selection import StratifiedKFold
+
+    rows = org_comments(240)
+    texts = [f"{r['comment']} (ref {i})" for i, r in enumerate(rows)]  # each comment told apart by its text
+    labels = ["negative" if r["nps"] <= 6 else "neutral" if r["nps"] <= 8 else "positive" for r in rows]
+    tuned_on: list[set[str]] = []
+    real = learned.decision_bias
+    with pytest.MonkeyPatch.context() as patch, embedding.remembered():  # records what each tuning was given
+        patch.setattr(learned, "decision_bias", lambda x, y, make: (tuned_on.append(set(x)), real(x, y, make))[1])
+        learned.evaluate(texts, labels, kinds=(learned.MINILM,))
+        model = learned.fit(texts, labels, kind=learned.MINILM)
+    folds = StratifiedKFold(learned.FOLDS, shuffle=True, random_state=0).split(texts, labels)
+    training = [{texts[i] for i in train} for train, _ in folds]
+    assert tuned_on == [*training, set(texts)]  # each outer fold's biases saw its training comments, never its scored
+    probabilities = model.predict_proba(["kiosk jammed again", "zippy checkout"])
+    assert np.allclose(
+        probabilities,
+        np.mean([part.predict_proba(["kiosk jammed again", "zippy checkout"]) for part in model.model.parts], axis=0),
+    )
+    expected = (np.log(probabilities) + model.bias_).argmax(axis=1)
+    scored = learned.predict(model, ["kiosk jammed again", "zippy checkout"])
+    assert [x.value for x in scored.labels] == [str(model.classes_[i]) for i in expected] == ["negative", "positive"]
