@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
 import statistics
 import time
@@ -160,6 +161,7 @@ async def closed_loop(base: str, key: str, connections: int, seconds: float) -> 
 
 async def open_loop(base: str, key: str, rate: float, seconds: float, max_connections: int) -> Run:
     """`rate` requests a second for `seconds`, each sent when due whatever the earlier ones are waiting for."""
+    _ahead_of_the_server()
     client, run = Client(base, key, max_connections), Run()
     tasks: set[asyncio.Task[None]] = set()
     total = int(rate * seconds)
@@ -177,6 +179,14 @@ async def open_loop(base: str, key: str, rate: float, seconds: float, max_connec
     run.seconds = time.perf_counter() - started
     await client.close()
     return run
+
+
+def _ahead_of_the_server() -> None:
+    """Run the load generator ahead of the server processes on the shared cores (nice -10, when allowed). Latency
+    counts from when a request was due, so a generator starved of CPU would send late and charge its own delay to
+    the server; ahead of it, the delays measured are the server's, and the server has no more CPU than before."""
+    with contextlib.suppress(PermissionError):
+        os.setpriority(os.PRIO_PROCESS, 0, -10)
 
 
 def stored_responses(url: str) -> int:
@@ -215,6 +225,9 @@ def main() -> None:
     parser.add_argument(
         "--max-in-flight", type=int, nargs="+", default=None, help="the server's bounds to try (default: its own)"
     )
+    parser.add_argument(
+        "--max-loop-lag", type=int, nargs="+", default=None, help="the server's loop-lag bounds in ms to try"
+    )
     parser.add_argument("--skip-unbounded", action="store_true", help="skip the run without shedding")
     args = parser.parse_args()
     with contextlib.suppress(ImportError):
@@ -225,9 +238,11 @@ def main() -> None:
     print(f"POST /api/v1/responses on {args.backend}, cxloop serve --workers {args.workers}")
     rate = args.rate or sustainable_rate(args)
     offered = rate * args.factor
-    bounds = [[]] if args.max_in_flight is None else [["--max-in-flight", str(b)] for b in args.max_in_flight]
+    in_flight = [[]] if args.max_in_flight is None else [["--max-in-flight", str(b)] for b in args.max_in_flight]
+    lags = [[]] if args.max_loop_lag is None else [["--max-loop-lag", str(ms)] for ms in args.max_loop_lag]
+    bounds = [bound + lag for bound in in_flight for lag in lags]
     if not args.skip_unbounded:
-        bounds.append(["--max-in-flight", "0"])
+        bounds.append(["--max-in-flight", "0", "--max-loop-lag", "0"])
     for options in bounds:
         with fresh_database(args.backend) as (url, key), server(url, args.workers, *options) as base:
             before = stored_responses(url)
@@ -239,7 +254,8 @@ def main() -> None:
 
 def sustainable_rate(args: argparse.Namespace) -> float:
     """Accepted answers per second of a closed loop on a server that sheds nothing."""
-    with fresh_database(args.backend) as (url, key), server(url, args.workers, "--max-in-flight", "0") as base:
+    unbounded = ("--max-in-flight", "0", "--max-loop-lag", "0")
+    with fresh_database(args.backend) as (url, key), server(url, args.workers, *unbounded) as base:
         before = stored_responses(url)
         run = asyncio.run(closed_loop(base, key, args.connections, args.duration))
         report(f"sustainable load: closed loop, {args.connections} connections", run, before, stored_responses(url))

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 from cxloop import __version__
 from cxloop.api.docs_pages import include_docs_pages
 from cxloop.api.errors import TooLargeAsJson, install_error_handlers
+from cxloop.api.loop_lag import LoopLag
 from cxloop.api.openapi_responses import with_error_responses
 from cxloop.api.overload import LoadShedding
 from cxloop.api.public import include_public_routers
@@ -41,7 +42,10 @@ def _operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if app.state.settings.max_loop_lag_ms:
+        app.state.loop_lag.start()
     yield
+    await app.state.loop_lag.stop()
     await app.state.stream_hub.close()
     writer: Writer = app.state.writer
     await anyio.to_thread.run_sync(writer.stop)  # finishes the queued writes
@@ -81,7 +85,13 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.add_middleware(
         ApiRateLimits, limits=rate_limit.api_limits(settings), storage=app.state.rate_limit_async_storage
     )
-    app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight)
+    app.state.loop_lag = LoopLag()
+    app.add_middleware(
+        LoadShedding,
+        max_in_flight=settings.max_in_flight,
+        max_loop_lag=settings.max_loop_lag_ms / 1000,
+        loop_lag=app.state.loop_lag,
+    )
     install_error_handlers(app)
     include_routers(app)
     include_public_routers(app)

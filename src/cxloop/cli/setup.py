@@ -62,6 +62,16 @@ def serve(
             "(0: no bound). Default 128 (CXLOOP_MAX_IN_FLIGHT).",
         ),
     ] = None,
+    max_loop_lag: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=10_000,
+            help="Milliseconds a server process's event loop may run late; beyond it, with a request of its own "
+            "in flight, new requests get 503 with Retry-After at once (0: not watched). Default 20 "
+            "(CXLOOP_MAX_LOOP_LAG_MS).",
+        ),
+    ] = None,
     rate_per_key: Annotated[
         int | None,
         typer.Option(min=0, help="/api/v1 requests per API key in each window (0: off). Default 60000."),
@@ -95,6 +105,7 @@ def serve(
     os.environ["CXLOOP_PUBLIC_URL"] = public_url  # the server processes and the worker read their own Settings
     for name, value in (
         ("MAX_IN_FLIGHT", max_in_flight),
+        ("MAX_LOOP_LAG_MS", max_loop_lag),
         ("API_RATE_PER_KEY", rate_per_key),
         ("API_RATE_PER_IP", rate_per_ip),
         ("API_RATE_WINDOW", rate_window),
