@@ -24,6 +24,7 @@ from cxloop.access.enums import Role
 from cxloop.branding import current
 from cxloop.web.filters import BadFilter
 from cxloop.web.service import SignedIn
+from cxloop.web.csv_export import download_headers
 from cxloop.web.tables import csv_text, tables_in
 from cxloop.web.tables import figure as number
 from cxloop.web.zones import UTC_NAME, local_time, shown_zone
@@ -159,5 +160,5 @@ def csv_response(name: str, body: str) -> Response:
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="cxloop-{name}.csv"', "Cache-Control": "no-store"},
+        headers=download_headers(name),
     )
