@@ -22,9 +22,9 @@ from jinja2.runtime import Context
 from cxloop import __version__
 from cxloop.access.enums import Role
 from cxloop.branding import current
+from cxloop.web.csv_export import download_headers
 from cxloop.web.filters import BadFilter
 from cxloop.web.service import SignedIn
-from cxloop.web.csv_export import download_headers
 from cxloop.web.tables import csv_text, tables_in
 from cxloop.web.tables import figure as number
 from cxloop.web.zones import UTC_NAME, local_time, shown_zone
