@@ -94,10 +94,7 @@ def _owners(session: Session, user: SignedIn, team_ids: set[int], people: dict[i
 
 
 def _table(session: Session, reads: list[CaseRead], people: dict[int, str], *, now: datetime, zone: str) -> Table:
-    found = customers.customer_reads(
-        session, [customers.require_customer(session, customer_id=c.customer_id) for c in reads]
-    )
-    names = {c.id: c.name or c.email or c.external_id for c in found}
+    names = customers.display_names(session, customer_ids=(c.customer_id for c in reads))
     return inbox.inbox_table(reads, customers=names, people=people, now=now, zone=zone)
 
 
