@@ -57,3 +57,21 @@ def test_unset_fields_keep_their_values_and_null_clears(db: Database) -> None:
         customers.upsert_customers(session, items=[customer_data(external_id="a", account_external_id=None)])
         customer = customers.require_customer(session, external_id="a")
         assert customer.phone == "+442079460000" and customer.account_id is None
+
+
+def test_display_names_fall_back_from_the_name_to_the_email_to_the_external_id(db: Database) -> None:
+    with db.unit_of_work() as session:
+        named, mailed, bare = customers.upsert_customers(
+            session,
+            items=[
+                customer_data(external_id="n-1", name="Ada", email="ada@example.com"),
+                customer_data(external_id="n-2", name=None, email="bob@example.com"),
+                customer_data(external_id="n-3", name=None, email=None),
+            ],
+        )
+        assert customers.display_names(session, customer_ids=[bare, named, mailed, named, 999_999]) == {
+            named: "Ada",
+            mailed: "bob@example.com",
+            bare: "n-3",
+        }
+        assert customers.display_names(session, customer_ids=[]) == {}

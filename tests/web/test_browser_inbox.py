@@ -1,8 +1,8 @@
 """The case inbox by keyboard in a real browser (Debian's Chromium through Playwright, against the real server on
 SQLite and PostgreSQL): the shortcuts' help, j/k to move, x to select, keys typed into a field left alone, a to
-acknowledge the selected cases in bulk, select all, an action on every case run by the worker followed without a
-reload; axe-core finds no serious or critical violation, no console
-error happens, and the page fits a phone."""
+acknowledge the selected cases in bulk, o then an arrow and Enter to assign the current case, select all, an action
+on every case run by the worker followed without a reload; axe-core finds no serious or critical violation, no
+console error happens, and the page fits a phone."""
 
 from __future__ import annotations
 
@@ -105,6 +105,54 @@ def test_an_agent_works_the_inbox_by_keyboard_and_acknowledges_in_bulk(
         ".slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.scrollWidth)"
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= 360, wide
+    assert seen["errors"] == [], seen["errors"]
+
+
+def test_an_agent_assigns_the_current_case_by_keyboard(
+    browser: Any, page: Any, db: Database, live_server: LiveServer
+) -> None:
+    base = live_server.url
+    agent = make_user(db, Role.agent)
+    colleague = make_user(db, Role.agent, email="colleague@example.com")
+    with db.unit_of_work() as session:
+        ids = [access.user_id_by_email(session, email=e) for e in (agent, colleague)]
+        team = make_team(session, members=[access.require_user(session, user_id=i) for i in ids if i is not None])
+        made = [
+            open_case(
+                session, make_customer(session, external_id=f"c-own-{n}").id, title=f"Problem {n}", team_id=team.id
+            )
+            for n in range(2)
+        ]
+    newest = made[-1][0].id
+    seen = _watch(page)
+    _sign_in(page, base, agent)
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/cases")
+
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    assert "assign: selects the current case" in dialog.inner_text()
+    page.keyboard.press("Escape")
+    owner = page.get_by_label("Owner")
+    assert owner.get_attribute("aria-keyshortcuts") == "o"
+    assert page.get_by_role("button", name="Assign").get_attribute("aria-keyshortcuts") == "o"
+
+    page.keyboard.press("o")  # no current case and none selected: nothing happens
+    assert page.evaluate("document.activeElement.id") != "bulk-owner"
+    page.keyboard.press("j")
+    page.keyboard.press("o")
+    assert page.evaluate("document.activeElement.id") == "bulk-owner"
+    assert page.inner_text("#bulk-count") == "1 case selected"
+    page.keyboard.press("ArrowDown")  # from "me" to the colleague
+    assert owner.input_value() == str(ids[1])
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/cases/bulk")
+    notice = page.get_by_role("status").filter(has_text="Assigned")
+    assert notice.inner_text() == f"Assigned to Test agent: #{newest}."  # the colleague (named as every agent here)
+    with db.unit_of_work() as session:
+        owners = {c.id: cases.require_case(session, case_id=c.id).owner_user_id for c, _ in made}
+    assert owners == {made[0][0].id: made[0][0].owner_user_id, newest: ids[1]}  # the other case kept its owner
+    _axe(browser, page, f"{base}/cases")
     assert seen["errors"] == [], seen["errors"]
 
 

@@ -16,6 +16,7 @@ from cxloop.storage.database import Database
 from cxloop.surveys import service as surveys
 from cxloop.surveys.templates import get_template
 from cxloop.triggers import service as triggers
+from tests.factories.surveys import make_survey
 from tests.factories.triggers import make_rule
 from tests.live import LiveServer
 from tests.web.conftest import make_user
@@ -177,4 +178,26 @@ def test_an_analyst_edits_and_deletes_trigger_rules_and_answers_the_real_widget_
     page.set_viewport_size({"width": 360, "height": 740})
     page.locator("summary", has_text="Edit After a solved ticket").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360, "the edit form fits a phone"
+    assert seen["errors"] == [], seen["errors"]
+
+
+def test_a_viewer_previews_the_stored_survey_in_the_read_only_builder(
+    browser: Any, page: Any, db: Database, live_server: LiveServer
+) -> None:
+    base = live_server.url
+    survey_id = make_survey(db).id
+    seen = _watch(page)
+    _sign_in(page, base, make_user(db, Role.viewer))
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/surveys/{survey_id}")
+    preview = page.frame(name="preview")
+    assert preview is not None
+    preview.wait_for_selector("text=How likely are you to recommend us?")  # drawn at once, from the stored survey
+    page.get_by_label("Language", exact=True).select_option("de")
+    preview.wait_for_selector("text=Wie wahrscheinlich?")  # follows the choice, as the editor's preview follows edits
+    page.get_by_role("button", name="Email").click()
+    preview.wait_for_selector("text=Wie wahrscheinlich?")
+    assert page.get_by_role("button", name="Email").get_attribute("aria-pressed") == "true"
+    assert page.get_by_role("button", name="Save as a new version").count() == 0
+    _axe(browser, page, f"{base}/surveys/{survey_id}")
     assert seen["errors"] == [], seen["errors"]

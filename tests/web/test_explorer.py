@@ -21,7 +21,7 @@ from cxloop.text import service as text
 from cxloop.text.enums import ItemKind
 from cxloop.text.themes import service as themes
 from cxloop.text.themes.schemas import RuleCreate
-from cxloop.web import explorer
+from cxloop.web import csv_export, explorer
 from tests.factories.customers import make_customer, make_segment
 from tests.factories.surveys import make_survey
 from tests.web.conftest import signed_in_client
@@ -148,6 +148,19 @@ def test_filters_about_responses_narrow_the_list_and_say_so(client: TestClient, 
         ("2", "negative"),
         ("10", "positive"),
     ]
+
+
+def test_the_csv_reads_in_batches_and_stops_at_its_cap(
+    client: TestClient, db: Database, theme_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CSV is streamed in batches, each read in a unit of work of its own (web/csv_export.py), and stops at the
+    cap every web export shares."""
+    signed_in_client(client, db, Role.analyst)
+    whole = _csv(client, "")
+    monkeypatch.setattr(csv_export, "EXPORT_BATCH", 2)
+    assert _csv(client, "") == whole, "three batches of two: the same rows in the same order"
+    monkeypatch.setattr(csv_export, "EXPORT_ROWS", 5)
+    assert _csv(client, "") == whole[:5]
 
 
 def test_the_count_stops_past_a_bound_and_says_more_than(

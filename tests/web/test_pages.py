@@ -78,6 +78,7 @@ PAGES = {
     ("GET", "/surveys/{survey_id:int}/triggers/{rule_id:int}/delete"): Role.analyst,
     ("POST", "/surveys/{survey_id:int}/triggers/{rule_id:int}/delete"): Role.analyst,
     ("POST", "/surveys/preview/{channel}"): Role.viewer,
+    ("GET", "/surveys/{survey_id:int}/preview/{channel}"): Role.viewer,  # the stored survey, for read-only roles
     ("GET", "/dashboards"): Role.viewer,  # reading; changing one is for its team (tests/web/test_dashboards.py)
     ("POST", "/dashboards"): Role.viewer,
     ("GET", "/dashboards/{dashboard_id:int}"): Role.viewer,
@@ -252,6 +253,7 @@ def test_each_role_reaches_exactly_its_pages(client: TestClient, db: Database, r
             continue
         url = path.replace("{customer_id:int}", str(customer_id)).replace("{case_id:int}", str(case_id))
         url = url.replace("{survey_id:int}", str(survey_id)).replace("{rule_id:int}", str(rule_id))
+        url = url.replace("{channel}", "hosted")
         if "{key}" in url or "{dashboard_id:int}" in url:
             continue  # an experiment's or a dashboard's page: test_insights_pages.py, test_dashboards.py
         answer = client.get(url)

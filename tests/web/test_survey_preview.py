@@ -1,11 +1,13 @@
 """The builder's previews over HTTP (SQLite and PostgreSQL): the hosted page and the email are drawn from the unsaved
 form by the channels' renderers, the widget's page hands widget.js the unsaved questions for its preview mode; all
-may be framed by this site only and run sandboxed, need the session's CSRF token, and store and send nothing."""
+may be framed by this site only and run sandboxed, need the session's CSRF token, and store and send nothing.
+Viewers and agents, whose builder is read-only, preview the stored survey (GET) and still change nothing."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -14,6 +16,7 @@ from cxloop.audit.models import AuditEntry
 from cxloop.jobs.models import OutboxEvent
 from cxloop.storage.database import Database
 from cxloop.surveys.models import Survey, SurveyVersion
+from tests.factories.surveys import make_survey
 from tests.web.conftest import signed_in_client
 from tests.web.test_survey_pages import form_of
 
@@ -95,3 +98,36 @@ def test_previews_need_a_session_and_its_csrf_token(client: TestClient, db: Data
     assert without.status_code == 403
     analyst.cookies.clear()
     assert analyst.post("/surveys/preview/hosted", data=fields, follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize("role", [Role.viewer, Role.agent])
+def test_readers_preview_the_stored_survey_and_still_change_nothing(
+    client: TestClient, db: Database, role: Role
+) -> None:
+    survey = make_survey(db)
+    reader = signed_in_client(client, db, role)
+    page = reader.get(f"/surveys/{survey.id}")
+    assert page.status_code == 200 and 'fieldset class="panel" disabled' in page.text, "the builder stays read-only"
+    assert f'formaction="/surveys/{survey.id}/preview/hosted"' in page.text and "Save as a new version" not in page.text
+    assert 'formaction="/surveys/preview/' not in page.text
+    before = _stored(db)
+
+    hosted = reader.get(f"/surveys/{survey.id}/preview/hosted")
+    assert hosted.status_code == 200 and "How likely are you to recommend us?" in hosted.text
+    assert hosted.headers["content-security-policy"].endswith("; sandbox")
+    german = reader.get(f"/surveys/{survey.id}/preview/hosted?preview_locale=de&preview_question=why-low")
+    assert "Was sollen wir verbessern?" in german.text and 'lang="de"' in german.text
+    widget = reader.get(f"/surveys/{survey.id}/preview/widget")
+    assert widget.status_code == 200 and "How likely are you to recommend us?" in widget.text
+    assert widget.headers["content-security-policy"].endswith("; sandbox allow-scripts")
+    email = reader.get(f"/surveys/{survey.id}/preview/email")
+    assert email.status_code == 200 and "How likely are you to recommend us?" in email.text
+    assert reader.get(f"/surveys/{survey.id}/preview/sms").status_code == 404
+    assert reader.get("/surveys/999999/preview/hosted").status_code == 404
+    assert reader.get(f"/surveys/{survey.id}/preview/hosted?preview_locale={'x' * 17}").status_code == 422
+
+    fields = form_of(page.text)
+    assert reader.post(f"/surveys/{survey.id}", data=fields).status_code == 403, "editing stays analyst and admin"
+    assert _stored(db) == before
+    reader.cookies.clear()
+    assert reader.get(f"/surveys/{survey.id}/preview/hosted", follow_redirects=False).status_code == 303

@@ -12,7 +12,6 @@ carries what the list shows.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -26,14 +25,15 @@ from cxloop.access.enums import Role
 from cxloop.branding.current import load_brand
 from cxloop.collection.schemas import FeedbackRead
 from cxloop.core.clock import utcnow
-from cxloop.core.csv_cells import CsvWriter, NumberCell, csv_cell
+from cxloop.core.csv_cells import NumberCell, csv_cell
 from cxloop.core.errors import NotFound
-from cxloop.storage.deps import SessionDep
+from cxloop.storage.deps import SessionDep, get_database
 from cxloop.text import service as text
 from cxloop.text.enums import SentimentLabel
 from cxloop.text.themes import service as themes
 from cxloop.web import explorer_list
 from cxloop.web.auth import ViewerPage
+from cxloop.web.csv_export import csv_export
 from cxloop.web.explorer_list import Cursor, Entry, Listing
 from cxloop.web.filters import BadFilter, View
 from cxloop.web.rendering import render, user_zone
@@ -44,8 +44,6 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 PAGE_SIZE = 25
 COUNT_UP_TO = 10_000  # matches counted of each kind: beyond that the page says "more than", not the number
 SEARCH_ROWS = 200_000  # a search reads the newest this many rows of each kind a page, then offers to search older
-CSV_ROWS = 5000  # the CSV export: what the filters select, newest first, at most this many rows
-CSV_BATCH = 499  # a batch reads one row more of each kind, and a page holds at most 500
 SHOWS = {"all": "Everything", "responses": "Survey responses", "items": "Reviews, tickets and other feedback"}
 BANDS = {"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10)}  # NPS answers of each band
 SCORES = {"responses": (0, 10), "items": (1, 5)}  # what score_min/score_max read: NPS, or the 1-5 rating
@@ -267,31 +265,14 @@ def _csv_row(entry: Entry, zone: ZoneInfo) -> list[Any]:
     ]
 
 
-def _csv(request: Request, session: Session, user: SignedIn) -> str:
-    buffer = io.StringIO()
-    writer = CsvWriter(buffer)
-    writer.writerow(CSV_HEADERS)
-    zone = ZoneInfo(user_zone(request, user))
-    written, after = 0, _cursor(request)
-    while written < CSV_ROWS:
-        batch = min(CSV_BATCH, CSV_ROWS - written)
-        found: Listing = _listing(request, session, user, limit=batch, after=after)[2]
-        for entry in found.entries:
-            writer.writerow(_csv_row(entry, zone))
-        written += len(found.entries)
-        if found.next is None:
-            break
-        after = found.next
-    return buffer.getvalue()
-
-
 @router.get("/feedback.csv")
 def feedback_csv(request: Request, session: SessionDep, user: ViewerPage) -> Response:
-    """What the explorer lists with the same filters, as CSV (newest first, at most CSV_ROWS rows); times in ISO 8601
-    in the reader's zone."""
-    body = _csv(request, session, user)  # read inside the handler's unit of work
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="cxloop-feedback.csv"', "Cache-Control": "no-store"},
-    )
+    """What the explorer lists with the same filters, as CSV (newest first, at most EXPORT_ROWS rows, streamed); times
+    in ISO 8601 in the reader's zone."""
+    zone = ZoneInfo(user_zone(request, user))
+
+    def read(batch_session: Session, after: Cursor | None, limit: int) -> tuple[list[list[Any]], Cursor | None]:
+        found: Listing = _listing(request, batch_session, user, limit=limit, after=after)[2]
+        return [_csv_row(entry, zone) for entry in found.entries], found.next
+
+    return csv_export("feedback", session, get_database(request), CSV_HEADERS, read, start=_cursor(request))

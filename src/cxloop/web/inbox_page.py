@@ -15,6 +15,7 @@ confirmation, whose progress and counts the inbox shows (bulk_runs_panel.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -26,19 +27,21 @@ from cxloop.access import service as access
 from cxloop.branding.current import load_brand
 from cxloop.cases import service as cases
 from cxloop.cases.enums import CasePriority, CaseStatus
-from cxloop.cases.schemas import Actor, Scope
+from cxloop.cases.schemas import Actor, CaseRead, Scope
 from cxloop.core.body_caps import body_cap
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import InvalidInput
 from cxloop.customers import service as customers
-from cxloop.storage.deps import SessionDep
+from cxloop.storage.deps import SessionDep, get_database
 from cxloop.web import inbox
 from cxloop.web.auth import AgentPage, require_csrf, web_actor
 from cxloop.web.bulk_runs_panel import bulk_runs_panel
+from cxloop.web.csv_export import csv_export, table_header, table_rows
 from cxloop.web.filters import BadFilter
 from cxloop.web.forms import refusal_status
 from cxloop.web.rendering import render, user_zone
 from cxloop.web.service import SignedIn
+from cxloop.web.tables import Table
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 PAGE_SIZE = 25
@@ -90,6 +93,44 @@ def _owners(session: Session, user: SignedIn, team_ids: set[int], people: dict[i
     return [("me", f"me ({user.display_name})"), *others]
 
 
+def _table(session: Session, reads: list[CaseRead], people: dict[int, str], *, now: datetime, zone: str) -> Table:
+    names = customers.display_names(session, customer_ids=(c.customer_id for c in reads))
+    return inbox.inbox_table(reads, customers=names, people=people, now=now, zone=zone)
+
+
+def _list(
+    session: Session,
+    user: SignedIn,
+    statuses: tuple[CaseStatus, ...],
+    priority: CasePriority | None,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[CaseRead], str | None]:
+    """One page of the filter's cases (newest first) and the next page's cursor; a bad cursor is refused (400)."""
+    try:
+        rows, next_cursor = cases.list_cases(
+            session, scope=_scope(session, user), status=statuses, priority=priority, cursor=cursor, limit=limit
+        )
+    except InvalidInput as exc:
+        first = exc.errors[0] if exc.errors else None
+        raise BadFilter(first.field if first else "cursor", first.message if first else str(exc)) from exc
+    return cases.case_reads(session, rows), next_cursor
+
+
+def inbox_csv(request: Request, session: Session, user: SignedIn, *, status: str, priority: str) -> Response:
+    """Every case of the filter (not only the page shown), as the inbox table's CSV: streamed, at most EXPORT_ROWS."""
+    statuses, chosen_priority = _case_filters(status, priority)
+    now, zone = utcnow(), user_zone(request, user)
+    header = table_header(inbox.inbox_table([], customers={}, people={}, now=now, zone=zone))
+
+    def read(batch: Session, cursor: str | None, limit: int) -> tuple[list[list[str]], str | None]:
+        reads, next_cursor = _list(batch, user, statuses, chosen_priority, cursor=cursor, limit=limit)
+        return table_rows(_table(batch, reads, _people(batch), now=now, zone=zone)), next_cursor
+
+    return csv_export("inbox", session, get_database(request), header, read)
+
+
 def inbox_page(
     request: Request,
     session: SessionDep,
@@ -103,23 +144,7 @@ def inbox_page(
 ) -> Response:
     """The inbox of `status` and `priority`, newest first, with a bulk action's report when there is one."""
     statuses, chosen_priority = _case_filters(status, priority)
-    try:
-        rows, next_cursor = cases.list_cases(
-            session,
-            scope=_scope(session, user),
-            status=statuses,
-            priority=chosen_priority,
-            cursor=cursor,
-            limit=PAGE_SIZE,
-        )
-    except InvalidInput as exc:
-        first = exc.errors[0] if exc.errors else None
-        raise BadFilter(first.field if first else "cursor", first.message if first else str(exc)) from exc
-    reads = cases.case_reads(session, rows)
-    found = customers.customer_reads(
-        session, [customers.require_customer(session, customer_id=c.customer_id) for c in reads]
-    )
-    names = {c.id: c.name or c.email or c.external_id for c in found}
+    reads, next_cursor = _list(session, user, statuses, chosen_priority, cursor=cursor, limit=PAGE_SIZE)
     people = _people(session)
     matching = cases.count_matching_cases(
         session, scope=_scope(session, user), status=statuses, priority=chosen_priority, up_to=EVERY_LIMIT
@@ -131,7 +156,7 @@ def inbox_page(
         user=user,
         status_code=status_code,
         title="Cases",
-        cases=inbox.inbox_table(reads, customers=names, people=people, now=now, zone=user_zone(request, user)),
+        cases=_table(session, reads, people, now=now, zone=user_zone(request, user)),
         actions={case.id: case.actions for case in reads},
         owners=_owners(session, user, {c.team_id for c in reads if c.team_id is not None}, people),
         status=status or "open",
@@ -173,6 +198,8 @@ def cases_page(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """The case inbox: agents see their teams' cases, analysts and admins every case (as in the API)."""
+    if request.query_params.get("export") == "inbox":
+        return inbox_csv(request, session, user, status=status, priority=priority)
     return inbox_page(request, session, user, status=status, priority=priority, cursor=cursor)
 
 

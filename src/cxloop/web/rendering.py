@@ -22,6 +22,7 @@ from jinja2.runtime import Context
 from cxloop import __version__
 from cxloop.access.enums import Role
 from cxloop.branding import current
+from cxloop.web.csv_export import download_headers
 from cxloop.web.filters import BadFilter
 from cxloop.web.service import SignedIn
 from cxloop.web.tables import csv_text, tables_in
@@ -159,5 +160,5 @@ def csv_response(name: str, body: str) -> Response:
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="cxloop-{name}.csv"', "Cache-Control": "no-store"},
+        headers=download_headers(name),
     )

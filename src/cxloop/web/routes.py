@@ -42,7 +42,7 @@ from cxloop.governance import channels as governance_channels
 from cxloop.governance import consent
 from cxloop.governance.purposes import Purpose
 from cxloop.journeys import service as journeys
-from cxloop.storage.deps import SessionDep
+from cxloop.storage.deps import SessionDep, get_database
 from cxloop.surveys import service as surveys
 from cxloop.text import service as text
 from cxloop.timeline import service as timeline
@@ -62,6 +62,7 @@ from cxloop.web.auth import (
     tokens_match,
     where,
 )
+from cxloop.web.csv_export import csv_export, table_header, table_rows
 from cxloop.web.customer_tables import consent_table, customers_table
 from cxloop.web.filters import PRESETS, BadFilter, View, parse_filters
 from cxloop.web.rendering import render, user_zone
@@ -306,6 +307,18 @@ def response_rates_panel(request: Request, session: SessionDep, user: ViewerPage
     return render(request, "_rates.html", user=user, rates=table, view=view)
 
 
+def _customers_csv(request: Request, session: Session, *, q: str | None) -> Response:
+    """Every customer the search finds (not only the page shown), as the list's CSV: streamed, at most EXPORT_ROWS."""
+
+    def read(batch: Session, offset: int | None, limit: int) -> tuple[list[list[str]], int | None]:
+        start = offset or 0
+        found = customers.list_customers(batch, q=q, sort="-updated_at", limit=limit, offset=start)
+        rows = table_rows(customers_table(customers.customer_reads(batch, found.items)))
+        return rows, start + len(rows) if start + len(rows) < found.total else None
+
+    return csv_export("customers", session, get_database(request), table_header(customers_table([])), read)
+
+
 @router.get("/customers")
 def customers_page(
     request: Request,
@@ -314,6 +327,8 @@ def customers_page(
     q: Annotated[str, Query(max_length=200)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
+    if request.query_params.get("export") == "customers":
+        return _customers_csv(request, session, q=q.strip() or None)
     found = customers.list_customers(
         session, q=q.strip() or None, sort="-updated_at", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )

@@ -4,7 +4,8 @@ form, its save button creates the survey (version 1) or a new version exactly as
 with the same audit entries. Errors come back next to their field, in the domain's words. Trigger rules for the
 survey are created, changed, paused and deleted here too (web/survey_triggers.py, as /api/v1/trigger-rules does).
 
-Viewers and agents see the builder read-only; analysts and admins edit (the API's roles).
+Viewers and agents see the builder read-only, with previews of the stored survey (web/survey_preview.py);
+analysts and admins edit (the API's roles).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Previews of the survey being built, from the unsaved form: the hosted page and the email by the channels' own
-renderers, and the widget by widget.js itself in its preview mode. Nothing is stored, nothing is sent.
+renderers, and the widget by widget.js itself in its preview mode. Nothing is stored, nothing is sent. Viewers and
+agents, whose builder is read-only, preview the stored survey's current version instead (GET, the same renderers).
 
 The builder posts its form into a sandboxed iframe (`<button formtarget="preview">`, also sent by app.js as the
 form changes), so each preview is a whole document with its own Content-Security-Policy: the hosted page's, an
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
@@ -28,11 +29,15 @@ from cxloop.channels.widget import preview as widget_preview
 from cxloop.channels.widget.schemas import WidgetBrand
 from cxloop.core.body_caps import body_cap
 from cxloop.core.clock import utcnow
+from cxloop.core.errors import NotFound
+from cxloop.core.int_bounds import Id
+from cxloop.storage.deps import SessionDep
 from cxloop.surveys.schemas import SurveyDefinition
 from cxloop.web import survey_form
 from cxloop.web.auth import ViewerPage, require_csrf
 from cxloop.web.posted_form import posted_fields
 from cxloop.web.rendering import environment, security_headers
+from cxloop.web.survey_builder import current_read
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_brand)])
 CHANNELS = ("hosted", "widget", "email")
@@ -149,19 +154,42 @@ def preview(
     preview_question: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """The preview of `channel` (hosted, widget or email) for the posted builder form; stores and sends nothing."""
+    return _preview(channel, survey_form.from_form(fields), locale=preview_locale, question=preview_question)
+
+
+@router.get("/surveys/{survey_id:int}/preview/{channel}")
+def stored_preview(
+    session: SessionDep,
+    user: ViewerPage,  # noqa: ARG001 - every role that may read a survey may preview it
+    survey_id: Id,
+    channel: str,
+    preview_locale: Annotated[str, Query(max_length=16)] = "",
+    preview_question: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """The preview of `channel` for the survey's current version as stored: what the read-only builder of viewers
+    and agents shows (a GET: they have no form to post, and it reads only)."""
+    try:
+        survey = current_read(session, survey_id)
+    except NotFound:
+        return _document(
+            "survey_preview_problems.html", problems=[("survey", f"no survey {survey_id}")], status_code=404
+        )
+    return _preview(channel, survey_form.from_survey(survey), locale=preview_locale, question=preview_question)
+
+
+def _preview(channel: str, draft: survey_form.Draft, *, locale: str, question: str) -> Response:
     if channel not in CHANNELS:
         return _document(
             "survey_preview_problems.html",
             problems=[("channel", f"'{channel[:20]}' is not one of {', '.join(CHANNELS)}")],
             status_code=404,
         )
-    draft = survey_form.from_form(fields)
     checked = check(draft)
     if checked.problems:
         return _document("survey_preview_problems.html", problems=checked.problems, status_code=422)
-    locale = preview_locale if preview_locale in draft.locales else draft.default_locale
+    locale = locale if locale in draft.locales else draft.default_locale
     if channel == "hosted":
-        return hosted(checked, locale=locale, question=preview_question)
+        return hosted(checked, locale=locale, question=question)
     if channel == "widget":
         return widget(checked, locale=locale)
     return email(checked, locale=locale)

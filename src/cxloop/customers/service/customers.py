@@ -54,6 +54,15 @@ def require_customer(session: Session, *, customer_id: int | None = None, extern
     return customer
 
 
+def display_names(session: Session, *, customer_ids: Iterable[int]) -> dict[int, str]:
+    """Customer id -> how a list names them (the name, else the email, else the external id), in one query."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return {}
+    query = select(Customer.id, Customer.name, Customer.email, Customer.external_id).where(Customer.id.in_(ids))
+    return {row.id: row.name or row.email or row.external_id for row in session.execute(query)}
+
+
 def ids_with_email(session: Session, *, email: str) -> list[int]:
     """The ids of the customers whose (lower-case) email is `email`."""
     return list(session.scalars(select(Customer.id).where(Customer.email == email).order_by(Customer.id)))

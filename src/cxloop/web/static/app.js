@@ -193,7 +193,7 @@
   }
 
   // The case inbox: select cases for the bulk bar, and keyboard shortcuts (j/k move, x select, a acknowledge,
-  // e resolve, Enter open, ? help). Keys typed into a field are left alone, as are keys with a modifier.
+  // e resolve, o assign, Enter open, ? help). Keys typed into a field are left alone, as are keys with a modifier.
   function inboxKeys() {
     var table = document.querySelector("table[data-table=inbox]");
     var bulk = document.getElementById("bulk");
@@ -236,6 +236,17 @@
     });
     boxes.forEach(function (b) { b.addEventListener("change", counted); });
     if (every) every.addEventListener("change", counted);
+    // o puts the focus in the owner list (a select: its label is read out, arrows pick); Enter there assigns, as
+    // Enter in the resolution resolves (a select does not submit its form by itself)
+    var owner = document.getElementById("bulk-owner");
+    // screen readers announce the key of each control a shortcut reaches (only with this script, which adds them)
+    bulk.querySelectorAll("[data-key]").forEach(function (b) { b.setAttribute("aria-keyshortcuts", b.dataset.key); });
+    owner.setAttribute("aria-keyshortcuts", "o");
+    owner.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || event.ctrlKey || event.metaKey || event.altKey) return;
+      event.preventDefault();
+      bulk.querySelector("[data-key=o]").click();
+    });
     helpButton.addEventListener("click", function () { help.showModal(); });
     help.querySelector("[data-close-dialog]").addEventListener("click", function () { help.close(); });
     counted();
@@ -249,6 +260,7 @@
       else if (key === "x" && current >= 0) { boxes[current].checked = !boxes[current].checked; counted(); }
       else if (key === "a") { if (pickCurrent()) bulk.querySelector("[data-key=a]").click(); }
       else if (key === "e") { if (pickCurrent()) document.getElementById("bulk-resolution").focus(); }
+      else if (key === "o") { if (pickCurrent()) owner.focus(); }
       else if (key === "?") help.showModal();
       else return;
       event.preventDefault();
