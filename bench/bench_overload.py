@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import random
 import statistics
 import time
@@ -161,7 +160,6 @@ async def closed_loop(base: str, key: str, connections: int, seconds: float) -> 
 
 async def open_loop(base: str, key: str, rate: float, seconds: float, max_connections: int) -> Run:
     """`rate` requests a second for `seconds`, each sent when due whatever the earlier ones are waiting for."""
-    _ahead_of_the_server()
     client, run = Client(base, key, max_connections), Run()
     tasks: set[asyncio.Task[None]] = set()
     total = int(rate * seconds)
@@ -179,14 +177,6 @@ async def open_loop(base: str, key: str, rate: float, seconds: float, max_connec
     run.seconds = time.perf_counter() - started
     await client.close()
     return run
-
-
-def _ahead_of_the_server() -> None:
-    """Run the load generator ahead of the server processes on the shared cores (nice -10, when allowed). Latency
-    counts from when a request was due, so a generator starved of CPU would send late and charge its own delay to
-    the server; ahead of it, the delays measured are the server's, and the server has no more CPU than before."""
-    with contextlib.suppress(PermissionError):
-        os.setpriority(os.PRIO_PROCESS, 0, -10)
 
 
 def stored_responses(url: str) -> int:

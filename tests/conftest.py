@@ -19,10 +19,6 @@ from pathlib import Path
 # to `CliRunner.invoke(env=...)` holds with or without xdist.
 os.environ.pop("COLUMNS", None)
 os.environ.pop("LINES", None)
-# Shedding on event-loop lag (api/loop_lag.py) is off in the suite: its processes share two busy cores by design,
-# where a loop 20 ms late is normal and a test's request refused would be noise. tests/api/test_loop_lag.py turns
-# it on where it is the subject. Servers the tests start inherit it.
-os.environ["CXLOOP_MAX_LOOP_LAG_MS"] = "0"
 
 import pytest
 from argon2 import PasswordHasher, profiles

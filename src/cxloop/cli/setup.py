@@ -68,8 +68,8 @@ def serve(
             min=0,
             max=10_000,
             help="Milliseconds a server process's event loop may run late; beyond it, with a request of its own "
-            "in flight, new requests get 503 with Retry-After at once (0: not watched). Default 20 "
-            "(CXLOOP_MAX_LOOP_LAG_MS).",
+            "in flight, new requests get 503 with Retry-After at once (0: not watched). Default 0 "
+            "(CXLOOP_MAX_LOOP_LAG_MS); 20 trims the latency of overload (docs/deployment.md).",
         ),
     ] = None,
     rate_per_key: Annotated[

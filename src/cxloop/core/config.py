@@ -97,8 +97,8 @@ class Settings(BaseSettings):
     # it, 503 with Retry-After at once (0: no bound). Health checks are never refused.
     max_in_flight: int = Field(default=128, ge=0)
     # ... and none new while the process's event loop runs more than this many milliseconds late with one of its own
-    # requests in flight (0: not watched; api/loop_lag.py). The bound alone let refusals wait behind the work let in.
-    max_loop_lag_ms: int = Field(default=20, ge=0, le=10_000)
+    # requests in flight (0: not watched, the default; api/loop_lag.py, docs/deployment.md for what 20 did).
+    max_loop_lag_ms: int = Field(default=0, ge=0, le=10_000)
     # Live event streams (/api/v1/stream) each server process holds open at once; beyond it 503 (docs/stream.md).
     # Streams are not counted in max_in_flight: they last minutes, not milliseconds.
     max_streams: int = Field(default=100, ge=0, le=10_000)
