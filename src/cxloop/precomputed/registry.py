@@ -62,20 +62,25 @@ class OutcomesParams(BaseModel):
     end: date
 
 
-class MetricParams(BaseModel):
-    """One metric over [start, end] (days in `tz`), filtered by the keys given: the overview's score cards that the
-    rollups cannot answer (two filters or more), against the period of the same length just before."""
+class FilterKeys(BaseModel):
+    """A page's filters of responses by key, as MetricQuery takes them (resolved to ids when computed)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    metric: MetricKind
-    tz: str
-    start: date
-    end: date
     segment: str | None = None
     stage: str | None = None
     touchpoint: str | None = None
     channel: str | None = None
     survey: str | None = None
+
+
+class MetricParams(FilterKeys):
+    """One metric over [start, end] (days in `tz`), filtered by the keys given: the overview's score cards that the
+    rollups cannot answer (two filters or more), against the period of the same length just before."""
+
+    metric: MetricKind
+    tz: str
+    start: date
+    end: date
 
     def query(self) -> MetricQuery:
         """The metric query it stands for, as the page would compute it live."""
@@ -97,18 +102,12 @@ class GroupedMetricParams(MetricParams):
         return MetricQuery(group_by=[self.by], **self.model_dump(exclude={"by"}))
 
 
-class TopThemesParams(BaseModel):
+class TopThemesParams(FilterKeys):
     """The most mentioned themes per touchpoint among the responses given over [start, end] (UTC days), within the
-    page's filters (keys, as MetricParams takes them)."""
+    page's filters."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     start: date
     end: date
-    segment: str | None = None
-    stage: str | None = None
-    touchpoint: str | None = None
-    channel: str | None = None
-    survey: str | None = None
 
 
 @dataclass(frozen=True)
