@@ -43,14 +43,15 @@ class LoadShedding:
     def __init__(self, app: ASGIApp, *, max_in_flight: int, max_loop_lag: float = 0, loop_lag: LoopLag | None = None):
         self.app = app
         self.max_in_flight = max_in_flight
-        self.max_loop_lag = max_loop_lag if loop_lag is not None else 0
-        self.loop_lag = loop_lag or LoopLag()
+        self.max_loop_lag = max_loop_lag if loop_lag is not None else 0  # nothing to watch without a measure
+        self.loop_lag = loop_lag
         self.in_flight = 0
 
     def _busy(self) -> bool:
         if self.max_in_flight and self.in_flight >= self.max_in_flight:
             return True
-        return bool(self.max_loop_lag and self.in_flight and self.loop_lag.seconds > self.max_loop_lag)
+        late = self.loop_lag is not None and self.loop_lag.seconds > self.max_loop_lag
+        return bool(self.max_loop_lag and self.in_flight and late)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
