@@ -24,6 +24,7 @@ from cxloop.customers import service as customers
 from cxloop.governance import privacy as governance
 from cxloop.invitations import privacy as invitations
 from cxloop.text import privacy as text
+from cxloop.text.themes import privacy as themes
 
 Exported = dict[str, list[dict[str, Any]]]
 
@@ -134,6 +135,7 @@ holders.register(
 holders.register(
     _holder("text", text.PRIVACY_TABLES, text.export_customer_data, text.erase_customer_data, text.scrub_customer_text)
 )
+holders.register(_holder("themes", themes.PRIVACY_TABLES, themes.export_customer_data, themes.erase_customer_data))
 holders.register(
     _holder(
         "feedback",

@@ -88,9 +88,9 @@ def test_an_interrupted_run_is_carried_on_to_the_same_themes_and_matching_holds_
     seen: list[int] = []
     matching = themes.match
 
-    def match(*args: Any) -> themes.Matched:
+    def match(*args: Any, **kwargs: Any) -> themes.Matched:
         seen.append(state["open"])
-        return matching(*args)
+        return matching(*args, **kwargs)
 
     monkeypatch.setattr(themes, "match", match)
 

@@ -280,11 +280,13 @@ def discover(
     texts: Sequence[str],
     *,
     embed: Callable[[Sequence[str]], Vectors] | None = None,
+    vectors: Vectors | None = None,
     embedder: str = LSA,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> Discovery:
-    """Find the themes of `texts`. `embed` gives sentence vectors (None: the light TF-IDF + SVD embedding)."""
+    """Find the themes of `texts`. `embed` gives sentence vectors of the cleaned texts, or `vectors` holds them
+    already, a row per text (text/themes/vectors.py); neither: the light TF-IDF + SVD embedding."""
     say = progress or (lambda _: None)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -298,7 +300,10 @@ def discover(
     seconds["count"] = time.perf_counter() - started
     say("embedding")
     started = time.perf_counter()
-    vectors = _unit(embed(cleaned)) if embed is not None else lsa_vectors(counts, seed=seed)
+    if vectors is not None:
+        vectors = _unit(vectors)
+    else:
+        vectors = _unit(embed(cleaned)) if embed is not None else lsa_vectors(counts, seed=seed)
     seconds["embed"] = time.perf_counter() - started
     say("clustering")
     started = time.perf_counter()

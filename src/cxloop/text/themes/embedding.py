@@ -1,20 +1,30 @@
 """Which sentence embedding discovery uses: MiniLM (text/embedding.py, `pip install 'cxloop[nlp]'`), or the light
-TF-IDF + SVD embedding of discovery.py, which needs nothing more than scikit-learn and is the default."""
+TF-IDF + SVD embedding of discovery.py, which needs nothing more than scikit-learn and is the default. The themes
+domain reaches MiniLM only through this module (looked up at each call, so a test can stand in for the model)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
 from cxloop.core.errors import FieldError, InvalidInput
-from cxloop.text.embedding import minilm, minilm_installed
+from cxloop.text import embedding as sentence
 from cxloop.text.themes.discovery import LSA, Vectors
 
 LIGHT = LSA
 MINILM = "minilm"
 EMBEDDERS = ("auto", LIGHT, MINILM)
-__all__ = ["EMBEDDERS", "LIGHT", "MINILM", "Embed", "choose", "minilm", "minilm_installed"]
+DIMENSIONS = sentence.DIMENSIONS
 
 Embed = Callable[[Sequence[str]], Vectors]
+
+
+def minilm_installed() -> bool:
+    return sentence.minilm_installed()
+
+
+def minilm(texts: Sequence[str]) -> Vectors:
+    """384-dimensional unit vectors of all-MiniLM-L6-v2, one row per text."""
+    return sentence.minilm(texts)
 
 
 def choose(name: str) -> tuple[str, Embed | None]:

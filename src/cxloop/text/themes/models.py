@@ -3,7 +3,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.storage.base import Base, BigId, JsonDoc, UTCDateTime
@@ -83,3 +94,21 @@ class ThemeRun(Base):
     created: Mapped[int] = mapped_column(Integer)
     retired: Mapped[int] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)  # seconds per step, silhouettes
+
+
+class CommentVector(Base):
+    """The sentence vector of one item's text, encoded once (when the worker enriches the item, or the first time a
+    discovery run reads it) and read back by every later discovery and matching (text/themes/vectors.py).
+
+    `digest` is a hash of the text that was embedded: a vector whose item's text has changed since is not used (and
+    is replaced). `vector` holds DIMENSIONS float16 values, little-endian (768 bytes for MiniLM)."""
+
+    __tablename__ = "text_vectors"
+    __table_args__ = (UniqueConstraint("item_kind", "item_id", name="uq_text_vectors_item"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    item_kind: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[int] = mapped_column(BigInteger)
+    embedder: Mapped[str] = mapped_column(String(32))
+    digest: Mapped[str] = mapped_column(String(16))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

@@ -14,31 +14,23 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from cxloop.text.themes import discovery
-from cxloop.text.themes.embedding import MINILM, minilm, minilm_installed
+from cxloop.text.themes import discovery, embedding
 
 MIN_COSINE = 0.45  # a new comment joins its nearest theme when its cosine to the centroid reaches this
 
 
 def usable(embedders: Sequence[str | None]) -> bool:
     """Whether themes discovered with these embedders can be matched by vectors here."""
-    return bool(embedders) and all(e == MINILM for e in embedders) and minilm_installed()
-
-
-def nearest(
-    texts: Sequence[str], centroids: Sequence[Sequence[float]], *, minimum: float = MIN_COSINE
-) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-    """For each text, the index of its nearest centroid (-1 when its cosine stays below `minimum`) and the cosine.
-    Texts are cleaned and embedded as discovery embeds them, so they live in the centroids' space."""
-    if not texts or not centroids:
-        return np.full(len(texts), -1, dtype=np.int64), np.zeros(len(texts), dtype=np.float32)
-    return nearest_of(minilm([discovery.clean(t) for t in texts]), centroids, minimum=minimum)
+    return bool(embedders) and all(e == embedding.MINILM for e in embedders) and embedding.minilm_installed()
 
 
 def nearest_of(
     vectors: discovery.Vectors, centroids: Sequence[Sequence[float]], *, minimum: float = MIN_COSINE
 ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-    """`nearest` for unit vectors already embedded (the benchmark's)."""
+    """For each comment's unit vector (embedded as discovery embeds, text/themes/vectors.py), the index of its nearest
+    centroid (-1 when its cosine stays below `minimum`) and the cosine."""
+    if not len(vectors) or not centroids:
+        return np.full(len(vectors), -1, dtype=np.int64), np.zeros(len(vectors), dtype=np.float32)
     matrix = np.asarray(centroids, dtype=np.float32)
     matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
     cosines = vectors @ matrix.T

@@ -19,7 +19,7 @@ from cxloop.core.errors import Conflict, NotFound
 from cxloop.jobs import dispatch
 from cxloop.storage.database import Database
 from cxloop.text.queries import latest_sources
-from cxloop.text.themes import discovery, embedding, rematch
+from cxloop.text.themes import discovery, embedding, rematch, vectors
 from cxloop.text.themes import service as themes
 from cxloop.text.themes.enums import RunStatus
 from cxloop.text.themes.models import ThemeRun
@@ -159,12 +159,17 @@ def _discover(
     step("reading comments")
     with database.unit_of_work() as session:
         comments = latest_sources(session, limit=limit)
-    chunked = None if embed is None else _chunked(embed, step)
-    found = discovery.discover([c.text for c in comments], embed=chunked, embedder=name, seed=seed, progress=step)
+        known = themes.stored_vectors(session, comments) if embed is not None else {}
+    matrix: discovery.Vectors | None = None
+    fresh: dict[vectors.Key, vectors.Vector] = {}
+    if embed is not None:
+        step("embedding")
+        matrix, fresh = vectors.complete(comments, known, embed=_chunked(embed, step))
+    found = discovery.discover([c.text for c in comments], vectors=matrix, embedder=name, seed=seed, progress=step)
     say("saving")
     with database.unit_of_work(write=True) as session:
         run = _ours(session, run_id, lease)
-        themes.apply_discovery(session, run=run, comments=comments, found=found)
+        themes.apply_discovery(session, run=run, comments=comments, found=found, fresh=fresh)
     return lease
 
 
@@ -182,11 +187,12 @@ def _match_beyond_sample(
     while True:
         with database.unit_of_work() as session:
             batch = rematch.next_batch(session, run=session.get_one(ThemeRun, run_id))
+            known = themes.stored_vectors(session, batch.comments) if batch else {}
             taxonomy = themes.live_themes(session)
             session.expunge_all()
         if batch is None:
             break
-        matched = themes.match(batch.kind, batch.comments, taxonomy)
+        matched = themes.match(batch.kind, batch.comments, taxonomy, known=known)
         with database.unit_of_work(write=True) as session:
             run = _ours(session, run_id, lease)
             themes.store_rematched(session, run=run, batch=batch, matched=matched)

@@ -5,8 +5,8 @@ Session, flush, never commit (docs/themes.md)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,7 @@ from cxloop.core.errors import FieldError, InvalidInput, NotFound
 from cxloop.storage.database import Database
 from cxloop.text import service as text_service
 from cxloop.text.queries import Source, latest_sources, sources_of
-from cxloop.text.themes import discovery, embedding, nearest, queries, rematch, rules
+from cxloop.text.themes import discovery, embedding, nearest, queries, rematch, rules, vectors
 from cxloop.text.themes.enums import ItemKind, RunStatus, ThemeKind
 from cxloop.text.themes.models import Theme, ThemeAssignment, ThemeRun
 from cxloop.text.themes.schemas import (
@@ -458,14 +458,32 @@ def discover(
     say = progress or (lambda _: None)
     say("reading comments")
     comments = latest_sources(session, limit=limit)
-    found = discovery.discover([c.text for c in comments], embed=embed, embedder=name, seed=seed, progress=say)
+    matrix, fresh = sample_vectors(session, comments, embed=embed)
+    found = discovery.discover([c.text for c in comments], vectors=matrix, embedder=name, seed=seed, progress=say)
     run = new_run(session, status=RunStatus.running, embedder=name, limit=limit, at=started)
-    apply_discovery(session, run=run, comments=comments, found=found)
+    apply_discovery(session, run=run, comments=comments, found=found, fresh=fresh)
     while (batch := rematch.next_batch(session, run=run)) is not None:
-        store_rematched(session, run=run, batch=batch, matched=match(batch.kind, batch.comments, live_themes(session)))
+        known = stored_vectors(session, batch.comments)
+        matched = match(batch.kind, batch.comments, live_themes(session), known=known)
+        store_rematched(session, run=run, batch=batch, matched=matched)
     rematch.finish(run)
     session.flush()
     return run
+
+
+def stored_vectors(session: Session, comments: Sequence[Source]) -> dict[vectors.Key, vectors.Vector]:
+    """The comments' stored vectors where vectors are kept here (MiniLM installed), else none."""
+    return vectors.stored(session, comments) if vectors.wanted() and comments else {}
+
+
+def sample_vectors(
+    session: Session, comments: Sequence[Source], *, embed: embedding.Embed | None
+) -> tuple[discovery.Vectors | None, dict[vectors.Key, vectors.Vector]]:
+    """A discovery sample's vectors for a sentence embedder (`embed`; None for the light one, which has none): the
+    stored ones read, the others encoded by `embed` now; and those encoded, for `apply_discovery` to store."""
+    if embed is None:
+        return None, {}
+    return vectors.complete(comments, stored_vectors(session, comments), embed=embed)
 
 
 def new_run(session: Session, *, status: RunStatus, embedder: str, limit: int, at: datetime) -> ThemeRun:
@@ -488,12 +506,18 @@ def new_run(session: Session, *, status: RunStatus, embedder: str, limit: int, a
 
 
 def apply_discovery(
-    session: Session, *, run: ThemeRun, comments: Sequence[Source], found: discovery.Discovery
+    session: Session,
+    *,
+    run: ThemeRun,
+    comments: Sequence[Source],
+    found: discovery.Discovery,
+    fresh: Mapping[vectors.Key, vectors.Vector] | None = None,
 ) -> ThemeRun:
     """Store what a discovery over `comments` found, with the run's figures: the clusters matched to the themes of
-    earlier runs, new themes made, those not found retired, and the themes of every item of `comments` rewritten
-    (items deleted or erased since they were read get none). The run stays running with the items beyond the
-    sample planned (text/themes/rematch.py); `rematch.finish` marks it done once they are matched."""
+    earlier runs, new themes made, those not found retired, the themes of every item of `comments` rewritten
+    (items deleted or erased since they were read get none) and the vectors it encoded (`fresh`). The run stays
+    running with the items beyond the sample planned (text/themes/rematch.py); `rematch.finish` marks it done once
+    they are matched."""
     matched = discovery.match(found.clusters, _known(session), embedder=found.embedder)
     now = utcnow()
     theme_of_cluster: dict[int, int] = {}
@@ -526,7 +550,9 @@ def apply_discovery(
             theme.retired_at = now
             retired += 1
     session.flush()
-    _rewrite_assignments(session, comments, found, theme_of_cluster, alive)
+    unchanged = _rewrite_assignments(session, comments, found, theme_of_cluster, alive)
+    if fresh:
+        vectors.save(session, [c for c in comments if (c.kind, c.id) in unchanged], fresh)
     run.embedder = found.embedder
     run.items = len(comments)
     run.themes_found = len(found.clusters)
@@ -557,10 +583,10 @@ def _rewrite_assignments(
     found: discovery.Discovery,
     theme_of_cluster: dict[int, int],
     alive: set[int],
-) -> None:
+) -> set[tuple[ItemKind, int]]:
     """Every item's themes from this run: its cluster's theme, the rules it matches, and pinned themes no cluster
     matched (by their profile); then each item's primary theme. Only the sample's id range is cleared: older items
-    keep their themes until the run matches them again (rematch.py)."""
+    keep their themes until the run matches them again (rematch.py). The items stored: those unchanged since read."""
     for kind in ItemKind:
         ids = [c.id for c in comments if c.kind == kind]
         if ids:
@@ -581,6 +607,7 @@ def _rewrite_assignments(
     _by_rules(assigned, comments, list(themes.values()))
     unchanged = _unchanged(session, comments)
     _store(session, {item: found for item, found in assigned.items() if item in unchanged})
+    return unchanged
 
 
 def _unchanged(session: Session, comments: Sequence[Source]) -> set[tuple[ItemKind, int]]:
@@ -640,11 +667,13 @@ def _store(session: Session, assigned: Assigned) -> None:
 
 @dataclass(frozen=True)
 class Matched:
-    """The themes new items get, found with no transaction open (MiniLM encodes them), not stored yet."""
+    """The themes new items get, found with no transaction open (MiniLM encodes them), not stored yet, with the
+    vectors encoded on the way (stored with them, text/themes/vectors.py)."""
 
     kind: ItemKind
     comments: Sequence[Source]
     assigned: Assigned
+    encoded: Mapping[vectors.Key, vectors.Vector] = field(default_factory=dict)
 
 
 def live_themes(session: Session) -> list[Theme]:
@@ -652,18 +681,38 @@ def live_themes(session: Session) -> list[Theme]:
     return list(session.scalars(select(Theme).where(Theme.merged_into_id.is_(None), Theme.retired_at.is_(None))))
 
 
-def match(kind: ItemKind, comments: Sequence[Source], themes: Sequence[Theme]) -> Matched:
-    """The themes these items get from `themes` (read with `live_themes`), with no transaction needed."""
-    return Matched(kind, comments, _assignments(comments, themes))
+def _by_vectors(themes: Sequence[Theme]) -> bool:
+    return bool(themes) and nearest.usable([t.embedder for t in themes]) and all(t.centroid for t in themes)
+
+
+def match(
+    kind: ItemKind,
+    comments: Sequence[Source],
+    themes: Sequence[Theme],
+    *,
+    known: Mapping[vectors.Key, vectors.Vector] | None = None,
+    keep_vectors: bool = False,
+) -> Matched:
+    """The themes these items get from `themes` (read with `live_themes`), with no transaction needed. Comments are
+    encoded (those not in `known`, their stored vectors) when the themes are matched by vectors, or, with
+    `keep_vectors`, whenever vectors are kept here: the worker encodes each new comment once, for later discoveries."""
+    discovered = [t for t in themes if t.kind == ThemeKind.discovered and t.profile]
+    matrix: discovery.Vectors | None = None
+    fresh: dict[vectors.Key, vectors.Vector] = {}
+    if comments and (_by_vectors(discovered) or (keep_vectors and vectors.wanted())):
+        matrix, fresh = vectors.complete(comments, known or {})
+    return Matched(kind, comments, _assignments(comments, themes, matrix), fresh)
 
 
 def match_items(database: Database, *, kind: ItemKind, ids: Sequence[int]) -> Matched:
-    """The worker's prepare step: read the items and the taxonomy, then match them with no transaction open."""
+    """The worker's prepare step: read the items, their stored vectors and the taxonomy, then match them with no
+    transaction open (encoding and keeping the vectors of new comments)."""
     with database.unit_of_work() as session:
         comments = sources_of(session, kind=kind, ids=ids)
+        known = stored_vectors(session, comments)
         themes = live_themes(session)
         session.expunge_all()
-    return match(kind, comments, themes)
+    return match(kind, comments, themes, known=known, keep_vectors=True)
 
 
 def store_matched(session: Session, matched: Matched) -> int:
@@ -671,6 +720,8 @@ def store_matched(session: Session, matched: Matched) -> int:
     retired or deleted meanwhile are dropped (and hidden ones read as they are now). Replaces what the items had,
     so a replayed event changes nothing; how many items got a theme."""
     unchanged = _unchanged(session, matched.comments)
+    if matched.encoded:
+        vectors.save(session, [c for c in matched.comments if (c.kind, c.id) in unchanged], matched.encoded)
     hidden = {t.id: t.hidden for t in live_themes(session)}
     assigned: Assigned = {}
     for item, candidates in matched.assigned.items():
@@ -691,17 +742,19 @@ def store_matched(session: Session, matched: Matched) -> int:
 def assign_items(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> int:
     """`match_items` then `store_matched`, in the caller's transaction (tests, imports of history)."""
     comments = sources_of(session, kind=kind, ids=ids)
-    return store_matched(session, match(kind, comments, live_themes(session)))
+    matched = match(kind, comments, live_themes(session), known=stored_vectors(session, comments), keep_vectors=True)
+    return store_matched(session, matched)
 
 
-def _assignments(comments: Sequence[Source], themes: Sequence[Theme]) -> Assigned:
+def _assignments(comments: Sequence[Source], themes: Sequence[Theme], matrix: discovery.Vectors | None) -> Assigned:
     """The themes these comments get from the taxonomy as it stands: the rules they match, and the discovered theme
-    nearest to them (by MiniLM vectors when the themes were discovered on them and MiniLM is installed: the nearest
-    centroid within nearest.MIN_COSINE; else by key terms: the profile they carry most, ASSIGN_MIN at least)."""
+    nearest to them (by their MiniLM vectors, `matrix`, when the themes were discovered on them and MiniLM is
+    installed: the nearest centroid within nearest.MIN_COSINE; else by key terms: the profile they carry most,
+    ASSIGN_MIN at least)."""
     assigned: Assigned = defaultdict(list)
     discovered = [t for t in themes if t.kind == ThemeKind.discovered and t.profile]
-    if discovered and nearest.usable([t.embedder for t in discovered]) and all(t.centroid for t in discovered):
-        chosen, scores = nearest.nearest([c.text for c in comments], [t.centroid or [] for t in discovered])
+    if matrix is not None and _by_vectors(discovered):
+        chosen, scores = nearest.nearest_of(matrix, [t.centroid or [] for t in discovered])
         for source, column, score in zip(comments, chosen, scores, strict=True):
             if column >= 0:
                 theme = discovered[int(column)]

@@ -1,0 +1,62 @@
+"""What the themes hold about one person: the themes their comments and feedback were given, and their texts' stored
+sentence vectors (text/themes/vectors.py), for privacy access and erasure requests (docs/privacy.md). Erased before
+the feedback holder runs, while the person's responses and feedback items still say which rows are theirs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from cxloop.text import queries
+from cxloop.text.themes.models import CommentVector, Theme, ThemeAssignment
+
+PRIVACY_TABLES = ("text_theme_assignments", "text_vectors")
+
+_Model = type[ThemeAssignment] | type[CommentVector]
+
+
+def _theirs(session: Session, customer_id: int, model: _Model) -> ColumnElement[bool]:
+    ids = queries.customer_item_ids(session, customer_id=customer_id)
+    conditions = [
+        (model.item_kind == kind.value) & model.item_id.in_(item_ids) for kind, item_ids in ids.items() if item_ids
+    ]
+    return or_(*conditions) if conditions else false()
+
+
+def export_customer_data(session: Session, *, customer_id: int) -> dict[str, list[dict[str, Any]]]:
+    themes = session.execute(
+        select(
+            ThemeAssignment.id,
+            ThemeAssignment.item_kind,
+            ThemeAssignment.item_id,
+            Theme.name,
+            ThemeAssignment.is_primary,
+        )
+        .join(Theme, Theme.id == ThemeAssignment.theme_id)
+        .where(_theirs(session, customer_id, ThemeAssignment))
+        .order_by(ThemeAssignment.id)
+    )
+    vectors = session.execute(
+        select(CommentVector.id, CommentVector.item_kind, CommentVector.item_id, CommentVector.embedder)
+        .where(_theirs(session, customer_id, CommentVector))
+        .order_by(CommentVector.id)
+    )
+    return {
+        "text_theme_assignments": [
+            {"id": i, "item_kind": k, "item_id": n, "theme": name, "primary": primary}
+            for i, k, n, name, primary in themes
+        ],
+        # a sentence vector's 384 numbers say nothing readable: which texts have one, and from which model
+        "text_vectors": [{"id": i, "item_kind": k, "item_id": n, "embedder": e} for i, k, n, e in vectors],
+    }
+
+
+def erase_customer_data(session: Session, *, customer_id: int) -> dict[str, int]:
+    erased = {}
+    for table, model in (("text_theme_assignments", ThemeAssignment), ("text_vectors", CommentVector)):
+        where = _theirs(session, customer_id, model)
+        erased[table] = int(session.scalar(select(func.count()).select_from(model).where(where)) or 0)
+        session.execute(delete(model).where(where))
+    return erased
