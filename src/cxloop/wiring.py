@@ -22,7 +22,9 @@ from cxloop.journeys import deletion as touchpoint_deletion
 from cxloop.privacy.holders import holders as privacy_holders
 from cxloop.privacy.retention import kinds as retention_kinds
 from cxloop.surveys import deletion as survey_deletion
+from cxloop.text import privacy as text_privacy
 from cxloop.text import service as text
+from cxloop.text.themes import privacy as theme_privacy
 from cxloop.text.themes import rules as theme_rules
 from cxloop.triggers import event_rules
 
@@ -44,6 +46,11 @@ REACTIONS: tuple[tuple[hooks.Hook[Any], Callable[..., None]], ...] = (
     (invitation_hooks.outcomes_changed, invitation_rollups.on_outcomes_changed),
     (event_listeners.stored, event_rules.on_events_stored),
     (collection.texts_shown, text.mask_shown),
+    # what text analytics derived from a text goes with it (retention, erasure, a customer deleted)
+    (collection.texts_dropped, text_privacy.forget_items),
+    (collection.texts_dropped, theme_privacy.forget_items),
+    (deletion.deleting, text_privacy.forget_customers),
+    (deletion.deleting, theme_privacy.forget_customers),
 )
 
 

@@ -63,3 +63,12 @@ class TextsShown(Protocol):
 # Responses and feedback items are about to be shown to `role`: mask, in place, the free text it may not read as
 # written (text analytics register here, in cxloop.wiring; collection sits below text).
 texts_shown: Hook[TextsShown] = Hook("texts shown", example={"role": Role.viewer, "responses": (), "feedback": ()})
+
+
+class TextsDropped(Protocol):
+    def __call__(self, session: Session, *, responses: Sequence[int], feedback: Sequence[int]) -> None: ...
+
+
+# These responses' comments and feedback items' texts are gone: the rows deleted, or anonymised by a retention
+# policy (called before the change). Text analytics drop what they derived from them (analyses, themes, vectors).
+texts_dropped: Hook[TextsDropped] = Hook("texts dropped", example={"responses": (), "feedback": ()})

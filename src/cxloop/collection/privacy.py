@@ -106,6 +106,7 @@ def erase_customer_data(session: Session, *, customer_id: int, email: str | None
     if rated:
         hooks.scores_changed(session, removed=rated, added=())
     authored_ids = [item.id for item in authored]
+    hooks.texts_dropped(session, responses=(), feedback=authored_ids)
     for start in range(0, len(authored_ids), _CHUNK):
         session.execute(delete(FeedbackItem).where(FeedbackItem.id.in_(authored_ids[start : start + _CHUNK])))
     linked = select(func.count()).where(FeedbackItem.customer_id == customer_id)
@@ -167,6 +168,7 @@ def response_retention(session: Session, *, before: datetime, action: str, limit
         return 0
     before_rows = [_response_scores(r) for r in rows]
     ids = [r.id for r in rows]
+    hooks.texts_dropped(session, responses=ids, feedback=())
     if action == "delete":
         hooks.scores_changed(session, removed=before_rows, added=())
         session.execute(delete(Response).where(Response.id.in_(ids)))
@@ -202,6 +204,7 @@ def feedback_retention(session: Session, *, before: datetime, action: str, limit
         return 0
     rated = [item for item in items if item.rating is not None]
     ids = [item.id for item in items]
+    hooks.texts_dropped(session, responses=(), feedback=ids)
     if action == "delete":
         if rated:
             hooks.scores_changed(session, removed=[_feedback_scores(i) for i in rated], added=())

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.storage.text_scrub import scrub_columns
 from cxloop.text import queries
+from cxloop.text.enums import ItemKind
 from cxloop.text.models import TextAnalysis
 
 PRIVACY_TABLES = ("text_analyses",)
@@ -52,6 +53,24 @@ def erase_customer_data(session: Session, *, customer_id: int) -> dict[str, int]
     count = int(session.scalar(select(func.count()).select_from(TextAnalysis).where(where)) or 0)
     session.execute(delete(TextAnalysis).where(where))
     return {"text_analyses": count}
+
+
+def forget_items(session: Session, *, responses: Sequence[int], feedback: Sequence[int]) -> None:
+    """These items' texts are gone (retention, an erasure of feedback posted under a person's email): their analyses
+    go too, masked text and key phrases included (collection's `texts_dropped` hook, wired in cxloop.wiring)."""
+    for kind, ids in ((ItemKind.response, responses), (ItemKind.feedback, feedback)):
+        for start in range(0, len(ids), queries.BATCH):
+            chunk = list(ids[start : start + queries.BATCH])
+            session.execute(
+                delete(TextAnalysis).where(TextAnalysis.item_kind == kind.value, TextAnalysis.item_id.in_(chunk))
+            )
+
+
+def forget_customers(session: Session, *, customer_ids: Sequence[int]) -> None:
+    """Customers are being deleted, their responses and feedback with them: drop those items' analyses."""
+    for customer_id in customer_ids:
+        ids = queries.customer_item_ids(session, customer_id=customer_id)
+        forget_items(session, responses=ids[ItemKind.response], feedback=ids[ItemKind.feedback])
 
 
 def scrub_customer_text(session: Session, *, needles: Sequence[str]) -> int:

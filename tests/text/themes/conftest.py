@@ -3,14 +3,20 @@ runs the real outbox handlers), and discovery run through the service. Both data
 
 from __future__ import annotations
 
+import hashlib
 import random
+import re
+from collections.abc import Sequence
 from types import SimpleNamespace
 
+import numpy as np
+import pytest
 from sqlalchemy import select
 
 from cxloop import jobs
 from cxloop.jobs import NoPayload
 from cxloop.storage.database import Database
+from cxloop.text import embedding as sentence
 from cxloop.text import queries as text_queries
 from cxloop.text.themes import runs
 from cxloop.text.themes import service as themes
@@ -24,6 +30,7 @@ from tests.text.themes.corpus import comment
 SCORES = {"delivery": (7, 9), "billing": (0, 4), "app": (6, 9), "staff": (8, 10)}
 
 __all__ = [
+    "StandIn",
     "add_survey",
     "discover",
     "primary_of",
@@ -94,3 +101,29 @@ def theme_row(db: Database, theme_id: int) -> Theme:
         assert theme is not None
         session.expunge(theme)
         return theme
+
+
+_WORD = re.compile(r"[a-z]+")
+
+
+class StandIn:
+    """Words hashed into 384 dimensions, unit rows: texts of one topic lie near each other, as with MiniLM."""
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        self.encoded.extend(texts)
+        rows = np.zeros((len(texts), sentence.DIMENSIONS), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                rows[row, int(hashlib.blake2b(word.encode(), digest_size=4).hexdigest(), 16) % sentence.DIMENSIONS] += 1
+        return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+
+
+@pytest.fixture
+def encoder(monkeypatch: pytest.MonkeyPatch) -> StandIn:
+    stand_in = StandIn()
+    monkeypatch.setattr(sentence, "minilm_installed", lambda: True)
+    monkeypatch.setattr(sentence, "_encode", stand_in)
+    return stand_in

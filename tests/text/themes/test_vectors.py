@@ -1,24 +1,19 @@
 """Stored sentence vectors (text/themes/vectors.py): each comment is encoded once, when the worker's enrichment reads
 it, and theme discovery, the matching of older comments and of new ones read the stored vector; a changed text is
 encoded again; erasure takes a person's vectors. MiniLM is not part of the dev extra, so a stand-in encoder takes
-its place here (384-dimensional unit float32 rows, as MiniLM gives, from the words of the text), counting what it is
-asked to encode; tests/text/themes/test_nearest.py runs the real model where it is installed. Both databases."""
+its place here (conftest.StandIn), counting what it is asked to encode; tests/text/themes/test_nearest.py runs the
+real model where it is installed. Both databases."""
 
 from __future__ import annotations
 
-import hashlib
 import random
-import re
-from collections.abc import Sequence
 
-import numpy as np
 import pytest
 from sqlalchemy import func, select, update
 
 from cxloop.collection.models import Response
 from cxloop.customers import service as customers
 from cxloop.storage.database import Database
-from cxloop.text import embedding as sentence
 from cxloop.text.queries import sources_of
 from cxloop.text.themes import discovery, privacy, rematch, runs, vectors
 from cxloop.text.themes import service as themes
@@ -27,6 +22,7 @@ from cxloop.text.themes.models import CommentVector, ThemeAssignment, ThemeRun
 from cxloop.text.themes.schemas import RuleCreate
 from tests.factories.customers import customer_data
 from tests.text.themes.conftest import (
+    StandIn,
     add_survey,
     primary_of,
     run_queued,
@@ -35,31 +31,6 @@ from tests.text.themes.conftest import (
     theme_of_topic,
 )
 from tests.text.themes.corpus import comment
-
-_WORD = re.compile(r"[a-z]+")
-
-
-class StandIn:
-    """Words hashed into 384 dimensions, unit rows: texts of one topic lie near each other, as with MiniLM."""
-
-    def __init__(self) -> None:
-        self.encoded: list[str] = []
-
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        self.encoded.extend(texts)
-        rows = np.zeros((len(texts), sentence.DIMENSIONS), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
-                rows[row, int(hashlib.blake2b(word.encode(), digest_size=4).hexdigest(), 16) % sentence.DIMENSIONS] += 1
-        return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-
-
-@pytest.fixture
-def encoder(monkeypatch: pytest.MonkeyPatch) -> StandIn:
-    stand_in = StandIn()
-    monkeypatch.setattr(sentence, "minilm_installed", lambda: True)
-    monkeypatch.setattr(sentence, "_encode", stand_in)
-    return stand_in
 
 
 def stored_count(db: Database) -> int:

@@ -4,12 +4,14 @@ the feedback holder runs, while the person's responses and feedback items still 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from cxloop.text import queries
+from cxloop.text.themes.enums import ItemKind
 from cxloop.text.themes.models import CommentVector, Theme, ThemeAssignment
 
 PRIVACY_TABLES = ("text_theme_assignments", "text_vectors")
@@ -51,6 +53,23 @@ def export_customer_data(session: Session, *, customer_id: int) -> dict[str, lis
         # a sentence vector's 384 numbers say nothing readable: which texts have one, and from which model
         "text_vectors": [{"id": i, "item_kind": k, "item_id": n, "embedder": e} for i, k, n, e in vectors],
     }
+
+
+def forget_items(session: Session, *, responses: Sequence[int], feedback: Sequence[int]) -> None:
+    """These items' texts are gone (retention, an erasure of feedback posted under a person's email): their themes
+    and vectors go too (collection's `texts_dropped` hook, wired in cxloop.wiring)."""
+    for kind, ids in ((ItemKind.response, responses), (ItemKind.feedback, feedback)):
+        for start in range(0, len(ids), queries.BATCH):
+            chunk = list(ids[start : start + queries.BATCH])
+            for model in (ThemeAssignment, CommentVector):
+                session.execute(delete(model).where(model.item_kind == kind.value, model.item_id.in_(chunk)))
+
+
+def forget_customers(session: Session, *, customer_ids: Sequence[int]) -> None:
+    """Customers are being deleted, their responses and feedback with them: drop those items' themes and vectors."""
+    for customer_id in customer_ids:
+        ids = queries.customer_item_ids(session, customer_id=customer_id)
+        forget_items(session, responses=ids[ItemKind.response], feedback=ids[ItemKind.feedback])
 
 
 def erase_customer_data(session: Session, *, customer_id: int) -> dict[str, int]:
