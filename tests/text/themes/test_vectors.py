@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from cxloop.collection.models import Response
 from cxloop.customers import service as customers
 from cxloop.storage.database import Database
+from cxloop.text import embedding as sentence
 from cxloop.text.queries import sources_of
 from cxloop.text.themes import discovery, privacy, rematch, runs, vectors
 from cxloop.text.themes import service as themes
@@ -114,7 +115,8 @@ def test_erasure_takes_a_persons_vectors_and_themes_and_the_export_names_them(db
         assert session.scalar(select(func.count()).select_from(ThemeAssignment)) == 0
 
 
-def test_without_minilm_nothing_is_encoded_or_stored(db: Database) -> None:
+def test_without_minilm_nothing_is_encoded_or_stored(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sentence, "minilm_installed", lambda: False)
     add_survey(db)
     store_topics(db, 3)
     assert stored_count(db) == 0

@@ -163,7 +163,7 @@ def _discover(
     matrix: discovery.Vectors | None = None
     fresh: dict[vectors.Key, vectors.Vector] = {}
     if embed is not None:
-        step("embedding")
+        step(f"embedding the comments with no stored vector ({len(comments) - len(known):,} of {len(comments):,})")
         matrix, fresh = vectors.complete(comments, known, embed=_chunked(embed, step))
     found = discovery.discover([c.text for c in comments], vectors=matrix, embedder=name, seed=seed, progress=step)
     say("saving")
@@ -226,13 +226,14 @@ def _renew(database: Database, run_id: int, lease: datetime | None) -> datetime:
 
 
 def _chunked(embed: embedding.Embed, beat: discovery.Progress) -> embedding.Embed:
-    """`embed` in chunks of EMBED_CHUNK texts, renewing the lease between them."""
+    """`embed` in chunks of EMBED_CHUNK texts, renewing the lease and saying how far it got between them."""
 
     def chunks(texts: Sequence[str]) -> discovery.Vectors:
         parts = []
         for start in range(0, len(texts), EMBED_CHUNK):
             parts.append(embed(texts[start : start + EMBED_CHUNK]))
-            beat("embedding")
+            done = min(start + EMBED_CHUNK, len(texts))
+            beat(f"embedding the comments with no stored vector: {done:,} of {len(texts):,}")
         return np.vstack(parts) if parts else embed(texts)
 
     return chunks
