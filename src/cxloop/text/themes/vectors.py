@@ -54,15 +54,17 @@ def stored(session: Session, comments: Sequence[Source], *, embedder: str = embe
     for kind in ItemKind:
         wanted_digest = {c.id: digest(c.text) for c in comments if c.kind == kind}
         ids = sorted(wanted_digest)
-        for start in range(0, len(ids), BATCH):
+        if not ids:
+            continue
+        # A discovery sample is the newest items: one range read when the ids are dense, else lists of ids.
+        ranges = [CommentVector.item_id.between(ids[0], ids[-1])] if ids[-1] - ids[0] < 2 * len(ids) else None
+        for where in ranges or [CommentVector.item_id.in_(ids[i : i + BATCH]) for i in range(0, len(ids), BATCH)]:
             rows = session.execute(
                 select(CommentVector.item_id, CommentVector.digest, CommentVector.vector).where(
-                    CommentVector.item_kind == kind.value,
-                    CommentVector.embedder == embedder,
-                    CommentVector.item_id.in_(ids[start : start + BATCH]),
+                    CommentVector.item_kind == kind.value, CommentVector.embedder == embedder, where
                 )
             )
-            found.update({(kind, i): _unpack(blob) for i, mark, blob in rows if mark == wanted_digest[i]})
+            found.update({(kind, i): _unpack(b) for i, mark, b in rows if mark == wanted_digest.get(i)})
     return found
 
 
