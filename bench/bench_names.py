@@ -14,7 +14,9 @@ counted over spans (micro), with n.
 
 Speed: comments per second of `pii.mask_many` (the batch entry point the enrichment uses) over --speed comments of
 ../shared/data (airline tweets, telecom NPS verbatims, Yelp sentences, interleaved; read here, never copied), cue
-rules alone and with NER, and of `pii.mask` one text at a time (what a request masking an unanalysed text pays),
+rules alone and with NER; of the whole light enrichment (`text.service.analyse_texts`) on --enrich comments
+with and without NER; by pages of --page comments (what a list of unanalysed items pays) and of `pii.mask` one
+text at a time (what a request masking one unanalysed text pays),
 plus the model's load time. `--top N` prints the N strings NER masked most often in those comments, and `--words
 Virgin,Delta` how often each word is masked where it is written, to look for false positives on real text (brands,
 airlines).
@@ -28,9 +30,12 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
+from unittest import mock
 
 from cxloop.text import names, pii
+from cxloop.text import service as text_service
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FILES = (
@@ -198,11 +203,23 @@ def rate(run: Callable[[], object], n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
+def enrichment_rate(texts: Sequence[str], ner: bool) -> tuple[float, float]:
+    """Comments per second and per CPU-second of the whole light enrichment (`text.service.analyse_texts`), with
+    NER or, as on an install without cxloop[names], without it."""
+    with mock.patch.object(names, "installed", return_value=names.installed() and ner):
+        text_service.analyse_texts(texts[:20])  # loads the language and sentiment models before the clock starts
+        wall, cpu = time.perf_counter(), time.process_time()
+        text_service.analyse_texts(texts)
+        return len(texts) / (time.perf_counter() - wall), len(texts) / (time.process_time() - cpu)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DATA, help="folder of the labelled CSV files (shared/data)")
     parser.add_argument("--speed", type=int, default=3000, help="comments timed per way of masking (0: none)")
     parser.add_argument("--single", type=int, default=300, help="comments masked one at a time (request path)")
+    parser.add_argument("--enrich", type=int, default=2000, help="comments of the whole light enrichment timed")
+    parser.add_argument("--page", type=int, default=50, help="comments masked at once, as a page of a list is")
     parser.add_argument("--top", type=int, default=0, help="print the N strings NER masked most often")
     parser.add_argument("--words", default="", help="comma-separated words: how often NER masks each where written")
     parser.add_argument("--show", action="store_true", help="print each miss and false positive of the set")
@@ -231,9 +248,15 @@ def main() -> None:
     chars = sum(map(len, texts)) / len(texts)
     print(f"\nSpeed: n={len(texts)} comments of {args.data} (mean {chars:.0f} characters), one process")
     for label, ner in ways:
-        print(
-            f"{label:24} mask_many: {rate(lambda ner=ner: pii.mask_many(texts, ner=ner), len(texts)):8.0f} comments/s"
-        )
+        print(f"{label:24} mask_many: {rate(partial(pii.mask_many, texts, ner=ner), len(texts)):8.0f} comments/s")
+    enrich = texts[: args.enrich]
+    for label, ner in ways:
+        wall, cpu = enrichment_rate(enrich, ner)
+        print(f"{label:24} whole light enrichment: {wall:6.0f} comments/s, {cpu:6.0f} per CPU-second (n={len(enrich)})")
+    pages = [texts[i : i + args.page] for i in range(0, len(texts), args.page)]
+    paged = rate(lambda: [pii.mask_many(page) for page in pages], len(texts))
+    page_ms = args.page / paged * 1000
+    print(f"{'as configured':24} mask_many by pages of {args.page}: {paged:8.0f} comments/s ({page_ms:.0f} ms a page)")
     single = texts[: args.single]
     if single:
         print(
@@ -241,20 +264,20 @@ def main() -> None:
             f" comments/s (n={len(single)})"
         )
     if installed and (args.top or args.words):
-        spans = names.person_spans(texts)
-        counts = Counter(t[a:b] for t, found in zip(texts, spans, strict=True) for a, b in found)
-        print(f"\nMost often masked by NER in those comments ({sum(counts.values())} spans):")
+        distinct = list(dict.fromkeys(texts))
+        spans = dict(zip(distinct, names.person_spans(distinct), strict=True))
+        counts = Counter(t[a:b] for t, found in spans.items() for a, b in found)
+        print(
+            f"\nIn the {len(distinct)} distinct comments, NER masked {sum(counts.values())} spans in "
+            f"{sum(1 for found in spans.values() if found)} comments; most often:"
+        )
         for text, count in counts.most_common(args.top):
             print(f"  {count:5d}  {text}")
         for word in filter(None, args.words.split(",")):
             pattern = re.compile(rf"(?<![\w#@]){re.escape(word)}(?!\w)")
-            distinct = dict(zip(texts, spans, strict=True))
-            seen = [(m.start(), found) for t, found in distinct.items() for m in pattern.finditer(t)]
+            seen = [(m.start(), found) for t, found in spans.items() for m in pattern.finditer(t)]
             hidden = sum(any(a <= start < b for a, b in found) for start, found in seen)
-            print(
-                f"  {word!r} written {len(seen)} times in {len(distinct)} distinct comments (not as a handle or"
-                f" hashtag), masked {hidden}"
-            )
+            print(f"  {word!r} written {len(seen)} times (not as a handle or hashtag), masked {hidden}")
 
 
 if __name__ == "__main__":
