@@ -33,8 +33,10 @@ _TITLES = frozenset(["Mr", "Mrs", "Ms", "Miss", "Dr", "Sir", "Mr.", "Mrs.", "Ms.
 Span = tuple[int, int]
 
 
+@lru_cache(maxsize=1)
 def installed() -> bool:
-    """Whether spaCy and the model are installed (cxloop[names]); without them names are masked after cues only."""
+    """Whether spaCy and the model are installed (cxloop[names]); without them names are masked after cues only.
+    Looked up once per process (a lookup costs more than masking a short text by the patterns)."""
     return find_spec("spacy") is not None and find_spec(MODEL) is not None
 
 
