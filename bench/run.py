@@ -114,6 +114,7 @@ FULL: dict[str, list[list[str]]] = {
         ["bench/bench_themes.py", "stored", "--comments", "100000"],
         ["bench/bench_themes.py", "older", "--comments", "110000", "--sample", "10000"],
     ],
+    "names": [["bench/bench_names.py", "--speed", "14640", "--single", "500", "--enrich", "3000"]],
 }
 QUICK: dict[str, list[list[str]]] = {
     "timeline": [["bench/bench_timeline.py", "--per-kind", "2000", "--others", "5000", "--repeat", "3"]],
@@ -141,6 +142,7 @@ QUICK: dict[str, list[list[str]]] = {
     "sla-report": [["bench/bench_sla_report.py", "--cases", "2000", "--repeat", "2"]],
     "web-pages": [["bench/bench_web_pages.py", "--customers", "300", "--repeat", "3"]],
     "themes": [["bench/bench_themes.py", "speed", "--comments", "5000"]],
+    "names": [["bench/bench_names.py", "--speed", "300", "--single", "30", "--enrich", "100", "--page", "20"]],
 }
 
 
