@@ -131,7 +131,7 @@ def analyse_texts(texts: Sequence[str], *, scorer: Scorer = DAY_ONE) -> list[Tex
 @dataclass(frozen=True)
 class Analysed:
     """Texts analysed and not stored yet: the items as read, and what was found in each. Built with no transaction
-    open (MiniLM encodes about fifty comments a second here), stored by `store_analysed` in a short one."""
+    open (MiniLM encodes a few hundred comments a second here), stored by `store_analysed` in a short one."""
 
     kind: ItemKind
     sources: Sequence[queries.Source]

@@ -40,7 +40,7 @@ def prepare_feedback(database: Database, event: jobs.Event[Any]) -> enrichment.E
     return enrichment.prepare(database, kind=ItemKind.feedback, ids=event.payload.feedback_ids, attempt=event.attempt)
 
 
-# Analysing and matching themes (MiniLM encodes about fifty comments a second) is the prepare step, with no
+# Analysing and matching themes (MiniLM encodes a few hundred comments a second) is the prepare step, with no
 # transaction open; the handler only stores, re-checking the items in its short write transaction, and emits the
 # enriched event that alert rules on sentiment and themes wait for.
 @jobs.on(RESPONSE_RECEIVED, prepare=prepare_responses)  # registered as "text.enrich_responses": keep the name stable

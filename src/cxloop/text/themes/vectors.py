@@ -1,7 +1,8 @@
 """Stored sentence vectors: each comment is embedded once and its vector kept (text_vectors), so theme discovery and
-the matching of comments to themes read vectors instead of encoding every comment again. MiniLM encodes about 75
-comments a second on two cores: a discovery over 100,000 comments spends 22 minutes encoding them, and about ten
-seconds clustering once their vectors are stored (docs/benchmarks.md, "Themes").
+the matching of comments to themes read vectors instead of encoding every comment again. MiniLM encodes about 420
+comments a second on two quiet cores (fewer under load): a discovery over 100,000 comments would spend about four
+minutes encoding them, and 20-40 seconds on everything else once their vectors are stored (docs/benchmarks.md,
+"Themes").
 
 Vectors are stored when MiniLM is installed (`cxloop[nlp]`): the worker's enrichment encodes each new comment as it
 arrives (text/themes/service.py `match`), and a discovery run or the matching of older comments stores those it had
