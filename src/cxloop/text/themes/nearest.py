@@ -10,6 +10,7 @@ class mostly fell in.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,9 +20,19 @@ from cxloop.text.themes import discovery, embedding
 MIN_COSINE = 0.45  # a new comment joins its nearest theme when its cosine to the centroid reaches this
 
 
-def usable(embedders: Sequence[str | None]) -> bool:
-    """Whether themes discovered with these embedders can be matched by vectors here."""
-    return bool(embedders) and all(e == embedding.MINILM for e in embedders) and embedding.minilm_installed()
+class Placed(Protocol):
+    embedder: str | None
+    centroid: list[float] | None
+
+
+def usable(themes: Sequence[Placed]) -> bool:
+    """Whether comments can be matched to these discovered themes by vectors here: all were discovered with MiniLM,
+    all have a centroid, and MiniLM is installed."""
+    return (
+        bool(themes)
+        and all(t.embedder == embedding.MINILM and t.centroid for t in themes)
+        and embedding.minilm_installed()
+    )
 
 
 def nearest_of(

@@ -159,7 +159,7 @@ def _discover(
     step("reading comments")
     with database.unit_of_work() as session:
         comments = latest_sources(session, limit=limit)
-        known = themes.stored_vectors(session, comments) if embed is not None else {}
+        known = vectors.kept(session, comments) if embed is not None else {}
     matrix: discovery.Vectors | None = None
     fresh: dict[vectors.Key, vectors.Vector] = {}
     if embed is not None:
@@ -187,7 +187,7 @@ def _match_beyond_sample(
     while True:
         with database.unit_of_work() as session:
             batch = rematch.next_batch(session, run=session.get_one(ThemeRun, run_id))
-            known = themes.stored_vectors(session, batch.comments) if batch else {}
+            known = vectors.kept(session, batch.comments) if batch else {}
             taxonomy = themes.live_themes(session)
             session.expunge_all()
         if batch is None:

@@ -458,32 +458,17 @@ def discover(
     say = progress or (lambda _: None)
     say("reading comments")
     comments = latest_sources(session, limit=limit)
-    matrix, fresh = sample_vectors(session, comments, embed=embed)
+    matrix, fresh = vectors.of_sample(session, comments, embed=embed)
     found = discovery.discover([c.text for c in comments], vectors=matrix, embedder=name, seed=seed, progress=say)
     run = new_run(session, status=RunStatus.running, embedder=name, limit=limit, at=started)
     apply_discovery(session, run=run, comments=comments, found=found, fresh=fresh)
     while (batch := rematch.next_batch(session, run=run)) is not None:
-        known = stored_vectors(session, batch.comments)
+        known = vectors.kept(session, batch.comments)
         matched = match(batch.kind, batch.comments, live_themes(session), known=known)
         store_rematched(session, run=run, batch=batch, matched=matched)
     rematch.finish(run)
     session.flush()
     return run
-
-
-def stored_vectors(session: Session, comments: Sequence[Source]) -> dict[vectors.Key, vectors.Vector]:
-    """The comments' stored vectors where vectors are kept here (MiniLM installed), else none."""
-    return vectors.stored(session, comments) if vectors.wanted() and comments else {}
-
-
-def sample_vectors(
-    session: Session, comments: Sequence[Source], *, embed: embedding.Embed | None
-) -> tuple[discovery.Vectors | None, dict[vectors.Key, vectors.Vector]]:
-    """A discovery sample's vectors for a sentence embedder (`embed`; None for the light one, which has none): the
-    stored ones read, the others encoded by `embed` now; and those encoded, for `apply_discovery` to store."""
-    if embed is None:
-        return None, {}
-    return vectors.complete(comments, stored_vectors(session, comments), embed=embed)
 
 
 def new_run(session: Session, *, status: RunStatus, embedder: str, limit: int, at: datetime) -> ThemeRun:
@@ -681,10 +666,6 @@ def live_themes(session: Session) -> list[Theme]:
     return list(session.scalars(select(Theme).where(Theme.merged_into_id.is_(None), Theme.retired_at.is_(None))))
 
 
-def _by_vectors(themes: Sequence[Theme]) -> bool:
-    return bool(themes) and nearest.usable([t.embedder for t in themes]) and all(t.centroid for t in themes)
-
-
 def match(
     kind: ItemKind,
     comments: Sequence[Source],
@@ -699,7 +680,7 @@ def match(
     discovered = [t for t in themes if t.kind == ThemeKind.discovered and t.profile]
     matrix: discovery.Vectors | None = None
     fresh: dict[vectors.Key, vectors.Vector] = {}
-    if comments and (_by_vectors(discovered) or (keep_vectors and vectors.wanted())):
+    if comments and (nearest.usable(discovered) or (keep_vectors and vectors.wanted())):
         matrix, fresh = vectors.complete(comments, known or {})
     return Matched(kind, comments, _assignments(comments, themes, matrix), fresh)
 
@@ -709,7 +690,7 @@ def match_items(database: Database, *, kind: ItemKind, ids: Sequence[int]) -> Ma
     transaction open (encoding and keeping the vectors of new comments)."""
     with database.unit_of_work() as session:
         comments = sources_of(session, kind=kind, ids=ids)
-        known = stored_vectors(session, comments)
+        known = vectors.kept(session, comments)
         themes = live_themes(session)
         session.expunge_all()
     return match(kind, comments, themes, known=known, keep_vectors=True)
@@ -742,7 +723,7 @@ def store_matched(session: Session, matched: Matched) -> int:
 def assign_items(session: Session, *, kind: ItemKind, ids: Sequence[int]) -> int:
     """`match_items` then `store_matched`, in the caller's transaction (tests, imports of history)."""
     comments = sources_of(session, kind=kind, ids=ids)
-    matched = match(kind, comments, live_themes(session), known=stored_vectors(session, comments), keep_vectors=True)
+    matched = match(kind, comments, live_themes(session), known=vectors.kept(session, comments), keep_vectors=True)
     return store_matched(session, matched)
 
 
@@ -753,7 +734,7 @@ def _assignments(comments: Sequence[Source], themes: Sequence[Theme], matrix: di
     ASSIGN_MIN at least)."""
     assigned: Assigned = defaultdict(list)
     discovered = [t for t in themes if t.kind == ThemeKind.discovered and t.profile]
-    if matrix is not None and _by_vectors(discovered):
+    if matrix is not None and nearest.usable(discovered):
         chosen, scores = nearest.nearest_of(matrix, [t.centroid or [] for t in discovered])
         for source, column, score in zip(comments, chosen, scores, strict=True):
             if column >= 0:

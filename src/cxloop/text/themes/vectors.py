@@ -69,6 +69,21 @@ def stored(session: Session, comments: Sequence[Source], *, embedder: str = embe
     return found
 
 
+def kept(session: Session, comments: Sequence[Source]) -> dict[Key, Vector]:
+    """The comments' stored vectors where vectors are kept here (MiniLM installed), else none."""
+    return stored(session, comments) if wanted() and comments else {}
+
+
+def of_sample(
+    session: Session, comments: Sequence[Source], *, embed: Callable[[Sequence[str]], np.ndarray] | None
+) -> tuple[np.ndarray | None, dict[Key, Vector]]:
+    """A discovery sample's vectors for a sentence embedder (`embed`; None for the light one, which has none): the
+    stored ones read, the others encoded by `embed` now; and those encoded, for `apply_discovery` to store."""
+    if embed is None:
+        return None, {}
+    return complete(comments, kept(session, comments), embed=embed)
+
+
 def complete(
     comments: Sequence[Source],
     known: Mapping[Key, Vector],
