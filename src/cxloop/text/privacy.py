@@ -7,29 +7,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, delete, false, func, or_, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from cxloop.storage.text_scrub import scrub_columns
-from cxloop.text import queries
+from cxloop.text import item_rows
 from cxloop.text.enums import ItemKind
 from cxloop.text.models import TextAnalysis
 
 PRIVACY_TABLES = ("text_analyses",)
 
 
-def _theirs(session: Session, customer_id: int) -> ColumnElement[bool]:
-    ids = queries.customer_item_ids(session, customer_id=customer_id)
-    conditions = [
-        (TextAnalysis.item_kind == kind.value) & TextAnalysis.item_id.in_(item_ids)
-        for kind, item_ids in ids.items()
-        if item_ids
-    ]
-    return or_(*conditions) if conditions else false()
-
-
 def export_customer_data(session: Session, *, customer_id: int) -> dict[str, list[dict[str, Any]]]:
-    rows = session.scalars(select(TextAnalysis).where(_theirs(session, customer_id)).order_by(TextAnalysis.id))
+    theirs = item_rows.of_customer(session, TextAnalysis, customer_id=customer_id)
+    rows = session.scalars(select(TextAnalysis).where(theirs).order_by(TextAnalysis.id))
     fields = (
         "item_kind",
         "item_id",
@@ -49,7 +40,7 @@ def export_customer_data(session: Session, *, customer_id: int) -> dict[str, lis
 
 
 def erase_customer_data(session: Session, *, customer_id: int) -> dict[str, int]:
-    where = _theirs(session, customer_id)
+    where = item_rows.of_customer(session, TextAnalysis, customer_id=customer_id)
     count = int(session.scalar(select(func.count()).select_from(TextAnalysis).where(where)) or 0)
     session.execute(delete(TextAnalysis).where(where))
     return {"text_analyses": count}
@@ -58,19 +49,14 @@ def erase_customer_data(session: Session, *, customer_id: int) -> dict[str, int]
 def forget_items(session: Session, *, responses: Sequence[int], feedback: Sequence[int]) -> None:
     """These items' texts are gone (retention, an erasure of feedback posted under a person's email): their analyses
     go too, masked text and key phrases included (collection's `texts_dropped` hook, wired in cxloop.wiring)."""
-    for kind, ids in ((ItemKind.response, responses), (ItemKind.feedback, feedback)):
-        for start in range(0, len(ids), queries.BATCH):
-            chunk = list(ids[start : start + queries.BATCH])
-            session.execute(
-                delete(TextAnalysis).where(TextAnalysis.item_kind == kind.value, TextAnalysis.item_id.in_(chunk))
-            )
+    item_rows.delete_of(session, TextAnalysis, kind=ItemKind.response, ids=responses)
+    item_rows.delete_of(session, TextAnalysis, kind=ItemKind.feedback, ids=feedback)
 
 
 def forget_customers(session: Session, *, customer_ids: Sequence[int]) -> None:
     """Customers are being deleted, their responses and feedback with them: drop those items' analyses."""
-    for customer_id in customer_ids:
-        ids = queries.customer_item_ids(session, customer_id=customer_id)
-        forget_items(session, responses=ids[ItemKind.response], feedback=ids[ItemKind.feedback])
+    for kind, ids in item_rows.of_customers(session, customer_ids).items():
+        item_rows.delete_of(session, TextAnalysis, kind=kind, ids=ids)
 
 
 def scrub_customer_text(session: Session, *, needles: Sequence[str]) -> int:

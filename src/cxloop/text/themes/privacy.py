@@ -7,24 +7,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, false, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from cxloop.text import queries
+from cxloop.text import item_rows
 from cxloop.text.themes.enums import ItemKind
 from cxloop.text.themes.models import CommentVector, Theme, ThemeAssignment
 
-PRIVACY_TABLES = ("text_theme_assignments", "text_vectors")
-
-_Model = type[ThemeAssignment] | type[CommentVector]
-
-
-def _theirs(session: Session, customer_id: int, model: _Model) -> ColumnElement[bool]:
-    ids = queries.customer_item_ids(session, customer_id=customer_id)
-    conditions = [
-        (model.item_kind == kind.value) & model.item_id.in_(item_ids) for kind, item_ids in ids.items() if item_ids
-    ]
-    return or_(*conditions) if conditions else false()
+TABLES = {"text_theme_assignments": ThemeAssignment, "text_vectors": CommentVector}
+PRIVACY_TABLES = tuple(TABLES)
 
 
 def export_customer_data(session: Session, *, customer_id: int) -> dict[str, list[dict[str, Any]]]:
@@ -37,12 +28,12 @@ def export_customer_data(session: Session, *, customer_id: int) -> dict[str, lis
             ThemeAssignment.is_primary,
         )
         .join(Theme, Theme.id == ThemeAssignment.theme_id)
-        .where(_theirs(session, customer_id, ThemeAssignment))
+        .where(item_rows.of_customer(session, ThemeAssignment, customer_id=customer_id))
         .order_by(ThemeAssignment.id)
     )
     vectors = session.execute(
         select(CommentVector.id, CommentVector.item_kind, CommentVector.item_id, CommentVector.embedder)
-        .where(_theirs(session, customer_id, CommentVector))
+        .where(item_rows.of_customer(session, CommentVector, customer_id=customer_id))
         .order_by(CommentVector.id)
     )
     return {
@@ -58,24 +49,22 @@ def export_customer_data(session: Session, *, customer_id: int) -> dict[str, lis
 def forget_items(session: Session, *, responses: Sequence[int], feedback: Sequence[int]) -> None:
     """These items' texts are gone (retention, an erasure of feedback posted under a person's email): their themes
     and vectors go too (collection's `texts_dropped` hook, wired in cxloop.wiring)."""
-    for kind, ids in ((ItemKind.response, responses), (ItemKind.feedback, feedback)):
-        for start in range(0, len(ids), queries.BATCH):
-            chunk = list(ids[start : start + queries.BATCH])
-            for model in (ThemeAssignment, CommentVector):
-                session.execute(delete(model).where(model.item_kind == kind.value, model.item_id.in_(chunk)))
+    for model in TABLES.values():
+        item_rows.delete_of(session, model, kind=ItemKind.response, ids=responses)
+        item_rows.delete_of(session, model, kind=ItemKind.feedback, ids=feedback)
 
 
 def forget_customers(session: Session, *, customer_ids: Sequence[int]) -> None:
     """Customers are being deleted, their responses and feedback with them: drop those items' themes and vectors."""
-    for customer_id in customer_ids:
-        ids = queries.customer_item_ids(session, customer_id=customer_id)
-        forget_items(session, responses=ids[ItemKind.response], feedback=ids[ItemKind.feedback])
+    for kind, ids in item_rows.of_customers(session, customer_ids).items():
+        for model in TABLES.values():
+            item_rows.delete_of(session, model, kind=kind, ids=ids)
 
 
 def erase_customer_data(session: Session, *, customer_id: int) -> dict[str, int]:
     erased = {}
-    for table, model in (("text_theme_assignments", ThemeAssignment), ("text_vectors", CommentVector)):
-        where = _theirs(session, customer_id, model)
+    for table, model in TABLES.items():
+        where = item_rows.of_customer(session, model, customer_id=customer_id)
         erased[table] = int(session.scalar(select(func.count()).select_from(model).where(where)) or 0)
         session.execute(delete(model).where(where))
     return erased

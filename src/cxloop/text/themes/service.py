@@ -18,6 +18,7 @@ from cxloop.collection.schemas import NO_FILTERS, ResolvedFilters
 from cxloop.core.clock import utcnow
 from cxloop.core.errors import FieldError, InvalidInput, NotFound
 from cxloop.storage.database import Database
+from cxloop.text import item_rows
 from cxloop.text import service as text_service
 from cxloop.text.queries import Source, latest_sources, sources_of
 from cxloop.text.themes import discovery, embedding, nearest, queries, rematch, rules, vectors
@@ -709,13 +710,7 @@ def store_matched(session: Session, matched: Matched) -> int:
         kept = [replace(c, hidden=hidden[c.theme_id]) for c in candidates if c.theme_id in hidden]
         if item in unchanged and kept:
             assigned[item] = kept
-    ids = [i for k, i in unchanged]
-    for start in range(0, len(ids), 1_000):
-        session.execute(
-            delete(ThemeAssignment).where(
-                ThemeAssignment.item_kind == matched.kind.value, ThemeAssignment.item_id.in_(ids[start : start + 1_000])
-            )
-        )
+    item_rows.delete_of(session, ThemeAssignment, kind=matched.kind, ids=[i for _, i in unchanged])
     _store(session, assigned)
     return len(assigned)
 

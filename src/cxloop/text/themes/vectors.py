@@ -8,7 +8,7 @@ Vectors are stored when MiniLM is installed (`cxloop[nlp]`): the worker's enrich
 arrives (text/themes/service.py `match`), and a discovery run or the matching of older comments stores those it had
 to encode. What is embedded is the text discovery clusters (`discovery.clean`); a vector whose item's text changed
 since is never used (its digest no longer matches) and is replaced. Erasure deletes a person's vectors with their
-analyses (text/privacy.py).
+themes (text/themes/privacy.py), and a comment's vector goes with the comment (retention, a deleted customer).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
-from sqlalchemy import delete, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from cxloop.text import item_rows
 from cxloop.text.queries import Source
 from cxloop.text.themes import discovery, embedding
 from cxloop.text.themes.enums import ItemKind
@@ -112,13 +113,7 @@ def save(
     what the items had; how many."""
     rows = [(c, vectors[(c.kind, c.id)]) for c in comments if (c.kind, c.id) in vectors]
     for kind in ItemKind:
-        ids = sorted({c.id for c, _ in rows if c.kind == kind})
-        for start in range(0, len(ids), BATCH):
-            session.execute(
-                delete(CommentVector).where(
-                    CommentVector.item_kind == kind.value, CommentVector.item_id.in_(ids[start : start + BATCH])
-                )
-            )
+        item_rows.delete_of(session, CommentVector, kind=kind, ids=sorted({c.id for c, _ in rows if c.kind == kind}))
     unique = {(c.kind, c.id): (c, v) for c, v in rows}
     if unique:
         session.execute(
