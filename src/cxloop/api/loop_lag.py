@@ -15,7 +15,8 @@ single-threaded), read without a lock.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+
+from cxloop.api import background_task
 
 INTERVAL_SECONDS = 0.005  # about 200 wake-ups a second: a few microseconds each, noticed within 5 ms
 
@@ -32,12 +33,9 @@ class LoopLag:
             self._task = asyncio.get_running_loop().create_task(self._watch(), name="cxloop-loop-lag")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-            self.seconds = 0.0
+        await background_task.stop(self._task)
+        self._task = None
+        self.seconds = 0.0
 
     async def _watch(self) -> None:
         loop = asyncio.get_running_loop()

@@ -9,7 +9,6 @@ buffered without end, and reconnects with Last-Event-ID to read what it missed f
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cxloop.api import background_task
 from cxloop.cases import service as cases
 from cxloop.jobs import events
 from cxloop.jobs import service as outbox
@@ -108,11 +108,8 @@ class StreamHub:
 
     async def close(self) -> None:
         """Stop the task (at shutdown)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await background_task.stop(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while self._subscribers:
